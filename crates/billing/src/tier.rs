@@ -1,0 +1,64 @@
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// An account's plan tier, which fixes its entitlements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Free,
+    Pro,
+    Enterprise,
+}
+
+/// What a tier allows. Account policy may lower these, never raise them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub max_members: u32,
+    pub max_organizations: u32,
+    pub max_audit_retention_days: u32,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Free => "free",
+            Tier::Pro => "pro",
+            Tier::Enterprise => "enterprise",
+        }
+    }
+
+    /// The tier's limits. The free tier's figures are API-MAP.md's defaults (100 members,
+    /// 10 organizations); retention is bounded by seed 01's 365-day maximum.
+    pub fn limits(self) -> Limits {
+        match self {
+            Tier::Free => Limits {
+                max_members: 100,
+                max_organizations: 10,
+                max_audit_retention_days: 365,
+            },
+            Tier::Pro => Limits {
+                max_members: 1_000,
+                max_organizations: 50,
+                max_audit_retention_days: 365,
+            },
+            Tier::Enterprise => Limits {
+                max_members: 100_000,
+                max_organizations: 1_000,
+                max_audit_retention_days: 365,
+            },
+        }
+    }
+}
+
+impl FromStr for Tier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "free" => Ok(Tier::Free),
+            "pro" => Ok(Tier::Pro),
+            "enterprise" => Ok(Tier::Enterprise),
+            other => Err(other.to_owned()),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Authentication extractors. A handler that takes `Authenticated` cannot run for an anonymous
+//! caller; the lookup runs on the blocking pool because the store is synchronous.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use tenantry_kernel::{Actor, Role};
+use tenantry_security::SecurityError;
+
+use crate::error::{ApiError, Dialect};
+use crate::AppState;
+
+/// The authenticated caller.
+pub(crate) struct Authenticated(pub Actor);
+
+/// The operator (holder of the operator key), for the `/admin` API.
+pub(crate) struct Operator;
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+pub(crate) fn state(req: &HttpRequest, dialect: Dialect) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(dialect, &"application state is not configured"))
+}
+
+fn map_security_error(dialect: Dialect, e: SecurityError) -> ApiError {
+    match e {
+        SecurityError::Unauthenticated | SecurityError::MalformedCredential => {
+            ApiError::unauthorized(dialect)
+        }
+        SecurityError::Port(p) => ApiError::from_port(dialect, &p),
+        other => ApiError::internal(dialect, &other),
+    }
+}
+
+type BoxedFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = BoxedFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let dialect = Dialect::of(req);
+        let state = state(req, dialect);
+        let token = bearer(req);
+        let ip = req.peer_addr().map(|a| a.ip());
+        Box::pin(async move {
+            let state = state?;
+            let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
+            let authenticator = state.authenticator.clone();
+            let result = web::block(move || authenticator.authenticate_api_key(&token, ip))
+                .await
+                .map_err(|e| ApiError::internal(dialect, &e))?;
+            result
+                .map(Authenticated)
+                .map_err(|e| map_security_error(dialect, e))
+        })
+    }
+}
+
+impl Authenticated {
+    /// The role guard: 403 `INSUFFICIENT_PERMISSIONS` with `requiredRole`/`currentRole` (seed 01).
+    #[allow(dead_code)] // first used by the settings write endpoints
+    pub(crate) fn require(&self, dialect: Dialect, role: Role, what: &str) -> Result<(), ApiError> {
+        self.0.require(role).map_err(|_| {
+            ApiError::new(
+                dialect,
+                actix_web::http::StatusCode::FORBIDDEN,
+                "INSUFFICIENT_PERMISSIONS",
+                format!(
+                    "{what} require{} {role} role",
+                    if what.ends_with('s') { "" } else { "s" }
+                ),
+            )
+            .with_details(serde_json::json!({
+                "requiredRole": role.as_str(),
+                "currentRole": self.0.role.as_str(),
+            }))
+        })
+    }
+}
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = BoxedFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let dialect = Dialect::of(req);
+        let state = state(req, dialect);
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state?;
+            let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
+            let authenticator = state.authenticator.clone();
+            let configured = state.config.operator_key.clone();
+            let result = web::block(move || {
+                authenticator.authenticate_operator(&token, configured.as_deref())
+            })
+            .await
+            .map_err(|e| ApiError::internal(dialect, &e))?;
+            result
+                .map(|()| Operator)
+                .map_err(|e| map_security_error(dialect, e))
+        })
+    }
+}

@@ -1,0 +1,149 @@
+//! The operator API (`/admin/...`): creating and listing accounts. Guarded by the operator key;
+//! errors in the 01/02 format.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use tenantry_kernel::{AccountName, Email, KernelError, PageRequest};
+use tenantry_security::{AccountSummary, SecurityError};
+
+use crate::auth::Operator;
+use crate::error::{method_not_allowed, ApiError, Dialect};
+use crate::json_body::JsonBody;
+use crate::AppState;
+
+const DIALECT: Dialect = Dialect::V2;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/admin/accounts")
+            .route(web::post().to(create_account))
+            .route(web::get().to(list_accounts))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateAccount {
+    name: String,
+    display_name: Option<String>,
+    owner_email: String,
+}
+
+fn validation(fields: Vec<serde_json::Value>) -> ApiError {
+    ApiError::new(
+        DIALECT,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION_ERROR",
+        "The request has invalid fields",
+    )
+    .with_details(json!({ "fields": fields }))
+}
+
+fn summary(a: &AccountSummary) -> serde_json::Value {
+    json!({
+        "id": a.id.to_string(),
+        "tenant_id": a.id.to_uuid_string(),
+        "name": a.name.as_str(),
+        "display_name": a.display_name,
+        "tier": a.tier,
+        "created_at": a.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
+
+async fn create_account(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    JsonBody(body): JsonBody<CreateAccount>,
+) -> Result<HttpResponse, ApiError> {
+    let mut invalid = Vec::new();
+    let name = AccountName::parse(&body.name)
+        .map_err(|e| invalid.push(json!({"field": "name", "message": e.to_string()})))
+        .ok();
+    let email = Email::parse(&body.owner_email)
+        .map_err(|e| invalid.push(json!({"field": "owner_email", "message": e.to_string()})))
+        .ok();
+    let display_name = body.display_name.filter(|d| !d.trim().is_empty());
+    if display_name
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 200)
+    {
+        invalid.push(json!({"field": "display_name", "message": "at most 200 characters"}));
+    }
+    let (Some(name), Some(email), true) = (name, email, invalid.is_empty()) else {
+        return Err(validation(invalid));
+    };
+
+    let provisioning = state.provisioning.clone();
+    let documents = tenantry_settings::defaults::initial_documents();
+    let created = web::block(move || {
+        provisioning
+            .create_account(name, display_name.as_deref(), &email, &documents)
+            .map(|p| (p, email))
+    })
+    .await
+    .map_err(|e| ApiError::internal(DIALECT, &e))?;
+    let (account, email) = created.map_err(|e| match e {
+        SecurityError::AccountNameTaken(name) => ApiError::new(
+            DIALECT,
+            StatusCode::CONFLICT,
+            "ACCOUNT_EXISTS",
+            format!("An account named `{name}` already exists"),
+        ),
+        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
+        other => ApiError::internal(DIALECT, &other),
+    })?;
+    tracing::info!(account = %account.account_id, name = %account.name, "account created");
+    Ok(HttpResponse::Created().json(json!({
+        "id": account.account_id.to_string(),
+        "tenant_id": account.account_id.to_uuid_string(),
+        "name": account.name.as_str(),
+        "owner": { "id": account.owner_id.to_string(), "email": email.as_str() },
+        "owner_api_key": account.owner_key.token(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list_accounts(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page =
+        PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref()).map_err(|e| {
+            let field = if matches!(e, KernelError::InvalidCursor) {
+                "cursor"
+            } else {
+                "limit"
+            };
+            ApiError::new(
+                DIALECT,
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                e.to_string(),
+            )
+            .with_details(json!({ "field": field }))
+        })?;
+    let provisioning = state.provisioning.clone();
+    let result = web::block(move || provisioning.list_accounts(&page))
+        .await
+        .map_err(|e| ApiError::internal(DIALECT, &e))?
+        .map_err(|e| match e {
+            SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
+            other => ApiError::internal(DIALECT, &other),
+        })?;
+    let mut body = json!({
+        "accounts": result.items.iter().map(summary).collect::<Vec<_>>(),
+    });
+    if let Some(next) = result.next {
+        body["next_cursor"] = json!(next.encode());
+    }
+    Ok(HttpResponse::Ok().json(body))
+}

@@ -1,0 +1,11 @@
+//! One module per API document. Each registers its own routes with its own casing.
+
+mod account_settings;
+mod admin;
+
+use actix_web::web;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    account_settings::routes(cfg);
+    admin::routes(cfg);
+}

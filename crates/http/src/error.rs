@@ -1,0 +1,299 @@
+//! Error policy: every failure a client can cause becomes an `ApiError` with a stable,
+//! documented code (docs/api/errors.md) and the status code the seeds use. Infrastructure
+//! failures become `INTERNAL` (500) carrying only the request id, never a cause chain; the cause
+//! is logged. Contention becomes `SERVICE_BUSY` (503) with `Retry-After`.
+//!
+//! Rendering happens here and only here, once per dialect (API-MAP.md "Errors per dialect").
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde_json::{json, Value};
+use tenantry_kernel::PortError;
+
+use crate::request_id;
+
+/// The API document a request belongs to, which fixes its error format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Seeds 01 and 02 (`/v2/accounts/...`), and the operator API (`/admin/...`).
+    V2,
+    /// Seed 03 (`/api/...`).
+    Api,
+    /// Seed 04 (`/accounts/{accountName}/...`).
+    Catalog,
+    /// Seed 05 (`/tenants/{id}/settings`).
+    Tenant,
+}
+
+impl Dialect {
+    pub fn for_path(path: &str) -> Self {
+        if path.starts_with("/api/") || path == "/api" {
+            Dialect::Api
+        } else if path.starts_with("/accounts/") {
+            Dialect::Catalog
+        } else if path.starts_with("/tenants/") {
+            Dialect::Tenant
+        } else {
+            Dialect::V2
+        }
+    }
+
+    pub fn of(req: &HttpRequest) -> Self {
+        Self::for_path(req.path())
+    }
+}
+
+/// A failure to report to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub dialect: Dialect,
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(
+        dialect: Dialect,
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            dialect,
+            status,
+            code,
+            message: message.into(),
+            details: None,
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn unauthorized(dialect: Dialect) -> Self {
+        Self::new(
+            dialect,
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "Missing or invalid credentials: send `Authorization: Bearer <API key>`",
+        )
+    }
+
+    pub fn not_found(dialect: Dialect, what: &str) -> Self {
+        Self::new(
+            dialect,
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn internal(dialect: Dialect, cause: &dyn std::fmt::Display) -> Self {
+        let request_id = request_id::current();
+        tracing::error!(error = %cause, request_id = request_id.as_deref().unwrap_or("-"), "internal error");
+        Self::new(
+            dialect,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "An internal error occurred; quote the request id when reporting it",
+        )
+        .with_details(json!({ "requestId": request_id }))
+    }
+
+    pub fn busy(dialect: Dialect) -> Self {
+        let mut e = Self::new(
+            dialect,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_BUSY",
+            "The service is busy; retry shortly",
+        );
+        e.retry_after_secs = Some(1);
+        e
+    }
+
+    /// Maps a port failure: contention is retryable, everything else is internal.
+    pub fn from_port(dialect: Dialect, e: &PortError) -> Self {
+        match e {
+            PortError::Busy => Self::busy(dialect),
+            other => Self::internal(dialect, other),
+        }
+    }
+
+    /// The integer code of the catalog dialect (seed 04), documented in docs/api/errors.md.
+    pub fn catalog_code(&self) -> u32 {
+        match self.code {
+            "UNAUTHORIZED" => 60001,
+            "INVALID_JSON" => 40001,
+            "UNKNOWN_FIELD" => 40002,
+            "INVALID_REQUEST" => 40003,
+            "INSUFFICIENT_PERMISSIONS" => 40301,
+            "IP_NOT_ALLOWED" => 40302,
+            "NOT_FOUND" => 40401,
+            "METHOD_NOT_ALLOWED" => 40501,
+            "WOULD_LOCK_OUT" => 40901,
+            "CONFLICT" => 40902,
+            "VERSION_CONFLICT" => 41201,
+            "PAYLOAD_TOO_LARGE" => 41301,
+            "UNSUPPORTED_MEDIA_TYPE" => 41501,
+            "VALIDATION_ERROR" => 42201,
+            "RATE_LIMITED" => 42901,
+            "SERVICE_BUSY" => 50301,
+            _ => 50001,
+        }
+    }
+
+    fn body(&self) -> (Value, &'static str) {
+        let details = self.details.clone().unwrap_or_else(|| json!({}));
+        match self.dialect {
+            Dialect::V2 => (
+                json!({ "error": self.code, "message": self.message, "details": details }),
+                "application/json",
+            ),
+            Dialect::Api => (
+                json!({ "error": { "code": self.code, "message": self.message, "details": details } }),
+                "application/json",
+            ),
+            Dialect::Catalog if self.status == StatusCode::UNAUTHORIZED => (
+                // The catalog API's clients read this single object as "refresh the token".
+                json!({ "errorCode": 60001, "errorMessage": format!("invalid_grant: {}", self.message) }),
+                "application/json",
+            ),
+            Dialect::Catalog => (
+                json!([{ "errorCode": self.catalog_code(), "errorMessage": self.message }]),
+                "application/json",
+            ),
+            Dialect::Tenant => {
+                let errors = match &self.details {
+                    Some(Value::Object(map)) => {
+                        map.get("fields").cloned().unwrap_or_else(|| json!([]))
+                    }
+                    _ => json!([]),
+                };
+                let kebab = self.code.to_ascii_lowercase().replace('_', "-");
+                (
+                    json!({
+                        "type": format!("https://tenantry.dev/problems/{kebab}"),
+                        "title": self.status.canonical_reason().unwrap_or("Error"),
+                        "status": self.status.as_u16(),
+                        "detail": self.message,
+                        "code": self.code,
+                        "errors": errors,
+                    }),
+                    "application/problem+json",
+                )
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (body, content_type) = self.body();
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)));
+        if let Some(secs) = self.retry_after_secs {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        res.body(body.to_string())
+    }
+}
+
+/// Fallback for every path no route matches, in the format of the dialect the path belongs to.
+pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
+    ApiError::new(
+        Dialect::of(&req),
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        format!("No route for {} {}", req.method(), req.path()),
+    )
+    .error_response()
+}
+
+/// For resources that exist but not with this method.
+pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    ApiError::new(
+        Dialect::of(&req),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("{} is not supported on {}", req.method(), req.path()),
+    )
+    .error_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    async fn render(e: ApiError) -> (StatusCode, Value) {
+        let res = e.error_response();
+        let status = res.status();
+        let bytes = to_bytes(res.into_body()).await.expect("body");
+        (status, serde_json::from_slice(&bytes).expect("json"))
+    }
+
+    #[actix_web::test]
+    async fn each_dialect_renders_its_own_body() {
+        let e = |d| ApiError::new(d, StatusCode::NOT_FOUND, "NOT_FOUND", "gone");
+        let (_, v2) = render(e(Dialect::V2)).await;
+        assert_eq!(
+            v2,
+            json!({"error": "NOT_FOUND", "message": "gone", "details": {}})
+        );
+        let (_, api) = render(e(Dialect::Api)).await;
+        assert_eq!(api["error"]["code"], "NOT_FOUND");
+        let (_, cat) = render(e(Dialect::Catalog)).await;
+        assert_eq!(cat, json!([{"errorCode": 40401, "errorMessage": "gone"}]));
+        let (status, tenant) = render(e(Dialect::Tenant)).await;
+        assert_eq!(tenant["status"], 404);
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[actix_web::test]
+    async fn catalog_unauthorized_is_a_single_invalid_grant_object() {
+        let (_, body) = render(ApiError::unauthorized(Dialect::Catalog)).await;
+        assert_eq!(body["errorCode"], 60001);
+        assert!(body["errorMessage"]
+            .as_str()
+            .expect("str")
+            .starts_with("invalid_grant: "));
+    }
+
+    #[test]
+    fn dialect_follows_the_path() {
+        assert_eq!(Dialect::for_path("/v2/accounts/settings"), Dialect::V2);
+        assert_eq!(Dialect::for_path("/api/user/profile"), Dialect::Api);
+        assert_eq!(
+            Dialect::for_path("/accounts/acme/settings"),
+            Dialect::Catalog
+        );
+        assert_eq!(Dialect::for_path("/tenants/x/settings"), Dialect::Tenant);
+        assert_eq!(Dialect::for_path("/nowhere"), Dialect::V2);
+    }
+}

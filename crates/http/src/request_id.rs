@@ -1,0 +1,69 @@
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::Error;
+
+const HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    /// The current request's id, readable by error rendering without threading it through every
+    /// handler (the handler future runs inside this middleware's future, on the same task).
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled, if called while handling one.
+pub(crate) fn current() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Accepts a sane client-provided id (so traces join across services) or generates one.
+fn request_id_of(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(generate)
+}
+
+fn generate() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let start = chrono::Utc::now().timestamp_micros();
+    format!("req_{start:x}{n:04x}")
+}
+
+pub(crate) async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = request_id_of(&req);
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let started = Instant::now();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let result = REQUEST_ID
+        .scope(
+            id.clone(),
+            tracing::Instrument::instrument(next.call(req), span.clone()),
+        )
+        .await;
+    let mut res = result?;
+    let status = res.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _entered = span.enter();
+    tracing::info!(status, latency_ms, "handled");
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(HEADER), value);
+    }
+    Ok(res)
+}

@@ -1,0 +1,36 @@
+use std::sync::Arc;
+
+use tenantry_security::{AccountProvisioning, Authenticator};
+use tenantry_settings::SettingsService;
+use tenantry_store::Store;
+
+/// Settings of the HTTP adapter itself.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest accepted request body, in bytes (413 above).
+    pub body_limit: usize,
+    /// Operator key given by configuration; when `None` the stored hash of the generated key is
+    /// used.
+    pub operator_key: Option<String>,
+    pub workers: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 64 * 1024,
+            operator_key: None,
+            workers: 2,
+        }
+    }
+}
+
+/// Everything handlers need, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub authenticator: Arc<Authenticator>,
+    pub settings: Arc<SettingsService>,
+    pub provisioning: Arc<AccountProvisioning>,
+    pub config: HttpConfig,
+}

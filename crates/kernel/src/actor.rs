@@ -1,0 +1,52 @@
+use std::net::IpAddr;
+
+use crate::{AccountId, ApiKeyId, KernelError, Role, SessionId, UserId};
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    ApiKey(ApiKeyId),
+    Session(SessionId),
+}
+
+/// The authenticated caller of a request: who, in which account, with which role, from where.
+///
+/// Every service method that touches account data takes an `Actor` and scopes its queries by
+/// `actor.account_id`; the account never comes from a request body, which is what makes
+/// cross-account access impossible by construction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub credential: Credential,
+    pub ip: Option<IpAddr>,
+}
+
+impl Actor {
+    /// Succeeds when the actor's role is at least `required`.
+    ///
+    /// ```
+    /// # use tenantry_kernel::*;
+    /// # let clock = FixedClock(chrono::DateTime::from_timestamp(0, 0).unwrap());
+    /// let actor = Actor {
+    ///     account_id: AccountId::generate(&clock, &OsRandom),
+    ///     user_id: UserId::generate(&clock, &OsRandom),
+    ///     role: Role::Developer,
+    ///     credential: Credential::ApiKey(ApiKeyId::generate(&clock, &OsRandom)),
+    ///     ip: None,
+    /// };
+    /// assert!(actor.require(Role::Viewer).is_ok());
+    /// assert!(actor.require(Role::Admin).is_err());
+    /// ```
+    pub fn require(&self, required: Role) -> Result<(), KernelError> {
+        if self.role >= required {
+            Ok(())
+        } else {
+            Err(KernelError::InsufficientRole {
+                required,
+                current: self.role,
+            })
+        }
+    }
+}

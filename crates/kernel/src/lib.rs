@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+mod account_name;
+mod actor;
+mod clock;
+mod email;
+mod error;
+mod id;
+mod page;
+mod random;
+mod role;
+
+pub use account_name::AccountName;
+pub use actor::{Actor, Credential};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use email::Email;
+pub use error::{KernelError, PortError};
+pub use id::{
+    AccountId, ApiKeyId, AuditId, ChannelId, DeliveryId, EventId, InvitationId, IpEntryId,
+    MfaEnrollmentId, RuleId, SessionId, UserId,
+};
+pub use page::{Cursor, Page, PageRequest, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
+pub use random::{OsRandom, RandomSource};
+pub use role::Role;

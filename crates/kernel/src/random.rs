@@ -1,0 +1,23 @@
+use rand::RngCore;
+
+/// Where randomness comes from (ids, secrets, tokens). Injectable so tests can be deterministic;
+/// production uses the operating system's CSPRNG.
+pub trait RandomSource: Send + Sync {
+    fn fill(&self, buf: &mut [u8]);
+
+    fn u128(&self) -> u128 {
+        let mut bytes = [0u8; 16];
+        self.fill(&mut bytes);
+        u128::from_le_bytes(bytes)
+    }
+}
+
+/// The operating system's CSPRNG.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsRandom;
+
+impl RandomSource for OsRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        rand::rngs::OsRng.fill_bytes(buf);
+    }
+}

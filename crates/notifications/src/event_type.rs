@@ -1,0 +1,68 @@
+/// The kinds of domain events that notification rules and webhooks subscribe to. The names are
+/// the public strings of seed 01's webhook `events` list (`endpoint.failed`,
+/// `cost.threshold_exceeded`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    MemberInvited,
+    MemberRemoved,
+    SettingsUpdated,
+    SecurityIpDenied,
+    ApiKeyCreated,
+    LoginFailed,
+    CostThresholdExceeded,
+    CostBudgetWarning,
+    BillingAutoRechargeRequested,
+    EndpointFailed,
+    ClusterEvent,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 11] = [
+        EventType::MemberInvited,
+        EventType::MemberRemoved,
+        EventType::SettingsUpdated,
+        EventType::SecurityIpDenied,
+        EventType::ApiKeyCreated,
+        EventType::LoginFailed,
+        EventType::CostThresholdExceeded,
+        EventType::CostBudgetWarning,
+        EventType::BillingAutoRechargeRequested,
+        EventType::EndpointFailed,
+        EventType::ClusterEvent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::MemberInvited => "member.invited",
+            EventType::MemberRemoved => "member.removed",
+            EventType::SettingsUpdated => "settings.updated",
+            EventType::SecurityIpDenied => "security.ip_denied",
+            EventType::ApiKeyCreated => "api_key.created",
+            EventType::LoginFailed => "login.failed",
+            EventType::CostThresholdExceeded => "cost.threshold_exceeded",
+            EventType::CostBudgetWarning => "cost.budget_warning",
+            EventType::BillingAutoRechargeRequested => "billing.auto_recharge_requested",
+            EventType::EndpointFailed => "endpoint.failed",
+            EventType::ClusterEvent => "cluster.event",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_name_round_trips_and_is_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for e in EventType::ALL {
+            assert_eq!(EventType::parse(e.as_str()), Some(e));
+            assert!(seen.insert(e.as_str()));
+        }
+        assert_eq!(EventType::parse("member.Invited"), None);
+    }
+}

@@ -1,0 +1,22 @@
+use thiserror::Error;
+
+use tenantry_kernel::{KernelError, PortError};
+
+/// Everything that can go wrong in identity and access.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SecurityError {
+    /// No usable credential was presented (missing, malformed, unknown, wrong secret, revoked,
+    /// expired, or belonging to a member who is no longer active). One variant on purpose: the
+    /// response must not tell an attacker which of these it was.
+    #[error("missing or invalid credentials")]
+    Unauthenticated,
+    /// The token does not have the structure of any Tenantry credential.
+    #[error("malformed credential")]
+    MalformedCredential,
+    #[error("an account named `{0}` already exists")]
+    AccountNameTaken(String),
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+    #[error(transparent)]
+    Port(#[from] PortError),
+}

@@ -1,0 +1,36 @@
+use std::fmt;
+
+use tenantry_kernel::RandomSource;
+
+use crate::secret::{random_alphanumeric, SecretHash};
+
+/// The operator's key guards the `/admin` API (creating accounts). It is not tied to any account.
+/// Either configured (`TENANTRY_OPERATOR_KEY`) or generated at first start, printed once and
+/// stored only as a hash.
+pub struct OperatorKey {
+    token: String,
+}
+
+impl OperatorKey {
+    pub const PREFIX: &'static str = "tnt_op_";
+
+    pub fn generate(random: &dyn RandomSource) -> Self {
+        Self {
+            token: format!("{}{}", Self::PREFIX, random_alphanumeric(random, 43)),
+        }
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    pub fn hash(&self) -> SecretHash {
+        SecretHash::of(&self.token)
+    }
+}
+
+impl fmt::Debug for OperatorKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OperatorKey([redacted])")
+    }
+}

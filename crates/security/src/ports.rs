@@ -1,0 +1,104 @@
+//! What the security services need from the outside. Implemented by `tenantry-store`.
+
+use chrono::{DateTime, Utc};
+
+use tenantry_kernel::{
+    AccountId, AccountName, ApiKeyId, AuditId, Email, Page, PageRequest, PortError, Role, UserId,
+};
+
+use crate::{IssuedApiKey, SecretHash};
+
+/// A member's state in an account; only `Active` members can authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberStatus {
+    Active,
+    Suspended,
+    Pending,
+    Removed,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Active => "active",
+            MemberStatus::Suspended => "suspended",
+            MemberStatus::Pending => "pending",
+            MemberStatus::Removed => "removed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(MemberStatus::Active),
+            "suspended" => Some(MemberStatus::Suspended),
+            "pending" => Some(MemberStatus::Pending),
+            "removed" => Some(MemberStatus::Removed),
+            _ => None,
+        }
+    }
+}
+
+/// Everything needed to decide whether an API key authenticates, in one lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub id: ApiKeyId,
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    pub secret_hash: SecretHash,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+    /// The owner's current role and status in the key's account (from the membership, so a role
+    /// change or suspension applies to existing keys at once).
+    pub role: Role,
+    pub member_status: MemberStatus,
+}
+
+pub trait CredentialStore: Send + Sync {
+    /// The key with this id, joined with its owner's membership; `Ok(None)` when no such key
+    /// exists. MUST return `PortError` only for infrastructure failures.
+    fn api_key(&self, id: ApiKeyId) -> Result<Option<KeyRecord>, PortError>;
+
+    /// The stored operator key hash, if one was ever generated.
+    fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError>;
+
+    /// Stores the operator key hash unless one exists; returns whether it was stored (so two
+    /// instances starting together agree on one key).
+    fn store_operator_key_hash(&self, hash: SecretHash) -> Result<bool, PortError>;
+}
+
+/// A new account with its owner, the owner's first API key and the initial settings documents.
+pub struct NewAccount<'a> {
+    pub id: AccountId,
+    pub name: &'a AccountName,
+    pub display_name: &'a str,
+    pub owner_id: UserId,
+    pub owner_email: &'a Email,
+    pub owner_key: &'a IssuedApiKey,
+    /// `(section, JSON document)` pairs stored as version 1 of each account settings section.
+    pub initial_documents: &'a [(String, String)],
+    pub created_at: DateTime<Utc>,
+    /// Id of the `account.created` audit entry written in the same transaction.
+    pub audit_id: AuditId,
+}
+
+/// An account as the operator API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub id: AccountId,
+    pub name: AccountName,
+    pub display_name: String,
+    pub tier: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub trait AccountStore: Send + Sync {
+    /// Creates everything in `account` in one transaction. The owner user is reused when a user
+    /// with that email already exists (`owner_id` is then unused). MUST return `PortError::Conflict("account_name")` when the
+    /// name is taken. Returns the owner's user id (the existing user's when the email was known).
+    fn create_account(&self, account: NewAccount<'_>) -> Result<UserId, PortError>;
+
+    fn account_count(&self) -> Result<u64, PortError>;
+
+    /// Accounts in creation order, one keyset page.
+    fn list_accounts(&self, page: &PageRequest) -> Result<Page<AccountSummary>, PortError>;
+}

@@ -1,0 +1,89 @@
+use std::sync::Arc;
+
+use tenantry_kernel::{
+    AccountId, AccountName, ApiKeyId, AuditId, Clock, Email, Page, PageRequest, PortError,
+    RandomSource, UserId,
+};
+
+use crate::ports::{AccountStore, AccountSummary, NewAccount};
+use crate::{ApiKeyEnv, IssuedApiKey, SecurityError};
+
+/// The result of creating an account: ids and the owner's API key, whose token exists only here.
+#[derive(Debug)]
+pub struct ProvisionedAccount {
+    pub account_id: AccountId,
+    pub name: AccountName,
+    pub owner_id: UserId,
+    pub owner_key: IssuedApiKey,
+}
+
+/// Creates accounts with their owner, first API key and default settings, atomically.
+pub struct AccountProvisioning {
+    store: Arc<dyn AccountStore>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+}
+
+impl AccountProvisioning {
+    pub fn new(
+        store: Arc<dyn AccountStore>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            random,
+        }
+    }
+
+    /// Creates `name` owned by `owner_email`. `initial_documents` are the default settings
+    /// sections (`tenantry_settings::defaults`), passed in so this crate does not depend on the
+    /// settings crate.
+    pub fn create_account(
+        &self,
+        name: AccountName,
+        display_name: Option<&str>,
+        owner_email: &Email,
+        initial_documents: &[(String, String)],
+    ) -> Result<ProvisionedAccount, SecurityError> {
+        let clock = self.clock.as_ref();
+        let random = self.random.as_ref();
+        let account_id = AccountId::generate(clock, random);
+        let owner_key =
+            IssuedApiKey::generate(ApiKeyEnv::Live, ApiKeyId::generate(clock, random), random);
+        let display_name = display_name.unwrap_or(name.as_str());
+        let owner_id = self
+            .store
+            .create_account(NewAccount {
+                id: account_id,
+                name: &name,
+                display_name,
+                owner_id: UserId::generate(clock, random),
+                owner_email,
+                owner_key: &owner_key,
+                initial_documents,
+                created_at: clock.now(),
+                audit_id: AuditId::generate(clock, random),
+            })
+            .map_err(|e| match e {
+                PortError::Conflict(_) => SecurityError::AccountNameTaken(name.to_string()),
+                other => SecurityError::Port(other),
+            })?;
+        Ok(ProvisionedAccount {
+            account_id,
+            name,
+            owner_id,
+            owner_key,
+        })
+    }
+
+    pub fn list_accounts(&self, page: &PageRequest) -> Result<Page<AccountSummary>, SecurityError> {
+        Ok(self.store.list_accounts(page)?)
+    }
+
+    /// Whether no account exists yet (first start).
+    pub fn is_empty(&self) -> Result<bool, SecurityError> {
+        Ok(self.store.account_count()? == 0)
+    }
+}

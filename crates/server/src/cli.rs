@@ -1,0 +1,99 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Tenantry: account settings and team management service.
+#[derive(Debug, Parser)]
+#[command(name = "tenantry", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP service (applies migrations first).
+    ///
+    /// On an empty database this creates the `default` account and prints its owner API key
+    /// and, unless TENANTRY_OPERATOR_KEY is set, a generated operator key; both are shown once.
+    #[command(after_help = "Example:\n  tenantry serve --bind 127.0.0.1:8080 --data-dir ./data")]
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Create an account with its owner and print the owner's API key once.
+    #[command(
+        after_help = "Example:\n  tenantry bootstrap --account acme --owner-email admin@acme.test"
+    )]
+    Bootstrap(BootstrapArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Directory for the SQLite database, the key file and the mail outbox.
+    #[arg(long, env = "TENANTRY_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// `postgres://user:pass@host:port/db` to use PostgreSQL; unset = SQLite in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log format.
+    #[arg(long, env = "TENANTRY_LOG", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Listen address (`127.0.0.1:0` picks a free port; the chosen address is printed).
+    #[arg(long, env = "TENANTRY_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Operator API key guarding `/admin`; unset = generated at first start and printed once.
+    #[arg(long, env = "TENANTRY_OPERATOR_KEY", hide_env_values = true)]
+    pub operator_key: Option<String>,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "TENANTRY_BODY_LIMIT", default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+    /// HTTP worker threads; default = number of CPUs.
+    #[arg(long, env = "TENANTRY_WORKERS")]
+    pub workers: Option<usize>,
+    /// Owner email of the `default` account created at first start.
+    #[arg(
+        long,
+        env = "TENANTRY_BOOTSTRAP_OWNER_EMAIL",
+        default_value = "owner@localhost"
+    )]
+    pub bootstrap_owner_email: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BootstrapArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account name (slug: 3-63 of a-z, 0-9 and -).
+    #[arg(long)]
+    pub account: String,
+    /// Email of the account's owner.
+    #[arg(long)]
+    pub owner_email: String,
+    /// Human-readable account name; defaults to the slug.
+    #[arg(long)]
+    pub display_name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

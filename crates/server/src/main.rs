@@ -1,0 +1,80 @@
+//! The `tenantry` binary.
+
+mod bootstrap;
+mod cli;
+mod telemetry;
+mod wiring;
+
+use std::io::Write;
+use std::net::TcpListener;
+
+use anyhow::Context;
+use clap::Parser;
+use tenantry_http::HttpConfig;
+
+use crate::cli::{Cli, Command, ServeArgs};
+use crate::wiring::{open_store, Services};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            telemetry::init(args.database.log);
+            serve(args)
+        }
+        Command::Migrate(args) => {
+            telemetry::init(args.log);
+            open_store(&args)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Bootstrap(args) => {
+            telemetry::init(args.database.log);
+            let services = Services::new(open_store(&args.database)?);
+            let account = bootstrap::create_account(
+                &services,
+                &args.account,
+                &args.owner_email,
+                args.display_name.as_deref(),
+            )?;
+            bootstrap::print_account(&mut std::io::stdout().lock(), &account)?;
+            Ok(())
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let services = Services::new(open_store(&args.database)?);
+    let operator_key = args.operator_key.filter(|k| !k.is_empty());
+    bootstrap::first_start(
+        &services,
+        &args.bootstrap_owner_email,
+        operator_key.is_some(),
+    )?;
+
+    let listener =
+        TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let config = HttpConfig {
+        body_limit: args.body_limit,
+        operator_key,
+        workers,
+    };
+    let state = services.app_state(config);
+
+    actix_web::rt::System::new().block_on(async move {
+        let server = tenantry_http::serve(listener, state)?;
+        // Scripts and tests wait for this line to learn the (possibly OS-chosen) port.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "tenantry listening on http://{addr}")?;
+        out.flush()?;
+        drop(out);
+        tracing::info!(%addr, "listening");
+        server.await?;
+        tracing::info!("shut down");
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,21 @@
+use serde::{Deserialize, Serialize};
+
+/// Organization-wide settings (seed 03 `/api/settings`): the default timezone members inherit
+/// until they choose their own, whether SSO is required, and where data resides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrganizationSettings {
+    pub default_timezone: String,
+    pub sso_required: bool,
+    pub data_residency: String,
+}
+
+impl Default for OrganizationSettings {
+    fn default() -> Self {
+        Self {
+            default_timezone: "UTC".into(),
+            sso_required: false,
+            data_residency: "us".into(),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/// The sections of seed 01's account settings document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Section {
+    Notifications,
+    Billing,
+    Security,
+    Integrations,
+    /// Per user, not per account (API-MAP.md): every member edits their own.
+    Preferences,
+    /// Organization-wide defaults (seed 03 `/api/settings`); not one of seed 01's sections.
+    Organization,
+}
+
+impl Section {
+    /// Seed 01's five sections, in its order.
+    pub const ALL: [Section; 5] = [
+        Section::Notifications,
+        Section::Billing,
+        Section::Security,
+        Section::Integrations,
+        Section::Preferences,
+    ];
+
+    /// The sections stored once per account (as opposed to per user).
+    pub const ACCOUNT: [Section; 5] = [
+        Section::Notifications,
+        Section::Billing,
+        Section::Security,
+        Section::Integrations,
+        Section::Organization,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Notifications => "notifications",
+            Section::Billing => "billing",
+            Section::Security => "security",
+            Section::Integrations => "integrations",
+            Section::Preferences => "preferences",
+            Section::Organization => "organization",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .chain([Section::Organization])
+            .find(|section| section.as_str() == s)
+    }
+}

@@ -1,0 +1,123 @@
+//! `CredentialStore`: API keys joined with their owner's membership, and the operator key.
+
+use diesel::prelude::*;
+use tenantry_kernel::{ApiKeyId, PortError, Role};
+use tenantry_security::{CredentialStore, KeyRecord, MemberStatus, SecretHash};
+
+use crate::schema::{api_keys, instance_meta, memberships};
+use crate::time::from_micros;
+use crate::{Store, StoreError};
+
+const OPERATOR_KEY_HASH: &str = "operator_key_sha256";
+
+#[derive(Queryable)]
+struct KeyRow {
+    id: String,
+    account_id: String,
+    user_id: String,
+    secret_hash: String,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+    role: String,
+    status: String,
+}
+
+fn corrupt(what: &str, value: &str) -> PortError {
+    PortError::Corrupt(format!("{what}: `{value}`"))
+}
+
+impl TryFrom<KeyRow> for KeyRecord {
+    type Error = PortError;
+
+    fn try_from(row: KeyRow) -> Result<Self, PortError> {
+        Ok(KeyRecord {
+            id: row.id.parse().map_err(|_| corrupt("api key id", &row.id))?,
+            account_id: row
+                .account_id
+                .parse()
+                .map_err(|_| corrupt("account id", &row.account_id))?,
+            user_id: row
+                .user_id
+                .parse()
+                .map_err(|_| corrupt("user id", &row.user_id))?,
+            secret_hash: SecretHash::from_hex(&row.secret_hash)
+                .ok_or_else(|| corrupt("api key hash", "…"))?,
+            expires_at: row.expires_at.map(from_micros),
+            revoked: row.revoked_at.is_some(),
+            role: row
+                .role
+                .parse::<Role>()
+                .map_err(|_| corrupt("role", &row.role))?,
+            member_status: MemberStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("member status", &row.status))?,
+        })
+    }
+}
+
+impl CredentialStore for Store {
+    fn api_key(&self, id: ApiKeyId) -> Result<Option<KeyRecord>, PortError> {
+        let row = self.read(|conn| {
+            Ok(api_keys::table
+                .inner_join(
+                    memberships::table.on(memberships::account_id
+                        .eq(api_keys::account_id)
+                        .and(memberships::user_id.eq(api_keys::user_id))),
+                )
+                .filter(api_keys::id.eq(id.to_string()))
+                .select((
+                    api_keys::id,
+                    api_keys::account_id,
+                    api_keys::user_id,
+                    api_keys::secret_hash,
+                    api_keys::expires_at,
+                    api_keys::revoked_at,
+                    memberships::role,
+                    memberships::status,
+                ))
+                .first::<KeyRow>(conn)
+                .optional()?)
+        })?;
+        row.map(KeyRecord::try_from).transpose()
+    }
+
+    fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {
+        let hex = self.read(|conn| {
+            Ok(instance_meta::table
+                .filter(instance_meta::meta_key.eq(OPERATOR_KEY_HASH))
+                .select(instance_meta::value)
+                .first::<String>(conn)
+                .optional()?)
+        })?;
+        hex.map(|h| SecretHash::from_hex(&h).ok_or_else(|| corrupt("operator key hash", "…")))
+            .transpose()
+    }
+
+    fn store_operator_key_hash(&self, hash: SecretHash) -> Result<bool, PortError> {
+        let stored = self.write(|conn| {
+            let exists = instance_meta::table
+                .filter(instance_meta::meta_key.eq(OPERATOR_KEY_HASH))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0;
+            if exists {
+                return Ok(false);
+            }
+            diesel::insert_into(instance_meta::table)
+                .values((
+                    instance_meta::meta_key.eq(OPERATOR_KEY_HASH),
+                    instance_meta::value.eq(hash.to_hex()),
+                ))
+                .execute(conn)?;
+            Ok(true)
+        });
+        match stored {
+            Ok(v) => Ok(v),
+            // Another instance inserted it between our check and insert (PostgreSQL): theirs wins.
+            Err(e @ StoreError::Query(_)) => match PortError::from(e) {
+                PortError::Conflict(_) => Ok(false),
+                other => Err(other),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+mod accounts;
+mod connection;
+mod credentials;
+mod error;
+mod migrations;
+mod schema;
+mod settings;
+mod store;
+mod time;
+mod transaction;
+
+pub use connection::{Backend, DbConnection};
+pub use error::StoreError;
+pub use store::{Store, StoreConfig};

@@ -1,0 +1,140 @@
+//! The schema of both backends (they are identical by construction: the migrations use only
+//! TEXT, BIGINT and BOOLEAN). Kept in step with `migrations/*/` by the store tests, which run
+//! every query against freshly migrated SQLite and PostgreSQL databases.
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        name -> Text,
+        display_name -> Text,
+        tier -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        display_name -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    memberships (account_id, user_id) {
+        account_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        status -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        account_id -> Text,
+        user_id -> Text,
+        name -> Text,
+        display_prefix -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    settings_documents (account_id, section) {
+        account_id -> Text,
+        section -> Text,
+        document -> Text,
+        version -> BigInt,
+        updated_at -> BigInt,
+        updated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    settings_history (account_id, section, version) {
+        account_id -> Text,
+        section -> Text,
+        version -> BigInt,
+        document -> Text,
+        updated_at -> BigInt,
+        updated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    user_preferences (user_id, pref_key) {
+        user_id -> Text,
+        pref_key -> Text,
+        value -> Text,
+        version -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ip_allowlist_entries (id) {
+        id -> Text,
+        account_id -> Text,
+        cidr -> Text,
+        label -> Text,
+        created_at -> BigInt,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    mfa_backup_codes (user_id, code_hash) {
+        user_id -> Text,
+        code_hash -> Text,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        account_id -> Nullable<Text>,
+        actor -> Text,
+        action -> Text,
+        target -> Nullable<Text>,
+        diff -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    instance_meta (meta_key) {
+        meta_key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(memberships -> accounts (account_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(api_keys -> accounts (account_id));
+diesel::joinable!(api_keys -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    users,
+    memberships,
+    api_keys,
+    settings_documents,
+    settings_history,
+    user_preferences,
+    ip_allowlist_entries,
+    mfa_backup_codes,
+    audit_log,
+    instance_meta,
+);

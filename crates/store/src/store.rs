@@ -1,0 +1,148 @@
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::r2d2::{Pool, PooledConnection};
+
+use crate::connection::{Manager, Target};
+use crate::{migrations, Backend, DbConnection, StoreError};
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    target: Target,
+    /// Connections kept by the pool.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl StoreConfig {
+    /// A SQLite database file (created with its parent directories if missing).
+    pub fn sqlite(path: impl AsRef<Path>) -> Self {
+        Self::new(Target::Sqlite(path.as_ref().to_string_lossy().into_owned()))
+    }
+
+    /// `postgres://…` / `postgresql://…` selects PostgreSQL; anything else is a SQLite path
+    /// (an optional `sqlite://` prefix is stripped).
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::new(Target::Postgres(url.to_owned()))
+        } else {
+            Self::sqlite(url.strip_prefix("sqlite://").unwrap_or(url))
+        }
+    }
+
+    fn new(target: Target) -> Self {
+        let max_connections = match target {
+            // SQLite serialises writers anyway; a handful of connections serve concurrent readers.
+            Target::Sqlite(_) => 8,
+            Target::Postgres(_) => 16,
+        };
+        Self {
+            target,
+            max_connections,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.target {
+            Target::Sqlite(_) => Backend::Sqlite,
+            Target::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// The database: a connection pool plus what is needed to report readiness. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<Manager>,
+    backend: Backend,
+    sqlite_path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens the pool and applies pending migrations.
+    pub fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        let sqlite_path = match &config.target {
+            Target::Sqlite(path) => {
+                let path = PathBuf::from(path);
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Open(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                Some(path)
+            }
+            Target::Postgres(_) => None,
+        };
+        let manager = Manager {
+            target: config.target.clone(),
+        };
+        // Open one connection first so a bad URL or unreadable file reports the backend's own
+        // message instead of r2d2's "timed out waiting for connection".
+        let mut first = diesel::r2d2::ManageConnection::connect(&manager)
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        migrations::run_pending(&mut first)?;
+        drop(first);
+        let pool = Pool::builder()
+            .max_size(config.max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(config.acquire_timeout)
+            .build(manager)
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        Ok(Self {
+            pool,
+            backend: config.backend(),
+            sqlite_path,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Readiness: the database answers a query and, for SQLite, its file is still where the
+    /// data directory says (a deleted file keeps answering through open handles, but everything
+    /// written from then on would be lost at the next start).
+    pub fn check_ready(&self) -> Result<(), StoreError> {
+        if let Some(path) = &self.sqlite_path {
+            if !path.exists() {
+                return Err(StoreError::Open(format!(
+                    "database file {} is missing",
+                    path.display()
+                )));
+            }
+        }
+        let mut conn = self
+            .pool
+            .get_timeout(Duration::from_secs(2))
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+            .get_result::<i32>(&mut *conn)?;
+        Ok(())
+    }
+
+    /// Runs `f` with a pooled connection (for read-only queries).
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in a write transaction (see `transaction::write_transaction`).
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        crate::transaction::write_transaction(&mut conn, f)
+    }
+}

@@ -1,0 +1,11 @@
+DROP TABLE instance_meta;
+DROP TABLE audit_log;
+DROP TABLE mfa_backup_codes;
+DROP TABLE ip_allowlist_entries;
+DROP TABLE user_preferences;
+DROP TABLE settings_history;
+DROP TABLE settings_documents;
+DROP TABLE api_keys;
+DROP TABLE memberships;
+DROP TABLE users;
+DROP TABLE accounts;
