@@ -1,1 +1,14 @@
+//! End-to-end tests: each starts the real `tenantry` binary on `127.0.0.1:0` with a fresh
+//! database (SQLite always; PostgreSQL too when `TENANTRY_TEST_PG` names a cluster) and talks
+//! HTTP to it. One test binary on purpose: every extra binary costs a link step.
 
+// Test code: a failed expectation should panic with its message, that is the test failing.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+mod admin;
+mod auth;
+mod errors;
+mod lifecycle;
+mod settings;

@@ -1,1 +1,76 @@
-fn main() {}
+//! Developer tasks. `cargo xtask <task>`; standard library only, so it builds in seconds.
+//!
+//! - `ci`   : fmt check, clippy -D warnings, then `test`.
+//! - `test` : the whole test suite on SQLite and PostgreSQL. Uses `TENANTRY_TEST_PG` when set,
+//!   otherwise starts a throwaway PostgreSQL cluster for the run and stops it afterwards.
+//! - `pg`   : starts a throwaway PostgreSQL cluster, prints its URL, stops it on Enter/EOF.
+
+mod pg;
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("test") => test(&args[1..]),
+        Some("pg") => pg::interactive(),
+        _ => {
+            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn ci() -> Result<(), String> {
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    test(&[])
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let (url, _cluster) = match std::env::var("TENANTRY_TEST_PG") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let cluster = pg::Cluster::start()?;
+            (cluster.url(), Some(cluster))
+        }
+    };
+    eprintln!("xtask: PostgreSQL for tests at {url}");
+    run(cargo()
+        .args(["test", "--workspace"])
+        .args(extra)
+        .env("TENANTRY_TEST_PG", &url)
+        .env("TENANTRY_REQUIRE_PG", "1"))
+    // `_cluster` is dropped here, stopping PostgreSQL whether the tests passed or not.
+}

@@ -51,7 +51,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    pub details: Option<Value>,
+    /// Boxed: most errors have none, and a small error keeps `Result`s cheap to move.
+    pub details: Option<Box<Value>>,
     pub retry_after_secs: Option<u64>,
 }
 
@@ -73,7 +74,7 @@ impl ApiError {
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -150,7 +151,11 @@ impl ApiError {
     }
 
     fn body(&self) -> (Value, &'static str) {
-        let details = self.details.clone().unwrap_or_else(|| json!({}));
+        let details = self
+            .details
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         match self.dialect {
             Dialect::V2 => (
                 json!({ "error": self.code, "message": self.message, "details": details }),
@@ -170,7 +175,7 @@ impl ApiError {
                 "application/json",
             ),
             Dialect::Tenant => {
-                let errors = match &self.details {
+                let errors = match self.details.as_deref() {
                     Some(Value::Object(map)) => {
                         map.get("fields").cloned().unwrap_or_else(|| json!([]))
                     }

@@ -28,7 +28,10 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
             .wrap(middleware::from_fn(request_id::request_id))
     })
     .workers(workers)
-    // SIGTERM/SIGINT stop accepting and let in-flight requests finish (up to this long).
+    // The binary installs its own SIGTERM/SIGINT handlers before announcing the address, so a
+    // signal that arrives right after start-up is never missed; stopping lets in-flight
+    // requests finish (up to this long).
+    .disable_signals()
     .shutdown_timeout(30)
     .listen(listener)?
     .run();

@@ -2,6 +2,8 @@
 //! time (the store lookup is measured separately by the HTTP load benchmarks).
 //! Run: `cargo bench -p tenantry-security --bench api_key`.
 
+#![allow(clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

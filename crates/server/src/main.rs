@@ -67,6 +67,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     actix_web::rt::System::new().block_on(async move {
         let server = tenantry_http::serve(listener, state)?;
+        stop_on_signal(server.handle())?;
         // Scripts and tests wait for this line to learn the (possibly OS-chosen) port.
         let mut out = std::io::stdout().lock();
         writeln!(out, "tenantry listening on http://{addr}")?;
@@ -77,4 +78,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("shut down");
         anyhow::Ok(())
     })
+}
+
+/// Graceful shutdown on SIGTERM or SIGINT: stop accepting, finish in-flight requests, exit 0.
+fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Registered here, before the listening line is printed, so no early signal is lost.
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    actix_web::rt::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received; shutting down gracefully"),
+            _ = int.recv() => tracing::info!("SIGINT received; shutting down gracefully"),
+        }
+        handle.stop(true).await;
+    });
+    Ok(())
 }

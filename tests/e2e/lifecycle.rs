@@ -1,0 +1,148 @@
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::on_both_backends;
+use crate::support::{Backend, TestApp, TestDb};
+
+async fn first_start_prints_keys_once_and_restart_keeps_everything(app: TestApp) {
+    let owner_key = app.owner_key().to_owned();
+    let operator_key = app.operator_key().to_owned();
+    assert!(
+        app.stdout.iter().any(|l| l.contains("default")),
+        "{:?}",
+        app.stdout
+    );
+    app.create_account("acme", "jane@acme.test").await;
+
+    let app = app.restart().await;
+    // Nothing is printed again: no new account, no new operator key.
+    assert_eq!(app.owner_key, None, "{:?}", app.stdout);
+    assert_eq!(app.operator_key, None, "{:?}", app.stdout);
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&owner_key))
+            .await
+            .status(),
+        200
+    );
+    let list: Value = app
+        .get("/admin/accounts", Some(&operator_key))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = list["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert_eq!(names, ["default", "acme"]);
+}
+
+async fn readyz_reports_the_database(app: TestApp) {
+    let res = app.get("/readyz", None).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["status"], json!("ready"));
+    assert_eq!(app.get("/healthz", None).await.status(), 200);
+
+    match app.db.backend {
+        Backend::Sqlite => std::fs::remove_file(app.db.sqlite_path()).expect("remove db"),
+        Backend::Postgres => app.db.drop_pg_database(),
+    }
+    let res = app.get("/readyz", None).await;
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["status"], json!("unavailable"));
+    // Liveness is unaffected.
+    assert_eq!(app.get("/healthz", None).await.status(), 200);
+}
+
+async fn sigterm_stops_the_server_gracefully(mut app: TestApp) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &app.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = app.wait_exit(Duration::from_secs(30)).await;
+    assert!(exit.success(), "{exit:?}");
+}
+
+async fn configured_operator_key_is_used_and_not_generated(app: TestApp) {
+    let db = TestDb::create(app.db.backend).expect("same backend as the running test");
+    drop(app);
+    let app = TestApp::start(db, &[("TENANTRY_OPERATOR_KEY", "op-secret-from-config")]).await;
+    assert_eq!(app.operator_key, None, "{:?}", app.stdout);
+    assert_eq!(
+        app.get("/admin/accounts", Some("op-secret-from-config"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get("/admin/accounts", Some("op-secret-wrong"))
+            .await
+            .status(),
+        401
+    );
+}
+
+async fn bootstrap_command_creates_an_account_once(app: TestApp) {
+    let run = |args: &'static [&'static str]| {
+        let mut cmd = app.db.command(args);
+        async move { cmd.output().await.expect("run tenantry") }
+    };
+    let out = run(&[
+        "bootstrap",
+        "--account",
+        "acme",
+        "--owner-email",
+        "jane@acme.test",
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let key = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("owner API key:"))
+        .map(|k| k.trim().to_owned())
+        .expect("key printed");
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&key)).await.status(),
+        200
+    );
+
+    let again = run(&[
+        "bootstrap",
+        "--account",
+        "acme",
+        "--owner-email",
+        "x@acme.test",
+    ])
+    .await;
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let bad = run(&[
+        "bootstrap",
+        "--account",
+        "Not A Slug",
+        "--owner-email",
+        "x@acme.test",
+    ])
+    .await;
+    assert!(!bad.status.success());
+}
+
+on_both_backends!(
+    first_start_prints_keys_once_and_restart_keeps_everything,
+    readyz_reports_the_database,
+    sigterm_stops_the_server_gracefully,
+    configured_operator_key_is_used_and_not_generated,
+    bootstrap_command_creates_an_account_once,
+);

@@ -1,0 +1,285 @@
+//! Spawning the real `tenantry` binary against a fresh database, and reading what it prints.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tenantry");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A throwaway database for one test: a data directory (SQLite file, key file) and, for
+/// PostgreSQL, a database created on the cluster named by `TENANTRY_TEST_PG`.
+pub struct TestDb {
+    pub backend: Backend,
+    pub dir: PathBuf,
+    pub database_url: Option<String>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// `None` when PostgreSQL is asked for but `TENANTRY_TEST_PG` is unset (the test is then
+    /// skipped, unless `TENANTRY_REQUIRE_PG=1`, which `cargo xtask test` sets, makes it fail).
+    pub fn create(backend: Backend) -> Option<Self> {
+        let unique = ulid::Ulid::new().to_string().to_ascii_lowercase();
+        let dir = std::env::temp_dir().join(format!("tenantry-e2e-{unique}"));
+        std::fs::create_dir_all(&dir).expect("create test dir");
+        let (database_url, pg) = match backend {
+            Backend::Sqlite => (None, None),
+            Backend::Postgres => {
+                let admin = match std::env::var("TENANTRY_TEST_PG") {
+                    Ok(url) if !url.is_empty() => url,
+                    _ => {
+                        assert!(
+                            std::env::var("TENANTRY_REQUIRE_PG").as_deref() != Ok("1"),
+                            "TENANTRY_REQUIRE_PG=1 but TENANTRY_TEST_PG is not set"
+                        );
+                        eprintln!("skipping PostgreSQL variant: TENANTRY_TEST_PG is not set");
+                        return None;
+                    }
+                };
+                let name = format!("tenantry_t_{unique}");
+                let mut conn =
+                    PgConnection::establish(&admin).expect("connect to TENANTRY_TEST_PG");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let (base, _) = admin
+                    .rsplit_once('/')
+                    .expect("TENANTRY_TEST_PG has a database path");
+                (Some(format!("{base}/{name}")), Some((admin, name)))
+            }
+        };
+        Some(Self {
+            backend,
+            dir,
+            database_url,
+            pg,
+        })
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.dir.join("tenantry.db")
+    }
+
+    /// Runs SQL directly against the test database (to set up states no endpoint creates yet,
+    /// or to break the database on purpose).
+    pub fn execute(&self, sql: &str) {
+        match &self.database_url {
+            Some(url) => {
+                let mut conn = PgConnection::establish(url).expect("connect");
+                diesel::sql_query(sql).execute(&mut conn).expect("execute");
+            }
+            None => {
+                let mut conn = diesel::SqliteConnection::establish(
+                    self.sqlite_path().to_str().expect("utf-8 path"),
+                )
+                .expect("open sqlite");
+                diesel::sql_query(sql).execute(&mut conn).expect("execute");
+            }
+        }
+    }
+
+    /// Drops the PostgreSQL database (terminating the server's connections).
+    pub fn drop_pg_database(&self) {
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut conn) = PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+
+    /// Command for the binary pointed at this database.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TENANTRY_DATA_DIR", &self.dir)
+            .env("RUST_LOG", "info")
+            .kill_on_drop(true);
+        if let Some(url) = &self.database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+        cmd
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.drop_pg_database();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running server and what it printed at start.
+pub struct TestApp {
+    pub db: TestDb,
+    pub base: String,
+    pub stdout: Vec<String>,
+    pub owner_key: Option<String>,
+    pub operator_key: Option<String>,
+    pub client: reqwest::Client,
+    child: Child,
+}
+
+fn printed_value(lines: &[String], label: &str) -> Option<String> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(label))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_owned)
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let db = TestDb::create(backend)?;
+        Some(Self::start(db, &[]).await)
+    }
+
+    /// Starts `tenantry serve` on `db` with extra environment variables.
+    pub async fn start(db: TestDb, env: &[(&str, &str)]) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(db.dir.join("server.log"))
+            .expect("open log");
+        let mut cmd = db.command(&["serve"]);
+        cmd.env("TENANTRY_BIND", "127.0.0.1:0")
+            .env("TENANTRY_WORKERS", "2")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn tenantry");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut printed = Vec::new();
+        let base = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if let Some(addr) = line.strip_prefix("tenantry listening on ") {
+                    return addr.trim().to_owned();
+                }
+                printed.push(line);
+            }
+            let log = std::fs::read_to_string(db.dir.join("server.log")).unwrap_or_default();
+            panic!("server exited before listening; stdout: {printed:?}\nlog:\n{log}");
+        })
+        .await
+        .expect("server did not start within 60 s");
+        // Keep draining stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let owner_key = printed_value(&printed, "owner API key:");
+        let operator_key = printed_value(&printed, "operator key:");
+        Self {
+            db,
+            base,
+            stdout: printed,
+            owner_key,
+            operator_key,
+            client: reqwest::Client::new(),
+            child,
+        }
+    }
+
+    /// Stops the server (SIGKILL) and starts it again on the same database.
+    pub async fn restart(mut self) -> Self {
+        self.child.kill().await.expect("kill");
+        let db = std::mem::replace(
+            &mut self.db,
+            TestDb {
+                backend: Backend::Sqlite,
+                dir: PathBuf::new(),
+                database_url: None,
+                pg: None,
+            },
+        );
+        drop(self);
+        Self::start(db, &[]).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn owner_key(&self) -> &str {
+        self.owner_key
+            .as_deref()
+            .expect("owner key printed at first start")
+    }
+
+    pub fn operator_key(&self) -> &str {
+        self.operator_key
+            .as_deref()
+            .expect("operator key printed at first start")
+    }
+
+    pub async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Creates an account through the operator API; returns its JSON (with `owner_api_key`).
+    pub async fn create_account(&self, name: &str, email: &str) -> Value {
+        let res = self
+            .client
+            .post(self.url("/admin/accounts"))
+            .bearer_auth(self.operator_key())
+            .json(&serde_json::json!({ "name": name, "owner_email": email }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 201, "create account {name}");
+        res.json().await.expect("json")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
+    pub async fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .expect("server exits in time")
+            .expect("wait")
+    }
+}
+
+/// Runs one test body against SQLite and, when configured, PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use $crate::support::{Backend, TestApp};
+
+                #[tokio::test]
+                async fn sqlite() {
+                    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite always runs");
+                    super::$name(app).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    if let Some(app) = TestApp::spawn(Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
