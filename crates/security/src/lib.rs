@@ -2,14 +2,17 @@
 
 mod api_key;
 mod authenticator;
+mod cidr;
 mod error;
 mod operator_key;
 mod ports;
 mod provisioning;
 mod secret;
+mod secret_box;
 
 pub use api_key::{ApiKeyEnv, ApiKeyToken, IssuedApiKey};
 pub use authenticator::Authenticator;
+pub use cidr::Cidr;
 pub use error::SecurityError;
 pub use operator_key::OperatorKey;
 pub use ports::{
@@ -17,3 +20,4 @@ pub use ports::{
 };
 pub use provisioning::{AccountProvisioning, ProvisionedAccount};
 pub use secret::SecretHash;
+pub use secret_box::{Sealed, SecretBox, SecretBoxError};

@@ -36,6 +36,9 @@ pub struct DatabaseArgs {
     /// `postgres://user:pass@host:port/db` to use PostgreSQL; unset = SQLite in the data dir.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Base64 32-byte key for secrets at rest; unset = `<data dir>/master.key` (created 0600).
+    #[arg(long, env = "TENANTRY_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
     /// Log format.
     #[arg(long, env = "TENANTRY_LOG", value_enum, default_value_t = LogFormat::Pretty)]
     pub log: LogFormat,

@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bootstrap(args) => {
             telemetry::init(args.database.log);
-            let services = Services::new(open_store(&args.database)?);
+            let services = Services::new(&args.database)?;
             let account = bootstrap::create_account(
                 &services,
                 &args.account,
@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let services = Services::new(open_store(&args.database)?);
+    let services = Services::new(&args.database)?;
     let operator_key = args.operator_key.filter(|k| !k.is_empty());
     bootstrap::first_start(
         &services,

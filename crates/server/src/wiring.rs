@@ -3,7 +3,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tenantry_http::{AppState, HttpConfig};
 use tenantry_kernel::{Clock, OsRandom, RandomSource, SystemClock};
-use tenantry_security::{AccountProvisioning, Authenticator};
+use tenantry_security::{AccountProvisioning, Authenticator, SecretBox};
 use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
 
@@ -21,6 +21,34 @@ pub fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The master key for secrets at rest: `TENANTRY_MASTER_KEY` (base64, 32 bytes) when given,
+/// otherwise `<data dir>/master.key`, created with mode 0600 on first start. Several instances
+/// sharing one PostgreSQL must be given the same `TENANTRY_MASTER_KEY`.
+pub fn secret_box(args: &DatabaseArgs, random: &dyn RandomSource) -> anyhow::Result<SecretBox> {
+    if let Some(key) = args.master_key.as_deref().filter(|k| !k.is_empty()) {
+        return SecretBox::from_base64(key).context("TENANTRY_MASTER_KEY");
+    }
+    let path = args.data_dir.join("master.key");
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("creating {}", args.data_dir.display()))?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        writeln!(file, "{}", SecretBox::generate_key_base64(random))?;
+        tracing::info!(path = %path.display(), "generated the master key for secrets at rest");
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    SecretBox::from_base64(&text)
+        .with_context(|| format!("{} is not a valid master key", path.display()))
+}
+
 /// The domain services, wired to the store, the system clock and the OS random source.
 pub struct Services {
     pub store: Store,
@@ -31,13 +59,20 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(store: Store) -> Self {
+    pub fn new(args: &DatabaseArgs) -> anyhow::Result<Self> {
+        let store = open_store(args)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
+        let secrets = secret_box(args, random.as_ref())?;
         let shared = Arc::new(store.clone());
-        Self {
+        Ok(Self {
             authenticator: Arc::new(Authenticator::new(shared.clone(), clock.clone())),
-            settings: Arc::new(SettingsService::new(shared.clone())),
+            settings: Arc::new(SettingsService::new(
+                shared.clone(),
+                secrets,
+                clock.clone(),
+                random.clone(),
+            )),
             provisioning: Arc::new(AccountProvisioning::new(
                 shared,
                 clock.clone(),
@@ -45,7 +80,7 @@ impl Services {
             )),
             store,
             random,
-        }
+        })
     }
 
     pub fn app_state(&self, config: HttpConfig) -> AppState {

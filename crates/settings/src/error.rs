@@ -1,9 +1,33 @@
 use thiserror::Error;
 
-use tenantry_kernel::{KernelError, PortError};
+use tenantry_kernel::{KernelError, PortError, Role};
 
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+use crate::fields::FieldError;
+
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum SettingsError {
+    #[error("{section} settings require the {required} role")]
+    Forbidden {
+        section: &'static str,
+        required: Role,
+        current: Role,
+    },
+    #[error("unknown fields: {}", .0.join(", "))]
+    UnknownFields(Vec<String>),
+    #[error("invalid IP whitelist entries: {}", .0.join(", "))]
+    InvalidIpWhitelist(Vec<String>),
+    #[error("invalid fields: {}", .0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", "))]
+    Validation(Vec<FieldError>),
+    #[error("a valid payment method is required for auto-recharge")]
+    PaymentMethodRequired,
+    #[error("the section changed: current version is {current}")]
+    VersionConflict { current: i64 },
+    #[error("the If-Match header is malformed")]
+    BadPrecondition,
+    #[error("version {0} does not exist")]
+    UnknownVersion(i64),
+    #[error("a stored secret cannot be opened: {0}")]
+    Secret(String),
     #[error(transparent)]
     Kernel(#[from] KernelError),
     #[error(transparent)]

@@ -1,8 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 mod billing;
+mod closed_set;
+mod country;
 pub mod defaults;
+mod diff;
+mod display;
 mod error;
+mod fields;
 mod integrations;
 mod notifications;
 mod organization;
@@ -11,9 +16,18 @@ mod preferences;
 mod section;
 mod security_policy;
 mod service;
+mod timezone;
+mod urls;
 
-pub use billing::{AutoRecharge, BillingAddress, BillingSettings, CostAlert, PaymentMethod};
+pub use billing::{
+    AutoRecharge, BillingAddress, BillingSettings, CardBrand, CostAlert, PaymentMethod,
+    PaymentMethodType,
+};
+pub use country::{AwsRegion, Country};
+pub use diff::diff;
+pub use display::{DateFormat, EmailFrequency, Language, NumberFormat, Theme};
 pub use error::SettingsError;
+pub use fields::{merge_patch, FieldError, Fields, SecretView};
 pub use integrations::{
     DatadogIntegration, DockerIntegration, DockerRegistry, GithubIntegration, GrafanaIntegration,
     IntegrationSettings, MonitoringIntegrations,
@@ -22,8 +36,15 @@ pub use notifications::{
     EmailAlerts, EmailChannel, NotificationSettings, SlackAlerts, SlackChannel, WebhookChannel,
 };
 pub use organization::OrganizationSettings;
-pub use ports::{SettingsStore, StoredSection, StoredSettings};
-pub use preferences::UserPreferences;
+pub use ports::{
+    AuditRecord, CurrentSection, HistoryEntry, PreferencesChange, SectionChange, SectionWrite,
+    SettingsStore, StoredSection, StoredSettings, WriteContext,
+};
+pub use preferences::{UserPreferences, PREFERENCE_KEYS};
 pub use section::Section;
-pub use security_policy::{MfaMethod, SecurityPolicy};
-pub use service::{AccountSettings, SettingsService};
+pub use security_policy::{MfaMethod, SecurityPolicy, VALID_IP_FORMAT};
+pub use service::{
+    section_etag, AccountSettings, HistoryView, SectionView, SettingsService, Versions,
+};
+pub use timezone::Timezone;
+pub use urls::{HttpsUrl, SlackWebhookUrl};

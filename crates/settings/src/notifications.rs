@@ -1,7 +1,15 @@
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tenantry_kernel::Email;
+use tenantry_notifications::EventType;
+use tenantry_security::Sealed;
+
+use crate::display::EmailFrequency;
+use crate::fields::{Fields, Sealer, SecretView};
+use crate::urls::{HttpsUrl, SlackWebhookUrl};
 
 /// Seed 01's three built-in notification channels of an account (email, Slack, webhook) with
-/// their alert toggles. Secrets (the webhook signing secret) are stored sealed, never in clear.
+/// their alert toggles. The webhook signing secret is stored sealed, never in clear.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NotificationSettings {
@@ -15,9 +23,9 @@ pub struct NotificationSettings {
 pub struct EmailChannel {
     pub enabled: bool,
     pub alerts: EmailAlerts,
-    pub frequency: String,
+    pub frequency: EmailFrequency,
     /// Recipient; `None` sends to the account's admins.
-    pub email: Option<String>,
+    pub email: Option<Email>,
 }
 
 impl Default for EmailChannel {
@@ -25,7 +33,7 @@ impl Default for EmailChannel {
         Self {
             enabled: true,
             alerts: EmailAlerts::default(),
-            frequency: "immediate".into(),
+            frequency: EmailFrequency::Immediate,
             email: None,
         }
     }
@@ -57,7 +65,7 @@ impl Default for EmailAlerts {
 #[serde(default)]
 pub struct SlackChannel {
     pub enabled: bool,
-    pub webhook_url: Option<String>,
+    pub webhook_url: Option<SlackWebhookUrl>,
     pub channel: Option<String>,
     pub alerts: SlackAlerts,
 }
@@ -84,8 +92,189 @@ impl Default for SlackAlerts {
 #[serde(default)]
 pub struct WebhookChannel {
     pub enabled: bool,
-    pub url: Option<String>,
+    pub url: Option<HttpsUrl>,
     pub events: Vec<String>,
-    /// The signing secret, sealed (encrypted) by the store; `None` when unset.
-    pub secret_sealed: Option<String>,
+    pub secret_sealed: Option<Sealed>,
+}
+
+/// Slack channel names: `#` followed by 1–80 lowercase letters, digits, `-`, `_` or `.`.
+fn slack_channel(s: &str) -> Result<String, String> {
+    let name = s.strip_prefix('#').unwrap_or(s);
+    let ok = (1..=80).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(format!("#{name}"))
+    } else {
+        Err("must be a Slack channel name: # then 1-80 of a-z, 0-9, -, _ or .".into())
+    }
+}
+
+fn event_name(s: &str) -> Result<String, String> {
+    EventType::parse(s)
+        .map(|e| e.as_str().to_owned())
+        .ok_or_else(|| "is not a known event type".to_owned())
+}
+
+impl NotificationSettings {
+    /// Seed 01's shape.
+    pub fn render(&self, secrets: &SecretView<'_>) -> Value {
+        json!({
+            "email": {
+                "enabled": self.email.enabled,
+                "alerts": {
+                    "cost_alerts": self.email.alerts.cost_alerts,
+                    "usage_warnings": self.email.alerts.usage_warnings,
+                    "security_notifications": self.email.alerts.security_notifications,
+                    "system_updates": self.email.alerts.system_updates,
+                    "marketing_emails": self.email.alerts.marketing_emails,
+                },
+                "frequency": self.email.frequency.as_str(),
+                "email": self.email.email.as_ref().map(Email::as_str),
+            },
+            "slack": {
+                "enabled": self.slack.enabled,
+                "webhook_url": self.slack.webhook_url.as_ref().map(SlackWebhookUrl::as_str),
+                "channel": self.slack.channel,
+                "alerts": {
+                    "endpoint_failures": self.slack.alerts.endpoint_failures,
+                    "cost_thresholds": self.slack.alerts.cost_thresholds,
+                    "cluster_events": self.slack.alerts.cluster_events,
+                },
+            },
+            "webhook": {
+                "enabled": self.webhook.enabled,
+                "url": self.webhook.url.as_ref().map(HttpsUrl::as_str),
+                "events": self.webhook.events,
+                "secret": secrets.show(&self.webhook.secret_sealed),
+            },
+        })
+    }
+
+    /// Reads a complete seed 01 document (after merging), collecting every problem in `f`.
+    pub fn read(doc: &Value, f: &mut Fields, seal: Sealer<'_>) -> Option<Self> {
+        let root = f.object(doc, "", &["email", "slack", "webhook"])?;
+        let email = f.child(
+            root,
+            "email",
+            "",
+            &["enabled", "alerts", "frequency", "email"],
+        );
+        let slack = f.child(
+            root,
+            "slack",
+            "",
+            &["enabled", "webhook_url", "channel", "alerts"],
+        );
+        let webhook = f.child(root, "webhook", "", &["enabled", "url", "events", "secret"]);
+
+        let email = email.and_then(|m| {
+            let alerts = f.child(
+                m,
+                "alerts",
+                "email",
+                &[
+                    "cost_alerts",
+                    "usage_warnings",
+                    "security_notifications",
+                    "system_updates",
+                    "marketing_emails",
+                ],
+            );
+            let alerts = alerts.and_then(|a| {
+                let p = "email.alerts";
+                Some(EmailAlerts {
+                    cost_alerts: f.bool(a, "cost_alerts", p)?,
+                    usage_warnings: f.bool(a, "usage_warnings", p)?,
+                    security_notifications: f.bool(a, "security_notifications", p)?,
+                    system_updates: f.bool(a, "system_updates", p)?,
+                    marketing_emails: f.bool(a, "marketing_emails", p)?,
+                })
+            });
+            let enabled = f.bool(m, "enabled", "email");
+            let frequency = f.parse(
+                m,
+                "frequency",
+                "email",
+                EmailFrequency::parse,
+                Some(EmailFrequency::ALLOWED),
+            );
+            let address = f.parse_opt(m, "email", "email", |s| {
+                Email::parse(s).map_err(|e| e.to_string())
+            });
+            Some(EmailChannel {
+                enabled: enabled?,
+                alerts: alerts?,
+                frequency: frequency?,
+                email: address?,
+            })
+        });
+
+        let slack = slack.and_then(|m| {
+            let alerts = f.child(
+                m,
+                "alerts",
+                "slack",
+                &["endpoint_failures", "cost_thresholds", "cluster_events"],
+            );
+            let alerts = alerts.and_then(|a| {
+                let p = "slack.alerts";
+                Some(SlackAlerts {
+                    endpoint_failures: f.bool(a, "endpoint_failures", p)?,
+                    cost_thresholds: f.bool(a, "cost_thresholds", p)?,
+                    cluster_events: f.bool(a, "cluster_events", p)?,
+                })
+            });
+            let enabled = f.bool(m, "enabled", "slack");
+            let url = f.parse_opt(m, "webhook_url", "slack", SlackWebhookUrl::parse);
+            let channel = f.parse_opt(m, "channel", "slack", slack_channel);
+            if enabled == Some(true) && matches!(url, Some(None)) {
+                f.error(
+                    "slack.webhook_url",
+                    "is required when slack.enabled is true",
+                );
+            }
+            Some(SlackChannel {
+                enabled: enabled?,
+                webhook_url: url?,
+                channel: channel?,
+                alerts: alerts?,
+            })
+        });
+
+        let webhook = webhook.and_then(|m| {
+            let enabled = f.bool(m, "enabled", "webhook");
+            let url = f.parse_opt(m, "url", "webhook", HttpsUrl::parse);
+            let events = f.array(m, "events", "webhook", 32, |f, v, path| {
+                match v.as_str().map(event_name) {
+                    Some(Ok(e)) => Some(e),
+                    _ => {
+                        let allowed: Vec<&str> =
+                            EventType::ALL.iter().map(|e| e.as_str()).collect();
+                        f.error_allowed(path, "must be a known event type", json!(allowed));
+                        None
+                    }
+                }
+            });
+            let secret = f.secret(m, "secret", "webhook", seal);
+            if enabled == Some(true) && matches!(url, Some(None)) {
+                f.error("webhook.url", "is required when webhook.enabled is true");
+            }
+            let mut events = events?;
+            events.dedup();
+            Some(WebhookChannel {
+                enabled: enabled?,
+                url: url?,
+                events,
+                secret_sealed: secret?,
+            })
+        });
+
+        Some(Self {
+            email: email?,
+            slack: slack?,
+            webhook: webhook?,
+        })
+    }
 }

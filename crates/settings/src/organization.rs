@@ -1,11 +1,13 @@
 use serde::{Deserialize, Serialize};
 
+use crate::timezone::Timezone;
+
 /// Organization-wide settings (seed 03 `/api/settings`): the default timezone members inherit
 /// until they choose their own, whether SSO is required, and where data resides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OrganizationSettings {
-    pub default_timezone: String,
+    pub default_timezone: Timezone,
     pub sso_required: bool,
     pub data_residency: String,
 }
@@ -13,7 +15,7 @@ pub struct OrganizationSettings {
 impl Default for OrganizationSettings {
     fn default() -> Self {
         Self {
-            default_timezone: "UTC".into(),
+            default_timezone: Timezone::UTC,
             sso_required: false,
             data_residency: "us".into(),
         }

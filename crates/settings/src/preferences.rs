@@ -1,50 +1,135 @@
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::country::AwsRegion;
+use crate::display::{DateFormat, Language, NumberFormat, Theme};
+use crate::fields::Fields;
+use crate::timezone::Timezone;
 
 /// A user's display preferences (seed 01 `preferences`, seed 03 `/user-preferences/display.*`).
 /// Stored per (user, key); a key never written reads as its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UserPreferences {
-    /// `None` = follow the account's default timezone.
-    pub timezone: Option<String>,
-    pub language: String,
-    pub theme: String,
-    pub date_format: String,
-    pub number_format: String,
-    pub default_region: String,
+    /// `None` = follow the organization's default timezone.
+    pub timezone: Option<Timezone>,
+    pub language: Language,
+    pub theme: Theme,
+    pub date_format: DateFormat,
+    pub number_format: NumberFormat,
+    pub default_region: AwsRegion,
 }
 
 impl Default for UserPreferences {
     fn default() -> Self {
         Self {
             timezone: None,
-            language: "en".into(),
-            theme: "auto".into(),
-            date_format: "MM/DD/YYYY".into(),
-            number_format: "1,234.56".into(),
-            default_region: "us-east-1".into(),
+            language: Language::En,
+            theme: Theme::Auto,
+            date_format: DateFormat::MonthFirst,
+            number_format: NumberFormat::CommaDot,
+            default_region: AwsRegion::UsEast1,
         }
     }
 }
 
+/// The stored keys, in seed 01's order.
+pub const PREFERENCE_KEYS: [&str; 6] = [
+    "timezone",
+    "language",
+    "theme",
+    "date_format",
+    "number_format",
+    "default_region",
+];
+
 impl UserPreferences {
     /// Builds preferences from stored `(key, JSON value)` rows. Unknown keys are ignored (they
-    /// belong to seed 03's free-form preferences) and a malformed value falls back to the default
-    /// for that key rather than failing the whole read.
-    pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>) -> Self {
+    /// belong to seed 03's free-form preferences) and a value that no longer parses falls back to
+    /// the default for that key rather than failing the whole read.
+    pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a Value)>) -> Self {
         let mut prefs = Self::default();
         for (key, value) in rows {
-            let text = value.as_str().map(str::to_owned);
-            match (key, text) {
-                ("timezone", Some(v)) => prefs.timezone = Some(v),
-                ("language", Some(v)) => prefs.language = v,
-                ("theme", Some(v)) => prefs.theme = v,
-                ("date_format", Some(v)) => prefs.date_format = v,
-                ("number_format", Some(v)) => prefs.number_format = v,
-                ("default_region", Some(v)) => prefs.default_region = v,
+            let Some(text) = value.as_str() else { continue };
+            match key {
+                "timezone" => prefs.timezone = Timezone::parse(text).ok(),
+                "language" => prefs.language = Language::parse(text).unwrap_or(prefs.language),
+                "theme" => prefs.theme = Theme::parse(text).unwrap_or(prefs.theme),
+                "date_format" => {
+                    prefs.date_format = DateFormat::parse(text).unwrap_or(prefs.date_format)
+                }
+                "number_format" => {
+                    prefs.number_format = NumberFormat::parse(text).unwrap_or(prefs.number_format)
+                }
+                "default_region" => {
+                    prefs.default_region = AwsRegion::parse(text).unwrap_or(prefs.default_region)
+                }
                 _ => {}
             }
         }
         prefs
+    }
+
+    /// The rows to store: one per key, `null` for "follow the default" timezone.
+    pub fn to_rows(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            (
+                "timezone",
+                self.timezone.map_or(Value::Null, |t| json!(t.as_str())),
+            ),
+            ("language", json!(self.language.as_str())),
+            ("theme", json!(self.theme.as_str())),
+            ("date_format", json!(self.date_format.as_str())),
+            ("number_format", json!(self.number_format.as_str())),
+            ("default_region", json!(self.default_region.as_str())),
+        ]
+    }
+
+    /// Seed 01's shape; an unset timezone reads as the organization default.
+    pub fn render(&self, default_timezone: Option<Timezone>) -> Value {
+        json!({
+            "timezone": self.timezone.or(default_timezone).map(|t| t.as_str()),
+            "language": self.language.as_str(),
+            "theme": self.theme.as_str(),
+            "date_format": self.date_format.as_str(),
+            "number_format": self.number_format.as_str(),
+            "default_region": self.default_region.as_str(),
+        })
+    }
+
+    pub fn read(doc: &Value, f: &mut Fields) -> Option<Self> {
+        let m = f.object(doc, "", &PREFERENCE_KEYS)?;
+        let timezone = f.parse_opt(m, "timezone", "", Timezone::parse);
+        let language = f.parse(m, "language", "", Language::parse, Some(Language::ALLOWED));
+        let theme = f.parse(m, "theme", "", Theme::parse, Some(Theme::ALLOWED));
+        let date_format = f.parse(
+            m,
+            "date_format",
+            "",
+            DateFormat::parse,
+            Some(DateFormat::ALLOWED),
+        );
+        let number_format = f.parse(
+            m,
+            "number_format",
+            "",
+            NumberFormat::parse,
+            Some(NumberFormat::ALLOWED),
+        );
+        let default_region = f.parse(
+            m,
+            "default_region",
+            "",
+            AwsRegion::parse,
+            Some(AwsRegion::ALLOWED),
+        );
+        Some(Self {
+            timezone: timezone?,
+            language: language?,
+            theme: theme?,
+            date_format: date_format?,
+            number_format: number_format?,
+            default_region: default_region?,
+        })
     }
 }

@@ -1,4 +1,8 @@
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tenantry_security::Cidr;
+
+use crate::fields::Fields;
 
 /// The account's security policy in domain units (minutes, days). Seeds 01, 03, 04 and 05 each
 /// show parts of it under their own names and units (API-MAP.md); this is the one stored value.
@@ -57,5 +61,157 @@ impl Default for SecurityPolicy {
             log_api_requests: true,
             log_resource_access: true,
         }
+    }
+}
+
+/// Seed 01 `session.timeout` is hours, 1-168; the domain keeps minutes.
+fn hours(minutes: u32) -> Value {
+    if minutes % 60 == 0 {
+        json!(minutes / 60)
+    } else {
+        json!(f64::from(minutes) / 60.0)
+    }
+}
+
+/// The seed 01 description of a valid allowlist entry, quoted in `INVALID_IP_WHITELIST`.
+pub const VALID_IP_FORMAT: &str =
+    "IPv4 or IPv6 address or CIDR block (e.g., 192.168.1.0/24, 2001:db8::/32)";
+
+impl SecurityPolicy {
+    /// Seed 01's `security` section. `backup_codes` (the caller's unused MFA codes) is read-only
+    /// and only present in reads.
+    pub fn render(&self, allowlist: &[Cidr], backup_codes: Option<u32>) -> Value {
+        let mut two_factor = json!({
+            "enabled": self.mfa_required,
+            "method": match self.mfa_method { MfaMethod::Totp => "totp", MfaMethod::Sms => "sms" },
+        });
+        if let Some(n) = backup_codes {
+            two_factor["backup_codes"] = json!(n);
+        }
+        json!({
+            "two_factor": two_factor,
+            "api_access": {
+                "ip_whitelist": allowlist.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "require_ip_whitelist": self.ip_allowlist_enforced,
+                "max_api_keys": self.max_api_keys,
+            },
+            "session": {
+                "timeout": hours(self.absolute_session_minutes),
+                "require_reauth_for_sensitive": self.reauth_for_sensitive,
+                "concurrent_sessions": self.concurrent_sessions,
+            },
+            "audit": {
+                "log_api_requests": self.log_api_requests,
+                "log_resource_access": self.log_resource_access,
+                "retention_days": self.audit_retention_days,
+            },
+        })
+    }
+
+    /// Reads seed 01's `security` document onto `self` (fields seed 01 does not show keep their
+    /// values). Invalid allowlist entries are collected in `invalid_ips`, all of them.
+    pub fn read(
+        &self,
+        doc: &Value,
+        f: &mut Fields,
+        invalid_ips: &mut Vec<String>,
+    ) -> Option<(Self, Vec<Cidr>)> {
+        let root = f.object(doc, "", &["two_factor", "api_access", "session", "audit"])?;
+        let mut next = self.clone();
+        if let Some(m) = f.child(root, "two_factor", "", &["enabled", "method"]) {
+            next.mfa_required = f
+                .bool(m, "enabled", "two_factor")
+                .unwrap_or(next.mfa_required);
+            if let Some(method) = f.parse(
+                m,
+                "method",
+                "two_factor",
+                |s| match s {
+                    "totp" => Ok(MfaMethod::Totp),
+                    "sms" => Ok(MfaMethod::Sms),
+                    _ => Err("must be one of: totp, sms".to_owned()),
+                },
+                Some(&["totp", "sms"]),
+            ) {
+                next.mfa_method = method;
+            }
+        }
+        let mut allowlist = Vec::new();
+        if let Some(m) = f.child(
+            root,
+            "api_access",
+            "",
+            &["ip_whitelist", "require_ip_whitelist", "max_api_keys"],
+        ) {
+            let p = "api_access";
+            match m.get("ip_whitelist") {
+                Some(Value::Array(items)) if items.len() <= 1000 => {
+                    for item in items {
+                        match item.as_str().map(Cidr::parse) {
+                            Some(Ok(c)) if !allowlist.contains(&c) => allowlist.push(c),
+                            Some(Ok(_)) => {}
+                            _ => invalid_ips.push(
+                                item.as_str()
+                                    .map_or_else(|| item.to_string(), str::to_owned),
+                            ),
+                        }
+                    }
+                }
+                None | Some(Value::Null) => {}
+                Some(Value::Array(_)) => {
+                    f.error("api_access.ip_whitelist", "must have at most 1000 entries")
+                }
+                Some(_) => f.error(
+                    "api_access.ip_whitelist",
+                    "must be an array of IP addresses or CIDR blocks",
+                ),
+            }
+            next.ip_allowlist_enforced = f
+                .bool(m, "require_ip_whitelist", p)
+                .unwrap_or(next.ip_allowlist_enforced);
+            next.max_api_keys = f
+                .integer(m, "max_api_keys", p, 1, 50)
+                .unwrap_or(next.max_api_keys);
+        }
+        if let Some(m) = f.child(
+            root,
+            "session",
+            "",
+            &[
+                "timeout",
+                "require_reauth_for_sensitive",
+                "concurrent_sessions",
+            ],
+        ) {
+            let p = "session";
+            if let Some(h) = f.number(m, "timeout", p, 1.0, 168.0) {
+                // Whole minutes: 1.5 h is 90 min; finer fractions round to the nearest minute.
+                next.absolute_session_minutes = (h * 60.0).round() as u32;
+            }
+            next.reauth_for_sensitive = f
+                .bool(m, "require_reauth_for_sensitive", p)
+                .unwrap_or(next.reauth_for_sensitive);
+            next.concurrent_sessions = f
+                .integer(m, "concurrent_sessions", p, 1, 10)
+                .unwrap_or(next.concurrent_sessions);
+        }
+        if let Some(m) = f.child(
+            root,
+            "audit",
+            "",
+            &["log_api_requests", "log_resource_access", "retention_days"],
+        ) {
+            let p = "audit";
+            next.log_api_requests = f
+                .bool(m, "log_api_requests", p)
+                .unwrap_or(next.log_api_requests);
+            next.log_resource_access = f
+                .bool(m, "log_resource_access", p)
+                .unwrap_or(next.log_resource_access);
+            next.audit_retention_days = f
+                .integer(m, "retention_days", p, 30, 365)
+                .unwrap_or(next.audit_retention_days);
+        }
+        Some((next, allowlist))
     }
 }

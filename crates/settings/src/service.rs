@@ -1,9 +1,14 @@
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use tenantry_kernel::{Actor, PortError};
+use serde_json::{json, Value};
+use tenantry_kernel::{Actor, AuditId, Clock, Page, PageRequest, PortError, RandomSource, Role};
+use tenantry_security::{Cidr, Sealed, SecretBox};
 
-use crate::ports::{SettingsStore, StoredSettings};
+use crate::fields::{contains_sealed_marker, merge_patch, Fields, SecretView};
+use crate::ports::{
+    AuditRecord, CurrentSection, SectionWrite, SettingsStore, StoredSettings, WriteContext,
+};
 use crate::{
     BillingSettings, IntegrationSettings, NotificationSettings, OrganizationSettings, Section,
     SecurityPolicy, SettingsError, UserPreferences,
@@ -18,34 +23,108 @@ pub struct AccountSettings {
     pub integrations: IntegrationSettings,
     pub organization: OrganizationSettings,
     pub preferences: UserPreferences,
-    /// IP allowlist entries (CIDR text).
-    pub allowlist: Vec<String>,
+    /// IP allowlist entries.
+    pub allowlist: Vec<Cidr>,
     /// The caller's unused MFA backup codes.
     pub unused_backup_codes: u32,
-    /// A validator that changes whenever anything in this view changes: the versions of every
-    /// section and of the caller's preferences.
+    /// Version of each section (and of the caller's preferences).
+    pub versions: Versions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Versions {
+    pub notifications: i64,
+    pub billing: i64,
+    pub security: i64,
+    pub integrations: i64,
+    pub organization: i64,
+    pub preferences: i64,
+}
+
+impl Versions {
+    pub fn of(&self, section: Section) -> i64 {
+        match section {
+            Section::Notifications => self.notifications,
+            Section::Billing => self.billing,
+            Section::Security => self.security,
+            Section::Integrations => self.integrations,
+            Section::Organization => self.organization,
+            Section::Preferences => self.preferences,
+        }
+    }
+
+    /// A strong validator of the whole document: changes whenever any part the caller sees does.
+    pub fn etag(&self) -> String {
+        format!(
+            "\"n{}.b{}.s{}.i{}.o{}.p{}\"",
+            self.notifications,
+            self.billing,
+            self.security,
+            self.integrations,
+            self.organization,
+            self.preferences
+        )
+    }
+}
+
+/// The ETag of one section: its letter and version, the same token the whole-document ETag
+/// carries for it, so either can be sent back in `If-Match`.
+pub fn section_etag(section: Section, version: i64) -> String {
+    format!("\"{}{version}\"", section.letter())
+}
+
+/// Which version an `If-Match` header names for `section`: `Ok(None)` for `*`. Accepts the
+/// section's own ETag, the whole-document ETag, or a comma-separated list of either (any match).
+fn if_match_versions(section: Section, header: &str) -> Result<Option<Vec<i64>>, SettingsError> {
+    let mut versions = Vec::new();
+    for tag in header.split(',').map(str::trim) {
+        if tag == "*" {
+            return Ok(None);
+        }
+        let inner = tag
+            .strip_prefix("W/")
+            .unwrap_or(tag)
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .ok_or(SettingsError::BadPrecondition)?;
+        let part = inner
+            .split('.')
+            .find(|p| p.starts_with(section.letter()))
+            .ok_or(SettingsError::BadPrecondition)?;
+        let version = part[1..]
+            .parse::<i64>()
+            .map_err(|_| SettingsError::BadPrecondition)?;
+        versions.push(version);
+    }
+    Ok(Some(versions))
+}
+
+/// A section as returned by reads and writes: seed 01's shape with secrets hidden.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectionView {
+    pub section: Section,
+    pub document: Value,
+    pub version: i64,
     pub etag: String,
+}
+
+/// One version of a section's history as shown to clients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryView {
+    pub version: i64,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub updated_by: Option<String>,
+    pub changes: Vec<Value>,
 }
 
 pub struct SettingsService {
     store: Arc<dyn SettingsStore>,
+    secrets: SecretBox,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
 }
 
-impl SettingsService {
-    pub fn new(store: Arc<dyn SettingsStore>) -> Self {
-        Self { store }
-    }
-
-    /// Seed 01's `GET /v2/accounts/settings`: the actor's account sections plus the actor's own
-    /// preferences. Every member may read it; secrets are sealed in the domain values and the
-    /// dialect renders them redacted.
-    pub fn account_settings(&self, actor: &Actor) -> Result<AccountSettings, SettingsError> {
-        let stored = self.store.load(actor.account_id, actor.user_id)?;
-        assemble(stored)
-    }
-}
-
-fn section<T: DeserializeOwned + Default>(
+fn parse_section<T: DeserializeOwned + Default>(
     stored: &StoredSettings,
     section: Section,
 ) -> Result<(T, i64), SettingsError> {
@@ -66,18 +145,30 @@ fn section<T: DeserializeOwned + Default>(
     }
 }
 
-fn assemble(stored: StoredSettings) -> Result<AccountSettings, SettingsError> {
-    let (notifications, v_n) = section::<NotificationSettings>(&stored, Section::Notifications)?;
-    let (billing, v_b) = section::<BillingSettings>(&stored, Section::Billing)?;
-    let (security, v_s) = section::<SecurityPolicy>(&stored, Section::Security)?;
-    let (integrations, v_i) = section::<IntegrationSettings>(&stored, Section::Integrations)?;
-    let (organization, v_o) = section::<OrganizationSettings>(&stored, Section::Organization)?;
+fn corrupt(what: impl std::fmt::Display) -> SettingsError {
+    SettingsError::Port(PortError::Corrupt(what.to_string()))
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, SettingsError> {
+    serde_json::to_value(v).map_err(corrupt)
+}
+
+fn allowlist_from(texts: &[String]) -> Result<Vec<Cidr>, SettingsError> {
+    texts
+        .iter()
+        .map(|t| Cidr::parse(t).map_err(|e| corrupt(format!("allowlist entry {t}: {e}"))))
+        .collect()
+}
+
+pub(crate) fn assemble(stored: StoredSettings) -> Result<AccountSettings, SettingsError> {
+    let (notifications, n) =
+        parse_section::<NotificationSettings>(&stored, Section::Notifications)?;
+    let (billing, b) = parse_section::<BillingSettings>(&stored, Section::Billing)?;
+    let (security, s) = parse_section::<SecurityPolicy>(&stored, Section::Security)?;
+    let (integrations, i) = parse_section::<IntegrationSettings>(&stored, Section::Integrations)?;
+    let (organization, o) = parse_section::<OrganizationSettings>(&stored, Section::Organization)?;
     let preferences =
         UserPreferences::from_rows(stored.preferences.iter().map(|(k, v)| (k.as_str(), v)));
-    let etag = format!(
-        "\"n{v_n}.b{v_b}.s{v_s}.i{v_i}.o{v_o}.p{}\"",
-        stored.preferences_version
-    );
     Ok(AccountSettings {
         notifications,
         billing,
@@ -85,46 +176,528 @@ fn assemble(stored: StoredSettings) -> Result<AccountSettings, SettingsError> {
         integrations,
         organization,
         preferences,
-        allowlist: stored.allowlist,
+        allowlist: allowlist_from(&stored.allowlist)?,
         unused_backup_codes: stored.unused_backup_codes,
-        etag,
+        versions: Versions {
+            notifications: n,
+            billing: b,
+            security: s,
+            integrations: i,
+            organization: o,
+            preferences: stored.preferences_version,
+        },
     })
+}
+
+/// Integrations as public reads show them: seed 01 shows no token fields for GitHub and Docker
+/// (kept exact), and `{"configured": true}` or `null` for the Datadog key.
+fn integrations_public(integrations: &IntegrationSettings) -> Value {
+    let mut v = integrations.render(&SecretView::Configured);
+    if let Some(gh) = v.get_mut("github").and_then(Value::as_object_mut) {
+        gh.remove("access_token");
+    }
+    if let Some(regs) = v
+        .pointer_mut("/docker/registries")
+        .and_then(Value::as_array_mut)
+    {
+        for r in regs.iter_mut().filter_map(Value::as_object_mut) {
+            r.remove("access_token");
+        }
+    }
+    v
+}
+
+impl AccountSettings {
+    /// One section in seed 01's shape. `backup_codes` appears only in reads.
+    pub fn render_section(
+        &self,
+        section: Section,
+        secrets: &SecretView<'_>,
+        for_read: bool,
+    ) -> Value {
+        match section {
+            Section::Notifications => self.notifications.render(secrets),
+            Section::Billing => self.billing.render(),
+            Section::Security => self.security.render(
+                &self.allowlist,
+                for_read.then_some(self.unused_backup_codes),
+            ),
+            Section::Integrations if matches!(secrets, SecretView::Configured) => {
+                integrations_public(&self.integrations)
+            }
+            Section::Integrations => self.integrations.render(secrets),
+            Section::Preferences => self
+                .preferences
+                .render(Some(self.organization.default_timezone)),
+            Section::Organization => to_value(&self.organization).unwrap_or(Value::Null),
+        }
+    }
+
+    /// Seed 01's whole document (`sections` limits it, as export's `sections=` does).
+    pub fn render(&self, secrets: &SecretView<'_>, sections: &[Section]) -> Value {
+        let mut doc = serde_json::Map::new();
+        for section in Section::ALL.into_iter().filter(|s| sections.contains(s)) {
+            doc.insert(
+                section.as_str().to_owned(),
+                self.render_section(section, secrets, true),
+            );
+        }
+        Value::Object(doc)
+    }
+}
+
+impl SettingsService {
+    pub fn new(
+        store: Arc<dyn SettingsStore>,
+        secrets: SecretBox,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+    ) -> Self {
+        Self {
+            store,
+            secrets,
+            clock,
+            random,
+        }
+    }
+
+    /// Seed 01's `GET /v2/accounts/settings`: the actor's account sections plus the actor's own
+    /// preferences. Every member may read it.
+    pub fn account_settings(&self, actor: &Actor) -> Result<AccountSettings, SettingsError> {
+        assemble(self.store.load(actor.account_id, actor.user_id)?)
+    }
+
+    pub fn section(&self, actor: &Actor, section: Section) -> Result<SectionView, SettingsError> {
+        let settings = self.account_settings(actor)?;
+        let version = settings.versions.of(section);
+        Ok(SectionView {
+            section,
+            document: settings.render_section(section, &SecretView::Configured, true),
+            version,
+            etag: section_etag(section, version),
+        })
+    }
+
+    fn require(actor: &Actor, section: Section) -> Result<(), SettingsError> {
+        let required = section.required_role();
+        if actor.role >= required {
+            Ok(())
+        } else {
+            Err(SettingsError::Forbidden {
+                section: section.as_str(),
+                required,
+                current: actor.role,
+            })
+        }
+    }
+
+    fn context(&self, actor: &Actor) -> WriteContext {
+        WriteContext {
+            account: actor.account_id,
+            user: actor.user_id,
+            ip: actor.ip.map(|ip| ip.to_string()),
+            at: self.clock.now(),
+            audit_id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
+        }
+    }
+
+    fn seal(&self, plaintext: &str) -> Sealed {
+        self.secrets.seal(plaintext, self.random.as_ref())
+    }
+
+    /// Seed 01's `PUT /v2/accounts/settings/{section}`: merges `patch` into the current section
+    /// (absent fields keep their value, `null` clears), validates the result as a whole, and
+    /// stores it as a new version, atomically. `if_match` guards against lost updates.
+    pub fn update_section(
+        &self,
+        actor: &Actor,
+        section: Section,
+        patch: &Value,
+        if_match: Option<&str>,
+    ) -> Result<SectionView, SettingsError> {
+        Self::require(actor, section)?;
+        if contains_sealed_marker(patch) {
+            return Err(SettingsError::UnknownFields(vec![
+                crate::fields::SEALED_MARKER.to_owned(),
+            ]));
+        }
+        if !patch.is_object() {
+            return Err(SettingsError::Validation(vec![crate::fields::FieldError {
+                field: section.as_str().to_owned(),
+                message: "the body must be a JSON object".into(),
+                allowed: None,
+            }]));
+        }
+        let expected = if_match
+            .map(|h| if_match_versions(section, h))
+            .transpose()?
+            .flatten();
+        self.write(
+            actor,
+            section,
+            "settings.updated",
+            expected,
+            &|current: &mut Value| {
+                merge_patch(current, patch);
+                Ok(())
+            },
+        )
+    }
+
+    /// Applies `edit` to the current section rendered for merging, then validates and stores.
+    fn write(
+        &self,
+        actor: &Actor,
+        section: Section,
+        action: &str,
+        expected: Option<Vec<i64>>,
+        edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
+    ) -> Result<SectionView, SettingsError> {
+        let ctx = self.context(actor);
+        if section == Section::Preferences {
+            return self.write_preferences(actor, &ctx, expected, edit);
+        }
+        let mut rendered = None;
+        let version =
+            self.store
+                .update_section(&ctx, section.as_str(), &mut |current: CurrentSection| {
+                    if let Some(expected) = &expected {
+                        if !expected.contains(&current.version) {
+                            return Err(SettingsError::VersionConflict {
+                                current: current.version,
+                            });
+                        }
+                    }
+                    let before = current.document.clone().unwrap_or_else(|| json!({}));
+                    let allowlist = allowlist_from(&current.allowlist)?;
+                    let (write, public) = self.next_document(section, &before, &allowlist, edit)?;
+                    let diff = crate::diff::diff(&before, &write.document);
+                    rendered = Some(public);
+                    Ok(SectionWrite {
+                        audit: AuditRecord {
+                            action: action.to_owned(),
+                            target: section.as_str().to_owned(),
+                            diff: json!({ "section": section.as_str(), "changes": diff }),
+                        },
+                        ..write
+                    })
+                })?;
+        let document = rendered.ok_or_else(|| corrupt("store did not run the change"))?;
+        Ok(SectionView {
+            section,
+            document,
+            version,
+            etag: section_etag(section, version),
+        })
+    }
+
+    /// Validates the edited section; returns what to store and the public rendering.
+    fn next_document(
+        &self,
+        section: Section,
+        stored: &Value,
+        allowlist: &[Cidr],
+        edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
+    ) -> Result<(SectionWrite, Value), SettingsError> {
+        let seal = |s: &str| self.seal(s);
+        let mut fields = Fields::default();
+        let empty_audit = AuditRecord {
+            action: String::new(),
+            target: String::new(),
+            diff: Value::Null,
+        };
+        macro_rules! finish {
+            ($value:expr, $public:expr, $allowlist:expr, $history:expr) => {{
+                let document = to_value(&$value)?;
+                let history_document = $history.unwrap_or_else(|| document.clone());
+                Ok((
+                    SectionWrite {
+                        document,
+                        history_document,
+                        allowlist: $allowlist,
+                        audit: empty_audit,
+                    },
+                    $public,
+                ))
+            }};
+        }
+        let parse_err =
+            |e: serde_json::Error| corrupt(format!("settings section {}: {e}", section.as_str()));
+        match section {
+            Section::Notifications => {
+                let current: NotificationSettings =
+                    serde_json::from_value(stored.clone()).map_err(parse_err)?;
+                let mut doc = current.render(&SecretView::Sealed);
+                edit(&mut doc)?;
+                let next = NotificationSettings::read(&doc, &mut fields, &seal);
+                let next = check(fields, Vec::new(), next)?;
+                let public = next.render(&SecretView::Configured);
+                finish!(next, public, None, None)
+            }
+            Section::Billing => {
+                let current: BillingSettings =
+                    serde_json::from_value(stored.clone()).map_err(parse_err)?;
+                let mut doc = current.render();
+                edit(&mut doc)?;
+                let next = BillingSettings::read(&doc, &mut fields);
+                let next = check(fields, Vec::new(), next)?;
+                if next.auto_recharge.enabled && next.payment_method.is_none() {
+                    return Err(SettingsError::PaymentMethodRequired);
+                }
+                let public = next.render();
+                finish!(next, public, None, None)
+            }
+            Section::Security => {
+                let current: SecurityPolicy =
+                    serde_json::from_value(stored.clone()).map_err(parse_err)?;
+                let mut doc = current.render(allowlist, None);
+                edit(&mut doc)?;
+                let mut invalid = Vec::new();
+                let read = current.read(&doc, &mut fields, &mut invalid);
+                let (next, list) = check(fields, invalid, read)?;
+                let public = next.render(&list, None);
+                let mut history = to_value(&next)?;
+                history["ip_allowlist"] =
+                    json!(list.iter().map(ToString::to_string).collect::<Vec<_>>());
+                finish!(next, public, Some(list), Some(history))
+            }
+            Section::Integrations => {
+                let current: IntegrationSettings =
+                    serde_json::from_value(stored.clone()).map_err(parse_err)?;
+                let mut doc = current.render(&SecretView::Sealed);
+                edit(&mut doc)?;
+                let next = IntegrationSettings::read(&doc, &mut fields, &seal);
+                let next = check(fields, Vec::new(), next)?;
+                let public = integrations_public(&next);
+                finish!(next, public, None, None)
+            }
+            Section::Organization | Section::Preferences => {
+                Err(corrupt("not an account section of seed 01"))
+            }
+        }
+    }
+
+    fn write_preferences(
+        &self,
+        actor: &Actor,
+        ctx: &WriteContext,
+        expected: Option<Vec<i64>>,
+        edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
+    ) -> Result<SectionView, SettingsError> {
+        let settings = self.account_settings(actor)?;
+        let default_tz = settings.organization.default_timezone;
+        let mut rendered = None;
+        let version = self.store.update_preferences(ctx, &mut |rows, version| {
+            if let Some(expected) = &expected {
+                if !expected.contains(&version) {
+                    return Err(SettingsError::VersionConflict { current: version });
+                }
+            }
+            let current = UserPreferences::from_rows(rows.iter().map(|(k, v)| (k.as_str(), v)));
+            // Merge onto the stored value: an unset timezone stays unset unless the patch sets it.
+            let mut doc = current.render(None);
+            edit(&mut doc)?;
+            let mut fields = Fields::default();
+            let next = UserPreferences::read(&doc, &mut fields);
+            let next = check(fields, Vec::new(), next)?;
+            let before = current.render(None);
+            let after = next.render(None);
+            rendered = Some(next.render(Some(default_tz)));
+            let rows = next.to_rows().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            Ok((rows, AuditRecord {
+                action: "preferences.updated".into(),
+                target: actor.user_id.to_string(),
+                diff: json!({ "section": "preferences", "changes": crate::diff::diff(&before, &after) }),
+            }))
+        })?;
+        let document = rendered.ok_or_else(|| corrupt("store did not run the change"))?;
+        Ok(SectionView {
+            section: Section::Preferences,
+            document,
+            version,
+            etag: section_etag(Section::Preferences, version),
+        })
+    }
+
+    /// A section's history, newest first, each version with its changes against the one before.
+    pub fn history(
+        &self,
+        actor: &Actor,
+        section: Section,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryView>, SettingsError> {
+        Self::require(actor, section)?;
+        if section == Section::Preferences {
+            return Err(SettingsError::UnknownVersion(0));
+        }
+        let entries = self
+            .store
+            .history(actor.account_id, section.as_str(), page)?;
+        let mut items = Vec::with_capacity(entries.items.len());
+        for entry in &entries.items {
+            let previous = if entry.version > 1 {
+                self.store
+                    .history_version(actor.account_id, section.as_str(), entry.version - 1)?
+                    .map(|e| e.document)
+            } else {
+                None
+            };
+            let changes =
+                crate::diff::diff(previous.as_ref().unwrap_or(&json!({})), &entry.document);
+            items.push(HistoryView {
+                version: entry.version,
+                updated_at: entry.updated_at,
+                updated_by: entry.updated_by.clone(),
+                changes,
+            });
+        }
+        Ok(Page {
+            items,
+            next: entries.next,
+        })
+    }
+
+    /// Restores version `version` of a section as a new version (history is never rewritten).
+    pub fn rollback(
+        &self,
+        actor: &Actor,
+        section: Section,
+        version: i64,
+        if_match: Option<&str>,
+    ) -> Result<SectionView, SettingsError> {
+        Self::require(actor, section)?;
+        if section == Section::Preferences {
+            return Err(SettingsError::UnknownVersion(version));
+        }
+        let target = self
+            .store
+            .history_version(actor.account_id, section.as_str(), version)?
+            .ok_or(SettingsError::UnknownVersion(version))?;
+        let expected = if_match
+            .map(|h| if_match_versions(section, h))
+            .transpose()?
+            .flatten();
+        let settings = assemble(StoredSettings {
+            sections: vec![crate::ports::StoredSection {
+                section: section.as_str().into(),
+                document: target.document.clone(),
+                version,
+            }],
+            allowlist: target
+                .document
+                .get("ip_allowlist")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            ..StoredSettings::default()
+        })?;
+        // The old version rendered for merging replaces the current document wholesale.
+        let old = settings.render_section(section, &SecretView::Sealed, false);
+        self.write(
+            actor,
+            section,
+            "settings.rolled_back",
+            expected,
+            &|current: &mut Value| {
+                *current = old.clone();
+                Ok(())
+            },
+        )
+    }
+
+    /// Opens a sealed secret (export with secrets).
+    pub fn open_secret(&self, sealed: &Sealed) -> Result<String, SettingsError> {
+        self.secrets
+            .open(sealed)
+            .map_err(|e| SettingsError::Secret(e.to_string()))
+    }
+}
+
+/// Turns what a reader collected into the error the seed prescribes, in its precedence:
+/// unknown fields, then invalid allowlist entries, then other invalid values.
+fn check<T>(
+    fields: Fields,
+    invalid_ips: Vec<String>,
+    value: Option<T>,
+) -> Result<T, SettingsError> {
+    if !fields.unknown.is_empty() {
+        return Err(SettingsError::UnknownFields(fields.unknown));
+    }
+    if !invalid_ips.is_empty() {
+        return Err(SettingsError::InvalidIpWhitelist(invalid_ips));
+    }
+    if !fields.errors.is_empty() {
+        return Err(SettingsError::Validation(fields.errors));
+    }
+    value.ok_or_else(|| corrupt("reader failed without reporting a field"))
+}
+
+impl Section {
+    /// The role needed to change this section (API-MAP.md, issue 3): preferences are each
+    /// member's own.
+    pub fn required_role(self) -> Role {
+        match self {
+            Section::Notifications => Role::Developer,
+            Section::Billing
+            | Section::Security
+            | Section::Integrations
+            | Section::Organization => Role::Admin,
+            Section::Preferences => Role::Viewer,
+        }
+    }
+
+    pub(crate) fn letter(self) -> char {
+        match self {
+            Section::Notifications => 'n',
+            Section::Billing => 'b',
+            Section::Security => 's',
+            Section::Integrations => 'i',
+            Section::Organization => 'o',
+            Section::Preferences => 'p',
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::StoredSection;
+
+    #[test]
+    fn if_match_accepts_section_and_document_etags() {
+        assert_eq!(
+            if_match_versions(Section::Security, "\"s3\"").ok(),
+            Some(Some(vec![3]))
+        );
+        assert_eq!(
+            if_match_versions(Section::Security, "\"n1.b1.s7.i1.o1.p0\"").ok(),
+            Some(Some(vec![7]))
+        );
+        assert_eq!(
+            if_match_versions(Section::Billing, "\"b2\", W/\"b4\"").ok(),
+            Some(Some(vec![2, 4]))
+        );
+        assert_eq!(if_match_versions(Section::Billing, "*").ok(), Some(None));
+        assert!(if_match_versions(Section::Billing, "b2").is_err());
+        assert!(if_match_versions(Section::Billing, "\"s2\"").is_err());
+    }
 
     #[test]
     fn missing_sections_read_as_defaults() {
         let view = assemble(StoredSettings::default()).expect("assembles");
         assert_eq!(view.security, SecurityPolicy::default());
-        assert_eq!(view.etag, "\"n0.b0.s0.i0.o0.p0\"");
-    }
-
-    #[test]
-    fn stored_values_override_defaults_and_version_the_etag() {
-        let stored = StoredSettings {
-            sections: vec![StoredSection {
-                section: "security".into(),
-                document: serde_json::json!({"max_api_keys": 7}),
-                version: 3,
-            }],
-            ..Default::default()
-        };
-        let view = assemble(stored).expect("assembles");
-        assert_eq!(view.security.max_api_keys, 7);
-        assert_eq!(view.security.audit_retention_days, 90);
-        assert_eq!(view.etag, "\"n0.b0.s3.i0.o0.p0\"");
+        assert_eq!(view.versions.etag(), "\"n0.b0.s0.i0.o0.p0\"");
     }
 
     #[test]
     fn corrupt_document_is_reported_not_defaulted() {
         let stored = StoredSettings {
-            sections: vec![StoredSection {
+            sections: vec![crate::ports::StoredSection {
                 section: "billing".into(),
-                document: serde_json::json!({"currency": 5}),
+                document: json!({"currency": 5}),
                 version: 1,
             }],
             ..Default::default()

@@ -8,13 +8,13 @@ use crate::schema::{
     accounts, api_keys, audit_log, memberships, settings_documents, settings_history, users,
 };
 use crate::time::{from_micros, to_micros};
-use crate::Store;
+use crate::{Store, StoreError};
 
 impl AccountStore for Store {
     fn create_account(&self, new: NewAccount<'_>) -> Result<UserId, PortError> {
         let now = to_micros(new.created_at);
         let account_id = new.id.to_string();
-        let owner = self.write(|conn| {
+        let owner = self.write(|conn| -> Result<_, StoreError> {
             diesel::insert_into(accounts::table)
                 .values((
                     accounts::id.eq(&account_id),

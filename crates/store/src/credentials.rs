@@ -93,7 +93,7 @@ impl CredentialStore for Store {
     }
 
     fn store_operator_key_hash(&self, hash: SecretHash) -> Result<bool, PortError> {
-        let stored = self.write(|conn| {
+        let stored = self.write(|conn| -> Result<_, StoreError> {
             let exists = instance_meta::table
                 .filter(instance_meta::meta_key.eq(OPERATOR_KEY_HASH))
                 .count()

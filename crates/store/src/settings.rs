@@ -1,11 +1,24 @@
 //! `SettingsStore`: account sections, the user's preferences, allowlist and MFA code count.
 
 use diesel::prelude::*;
-use tenantry_kernel::{AccountId, PortError, UserId};
-use tenantry_settings::{SettingsStore, StoredSection, StoredSettings};
+use diesel::sql_types::Text;
+use serde_json::Value;
+use tenantry_kernel::{
+    AccountId, Cursor, IpEntryId, OsRandom, Page, PageRequest, PortError, SystemClock, UserId,
+};
+use tenantry_security::Cidr;
+use tenantry_settings::{
+    AuditRecord, CurrentSection, HistoryEntry, PreferencesChange, SectionChange, SettingsError,
+    SettingsStore, StoredSection, StoredSettings, WriteContext,
+};
 
-use crate::schema::{ip_allowlist_entries, mfa_backup_codes, settings_documents, user_preferences};
-use crate::Store;
+use crate::schema::{
+    audit_log, ip_allowlist_entries, mfa_backup_codes, settings_documents, settings_history,
+    user_preferences,
+};
+use crate::time::{from_micros, to_micros};
+use crate::transaction::TxError;
+use crate::{DbConnection, Store, StoreError};
 
 impl SettingsStore for Store {
     fn load(&self, account: AccountId, user: UserId) -> Result<StoredSettings, PortError> {
@@ -75,5 +88,384 @@ impl SettingsStore for Store {
             allowlist,
             unused_backup_codes: u32::try_from(unused_codes).unwrap_or(u32::MAX),
         })
+    }
+
+    fn update_section(
+        &self,
+        ctx: &WriteContext,
+        section: &str,
+        change: SectionChange<'_>,
+    ) -> Result<i64, SettingsError> {
+        Ok(self.settings_update(ctx, section, change)?)
+    }
+
+    fn update_preferences(
+        &self,
+        ctx: &WriteContext,
+        change: PreferencesChange<'_>,
+    ) -> Result<i64, SettingsError> {
+        Ok(self.preferences_update(ctx, change)?)
+    }
+
+    fn history(
+        &self,
+        account: AccountId,
+        section: &str,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryEntry>, PortError> {
+        self.history_page(account, section, page)
+    }
+
+    fn history_version(
+        &self,
+        account: AccountId,
+        section: &str,
+        version: i64,
+    ) -> Result<Option<HistoryEntry>, PortError> {
+        let account = account.to_string();
+        let row = self.read(|conn| {
+            Ok(settings_history::table
+                .filter(settings_history::account_id.eq(&account))
+                .filter(settings_history::section.eq(section))
+                .filter(settings_history::version.eq(version))
+                .select((
+                    settings_history::version,
+                    settings_history::document,
+                    settings_history::updated_at,
+                    settings_history::updated_by,
+                ))
+                .first::<HistoryRow>(conn)
+                .optional()?)
+        })?;
+        row.map(HistoryEntry::try_from).transpose()
+    }
+}
+
+/// Errors inside a settings write transaction: the store's own, or the domain's verdict from the
+/// change function (which aborts the transaction and is returned unchanged).
+enum SettingsTx {
+    Store(StoreError),
+    Domain(SettingsError),
+}
+
+impl From<diesel::result::Error> for SettingsTx {
+    fn from(e: diesel::result::Error) -> Self {
+        SettingsTx::Store(StoreError::Query(e))
+    }
+}
+
+impl From<StoreError> for SettingsTx {
+    fn from(e: StoreError) -> Self {
+        SettingsTx::Store(e)
+    }
+}
+
+impl TxError for SettingsTx {
+    fn is_contention(&self) -> bool {
+        matches!(self, SettingsTx::Store(e) if e.is_contention())
+    }
+    fn busy() -> Self {
+        SettingsTx::Store(StoreError::Busy)
+    }
+}
+
+impl From<SettingsTx> for SettingsError {
+    fn from(e: SettingsTx) -> Self {
+        match e {
+            SettingsTx::Store(e) => SettingsError::Port(e.into()),
+            SettingsTx::Domain(e) => e,
+        }
+    }
+}
+
+/// PostgreSQL: lock the row so concurrent writers of the same section queue up behind this
+/// transaction (SQLite's `BEGIN IMMEDIATE` already serialises all writers).
+fn lock_row(
+    conn: &mut DbConnection,
+    sql: &str,
+    a: &str,
+    b: Option<&str>,
+) -> Result<(), SettingsTx> {
+    if let DbConnection::Postgresql(pg) = conn {
+        let q = diesel::sql_query(sql).bind::<Text, _>(a);
+        match b {
+            Some(b) => q.bind::<Text, _>(b).execute(pg)?,
+            None => q.execute(pg)?,
+        };
+    }
+    Ok(())
+}
+
+fn insert_audit(
+    conn: &mut DbConnection,
+    ctx: &WriteContext,
+    audit: &AuditRecord,
+) -> Result<(), SettingsTx> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(ctx.audit_id.to_string()),
+            audit_log::account_id.eq(ctx.account.to_string()),
+            audit_log::actor.eq(ctx.user.to_string()),
+            audit_log::action.eq(&audit.action),
+            audit_log::target.eq(&audit.target),
+            audit_log::diff.eq(audit.diff.to_string()),
+            audit_log::ip.eq(ctx.ip.as_deref()),
+            audit_log::created_at.eq(to_micros(ctx.at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces the account's allowlist with `list`: entries whose CIDR is unchanged keep their id
+/// and label; new ones get a fresh id and an empty label.
+fn replace_allowlist(
+    conn: &mut DbConnection,
+    ctx: &WriteContext,
+    list: &[Cidr],
+) -> Result<(), SettingsTx> {
+    let account = ctx.account.to_string();
+    let existing = ip_allowlist_entries::table
+        .filter(ip_allowlist_entries::account_id.eq(&account))
+        .select(ip_allowlist_entries::cidr)
+        .load::<String>(conn)?;
+    let wanted: Vec<String> = list.iter().map(ToString::to_string).collect();
+    let stale: Vec<&String> = existing.iter().filter(|c| !wanted.contains(c)).collect();
+    if !stale.is_empty() {
+        diesel::delete(
+            ip_allowlist_entries::table
+                .filter(ip_allowlist_entries::account_id.eq(&account))
+                .filter(ip_allowlist_entries::cidr.eq_any(stale)),
+        )
+        .execute(conn)?;
+    }
+    for (i, cidr) in wanted.iter().filter(|c| !existing.contains(c)).enumerate() {
+        diesel::insert_into(ip_allowlist_entries::table)
+            .values((
+                ip_allowlist_entries::id
+                    .eq(IpEntryId::generate(&SystemClock, &OsRandom).to_string()),
+                ip_allowlist_entries::account_id.eq(&account),
+                ip_allowlist_entries::cidr.eq(cidr),
+                ip_allowlist_entries::label.eq(""),
+                // Keep the list's order: creation time is the display order.
+                ip_allowlist_entries::created_at.eq(to_micros(ctx.at) + i as i64),
+                ip_allowlist_entries::created_by.eq(ctx.user.to_string()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    fn settings_update(
+        &self,
+        ctx: &WriteContext,
+        section: &str,
+        change: SectionChange<'_>,
+    ) -> Result<i64, SettingsTx> {
+        let account = ctx.account.to_string();
+        let at = to_micros(ctx.at);
+        let user = ctx.user.to_string();
+        self.write(|conn| {
+            lock_row(
+                conn,
+                "SELECT 1 FROM settings_documents WHERE account_id = $1 AND section = $2 FOR UPDATE",
+                &account,
+                Some(section),
+            )?;
+            let current = settings_documents::table
+                .filter(settings_documents::account_id.eq(&account))
+                .filter(settings_documents::section.eq(section))
+                .select((settings_documents::document, settings_documents::version))
+                .first::<(String, i64)>(conn)
+                .optional()?;
+            let allowlist = if section == "security" {
+                ip_allowlist_entries::table
+                    .filter(ip_allowlist_entries::account_id.eq(&account))
+                    .order((ip_allowlist_entries::created_at.asc(), ip_allowlist_entries::id.asc()))
+                    .select(ip_allowlist_entries::cidr)
+                    .load::<String>(conn)?
+            } else {
+                Vec::new()
+            };
+            let (document, version) = match &current {
+                Some((doc, v)) => (
+                    Some(serde_json::from_str(doc).map_err(|e| {
+                        SettingsTx::Store(StoreError::Open(format!("corrupt settings document: {e}")))
+                    })?),
+                    *v,
+                ),
+                None => (None, 0),
+            };
+            let write = change(CurrentSection { document, version, allowlist }).map_err(SettingsTx::Domain)?;
+            let next = version + 1;
+            let text = write.document.to_string();
+            if current.is_some() {
+                diesel::update(
+                    settings_documents::table
+                        .filter(settings_documents::account_id.eq(&account))
+                        .filter(settings_documents::section.eq(section)),
+                )
+                .set((
+                    settings_documents::document.eq(&text),
+                    settings_documents::version.eq(next),
+                    settings_documents::updated_at.eq(at),
+                    settings_documents::updated_by.eq(&user),
+                ))
+                .execute(conn)?;
+            } else {
+                diesel::insert_into(settings_documents::table)
+                    .values((
+                        settings_documents::account_id.eq(&account),
+                        settings_documents::section.eq(section),
+                        settings_documents::document.eq(&text),
+                        settings_documents::version.eq(next),
+                        settings_documents::updated_at.eq(at),
+                        settings_documents::updated_by.eq(&user),
+                    ))
+                    .execute(conn)?;
+            }
+            diesel::insert_into(settings_history::table)
+                .values((
+                    settings_history::account_id.eq(&account),
+                    settings_history::section.eq(section),
+                    settings_history::version.eq(next),
+                    settings_history::document.eq(write.history_document.to_string()),
+                    settings_history::updated_at.eq(at),
+                    settings_history::updated_by.eq(&user),
+                ))
+                .execute(conn)?;
+            if let Some(list) = &write.allowlist {
+                replace_allowlist(conn, ctx, list)?;
+            }
+            insert_audit(conn, ctx, &write.audit)?;
+            Ok(next)
+        })
+    }
+
+    fn preferences_update(
+        &self,
+        ctx: &WriteContext,
+        change: PreferencesChange<'_>,
+    ) -> Result<i64, SettingsTx> {
+        let user = ctx.user.to_string();
+        let at = to_micros(ctx.at);
+        self.write(|conn| {
+            lock_row(
+                conn,
+                "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
+                &user,
+                None,
+            )?;
+            let rows = user_preferences::table
+                .filter(user_preferences::user_id.eq(&user))
+                .select((
+                    user_preferences::pref_key,
+                    user_preferences::value,
+                    user_preferences::version,
+                ))
+                .load::<(String, String, i64)>(conn)?;
+            let version = rows.iter().map(|r| r.2).max().unwrap_or(0);
+            let current: Vec<(String, Value)> = rows
+                .iter()
+                .filter_map(|(k, v, _)| serde_json::from_str(v).ok().map(|v| (k.clone(), v)))
+                .collect();
+            let (next_rows, audit) =
+                change(current.clone(), version).map_err(SettingsTx::Domain)?;
+            let next = version + 1;
+            for (key, value) in &next_rows {
+                if current.iter().any(|(k, v)| k == key && v == value) {
+                    continue;
+                }
+                diesel::delete(
+                    user_preferences::table
+                        .filter(user_preferences::user_id.eq(&user))
+                        .filter(user_preferences::pref_key.eq(key)),
+                )
+                .execute(conn)?;
+                diesel::insert_into(user_preferences::table)
+                    .values((
+                        user_preferences::user_id.eq(&user),
+                        user_preferences::pref_key.eq(key),
+                        user_preferences::value.eq(value.to_string()),
+                        user_preferences::version.eq(next),
+                        user_preferences::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+            }
+            insert_audit(conn, ctx, &audit)?;
+            // When nothing changed no row carries `next`; the version stays what it was.
+            let changed = next_rows
+                .iter()
+                .any(|(k, v)| !current.iter().any(|(ck, cv)| ck == k && cv == v));
+            Ok(if changed { next } else { version })
+        })
+    }
+}
+
+#[derive(Queryable)]
+struct HistoryRow {
+    version: i64,
+    document: String,
+    updated_at: i64,
+    updated_by: Option<String>,
+}
+
+impl TryFrom<HistoryRow> for HistoryEntry {
+    type Error = PortError;
+    fn try_from(r: HistoryRow) -> Result<Self, PortError> {
+        Ok(HistoryEntry {
+            version: r.version,
+            document: serde_json::from_str(&r.document)
+                .map_err(|e| PortError::Corrupt(format!("settings history: {e}")))?,
+            updated_at: from_micros(r.updated_at),
+            updated_by: r.updated_by,
+        })
+    }
+}
+
+impl Store {
+    fn history_page(
+        &self,
+        account: AccountId,
+        section: &str,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryEntry>, PortError> {
+        let account = account.to_string();
+        let limit = i64::from(page.limit);
+        // History is paged by version, newest first; the cursor's number is the last version seen.
+        let before = page.after.as_ref().map(|c| c.created_at_micros);
+        let rows = self.read(|conn| {
+            let mut q = settings_history::table
+                .filter(settings_history::account_id.eq(&account))
+                .filter(settings_history::section.eq(section))
+                .order(settings_history::version.desc())
+                .select((
+                    settings_history::version,
+                    settings_history::document,
+                    settings_history::updated_at,
+                    settings_history::updated_by,
+                ))
+                .limit(limit + 1)
+                .into_boxed();
+            if let Some(v) = before {
+                q = q.filter(settings_history::version.lt(v));
+            }
+            Ok(q.load::<HistoryRow>(conn)?)
+        })?;
+        let has_more = rows.len() as i64 > limit;
+        let items = rows
+            .into_iter()
+            .take(page.limit as usize)
+            .map(HistoryEntry::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if has_more {
+            items.last().map(|e| Cursor {
+                created_at_micros: e.version,
+                id: section.to_owned(),
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next })
     }
 }

@@ -138,11 +138,11 @@ impl Store {
     }
 
     /// Runs `f` in a write transaction (see `transaction::write_transaction`).
-    pub(crate) fn write<T>(
+    pub(crate) fn write<T, E: crate::transaction::TxError + From<StoreError>>(
         &self,
-        f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.conn()?;
+        f: impl FnMut(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.conn().map_err(E::from)?;
         crate::transaction::write_transaction(&mut conn, f)
     }
 }

@@ -1,32 +1,158 @@
-//! Seed 01, `/v2/accounts/settings`: snake_case, flat `{"error", "message", "details"}` errors.
+//! Seed 01, `/v2/accounts/settings...`: snake_case, flat `{"error", "message", "details"}` errors.
 
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
 use serde_json::{json, Value};
-use tenantry_settings::{AccountSettings, MfaMethod, SettingsError};
+use tenantry_kernel::{KernelError, PageRequest};
+use tenantry_settings::{SecretView, Section, SectionView, SettingsError, VALID_IP_FORMAT};
 
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
+use crate::json_body::JsonBody;
 use crate::AppState;
 
 const DIALECT: Dialect = Dialect::V2;
-
-/// What a stored secret reads as: its presence is visible, its value never.
-const REDACTED: &str = "********";
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v2/accounts/settings")
             .route(web::get().to(get_settings))
             .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v2/accounts/settings/{section}")
+            .route(web::get().to(get_section))
+            .route(web::put().to(put_section))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v2/accounts/settings/{section}/history")
+            .route(web::get().to(get_history))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v2/accounts/settings/{section}/rollback")
+            .route(web::post().to(post_rollback))
+            .default_service(web::to(method_not_allowed)),
     );
 }
 
-fn settings_error(e: SettingsError) -> ApiError {
+/// Maps every settings failure to seed 01's codes and statuses. The only place this happens.
+pub(crate) fn settings_error(e: SettingsError) -> ApiError {
+    let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
     match e {
+        SettingsError::Forbidden {
+            section,
+            required,
+            current,
+        } => {
+            let mut name = section.to_owned();
+            if let Some(first) = name.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            err(
+                StatusCode::FORBIDDEN,
+                "INSUFFICIENT_PERMISSIONS",
+                format!("{name} settings require {required} role"),
+            )
+            .with_details(
+                json!({ "requiredRole": required.as_str(), "currentRole": current.as_str() }),
+            )
+        }
+        SettingsError::UnknownFields(fields) => err(
+            StatusCode::BAD_REQUEST,
+            "UNKNOWN_FIELD",
+            format!("Unknown field(s): {}", fields.join(", ")),
+        )
+        .with_details(json!({ "fields": fields })),
+        SettingsError::InvalidIpWhitelist(entries) => err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_IP_WHITELIST",
+            "IP whitelist contains invalid CIDR blocks".into(),
+        )
+        .with_details(json!({ "invalidEntries": entries, "validFormat": VALID_IP_FORMAT })),
+        SettingsError::Validation(fields) => err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            format!(
+                "Invalid value for {}",
+                fields
+                    .iter()
+                    .map(|f| f.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .with_details(json!({
+            "fields": fields.iter().map(|f| {
+                let mut v = json!({ "field": f.field, "message": f.message });
+                if let Some(allowed) = &f.allowed {
+                    v["allowed"] = allowed.clone();
+                }
+                v
+            }).collect::<Vec<_>>()
+        })),
+        SettingsError::PaymentMethodRequired => err(
+            StatusCode::PAYMENT_REQUIRED,
+            "PAYMENT_METHOD_REQUIRED",
+            "Valid payment method required for auto-recharge".into(),
+        )
+        .with_details(json!({ "feature": "auto_recharge", "action": "add_payment_method" })),
+        SettingsError::VersionConflict { current } => err(
+            StatusCode::PRECONDITION_FAILED,
+            "VERSION_CONFLICT",
+            "The settings changed since you read them; re-read and retry".into(),
+        )
+        .with_details(json!({ "currentVersion": current })),
+        SettingsError::BadPrecondition => err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "If-Match must be an ETag returned by a settings read, or *".into(),
+        )
+        .with_details(json!({ "header": "If-Match" })),
+        SettingsError::UnknownVersion(v) => err(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("Version {v} not found"),
+        ),
+        SettingsError::Kernel(KernelError::InvalidCursor | KernelError::InvalidLimit { .. }) => {
+            err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", e.to_string())
+        }
         SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),
     }
+}
+
+fn section_of(path: &web::Path<String>) -> Result<Section, ApiError> {
+    Section::parse(path.as_str())
+        .filter(|s| Section::ALL.contains(s))
+        .ok_or_else(|| {
+            ApiError::not_found(DIALECT, &format!("Settings section `{}`", path.as_str()))
+        })
+}
+
+fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SettingsError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
+        .await
+        .map_err(|e| ApiError::internal(DIALECT, &e))?
+        .map_err(settings_error)
+}
+
+fn section_response(view: SectionView) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, view.etag))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(view.document)
 }
 
 async fn get_settings(
@@ -34,173 +160,103 @@ async fn get_settings(
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    let view = web::block(move || settings.account_settings(&caller.0))
-        .await
-        .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(settings_error)?;
+    let view = blocking(move || settings.account_settings(&caller.0)).await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, view.etag.clone()))
+        .insert_header((header::ETAG, view.versions.etag()))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .json(render(&view)))
+        .json(view.render(&SecretView::Configured, &Section::ALL)))
 }
 
-/// A duration in seed 01's hours: an integer when whole, else the exact fraction (90 minutes
-/// reads as 1.5).
-fn hours(minutes: u32) -> Value {
-    if minutes % 60 == 0 {
-        json!(minutes / 60)
-    } else {
-        json!(f64::from(minutes) / 60.0)
-    }
+async fn get_section(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let section = section_of(&path)?;
+    let settings = state.settings.clone();
+    Ok(section_response(
+        blocking(move || settings.section(&caller.0, section)).await?,
+    ))
 }
 
-fn redacted(sealed: &Option<String>) -> Value {
-    match sealed {
-        Some(_) => json!(REDACTED),
-        None => Value::Null,
-    }
+async fn put_section(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    JsonBody(patch): JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let section = section_of(&path)?;
+    let if_match = if_match(&req);
+    let settings = state.settings.clone();
+    let view =
+        blocking(move || settings.update_section(&caller.0, section, &patch, if_match.as_deref()))
+            .await?;
+    Ok(section_response(view))
 }
 
-/// The seed 01 document. Written out field by field so the public shape is visible in one place
-/// and cannot drift with the domain types' serde attributes.
-pub(crate) fn render(v: &AccountSettings) -> Value {
-    let n = &v.notifications;
-    let b = &v.billing;
-    let s = &v.security;
-    let i = &v.integrations;
-    let p = &v.preferences;
-    json!({
-        "notifications": {
-            "email": {
-                "enabled": n.email.enabled,
-                "alerts": {
-                    "cost_alerts": n.email.alerts.cost_alerts,
-                    "usage_warnings": n.email.alerts.usage_warnings,
-                    "security_notifications": n.email.alerts.security_notifications,
-                    "system_updates": n.email.alerts.system_updates,
-                    "marketing_emails": n.email.alerts.marketing_emails,
-                },
-                "frequency": n.email.frequency,
-                "email": n.email.email,
-            },
-            "slack": {
-                "enabled": n.slack.enabled,
-                "webhook_url": n.slack.webhook_url,
-                "channel": n.slack.channel,
-                "alerts": {
-                    "endpoint_failures": n.slack.alerts.endpoint_failures,
-                    "cost_thresholds": n.slack.alerts.cost_thresholds,
-                    "cluster_events": n.slack.alerts.cluster_events,
-                },
-            },
-            "webhook": {
-                "enabled": n.webhook.enabled,
-                "url": n.webhook.url,
-                "events": n.webhook.events,
-                "secret": redacted(&n.webhook.secret_sealed),
-            },
-        },
-        "billing": {
-            "currency": b.currency,
-            "timezone": b.timezone,
-            "payment_method": b.payment_method.as_ref().map(|pm| json!({
-                "type": pm.kind,
-                "last_four": pm.last_four,
-                "expires": pm.expires,
-                "brand": pm.brand,
-            })),
-            "billing_address": {
-                "name": b.billing_address.name,
-                "company": b.billing_address.company,
-                "address": b.billing_address.address,
-                "city": b.billing_address.city,
-                "state": b.billing_address.state,
-                "zip": b.billing_address.zip,
-                "country": b.billing_address.country,
-            },
-            "auto_recharge": {
-                "enabled": b.auto_recharge.enabled,
-                "threshold": b.auto_recharge.threshold,
-                "amount": b.auto_recharge.amount,
-            },
-            "cost_alerts": b.cost_alerts.iter().map(|a| json!({
-                "threshold": a.threshold,
-                "period": a.period,
-                "enabled": a.enabled,
-            })).collect::<Vec<_>>(),
-        },
-        "security": {
-            "two_factor": {
-                "enabled": s.mfa_required,
-                "method": match s.mfa_method { MfaMethod::Totp => "totp", MfaMethod::Sms => "sms" },
-                "backup_codes": v.unused_backup_codes,
-            },
-            "api_access": {
-                "ip_whitelist": v.allowlist,
-                "require_ip_whitelist": s.ip_allowlist_enforced,
-                "max_api_keys": s.max_api_keys,
-            },
-            "session": {
-                "timeout": hours(s.absolute_session_minutes),
-                "require_reauth_for_sensitive": s.reauth_for_sensitive,
-                "concurrent_sessions": s.concurrent_sessions,
-            },
-            "audit": {
-                "log_api_requests": s.log_api_requests,
-                "log_resource_access": s.log_resource_access,
-                "retention_days": s.audit_retention_days,
-            },
-        },
-        "integrations": {
-            "github": {
-                "enabled": i.github.enabled,
-                "username": i.github.username,
-                "repositories": i.github.repositories,
-            },
-            "docker": {
-                "enabled": i.docker.enabled,
-                "registries": i.docker.registries.iter().map(|r| json!({
-                    "url": r.url,
-                    "username": r.username,
-                })).collect::<Vec<_>>(),
-            },
-            "monitoring": {
-                "datadog": {
-                    "enabled": i.monitoring.datadog.enabled,
-                    "api_key": redacted(&i.monitoring.datadog.api_key_sealed),
-                },
-                "grafana": {
-                    "enabled": i.monitoring.grafana.enabled,
-                    "url": i.monitoring.grafana.url,
-                    "dashboard_id": i.monitoring.grafana.dashboard_id,
-                },
-            },
-        },
-        "preferences": {
-            "timezone": p.timezone.clone().unwrap_or_else(|| v.organization.default_timezone.clone()),
-            "language": p.language,
-            "theme": p.theme,
-            "date_format": p.date_format,
-            "number_format": p.number_format,
-            "default_region": p.default_region,
-        },
-    })
+#[derive(Deserialize)]
+struct PageQuery {
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn session_timeout_reads_in_hours_exactly() {
-        assert_eq!(hours(1440), json!(24));
-        assert_eq!(hours(90), json!(1.5));
-        assert_eq!(hours(60), json!(1));
+async fn get_history(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let section = section_of(&path)?;
+    if section == Section::Preferences {
+        return Err(ApiError::not_found(
+            DIALECT,
+            "History of per-user preferences",
+        ));
     }
-
-    #[test]
-    fn secrets_render_redacted_or_null() {
-        assert_eq!(redacted(&None), Value::Null);
-        assert_eq!(redacted(&Some("sealed:abc".into())), json!(REDACTED));
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())
+        .map_err(|e| settings_error(e.into()))?;
+    let settings = state.settings.clone();
+    let history = blocking(move || settings.history(&caller.0, section, &page)).await?;
+    let mut body = json!({
+        "section": section.as_str(),
+        "history": history.items.iter().map(|h| json!({
+            "version": h.version,
+            "updated_at": h.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "updated_by": h.updated_by,
+            "changes": h.changes,
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(next) = history.next {
+        body["next_cursor"] = json!(next.encode());
     }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rollback {
+    version: i64,
+}
+
+async fn post_rollback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<Rollback>,
+) -> Result<HttpResponse, ApiError> {
+    let section = section_of(&path)?;
+    if section == Section::Preferences {
+        return Err(ApiError::not_found(
+            DIALECT,
+            "History of per-user preferences",
+        ));
+    }
+    let if_match = if_match(&req);
+    let settings = state.settings.clone();
+    let view =
+        blocking(move || settings.rollback(&caller.0, section, body.version, if_match.as_deref()))
+            .await?;
+    Ok(section_response(view))
 }

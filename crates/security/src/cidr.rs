@@ -1,0 +1,133 @@
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use ipnetwork::IpNetwork;
+use serde::{Deserialize, Serialize};
+
+/// An IPv4 or IPv6 network in CIDR form. A bare address is a /32 (IPv4) or /128 (IPv6) network.
+/// A network whose host bits are set (`192.168.1.5/24`) is refused rather than silently widened
+/// or narrowed: the writer meant something and should say which.
+///
+/// ```
+/// use tenantry_security::Cidr;
+/// let c: Cidr = "198.51.100.50".parse().unwrap();
+/// assert_eq!(c.to_string(), "198.51.100.50/32");
+/// assert!(c.contains("198.51.100.50".parse().unwrap()));
+/// assert!("192.168.1.256/24".parse::<Cidr>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cidr(IpNetwork);
+
+impl Cidr {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() || s.len() > 64 {
+            return Err("expected an IP address or CIDR block".into());
+        }
+        let network = if s.contains('/') {
+            let net = IpNetwork::from_str(s).map_err(|e| e.to_string())?;
+            if net.network() != net.ip() {
+                return Err(format!(
+                    "host bits are set; the network is {}/{}",
+                    net.network(),
+                    net.prefix()
+                ));
+            }
+            net
+        } else {
+            let ip = IpAddr::from_str(s).map_err(|e| e.to_string())?;
+            IpNetwork::from(ip)
+        };
+        Ok(Self(network))
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.contains(ip)
+    }
+
+    pub fn network(&self) -> IpNetwork {
+        self.0
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.0.network(), self.0.prefix())
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for Cidr {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Cidr> for String {
+    fn from(c: Cidr) -> String {
+        c.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_networks_parse_and_normalise() {
+        assert_eq!(
+            Cidr::parse("203.0.113.0/24").map(|c| c.to_string()),
+            Ok("203.0.113.0/24".into())
+        );
+        assert_eq!(
+            Cidr::parse("10.0.0.1").map(|c| c.to_string()),
+            Ok("10.0.0.1/32".into())
+        );
+        assert_eq!(
+            Cidr::parse("2001:db8::/32").map(|c| c.to_string()),
+            Ok("2001:db8::/32".into())
+        );
+        assert_eq!(
+            Cidr::parse("2001:DB8::1").map(|c| c.to_string()),
+            Ok("2001:db8::1/128".into())
+        );
+        assert_eq!(
+            Cidr::parse(" 0.0.0.0/0 ").map(|c| c.to_string()),
+            Ok("0.0.0.0/0".into())
+        );
+    }
+
+    #[test]
+    fn invalid_entries_are_refused() {
+        for bad in [
+            "",
+            "invalid-ip",
+            "192.168.1.256/24",
+            "192.168.1.5/24",
+            "10.0.0.0/33",
+            "::/129",
+            "1.2.3",
+            "1.2.3.4/",
+            "/24",
+        ] {
+            assert!(Cidr::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn containment_respects_the_prefix() {
+        let c = Cidr::parse("203.0.113.0/24").expect("valid");
+        assert!(c.contains("203.0.113.200".parse().expect("ip")));
+        assert!(!c.contains("203.0.114.1".parse().expect("ip")));
+        assert!(!c.contains("::1".parse().expect("ip")));
+    }
+}

@@ -1,0 +1,45 @@
+use crate::closed_set::closed_set;
+
+closed_set!(
+    /// Interface language (seed 01 `preferences.language`).
+    Language { En => "en", Es => "es", Fr => "fr", De => "de", Ja => "ja", Zh => "zh" }
+);
+
+closed_set!(
+    Theme { Light => "light", Dark => "dark", Auto => "auto" }
+);
+
+closed_set!(
+    DateFormat { MonthFirst => "MM/DD/YYYY", DayFirst => "DD/MM/YYYY", YearFirst => "YYYY/MM/DD" }
+);
+
+closed_set!(
+    NumberFormat { CommaDot => "1,234.56", DotComma => "1.234,56", SpaceComma => "1 234,56" }
+);
+
+closed_set!(
+    /// How often notification emails go out.
+    EmailFrequency { Immediate => "immediate", DailyDigest => "daily_digest", WeeklyDigest => "weekly_digest" }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_sets_accept_exactly_their_spellings() {
+        for s in Language::ALLOWED {
+            assert_eq!(Language::parse(s).map(Language::as_str), Ok(*s));
+        }
+        assert!(Language::parse("EN").is_err());
+        assert!(Language::parse("pt").is_err());
+        assert_eq!(Theme::parse("dark"), Ok(Theme::Dark));
+        assert!(DateFormat::parse("YYYY-MM-DD").is_err());
+        assert_eq!(
+            NumberFormat::parse("1 234,56"),
+            Ok(NumberFormat::SpaceComma)
+        );
+        let err = EmailFrequency::parse("hourly").expect_err("not allowed");
+        assert!(err.contains("daily_digest"));
+    }
+}

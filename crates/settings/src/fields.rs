@@ -1,0 +1,396 @@
+//! Reading a JSON document field by field while collecting *every* problem, so one response can
+//! name each failing field (serde stops at the first). Parsers are the domain's own `parse`
+//! constructors; this module only walks the document and records paths.
+
+use serde_json::{Map, Value};
+
+/// One invalid field: its dotted path, what is wrong, and (when the set is closed) what is allowed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+    pub allowed: Option<Value>,
+}
+
+/// What a document reader found wrong.
+#[derive(Debug, Default)]
+pub struct Fields {
+    pub errors: Vec<FieldError>,
+    pub unknown: Vec<String>,
+}
+
+pub(crate) fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+static NULL: Value = Value::Null;
+
+impl Fields {
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty() && self.unknown.is_empty()
+    }
+
+    pub fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+            allowed: None,
+        });
+    }
+
+    pub fn error_allowed(
+        &mut self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        allowed: Value,
+    ) {
+        self.errors.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+            allowed: Some(allowed),
+        });
+    }
+
+    /// The object at `path`, recording keys outside `known` as unknown fields.
+    pub fn object<'v>(
+        &mut self,
+        value: &'v Value,
+        path: &str,
+        known: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        match value {
+            Value::Object(map) => {
+                for key in map.keys() {
+                    if !known.contains(&key.as_str()) {
+                        self.unknown.push(join(path, key));
+                    }
+                }
+                Some(map)
+            }
+            _ => {
+                self.error(path, "must be an object");
+                None
+            }
+        }
+    }
+
+    /// The object under `key` (an empty object reads as all-defaults when absent).
+    pub fn child<'v>(
+        &mut self,
+        map: &'v Map<String, Value>,
+        key: &str,
+        path: &str,
+        known: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        self.object(map.get(key).unwrap_or(&NULL), &join(path, key), known)
+    }
+
+    pub fn bool(&mut self, map: &Map<String, Value>, key: &str, path: &str) -> Option<bool> {
+        match map.get(key) {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => {
+                self.error(join(path, key), "must be true or false");
+                None
+            }
+        }
+    }
+
+    /// A required string parsed by `parse`.
+    pub fn parse<T>(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+        allowed: Option<&[&str]>,
+    ) -> Option<T> {
+        let field = join(path, key);
+        match map.get(key) {
+            Some(Value::String(s)) => match parse(s) {
+                Ok(v) => Some(v),
+                Err(message) => {
+                    self.push(field, message, allowed);
+                    None
+                }
+            },
+            _ => {
+                self.push(field, "must be a string".into(), allowed);
+                None
+            }
+        }
+    }
+
+    /// A nullable string parsed by `parse`: `Some(None)` for null or absent.
+    pub fn parse_opt<T>(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        match map.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(_) => self.parse(map, key, path, parse, None).map(Some),
+        }
+    }
+
+    /// A free-text nullable string of at most `max` characters (trimmed; empty reads as null).
+    pub fn text_opt(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        max: usize,
+    ) -> Option<Option<String>> {
+        self.parse_opt(map, key, path, |s| {
+            let s = s.trim();
+            if s.chars().count() > max {
+                Err(format!("must be at most {max} characters"))
+            } else if s.chars().any(char::is_control) {
+                Err("must not contain control characters".into())
+            } else {
+                Ok(s.to_owned())
+            }
+        })
+        .map(|o| o.filter(|s| !s.is_empty()))
+    }
+
+    /// An integer in `min..=max`.
+    pub fn integer(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        min: u32,
+        max: u32,
+    ) -> Option<u32> {
+        let field = join(path, key);
+        let n = map
+            .get(key)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok());
+        match n {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                self.range(field, f64::from(min), f64::from(max), "an integer");
+                None
+            }
+        }
+    }
+
+    /// A number in `min..=max` (finite).
+    pub fn number(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        min: f64,
+        max: f64,
+    ) -> Option<f64> {
+        let field = join(path, key);
+        match map.get(key).and_then(Value::as_f64) {
+            Some(n) if n.is_finite() && n >= min && n <= max => Some(n),
+            _ => {
+                self.range(field, min, max, "a number");
+                None
+            }
+        }
+    }
+
+    /// A nullable number strictly greater than zero (amounts), at most `max`.
+    pub fn positive_opt(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        max: f64,
+    ) -> Option<Option<f64>> {
+        match map.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(v) => match v.as_f64() {
+                Some(n) if n.is_finite() && n > 0.0 && n <= max => Some(Some(n)),
+                _ => {
+                    self.errors.push(FieldError {
+                        field: join(path, key),
+                        message: format!("must be a number greater than 0 and at most {max}"),
+                        allowed: Some(serde_json::json!({ "exclusiveMinimum": 0, "maximum": max })),
+                    });
+                    None
+                }
+            },
+        }
+    }
+
+    /// An array of at most `max` items, each read by `item`.
+    pub fn array<T>(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        max: usize,
+        mut item: impl FnMut(&mut Self, &Value, &str) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let field = join(path, key);
+        match map.get(key) {
+            Some(Value::Array(items)) if items.len() <= max => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for (i, v) in items.iter().enumerate() {
+                    match item(self, v, &format!("{field}[{i}]")) {
+                        Some(x) => out.push(x),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(out)
+            }
+            Some(Value::Array(_)) => {
+                self.error(field, format!("must have at most {max} items"));
+                None
+            }
+            None | Some(Value::Null) => Some(Vec::new()),
+            Some(_) => {
+                self.error(field, "must be an array");
+                None
+            }
+        }
+    }
+
+    fn range(&mut self, field: String, min: f64, max: f64, what: &str) {
+        self.errors.push(FieldError {
+            field,
+            message: format!("must be {what} between {min} and {max}"),
+            allowed: Some(serde_json::json!({ "minimum": min, "maximum": max })),
+        });
+    }
+
+    fn push(&mut self, field: String, message: String, allowed: Option<&[&str]>) {
+        self.errors.push(FieldError {
+            field,
+            message,
+            allowed: allowed.map(|a| serde_json::json!(a)),
+        });
+    }
+}
+
+/// JSON merge patch (RFC 7396): objects merge recursively, `null` clears, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                if value.is_null() {
+                    // Seed 01 reads `null` as "clear a nullable field", so the key stays, as null;
+                    // the section parser decides whether null is allowed there.
+                    target.insert(key.clone(), Value::Null);
+                } else {
+                    merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_keeps_absent_replaces_present_and_nulls_explicitly() {
+        let mut doc = json!({"a": {"x": 1, "y": 2}, "b": [1, 2], "c": "keep"});
+        merge_patch(&mut doc, &json!({"a": {"y": 3}, "b": [9], "c": null}));
+        assert_eq!(doc, json!({"a": {"x": 1, "y": 3}, "b": [9], "c": null}));
+    }
+
+    #[test]
+    fn every_problem_is_collected() {
+        let doc = json!({"n": 0, "s": 5, "extra": true});
+        let mut f = Fields::default();
+        let map = f.object(&doc, "", &["n", "s"]).expect("object");
+        assert_eq!(f.integer(map, "n", "", 1, 10), None);
+        assert_eq!(f.parse(map, "s", "", |s| Ok(s.to_owned()), None), None);
+        assert_eq!(f.errors.len(), 2);
+        assert_eq!(f.unknown, ["extra"]);
+        assert_eq!(f.errors[0].field, "n");
+    }
+}
+
+/// How secret fields are shown when a section is rendered.
+pub enum SecretView<'a> {
+    /// Public reads: `{"configured": true}` when set, `null` when not.
+    Configured,
+    /// Internal, for merging a patch into the current document: the sealed value travels as
+    /// `{"$sealed": "..."}` so an absent field keeps it without ever decrypting it.
+    Sealed,
+    /// Export with secrets, for admins only: the decrypted plaintext.
+    Plain(&'a dyn Fn(&tenantry_security::Sealed) -> Value),
+}
+
+impl SecretView<'_> {
+    pub fn show(&self, secret: &Option<tenantry_security::Sealed>) -> Value {
+        match (self, secret) {
+            (_, None) => Value::Null,
+            (SecretView::Configured, Some(_)) => serde_json::json!({ "configured": true }),
+            (SecretView::Sealed, Some(s)) => serde_json::json!({ SEALED_MARKER: s.as_str() }),
+            (SecretView::Plain(open), Some(s)) => open(s),
+        }
+    }
+}
+
+/// The key marking a still-sealed secret inside a document being merged.
+pub const SEALED_MARKER: &str = "$sealed";
+
+/// Seals new plaintext secrets found while reading a document.
+pub type Sealer<'a> = &'a dyn Fn(&str) -> tenantry_security::Sealed;
+
+impl Fields {
+    /// A secret field: kept when it still carries the sealed marker, sealed when it is new
+    /// plaintext (1–1024 characters), cleared when null.
+    pub fn secret(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        seal: Sealer<'_>,
+    ) -> Option<Option<tenantry_security::Sealed>> {
+        let field = join(path, key);
+        match map.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 1024 => {
+                Some(Some(seal(s)))
+            }
+            Some(Value::Object(o)) if o.len() == 1 => match o.get(SEALED_MARKER) {
+                Some(Value::String(s)) => {
+                    Some(Some(tenantry_security::Sealed::from_stored(s.clone())))
+                }
+                _ => {
+                    self.error(field, "must be a string");
+                    None
+                }
+            },
+            Some(_) => {
+                self.error(
+                    field,
+                    "must be a non-empty string of at most 1024 characters",
+                );
+                None
+            }
+        }
+    }
+}
+
+/// True when a client-supplied document tries to smuggle a sealed marker (only the server
+/// produces those, while merging).
+pub fn contains_sealed_marker(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            map.contains_key(SEALED_MARKER) || map.values().any(contains_sealed_marker)
+        }
+        Value::Array(items) => items.iter().any(contains_sealed_marker),
+        _ => false,
+    }
+}
