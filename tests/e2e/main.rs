@@ -12,3 +12,4 @@ mod auth;
 mod errors;
 mod lifecycle;
 mod settings;
+mod settings_write;

@@ -283,3 +283,95 @@ macro_rules! on_both_backends {
         )*
     };
 }
+
+impl TestApp {
+    /// The id of the `default` account created at first start.
+    pub async fn default_account_id(&self) -> String {
+        let list: Value = self
+            .get("/admin/accounts", Some(self.operator_key()))
+            .await
+            .json()
+            .await
+            .expect("json");
+        list["accounts"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["name"] == "default"))
+            .and_then(|a| a["id"].as_str())
+            .expect("default account")
+            .to_owned()
+    }
+
+    /// Adds a member with `role` to `account` directly in the database (the team endpoints come
+    /// later) and returns an API key for them.
+    pub fn add_member(&self, account: &str, role: &str) -> String {
+        use tenantry_kernel::{ApiKeyId, OsRandom, SystemClock, UserId};
+        use tenantry_security::{ApiKeyEnv, IssuedApiKey};
+        let user = UserId::generate(&SystemClock, &OsRandom).to_string();
+        let key = IssuedApiKey::generate(
+            ApiKeyEnv::Live,
+            ApiKeyId::generate(&SystemClock, &OsRandom),
+            &OsRandom,
+        );
+        self.db.execute(&format!(
+            "INSERT INTO users (id, email, created_at) VALUES ('{user}', '{role}-{}@example.test', 1)",
+            &user[4..]
+        ));
+        self.db.execute(&format!(
+            "INSERT INTO memberships (account_id, user_id, role, status, created_at) VALUES ('{account}', '{user}', '{role}', 'active', 1)"
+        ));
+        self.db.execute(&format!(
+            "INSERT INTO api_keys (id, account_id, user_id, name, display_prefix, secret_hash, created_at) \
+             VALUES ('{}', '{account}', '{user}', 'test', 'x', '{}', 1)",
+            key.id,
+            key.hash.to_hex()
+        ));
+        key.token().to_owned()
+    }
+
+    pub async fn put(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Rows of a query's single text column, for checking what is stored.
+    pub fn query_texts(&self, sql: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let sql = sql.to_owned();
+        match &self.db.database_url {
+            Some(url) => {
+                let mut conn = PgConnection::establish(url).expect("connect");
+                diesel::sql_query(sql)
+                    .load::<Row>(&mut conn)
+                    .expect("query")
+                    .into_iter()
+                    .map(|r| r.t)
+                    .collect()
+            }
+            None => {
+                let mut conn = diesel::SqliteConnection::establish(
+                    self.db.sqlite_path().to_str().expect("utf-8"),
+                )
+                .expect("open sqlite");
+                diesel::sql_query(sql)
+                    .load::<Row>(&mut conn)
+                    .expect("query")
+                    .into_iter()
+                    .map(|r| r.t)
+                    .collect()
+            }
+        }
+    }
+
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.db.dir.join("server.log")).unwrap_or_default()
+    }
+}

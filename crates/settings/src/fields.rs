@@ -294,31 +294,6 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn merge_keeps_absent_replaces_present_and_nulls_explicitly() {
-        let mut doc = json!({"a": {"x": 1, "y": 2}, "b": [1, 2], "c": "keep"});
-        merge_patch(&mut doc, &json!({"a": {"y": 3}, "b": [9], "c": null}));
-        assert_eq!(doc, json!({"a": {"x": 1, "y": 3}, "b": [9], "c": null}));
-    }
-
-    #[test]
-    fn every_problem_is_collected() {
-        let doc = json!({"n": 0, "s": 5, "extra": true});
-        let mut f = Fields::default();
-        let map = f.object(&doc, "", &["n", "s"]).expect("object");
-        assert_eq!(f.integer(map, "n", "", 1, 10), None);
-        assert_eq!(f.parse(map, "s", "", |s| Ok(s.to_owned()), None), None);
-        assert_eq!(f.errors.len(), 2);
-        assert_eq!(f.unknown, ["extra"]);
-        assert_eq!(f.errors[0].field, "n");
-    }
-}
-
 /// How secret fields are shown when a section is rendered.
 pub enum SecretView<'a> {
     /// Public reads: `{"configured": true}` when set, `null` when not.
@@ -392,5 +367,30 @@ pub fn contains_sealed_marker(value: &Value) -> bool {
         }
         Value::Array(items) => items.iter().any(contains_sealed_marker),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_keeps_absent_replaces_present_and_nulls_explicitly() {
+        let mut doc = json!({"a": {"x": 1, "y": 2}, "b": [1, 2], "c": "keep"});
+        merge_patch(&mut doc, &json!({"a": {"y": 3}, "b": [9], "c": null}));
+        assert_eq!(doc, json!({"a": {"x": 1, "y": 3}, "b": [9], "c": null}));
+    }
+
+    #[test]
+    fn every_problem_is_collected() {
+        let doc = json!({"n": 0, "s": 5, "extra": true});
+        let mut f = Fields::default();
+        let map = f.object(&doc, "", &["n", "s"]).expect("object");
+        assert_eq!(f.integer(map, "n", "", 1, 10), None);
+        assert_eq!(f.parse(map, "s", "", |s| Ok(s.to_owned()), None), None);
+        assert_eq!(f.errors.len(), 2);
+        assert_eq!(f.unknown, ["extra"]);
+        assert_eq!(f.errors[0].field, "n");
     }
 }
