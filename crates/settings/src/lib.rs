@@ -37,8 +37,9 @@ pub use notifications::{
 };
 pub use organization::OrganizationSettings;
 pub use ports::{
-    AuditRecord, CurrentSection, HistoryEntry, PreferencesChange, SectionChange, SectionWrite,
-    SettingsStore, StoredSection, StoredSettings, WriteContext,
+    Applied, AuditRecord, CurrentPreferences, CurrentSection, HistoryEntry, PreferencesWrite,
+    SectionWrite, SettingsChange, SettingsStore, Snapshot, StoredSection, StoredSettings,
+    WriteContext, Writes,
 };
 pub use preferences::{UserPreferences, PREFERENCE_KEYS};
 pub use section::Section;

@@ -36,12 +36,12 @@ pub struct WriteContext {
     pub user: UserId,
     pub ip: Option<String>,
     pub at: DateTime<Utc>,
-    pub audit_id: AuditId,
 }
 
 /// The audit entry of a change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {
+    pub id: AuditId,
     pub action: String,
     pub target: String,
     pub diff: Value,
@@ -78,39 +78,63 @@ pub struct HistoryEntry {
     pub updated_by: Option<String>,
 }
 
-/// A change function: gets the current state, returns what to store or why not.
-pub type SectionChange<'a> =
-    &'a mut dyn FnMut(CurrentSection) -> Result<SectionWrite, SettingsError>;
+/// The caller's preference rows and their version, read under the write lock.
+#[derive(Debug, Clone, Default)]
+pub struct CurrentPreferences {
+    pub rows: Vec<(String, Value)>,
+    pub version: i64,
+}
 
-/// A change function for a user's preferences: current rows and version in, new rows out.
-pub type PreferencesChange<'a> =
-    &'a mut dyn FnMut(
-        Vec<(String, Value)>,
-        i64,
-    ) -> Result<(Vec<(String, Value)>, AuditRecord), SettingsError>;
+/// Everything a settings change may touch, read under the write lock.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// `(section, current state)` for each section asked for, in the order asked.
+    pub sections: Vec<(String, CurrentSection)>,
+    /// The user's preferences, when asked for.
+    pub preferences: Option<CurrentPreferences>,
+}
+
+/// New preference rows (replacing the stored ones) and the audit entry of the change.
+#[derive(Debug, Clone)]
+pub struct PreferencesWrite {
+    pub rows: Vec<(String, Value)>,
+    pub audit: AuditRecord,
+}
+
+/// What a change decided to store; sections and preferences not listed stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct Writes {
+    pub sections: Vec<(String, SectionWrite)>,
+    pub preferences: Option<PreferencesWrite>,
+}
+
+/// The versions a change produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub sections: Vec<(String, i64)>,
+    pub preferences: Option<i64>,
+}
+
+/// A change function: the current state in, what to store (or why not) out.
+pub type SettingsChange<'a> = &'a mut dyn FnMut(Snapshot) -> Result<Writes, SettingsError>;
 
 pub trait SettingsStore: Send + Sync {
     /// Reads `account`'s sections and `user`'s preferences in one read transaction. MUST return
     /// `PortError` only for infrastructure failures; a missing section is simply absent.
     fn load(&self, account: AccountId, user: UserId) -> Result<StoredSettings, PortError>;
 
-    /// In one write transaction, with the section locked against concurrent writers: hands the
-    /// current state to `change` and stores its result as the next version, with a history row
-    /// and an audit entry. Returns the new version. Errors from `change` abort the transaction
-    /// and are returned as they are.
-    fn update_section(
+    /// In one write transaction, with the sections (and the user's preferences, when
+    /// `preferences`) locked against concurrent writers: hands their current state to `change`
+    /// and stores its result, each section as its next version with a history row, plus the
+    /// audit entries. Errors from `change` abort everything and are returned as they are: a
+    /// change of several sections is all or nothing.
+    fn update(
         &self,
         ctx: &WriteContext,
-        section: &str,
-        change: SectionChange<'_>,
-    ) -> Result<i64, SettingsError>;
-
-    /// The same for the user's preference rows; the returned rows replace the stored ones.
-    fn update_preferences(
-        &self,
-        ctx: &WriteContext,
-        change: PreferencesChange<'_>,
-    ) -> Result<i64, SettingsError>;
+        sections: &[&str],
+        preferences: bool,
+        change: SettingsChange<'_>,
+    ) -> Result<Applied, SettingsError>;
 
     /// A section's history, newest first.
     fn history(

@@ -7,7 +7,8 @@ use tenantry_security::{Cidr, Sealed, SecretBox};
 
 use crate::fields::{contains_sealed_marker, merge_patch, Fields, SecretView};
 use crate::ports::{
-    AuditRecord, CurrentSection, SectionWrite, SettingsStore, StoredSettings, WriteContext,
+    AuditRecord, CurrentSection, PreferencesWrite, SectionWrite, SettingsStore, StoredSettings,
+    WriteContext, Writes,
 };
 use crate::{
     BillingSettings, IntegrationSettings, NotificationSettings, OrganizationSettings, Section,
@@ -297,7 +298,6 @@ impl SettingsService {
             user: actor.user_id,
             ip: actor.ip.map(|ip| ip.to_string()),
             at: self.clock.now(),
-            audit_id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
         }
     }
 
@@ -344,6 +344,10 @@ impl SettingsService {
         )
     }
 
+    fn audit_id(&self) -> AuditId {
+        AuditId::generate(self.clock.as_ref(), self.random.as_ref())
+    }
+
     /// Applies `edit` to the current section rendered for merging, then validates and stores.
     fn write(
         &self,
@@ -354,34 +358,46 @@ impl SettingsService {
         edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
     ) -> Result<SectionView, SettingsError> {
         let ctx = self.context(actor);
-        if section == Section::Preferences {
-            return self.write_preferences(actor, &ctx, expected, edit);
-        }
         let mut rendered = None;
-        let version =
-            self.store
-                .update_section(&ctx, section.as_str(), &mut |current: CurrentSection| {
-                    if let Some(expected) = &expected {
-                        if !expected.contains(&current.version) {
-                            return Err(SettingsError::VersionConflict {
-                                current: current.version,
-                            });
-                        }
-                    }
-                    let before = current.document.clone().unwrap_or_else(|| json!({}));
-                    let allowlist = allowlist_from(&current.allowlist)?;
-                    let (write, public) = self.next_document(section, &before, &allowlist, edit)?;
-                    let diff = crate::diff::diff(&before, &write.document);
+        let check_version = |current: i64| match &expected {
+            Some(expected) if !expected.contains(&current) => {
+                Err(SettingsError::VersionConflict { current })
+            }
+            _ => Ok(()),
+        };
+        let version = if section == Section::Preferences {
+            let default_tz = self.account_settings(actor)?.organization.default_timezone;
+            let applied = self.store.update(&ctx, &[], true, &mut |snapshot| {
+                let prefs = snapshot.preferences.unwrap_or_default();
+                check_version(prefs.version)?;
+                let (write, public) =
+                    self.preferences_write(actor, &prefs.rows, default_tz, edit)?;
+                rendered = Some(public);
+                Ok(Writes {
+                    preferences: Some(write),
+                    ..Writes::default()
+                })
+            })?;
+            applied.preferences.unwrap_or(0)
+        } else {
+            let applied = self
+                .store
+                .update(&ctx, &[section.as_str()], false, &mut |snapshot| {
+                    let (_, current) = snapshot
+                        .sections
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| corrupt("store did not read the section"))?;
+                    check_version(current.version)?;
+                    let (write, public) = self.section_write(section, action, &current, edit)?;
                     rendered = Some(public);
-                    Ok(SectionWrite {
-                        audit: AuditRecord {
-                            action: action.to_owned(),
-                            target: section.as_str().to_owned(),
-                            diff: json!({ "section": section.as_str(), "changes": diff }),
-                        },
-                        ..write
+                    Ok(Writes {
+                        sections: vec![(section.as_str().to_owned(), write)],
+                        ..Writes::default()
                     })
                 })?;
+            applied.sections.first().map_or(0, |(_, v)| *v)
+        };
         let document = rendered.ok_or_else(|| corrupt("store did not run the change"))?;
         Ok(SectionView {
             section,
@@ -389,6 +405,63 @@ impl SettingsService {
             version,
             etag: section_etag(section, version),
         })
+    }
+
+    /// The write of one account section (document, history snapshot, allowlist, audit entry)
+    /// and its public rendering.
+    fn section_write(
+        &self,
+        section: Section,
+        action: &str,
+        current: &CurrentSection,
+        edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
+    ) -> Result<(SectionWrite, Value), SettingsError> {
+        let before = current.document.clone().unwrap_or_else(|| json!({}));
+        let allowlist = allowlist_from(&current.allowlist)?;
+        let (write, public) = self.next_document(section, &before, &allowlist, edit)?;
+        let diff = crate::diff::diff(
+            &with_allowlist(section, &before, &current.allowlist),
+            &write.history_document,
+        );
+        let audit = AuditRecord {
+            id: self.audit_id(),
+            action: action.to_owned(),
+            target: section.as_str().to_owned(),
+            diff: json!({ "section": section.as_str(), "changes": diff }),
+        };
+        Ok((SectionWrite { audit, ..write }, public))
+    }
+
+    /// The write of a user's preferences and their public rendering.
+    fn preferences_write(
+        &self,
+        actor: &Actor,
+        rows: &[(String, Value)],
+        default_tz: crate::Timezone,
+        edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
+    ) -> Result<(PreferencesWrite, Value), SettingsError> {
+        let current = UserPreferences::from_rows(rows.iter().map(|(k, v)| (k.as_str(), v)));
+        // Merge onto the stored value: an unset timezone stays unset unless the patch sets it.
+        let mut doc = current.render(None);
+        edit(&mut doc)?;
+        let mut fields = Fields::default();
+        let next = UserPreferences::read(&doc, &mut fields);
+        let next = check(fields, Vec::new(), next)?;
+        let (before, after) = (current.render(None), next.render(None));
+        let write = PreferencesWrite {
+            rows: next
+                .to_rows()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            audit: AuditRecord {
+                id: self.audit_id(),
+                action: "preferences.updated".into(),
+                target: actor.user_id.to_string(),
+                diff: json!({ "section": "preferences", "changes": crate::diff::diff(&before, &after) }),
+            },
+        };
+        Ok((write, next.render(Some(default_tz))))
     }
 
     /// Validates the edited section; returns what to store and the public rendering.
@@ -401,7 +474,9 @@ impl SettingsService {
     ) -> Result<(SectionWrite, Value), SettingsError> {
         let seal = |s: &str| self.seal(s);
         let mut fields = Fields::default();
+        // Completed by `section_write`, which knows the action.
         let empty_audit = AuditRecord {
+            id: self.audit_id(),
             action: String::new(),
             target: String::new(),
             diff: Value::Null,
@@ -475,48 +550,6 @@ impl SettingsService {
                 Err(corrupt("not an account section of seed 01"))
             }
         }
-    }
-
-    fn write_preferences(
-        &self,
-        actor: &Actor,
-        ctx: &WriteContext,
-        expected: Option<Vec<i64>>,
-        edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
-    ) -> Result<SectionView, SettingsError> {
-        let settings = self.account_settings(actor)?;
-        let default_tz = settings.organization.default_timezone;
-        let mut rendered = None;
-        let version = self.store.update_preferences(ctx, &mut |rows, version| {
-            if let Some(expected) = &expected {
-                if !expected.contains(&version) {
-                    return Err(SettingsError::VersionConflict { current: version });
-                }
-            }
-            let current = UserPreferences::from_rows(rows.iter().map(|(k, v)| (k.as_str(), v)));
-            // Merge onto the stored value: an unset timezone stays unset unless the patch sets it.
-            let mut doc = current.render(None);
-            edit(&mut doc)?;
-            let mut fields = Fields::default();
-            let next = UserPreferences::read(&doc, &mut fields);
-            let next = check(fields, Vec::new(), next)?;
-            let before = current.render(None);
-            let after = next.render(None);
-            rendered = Some(next.render(Some(default_tz)));
-            let rows = next.to_rows().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-            Ok((rows, AuditRecord {
-                action: "preferences.updated".into(),
-                target: actor.user_id.to_string(),
-                diff: json!({ "section": "preferences", "changes": crate::diff::diff(&before, &after) }),
-            }))
-        })?;
-        let document = rendered.ok_or_else(|| corrupt("store did not run the change"))?;
-        Ok(SectionView {
-            section: Section::Preferences,
-            document,
-            version,
-            etag: section_etag(Section::Preferences, version),
-        })
     }
 
     /// A section's history, newest first, each version with its changes against the one before.
@@ -615,6 +648,15 @@ impl SettingsService {
             .open(sealed)
             .map_err(|e| SettingsError::Secret(e.to_string()))
     }
+}
+
+/// The stored document as history snapshots it: the security section carries the allowlist.
+fn with_allowlist(section: Section, document: &Value, allowlist: &[String]) -> Value {
+    let mut doc = document.clone();
+    if section == Section::Security {
+        doc["ip_allowlist"] = json!(allowlist);
+    }
+    doc
 }
 
 /// Turns what a reader collected into the error the seed prescribes, in its precedence:

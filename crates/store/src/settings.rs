@@ -8,8 +8,8 @@ use tenantry_kernel::{
 };
 use tenantry_security::Cidr;
 use tenantry_settings::{
-    AuditRecord, CurrentSection, HistoryEntry, PreferencesChange, SectionChange, SettingsError,
-    SettingsStore, StoredSection, StoredSettings, WriteContext,
+    Applied, AuditRecord, CurrentPreferences, CurrentSection, HistoryEntry, SettingsChange,
+    SettingsError, SettingsStore, Snapshot, StoredSection, StoredSettings, WriteContext,
 };
 
 use crate::schema::{
@@ -90,21 +90,14 @@ impl SettingsStore for Store {
         })
     }
 
-    fn update_section(
+    fn update(
         &self,
         ctx: &WriteContext,
-        section: &str,
-        change: SectionChange<'_>,
-    ) -> Result<i64, SettingsError> {
-        Ok(self.settings_update(ctx, section, change)?)
-    }
-
-    fn update_preferences(
-        &self,
-        ctx: &WriteContext,
-        change: PreferencesChange<'_>,
-    ) -> Result<i64, SettingsError> {
-        Ok(self.preferences_update(ctx, change)?)
+        sections: &[&str],
+        preferences: bool,
+        change: SettingsChange<'_>,
+    ) -> Result<Applied, SettingsError> {
+        Ok(self.settings_write(ctx, sections, preferences, change)?)
     }
 
     fn history(
@@ -203,7 +196,7 @@ fn insert_audit(
 ) -> Result<(), SettingsTx> {
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::id.eq(ctx.audit_id.to_string()),
+            audit_log::id.eq(audit.id.to_string()),
             audit_log::account_id.eq(ctx.account.to_string()),
             audit_log::actor.eq(ctx.user.to_string()),
             audit_log::action.eq(&audit.action),
@@ -256,150 +249,177 @@ fn replace_allowlist(
 }
 
 impl Store {
-    fn settings_update(
+    fn settings_write(
         &self,
         ctx: &WriteContext,
-        section: &str,
-        change: SectionChange<'_>,
-    ) -> Result<i64, SettingsTx> {
+        sections: &[&str],
+        with_preferences: bool,
+        change: SettingsChange<'_>,
+    ) -> Result<Applied, SettingsTx> {
         let account = ctx.account.to_string();
-        let at = to_micros(ctx.at);
         let user = ctx.user.to_string();
+        let at = to_micros(ctx.at);
         self.write(|conn| {
-            lock_row(
-                conn,
-                "SELECT 1 FROM settings_documents WHERE account_id = $1 AND section = $2 FOR UPDATE",
-                &account,
-                Some(section),
-            )?;
-            let current = settings_documents::table
-                .filter(settings_documents::account_id.eq(&account))
-                .filter(settings_documents::section.eq(section))
-                .select((settings_documents::document, settings_documents::version))
-                .first::<(String, i64)>(conn)
-                .optional()?;
-            let allowlist = if section == "security" {
-                ip_allowlist_entries::table
-                    .filter(ip_allowlist_entries::account_id.eq(&account))
-                    .order((ip_allowlist_entries::created_at.asc(), ip_allowlist_entries::id.asc()))
-                    .select(ip_allowlist_entries::cidr)
-                    .load::<String>(conn)?
+            // Lock in a fixed order (sections sorted, then the user) so two multi-section
+            // writers can never deadlock each other on PostgreSQL.
+            let mut order: Vec<&str> = sections.to_vec();
+            order.sort_unstable();
+            for section in &order {
+                lock_row(
+                    conn,
+                    "SELECT 1 FROM settings_documents WHERE account_id = $1 AND section = $2 FOR UPDATE",
+                    &account,
+                    Some(section),
+                )?;
+            }
+            if with_preferences {
+                lock_row(conn, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", &user, None)?;
+            }
+
+            let mut snapshot = Snapshot::default();
+            let mut exists = Vec::new();
+            for section in sections {
+                let current = settings_documents::table
+                    .filter(settings_documents::account_id.eq(&account))
+                    .filter(settings_documents::section.eq(*section))
+                    .select((settings_documents::document, settings_documents::version))
+                    .first::<(String, i64)>(conn)
+                    .optional()?;
+                let allowlist = if *section == "security" {
+                    load_allowlist(conn, &account)?
+                } else {
+                    Vec::new()
+                };
+                let (document, version) = match &current {
+                    Some((doc, v)) => (
+                        Some(serde_json::from_str(doc).map_err(|e| {
+                            SettingsTx::Domain(SettingsError::Port(PortError::Corrupt(format!(
+                                "settings section {section}: {e}"
+                            ))))
+                        })?),
+                        *v,
+                    ),
+                    None => (None, 0),
+                };
+                exists.push((section.to_string(), current.is_some(), version));
+                snapshot.sections.push((
+                    section.to_string(),
+                    CurrentSection { document, version, allowlist },
+                ));
+            }
+            let stored_prefs = if with_preferences {
+                let rows = user_preferences::table
+                    .filter(user_preferences::user_id.eq(&user))
+                    .select((user_preferences::pref_key, user_preferences::value, user_preferences::version))
+                    .load::<(String, String, i64)>(conn)?;
+                let version = rows.iter().map(|r| r.2).max().unwrap_or(0);
+                let rows: Vec<(String, Value)> = rows
+                    .iter()
+                    .filter_map(|(k, v, _)| serde_json::from_str(v).ok().map(|v| (k.clone(), v)))
+                    .collect();
+                snapshot.preferences = Some(CurrentPreferences { rows: rows.clone(), version });
+                Some((rows, version))
             } else {
-                Vec::new()
+                None
             };
-            let (document, version) = match &current {
-                Some((doc, v)) => (
-                    Some(serde_json::from_str(doc).map_err(|e| {
-                        SettingsTx::Store(StoreError::Open(format!("corrupt settings document: {e}")))
-                    })?),
-                    *v,
-                ),
-                None => (None, 0),
-            };
-            let write = change(CurrentSection { document, version, allowlist }).map_err(SettingsTx::Domain)?;
-            let next = version + 1;
-            let text = write.document.to_string();
-            if current.is_some() {
-                diesel::update(
-                    settings_documents::table
-                        .filter(settings_documents::account_id.eq(&account))
-                        .filter(settings_documents::section.eq(section)),
-                )
-                .set((
-                    settings_documents::document.eq(&text),
-                    settings_documents::version.eq(next),
-                    settings_documents::updated_at.eq(at),
-                    settings_documents::updated_by.eq(&user),
-                ))
-                .execute(conn)?;
-            } else {
-                diesel::insert_into(settings_documents::table)
-                    .values((
-                        settings_documents::account_id.eq(&account),
-                        settings_documents::section.eq(section),
+
+            let writes = change(snapshot).map_err(SettingsTx::Domain)?;
+            let mut applied = Applied::default();
+            for (section, write) in &writes.sections {
+                let (existed, version) = exists
+                    .iter()
+                    .find(|(s, _, _)| s == section)
+                    .map(|(_, e, v)| (*e, *v))
+                    .ok_or_else(|| {
+                        SettingsTx::Domain(SettingsError::Port(PortError::Corrupt(format!(
+                            "change wrote section {section} it did not read"
+                        ))))
+                    })?;
+                let next = version + 1;
+                let text = write.document.to_string();
+                if existed {
+                    diesel::update(
+                        settings_documents::table
+                            .filter(settings_documents::account_id.eq(&account))
+                            .filter(settings_documents::section.eq(section)),
+                    )
+                    .set((
                         settings_documents::document.eq(&text),
                         settings_documents::version.eq(next),
                         settings_documents::updated_at.eq(at),
                         settings_documents::updated_by.eq(&user),
                     ))
                     .execute(conn)?;
-            }
-            diesel::insert_into(settings_history::table)
-                .values((
-                    settings_history::account_id.eq(&account),
-                    settings_history::section.eq(section),
-                    settings_history::version.eq(next),
-                    settings_history::document.eq(write.history_document.to_string()),
-                    settings_history::updated_at.eq(at),
-                    settings_history::updated_by.eq(&user),
-                ))
-                .execute(conn)?;
-            if let Some(list) = &write.allowlist {
-                replace_allowlist(conn, ctx, list)?;
-            }
-            insert_audit(conn, ctx, &write.audit)?;
-            Ok(next)
-        })
-    }
-
-    fn preferences_update(
-        &self,
-        ctx: &WriteContext,
-        change: PreferencesChange<'_>,
-    ) -> Result<i64, SettingsTx> {
-        let user = ctx.user.to_string();
-        let at = to_micros(ctx.at);
-        self.write(|conn| {
-            lock_row(
-                conn,
-                "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
-                &user,
-                None,
-            )?;
-            let rows = user_preferences::table
-                .filter(user_preferences::user_id.eq(&user))
-                .select((
-                    user_preferences::pref_key,
-                    user_preferences::value,
-                    user_preferences::version,
-                ))
-                .load::<(String, String, i64)>(conn)?;
-            let version = rows.iter().map(|r| r.2).max().unwrap_or(0);
-            let current: Vec<(String, Value)> = rows
-                .iter()
-                .filter_map(|(k, v, _)| serde_json::from_str(v).ok().map(|v| (k.clone(), v)))
-                .collect();
-            let (next_rows, audit) =
-                change(current.clone(), version).map_err(SettingsTx::Domain)?;
-            let next = version + 1;
-            for (key, value) in &next_rows {
-                if current.iter().any(|(k, v)| k == key && v == value) {
-                    continue;
+                } else {
+                    diesel::insert_into(settings_documents::table)
+                        .values((
+                            settings_documents::account_id.eq(&account),
+                            settings_documents::section.eq(section),
+                            settings_documents::document.eq(&text),
+                            settings_documents::version.eq(next),
+                            settings_documents::updated_at.eq(at),
+                            settings_documents::updated_by.eq(&user),
+                        ))
+                        .execute(conn)?;
                 }
-                diesel::delete(
-                    user_preferences::table
-                        .filter(user_preferences::user_id.eq(&user))
-                        .filter(user_preferences::pref_key.eq(key)),
-                )
-                .execute(conn)?;
-                diesel::insert_into(user_preferences::table)
+                diesel::insert_into(settings_history::table)
                     .values((
-                        user_preferences::user_id.eq(&user),
-                        user_preferences::pref_key.eq(key),
-                        user_preferences::value.eq(value.to_string()),
-                        user_preferences::version.eq(next),
-                        user_preferences::updated_at.eq(at),
+                        settings_history::account_id.eq(&account),
+                        settings_history::section.eq(section),
+                        settings_history::version.eq(next),
+                        settings_history::document.eq(write.history_document.to_string()),
+                        settings_history::updated_at.eq(at),
+                        settings_history::updated_by.eq(&user),
                     ))
                     .execute(conn)?;
+                if let Some(list) = &write.allowlist {
+                    replace_allowlist(conn, ctx, list)?;
+                }
+                insert_audit(conn, ctx, &write.audit)?;
+                applied.sections.push((section.clone(), next));
             }
-            insert_audit(conn, ctx, &audit)?;
-            // When nothing changed no row carries `next`; the version stays what it was.
-            let changed = next_rows
-                .iter()
-                .any(|(k, v)| !current.iter().any(|(ck, cv)| ck == k && cv == v));
-            Ok(if changed { next } else { version })
+            if let (Some(write), Some((current, version))) = (&writes.preferences, &stored_prefs) {
+                let next = version + 1;
+                let mut changed = false;
+                for (key, value) in &write.rows {
+                    if current.iter().any(|(k, v)| k == key && v == value) {
+                        continue;
+                    }
+                    changed = true;
+                    diesel::delete(
+                        user_preferences::table
+                            .filter(user_preferences::user_id.eq(&user))
+                            .filter(user_preferences::pref_key.eq(key)),
+                    )
+                    .execute(conn)?;
+                    diesel::insert_into(user_preferences::table)
+                        .values((
+                            user_preferences::user_id.eq(&user),
+                            user_preferences::pref_key.eq(key),
+                            user_preferences::value.eq(value.to_string()),
+                            user_preferences::version.eq(next),
+                            user_preferences::updated_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                }
+                insert_audit(conn, ctx, &write.audit)?;
+                // When nothing changed no row carries `next`; the version stays what it was.
+                applied.preferences = Some(if changed { next } else { *version });
+            }
+            Ok(applied)
         })
     }
+}
+
+fn load_allowlist(conn: &mut DbConnection, account: &str) -> Result<Vec<String>, SettingsTx> {
+    Ok(ip_allowlist_entries::table
+        .filter(ip_allowlist_entries::account_id.eq(account))
+        .order((
+            ip_allowlist_entries::created_at.asc(),
+            ip_allowlist_entries::id.asc(),
+        ))
+        .select(ip_allowlist_entries::cidr)
+        .load::<String>(conn)?)
 }
 
 #[derive(Queryable)]
