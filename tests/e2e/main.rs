@@ -10,6 +10,7 @@ mod support;
 mod admin;
 mod auth;
 mod errors;
+mod export_import;
 mod lifecycle;
 mod settings;
 mod settings_write;

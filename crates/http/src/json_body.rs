@@ -56,28 +56,30 @@ pub(crate) fn parse_error(dialect: Dialect, e: &serde_json::Error) -> ApiError {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+/// A request body read under the size limit, with its media type (lowercase, no parameters).
+pub(crate) struct RawBody {
+    pub bytes: web::Bytes,
+    pub media_type: Option<String>,
+}
+
+impl FromRequest for RawBody {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let dialect = Dialect::of(req);
         let limit = state(req, dialect).map(|s| s.config.body_limit);
-        let content_type_ok = req
+        let media_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|ct| {
-                let mime = ct
-                    .split(';')
+                ct.split(';')
                     .next()
                     .unwrap_or("")
                     .trim()
-                    .to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            })
-            // No Content-Type: accept, as curl users often forget it and the body says JSON.
-            .unwrap_or(true);
+                    .to_ascii_lowercase()
+            });
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -86,14 +88,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             let limit = limit?;
-            if !content_type_ok {
-                return Err(ApiError::new(
-                    dialect,
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "UNSUPPORTED_MEDIA_TYPE",
-                    "Send the body as application/json",
-                ));
-            }
             if declared_len.is_some_and(|n| n > limit) {
                 return Err(too_large(dialect, limit));
             }
@@ -112,7 +106,44 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            serde_json::from_slice::<T>(&body)
+            Ok(RawBody {
+                bytes: body.freeze(),
+                media_type,
+            })
+        })
+    }
+}
+
+pub(crate) fn is_json(media_type: &str) -> bool {
+    media_type == "application/json" || media_type.ends_with("+json")
+}
+
+pub(crate) fn is_yaml(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml"
+    )
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let dialect = Dialect::of(req);
+        let raw = RawBody::from_request(req, payload);
+        Box::pin(async move {
+            let raw = raw.await?;
+            // No Content-Type: accept, as curl users often forget it and the body says JSON.
+            if raw.media_type.as_deref().is_some_and(|m| !is_json(m)) {
+                return Err(ApiError::new(
+                    dialect,
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "Send the body as application/json",
+                ));
+            }
+            serde_json::from_slice::<T>(&raw.bytes)
                 .map(JsonBody)
                 .map_err(|e| parse_error(dialect, &e))
         })

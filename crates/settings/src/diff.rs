@@ -43,7 +43,28 @@ fn walk(path: &str, before: &Value, after: &Value, secret: bool, out: &mut Vec<V
             "before": if before.is_null() { Value::Null } else { json!(MASK) },
             "after": if after.is_null() { Value::Null } else { json!(MASK) },
         })),
-        _ => out.push(json!({ "path": path, "before": before, "after": after })),
+        // Arrays (and anything else) are compared whole, with sealed values masked inside.
+        _ => out.push(json!({ "path": path, "before": mask(before), "after": mask(after) })),
+    }
+}
+
+/// `value` with every `*_sealed` field replaced by the mask.
+fn mask(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if is_secret_key(k) && !v.is_null() {
+                        json!(MASK)
+                    } else {
+                        mask(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(mask).collect()),
+        other => other.clone(),
     }
 }
 
@@ -65,6 +86,15 @@ mod tests {
             ]
         );
         assert!(!serde_json::to_string(&d).expect("json").contains("AAA"));
+    }
+
+    #[test]
+    fn secrets_inside_arrays_are_masked() {
+        let before = json!({"regs": [{"url": "a", "token_sealed": "v1.k.AAA"}]});
+        let after = json!({"regs": [{"url": "a", "token_sealed": "v1.k.BBB"}]});
+        let d = serde_json::to_string(&diff(&before, &after)).expect("json");
+        assert!(!d.contains("AAA") && !d.contains("BBB"), "{d}");
+        assert!(d.contains("[secret]"));
     }
 
     #[test]

@@ -12,6 +12,12 @@ pub enum SettingsError {
         required: Role,
         current: Role,
     },
+    #[error("{action} requires the {required} role")]
+    ForbiddenAction {
+        action: &'static str,
+        required: Role,
+        current: Role,
+    },
     #[error("unknown fields: {}", .0.join(", "))]
     UnknownFields(Vec<String>),
     #[error("invalid IP whitelist entries: {}", .0.join(", "))]

@@ -358,6 +358,36 @@ impl Fields {
     }
 }
 
+/// Replaces every `{"configured": true}` in `incoming` (how exports without secrets show a set
+/// secret) with the sealed value at the same place in `current` (rendered with
+/// `SecretView::Sealed`), so re-importing such an export keeps the secrets it could not carry.
+pub fn keep_configured_secrets(incoming: &mut Value, current: &Value) {
+    match incoming {
+        Value::Object(map)
+            if map.len() == 1
+                && map.get("configured") == Some(&Value::Bool(true))
+                && current.get(SEALED_MARKER).is_some() =>
+        {
+            *incoming = current.clone();
+        }
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if let Some(cur) = current.get(key) {
+                    keep_configured_secrets(value, cur);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, value) in items.iter_mut().enumerate() {
+                if let Some(cur) = current.get(i) {
+                    keep_configured_secrets(value, cur);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// True when a client-supplied document tries to smuggle a sealed marker (only the server
 /// produces those, while merging).
 pub fn contains_sealed_marker(value: &Value) -> bool {

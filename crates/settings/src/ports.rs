@@ -106,6 +106,8 @@ pub struct PreferencesWrite {
 pub struct Writes {
     pub sections: Vec<(String, SectionWrite)>,
     pub preferences: Option<PreferencesWrite>,
+    /// Audit entries of actions that change nothing stored (an export with secrets).
+    pub audit: Vec<AuditRecord>,
 }
 
 /// The versions a change produced.

@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 use tenantry_kernel::{Actor, AuditId, Clock, Page, PageRequest, PortError, RandomSource, Role};
 use tenantry_security::{Cidr, Sealed, SecretBox};
 
-use crate::fields::{contains_sealed_marker, merge_patch, Fields, SecretView};
+use crate::fields::{
+    contains_sealed_marker, keep_configured_secrets, merge_patch, FieldError, Fields, SecretView,
+};
 use crate::ports::{
     AuditRecord, CurrentSection, PreferencesWrite, SectionWrite, SettingsStore, StoredSettings,
     WriteContext, Writes,
@@ -107,6 +109,30 @@ pub struct SectionView {
     pub document: Value,
     pub version: i64,
     pub etag: String,
+}
+
+/// How an import combines with what is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeStrategy {
+    /// Like `PUT`: fields in the document replace stored ones, absent fields keep their value.
+    Merge,
+    /// Each imported section replaces the stored one; absent fields take their defaults.
+    Overwrite,
+}
+
+/// What an import did (or, with `validate_only`, would do) to each section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportOutcome {
+    pub validate_only: bool,
+    pub sections: Vec<SectionOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectionOutcome {
+    pub section: Section,
+    pub changes: Vec<Value>,
+    /// The new version; `None` for `validate_only`.
+    pub version: Option<i64>,
 }
 
 /// One version of a section's history as shown to clients.
@@ -301,6 +327,32 @@ impl SettingsService {
         }
     }
 
+    /// Every sealed value in a stored document with its plaintext (those that open).
+    fn open_all(&self, stored: &Value) -> Vec<(String, Sealed)> {
+        fn walk(v: &Value, out: &mut Vec<Sealed>) {
+            match v {
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        match v {
+                            Value::String(s) if k.ends_with("_sealed") => {
+                                out.push(Sealed::from_stored(s.clone()))
+                            }
+                            _ => walk(v, out),
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+                _ => {}
+            }
+        }
+        let mut sealed = Vec::new();
+        walk(stored, &mut sealed);
+        sealed
+            .into_iter()
+            .filter_map(|s| self.secrets.open(&s).ok().map(|plain| (plain, s)))
+            .collect()
+    }
+
     fn seal(&self, plaintext: &str) -> Sealed {
         self.secrets.seal(plaintext, self.random.as_ref())
     }
@@ -472,7 +524,16 @@ impl SettingsService {
         allowlist: &[Cidr],
         edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
     ) -> Result<(SectionWrite, Value), SettingsError> {
-        let seal = |s: &str| self.seal(s);
+        // A secret written again with the value it already has keeps its sealed form, so
+        // re-importing an export with secrets is not a change.
+        let existing = self.open_all(stored);
+        let seal = |s: &str| {
+            existing
+                .iter()
+                .find(|(plain, _)| plain == s)
+                .map(|(_, sealed)| sealed.clone())
+                .unwrap_or_else(|| self.seal(s))
+        };
         let mut fields = Fields::default();
         // Completed by `section_write`, which knows the action.
         let empty_audit = AuditRecord {
@@ -642,11 +703,250 @@ impl SettingsService {
         )
     }
 
-    /// Opens a sealed secret (export with secrets).
-    pub fn open_secret(&self, sealed: &Sealed) -> Result<String, SettingsError> {
-        self.secrets
-            .open(sealed)
-            .map_err(|e| SettingsError::Secret(e.to_string()))
+    /// The `settings` of seed 01's export: the chosen sections, importable as they are.
+    /// Secrets are shown as `{"configured": true}` unless `include_secrets`, which only admins
+    /// may ask for and which is audited.
+    pub fn export(
+        &self,
+        actor: &Actor,
+        include_secrets: bool,
+        sections: &[Section],
+    ) -> Result<Value, SettingsError> {
+        if include_secrets && actor.role < Role::Admin {
+            return Err(SettingsError::ForbiddenAction {
+                action: "Exporting secrets",
+                required: Role::Admin,
+                current: actor.role,
+            });
+        }
+        let settings = self.account_settings(actor)?;
+        let failure = std::cell::RefCell::new(None);
+        let open = |sealed: &Sealed| match self.secrets.open(sealed) {
+            Ok(plain) => Value::String(plain),
+            Err(e) => {
+                *failure.borrow_mut() = Some(e.to_string());
+                Value::Null
+            }
+        };
+        let view = if include_secrets {
+            SecretView::Plain(&open)
+        } else {
+            SecretView::Configured
+        };
+        let mut out = serde_json::Map::new();
+        for section in Section::ALL.into_iter().filter(|s| sections.contains(s)) {
+            let doc = match section {
+                Section::Notifications => settings.notifications.render(&view),
+                Section::Billing => settings.billing.render(),
+                Section::Security => settings.security.render(&settings.allowlist, None),
+                Section::Integrations => settings.integrations.render(&view),
+                // An unset timezone exports as null ("follow the organization"), so a re-import
+                // does not pin today's default.
+                Section::Preferences => settings.preferences.render(None),
+                Section::Organization => continue,
+            };
+            out.insert(section.as_str().to_owned(), doc);
+        }
+        if let Some(e) = failure.into_inner() {
+            return Err(SettingsError::Secret(e));
+        }
+        if include_secrets {
+            let audit = AuditRecord {
+                id: self.audit_id(),
+                action: "settings.exported_with_secrets".into(),
+                target: "settings".into(),
+                diff: json!({ "sections": sections.iter().map(|s| s.as_str()).collect::<Vec<_>>() }),
+            };
+            self.store
+                .update(&self.context(actor), &[], false, &mut |_| {
+                    Ok(Writes {
+                        audit: vec![audit.clone()],
+                        ..Writes::default()
+                    })
+                })?;
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Seed 01's import: every named section validated as a whole and written in ONE
+    /// transaction (all or nothing); `validate_only` reports the changes and writes nothing.
+    pub fn import(
+        &self,
+        actor: &Actor,
+        settings: &Value,
+        strategy: MergeStrategy,
+        validate_only: bool,
+    ) -> Result<ImportOutcome, SettingsError> {
+        let map = settings.as_object().ok_or_else(|| {
+            SettingsError::Validation(vec![FieldError {
+                field: "settings".into(),
+                message: "must be an object of sections".into(),
+                allowed: None,
+            }])
+        })?;
+        let mut unknown = Vec::new();
+        let mut sections = Vec::new();
+        for key in map.keys() {
+            match Section::parse(key).filter(|s| Section::ALL.contains(s)) {
+                Some(s) => sections.push(s),
+                None => unknown.push(format!("settings.{key}")),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(SettingsError::UnknownFields(unknown));
+        }
+        if sections.is_empty() {
+            return Err(SettingsError::Validation(vec![FieldError {
+                field: "settings".into(),
+                message: "must contain at least one section".into(),
+                allowed: Some(json!(Section::ALL.map(Section::as_str))),
+            }]));
+        }
+        if contains_sealed_marker(settings) {
+            return Err(SettingsError::UnknownFields(vec![
+                crate::fields::SEALED_MARKER.to_owned(),
+            ]));
+        }
+        for s in &sections {
+            Self::require(actor, *s)?;
+        }
+        let account_sections: Vec<Section> = sections
+            .iter()
+            .copied()
+            .filter(|s| *s != Section::Preferences)
+            .collect();
+        let names: Vec<&str> = account_sections.iter().map(|s| s.as_str()).collect();
+        let with_prefs = sections.contains(&Section::Preferences);
+        let stored = self.store.load(actor.account_id, actor.user_id)?;
+        let default_tz = assemble(stored.clone())?.organization.default_timezone;
+
+        // The edit of one section: secrets an export could only mark as configured are kept,
+        // then the document is merged onto the current (or default) section.
+        let edit_for = |section: Section| {
+            let incoming = map.get(section.as_str()).cloned().unwrap_or(Value::Null);
+            move |current: &mut Value| -> Result<(), SettingsError> {
+                let mut incoming = incoming.clone();
+                keep_configured_secrets(&mut incoming, current);
+                if strategy == MergeStrategy::Overwrite {
+                    *current = default_rendering(section);
+                }
+                merge_patch(current, &incoming);
+                Ok(())
+            }
+        };
+        let prefix = |section: Section, e: SettingsError| match e {
+            SettingsError::Validation(fields) => SettingsError::Validation(
+                fields
+                    .into_iter()
+                    .map(|f| FieldError {
+                        field: format!("{}.{}", section.as_str(), f.field),
+                        ..f
+                    })
+                    .collect(),
+            ),
+            SettingsError::UnknownFields(fields) => SettingsError::UnknownFields(
+                fields
+                    .into_iter()
+                    .map(|f| format!("{}.{f}", section.as_str()))
+                    .collect(),
+            ),
+            other => other,
+        };
+        let changes_of = |audit: &AuditRecord| -> Vec<Value> {
+            audit
+                .diff
+                .get("changes")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+
+        let plan = |snapshot: crate::ports::Snapshot| -> Result<(Writes, Vec<SectionOutcome>), SettingsError> {
+            let mut writes = Writes::default();
+            let mut outcomes = Vec::new();
+            for (name, current) in snapshot.sections {
+                let section = Section::parse(&name).ok_or_else(|| corrupt("unknown section read"))?;
+                let edit = edit_for(section);
+                let (write, _) = self.section_write(section, "settings.imported", &current, &edit).map_err(|e| prefix(section, e))?;
+                outcomes.push(SectionOutcome { section, changes: changes_of(&write.audit), version: None });
+                writes.sections.push((name, write));
+            }
+            if let Some(prefs) = snapshot.preferences {
+                let edit = edit_for(Section::Preferences);
+                let (write, _) = self.preferences_write(actor, &prefs.rows, default_tz, &edit).map_err(|e| prefix(Section::Preferences, e))?;
+                outcomes.push(SectionOutcome { section: Section::Preferences, changes: changes_of(&write.audit), version: None });
+                writes.preferences = Some(write);
+            }
+            Ok((writes, outcomes))
+        };
+
+        if validate_only {
+            let snapshot = crate::ports::Snapshot {
+                sections: account_sections
+                    .iter()
+                    .map(|s| {
+                        let found = stored.sections.iter().find(|d| d.section == s.as_str());
+                        (
+                            s.as_str().to_owned(),
+                            CurrentSection {
+                                document: found.map(|d| d.document.clone()),
+                                version: found.map_or(0, |d| d.version),
+                                allowlist: if *s == Section::Security {
+                                    stored.allowlist.clone()
+                                } else {
+                                    Vec::new()
+                                },
+                            },
+                        )
+                    })
+                    .collect(),
+                preferences: with_prefs.then(|| crate::ports::CurrentPreferences {
+                    rows: stored.preferences.clone(),
+                    version: stored.preferences_version,
+                }),
+            };
+            let (_, outcomes) = plan(snapshot)?;
+            return Ok(ImportOutcome {
+                validate_only: true,
+                sections: outcomes,
+            });
+        }
+
+        let mut outcomes = Vec::new();
+        let applied =
+            self.store
+                .update(&self.context(actor), &names, with_prefs, &mut |snapshot| {
+                    let (writes, planned) = plan(snapshot)?;
+                    outcomes = planned;
+                    Ok(writes)
+                })?;
+        for outcome in &mut outcomes {
+            outcome.version = if outcome.section == Section::Preferences {
+                applied.preferences
+            } else {
+                applied
+                    .sections
+                    .iter()
+                    .find(|(n, _)| n == outcome.section.as_str())
+                    .map(|(_, v)| *v)
+            };
+        }
+        Ok(ImportOutcome {
+            validate_only: false,
+            sections: outcomes,
+        })
+    }
+}
+
+/// A section's defaults rendered for merging (what `overwrite` starts from).
+fn default_rendering(section: Section) -> Value {
+    match section {
+        Section::Notifications => NotificationSettings::default().render(&SecretView::Sealed),
+        Section::Billing => BillingSettings::default().render(),
+        Section::Security => SecurityPolicy::default().render(&[], None),
+        Section::Integrations => IntegrationSettings::default().render(&SecretView::Sealed),
+        Section::Preferences => UserPreferences::default().render(None),
+        Section::Organization => to_value(&OrganizationSettings::default()).unwrap_or(Value::Null),
     }
 }
 

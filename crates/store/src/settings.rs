@@ -406,6 +406,9 @@ impl Store {
                 // When nothing changed no row carries `next`; the version stays what it was.
                 applied.preferences = Some(if changed { next } else { *version });
             }
+            for audit in &writes.audit {
+                insert_audit(conn, ctx, audit)?;
+            }
             Ok(applied)
         })
     }

@@ -5,7 +5,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantry_kernel::{KernelError, PageRequest};
-use tenantry_settings::{SecretView, Section, SectionView, SettingsError, VALID_IP_FORMAT};
+use tenantry_settings::{
+    MergeStrategy, SecretView, Section, SectionView, SettingsError, VALID_IP_FORMAT,
+};
 
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
@@ -18,6 +20,17 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v2/accounts/settings")
             .route(web::get().to(get_settings))
+            .default_service(web::to(method_not_allowed)),
+    )
+    // Registered before `{section}`, which would otherwise match these paths.
+    .service(
+        web::resource("/v2/accounts/settings/export")
+            .route(web::get().to(get_export))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v2/accounts/settings/import")
+            .route(web::post().to(post_import))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
@@ -60,6 +73,18 @@ pub(crate) fn settings_error(e: SettingsError) -> ApiError {
                 json!({ "requiredRole": required.as_str(), "currentRole": current.as_str() }),
             )
         }
+        SettingsError::ForbiddenAction {
+            action,
+            required,
+            current,
+        } => err(
+            StatusCode::FORBIDDEN,
+            "INSUFFICIENT_PERMISSIONS",
+            format!("{action} requires {required} role"),
+        )
+        .with_details(
+            json!({ "requiredRole": required.as_str(), "currentRole": current.as_str() }),
+        ),
         SettingsError::UnknownFields(fields) => err(
             StatusCode::BAD_REQUEST,
             "UNKNOWN_FIELD",
@@ -259,4 +284,162 @@ async fn post_rollback(
         blocking(move || settings.rollback(&caller.0, section, body.version, if_match.as_deref()))
             .await?;
     Ok(section_response(view))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+    include_secrets: Option<String>,
+    sections: Option<String>,
+}
+
+fn query_error(field: &str, message: &str) -> ApiError {
+    ApiError::new(
+        DIALECT,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION_ERROR",
+        format!("Invalid value for {field}"),
+    )
+    .with_details(json!({ "fields": [{ "field": field, "message": message }] }))
+}
+
+/// The settings of `sections=` (comma-separated); all of seed 01's sections when absent.
+fn sections_param(raw: Option<&str>) -> Result<Vec<Section>, ApiError> {
+    let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
+        return Ok(Section::ALL.to_vec());
+    };
+    raw.split(',')
+        .map(|s| {
+            Section::parse(s.trim()).filter(|s| Section::ALL.contains(s)).ok_or_else(|| {
+                query_error("sections", "must be a comma-separated list of: notifications, billing, security, integrations, preferences")
+            })
+        })
+        .collect()
+}
+
+async fn get_export(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let format = match query.format.as_deref().unwrap_or("json") {
+        "json" => "json",
+        "yaml" => "yaml",
+        _ => return Err(query_error("format", "must be one of: json, yaml")),
+    };
+    let include_secrets = match query.include_secrets.as_deref().unwrap_or("false") {
+        "true" => true,
+        "false" => false,
+        _ => return Err(query_error("include_secrets", "must be true or false")),
+    };
+    let sections = sections_param(query.sections.as_deref())?;
+    let actor = caller.0;
+    let (account_id, user_id) = (actor.account_id, actor.user_id);
+    let settings = state.settings.clone();
+    let exported = blocking(move || settings.export(&actor, include_secrets, &sections)).await?;
+    let envelope = json!({
+        "export": {
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "format": format,
+            "include_secrets": include_secrets,
+            "settings": exported,
+            "metadata": {
+                "version": "2.0",
+                "account_id": account_id.to_string(),
+                "exported_by": user_id.to_string(),
+            },
+        }
+    });
+    let mut res = HttpResponse::Ok();
+    // An export with secrets must never sit in a shared cache.
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    if format == "yaml" {
+        let text = yaml_serde::to_string(&envelope).map_err(|e| ApiError::internal(DIALECT, &e))?;
+        Ok(res.content_type("application/yaml").body(text))
+    } else {
+        Ok(res.json(envelope))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportRequest {
+    settings: Value,
+    #[serde(default)]
+    merge_strategy: Option<String>,
+    #[serde(default)]
+    validate_only: Option<bool>,
+}
+
+async fn post_import(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: crate::json_body::RawBody,
+) -> Result<HttpResponse, ApiError> {
+    use crate::json_body::{is_json, is_yaml, parse_error};
+    let request: ImportRequest = match body.media_type.as_deref() {
+        None => serde_json::from_slice(&body.bytes).map_err(|e| parse_error(DIALECT, &e))?,
+        Some(m) if is_json(m) => {
+            serde_json::from_slice(&body.bytes).map_err(|e| parse_error(DIALECT, &e))?
+        }
+        Some(m) if is_yaml(m) => {
+            let text = std::str::from_utf8(&body.bytes).map_err(|_| {
+                ApiError::new(
+                    DIALECT,
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_YAML",
+                    "The body is not UTF-8",
+                )
+            })?;
+            // Through a JSON value so the same unknown-field and type rules apply to both forms.
+            let value: Value = yaml_serde::from_str(text).map_err(|e| {
+                ApiError::new(
+                    DIALECT,
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_YAML",
+                    format!("Malformed YAML: {e}"),
+                )
+            })?;
+            serde_json::from_value(value).map_err(|e| parse_error(DIALECT, &e))?
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                DIALECT,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Send the import as application/json or application/yaml",
+            ))
+        }
+    };
+    let strategy = match request.merge_strategy.as_deref().unwrap_or("merge") {
+        "merge" => MergeStrategy::Merge,
+        "overwrite" => MergeStrategy::Overwrite,
+        _ => {
+            return Err(query_error(
+                "merge_strategy",
+                "must be one of: merge, overwrite",
+            ))
+        }
+    };
+    let validate_only = request.validate_only.unwrap_or(false);
+    let settings = state.settings.clone();
+    let outcome =
+        blocking(move || settings.import(&caller.0, &request.settings, strategy, validate_only))
+            .await?;
+    let mut sections = serde_json::Map::new();
+    for s in &outcome.sections {
+        let mut entry = json!({ "changes": s.changes });
+        if let Some(v) = s.version {
+            entry["version"] = json!(v);
+        }
+        sections.insert(s.section.as_str().to_owned(), entry);
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "import": {
+            "validate_only": outcome.validate_only,
+            "merge_strategy": match strategy { MergeStrategy::Merge => "merge", MergeStrategy::Overwrite => "overwrite" },
+            "applied": !outcome.validate_only,
+            "sections": sections,
+        }
+    })))
 }
