@@ -8,6 +8,7 @@
 mod support;
 
 mod admin;
+mod audit;
 mod auth;
 mod errors;
 mod export_import;

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use tenantry_security::{AccountProvisioning, Authenticator};
+use tenantry_security::{AccountProvisioning, AuditService, Authenticator};
 use tenantry_settings::SettingsService;
 use tenantry_store::Store;
 
@@ -32,5 +32,6 @@ pub struct AppState {
     pub authenticator: Arc<Authenticator>,
     pub settings: Arc<SettingsService>,
     pub provisioning: Arc<AccountProvisioning>,
+    pub audit: Arc<AuditService>,
     pub config: HttpConfig,
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod api_key;
+mod audit;
 mod authenticator;
 mod cidr;
 mod error;
@@ -11,6 +12,7 @@ mod secret;
 mod secret_box;
 
 pub use api_key::{ApiKeyEnv, ApiKeyToken, IssuedApiKey};
+pub use audit::{AuditEntry, AuditFilter, AuditLogReader, AuditService};
 pub use authenticator::Authenticator;
 pub use cidr::Cidr;
 pub use error::SecurityError;

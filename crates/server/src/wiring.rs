@@ -3,7 +3,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tenantry_http::{AppState, HttpConfig};
 use tenantry_kernel::{Clock, OsRandom, RandomSource, SystemClock};
-use tenantry_security::{AccountProvisioning, Authenticator, SecretBox};
+use tenantry_security::{AccountProvisioning, AuditService, Authenticator, SecretBox};
 use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
 
@@ -56,6 +56,7 @@ pub struct Services {
     pub authenticator: Arc<Authenticator>,
     pub settings: Arc<SettingsService>,
     pub provisioning: Arc<AccountProvisioning>,
+    pub audit: Arc<AuditService>,
 }
 
 impl Services {
@@ -73,6 +74,7 @@ impl Services {
                 clock.clone(),
                 random.clone(),
             )),
+            audit: Arc::new(AuditService::new(shared.clone())),
             provisioning: Arc::new(AccountProvisioning::new(
                 shared,
                 clock.clone(),
@@ -89,6 +91,7 @@ impl Services {
             authenticator: self.authenticator.clone(),
             settings: self.settings.clone(),
             provisioning: self.provisioning.clone(),
+            audit: self.audit.clone(),
             config,
         }
     }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod accounts;
+mod audit;
 mod connection;
 mod credentials;
 mod error;

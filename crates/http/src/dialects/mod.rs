@@ -2,10 +2,12 @@
 
 mod account_settings;
 mod admin;
+mod audit_logs;
 
 use actix_web::web;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     account_settings::routes(cfg);
     admin::routes(cfg);
+    audit_logs::routes(cfg);
 }

@@ -1,0 +1,64 @@
+//! Reading the audit log: who changed what, when, from where. Entries are written by the
+//! services that make the changes, in the same transaction; this module only reads them.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tenantry_kernel::{AccountId, Actor, Page, PageRequest, PortError, Role};
+
+use crate::SecurityError;
+
+/// One audit entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: String,
+    /// `usr_...` for members, `operator` for the operator API.
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    /// Before/after differences (secrets masked) or other details of the action.
+    pub details: Option<Value>,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which entries to list. Every condition is optional; all given ones must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+pub trait AuditLogReader: Send + Sync {
+    /// The account's entries matching `filter`, newest first, one keyset page.
+    fn list_audit(
+        &self,
+        account: AccountId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, PortError>;
+}
+
+pub struct AuditService {
+    reader: Arc<dyn AuditLogReader>,
+}
+
+impl AuditService {
+    pub fn new(reader: Arc<dyn AuditLogReader>) -> Self {
+        Self { reader }
+    }
+
+    /// The audit log of the actor's account; admins and the owner only.
+    pub fn list(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, SecurityError> {
+        actor.require(Role::Admin)?;
+        Ok(self.reader.list_audit(actor.account_id, filter, page)?)
+    }
+}

@@ -1,0 +1,93 @@
+//! `AuditLogReader`: the account's audit entries, newest first.
+
+use diesel::prelude::*;
+use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError};
+use tenantry_security::{AuditEntry, AuditFilter, AuditLogReader};
+
+use crate::schema::audit_log;
+use crate::time::{from_micros, to_micros};
+use crate::Store;
+
+#[derive(Queryable)]
+struct Row {
+    id: String,
+    actor: String,
+    action: String,
+    target: Option<String>,
+    diff: Option<String>,
+    ip: Option<String>,
+    created_at: i64,
+}
+
+impl AuditLogReader for Store {
+    fn list_audit(
+        &self,
+        account: AccountId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, PortError> {
+        let account = account.to_string();
+        let limit = i64::from(page.limit);
+        let rows = self.read(|conn| {
+            let mut q = audit_log::table
+                .filter(audit_log::account_id.eq(&account))
+                .select((
+                    audit_log::id,
+                    audit_log::actor,
+                    audit_log::action,
+                    audit_log::target,
+                    audit_log::diff,
+                    audit_log::ip,
+                    audit_log::created_at,
+                ))
+                .order((audit_log::created_at.desc(), audit_log::id.desc()))
+                .limit(limit + 1)
+                .into_boxed();
+            if let Some(actor) = &filter.actor {
+                q = q.filter(audit_log::actor.eq(actor.clone()));
+            }
+            if let Some(action) = &filter.action {
+                q = q.filter(audit_log::action.eq(action.clone()));
+            }
+            if let Some(since) = filter.since {
+                q = q.filter(audit_log::created_at.ge(to_micros(since)));
+            }
+            if let Some(until) = filter.until {
+                q = q.filter(audit_log::created_at.lt(to_micros(until)));
+            }
+            if let Some(c) = &page.after {
+                q = q.filter(
+                    audit_log::created_at
+                        .lt(c.created_at_micros)
+                        .or(audit_log::created_at
+                            .eq(c.created_at_micros)
+                            .and(audit_log::id.lt(c.id.clone()))),
+                );
+            }
+            Ok(q.load::<Row>(conn)?)
+        })?;
+        let has_more = rows.len() as i64 > limit;
+        let items: Vec<AuditEntry> = rows
+            .into_iter()
+            .take(page.limit as usize)
+            .map(|r| AuditEntry {
+                id: r.id,
+                actor: r.actor,
+                action: r.action,
+                target: r.target,
+                details: r.diff.and_then(|d| serde_json::from_str(&d).ok()),
+                ip: r.ip,
+                created_at: from_micros(r.created_at),
+            })
+            .collect();
+        let next = if has_more {
+            items.last().map(|e| Cursor {
+                created_at_micros: to_micros(e.created_at),
+                id: e.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+}
