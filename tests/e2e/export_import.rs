@@ -429,3 +429,94 @@ on_both_backends!(
     a_real_import_writes_every_section_at_once,
     export_then_import_is_a_no_op,
 );
+
+async fn schemas_are_served_and_guard_imports(app: TestApp) {
+    for section in [
+        "notifications",
+        "billing",
+        "security",
+        "integrations",
+        "preferences",
+    ] {
+        let res = app
+            .get(
+                &format!("/v2/accounts/settings/schema/{section}"),
+                Some(app.owner_key()),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{section}");
+        assert_eq!(
+            res.headers().get("content-type").expect("ct"),
+            "application/schema+json"
+        );
+        let schema: Value = res.json().await.expect("json");
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        assert_eq!(schema["additionalProperties"], false);
+    }
+    let security: Value = app
+        .get(
+            "/v2/accounts/settings/schema/security",
+            Some(app.owner_key()),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        security["properties"]["api_access"]["properties"]["max_api_keys"],
+        json!({"type": "integer", "minimum": 1, "maximum": 50})
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings/schema/nope", Some(app.owner_key()))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings/schema/billing", None)
+            .await
+            .status(),
+        401
+    );
+
+    // An import the schema refuses names every violation, across sections, and changes nothing.
+    let (status, err) = import(
+        &app,
+        app.owner_key(),
+        json!({"settings": {
+            "billing": {"cost_alerts": [{"threshold": 5, "period": "hourly"}]},
+            "preferences": {"theme": "neon"}
+        }}),
+    )
+    .await;
+    assert_eq!(status, 422, "{err}");
+    let fields: Vec<&str> = err["details"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        ["billing.cost_alerts[0].period", "preferences.theme"]
+    );
+}
+
+on_both_backends!(schemas_are_served_and_guard_imports);
+
+async fn unknown_fields_in_an_import_are_400_like_put(app: TestApp) {
+    let (status, err) = import(
+        &app,
+        app.owner_key(),
+        json!({"settings": {"security": {"session": {"idle": 5}}}}),
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["error"], "UNKNOWN_FIELD");
+    assert_eq!(err["details"]["fields"], json!(["security.session.idle"]));
+}
+
+on_both_backends!(unknown_fields_in_an_import_are_400_like_put);

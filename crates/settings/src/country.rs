@@ -2,7 +2,7 @@ use crate::closed_set::closed_set;
 
 /// ISO 3166-1 alpha-2 officially assigned codes (249, as published by the ISO 3166 Maintenance
 /// Agency). Kept as data rather than a dependency: the list changes a few times a decade.
-const ISO_3166_ALPHA2: &[&str] = &[
+pub(crate) const ISO_3166_ALPHA2: &[&str] = &[
     "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
     "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
     "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",

@@ -13,6 +13,7 @@ mod notifications;
 mod organization;
 mod ports;
 mod preferences;
+pub mod schema;
 mod section;
 mod security_policy;
 mod service;

@@ -810,6 +810,26 @@ impl SettingsService {
         for s in &sections {
             Self::require(actor, *s)?;
         }
+        // The published schema first (it names every violation by path), then the typed
+        // validation, which also checks what a schema cannot say (cross-field rules).
+        let mut schema_errors = Vec::new();
+        for s in &sections {
+            if let Err(SettingsError::Validation(fields)) =
+                crate::schema::validate(*s, &map[s.as_str()])
+            {
+                schema_errors.extend(fields.into_iter().map(|f| FieldError {
+                    field: if f.field.is_empty() {
+                        s.as_str().to_owned()
+                    } else {
+                        format!("{}.{}", s.as_str(), f.field)
+                    },
+                    ..f
+                }));
+            }
+        }
+        if !schema_errors.is_empty() {
+            return Err(SettingsError::Validation(schema_errors));
+        }
         let account_sections: Vec<Section> = sections
             .iter()
             .copied()

@@ -34,6 +34,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
+        web::resource("/v2/accounts/settings/schema/{section}")
+            .route(web::get().to(get_schema))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource("/v2/accounts/settings/{section}")
             .route(web::get().to(get_section))
             .route(web::put().to(put_section))
@@ -190,6 +195,18 @@ async fn get_settings(
         .insert_header((header::ETAG, view.versions.etag()))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(view.render(&SecretView::Configured, &Section::ALL)))
+}
+
+/// The JSON Schema of a section's document (what PUT and import accept).
+async fn get_schema(
+    _caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let section = section_of(&path)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(tenantry_settings::schema::section_schema(section).to_string()))
 }
 
 async fn get_section(
