@@ -146,3 +146,82 @@ on_both_backends!(
     configured_operator_key_is_used_and_not_generated,
     bootstrap_command_creates_an_account_once,
 );
+
+async fn key_rotation_reencrypts_every_secret(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let res = app
+        .put(
+            "/v2/accounts/settings/integrations",
+            &key,
+            &serde_json::json!({
+                "github": {"access_token": "ghp_ROTATEME"},
+                "docker": {"registries": [{"url": "ghcr.io", "access_token": "dckr_ROTATE"}]}
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let old_key = std::fs::read_to_string(app.db.dir.join("master.key")).expect("key file");
+    let old_id_docs = app
+        .query_texts("SELECT document AS t FROM settings_documents WHERE section = 'integrations'");
+    let db = app.stop().await;
+
+    let out = db.command(&["keys", "rotate"]).output().await.expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("re-encrypted"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let new_key = std::fs::read_to_string(db.dir.join("master.key")).expect("key file");
+    assert_ne!(old_key, new_key);
+    assert!(!db.dir.join("master.key.next").exists());
+
+    let app = TestApp::start(db, &[]).await;
+    let docs = app
+        .query_texts("SELECT document AS t FROM settings_documents WHERE section = 'integrations'");
+    assert_ne!(docs, old_id_docs, "ciphertexts changed");
+    let exported: Value = app
+        .get(
+            "/v2/accounts/settings/export?include_secrets=true",
+            Some(&key),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let integrations = &exported["export"]["settings"]["integrations"];
+    assert_eq!(integrations["github"]["access_token"], "ghp_ROTATEME");
+    assert_eq!(
+        integrations["docker"]["registries"][0]["access_token"],
+        "dckr_ROTATE"
+    );
+    // History rows were re-sealed too: a rollback to the version with the secret still opens.
+    let res = app
+        .client
+        .post(app.url("/v2/accounts/settings/integrations/rollback"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"version": 2}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let exported: Value = app
+        .get(
+            "/v2/accounts/settings/export?include_secrets=true",
+            Some(&key),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        exported["export"]["settings"]["integrations"]["github"]["access_token"],
+        "ghp_ROTATEME"
+    );
+}
+
+on_both_backends!(key_rotation_reencrypts_every_secret);

@@ -193,6 +193,20 @@ impl TestApp {
         }
     }
 
+    /// Stops the server (SIGKILL) and returns its database.
+    pub async fn stop(mut self) -> TestDb {
+        self.child.kill().await.expect("kill");
+        std::mem::replace(
+            &mut self.db,
+            TestDb {
+                backend: Backend::Sqlite,
+                dir: PathBuf::new(),
+                database_url: None,
+                pg: None,
+            },
+        )
+    }
+
     /// Stops the server (SIGKILL) and starts it again on the same database.
     pub async fn restart(mut self) -> Self {
         self.child.kill().await.expect("kill");

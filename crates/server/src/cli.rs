@@ -21,6 +21,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Manage the master key that encrypts secrets at rest.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Create an account with its owner and print the owner's API key once.
     #[command(
         after_help = "Example:\n  tenantry bootstrap --account acme --owner-email admin@acme.test"
@@ -73,6 +76,26 @@ pub struct ServeArgs {
         default_value = "owner@localhost"
     )]
     pub bootstrap_owner_email: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored secret under a new master key, in one transaction.
+    ///
+    /// Stop every `tenantry serve` first. With the key file (no TENANTRY_MASTER_KEY), the new
+    /// key replaces it; with TENANTRY_MASTER_KEY, the new key is printed and must be configured
+    /// before the next start.
+    #[command(after_help = "Example:\n  tenantry keys rotate --data-dir ./data")]
+    Rotate(RotateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The new key (base64, 32 bytes); generated when absent.
+    #[arg(long, env = "TENANTRY_NEW_MASTER_KEY", hide_env_values = true)]
+    pub new_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

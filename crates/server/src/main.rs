@@ -2,6 +2,7 @@
 
 mod bootstrap;
 mod cli;
+mod keys;
 mod telemetry;
 mod wiring;
 
@@ -12,7 +13,7 @@ use anyhow::Context;
 use clap::Parser;
 use tenantry_http::HttpConfig;
 
-use crate::cli::{Cli, Command, ServeArgs};
+use crate::cli::{Cli, Command, KeysCommand, ServeArgs};
 use crate::wiring::{open_store, Services};
 
 fn main() -> anyhow::Result<()> {
@@ -27,6 +28,10 @@ fn main() -> anyhow::Result<()> {
             open_store(&args)?;
             println!("migrations applied");
             Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate(args)) => {
+            telemetry::init(args.database.log);
+            keys::rotate(&args)
         }
         Command::Bootstrap(args) => {
             telemetry::init(args.database.log);

@@ -9,6 +9,7 @@ mod display;
 mod error;
 mod fields;
 mod integrations;
+mod key_rotation;
 mod notifications;
 mod organization;
 mod ports;
@@ -33,6 +34,7 @@ pub use integrations::{
     DatadogIntegration, DockerIntegration, DockerRegistry, GithubIntegration, GrafanaIntegration,
     IntegrationSettings, MonitoringIntegrations,
 };
+pub use key_rotation::rotate_master_key;
 pub use notifications::{
     EmailAlerts, EmailChannel, NotificationSettings, SlackAlerts, SlackChannel, WebhookChannel,
 };

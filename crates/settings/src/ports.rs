@@ -138,6 +138,13 @@ pub trait SettingsStore: Send + Sync {
         change: SettingsChange<'_>,
     ) -> Result<Applied, SettingsError>;
 
+    /// Hands every settings document of every account (current and history) to `rewrite`,
+    /// storing those it reports as changed, all in one transaction. Returns how many changed.
+    fn rewrite_all_documents(
+        &self,
+        rewrite: &mut dyn FnMut(&mut Value) -> Result<bool, SettingsError>,
+    ) -> Result<u64, SettingsError>;
+
     /// A section's history, newest first.
     fn history(
         &self,

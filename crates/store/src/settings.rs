@@ -100,6 +100,13 @@ impl SettingsStore for Store {
         Ok(self.settings_write(ctx, sections, preferences, change)?)
     }
 
+    fn rewrite_all_documents(
+        &self,
+        rewrite: &mut dyn FnMut(&mut Value) -> Result<bool, SettingsError>,
+    ) -> Result<u64, SettingsError> {
+        Ok(self.rewrite_documents(rewrite)?)
+    }
+
     fn history(
         &self,
         account: AccountId,
@@ -410,6 +417,67 @@ impl Store {
                 insert_audit(conn, ctx, audit)?;
             }
             Ok(applied)
+        })
+    }
+}
+
+impl Store {
+    fn rewrite_documents(
+        &self,
+        rewrite: &mut dyn FnMut(&mut Value) -> Result<bool, SettingsError>,
+    ) -> Result<u64, SettingsTx> {
+        self.write(|conn| {
+            let corrupt = |what: &str, e: serde_json::Error| {
+                SettingsTx::Domain(SettingsError::Port(PortError::Corrupt(format!(
+                    "{what}: {e}"
+                ))))
+            };
+            let mut changed = 0u64;
+            let current = settings_documents::table
+                .select((
+                    settings_documents::account_id,
+                    settings_documents::section,
+                    settings_documents::document,
+                ))
+                .load::<(String, String, String)>(conn)?;
+            for (account, section, text) in current {
+                let mut doc: Value =
+                    serde_json::from_str(&text).map_err(|e| corrupt("settings document", e))?;
+                if rewrite(&mut doc).map_err(SettingsTx::Domain)? {
+                    diesel::update(
+                        settings_documents::table
+                            .filter(settings_documents::account_id.eq(&account))
+                            .filter(settings_documents::section.eq(&section)),
+                    )
+                    .set(settings_documents::document.eq(doc.to_string()))
+                    .execute(conn)?;
+                    changed += 1;
+                }
+            }
+            let history = settings_history::table
+                .select((
+                    settings_history::account_id,
+                    settings_history::section,
+                    settings_history::version,
+                    settings_history::document,
+                ))
+                .load::<(String, String, i64, String)>(conn)?;
+            for (account, section, version, text) in history {
+                let mut doc: Value =
+                    serde_json::from_str(&text).map_err(|e| corrupt("settings history", e))?;
+                if rewrite(&mut doc).map_err(SettingsTx::Domain)? {
+                    diesel::update(
+                        settings_history::table
+                            .filter(settings_history::account_id.eq(&account))
+                            .filter(settings_history::section.eq(&section))
+                            .filter(settings_history::version.eq(version)),
+                    )
+                    .set(settings_history::document.eq(doc.to_string()))
+                    .execute(conn)?;
+                    changed += 1;
+                }
+            }
+            Ok(changed)
         })
     }
 }
