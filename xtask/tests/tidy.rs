@@ -66,3 +66,33 @@ fn both_backends_have_the_same_migrations() {
     };
     assert_eq!(names("sqlite"), names("postgres"));
 }
+
+/// Every error code the HTTP adapter can answer with is documented in docs/api/errors.md.
+#[test]
+fn every_error_code_is_documented() {
+    let docs = std::fs::read_to_string(root().join("docs/api/errors.md")).expect("errors.md");
+    let mut missing = Vec::new();
+    let mut stack = vec![root().join("crates/http/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source");
+            for literal in text.split('"').skip(1).step_by(2) {
+                let is_code = literal.len() > 3
+                    && literal.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+                    && literal.contains('_') | (literal == "INTERNAL");
+                if is_code && !docs.contains(&format!("`{literal}`")) {
+                    missing.push(format!("{literal} ({})", path.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "document these codes in docs/api/errors.md: {missing:?}"
+    );
+}
