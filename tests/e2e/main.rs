@@ -13,5 +13,6 @@ mod auth;
 mod errors;
 mod export_import;
 mod lifecycle;
+mod notification_test;
 mod settings;
 mod settings_write;

@@ -135,6 +135,7 @@ impl ApiError {
             "UNKNOWN_FIELD" => 40002,
             "INVALID_REQUEST" => 40003,
             "INVALID_YAML" => 40004,
+            "INVALID_WEBHOOK_URL" => 40005,
             "PAYMENT_METHOD_REQUIRED" => 40201,
             "INSUFFICIENT_PERMISSIONS" => 40301,
             "IP_NOT_ALLOWED" => 40302,

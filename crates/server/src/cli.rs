@@ -69,6 +69,17 @@ pub struct ServeArgs {
     /// HTTP worker threads; default = number of CPUs.
     #[arg(long, env = "TENANTRY_WORKERS")]
     pub workers: Option<usize>,
+    /// Comma-separated CIDRs that outbound webhooks may reach despite the SSRF guard (plain
+    /// `http` is then allowed for them too), e.g. `127.0.0.0/8` for local receivers.
+    #[arg(long, env = "TENANTRY_OUTBOUND_ALLOW", default_value = "")]
+    pub outbound_allow: String,
+    /// Sender address of notification emails.
+    #[arg(
+        long,
+        env = "TENANTRY_MAIL_FROM",
+        default_value = "Tenantry <no-reply@tenantry.localhost>"
+    )]
+    pub mail_from: String,
     /// Owner email of the `default` account created at first start.
     #[arg(
         long,

@@ -3,6 +3,7 @@
 mod bootstrap;
 mod cli;
 mod keys;
+mod outbound;
 mod telemetry;
 mod wiring;
 
@@ -35,7 +36,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bootstrap(args) => {
             telemetry::init(args.database.log);
-            let services = Services::new(&args.database)?;
+            let services = Services::new(&args.database, None)?;
             let account = bootstrap::create_account(
                 &services,
                 &args.account,
@@ -49,7 +50,17 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let services = Services::new(&args.database)?;
+    let policy = tenantry_notifications::OutboundPolicy::parse(&args.outbound_allow)
+        .map_err(|e| anyhow::anyhow!("TENANTRY_OUTBOUND_ALLOW: {e}"))?;
+    let deliverers = tenantry_settings::Deliverers {
+        http: std::sync::Arc::new(outbound::GuardedHttp::new(policy.clone())),
+        mail: std::sync::Arc::new(outbound::EmlFiles::new(
+            args.database.data_dir.join("mail"),
+            args.mail_from.clone(),
+        )),
+        policy,
+    };
+    let services = Services::new(&args.database, Some(deliverers))?;
     let operator_key = args.operator_key.filter(|k| !k.is_empty());
     bootstrap::first_start(
         &services,

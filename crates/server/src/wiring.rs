@@ -60,7 +60,11 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(args: &DatabaseArgs) -> anyhow::Result<Self> {
+    /// `deliverers` enables notification tests; commands that send nothing pass `None`.
+    pub fn new(
+        args: &DatabaseArgs,
+        deliverers: Option<tenantry_settings::Deliverers>,
+    ) -> anyhow::Result<Self> {
         let store = open_store(args)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
@@ -68,12 +72,14 @@ impl Services {
         let shared = Arc::new(store.clone());
         Ok(Self {
             authenticator: Arc::new(Authenticator::new(shared.clone(), clock.clone())),
-            settings: Arc::new(SettingsService::new(
-                shared.clone(),
-                secrets,
-                clock.clone(),
-                random.clone(),
-            )),
+            settings: Arc::new({
+                let service =
+                    SettingsService::new(shared.clone(), secrets, clock.clone(), random.clone());
+                match deliverers {
+                    Some(d) => service.with_deliverers(d),
+                    None => service,
+                }
+            }),
             audit: Arc::new(AuditService::new(shared.clone())),
             provisioning: Arc::new(AccountProvisioning::new(
                 shared,

@@ -32,6 +32,10 @@ pub enum SettingsError {
     BadPrecondition,
     #[error("version {0} does not exist")]
     UnknownVersion(i64),
+    #[error("{url} is not valid or unreachable: {reason}")]
+    DeliveryFailed { url: String, reason: String },
+    #[error("notification deliveries are not configured")]
+    NoDeliverers,
     #[error("a stored secret cannot be opened: {0}")]
     Secret(String),
     #[error(transparent)]

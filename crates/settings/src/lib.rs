@@ -10,6 +10,7 @@ mod error;
 mod fields;
 mod integrations;
 mod key_rotation;
+mod notification_test;
 mod notifications;
 mod organization;
 mod ports;
@@ -35,6 +36,7 @@ pub use integrations::{
     IntegrationSettings, MonitoringIntegrations,
 };
 pub use key_rotation::rotate_master_key;
+pub use notification_test::{Deliverers, TestChannel, TestOutcome, TestRequest};
 pub use notifications::{
     EmailAlerts, EmailChannel, NotificationSettings, SlackAlerts, SlackChannel, WebhookChannel,
 };

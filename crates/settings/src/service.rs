@@ -149,6 +149,7 @@ pub struct SettingsService {
     secrets: SecretBox,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
+    deliverers: Option<crate::Deliverers>,
 }
 
 fn parse_section<T: DeserializeOwned + Default>(
@@ -285,7 +286,48 @@ impl SettingsService {
             secrets,
             clock,
             random,
+            deliverers: None,
         }
+    }
+
+    /// Enables notification tests with these transports.
+    pub fn with_deliverers(mut self, deliverers: crate::Deliverers) -> Self {
+        self.deliverers = Some(deliverers);
+        self
+    }
+
+    /// Seed 01's notification test: sends a real message over `channel` (developer role, as for
+    /// changing notifications) and reports the receiver's answer.
+    pub fn test_notification(
+        &self,
+        actor: &Actor,
+        channel: crate::TestChannel,
+        request: &crate::TestRequest,
+    ) -> Result<crate::TestOutcome, SettingsError> {
+        Self::require(actor, Section::Notifications)?;
+        let deliverers = self
+            .deliverers
+            .as_ref()
+            .ok_or(SettingsError::NoDeliverers)?;
+        let saved = self.account_settings(actor)?.notifications;
+        let saved_secret = match (&request.secret, &saved.webhook.secret_sealed) {
+            (None, Some(sealed)) => Some(
+                self.secrets
+                    .open(sealed)
+                    .map_err(|e| SettingsError::Secret(e.to_string()))?,
+            ),
+            _ => None,
+        };
+        crate::notification_test::run(
+            deliverers,
+            self.clock.as_ref(),
+            self.random.as_ref(),
+            actor,
+            channel,
+            request,
+            &saved,
+            saved_secret,
+        )
     }
 
     /// Seed 01's `GET /v2/accounts/settings`: the actor's account sections plus the actor's own

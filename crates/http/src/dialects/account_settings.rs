@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantry_kernel::{KernelError, PageRequest};
 use tenantry_settings::{
-    MergeStrategy, SecretView, Section, SectionView, SettingsError, VALID_IP_FORMAT,
+    MergeStrategy, SecretView, Section, SectionView, SettingsError, TestChannel, TestRequest,
+    VALID_IP_FORMAT,
 };
 
 use crate::auth::Authenticated;
@@ -23,6 +24,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     // Registered before `{section}`, which would otherwise match these paths.
+    .service(
+        web::resource("/v2/accounts/settings/notifications/test")
+            .route(web::post().to(post_notification_test))
+            .default_service(web::to(method_not_allowed)),
+    )
     .service(
         web::resource("/v2/accounts/settings/export")
             .route(web::get().to(get_export))
@@ -149,6 +155,12 @@ pub(crate) fn settings_error(e: SettingsError) -> ApiError {
         SettingsError::Kernel(KernelError::InvalidCursor | KernelError::InvalidLimit { .. }) => {
             err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", e.to_string())
         }
+        SettingsError::DeliveryFailed { url, reason } => err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_WEBHOOK_URL",
+            "Webhook URL is not valid or unreachable".into(),
+        )
+        .with_details(json!({ "url": url, "reason": reason })),
         SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),
     }
@@ -457,6 +469,50 @@ async fn post_import(
             "merge_strategy": match strategy { MergeStrategy::Merge => "merge", MergeStrategy::Overwrite => "overwrite" },
             "applied": !outcome.validate_only,
             "sections": sections,
+        }
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotificationTest {
+    #[serde(rename = "type")]
+    kind: String,
+    webhook_url: Option<String>,
+    channel: Option<String>,
+    url: Option<String>,
+    secret: Option<String>,
+    email: Option<String>,
+}
+
+async fn post_notification_test(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    JsonBody(body): JsonBody<NotificationTest>,
+) -> Result<HttpResponse, ApiError> {
+    let channel = match body.kind.as_str() {
+        "email" => TestChannel::Email,
+        "slack" => TestChannel::Slack,
+        "webhook" => TestChannel::Webhook,
+        _ => return Err(query_error("type", "must be one of: email, slack, webhook")),
+    };
+    let request = TestRequest {
+        webhook_url: body.webhook_url,
+        channel: body.channel,
+        url: body.url,
+        secret: body.secret,
+        email: body.email,
+    };
+    let settings = state.settings.clone();
+    let outcome =
+        blocking(move || settings.test_notification(&caller.0, channel, &request)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "test": {
+            "type": outcome.channel.as_str(),
+            "status": "success",
+            "message": "Test notification sent successfully",
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "response": outcome.response,
         }
     })))
 }

@@ -1,0 +1,157 @@
+//! The real transports behind the notification ports: HTTP POST with the SSRF guard, and email
+//! as `.eml` files in the data directory (the embedded default; SMTP arrives with the delivery
+//! engine).
+
+use std::io::Write;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tenantry_kernel::{OsRandom, RandomSource};
+use tenantry_notifications::{
+    DeliveryError, HttpReply, HttpTransport, MailTransport, OutboundPolicy,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+const MAX_BODY: usize = 1024;
+
+pub struct GuardedHttp {
+    policy: OutboundPolicy,
+}
+
+impl GuardedHttp {
+    pub fn new(policy: OutboundPolicy) -> Self {
+        Self { policy }
+    }
+
+    /// Resolves the URL's host and checks every address against the policy; returns the
+    /// address to connect to, so the request cannot be re-resolved to somewhere else (DNS
+    /// rebinding).
+    fn target(&self, url: &reqwest::Url) -> Result<SocketAddr, DeliveryError> {
+        let host = url
+            .host_str()
+            .ok_or_else(|| DeliveryError::Refused("the URL has no host".into()))?;
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| DeliveryError::Refused("the URL has no port".into()))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let addrs: Vec<SocketAddr> = (host, port)
+            .to_socket_addrs()
+            .map_err(|e| DeliveryError::Unreachable(format!("cannot resolve {host}: {e}")))?
+            .collect();
+        let first = *addrs
+            .first()
+            .ok_or_else(|| DeliveryError::Unreachable(format!("{host} has no address")))?;
+        for addr in &addrs {
+            if !self.policy.allows(addr.ip()) {
+                return Err(DeliveryError::Refused(format!(
+                    "{} resolves to {}, which outbound deliveries may not reach (see TENANTRY_OUTBOUND_ALLOW)",
+                    host,
+                    addr.ip()
+                )));
+            }
+        }
+        match url.scheme() {
+            "https" => {}
+            "http" if addrs.iter().all(|a| self.policy.operator_allows(a.ip())) => {}
+            other => {
+                return Err(DeliveryError::Refused(format!(
+                    "scheme {other} is not allowed; use https"
+                )))
+            }
+        }
+        Ok(first)
+    }
+}
+
+impl HttpTransport for GuardedHttp {
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<HttpReply, DeliveryError> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| DeliveryError::Refused(format!("invalid URL: {e}")))?;
+        let addr = self.target(&parsed)?;
+        let host = parsed.host_str().unwrap_or_default().to_owned();
+        let client = reqwest::blocking::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(&host, addr)
+            .user_agent(concat!("Tenantry/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| DeliveryError::Local(e.to_string()))?;
+        let mut request = client
+            .post(parsed)
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let started = Instant::now();
+        let response = request.send().map_err(|e| {
+            let kind = if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "connection failed"
+            } else {
+                "request failed"
+            };
+            DeliveryError::Unreachable(format!("{kind}: {e}"))
+        })?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .map_err(|e| DeliveryError::Unreachable(e.to_string()))?;
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY)]).into_owned();
+        Ok(HttpReply {
+            status,
+            body: text,
+            latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+}
+
+/// Writes each message as an RFC 5322 `.eml` file into `<data dir>/mail`.
+pub struct EmlFiles {
+    dir: PathBuf,
+    from: String,
+}
+
+impl EmlFiles {
+    pub fn new(dir: PathBuf, from: String) -> Self {
+        Self { dir, from }
+    }
+}
+
+impl MailTransport for EmlFiles {
+    fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError> {
+        // Header injection: a line break in a header value would start a new header.
+        if [to, subject].iter().any(|v| v.contains(['\r', '\n'])) {
+            return Err(DeliveryError::Refused(
+                "line breaks are not allowed in mail headers".into(),
+            ));
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|e| DeliveryError::Local(e.to_string()))?;
+        let mut id = [0u8; 12];
+        OsRandom.fill(&mut id);
+        let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let message_id = format!("<{id}@tenantry>");
+        let now = chrono::Utc::now();
+        let path = self
+            .dir
+            .join(format!("{}-{id}.eml", now.format("%Y%m%dT%H%M%S")));
+        let mut file =
+            std::fs::File::create(&path).map_err(|e| DeliveryError::Local(e.to_string()))?;
+        let body = text.replace('\n', "\r\n");
+        write!(
+            file,
+            "From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n",
+            self.from,
+            now.to_rfc2822(),
+        )
+        .map_err(|e| DeliveryError::Local(e.to_string()))?;
+        Ok(message_id)
+    }
+}

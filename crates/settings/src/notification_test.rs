@@ -1,0 +1,219 @@
+//! Seed 01's `POST /v2/accounts/settings/notifications/test`: really sends a test message over
+//! one channel, with the configuration in the request or, for fields it leaves out, the saved
+//! one, and reports what the receiver answered.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tenantry_kernel::{Actor, Clock, Email, RandomSource};
+use tenantry_notifications::{DeliveryError, HttpTransport, MailTransport, OutboundPolicy};
+
+use crate::{HttpsUrl, NotificationSettings, SettingsError, SlackWebhookUrl};
+
+/// The transports a test uses, and the operator's outbound policy.
+#[derive(Clone)]
+pub struct Deliverers {
+    pub http: Arc<dyn HttpTransport>,
+    pub mail: Arc<dyn MailTransport>,
+    pub policy: OutboundPolicy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestChannel {
+    Email,
+    Slack,
+    Webhook,
+}
+
+impl TestChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestChannel::Email => "email",
+            TestChannel::Slack => "slack",
+            TestChannel::Webhook => "webhook",
+        }
+    }
+}
+
+/// What to test; unset fields come from the saved notification settings.
+#[derive(Debug, Clone, Default)]
+pub struct TestRequest {
+    pub webhook_url: Option<String>,
+    pub channel: Option<String>,
+    pub url: Option<String>,
+    pub secret: Option<String>,
+    pub email: Option<String>,
+}
+
+/// What the receiver answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestOutcome {
+    pub channel: TestChannel,
+    pub response: Value,
+}
+
+fn missing(field: &str, why: &str) -> SettingsError {
+    SettingsError::Validation(vec![crate::FieldError {
+        field: field.into(),
+        message: why.into(),
+        allowed: None,
+    }])
+}
+
+fn delivery_failed(url: &str, e: DeliveryError) -> SettingsError {
+    SettingsError::DeliveryFailed {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// The host of `url` when it is an IP literal the operator explicitly allows (test receivers,
+/// Slack-compatible internal services); such URLs may skip the Slack host and https rules.
+fn operator_allowed(policy: &OutboundPolicy, url: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| match u.host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            _ => None,
+        })
+        .is_some_and(|ip| policy.operator_allows(ip))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run(
+    deliverers: &Deliverers,
+    clock: &dyn Clock,
+    random: &dyn RandomSource,
+    actor: &Actor,
+    channel: TestChannel,
+    request: &TestRequest,
+    saved: &NotificationSettings,
+    saved_secret: Option<String>,
+) -> Result<TestOutcome, SettingsError> {
+    let now = clock.now();
+    let text = format!(
+        "Tenantry test notification for account {} (sent by {})",
+        actor.account_id, actor.user_id
+    );
+    match channel {
+        TestChannel::Slack => {
+            let url = request
+                .webhook_url
+                .clone()
+                .or_else(|| {
+                    saved
+                        .slack
+                        .webhook_url
+                        .as_ref()
+                        .map(|u| u.as_str().to_owned())
+                })
+                .ok_or_else(|| missing("webhook_url", "is required: none given and none saved"))?;
+            if SlackWebhookUrl::parse(&url).is_err() && !operator_allowed(&deliverers.policy, &url)
+            {
+                return Err(SettingsError::DeliveryFailed {
+                    url,
+                    reason: "not a Slack webhook URL (https://hooks.slack.com/services/...)".into(),
+                });
+            }
+            let mut payload = json!({ "text": text });
+            if let Some(ch) = request
+                .channel
+                .clone()
+                .or_else(|| saved.slack.channel.clone())
+            {
+                payload["channel"] = json!(ch);
+            }
+            let reply = deliverers
+                .http
+                .post_json(&url, &[], payload.to_string().as_bytes())
+                .map_err(|e| delivery_failed(&url, e))?;
+            if !(200..300).contains(&reply.status) {
+                return Err(SettingsError::DeliveryFailed {
+                    url,
+                    reason: format!(
+                        "the receiver answered HTTP {}: {}",
+                        reply.status, reply.body
+                    ),
+                });
+            }
+            Ok(TestOutcome {
+                channel,
+                response: json!({ "slack_response": reply.body, "status_code": reply.status, "latency_ms": reply.latency_ms }),
+            })
+        }
+        TestChannel::Webhook => {
+            let url = request
+                .url
+                .clone()
+                .or_else(|| saved.webhook.url.as_ref().map(|u| u.as_str().to_owned()))
+                .ok_or_else(|| missing("url", "is required: none given and none saved"))?;
+            if let Err(e) = HttpsUrl::parse(&url) {
+                if !operator_allowed(&deliverers.policy, &url) {
+                    return Err(SettingsError::DeliveryFailed { url, reason: e });
+                }
+            }
+            let secret = request.secret.clone().or(saved_secret);
+            let mut id_bytes = [0u8; 12];
+            random.fill(&mut id_bytes);
+            let id = format!(
+                "msg_{}",
+                id_bytes
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            );
+            let timestamp = now.timestamp();
+            let body = json!({
+                "type": "test",
+                "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "data": { "account_id": actor.account_id.to_string(), "message": text },
+            })
+            .to_string();
+            let mut headers = vec![
+                ("webhook-id".to_owned(), id.clone()),
+                ("webhook-timestamp".to_owned(), timestamp.to_string()),
+            ];
+            if let Some(secret) = &secret {
+                headers.push((
+                    "webhook-signature".to_owned(),
+                    tenantry_notifications::sign(secret, &id, timestamp, body.as_bytes()),
+                ));
+            }
+            let reply = deliverers
+                .http
+                .post_json(&url, &headers, body.as_bytes())
+                .map_err(|e| delivery_failed(&url, e))?;
+            if !(200..300).contains(&reply.status) {
+                return Err(SettingsError::DeliveryFailed {
+                    url,
+                    reason: format!(
+                        "the receiver answered HTTP {}: {}",
+                        reply.status, reply.body
+                    ),
+                });
+            }
+            Ok(TestOutcome {
+                channel,
+                response: json!({ "webhook_response": { "status_code": reply.status, "body": reply.body }, "signed": secret.is_some(), "message_id": id, "latency_ms": reply.latency_ms }),
+            })
+        }
+        TestChannel::Email => {
+            let to =
+                match &request.email {
+                    Some(e) => Email::parse(e).map_err(|e| missing("email", &e.to_string()))?,
+                    None => saved.email.email.clone().ok_or_else(|| {
+                        missing("email", "is required: none given and none saved")
+                    })?,
+                };
+            let id = deliverers
+                .mail
+                .send(to.as_str(), "Tenantry test notification", &text)
+                .map_err(|e| delivery_failed(to.as_str(), e))?;
+            Ok(TestOutcome {
+                channel,
+                response: json!({ "email_response": { "delivered_to": to.as_str(), "message_id": id } }),
+            })
+        }
+    }
+}

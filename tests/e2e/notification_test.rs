@@ -1,0 +1,199 @@
+//! Seed 01 `POST /v2/accounts/settings/notifications/test`: real deliveries to real receivers.
+
+use serde_json::{json, Value};
+
+use crate::support::{Backend, Receiver, TestApp, TestDb};
+
+async fn app_allowing_loopback() -> TestApp {
+    TestApp::start(
+        TestDb::create(Backend::Sqlite).expect("sqlite"),
+        &[("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")],
+    )
+    .await
+}
+
+async fn test_call(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url("/v2/accounts/settings/notifications/test"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn slack_test_really_posts_and_reports_the_answer() {
+    let app = app_allowing_loopback().await;
+    let slack = Receiver::start(200, "ok").await;
+    let (status, doc) = test_call(&app, app.owner_key(), json!({"type": "slack", "webhook_url": format!("{}/services/T0/B0/X", slack.url), "channel": "#test-channel"})).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["test"]["type"], "slack");
+    assert_eq!(doc["test"]["status"], "success");
+    assert_eq!(
+        doc["test"]["message"],
+        "Test notification sent successfully"
+    );
+    assert_eq!(doc["test"]["response"]["slack_response"], "ok");
+    let got = slack.received().await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/services/T0/B0/X");
+    let payload: Value = serde_json::from_str(&got[0].body).expect("json payload");
+    assert_eq!(payload["channel"], "#test-channel");
+    assert!(payload["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("test notification")));
+}
+
+#[tokio::test]
+async fn webhook_test_is_signed_with_the_saved_secret() {
+    let app = app_allowing_loopback().await;
+    let hook = Receiver::start(204, "").await;
+    let url = format!("{}/hook", hook.url);
+    // Save the channel first (https is required for saved URLs), then test with the URL
+    // overridden to the local receiver and the saved secret.
+    let res = app.put("/v2/accounts/settings/notifications", app.owner_key(), &json!({"webhook": {"url": "https://example.com/hook", "secret": "whsec_dGVzdHNlY3JldA=="}})).await;
+    assert_eq!(res.status(), 200);
+    let (status, doc) = test_call(
+        &app,
+        app.owner_key(),
+        json!({"type": "webhook", "url": url}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(
+        doc["test"]["response"]["webhook_response"]["status_code"],
+        204
+    );
+    assert_eq!(doc["test"]["response"]["signed"], true);
+    let got = hook.received().await;
+    let r = &got[0];
+    let id = r.header("webhook-id").expect("id");
+    let ts: i64 = r
+        .header("webhook-timestamp")
+        .expect("ts")
+        .parse()
+        .expect("int");
+    let sig = r.header("webhook-signature").expect("signature");
+    assert!(
+        tenantry_notifications::verify("whsec_dGVzdHNlY3JldA==", id, ts, r.body.as_bytes(), sig),
+        "signature verifies"
+    );
+    assert!(!tenantry_notifications::verify(
+        "whsec_b3RoZXI=",
+        id,
+        ts,
+        r.body.as_bytes(),
+        sig
+    ));
+}
+
+#[tokio::test]
+async fn email_test_writes_a_real_message() {
+    let app = app_allowing_loopback().await;
+    let (status, doc) = test_call(
+        &app,
+        app.owner_key(),
+        json!({"type": "email", "email": "ops@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(
+        doc["test"]["response"]["email_response"]["delivered_to"],
+        "ops@example.com"
+    );
+    let mail_dir = app.db.dir.join("mail");
+    let files: Vec<_> = std::fs::read_dir(&mail_dir).expect("mail dir").collect();
+    assert_eq!(files.len(), 1);
+    let eml = std::fs::read_to_string(files[0].as_ref().expect("entry").path()).expect("eml");
+    assert!(eml.contains("To: ops@example.com\r\n"));
+    assert!(eml.contains("Subject: Tenantry test notification\r\n"));
+    let (status, _) = test_call(&app, app.owner_key(), json!({"type": "email"})).await;
+    assert_eq!(status, 422, "no recipient given and none saved");
+}
+
+#[tokio::test]
+async fn failures_are_reported_in_the_seed_format() {
+    let app = app_allowing_loopback().await;
+    let broken = Receiver::start(500, "boom").await;
+    let (status, err) = test_call(
+        &app,
+        app.owner_key(),
+        json!({"type": "webhook", "url": format!("{}/x", broken.url)}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(err["error"], "INVALID_WEBHOOK_URL");
+    assert_eq!(err["message"], "Webhook URL is not valid or unreachable");
+    assert!(
+        err["details"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("500")),
+        "{err}"
+    );
+
+    // Nothing listens on this port: unreachable.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let (status, err) = test_call(
+        &app,
+        app.owner_key(),
+        json!({"type": "webhook", "url": format!("http://127.0.0.1:{port}/x")}),
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["details"]["url"], format!("http://127.0.0.1:{port}/x"));
+
+    let (status, err) = test_call(
+        &app,
+        app.owner_key(),
+        json!({"type": "slack", "webhook_url": "https://example.com/services/x"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+    let (status, _) = test_call(&app, app.owner_key(), json!({"type": "sms"})).await;
+    assert_eq!(status, 422);
+    let (status, _) = test_call(
+        &app,
+        app.owner_key(),
+        json!({"type": "slack", "colour": "red"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    let account = app.default_account_id().await;
+    let viewer = app.add_member(&account, "viewer");
+    let (status, _) = test_call(&app, &viewer, json!({"type": "email", "email": "a@b.co"})).await;
+    assert_eq!(status, 403);
+}
+
+/// Without the operator's allow-list, private and loopback targets are refused (SSRF guard).
+#[tokio::test]
+async fn the_ssrf_guard_refuses_internal_targets_by_default() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let receiver = Receiver::start(200, "ok").await;
+    for url in [
+        format!("{}/x", receiver.url),
+        "https://127.0.0.1/x".to_owned(),
+        "https://169.254.169.254/latest/meta-data".to_owned(),
+        "https://10.0.0.1/x".to_owned(),
+        "https://localhost/x".to_owned(),
+    ] {
+        let (status, err) = test_call(
+            &app,
+            app.owner_key(),
+            json!({"type": "webhook", "url": url}),
+        )
+        .await;
+        assert_eq!(status, 400, "{url}: {err}");
+        assert_eq!(err["error"], "INVALID_WEBHOOK_URL");
+    }
+    assert!(
+        receiver.received().await.is_empty(),
+        "nothing reached the internal receiver"
+    );
+}
