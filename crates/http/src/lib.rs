@@ -5,6 +5,7 @@ mod dialects;
 mod error;
 mod health;
 mod json_body;
+mod pagination;
 mod request_id;
 mod state;
 

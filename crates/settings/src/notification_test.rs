@@ -60,6 +60,24 @@ fn missing(field: &str, why: &str) -> SettingsError {
     }])
 }
 
+/// A receiver that answered with anything but 2xx did not accept the test.
+fn accepted(
+    url: String,
+    reply: tenantry_notifications::HttpReply,
+) -> Result<tenantry_notifications::HttpReply, SettingsError> {
+    if (200..300).contains(&reply.status) {
+        Ok(reply)
+    } else {
+        Err(SettingsError::DeliveryFailed {
+            url,
+            reason: format!(
+                "the receiver answered HTTP {}: {}",
+                reply.status, reply.body
+            ),
+        })
+    }
+}
+
 fn delivery_failed(url: &str, e: DeliveryError) -> SettingsError {
     SettingsError::DeliveryFailed {
         url: url.to_owned(),
@@ -128,15 +146,7 @@ pub(crate) fn run(
                 .http
                 .post_json(&url, &[], payload.to_string().as_bytes())
                 .map_err(|e| delivery_failed(&url, e))?;
-            if !(200..300).contains(&reply.status) {
-                return Err(SettingsError::DeliveryFailed {
-                    url,
-                    reason: format!(
-                        "the receiver answered HTTP {}: {}",
-                        reply.status, reply.body
-                    ),
-                });
-            }
+            let reply = accepted(url, reply)?;
             Ok(TestOutcome {
                 channel,
                 response: json!({ "slack_response": reply.body, "status_code": reply.status, "latency_ms": reply.latency_ms }),
@@ -184,15 +194,7 @@ pub(crate) fn run(
                 .http
                 .post_json(&url, &headers, body.as_bytes())
                 .map_err(|e| delivery_failed(&url, e))?;
-            if !(200..300).contains(&reply.status) {
-                return Err(SettingsError::DeliveryFailed {
-                    url,
-                    reason: format!(
-                        "the receiver answered HTTP {}: {}",
-                        reply.status, reply.body
-                    ),
-                });
-            }
+            let reply = accepted(url, reply)?;
             Ok(TestOutcome {
                 channel,
                 response: json!({ "webhook_response": { "status_code": reply.status, "body": reply.body }, "signed": secret.is_some(), "message_id": id, "latency_ms": reply.latency_ms }),

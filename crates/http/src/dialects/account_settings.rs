@@ -4,7 +4,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tenantry_kernel::{KernelError, PageRequest};
+use tenantry_kernel::KernelError;
 use tenantry_settings::{
     MergeStrategy, SecretView, Section, SectionView, SettingsError, TestChannel, TestRequest,
     VALID_IP_FORMAT,
@@ -13,6 +13,7 @@ use tenantry_settings::{
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
+use crate::pagination::PageQuery;
 use crate::AppState;
 
 const DIALECT: Dialect = Dialect::V2;
@@ -249,12 +250,6 @@ async fn put_section(
     Ok(section_response(view))
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 async fn get_history(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -268,8 +263,7 @@ async fn get_history(
             "History of per-user preferences",
         ));
     }
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())
-        .map_err(|e| settings_error(e.into()))?;
+    let page = query.parse(DIALECT)?;
     let settings = state.settings.clone();
     let history = blocking(move || settings.history(&caller.0, section, &page)).await?;
     let mut body = json!({

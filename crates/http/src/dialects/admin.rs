@@ -5,12 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use tenantry_kernel::{AccountName, Email, KernelError, PageRequest};
+use tenantry_kernel::{AccountName, Email};
 use tenantry_security::{AccountSummary, SecurityError};
 
 use crate::auth::Operator;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
+use crate::pagination::PageQuery;
 use crate::AppState;
 
 const DIALECT: Dialect = Dialect::V2;
@@ -105,32 +106,12 @@ async fn create_account(
     })))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 async fn list_accounts(
     state: web::Data<AppState>,
     _operator: Operator,
-    query: web::Query<ListQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page =
-        PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref()).map_err(|e| {
-            let field = if matches!(e, KernelError::InvalidCursor) {
-                "cursor"
-            } else {
-                "limit"
-            };
-            ApiError::new(
-                DIALECT,
-                StatusCode::BAD_REQUEST,
-                "INVALID_REQUEST",
-                e.to_string(),
-            )
-            .with_details(json!({ "field": field }))
-        })?;
+    let page = query.parse(DIALECT)?;
     let provisioning = state.provisioning.clone();
     let result = web::block(move || provisioning.list_accounts(&page))
         .await

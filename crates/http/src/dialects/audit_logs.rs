@@ -5,11 +5,12 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
-use tenantry_kernel::{KernelError, PageRequest};
+use tenantry_kernel::KernelError;
 use tenantry_security::{AuditFilter, SecurityError};
 
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
+use crate::pagination::PageQuery;
 use crate::AppState;
 
 const DIALECT: Dialect = Dialect::V2;
@@ -28,8 +29,8 @@ struct Query {
     action: Option<String>,
     since: Option<String>,
     until: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
 }
 
 fn invalid(field: &str, message: &str) -> ApiError {
@@ -61,21 +62,7 @@ async fn list(
     caller: Authenticated,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let page =
-        PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref()).map_err(|e| {
-            let field = if matches!(e, KernelError::InvalidCursor) {
-                "cursor"
-            } else {
-                "limit"
-            };
-            ApiError::new(
-                DIALECT,
-                StatusCode::BAD_REQUEST,
-                "INVALID_REQUEST",
-                e.to_string(),
-            )
-            .with_details(json!({ "field": field }))
-        })?;
+    let page = query.page.parse(DIALECT)?;
     let filter = AuditFilter {
         actor: query.actor.clone().filter(|a| !a.is_empty()),
         action: query.action.clone().filter(|a| !a.is_empty()),
