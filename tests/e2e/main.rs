@@ -8,6 +8,7 @@
 mod support;
 
 mod admin;
+mod allowlist;
 mod audit;
 mod auth;
 mod errors;

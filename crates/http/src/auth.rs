@@ -6,9 +6,11 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use tenantry_kernel::{Actor, Role};
 use tenantry_security::SecurityError;
+use tenantry_settings::SettingsError;
 
 use crate::error::{ApiError, Dialect};
 use crate::AppState;
@@ -60,12 +62,28 @@ impl FromRequest for Authenticated {
             let state = state?;
             let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
             let authenticator = state.authenticator.clone();
-            let result = web::block(move || authenticator.authenticate_api_key(&token, ip))
-                .await
-                .map_err(|e| ApiError::internal(dialect, &e))?;
-            result
-                .map(Authenticated)
-                .map_err(|e| map_security_error(dialect, e))
+            let settings = state.settings.clone();
+            // Authenticate, then apply the account's IP allowlist: one blocking hop for both.
+            let result = web::block(move || {
+                let actor = authenticator
+                    .authenticate_api_key(&token, ip)
+                    .map_err(|e| map_security_error(dialect, e))?;
+                settings.check_ip(&actor).map_err(|e| match e {
+                    SettingsError::IpNotAllowed { address } => ApiError::new(
+                        dialect,
+                        StatusCode::FORBIDDEN,
+                        "IP_NOT_ALLOWED",
+                        format!("Requests from {address} are not allowed for this account"),
+                    )
+                    .with_details(serde_json::json!({ "address": address })),
+                    SettingsError::Port(p) => ApiError::from_port(dialect, &p),
+                    other => ApiError::internal(dialect, &other),
+                })?;
+                Ok::<_, ApiError>(actor)
+            })
+            .await
+            .map_err(|e| ApiError::internal(dialect, &e))?;
+            result.map(Authenticated)
         })
     }
 }

@@ -5,6 +5,7 @@ mod audit;
 mod authenticator;
 mod cidr;
 mod error;
+mod ip_allowlist;
 mod operator_key;
 mod ports;
 mod provisioning;
@@ -16,6 +17,7 @@ pub use audit::{AuditEntry, AuditFilter, AuditLogReader, AuditService};
 pub use authenticator::Authenticator;
 pub use cidr::Cidr;
 pub use error::SecurityError;
+pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
 pub use operator_key::OperatorKey;
 pub use ports::{
     AccountStore, AccountSummary, CredentialStore, KeyRecord, MemberStatus, NewAccount,

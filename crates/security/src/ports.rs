@@ -99,6 +99,9 @@ pub trait AccountStore: Send + Sync {
 
     fn account_count(&self) -> Result<u64, PortError>;
 
+    /// The account with this name, if any.
+    fn account_by_name(&self, name: &AccountName) -> Result<Option<AccountId>, PortError>;
+
     /// Accounts in creation order, one keyset page.
     fn list_accounts(&self, page: &PageRequest) -> Result<Page<AccountSummary>, PortError>;
 }

@@ -82,6 +82,10 @@ impl AccountProvisioning {
         Ok(self.store.list_accounts(page)?)
     }
 
+    pub fn find(&self, name: &AccountName) -> Result<Option<AccountId>, SecurityError> {
+        Ok(self.store.account_by_name(name)?)
+    }
+
     /// Whether no account exists yet (first start).
     pub fn is_empty(&self) -> Result<bool, SecurityError> {
         Ok(self.store.account_count()? == 0)

@@ -21,6 +21,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Operator break-glass for an account's IP allowlist.
+    #[command(subcommand)]
+    Allowlist(AllowlistCommand),
     /// Manage the master key that encrypts secrets at rest.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -87,6 +90,23 @@ pub struct ServeArgs {
         default_value = "owner@localhost"
     )]
     pub bootstrap_owner_email: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AllowlistCommand {
+    /// Turn allowlist enforcement off for an account (the entries stay), audited as the
+    /// operator. Works whatever the list says: this is how a locked-out account gets back in.
+    #[command(after_help = "Example:\n  tenantry allowlist disable --account acme")]
+    Disable(AllowlistDisableArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AllowlistDisableArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account name (slug).
+    #[arg(long)]
+    pub account: String,
 }
 
 #[derive(Debug, Subcommand)]

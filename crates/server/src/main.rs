@@ -14,7 +14,7 @@ use anyhow::Context;
 use clap::Parser;
 use tenantry_http::HttpConfig;
 
-use crate::cli::{Cli, Command, KeysCommand, ServeArgs};
+use crate::cli::{AllowlistCommand, Cli, Command, KeysCommand, ServeArgs};
 use crate::wiring::{open_store, Services};
 
 fn main() -> anyhow::Result<()> {
@@ -28,6 +28,26 @@ fn main() -> anyhow::Result<()> {
             telemetry::init(args.log);
             open_store(&args)?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Allowlist(AllowlistCommand::Disable(args)) => {
+            telemetry::init(args.database.log);
+            let services = Services::new(&args.database, None)?;
+            let name = tenantry_kernel::AccountName::parse(&args.account)
+                .map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+            let account = services
+                .provisioning
+                .find(&name)?
+                .ok_or_else(|| anyhow::anyhow!("no account named `{name}`"))?;
+            let was_on = services
+                .settings
+                .break_glass_disable_allowlist(account)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            if was_on {
+                println!("IP allowlist enforcement disabled for {name} ({account}); the entries are kept");
+            } else {
+                println!("IP allowlist enforcement was already off for {name} ({account})");
+            }
             Ok(())
         }
         Command::Keys(KeysCommand::Rotate(args)) => {

@@ -32,6 +32,10 @@ pub enum SettingsError {
     BadPrecondition,
     #[error("version {0} does not exist")]
     UnknownVersion(i64),
+    #[error("this change would refuse the caller's own address {address}")]
+    WouldLockOut { address: String },
+    #[error("requests from {address} are not allowed for this account")]
+    IpNotAllowed { address: String },
     #[error("{url} is not valid or unreachable: {reason}")]
     DeliveryFailed { url: String, reason: String },
     #[error("notification deliveries are not configured")]

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod allowlist_enforcement;
 mod billing;
 mod closed_set;
 mod country;
@@ -22,6 +23,7 @@ mod service;
 mod timezone;
 mod urls;
 
+pub use allowlist_enforcement::POLICY_TTL_SECONDS;
 pub use billing::{
     AutoRecharge, BillingAddress, BillingSettings, CardBrand, CostAlert, PaymentMethod,
     PaymentMethodType,

@@ -33,7 +33,11 @@ pub struct StoredSettings {
 #[derive(Debug, Clone)]
 pub struct WriteContext {
     pub account: AccountId,
-    pub user: UserId,
+    /// The member making the change; `None` for operator actions (break-glass), which cannot
+    /// touch per-user preferences.
+    pub user: Option<UserId>,
+    /// Who the audit log and history name: the user's id, or `operator`.
+    pub actor: String,
     pub ip: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -144,6 +148,13 @@ pub trait SettingsStore: Send + Sync {
         &self,
         rewrite: &mut dyn FnMut(&mut Value) -> Result<bool, SettingsError>,
     ) -> Result<u64, SettingsError>;
+
+    /// The security section's document (if stored) and the allowlist entries: what the
+    /// request path needs to enforce the allowlist.
+    fn allowlist_source(
+        &self,
+        account: AccountId,
+    ) -> Result<(Option<Value>, Vec<String>), PortError>;
 
     /// A section's history, newest first.
     fn history(

@@ -150,6 +150,7 @@ pub struct SettingsService {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     deliverers: Option<crate::Deliverers>,
+    policies: crate::allowlist_enforcement::PolicyCache,
 }
 
 fn parse_section<T: DeserializeOwned + Default>(
@@ -287,6 +288,7 @@ impl SettingsService {
             clock,
             random,
             deliverers: None,
+            policies: crate::allowlist_enforcement::PolicyCache::default(),
         }
     }
 
@@ -360,10 +362,31 @@ impl SettingsService {
         }
     }
 
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub(crate) fn random(&self) -> &dyn RandomSource {
+        self.random.as_ref()
+    }
+
+    pub(crate) fn store(&self) -> &dyn SettingsStore {
+        self.store.as_ref()
+    }
+
+    pub(crate) fn policies(&self) -> &crate::allowlist_enforcement::PolicyCache {
+        &self.policies
+    }
+
+    pub(crate) fn write_context(&self, actor: &Actor) -> WriteContext {
+        self.context(actor)
+    }
+
     fn context(&self, actor: &Actor) -> WriteContext {
         WriteContext {
             account: actor.account_id,
-            user: actor.user_id,
+            user: Some(actor.user_id),
+            actor: actor.user_id.to_string(),
             ip: actor.ip.map(|ip| ip.to_string()),
             at: self.clock.now(),
         }
@@ -426,13 +449,34 @@ impl SettingsService {
             .map(|h| if_match_versions(section, h))
             .transpose()?
             .flatten();
+        // `confirm_lockout` is an instruction, not a setting: taken out before the merge.
+        let mut patch = patch.clone();
+        let confirmed = match patch
+            .as_object_mut()
+            .and_then(|m| m.remove("confirm_lockout"))
+        {
+            None => false,
+            Some(Value::Bool(b)) if section == Section::Security => b,
+            Some(_) => {
+                return Err(SettingsError::Validation(vec![crate::fields::FieldError {
+                    field: "confirm_lockout".into(),
+                    message: "must be true or false, and only on the security section".into(),
+                    allowed: None,
+                }]))
+            }
+        };
+        let guard = LockoutGuard {
+            caller: actor.ip,
+            confirmed,
+        };
         self.write(
             actor,
             section,
             "settings.updated",
             expected,
+            guard,
             &|current: &mut Value| {
-                merge_patch(current, patch);
+                merge_patch(current, &patch);
                 Ok(())
             },
         )
@@ -449,6 +493,7 @@ impl SettingsService {
         section: Section,
         action: &str,
         expected: Option<Vec<i64>>,
+        guard: LockoutGuard,
         edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
     ) -> Result<SectionView, SettingsError> {
         let ctx = self.context(actor);
@@ -483,13 +528,17 @@ impl SettingsService {
                         .next()
                         .ok_or_else(|| corrupt("store did not read the section"))?;
                     check_version(current.version)?;
-                    let (write, public) = self.section_write(section, action, &current, edit)?;
+                    let (write, public) =
+                        self.section_write(section, action, &current, guard, edit)?;
                     rendered = Some(public);
                     Ok(Writes {
                         sections: vec![(section.as_str().to_owned(), write)],
                         ..Writes::default()
                     })
                 })?;
+            if section == Section::Security {
+                self.policies.invalidate(actor.account_id);
+            }
             applied.sections.first().map_or(0, |(_, v)| *v)
         };
         let document = rendered.ok_or_else(|| corrupt("store did not run the change"))?;
@@ -508,11 +557,12 @@ impl SettingsService {
         section: Section,
         action: &str,
         current: &CurrentSection,
+        guard: LockoutGuard,
         edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
     ) -> Result<(SectionWrite, Value), SettingsError> {
         let before = current.document.clone().unwrap_or_else(|| json!({}));
         let allowlist = allowlist_from(&current.allowlist)?;
-        let (write, public) = self.next_document(section, &before, &allowlist, edit)?;
+        let (write, public) = self.next_document(section, &before, &allowlist, guard, edit)?;
         let diff = crate::diff::diff(
             &with_allowlist(section, &before, &current.allowlist),
             &write.history_document,
@@ -564,6 +614,7 @@ impl SettingsService {
         section: Section,
         stored: &Value,
         allowlist: &[Cidr],
+        guard: LockoutGuard,
         edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
     ) -> Result<(SectionWrite, Value), SettingsError> {
         // A secret written again with the value it already has keeps its sealed form, so
@@ -633,6 +684,7 @@ impl SettingsService {
                 let mut invalid = Vec::new();
                 let read = current.read(&doc, &mut fields, &mut invalid);
                 let (next, list) = check(fields, invalid, read)?;
+                guard.check(next.ip_allowlist_enforced, &list)?;
                 let public = next.render(&list, None);
                 let mut history = to_value(&next)?;
                 history["ip_allowlist"] =
@@ -738,6 +790,10 @@ impl SettingsService {
             section,
             "settings.rolled_back",
             expected,
+            LockoutGuard {
+                caller: actor.ip,
+                confirmed: false,
+            },
             &|current: &mut Value| {
                 *current = old.clone();
                 Ok(())
@@ -929,7 +985,7 @@ impl SettingsService {
             for (name, current) in snapshot.sections {
                 let section = Section::parse(&name).ok_or_else(|| corrupt("unknown section read"))?;
                 let edit = edit_for(section);
-                let (write, _) = self.section_write(section, "settings.imported", &current, &edit).map_err(|e| prefix(section, e))?;
+                let (write, _) = self.section_write(section, "settings.imported", &current, LockoutGuard { caller: actor.ip, confirmed: false }, &edit).map_err(|e| prefix(section, e))?;
                 outcomes.push(SectionOutcome { section, changes: changes_of(&write.audit), version: None });
                 writes.sections.push((name, write));
             }
@@ -982,6 +1038,9 @@ impl SettingsService {
                     outcomes = planned;
                     Ok(writes)
                 })?;
+        if sections.contains(&Section::Security) {
+            self.policies.invalidate(actor.account_id);
+        }
         for outcome in &mut outcomes {
             outcome.version = if outcome.section == Section::Preferences {
                 applied.preferences
@@ -1009,6 +1068,29 @@ fn default_rendering(section: Section) -> Value {
         Section::Integrations => IntegrationSettings::default().render(&SecretView::Sealed),
         Section::Preferences => UserPreferences::default().render(None),
         Section::Organization => to_value(&OrganizationSettings::default()).unwrap_or(Value::Null),
+    }
+}
+
+/// The lockout guard of a security write: refuse a policy that would refuse the caller's own
+/// address, unless the caller confirmed it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LockoutGuard {
+    pub caller: Option<std::net::IpAddr>,
+    pub confirmed: bool,
+}
+
+impl LockoutGuard {
+    fn check(self, enforced: bool, list: &[Cidr]) -> Result<(), SettingsError> {
+        if self.confirmed
+            || tenantry_security::AllowlistPolicy::new(enforced, list).allows(self.caller)
+        {
+            return Ok(());
+        }
+        Err(SettingsError::WouldLockOut {
+            address: self
+                .caller
+                .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
+        })
     }
 }
 

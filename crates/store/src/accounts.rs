@@ -115,6 +115,24 @@ impl AccountStore for Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    fn account_by_name(
+        &self,
+        name: &tenantry_kernel::AccountName,
+    ) -> Result<Option<AccountId>, PortError> {
+        let id = self.read(|conn| {
+            Ok(accounts::table
+                .filter(accounts::name.eq(name.as_str()))
+                .select(accounts::id)
+                .first::<String>(conn)
+                .optional()?)
+        })?;
+        id.map(|id| {
+            id.parse()
+                .map_err(|_| PortError::Corrupt(format!("account id `{id}`")))
+        })
+        .transpose()
+    }
+
     fn list_accounts(&self, page: &PageRequest) -> Result<Page<AccountSummary>, PortError> {
         let limit = i64::from(page.limit);
         let rows = self.read(|conn| {

@@ -107,6 +107,39 @@ impl SettingsStore for Store {
         Ok(self.rewrite_documents(rewrite)?)
     }
 
+    fn allowlist_source(
+        &self,
+        account: AccountId,
+    ) -> Result<(Option<Value>, Vec<String>), PortError> {
+        let account = account.to_string();
+        let (doc, list) = self.read(|conn| {
+            Ok(conn.transaction(|conn| {
+                let doc = settings_documents::table
+                    .filter(settings_documents::account_id.eq(&account))
+                    .filter(settings_documents::section.eq("security"))
+                    .select(settings_documents::document)
+                    .first::<String>(conn)
+                    .optional()?;
+                let list = ip_allowlist_entries::table
+                    .filter(ip_allowlist_entries::account_id.eq(&account))
+                    .order((
+                        ip_allowlist_entries::created_at.asc(),
+                        ip_allowlist_entries::id.asc(),
+                    ))
+                    .select(ip_allowlist_entries::cidr)
+                    .load::<String>(conn)?;
+                diesel::QueryResult::Ok((doc, list))
+            })?)
+        })?;
+        let doc = doc
+            .map(|d| {
+                serde_json::from_str(&d)
+                    .map_err(|e| PortError::Corrupt(format!("security settings: {e}")))
+            })
+            .transpose()?;
+        Ok((doc, list))
+    }
+
     fn history(
         &self,
         account: AccountId,
@@ -205,7 +238,7 @@ fn insert_audit(
         .values((
             audit_log::id.eq(audit.id.to_string()),
             audit_log::account_id.eq(ctx.account.to_string()),
-            audit_log::actor.eq(ctx.user.to_string()),
+            audit_log::actor.eq(&ctx.actor),
             audit_log::action.eq(&audit.action),
             audit_log::target.eq(&audit.target),
             audit_log::diff.eq(audit.diff.to_string()),
@@ -248,7 +281,7 @@ fn replace_allowlist(
                 ip_allowlist_entries::label.eq(""),
                 // Keep the list's order: creation time is the display order.
                 ip_allowlist_entries::created_at.eq(to_micros(ctx.at) + i as i64),
-                ip_allowlist_entries::created_by.eq(ctx.user.to_string()),
+                ip_allowlist_entries::created_by.eq(&ctx.actor),
             ))
             .execute(conn)?;
     }
@@ -264,7 +297,13 @@ impl Store {
         change: SettingsChange<'_>,
     ) -> Result<Applied, SettingsTx> {
         let account = ctx.account.to_string();
-        let user = ctx.user.to_string();
+        let user = ctx.user.map(|u| u.to_string()).unwrap_or_default();
+        if with_preferences && ctx.user.is_none() {
+            return Err(SettingsTx::Domain(SettingsError::Port(PortError::Corrupt(
+                "preferences belong to a user; an operator change cannot write them".into(),
+            ))));
+        }
+        let actor = ctx.actor.clone();
         let at = to_micros(ctx.at);
         self.write(|conn| {
             // Lock in a fixed order (sections sorted, then the user) so two multi-section
@@ -354,7 +393,7 @@ impl Store {
                         settings_documents::document.eq(&text),
                         settings_documents::version.eq(next),
                         settings_documents::updated_at.eq(at),
-                        settings_documents::updated_by.eq(&user),
+                        settings_documents::updated_by.eq(&actor),
                     ))
                     .execute(conn)?;
                 } else {
@@ -365,7 +404,7 @@ impl Store {
                             settings_documents::document.eq(&text),
                             settings_documents::version.eq(next),
                             settings_documents::updated_at.eq(at),
-                            settings_documents::updated_by.eq(&user),
+                            settings_documents::updated_by.eq(&actor),
                         ))
                         .execute(conn)?;
                 }
@@ -376,7 +415,7 @@ impl Store {
                         settings_history::version.eq(next),
                         settings_history::document.eq(write.history_document.to_string()),
                         settings_history::updated_at.eq(at),
-                        settings_history::updated_by.eq(&user),
+                        settings_history::updated_by.eq(&actor),
                     ))
                     .execute(conn)?;
                 if let Some(list) = &write.allowlist {

@@ -156,6 +156,12 @@ pub(crate) fn settings_error(e: SettingsError) -> ApiError {
         SettingsError::Kernel(KernelError::InvalidCursor | KernelError::InvalidLimit { .. }) => {
             err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", e.to_string())
         }
+        SettingsError::WouldLockOut { address } => err(
+            StatusCode::CONFLICT,
+            "WOULD_LOCK_OUT",
+            format!("This change would refuse your own address {address}; send \"confirm_lockout\": true to apply it anyway"),
+        )
+        .with_details(json!({ "address": address })),
         SettingsError::DeliveryFailed { url, reason } => err(
             StatusCode::BAD_REQUEST,
             "INVALID_WEBHOOK_URL",

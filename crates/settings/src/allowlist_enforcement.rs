@@ -1,0 +1,205 @@
+//! Applying the IP allowlist to requests: each account's compiled policy is cached, dropped on
+//! this node the moment its security section changes, and re-read after `POLICY_TTL` so a change
+//! made on another node applies here within that bound.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+use tenantry_kernel::{AccountId, Actor, AuditId};
+use tenantry_security::{AllowlistPolicy, Cidr};
+
+use crate::ports::{AuditRecord, Writes};
+use crate::{SecurityPolicy, SettingsError, SettingsService};
+
+/// How long another node's allowlist change may take to apply here.
+pub const POLICY_TTL_SECONDS: i64 = 2;
+/// One audit entry per (account, address) per this many seconds: a refused client hammering
+/// the API must not turn into an audit-log write per request.
+const DENIAL_AUDIT_WINDOW_SECONDS: i64 = 60;
+/// Bounds on the caches' memory: past these, the oldest half is dropped.
+const MAX_CACHED_POLICIES: usize = 100_000;
+const MAX_TRACKED_DENIALS: usize = 10_000;
+
+/// A compiled policy and when it was read.
+type CachedPolicy = (DateTime<Utc>, Arc<AllowlistPolicy>);
+
+#[derive(Default)]
+pub(crate) struct PolicyCache {
+    policies: Mutex<HashMap<AccountId, CachedPolicy>>,
+    denials: Mutex<HashMap<(AccountId, IpAddr), DateTime<Utc>>>,
+}
+
+fn trim<K: Clone + Eq + std::hash::Hash, V>(
+    map: &mut HashMap<K, V>,
+    max: usize,
+    age: impl Fn(&V) -> DateTime<Utc>,
+) {
+    if map.len() < max {
+        return;
+    }
+    let mut ages: Vec<DateTime<Utc>> = map.values().map(&age).collect();
+    ages.sort_unstable();
+    let cutoff = ages[ages.len() / 2];
+    map.retain(|_, v| age(v) > cutoff);
+}
+
+impl PolicyCache {
+    pub(crate) fn invalidate(&self, account: AccountId) {
+        if let Ok(mut map) = self.policies.lock() {
+            map.remove(&account);
+        }
+    }
+
+    fn get(&self, account: AccountId, now: DateTime<Utc>) -> Option<Arc<AllowlistPolicy>> {
+        let map = self.policies.lock().ok()?;
+        map.get(&account)
+            .filter(|(loaded, _)| now - *loaded < Duration::seconds(POLICY_TTL_SECONDS))
+            .map(|(_, p)| p.clone())
+    }
+
+    fn put(&self, account: AccountId, now: DateTime<Utc>, policy: Arc<AllowlistPolicy>) {
+        if let Ok(mut map) = self.policies.lock() {
+            trim(&mut map, MAX_CACHED_POLICIES, |(t, _)| *t);
+            map.insert(account, (now, policy));
+        }
+    }
+
+    /// Whether this denial should be audited (first in its window).
+    fn should_audit(&self, account: AccountId, ip: IpAddr, now: DateTime<Utc>) -> bool {
+        let Ok(mut map) = self.denials.lock() else {
+            return true;
+        };
+        match map.get(&(account, ip)) {
+            Some(last) if now - *last < Duration::seconds(DENIAL_AUDIT_WINDOW_SECONDS) => false,
+            _ => {
+                trim(&mut map, MAX_TRACKED_DENIALS, |t| *t);
+                map.insert((account, ip), now);
+                true
+            }
+        }
+    }
+}
+
+impl SettingsService {
+    /// The account's allowlist policy, from the cache when fresh.
+    pub fn allowlist_policy(
+        &self,
+        account: AccountId,
+    ) -> Result<Arc<AllowlistPolicy>, SettingsError> {
+        let now = self.clock().now();
+        if let Some(policy) = self.policies().get(account, now) {
+            return Ok(policy);
+        }
+        let (doc, list) = self.store().allowlist_source(account)?;
+        let enforced = match doc {
+            Some(doc) => {
+                serde_json::from_value::<SecurityPolicy>(doc)
+                    .map_err(|e| {
+                        SettingsError::Port(tenantry_kernel::PortError::Corrupt(format!(
+                            "security settings: {e}"
+                        )))
+                    })?
+                    .ip_allowlist_enforced
+            }
+            None => false,
+        };
+        let cidrs = list
+            .iter()
+            .map(|c| {
+                Cidr::parse(c).map_err(|e| {
+                    SettingsError::Port(tenantry_kernel::PortError::Corrupt(format!(
+                        "allowlist entry {c}: {e}"
+                    )))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let policy = Arc::new(AllowlistPolicy::new(enforced, &cidrs));
+        self.policies().put(account, now, policy.clone());
+        Ok(policy)
+    }
+
+    /// Applies the allowlist to an authenticated request: `IpNotAllowed` when the account
+    /// enforces its allowlist and the caller's address is outside it (audited, throttled).
+    pub fn check_ip(&self, actor: &Actor) -> Result<(), SettingsError> {
+        let policy = self.allowlist_policy(actor.account_id)?;
+        if policy.allows(actor.ip) {
+            return Ok(());
+        }
+        let address = actor
+            .ip
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let now = self.clock().now();
+        let audit = actor
+            .ip
+            .is_none_or(|ip| self.policies().should_audit(actor.account_id, ip, now));
+        if audit {
+            let record = AuditRecord {
+                id: AuditId::generate(self.clock(), self.random()),
+                action: "security.ip_denied".into(),
+                target: address.clone(),
+                diff: serde_json::json!({ "address": address, "credential": format!("{:?}", actor.credential) }),
+            };
+            // A failure to audit must not turn a refusal into an acceptance, nor into a 500.
+            if let Err(e) = self
+                .store()
+                .update(&self.write_context(actor), &[], false, &mut |_| {
+                    Ok(Writes {
+                        audit: vec![record.clone()],
+                        ..Writes::default()
+                    })
+                })
+            {
+                tracing::warn!(error = %e, "could not audit a refused request");
+            }
+        }
+        Err(SettingsError::IpNotAllowed { address })
+    }
+
+    /// Break-glass: turns allowlist enforcement off for `account` as the operator (audited),
+    /// whatever the current list. Returns whether it was on.
+    pub fn break_glass_disable_allowlist(&self, account: AccountId) -> Result<bool, SettingsError> {
+        let ctx = crate::ports::WriteContext {
+            account,
+            user: None,
+            actor: "operator".into(),
+            ip: None,
+            at: self.clock().now(),
+        };
+        let mut was_on = false;
+        self.store().update(&ctx, &["security"], false, &mut |snapshot| {
+            let (_, current) = snapshot.sections.into_iter().next().ok_or(SettingsError::UnknownVersion(0))?;
+            let mut policy: SecurityPolicy = match &current.document {
+                Some(doc) => serde_json::from_value(doc.clone())
+                    .map_err(|e| SettingsError::Port(tenantry_kernel::PortError::Corrupt(e.to_string())))?,
+                None => SecurityPolicy::default(),
+            };
+            was_on = policy.ip_allowlist_enforced;
+            policy.ip_allowlist_enforced = false;
+            let document = serde_json::to_value(&policy)
+                .map_err(|e| SettingsError::Port(tenantry_kernel::PortError::Corrupt(e.to_string())))?;
+            let mut history = document.clone();
+            history["ip_allowlist"] = serde_json::json!(current.allowlist);
+            Ok(Writes {
+                sections: vec![(
+                    "security".into(),
+                    crate::ports::SectionWrite {
+                        document,
+                        history_document: history,
+                        allowlist: None,
+                        audit: AuditRecord {
+                            id: AuditId::generate(self.clock(), self.random()),
+                            action: "security.allowlist_break_glass".into(),
+                            target: "security".into(),
+                            diff: serde_json::json!({ "section": "security", "changes": [{ "path": "ip_allowlist_enforced", "before": was_on, "after": false }] }),
+                        },
+                    },
+                )],
+                ..Writes::default()
+            })
+        })?;
+        self.policies().invalidate(account);
+        Ok(was_on)
+    }
+}

@@ -1,0 +1,184 @@
+//! The IP allowlist enforced on real connections from two loopback addresses.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+
+fn client_from(addr: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(addr.parse::<IpAddr>().expect("ip"))
+        .build()
+        .expect("client")
+}
+
+async fn get_from(app: &TestApp, client: &reqwest::Client, key: &str) -> (u16, Value) {
+    let res = client
+        .get(app.url("/v2/accounts/settings"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("json"))
+}
+
+async fn the_allowlist_is_enforced_on_every_request(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let one = client_from("127.0.0.1");
+    let two = client_from("127.0.0.2");
+    assert_eq!(get_from(&app, &two, &key).await.0, 200, "not enforced yet");
+
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            &key,
+            &json!({"api_access": {"ip_whitelist": ["127.0.0.1"], "require_ip_whitelist": true}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // The very next request on this node sees the change.
+    assert_eq!(get_from(&app, &one, &key).await.0, 200);
+    for _ in 0..3 {
+        let (status, err) = get_from(&app, &two, &key).await;
+        assert_eq!(status, 403);
+        assert_eq!(err["error"], "IP_NOT_ALLOWED");
+        assert_eq!(err["details"]["address"], "127.0.0.2");
+    }
+    // A forged X-Forwarded-For from an untrusted peer changes nothing.
+    let res = two
+        .get(app.url("/v2/accounts/settings"))
+        .bearer_auth(&key)
+        .header("x-forwarded-for", "127.0.0.1")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 403);
+    // Writes are refused too, and nothing changes.
+    let res = two
+        .put(app.url("/v2/accounts/settings/preferences"))
+        .bearer_auth(&key)
+        .json(&json!({"theme": "dark"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 403);
+
+    // Refusals are audited, once per address and minute.
+    let denied =
+        app.query_texts("SELECT target AS t FROM audit_log WHERE action = 'security.ip_denied'");
+    assert_eq!(denied, ["127.0.0.2"]);
+
+    // Another account's policy is its own.
+    let other = app.create_account("open-co", "o@open.test").await;
+    assert_eq!(
+        get_from(&app, &two, other["owner_api_key"].as_str().expect("key"))
+            .await
+            .0,
+        200
+    );
+}
+
+async fn lockout_is_refused_unless_confirmed_and_break_glass_restores_access(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let one = client_from("127.0.0.1");
+
+    // Enabling enforcement with a list that excludes the caller (or an empty one).
+    for list in [json!(["10.0.0.0/8"]), json!([])] {
+        let res = app
+            .put(
+                "/v2/accounts/settings/security",
+                &key,
+                &json!({"api_access": {"ip_whitelist": list, "require_ip_whitelist": true}}),
+            )
+            .await;
+        assert_eq!(res.status(), 409, "{list}");
+        let err: Value = res.json().await.expect("json");
+        assert_eq!(err["error"], "WOULD_LOCK_OUT");
+        assert_eq!(err["details"]["address"], "127.0.0.1");
+    }
+    // Removing the caller's entry from an enforced list.
+    let res = app.put("/v2/accounts/settings/security", &key, &json!({"api_access": {"ip_whitelist": ["127.0.0.0/8", "10.0.0.0/8"], "require_ip_whitelist": true}})).await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            &key,
+            &json!({"api_access": {"ip_whitelist": ["10.0.0.0/8"]}}),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    // An import cannot do it either.
+    let res = app
+        .client
+        .post(app.url("/v2/accounts/settings/import"))
+        .bearer_auth(&key)
+        .json(&json!({"settings": {"security": {"api_access": {"ip_whitelist": ["10.0.0.0/8"]}}}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 409);
+    assert_eq!(get_from(&app, &one, &key).await.0, 200, "still in");
+
+    // Confirmed: applied, and the caller is out.
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            &key,
+            &json!({"api_access": {"ip_whitelist": ["10.0.0.0/8"]}, "confirm_lockout": true}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(get_from(&app, &one, &key).await.0, 403);
+
+    // Break-glass from the command line, against the same database while the server runs.
+    let out = app
+        .db
+        .command(&["allowlist", "disable", "--account", "default"])
+        .output()
+        .await
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("disabled"));
+    // Another process changed it: applies within the documented bound (POLICY_TTL_SECONDS).
+    let mut status = 0;
+    for _ in 0..40 {
+        status = get_from(&app, &one, &key).await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "break-glass restored access");
+    let all: Value = get_from(&app, &one, &key).await.1;
+    assert_eq!(all["security"]["api_access"]["require_ip_whitelist"], false);
+    assert_eq!(
+        all["security"]["api_access"]["ip_whitelist"],
+        json!(["10.0.0.0/8"]),
+        "entries are kept"
+    );
+    let audited = app.query_texts(
+        "SELECT actor AS t FROM audit_log WHERE action = 'security.allowlist_break_glass'",
+    );
+    assert_eq!(audited, ["operator"]);
+
+    let bad = app
+        .db
+        .command(&["allowlist", "disable", "--account", "nobody"])
+        .output()
+        .await
+        .expect("run");
+    assert!(!bad.status.success());
+}
+
+on_both_backends!(
+    the_allowlist_is_enforced_on_every_request,
+    lockout_is_refused_unless_confirmed_and_break_glass_restores_access,
+);
