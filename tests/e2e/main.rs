@@ -17,3 +17,4 @@ mod lifecycle;
 mod notification_test;
 mod settings;
 mod settings_write;
+mod tenant_settings;

@@ -185,11 +185,31 @@ impl ApiError {
                     }
                     _ => json!([]),
                 };
-                let kebab = self.code.to_ascii_lowercase().replace('_', "-");
+                // Seed 05's problem types: `.../errors/validation` for VALIDATION_ERROR, titled
+                // "Validation Error"; every code follows the same rule.
+                let slug = self
+                    .code
+                    .strip_suffix("_ERROR")
+                    .unwrap_or(self.code)
+                    .to_ascii_lowercase()
+                    .replace('_', "-");
+                let title = self
+                    .code
+                    .split('_')
+                    .map(|w| {
+                        let lower = w.to_ascii_lowercase();
+                        let mut chars = lower.chars();
+                        chars
+                            .next()
+                            .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                            .unwrap_or_default()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 (
                     json!({
-                        "type": format!("https://tenantry.dev/problems/{kebab}"),
-                        "title": self.status.canonical_reason().unwrap_or("Error"),
+                        "type": format!("https://tenantry.dev/errors/{slug}"),
+                        "title": title,
                         "status": self.status.as_u16(),
                         "detail": self.message,
                         "code": self.code,

@@ -15,7 +15,8 @@ fn bench(c: &mut Criterion) {
         let mut b = [0u8; 5];
         OsRandom.fill(&mut b);
         let prefix = 16 + b[4] % 17;
-        let net = ipnetwork::Ipv4Network::new(Ipv4Addr::new(b[0], b[1], b[2], b[3]), prefix).expect("prefix");
+        let net = ipnetwork::Ipv4Network::new(Ipv4Addr::new(b[0], b[1], b[2], b[3]), prefix)
+            .expect("prefix");
         let cidr = Cidr::parse(&format!("{}/{prefix}", net.network())).expect("cidr");
         if !cidrs.contains(&cidr) {
             cidrs.push(cidr);

@@ -8,7 +8,7 @@ use crate::{
 /// `(section, JSON)` for every account-level section, with API-MAP.md's defaults. Stored as
 /// version 1 when an account is created, so history starts from a known document.
 pub fn initial_documents() -> Vec<(String, String)> {
-    Section::ACCOUNT
+    let mut docs: Vec<(String, String)> = Section::ACCOUNT
         .into_iter()
         .map(|section| {
             (
@@ -16,7 +16,15 @@ pub fn initial_documents() -> Vec<(String, String)> {
                 default_document(section).to_string(),
             )
         })
-        .collect()
+        .collect();
+    // Seed 05's tenant defaults beyond seed 01's sections.
+    let branding =
+        serde_json::to_value(crate::tenant::BrandingSettings::default()).unwrap_or_default();
+    let features =
+        serde_json::to_value(crate::tenant::FeatureLimits::default()).unwrap_or_default();
+    docs.push((crate::tenant::BRANDING.to_owned(), branding.to_string()));
+    docs.push((crate::tenant::FEATURES.to_owned(), features.to_string()));
+    docs
 }
 
 /// The default document of one section (`null` for per-user preferences, which have no
@@ -41,7 +49,7 @@ mod tests {
     #[test]
     fn every_account_section_has_a_default_object() {
         let docs = initial_documents();
-        assert_eq!(docs.len(), 5);
+        assert_eq!(docs.len(), 7);
         for (section, json) in docs {
             let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
             assert!(value.is_object(), "{section}");

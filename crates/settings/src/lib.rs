@@ -20,6 +20,7 @@ pub mod schema;
 mod section;
 mod security_policy;
 mod service;
+pub mod tenant;
 mod timezone;
 mod urls;
 

@@ -27,6 +27,8 @@ pub struct StoredSettings {
     pub allowlist: Vec<String>,
     /// The user's unused MFA backup codes.
     pub unused_backup_codes: u32,
+    /// The account's plan tier (`free`, `pro`, `enterprise`), which bounds its limits.
+    pub tier: String,
 }
 
 /// Who changes what, when: written into history and the audit log with the change.

@@ -1080,7 +1080,7 @@ pub(crate) struct LockoutGuard {
 }
 
 impl LockoutGuard {
-    fn check(self, enforced: bool, list: &[Cidr]) -> Result<(), SettingsError> {
+    pub(crate) fn check(self, enforced: bool, list: &[Cidr]) -> Result<(), SettingsError> {
         if self.confirmed
             || tenantry_security::AllowlistPolicy::new(enforced, list).allows(self.caller)
         {
@@ -1105,7 +1105,7 @@ fn with_allowlist(section: Section, document: &Value, allowlist: &[String]) -> V
 
 /// Turns what a reader collected into the error the seed prescribes, in its precedence:
 /// unknown fields, then invalid allowlist entries, then other invalid values.
-fn check<T>(
+pub(crate) fn check<T>(
     fields: Fields,
     invalid_ips: Vec<String>,
     value: Option<T>,

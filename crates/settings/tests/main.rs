@@ -1,3 +1,6 @@
 //! Integration tests of the settings crate (one binary, modules per topic).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod merge_patch;
 mod round_trip;

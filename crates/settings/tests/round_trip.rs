@@ -2,8 +2,6 @@
 //! rendering gives the same value (so export then import changes nothing), and merging an empty
 //! patch is the identity (so an empty PUT changes nothing).
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use proptest::prelude::*;
 use serde_json::json;
 use tenantry_security::Cidr;

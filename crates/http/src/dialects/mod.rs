@@ -3,6 +3,7 @@
 mod account_settings;
 mod admin;
 mod audit_logs;
+mod tenant_settings;
 
 use actix_web::web;
 
@@ -10,4 +11,5 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     account_settings::routes(cfg);
     admin::routes(cfg);
     audit_logs::routes(cfg);
+    tenant_settings::routes(cfg);
 }
