@@ -83,6 +83,7 @@ fn every_error_code_is_documented() {
             let text = std::fs::read_to_string(&path).expect("source");
             for literal in text.split('"').skip(1).step_by(2) {
                 let is_code = literal.len() > 3
+                    && literal.as_bytes()[0].is_ascii_uppercase()
                     && literal.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
                     && literal.contains('_') | (literal == "INTERNAL");
                 if is_code && !docs.contains(&format!("`{literal}`")) {
