@@ -16,5 +16,6 @@ mod export_import;
 mod lifecycle;
 mod notification_test;
 mod settings;
+mod settings_catalog;
 mod settings_write;
 mod tenant_settings;

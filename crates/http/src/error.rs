@@ -136,6 +136,7 @@ impl ApiError {
             "INVALID_REQUEST" => 40003,
             "INVALID_YAML" => 40004,
             "INVALID_WEBHOOK_URL" => 40005,
+            "SETTING_NOT_DELETABLE" => 40006,
             "PAYMENT_METHOD_REQUIRED" => 40201,
             "INSUFFICIENT_PERMISSIONS" => 40301,
             "IP_NOT_ALLOWED" => 40302,
@@ -174,10 +175,30 @@ impl ApiError {
                 json!({ "errorCode": 60001, "errorMessage": format!("invalid_grant: {}", self.message) }),
                 "application/json",
             ),
-            Dialect::Catalog => (
-                json!([{ "errorCode": self.catalog_code(), "errorMessage": self.message }]),
-                "application/json",
-            ),
+            Dialect::Catalog => {
+                // The catalog API lists one error object per problem.
+                let per_field: Vec<Value> = self
+                    .details
+                    .as_deref()
+                    .and_then(|d| d.get("fields"))
+                    .and_then(Value::as_array)
+                    .map(|fields| {
+                        fields
+                            .iter()
+                            .map(|f| match (f.get("field").and_then(Value::as_str), f.get("message").and_then(Value::as_str)) {
+                                (Some(field), Some(message)) => json!({ "errorCode": self.catalog_code(), "errorMessage": format!("{field}: {message}") }),
+                                _ => json!({ "errorCode": self.catalog_code(), "errorMessage": f.as_str().map_or_else(|| f.to_string(), str::to_owned) }),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let body = if per_field.is_empty() {
+                    json!([{ "errorCode": self.catalog_code(), "errorMessage": self.message }])
+                } else {
+                    Value::Array(per_field)
+                };
+                (body, "application/json")
+            }
             Dialect::Tenant => {
                 let errors = match self.details.as_deref() {
                     Some(Value::Object(map)) => {

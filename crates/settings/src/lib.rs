@@ -19,6 +19,7 @@ mod preferences;
 pub mod schema;
 mod section;
 mod security_policy;
+pub mod security_preferences;
 mod service;
 pub mod tenant;
 mod timezone;

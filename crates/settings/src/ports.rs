@@ -29,6 +29,8 @@ pub struct StoredSettings {
     pub unused_backup_codes: u32,
     /// The account's plan tier (`free`, `pro`, `enterprise`), which bounds its limits.
     pub tier: String,
+    /// The account's name (slug), which seed 04 puts in its paths.
+    pub account_name: String,
 }
 
 /// Who changes what, when: written into history and the audit log with the change.

@@ -25,7 +25,7 @@ impl SettingsStore for Store {
         let account = account.to_string();
         let user = user.to_string();
         // One write-free transaction so the sections, preferences and allowlist are one snapshot.
-        let (sections, prefs, allowlist, unused_codes, tier) = self.read(|conn| {
+        let (sections, prefs, allowlist, unused_codes, tier, account_name) = self.read(|conn| {
             Ok(conn.transaction(|conn| {
                 let sections = settings_documents::table
                     .filter(settings_documents::account_id.eq(&account))
@@ -56,13 +56,13 @@ impl SettingsStore for Store {
                     .filter(mfa_backup_codes::used_at.is_null())
                     .count()
                     .get_result::<i64>(conn)?;
-                let tier = crate::schema::accounts::table
+                let (tier, name) = crate::schema::accounts::table
                     .filter(crate::schema::accounts::id.eq(&account))
-                    .select(crate::schema::accounts::tier)
-                    .first::<String>(conn)
+                    .select((crate::schema::accounts::tier, crate::schema::accounts::name))
+                    .first::<(String, String)>(conn)
                     .optional()?
-                    .unwrap_or_else(|| "free".into());
-                diesel::QueryResult::Ok((sections, prefs, allowlist, unused_codes, tier))
+                    .unwrap_or_else(|| ("free".into(), String::new()));
+                diesel::QueryResult::Ok((sections, prefs, allowlist, unused_codes, tier, name))
             })?)
         })?;
 
@@ -94,6 +94,7 @@ impl SettingsStore for Store {
             allowlist,
             unused_backup_codes: u32::try_from(unused_codes).unwrap_or(u32::MAX),
             tier,
+            account_name,
         })
     }
 

@@ -3,6 +3,7 @@
 mod account_settings;
 mod admin;
 mod audit_logs;
+mod settings_catalog;
 mod tenant_settings;
 
 use actix_web::web;
@@ -12,4 +13,5 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     admin::routes(cfg);
     audit_logs::routes(cfg);
     tenant_settings::routes(cfg);
+    settings_catalog::routes(cfg);
 }
