@@ -15,6 +15,7 @@ mod errors;
 mod export_import;
 mod lifecycle;
 mod notification_test;
+mod organization;
 mod settings;
 mod settings_catalog;
 mod settings_write;

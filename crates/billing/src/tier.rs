@@ -51,6 +51,41 @@ impl Tier {
     }
 }
 
+impl Tier {
+    /// The features the tier enables (seed 03 `/api/features`, and the `feature_flags` of
+    /// `/api/settings/all`).
+    pub fn features(self) -> &'static [&'static str] {
+        match self {
+            Tier::Free => &["audit_log", "ip_allowlist", "webhooks", "api_keys"],
+            Tier::Pro => &[
+                "audit_log",
+                "ip_allowlist",
+                "webhooks",
+                "api_keys",
+                "mfa_enforcement",
+                "slack",
+                "export_import",
+            ],
+            Tier::Enterprise => &[
+                "audit_log",
+                "ip_allowlist",
+                "webhooks",
+                "api_keys",
+                "mfa_enforcement",
+                "slack",
+                "export_import",
+                "sso",
+                "data_residency",
+            ],
+        }
+    }
+
+    /// Every feature any tier enables.
+    pub fn all_features() -> &'static [&'static str] {
+        Tier::Enterprise.features()
+    }
+}
+
 impl FromStr for Tier {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -99,6 +99,9 @@ pub trait AccountStore: Send + Sync {
 
     fn account_count(&self) -> Result<u64, PortError>;
 
+    /// One account's summary.
+    fn account(&self, id: AccountId) -> Result<Option<AccountSummary>, PortError>;
+
     /// The account with this name, if any.
     fn account_by_name(&self, name: &AccountName) -> Result<Option<AccountId>, PortError>;
 

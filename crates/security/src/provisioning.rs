@@ -82,6 +82,10 @@ impl AccountProvisioning {
         Ok(self.store.list_accounts(page)?)
     }
 
+    pub fn account(&self, id: AccountId) -> Result<Option<AccountSummary>, SecurityError> {
+        Ok(self.store.account(id)?)
+    }
+
     pub fn find(&self, name: &AccountName) -> Result<Option<AccountId>, SecurityError> {
         Ok(self.store.account_by_name(name)?)
     }

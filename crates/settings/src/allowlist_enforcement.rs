@@ -29,6 +29,8 @@ type CachedPolicy = (DateTime<Utc>, Arc<AllowlistPolicy>);
 pub(crate) struct PolicyCache {
     policies: Mutex<HashMap<AccountId, CachedPolicy>>,
     denials: Mutex<HashMap<(AccountId, IpAddr), DateTime<Utc>>>,
+    /// When each account's policy was last applied to a request on this node.
+    evaluated: Mutex<HashMap<AccountId, DateTime<Utc>>>,
 }
 
 fn trim<K: Clone + Eq + std::hash::Hash, V>(
@@ -124,6 +126,12 @@ impl SettingsService {
     /// enforces its allowlist and the caller's address is outside it (audited, throttled).
     pub fn check_ip(&self, actor: &Actor) -> Result<(), SettingsError> {
         let policy = self.allowlist_policy(actor.account_id)?;
+        if policy.enforced {
+            if let Ok(mut map) = self.policies().evaluated.lock() {
+                trim(&mut map, MAX_CACHED_POLICIES, |t| *t);
+                map.insert(actor.account_id, self.clock().now());
+            }
+        }
         if policy.allows(actor.ip) {
             return Ok(());
         }
@@ -155,6 +163,16 @@ impl SettingsService {
             }
         }
         Err(SettingsError::IpNotAllowed { address })
+    }
+
+    /// When the account's enforced allowlist last judged a request on this node.
+    pub fn allowlist_last_evaluated(&self, account: AccountId) -> Option<DateTime<Utc>> {
+        self.policies()
+            .evaluated
+            .lock()
+            .ok()?
+            .get(&account)
+            .copied()
     }
 
     /// Break-glass: turns allowlist enforcement off for `account` as the operator (audited),

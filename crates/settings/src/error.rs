@@ -32,6 +32,8 @@ pub enum SettingsError {
     BadPrecondition,
     #[error("version {0} does not exist")]
     UnknownVersion(i64),
+    #[error("no such allowlist entry")]
+    UnknownEntry,
     #[error("no such tenant")]
     UnknownTenant,
     #[error("this change would refuse the caller's own address {address}")]

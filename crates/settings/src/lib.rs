@@ -13,6 +13,7 @@ mod integrations;
 mod key_rotation;
 mod notification_test;
 mod notifications;
+pub mod org_settings;
 mod organization;
 mod ports;
 mod preferences;
@@ -46,9 +47,9 @@ pub use notifications::{
 };
 pub use organization::OrganizationSettings;
 pub use ports::{
-    Applied, AuditRecord, CurrentPreferences, CurrentSection, HistoryEntry, PreferencesWrite,
-    SectionWrite, SettingsChange, SettingsStore, Snapshot, StoredSection, StoredSettings,
-    WriteContext, Writes,
+    AllowlistEntry, Applied, AuditRecord, CurrentPreferences, CurrentSection, HistoryEntry,
+    PreferencesWrite, SectionWrite, SettingsChange, SettingsStore, Snapshot, StoredSection,
+    StoredSettings, WriteContext, Writes,
 };
 pub use preferences::{UserPreferences, PREFERENCE_KEYS};
 pub use section::Section;

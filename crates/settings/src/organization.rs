@@ -10,6 +10,10 @@ pub struct OrganizationSettings {
     pub default_timezone: Timezone,
     pub sso_required: bool,
     pub data_residency: String,
+    /// Retention of run logs and diagnostic artifacts (seed 03 `/settings/log-retention`); audit
+    /// log retention is the security policy's.
+    pub run_logs_days: u32,
+    pub diagnostic_artifacts_days: u32,
 }
 
 impl Default for OrganizationSettings {
@@ -18,6 +22,8 @@ impl Default for OrganizationSettings {
             default_timezone: Timezone::UTC,
             sso_required: false,
             data_residency: "us".into(),
+            run_logs_days: 30,
+            diagnostic_artifacts_days: 7,
         }
     }
 }

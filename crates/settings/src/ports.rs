@@ -116,6 +116,18 @@ pub struct Writes {
     pub preferences: Option<PreferencesWrite>,
     /// Audit entries of actions that change nothing stored (an export with secrets).
     pub audit: Vec<AuditRecord>,
+    /// Labels to give allowlist entries (`(cidr, label)`), applied after the allowlist write.
+    pub allowlist_labels: Vec<(String, String)>,
+}
+
+/// One IP allowlist entry as seed 03 lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllowlistEntry {
+    pub id: String,
+    pub cidr: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<String>,
 }
 
 /// The versions a change produced.
@@ -159,6 +171,9 @@ pub trait SettingsStore: Send + Sync {
         &self,
         account: AccountId,
     ) -> Result<(Option<Value>, Vec<String>), PortError>;
+
+    /// The account's allowlist entries in creation order.
+    fn allowlist_entries(&self, account: AccountId) -> Result<Vec<AllowlistEntry>, PortError>;
 
     /// A section's history, newest first.
     fn history(

@@ -115,6 +115,33 @@ impl AccountStore for Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    fn account(&self, id: AccountId) -> Result<Option<AccountSummary>, PortError> {
+        let row = self.read(|conn| {
+            Ok(accounts::table
+                .filter(accounts::id.eq(id.to_string()))
+                .select((
+                    accounts::name,
+                    accounts::display_name,
+                    accounts::tier,
+                    accounts::created_at,
+                ))
+                .first::<(String, String, String, i64)>(conn)
+                .optional()?)
+        })?;
+        row.map(|(name, display_name, tier, created_at)| {
+            Ok(AccountSummary {
+                id,
+                name: name
+                    .parse()
+                    .map_err(|_| PortError::Corrupt(format!("account name `{name}`")))?,
+                display_name,
+                tier,
+                created_at: from_micros(created_at),
+            })
+        })
+        .transpose()
+    }
+
     fn account_by_name(
         &self,
         name: &tenantry_kernel::AccountName,

@@ -115,6 +115,41 @@ impl SettingsStore for Store {
         Ok(self.rewrite_documents(rewrite)?)
     }
 
+    fn allowlist_entries(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<tenantry_settings::AllowlistEntry>, PortError> {
+        let account = account.to_string();
+        let rows = self.read(|conn| {
+            Ok(ip_allowlist_entries::table
+                .filter(ip_allowlist_entries::account_id.eq(&account))
+                .order((
+                    ip_allowlist_entries::created_at.asc(),
+                    ip_allowlist_entries::id.asc(),
+                ))
+                .select((
+                    ip_allowlist_entries::id,
+                    ip_allowlist_entries::cidr,
+                    ip_allowlist_entries::label,
+                    ip_allowlist_entries::created_at,
+                    ip_allowlist_entries::created_by,
+                ))
+                .load::<(String, String, String, i64, Option<String>)>(conn)?)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, cidr, label, created_at, created_by)| tenantry_settings::AllowlistEntry {
+                    id,
+                    cidr,
+                    label,
+                    created_at: from_micros(created_at),
+                    created_by,
+                },
+            )
+            .collect())
+    }
+
     fn allowlist_source(
         &self,
         account: AccountId,
@@ -462,6 +497,15 @@ impl Store {
             }
             for audit in &writes.audit {
                 insert_audit(conn, ctx, audit)?;
+            }
+            for (cidr, label) in &writes.allowlist_labels {
+                diesel::update(
+                    ip_allowlist_entries::table
+                        .filter(ip_allowlist_entries::account_id.eq(&account))
+                        .filter(ip_allowlist_entries::cidr.eq(cidr)),
+                )
+                .set(ip_allowlist_entries::label.eq(label))
+                .execute(conn)?;
             }
             Ok(applied)
         })

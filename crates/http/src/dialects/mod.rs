@@ -3,6 +3,7 @@
 mod account_settings;
 mod admin;
 mod audit_logs;
+mod organization;
 mod settings_catalog;
 mod tenant_settings;
 
@@ -14,4 +15,5 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     audit_logs::routes(cfg);
     tenant_settings::routes(cfg);
     settings_catalog::routes(cfg);
+    organization::routes(cfg);
 }

@@ -1,0 +1,384 @@
+//! Seed 03's organization half: organization settings, log retention and the IP allowlist as
+//! entries with ids and labels. Every change goes through the same transactional write, history
+//! and audit as the other dialects, and the allowlist's lockout guard applies.
+
+use serde_json::{json, Value};
+use tenantry_kernel::{Actor, AuditId, Role};
+use tenantry_security::Cidr;
+
+use crate::fields::Fields;
+use crate::ports::{AllowlistEntry, AuditRecord, SectionWrite, Writes};
+use crate::service::LockoutGuard;
+use crate::{OrganizationSettings, SecurityPolicy, SettingsError, SettingsService, Timezone};
+
+/// Where data may reside.
+pub const DATA_RESIDENCIES: [&str; 6] = ["us", "eu", "uk", "ca", "au", "ap"];
+
+/// Seed 03 ranges for retention (days), which seed 03 leaves open: at least a day, at most the
+/// 365 days every tier retains.
+const RETENTION_MAX: u32 = 365;
+
+fn corrupt(e: impl std::fmt::Display) -> SettingsError {
+    SettingsError::Port(tenantry_kernel::PortError::Corrupt(e.to_string()))
+}
+
+fn parse<T: serde::de::DeserializeOwned + Default>(
+    doc: Option<&Value>,
+) -> Result<T, SettingsError> {
+    doc.map_or_else(
+        || Ok(T::default()),
+        |d| serde_json::from_value(d.clone()).map_err(corrupt),
+    )
+}
+
+/// An edit of the organization and security sections and the allowlist; returns the
+/// `(cidr, label)` pairs to label.
+type OrgEdit<'a> = &'a mut dyn FnMut(
+    &mut OrganizationSettings,
+    &mut SecurityPolicy,
+    &mut Vec<Cidr>,
+) -> Result<Vec<(String, String)>, SettingsError>;
+
+/// Log retention in seed 03's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogRetention {
+    pub run_logs_days: u32,
+    pub audit_logs_days: u32,
+    pub diagnostic_artifacts_days: u32,
+}
+
+impl SettingsService {
+    fn require_admin(actor: &Actor, what: &'static str) -> Result<(), SettingsError> {
+        if actor.role >= Role::Admin {
+            Ok(())
+        } else {
+            Err(SettingsError::Forbidden {
+                section: what,
+                required: Role::Admin,
+                current: actor.role,
+            })
+        }
+    }
+
+    /// Edits the organization and/or security sections in one transaction. `edit` gets both
+    /// current values and the allowlist and returns labels to set; the lockout guard applies.
+    fn edit_org(
+        &self,
+        actor: &Actor,
+        action: &str,
+        confirm_lockout: bool,
+        edit: OrgEdit<'_>,
+    ) -> Result<(OrganizationSettings, SecurityPolicy, Vec<Cidr>), SettingsError> {
+        let mut result = None;
+        self.store().update(
+            &self.write_context(actor),
+            &["organization", "security"],
+            false,
+            &mut |snapshot| {
+                let mut org_doc = None;
+                let mut sec_doc = None;
+                let mut list_text = Vec::new();
+                for (name, current) in &snapshot.sections {
+                    match name.as_str() {
+                        "organization" => org_doc = current.document.clone(),
+                        _ => {
+                            sec_doc = current.document.clone();
+                            list_text = current.allowlist.clone();
+                        }
+                    }
+                }
+                let org_before: OrganizationSettings = parse(org_doc.as_ref())?;
+                let sec_before: SecurityPolicy = parse(sec_doc.as_ref())?;
+                let list_before: Vec<Cidr> = list_text
+                    .iter()
+                    .map(|c| Cidr::parse(c).map_err(corrupt))
+                    .collect::<Result<_, _>>()?;
+                let (mut org, mut sec, mut list) =
+                    (org_before.clone(), sec_before.clone(), list_before.clone());
+                let labels = edit(&mut org, &mut sec, &mut list)?;
+                LockoutGuard {
+                    caller: actor.ip,
+                    confirmed: confirm_lockout,
+                }
+                .check(sec.ip_allowlist_enforced, &list)?;
+
+                let mut writes = Writes {
+                    allowlist_labels: labels,
+                    ..Writes::default()
+                };
+                let org_after = serde_json::to_value(&org).map_err(corrupt)?;
+                let org_changes = crate::diff::diff(
+                    &serde_json::to_value(&org_before).map_err(corrupt)?,
+                    &org_after,
+                );
+                if !org_changes.is_empty() {
+                    writes.sections.push((
+                        "organization".into(),
+                        SectionWrite {
+                            document: org_after.clone(),
+                            history_document: org_after,
+                            allowlist: None,
+                            audit: AuditRecord {
+                                id: AuditId::generate(self.clock(), self.random()),
+                                action: action.into(),
+                                target: "organization".into(),
+                                diff: json!({ "section": "organization", "changes": org_changes }),
+                            },
+                        },
+                    ));
+                }
+                let sec_after = serde_json::to_value(&sec).map_err(corrupt)?;
+                let mut sec_history = sec_after.clone();
+                sec_history["ip_allowlist"] =
+                    json!(list.iter().map(ToString::to_string).collect::<Vec<_>>());
+                let mut sec_before_history = serde_json::to_value(&sec_before).map_err(corrupt)?;
+                sec_before_history["ip_allowlist"] = json!(list_text);
+                let sec_changes = crate::diff::diff(&sec_before_history, &sec_history);
+                if !sec_changes.is_empty() || !writes.allowlist_labels.is_empty() {
+                    writes.sections.push((
+                        "security".into(),
+                        SectionWrite {
+                            document: sec_after,
+                            history_document: sec_history,
+                            allowlist: (list != list_before).then(|| list.clone()),
+                            audit: AuditRecord {
+                                id: AuditId::generate(self.clock(), self.random()),
+                                action: action.into(),
+                                target: "security".into(),
+                                diff: json!({ "section": "security", "changes": sec_changes }),
+                            },
+                        },
+                    ));
+                }
+                result = Some((org, sec, list));
+                Ok(writes)
+            },
+        )?;
+        self.policies().invalidate(actor.account_id);
+        result.ok_or_else(|| corrupt("store did not run the change"))
+    }
+
+    fn org_state(
+        &self,
+        actor: &Actor,
+    ) -> Result<(OrganizationSettings, SecurityPolicy), SettingsError> {
+        let settings = self.account_settings(actor)?;
+        Ok((settings.organization, settings.security))
+    }
+
+    /// `GET /api/settings`.
+    pub fn organization_settings(
+        &self,
+        actor: &Actor,
+    ) -> Result<OrganizationSettings, SettingsError> {
+        Ok(self.org_state(actor)?.0)
+    }
+
+    /// `POST /api/settings`: a partial update of `default_timezone`, `require_sso`,
+    /// `data_residency` (admins).
+    pub fn update_organization_settings(
+        &self,
+        actor: &Actor,
+        body: &Value,
+    ) -> Result<OrganizationSettings, SettingsError> {
+        Self::require_admin(actor, "organization")?;
+        let mut f = Fields::default();
+        let map = f
+            .object(
+                body,
+                "",
+                &["default_timezone", "require_sso", "data_residency"],
+            )
+            .cloned();
+        let tz = map
+            .as_ref()
+            .filter(|m| m.contains_key("default_timezone"))
+            .map(|m| f.parse(m, "default_timezone", "", Timezone::parse, None));
+        let sso = map
+            .as_ref()
+            .filter(|m| m.contains_key("require_sso"))
+            .map(|m| f.bool(m, "require_sso", ""));
+        let residency = map
+            .as_ref()
+            .filter(|m| m.contains_key("data_residency"))
+            .map(|m| {
+                f.parse(
+                    m,
+                    "data_residency",
+                    "",
+                    |s| {
+                        DATA_RESIDENCIES
+                            .contains(&s)
+                            .then(|| s.to_owned())
+                            .ok_or_else(|| {
+                                format!("must be one of: {}", DATA_RESIDENCIES.join(", "))
+                            })
+                    },
+                    Some(&DATA_RESIDENCIES),
+                )
+            });
+        crate::service::check(f, Vec::new(), Some(()))?;
+        let (org, _, _) =
+            self.edit_org(actor, "organization.updated", false, &mut |org, _, _| {
+                if let Some(Some(tz)) = tz {
+                    org.default_timezone = tz;
+                }
+                if let Some(Some(sso)) = sso {
+                    org.sso_required = sso;
+                }
+                if let Some(Some(r)) = &residency {
+                    org.data_residency = r.clone();
+                }
+                Ok(Vec::new())
+            })?;
+        Ok(org)
+    }
+
+    /// `GET /api/settings/log-retention`.
+    pub fn log_retention(&self, actor: &Actor) -> Result<LogRetention, SettingsError> {
+        let (org, sec) = self.org_state(actor)?;
+        Ok(LogRetention {
+            run_logs_days: org.run_logs_days,
+            audit_logs_days: sec.audit_retention_days,
+            diagnostic_artifacts_days: org.diagnostic_artifacts_days,
+        })
+    }
+
+    /// `PUT /api/settings/log-retention`: the given fields, 1–365 days each (admins).
+    pub fn update_log_retention(
+        &self,
+        actor: &Actor,
+        body: &Value,
+    ) -> Result<LogRetention, SettingsError> {
+        Self::require_admin(actor, "log retention")?;
+        let mut f = Fields::default();
+        let keys = [
+            "run_logs_days",
+            "audit_logs_days",
+            "diagnostic_artifacts_days",
+        ];
+        let map = f.object(body, "", &keys).cloned().unwrap_or_default();
+        let values: Vec<Option<u32>> = keys
+            .iter()
+            .map(|k| {
+                if map.contains_key(*k) {
+                    f.integer(&map, k, "", 1, RETENTION_MAX)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        crate::service::check(f, Vec::new(), Some(()))?;
+        let (org, sec, _) =
+            self.edit_org(actor, "settings.updated", false, &mut |org, sec, _| {
+                if let Some(v) = values[0] {
+                    org.run_logs_days = v;
+                }
+                if let Some(v) = values[1] {
+                    sec.audit_retention_days = v;
+                }
+                if let Some(v) = values[2] {
+                    org.diagnostic_artifacts_days = v;
+                }
+                Ok(Vec::new())
+            })?;
+        Ok(LogRetention {
+            run_logs_days: org.run_logs_days,
+            audit_logs_days: sec.audit_retention_days,
+            diagnostic_artifacts_days: org.diagnostic_artifacts_days,
+        })
+    }
+
+    /// `GET /api/settings/ip-whitelist` (admins: the list reveals the network layout).
+    pub fn allowlist_entries(&self, actor: &Actor) -> Result<Vec<AllowlistEntry>, SettingsError> {
+        Self::require_admin(actor, "IP whitelist")?;
+        Ok(self.store().allowlist_entries(actor.account_id)?)
+    }
+
+    /// `POST /api/settings/ip-whitelist`: adds one entry (or relabels an existing one).
+    pub fn add_allowlist_entry(
+        &self,
+        actor: &Actor,
+        cidr: &str,
+        label: Option<&str>,
+    ) -> Result<AllowlistEntry, SettingsError> {
+        Self::require_admin(actor, "IP whitelist")?;
+        let cidr = Cidr::parse(cidr)
+            .map_err(|_| SettingsError::InvalidIpWhitelist(vec![cidr.to_owned()]))?;
+        let label = label.unwrap_or("").trim().to_owned();
+        if label.chars().count() > 200 || label.chars().any(char::is_control) {
+            return Err(SettingsError::Validation(vec![crate::FieldError {
+                field: "label".into(),
+                message: "must be at most 200 printable characters".into(),
+                allowed: None,
+            }]));
+        }
+        let text = cidr.to_string();
+        self.edit_org(
+            actor,
+            "security.allowlist_entry_added",
+            false,
+            &mut |_, _, list| {
+                if !list.contains(&cidr) {
+                    if list.len() >= 1000 {
+                        return Err(SettingsError::Validation(vec![crate::FieldError {
+                            field: "cidr".into(),
+                            message: "the allowlist holds at most 1000 entries".into(),
+                            allowed: None,
+                        }]));
+                    }
+                    list.push(cidr);
+                }
+                Ok(vec![(text.clone(), label.clone())])
+            },
+        )?;
+        self.store()
+            .allowlist_entries(actor.account_id)?
+            .into_iter()
+            .find(|e| e.cidr == text)
+            .ok_or_else(|| corrupt("added entry not found"))
+    }
+
+    /// `DELETE /api/settings/ip-whitelist/{id}`; an unknown id is `UnknownVersion`-style not found.
+    pub fn remove_allowlist_entry(&self, actor: &Actor, id: &str) -> Result<(), SettingsError> {
+        Self::require_admin(actor, "IP whitelist")?;
+        let entry = self
+            .store()
+            .allowlist_entries(actor.account_id)?
+            .into_iter()
+            .find(|e| e.id == id)
+            .ok_or(SettingsError::UnknownEntry)?;
+        let cidr = Cidr::parse(&entry.cidr).map_err(corrupt)?;
+        self.edit_org(
+            actor,
+            "security.allowlist_entry_removed",
+            false,
+            &mut |_, _, list| {
+                list.retain(|c| *c != cidr);
+                Ok(Vec::new())
+            },
+        )?;
+        Ok(())
+    }
+
+    /// `POST /api/settings/ip-whitelist/toggle` (admins; the lockout guard applies unless
+    /// `confirm_lockout`).
+    pub fn toggle_allowlist(
+        &self,
+        actor: &Actor,
+        enabled: bool,
+        confirm_lockout: bool,
+    ) -> Result<bool, SettingsError> {
+        Self::require_admin(actor, "IP whitelist")?;
+        let (_, sec, _) = self.edit_org(
+            actor,
+            "settings.updated",
+            confirm_lockout,
+            &mut |_, sec, _| {
+                sec.ip_allowlist_enforced = enabled;
+                Ok(Vec::new())
+            },
+        )?;
+        Ok(sec.ip_allowlist_enforced)
+    }
+}

@@ -1,0 +1,386 @@
+//! Seed 03's organization half, and its fields through seeds 01 and 05.
+
+use serde_json::{json, Value};
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = app.client.request(method, app.url(path)).bearer_auth(key);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn organization_settings_examples_replay(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (status, doc) = call(&app, reqwest::Method::GET, "/api/settings", &key, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        doc,
+        json!({"data": {"default_timezone": "UTC", "require_sso": false, "data_residency": "us"}})
+    );
+
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings",
+        &key,
+        Some(json!({"default_timezone": "America/New_York", "require_sso": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["data"]["default_timezone"], "America/New_York");
+    assert_eq!(doc["data"]["require_sso"], true);
+    assert!(doc["data"]["updated_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
+
+    let (_, all) = call(&app, reqwest::Method::GET, "/api/settings/all", &key, None).await;
+    assert_eq!(all["data"]["data_residency"], "us");
+    assert_eq!(all["data"]["feature_flags"]["audit_log"], true);
+    assert_eq!(
+        all["data"]["feature_flags"]["sso"], false,
+        "the free tier has no SSO"
+    );
+
+    // The organization's default timezone is what members without their own read in seed 01.
+    let v2: Value = app
+        .get("/v2/accounts/settings", Some(&key))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v2["preferences"]["timezone"], "America/New_York");
+
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings",
+        &key,
+        Some(json!({"default_timezone": "Nowhere/Else", "data_residency": "mars"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(
+        err["error"]["details"]["fields"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings",
+        &key,
+        Some(json!({"colour": "red"})),
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+
+    let account = app.default_account_id().await;
+    let developer = app.add_member(&account, "developer");
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings",
+        &developer,
+        Some(json!({"require_sso": false})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(err["error"]["code"], "INSUFFICIENT_PERMISSIONS");
+    assert_eq!(
+        call(
+            &app,
+            reqwest::Method::GET,
+            "/api/settings",
+            &developer,
+            None
+        )
+        .await
+        .0,
+        200
+    );
+}
+
+async fn ip_whitelist_entries_status_and_toggle(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings/ip-whitelist",
+        &key,
+        Some(json!({"cidr": "198.51.100.10/32", "label": "CI runner static IP"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    let ci = doc["data"].clone();
+    assert!(ci["id"].as_str().is_some_and(|i| i.starts_with("ipw_")));
+    assert_eq!(ci["label"], "CI runner static IP");
+    assert_eq!(ci["cidr"], "198.51.100.10/32");
+
+    // Enforcement without the caller's address is refused...
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings/ip-whitelist/toggle",
+        &key,
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(err["error"]["code"], "WOULD_LOCK_OUT");
+    // ...and accepted once it is in.
+    let (status, office) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings/ip-whitelist",
+        &key,
+        Some(json!({"cidr": "127.0.0.1", "label": "office"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings/ip-whitelist/toggle",
+        &key,
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["data"]["enabled"], true);
+
+    let (_, list) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/settings/ip-whitelist",
+        &key,
+        None,
+    )
+    .await;
+    let cidrs: Vec<&str> = list["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["cidr"].as_str())
+        .collect();
+    assert_eq!(cidrs, ["198.51.100.10/32", "127.0.0.1/32"]);
+    let (_, status_doc) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/settings/ip-whitelist/status",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status_doc["data"]["enabled"], true);
+    assert_eq!(status_doc["data"]["entry_count"], 2);
+    assert_eq!(status_doc["data"]["applies_to"], json!(["api"]));
+    assert!(
+        status_doc["data"]["last_evaluated_at"].as_str().is_some(),
+        "{status_doc}"
+    );
+
+    // The same list and flag through seed 01; a seed 01 write keeps ids and labels.
+    let v2: Value = app
+        .get("/v2/accounts/settings", Some(&key))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        v2["security"]["api_access"]["ip_whitelist"],
+        json!(["198.51.100.10/32", "127.0.0.1/32"])
+    );
+    assert_eq!(v2["security"]["api_access"]["require_ip_whitelist"], true);
+    let res = app.put("/v2/accounts/settings/security", &key, &json!({"api_access": {"ip_whitelist": ["198.51.100.10/32", "127.0.0.1/32", "10.0.0.0/8"]}})).await;
+    assert_eq!(res.status(), 200);
+    let (_, list) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/settings/ip-whitelist",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(list["data"][0]["id"], ci["id"]);
+    assert_eq!(list["data"][0]["label"], "CI runner static IP");
+    assert_eq!(list["data"][2]["label"], "");
+
+    // Removing the caller's own entry while enforced is refused; another entry is fine.
+    let office_id = office["data"]["id"].as_str().expect("id").to_owned();
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/settings/ip-whitelist/{office_id}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+    let ci_id = ci["id"].as_str().expect("id").to_owned();
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/settings/ip-whitelist/{ci_id}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, err) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/settings/ip-whitelist/{ci_id}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(err["error"]["code"], "NOT_FOUND");
+
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings/ip-whitelist",
+        &key,
+        Some(json!({"cidr": "invalid-ip"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        err["error"]["details"]["invalid_entries"],
+        json!(["invalid-ip"])
+    );
+
+    // Turning enforcement off needs no confirmation.
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings/ip-whitelist/toggle",
+        &key,
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let account = app.default_account_id().await;
+    let developer = app.add_member(&account, "developer");
+    assert_eq!(
+        call(
+            &app,
+            reqwest::Method::GET,
+            "/api/settings/ip-whitelist",
+            &developer,
+            None
+        )
+        .await
+        .0,
+        403
+    );
+}
+
+async fn log_retention_is_one_field_with_seed_01_and_05(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (_, doc) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/settings/log-retention",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(
+        doc,
+        json!({"data": {"run_logs_days": 30, "audit_logs_days": 90, "diagnostic_artifacts_days": 7}})
+    );
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::PUT,
+        "/api/settings/log-retention",
+        &key,
+        Some(json!({"run_logs_days": 14, "diagnostic_artifacts_days": 14})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["data"]["run_logs_days"], 14);
+    assert_eq!(doc["data"]["audit_logs_days"], 90);
+    assert_eq!(doc["data"]["diagnostic_artifacts_days"], 14);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::PUT,
+        "/api/settings/log-retention",
+        &key,
+        Some(json!({"audit_logs_days": 365})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let v2: Value = app
+        .get("/v2/accounts/settings", Some(&key))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v2["security"]["audit"]["retention_days"], 365);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::PUT,
+        "/api/settings/log-retention",
+        &key,
+        Some(json!({"run_logs_days": 0})),
+    )
+    .await;
+    assert_eq!(status, 422);
+}
+
+async fn organization_and_entitlements(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (status, org) = call(&app, reqwest::Method::GET, "/api/organization", &key, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(org["data"]["id"], json!(app.default_account_id().await));
+    assert_eq!(org["data"]["slug"], "default");
+    assert_eq!(org["data"]["name"], "Default account");
+    assert_eq!(org["data"]["plan"], "free");
+    let (_, features) = call(&app, reqwest::Method::GET, "/api/features", &key, None).await;
+    assert!(features["data"]["features"]
+        .as_array()
+        .is_some_and(|f| f.contains(&json!("audit_log"))));
+    let (_, limits) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/features/limits",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(limits["data"]["max_users_per_organization"], 100);
+    assert_eq!(limits["data"]["max_api_keys_per_user"], 20);
+    let (_, tier) = call(&app, reqwest::Method::GET, "/api/tier", &key, None).await;
+    assert_eq!(tier["data"]["tier"], "free");
+    let (status, err) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/tier",
+        "tnt_live_bad",
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(err["error"]["code"], "UNAUTHORIZED");
+}
+
+on_both_backends!(
+    organization_settings_examples_replay,
+    ip_whitelist_entries_status_and_toggle,
+    log_retention_is_one_field_with_seed_01_and_05,
+    organization_and_entitlements,
+);
