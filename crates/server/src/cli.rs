@@ -83,6 +83,9 @@ pub struct ServeArgs {
         default_value = "Tenantry <no-reply@tenantry.localhost>"
     )]
     pub mail_from: String,
+    /// Seconds between retention purges (audit entries older than each account's retention).
+    #[arg(long, env = "TENANTRY_PURGE_INTERVAL", default_value_t = 3600)]
+    pub purge_interval: u64,
     /// Owner email of the `default` account created at first start.
     #[arg(
         long,

@@ -100,10 +100,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         workers,
     };
     let state = services.app_state(config);
+    let settings = services.settings.clone();
+    let purge_interval = args.purge_interval;
 
     actix_web::rt::System::new().block_on(async move {
         let server = tenantry_http::serve(listener, state)?;
         stop_on_signal(server.handle())?;
+        spawn_retention_purge(
+            settings,
+            std::time::Duration::from_secs(purge_interval.max(1)),
+        );
         // Scripts and tests wait for this line to learn the (possibly OS-chosen) port.
         let mut out = std::io::stdout().lock();
         writeln!(out, "tenantry listening on http://{addr}")?;
@@ -130,4 +136,27 @@ fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> std::io::Result<()> {
         handle.stop(true).await;
     });
     Ok(())
+}
+
+/// The retention purge, every `interval` (the first run right after start). Runs on the blocking
+/// pool; a failure is logged and retried at the next tick.
+fn spawn_retention_purge(
+    settings: std::sync::Arc<tenantry_settings::SettingsService>,
+    interval: std::time::Duration,
+) {
+    actix_web::rt::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        loop {
+            ticker.tick().await;
+            let settings = settings.clone();
+            match tokio::task::spawn_blocking(move || settings.purge_expired_audit()).await {
+                Ok(Ok(0)) => tracing::debug!("retention purge: nothing to delete"),
+                Ok(Ok(deleted)) => {
+                    tracing::info!(deleted, "retention purge deleted expired audit entries")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "retention purge failed"),
+                Err(e) => tracing::warn!(error = %e, "retention purge task failed"),
+            }
+        }
+    });
 }

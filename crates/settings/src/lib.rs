@@ -17,6 +17,7 @@ pub mod org_settings;
 mod organization;
 mod ports;
 mod preferences;
+pub mod retention;
 pub mod schema;
 mod section;
 mod security_policy;

@@ -175,6 +175,18 @@ pub trait SettingsStore: Send + Sync {
     /// The account's allowlist entries in creation order.
     fn allowlist_entries(&self, account: AccountId) -> Result<Vec<AllowlistEntry>, PortError>;
 
+    /// Every account with its security document (for the retention purge).
+    fn retention_sources(&self) -> Result<Vec<(AccountId, Option<Value>)>, PortError>;
+
+    /// Deletes at most `limit` of the account's audit entries created before `cutoff`; returns
+    /// how many were deleted.
+    fn purge_audit_before(
+        &self,
+        account: AccountId,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, PortError>;
+
     /// A section's history, newest first.
     fn history(
         &self,

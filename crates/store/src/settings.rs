@@ -115,6 +115,64 @@ impl SettingsStore for Store {
         Ok(self.rewrite_documents(rewrite)?)
     }
 
+    fn retention_sources(&self) -> Result<Vec<(AccountId, Option<Value>)>, PortError> {
+        let rows = self.read(|conn| {
+            Ok(crate::schema::accounts::table
+                .left_join(
+                    settings_documents::table.on(settings_documents::account_id
+                        .eq(crate::schema::accounts::id)
+                        .and(settings_documents::section.eq("security"))),
+                )
+                .select((
+                    crate::schema::accounts::id,
+                    settings_documents::document.nullable(),
+                ))
+                .load::<(String, Option<String>)>(conn)?)
+        })?;
+        rows.into_iter()
+            .map(|(id, doc)| {
+                let id = id
+                    .parse()
+                    .map_err(|_| PortError::Corrupt(format!("account id `{id}`")))?;
+                let doc = doc
+                    .map(|d| {
+                        serde_json::from_str(&d)
+                            .map_err(|e| PortError::Corrupt(format!("security settings: {e}")))
+                    })
+                    .transpose()?;
+                Ok((id, doc))
+            })
+            .collect()
+    }
+
+    fn purge_audit_before(
+        &self,
+        account: AccountId,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<u64, PortError> {
+        let account = account.to_string();
+        let cutoff = to_micros(cutoff);
+        let deleted = self.write(|conn| -> Result<usize, StoreError> {
+            // Select the batch first: DELETE ... LIMIT is not portable.
+            let ids = audit_log::table
+                .filter(audit_log::account_id.eq(&account))
+                .filter(audit_log::created_at.lt(cutoff))
+                .order(audit_log::created_at.asc())
+                .select(audit_log::id)
+                .limit(i64::from(limit))
+                .load::<String>(conn)?;
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            Ok(
+                diesel::delete(audit_log::table.filter(audit_log::id.eq_any(&ids)))
+                    .execute(conn)?,
+            )
+        })?;
+        Ok(deleted as u64)
+    }
+
     fn allowlist_entries(
         &self,
         account: AccountId,

@@ -1,0 +1,7 @@
+//! Store integration tests: the real Diesel store on SQLite and, when `TENANTRY_TEST_PG` names a
+//! cluster, PostgreSQL, driven through the domain services with a controlled clock.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod retention;
+mod support;
