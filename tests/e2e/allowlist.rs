@@ -182,3 +182,41 @@ on_both_backends!(
     the_allowlist_is_enforced_on_every_request,
     lockout_is_refused_unless_confirmed_and_break_glass_restores_access,
 );
+
+/// Behind a trusted proxy, the forwarded client address is the one judged; elsewhere the header
+/// is ignored.
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    use crate::support::{Backend, TestDb};
+    let app = TestApp::start(
+        TestDb::create(Backend::Sqlite).expect("sqlite"),
+        &[("TENANTRY_TRUSTED_PROXIES", "127.0.0.2/32")],
+    )
+    .await;
+    let key = app.owner_key().to_owned();
+    let res = app.put("/v2/accounts/settings/security", &key, &json!({"api_access": {"ip_whitelist": ["127.0.0.1", "198.51.100.7"], "require_ip_whitelist": true}})).await;
+    assert_eq!(res.status(), 200);
+    let proxy = client_from("127.0.0.2");
+    let via = |client: &reqwest::Client, xff: &str| {
+        let req = client
+            .get(app.url("/v2/accounts/settings"))
+            .bearer_auth(&key)
+            .header("x-forwarded-for", xff.to_owned());
+        async move {
+            let res = req.send().await.expect("request");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.expect("json"))
+        }
+    };
+    assert_eq!(
+        via(&proxy, "6.6.6.6, 198.51.100.7").await.0,
+        200,
+        "the proxy's hop is believed, the forged one is not"
+    );
+    let (status, err) = via(&proxy, "198.51.100.7, 203.0.113.1").await;
+    assert_eq!(status, 403);
+    assert_eq!(err["details"]["address"], "203.0.113.1");
+    let (status, err) = via(&client_from("127.0.0.3"), "198.51.100.7").await;
+    assert_eq!(status, 403, "not a trusted proxy");
+    assert_eq!(err["details"]["address"], "127.0.0.3");
+}

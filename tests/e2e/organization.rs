@@ -384,3 +384,81 @@ on_both_backends!(
     log_retention_is_one_field_with_seed_01_and_05,
     organization_and_entitlements,
 );
+
+async fn the_operator_sets_the_tier_and_entitlements_follow(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let id = app.default_account_id().await;
+    let res = app
+        .client
+        .patch(app.url(&format!("/admin/accounts/{id}")))
+        .bearer_auth(app.operator_key())
+        .json(&json!({"tier": "enterprise"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let (_, tier) = call(&app, reqwest::Method::GET, "/api/tier", &key, None).await;
+    assert_eq!(tier["data"]["tier"], "enterprise");
+    let (_, all) = call(&app, reqwest::Method::GET, "/api/settings/all", &key, None).await;
+    assert_eq!(all["data"]["feature_flags"]["sso"], true);
+    let (_, org) = call(&app, reqwest::Method::GET, "/api/organization", &key, None).await;
+    assert_eq!(org["data"]["plan"], "enterprise");
+    // The enterprise limits admit what the free tier refused.
+    let list: Value = app
+        .get("/admin/accounts", Some(app.operator_key()))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let tenant = format!(
+        "/tenants/{}/settings",
+        list["accounts"][0]["tenant_id"].as_str().expect("uuid")
+    );
+    let res = app
+        .client
+        .patch(app.url(&tenant))
+        .bearer_auth(&key)
+        .json(&json!({"features": {"maxUsersPerOrganization": 5000}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+
+    for (body, status) in [
+        (json!({"tier": "platinum"}), 422),
+        (json!({"plan": "pro"}), 400),
+    ] {
+        let res = app
+            .client
+            .patch(app.url(&format!("/admin/accounts/{id}")))
+            .bearer_auth(app.operator_key())
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status().as_u16(), status, "{body}");
+    }
+    let res = app
+        .client
+        .patch(app.url("/admin/accounts/acc_01jd0000000000000000000000"))
+        .bearer_auth(app.operator_key())
+        .json(&json!({"tier": "pro"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 404);
+    let res = app
+        .client
+        .patch(app.url(&format!("/admin/accounts/{id}")))
+        .bearer_auth(&key)
+        .json(&json!({"tier": "pro"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 401, "owners cannot raise their own tier");
+    let audited =
+        app.query_texts("SELECT actor AS t FROM audit_log WHERE action = 'account.updated'");
+    assert_eq!(audited, ["operator"]);
+}
+
+on_both_backends!(the_operator_sets_the_tier_and_entitlements_follow);

@@ -57,7 +57,10 @@ impl FromRequest for Authenticated {
         let dialect = Dialect::of(req);
         let state = state(req, dialect);
         let token = bearer(req);
-        let ip = req.peer_addr().map(|a| a.ip());
+        let ip = state
+            .as_ref()
+            .ok()
+            .and_then(|s| crate::client_ip::client_ip(req, &s.config.trusted_proxies));
         Box::pin(async move {
             let state = state?;
             let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod auth;
+mod client_ip;
 mod dialects;
 mod error;
 mod health;

@@ -13,6 +13,8 @@ pub struct HttpConfig {
     /// used.
     pub operator_key: Option<String>,
     pub workers: usize,
+    /// Proxies whose `X-Forwarded-For` is believed (`TENANTRY_TRUSTED_PROXIES`).
+    pub trusted_proxies: tenantry_security::IpMatcher,
 }
 
 impl Default for HttpConfig {
@@ -21,6 +23,7 @@ impl Default for HttpConfig {
             body_limit: 64 * 1024,
             operator_key: None,
             workers: 2,
+            trusted_proxies: tenantry_security::IpMatcher::default(),
         }
     }
 }

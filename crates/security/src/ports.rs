@@ -99,6 +99,17 @@ pub trait AccountStore: Send + Sync {
 
     fn account_count(&self) -> Result<u64, PortError>;
 
+    /// Sets the account's tier and/or display name, with an operator audit entry, in one
+    /// transaction. Returns `false` when no such account exists.
+    fn update_account(
+        &self,
+        id: AccountId,
+        tier: Option<&str>,
+        display_name: Option<&str>,
+        audit_id: AuditId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
+
     /// One account's summary.
     fn account(&self, id: AccountId) -> Result<Option<AccountSummary>, PortError>;
 

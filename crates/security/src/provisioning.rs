@@ -82,6 +82,27 @@ impl AccountProvisioning {
         Ok(self.store.list_accounts(page)?)
     }
 
+    /// The operator's change of an account's tier (its entitlements) or display name.
+    pub fn update_account(
+        &self,
+        id: AccountId,
+        tier: Option<&str>,
+        display_name: Option<&str>,
+    ) -> Result<Option<AccountSummary>, SecurityError> {
+        let clock = self.clock.as_ref();
+        let found = self.store.update_account(
+            id,
+            tier,
+            display_name,
+            AuditId::generate(clock, self.random.as_ref()),
+            clock.now(),
+        )?;
+        if !found {
+            return Ok(None);
+        }
+        Ok(self.store.account(id)?)
+    }
+
     pub fn account(&self, id: AccountId) -> Result<Option<AccountSummary>, SecurityError> {
         Ok(self.store.account(id)?)
     }

@@ -83,6 +83,9 @@ pub struct ServeArgs {
         default_value = "Tenantry <no-reply@tenantry.localhost>"
     )]
     pub mail_from: String,
+    /// Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` is believed.
+    #[arg(long, env = "TENANTRY_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
     /// Seconds between retention purges (audit entries older than each account's retention).
     #[arg(long, env = "TENANTRY_PURGE_INTERVAL", default_value_t = 3600)]
     pub purge_interval: u64,

@@ -94,10 +94,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let trusted = args
+        .trusted_proxies
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            tenantry_security::Cidr::parse(s)
+                .map_err(|e| anyhow::anyhow!("TENANTRY_TRUSTED_PROXIES: `{s}`: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let config = HttpConfig {
         body_limit: args.body_limit,
         operator_key,
         workers,
+        trusted_proxies: tenantry_security::IpMatcher::new(&trusted),
     };
     let state = services.app_state(config);
     let settings = services.settings.clone();

@@ -115,6 +115,42 @@ impl AccountStore for Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    fn update_account(
+        &self,
+        id: AccountId,
+        tier: Option<&str>,
+        display_name: Option<&str>,
+        audit_id: tenantry_kernel::AuditId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, PortError> {
+        let account = id.to_string();
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let before = accounts::table
+                .filter(accounts::id.eq(&account))
+                .select((accounts::tier, accounts::display_name))
+                .first::<(String, String)>(conn)
+                .optional()?;
+            let Some((old_tier, old_name)) = before else { return Ok(false) };
+            let new_tier = tier.unwrap_or(&old_tier);
+            let new_name = display_name.unwrap_or(&old_name);
+            diesel::update(accounts::table.filter(accounts::id.eq(&account)))
+                .set((accounts::tier.eq(new_tier), accounts::display_name.eq(new_name)))
+                .execute(conn)?;
+            diesel::insert_into(audit_log::table)
+                .values((
+                    audit_log::id.eq(audit_id.to_string()),
+                    audit_log::account_id.eq(&account),
+                    audit_log::actor.eq("operator"),
+                    audit_log::action.eq("account.updated"),
+                    audit_log::target.eq(&account),
+                    audit_log::diff.eq(serde_json::json!({ "tier": [old_tier, new_tier], "display_name": [old_name, new_name] }).to_string()),
+                    audit_log::created_at.eq(to_micros(at)),
+                ))
+                .execute(conn)?;
+            Ok(true)
+        })?)
+    }
+
     fn account(&self, id: AccountId) -> Result<Option<AccountSummary>, PortError> {
         let row = self.read(|conn| {
             Ok(accounts::table

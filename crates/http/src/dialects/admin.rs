@@ -18,6 +18,11 @@ const DIALECT: Dialect = Dialect::V2;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
+        web::resource("/admin/accounts/{id}")
+            .route(web::patch().to(update_account))
+            .default_service(web::to(method_not_allowed)),
+    );
+    cfg.service(
         web::resource("/admin/accounts")
             .route(web::post().to(create_account))
             .route(web::get().to(list_accounts))
@@ -127,4 +132,51 @@ async fn list_accounts(
         body["next_cursor"] = json!(next.encode());
     }
     Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateAccount {
+    tier: Option<String>,
+    display_name: Option<String>,
+}
+
+/// `PATCH /admin/accounts/{id}`: the operator sets an account's tier (its entitlements: the
+/// features and limits of seed 03 and 05) or display name.
+async fn update_account(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<UpdateAccount>,
+) -> Result<HttpResponse, ApiError> {
+    let id: tenantry_kernel::AccountId = path
+        .parse()
+        .map_err(|_| ApiError::not_found(DIALECT, "Account"))?;
+    let mut invalid = Vec::new();
+    if let Some(t) = &body.tier {
+        if t.parse::<tenantry_billing::Tier>().is_err() {
+            invalid
+                .push(json!({"field": "tier", "message": "must be one of: free, pro, enterprise"}));
+        }
+    }
+    if let Some(d) = &body.display_name {
+        if d.trim().is_empty() || d.chars().count() > 200 {
+            invalid.push(json!({"field": "display_name", "message": "must be 1-200 characters"}));
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(validation(invalid));
+    }
+    let provisioning = state.provisioning.clone();
+    let updated = web::block(move || {
+        provisioning.update_account(id, body.tier.as_deref(), body.display_name.as_deref())
+    })
+    .await
+    .map_err(|e| ApiError::internal(DIALECT, &e))?
+    .map_err(|e| match e {
+        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
+        other => ApiError::internal(DIALECT, &other),
+    })?
+    .ok_or_else(|| ApiError::not_found(DIALECT, "Account"))?;
+    Ok(HttpResponse::Ok().json(summary(&updated)))
 }
