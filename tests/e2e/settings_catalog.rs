@@ -217,3 +217,94 @@ on_both_backends!(
     security_preferences_validation_and_access,
     security_preferences_are_the_shared_policy,
 );
+
+/// `inactivityUserLockThreshold` is enforced: the maintenance job suspends members inactive that
+/// long (never the owner), and their keys stop working.
+#[tokio::test]
+async fn inactive_members_are_suspended() {
+    use crate::support::{Backend, TestDb};
+    let app = TestApp::start(
+        TestDb::create(Backend::Sqlite).expect("sqlite"),
+        &[("TENANTRY_PURGE_INTERVAL", "1")],
+    )
+    .await;
+    let key = app.owner_key().to_owned();
+    let account = app.default_account_id().await;
+    let active = app.add_member(&account, "developer");
+    let dormant = app.add_member(&account, "developer");
+    let lapsed = app.add_member(&account, "viewer");
+    // `active` and `lapsed` use the API now (recorded as activity); `dormant` never does.
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&active))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&lapsed))
+            .await
+            .status(),
+        200
+    );
+    let sixty_one_days_ago = (chrono_now_micros()) - 61 * 86_400 * 1_000_000;
+    app.db.execute(&format!("UPDATE memberships SET last_active_at = {sixty_one_days_ago} WHERE role IN ('viewer', 'owner')"));
+
+    let (status, _) = send(
+        &app,
+        reqwest::Method::PATCH,
+        PATH,
+        Some(&key),
+        Some(json!({"securityPreferences": {"inactivityUserLockThreshold": 60}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Watch the database, not the API: a request with a dormant key would itself be activity.
+    let mut suspended = Vec::new();
+    for _ in 0..50 {
+        suspended = app.query_texts(
+            "SELECT role AS t FROM memberships WHERE status = 'suspended' ORDER BY role",
+        );
+        if suspended.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        suspended,
+        ["developer", "viewer"],
+        "the never-active and the lapsed member"
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&dormant))
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&lapsed))
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&active))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&key)).await.status(),
+        200,
+        "never the owner"
+    );
+    let audited = app
+        .query_texts("SELECT actor AS t FROM audit_log WHERE action = 'member.suspended_inactive'");
+    assert_eq!(audited, ["system", "system"]);
+}
+
+fn chrono_now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_micros() as i64
+}

@@ -11,6 +11,17 @@ use tokio::process::{Child, Command};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tenantry");
 
+/// A direct connection to a test's SQLite file that waits for the server's writes instead of
+/// failing with "database is locked".
+fn sqlite(path: &std::path::Path) -> diesel::SqliteConnection {
+    use diesel::connection::SimpleConnection;
+    let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("utf-8 path"))
+        .expect("open sqlite");
+    conn.batch_execute("PRAGMA busy_timeout = 10000;")
+        .expect("busy timeout");
+    conn
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -80,10 +91,7 @@ impl TestDb {
                 diesel::sql_query(sql).execute(&mut conn).expect("execute");
             }
             None => {
-                let mut conn = diesel::SqliteConnection::establish(
-                    self.sqlite_path().to_str().expect("utf-8 path"),
-                )
-                .expect("open sqlite");
+                let mut conn = sqlite(&self.sqlite_path());
                 diesel::sql_query(sql).execute(&mut conn).expect("execute");
             }
         }
@@ -131,6 +139,20 @@ pub struct TestApp {
     pub operator_key: Option<String>,
     pub client: reqwest::Client,
     child: Child,
+}
+
+impl Drop for TestApp {
+    /// Kill the server and wait for it, so its data directory is deleted after it stopped
+    /// writing (otherwise a last WAL write can recreate files and leave the directory behind).
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        for _ in 0..200 {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }
 
 fn printed_value(lines: &[String], label: &str) -> Option<String> {
@@ -208,18 +230,8 @@ impl TestApp {
     }
 
     /// Stops the server (SIGKILL) and starts it again on the same database.
-    pub async fn restart(mut self) -> Self {
-        self.child.kill().await.expect("kill");
-        let db = std::mem::replace(
-            &mut self.db,
-            TestDb {
-                backend: Backend::Sqlite,
-                dir: PathBuf::new(),
-                database_url: None,
-                pg: None,
-            },
-        );
-        drop(self);
+    pub async fn restart(self) -> Self {
+        let db = self.stop().await;
         Self::start(db, &[]).await
     }
 
@@ -371,10 +383,7 @@ impl TestApp {
                     .collect()
             }
             None => {
-                let mut conn = diesel::SqliteConnection::establish(
-                    self.db.sqlite_path().to_str().expect("utf-8"),
-                )
-                .expect("open sqlite");
+                let mut conn = sqlite(&self.db.sqlite_path());
                 diesel::sql_query(sql)
                     .load::<Row>(&mut conn)
                     .expect("query")

@@ -23,6 +23,14 @@ impl CredentialStore for MapStore {
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {
         Ok(None)
     }
+    fn touch_member(
+        &self,
+        _: AccountId,
+        _: UserId,
+        _: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), PortError> {
+        Ok(())
+    }
     fn store_operator_key_hash(&self, _: SecretHash) -> Result<bool, PortError> {
         Ok(false)
     }
@@ -49,6 +57,8 @@ fn bench(c: &mut Criterion) {
                 revoked: false,
                 role: Role::Developer,
                 member_status: MemberStatus::Active,
+                // Recent: verification records no activity, as for all but one request an hour.
+                last_active_at: Some(clock.0),
             },
         );
         tokens.push(key.token().to_string());

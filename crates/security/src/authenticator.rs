@@ -45,6 +45,21 @@ impl Authenticator {
         if record.revoked || expired || record.member_status != MemberStatus::Active {
             return Err(SecurityError::Unauthenticated);
         }
+        // Activity is recorded at most hourly per member: enough for day-granular inactivity
+        // policies, and no write on the hot path for the other requests of the hour.
+        let now = self.clock.now();
+        if record
+            .last_active_at
+            .is_none_or(|t| now - t > chrono::Duration::hours(1))
+        {
+            if let Err(e) = self
+                .store
+                .touch_member(record.account_id, record.user_id, now)
+            {
+                // Failing to record activity must not fail the request.
+                let _ = e;
+            }
+        }
         Ok(Actor {
             account_id: record.account_id,
             user_id: record.user_id,
@@ -105,6 +120,17 @@ mod tests {
         fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {
             Ok(*self.operator.lock().expect("lock"))
         }
+        fn touch_member(
+            &self,
+            _: AccountId,
+            _: UserId,
+            at: DateTime<Utc>,
+        ) -> Result<(), PortError> {
+            for record in self.keys.lock().expect("lock").values_mut() {
+                record.last_active_at = Some(at);
+            }
+            Ok(())
+        }
         fn store_operator_key_hash(&self, hash: SecretHash) -> Result<bool, PortError> {
             let mut slot = self.operator.lock().expect("lock");
             if slot.is_some() {
@@ -135,6 +161,7 @@ mod tests {
             revoked: false,
             role: Role::Admin,
             member_status: MemberStatus::Active,
+            last_active_at: None,
         };
         mutate(&mut record);
         let store = MemoryStore::default();

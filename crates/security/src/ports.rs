@@ -51,12 +51,22 @@ pub struct KeyRecord {
     /// change or suspension applies to existing keys at once).
     pub role: Role,
     pub member_status: MemberStatus,
+    /// When the member last used the API (`None`: never since tracking began).
+    pub last_active_at: Option<DateTime<Utc>>,
 }
 
 pub trait CredentialStore: Send + Sync {
     /// The key with this id, joined with its owner's membership; `Ok(None)` when no such key
     /// exists. MUST return `PortError` only for infrastructure failures.
     fn api_key(&self, id: ApiKeyId) -> Result<Option<KeyRecord>, PortError>;
+
+    /// Records that the member used the API at `at`.
+    fn touch_member(
+        &self,
+        account: AccountId,
+        user: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError>;
 
     /// The stored operator key hash, if one was ever generated.
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError>;

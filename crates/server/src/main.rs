@@ -149,8 +149,9 @@ fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The retention purge, every `interval` (the first run right after start). Runs on the blocking
-/// pool; a failure is logged and retried at the next tick.
+/// Maintenance, every `interval` (the first run right after start): the retention purge and the
+/// suspension of inactive members. Runs on the blocking pool; a failure is logged and retried at
+/// the next tick.
 fn spawn_retention_purge(
     settings: std::sync::Arc<tenantry_settings::SettingsService>,
     interval: std::time::Duration,
@@ -160,13 +161,31 @@ fn spawn_retention_purge(
         loop {
             ticker.tick().await;
             let settings = settings.clone();
-            match tokio::task::spawn_blocking(move || settings.purge_expired_audit()).await {
-                Ok(Ok(0)) => tracing::debug!("retention purge: nothing to delete"),
-                Ok(Ok(deleted)) => {
-                    tracing::info!(deleted, "retention purge deleted expired audit entries")
+            let job = tokio::task::spawn_blocking(move || {
+                (
+                    settings.purge_expired_audit(),
+                    settings.suspend_inactive_members(),
+                )
+            });
+            match job.await {
+                Ok((purged, suspended)) => {
+                    match purged {
+                        Ok(0) => tracing::debug!("retention purge: nothing to delete"),
+                        Ok(deleted) => {
+                            tracing::info!(deleted, "retention purge deleted expired audit entries")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+                    }
+                    match suspended {
+                        Ok(0) => {}
+                        Ok(count) => tracing::info!(
+                            count,
+                            "suspended members inactive past their account's threshold"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "inactivity suspension failed"),
+                    }
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "retention purge failed"),
-                Err(e) => tracing::warn!(error = %e, "retention purge task failed"),
+                Err(e) => tracing::warn!(error = %e, "maintenance task failed"),
             }
         }
     });

@@ -37,4 +37,30 @@ impl SettingsService {
         }
         Ok(total)
     }
+
+    /// Seed 04's `inactivityUserLockThreshold`: members inactive for that many days are
+    /// suspended (audited). Returns how many were suspended.
+    pub fn suspend_inactive_members(&self) -> Result<u64, SettingsError> {
+        let now = self.clock().now();
+        let mut total = 0u64;
+        for (account, security) in self.store().retention_sources()? {
+            let policy: SecurityPolicy = security
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| {
+                    SettingsError::Port(tenantry_kernel::PortError::Corrupt(format!(
+                        "security settings: {e}"
+                    )))
+                })?
+                .unwrap_or_default();
+            if let Some(days) = policy.inactivity_lock_days {
+                let cutoff = now - Duration::days(i64::from(days));
+                total += self
+                    .store()
+                    .suspend_inactive_members(account, cutoff, now)?
+                    .len() as u64;
+            }
+        }
+        Ok(total)
+    }
 }

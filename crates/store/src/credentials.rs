@@ -1,7 +1,7 @@
 //! `CredentialStore`: API keys joined with their owner's membership, and the operator key.
 
 use diesel::prelude::*;
-use tenantry_kernel::{ApiKeyId, PortError, Role};
+use tenantry_kernel::{AccountId, ApiKeyId, PortError, Role, UserId};
 use tenantry_security::{CredentialStore, KeyRecord, MemberStatus, SecretHash};
 
 use crate::schema::{api_keys, instance_meta, memberships};
@@ -20,6 +20,7 @@ struct KeyRow {
     revoked_at: Option<i64>,
     role: String,
     status: String,
+    last_active_at: Option<i64>,
 }
 
 fn corrupt(what: &str, value: &str) -> PortError {
@@ -50,6 +51,7 @@ impl TryFrom<KeyRow> for KeyRecord {
                 .map_err(|_| corrupt("role", &row.role))?,
             member_status: MemberStatus::parse(&row.status)
                 .ok_or_else(|| corrupt("member status", &row.status))?,
+            last_active_at: row.last_active_at.map(from_micros),
         })
     }
 }
@@ -73,11 +75,31 @@ impl CredentialStore for Store {
                     api_keys::revoked_at,
                     memberships::role,
                     memberships::status,
+                    memberships::last_active_at,
                 ))
                 .first::<KeyRow>(conn)
                 .optional()?)
         })?;
         row.map(KeyRecord::try_from).transpose()
+    }
+
+    fn touch_member(
+        &self,
+        account: AccountId,
+        user: UserId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), PortError> {
+        let at = crate::time::to_micros(at);
+        self.write(|conn| -> Result<usize, StoreError> {
+            Ok(diesel::update(
+                memberships::table
+                    .filter(memberships::account_id.eq(account.to_string()))
+                    .filter(memberships::user_id.eq(user.to_string())),
+            )
+            .set(memberships::last_active_at.eq(at))
+            .execute(conn)?)
+        })?;
+        Ok(())
     }
 
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {

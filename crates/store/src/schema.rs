@@ -29,6 +29,7 @@ diesel::table! {
         role -> Text,
         status -> Text,
         created_at -> BigInt,
+        last_active_at -> Nullable<BigInt>,
     }
 }
 
