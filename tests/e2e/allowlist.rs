@@ -48,6 +48,60 @@ async fn the_allowlist_is_enforced_on_every_request(app: TestApp) {
         assert_eq!(err["error"], "IP_NOT_ALLOWED");
         assert_eq!(err["details"]["address"], "127.0.0.2");
     }
+    // Every dialect refuses, in its own format.
+    let res = two
+        .get(app.url("/api/settings"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["error"]["code"],
+        "IP_NOT_ALLOWED"
+    );
+    let res = two
+        .get(app.url("/accounts/default/settings/SECURITY_PREFERENCES"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.json::<Value>().await.expect("json")[0]["errorCode"],
+        40302
+    );
+    let list: Value = app
+        .get("/admin/accounts", Some(app.operator_key()))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let tenant = format!(
+        "/tenants/{}/settings",
+        list["accounts"][0]["tenant_id"].as_str().expect("uuid")
+    );
+    let res = two
+        .get(app.url(&tenant))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["code"],
+        "IP_NOT_ALLOWED"
+    );
+    assert_eq!(
+        one.get(app.url("/api/settings"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        200
+    );
+
     // A forged X-Forwarded-For from an untrusted peer changes nothing.
     let res = two
         .get(app.url("/v2/accounts/settings"))
