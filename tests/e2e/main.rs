@@ -9,6 +9,7 @@ mod support;
 
 mod admin;
 mod allowlist;
+mod api_keys;
 mod audit;
 mod auth;
 mod errors;

@@ -61,6 +61,8 @@ impl FromRequest for Authenticated {
             .as_ref()
             .ok()
             .and_then(|s| crate::client_ip::client_ip(req, &s.config.trusted_proxies));
+        let method = req.method().clone();
+        let path = req.path().to_owned();
         Box::pin(async move {
             let state = state?;
             let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
@@ -82,6 +84,36 @@ impl FromRequest for Authenticated {
                     SettingsError::Port(p) => ApiError::from_port(dialect, &p),
                     other => ApiError::internal(dialect, &other),
                 })?;
+                // Scopes narrow what the key's role allows, never widen it.
+                let needed = crate::scopes::required(&method, &path);
+                let missing: Vec<String> = needed
+                    .iter()
+                    .filter(|(area, access)| {
+                        !tenantry_security::scopes_permit(&actor.scopes, *area, *access)
+                    })
+                    .map(|(area, access)| {
+                        format!(
+                            "{}:{}",
+                            area.as_str(),
+                            if *access == tenantry_security::Access::Read {
+                                "read"
+                            } else {
+                                "write"
+                            }
+                        )
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(ApiError::new(
+                        dialect,
+                        StatusCode::FORBIDDEN,
+                        "INSUFFICIENT_SCOPE",
+                        format!("This API key lacks the scope(s) {}", missing.join(", ")),
+                    )
+                    .with_details(
+                        serde_json::json!({ "requiredScopes": missing, "keyScopes": actor.scopes }),
+                    ));
+                }
                 Ok::<_, ApiError>(actor)
             })
             .await

@@ -8,6 +8,7 @@ mod health;
 mod json_body;
 mod pagination;
 mod request_id;
+mod scopes;
 mod state;
 
 use std::net::TcpListener;

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use tenantry_security::{AccountProvisioning, AuditService, Authenticator};
+use tenantry_security::{AccountProvisioning, ApiKeyService, AuditService, Authenticator};
 use tenantry_settings::SettingsService;
 use tenantry_store::Store;
 
@@ -36,5 +36,6 @@ pub struct AppState {
     pub settings: Arc<SettingsService>,
     pub provisioning: Arc<AccountProvisioning>,
     pub audit: Arc<AuditService>,
+    pub api_keys: Arc<ApiKeyService>,
     pub config: HttpConfig,
 }

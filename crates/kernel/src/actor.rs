@@ -21,6 +21,8 @@ pub struct Actor {
     pub role: Role,
     pub credential: Credential,
     pub ip: Option<IpAddr>,
+    /// The credential's scopes (public names); empty = whatever the role allows.
+    pub scopes: Vec<String>,
 }
 
 impl Actor {
@@ -35,6 +37,7 @@ impl Actor {
     ///     role: Role::Developer,
     ///     credential: Credential::ApiKey(ApiKeyId::generate(&clock, &OsRandom)),
     ///     ip: None,
+    ///     scopes: Vec::new(),
     /// };
     /// assert!(actor.require(Role::Viewer).is_ok());
     /// assert!(actor.require(Role::Admin).is_err());

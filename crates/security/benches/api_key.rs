@@ -27,6 +27,7 @@ impl CredentialStore for MapStore {
         &self,
         _: AccountId,
         _: UserId,
+        _: ApiKeyId,
         _: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), PortError> {
         Ok(())
@@ -59,6 +60,7 @@ fn bench(c: &mut Criterion) {
                 member_status: MemberStatus::Active,
                 // Recent: verification records no activity, as for all but one request an hour.
                 last_active_at: Some(clock.0),
+                scopes: Vec::new(),
             },
         );
         tokens.push(key.token().to_string());

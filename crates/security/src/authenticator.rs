@@ -52,12 +52,12 @@ impl Authenticator {
             .last_active_at
             .is_none_or(|t| now - t > chrono::Duration::hours(1))
         {
-            if let Err(e) = self
-                .store
-                .touch_member(record.account_id, record.user_id, now)
+            if let Err(e) =
+                self.store
+                    .touch_member(record.account_id, record.user_id, record.id, now)
             {
                 // Failing to record activity must not fail the request.
-                let _ = e;
+                tracing::warn!(error = %e, "could not record member activity");
             }
         }
         Ok(Actor {
@@ -66,6 +66,7 @@ impl Authenticator {
             role: record.role,
             credential: Credential::ApiKey(record.id),
             ip,
+            scopes: record.scopes.into_iter().filter(|s| s != "*").collect(),
         })
     }
 
@@ -124,6 +125,7 @@ mod tests {
             &self,
             _: AccountId,
             _: UserId,
+            _: ApiKeyId,
             at: DateTime<Utc>,
         ) -> Result<(), PortError> {
             for record in self.keys.lock().expect("lock").values_mut() {
@@ -162,6 +164,7 @@ mod tests {
             role: Role::Admin,
             member_status: MemberStatus::Active,
             last_active_at: None,
+            scopes: Vec::new(),
         };
         mutate(&mut record);
         let store = MemoryStore::default();

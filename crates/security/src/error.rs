@@ -13,6 +13,17 @@ pub enum SecurityError {
     /// The token does not have the structure of any Tenantry credential.
     #[error("malformed credential")]
     MalformedCredential,
+    #[error("no such API key")]
+    KeyNotFound,
+    #[error("the account allows at most {max} API keys per user")]
+    TooManyKeys { max: u32 },
+    #[error("{0}")]
+    InvalidKeyRequest(String),
+    #[error("a {role} cannot hold a key with scope {scope}")]
+    ScopeAboveRole {
+        scope: String,
+        role: tenantry_kernel::Role,
+    },
     #[error("an account named `{0}` already exists")]
     AccountNameTaken(String),
     #[error(transparent)]

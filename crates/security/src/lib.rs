@@ -6,9 +6,11 @@ mod authenticator;
 mod cidr;
 mod error;
 mod ip_allowlist;
+mod key_management;
 mod operator_key;
 mod ports;
 mod provisioning;
+mod scope;
 mod secret;
 mod secret_box;
 
@@ -18,10 +20,12 @@ pub use authenticator::Authenticator;
 pub use cidr::Cidr;
 pub use error::SecurityError;
 pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
+pub use key_management::{ApiKeyInfo, ApiKeyService, ApiKeyStore, KeyAudit, KeyPolicy};
 pub use operator_key::OperatorKey;
 pub use ports::{
     AccountStore, AccountSummary, CredentialStore, KeyRecord, MemberStatus, NewAccount,
 };
 pub use provisioning::{AccountProvisioning, ProvisionedAccount};
+pub use scope::{scopes_permit, Access, Area, Scope};
 pub use secret::SecretHash;
 pub use secret_box::{Sealed, SecretBox, SecretBoxError};

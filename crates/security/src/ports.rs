@@ -53,6 +53,8 @@ pub struct KeyRecord {
     pub member_status: MemberStatus,
     /// When the member last used the API (`None`: never since tracking began).
     pub last_active_at: Option<DateTime<Utc>>,
+    /// The key's scopes (public names; `*` or empty = unrestricted).
+    pub scopes: Vec<String>,
 }
 
 pub trait CredentialStore: Send + Sync {
@@ -60,11 +62,13 @@ pub trait CredentialStore: Send + Sync {
     /// exists. MUST return `PortError` only for infrastructure failures.
     fn api_key(&self, id: ApiKeyId) -> Result<Option<KeyRecord>, PortError>;
 
-    /// Records that the member used the API at `at`.
+    /// Records that the member used the API at `at` with key `key` (the member\'s activity
+    /// and the key\'s `last_used_at`).
     fn touch_member(
         &self,
         account: AccountId,
         user: UserId,
+        key: ApiKeyId,
         at: DateTime<Utc>,
     ) -> Result<(), PortError>;
 

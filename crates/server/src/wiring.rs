@@ -3,7 +3,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use tenantry_http::{AppState, HttpConfig};
 use tenantry_kernel::{Clock, OsRandom, RandomSource, SystemClock};
-use tenantry_security::{AccountProvisioning, AuditService, Authenticator, SecretBox};
+use tenantry_security::{
+    AccountProvisioning, ApiKeyService, AuditService, Authenticator, SecretBox,
+};
 use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
 
@@ -57,6 +59,7 @@ pub struct Services {
     pub settings: Arc<SettingsService>,
     pub provisioning: Arc<AccountProvisioning>,
     pub audit: Arc<AuditService>,
+    pub api_keys: Arc<ApiKeyService>,
 }
 
 impl Services {
@@ -70,16 +73,23 @@ impl Services {
         let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
         let secrets = secret_box(args, random.as_ref())?;
         let shared = Arc::new(store.clone());
+        let settings = Arc::new({
+            let service =
+                SettingsService::new(shared.clone(), secrets, clock.clone(), random.clone());
+            match deliverers {
+                Some(d) => service.with_deliverers(d),
+                None => service,
+            }
+        });
         Ok(Self {
             authenticator: Arc::new(Authenticator::new(shared.clone(), clock.clone())),
-            settings: Arc::new({
-                let service =
-                    SettingsService::new(shared.clone(), secrets, clock.clone(), random.clone());
-                match deliverers {
-                    Some(d) => service.with_deliverers(d),
-                    None => service,
-                }
-            }),
+            api_keys: Arc::new(ApiKeyService::new(
+                shared.clone(),
+                settings.clone(),
+                clock.clone(),
+                random.clone(),
+            )),
+            settings,
             audit: Arc::new(AuditService::new(shared.clone())),
             provisioning: Arc::new(AccountProvisioning::new(
                 shared,
@@ -98,6 +108,7 @@ impl Services {
             settings: self.settings.clone(),
             provisioning: self.provisioning.clone(),
             audit: self.audit.clone(),
+            api_keys: self.api_keys.clone(),
             config,
         }
     }

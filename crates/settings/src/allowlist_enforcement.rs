@@ -221,3 +221,15 @@ impl SettingsService {
         Ok(was_on)
     }
 }
+
+impl tenantry_security::KeyPolicy for SettingsService {
+    fn max_api_keys(&self, account: AccountId) -> Result<u32, tenantry_kernel::PortError> {
+        let (doc, _) = self.store().allowlist_source(account)?;
+        let policy: SecurityPolicy = doc
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| tenantry_kernel::PortError::Corrupt(format!("security settings: {e}")))?
+            .unwrap_or_default();
+        Ok(policy.max_api_keys)
+    }
+}

@@ -21,6 +21,7 @@ struct KeyRow {
     role: String,
     status: String,
     last_active_at: Option<i64>,
+    scopes: String,
 }
 
 fn corrupt(what: &str, value: &str) -> PortError {
@@ -52,6 +53,8 @@ impl TryFrom<KeyRow> for KeyRecord {
             member_status: MemberStatus::parse(&row.status)
                 .ok_or_else(|| corrupt("member status", &row.status))?,
             last_active_at: row.last_active_at.map(from_micros),
+            scopes: serde_json::from_str(&row.scopes)
+                .map_err(|_| corrupt("api key scopes", &row.scopes))?,
         })
     }
 }
@@ -76,6 +79,7 @@ impl CredentialStore for Store {
                     memberships::role,
                     memberships::status,
                     memberships::last_active_at,
+                    api_keys::scopes,
                 ))
                 .first::<KeyRow>(conn)
                 .optional()?)
@@ -87,10 +91,14 @@ impl CredentialStore for Store {
         &self,
         account: AccountId,
         user: UserId,
+        key: ApiKeyId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), PortError> {
         let at = crate::time::to_micros(at);
         self.write(|conn| -> Result<usize, StoreError> {
+            diesel::update(api_keys::table.filter(api_keys::id.eq(key.to_string())))
+                .set(api_keys::last_used_at.eq(at))
+                .execute(conn)?;
             Ok(diesel::update(
                 memberships::table
                     .filter(memberships::account_id.eq(account.to_string()))

@@ -33,6 +33,7 @@ fn owner(account: &ProvisionedAccount) -> Actor {
         role: Role::Owner,
         credential: Credential::ApiKey(account.owner_key.id),
         ip: None,
+        scopes: Vec::new(),
     }
 }
 

@@ -6,6 +6,7 @@ mod audit_logs;
 mod organization;
 mod settings_catalog;
 mod tenant_settings;
+mod user_api_keys;
 
 use actix_web::web;
 
@@ -16,4 +17,5 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     tenant_settings::routes(cfg);
     settings_catalog::routes(cfg);
     organization::routes(cfg);
+    user_api_keys::routes(cfg);
 }

@@ -1,0 +1,175 @@
+//! Seed 03 `/api/user/api-keys`: the caller's own API keys, in `{"data": ...}` envelopes.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::SecondsFormat;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tenantry_kernel::ApiKeyId;
+use tenantry_security::{ApiKeyInfo, Scope, SecurityError};
+
+use crate::auth::Authenticated;
+use crate::error::{method_not_allowed, ApiError, Dialect};
+use crate::json_body::JsonBody;
+use crate::AppState;
+
+const DIALECT: Dialect = Dialect::Api;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.service(
+        resource("/api/user/api-keys")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        resource("/api/user/api-keys/{id}")
+            .route(web::get().to(get))
+            .route(web::delete().to(delete)),
+    )
+    .service(resource("/api/user/api-keys/{id}/regenerate").route(web::post().to(regenerate)));
+}
+
+fn key_error(e: SecurityError) -> ApiError {
+    let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
+    match e {
+        SecurityError::KeyNotFound => err(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "API key not found".into(),
+        ),
+        SecurityError::TooManyKeys { max } => err(
+            StatusCode::CONFLICT,
+            "API_KEY_LIMIT",
+            format!("You already have the {max} API keys this account allows"),
+        )
+        .with_details(json!({ "max_api_keys": max })),
+        SecurityError::InvalidKeyRequest(message) => err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            message.clone(),
+        )
+        .with_details(
+            json!({ "fields": [{ "message": message }], "allowed_scopes": Scope::all_names() }),
+        ),
+        SecurityError::ScopeAboveRole { scope, role } => err(
+            StatusCode::FORBIDDEN,
+            "INSUFFICIENT_PERMISSIONS",
+            format!("A {role} cannot hold a key with scope {scope}"),
+        )
+        .with_details(json!({ "scope": scope, "current_role": role.as_str() })),
+        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
+        other => ApiError::internal(DIALECT, &other),
+    }
+}
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn key_json(k: &ApiKeyInfo) -> Value {
+    json!({
+        "id": k.id.to_string(),
+        "name": k.name,
+        "prefix": k.prefix,
+        "scopes": k.scopes,
+        "created_at": time(k.created_at),
+        "last_used_at": k.last_used_at.map(time),
+        "expires_at": k.expires_at.map(time),
+    })
+}
+
+fn key_id(path: &web::Path<String>) -> Result<ApiKeyId, ApiError> {
+    path.parse().map_err(|_| {
+        ApiError::new(
+            DIALECT,
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "API key not found",
+        )
+    })
+}
+
+async fn run<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SecurityError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
+        .await
+        .map_err(|e| ApiError::internal(DIALECT, &e))?
+        .map_err(key_error)
+}
+
+async fn list(state: web::Data<AppState>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
+    let keys = state.api_keys.clone();
+    let list = run(move || keys.list(&caller.0)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "data": list.iter().map(key_json).collect::<Vec<_>>() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKey {
+    name: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    expires_in_days: Option<u32>,
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    JsonBody(body): JsonBody<NewKey>,
+) -> Result<HttpResponse, ApiError> {
+    let keys = state.api_keys.clone();
+    let (info, issued) =
+        run(move || keys.create(&caller.0, &body.name, &body.scopes, body.expires_in_days)).await?;
+    let mut doc = key_json(&info);
+    doc["secret"] = json!(issued.token());
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("last_used_at");
+    }
+    Ok(HttpResponse::Created()
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({ "data": doc })))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = key_id(&path)?;
+    let keys = state.api_keys.clone();
+    let info = run(move || keys.get(&caller.0, id)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "data": key_json(&info) })))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = key_id(&path)?;
+    let keys = state.api_keys.clone();
+    run(move || keys.delete(&caller.0, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn regenerate(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = key_id(&path)?;
+    let keys = state.api_keys.clone();
+    let (info, issued) = run(move || keys.regenerate(&caller.0, id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({
+            "data": {
+                "id": info.id.to_string(),
+                "secret": issued.token(),
+                "prefix": info.prefix,
+                "rotated_at": time(chrono::Utc::now()),
+            }
+        })))
+}
