@@ -21,3 +21,4 @@ mod settings;
 mod settings_catalog;
 mod settings_write;
 mod tenant_settings;
+mod user_preferences;

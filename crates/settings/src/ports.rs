@@ -105,7 +105,10 @@ pub struct Snapshot {
 /// New preference rows (replacing the stored ones) and the audit entry of the change.
 #[derive(Debug, Clone)]
 pub struct PreferencesWrite {
+    /// Rows to insert or replace.
     pub rows: Vec<(String, Value)>,
+    /// Keys to delete.
+    pub remove: Vec<String>,
     pub audit: AuditRecord,
 }
 
@@ -171,6 +174,12 @@ pub trait SettingsStore: Send + Sync {
         &self,
         account: AccountId,
     ) -> Result<(Option<Value>, Vec<String>), PortError>;
+
+    /// The user's preference rows `(key, value, updated_at)`, by key.
+    fn user_preference_rows(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(String, Value, DateTime<Utc>)>, PortError>;
 
     /// The account's allowlist entries in creation order.
     fn allowlist_entries(&self, account: AccountId) -> Result<Vec<AllowlistEntry>, PortError>;

@@ -33,7 +33,18 @@ impl Default for UserPreferences {
     }
 }
 
-/// The stored keys, in seed 01's order.
+/// The keys the typed preferences are stored under: seed 03's `display.*` preference keys, and
+/// `profile.*` for the two values seed 03 shows in the user's profile (timezone, locale).
+pub mod storage {
+    pub const TIMEZONE: &str = "profile.timezone";
+    pub const LANGUAGE: &str = "profile.language";
+    pub const THEME: &str = "display.theme";
+    pub const DATE_FORMAT: &str = "display.date_format";
+    pub const NUMBER_FORMAT: &str = "display.number_format";
+    pub const DEFAULT_REGION: &str = "display.default_region";
+}
+
+/// Seed 01's field names, in its order.
 pub const PREFERENCE_KEYS: [&str; 6] = [
     "timezone",
     "language",
@@ -52,16 +63,18 @@ impl UserPreferences {
         for (key, value) in rows {
             let Some(text) = value.as_str() else { continue };
             match key {
-                "timezone" => prefs.timezone = Timezone::parse(text).ok(),
-                "language" => prefs.language = Language::parse(text).unwrap_or(prefs.language),
-                "theme" => prefs.theme = Theme::parse(text).unwrap_or(prefs.theme),
-                "date_format" => {
+                storage::TIMEZONE => prefs.timezone = Timezone::parse(text).ok(),
+                storage::LANGUAGE => {
+                    prefs.language = Language::parse(text).unwrap_or(prefs.language)
+                }
+                storage::THEME => prefs.theme = Theme::parse(text).unwrap_or(prefs.theme),
+                storage::DATE_FORMAT => {
                     prefs.date_format = DateFormat::parse(text).unwrap_or(prefs.date_format)
                 }
-                "number_format" => {
+                storage::NUMBER_FORMAT => {
                     prefs.number_format = NumberFormat::parse(text).unwrap_or(prefs.number_format)
                 }
-                "default_region" => {
+                storage::DEFAULT_REGION => {
                     prefs.default_region = AwsRegion::parse(text).unwrap_or(prefs.default_region)
                 }
                 _ => {}
@@ -74,14 +87,14 @@ impl UserPreferences {
     pub fn to_rows(&self) -> Vec<(&'static str, Value)> {
         vec![
             (
-                "timezone",
+                storage::TIMEZONE,
                 self.timezone.map_or(Value::Null, |t| json!(t.as_str())),
             ),
-            ("language", json!(self.language.as_str())),
-            ("theme", json!(self.theme.as_str())),
-            ("date_format", json!(self.date_format.as_str())),
-            ("number_format", json!(self.number_format.as_str())),
-            ("default_region", json!(self.default_region.as_str())),
+            (storage::LANGUAGE, json!(self.language.as_str())),
+            (storage::THEME, json!(self.theme.as_str())),
+            (storage::DATE_FORMAT, json!(self.date_format.as_str())),
+            (storage::NUMBER_FORMAT, json!(self.number_format.as_str())),
+            (storage::DEFAULT_REGION, json!(self.default_region.as_str())),
         ]
     }
 

@@ -593,6 +593,7 @@ impl SettingsService {
         let next = check(fields, Vec::new(), next)?;
         let (before, after) = (current.render(None), next.render(None));
         let write = PreferencesWrite {
+            remove: Vec::new(),
             rows: next
                 .to_rows()
                 .into_iter()

@@ -224,6 +224,31 @@ impl SettingsStore for Store {
         Ok(deleted as u64)
     }
 
+    fn user_preference_rows(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(String, Value, chrono::DateTime<chrono::Utc>)>, PortError> {
+        let user = user.to_string();
+        let rows = self.read(|conn| {
+            Ok(user_preferences::table
+                .filter(user_preferences::user_id.eq(&user))
+                .order(user_preferences::pref_key.asc())
+                .select((
+                    user_preferences::pref_key,
+                    user_preferences::value,
+                    user_preferences::updated_at,
+                ))
+                .load::<(String, String, i64)>(conn)?)
+        })?;
+        rows.into_iter()
+            .map(|(k, v, t)| {
+                let value = serde_json::from_str(&v)
+                    .map_err(|e| PortError::Corrupt(format!("preference {k}: {e}")))?;
+                Ok((k, value, from_micros(t)))
+            })
+            .collect()
+    }
+
     fn allowlist_entries(
         &self,
         account: AccountId,
@@ -599,6 +624,15 @@ impl Store {
                             user_preferences::updated_at.eq(at),
                         ))
                         .execute(conn)?;
+                }
+                for key in &write.remove {
+                    let n = diesel::delete(
+                        user_preferences::table
+                            .filter(user_preferences::user_id.eq(&user))
+                            .filter(user_preferences::pref_key.eq(key)),
+                    )
+                    .execute(conn)?;
+                    changed |= n > 0;
                 }
                 insert_audit(conn, ctx, &write.audit)?;
                 // When nothing changed no row carries `next`; the version stays what it was.

@@ -7,6 +7,7 @@ mod organization;
 mod settings_catalog;
 mod tenant_settings;
 mod user_api_keys;
+mod user_preferences;
 
 use actix_web::web;
 
@@ -18,4 +19,5 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     settings_catalog::routes(cfg);
     organization::routes(cfg);
     user_api_keys::routes(cfg);
+    user_preferences::routes(cfg);
 }
