@@ -462,3 +462,94 @@ async fn the_operator_sets_the_tier_and_entitlements_follow(app: TestApp) {
 }
 
 on_both_backends!(the_operator_sets_the_tier_and_entitlements_follow);
+
+async fn session_timeout_is_the_shared_session_policy(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/session-timeout",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        doc,
+        json!({"data": {"idle_timeout_minutes": 60, "absolute_timeout_minutes": 1440, "extend_on_activity": true}})
+    );
+    let (status, doc) = call(&app, reqwest::Method::PUT, "/api/session-timeout", &key, Some(json!({"idle_timeout_minutes": 30, "absolute_timeout_minutes": 720, "extend_on_activity": true}))).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["data"]["idle_timeout_minutes"], 30);
+    assert!(doc["data"]["updated_at"].as_str().is_some());
+    // Absolute lifetime = seed 01 session.timeout (hours); idle = seed 04 inactivityTimeout.
+    let v2: Value = app
+        .get("/v2/accounts/settings", Some(&key))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v2["security"]["session"]["timeout"], 12);
+    let (_, prefs) = call(
+        &app,
+        reqwest::Method::GET,
+        "/accounts/default/settings/SECURITY_PREFERENCES",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(prefs["securityPreferences"]["inactivityTimeout"], 30);
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            &key,
+            &json!({"session": {"timeout": 1.5}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (_, doc) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/session-timeout",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(doc["data"]["absolute_timeout_minutes"], 90);
+
+    for body in [
+        json!({"absolute_timeout_minutes": 30}),
+        json!({"idle_timeout_minutes": 2000}),
+        json!({"extend_on_activity": "yes"}),
+    ] {
+        let (status, _) = call(
+            &app,
+            reqwest::Method::PUT,
+            "/api/session-timeout",
+            &key,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+    }
+    let (status, _) = call(
+        &app,
+        reqwest::Method::PUT,
+        "/api/session-timeout",
+        &key,
+        Some(json!({"idle_timeout_minutes": 0})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, prefs) = call(
+        &app,
+        reqwest::Method::GET,
+        "/accounts/default/settings/SECURITY_PREFERENCES",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(prefs["securityPreferences"]["inactivityTimeout"], 0);
+}
+
+on_both_backends!(session_timeout_is_the_shared_session_policy);

@@ -30,6 +30,7 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
         || path.starts_with("/accounts/")
         || path.starts_with("/api/settings/ip-whitelist")
         || path.starts_with("/api/settings/log-retention")
+        || path.starts_with("/api/session-timeout")
     {
         &[Area::Security]
     } else {

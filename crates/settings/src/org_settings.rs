@@ -382,3 +382,82 @@ impl SettingsService {
         Ok(sec.ip_allowlist_enforced)
     }
 }
+
+/// Session policy in seed 03's terms (`/api/session-timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTimeout {
+    /// `None`: no idle timeout.
+    pub idle_timeout_minutes: Option<u32>,
+    pub absolute_timeout_minutes: u32,
+    pub extend_on_activity: bool,
+}
+
+impl From<&SecurityPolicy> for SessionTimeout {
+    fn from(p: &SecurityPolicy) -> Self {
+        Self {
+            idle_timeout_minutes: p.idle_timeout_minutes,
+            absolute_timeout_minutes: p.absolute_session_minutes,
+            extend_on_activity: p.extend_on_activity,
+        }
+    }
+}
+
+impl SettingsService {
+    /// `GET /api/session-timeout`.
+    pub fn session_timeout(&self, actor: &Actor) -> Result<SessionTimeout, SettingsError> {
+        Ok(SessionTimeout::from(&self.org_state(actor)?.1))
+    }
+
+    /// `PUT /api/session-timeout` (admins): the given fields. Idle 0 or `null` = no idle timeout,
+    /// else 1–1440 minutes; absolute 60–10080 minutes (seed 01's 1–168 hours).
+    pub fn update_session_timeout(
+        &self,
+        actor: &Actor,
+        body: &Value,
+    ) -> Result<SessionTimeout, SettingsError> {
+        Self::require_admin(actor, "session")?;
+        let mut f = Fields::default();
+        let map = f
+            .object(
+                body,
+                "",
+                &[
+                    "idle_timeout_minutes",
+                    "absolute_timeout_minutes",
+                    "extend_on_activity",
+                ],
+            )
+            .cloned()
+            .unwrap_or_default();
+        let idle = match map.get("idle_timeout_minutes") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::Number(n)) if n.as_u64() == Some(0) => Some(None),
+            Some(_) => f
+                .integer(&map, "idle_timeout_minutes", "", 1, 1440)
+                .map(Some),
+        };
+        let absolute = map
+            .contains_key("absolute_timeout_minutes")
+            .then(|| f.integer(&map, "absolute_timeout_minutes", "", 60, 10_080))
+            .flatten();
+        let extend = map
+            .contains_key("extend_on_activity")
+            .then(|| f.bool(&map, "extend_on_activity", ""))
+            .flatten();
+        crate::service::check(f, Vec::new(), Some(()))?;
+        let (_, sec, _) = self.edit_org(actor, "settings.updated", false, &mut |_, sec, _| {
+            if let Some(v) = idle {
+                sec.idle_timeout_minutes = v;
+            }
+            if let Some(v) = absolute {
+                sec.absolute_session_minutes = v;
+            }
+            if let Some(v) = extend {
+                sec.extend_on_activity = v;
+            }
+            Ok(Vec::new())
+        })?;
+        Ok(SessionTimeout::from(&sec))
+    }
+}

@@ -38,6 +38,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get_retention))
             .route(web::put().to(put_retention)),
     )
+    .service(
+        resource("/api/session-timeout")
+            .route(web::get().to(get_session_timeout))
+            .route(web::put().to(put_session_timeout)),
+    )
     .service(resource("/api/organization").route(web::get().to(get_organization)))
     .service(resource("/api/features").route(web::get().to(get_features)))
     .service(resource("/api/features/limits").route(web::get().to(get_limits)))
@@ -301,4 +306,33 @@ async fn get_tier(
     Ok(data(
         json!({ "tier": tier.as_str(), "billing_period": null, "renewal_date": null }),
     ))
+}
+
+fn session_json(t: &tenantry_settings::org_settings::SessionTimeout) -> Value {
+    json!({
+        "idle_timeout_minutes": t.idle_timeout_minutes.unwrap_or(0),
+        "absolute_timeout_minutes": t.absolute_timeout_minutes,
+        "extend_on_activity": t.extend_on_activity,
+    })
+}
+
+async fn get_session_timeout(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let settings = state.settings.clone();
+    let t = run(move || settings.session_timeout(&caller.0)).await?;
+    Ok(data(session_json(&t)))
+}
+
+async fn put_session_timeout(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let settings = state.settings.clone();
+    let t = run(move || settings.update_session_timeout(&caller.0, &body)).await?;
+    let mut doc = session_json(&t);
+    doc["updated_at"] = json!(now());
+    Ok(data(doc))
 }
