@@ -3,23 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::TestApp;
-
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(path)).bearer_auth(key);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.expect("request");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
+use crate::support::{call, TestApp};
 
 async fn organization_settings_examples_replay(app: TestApp) {
     let key = app.owner_key().to_owned();

@@ -495,3 +495,21 @@ impl Receiver {
         self.requests.lock().await.clone()
     }
 }
+
+/// One request with a bearer key and an optional JSON body; the status and the JSON answer
+/// (`null` when the body is empty or not JSON).
+pub async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = app.client.request(method, app.url(path)).bearer_auth(key);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
