@@ -2,15 +2,8 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Backend, Receiver, TestApp, TestDb};
-
-async fn app_allowing_loopback() -> TestApp {
-    TestApp::start(
-        TestDb::create(Backend::Sqlite).expect("sqlite"),
-        &[("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")],
-    )
-    .await
-}
+use crate::on_both_backends;
+use crate::support::{Receiver, TestApp};
 
 async fn test_call(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     let res = app
@@ -25,9 +18,7 @@ async fn test_call(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     (status, res.json().await.expect("json"))
 }
 
-#[tokio::test]
-async fn slack_test_really_posts_and_reports_the_answer() {
-    let app = app_allowing_loopback().await;
+async fn slack_test_really_posts_and_reports_the_answer(app: TestApp) {
     let slack = Receiver::start(200, "ok").await;
     let (status, doc) = test_call(&app, app.owner_key(), json!({"type": "slack", "webhook_url": format!("{}/services/T0/B0/X", slack.url), "channel": "#test-channel"})).await;
     assert_eq!(status, 200, "{doc}");
@@ -48,9 +39,7 @@ async fn slack_test_really_posts_and_reports_the_answer() {
         .is_some_and(|t| t.contains("test notification")));
 }
 
-#[tokio::test]
-async fn webhook_test_is_signed_with_the_saved_secret() {
-    let app = app_allowing_loopback().await;
+async fn webhook_test_is_signed_with_the_saved_secret(app: TestApp) {
     let hook = Receiver::start(204, "").await;
     let url = format!("{}/hook", hook.url);
     // Save the channel first (https is required for saved URLs), then test with the URL
@@ -91,9 +80,7 @@ async fn webhook_test_is_signed_with_the_saved_secret() {
     ));
 }
 
-#[tokio::test]
-async fn email_test_writes_a_real_message() {
-    let app = app_allowing_loopback().await;
+async fn email_test_writes_a_real_message(app: TestApp) {
     let (status, doc) = test_call(
         &app,
         app.owner_key(),
@@ -115,9 +102,7 @@ async fn email_test_writes_a_real_message() {
     assert_eq!(status, 422, "no recipient given and none saved");
 }
 
-#[tokio::test]
-async fn failures_are_reported_in_the_seed_format() {
-    let app = app_allowing_loopback().await;
+async fn failures_are_reported_in_the_seed_format(app: TestApp) {
     let broken = Receiver::start(500, "boom").await;
     let (status, err) = test_call(
         &app,
@@ -172,9 +157,7 @@ async fn failures_are_reported_in_the_seed_format() {
 }
 
 /// Without the operator's allow-list, private and loopback targets are refused (SSRF guard).
-#[tokio::test]
-async fn the_ssrf_guard_refuses_internal_targets_by_default() {
-    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+async fn the_ssrf_guard_refuses_internal_targets_by_default(app: TestApp) {
     let receiver = Receiver::start(200, "ok").await;
     for url in [
         format!("{}/x", receiver.url),
@@ -197,3 +180,6 @@ async fn the_ssrf_guard_refuses_internal_targets_by_default() {
         "nothing reached the internal receiver"
     );
 }
+
+on_both_backends!(env [("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")]; slack_test_really_posts_and_reports_the_answer, webhook_test_is_signed_with_the_saved_secret, email_test_writes_a_real_message, failures_are_reported_in_the_seed_format);
+on_both_backends!(the_ssrf_guard_refuses_internal_targets_by_default);

@@ -285,28 +285,32 @@ impl TestApp {
     }
 }
 
-/// Runs one test body against SQLite and, when configured, PostgreSQL.
+/// Runs one test body against SQLite and, when configured, PostgreSQL; optionally with extra
+/// server environment: `on_both_backends!(env [("K", "V")]; test_a, test_b)`.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
+    (env $env:tt; $($name:ident),* $(,)?) => {
         $(
             mod $name {
-                use $crate::support::{Backend, TestApp};
+                use $crate::support::{Backend, TestApp, TestDb};
 
                 #[tokio::test]
                 async fn sqlite() {
-                    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite always runs");
-                    super::$name(app).await;
+                    let db = TestDb::create(Backend::Sqlite).expect("sqlite always runs");
+                    super::$name(TestApp::start(db, &$env).await).await;
                 }
 
                 #[tokio::test]
                 async fn postgres() {
-                    if let Some(app) = TestApp::spawn(Backend::Postgres).await {
-                        super::$name(app).await;
+                    if let Some(db) = TestDb::create(Backend::Postgres) {
+                        super::$name(TestApp::start(db, &$env).await).await;
                     }
                 }
             }
         )*
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(env []; $($name),*);
     };
 }
 
