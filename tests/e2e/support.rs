@@ -164,11 +164,6 @@ fn printed_value(lines: &[String], label: &str) -> Option<String> {
 }
 
 impl TestApp {
-    pub async fn spawn(backend: Backend) -> Option<Self> {
-        let db = TestDb::create(backend)?;
-        Some(Self::start(db, &[]).await)
-    }
-
     /// Starts `tenantry serve` on `db` with extra environment variables.
     pub async fn start(db: TestDb, env: &[(&str, &str)]) -> Self {
         let log = std::fs::OpenOptions::new()
