@@ -22,3 +22,4 @@ mod settings_catalog;
 mod settings_write;
 mod tenant_settings;
 mod user_preferences;
+mod user_profile;

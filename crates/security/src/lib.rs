@@ -8,6 +8,7 @@ mod error;
 mod ip_allowlist;
 mod key_management;
 mod operator_key;
+mod password;
 mod ports;
 mod provisioning;
 mod scope;
@@ -22,6 +23,7 @@ pub use error::SecurityError;
 pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
 pub use key_management::{ApiKeyInfo, ApiKeyService, ApiKeyStore, KeyAudit, KeyPolicy};
 pub use operator_key::OperatorKey;
+pub use password::{hash_password, verify_password, NewPassword};
 pub use ports::{
     AccountStore, AccountSummary, CredentialStore, KeyRecord, MemberStatus, NewAccount,
 };

@@ -32,6 +32,10 @@ pub enum SettingsError {
     BadPrecondition,
     #[error("version {0} does not exist")]
     UnknownVersion(i64),
+    #[error("the current password is wrong or missing")]
+    WrongPassword,
+    #[error("another user has this email address")]
+    EmailTaken,
     #[error("no such allowlist entry")]
     UnknownEntry,
     #[error("no such tenant")]

@@ -18,6 +18,7 @@ mod organization;
 mod ports;
 pub mod preference_keys;
 pub mod preferences;
+pub mod profile;
 pub mod retention;
 pub mod schema;
 mod section;
@@ -51,7 +52,7 @@ pub use organization::OrganizationSettings;
 pub use ports::{
     AllowlistEntry, Applied, AuditRecord, CurrentPreferences, CurrentSection, HistoryEntry,
     PreferencesWrite, SectionWrite, SettingsChange, SettingsStore, Snapshot, StoredSection,
-    StoredSettings, WriteContext, Writes,
+    StoredSettings, UserRecord, UserWrite, WriteContext, Writes,
 };
 pub use preferences::{UserPreferences, PREFERENCE_KEYS};
 pub use section::Section;

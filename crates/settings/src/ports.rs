@@ -93,6 +93,15 @@ pub struct CurrentPreferences {
     pub version: i64,
 }
 
+/// The user's own record, read with the preferences.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserRecord {
+    pub email: String,
+    pub display_name: Option<String>,
+    /// Argon2id PHC string; `None` until a first password is set.
+    pub password_hash: Option<String>,
+}
+
 /// Everything a settings change may touch, read under the write lock.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -100,6 +109,17 @@ pub struct Snapshot {
     pub sections: Vec<(String, CurrentSection)>,
     /// The user's preferences, when asked for.
     pub preferences: Option<CurrentPreferences>,
+    /// The user's record, read together with the preferences.
+    pub user: Option<UserRecord>,
+}
+
+/// A change of the user's own record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserWrite {
+    pub email: Option<String>,
+    /// `Some(None)` clears the display name.
+    pub display_name: Option<Option<String>>,
+    pub password_hash: Option<String>,
 }
 
 /// New preference rows (replacing the stored ones) and the audit entry of the change.
@@ -121,6 +141,8 @@ pub struct Writes {
     pub audit: Vec<AuditRecord>,
     /// Labels to give allowlist entries (`(cidr, label)`), applied after the allowlist write.
     pub allowlist_labels: Vec<(String, String)>,
+    /// Changes of the user's own record (profile, password); needs `preferences` locking.
+    pub user: Option<UserWrite>,
 }
 
 /// One IP allowlist entry as seed 03 lists it.
@@ -174,6 +196,9 @@ pub trait SettingsStore: Send + Sync {
         &self,
         account: AccountId,
     ) -> Result<(Option<Value>, Vec<String>), PortError>;
+
+    /// The user's own record.
+    fn user_record(&self, user: UserId) -> Result<Option<UserRecord>, PortError>;
 
     /// The user's preference rows `(key, value, updated_at)`, by key.
     fn user_preference_rows(

@@ -1001,6 +1001,7 @@ impl SettingsService {
 
         if validate_only {
             let snapshot = crate::ports::Snapshot {
+                user: None,
                 sections: account_sections
                     .iter()
                     .map(|s| {

@@ -224,6 +224,28 @@ impl SettingsStore for Store {
         Ok(deleted as u64)
     }
 
+    fn user_record(
+        &self,
+        user: UserId,
+    ) -> Result<Option<tenantry_settings::UserRecord>, PortError> {
+        use crate::schema::users;
+        let user = user.to_string();
+        let row = self.read(|conn| {
+            Ok(users::table
+                .filter(users::id.eq(&user))
+                .select((users::email, users::display_name, users::password_hash))
+                .first::<(String, Option<String>, Option<String>)>(conn)
+                .optional()?)
+        })?;
+        Ok(row.map(
+            |(email, display_name, password_hash)| tenantry_settings::UserRecord {
+                email,
+                display_name,
+                password_hash,
+            },
+        ))
+    }
+
     fn user_preference_rows(
         &self,
         user: UserId,
@@ -541,6 +563,12 @@ impl Store {
                     .filter_map(|(k, v, _)| serde_json::from_str(v).ok().map(|v| (k.clone(), v)))
                     .collect();
                 snapshot.preferences = Some(CurrentPreferences { rows: rows.clone(), version });
+                snapshot.user = crate::schema::users::table
+                    .filter(crate::schema::users::id.eq(&user))
+                    .select((crate::schema::users::email, crate::schema::users::display_name, crate::schema::users::password_hash))
+                    .first::<(String, Option<String>, Option<String>)>(conn)
+                    .optional()?
+                    .map(|(email, display_name, password_hash)| tenantry_settings::UserRecord { email, display_name, password_hash });
                 Some((rows, version))
             } else {
                 None
@@ -640,6 +668,24 @@ impl Store {
             }
             for audit in &writes.audit {
                 insert_audit(conn, ctx, audit)?;
+            }
+            if let Some(change) = &writes.user {
+                if !with_preferences {
+                    return Err(SettingsTx::Domain(SettingsError::Port(PortError::Corrupt(
+                        "a user change must lock the user (preferences = true)".into(),
+                    ))));
+                }
+                use crate::schema::users;
+                let target = users::table.filter(users::id.eq(&user));
+                if let Some(email) = &change.email {
+                    diesel::update(target).set(users::email.eq(email)).execute(conn)?;
+                }
+                if let Some(name) = &change.display_name {
+                    diesel::update(target).set(users::display_name.eq(name.as_deref())).execute(conn)?;
+                }
+                if let Some(hash) = &change.password_hash {
+                    diesel::update(target).set(users::password_hash.eq(hash)).execute(conn)?;
+                }
             }
             for (cidr, label) in &writes.allowlist_labels {
                 diesel::update(

@@ -8,6 +8,7 @@ mod settings_catalog;
 mod tenant_settings;
 mod user_api_keys;
 mod user_preferences;
+mod user_profile;
 
 use actix_web::web;
 
@@ -20,4 +21,5 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     organization::routes(cfg);
     user_api_keys::routes(cfg);
     user_preferences::routes(cfg);
+    user_profile::routes(cfg);
 }
