@@ -21,5 +21,6 @@ mod settings;
 mod settings_catalog;
 mod settings_write;
 mod tenant_settings;
+mod user_mfa;
 mod user_preferences;
 mod user_profile;

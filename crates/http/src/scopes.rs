@@ -32,6 +32,7 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
         || path.starts_with("/api/settings/log-retention")
         || path.starts_with("/api/session-timeout")
         || path.starts_with("/api/user/password")
+        || path.starts_with("/api/user/mfa")
     {
         &[Area::Security]
     } else {

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use tenantry_security::{AccountProvisioning, ApiKeyService, AuditService, Authenticator};
+use tenantry_security::{
+    AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService,
+};
 use tenantry_settings::SettingsService;
 use tenantry_store::Store;
 
@@ -37,5 +39,6 @@ pub struct AppState {
     pub provisioning: Arc<AccountProvisioning>,
     pub audit: Arc<AuditService>,
     pub api_keys: Arc<ApiKeyService>,
+    pub mfa: Arc<MfaService>,
     pub config: HttpConfig,
 }

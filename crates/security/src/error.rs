@@ -13,6 +13,16 @@ pub enum SecurityError {
     /// The token does not have the structure of any Tenantry credential.
     #[error("malformed credential")]
     MalformedCredential,
+    #[error("MFA is already enabled")]
+    MfaAlreadyEnabled,
+    #[error("MFA is not enabled")]
+    MfaNotEnabled,
+    #[error("no such pending MFA enrollment")]
+    UnknownEnrollment,
+    #[error("the code is wrong, expired or already used")]
+    InvalidCode,
+    #[error("the password is wrong or missing")]
+    WrongPassword,
     #[error("no such API key")]
     KeyNotFound,
     #[error("the account allows at most {max} API keys per user")]

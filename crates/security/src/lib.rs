@@ -7,6 +7,7 @@ mod cidr;
 mod error;
 mod ip_allowlist;
 mod key_management;
+mod mfa;
 mod operator_key;
 mod password;
 mod ports;
@@ -22,6 +23,9 @@ pub use cidr::Cidr;
 pub use error::SecurityError;
 pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
 pub use key_management::{ApiKeyInfo, ApiKeyService, ApiKeyStore, KeyAudit, KeyPolicy};
+pub use mfa::{
+    base32, code_at, code_for, MfaEnrollment, MfaRecord, MfaService, MfaStatus, MfaStore,
+};
 pub use operator_key::OperatorKey;
 pub use password::{hash_password, verify_password, NewPassword};
 pub use ports::{

@@ -4,7 +4,7 @@ use anyhow::Context;
 use tenantry_http::{AppState, HttpConfig};
 use tenantry_kernel::{Clock, OsRandom, RandomSource, SystemClock};
 use tenantry_security::{
-    AccountProvisioning, ApiKeyService, AuditService, Authenticator, SecretBox,
+    AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService, SecretBox,
 };
 use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
@@ -60,6 +60,7 @@ pub struct Services {
     pub provisioning: Arc<AccountProvisioning>,
     pub audit: Arc<AuditService>,
     pub api_keys: Arc<ApiKeyService>,
+    pub mfa: Arc<MfaService>,
 }
 
 impl Services {
@@ -74,14 +75,24 @@ impl Services {
         let secrets = secret_box(args, random.as_ref())?;
         let shared = Arc::new(store.clone());
         let settings = Arc::new({
-            let service =
-                SettingsService::new(shared.clone(), secrets, clock.clone(), random.clone());
+            let service = SettingsService::new(
+                shared.clone(),
+                secrets.clone(),
+                clock.clone(),
+                random.clone(),
+            );
             match deliverers {
                 Some(d) => service.with_deliverers(d),
                 None => service,
             }
         });
         Ok(Self {
+            mfa: Arc::new(MfaService::new(
+                shared.clone(),
+                secrets,
+                clock.clone(),
+                random.clone(),
+            )),
             authenticator: Arc::new(Authenticator::new(shared.clone(), clock.clone())),
             api_keys: Arc::new(ApiKeyService::new(
                 shared.clone(),
@@ -109,6 +120,7 @@ impl Services {
             provisioning: self.provisioning.clone(),
             audit: self.audit.clone(),
             api_keys: self.api_keys.clone(),
+            mfa: self.mfa.clone(),
             config,
         }
     }

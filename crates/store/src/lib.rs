@@ -6,6 +6,7 @@ mod audit;
 mod connection;
 mod credentials;
 mod error;
+mod mfa;
 mod migrations;
 mod schema;
 mod settings;

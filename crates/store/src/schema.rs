@@ -101,6 +101,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_mfa (user_id) {
+        user_id -> Text,
+        enrollment_id -> Text,
+        secret_sealed -> Text,
+        enabled -> Bool,
+        last_used_step -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Text,
         account_id -> Nullable<Text>,
@@ -136,6 +147,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_preferences,
     ip_allowlist_entries,
     mfa_backup_codes,
+    user_mfa,
     audit_log,
     instance_meta,
 );

@@ -7,6 +7,7 @@ mod organization;
 mod settings_catalog;
 mod tenant_settings;
 mod user_api_keys;
+mod user_mfa;
 mod user_preferences;
 mod user_profile;
 
@@ -20,6 +21,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     settings_catalog::routes(cfg);
     organization::routes(cfg);
     user_api_keys::routes(cfg);
+    user_mfa::routes(cfg);
     user_preferences::routes(cfg);
     user_profile::routes(cfg);
 }

@@ -1,0 +1,367 @@
+//! TOTP multi-factor authentication (RFC 6238 via totp-rs: SHA-1, 6 digits, 30 s steps, ±1 step
+//! of clock skew) with replay protection (a time step is accepted once) and single-use backup
+//! codes stored as SHA-256 hashes (80 random bits each, so a fast hash is enough).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tenantry_kernel::{Actor, AuditId, Clock, MfaEnrollmentId, PortError, RandomSource, UserId};
+use totp_rs::{Algorithm, TOTP};
+
+use crate::secret::random_alphanumeric;
+use crate::{verify_password, Sealed, SecretBox, SecretHash, SecurityError};
+
+const STEP_SECONDS: u64 = 30;
+const BACKUP_CODES: usize = 10;
+
+/// RFC 4648 base32 without padding: how authenticator apps take TOTP secrets.
+pub fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::new();
+    let mut buffer = 0u32;
+    let mut bits = 0;
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            out.push(char::from(ALPHABET[((buffer >> (bits - 5)) & 31) as usize]));
+            bits -= 5;
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+fn totp(secret: &[u8]) -> Result<TOTP, SecurityError> {
+    TOTP::new(Algorithm::SHA1, 6, 0, STEP_SECONDS, secret.to_vec())
+        .map_err(|e| SecurityError::InvalidKeyRequest(format!("TOTP secret: {e}")))
+}
+
+/// The code for time step `step`.
+pub fn code_at(secret: &[u8], step: u64) -> Result<String, SecurityError> {
+    Ok(totp(secret)?.generate(step * STEP_SECONDS))
+}
+
+/// The current code for a base32 secret as an authenticator app shows it (`None` if the secret
+/// is not base32).
+pub fn code_for(secret_base32: &str, unix_seconds: u64) -> Option<String> {
+    code_at(&decode_base32(secret_base32)?, unix_seconds / STEP_SECONDS).ok()
+}
+
+/// The time step (now −1, now, now +1) whose code is `code`, if any.
+fn matching_step(
+    secret: &[u8],
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<u64>, SecurityError> {
+    let current = u64::try_from(now.timestamp()).unwrap_or(0) / STEP_SECONDS;
+    let t = totp(secret)?;
+    let code = code.trim();
+    Ok([current.saturating_sub(1), current, current + 1]
+        .into_iter()
+        .find(|step| t.generate(step * STEP_SECONDS) == code))
+}
+
+/// A user's stored enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaRecord {
+    pub enrollment_id: String,
+    pub secret_sealed: Sealed,
+    pub enabled: bool,
+    pub last_used_step: Option<i64>,
+}
+
+/// What seed 03 `GET /api/user/mfa` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaStatus {
+    pub enabled: bool,
+    pub backup_codes_remaining: u32,
+}
+
+/// A started enrollment: the secret is shown once, here.
+pub struct MfaEnrollment {
+    pub enrollment_id: MfaEnrollmentId,
+    pub secret_base32: String,
+    pub otpauth_uri: String,
+}
+
+pub trait MfaStore: Send + Sync {
+    fn mfa(&self, user: UserId) -> Result<Option<MfaRecord>, PortError>;
+    fn unused_backup_codes(&self, user: UserId) -> Result<u32, PortError>;
+    /// Stores a pending (not enabled) enrollment, replacing any pending one.
+    fn put_pending(
+        &self,
+        user: UserId,
+        enrollment_id: &str,
+        sealed: &Sealed,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError>;
+    /// Enables the pending enrollment `enrollment_id` if its last step is below `step`, storing
+    /// the backup code hashes and an audit entry; `Ok(false)` if it no longer applies.
+    fn activate(
+        &self,
+        actor: &Actor,
+        enrollment_id: &str,
+        step: i64,
+        backup_hashes: &[SecretHash],
+        audit: AuditId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
+    /// Records `step` as used if it is above the last used one (`Ok(false)`: a replay).
+    fn use_step(&self, user: UserId, step: i64) -> Result<bool, PortError>;
+    /// Marks the backup code with this hash used; `Ok(false)` if none unused matches.
+    fn consume_backup_code(
+        &self,
+        user: UserId,
+        hash: &SecretHash,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
+    /// Removes the enrollment and backup codes, with an audit entry.
+    fn remove_mfa(&self, actor: &Actor, audit: AuditId, at: DateTime<Utc>)
+        -> Result<(), PortError>;
+    /// The user's password hash and email.
+    fn credentials(&self, user: UserId) -> Result<Option<(String, Option<String>)>, PortError>;
+}
+
+pub struct MfaService {
+    store: Arc<dyn MfaStore>,
+    secrets: SecretBox,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+}
+
+impl MfaService {
+    pub fn new(
+        store: Arc<dyn MfaStore>,
+        secrets: SecretBox,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+    ) -> Self {
+        Self {
+            store,
+            secrets,
+            clock,
+            random,
+        }
+    }
+
+    pub fn status(&self, actor: &Actor) -> Result<MfaStatus, SecurityError> {
+        let enabled = self.store.mfa(actor.user_id)?.is_some_and(|m| m.enabled);
+        let remaining = if enabled {
+            self.store.unused_backup_codes(actor.user_id)?
+        } else {
+            0
+        };
+        Ok(MfaStatus {
+            enabled,
+            backup_codes_remaining: remaining,
+        })
+    }
+
+    /// Starts a TOTP enrollment. Only `totp` exists: no SMS transport is configured.
+    pub fn enable(&self, actor: &Actor, method: &str) -> Result<MfaEnrollment, SecurityError> {
+        match method {
+            "totp" => {}
+            "sms" => {
+                return Err(SecurityError::InvalidKeyRequest(
+                    "method sms needs an SMS transport, and none is configured; use totp".into(),
+                ))
+            }
+            other => {
+                return Err(SecurityError::InvalidKeyRequest(format!(
+                    "method `{other}` is not supported; use totp"
+                )))
+            }
+        }
+        if self.store.mfa(actor.user_id)?.is_some_and(|m| m.enabled) {
+            return Err(SecurityError::MfaAlreadyEnabled);
+        }
+        let mut secret = [0u8; 20];
+        self.random.fill(&mut secret);
+        let secret_base32 = base32(&secret);
+        let sealed = self.secrets.seal(&secret_base32, self.random.as_ref());
+        let enrollment_id = MfaEnrollmentId::generate(self.clock.as_ref(), self.random.as_ref());
+        self.store.put_pending(
+            actor.user_id,
+            &enrollment_id.to_string(),
+            &sealed,
+            self.clock.now(),
+        )?;
+        let email = self
+            .store
+            .credentials(actor.user_id)?
+            .map(|(email, _)| email)
+            .unwrap_or_default();
+        let label: String = email
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let otpauth_uri = format!("otpauth://totp/Tenantry:{label}?secret={secret_base32}&issuer=Tenantry&algorithm=SHA1&digits=6&period=30");
+        Ok(MfaEnrollment {
+            enrollment_id,
+            secret_base32,
+            otpauth_uri,
+        })
+    }
+
+    fn secret_of(&self, record: &MfaRecord) -> Result<Vec<u8>, SecurityError> {
+        let text = self
+            .secrets
+            .open(&record.secret_sealed)
+            .map_err(|e| SecurityError::Port(PortError::Corrupt(format!("TOTP secret: {e}"))))?;
+        decode_base32(&text)
+            .ok_or_else(|| SecurityError::Port(PortError::Corrupt("TOTP secret encoding".into())))
+    }
+
+    /// Activates the enrollment with a current code; returns the backup codes (shown once).
+    pub fn verify(
+        &self,
+        actor: &Actor,
+        enrollment_id: &str,
+        code: &str,
+    ) -> Result<Vec<String>, SecurityError> {
+        let record = self
+            .store
+            .mfa(actor.user_id)?
+            .filter(|m| !m.enabled && m.enrollment_id == enrollment_id)
+            .ok_or(SecurityError::UnknownEnrollment)?;
+        let secret = self.secret_of(&record)?;
+        let step =
+            matching_step(&secret, code, self.clock.now())?.ok_or(SecurityError::InvalidCode)?;
+        let codes: Vec<String> = (0..BACKUP_CODES)
+            .map(|_| {
+                let raw = random_alphanumeric(self.random.as_ref(), 16).to_ascii_lowercase();
+                format!(
+                    "{}-{}-{}-{}",
+                    &raw[0..4],
+                    &raw[4..8],
+                    &raw[8..12],
+                    &raw[12..16]
+                )
+            })
+            .collect();
+        let hashes: Vec<SecretHash> = codes.iter().map(|c| SecretHash::of(c)).collect();
+        let audit = AuditId::generate(self.clock.as_ref(), self.random.as_ref());
+        if !self.store.activate(
+            actor,
+            enrollment_id,
+            step as i64,
+            &hashes,
+            audit,
+            self.clock.now(),
+        )? {
+            return Err(SecurityError::UnknownEnrollment);
+        }
+        Ok(codes)
+    }
+
+    /// Checks a TOTP code (once per time step) or an unused backup code (once).
+    pub fn check_code(&self, actor: &Actor, code: &str) -> Result<(), SecurityError> {
+        let record = self
+            .store
+            .mfa(actor.user_id)?
+            .filter(|m| m.enabled)
+            .ok_or(SecurityError::MfaNotEnabled)?;
+        let secret = self.secret_of(&record)?;
+        if let Some(step) = matching_step(&secret, code, self.clock.now())? {
+            return if self.store.use_step(actor.user_id, step as i64)? {
+                Ok(())
+            } else {
+                Err(SecurityError::InvalidCode)
+            };
+        }
+        let normalized = code.trim().to_ascii_lowercase();
+        if self.store.consume_backup_code(
+            actor.user_id,
+            &SecretHash::of(&normalized),
+            self.clock.now(),
+        )? {
+            Ok(())
+        } else {
+            Err(SecurityError::InvalidCode)
+        }
+    }
+
+    /// Disables MFA: the password (when the user has one) and a current code are required.
+    pub fn disable(
+        &self,
+        actor: &Actor,
+        password: Option<&str>,
+        code: &str,
+    ) -> Result<(), SecurityError> {
+        if let Some((_, Some(hash))) = self.store.credentials(actor.user_id)? {
+            if !password.is_some_and(|p| verify_password(p, &hash)) {
+                return Err(SecurityError::WrongPassword);
+            }
+        }
+        self.check_code(actor, code)?;
+        let audit = AuditId::generate(self.clock.as_ref(), self.random.as_ref());
+        Ok(self.store.remove_mfa(actor, audit, self.clock.now())?)
+    }
+}
+
+fn decode_base32(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buffer = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        buffer = (buffer << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            out.push(((buffer >> (bits - 8)) & 0xff) as u8);
+            bits -= 8;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_6238_sha1_test_vector() {
+        // RFC 6238 appendix B: T = 59 s with the ASCII secret "12345678901234567890" gives
+        // 94287082 in 8 digits; the 6-digit code is its last six digits.
+        let secret = b"12345678901234567890";
+        assert_eq!(code_at(secret, 59 / 30).expect("code"), "287082");
+        assert_eq!(code_at(secret, 1_111_111_109 / 30).expect("code"), "081804");
+    }
+
+    #[test]
+    fn base32_round_trips() {
+        let bytes = b"Hello!\xde\xad\xbe\xef";
+        assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
+        assert_eq!(decode_base32(&base32(bytes)).as_deref(), Some(&bytes[..]));
+    }
+
+    #[test]
+    fn codes_match_within_one_step() {
+        let secret = [7u8; 20];
+        let now = DateTime::from_timestamp(1_700_000_000, 0).expect("ts");
+        let step = 1_700_000_000 / 30;
+        for s in [step - 1, step, step + 1] {
+            assert_eq!(
+                matching_step(&secret, &code_at(&secret, s).expect("code"), now).expect("ok"),
+                Some(s)
+            );
+        }
+        assert_eq!(
+            matching_step(&secret, &code_at(&secret, step + 2).expect("code"), now).expect("ok"),
+            None
+        );
+    }
+}

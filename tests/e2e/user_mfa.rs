@@ -1,0 +1,169 @@
+//! Seed 03 `/api/user/mfa*`: a TOTP flow computed from the returned secret.
+
+use serde_json::{json, Value};
+
+use crate::on_both_backends;
+use crate::support::{call, TestApp};
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+async fn totp_enrollment_codes_and_backup_codes(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (status, doc) = call(&app, reqwest::Method::GET, "/api/user/mfa", &key, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        doc,
+        json!({"data": {"enabled": false, "methods": [], "backup_codes_remaining": 0}})
+    );
+
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/enable",
+        &key,
+        Some(json!({"method": "sms"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{err}");
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/enable",
+        &key,
+        Some(json!({"method": "totp"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
+    let enrollment = doc["data"]["enrollment_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert!(enrollment.starts_with("mfaenr_"));
+    let uri = doc["data"]["otpauth_uri"].as_str().expect("uri");
+    assert!(
+        uri.starts_with("otpauth://totp/Tenantry:owner%40localhost?secret=")
+            && uri.contains(&secret),
+        "{uri}"
+    );
+
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/verify",
+        &key,
+        Some(json!({"enrollment_id": enrollment, "code": "000000"})),
+    )
+    .await;
+    assert!(
+        status == 422 || tenantry_security::code_for(&secret, now()).as_deref() == Some("000000"),
+        "{err}"
+    );
+    let code = tenantry_security::code_for(&secret, now()).expect("code");
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/verify",
+        &key,
+        Some(json!({"enrollment_id": enrollment, "code": code})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let backup: Vec<String> = doc["data"]["backup_codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(backup.len(), 10);
+
+    let (_, doc) = call(&app, reqwest::Method::GET, "/api/user/mfa", &key, None).await;
+    assert_eq!(
+        doc["data"],
+        json!({"enabled": true, "methods": ["totp"], "backup_codes_remaining": 10})
+    );
+    let v2: Value = app
+        .get("/v2/accounts/settings", Some(&key))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v2["security"]["two_factor"]["backup_codes"], 10);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/enable",
+        &key,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    // Nothing secret is stored in clear.
+    let stored = app.query_texts("SELECT secret_sealed AS t FROM user_mfa UNION ALL SELECT code_hash AS t FROM mfa_backup_codes");
+    assert!(stored
+        .iter()
+        .all(|row| !row.contains(&secret) && backup.iter().all(|b| !row.contains(b.as_str()))));
+
+    // Disabling needs the password (once one is set) and a code; the verified code's time step
+    // is spent (replay refused), a backup code works.
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/password",
+        &key,
+        Some(json!({"new_password": "mfa-test-passphrase-1"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/disable",
+        &key,
+        Some(json!({"password": "wrong", "code": backup[0]})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/disable",
+        &key,
+        Some(json!({"password": "mfa-test-passphrase-1", "code": code})),
+    )
+    .await;
+    assert_eq!(status, 422, "the same code a second time: {err}");
+    assert_eq!(err["error"]["code"], "INVALID_CODE");
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/disable",
+        &key,
+        Some(json!({"password": "mfa-test-passphrase-1", "code": backup[0]})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, doc) = call(&app, reqwest::Method::GET, "/api/user/mfa", &key, None).await;
+    assert_eq!(doc["data"]["enabled"], false);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/disable",
+        &key,
+        Some(json!({"password": "mfa-test-passphrase-1", "code": backup[1]})),
+    )
+    .await;
+    assert_eq!(status, 409, "nothing to disable");
+    let audited = app.query_texts(
+        "SELECT action AS t FROM audit_log WHERE action LIKE 'user.mfa_%' ORDER BY created_at",
+    );
+    assert_eq!(audited, ["user.mfa_enabled", "user.mfa_disabled"]);
+}
+
+on_both_backends!(totp_enrollment_codes_and_backup_codes);
