@@ -17,6 +17,7 @@ mod export_import;
 mod lifecycle;
 mod notification_test;
 mod organization;
+mod sessions;
 mod settings;
 mod settings_catalog;
 mod settings_write;

@@ -67,12 +67,16 @@ impl FromRequest for Authenticated {
             let state = state?;
             let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
             let authenticator = state.authenticator.clone();
+            let sessions = state.sessions.clone();
             let settings = state.settings.clone();
             // Authenticate, then apply the account's IP allowlist: one blocking hop for both.
             let result = web::block(move || {
-                let actor = authenticator
-                    .authenticate_api_key(&token, ip)
-                    .map_err(|e| map_security_error(dialect, e))?;
+                let actor = if tenantry_security::SessionService::is_session_token(&token) {
+                    sessions.authenticate(&token, ip)
+                } else {
+                    authenticator.authenticate_api_key(&token, ip)
+                }
+                .map_err(|e| map_security_error(dialect, e))?;
                 settings.check_ip(&actor).map_err(|e| match e {
                     SettingsError::IpNotAllowed { address } => ApiError::new(
                         dialect,

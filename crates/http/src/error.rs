@@ -131,6 +131,7 @@ impl ApiError {
     pub fn catalog_code(&self) -> u32 {
         match self.code {
             "UNAUTHORIZED" => 60001,
+            "MFA_REQUIRED" => 60002,
             "INVALID_JSON" => 40001,
             "UNKNOWN_FIELD" => 40002,
             "INVALID_REQUEST" => 40003,
@@ -157,6 +158,7 @@ impl ApiError {
             "VALIDATION_ERROR" => 42201,
             "INVALID_IP_WHITELIST" => 42202,
             "INVALID_CODE" => 42203,
+            "ACCOUNT_REQUIRED" => 42204,
             "RATE_LIMITED" => 42901,
             "SERVICE_BUSY" => 50301,
             _ => 50001,

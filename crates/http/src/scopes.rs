@@ -33,6 +33,7 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
         || path.starts_with("/api/session-timeout")
         || path.starts_with("/api/user/password")
         || path.starts_with("/api/user/mfa")
+        || path.starts_with("/api/auth/")
     {
         &[Area::Security]
     } else {

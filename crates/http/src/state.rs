@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use tenantry_security::{
-    AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService,
+    AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService, SessionService,
 };
 use tenantry_settings::SettingsService;
 use tenantry_store::Store;
@@ -40,5 +40,6 @@ pub struct AppState {
     pub audit: Arc<AuditService>,
     pub api_keys: Arc<ApiKeyService>,
     pub mfa: Arc<MfaService>,
+    pub sessions: Arc<SessionService>,
     pub config: HttpConfig,
 }

@@ -13,6 +13,10 @@ pub enum SecurityError {
     /// The token does not have the structure of any Tenantry credential.
     #[error("malformed credential")]
     MalformedCredential,
+    #[error("a second factor is required: send `code`")]
+    MfaCodeRequired,
+    #[error("the user belongs to several accounts: send `account` (one of {})", .0.join(", "))]
+    AccountRequired(Vec<String>),
     #[error("MFA is already enabled")]
     MfaAlreadyEnabled,
     #[error("MFA is not enabled")]

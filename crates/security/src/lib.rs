@@ -15,6 +15,7 @@ mod provisioning;
 mod scope;
 mod secret;
 mod secret_box;
+mod sessions;
 
 pub use api_key::{ApiKeyEnv, ApiKeyToken, IssuedApiKey};
 pub use audit::{AuditEntry, AuditFilter, AuditLogReader, AuditService};
@@ -35,3 +36,7 @@ pub use provisioning::{AccountProvisioning, ProvisionedAccount};
 pub use scope::{scopes_permit, Access, Area, Scope};
 pub use secret::SecretHash;
 pub use secret_box::{Sealed, SecretBox, SecretBoxError};
+pub use sessions::{
+    IssuedSession, LoginCandidate, SessionPolicy, SessionPolicySource, SessionRecord,
+    SessionService, SessionStore,
+};

@@ -5,6 +5,7 @@ use tenantry_http::{AppState, HttpConfig};
 use tenantry_kernel::{Clock, OsRandom, RandomSource, SystemClock};
 use tenantry_security::{
     AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService, SecretBox,
+    SessionService,
 };
 use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
@@ -61,6 +62,7 @@ pub struct Services {
     pub audit: Arc<AuditService>,
     pub api_keys: Arc<ApiKeyService>,
     pub mfa: Arc<MfaService>,
+    pub sessions: Arc<SessionService>,
 }
 
 impl Services {
@@ -86,10 +88,18 @@ impl Services {
                 None => service,
             }
         });
+        let mfa = Arc::new(MfaService::new(
+            shared.clone(),
+            secrets,
+            clock.clone(),
+            random.clone(),
+        ));
         Ok(Self {
-            mfa: Arc::new(MfaService::new(
+            mfa: mfa.clone(),
+            sessions: Arc::new(SessionService::new(
                 shared.clone(),
-                secrets,
+                settings.clone(),
+                mfa,
                 clock.clone(),
                 random.clone(),
             )),
@@ -121,6 +131,7 @@ impl Services {
             audit: self.audit.clone(),
             api_keys: self.api_keys.clone(),
             mfa: self.mfa.clone(),
+            sessions: self.sessions.clone(),
             config,
         }
     }

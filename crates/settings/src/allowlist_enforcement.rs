@@ -233,3 +233,23 @@ impl tenantry_security::KeyPolicy for SettingsService {
         Ok(policy.max_api_keys)
     }
 }
+
+impl tenantry_security::SessionPolicySource for SettingsService {
+    fn session_policy(
+        &self,
+        account: AccountId,
+    ) -> Result<tenantry_security::SessionPolicy, tenantry_kernel::PortError> {
+        let (doc, _) = self.store().allowlist_source(account)?;
+        let p: SecurityPolicy = doc
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| tenantry_kernel::PortError::Corrupt(format!("security settings: {e}")))?
+            .unwrap_or_default();
+        Ok(tenantry_security::SessionPolicy {
+            absolute_minutes: p.absolute_session_minutes,
+            idle_minutes: p.idle_timeout_minutes,
+            extend_on_activity: p.extend_on_activity,
+            concurrent_sessions: p.concurrent_sessions,
+        })
+    }
+}

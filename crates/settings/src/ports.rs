@@ -197,6 +197,14 @@ pub trait SettingsStore: Send + Sync {
         account: AccountId,
     ) -> Result<(Option<Value>, Vec<String>), PortError>;
 
+    /// Signs out every session of the user except `keep` (after a password change).
+    fn revoke_other_sessions(
+        &self,
+        user: UserId,
+        keep: Option<tenantry_kernel::SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, PortError>;
+
     /// The user's own record.
     fn user_record(&self, user: UserId) -> Result<Option<UserRecord>, PortError>;
 

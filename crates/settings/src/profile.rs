@@ -279,6 +279,13 @@ impl SettingsService {
                     ..Writes::default()
                 })
             })?;
+        // Every other session of the user ends: whoever knew the old password is out.
+        let keep = match actor.credential {
+            tenantry_kernel::Credential::Session(id) => Some(id),
+            tenantry_kernel::Credential::ApiKey(_) => None,
+        };
+        self.store()
+            .revoke_other_sessions(actor.user_id, keep, self.clock().now())?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ mod error;
 mod mfa;
 mod migrations;
 mod schema;
+mod sessions;
 mod settings;
 mod store;
 mod time;

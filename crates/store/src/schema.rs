@@ -101,6 +101,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> Text,
+        account_id -> Text,
+        user_id -> Text,
+        secret_hash -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     user_mfa (user_id) {
         user_id -> Text,
         enrollment_id -> Text,
@@ -136,6 +150,7 @@ diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -148,6 +163,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ip_allowlist_entries,
     mfa_backup_codes,
     user_mfa,
+    sessions,
     audit_log,
     instance_meta,
 );

@@ -224,6 +224,28 @@ impl SettingsStore for Store {
         Ok(deleted as u64)
     }
 
+    fn revoke_other_sessions(
+        &self,
+        user: UserId,
+        keep: Option<tenantry_kernel::SessionId>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, PortError> {
+        use crate::schema::sessions;
+        let user = user.to_string();
+        let keep = keep.map(|k| k.to_string()).unwrap_or_default();
+        let n = self.write(|conn| -> Result<usize, StoreError> {
+            Ok(diesel::update(
+                sessions::table
+                    .filter(sessions::user_id.eq(&user))
+                    .filter(sessions::id.ne(&keep))
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set(sessions::revoked_at.eq(to_micros(at)))
+            .execute(conn)?)
+        })?;
+        Ok(n as u64)
+    }
+
     fn user_record(
         &self,
         user: UserId,

@@ -10,6 +10,7 @@ mod user_api_keys;
 mod user_mfa;
 mod user_preferences;
 mod user_profile;
+mod user_sessions;
 
 use actix_web::web;
 
@@ -24,4 +25,5 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     user_mfa::routes(cfg);
     user_preferences::routes(cfg);
     user_profile::routes(cfg);
+    user_sessions::routes(cfg);
 }

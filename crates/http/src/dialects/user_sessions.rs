@@ -1,0 +1,149 @@
+//! Sign-in (`/api/auth/*`, seed 03's dialect): login with password (+ TOTP or backup code),
+//! logout, and the caller's sessions.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::SecondsFormat;
+use serde::Deserialize;
+use serde_json::json;
+use tenantry_kernel::{Credential, SessionId};
+use tenantry_security::SecurityError;
+
+use crate::auth::Authenticated;
+use crate::error::{method_not_allowed, ApiError, Dialect};
+use crate::json_body::JsonBody;
+use crate::AppState;
+
+const DIALECT: Dialect = Dialect::Api;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.service(resource("/api/auth/login").route(web::post().to(login)))
+        .service(resource("/api/auth/logout").route(web::post().to(logout)))
+        .service(resource("/api/auth/sessions").route(web::get().to(list)))
+        .service(resource("/api/auth/sessions/{id}").route(web::delete().to(revoke)));
+}
+
+fn session_error(e: SecurityError) -> ApiError {
+    let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
+    match e {
+        SecurityError::Unauthenticated | SecurityError::MalformedCredential => err(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "Wrong email, password or code".into(),
+        ),
+        SecurityError::MfaCodeRequired => {
+            err(StatusCode::UNAUTHORIZED, "MFA_REQUIRED", e.to_string())
+                .with_details(json!({ "field": "code" }))
+        }
+        SecurityError::AccountRequired(names) => err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ACCOUNT_REQUIRED",
+            "This user belongs to several accounts: send `account`".into(),
+        )
+        .with_details(json!({ "accounts": names })),
+        SecurityError::KeyNotFound => err(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Session not found".into(),
+        ),
+        SecurityError::InvalidKeyRequest(m) => err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", m),
+        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
+        other => ApiError::internal(DIALECT, &other),
+    }
+}
+
+async fn run<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SecurityError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
+        .await
+        .map_err(|e| ApiError::internal(DIALECT, &e))?
+        .map_err(session_error)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    email: String,
+    password: String,
+    code: Option<String>,
+    account: Option<String>,
+}
+
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<Login>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = crate::client_ip::client_ip(&req, &state.config.trusted_proxies);
+    let sessions = state.sessions.clone();
+    // Argon2 runs here, on the blocking pool: a burst of logins cannot stall the async workers.
+    let issued = run(move || {
+        sessions.login(
+            &body.email,
+            &body.password,
+            body.code.as_deref(),
+            body.account.as_deref(),
+            ip,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({
+            "data": {
+                "token": issued.token,
+                "session_id": issued.id.to_string(),
+                "account_id": issued.account_id.to_string(),
+                "expires_at": issued.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            }
+        })))
+}
+
+async fn logout(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let sessions = state.sessions.clone();
+    run(move || sessions.logout(&caller.0)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn list(state: web::Data<AppState>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
+    let current = match caller.0.credential {
+        Credential::Session(id) => Some(id),
+        Credential::ApiKey(_) => None,
+    };
+    let sessions = state.sessions.clone();
+    let list = run(move || sessions.list(&caller.0)).await?;
+    let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    Ok(HttpResponse::Ok().json(json!({
+        "data": list.iter().map(|s| json!({
+            "id": s.id.to_string(),
+            "created_at": time(s.created_at),
+            "last_seen_at": time(s.last_seen_at),
+            "expires_at": time(s.expires_at),
+            "ip": s.ip,
+            "current": Some(s.id) == current,
+        })).collect::<Vec<_>>()
+    })))
+}
+
+async fn revoke(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: SessionId = path.parse().map_err(|_| {
+        ApiError::new(
+            DIALECT,
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Session not found",
+        )
+    })?;
+    let sessions = state.sessions.clone();
+    run(move || sessions.revoke(&caller.0, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,217 @@
+//! `SessionStore`: sign-in sessions.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use tenantry_kernel::{AccountId, AuditId, PortError, Role, SessionId, UserId};
+use tenantry_security::{LoginCandidate, MemberStatus, SecretHash, SessionRecord, SessionStore};
+
+use crate::schema::{accounts, audit_log, memberships, sessions, users};
+use crate::time::{from_micros, to_micros};
+use crate::{Store, StoreError};
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+);
+
+fn corrupt(what: &str) -> PortError {
+    PortError::Corrupt(what.to_owned())
+}
+
+fn record(row: Row) -> Result<SessionRecord, PortError> {
+    let (id, account, user, hash, created, seen, expires, revoked, ip, role, status) = row;
+    Ok(SessionRecord {
+        id: id.parse().map_err(|_| corrupt("session id"))?,
+        account_id: account.parse().map_err(|_| corrupt("account id"))?,
+        user_id: user.parse().map_err(|_| corrupt("user id"))?,
+        secret_hash: SecretHash::from_hex(&hash).ok_or_else(|| corrupt("session hash"))?,
+        created_at: from_micros(created),
+        last_seen_at: from_micros(seen),
+        expires_at: from_micros(expires),
+        revoked: revoked.is_some(),
+        ip,
+        role: role.parse::<Role>().map_err(|_| corrupt("role"))?,
+        member_status: MemberStatus::parse(&status).ok_or_else(|| corrupt("member status"))?,
+    })
+}
+
+macro_rules! session_query {
+    () => {
+        sessions::table
+            .inner_join(
+                memberships::table.on(memberships::account_id
+                    .eq(sessions::account_id)
+                    .and(memberships::user_id.eq(sessions::user_id))),
+            )
+            .select((
+                sessions::id,
+                sessions::account_id,
+                sessions::user_id,
+                sessions::secret_hash,
+                sessions::created_at,
+                sessions::last_seen_at,
+                sessions::expires_at,
+                sessions::revoked_at,
+                sessions::ip,
+                memberships::role,
+                memberships::status,
+            ))
+    };
+}
+
+impl SessionStore for Store {
+    fn login_candidate(&self, email: &str) -> Result<Option<LoginCandidate>, PortError> {
+        let (user, members) = self.read(|conn| {
+            let user = users::table
+                .filter(users::email.eq(email))
+                .select((users::id, users::password_hash))
+                .first::<(String, Option<String>)>(conn)
+                .optional()?;
+            let members = match &user {
+                Some((id, _)) => memberships::table
+                    .inner_join(accounts::table)
+                    .filter(memberships::user_id.eq(id))
+                    .filter(memberships::status.eq("active"))
+                    .order(accounts::name.asc())
+                    .select((accounts::id, accounts::name, memberships::role))
+                    .load::<(String, String, String)>(conn)?,
+                None => Vec::new(),
+            };
+            Ok((user, members))
+        })?;
+        let Some((id, password_hash)) = user else {
+            return Ok(None);
+        };
+        let memberships = members
+            .into_iter()
+            .map(|(account, name, role)| {
+                Ok((
+                    account
+                        .parse::<AccountId>()
+                        .map_err(|_| corrupt("account id"))?,
+                    name,
+                    role.parse::<Role>().map_err(|_| corrupt("role"))?,
+                ))
+            })
+            .collect::<Result<_, PortError>>()?;
+        Ok(Some(LoginCandidate {
+            user_id: id.parse().map_err(|_| corrupt("user id"))?,
+            password_hash,
+            memberships,
+        }))
+    }
+
+    fn session(&self, id: SessionId) -> Result<Option<SessionRecord>, PortError> {
+        let row = self.read(|conn| {
+            Ok(session_query!()
+                .filter(sessions::id.eq(id.to_string()))
+                .first::<Row>(conn)
+                .optional()?)
+        })?;
+        row.map(record).transpose()
+    }
+
+    fn create_session(&self, r: &SessionRecord, cap: u32, audit: AuditId) -> Result<(), PortError> {
+        let (account, user) = (r.account_id.to_string(), r.user_id.to_string());
+        let now = to_micros(r.created_at);
+        self.write(|conn| -> Result<(), StoreError> {
+            let live = sessions::table
+                .filter(sessions::account_id.eq(&account))
+                .filter(sessions::user_id.eq(&user))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(now))
+                .order((sessions::created_at.asc(), sessions::id.asc()))
+                .select(sessions::id)
+                .load::<String>(conn)?;
+            // Make room: the oldest sessions are signed out (documented policy).
+            let excess = (live.len() + 1).saturating_sub(cap as usize);
+            for id in live.iter().take(excess) {
+                diesel::update(sessions::table.filter(sessions::id.eq(id)))
+                    .set(sessions::revoked_at.eq(now))
+                    .execute(conn)?;
+            }
+            diesel::insert_into(sessions::table)
+                .values((
+                    sessions::id.eq(r.id.to_string()),
+                    sessions::account_id.eq(&account),
+                    sessions::user_id.eq(&user),
+                    sessions::secret_hash.eq(r.secret_hash.to_hex()),
+                    sessions::created_at.eq(now),
+                    sessions::last_seen_at.eq(now),
+                    sessions::expires_at.eq(to_micros(r.expires_at)),
+                    sessions::ip.eq(r.ip.as_deref()),
+                ))
+                .execute(conn)?;
+            diesel::insert_into(audit_log::table)
+                .values((
+                    audit_log::id.eq(audit.to_string()),
+                    audit_log::account_id.eq(&account),
+                    audit_log::actor.eq(&user),
+                    audit_log::action.eq("user.signed_in"),
+                    audit_log::target.eq(r.id.to_string()),
+                    audit_log::ip.eq(r.ip.as_deref()),
+                    audit_log::created_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), PortError> {
+        self.write(|conn| -> Result<usize, StoreError> {
+            Ok(
+                diesel::update(sessions::table.filter(sessions::id.eq(id.to_string())))
+                    .set(sessions::last_seen_at.eq(to_micros(at)))
+                    .execute(conn)?,
+            )
+        })?;
+        Ok(())
+    }
+
+    fn revoke_session(
+        &self,
+        user: UserId,
+        id: SessionId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError> {
+        let n = self.write(|conn| -> Result<usize, StoreError> {
+            Ok(diesel::update(
+                sessions::table
+                    .filter(sessions::id.eq(id.to_string()))
+                    .filter(sessions::user_id.eq(user.to_string()))
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set(sessions::revoked_at.eq(to_micros(at)))
+            .execute(conn)?)
+        })?;
+        Ok(n == 1)
+    }
+
+    fn list_sessions(
+        &self,
+        account: AccountId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>, PortError> {
+        let rows = self.read(|conn| {
+            Ok(session_query!()
+                .filter(sessions::account_id.eq(account.to_string()))
+                .filter(sessions::user_id.eq(user.to_string()))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(to_micros(now)))
+                .order(sessions::created_at.desc())
+                .load::<Row>(conn)?)
+        })?;
+        rows.into_iter().map(record).collect()
+    }
+}

@@ -1,0 +1,296 @@
+//! Sign-in sessions: login, policy (concurrency cap, idle and absolute timeouts), logout,
+//! password change, MFA at login, several accounts.
+
+use serde_json::{json, Value};
+
+use crate::on_both_backends;
+use crate::support::{call, TestApp};
+
+const PASSWORD: &str = "session-test-passphrase-7";
+
+async fn login(app: &TestApp, body: Value) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn set_password(app: &TestApp) {
+    let (status, _) = call(
+        app,
+        reqwest::Method::POST,
+        "/api/user/password",
+        app.owner_key(),
+        Some(json!({"new_password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 204);
+}
+
+async fn token(app: &TestApp) -> String {
+    let (status, doc) = login(
+        app,
+        json!({"email": "owner@localhost", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    doc["data"]["token"].as_str().expect("token").to_owned()
+}
+
+async fn login_logout_and_the_session_list(app: TestApp) {
+    set_password(&app).await;
+    for body in [
+        json!({"email": "owner@localhost", "password": "wrong-password-1234"}),
+        json!({"email": "nobody@localhost", "password": PASSWORD}),
+        json!({"email": "not an email", "password": PASSWORD}),
+    ] {
+        let (status, err) = login(&app, body.clone()).await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(err["error"]["code"], "UNAUTHORIZED");
+    }
+    let (status, doc) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let t = doc["data"]["token"].as_str().expect("token").to_owned();
+    assert!(t.starts_with("tnt_ses_"));
+    assert!(doc["data"]["expires_at"].as_str().is_some());
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&t)).await.status(),
+        200
+    );
+    let (_, list) = call(&app, reqwest::Method::GET, "/api/auth/sessions", &t, None).await;
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(list["data"][0]["current"], true);
+    assert_eq!(list["data"][0]["ip"], "127.0.0.1");
+    let res = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&t)).await.status(),
+        401
+    );
+    let stored = app.query_texts("SELECT secret_hash AS t FROM sessions");
+    assert!(stored.iter().all(|h| !t.ends_with(h.as_str())));
+}
+
+async fn the_session_policy_is_enforced(app: TestApp) {
+    set_password(&app).await;
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            app.owner_key(),
+            &json!({"session": {"concurrent_sessions": 2}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let first = token(&app).await;
+    let second = token(&app).await;
+    let third = token(&app).await;
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&first))
+            .await
+            .status(),
+        401,
+        "the oldest is signed out"
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&second))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&third))
+            .await
+            .status(),
+        200
+    );
+
+    // Idle: last seen beyond the idle timeout (60 minutes by default).
+    let two_hours_ago = now_micros() - 2 * 3600 * 1_000_000;
+    let second_id = second.split('_').nth(2).expect("id").to_ascii_uppercase();
+    app.db.execute(&format!(
+        "UPDATE sessions SET last_seen_at = {two_hours_ago} WHERE id = 'ses_{}'",
+        second_id.to_ascii_lowercase()
+    ));
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&second))
+            .await
+            .status(),
+        401,
+        "idle timeout"
+    );
+    // Absolute: shortening the lifetime applies to live sessions.
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            app.owner_key(),
+            &json!({"session": {"timeout": 1}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.db
+        .execute(&format!("UPDATE sessions SET created_at = {two_hours_ago}"));
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&third))
+            .await
+            .status(),
+        401,
+        "absolute lifetime"
+    );
+}
+
+async fn a_password_change_signs_out_the_other_sessions(app: TestApp) {
+    set_password(&app).await;
+    let mine = token(&app).await;
+    let other = token(&app).await;
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/password",
+        &mine,
+        Some(json!({"current_password": PASSWORD, "new_password": "a-brand-new-passphrase-8"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&other))
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&mine)).await.status(),
+        200,
+        "the session that changed it stays"
+    );
+    let (status, _) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 401, "the old password is gone");
+}
+
+async fn mfa_is_required_at_login_once_enrolled(app: TestApp) {
+    set_password(&app).await;
+    let (_, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/enable",
+        app.owner_key(),
+        Some(json!({"method": "totp"})),
+    )
+    .await;
+    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
+    let enrollment = doc["data"]["enrollment_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .as_secs()
+    };
+    // Verify with the previous step's code, so the current step is still free for the login.
+    let previous = tenantry_security::code_for(&secret, now() - 30).expect("code");
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/verify",
+        app.owner_key(),
+        Some(json!({"enrollment_id": enrollment, "code": previous})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let backup = doc["data"]["backup_codes"][0]
+        .as_str()
+        .expect("backup")
+        .to_owned();
+
+    let (status, err) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(err["error"]["code"], "MFA_REQUIRED");
+    let code = tenantry_security::code_for(&secret, now()).expect("code");
+    let (status, _) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD, "code": code}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD, "code": code}),
+    )
+    .await;
+    assert_eq!(status, 401, "the same code a second time");
+    let (status, _) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD, "code": backup}),
+    )
+    .await;
+    assert_eq!(status, 200, "a backup code");
+    let (status, _) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD, "code": backup}),
+    )
+    .await;
+    assert_eq!(status, 401, "a backup code works once");
+}
+
+async fn users_of_several_accounts_choose_one(app: TestApp) {
+    set_password(&app).await;
+    app.create_account("second-co", "owner@localhost").await;
+    let (status, err) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        err["error"]["details"]["accounts"],
+        json!(["default", "second-co"])
+    );
+    let (status, doc) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD, "account": "second-co"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let t = doc["data"]["token"].as_str().expect("token").to_owned();
+    let (_, org) = call(&app, reqwest::Method::GET, "/api/organization", &t, None).await;
+    assert_eq!(org["data"]["slug"], "second-co");
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_micros() as i64
+}
+
+on_both_backends!(
+    login_logout_and_the_session_list,
+    the_session_policy_is_enforced,
+    a_password_change_signs_out_the_other_sessions,
+    mfa_is_required_at_login_once_enrolled,
+    users_of_several_accounts_choose_one,
+);
