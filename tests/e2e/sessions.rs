@@ -294,3 +294,42 @@ on_both_backends!(
     mfa_is_required_at_login_once_enrolled,
     users_of_several_accounts_choose_one,
 );
+
+async fn failed_logins_are_limited_and_audited(app: TestApp) {
+    set_password(&app).await;
+    for _ in 0..5 {
+        let (status, _) = login(
+            &app,
+            json!({"email": "owner@localhost", "password": "not-the-password-123"}),
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"email": "owner@localhost", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        res.status(),
+        429,
+        "even the right password waits out the window"
+    );
+    let retry: i64 = res
+        .headers()
+        .get("retry-after")
+        .expect("Retry-After")
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry > 0 && retry <= 900);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "RATE_LIMITED");
+    let failed = app.query_texts("SELECT target AS t FROM audit_log WHERE action = 'login.failed'");
+    assert_eq!(failed, vec!["owner@localhost"; 5]);
+}
+
+on_both_backends!(failed_logins_are_limited_and_audited);

@@ -13,6 +13,8 @@ pub enum SecurityError {
     /// The token does not have the structure of any Tenantry credential.
     #[error("malformed credential")]
     MalformedCredential,
+    #[error("too many failed attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: i64 },
     #[error("a second factor is required: send `code`")]
     MfaCodeRequired,
     #[error("the user belongs to several accounts: send `account` (one of {})", .0.join(", "))]

@@ -7,6 +7,7 @@ mod cidr;
 mod error;
 mod ip_allowlist;
 mod key_management;
+mod login_throttle;
 mod mfa;
 mod operator_key;
 mod password;

@@ -70,6 +70,15 @@ pub trait SessionStore: Send + Sync {
         audit: AuditId,
     ) -> Result<(), PortError>;
     fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), PortError>;
+    /// Audits a failed sign-in (`login.failed`) in each account of the user with this email, if
+    /// any; `new_id` makes the audit ids.
+    fn record_failed_login(
+        &self,
+        email: &str,
+        ip: Option<&str>,
+        at: DateTime<Utc>,
+        new_id: &dyn Fn() -> AuditId,
+    ) -> Result<(), PortError>;
     /// Revokes one of the user's sessions; `Ok(false)` if none such is live.
     fn revoke_session(
         &self,
@@ -100,6 +109,7 @@ pub struct SessionService {
     mfa: Arc<MfaService>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
+    throttle: crate::login_throttle::LoginThrottle,
 }
 
 /// A real Argon2id hash to verify against when the email is unknown (computed once).
@@ -139,6 +149,7 @@ impl SessionService {
             mfa,
             clock,
             random,
+            throttle: Default::default(),
         }
     }
 
@@ -150,7 +161,7 @@ impl SessionService {
     /// `POST /api/auth/login`. Every failure is the same `Unauthenticated`, except a missing
     /// second factor (`MfaCodeRequired`) and an ambiguous account (`AccountRequired`), which only
     /// a caller who knows the password can see.
-    pub fn login(
+    fn attempt_login(
         &self,
         email: &str,
         password: &str,
@@ -228,6 +239,42 @@ impl SessionService {
             expires_at: record.expires_at,
             account_id,
         })
+    }
+
+    /// `POST /api/auth/login`, rate-limited: after too many failures for the email or the client
+    /// address, attempts are refused (`RateLimited`) until the window ends. Failures of a known
+    /// user are audited in their accounts (`login.failed`).
+    pub fn login(
+        &self,
+        email: &str,
+        password: &str,
+        code: Option<&str>,
+        account: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<IssuedSession, SecurityError> {
+        let now = self.clock.now();
+        if let Some(seconds) = self.throttle.retry_after(email, ip, now) {
+            return Err(SecurityError::RateLimited {
+                retry_after_secs: seconds,
+            });
+        }
+        let result = self.attempt_login(email, password, code, account, ip);
+        match &result {
+            Ok(_) => self.throttle.succeeded(email),
+            Err(SecurityError::Unauthenticated) => {
+                self.throttle.failed(email, ip, now);
+                if let Err(e) = self.store.record_failed_login(
+                    email,
+                    ip.map(|i| i.to_string()).as_deref(),
+                    now,
+                    &|| AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
+                ) {
+                    tracing::warn!(error = %e, "could not audit a failed login");
+                }
+            }
+            Err(_) => {}
+        }
+        result
     }
 
     /// A session token → `Actor`, applying the absolute lifetime and the idle timeout.

@@ -167,6 +167,37 @@ impl SessionStore for Store {
         Ok(())
     }
 
+    fn record_failed_login(
+        &self,
+        email: &str,
+        ip: Option<&str>,
+        at: DateTime<Utc>,
+        new_id: &dyn Fn() -> AuditId,
+    ) -> Result<(), PortError> {
+        self.write(|conn| -> Result<(), StoreError> {
+            let accounts_of_user = users::table
+                .inner_join(memberships::table)
+                .filter(users::email.eq(email))
+                .select(memberships::account_id)
+                .load::<String>(conn)?;
+            for account in accounts_of_user {
+                diesel::insert_into(audit_log::table)
+                    .values((
+                        audit_log::id.eq(new_id().to_string()),
+                        audit_log::account_id.eq(&account),
+                        audit_log::actor.eq("anonymous"),
+                        audit_log::action.eq("login.failed"),
+                        audit_log::target.eq(email),
+                        audit_log::ip.eq(ip),
+                        audit_log::created_at.eq(to_micros(at)),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), PortError> {
         self.write(|conn| -> Result<usize, StoreError> {
             Ok(

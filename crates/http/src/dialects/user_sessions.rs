@@ -32,6 +32,15 @@ fn session_error(e: SecurityError) -> ApiError {
             "UNAUTHORIZED",
             "Wrong email, password or code".into(),
         ),
+        SecurityError::RateLimited { retry_after_secs } => {
+            let mut e = err(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!("Too many failed attempts; retry in {retry_after_secs} s"),
+            );
+            e.retry_after_secs = Some(u64::try_from(retry_after_secs).unwrap_or(1));
+            e
+        }
         SecurityError::MfaCodeRequired => {
             err(StatusCode::UNAUTHORIZED, "MFA_REQUIRED", e.to_string())
                 .with_details(json!({ "field": "code" }))
