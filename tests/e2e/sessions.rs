@@ -333,3 +333,77 @@ async fn failed_logins_are_limited_and_audited(app: TestApp) {
 }
 
 on_both_backends!(failed_logins_are_limited_and_audited);
+
+async fn expired_passwords_and_required_mfa_give_restricted_sessions(app: TestApp) {
+    set_password(&app).await;
+    // The account requires MFA (seed 04), the owner has none: the session can only enrol.
+    let res = app
+        .client
+        .patch(app.url("/accounts/default/settings/SECURITY_PREFERENCES"))
+        .bearer_auth(app.owner_key())
+        .json(&json!({"securityPreferences": {"requireMFA": true}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let (status, doc) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["data"]["restricted"], "mfa_enrollment");
+    let t = doc["data"]["token"].as_str().expect("token").to_owned();
+    let res = app.get("/v2/accounts/settings", Some(&t)).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["error"],
+        "SESSION_RESTRICTED"
+    );
+    let (status, _) = call(&app, reqwest::Method::GET, "/api/user/mfa", &t, None).await;
+    assert_eq!(status, 200, "enrolment is allowed");
+
+    // Passwords older than the expiry (seed 05 passwordExpiryDays) restrict to a change.
+    let res = app
+        .client
+        .patch(app.url("/accounts/default/settings/SECURITY_PREFERENCES"))
+        .bearer_auth(app.owner_key())
+        .json(&json!({"securityPreferences": {"requireMFA": false, "passwordExpiration": 30}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let forty_days_ago = now_micros() - 40 * 86_400 * 1_000_000;
+    app.db.execute(&format!(
+        "UPDATE users SET password_changed_at = {forty_days_ago}"
+    ));
+    let (_, doc) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(doc["data"]["restricted"], "password_change");
+    let t = doc["data"]["token"].as_str().expect("token").to_owned();
+    assert_eq!(app.get("/api/user/profile", Some(&t)).await.status(), 403);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/password",
+        &t,
+        Some(json!({"current_password": PASSWORD, "new_password": "renewed-passphrase-99"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, doc) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": "renewed-passphrase-99"}),
+    )
+    .await;
+    assert_eq!(
+        doc["data"]["restricted"],
+        Value::Null,
+        "a fresh password signs in fully"
+    );
+}
+
+on_both_backends!(expired_passwords_and_required_mfa_give_restricted_sessions);

@@ -88,6 +88,29 @@ impl FromRequest for Authenticated {
                     SettingsError::Port(p) => ApiError::from_port(dialect, &p),
                     other => ApiError::internal(dialect, &other),
                 })?;
+                // A restricted session (sign-in with an expired password, or without the MFA the
+                // account requires) may only do that one task.
+                if let Some(task) = actor.scopes.iter().find_map(|s| s.strip_prefix("restricted:")) {
+                    let allowed = path == "/api/auth/logout"
+                        || match task {
+                            "password_change" => path == "/api/user/password",
+                            "mfa_enrollment" => path.starts_with("/api/user/mfa"),
+                            _ => false,
+                        };
+                    if !allowed {
+                        return Err(ApiError::new(
+                            dialect,
+                            StatusCode::FORBIDDEN,
+                            "SESSION_RESTRICTED",
+                            match task {
+                                "password_change" => "The password has expired: change it (POST /api/user/password), then sign in again",
+                                _ => "This account requires MFA: enrol (POST /api/user/mfa/enable, /verify), then sign in again",
+                            },
+                        )
+                        .with_details(serde_json::json!({ "restriction": task })));
+                    }
+                    return Ok(actor);
+                }
                 // Scopes narrow what the key's role allows, never widen it.
                 let needed = crate::scopes::required(&method, &path);
                 let missing: Vec<String> = needed

@@ -23,6 +23,9 @@ const SEEN_GRANULARITY_SECONDS: i64 = 60;
 /// The account policy a session obeys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
+    pub mfa_required: bool,
+    /// `None`: passwords never expire.
+    pub password_expiry_days: Option<u32>,
     pub absolute_minutes: u32,
     pub idle_minutes: Option<u32>,
     pub extend_on_activity: bool,
@@ -45,6 +48,8 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
     pub revoked: bool,
     pub ip: Option<String>,
+    /// `mfa_enrollment` or `password_change`: the only task this session may do.
+    pub restriction: Option<String>,
     pub role: Role,
     pub member_status: MemberStatus,
 }
@@ -54,6 +59,8 @@ pub struct SessionRecord {
 pub struct LoginCandidate {
     pub user_id: UserId,
     pub password_hash: Option<String>,
+    /// When the password was last set (`None`: before tracking began).
+    pub password_changed_at: Option<DateTime<Utc>>,
     /// `(account, account name, role)` of the user's active memberships.
     pub memberships: Vec<(AccountId, String, Role)>,
 }
@@ -98,6 +105,8 @@ pub trait SessionStore: Send + Sync {
 /// A new session; the token exists only here.
 pub struct IssuedSession {
     pub id: SessionId,
+    /// Set when the session may only enrol MFA or change the password.
+    pub restriction: Option<String>,
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub account_id: AccountId,
@@ -207,13 +216,28 @@ impl SessionService {
             ip,
             scopes: Vec::new(),
         };
-        if self.mfa.status(&actor)?.enabled {
+        let enrolled = self.mfa.status(&actor)?.enabled;
+        if enrolled {
             let code = code.ok_or(SecurityError::MfaCodeRequired)?;
             self.mfa
                 .check_code(&actor, code)
                 .map_err(|_| SecurityError::Unauthenticated)?;
         }
         let policy = self.policy.session_policy(account_id)?;
+        // An expired password or a missing required second factor gives a session that can only
+        // fix that (the client signs in again afterwards).
+        let expired = policy.password_expiry_days.is_some_and(|days| {
+            candidate
+                .password_changed_at
+                .is_some_and(|at| now - at > Duration::days(i64::from(days)))
+        });
+        let restriction = if expired {
+            Some("password_change".to_owned())
+        } else if policy.mfa_required && !enrolled {
+            Some("mfa_enrollment".to_owned())
+        } else {
+            None
+        };
         let secret = random_alphanumeric(self.random.as_ref(), SECRET_LEN);
         let record = SessionRecord {
             id,
@@ -225,6 +249,7 @@ impl SessionService {
             expires_at: now + Duration::minutes(i64::from(policy.absolute_minutes)),
             revoked: false,
             ip: ip.map(|i| i.to_string()),
+            restriction: restriction.clone(),
             role,
             member_status: MemberStatus::Active,
         };
@@ -235,6 +260,7 @@ impl SessionService {
         )?;
         Ok(IssuedSession {
             id,
+            restriction,
             token: format!("tnt_ses_{}_{}", id.ulid_lowercase(), secret),
             expires_at: record.expires_at,
             account_id,
@@ -316,7 +342,12 @@ impl SessionService {
             role: record.role,
             credential: Credential::Session(id),
             ip,
-            scopes: Vec::new(),
+            // A restricted session carries its restriction as its only "scope"; the request path
+            // lets it reach just the routes of that task.
+            scopes: record
+                .restriction
+                .map(|r| vec![format!("restricted:{r}")])
+                .unwrap_or_default(),
         })
     }
 

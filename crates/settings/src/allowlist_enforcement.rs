@@ -246,6 +246,8 @@ impl tenantry_security::SessionPolicySource for SettingsService {
             .map_err(|e| tenantry_kernel::PortError::Corrupt(format!("security settings: {e}")))?
             .unwrap_or_default();
         Ok(tenantry_security::SessionPolicy {
+            mfa_required: p.mfa_required,
+            password_expiry_days: p.password_expiry_days,
             absolute_minutes: p.absolute_session_minutes,
             idle_minutes: p.idle_timeout_minutes,
             extend_on_activity: p.extend_on_activity,

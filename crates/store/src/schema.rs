@@ -19,6 +19,7 @@ diesel::table! {
         display_name -> Nullable<Text>,
         password_hash -> Nullable<Text>,
         created_at -> BigInt,
+        password_changed_at -> Nullable<BigInt>,
     }
 }
 
@@ -111,6 +112,7 @@ diesel::table! {
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
         ip -> Nullable<Text>,
+        restriction -> Nullable<Text>,
     }
 }
 

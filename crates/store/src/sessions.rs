@@ -19,6 +19,7 @@ type Row = (
     i64,
     Option<i64>,
     Option<String>,
+    Option<String>,
     String,
     String,
 );
@@ -28,7 +29,8 @@ fn corrupt(what: &str) -> PortError {
 }
 
 fn record(row: Row) -> Result<SessionRecord, PortError> {
-    let (id, account, user, hash, created, seen, expires, revoked, ip, role, status) = row;
+    let (id, account, user, hash, created, seen, expires, revoked, ip, restriction, role, status) =
+        row;
     Ok(SessionRecord {
         id: id.parse().map_err(|_| corrupt("session id"))?,
         account_id: account.parse().map_err(|_| corrupt("account id"))?,
@@ -39,6 +41,7 @@ fn record(row: Row) -> Result<SessionRecord, PortError> {
         expires_at: from_micros(expires),
         revoked: revoked.is_some(),
         ip,
+        restriction,
         role: role.parse::<Role>().map_err(|_| corrupt("role"))?,
         member_status: MemberStatus::parse(&status).ok_or_else(|| corrupt("member status"))?,
     })
@@ -62,6 +65,7 @@ macro_rules! session_query {
                 sessions::expires_at,
                 sessions::revoked_at,
                 sessions::ip,
+                sessions::restriction,
                 memberships::role,
                 memberships::status,
             ))
@@ -73,11 +77,11 @@ impl SessionStore for Store {
         let (user, members) = self.read(|conn| {
             let user = users::table
                 .filter(users::email.eq(email))
-                .select((users::id, users::password_hash))
-                .first::<(String, Option<String>)>(conn)
+                .select((users::id, users::password_hash, users::password_changed_at))
+                .first::<(String, Option<String>, Option<i64>)>(conn)
                 .optional()?;
             let members = match &user {
-                Some((id, _)) => memberships::table
+                Some((id, _, _)) => memberships::table
                     .inner_join(accounts::table)
                     .filter(memberships::user_id.eq(id))
                     .filter(memberships::status.eq("active"))
@@ -88,7 +92,7 @@ impl SessionStore for Store {
             };
             Ok((user, members))
         })?;
-        let Some((id, password_hash)) = user else {
+        let Some((id, password_hash, changed_at)) = user else {
             return Ok(None);
         };
         let memberships = members
@@ -106,6 +110,7 @@ impl SessionStore for Store {
         Ok(Some(LoginCandidate {
             user_id: id.parse().map_err(|_| corrupt("user id"))?,
             password_hash,
+            password_changed_at: changed_at.map(from_micros),
             memberships,
         }))
     }
@@ -149,6 +154,7 @@ impl SessionStore for Store {
                     sessions::last_seen_at.eq(now),
                     sessions::expires_at.eq(to_micros(r.expires_at)),
                     sessions::ip.eq(r.ip.as_deref()),
+                    sessions::restriction.eq(r.restriction.as_deref()),
                 ))
                 .execute(conn)?;
             diesel::insert_into(audit_log::table)

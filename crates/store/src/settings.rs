@@ -706,7 +706,9 @@ impl Store {
                     diesel::update(target).set(users::display_name.eq(name.as_deref())).execute(conn)?;
                 }
                 if let Some(hash) = &change.password_hash {
-                    diesel::update(target).set(users::password_hash.eq(hash)).execute(conn)?;
+                    diesel::update(target)
+                        .set((users::password_hash.eq(hash), users::password_changed_at.eq(at)))
+                        .execute(conn)?;
                 }
             }
             for (cidr, label) in &writes.allowlist_labels {

@@ -106,6 +106,7 @@ async fn login(
                 "session_id": issued.id.to_string(),
                 "account_id": issued.account_id.to_string(),
                 "expires_at": issued.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            "restricted": issued.restriction,
             }
         })))
 }

@@ -1,0 +1,2 @@
+ALTER TABLE sessions DROP COLUMN restriction;
+ALTER TABLE users DROP COLUMN password_changed_at;
