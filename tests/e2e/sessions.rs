@@ -407,3 +407,79 @@ async fn expired_passwords_and_required_mfa_give_restricted_sessions(app: TestAp
 }
 
 on_both_backends!(expired_passwords_and_required_mfa_give_restricted_sessions);
+
+async fn sensitive_operations_need_a_recent_sign_in(app: TestApp) {
+    set_password(&app).await;
+    let t = token(&app).await;
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/api-keys",
+        &t,
+        Some(json!({"name": "fresh"})),
+    )
+    .await;
+    assert_eq!(status, 201, "a fresh sign-in may");
+    let twenty_minutes_ago = now_micros() - 20 * 60 * 1_000_000;
+    app.db.execute(&format!(
+        "UPDATE sessions SET created_at = {twenty_minutes_ago}"
+    ));
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/api-keys",
+        &t,
+        Some(json!({"name": "stale"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"]["code"], "REAUTH_REQUIRED");
+    let res = app
+        .get(
+            "/v2/accounts/settings/export?include_secrets=true",
+            Some(&t),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["error"],
+        "REAUTH_REQUIRED"
+    );
+    assert_eq!(
+        app.get("/v2/accounts/settings/export", Some(&t))
+            .await
+            .status(),
+        200,
+        "without secrets it is not sensitive"
+    );
+    // API keys are credentials of their own: no re-authentication for them.
+    assert_eq!(
+        app.get(
+            "/v2/accounts/settings/export?include_secrets=true",
+            Some(app.owner_key())
+        )
+        .await
+        .status(),
+        200
+    );
+    // The policy can turn it off.
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            app.owner_key(),
+            &json!({"session": {"require_reauth_for_sensitive": false}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/api-keys",
+        &t,
+        Some(json!({"name": "allowed"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+}
+
+on_both_backends!(sensitive_operations_need_a_recent_sign_in);

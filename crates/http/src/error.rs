@@ -144,6 +144,7 @@ impl ApiError {
             "INSUFFICIENT_SCOPE" => 40303,
             "INVALID_CURRENT_PASSWORD" => 40304,
             "SESSION_RESTRICTED" => 40305,
+            "REAUTH_REQUIRED" => 40306,
             "NOT_FOUND" => 40401,
             "METHOD_NOT_ALLOWED" => 40501,
             "WOULD_LOCK_OUT" => 40901,

@@ -23,9 +23,26 @@ pub struct Actor {
     pub ip: Option<IpAddr>,
     /// The credential's scopes (public names); empty = whatever the role allows.
     pub scopes: Vec<String>,
+    /// When the caller signed in, for session credentials (re-authentication for sensitive
+    /// operations); `None` for API keys.
+    pub authenticated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// How recent a sign-in must be for a sensitive operation through a session.
+pub const REAUTH_WINDOW_MINUTES: i64 = 10;
+
 impl Actor {
+    /// Whether a sensitive operation must first re-authenticate: only sessions older than
+    /// [`REAUTH_WINDOW_MINUTES`] do (API keys are credentials of their own), and only when the
+    /// account's policy asks for it.
+    pub fn needs_reauth(&self, policy_requires: bool, now: chrono::DateTime<chrono::Utc>) -> bool {
+        policy_requires
+            && matches!(self.credential, Credential::Session(_))
+            && self
+                .authenticated_at
+                .is_none_or(|at| now - at > chrono::Duration::minutes(REAUTH_WINDOW_MINUTES))
+    }
+
     /// Succeeds when the actor's role is at least `required`.
     ///
     /// ```
@@ -38,6 +55,7 @@ impl Actor {
     ///     credential: Credential::ApiKey(ApiKeyId::generate(&clock, &OsRandom)),
     ///     ip: None,
     ///     scopes: Vec::new(),
+    ///     authenticated_at: None,
     /// };
     /// assert!(actor.require(Role::Viewer).is_ok());
     /// assert!(actor.require(Role::Admin).is_err());

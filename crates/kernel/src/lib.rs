@@ -11,7 +11,7 @@ mod random;
 mod role;
 
 pub use account_name::AccountName;
-pub use actor::{Actor, Credential};
+pub use actor::{Actor, Credential, REAUTH_WINDOW_MINUTES};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::Email;
 pub use error::{KernelError, PortError};

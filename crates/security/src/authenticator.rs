@@ -67,6 +67,7 @@ impl Authenticator {
             credential: Credential::ApiKey(record.id),
             ip,
             scopes: record.scopes.into_iter().filter(|s| s != "*").collect(),
+            authenticated_at: None,
         })
     }
 

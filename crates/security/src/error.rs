@@ -13,6 +13,8 @@ pub enum SecurityError {
     /// The token does not have the structure of any Tenantry credential.
     #[error("malformed credential")]
     MalformedCredential,
+    #[error("sign in again to do this")]
+    ReauthRequired,
     #[error("too many failed attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: i64 },
     #[error("a second factor is required: send `code`")]

@@ -75,6 +75,8 @@ pub trait ApiKeyStore: Send + Sync {
 /// The account policy the key service needs (implemented by the settings service).
 pub trait KeyPolicy: Send + Sync {
     fn max_api_keys(&self, account: AccountId) -> Result<u32, PortError>;
+    /// Whether sensitive operations need a recent sign-in (`require_reauth_for_sensitive`).
+    fn reauth_for_sensitive(&self, account: AccountId) -> Result<bool, PortError>;
 }
 
 pub struct ApiKeyService {
@@ -185,6 +187,9 @@ impl ApiKeyService {
             last_used_at: None,
             expires_at: expires_in_days.map(|d| now + Duration::days(i64::from(d))),
         };
+        if actor.needs_reauth(self.policy.reauth_for_sensitive(actor.account_id)?, now) {
+            return Err(SecurityError::ReauthRequired);
+        }
         let max = self.policy.max_api_keys(actor.account_id)?;
         if !self.store.insert_key(
             actor.account_id,

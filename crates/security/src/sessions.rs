@@ -215,6 +215,7 @@ impl SessionService {
             credential: Credential::Session(id),
             ip,
             scopes: Vec::new(),
+            authenticated_at: Some(now),
         };
         let enrolled = self.mfa.status(&actor)?.enabled;
         if enrolled {
@@ -348,6 +349,7 @@ impl SessionService {
                 .restriction
                 .map(|r| vec![format!("restricted:{r}")])
                 .unwrap_or_default(),
+            authenticated_at: Some(record.created_at),
         })
     }
 

@@ -232,6 +232,16 @@ impl tenantry_security::KeyPolicy for SettingsService {
             .unwrap_or_default();
         Ok(policy.max_api_keys)
     }
+
+    fn reauth_for_sensitive(&self, account: AccountId) -> Result<bool, tenantry_kernel::PortError> {
+        let (doc, _) = self.store().allowlist_source(account)?;
+        let policy: SecurityPolicy = doc
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| tenantry_kernel::PortError::Corrupt(format!("security settings: {e}")))?
+            .unwrap_or_default();
+        Ok(policy.reauth_for_sensitive)
+    }
 }
 
 impl tenantry_security::SessionPolicySource for SettingsService {

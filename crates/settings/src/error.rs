@@ -32,6 +32,8 @@ pub enum SettingsError {
     BadPrecondition,
     #[error("version {0} does not exist")]
     UnknownVersion(i64),
+    #[error("sign in again to do this")]
+    ReauthRequired,
     #[error("the current password is wrong or missing")]
     WrongPassword,
     #[error("another user has this email address")]

@@ -819,6 +819,11 @@ impl SettingsService {
             });
         }
         let settings = self.account_settings(actor)?;
+        if include_secrets
+            && actor.needs_reauth(settings.security.reauth_for_sensitive, self.clock.now())
+        {
+            return Err(SettingsError::ReauthRequired);
+        }
         let failure = std::cell::RefCell::new(None);
         let open = |sealed: &Sealed| match self.secrets.open(sealed) {
             Ok(plain) => Value::String(plain),

@@ -34,6 +34,7 @@ fn owner(account: &ProvisionedAccount) -> Actor {
         credential: Credential::ApiKey(account.owner_key.id),
         ip: None,
         scopes: Vec::new(),
+        authenticated_at: None,
     }
 }
 

@@ -97,6 +97,11 @@ pub(crate) fn settings_error(e: SettingsError) -> ApiError {
         .with_details(
             json!({ "requiredRole": required.as_str(), "currentRole": current.as_str() }),
         ),
+        SettingsError::ReauthRequired => err(
+            StatusCode::FORBIDDEN,
+            "REAUTH_REQUIRED",
+            "Sign in again (POST /api/auth/login) to export secrets from a session".into(),
+        ),
         SettingsError::UnknownFields(fields) => err(
             StatusCode::BAD_REQUEST,
             "UNKNOWN_FIELD",

@@ -33,6 +33,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 fn key_error(e: SecurityError) -> ApiError {
     let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
     match e {
+        SecurityError::ReauthRequired => err(
+            StatusCode::FORBIDDEN,
+            "REAUTH_REQUIRED",
+            "Sign in again (POST /api/auth/login) to create API keys from a session".into(),
+        ),
         SecurityError::KeyNotFound => err(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
