@@ -173,6 +173,11 @@ async fn every_validation_rule_has_a_failing_case(app: TestApp) {
             json!({"two_factor": {"method": "email"}}),
             "two_factor.method",
         ),
+        (
+            "security",
+            json!({"two_factor": {"method": "sms"}}),
+            "two_factor.method",
+        ),
         ("billing", json!({"currency": "CHF"}), "currency"),
         ("billing", json!({"timezone": "Mars/Olympus"}), "timezone"),
         (
@@ -830,9 +835,9 @@ async fn concurrent_writes_to_different_fields_all_land(app: TestApp) {
         ),
         (
             "security",
-            json!({"two_factor": {"method": "sms"}}),
+            json!({"two_factor": {"method": "totp"}}),
             "/security/two_factor/method",
-            json!("sms"),
+            json!("totp"),
         ),
         (
             "security",

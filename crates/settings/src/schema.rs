@@ -119,7 +119,7 @@ pub fn section_schema(section: Section) -> Value {
             },
         })),
         Section::Security => object(json!({
-            "two_factor": object(json!({ "enabled": boolean(), "method": one_of(&["totp", "sms"]) })),
+            "two_factor": object(json!({ "enabled": boolean(), "method": one_of(&["totp"]) })),
             "api_access": object(json!({
                 "ip_whitelist": { "type": "array", "maxItems": 1000, "items": { "type": "string", "maxLength": 64 } },
                 "require_ip_whitelist": boolean(),
@@ -340,7 +340,7 @@ mod tests {
             (
                 Section::Security,
                 json!({"two_factor": {"method": "sms"}}),
-                true,
+                false,
             ),
             (
                 Section::Security,

@@ -128,10 +128,13 @@ impl SecurityPolicy {
                 "two_factor",
                 |s| match s {
                     "totp" => Ok(MfaMethod::Totp),
-                    "sms" => Ok(MfaMethod::Sms),
-                    _ => Err("must be one of: totp, sms".to_owned()),
+                    // Accepted only with an SMS transport, and this server has none.
+                    "sms" => Err(
+                        "sms needs an SMS transport, and none is configured; use totp".to_owned(),
+                    ),
+                    _ => Err("must be totp (sms needs an SMS transport)".to_owned()),
                 },
-                Some(&["totp", "sms"]),
+                Some(&["totp"]),
             ) {
                 next.mfa_method = method;
             }

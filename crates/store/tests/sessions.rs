@@ -1,0 +1,143 @@
+//! Session rules with the clock moved: idle timeout, absolute lifetime, concurrency cap,
+//! re-authentication window — through the real services and store, on both backends.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use tenantry_kernel::{AccountName, Actor, Credential, Email, FixedClock, OsRandom, Role};
+use tenantry_security::{
+    AccountProvisioning, MfaService, SecretBox, SecurityError, SessionService,
+};
+use tenantry_settings::{Section, SettingsService};
+use tenantry_store::Store;
+
+use crate::support::stores;
+
+const PASSWORD: &str = "clock-test-passphrase-1";
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_767_225_600, 0).expect("2026-01-01")
+}
+
+fn settings_at(store: &Store, at: DateTime<Utc>) -> Arc<SettingsService> {
+    Arc::new(SettingsService::new(
+        Arc::new(store.clone()),
+        SecretBox::new(&[7u8; 32]),
+        Arc::new(FixedClock(at)),
+        Arc::new(OsRandom),
+    ))
+}
+
+fn sessions_at(store: &Store, at: DateTime<Utc>) -> SessionService {
+    let clock = Arc::new(FixedClock(at));
+    let mfa = Arc::new(MfaService::new(
+        Arc::new(store.clone()),
+        SecretBox::new(&[7u8; 32]),
+        clock.clone(),
+        Arc::new(OsRandom),
+    ));
+    SessionService::new(
+        Arc::new(store.clone()),
+        settings_at(store, at),
+        mfa,
+        clock,
+        Arc::new(OsRandom),
+    )
+}
+
+#[test]
+fn session_rules_follow_the_clock() {
+    for db in stores() {
+        let store = &db.store;
+        let account = AccountProvisioning::new(
+            Arc::new(store.clone()),
+            Arc::new(FixedClock(t0())),
+            Arc::new(OsRandom),
+        )
+        .create_account(
+            AccountName::parse("clocked").expect("name"),
+            None,
+            &Email::parse("o@clocked.test").expect("email"),
+            &tenantry_settings::defaults::initial_documents(),
+        )
+        .expect("account");
+        let owner = Actor {
+            account_id: account.account_id,
+            user_id: account.owner_id,
+            role: Role::Owner,
+            credential: Credential::ApiKey(account.owner_key.id),
+            ip: None,
+            scopes: Vec::new(),
+            authenticated_at: None,
+        };
+        settings_at(store, t0())
+            .change_password(&owner, None, PASSWORD)
+            .expect("first password");
+        let login = |at: DateTime<Utc>| {
+            sessions_at(store, at)
+                .login("o@clocked.test", PASSWORD, None, None, None)
+                .expect("login")
+        };
+
+        // Idle timeout (60 minutes by default), extended by activity.
+        let s = login(t0());
+        let auth =
+            |at: DateTime<Utc>, token: &str| sessions_at(store, at).authenticate(token, None);
+        assert!(
+            auth(t0() + Duration::minutes(50), &s.token).is_ok(),
+            "activity at 50 min"
+        );
+        assert!(
+            auth(t0() + Duration::minutes(100), &s.token).is_ok(),
+            "50 min after the last activity"
+        );
+        assert_eq!(
+            auth(t0() + Duration::minutes(161), &s.token).err(),
+            Some(SecurityError::Unauthenticated),
+            "61 idle minutes"
+        );
+        assert_eq!(
+            auth(t0() + Duration::minutes(162), &s.token).err(),
+            Some(SecurityError::Unauthenticated),
+            "and it stays ended"
+        );
+
+        // Absolute lifetime (1440 minutes by default), whatever the activity.
+        let s = login(t0());
+        for minutes in (50..1440).step_by(50) {
+            assert!(
+                auth(t0() + Duration::minutes(minutes), &s.token).is_ok(),
+                "{minutes}"
+            );
+        }
+        assert!(
+            auth(t0() + Duration::minutes(1440), &s.token).is_err(),
+            "24 hours"
+        );
+
+        // Re-authentication window: a sign-in older than 10 minutes may not create keys.
+        let s = login(t0());
+        let actor = auth(t0() + Duration::minutes(11), &s.token).expect("alive");
+        assert!(actor.needs_reauth(true, t0() + Duration::minutes(11)));
+        assert!(!actor.needs_reauth(true, t0() + Duration::minutes(9)));
+
+        // Concurrency cap: the oldest session is signed out.
+        settings_at(store, t0())
+            .update_section(
+                &owner,
+                Section::Security,
+                &json!({"session": {"concurrent_sessions": 2}}),
+                None,
+            )
+            .expect("cap");
+        let later = t0() + Duration::days(2);
+        let a = login(later);
+        let b = login(later + Duration::seconds(1));
+        let c = login(later + Duration::seconds(2));
+        let at = later + Duration::seconds(3);
+        assert!(auth(at, &a.token).is_err());
+        assert!(auth(at, &b.token).is_ok());
+        assert!(auth(at, &c.token).is_ok());
+    }
+}
