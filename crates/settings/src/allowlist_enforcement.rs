@@ -225,21 +225,13 @@ impl SettingsService {
 impl tenantry_security::KeyPolicy for SettingsService {
     fn max_api_keys(&self, account: AccountId) -> Result<u32, tenantry_kernel::PortError> {
         let (doc, _) = self.store().allowlist_source(account)?;
-        let policy: SecurityPolicy = doc
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|e| tenantry_kernel::PortError::Corrupt(format!("security settings: {e}")))?
-            .unwrap_or_default();
+        let policy = SecurityPolicy::from_stored(doc)?;
         Ok(policy.max_api_keys)
     }
 
     fn reauth_for_sensitive(&self, account: AccountId) -> Result<bool, tenantry_kernel::PortError> {
         let (doc, _) = self.store().allowlist_source(account)?;
-        let policy: SecurityPolicy = doc
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|e| tenantry_kernel::PortError::Corrupt(format!("security settings: {e}")))?
-            .unwrap_or_default();
+        let policy = SecurityPolicy::from_stored(doc)?;
         Ok(policy.reauth_for_sensitive)
     }
 }
@@ -250,11 +242,7 @@ impl tenantry_security::SessionPolicySource for SettingsService {
         account: AccountId,
     ) -> Result<tenantry_security::SessionPolicy, tenantry_kernel::PortError> {
         let (doc, _) = self.store().allowlist_source(account)?;
-        let p: SecurityPolicy = doc
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|e| tenantry_kernel::PortError::Corrupt(format!("security settings: {e}")))?
-            .unwrap_or_default();
+        let p = SecurityPolicy::from_stored(doc)?;
         Ok(tenantry_security::SessionPolicy {
             mfa_required: p.mfa_required,
             password_expiry_days: p.password_expiry_days,

@@ -15,15 +15,7 @@ impl SettingsService {
         let now = self.clock().now();
         let mut total = 0u64;
         for (account, security) in self.store().retention_sources()? {
-            let policy: SecurityPolicy = security
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|e| {
-                    SettingsError::Port(tenantry_kernel::PortError::Corrupt(format!(
-                        "security settings: {e}"
-                    )))
-                })?
-                .unwrap_or_default();
+            let policy = SecurityPolicy::from_stored(security)?;
             let cutoff = now - Duration::days(i64::from(policy.audit_retention_days));
             loop {
                 let deleted = self
@@ -44,15 +36,7 @@ impl SettingsService {
         let now = self.clock().now();
         let mut total = 0u64;
         for (account, security) in self.store().retention_sources()? {
-            let policy: SecurityPolicy = security
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|e| {
-                    SettingsError::Port(tenantry_kernel::PortError::Corrupt(format!(
-                        "security settings: {e}"
-                    )))
-                })?
-                .unwrap_or_default();
+            let policy = SecurityPolicy::from_stored(security)?;
             if let Some(days) = policy.inactivity_lock_days {
                 let cutoff = now - Duration::days(i64::from(days));
                 total += self

@@ -64,6 +64,16 @@ impl Default for SecurityPolicy {
     }
 }
 
+impl SecurityPolicy {
+    /// The policy in a stored security document (`None`: never stored, the defaults apply).
+    pub fn from_stored(doc: Option<Value>) -> Result<Self, tenantry_kernel::PortError> {
+        doc.map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| tenantry_kernel::PortError::Corrupt(format!("security settings: {e}")))
+            .map(Option::unwrap_or_default)
+    }
+}
+
 /// Seed 01 `session.timeout` is hours, 1-168; the domain keeps minutes.
 fn hours(minutes: u32) -> Value {
     if minutes % 60 == 0 {
