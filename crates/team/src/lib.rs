@@ -1,5 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+mod authority;
+mod error;
+mod member_fields;
 mod permission;
 
+pub use authority::{ensure_can_grant, ensure_can_manage, ensure_manager, MANAGER_ROLE};
+pub use error::TeamError;
+pub use member_fields::{Department, InvitationLifetime, InviteMessage, Title};
 pub use permission::{default_permissions, Permission};
