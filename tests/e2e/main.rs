@@ -21,6 +21,7 @@ mod sessions;
 mod settings;
 mod settings_catalog;
 mod settings_write;
+mod team_members;
 mod tenant_settings;
 mod user_mfa;
 mod user_preferences;

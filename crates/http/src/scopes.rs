@@ -21,6 +21,8 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
         &[Area::Audit]
     } else if path.starts_with("/api/user/api-keys") {
         &[Area::Keys]
+    } else if path.starts_with("/v2/accounts/team/") {
+        &[Area::Team]
     } else if path.starts_with("/v2/accounts/settings/billing")
         || path.starts_with("/v2/accounts/settings/schema/billing")
     {

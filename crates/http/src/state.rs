@@ -41,5 +41,6 @@ pub struct AppState {
     pub api_keys: Arc<ApiKeyService>,
     pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
+    pub team: Arc<tenantry_team::TeamService>,
     pub config: HttpConfig,
 }

@@ -92,7 +92,10 @@ fn role_allows(role: Role, scope: Scope) -> bool {
         Scope::All => true,
         Scope::Grant(Area::Keys, _) => true,
         Scope::Grant(_, Access::Read) if role >= Role::Developer => true,
-        Scope::Grant(Area::Settings | Area::Billing | Area::Security, Access::Read) => true,
+        Scope::Grant(
+            Area::Settings | Area::Billing | Area::Security | Area::Team,
+            Access::Read,
+        ) => true,
         Scope::Grant(Area::Settings, Access::Write) => role >= Role::Developer,
         Scope::Grant(_, _) => role >= Role::Admin,
     }

@@ -15,6 +15,8 @@ pub enum Area {
     Audit,
     /// The caller's own API keys.
     Keys,
+    /// Team members, invitations and activity (seed 02).
+    Team,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,12 +33,13 @@ pub enum Scope {
 }
 
 impl Area {
-    pub const ALL: [Area; 5] = [
+    pub const ALL: [Area; 6] = [
         Area::Settings,
         Area::Security,
         Area::Billing,
         Area::Audit,
         Area::Keys,
+        Area::Team,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Area {
             Area::Billing => "billing",
             Area::Audit => "audit",
             Area::Keys => "keys",
+            Area::Team => "team",
         }
     }
 }

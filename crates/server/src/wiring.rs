@@ -9,6 +9,7 @@ use tenantry_security::{
 };
 use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
+use tenantry_team::TeamService;
 
 use crate::cli::DatabaseArgs;
 
@@ -63,6 +64,7 @@ pub struct Services {
     pub api_keys: Arc<ApiKeyService>,
     pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
+    pub team: Arc<TeamService>,
 }
 
 impl Services {
@@ -111,6 +113,11 @@ impl Services {
                 random.clone(),
             )),
             settings,
+            team: Arc::new(TeamService::new(
+                shared.clone(),
+                clock.clone(),
+                random.clone(),
+            )),
             audit: Arc::new(AuditService::new(shared.clone())),
             provisioning: Arc::new(AccountProvisioning::new(
                 shared,
@@ -132,6 +139,7 @@ impl Services {
             api_keys: self.api_keys.clone(),
             mfa: self.mfa.clone(),
             sessions: self.sessions.clone(),
+            team: self.team.clone(),
             config,
         }
     }

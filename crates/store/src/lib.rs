@@ -6,6 +6,7 @@ mod audit;
 mod connection;
 mod credentials;
 mod error;
+mod members;
 mod mfa;
 mod migrations;
 mod schema;

@@ -31,6 +31,11 @@ diesel::table! {
         status -> Text,
         created_at -> BigInt,
         last_active_at -> Nullable<BigInt>,
+        department -> Nullable<Text>,
+        title -> Nullable<Text>,
+        permissions -> Nullable<Text>,
+        invited_by -> Nullable<Text>,
+        removed_at -> Nullable<BigInt>,
     }
 }
 

@@ -1,6 +1,6 @@
 use thiserror::Error;
 
-use tenantry_kernel::Role;
+use tenantry_kernel::{KernelError, PortError, Role};
 
 /// Everything a team operation can refuse. The HTTP adapter maps each variant onto seed 02's
 /// error bodies (`INSUFFICIENT_PERMISSIONS`, `CANNOT_REMOVE_OWNER`, `VALIDATION_ERROR`).
@@ -18,4 +18,23 @@ pub enum TeamError {
     /// A field failed its contract; `field` is the seed's camelCase name.
     #[error("{field}: {reason}")]
     InvalidField { field: &'static str, reason: String },
+    #[error("team member not found")]
+    MemberNotFound,
+    /// The member changed between our read and our write (another admin acted at the same
+    /// time); nothing was applied.
+    #[error("the member was changed concurrently; reload and retry")]
+    Conflict,
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+impl From<KernelError> for TeamError {
+    fn from(e: KernelError) -> Self {
+        match e {
+            KernelError::InsufficientRole { required, current } => {
+                TeamError::InsufficientPermissions { required, current }
+            }
+            other => TeamError::Port(PortError::Corrupt(other.to_string())),
+        }
+    }
 }

@@ -3,9 +3,13 @@
 mod authority;
 mod error;
 mod member_fields;
+mod members;
 mod permission;
+mod service;
 
 pub use authority::{ensure_can_grant, ensure_can_manage, ensure_manager, MANAGER_ROLE};
 pub use error::TeamError;
 pub use member_fields::{Department, InvitationLifetime, InviteMessage, Title};
+pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts, TeamAudit};
 pub use permission::{default_permissions, Permission};
+pub use service::{MemberList, TeamService};

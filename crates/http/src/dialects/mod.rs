@@ -5,6 +5,7 @@ mod admin;
 mod audit_logs;
 mod organization;
 mod settings_catalog;
+mod team_members;
 mod tenant_settings;
 mod user_api_keys;
 mod user_mfa;
@@ -18,6 +19,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     account_settings::routes(cfg);
     admin::routes(cfg);
     audit_logs::routes(cfg);
+    team_members::routes(cfg);
     tenant_settings::routes(cfg);
     settings_catalog::routes(cfg);
     organization::routes(cfg);

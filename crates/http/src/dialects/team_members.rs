@@ -1,0 +1,293 @@
+//! Seed 02 `/v2/accounts/team/members`: who is on the team, and managing them (camelCase).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Value};
+use tenantry_kernel::{Role, UserId};
+use tenantry_security::MemberStatus;
+use tenantry_team::{Department, Member, MemberChange, MemberFilter, Permission, TeamError, Title};
+
+use crate::auth::Authenticated;
+use crate::error::{method_not_allowed, ApiError, Dialect};
+use crate::json_body::JsonBody;
+use crate::pagination::PageQuery;
+use crate::AppState;
+
+const DIALECT: Dialect = Dialect::V2;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.service(resource("/v2/accounts/team/members").route(web::get().to(list)))
+        .service(
+            resource("/v2/accounts/team/members/{id}")
+                .route(web::get().to(get))
+                .route(web::put().to(update))
+                .route(web::delete().to(remove)),
+        );
+}
+
+fn validation(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(
+        DIALECT,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION_ERROR",
+        "The request has invalid fields",
+    )
+    .with_details(json!({ "fields": [{ "field": field, "message": message.into() }] }))
+}
+
+fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
+    let err = |status, code, message: &str| ApiError::new(DIALECT, status, code, message);
+    match e {
+        TeamError::InsufficientPermissions { required, current } => err(
+            StatusCode::FORBIDDEN,
+            "INSUFFICIENT_PERMISSIONS",
+            "Only admins can manage team members",
+        )
+        .with_details(
+            json!({ "requiredRole": required.as_str(), "currentRole": current.as_str() }),
+        ),
+        TeamError::RoleAboveOwn { current, target } => err(
+            StatusCode::FORBIDDEN,
+            "INSUFFICIENT_PERMISSIONS",
+            "You cannot grant or manage a role above your own",
+        )
+        .with_details(json!({ "requiredRole": target.as_str(), "currentRole": current.as_str() })),
+        TeamError::CannotRemoveOwner => err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "CANNOT_REMOVE_OWNER",
+            "Cannot remove the account owner",
+        )
+        .with_details(json!({ "userId": user, "role": "owner" })),
+        TeamError::MemberNotFound => err(
+            StatusCode::NOT_FOUND,
+            "MEMBER_NOT_FOUND",
+            "Team member not found",
+        )
+        .with_details(json!({ "userId": user })),
+        TeamError::InvalidField { field, reason } => validation(field, reason),
+        TeamError::Conflict => err(
+            StatusCode::CONFLICT,
+            "CONFLICT",
+            "The member was changed by someone else meanwhile; reload and retry",
+        ),
+        TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
+    }
+}
+
+async fn run<T: Send + 'static>(
+    user: Option<String>,
+    f: impl FnOnce() -> Result<T, TeamError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
+        .await
+        .map_err(|e| ApiError::internal(DIALECT, &e))?
+        .map_err(|e| team_error(e, user.as_deref()))
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The member object of seed 02. `username` and `avatar` are the host platform's to fill in;
+/// Tenantry keeps neither, so they are `null` rather than invented.
+fn member_json(m: &Member) -> Value {
+    json!({
+        "id": m.user_id.to_string(),
+        "email": m.email,
+        "name": m.name,
+        "username": null,
+        "avatar": null,
+        "role": m.role.as_str(),
+        "permissions": m.permissions().iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        "status": m.status.as_str(),
+        "joinedAt": time(m.joined_at),
+        "lastActive": m.last_active_at.map(time),
+        "invitedBy": m.invited_by.map(|u| u.to_string()),
+        "department": m.department.as_ref().map(Department::as_str),
+        "title": m.title.as_ref().map(Title::as_str),
+    })
+}
+
+fn parse_user(raw: &str) -> Result<UserId, ApiError> {
+    // An id that cannot exist is a member that does not exist.
+    raw.parse::<UserId>()
+        .map_err(|_| team_error(TeamError::MemberNotFound, Some(raw)))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    role: Option<String>,
+    status: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+fn query_error(field: &str, message: String) -> ApiError {
+    ApiError::new(DIALECT, StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+        .with_details(json!({ "field": field }))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.page.parse(DIALECT)?;
+    let role = query
+        .role
+        .as_deref()
+        .map(|r| {
+            r.parse::<Role>()
+                .map_err(|_| query_error("role", format!("unknown role `{r}`")))
+        })
+        .transpose()?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            MemberStatus::parse(s)
+                .filter(|s| *s != MemberStatus::Removed)
+                .ok_or_else(|| query_error("status", format!("unknown status `{s}`")))
+        })
+        .transpose()?;
+    let filter = MemberFilter { role, status };
+    let team = state.team.clone();
+    let result = run(None, move || team.list(&caller.0, &filter, &page)).await?;
+    let c = result.counts;
+    let mut body = json!({
+        "members": result.page.items.iter().map(member_json).collect::<Vec<_>>(),
+        "total": c.total(),
+        "roles": {
+            "owner": c.owner,
+            "admin": c.admin,
+            "developer": c.developer,
+            "viewer": c.viewer,
+            "pending": c.pending,
+        },
+    });
+    if let Some(next) = result.page.next {
+        body["nextCursor"] = json!(next.encode());
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let user = parse_user(&raw)?;
+    let team = state.team.clone();
+    let member = run(Some(raw), move || team.get(&caller.0, user)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "member": member_json(&member) })))
+}
+
+/// `null` (clear) and absent (leave) differ for the optional fields.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberUpdate {
+    role: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    permissions: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    department: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    title: Option<Option<String>>,
+    status: Option<String>,
+}
+
+impl MemberUpdate {
+    fn parse(self) -> Result<MemberChange, TeamError> {
+        let invalid =
+            |field: &'static str, reason: String| TeamError::InvalidField { field, reason };
+        let role = self
+            .role
+            .map(|r| {
+                r.parse::<Role>()
+                    .map_err(|_| invalid("role", "must be admin, developer or viewer".into()))
+            })
+            .transpose()?;
+        let permissions = self
+            .permissions
+            .map(|p| {
+                p.map(|names| {
+                    let mut parsed: Vec<Permission> = Vec::new();
+                    for n in &names {
+                        let p = n.parse::<Permission>().map_err(|n| {
+                            invalid("permissions", format!("unknown permission `{n}`"))
+                        })?;
+                        if !parsed.contains(&p) {
+                            parsed.push(p);
+                        }
+                    }
+                    Ok::<_, TeamError>(parsed)
+                })
+                .transpose()
+            })
+            .transpose()?;
+        let department = self
+            .department
+            .map(|d| d.map(|d| Department::parse(&d)).transpose())
+            .transpose()?;
+        let title = self
+            .title
+            .map(|t| t.map(|t| Title::parse(&t)).transpose())
+            .transpose()?;
+        let status = self
+            .status
+            .map(|s| match MemberStatus::parse(&s) {
+                Some(s @ (MemberStatus::Active | MemberStatus::Suspended)) => Ok(s),
+                _ => Err(invalid("status", "must be active or suspended".into())),
+            })
+            .transpose()?;
+        Ok(MemberChange {
+            role,
+            permissions,
+            department,
+            title,
+            status,
+        })
+    }
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<MemberUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let user = parse_user(&raw)?;
+    let change = body.parse().map_err(|e| team_error(e, Some(&raw)))?;
+    let team = state.team.clone();
+    let member = run(Some(raw), move || team.update(&caller.0, user, change)).await?;
+    Ok(HttpResponse::Ok().json(member_json(&member)))
+}
+
+async fn remove(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let user = parse_user(&raw)?;
+    let team = state.team.clone();
+    let id = raw.clone();
+    let removed_at = run(Some(raw), move || team.remove(&caller.0, user)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "id": id,
+        "status": "removed",
+        "removedAt": time(removed_at),
+        "message": "Team member removed successfully",
+    })))
+}

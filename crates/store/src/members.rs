@@ -1,0 +1,312 @@
+//! `MemberStore`: an account's team members (memberships joined with their users).
+
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError, Role, UserId};
+use tenantry_security::MemberStatus;
+use tenantry_team::{
+    Department, Member, MemberChange, MemberFilter, MemberStore, Permission, RoleCounts, TeamAudit,
+    Title,
+};
+
+use crate::schema::{api_keys, audit_log, memberships, sessions, users};
+use crate::time::{from_micros, to_micros};
+use crate::{DbConnection, Store, StoreError};
+
+type MemberRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+macro_rules! member_columns {
+    () => {
+        (
+            memberships::user_id,
+            users::email,
+            users::display_name,
+            memberships::role,
+            memberships::permissions,
+            memberships::status,
+            memberships::created_at,
+            memberships::last_active_at,
+            memberships::invited_by,
+            memberships::department,
+            memberships::title,
+        )
+    };
+}
+
+fn corrupt(what: &str, value: &str) -> PortError {
+    PortError::Corrupt(format!("membership {what} `{value}`"))
+}
+
+fn member(row: MemberRow) -> Result<Member, PortError> {
+    let (user, email, name, role, permissions, status, joined, active, invited_by, dept, title) =
+        row;
+    let custom_permissions = permissions
+        .map(|p| {
+            serde_json::from_str::<Vec<String>>(&p)
+                .ok()
+                .and_then(|names| names.iter().map(|n| n.parse::<Permission>().ok()).collect())
+                .ok_or_else(|| corrupt("permissions", &p))
+        })
+        .transpose()?;
+    Ok(Member {
+        user_id: user.parse().map_err(|_| corrupt("user", &user))?,
+        email,
+        name,
+        role: role.parse().map_err(|_| corrupt("role", &role))?,
+        custom_permissions,
+        status: MemberStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        joined_at: from_micros(joined),
+        last_active_at: active.map(from_micros),
+        invited_by: invited_by
+            .map(|u| u.parse().map_err(|_| corrupt("inviter", &u)))
+            .transpose()?,
+        department: dept
+            .map(|d| Department::parse(&d).map_err(|_| corrupt("department", &d)))
+            .transpose()?,
+        title: title
+            .map(|t| Title::parse(&t).map_err(|_| corrupt("title", &t)))
+            .transpose()?,
+    })
+}
+
+fn write_audit(
+    conn: &mut DbConnection,
+    account: &str,
+    target: &str,
+    a: &TeamAudit,
+) -> Result<(), StoreError> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(a.id.to_string()),
+            audit_log::account_id.eq(account),
+            audit_log::actor.eq(a.actor.to_string()),
+            audit_log::action.eq(a.action),
+            audit_log::target.eq(target),
+            audit_log::diff.eq(a.details.to_string()),
+            audit_log::ip.eq(a.ip.as_deref()),
+            audit_log::created_at.eq(to_micros(a.at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every way the member could still act in the account: keys and sessions.
+fn revoke_access(
+    conn: &mut DbConnection,
+    account: &str,
+    user: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::account_id.eq(account))
+            .filter(api_keys::user_id.eq(user))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(at))
+    .execute(conn)?;
+    diesel::update(
+        sessions::table
+            .filter(sessions::account_id.eq(account))
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(at))
+    .execute(conn)?;
+    Ok(())
+}
+
+impl MemberStore for Store {
+    fn list_members(
+        &self,
+        account: AccountId,
+        filter: &MemberFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Member>, PortError> {
+        let limit = i64::from(page.limit);
+        let rows = self.read(|conn| {
+            let mut query = memberships::table
+                .inner_join(users::table)
+                .filter(memberships::account_id.eq(account.to_string()))
+                .filter(memberships::status.ne(MemberStatus::Removed.as_str()))
+                .select(member_columns!())
+                .order((memberships::created_at.asc(), memberships::user_id.asc()))
+                .limit(limit + 1)
+                .into_boxed();
+            if let Some(role) = filter.role {
+                query = query.filter(memberships::role.eq(role.as_str()));
+            }
+            if let Some(status) = filter.status {
+                query = query.filter(memberships::status.eq(status.as_str()));
+            }
+            if let Some(after) = &page.after {
+                query = query.filter(
+                    memberships::created_at
+                        .gt(after.created_at_micros)
+                        .or(memberships::created_at
+                            .eq(after.created_at_micros)
+                            .and(memberships::user_id.gt(after.id.clone()))),
+                );
+            }
+            Ok(query.load::<MemberRow>(conn)?)
+        })?;
+        let has_more = rows.len() > page.limit as usize;
+        let items = rows
+            .into_iter()
+            .take(page.limit as usize)
+            .map(member)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if has_more {
+            items.last().map(|m| Cursor {
+                created_at_micros: to_micros(m.joined_at),
+                id: m.user_id.to_string(),
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    fn count_members(&self, account: AccountId) -> Result<RoleCounts, PortError> {
+        let rows = self.read(|conn| {
+            Ok(memberships::table
+                .filter(memberships::account_id.eq(account.to_string()))
+                .filter(memberships::status.ne(MemberStatus::Removed.as_str()))
+                .group_by((memberships::role, memberships::status))
+                .select((memberships::role, memberships::status, count_star()))
+                .load::<(String, String, i64)>(conn)?)
+        })?;
+        let mut counts = RoleCounts::default();
+        for (role, status, n) in rows {
+            let n = u64::try_from(n).unwrap_or(0);
+            if status == MemberStatus::Pending.as_str() {
+                counts.pending += n;
+                continue;
+            }
+            match role.parse::<Role>().map_err(|_| corrupt("role", &role))? {
+                Role::Owner => counts.owner += n,
+                Role::Admin => counts.admin += n,
+                Role::Developer => counts.developer += n,
+                Role::Viewer => counts.viewer += n,
+            }
+        }
+        Ok(counts)
+    }
+
+    fn find_member(&self, account: AccountId, user: UserId) -> Result<Option<Member>, PortError> {
+        let row = self.read(|conn| {
+            Ok(memberships::table
+                .inner_join(users::table)
+                .filter(memberships::account_id.eq(account.to_string()))
+                .filter(memberships::user_id.eq(user.to_string()))
+                .filter(memberships::status.ne(MemberStatus::Removed.as_str()))
+                .select(member_columns!())
+                .first::<MemberRow>(conn)
+                .optional()?)
+        })?;
+        row.map(member).transpose()
+    }
+
+    fn update_member(
+        &self,
+        account: AccountId,
+        user: UserId,
+        expected_role: Role,
+        change: &MemberChange,
+        audit: &TeamAudit,
+    ) -> Result<bool, PortError> {
+        let (account, user) = (account.to_string(), user.to_string());
+        let permissions = change.permissions.as_ref().map(|p| {
+            p.as_ref().map(|p| {
+                serde_json::Value::from(p.iter().map(|p| p.as_str()).collect::<Vec<_>>())
+                    .to_string()
+            })
+        });
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let target = memberships::table
+                .filter(memberships::account_id.eq(&account))
+                .filter(memberships::user_id.eq(&user))
+                .filter(memberships::role.eq(expected_role.as_str()))
+                .filter(memberships::status.ne(MemberStatus::Removed.as_str()));
+            // One statement per field keeps the query static for both backends; they all run
+            // in this transaction, and the first one proves the member is still as checked.
+            let found = diesel::update(target)
+                .set(memberships::role.eq(change.role.unwrap_or(expected_role).as_str()))
+                .execute(conn)?;
+            if found == 0 {
+                return Ok(false);
+            }
+            let this = memberships::table
+                .filter(memberships::account_id.eq(&account))
+                .filter(memberships::user_id.eq(&user));
+            if let Some(p) = &permissions {
+                diesel::update(this)
+                    .set(memberships::permissions.eq(p.as_deref()))
+                    .execute(conn)?;
+            }
+            if let Some(d) = &change.department {
+                diesel::update(this)
+                    .set(memberships::department.eq(d.as_ref().map(|d| d.as_str())))
+                    .execute(conn)?;
+            }
+            if let Some(t) = &change.title {
+                diesel::update(this)
+                    .set(memberships::title.eq(t.as_ref().map(|t| t.as_str())))
+                    .execute(conn)?;
+            }
+            if let Some(status) = change.status {
+                diesel::update(this)
+                    .set(memberships::status.eq(status.as_str()))
+                    .execute(conn)?;
+                if status != MemberStatus::Active {
+                    revoke_access(conn, &account, &user, to_micros(audit.at))?;
+                }
+            }
+            write_audit(conn, &account, &user, audit)?;
+            Ok(true)
+        })?)
+    }
+
+    fn remove_member(
+        &self,
+        account: AccountId,
+        user: UserId,
+        expected_role: Role,
+        audit: &TeamAudit,
+    ) -> Result<bool, PortError> {
+        let (account, user) = (account.to_string(), user.to_string());
+        let at = to_micros(audit.at);
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let found = diesel::update(
+                memberships::table
+                    .filter(memberships::account_id.eq(&account))
+                    .filter(memberships::user_id.eq(&user))
+                    .filter(memberships::role.eq(expected_role.as_str()))
+                    .filter(memberships::status.ne(MemberStatus::Removed.as_str())),
+            )
+            .set((
+                memberships::status.eq(MemberStatus::Removed.as_str()),
+                memberships::removed_at.eq(at),
+            ))
+            .execute(conn)?;
+            if found == 0 {
+                return Ok(false);
+            }
+            revoke_access(conn, &account, &user, at)?;
+            write_audit(conn, &account, &user, audit)?;
+            Ok(true)
+        })?)
+    }
+}

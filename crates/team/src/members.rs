@@ -1,0 +1,127 @@
+//! Members as seed 02 shows them, and the store port that keeps them.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tenantry_kernel::{AccountId, AuditId, Page, PageRequest, PortError, Role, UserId};
+use tenantry_security::MemberStatus;
+
+use crate::{default_permissions, Department, Permission, Title};
+
+/// One member of an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    /// Custom permissions; `None` means the role's defaults.
+    pub custom_permissions: Option<Vec<Permission>>,
+    pub status: MemberStatus,
+    pub joined_at: DateTime<Utc>,
+    pub last_active_at: Option<DateTime<Utc>>,
+    pub invited_by: Option<UserId>,
+    pub department: Option<Department>,
+    pub title: Option<Title>,
+}
+
+impl Member {
+    /// What the member may do: their custom permissions, or their role's.
+    pub fn permissions(&self) -> Vec<Permission> {
+        self.custom_permissions
+            .clone()
+            .unwrap_or_else(|| default_permissions(self.role).to_vec())
+    }
+}
+
+/// Which members to list; every given condition must hold. Removed members are never listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberFilter {
+    pub role: Option<Role>,
+    pub status: Option<MemberStatus>,
+}
+
+/// Members per role (active and suspended alike) and pending ones, as seed 02's `roles`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoleCounts {
+    pub owner: u64,
+    pub admin: u64,
+    pub developer: u64,
+    pub viewer: u64,
+    pub pending: u64,
+}
+
+impl RoleCounts {
+    /// Every member who is not removed.
+    pub fn total(&self) -> u64 {
+        self.owner + self.admin + self.developer + self.viewer
+    }
+}
+
+/// A validated change to one member; `None` leaves a field as it is. `Some(None)` clears an
+/// optional text field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemberChange {
+    pub role: Option<Role>,
+    /// `Some(None)` returns to the role's defaults.
+    pub permissions: Option<Option<Vec<Permission>>>,
+    pub department: Option<Option<Department>>,
+    pub title: Option<Option<Title>>,
+    /// Only `Active` or `Suspended` (the service refuses anything else).
+    pub status: Option<MemberStatus>,
+}
+
+impl MemberChange {
+    pub fn is_empty(&self) -> bool {
+        *self == MemberChange::default()
+    }
+}
+
+/// The audit entry a team change writes in its own transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamAudit {
+    pub id: AuditId,
+    pub actor: UserId,
+    pub action: &'static str,
+    pub at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub details: Value,
+}
+
+/// Where members live.
+pub trait MemberStore: Send + Sync {
+    /// One keyset page of the account's members (by joining time), removed ones excluded.
+    fn list_members(
+        &self,
+        account: AccountId,
+        filter: &MemberFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Member>, PortError>;
+
+    fn count_members(&self, account: AccountId) -> Result<RoleCounts, PortError>;
+
+    /// The member, unless unknown or removed.
+    fn find_member(&self, account: AccountId, user: UserId) -> Result<Option<Member>, PortError>;
+
+    /// Applies `change` in one transaction with `audit`, provided the member still holds
+    /// `expected_role` and is not removed; otherwise applies nothing and returns `false`. A
+    /// change to a status other than active revokes the member's API keys and sessions in the
+    /// same transaction.
+    fn update_member(
+        &self,
+        account: AccountId,
+        user: UserId,
+        expected_role: Role,
+        change: &MemberChange,
+        audit: &TeamAudit,
+    ) -> Result<bool, PortError>;
+
+    /// Marks the member removed and revokes their API keys and sessions, in one transaction
+    /// with `audit`, provided they still hold `expected_role`; `false` otherwise.
+    fn remove_member(
+        &self,
+        account: AccountId,
+        user: UserId,
+        expected_role: Role,
+        audit: &TeamAudit,
+    ) -> Result<bool, PortError>;
+}

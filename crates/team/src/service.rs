@@ -1,0 +1,166 @@
+//! `TeamService`: reading and managing an account's members. Every rule is checked here, against
+//! the member as stored; the store then applies the change only if the member's role is still the
+//! one the rules were checked against, so two admins acting at once cannot slip past them.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use tenantry_kernel::{Actor, AuditId, Clock, Page, PageRequest, RandomSource, Role, UserId};
+use tenantry_security::MemberStatus;
+
+use crate::{
+    ensure_can_grant, ensure_can_manage, Member, MemberChange, MemberFilter, MemberStore,
+    RoleCounts, TeamAudit, TeamError,
+};
+
+/// One page of members with the account-wide counts seed 02 reports beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberList {
+    pub page: Page<Member>,
+    pub counts: RoleCounts,
+}
+
+pub struct TeamService {
+    store: Arc<dyn MemberStore>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+}
+
+impl TeamService {
+    pub fn new(
+        store: Arc<dyn MemberStore>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            random,
+        }
+    }
+
+    /// Any member may see who is on their team; managing it is for admins and the owner.
+    pub fn list(
+        &self,
+        actor: &Actor,
+        filter: &MemberFilter,
+        page: &PageRequest,
+    ) -> Result<MemberList, TeamError> {
+        actor.require(Role::Viewer)?;
+        Ok(MemberList {
+            page: self.store.list_members(actor.account_id, filter, page)?,
+            counts: self.store.count_members(actor.account_id)?,
+        })
+    }
+
+    pub fn get(&self, actor: &Actor, user: UserId) -> Result<Member, TeamError> {
+        actor.require(Role::Viewer)?;
+        self.store
+            .find_member(actor.account_id, user)?
+            .ok_or(TeamError::MemberNotFound)
+    }
+
+    /// Changes a member's role, permissions, department, title or status (active/suspended).
+    pub fn update(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        change: MemberChange,
+    ) -> Result<Member, TeamError> {
+        crate::ensure_manager(actor.role)?;
+        let current = self.get(actor, user)?;
+        ensure_can_manage(actor.role, current.role)?;
+        if let Some(role) = change.role {
+            ensure_can_grant(actor.role, role)?;
+        }
+        if let Some(status) = change.status {
+            if !matches!(status, MemberStatus::Active | MemberStatus::Suspended) {
+                return Err(TeamError::InvalidField {
+                    field: "status",
+                    reason: "must be active or suspended".to_owned(),
+                });
+            }
+        }
+        if change.is_empty() {
+            return Ok(current);
+        }
+        let audit = self.audit(
+            actor,
+            "team.member_updated",
+            json!({ "userId": user.to_string(), "before": summary(&current), "change": change_json(&change) }),
+        );
+        if !self
+            .store
+            .update_member(actor.account_id, user, current.role, &change, &audit)?
+        {
+            return Err(TeamError::Conflict);
+        }
+        self.get(actor, user)
+    }
+
+    /// Removes a member: they lose access at once (keys and sessions revoked).
+    pub fn remove(&self, actor: &Actor, user: UserId) -> Result<DateTime<Utc>, TeamError> {
+        crate::ensure_manager(actor.role)?;
+        let current = self.get(actor, user)?;
+        ensure_can_manage(actor.role, current.role)?;
+        let audit = self.audit(
+            actor,
+            "team.member_removed",
+            json!({ "userId": user.to_string(), "before": summary(&current) }),
+        );
+        if !self
+            .store
+            .remove_member(actor.account_id, user, current.role, &audit)?
+        {
+            return Err(TeamError::Conflict);
+        }
+        Ok(audit.at)
+    }
+
+    fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> TeamAudit {
+        TeamAudit {
+            id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
+            actor: actor.user_id,
+            action,
+            at: self.clock.now(),
+            ip: actor.ip.map(|ip| ip.to_string()),
+            details,
+        }
+    }
+}
+
+fn summary(m: &Member) -> Value {
+    json!({
+        "role": m.role.as_str(),
+        "status": m.status.as_str(),
+        "department": m.department.as_ref().map(|d| d.as_str()),
+        "title": m.title.as_ref().map(|t| t.as_str()),
+        "permissions": m.custom_permissions.as_ref().map(|p| p.iter().map(|p| p.as_str()).collect::<Vec<_>>()),
+    })
+}
+
+fn change_json(c: &MemberChange) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(role) = c.role {
+        out.insert("role".into(), json!(role.as_str()));
+    }
+    if let Some(status) = c.status {
+        out.insert("status".into(), json!(status.as_str()));
+    }
+    if let Some(d) = &c.department {
+        out.insert("department".into(), json!(d.as_ref().map(|d| d.as_str())));
+    }
+    if let Some(t) = &c.title {
+        out.insert("title".into(), json!(t.as_ref().map(|t| t.as_str())));
+    }
+    if let Some(p) = &c.permissions {
+        out.insert(
+            "permissions".into(),
+            json!(p
+                .as_ref()
+                .map(|p| p.iter().map(|p| p.as_str()).collect::<Vec<_>>())),
+        );
+    }
+    Value::Object(out)
+}

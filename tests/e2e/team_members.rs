@@ -1,0 +1,339 @@
+//! Seed 02 `/v2/accounts/team/members`: listing, reading, changing and removing members.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::on_both_backends;
+use crate::support::{call, TestApp};
+
+const MEMBERS: &str = "/v2/accounts/team/members";
+
+/// The user id behind a key, as the member's own profile reports it.
+async fn user_id(app: &TestApp, key: &str) -> String {
+    let (status, doc) = call(app, Method::GET, "/api/user/profile", key, None).await;
+    assert_eq!(status, 200, "{doc}");
+    doc["data"]["id"].as_str().expect("id").to_owned()
+}
+
+fn member<'a>(list: &'a Value, id: &str) -> &'a Value {
+    list["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not listed in {list}"))
+}
+
+async fn members_are_listed_with_counts_filters_and_pages(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let account = app.default_account_id().await;
+    let admin = app.add_member(&account, "admin");
+    let dev = app.add_member(&account, "developer");
+    let viewer = app.add_member(&account, "viewer");
+    let dev_id = user_id(&app, &dev).await;
+
+    // Anyone on the team may see it, viewers included.
+    let (status, list) = call(&app, Method::GET, MEMBERS, &viewer, None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["total"], 4);
+    assert_eq!(
+        list["roles"],
+        json!({"owner": 1, "admin": 1, "developer": 1, "viewer": 1, "pending": 0})
+    );
+    let d = member(&list, &dev_id);
+    assert_eq!(d["role"], "developer");
+    assert_eq!(d["permissions"], json!(["read", "write", "execute"]));
+    assert_eq!(d["status"], "active");
+    assert!(d["joinedAt"].as_str().is_some_and(|t| t.ends_with('Z')));
+    let owner_id = user_id(&app, &owner).await;
+    assert_eq!(
+        member(&list, &owner_id)["permissions"],
+        json!(["read", "write", "execute", "manage_team", "manage_billing"])
+    );
+
+    // Filters.
+    let (_, admins) = call(
+        &app,
+        Method::GET,
+        &format!("{MEMBERS}?role=admin"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(admins["members"].as_array().map(Vec::len), Some(1));
+    assert_eq!(admins["members"][0]["role"], "admin");
+    assert_eq!(admins["total"], 4, "counts are account-wide");
+    let (status, err) = call(
+        &app,
+        Method::GET,
+        &format!("{MEMBERS}?role=root"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["error"], "INVALID_REQUEST");
+    assert_eq!(err["details"]["field"], "role");
+
+    // Keyset pages of two walk every member exactly once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("{MEMBERS}?limit=2&cursor={c}"),
+            None => format!("{MEMBERS}?limit=2"),
+        };
+        let (status, page) = call(&app, Method::GET, &path, &owner, None).await;
+        assert_eq!(status, 200, "{page}");
+        for m in page["members"].as_array().expect("members") {
+            seen.push(m["id"].as_str().expect("id").to_owned());
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (4, 4), "{seen:?}");
+
+    // One member in detail.
+    let (status, doc) = call(
+        &app,
+        Method::GET,
+        &format!("{MEMBERS}/{dev_id}"),
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["member"]["id"], json!(dev_id));
+    let (status, err) = call(
+        &app,
+        Method::GET,
+        &format!("{MEMBERS}/usr_nonexistent123"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        err,
+        json!({"error": "MEMBER_NOT_FOUND", "message": "Team member not found", "details": {"userId": "usr_nonexistent123"}})
+    );
+    // Another account's member is not found either.
+    let other = app.create_account("other-co", "boss@other.test").await;
+    let other_key = other["owner_api_key"].as_str().expect("key");
+    let (status, _) = call(
+        &app,
+        Method::GET,
+        &format!("{MEMBERS}/{dev_id}"),
+        other_key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+async fn roles_are_managed_within_the_ladder(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let account = app.default_account_id().await;
+    let admin = app.add_member(&account, "admin");
+    let dev = app.add_member(&account, "developer");
+    let dev_id = user_id(&app, &dev).await;
+    let owner_id = user_id(&app, &owner).await;
+    let admin_id = user_id(&app, &admin).await;
+    let path = format!("{MEMBERS}/{dev_id}");
+
+    // The seed's example.
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        &path,
+        &admin,
+        Some(json!({"role": "admin", "department": "Engineering Leadership", "title": "Principal ML Engineer"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["role"], "admin");
+    assert_eq!(doc["department"], "Engineering Leadership");
+    assert_eq!(doc["title"], "Principal ML Engineer");
+    assert_eq!(
+        doc["permissions"],
+        json!(["read", "write", "execute", "manage_team"])
+    );
+    // The new role is effective at once: the former developer may now read the audit log.
+    let res = app.get("/v2/accounts/audit-logs", Some(&dev)).await;
+    assert_eq!(res.status(), 200);
+
+    // Custom permissions, then back to the role's defaults; clearing a title.
+    let (_, doc) = call(
+        &app,
+        Method::PUT,
+        &path,
+        &owner,
+        Some(json!({"role": "developer", "permissions": ["read"], "title": null})),
+    )
+    .await;
+    assert_eq!(doc["permissions"], json!(["read"]));
+    assert_eq!(doc["title"], Value::Null);
+    assert_eq!(doc["department"], "Engineering Leadership");
+    let (_, doc) = call(
+        &app,
+        Method::PUT,
+        &path,
+        &owner,
+        Some(json!({"permissions": null})),
+    )
+    .await;
+    assert_eq!(doc["permissions"], json!(["read", "write", "execute"]));
+
+    // Developers do not manage the team (the seed's 403 body).
+    let (status, err) = call(
+        &app,
+        Method::PUT,
+        &format!("{MEMBERS}/{admin_id}"),
+        &dev,
+        Some(json!({"title": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        err,
+        json!({"error": "INSUFFICIENT_PERMISSIONS", "message": "Only admins can manage team members", "details": {"requiredRole": "admin", "currentRole": "developer"}})
+    );
+
+    // Nobody becomes or touches the owner.
+    let (status, err) = call(
+        &app,
+        Method::PUT,
+        &path,
+        &owner,
+        Some(json!({"role": "owner"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["details"]["fields"][0]["field"], "role");
+    for (method, body) in [
+        (Method::PUT, Some(json!({"role": "viewer"}))),
+        (Method::DELETE, None),
+    ] {
+        let (status, err) =
+            call(&app, method, &format!("{MEMBERS}/{owner_id}"), &admin, body).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(
+            err,
+            json!({"error": "CANNOT_REMOVE_OWNER", "message": "Cannot remove the account owner", "details": {"userId": owner_id, "role": "owner"}})
+        );
+    }
+
+    // Invalid values name their field; nothing is applied.
+    for (body, field) in [
+        (json!({"title": "t".repeat(101)}), "title"),
+        (json!({"status": "removed"}), "status"),
+        (json!({"permissions": ["read", "root"]}), "permissions"),
+        (json!({"role": "superuser"}), "role"),
+    ] {
+        let (status, err) = call(&app, Method::PUT, &path, &owner, Some(body)).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(err["details"]["fields"][0]["field"], field);
+    }
+    let (status, err) = call(
+        &app,
+        Method::PUT,
+        &path,
+        &owner,
+        Some(json!({"nickname": "x"})),
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+    let (_, doc) = call(&app, Method::GET, &path, &owner, None).await;
+    assert_eq!(doc["member"]["role"], "developer");
+
+    // Every change is audited with what it changed.
+    let (_, log) = call(
+        &app,
+        Method::GET,
+        "/v2/accounts/audit-logs?action=team.member_updated",
+        &owner,
+        None,
+    )
+    .await;
+    let entries = log["audit_logs"].as_array().expect("entries");
+    assert_eq!(entries.len(), 3, "{log}");
+    assert!(entries.iter().all(|e| e["target"] == json!(dev_id)));
+}
+
+async fn suspension_and_removal_cut_access_at_once(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let account = app.default_account_id().await;
+    let admin = app.add_member(&account, "admin");
+    let dev = app.add_member(&account, "developer");
+    let dev_id = user_id(&app, &dev).await;
+    let path = format!("{MEMBERS}/{dev_id}");
+
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        &path,
+        &admin,
+        Some(json!({"status": "suspended"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["status"], "suspended");
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&dev)).await.status(),
+        401
+    );
+    let (_, list) = call(
+        &app,
+        Method::GET,
+        &format!("{MEMBERS}?status=suspended"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(list["members"].as_array().map(Vec::len), Some(1));
+    assert_eq!(list["total"], 3, "suspended members still count");
+
+    // Reactivated: a member again, but the revoked key stays revoked.
+    let (_, doc) = call(
+        &app,
+        Method::PUT,
+        &path,
+        &admin,
+        Some(json!({"status": "active"})),
+    )
+    .await;
+    assert_eq!(doc["status"], "active");
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&dev)).await.status(),
+        401
+    );
+
+    // An admin cannot remove the other admin's superior, but can remove the developer.
+    let (status, doc) = call(&app, Method::DELETE, &path, &admin, None).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["id"], json!(dev_id));
+    assert_eq!(doc["status"], "removed");
+    assert_eq!(doc["message"], "Team member removed successfully");
+    assert!(doc["removedAt"].as_str().is_some_and(|t| t.ends_with('Z')));
+    let (status, _) = call(&app, Method::GET, &path, &owner, None).await;
+    assert_eq!(status, 404, "removed members are gone from the team");
+    let (status, _) = call(&app, Method::DELETE, &path, &owner, None).await;
+    assert_eq!(status, 404, "removing twice");
+    let (_, list) = call(&app, Method::GET, MEMBERS, &owner, None).await;
+    assert_eq!(list["total"], 2);
+    let revoked = app.query_texts(&format!(
+        "SELECT id AS t FROM api_keys WHERE user_id = '{dev_id}' AND revoked_at IS NULL"
+    ));
+    assert!(revoked.is_empty(), "live keys left: {revoked:?}");
+}
+
+on_both_backends!(
+    members_are_listed_with_counts_filters_and_pages,
+    roles_are_managed_within_the_ladder,
+    suspension_and_removal_cut_access_at_once
+);
