@@ -332,8 +332,127 @@ async fn suspension_and_removal_cut_access_at_once(app: TestApp) {
     assert!(revoked.is_empty(), "live keys left: {revoked:?}");
 }
 
+async fn bulk_operations_report_each_member(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let account = app.default_account_id().await;
+    let admin = app.add_member(&account, "admin");
+    let a = app.add_member(&account, "viewer");
+    let b = app.add_member(&account, "admin");
+    let (a_id, b_id) = (user_id(&app, &a).await, user_id(&app, &b).await);
+    let owner_id = user_id(&app, &owner).await;
+    let bulk = format!("{MEMBERS}/bulk");
+
+    // The seed's example, with one unknown id and the owner added: the others succeed.
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        &bulk,
+        &admin,
+        Some(json!({"operation": "update_role", "members": [a_id, b_id, "usr_nonexistent123", owner_id], "data": {"role": "developer"}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["operation"], "update_role");
+    assert_eq!(
+        doc["summary"],
+        json!({"total": 4, "successful": 2, "failed": 2})
+    );
+    assert_eq!(
+        doc["results"][0],
+        json!({"userId": a_id, "status": "success", "updated": true})
+    );
+    assert_eq!(
+        doc["results"][1],
+        json!({"userId": b_id, "status": "success", "updated": true})
+    );
+    assert_eq!(doc["results"][2]["status"], "failed");
+    assert_eq!(doc["results"][2]["error"]["code"], "MEMBER_NOT_FOUND");
+    assert_eq!(doc["results"][3]["error"]["code"], "CANNOT_REMOVE_OWNER");
+    for id in [&a_id, &b_id] {
+        let (_, m) = call(&app, Method::GET, &format!("{MEMBERS}/{id}"), &owner, None).await;
+        assert_eq!(m["member"]["role"], "developer");
+    }
+
+    // Departments, suspension and reactivation; a member already as asked is not "updated".
+    let (_, doc) = call(&app, Method::POST, &bulk, &owner, Some(json!({"operation": "update_department", "members": [a_id, b_id], "data": {"department": "AI Research"}}))).await;
+    assert_eq!(doc["summary"]["successful"], 2, "{doc}");
+    let (_, m) = call(
+        &app,
+        Method::GET,
+        &format!("{MEMBERS}/{b_id}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(m["member"]["department"], "AI Research");
+    let (_, doc) = call(
+        &app,
+        Method::POST,
+        &bulk,
+        &owner,
+        Some(json!({"operation": "suspend", "members": [a_id]})),
+    )
+    .await;
+    assert_eq!(doc["results"][0]["updated"], true, "{doc}");
+    assert_eq!(
+        app.get("/v2/accounts/settings", Some(&a)).await.status(),
+        401
+    );
+    let (_, doc) = call(
+        &app,
+        Method::POST,
+        &bulk,
+        &owner,
+        Some(json!({"operation": "reactivate", "members": [a_id, b_id]})),
+    )
+    .await;
+    assert_eq!(doc["results"][0]["updated"], true, "{doc}");
+    assert_eq!(doc["results"][1]["updated"], false, "{doc}");
+
+    // Refusals of the whole request: touch nobody.
+    let (status, err) = call(
+        &app,
+        Method::POST,
+        &bulk,
+        &b,
+        Some(json!({"operation": "suspend", "members": [a_id]})),
+    )
+    .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["details"]["currentRole"], "developer");
+    for (body, field) in [
+        (
+            json!({"operation": "promote", "members": [a_id]}),
+            "operation",
+        ),
+        (
+            json!({"operation": "update_role", "members": [a_id]}),
+            "data.role",
+        ),
+        (
+            json!({"operation": "update_role", "members": [a_id], "data": {"role": "owner"}}),
+            "role",
+        ),
+        (json!({"operation": "suspend", "members": []}), "members"),
+    ] {
+        let (status, err) = call(&app, Method::POST, &bulk, &owner, Some(body)).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(err["details"]["fields"][0]["field"], field, "{err}");
+    }
+    let (_, m) = call(
+        &app,
+        Method::GET,
+        &format!("{MEMBERS}/{a_id}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(m["member"]["status"], "active");
+}
+
 on_both_backends!(
     members_are_listed_with_counts_filters_and_pages,
     roles_are_managed_within_the_ladder,
-    suspension_and_removal_cut_access_at_once
+    suspension_and_removal_cut_access_at_once,
+    bulk_operations_report_each_member
 );

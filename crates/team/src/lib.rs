@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod authority;
+mod bulk;
 mod error;
 mod member_fields;
 mod members;
@@ -8,6 +9,7 @@ mod permission;
 mod service;
 
 pub use authority::{ensure_can_grant, ensure_can_manage, ensure_manager, MANAGER_ROLE};
+pub use bulk::{BulkOperation, BulkOutcome, MAX_BULK_MEMBERS};
 pub use error::TeamError;
 pub use member_fields::{Department, InvitationLifetime, InviteMessage, Title};
 pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts, TeamAudit};

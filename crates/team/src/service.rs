@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use tenantry_kernel::{Actor, AuditId, Clock, Page, PageRequest, RandomSource, Role, UserId};
 use tenantry_security::MemberStatus;
 
+use crate::bulk::distinct_members;
 use crate::{
-    ensure_can_grant, ensure_can_manage, Member, MemberChange, MemberFilter, MemberStore,
-    RoleCounts, TeamAudit, TeamError,
+    ensure_can_grant, ensure_can_manage, BulkOperation, BulkOutcome, Member, MemberChange,
+    MemberFilter, MemberStore, RoleCounts, TeamAudit, TeamError,
 };
 
 /// One page of members with the account-wide counts seed 02 reports beside it.
@@ -97,6 +98,46 @@ impl TeamService {
             return Err(TeamError::Conflict);
         }
         self.get(actor, user)
+    }
+
+    /// Applies one operation to many members. Who may run it is checked once, up front (a
+    /// developer gets one 403, not a list of refusals); then each member is checked and changed
+    /// on their own, so the result reports per member and one refusal leaves the others done.
+    pub fn bulk(
+        &self,
+        actor: &Actor,
+        operation: &BulkOperation,
+        members: &[String],
+    ) -> Result<Vec<BulkOutcome>, TeamError> {
+        crate::ensure_manager(actor.role)?;
+        // A role nobody here may grant is a bad request, not a refusal per member.
+        if let BulkOperation::UpdateRole(role) = operation {
+            ensure_can_grant(actor.role, *role)?;
+        }
+        let members = distinct_members(members)?;
+        Ok(members
+            .into_iter()
+            .map(|raw| {
+                let result = raw
+                    .parse::<UserId>()
+                    .map_err(|_| TeamError::MemberNotFound)
+                    .and_then(|user| {
+                        let current = self.get(actor, user)?;
+                        if operation.changes(&current) {
+                            self.update(actor, user, operation.change())?;
+                            return Ok(true);
+                        }
+                        // Already as asked: nothing to write or audit, but the member must
+                        // still be one the caller may manage (the owner is refused, not skipped).
+                        ensure_can_manage(actor.role, current.role)?;
+                        if let BulkOperation::UpdateRole(role) = operation {
+                            ensure_can_grant(actor.role, *role)?;
+                        }
+                        Ok(false)
+                    });
+                BulkOutcome { user: raw, result }
+            })
+            .collect())
     }
 
     /// Removes a member: they lose access at once (keys and sessions revoked).

@@ -7,7 +7,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use tenantry_kernel::{Role, UserId};
 use tenantry_security::MemberStatus;
-use tenantry_team::{Department, Member, MemberChange, MemberFilter, Permission, TeamError, Title};
+use tenantry_team::{
+    BulkOperation, Department, Member, MemberChange, MemberFilter, Permission, TeamError, Title,
+};
 
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
@@ -20,6 +22,7 @@ const DIALECT: Dialect = Dialect::V2;
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
     cfg.service(resource("/v2/accounts/team/members").route(web::get().to(list)))
+        .service(resource("/v2/accounts/team/members/bulk").route(web::post().to(bulk)))
         .service(
             resource("/v2/accounts/team/members/{id}")
                 .route(web::get().to(get))
@@ -289,5 +292,100 @@ async fn remove(
         "status": "removed",
         "removedAt": time(removed_at),
         "message": "Team member removed successfully",
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkRequest {
+    operation: String,
+    members: Vec<String>,
+    #[serde(default)]
+    data: BulkData,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkData {
+    role: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    department: Option<Option<String>>,
+}
+
+impl BulkRequest {
+    fn operation(&self) -> Result<BulkOperation, TeamError> {
+        let missing = |field: &'static str| TeamError::InvalidField {
+            field,
+            reason: format!("required by operation {}", self.operation),
+        };
+        match self.operation.as_str() {
+            "update_role" => {
+                let role = self
+                    .data
+                    .role
+                    .as_deref()
+                    .ok_or_else(|| missing("data.role"))?;
+                role.parse::<Role>()
+                    .map(BulkOperation::UpdateRole)
+                    .map_err(|_| TeamError::InvalidField {
+                        field: "data.role",
+                        reason: "must be admin, developer or viewer".into(),
+                    })
+            }
+            "update_department" => {
+                let department = self
+                    .data
+                    .department
+                    .as_ref()
+                    .ok_or_else(|| missing("data.department"))?;
+                Ok(BulkOperation::UpdateDepartment(
+                    department.as_deref().map(Department::parse).transpose()?,
+                ))
+            }
+            "suspend" => Ok(BulkOperation::Suspend),
+            "reactivate" => Ok(BulkOperation::Reactivate),
+            _ => Err(TeamError::InvalidField {
+                field: "operation",
+                reason: "must be update_role, update_department, suspend or reactivate".into(),
+            }),
+        }
+    }
+}
+
+/// 200 with one result per member whatever their outcomes: the request itself succeeded, and
+/// `summary` says how many members did.
+async fn bulk(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    JsonBody(body): JsonBody<BulkRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let operation = body.operation().map_err(|e| team_error(e, None))?;
+    let team = state.team.clone();
+    let op = operation.clone();
+    let outcomes = run(None, move || team.bulk(&caller.0, &op, &body.members)).await?;
+    let successful = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    let results: Vec<Value> = outcomes
+        .into_iter()
+        .map(|o| match o.result {
+            Ok(updated) => json!({ "userId": o.user, "status": "success", "updated": updated }),
+            Err(e) => {
+                let e = team_error(e, Some(&o.user));
+                json!({
+                    "userId": o.user,
+                    "status": "failed",
+                    "updated": false,
+                    "error": { "code": e.code, "message": e.message },
+                })
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "operation": operation.name(),
+        "summary": {
+            "total": results.len(),
+            "successful": successful,
+            "failed": results.len() - successful,
+        },
+        "results": results,
     })))
 }
