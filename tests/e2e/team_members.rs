@@ -450,7 +450,77 @@ async fn bulk_operations_report_each_member(app: TestApp) {
     assert_eq!(m["member"]["status"], "active");
 }
 
+/// Every member endpoint against every kind of caller. Each write targets a fresh viewer, so
+/// one caller's success does not change what the next one sees.
+async fn authorization_matrix(app: TestApp) {
+    let account = app.default_account_id().await;
+    let other = app.create_account("other-co", "boss@other.test").await;
+    let other_admin = app.add_member(other["id"].as_str().expect("id"), "admin");
+    let callers = [
+        ("owner", app.owner_key().to_owned()),
+        ("admin", app.add_member(&account, "admin")),
+        ("developer", app.add_member(&account, "developer")),
+        ("viewer", app.add_member(&account, "viewer")),
+        ("other account's admin", other_admin),
+    ];
+    for (who, key) in &callers {
+        let target = user_id(&app, &app.add_member(&account, "viewer")).await;
+        let manager = matches!(*who, "owner" | "admin");
+        let foreign = who.starts_with("other");
+        let one = format!("{MEMBERS}/{target}");
+        let cases: [(Method, String, Option<Value>, u16); 5] = [
+            (Method::GET, MEMBERS.to_owned(), None, 200),
+            (
+                Method::GET,
+                one.clone(),
+                None,
+                if foreign { 404 } else { 200 },
+            ),
+            (
+                Method::PUT,
+                one.clone(),
+                Some(json!({"title": "Analyst"})),
+                if manager {
+                    200
+                } else if foreign {
+                    404
+                } else {
+                    403
+                },
+            ),
+            (
+                Method::POST,
+                format!("{MEMBERS}/bulk"),
+                Some(
+                    json!({"operation": "update_department", "members": [target], "data": {"department": "Ops"}}),
+                ),
+                if manager || foreign { 200 } else { 403 },
+            ),
+            (
+                Method::DELETE,
+                one.clone(),
+                None,
+                if manager {
+                    200
+                } else if foreign {
+                    404
+                } else {
+                    403
+                },
+            ),
+        ];
+        for (method, path, body, expected) in cases {
+            let (status, doc) = call(&app, method.clone(), &path, key, body).await;
+            assert_eq!(status, expected, "{who}: {method} {path}: {doc}");
+            if foreign && path.ends_with("/bulk") {
+                assert_eq!(doc["results"][0]["error"]["code"], "MEMBER_NOT_FOUND");
+            }
+        }
+    }
+}
+
 on_both_backends!(
+    authorization_matrix,
     members_are_listed_with_counts_filters_and_pages,
     roles_are_managed_within_the_ladder,
     suspension_and_removal_cut_access_at_once,
