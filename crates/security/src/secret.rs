@@ -66,6 +66,47 @@ impl fmt::Debug for SecretHash {
     }
 }
 
+/// A single-use invitation token: the secret goes into the invite link once, only its hash is
+/// stored. 32 alphanumeric characters (about 190 bits) make guessing and hash inversion hopeless,
+/// so a fast hash is enough and lookup can be by hash.
+pub struct InvitationToken {
+    secret: String,
+    pub hash: SecretHash,
+}
+
+impl InvitationToken {
+    pub const PREFIX: &'static str = "tnt_inv_";
+    const SECRET_LEN: usize = 32;
+
+    pub fn generate(random: &dyn RandomSource) -> Self {
+        let secret = format!(
+            "{}{}",
+            Self::PREFIX,
+            random_alphanumeric(random, Self::SECRET_LEN)
+        );
+        let hash = SecretHash::of(&secret);
+        Self { secret, hash }
+    }
+
+    /// The token to put in the link (never stored, never logged).
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// Whether `candidate` has the shape of an invitation token (checked before any lookup).
+    pub fn is_well_formed(candidate: &str) -> bool {
+        candidate.strip_prefix(Self::PREFIX).is_some_and(|rest| {
+            rest.len() == Self::SECRET_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+    }
+}
+
+impl fmt::Debug for InvitationToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InvitationToken(..)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +126,28 @@ mod tests {
         assert!(h.matches("abc"));
         assert!(!h.matches("abd"));
         assert!(!h.matches(""));
+    }
+
+    #[test]
+    fn invitation_tokens_are_well_formed_hashed_and_distinct() {
+        let random = tenantry_kernel::OsRandom;
+        let a = InvitationToken::generate(&random);
+        let b = InvitationToken::generate(&random);
+        assert_ne!(a.secret(), b.secret());
+        assert!(InvitationToken::is_well_formed(a.secret()));
+        assert!(a.hash.matches(a.secret()));
+        assert!(!a.hash.matches(b.secret()));
+        assert!(!format!("{a:?}").contains(a.secret()));
+        for bad in [
+            "",
+            "tnt_inv_",
+            "tnt_inv_short",
+            "tnt_key_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            assert!(!InvitationToken::is_well_formed(bad), "{bad}");
+        }
+        let bad_char = format!("tnt_inv_{}!", "A".repeat(31));
+        assert!(!InvitationToken::is_well_formed(&bad_char));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod authority;
 mod bulk;
 mod error;
+mod invitation;
 mod member_fields;
 mod members;
 mod permission;
@@ -11,6 +12,7 @@ mod service;
 pub use authority::{ensure_can_grant, ensure_can_manage, ensure_manager, MANAGER_ROLE};
 pub use bulk::{BulkOperation, BulkOutcome, MAX_BULK_MEMBERS};
 pub use error::TeamError;
+pub use invitation::{expiry, Invitation, InvitationState, InvitationStatus};
 pub use member_fields::{Department, InvitationLifetime, InviteMessage, Title};
 pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts, TeamAudit};
 pub use permission::{default_permissions, Permission};

@@ -1,0 +1,194 @@
+//! An invitation's lifecycle (seed 02 plus acceptance). What is stored is what happened (sent,
+//! resent, accepted, cancelled); whether it has expired is computed against the clock, so an
+//! invitation expires on time without a job flipping rows.
+
+use chrono::{DateTime, Duration, Utc};
+use tenantry_kernel::{Email, InvitationId, Role, UserId};
+
+use crate::{Department, InvitationLifetime, InviteMessage, Permission, Title};
+
+/// What happened to an invitation, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationStatus {
+    Sent,
+    Resent,
+    Accepted,
+    Cancelled,
+}
+
+impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationStatus::Sent => "sent",
+            InvitationStatus::Resent => "resent",
+            InvitationStatus::Accepted => "accepted",
+            InvitationStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            InvitationStatus::Sent,
+            InvitationStatus::Resent,
+            InvitationStatus::Accepted,
+            InvitationStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// Where an invitation stands at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationState {
+    /// Can still be accepted.
+    Pending,
+    Expired,
+    Accepted,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub email: Email,
+    pub role: Role,
+    pub department: Option<Department>,
+    pub title: Option<Title>,
+    pub message: Option<InviteMessage>,
+    pub permissions: Option<Vec<Permission>>,
+    pub invited_by: UserId,
+    pub status: InvitationStatus,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub resent_at: Option<DateTime<Utc>>,
+}
+
+/// When an invitation issued (or re-issued) at `at` stops being acceptable.
+pub fn expiry(at: DateTime<Utc>, lifetime: InvitationLifetime) -> DateTime<Utc> {
+    at + Duration::days(lifetime.days())
+}
+
+impl Invitation {
+    pub fn state(&self, now: DateTime<Utc>) -> InvitationState {
+        match self.status {
+            InvitationStatus::Accepted => InvitationState::Accepted,
+            InvitationStatus::Cancelled => InvitationState::Cancelled,
+            // The instant of expiry is already too late: "valid for 7 days" means strictly less.
+            _ if now >= self.expires_at => InvitationState::Expired,
+            _ => InvitationState::Pending,
+        }
+    }
+
+    /// Seed 02's `status`: `sent`, `resent`, `accepted`, `cancelled`, or `expired` once past
+    /// `expiresAt`.
+    pub fn public_status(&self, now: DateTime<Utc>) -> &'static str {
+        match self.state(now) {
+            InvitationState::Expired => "expired",
+            _ => self.status.as_str(),
+        }
+    }
+
+    /// Accepting needs a pending invitation; otherwise the state that forbids it.
+    pub fn acceptance(&self, now: DateTime<Utc>) -> Result<(), InvitationState> {
+        match self.state(now) {
+            InvitationState::Pending => Ok(()),
+            other => Err(other),
+        }
+    }
+
+    /// Resending and cancelling work on any invitation not yet accepted or cancelled; resending
+    /// an expired one is how it is renewed.
+    pub fn still_open(&self) -> Result<(), InvitationState> {
+        match self.status {
+            InvitationStatus::Accepted => Err(InvitationState::Accepted),
+            InvitationStatus::Cancelled => Err(InvitationState::Cancelled),
+            InvitationStatus::Sent | InvitationStatus::Resent => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use tenantry_kernel::{OsRandom, SystemClock};
+
+    use super::*;
+
+    fn invitation(status: InvitationStatus, lifetime: InvitationLifetime) -> Invitation {
+        let created = Utc
+            .with_ymd_and_hms(2024, 3, 20, 14, 30, 0)
+            .single()
+            .expect("time");
+        Invitation {
+            id: InvitationId::generate(&SystemClock, &OsRandom),
+            email: "newmember@example.com".parse().expect("email"),
+            role: Role::Developer,
+            department: None,
+            title: None,
+            message: None,
+            permissions: None,
+            invited_by: UserId::generate(&SystemClock, &OsRandom),
+            status,
+            created_at: created,
+            expires_at: expiry(created, lifetime),
+            resent_at: None,
+        }
+    }
+
+    #[test]
+    fn expiry_follows_the_lifetime_to_the_second() {
+        let inv = invitation(InvitationStatus::Sent, InvitationLifetime::SevenDays);
+        let just_before = inv.expires_at - Duration::seconds(1);
+        assert_eq!(inv.state(just_before), InvitationState::Pending);
+        assert_eq!(inv.public_status(just_before), "sent");
+        assert_eq!(inv.state(inv.expires_at), InvitationState::Expired);
+        assert_eq!(inv.public_status(inv.expires_at), "expired");
+        assert_eq!(
+            inv.acceptance(inv.expires_at),
+            Err(InvitationState::Expired)
+        );
+        assert_eq!(
+            inv.expires_at - inv.created_at,
+            Duration::days(7),
+            "the seed's default"
+        );
+        let day = invitation(InvitationStatus::Sent, InvitationLifetime::OneDay);
+        assert_eq!(day.expires_at - day.created_at, Duration::days(1));
+    }
+
+    #[test]
+    fn closed_invitations_cannot_be_accepted_resent_or_cancelled() {
+        for (status, state) in [
+            (InvitationStatus::Accepted, InvitationState::Accepted),
+            (InvitationStatus::Cancelled, InvitationState::Cancelled),
+        ] {
+            let inv = invitation(status, InvitationLifetime::ThirtyDays);
+            assert_eq!(inv.acceptance(inv.created_at), Err(state));
+            assert_eq!(inv.still_open(), Err(state));
+            assert_eq!(inv.public_status(inv.created_at), status.as_str());
+        }
+    }
+
+    #[test]
+    fn expired_invitations_may_be_renewed() {
+        let inv = invitation(InvitationStatus::Resent, InvitationLifetime::OneDay);
+        assert_eq!(inv.state(inv.expires_at), InvitationState::Expired);
+        assert_eq!(inv.still_open(), Ok(()));
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in ["sent", "resent", "accepted", "cancelled"] {
+            assert_eq!(
+                InvitationStatus::parse(s).map(InvitationStatus::as_str),
+                Some(s)
+            );
+        }
+        assert_eq!(
+            InvitationStatus::parse("expired"),
+            None,
+            "computed, never stored"
+        );
+    }
+}
