@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use tenantry_kernel::{AccountId, ApiKeyId, PortError, UserId};
 use tenantry_security::{ApiKeyInfo, ApiKeyStore, KeyAudit, SecretHash};
 
-use crate::schema::{api_keys, audit_log};
+use crate::audit::{insert_entry, NewEntry};
+use crate::schema::api_keys;
 use crate::time::{from_micros, to_micros};
 use crate::{DbConnection, Store, StoreError};
 
@@ -54,18 +55,19 @@ fn audit(
     key: &str,
     a: &KeyAudit,
 ) -> Result<(), StoreError> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(a.id.to_string()),
-            audit_log::account_id.eq(account),
-            audit_log::actor.eq(user),
-            audit_log::action.eq(a.action),
-            audit_log::target.eq(key),
-            audit_log::ip.eq(a.ip.as_deref()),
-            audit_log::created_at.eq(to_micros(a.at)),
-        ))
-        .execute(conn)?;
-    Ok(())
+    insert_entry(
+        conn,
+        NewEntry {
+            id: a.id.to_string(),
+            account,
+            actor: user,
+            action: a.action,
+            target: Some(key),
+            diff: None,
+            ip: a.ip.as_deref(),
+            at: a.at,
+        },
+    )
 }
 
 impl ApiKeyStore for Store {

@@ -8,6 +8,39 @@ use crate::schema::audit_log;
 use crate::time::{from_micros, to_micros};
 use crate::Store;
 
+/// One audit entry to write inside the caller's transaction (the change and its record commit
+/// or roll back together). Every writer in this crate goes through here, so the row's shape
+/// lives in one place.
+pub(crate) struct NewEntry<'a> {
+    pub id: String,
+    pub account: &'a str,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub diff: Option<String>,
+    pub ip: Option<&'a str>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+pub(crate) fn insert_entry(
+    conn: &mut crate::DbConnection,
+    e: NewEntry<'_>,
+) -> Result<(), crate::StoreError> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(e.id),
+            audit_log::account_id.eq(e.account),
+            audit_log::actor.eq(e.actor),
+            audit_log::action.eq(e.action),
+            audit_log::target.eq(e.target),
+            audit_log::diff.eq(e.diff),
+            audit_log::ip.eq(e.ip),
+            audit_log::created_at.eq(to_micros(e.at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 #[derive(Queryable)]
 struct Row {
     id: String,

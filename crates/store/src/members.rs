@@ -9,7 +9,8 @@ use tenantry_team::{
     Title,
 };
 
-use crate::schema::{api_keys, audit_log, memberships, sessions, users};
+use crate::audit::{insert_entry, NewEntry};
+use crate::schema::{api_keys, memberships, sessions, users};
 use crate::time::{from_micros, to_micros};
 use crate::{DbConnection, Store, StoreError};
 
@@ -87,19 +88,19 @@ fn write_audit(
     target: &str,
     a: &TeamAudit,
 ) -> Result<(), StoreError> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(a.id.to_string()),
-            audit_log::account_id.eq(account),
-            audit_log::actor.eq(a.actor.to_string()),
-            audit_log::action.eq(a.action),
-            audit_log::target.eq(target),
-            audit_log::diff.eq(a.details.to_string()),
-            audit_log::ip.eq(a.ip.as_deref()),
-            audit_log::created_at.eq(to_micros(a.at)),
-        ))
-        .execute(conn)?;
-    Ok(())
+    insert_entry(
+        conn,
+        NewEntry {
+            id: a.id.to_string(),
+            account,
+            actor: &a.actor.to_string(),
+            action: a.action,
+            target: Some(target),
+            diff: Some(a.details.to_string()),
+            ip: a.ip.as_deref(),
+            at: a.at,
+        },
+    )
 }
 
 /// Ends every way the member could still act in the account: keys and sessions.

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use tenantry_kernel::{Actor, AuditId, PortError, UserId};
 use tenantry_security::{MfaRecord, MfaStore, Sealed, SecretHash};
 
-use crate::schema::{audit_log, mfa_backup_codes, user_mfa, users};
+use crate::audit::{insert_entry, NewEntry};
+use crate::schema::{mfa_backup_codes, user_mfa, users};
 use crate::time::to_micros;
 use crate::{DbConnection, Store, StoreError};
 
@@ -16,18 +17,21 @@ fn audit(
     id: AuditId,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(id.to_string()),
-            audit_log::account_id.eq(actor.account_id.to_string()),
-            audit_log::actor.eq(actor.user_id.to_string()),
-            audit_log::action.eq(action),
-            audit_log::target.eq(actor.user_id.to_string()),
-            audit_log::ip.eq(actor.ip.map(|ip| ip.to_string())),
-            audit_log::created_at.eq(to_micros(at)),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let (account, user) = (actor.account_id.to_string(), actor.user_id.to_string());
+    let ip = actor.ip.map(|ip| ip.to_string());
+    insert_entry(
+        conn,
+        NewEntry {
+            id: id.to_string(),
+            account: &account,
+            actor: &user,
+            action,
+            target: Some(&user),
+            diff: None,
+            ip: ip.as_deref(),
+            at,
+        },
+    )
 }
 
 impl MfaStore for Store {

@@ -455,19 +455,20 @@ fn insert_audit(
     ctx: &WriteContext,
     audit: &AuditRecord,
 ) -> Result<(), SettingsTx> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(audit.id.to_string()),
-            audit_log::account_id.eq(ctx.account.to_string()),
-            audit_log::actor.eq(&ctx.actor),
-            audit_log::action.eq(&audit.action),
-            audit_log::target.eq(&audit.target),
-            audit_log::diff.eq(audit.diff.to_string()),
-            audit_log::ip.eq(ctx.ip.as_deref()),
-            audit_log::created_at.eq(to_micros(ctx.at)),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let account = ctx.account.to_string();
+    Ok(crate::audit::insert_entry(
+        conn,
+        crate::audit::NewEntry {
+            id: audit.id.to_string(),
+            account: &account,
+            actor: &ctx.actor,
+            action: &audit.action,
+            target: Some(&audit.target),
+            diff: Some(audit.diff.to_string()),
+            ip: ctx.ip.as_deref(),
+            at: ctx.at,
+        },
+    )?)
 }
 
 /// Replaces the account's allowlist with `list`: entries whose CIDR is unchanged keep their id

@@ -71,32 +71,11 @@ impl TeamService {
     ) -> Result<Member, TeamError> {
         crate::ensure_manager(actor.role)?;
         let current = self.get(actor, user)?;
-        ensure_can_manage(actor.role, current.role)?;
-        if let Some(role) = change.role {
-            ensure_can_grant(actor.role, role)?;
-        }
-        if let Some(status) = change.status {
-            if !matches!(status, MemberStatus::Active | MemberStatus::Suspended) {
-                return Err(TeamError::InvalidField {
-                    field: "status",
-                    reason: "must be active or suspended".to_owned(),
-                });
-            }
-        }
+        authorize(actor, &current, &change)?;
         if change.is_empty() {
             return Ok(current);
         }
-        let audit = self.audit(
-            actor,
-            "team.member_updated",
-            json!({ "userId": user.to_string(), "before": summary(&current), "change": change_json(&change) }),
-        );
-        if !self
-            .store
-            .update_member(actor.account_id, user, current.role, &change, &audit)?
-        {
-            return Err(TeamError::Conflict);
-        }
+        self.apply(actor, &current, &change)?;
         self.get(actor, user)
     }
 
@@ -123,17 +102,15 @@ impl TeamService {
                     .map_err(|_| TeamError::MemberNotFound)
                     .and_then(|user| {
                         let current = self.get(actor, user)?;
-                        if operation.changes(&current) {
-                            self.update(actor, user, operation.change())?;
-                            return Ok(true);
+                        let change = operation.change();
+                        // Checked even when nothing would change: the owner is refused, not
+                        // skipped.
+                        authorize(actor, &current, &change)?;
+                        if !operation.changes(&current) {
+                            return Ok(false);
                         }
-                        // Already as asked: nothing to write or audit, but the member must
-                        // still be one the caller may manage (the owner is refused, not skipped).
-                        ensure_can_manage(actor.role, current.role)?;
-                        if let BulkOperation::UpdateRole(role) = operation {
-                            ensure_can_grant(actor.role, *role)?;
-                        }
-                        Ok(false)
+                        self.apply(actor, &current, &change)?;
+                        Ok(true)
                     });
                 BulkOutcome { user: raw, result }
             })
@@ -159,6 +136,30 @@ impl TeamService {
         Ok(audit.at)
     }
 
+    /// Writes `change`, already authorized against `current`, with its audit entry; refused as a
+    /// conflict if the member's role changed since `current` was read.
+    fn apply(
+        &self,
+        actor: &Actor,
+        current: &Member,
+        change: &MemberChange,
+    ) -> Result<(), TeamError> {
+        let user = current.user_id;
+        let audit = self.audit(
+            actor,
+            "team.member_updated",
+            json!({ "userId": user.to_string(), "before": summary(current), "change": change_json(change) }),
+        );
+        if self
+            .store
+            .update_member(actor.account_id, user, current.role, change, &audit)?
+        {
+            Ok(())
+        } else {
+            Err(TeamError::Conflict)
+        }
+    }
+
     fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> TeamAudit {
         TeamAudit {
             id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
@@ -168,6 +169,21 @@ impl TeamService {
             ip: actor.ip.map(|ip| ip.to_string()),
             details,
         }
+    }
+}
+
+/// The rules for `actor` (already known to be a manager) changing `current` by `change`.
+fn authorize(actor: &Actor, current: &Member, change: &MemberChange) -> Result<(), TeamError> {
+    ensure_can_manage(actor.role, current.role)?;
+    if let Some(role) = change.role {
+        ensure_can_grant(actor.role, role)?;
+    }
+    match change.status {
+        None | Some(MemberStatus::Active | MemberStatus::Suspended) => Ok(()),
+        Some(_) => Err(TeamError::InvalidField {
+            field: "status",
+            reason: "must be active or suspended".to_owned(),
+        }),
     }
 }
 
