@@ -5,6 +5,7 @@
 // Test code: a failed expectation should panic with its message, that is the test failing.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod smtp;
 mod support;
 
 mod admin;
@@ -21,6 +22,7 @@ mod sessions;
 mod settings;
 mod settings_catalog;
 mod settings_write;
+mod team_invitations;
 mod team_members;
 mod tenant_settings;
 mod user_mfa;

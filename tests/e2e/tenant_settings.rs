@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use crate::on_both_backends;
 use crate::support::TestApp;
 
-async fn tenant_path(app: &TestApp) -> String {
+pub(crate) async fn tenant_path(app: &TestApp) -> String {
     let list: Value = app
         .get("/admin/accounts", Some(app.operator_key()))
         .await

@@ -83,6 +83,16 @@ pub struct ServeArgs {
         default_value = "Tenantry <no-reply@tenantry.localhost>"
     )]
     pub mail_from: String,
+    /// Base of the links in emails (`inviteUrl`); unset = `http://<bound address>`.
+    #[arg(long, env = "TENANTRY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// `smtp://[user:pass@]host:port` (add `?tls=required` for STARTTLS) or `smtps://...`;
+    /// unset = emails are written as `.eml` files into `<data dir>/mail`.
+    #[arg(long, env = "TENANTRY_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Milliseconds the outbox worker waits when it found nothing to deliver.
+    #[arg(long, env = "TENANTRY_OUTBOX_POLL_MS", default_value_t = 1000)]
+    pub outbox_poll_ms: u64,
     /// Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` is believed.
     #[arg(long, env = "TENANTRY_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,

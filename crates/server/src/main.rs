@@ -4,6 +4,7 @@ mod bootstrap;
 mod cli;
 mod keys;
 mod outbound;
+mod outbox;
 mod telemetry;
 mod wiring;
 
@@ -32,7 +33,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Allowlist(AllowlistCommand::Disable(args)) => {
             telemetry::init(args.database.log);
-            let services = Services::new(&args.database, None)?;
+            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
             let name = tenantry_kernel::AccountName::parse(&args.account)
                 .map_err(|e| anyhow::anyhow!("--account: {e}"))?;
             let account = services
@@ -56,7 +57,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bootstrap(args) => {
             telemetry::init(args.database.log);
-            let services = Services::new(&args.database, None)?;
+            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
             let account = bootstrap::create_account(
                 &services,
                 &args.account,
@@ -69,6 +70,9 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Commands other than `serve` send no email, so their links never leave the process.
+const CLI_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let policy = tenantry_notifications::OutboundPolicy::parse(&args.outbound_allow)
         .map_err(|e| anyhow::anyhow!("TENANTRY_OUTBOUND_ALLOW: {e}"))?;
@@ -80,17 +84,34 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )),
         policy,
     };
-    let services = Services::new(&args.database, Some(deliverers))?;
+    let mail: std::sync::Arc<dyn tenantry_notifications::MailTransport> =
+        match args.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => std::sync::Arc::new(outbound::SmtpMail::from_url(url, &args.mail_from)?),
+            None => std::sync::Arc::new(outbound::EmlFiles::new(
+                args.database.data_dir.join("mail"),
+                args.mail_from.clone(),
+            )),
+        };
+    // Bound first: the default public URL is the address actually bound (port 0 included).
+    let listener =
+        TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let services = Services::new(&args.database, Some(deliverers), &public_url)?;
     let operator_key = args.operator_key.filter(|k| !k.is_empty());
     bootstrap::first_start(
         &services,
         &args.bootstrap_owner_email,
         operator_key.is_some(),
     )?;
-
-    let listener =
-        TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
-    let addr = listener.local_addr()?;
+    let outbox = outbox::OutboxRunner::start(
+        services.outbox_worker(mail),
+        std::time::Duration::from_millis(args.outbox_poll_ms.max(10)),
+    );
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -128,9 +149,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         drop(out);
         tracing::info!(%addr, "listening");
         server.await?;
-        tracing::info!("shut down");
         anyhow::Ok(())
-    })
+    })?;
+    // Whatever is mid-delivery finishes; what is left stays in the outbox for the next start.
+    outbox.stop();
+    tracing::info!("shut down");
+    Ok(())
 }
 
 /// Graceful shutdown on SIGTERM or SIGINT: stop accepting, finish in-flight requests, exit 0.

@@ -155,3 +155,51 @@ impl MailTransport for EmlFiles {
         Ok(message_id)
     }
 }
+
+/// Email over SMTP (lettre): `smtp://host:port` (plain, or STARTTLS with `?tls=required`),
+/// `smtps://host:port` (implicit TLS), credentials as `user:pass@` in the URL.
+pub struct SmtpMail {
+    transport: lettre::SmtpTransport,
+    from: lettre::message::Mailbox,
+}
+
+impl SmtpMail {
+    pub fn from_url(url: &str, from: &str) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let transport = lettre::SmtpTransport::from_url(url)
+            .context("TENANTRY_SMTP_URL is not a valid smtp:// or smtps:// URL")?
+            .timeout(Some(TIMEOUT))
+            .build();
+        let from = from
+            .parse()
+            .with_context(|| format!("TENANTRY_MAIL_FROM `{from}` is not a mailbox"))?;
+        Ok(Self { transport, from })
+    }
+}
+
+impl MailTransport for SmtpMail {
+    fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError> {
+        use lettre::Transport;
+        let to = to
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| DeliveryError::Refused(format!("recipient `{to}`: {e}")))?;
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(text.to_owned())
+            .map_err(|e| DeliveryError::Refused(e.to_string()))?;
+        let id = message
+            .headers()
+            .get_raw("Message-ID")
+            .unwrap_or_default()
+            .to_owned();
+        match self.transport.send(&message) {
+            Ok(_) => Ok(id),
+            // 5xx: the server will never take this message; retrying is pointless.
+            Err(e) if e.is_permanent() => Err(DeliveryError::Refused(e.to_string())),
+            Err(e) => Err(DeliveryError::Unreachable(e.to_string())),
+        }
+    }
+}

@@ -1,15 +1,17 @@
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use tenantry_http::{AppState, HttpConfig};
-use tenantry_kernel::{Clock, OsRandom, RandomSource, SystemClock};
+use tenantry_kernel::{AccountId, Clock, OsRandom, PortError, RandomSource, SystemClock};
+use tenantry_notifications::{MailTransport, OutboxWorker};
 use tenantry_security::{
     AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService, SecretBox,
     SessionService,
 };
 use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
-use tenantry_team::TeamService;
+use tenantry_team::{InviteLinks, TeamDeps, TeamPolicy, TeamService};
 
 use crate::cli::DatabaseArgs;
 
@@ -65,6 +67,32 @@ pub struct Services {
     pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
     pub team: Arc<TeamService>,
+    pub clock: Arc<dyn Clock>,
+    pub secrets: SecretBox,
+}
+
+/// The team's policy (member limit, IP allowlist) as the settings keep it.
+struct SettingsTeamPolicy(Arc<SettingsService>);
+
+impl TeamPolicy for SettingsTeamPolicy {
+    fn max_members(&self, account: AccountId) -> Result<u32, PortError> {
+        self.0.max_members(account).map_err(settings_port_error)
+    }
+
+    fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError> {
+        let policy = self
+            .0
+            .allowlist_policy(account)
+            .map_err(settings_port_error)?;
+        Ok(policy.allows(ip))
+    }
+}
+
+fn settings_port_error(e: tenantry_settings::SettingsError) -> PortError {
+    match e {
+        tenantry_settings::SettingsError::Port(p) => p,
+        other => PortError::Corrupt(other.to_string()),
+    }
 }
 
 impl Services {
@@ -72,6 +100,7 @@ impl Services {
     pub fn new(
         args: &DatabaseArgs,
         deliverers: Option<tenantry_settings::Deliverers>,
+        public_url: &str,
     ) -> anyhow::Result<Self> {
         let store = open_store(args)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -92,10 +121,11 @@ impl Services {
         });
         let mfa = Arc::new(MfaService::new(
             shared.clone(),
-            secrets,
+            secrets.clone(),
             clock.clone(),
             random.clone(),
         ));
+        let team_policy: Arc<dyn TeamPolicy> = Arc::new(SettingsTeamPolicy(settings.clone()));
         Ok(Self {
             mfa: mfa.clone(),
             sessions: Arc::new(SessionService::new(
@@ -115,8 +145,13 @@ impl Services {
             settings,
             team: Arc::new(TeamService::new(
                 shared.clone(),
-                clock.clone(),
-                random.clone(),
+                TeamDeps {
+                    policy: team_policy,
+                    secrets: secrets.clone(),
+                    links: InviteLinks::new(public_url),
+                    clock: clock.clone(),
+                    random: random.clone(),
+                },
             )),
             audit: Arc::new(AuditService::new(shared.clone())),
             provisioning: Arc::new(AccountProvisioning::new(
@@ -126,7 +161,20 @@ impl Services {
             )),
             store,
             random,
+            clock,
+            secrets,
         })
+    }
+
+    /// The outbox worker, delivering email through `mail`.
+    pub fn outbox_worker(&self, mail: Arc<dyn MailTransport>) -> OutboxWorker {
+        OutboxWorker::new(
+            Arc::new(self.store.clone()),
+            self.secrets.clone(),
+            mail,
+            self.clock.clone(),
+            self.random.clone(),
+        )
     }
 
     pub fn app_state(&self, config: HttpConfig) -> AppState {

@@ -197,6 +197,13 @@ pub trait SettingsStore: Send + Sync {
         account: AccountId,
     ) -> Result<(Option<Value>, Vec<String>), PortError>;
 
+    /// One section's stored document, if any (for a single policy value off the request path).
+    fn section_document(
+        &self,
+        account: AccountId,
+        section: &str,
+    ) -> Result<Option<Value>, PortError>;
+
     /// Signs out every session of the user except `keep` (after a password change).
     fn revoke_other_sessions(
         &self,

@@ -369,6 +369,17 @@ impl crate::SettingsService {
         }
     }
 
+    /// `maxUsersPerOrganization`: how many members (pending invitations included) the account
+    /// may have.
+    pub fn max_members(
+        &self,
+        account: tenantry_kernel::AccountId,
+    ) -> Result<u32, crate::SettingsError> {
+        let doc = self.store().section_document(account, FEATURES)?;
+        let limits: FeatureLimits = stored(doc.as_ref(), "feature limits")?;
+        Ok(limits.max_users_per_organization)
+    }
+
     /// Seed 05's `GET /tenants/{id}/settings`; any member of the account.
     pub fn tenant_settings(
         &self,

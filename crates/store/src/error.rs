@@ -16,6 +16,9 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("the database is busy")]
     Busy,
+    /// A stored value does not decode (a migration bug or tampering).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
 }
 
 impl StoreError {
@@ -46,6 +49,7 @@ impl From<StoreError> for PortError {
             StoreError::Query(Error::DeserializationError(err)) => {
                 PortError::Corrupt(err.to_string())
             }
+            StoreError::Corrupt(what) => PortError::Corrupt(what),
             other => PortError::Unavailable(other.to_string()),
         }
     }

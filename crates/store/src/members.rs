@@ -82,7 +82,7 @@ fn member(row: MemberRow) -> Result<Member, PortError> {
     })
 }
 
-fn write_audit(
+pub(crate) fn write_audit(
     conn: &mut DbConnection,
     account: &str,
     target: &str,

@@ -153,6 +153,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        account_id -> Text,
+        email -> Text,
+        role -> Text,
+        department -> Nullable<Text>,
+        title -> Nullable<Text>,
+        message -> Nullable<Text>,
+        permissions -> Nullable<Text>,
+        invited_by -> Text,
+        status -> Text,
+        token_hash -> Text,
+        lifetime_days -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        resent_at -> Nullable<BigInt>,
+        closed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        account_id -> Nullable<Text>,
+        kind -> Text,
+        payload -> Text,
+        created_at -> BigInt,
+        next_attempt_at -> BigInt,
+        attempts -> BigInt,
+        claimed_until -> Nullable<BigInt>,
+        delivered_at -> Nullable<BigInt>,
+        abandoned_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -173,4 +210,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_log,
     instance_meta,
+    invitations,
+    outbox,
 );

@@ -361,6 +361,25 @@ impl SettingsStore for Store {
         Ok((doc, list))
     }
 
+    fn section_document(
+        &self,
+        account: AccountId,
+        section: &str,
+    ) -> Result<Option<Value>, PortError> {
+        let doc = self.read(|conn| {
+            Ok(settings_documents::table
+                .filter(settings_documents::account_id.eq(account.to_string()))
+                .filter(settings_documents::section.eq(section))
+                .select(settings_documents::document)
+                .first::<String>(conn)
+                .optional()?)
+        })?;
+        doc.map(|d| {
+            serde_json::from_str(&d).map_err(|e| PortError::Corrupt(format!("{section}: {e}")))
+        })
+        .transpose()
+    }
+
     fn history(
         &self,
         account: AccountId,

@@ -1,6 +1,8 @@
 use thiserror::Error;
 
-use tenantry_kernel::{KernelError, PortError, Role};
+use tenantry_kernel::{InvitationId, KernelError, PortError, Role};
+
+use crate::InvitationState;
 
 /// Everything a team operation can refuse. The HTTP adapter maps each variant onto seed 02's
 /// error bodies (`INSUFFICIENT_PERMISSIONS`, `CANNOT_REMOVE_OWNER`, `VALIDATION_ERROR`).
@@ -24,6 +26,32 @@ pub enum TeamError {
     /// time); nothing was applied.
     #[error("the member was changed concurrently; reload and retry")]
     Conflict,
+    /// Seed 02 `INVALID_EMAIL`: the invited address is not an email address.
+    #[error("invalid email address `{value}`")]
+    InvalidEmail { value: String },
+    /// Seed 02 `MEMBER_ALREADY_EXISTS`: the address already belongs to a member.
+    #[error("{email} is already a team member")]
+    MemberAlreadyExists { email: String, current_role: Role },
+    /// An open invitation for the address exists; resend it instead.
+    #[error("{email} already has a pending invitation")]
+    InvitationAlreadyPending {
+        email: String,
+        invitation: InvitationId,
+    },
+    /// The account's `maxUsersPerOrganization` (members plus pending invitations) is reached.
+    #[error("the account's member limit of {max} is reached")]
+    MemberLimitReached { max: u32 },
+    #[error("invitation not found")]
+    InvitationNotFound,
+    /// The invitation was accepted, cancelled or has expired, so the operation no longer applies.
+    #[error("the invitation is no longer pending")]
+    InvitationClosed(InvitationState),
+    /// Accepting as an existing user needs that user's password.
+    #[error("the password does not match the existing user")]
+    InvalidCredentials,
+    /// The account's IP allowlist does not admit the caller.
+    #[error("requests from {address} are not allowed for this account")]
+    IpNotAllowed { address: String },
     #[error(transparent)]
     Port(#[from] PortError),
 }

@@ -58,6 +58,8 @@ pub struct Invitation {
     pub message: Option<InviteMessage>,
     pub permissions: Option<Vec<Permission>>,
     pub invited_by: UserId,
+    /// The `expiresIn` it was sent with; a resend grants the same span again.
+    pub lifetime: InvitationLifetime,
     pub status: InvitationStatus,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -129,6 +131,7 @@ mod tests {
             message: None,
             permissions: None,
             invited_by: UserId::generate(&SystemClock, &OsRandom),
+            lifetime,
             status,
             created_at: created,
             expires_at: expiry(created, lifetime),

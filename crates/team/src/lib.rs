@@ -4,6 +4,9 @@ mod authority;
 mod bulk;
 mod error;
 mod invitation;
+mod invitation_mail;
+mod invitation_service;
+mod invitation_store;
 mod member_fields;
 mod members;
 mod permission;
@@ -13,7 +16,15 @@ pub use authority::{ensure_can_grant, ensure_can_manage, ensure_manager, MANAGER
 pub use bulk::{BulkOperation, BulkOutcome, MAX_BULK_MEMBERS};
 pub use error::TeamError;
 pub use invitation::{expiry, Invitation, InvitationState, InvitationStatus};
+pub use invitation_mail::InviteLinks;
+pub use invitation_service::{
+    AcceptInput, Accepted, InvitationPreview, InviteRequest, IssuedInvitation,
+};
+pub use invitation_store::{
+    AcceptOutcome, Acceptance, ExistingUser, InvitationStore, InviteOutcome, Joiner, NewInvitation,
+    Reissue, TeamPolicy, TeamStore,
+};
 pub use member_fields::{Department, InvitationLifetime, InviteMessage, Title};
 pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts, TeamAudit};
 pub use permission::{default_permissions, Permission};
-pub use service::{MemberList, TeamService};
+pub use service::{MemberList, TeamDeps, TeamService};

@@ -98,6 +98,13 @@ impl InvitationLifetime {
         }
     }
 
+    /// The lifetime stored as a number of days.
+    pub fn from_days(days: i64) -> Option<Self> {
+        [Self::OneDay, Self::SevenDays, Self::ThirtyDays]
+            .into_iter()
+            .find(|l| l.days() == days)
+    }
+
     pub fn days(self) -> i64 {
         match self {
             InvitationLifetime::OneDay => 1,

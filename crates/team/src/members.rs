@@ -51,9 +51,10 @@ pub struct RoleCounts {
 }
 
 impl RoleCounts {
-    /// Every member who is not removed.
+    /// Every entry the unfiltered list shows: members who are not removed, and pending ones
+    /// (open invitations).
     pub fn total(&self) -> u64 {
-        self.owner + self.admin + self.developer + self.viewer
+        self.owner + self.admin + self.developer + self.viewer + self.pending
     }
 }
 

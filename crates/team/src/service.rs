@@ -9,10 +9,12 @@ use serde_json::{json, Value};
 use tenantry_kernel::{Actor, AuditId, Clock, Page, PageRequest, RandomSource, Role, UserId};
 use tenantry_security::MemberStatus;
 
+use tenantry_security::SecretBox;
+
 use crate::bulk::distinct_members;
 use crate::{
-    ensure_can_grant, ensure_can_manage, BulkOperation, BulkOutcome, Member, MemberChange,
-    MemberFilter, MemberStore, RoleCounts, TeamAudit, TeamError,
+    ensure_can_grant, ensure_can_manage, BulkOperation, BulkOutcome, Invitation, InviteLinks,
+    Member, MemberChange, MemberFilter, RoleCounts, TeamAudit, TeamError, TeamPolicy, TeamStore,
 };
 
 /// One page of members with the account-wide counts seed 02 reports beside it.
@@ -20,24 +22,38 @@ use crate::{
 pub struct MemberList {
     pub page: Page<Member>,
     pub counts: RoleCounts,
+    /// Open invitations, shown as pending members (first page only).
+    pub invitations: Vec<Invitation>,
 }
 
 pub struct TeamService {
-    store: Arc<dyn MemberStore>,
-    clock: Arc<dyn Clock>,
-    random: Arc<dyn RandomSource>,
+    pub(crate) store: Arc<dyn TeamStore>,
+    pub(crate) policy: Arc<dyn TeamPolicy>,
+    pub(crate) secrets: SecretBox,
+    pub(crate) links: InviteLinks,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) random: Arc<dyn RandomSource>,
+}
+
+/// What the team service is wired to besides its store.
+pub struct TeamDeps {
+    pub policy: Arc<dyn TeamPolicy>,
+    /// Seals invitation emails in the outbox (their links are secrets).
+    pub secrets: SecretBox,
+    pub links: InviteLinks,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn RandomSource>,
 }
 
 impl TeamService {
-    pub fn new(
-        store: Arc<dyn MemberStore>,
-        clock: Arc<dyn Clock>,
-        random: Arc<dyn RandomSource>,
-    ) -> Self {
+    pub fn new(store: Arc<dyn TeamStore>, deps: TeamDeps) -> Self {
         Self {
             store,
-            clock,
-            random,
+            policy: deps.policy,
+            secrets: deps.secrets,
+            links: deps.links,
+            clock: deps.clock,
+            random: deps.random,
         }
     }
 
@@ -49,9 +65,23 @@ impl TeamService {
         page: &PageRequest,
     ) -> Result<MemberList, TeamError> {
         actor.require(Role::Viewer)?;
+        let mut counts = self.store.count_members(actor.account_id)?;
+        let open = self.store.open_invitations(actor.account_id)?;
+        counts.pending += u64::try_from(open.len()).unwrap_or(u64::MAX);
+        // Invitations are few (bounded by the member limit) and listed once, on the first page,
+        // when the filter admits pending entries.
+        let invitations =
+            if page.after.is_none() && filter.status.is_none_or(|s| s == MemberStatus::Pending) {
+                open.into_iter()
+                    .filter(|i| filter.role.is_none_or(|r| r == i.role))
+                    .collect()
+            } else {
+                Vec::new()
+            };
         Ok(MemberList {
             page: self.store.list_members(actor.account_id, filter, page)?,
-            counts: self.store.count_members(actor.account_id)?,
+            counts,
+            invitations,
         })
     }
 
@@ -160,13 +190,23 @@ impl TeamService {
         }
     }
 
-    fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> TeamAudit {
+    pub(crate) fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> TeamAudit {
+        self.audit_as(actor.user_id, actor.ip, action, details)
+    }
+
+    pub(crate) fn audit_as(
+        &self,
+        user: UserId,
+        ip: Option<std::net::IpAddr>,
+        action: &'static str,
+        details: Value,
+    ) -> TeamAudit {
         TeamAudit {
             id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
-            actor: actor.user_id,
+            actor: user,
             action,
             at: self.clock.now(),
-            ip: actor.ip.map(|ip| ip.to_string()),
+            ip: ip.map(|ip| ip.to_string()),
             details,
         }
     }

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use tenantry_kernel::{Role, UserId};
 use tenantry_security::MemberStatus;
 use tenantry_team::{
-    BulkOperation, Department, Member, MemberChange, MemberFilter, Permission, TeamError, Title,
+    BulkOperation, Department, Invitation, InvitationState, Member, MemberChange, MemberFilter,
+    Permission, TeamError, Title,
 };
 
 use crate::auth::Authenticated;
@@ -21,17 +22,21 @@ const DIALECT: Dialect = Dialect::V2;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
-    cfg.service(resource("/v2/accounts/team/members").route(web::get().to(list)))
-        .service(resource("/v2/accounts/team/members/bulk").route(web::post().to(bulk)))
-        .service(
-            resource("/v2/accounts/team/members/{id}")
-                .route(web::get().to(get))
-                .route(web::put().to(update))
-                .route(web::delete().to(remove)),
-        );
+    cfg.service(
+        resource("/v2/accounts/team/members")
+            .route(web::get().to(list))
+            .route(web::post().to(super::team_invitations::invite_flat)),
+    )
+    .service(resource("/v2/accounts/team/members/bulk").route(web::post().to(bulk)))
+    .service(
+        resource("/v2/accounts/team/members/{id}")
+            .route(web::get().to(get))
+            .route(web::put().to(update))
+            .route(web::delete().to(remove)),
+    );
 }
 
-fn validation(field: &str, message: impl Into<String>) -> ApiError {
+pub(super) fn validation(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(
         DIALECT,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -41,7 +46,7 @@ fn validation(field: &str, message: impl Into<String>) -> ApiError {
     .with_details(json!({ "fields": [{ "field": field, "message": message.into() }] }))
 }
 
-fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
+pub(super) fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
     let err = |status, code, message: &str| ApiError::new(DIALECT, status, code, message);
     match e {
         TeamError::InsufficientPermissions { required, current } => err(
@@ -76,11 +81,76 @@ fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
             "CONFLICT",
             "The member was changed by someone else meanwhile; reload and retry",
         ),
+        TeamError::InvalidEmail { value } => err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_EMAIL",
+            "Invalid email address format",
+        )
+        .with_details(json!({ "field": "email", "value": value })),
+        TeamError::MemberAlreadyExists {
+            email,
+            current_role,
+        } => err(
+            StatusCode::CONFLICT,
+            "MEMBER_ALREADY_EXISTS",
+            "User is already a team member",
+        )
+        .with_details(json!({ "email": email, "currentRole": current_role.as_str() })),
+        TeamError::InvitationAlreadyPending { email, invitation } => err(
+            StatusCode::CONFLICT,
+            "INVITATION_ALREADY_PENDING",
+            "This address already has a pending invitation; resend it instead",
+        )
+        .with_details(json!({ "email": email, "invitationId": invitation.to_string() })),
+        TeamError::MemberLimitReached { max } => err(
+            StatusCode::CONFLICT,
+            "MEMBER_LIMIT_REACHED",
+            "The account has reached its member limit (maxUsersPerOrganization)",
+        )
+        .with_details(json!({ "limit": max })),
+        TeamError::InvitationNotFound => err(
+            StatusCode::NOT_FOUND,
+            "INVITATION_NOT_FOUND",
+            "Invitation not found",
+        )
+        .with_details(json!({ "invitationId": user })),
+        TeamError::InvitationClosed(state) => {
+            let (status, code, message) = match state {
+                InvitationState::Expired => (
+                    StatusCode::GONE,
+                    "INVITATION_EXPIRED",
+                    "The invitation has expired; ask for it to be resent",
+                ),
+                InvitationState::Cancelled => (
+                    StatusCode::GONE,
+                    "INVITATION_CANCELLED",
+                    "The invitation was cancelled",
+                ),
+                InvitationState::Accepted | InvitationState::Pending => (
+                    StatusCode::CONFLICT,
+                    "INVITATION_ALREADY_ACCEPTED",
+                    "The invitation has already been accepted",
+                ),
+            };
+            err(status, code, message).with_details(json!({ "invitationId": user }))
+        }
+        TeamError::InvalidCredentials => err(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_CREDENTIALS",
+            "A user with this email exists: give their password to join with it",
+        )
+        .with_details(json!({ "field": "password" })),
+        TeamError::IpNotAllowed { address } => err(
+            StatusCode::FORBIDDEN,
+            "IP_NOT_ALLOWED",
+            &format!("Requests from {address} are not allowed for this account"),
+        )
+        .with_details(json!({ "address": address })),
         TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
     }
 }
 
-async fn run<T: Send + 'static>(
+pub(super) async fn run<T: Send + 'static>(
     user: Option<String>,
     f: impl FnOnce() -> Result<T, TeamError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -90,13 +160,13 @@ async fn run<T: Send + 'static>(
         .map_err(|e| team_error(e, user.as_deref()))
 }
 
-fn time(t: DateTime<Utc>) -> String {
+pub(super) fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// The member object of seed 02. `username` and `avatar` are the host platform's to fill in;
 /// Tenantry keeps neither, so they are `null` rather than invented.
-fn member_json(m: &Member) -> Value {
+pub(super) fn member_json(m: &Member) -> Value {
     json!({
         "id": m.user_id.to_string(),
         "email": m.email,
@@ -111,6 +181,34 @@ fn member_json(m: &Member) -> Value {
         "invitedBy": m.invited_by.map(|u| u.to_string()),
         "department": m.department.as_ref().map(Department::as_str),
         "title": m.title.as_ref().map(Title::as_str),
+    })
+}
+
+/// An open invitation as seed 02 lists it: a member entry with status `pending`. Its `id` is
+/// the invitation's (the one resend and cancel take); `invitationStatus` tells whether it was
+/// sent, resent or has expired.
+fn pending_json(i: &Invitation, now: DateTime<Utc>) -> Value {
+    json!({
+        "id": i.id.to_string(),
+        "email": i.email.as_str(),
+        "name": null,
+        "username": null,
+        "avatar": null,
+        "role": i.role.as_str(),
+        "permissions": i
+            .permissions
+            .clone()
+            .unwrap_or_else(|| tenantry_team::default_permissions(i.role).to_vec())
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>(),
+        "status": "pending",
+        "invitedAt": time(i.resent_at.unwrap_or(i.created_at)),
+        "invitedBy": i.invited_by.to_string(),
+        "invitationExpires": time(i.expires_at),
+        "invitationStatus": i.public_status(now),
+        "department": i.department.as_ref().map(Department::as_str),
+        "title": i.title.as_ref().map(Title::as_str),
     })
 }
 
@@ -160,8 +258,11 @@ async fn list(
     let team = state.team.clone();
     let result = run(None, move || team.list(&caller.0, &filter, &page)).await?;
     let c = result.counts;
+    let now = chrono::Utc::now();
+    let mut members: Vec<Value> = result.page.items.iter().map(member_json).collect();
+    members.extend(result.invitations.iter().map(|i| pending_json(i, now)));
     let mut body = json!({
-        "members": result.page.items.iter().map(member_json).collect::<Vec<_>>(),
+        "members": members,
         "total": c.total(),
         "roles": {
             "owner": c.owner,
@@ -190,7 +291,7 @@ async fn get(
 }
 
 /// `null` (clear) and absent (leave) differ for the optional fields.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(super) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)

@@ -1,0 +1,283 @@
+//! Seed 02 invitations (`POST /v2/accounts/team/members[/invite]`, resend, cancel) and the
+//! invitation link itself (`/v2/invitations/{token}`, not in the seed: a team feature is useless
+//! without a way to accept). Same dialect and error bodies as the member endpoints.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tenantry_kernel::{Email, InvitationId, Role};
+use tenantry_team::{
+    AcceptInput, Department, InvitationLifetime, InvitationState, InviteMessage, InviteRequest,
+    IssuedInvitation, Permission, TeamError, Title,
+};
+
+use super::team_members::{member_json, run, team_error, time};
+use crate::auth::Authenticated;
+use crate::error::{method_not_allowed, ApiError};
+use crate::json_body::JsonBody;
+use crate::AppState;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.service(resource("/v2/accounts/team/members/invite").route(web::post().to(invite)))
+        .service(
+            resource("/v2/accounts/team/invitations/{id}/resend").route(web::post().to(resend)),
+        )
+        .service(resource("/v2/accounts/team/invitations/{id}").route(web::delete().to(cancel)))
+        .service(resource("/v2/invitations/{token}").route(web::get().to(preview)))
+        .service(resource("/v2/invitations/{token}/accept").route(web::post().to(accept)));
+}
+
+/// `POST /v2/accounts/team/members` shares its path with the member list (GET), so the member
+/// module registers it and calls this.
+pub(super) async fn invite_flat(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<Invite>,
+) -> Result<HttpResponse, ApiError> {
+    let issued = send(state, caller, body).await?;
+    let i = &issued.invitation;
+    Ok(HttpResponse::Created()
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({
+            "invitationId": i.id.to_string(),
+            "email": i.email.as_str(),
+            "role": i.role.as_str(),
+            "status": i.status.as_str(),
+            "expiresAt": time(i.expires_at),
+            "inviteUrl": issued.invite_url,
+        })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Invite {
+    email: String,
+    role: String,
+    department: Option<String>,
+    title: Option<String>,
+    message: Option<String>,
+    permissions: Option<Vec<String>>,
+    #[serde(rename = "expiresIn")]
+    expires_in: Option<String>,
+}
+
+impl Invite {
+    fn parse(self) -> Result<InviteRequest, TeamError> {
+        let email = self
+            .email
+            .trim()
+            .parse::<Email>()
+            .map_err(|_| TeamError::InvalidEmail {
+                value: self.email.chars().take(254).collect(),
+            })?;
+        let role = match self.role.parse::<Role>() {
+            Ok(role) if role != Role::Owner => role,
+            _ => {
+                return Err(TeamError::InvalidField {
+                    field: "role",
+                    reason: "must be admin, developer or viewer".into(),
+                })
+            }
+        };
+        let permissions = self
+            .permissions
+            .map(|names| {
+                let mut parsed: Vec<Permission> = Vec::new();
+                for n in &names {
+                    let p = n
+                        .parse::<Permission>()
+                        .map_err(|n| TeamError::InvalidField {
+                            field: "permissions",
+                            reason: format!("unknown permission `{n}`"),
+                        })?;
+                    if !parsed.contains(&p) {
+                        parsed.push(p);
+                    }
+                }
+                Ok::<_, TeamError>(parsed)
+            })
+            .transpose()?;
+        Ok(InviteRequest {
+            email,
+            role,
+            department: self
+                .department
+                .as_deref()
+                .map(Department::parse)
+                .transpose()?,
+            title: self.title.as_deref().map(Title::parse).transpose()?,
+            message: self
+                .message
+                .as_deref()
+                .map(InviteMessage::parse)
+                .transpose()?,
+            permissions,
+            lifetime: self
+                .expires_in
+                .as_deref()
+                .map(str::parse::<InvitationLifetime>)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
+async fn send(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    JsonBody(body): JsonBody<Invite>,
+) -> Result<IssuedInvitation, ApiError> {
+    let request = body.parse().map_err(|e| team_error(e, None))?;
+    let team = state.team.clone();
+    run(None, move || team.invite(&caller.0, request)).await
+}
+
+/// `POST /v2/accounts/team/members/invite`: the seed's second form, wrapped in `invitation`.
+async fn invite(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<Invite>,
+) -> Result<HttpResponse, ApiError> {
+    let issued = send(state, caller, body).await?;
+    let i = &issued.invitation;
+    Ok(HttpResponse::Created()
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({
+            "invitation": {
+                "id": i.id.to_string(),
+                "email": i.email.as_str(),
+                "role": i.role.as_str(),
+                "status": i.status.as_str(),
+                "expiresAt": time(i.expires_at),
+                "inviteUrl": issued.invite_url,
+                "department": i.department.as_ref().map(Department::as_str),
+                "title": i.title.as_ref().map(Title::as_str),
+            },
+            "message": "Invitation sent successfully",
+        })))
+}
+
+fn parse_invitation(raw: &str) -> Result<InvitationId, ApiError> {
+    raw.parse::<InvitationId>()
+        .map_err(|_| team_error(TeamError::InvitationNotFound, Some(raw)))
+}
+
+async fn resend(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let id = parse_invitation(&raw)?;
+    let team = state.team.clone();
+    let issued = run(Some(raw), move || team.resend(&caller.0, id)).await?;
+    let i = &issued.invitation;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({
+            "invitation": {
+                "id": i.id.to_string(),
+                "email": i.email.as_str(),
+                "status": i.status.as_str(),
+                "expiresAt": time(i.expires_at),
+                "resentAt": i.resent_at.map(time),
+                "inviteUrl": issued.invite_url,
+            },
+            "message": "Invitation resent successfully",
+        })))
+}
+
+async fn cancel(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let id = parse_invitation(&raw)?;
+    let team = state.team.clone();
+    let at = run(Some(raw.clone()), move || team.cancel(&caller.0, id)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "invitation": { "id": raw, "status": "cancelled", "cancelledAt": time(at) },
+        "message": "Invitation cancelled successfully",
+    })))
+}
+
+fn state_name(state: InvitationState) -> &'static str {
+    match state {
+        InvitationState::Pending => "pending",
+        InvitationState::Expired => "expired",
+        InvitationState::Accepted => "accepted",
+        InvitationState::Cancelled => "cancelled",
+    }
+}
+
+/// What the link shows before accepting: whom it is for, the account, the role and whether it
+/// can still be accepted. Unauthenticated: the token is the credential.
+async fn preview(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let token = path.into_inner();
+    let team = state.team.clone();
+    let p = run(None, move || team.preview(&token)).await?;
+    let i = &p.invitation;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({
+            "invitation": {
+                "id": i.id.to_string(),
+                "email": i.email.as_str(),
+                "role": i.role.as_str(),
+                "account": { "name": p.account_name },
+                "department": i.department.as_ref().map(Department::as_str),
+                "title": i.title.as_ref().map(Title::as_str),
+                "message": i.message.as_ref().map(InviteMessage::as_str),
+                "status": state_name(p.state),
+                "expiresAt": time(i.expires_at),
+            }
+        })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Accept {
+    name: Option<String>,
+    password: String,
+}
+
+/// Accepts the invitation: 201 with the new member and their first API key, shown this once.
+async fn accept(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<Accept>,
+) -> Result<HttpResponse, ApiError> {
+    let token = path.into_inner();
+    let ip = crate::client_ip::client_ip(&req, &state.config.trusted_proxies);
+    let team = state.team.clone();
+    let input = AcceptInput {
+        name: body.name,
+        password: body.password,
+        ip,
+    };
+    // Argon2 runs on the blocking pool, like sign-in.
+    let accepted = run(None, move || team.accept(&token, input)).await?;
+    let key: Value = json!({
+        "id": accepted.key.id.to_string(),
+        "name": accepted.key.name,
+        "key": accepted.issued.token(),
+        "prefix": accepted.key.prefix,
+        "scopes": accepted.key.scopes,
+        "createdAt": time(accepted.key.created_at),
+    });
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({
+            "accountId": accepted.account.to_string(),
+            "member": member_json(&accepted.member),
+            "apiKey": key,
+            "message": "Invitation accepted",
+        })))
+}

@@ -1,0 +1,290 @@
+//! The transactional outbox: messages are written in the same transaction as the change that
+//! causes them (an invitation, later every domain event), and a background worker delivers
+//! them. At-least-once: a message is marked delivered only after its transport accepted it, and
+//! a worker that dies mid-delivery loses its lease, so the next one delivers it again.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use tenantry_kernel::{AccountId, Clock, EventId, PortError, RandomSource};
+use tenantry_security::{Sealed, SecretBox};
+
+use crate::{DeliveryError, MailTransport};
+
+/// An email to send.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl std::fmt::Debug for Mail {
+    // The text may carry a secret link; never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mail")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an outbox row holds, which decides the transport that delivers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxKind {
+    Email,
+}
+
+impl OutboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "email").then_some(OutboxKind::Email)
+    }
+}
+
+/// A message to write into the outbox together with the change that causes it. The payload is
+/// sealed with the master key: it may carry a secret (an invitation link).
+#[derive(Debug, Clone)]
+pub struct OutboxEntry {
+    pub id: EventId,
+    pub account: Option<AccountId>,
+    pub kind: OutboxKind,
+    pub payload: Sealed,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OutboxEntry {
+    pub fn mail(
+        account: Option<AccountId>,
+        mail: &Mail,
+        secrets: &SecretBox,
+        clock: &dyn Clock,
+        random: &dyn RandomSource,
+    ) -> Self {
+        // Serializing three strings cannot fail.
+        let json = serde_json::to_string(mail).unwrap_or_default();
+        Self {
+            id: EventId::generate(clock, random),
+            account,
+            kind: OutboxKind::Email,
+            payload: secrets.seal(&json, random),
+            created_at: clock.now(),
+        }
+    }
+}
+
+/// A due message, leased to one worker.
+#[derive(Debug, Clone)]
+pub struct ClaimedMessage {
+    pub id: EventId,
+    pub kind: String,
+    pub payload: Sealed,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+/// Where outbox rows live. Writing them is part of each change's own transaction (the store
+/// does it beside the change); this port is the worker's side.
+pub trait OutboxStore: Send + Sync {
+    /// Leases up to `limit` due messages (not delivered, not abandoned, `next_attempt_at <= now`,
+    /// no live lease) until `lease_until`. Two workers never lease the same row at once
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one writer at a time).
+    fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedMessage>, PortError>;
+    fn mark_delivered(
+        &self,
+        id: EventId,
+        attempts: u32,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError>;
+    /// Records a failed attempt and when to try again.
+    fn reschedule(
+        &self,
+        id: EventId,
+        attempts: u32,
+        next_attempt: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), PortError>;
+    /// Gives up on a message (permanent failure, or retries exhausted); it stays for inspection.
+    fn abandon(
+        &self,
+        id: EventId,
+        attempts: u32,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), PortError>;
+    /// Messages not yet delivered nor abandoned.
+    fn outbox_depth(&self) -> Result<u64, PortError>;
+}
+
+/// Delays after the 1st, 2nd, ... failed attempt; after the last one the message is abandoned.
+/// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h: a receiver down for most of a day still gets it.
+pub const RETRY_SCHEDULE_SECS: [i64; 6] = [5, 300, 1_800, 7_200, 18_000, 36_000];
+
+/// How long a claimed message is leased; longer than any transport's timeout, so a live worker
+/// never loses its lease mid-delivery.
+pub const LEASE_SECS: i64 = 60;
+
+/// When to retry after `attempts` failed attempts, or `None` to give up. Up to 10% jitter
+/// keeps receivers that failed together from being retried in lockstep.
+pub fn next_attempt(
+    attempts: u32,
+    now: DateTime<Utc>,
+    random: &dyn RandomSource,
+) -> Option<DateTime<Utc>> {
+    let index = usize::try_from(attempts.checked_sub(1)?).ok()?;
+    let base = *RETRY_SCHEDULE_SECS.get(index)?;
+    let mut b = [0u8; 2];
+    random.fill(&mut b);
+    let jitter_ms = base * 100 * i64::from(u16::from_le_bytes(b)) / i64::from(u16::MAX);
+    Some(now + Duration::seconds(base) + Duration::milliseconds(jitter_ms))
+}
+
+/// What one pass of the worker did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    pub delivered: u32,
+    pub retried: u32,
+    pub abandoned: u32,
+}
+
+impl DispatchReport {
+    pub fn handled(&self) -> u32 {
+        self.delivered + self.retried + self.abandoned
+    }
+}
+
+/// Delivers due outbox messages through the transports.
+pub struct OutboxWorker {
+    store: Arc<dyn OutboxStore>,
+    secrets: SecretBox,
+    mail: Arc<dyn MailTransport>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+}
+
+enum Outcome {
+    Delivered,
+    Failed { error: String, permanent: bool },
+}
+
+impl OutboxWorker {
+    pub fn new(
+        store: Arc<dyn OutboxStore>,
+        secrets: SecretBox,
+        mail: Arc<dyn MailTransport>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+    ) -> Self {
+        Self {
+            store,
+            secrets,
+            mail,
+            clock,
+            random,
+        }
+    }
+
+    /// Claims up to `limit` due messages and delivers each once.
+    pub fn run_once(&self, limit: u32) -> Result<DispatchReport, PortError> {
+        let now = self.clock.now();
+        let claimed = self
+            .store
+            .claim_due(now, now + Duration::seconds(LEASE_SECS), limit)?;
+        let mut report = DispatchReport::default();
+        for message in claimed {
+            let attempts = message.attempts.saturating_add(1);
+            let at = self.clock.now();
+            match self.deliver(&message) {
+                Outcome::Delivered => {
+                    self.store.mark_delivered(message.id, attempts, at)?;
+                    report.delivered += 1;
+                }
+                Outcome::Failed { error, permanent } => {
+                    let retry = if permanent {
+                        None
+                    } else {
+                        next_attempt(attempts, at, self.random.as_ref())
+                    };
+                    match retry {
+                        Some(next) => {
+                            tracing::warn!(id = %message.id, attempts, %error, "outbox delivery failed; will retry");
+                            self.store.reschedule(message.id, attempts, next, &error)?;
+                            report.retried += 1;
+                        }
+                        None => {
+                            tracing::error!(id = %message.id, attempts, %error, "outbox delivery abandoned");
+                            self.store.abandon(message.id, attempts, at, &error)?;
+                            report.abandoned += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn deliver(&self, message: &ClaimedMessage) -> Outcome {
+        let failed = |error: String, permanent| Outcome::Failed { error, permanent };
+        let Some(kind) = OutboxKind::parse(&message.kind) else {
+            return failed(format!("unknown message kind `{}`", message.kind), true);
+        };
+        let json = match self.secrets.open(&message.payload) {
+            Ok(json) => json,
+            Err(e) => return failed(format!("cannot open the payload: {e}"), true),
+        };
+        match kind {
+            OutboxKind::Email => {
+                let mail: Mail = match serde_json::from_str(&json) {
+                    Ok(mail) => mail,
+                    Err(e) => return failed(format!("malformed mail payload: {e}"), true),
+                };
+                match self.mail.send(&mail.to, &mail.subject, &mail.text) {
+                    Ok(_) => Outcome::Delivered,
+                    Err(e @ DeliveryError::Refused(_)) => failed(e.to_string(), true),
+                    Err(e) => failed(e.to_string(), false),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tenantry_kernel::OsRandom;
+
+    #[test]
+    fn retries_follow_the_schedule_then_stop() {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).expect("ts");
+        assert_eq!(next_attempt(0, now, &OsRandom), None, "no failure yet");
+        for (i, base) in RETRY_SCHEDULE_SECS.iter().enumerate() {
+            let attempts = u32::try_from(i + 1).expect("small");
+            let next = next_attempt(attempts, now, &OsRandom).expect("scheduled");
+            let delay = (next - now).num_milliseconds();
+            assert!(delay >= base * 1000, "attempt {attempts}: {delay} ms");
+            assert!(delay <= base * 1100, "attempt {attempts}: {delay} ms");
+        }
+        assert_eq!(next_attempt(7, now, &OsRandom), None, "exhausted");
+    }
+
+    #[test]
+    fn mail_debug_hides_the_text() {
+        let mail = Mail {
+            to: "a@example.com".into(),
+            subject: "s".into(),
+            text: "secret-link".into(),
+        };
+        assert!(!format!("{mail:?}").contains("secret-link"));
+    }
+}

@@ -1,0 +1,435 @@
+//! Inviting, resending, cancelling and accepting: the `TeamService` half that deals with
+//! invitations. The rules are checked here; the store then writes each change with its email
+//! (an outbox row) and audit entry in one transaction, re-checking under its lock what a
+//! concurrent request could have changed (membership, open invitation, member limit).
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use tenantry_kernel::{AccountId, Actor, ApiKeyId, Email, InvitationId, PortError, Role, UserId};
+use tenantry_notifications::OutboxEntry;
+use tenantry_security::{
+    hash_password, verify_password, ApiKeyEnv, ApiKeyInfo, InvitationToken, IssuedApiKey,
+    NewPassword, SecretHash,
+};
+
+use crate::invitation_mail::{invitation_mail, MailContext};
+use crate::{
+    ensure_can_grant, expiry, AcceptOutcome, Acceptance, Department, Invitation,
+    InvitationLifetime, InvitationState, InvitationStatus, InviteMessage, InviteOutcome, Joiner,
+    Member, NewInvitation, Permission, Reissue, TeamError, TeamService, Title,
+};
+
+/// Seed 02's invite request, parsed.
+#[derive(Debug, Clone)]
+pub struct InviteRequest {
+    pub email: Email,
+    pub role: Role,
+    pub department: Option<Department>,
+    pub title: Option<Title>,
+    pub message: Option<InviteMessage>,
+    pub permissions: Option<Vec<Permission>>,
+    pub lifetime: InvitationLifetime,
+}
+
+/// An invitation just sent (or re-sent) and the link it carries: the only time the link is
+/// known, since only the token's hash is stored.
+#[derive(Debug, Clone)]
+pub struct IssuedInvitation {
+    pub invitation: Invitation,
+    pub invite_url: String,
+}
+
+/// What someone holding an invitation link may see before accepting.
+#[derive(Debug, Clone)]
+pub struct InvitationPreview {
+    pub invitation: Invitation,
+    pub account_name: String,
+    pub state: InvitationState,
+}
+
+/// What the person accepting sends.
+#[derive(Clone)]
+pub struct AcceptInput {
+    pub name: Option<String>,
+    pub password: String,
+    /// The caller's address, for the audit entry.
+    pub ip: Option<IpAddr>,
+}
+
+/// The new member and their first API key (shown once).
+pub struct Accepted {
+    pub account: AccountId,
+    pub member: Member,
+    pub key: ApiKeyInfo,
+    pub issued: IssuedApiKey,
+}
+
+const MAX_NAME_CHARS: usize = 100;
+
+/// A uniqueness conflict at write time means a concurrent request got there first (the same
+/// address invited twice at once, the same user created twice): retryable, not a server fault.
+fn concurrent(e: PortError) -> TeamError {
+    match e {
+        PortError::Conflict(_) => TeamError::Conflict,
+        other => TeamError::Port(other),
+    }
+}
+
+impl TeamService {
+    /// Sends an invitation: written with its email and audit entry in one transaction.
+    pub fn invite(
+        &self,
+        actor: &Actor,
+        request: InviteRequest,
+    ) -> Result<IssuedInvitation, TeamError> {
+        ensure_can_grant(actor.role, request.role)?;
+        let max_members = self.policy.max_members(actor.account_id)?;
+        let now = self.clock.now();
+        let token = InvitationToken::generate(self.random.as_ref());
+        let invitation = Invitation {
+            id: InvitationId::generate(self.clock.as_ref(), self.random.as_ref()),
+            email: request.email,
+            role: request.role,
+            department: request.department,
+            title: request.title,
+            message: request.message,
+            permissions: request.permissions,
+            invited_by: actor.user_id,
+            lifetime: request.lifetime,
+            status: InvitationStatus::Sent,
+            created_at: now,
+            expires_at: expiry(now, request.lifetime),
+            resent_at: None,
+        };
+        let invite_url = self.links.link(token.secret());
+        let mail = self.mail_for(actor, &invitation, &invite_url, false)?;
+        let audit = self.audit(
+            actor,
+            "team.member_invited",
+            json!({
+                "invitationId": invitation.id.to_string(),
+                "email": invitation.email.as_str(),
+                "role": invitation.role.as_str(),
+                "expiresIn": invitation.lifetime.as_str(),
+            }),
+        );
+        let outcome = self
+            .store
+            .create_invitation(
+                actor.account_id,
+                &NewInvitation {
+                    invitation: &invitation,
+                    token_hash: &token.hash,
+                    max_members,
+                    mail: &mail,
+                    audit: &audit,
+                },
+            )
+            .map_err(concurrent)?;
+        match outcome {
+            InviteOutcome::Created => Ok(IssuedInvitation {
+                invitation,
+                invite_url,
+            }),
+            InviteOutcome::AlreadyMember { role } => Err(TeamError::MemberAlreadyExists {
+                email: invitation.email.as_str().to_owned(),
+                current_role: role,
+            }),
+            InviteOutcome::AlreadyInvited { id } => Err(TeamError::InvitationAlreadyPending {
+                email: invitation.email.as_str().to_owned(),
+                invitation: id,
+            }),
+            InviteOutcome::LimitReached => Err(TeamError::MemberLimitReached { max: max_members }),
+        }
+    }
+
+    /// Issues a new token and expiry (the same `expiresIn` span from now) and sends the email
+    /// again; the previous link stops working. Renews expired invitations too.
+    pub fn resend(&self, actor: &Actor, id: InvitationId) -> Result<IssuedInvitation, TeamError> {
+        let current = self.open_invitation(actor, id)?;
+        let now = self.clock.now();
+        let token = InvitationToken::generate(self.random.as_ref());
+        let invitation = Invitation {
+            status: InvitationStatus::Resent,
+            expires_at: expiry(now, current.lifetime),
+            resent_at: Some(now),
+            ..current
+        };
+        let invite_url = self.links.link(token.secret());
+        let mail = self.mail_for(actor, &invitation, &invite_url, true)?;
+        let audit = self.audit(
+            actor,
+            "team.invitation_resent",
+            json!({ "invitationId": id.to_string(), "email": invitation.email.as_str() }),
+        );
+        let reissued = self
+            .store
+            .reissue_invitation(
+                actor.account_id,
+                &Reissue {
+                    id,
+                    token_hash: &token.hash,
+                    expires_at: invitation.expires_at,
+                    mail: &mail,
+                    audit: &audit,
+                },
+            )
+            .map_err(concurrent)?;
+        if !reissued {
+            return Err(self.closed(actor.account_id, id));
+        }
+        Ok(IssuedInvitation {
+            invitation,
+            invite_url,
+        })
+    }
+
+    /// Cancels an open invitation: its link stops working at once.
+    pub fn cancel(&self, actor: &Actor, id: InvitationId) -> Result<DateTime<Utc>, TeamError> {
+        let current = self.open_invitation(actor, id)?;
+        let audit = self.audit(
+            actor,
+            "team.invitation_cancelled",
+            json!({ "invitationId": id.to_string(), "email": current.email.as_str() }),
+        );
+        if !self.store.cancel_invitation(actor.account_id, id, &audit)? {
+            return Err(self.closed(actor.account_id, id));
+        }
+        Ok(audit.at)
+    }
+
+    /// What an invitation link shows: the account, role and state; no secret.
+    pub fn preview(&self, token: &str) -> Result<InvitationPreview, TeamError> {
+        let (account, invitation) = self.by_token(token)?.1;
+        let account_name = self
+            .store
+            .account_display_name(account)?
+            .unwrap_or_default();
+        Ok(InvitationPreview {
+            state: invitation.state(self.clock.now()),
+            invitation,
+            account_name,
+        })
+    }
+
+    /// Accepts an invitation with its link's token: creates the user (or joins the existing user
+    /// with that address, who must then give their password), makes them a member with the
+    /// invited role and details, and issues their first API key.
+    pub fn accept(&self, token: &str, input: AcceptInput) -> Result<Accepted, TeamError> {
+        let (hash, (account, invitation)) = self.by_token(token)?;
+        if !self.policy.ip_allowed(account, input.ip)? {
+            return Err(TeamError::IpNotAllowed {
+                address: input
+                    .ip
+                    .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
+            });
+        }
+        invitation
+            .acceptance(self.clock.now())
+            .map_err(TeamError::InvitationClosed)?;
+        let ip = input.ip;
+        let joiner = self.joiner(&invitation, input)?;
+        let user = joiner.user_id();
+        let now = self.clock.now();
+        let issued = IssuedApiKey::generate(
+            ApiKeyEnv::Live,
+            ApiKeyId::generate(self.clock.as_ref(), self.random.as_ref()),
+            self.random.as_ref(),
+        );
+        let key = ApiKeyInfo {
+            id: issued.id,
+            name: "Created on accepting the invitation".to_owned(),
+            prefix: issued.display_prefix(),
+            scopes: vec!["*".to_owned()],
+            created_at: now,
+            last_used_at: None,
+            expires_at: None,
+        };
+        let max_members = self.policy.max_members(account)?;
+        let audit = self.audit_as(
+            user,
+            ip,
+            "team.invitation_accepted",
+            json!({
+                "invitationId": invitation.id.to_string(),
+                "userId": user.to_string(),
+                "role": invitation.role.as_str(),
+                "newUser": matches!(joiner, Joiner::New { .. }),
+            }),
+        );
+        let outcome = self
+            .store
+            .accept_invitation(&Acceptance {
+                account,
+                invitation: &invitation,
+                token_hash: &hash,
+                joiner: &joiner,
+                key: &key,
+                key_hash: &issued.hash,
+                max_members,
+                audit: &audit,
+            })
+            .map_err(concurrent)?;
+        match outcome {
+            AcceptOutcome::Accepted => {}
+            AcceptOutcome::NoLongerPending => {
+                // Re-read to say why: accepted or cancelled meanwhile, or the token was replaced.
+                return Err(match self.store.invitation_by_token(&hash)? {
+                    Some((_, now_stored)) => {
+                        TeamError::InvitationClosed(now_stored.state(self.clock.now()))
+                    }
+                    None => TeamError::InvitationNotFound,
+                });
+            }
+            AcceptOutcome::AlreadyMember { role } => {
+                return Err(TeamError::MemberAlreadyExists {
+                    email: invitation.email.as_str().to_owned(),
+                    current_role: role,
+                })
+            }
+            AcceptOutcome::LimitReached => {
+                return Err(TeamError::MemberLimitReached { max: max_members })
+            }
+        }
+        let member = self
+            .store
+            .find_member(account, user)?
+            .ok_or(TeamError::MemberNotFound)?;
+        Ok(Accepted {
+            account,
+            member,
+            key,
+            issued,
+        })
+    }
+
+    /// The invitation, provided the caller may manage it and it is still open.
+    fn open_invitation(&self, actor: &Actor, id: InvitationId) -> Result<Invitation, TeamError> {
+        crate::ensure_manager(actor.role)?;
+        let invitation = self
+            .store
+            .find_invitation(actor.account_id, id)?
+            .ok_or(TeamError::InvitationNotFound)?;
+        // An admin may act on the invitations of roles they could grant themselves.
+        ensure_can_grant(actor.role, invitation.role)?;
+        invitation
+            .still_open()
+            .map_err(TeamError::InvitationClosed)?;
+        Ok(invitation)
+    }
+
+    /// Why a write found the invitation no longer open.
+    fn closed(&self, account: AccountId, id: InvitationId) -> TeamError {
+        match self.store.find_invitation(account, id) {
+            Ok(Some(inv)) => TeamError::InvitationClosed(inv.state(self.clock.now())),
+            Ok(None) => TeamError::InvitationNotFound,
+            Err(e) => e.into(),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn by_token(&self, token: &str) -> Result<(SecretHash, (AccountId, Invitation)), TeamError> {
+        // A malformed token is an unknown one; it never reaches the store.
+        if !InvitationToken::is_well_formed(token) {
+            return Err(TeamError::InvitationNotFound);
+        }
+        let hash = SecretHash::of(token);
+        let found = self
+            .store
+            .invitation_by_token(&hash)?
+            .ok_or(TeamError::InvitationNotFound)?;
+        Ok((hash, found))
+    }
+
+    fn joiner(&self, invitation: &Invitation, input: AcceptInput) -> Result<Joiner, TeamError> {
+        let name = input
+            .name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                if n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control) {
+                    Err(TeamError::InvalidField {
+                        field: "name",
+                        reason: format!("must be at most {MAX_NAME_CHARS} printable characters"),
+                    })
+                } else {
+                    Ok(n)
+                }
+            })
+            .transpose()?;
+        let new_hash = |password: &str| -> Result<String, TeamError> {
+            let password =
+                NewPassword::parse(password).map_err(|reason| TeamError::InvalidField {
+                    field: "password",
+                    reason,
+                })?;
+            hash_password(&password, self.random.as_ref()).map_err(|e| {
+                TeamError::Port(PortError::Unavailable(format!(
+                    "password hashing failed: {e}"
+                )))
+            })
+        };
+        Ok(match self.store.user_by_email(&invitation.email)? {
+            Some(user) => match user.password_hash {
+                // The link proves control of the mailbox; joining an existing identity also
+                // needs that identity's password, so a forwarded link cannot take it over.
+                Some(stored) => {
+                    if !verify_password(&input.password, &stored) {
+                        return Err(TeamError::InvalidCredentials);
+                    }
+                    Joiner::Existing {
+                        id: user.id,
+                        password_hash: None,
+                    }
+                }
+                None => Joiner::Existing {
+                    id: user.id,
+                    password_hash: Some(new_hash(&input.password)?),
+                },
+            },
+            None => Joiner::New {
+                id: UserId::generate(self.clock.as_ref(), self.random.as_ref()),
+                name,
+                password_hash: new_hash(&input.password)?,
+            },
+        })
+    }
+
+    fn mail_for(
+        &self,
+        actor: &Actor,
+        invitation: &Invitation,
+        link: &str,
+        resent: bool,
+    ) -> Result<OutboxEntry, TeamError> {
+        let inviter = match self.store.find_member(actor.account_id, actor.user_id)? {
+            Some(m) => match m.name {
+                Some(name) => format!("{name} <{}>", m.email),
+                None => m.email,
+            },
+            None => "An administrator".to_owned(),
+        };
+        let account_name = self
+            .store
+            .account_display_name(actor.account_id)?
+            .unwrap_or_default();
+        let mail = invitation_mail(
+            invitation,
+            &MailContext {
+                account_name: &account_name,
+                inviter: &inviter,
+                link,
+                resent,
+            },
+        );
+        Ok(OutboxEntry::mail(
+            Some(actor.account_id),
+            &mail,
+            &self.secrets,
+            self.clock.as_ref(),
+            self.random.as_ref(),
+        ))
+    }
+}
