@@ -22,6 +22,7 @@ mod sessions;
 mod settings;
 mod settings_catalog;
 mod settings_write;
+mod team_activity;
 mod team_invitations;
 mod team_members;
 mod tenant_settings;

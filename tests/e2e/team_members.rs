@@ -9,7 +9,7 @@ use crate::support::{call, TestApp};
 const MEMBERS: &str = "/v2/accounts/team/members";
 
 /// The user id behind a key, as the member's own profile reports it.
-async fn user_id(app: &TestApp, key: &str) -> String {
+pub(crate) async fn user_id(app: &TestApp, key: &str) -> String {
     let (status, doc) = call(app, Method::GET, "/api/user/profile", key, None).await;
     assert_eq!(status, 200, "{doc}");
     doc["data"]["id"].as_str().expect("id").to_owned()
@@ -468,6 +468,73 @@ async fn authorization_matrix(app: TestApp) {
         let manager = matches!(*who, "owner" | "admin");
         let foreign = who.starts_with("other");
         let one = format!("{MEMBERS}/{target}");
+        let slug = who.replace([' ', '\''], "-");
+        let (status, invited) = call(
+            &app,
+            Method::POST,
+            &format!("{MEMBERS}/invite"),
+            app.owner_key(),
+            Some(json!({"email": format!("for-{slug}@example.com"), "role": "viewer"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{invited}");
+        let invitation = format!(
+            "/v2/accounts/team/invitations/{}",
+            invited["invitation"]["id"].as_str().expect("id")
+        );
+        let manage_invitation = if manager {
+            200
+        } else if foreign {
+            404
+        } else {
+            403
+        };
+        let invite_status = if manager || foreign { 201 } else { 403 };
+        let extra: [(Method, String, Option<Value>, u16); 6] = [
+            (
+                Method::POST,
+                format!("{MEMBERS}/invite"),
+                Some(json!({"email": format!("by-{slug}@example.com"), "role": "viewer"})),
+                invite_status,
+            ),
+            (
+                Method::POST,
+                MEMBERS.to_owned(),
+                Some(json!({"email": format!("flat-by-{slug}@example.com"), "role": "viewer"})),
+                invite_status,
+            ),
+            (
+                Method::POST,
+                format!("{invitation}/resend"),
+                None,
+                manage_invitation,
+            ),
+            (Method::DELETE, invitation.clone(), None, manage_invitation),
+            (
+                Method::GET,
+                "/v2/accounts/team/activity".to_owned(),
+                None,
+                200,
+            ),
+            (
+                Method::POST,
+                "/v2/accounts/team/activity/events".to_owned(),
+                Some(
+                    json!({"events": [{"id": format!("m-{slug}"), "userId": target, "type": "collaboration"}]}),
+                ),
+                if manager {
+                    200
+                } else if foreign {
+                    422
+                } else {
+                    403
+                },
+            ),
+        ];
+        for (method, path, body, expected) in extra {
+            let (status, doc) = call(&app, method.clone(), &path, key, body).await;
+            assert_eq!(status, expected, "{who}: {method} {path}: {doc}");
+        }
         let cases: [(Method, String, Option<Value>, u16); 5] = [
             (Method::GET, MEMBERS.to_owned(), None, 200),
             (

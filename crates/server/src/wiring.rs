@@ -1,9 +1,8 @@
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use tenantry_http::{AppState, HttpConfig};
-use tenantry_kernel::{AccountId, Clock, OsRandom, PortError, RandomSource, SystemClock};
+use tenantry_kernel::{Clock, OsRandom, RandomSource, SystemClock};
 use tenantry_notifications::{MailTransport, OutboxWorker};
 use tenantry_security::{
     AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService, SecretBox,
@@ -11,7 +10,7 @@ use tenantry_security::{
 };
 use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
-use tenantry_team::{InviteLinks, TeamDeps, TeamPolicy, TeamService};
+use tenantry_team::{InviteLinks, TeamDeps, TeamService};
 
 use crate::cli::DatabaseArgs;
 
@@ -71,30 +70,6 @@ pub struct Services {
     pub secrets: SecretBox,
 }
 
-/// The team's policy (member limit, IP allowlist) as the settings keep it.
-struct SettingsTeamPolicy(Arc<SettingsService>);
-
-impl TeamPolicy for SettingsTeamPolicy {
-    fn max_members(&self, account: AccountId) -> Result<u32, PortError> {
-        self.0.max_members(account).map_err(settings_port_error)
-    }
-
-    fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError> {
-        let policy = self
-            .0
-            .allowlist_policy(account)
-            .map_err(settings_port_error)?;
-        Ok(policy.allows(ip))
-    }
-}
-
-fn settings_port_error(e: tenantry_settings::SettingsError) -> PortError {
-    match e {
-        tenantry_settings::SettingsError::Port(p) => p,
-        other => PortError::Corrupt(other.to_string()),
-    }
-}
-
 impl Services {
     /// `deliverers` enables notification tests; commands that send nothing pass `None`.
     pub fn new(
@@ -125,7 +100,7 @@ impl Services {
             clock.clone(),
             random.clone(),
         ));
-        let team_policy: Arc<dyn TeamPolicy> = Arc::new(SettingsTeamPolicy(settings.clone()));
+        let team_policy: Arc<dyn tenantry_team::TeamPolicy> = settings.clone();
         Ok(Self {
             mfa: mfa.clone(),
             sessions: Arc::new(SessionService::new(

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod accounts;
+mod activity;
 mod api_keys;
 mod audit;
 mod connection;

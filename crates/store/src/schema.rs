@@ -190,6 +190,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    team_activity_events (account_id, event_id) {
+        account_id -> Text,
+        event_id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        quantity -> BigInt,
+        occurred_at -> BigInt,
+        recorded_at -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -212,4 +224,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     instance_meta,
     invitations,
     outbox,
+    team_activity_events,
 );

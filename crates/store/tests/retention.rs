@@ -1,42 +1,11 @@
-use std::sync::Arc;
-
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde_json::json;
-use tenantry_kernel::{
-    AccountName, Actor, Credential, Email, FixedClock, OsRandom, PageRequest, Role,
-};
-use tenantry_security::{
-    AccountProvisioning, AuditFilter, AuditLogReader, ProvisionedAccount, SecretBox,
-};
-use tenantry_settings::{Section, SettingsService};
+use tenantry_kernel::PageRequest;
+use tenantry_security::{AuditFilter, AuditLogReader, ProvisionedAccount};
+use tenantry_settings::Section;
 use tenantry_store::Store;
 
-use crate::support::stores;
-
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_767_225_600, 0).expect("2026-01-01")
-}
-
-fn settings_at(store: &Store, at: DateTime<Utc>) -> SettingsService {
-    SettingsService::new(
-        Arc::new(store.clone()),
-        SecretBox::new(&[7u8; 32]),
-        Arc::new(FixedClock(at)),
-        Arc::new(OsRandom),
-    )
-}
-
-fn owner(account: &ProvisionedAccount) -> Actor {
-    Actor {
-        account_id: account.account_id,
-        user_id: account.owner_id,
-        role: Role::Owner,
-        credential: Credential::ApiKey(account.owner_key.id),
-        ip: None,
-        scopes: Vec::new(),
-        authenticated_at: None,
-    }
-}
+use crate::support::{create_account, owner, settings_at, stores, t0};
 
 fn actions(store: &Store, account: &ProvisionedAccount) -> Vec<String> {
     let page = store
@@ -56,28 +25,8 @@ fn actions(store: &Store, account: &ProvisionedAccount) -> Vec<String> {
 fn purge_removes_exactly_the_entries_older_than_each_accounts_retention() {
     for db in stores() {
         let store = &db.store;
-        let provisioning = AccountProvisioning::new(
-            Arc::new(store.clone()),
-            Arc::new(FixedClock(t0())),
-            Arc::new(OsRandom),
-        );
-        let docs = tenantry_settings::defaults::initial_documents();
-        let short = provisioning
-            .create_account(
-                AccountName::parse("short").expect("name"),
-                None,
-                &Email::parse("a@short.test").expect("email"),
-                &docs,
-            )
-            .expect("account");
-        let long = provisioning
-            .create_account(
-                AccountName::parse("long").expect("name"),
-                None,
-                &Email::parse("a@long.test").expect("email"),
-                &docs,
-            )
-            .expect("account");
+        let short = create_account(store, "short", t0());
+        let long = create_account(store, "long", t0());
 
         // Day 50: `short` keeps 30 days of audit. Day 80: another change.
         settings_at(store, t0() + Duration::days(50))

@@ -5,29 +5,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use tenantry_kernel::{AccountName, Actor, Credential, Email, FixedClock, OsRandom, Role};
-use tenantry_security::{
-    AccountProvisioning, MfaService, SecretBox, SecurityError, SessionService,
-};
-use tenantry_settings::{Section, SettingsService};
+use tenantry_kernel::{FixedClock, OsRandom};
+use tenantry_security::{MfaService, SecretBox, SecurityError, SessionService};
+use tenantry_settings::Section;
 use tenantry_store::Store;
 
-use crate::support::stores;
+use crate::support::{create_account, owner, settings_at, stores, t0};
 
 const PASSWORD: &str = "clock-test-passphrase-1";
-
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_767_225_600, 0).expect("2026-01-01")
-}
-
-fn settings_at(store: &Store, at: DateTime<Utc>) -> Arc<SettingsService> {
-    Arc::new(SettingsService::new(
-        Arc::new(store.clone()),
-        SecretBox::new(&[7u8; 32]),
-        Arc::new(FixedClock(at)),
-        Arc::new(OsRandom),
-    ))
-}
 
 fn sessions_at(store: &Store, at: DateTime<Utc>) -> SessionService {
     let clock = Arc::new(FixedClock(at));
@@ -50,27 +35,8 @@ fn sessions_at(store: &Store, at: DateTime<Utc>) -> SessionService {
 fn session_rules_follow_the_clock() {
     for db in stores() {
         let store = &db.store;
-        let account = AccountProvisioning::new(
-            Arc::new(store.clone()),
-            Arc::new(FixedClock(t0())),
-            Arc::new(OsRandom),
-        )
-        .create_account(
-            AccountName::parse("clocked").expect("name"),
-            None,
-            &Email::parse("o@clocked.test").expect("email"),
-            &tenantry_settings::defaults::initial_documents(),
-        )
-        .expect("account");
-        let owner = Actor {
-            account_id: account.account_id,
-            user_id: account.owner_id,
-            role: Role::Owner,
-            credential: Credential::ApiKey(account.owner_key.id),
-            ip: None,
-            scopes: Vec::new(),
-            authenticated_at: None,
-        };
+        let account = create_account(store, "clocked", t0());
+        let owner = owner(&account);
         settings_at(store, t0())
             .change_password(&owner, None, PASSWORD)
             .expect("first password");

@@ -60,3 +60,54 @@ pub fn stores() -> Vec<TestStore> {
     }
     out
 }
+
+/// 2026-01-01T00:00:00Z, where the clocked tests start.
+pub fn t0() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("2026-01-01")
+}
+
+/// A settings service over `store` whose clock stands at `at`.
+pub fn settings_at(
+    store: &Store,
+    at: chrono::DateTime<chrono::Utc>,
+) -> std::sync::Arc<tenantry_settings::SettingsService> {
+    std::sync::Arc::new(tenantry_settings::SettingsService::new(
+        std::sync::Arc::new(store.clone()),
+        tenantry_security::SecretBox::new(&[7u8; 32]),
+        std::sync::Arc::new(tenantry_kernel::FixedClock(at)),
+        std::sync::Arc::new(OsRandom),
+    ))
+}
+
+/// Creates the account `name` with its owner `o@<name>.test`, at `at`.
+pub fn create_account(
+    store: &Store,
+    name: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> tenantry_security::ProvisionedAccount {
+    tenantry_security::AccountProvisioning::new(
+        std::sync::Arc::new(store.clone()),
+        std::sync::Arc::new(tenantry_kernel::FixedClock(at)),
+        std::sync::Arc::new(OsRandom),
+    )
+    .create_account(
+        tenantry_kernel::AccountName::parse(name).expect("name"),
+        None,
+        &tenantry_kernel::Email::parse(&format!("o@{name}.test")).expect("email"),
+        &tenantry_settings::defaults::initial_documents(),
+    )
+    .expect("account")
+}
+
+/// The account's owner, acting with their first API key.
+pub fn owner(account: &tenantry_security::ProvisionedAccount) -> tenantry_kernel::Actor {
+    tenantry_kernel::Actor {
+        account_id: account.account_id,
+        user_id: account.owner_id,
+        role: tenantry_kernel::Role::Owner,
+        credential: tenantry_kernel::Credential::ApiKey(account.owner_key.id),
+        ip: None,
+        scopes: Vec::new(),
+        authenticated_at: None,
+    }
+}

@@ -9,7 +9,7 @@ use tenantry_kernel::{AccountId, Email, InvitationId, PortError, Role, UserId};
 use tenantry_notifications::OutboxEntry;
 use tenantry_security::{ApiKeyInfo, SecretHash};
 
-use crate::{Invitation, MemberStore, TeamAudit};
+use crate::{ActivityStore, Invitation, MemberStore, TeamAudit};
 
 /// A new invitation to write.
 pub struct NewInvitation<'a> {
@@ -148,9 +148,9 @@ pub trait InvitationStore: Send + Sync {
 }
 
 /// Everything the team service needs from a store.
-pub trait TeamStore: MemberStore + InvitationStore {}
+pub trait TeamStore: MemberStore + InvitationStore + ActivityStore {}
 
-impl<T: MemberStore + InvitationStore> TeamStore for T {}
+impl<T: MemberStore + InvitationStore + ActivityStore> TeamStore for T {}
 
 /// The account policy the team obeys, kept by the settings.
 pub trait TeamPolicy: Send + Sync {

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+mod activity;
+mod activity_service;
 mod authority;
 mod bulk;
 mod error;
@@ -12,6 +14,11 @@ mod members;
 mod permission;
 mod service;
 
+pub use activity::{
+    ActivityEvent, ActivityKind, ActivityPeriod, ActivityStore, ActivityTotals, HostEventId,
+    MemberActivity, MemberPeriodActivity, MembershipSpan, TeamActivity, MAX_EVENTS_PER_REQUEST,
+    MAX_EVENT_COUNT,
+};
 pub use authority::{ensure_can_grant, ensure_can_manage, ensure_manager, MANAGER_ROLE};
 pub use bulk::{BulkOperation, BulkOutcome, MAX_BULK_MEMBERS};
 pub use error::TeamError;

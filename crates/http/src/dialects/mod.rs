@@ -5,6 +5,7 @@ mod admin;
 mod audit_logs;
 mod organization;
 mod settings_catalog;
+mod team_activity;
 mod team_invitations;
 mod team_members;
 mod tenant_settings;
@@ -22,6 +23,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     audit_logs::routes(cfg);
     // Before the member routes: `/members/invite` must win over `/members/{id}`.
     team_invitations::routes(cfg);
+    team_activity::routes(cfg);
     team_members::routes(cfg);
     tenant_settings::routes(cfg);
     settings_catalog::routes(cfg);

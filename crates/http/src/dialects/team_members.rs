@@ -286,8 +286,20 @@ async fn get(
     let raw = path.into_inner();
     let user = parse_user(&raw)?;
     let team = state.team.clone();
-    let member = run(Some(raw), move || team.get(&caller.0, user)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "member": member_json(&member) })))
+    let (member, a) = run(Some(raw), move || team.details(&caller.0, user)).await?;
+    let mut body = member_json(&member);
+    body["activity"] = json!({
+        "endpointsCreated": a.endpoints_created,
+        "clustersManaged": a.clusters_managed,
+        "totalExecutions": a.total_executions,
+        "lastLogin": a.last_login.map(time),
+    });
+    body["resources"] = json!({
+        "ownedEndpoints": a.owned_endpoints,
+        "ownedClusters": a.owned_clusters,
+        "sharedEndpoints": a.shared_endpoints,
+    });
+    Ok(HttpResponse::Ok().json(json!({ "member": body })))
 }
 
 /// `null` (clear) and absent (leave) differ for the optional fields.

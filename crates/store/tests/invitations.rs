@@ -1,0 +1,172 @@
+//! Invitation expiry, resend and cancel with the clock moved, through the real team service and
+//! store on both backends; and the outbox rows each step leaves for the delivery worker.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use tenantry_kernel::{Email, FixedClock, OsRandom, Role};
+use tenantry_notifications::OutboxStore;
+use tenantry_security::SecretBox;
+use tenantry_store::Store;
+use tenantry_team::{
+    AcceptInput, InvitationLifetime, InvitationState, InviteLinks, InviteRequest, TeamDeps,
+    TeamError, TeamService,
+};
+
+use crate::support::{create_account, owner, settings_at, stores, t0};
+
+const PASSWORD: &str = "a long and unusual passphrase";
+
+fn team_at(store: &Store, at: DateTime<Utc>) -> TeamService {
+    let clock = Arc::new(FixedClock(at));
+    TeamService::new(
+        Arc::new(store.clone()),
+        TeamDeps {
+            policy: settings_at(store, at),
+            secrets: SecretBox::new(&[7u8; 32]),
+            links: InviteLinks::new("https://console.example.test"),
+            clock,
+            random: Arc::new(OsRandom),
+        },
+    )
+}
+
+fn request(email: &str, lifetime: InvitationLifetime) -> InviteRequest {
+    InviteRequest {
+        email: Email::parse(email).expect("email"),
+        role: Role::Developer,
+        department: None,
+        title: None,
+        message: None,
+        permissions: None,
+        lifetime,
+    }
+}
+
+fn token(url: &str) -> String {
+    url.rsplit('/').next().expect("token").to_owned()
+}
+
+fn input() -> AcceptInput {
+    AcceptInput {
+        name: Some("Joiner".into()),
+        password: PASSWORD.into(),
+        ip: None,
+    }
+}
+
+#[test]
+fn invitations_expire_renew_and_cancel_on_the_clock() {
+    for db in stores() {
+        let store = &db.store;
+        let account = create_account(store, "inviting", t0());
+        let owner = owner(&account);
+
+        // A one-day invitation: acceptable until the last second, not at the instant of expiry.
+        let sent = team_at(store, t0())
+            .invite(
+                &owner,
+                request("late@inviting.test", InvitationLifetime::OneDay),
+            )
+            .expect("invite");
+        let old = token(&sent.invite_url);
+        let expiry = t0() + Duration::days(1);
+        let preview = team_at(store, expiry - Duration::seconds(1))
+            .preview(&old)
+            .expect("preview");
+        assert_eq!(preview.state, InvitationState::Pending);
+        assert_eq!(preview.account_name, "inviting");
+        let refused = team_at(store, expiry).accept(&old, input());
+        assert!(
+            matches!(
+                refused,
+                Err(TeamError::InvitationClosed(InvitationState::Expired))
+            ),
+            "{:?}",
+            refused.err()
+        );
+        let listed = team_at(store, expiry)
+            .list(&owner, &Default::default(), &Default::default())
+            .expect("list");
+        assert_eq!(listed.invitations.len(), 1);
+        assert_eq!(listed.invitations[0].public_status(expiry), "expired");
+
+        // Resending renews it for the same span from now, and kills the old link.
+        let later = expiry + Duration::hours(5);
+        let resent = team_at(store, later)
+            .resend(&owner, sent.invitation.id)
+            .expect("resend");
+        assert_eq!(resent.invitation.expires_at, later + Duration::days(1));
+        assert_eq!(resent.invitation.resent_at, Some(later));
+        assert!(matches!(
+            team_at(store, later).accept(&old, input()),
+            Err(TeamError::InvitationNotFound)
+        ));
+        let accepted = team_at(store, later + Duration::hours(23))
+            .accept(&token(&resent.invite_url), input())
+            .expect("accepted before the renewed expiry");
+        assert_eq!(accepted.member.role, Role::Developer);
+        assert_eq!(accepted.member.joined_at, later + Duration::hours(23));
+
+        // A cancelled invitation cannot be accepted, resent or cancelled again.
+        let other = team_at(store, later)
+            .invite(
+                &owner,
+                request("never@inviting.test", InvitationLifetime::SevenDays),
+            )
+            .expect("invite");
+        team_at(store, later)
+            .cancel(&owner, other.invitation.id)
+            .expect("cancel");
+        for result in [
+            team_at(store, later)
+                .accept(&token(&other.invite_url), input())
+                .map(|_| ()),
+            team_at(store, later)
+                .resend(&owner, other.invitation.id)
+                .map(|_| ()),
+            team_at(store, later)
+                .cancel(&owner, other.invitation.id)
+                .map(|_| ()),
+        ] {
+            assert!(
+                matches!(
+                    result,
+                    Err(TeamError::InvitationClosed(InvitationState::Cancelled))
+                ),
+                "{result:?}"
+            );
+        }
+
+        // Each email went into the outbox with its change: invite, resend, second invite.
+        let due = store
+            .claim_due(
+                later + Duration::minutes(1),
+                later + Duration::minutes(2),
+                10,
+            )
+            .expect("claim");
+        assert_eq!(due.len(), 3);
+        assert!(due.iter().all(|m| m.kind == "email" && m.attempts == 0));
+        let again = store
+            .claim_due(
+                later + Duration::minutes(1),
+                later + Duration::minutes(2),
+                10,
+            )
+            .expect("claim");
+        assert!(again.is_empty(), "leased messages are not handed out twice");
+        let after_lease = store
+            .claim_due(
+                later + Duration::minutes(3),
+                later + Duration::minutes(4),
+                10,
+            )
+            .expect("claim");
+        assert_eq!(
+            after_lease.len(),
+            3,
+            "an expired lease makes them due again"
+        );
+    }
+}
