@@ -17,6 +17,7 @@ mod errors;
 mod export_import;
 mod lifecycle;
 mod notification_test;
+mod notifications;
 mod organization;
 mod sessions;
 mod settings;

@@ -95,18 +95,53 @@ impl SmtpServer {
         self.mails.lock().await.clone()
     }
 
-    /// Waits until at least `n` messages arrived (the outbox delivers in the background).
-    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<ReceivedMail> {
+    /// Waits until at least `n` messages to `address` arrived (other mail, such as security
+    /// notifications to the admins, is ignored).
+    pub async fn wait_for_to(
+        &self,
+        address: &str,
+        n: usize,
+        within: Duration,
+    ) -> Vec<ReceivedMail> {
         let deadline = tokio::time::Instant::now() + within;
+        let wanted = format!("<{address}>");
         loop {
-            let mails = self.mails().await;
+            let mails: Vec<ReceivedMail> = self
+                .mails()
+                .await
+                .into_iter()
+                .filter(|m| m.to.contains(&wanted))
+                .collect();
             if mails.len() >= n {
                 return mails;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "expected {n} mails within {within:?}, got {}",
+                "expected {n} mails to {address} within {within:?}, got {}",
                 mails.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until a message to `address` whose subject contains `needle` arrived.
+    pub async fn wait_for_subject(
+        &self,
+        address: &str,
+        needle: &str,
+        within: Duration,
+    ) -> ReceivedMail {
+        let deadline = tokio::time::Instant::now() + within;
+        let wanted = format!("<{address}>");
+        loop {
+            if let Some(m) = self.mails().await.into_iter().find(|m| {
+                m.to.contains(&wanted) && m.header("Subject").is_some_and(|s| s.contains(needle))
+            }) {
+                return m;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no mail to {address} about {needle} within {within:?}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

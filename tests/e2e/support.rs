@@ -423,7 +423,13 @@ impl Received {
 
 impl Receiver {
     pub async fn start(status: u16, reply: &'static str) -> Self {
+        Self::scripted(vec![status], reply).await
+    }
+
+    /// Answers the n-th request with `statuses[n]` (the last one for every request after).
+    pub async fn scripted(statuses: Vec<u16>, reply: &'static str) -> Self {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind receiver");
@@ -433,6 +439,8 @@ impl Receiver {
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let log = log.clone();
+                let n = served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let status = statuses[n.min(statuses.len() - 1)];
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];

@@ -161,6 +161,7 @@ impl ApiError {
             "MEMBER_ALREADY_EXISTS" => 40908,
             "INVITATION_ALREADY_PENDING" => 40909,
             "MEMBER_LIMIT_REACHED" => 40910,
+            "BUILTIN_CHANNEL" => 40912,
             "INVITATION_ALREADY_ACCEPTED" => 40911,
             "INVITATION_EXPIRED" => 41001,
             "INVITATION_CANCELLED" => 41002,

@@ -42,5 +42,6 @@ pub struct AppState {
     pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
     pub team: Arc<tenantry_team::TeamService>,
+    pub notifications: Arc<tenantry_notifications::NotificationService>,
     pub config: HttpConfig,
 }

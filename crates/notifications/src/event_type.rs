@@ -4,6 +4,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
     MemberInvited,
+    MemberJoined,
     MemberRemoved,
     SettingsUpdated,
     SecurityIpDenied,
@@ -17,8 +18,9 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 12] = [
         EventType::MemberInvited,
+        EventType::MemberJoined,
         EventType::MemberRemoved,
         EventType::SettingsUpdated,
         EventType::SecurityIpDenied,
@@ -34,6 +36,7 @@ impl EventType {
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::MemberInvited => "member.invited",
+            EventType::MemberJoined => "member.joined",
             EventType::MemberRemoved => "member.removed",
             EventType::SettingsUpdated => "settings.updated",
             EventType::SecurityIpDenied => "security.ip_denied",
@@ -49,6 +52,18 @@ impl EventType {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// Whether a host platform may report this event (the others are Tenantry's own facts
+    /// about identity, settings and security, and only Tenantry emits them).
+    pub fn host_reportable(self) -> bool {
+        matches!(
+            self,
+            EventType::CostThresholdExceeded
+                | EventType::CostBudgetWarning
+                | EventType::EndpointFailed
+                | EventType::ClusterEvent
+        )
     }
 }
 

@@ -1,16 +1,41 @@
 #![doc = include_str!("../README.md")]
 
+mod channel_config;
+mod channels;
+mod deliveries;
+mod error;
 mod event_type;
+mod events;
+mod handlers;
 mod outbound;
 mod outbox;
+mod ports;
+mod service;
 mod signing;
 
+pub use channel_config::{generate_secret, MAX_RECIPIENTS, SEVERITIES};
+pub use channels::{filters_match, route, Channel, ChannelKind, ChannelTarget, Rule};
+pub use deliveries::{
+    email_message, headline, slack_body, webhook_body, Attempt, Delivery, DeliveryJob,
+    DeliveryStatus, JobTarget,
+};
+pub use error::NotificationError;
 pub use event_type::EventType;
+pub use events::{
+    default_severity, event_for_audit_action, parse_host_event_name, parse_rule_event, Event,
+    MAX_EVENT_NAME,
+};
+pub use handlers::{DeliveryHandler, EventHandler};
 pub use outbound::{
     is_global, DeliveryError, HttpReply, HttpTransport, MailTransport, OutboundPolicy,
 };
 pub use outbox::{
-    next_attempt, ClaimedMessage, DispatchReport, Mail, OutboxEntry, OutboxKind, OutboxStore,
-    OutboxWorker, LEASE_SECS, RETRY_SCHEDULE_SECS,
+    next_attempt, ClaimedMessage, DispatchReport, Handled, Mail, MailHandler, OutboxEntry,
+    OutboxHandler, OutboxKind, OutboxStore, OutboxWorker, LEASE_SECS, RETRY_SCHEDULE_SECS,
+};
+pub use ports::{BuiltinRoutes, ChannelRecord, NewDelivery, NotificationAudit, NotificationStore};
+pub use service::{
+    ChannelUpdate, CreatedChannel, HostEvent, NewRule, NotificationDeps, NotificationService,
+    BUILTIN_CHANNELS,
 };
 pub use signing::{sign, verify};

@@ -75,6 +75,8 @@ pub struct HttpReply {
     /// The first KiB of the body, as text.
     pub body: String,
     pub latency_ms: u64,
+    /// The receiver's `Retry-After`, in seconds (delta form).
+    pub retry_after_secs: Option<u64>,
 }
 
 /// Why a delivery did not reach a receiver.

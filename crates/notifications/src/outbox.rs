@@ -33,18 +33,27 @@ impl std::fmt::Debug for Mail {
 /// What an outbox row holds, which decides the transport that delivers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboxKind {
+    /// A sealed `Mail`.
     Email,
+    /// A domain event (plain JSON; it carries no secret) to route through the rules.
+    Event,
+    /// A sealed `DeliveryJob`: one event to one channel.
+    Delivery,
 }
 
 impl OutboxKind {
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxKind::Email => "email",
+            OutboxKind::Event => "event",
+            OutboxKind::Delivery => "delivery",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "email").then_some(OutboxKind::Email)
+        [OutboxKind::Email, OutboxKind::Event, OutboxKind::Delivery]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -55,7 +64,8 @@ pub struct OutboxEntry {
     pub id: EventId,
     pub account: Option<AccountId>,
     pub kind: OutboxKind,
-    pub payload: Sealed,
+    /// Sealed text for email and delivery, plain JSON for events (see `OutboxKind`).
+    pub payload: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -73,7 +83,7 @@ impl OutboxEntry {
             id: EventId::generate(clock, random),
             account,
             kind: OutboxKind::Email,
-            payload: secrets.seal(&json, random),
+            payload: secrets.seal(&json, random).as_str().to_owned(),
             created_at: clock.now(),
         }
     }
@@ -84,7 +94,8 @@ impl OutboxEntry {
 pub struct ClaimedMessage {
     pub id: EventId,
     pub kind: String,
-    pub payload: Sealed,
+    /// Sealed for kinds that may carry secrets (email, delivery), plain JSON for events.
+    pub payload: String,
     /// Attempts made before this one.
     pub attempts: u32,
 }
@@ -164,38 +175,95 @@ impl DispatchReport {
     }
 }
 
-/// Delivers due outbox messages through the transports.
-pub struct OutboxWorker {
-    store: Arc<dyn OutboxStore>,
-    secrets: SecretBox,
-    mail: Arc<dyn MailTransport>,
-    clock: Arc<dyn Clock>,
-    random: Arc<dyn RandomSource>,
+/// What handling one outbox message came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    Done,
+    /// Try again per the retry schedule, or not before `not_before` seconds (a receiver's
+    /// `Retry-After`) when that is later.
+    Retry {
+        error: String,
+        not_before_secs: Option<u64>,
+    },
+    /// Never try again (a permanent refusal).
+    GiveUp {
+        error: String,
+    },
 }
 
-enum Outcome {
-    Delivered,
-    Failed { error: String, permanent: bool },
+/// Delivers the messages of one kind. `attempt` counts from 1.
+pub trait OutboxHandler: Send + Sync {
+    fn handle(&self, message: &ClaimedMessage, attempt: u32) -> Handled;
+    /// The message will not be tried again (its retries are exhausted or it was refused for
+    /// good); the handler records that where its users can see it.
+    fn abandoned(&self, _message: &ClaimedMessage, _error: &str) {}
+}
+
+/// Emails: the payload is a sealed `Mail`.
+pub struct MailHandler {
+    secrets: SecretBox,
+    mail: Arc<dyn MailTransport>,
+}
+
+impl MailHandler {
+    pub fn new(secrets: SecretBox, mail: Arc<dyn MailTransport>) -> Self {
+        Self { secrets, mail }
+    }
+}
+
+impl OutboxHandler for MailHandler {
+    fn handle(&self, message: &ClaimedMessage, _attempt: u32) -> Handled {
+        let give_up = |error: String| Handled::GiveUp { error };
+        let json = match self
+            .secrets
+            .open(&Sealed::from_stored(message.payload.clone()))
+        {
+            Ok(json) => json,
+            Err(e) => return give_up(format!("cannot open the payload: {e}")),
+        };
+        let mail: Mail = match serde_json::from_str(&json) {
+            Ok(mail) => mail,
+            Err(e) => return give_up(format!("malformed mail payload: {e}")),
+        };
+        match self.mail.send(&mail.to, &mail.subject, &mail.text) {
+            Ok(_) => Handled::Done,
+            Err(e @ DeliveryError::Refused(_)) => give_up(e.to_string()),
+            Err(e) => Handled::Retry {
+                error: e.to_string(),
+                not_before_secs: None,
+            },
+        }
+    }
+}
+
+/// Delivers due outbox messages, each kind through its handler.
+pub struct OutboxWorker {
+    store: Arc<dyn OutboxStore>,
+    handlers: Vec<(OutboxKind, Arc<dyn OutboxHandler>)>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
 }
 
 impl OutboxWorker {
     pub fn new(
         store: Arc<dyn OutboxStore>,
-        secrets: SecretBox,
-        mail: Arc<dyn MailTransport>,
         clock: Arc<dyn Clock>,
         random: Arc<dyn RandomSource>,
     ) -> Self {
         Self {
             store,
-            secrets,
-            mail,
+            handlers: Vec::new(),
             clock,
             random,
         }
     }
 
-    /// Claims up to `limit` due messages and delivers each once.
+    pub fn with_handler(mut self, kind: OutboxKind, handler: Arc<dyn OutboxHandler>) -> Self {
+        self.handlers.push((kind, handler));
+        self
+    }
+
+    /// Claims up to `limit` due messages and handles each once.
     pub fn run_once(&self, limit: u32) -> Result<DispatchReport, PortError> {
         let now = self.clock.now();
         let claimed = self
@@ -204,58 +272,50 @@ impl OutboxWorker {
         let mut report = DispatchReport::default();
         for message in claimed {
             let attempts = message.attempts.saturating_add(1);
+            let handler = OutboxKind::parse(&message.kind)
+                .and_then(|k| self.handlers.iter().find(|(hk, _)| *hk == k))
+                .map(|(_, h)| h.clone());
+            let outcome = match &handler {
+                Some(h) => h.handle(&message, attempts),
+                None => Handled::GiveUp {
+                    error: format!("no handler for message kind `{}`", message.kind),
+                },
+            };
             let at = self.clock.now();
-            match self.deliver(&message) {
-                Outcome::Delivered => {
+            let (error, retry) = match outcome {
+                Handled::Done => {
                     self.store.mark_delivered(message.id, attempts, at)?;
                     report.delivered += 1;
+                    continue;
                 }
-                Outcome::Failed { error, permanent } => {
-                    let retry = if permanent {
-                        None
-                    } else {
-                        next_attempt(attempts, at, self.random.as_ref())
-                    };
-                    match retry {
-                        Some(next) => {
-                            tracing::warn!(id = %message.id, attempts, %error, "outbox delivery failed; will retry");
-                            self.store.reschedule(message.id, attempts, next, &error)?;
-                            report.retried += 1;
-                        }
-                        None => {
-                            tracing::error!(id = %message.id, attempts, %error, "outbox delivery abandoned");
-                            self.store.abandon(message.id, attempts, at, &error)?;
-                            report.abandoned += 1;
-                        }
+                Handled::Retry {
+                    error,
+                    not_before_secs,
+                } => {
+                    let scheduled = next_attempt(attempts, at, self.random.as_ref());
+                    let asked = not_before_secs
+                        .map(|s| at + Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2)));
+                    (error, scheduled.map(|t| asked.map_or(t, |a| a.max(t))))
+                }
+                Handled::GiveUp { error } => (error, None),
+            };
+            match retry {
+                Some(next) => {
+                    tracing::warn!(id = %message.id, kind = %message.kind, attempts, %error, "outbox delivery failed; will retry");
+                    self.store.reschedule(message.id, attempts, next, &error)?;
+                    report.retried += 1;
+                }
+                None => {
+                    tracing::error!(id = %message.id, kind = %message.kind, attempts, %error, "outbox delivery abandoned");
+                    self.store.abandon(message.id, attempts, at, &error)?;
+                    if let Some(h) = &handler {
+                        h.abandoned(&message, &error);
                     }
+                    report.abandoned += 1;
                 }
             }
         }
         Ok(report)
-    }
-
-    fn deliver(&self, message: &ClaimedMessage) -> Outcome {
-        let failed = |error: String, permanent| Outcome::Failed { error, permanent };
-        let Some(kind) = OutboxKind::parse(&message.kind) else {
-            return failed(format!("unknown message kind `{}`", message.kind), true);
-        };
-        let json = match self.secrets.open(&message.payload) {
-            Ok(json) => json,
-            Err(e) => return failed(format!("cannot open the payload: {e}"), true),
-        };
-        match kind {
-            OutboxKind::Email => {
-                let mail: Mail = match serde_json::from_str(&json) {
-                    Ok(mail) => mail,
-                    Err(e) => return failed(format!("malformed mail payload: {e}"), true),
-                };
-                match self.mail.send(&mail.to, &mail.subject, &mail.text) {
-                    Ok(_) => Outcome::Delivered,
-                    Err(e @ DeliveryError::Refused(_)) => failed(e.to_string(), true),
-                    Err(e) => failed(e.to_string(), false),
-                }
-            }
-        }
     }
 }
 

@@ -76,14 +76,8 @@ const CLI_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let policy = tenantry_notifications::OutboundPolicy::parse(&args.outbound_allow)
         .map_err(|e| anyhow::anyhow!("TENANTRY_OUTBOUND_ALLOW: {e}"))?;
-    let deliverers = tenantry_settings::Deliverers {
-        http: std::sync::Arc::new(outbound::GuardedHttp::new(policy.clone())),
-        mail: std::sync::Arc::new(outbound::EmlFiles::new(
-            args.database.data_dir.join("mail"),
-            args.mail_from.clone(),
-        )),
-        policy,
-    };
+    let http: std::sync::Arc<dyn tenantry_notifications::HttpTransport> =
+        std::sync::Arc::new(outbound::GuardedHttp::new(policy.clone()));
     let mail: std::sync::Arc<dyn tenantry_notifications::MailTransport> =
         match args.smtp_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => std::sync::Arc::new(outbound::SmtpMail::from_url(url, &args.mail_from)?),
@@ -92,6 +86,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 args.mail_from.clone(),
             )),
         };
+    let deliverers = tenantry_settings::Deliverers {
+        http: http.clone(),
+        mail: mail.clone(),
+        policy,
+    };
     // Bound first: the default public URL is the address actually bound (port 0 included).
     let listener =
         TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
@@ -109,7 +108,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         operator_key.is_some(),
     )?;
     let outbox = outbox::OutboxRunner::start(
-        services.outbox_worker(mail),
+        services.outbox_worker(mail, http),
         std::time::Duration::from_millis(args.outbox_poll_ms.max(10)),
     );
     let workers = args

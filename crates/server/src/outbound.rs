@@ -101,6 +101,11 @@ impl HttpTransport for GuardedHttp {
             DeliveryError::Unreachable(format!("{kind}: {e}"))
         })?;
         let status = response.status().as_u16();
+        let retry_after_secs = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let bytes = response
             .bytes()
             .map_err(|e| DeliveryError::Unreachable(e.to_string()))?;
@@ -109,6 +114,7 @@ impl HttpTransport for GuardedHttp {
             status,
             body: text,
             latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            retry_after_secs,
         })
     }
 }

@@ -3,7 +3,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use tenantry_http::{AppState, HttpConfig};
 use tenantry_kernel::{Clock, OsRandom, RandomSource, SystemClock};
-use tenantry_notifications::{MailTransport, OutboxWorker};
+use tenantry_notifications::{
+    DeliveryHandler, EventHandler, HttpTransport, MailHandler, MailTransport, NotificationDeps,
+    NotificationService, OutboundPolicy, OutboxKind, OutboxWorker,
+};
 use tenantry_security::{
     AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService, SecretBox,
     SessionService,
@@ -66,6 +69,7 @@ pub struct Services {
     pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
     pub team: Arc<TeamService>,
+    pub notifications: Arc<NotificationService>,
     pub clock: Arc<dyn Clock>,
     pub secrets: SecretBox,
 }
@@ -77,6 +81,9 @@ impl Services {
         deliverers: Option<tenantry_settings::Deliverers>,
         public_url: &str,
     ) -> anyhow::Result<Self> {
+        let outbound_policy = deliverers
+            .as_ref()
+            .map_or_else(OutboundPolicy::default, |d| d.policy.clone());
         let store = open_store(args)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
@@ -101,6 +108,14 @@ impl Services {
             random.clone(),
         ));
         let team_policy: Arc<dyn tenantry_team::TeamPolicy> = settings.clone();
+        let notifications = Arc::new(NotificationService::new(NotificationDeps {
+            store: shared.clone(),
+            builtins: settings.clone(),
+            secrets: secrets.clone(),
+            policy: outbound_policy.clone(),
+            clock: clock.clone(),
+            random: random.clone(),
+        }));
         Ok(Self {
             mfa: mfa.clone(),
             sessions: Arc::new(SessionService::new(
@@ -138,18 +153,37 @@ impl Services {
             random,
             clock,
             secrets,
+            notifications,
         })
     }
 
-    /// The outbox worker, delivering email through `mail`.
-    pub fn outbox_worker(&self, mail: Arc<dyn MailTransport>) -> OutboxWorker {
-        OutboxWorker::new(
-            Arc::new(self.store.clone()),
-            self.secrets.clone(),
-            mail,
-            self.clock.clone(),
-            self.random.clone(),
-        )
+    /// The outbox worker: invitation emails, event routing and deliveries.
+    pub fn outbox_worker(
+        &self,
+        mail: Arc<dyn MailTransport>,
+        http: Arc<dyn HttpTransport>,
+    ) -> OutboxWorker {
+        let store = Arc::new(self.store.clone());
+        OutboxWorker::new(store.clone(), self.clock.clone(), self.random.clone())
+            .with_handler(
+                OutboxKind::Email,
+                Arc::new(MailHandler::new(self.secrets.clone(), mail.clone())),
+            )
+            .with_handler(
+                OutboxKind::Event,
+                Arc::new(EventHandler::new(self.notifications.clone())),
+            )
+            .with_handler(
+                OutboxKind::Delivery,
+                Arc::new(DeliveryHandler::new(
+                    store,
+                    self.settings.clone(),
+                    self.secrets.clone(),
+                    http,
+                    mail,
+                    self.clock.clone(),
+                )),
+            )
     }
 
     pub fn app_state(&self, config: HttpConfig) -> AppState {
@@ -163,6 +197,7 @@ impl Services {
             mfa: self.mfa.clone(),
             sessions: self.sessions.clone(),
             team: self.team.clone(),
+            notifications: self.notifications.clone(),
             config,
         }
     }

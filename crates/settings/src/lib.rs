@@ -2,6 +2,7 @@
 
 mod allowlist_enforcement;
 mod billing;
+mod builtin_channels;
 mod closed_set;
 mod country;
 pub mod defaults;

@@ -370,6 +370,10 @@ impl SettingsService {
         self.random.as_ref()
     }
 
+    pub(crate) fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+
     pub(crate) fn store(&self) -> &dyn SettingsStore {
         self.store.as_ref()
     }

@@ -4,9 +4,8 @@ use diesel::prelude::*;
 use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError, UserId};
 use tenantry_security::{AccountStore, AccountSummary, MemberStatus, NewAccount};
 
-use crate::schema::{
-    accounts, api_keys, audit_log, memberships, settings_documents, settings_history, users,
-};
+use crate::audit::{insert_entry, NewEntry};
+use crate::schema::{accounts, api_keys, memberships, settings_documents, settings_history, users};
 use crate::time::{from_micros, to_micros};
 use crate::{Store, StoreError};
 
@@ -88,21 +87,22 @@ impl AccountStore for Store {
                     .execute(conn)?;
             }
 
-            diesel::insert_into(audit_log::table)
-                .values((
-                    audit_log::id.eq(new.audit_id.to_string()),
-                    audit_log::account_id.eq(&account_id),
-                    audit_log::actor.eq("operator"),
-                    audit_log::action.eq("account.created"),
-                    audit_log::target.eq(&account_id),
-                    audit_log::diff.eq(serde_json::json!({
-                        "name": new.name.as_str(),
-                        "owner": &owner_id,
-                    })
-                    .to_string()),
-                    audit_log::created_at.eq(now),
-                ))
-                .execute(conn)?;
+            insert_entry(
+                conn,
+                NewEntry {
+                    id: new.audit_id.to_string(),
+                    account: &account_id,
+                    actor: "operator",
+                    action: "account.created",
+                    target: Some(&account_id),
+                    diff: Some(
+                        serde_json::json!({ "name": new.name.as_str(), "owner": &owner_id })
+                            .to_string(),
+                    ),
+                    ip: None,
+                    at: new.created_at,
+                },
+            )?;
             Ok(owner_id)
         })?;
         owner
@@ -136,17 +136,22 @@ impl AccountStore for Store {
             diesel::update(accounts::table.filter(accounts::id.eq(&account)))
                 .set((accounts::tier.eq(new_tier), accounts::display_name.eq(new_name)))
                 .execute(conn)?;
-            diesel::insert_into(audit_log::table)
-                .values((
-                    audit_log::id.eq(audit_id.to_string()),
-                    audit_log::account_id.eq(&account),
-                    audit_log::actor.eq("operator"),
-                    audit_log::action.eq("account.updated"),
-                    audit_log::target.eq(&account),
-                    audit_log::diff.eq(serde_json::json!({ "tier": [old_tier, new_tier], "display_name": [old_name, new_name] }).to_string()),
-                    audit_log::created_at.eq(to_micros(at)),
-                ))
-                .execute(conn)?;
+            insert_entry(
+                conn,
+                NewEntry {
+                    id: audit_id.to_string(),
+                    account: &account,
+                    actor: "operator",
+                    action: "account.updated",
+                    target: Some(&account),
+                    diff: Some(
+                        serde_json::json!({ "tier": [old_tier, new_tier], "display_name": [old_name, new_name] })
+                            .to_string(),
+                    ),
+                    ip: None,
+                    at,
+                },
+            )?;
             Ok(true)
         })?)
     }

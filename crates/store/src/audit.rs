@@ -28,17 +28,60 @@ pub(crate) fn insert_entry(
 ) -> Result<(), crate::StoreError> {
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::id.eq(e.id),
+            audit_log::id.eq(&e.id),
             audit_log::account_id.eq(e.account),
             audit_log::actor.eq(e.actor),
             audit_log::action.eq(e.action),
             audit_log::target.eq(e.target),
-            audit_log::diff.eq(e.diff),
+            audit_log::diff.eq(e.diff.as_deref()),
             audit_log::ip.eq(e.ip),
             audit_log::created_at.eq(to_micros(e.at)),
         ))
         .execute(conn)?;
-    Ok(())
+    emit_event(conn, &e)
+}
+
+/// The notification event an audited change emits, written into the outbox in the same
+/// transaction (so an event exists exactly when its change committed). Its id reuses the
+/// audit entry's ULID, tying the two together.
+fn emit_event(conn: &mut crate::DbConnection, e: &NewEntry<'_>) -> Result<(), crate::StoreError> {
+    use tenantry_notifications::{default_severity, event_for_audit_action, Event, OutboxKind};
+    let Some(kind) = event_for_audit_action(e.action) else {
+        return Ok(());
+    };
+    let ulid = e.id.strip_prefix("aud_").unwrap_or(&e.id);
+    let details = e
+        .diff
+        .as_deref()
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok());
+    let event = Event {
+        id: format!("evt_{ulid}"),
+        event_type: kind.as_str().to_owned(),
+        account_id: e.account.to_owned(),
+        occurred_at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        data: serde_json::json!({
+            "severity": default_severity(kind),
+            "actor": e.actor,
+            "target": e.target,
+            "ip": e.ip,
+            "details": details,
+        }),
+    };
+    let Ok(id) = event.id.parse() else {
+        // Only ids this crate generated reach here; a foreign one emits nothing rather than
+        // failing the change it belongs to.
+        return Ok(());
+    };
+    crate::outbox::insert_outbox(
+        conn,
+        &tenantry_notifications::OutboxEntry {
+            id,
+            account: e.account.parse().ok(),
+            kind: OutboxKind::Event,
+            payload: serde_json::to_string(&event).unwrap_or_default(),
+            created_at: e.at,
+        },
+    )
 }
 
 #[derive(Queryable)]

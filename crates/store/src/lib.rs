@@ -11,6 +11,7 @@ mod invitations;
 mod members;
 mod mfa;
 mod migrations;
+mod notifications;
 mod outbox;
 mod schema;
 mod sessions;

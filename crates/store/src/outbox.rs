@@ -6,7 +6,6 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use tenantry_kernel::{EventId, PortError};
 use tenantry_notifications::{ClaimedMessage, OutboxEntry, OutboxStore};
-use tenantry_security::Sealed;
 
 use crate::schema::outbox;
 use crate::time::to_micros;
@@ -23,7 +22,7 @@ pub(crate) fn insert_outbox(
             outbox::id.eq(entry.id.to_string()),
             outbox::account_id.eq(entry.account.map(|a| a.to_string())),
             outbox::kind.eq(entry.kind.as_str()),
-            outbox::payload.eq(entry.payload.as_str()),
+            outbox::payload.eq(&entry.payload),
             outbox::created_at.eq(at),
             outbox::next_attempt_at.eq(at),
         ))
@@ -87,7 +86,7 @@ impl OutboxStore for Store {
                         .parse()
                         .map_err(|_| PortError::Corrupt(format!("outbox id `{id}`")))?,
                     kind,
-                    payload: Sealed::from_stored(payload),
+                    payload,
                     attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                 })
             })

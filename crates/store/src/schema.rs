@@ -202,6 +202,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_channels (id) {
+        id -> Text,
+        account_id -> Text,
+        kind -> Text,
+        name -> Text,
+        enabled -> Bool,
+        config -> Text,
+        secret_sealed -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    notification_rules (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        event -> Text,
+        channel_ids -> Text,
+        filters -> Text,
+        enabled -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    notification_deliveries (id) {
+        id -> Text,
+        account_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        channel_id -> Text,
+        status -> Text,
+        job -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    notification_delivery_attempts (delivery_id, attempt) {
+        delivery_id -> Text,
+        attempt -> BigInt,
+        attempted_at -> BigInt,
+        response_code -> Nullable<BigInt>,
+        latency_ms -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -225,4 +277,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     outbox,
     team_activity_events,
+    notification_channels,
+    notification_rules,
+    notification_deliveries,
+    notification_delivery_attempts,
 );

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use tenantry_kernel::{AccountId, AuditId, PortError, Role, SessionId, UserId};
 use tenantry_security::{LoginCandidate, MemberStatus, SecretHash, SessionRecord, SessionStore};
 
-use crate::schema::{accounts, audit_log, memberships, sessions, users};
+use crate::audit::{insert_entry, NewEntry};
+use crate::schema::{accounts, memberships, sessions, users};
 use crate::time::{from_micros, to_micros};
 use crate::{Store, StoreError};
 
@@ -157,17 +158,19 @@ impl SessionStore for Store {
                     sessions::restriction.eq(r.restriction.as_deref()),
                 ))
                 .execute(conn)?;
-            diesel::insert_into(audit_log::table)
-                .values((
-                    audit_log::id.eq(audit.to_string()),
-                    audit_log::account_id.eq(&account),
-                    audit_log::actor.eq(&user),
-                    audit_log::action.eq("user.signed_in"),
-                    audit_log::target.eq(r.id.to_string()),
-                    audit_log::ip.eq(r.ip.as_deref()),
-                    audit_log::created_at.eq(now),
-                ))
-                .execute(conn)?;
+            insert_entry(
+                conn,
+                NewEntry {
+                    id: audit.to_string(),
+                    account: &account,
+                    actor: &user,
+                    action: "user.signed_in",
+                    target: Some(&r.id.to_string()),
+                    diff: None,
+                    ip: r.ip.as_deref(),
+                    at: from_micros(now),
+                },
+            )?;
             Ok(())
         })?;
         Ok(())
@@ -187,17 +190,19 @@ impl SessionStore for Store {
                 .select(memberships::account_id)
                 .load::<String>(conn)?;
             for account in accounts_of_user {
-                diesel::insert_into(audit_log::table)
-                    .values((
-                        audit_log::id.eq(new_id().to_string()),
-                        audit_log::account_id.eq(&account),
-                        audit_log::actor.eq("anonymous"),
-                        audit_log::action.eq("login.failed"),
-                        audit_log::target.eq(email),
-                        audit_log::ip.eq(ip),
-                        audit_log::created_at.eq(to_micros(at)),
-                    ))
-                    .execute(conn)?;
+                insert_entry(
+                    conn,
+                    NewEntry {
+                        id: new_id().to_string(),
+                        account: &account,
+                        actor: "anonymous",
+                        action: "login.failed",
+                        target: Some(email),
+                        diff: None,
+                        ip,
+                        at,
+                    },
+                )?;
             }
             Ok(())
         })?;

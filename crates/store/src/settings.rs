@@ -147,20 +147,19 @@ impl SettingsStore for Store {
                 )
                 .set(memberships::status.eq("suspended"))
                 .execute(conn)?;
-                diesel::insert_into(audit_log::table)
-                    .values((
-                        audit_log::id.eq(tenantry_kernel::AuditId::generate(
-                            &SystemClock,
-                            &OsRandom,
-                        )
-                        .to_string()),
-                        audit_log::account_id.eq(&account),
-                        audit_log::actor.eq("system"),
-                        audit_log::action.eq("member.suspended_inactive"),
-                        audit_log::target.eq(user),
-                        audit_log::created_at.eq(at),
-                    ))
-                    .execute(conn)?;
+                crate::audit::insert_entry(
+                    conn,
+                    crate::audit::NewEntry {
+                        id: tenantry_kernel::AuditId::generate(&SystemClock, &OsRandom).to_string(),
+                        account: &account,
+                        actor: "system",
+                        action: "member.suspended_inactive",
+                        target: Some(user),
+                        diff: None,
+                        ip: None,
+                        at: from_micros(at),
+                    },
+                )?;
             }
             Ok(stale)
         })?)

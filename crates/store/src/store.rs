@@ -17,6 +17,19 @@ pub struct StoreConfig {
     pub acquire_timeout: Duration,
 }
 
+/// Turns off libpq's GSSAPI encryption probe unless the URL chooses a mode itself. With it on,
+/// libpq loads Kerberos, whose exit-time destructors race the pool's connection threads and
+/// abort the process (diesel-rs/diesel#3226); deployments that use GSSAPI set `gssencmode`.
+fn without_gssapi(url: &str) -> String {
+    if url.contains("gssencmode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&gssencmode=disable")
+    } else {
+        format!("{url}?gssencmode=disable")
+    }
+}
+
 impl StoreConfig {
     /// A SQLite database file (created with its parent directories if missing).
     pub fn sqlite(path: impl AsRef<Path>) -> Self {
@@ -27,7 +40,7 @@ impl StoreConfig {
     /// (an optional `sqlite://` prefix is stripped).
     pub fn from_url(url: &str) -> Self {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::new(Target::Postgres(url.to_owned()))
+            Self::new(Target::Postgres(without_gssapi(url)))
         } else {
             Self::sqlite(url.strip_prefix("sqlite://").unwrap_or(url))
         }
@@ -144,5 +157,26 @@ impl Store {
     ) -> Result<T, E> {
         let mut conn = self.conn().map_err(E::from)?;
         crate::transaction::write_transaction(&mut conn, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_gssapi;
+
+    #[test]
+    fn gssapi_is_disabled_unless_chosen() {
+        assert_eq!(
+            without_gssapi("postgres://u@h/db"),
+            "postgres://u@h/db?gssencmode=disable"
+        );
+        assert_eq!(
+            without_gssapi("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require&gssencmode=disable"
+        );
+        assert_eq!(
+            without_gssapi("postgres://u@h/db?gssencmode=require"),
+            "postgres://u@h/db?gssencmode=require"
+        );
     }
 }

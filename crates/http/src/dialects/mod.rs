@@ -3,6 +3,7 @@
 mod account_settings;
 mod admin;
 mod audit_logs;
+mod notifications;
 mod organization;
 mod settings_catalog;
 mod team_activity;
@@ -20,6 +21,7 @@ use actix_web::web;
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     account_settings::routes(cfg);
     admin::routes(cfg);
+    notifications::routes(cfg);
     audit_logs::routes(cfg);
     // Before the member routes: `/members/invite` must win over `/members/{id}`.
     team_invitations::routes(cfg);

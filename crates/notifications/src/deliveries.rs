@@ -1,0 +1,159 @@
+//! Deliveries: one event to one channel, with a log of every attempt (seed 03 delivery ids,
+//! `GET /api/notifications/deliveries`). What a delivery sends is fixed when the event is
+//! routed (a `DeliveryJob`, sealed in the outbox), so a later configuration change does not
+//! alter a message already on its way.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tenantry_kernel::DeliveryId;
+
+use crate::{ChannelTarget, Event};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Queued,
+    Retrying,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Queued => "queued",
+            DeliveryStatus::Retrying => "retrying",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Queued, Self::Retrying, Self::Delivered, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// One attempt, as the log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub number: u32,
+    pub at: DateTime<Utc>,
+    pub response_code: Option<u16>,
+    pub latency_ms: Option<u64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub event_id: String,
+    pub event_type: String,
+    pub channel_id: String,
+    pub status: DeliveryStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub attempts: Vec<Attempt>,
+}
+
+/// Where a job sends, with its secret (sealed as a whole in the outbox).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JobTarget {
+    Email {
+        recipients: Vec<String>,
+    },
+    Slack {
+        webhook_url: String,
+        channel: Option<String>,
+    },
+    Webhook {
+        url: String,
+        secret: Option<String>,
+    },
+}
+
+impl JobTarget {
+    pub fn of(target: &ChannelTarget) -> Self {
+        match target.clone() {
+            ChannelTarget::Email { recipients, .. } => JobTarget::Email { recipients },
+            ChannelTarget::Slack {
+                webhook_url,
+                channel,
+                ..
+            } => JobTarget::Slack {
+                webhook_url,
+                channel,
+            },
+            ChannelTarget::Webhook { url, secret } => JobTarget::Webhook { url, secret },
+        }
+    }
+}
+
+/// Everything one delivery needs.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    pub delivery_id: String,
+    pub account_id: String,
+    pub channel_id: String,
+    pub target: JobTarget,
+    pub event: Event,
+}
+
+/// The webhook body: the event as JSON (Standard Webhooks `type`, `timestamp`, `data`), with
+/// the event id that also travels as `webhook-id`.
+pub fn webhook_body(event: &Event) -> Vec<u8> {
+    json!({
+        "id": event.id,
+        "type": event.event_type,
+        "timestamp": event.occurred_at,
+        "account_id": event.account_id,
+        "data": event.data,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// One line a person can read, for Slack and email subjects.
+pub fn headline(event: &Event) -> String {
+    let severity = event
+        .data
+        .get("severity")
+        .and_then(Value::as_str)
+        .unwrap_or("info");
+    let summary = event
+        .data
+        .get("message")
+        .and_then(Value::as_str)
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    format!("[{severity}] {}{summary}", event.event_type)
+}
+
+/// The Slack incoming-webhook body.
+pub fn slack_body(event: &Event, channel: Option<&str>) -> Vec<u8> {
+    let mut body = json!({
+        "text": headline(event),
+        "blocks": [
+            { "type": "section", "text": { "type": "mrkdwn", "text": format!("*{}*", headline(event)) } },
+            { "type": "context", "elements": [ { "type": "mrkdwn", "text": format!("event `{}` · account `{}` · {}", event.id, event.account_id, event.occurred_at) } ] },
+        ],
+    });
+    if let Some(channel) = channel {
+        body["channel"] = json!(channel);
+    }
+    body.to_string().into_bytes()
+}
+
+/// The email subject and text.
+pub fn email_message(event: &Event) -> (String, String) {
+    let data = serde_json::to_string_pretty(&event.data).unwrap_or_default();
+    (
+        format!("Tenantry: {}", headline(event)),
+        format!(
+            "Event: {}\nId: {}\nAccount: {}\nAt: {}\n\n{data}\n",
+            event.event_type, event.id, event.account_id, event.occurred_at
+        ),
+    )
+}

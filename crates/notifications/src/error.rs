@@ -1,0 +1,37 @@
+use thiserror::Error;
+
+use tenantry_kernel::{KernelError, PortError, Role};
+
+/// Everything a notification operation can refuse.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NotificationError {
+    #[error("this needs the {required} role (the caller is {current})")]
+    InsufficientPermissions { required: Role, current: Role },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Fields that failed their contract: (field, message).
+    #[error("invalid fields")]
+    Validation(Vec<(String, String)>),
+    /// Built-in channels are seed 01's settings: changed there, never deleted.
+    #[error("{0}")]
+    BuiltinChannel(String),
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+impl NotificationError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        NotificationError::Validation(vec![(field.to_owned(), message.into())])
+    }
+}
+
+impl From<KernelError> for NotificationError {
+    fn from(e: KernelError) -> Self {
+        match e {
+            KernelError::InsufficientRole { required, current } => {
+                NotificationError::InsufficientPermissions { required, current }
+            }
+            other => NotificationError::Port(PortError::Corrupt(other.to_string())),
+        }
+    }
+}

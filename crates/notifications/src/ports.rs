@@ -1,0 +1,125 @@
+//! The notification engine's ports: where channels, rules and deliveries are kept, and where
+//! the built-in channels come from (seed 01's settings, owned by the settings crate).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tenantry_kernel::{AccountId, AuditId, DeliveryId, Page, PageRequest, PortError, UserId};
+use tenantry_security::Sealed;
+
+use crate::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus, OutboxEntry, Rule};
+
+/// A custom channel as stored: its public configuration and, sealed, its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelRecord {
+    pub id: String,
+    pub kind: ChannelKind,
+    pub name: String,
+    pub enabled: bool,
+    /// What the API shows of the configuration (no secret in it).
+    pub config: Value,
+    pub secret: Option<Sealed>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The audit entry a channel or rule change writes in its own transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationAudit {
+    pub id: AuditId,
+    pub actor: UserId,
+    pub action: &'static str,
+    pub at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub details: Value,
+}
+
+/// A delivery to create, with its outbox row (the sealed job).
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub id: DeliveryId,
+    pub account: AccountId,
+    pub event_id: String,
+    pub event_type: String,
+    pub channel_id: String,
+    pub created_at: DateTime<Utc>,
+    pub job: OutboxEntry,
+}
+
+pub trait NotificationStore: Send + Sync {
+    fn channel_records(&self, account: AccountId) -> Result<Vec<ChannelRecord>, PortError>;
+    fn insert_channel(
+        &self,
+        account: AccountId,
+        channel: &ChannelRecord,
+        audit: &NotificationAudit,
+    ) -> Result<(), PortError>;
+    /// `false` when the channel does not exist.
+    fn update_channel(
+        &self,
+        account: AccountId,
+        channel: &ChannelRecord,
+        audit: &NotificationAudit,
+    ) -> Result<bool, PortError>;
+    /// `false` when the channel does not exist.
+    fn delete_channel(
+        &self,
+        account: AccountId,
+        id: &str,
+        audit: &NotificationAudit,
+    ) -> Result<bool, PortError>;
+    /// Turns a channel off after its receiver answered `410 Gone` (audited as `system`).
+    fn disable_channel(
+        &self,
+        account: AccountId,
+        id: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError>;
+
+    fn rules(&self, account: AccountId) -> Result<Vec<Rule>, PortError>;
+    fn insert_rule(
+        &self,
+        account: AccountId,
+        rule: &Rule,
+        audit: &NotificationAudit,
+    ) -> Result<(), PortError>;
+
+    /// Writes the deliveries and their outbox rows in one transaction.
+    fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), PortError>;
+    /// Newest first.
+    fn deliveries(
+        &self,
+        account: AccountId,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, PortError>;
+    fn delivery(&self, account: AccountId, id: DeliveryId) -> Result<Option<Delivery>, PortError>;
+    /// The sealed job of a delivery (for redelivery).
+    fn delivery_job(&self, account: AccountId, id: DeliveryId)
+        -> Result<Option<String>, PortError>;
+    fn record_attempt(
+        &self,
+        delivery: DeliveryId,
+        attempt: &Attempt,
+        status: DeliveryStatus,
+    ) -> Result<(), PortError>;
+
+    /// Where an email channel without recipients sends: the account's active admins and owner.
+    fn admin_emails(&self, account: AccountId) -> Result<Vec<String>, PortError>;
+    /// A host-reported event, into the outbox.
+    fn insert_event(&self, entry: &OutboxEntry) -> Result<(), PortError>;
+}
+
+/// Seed 01's built-in channels (`nch_email`, `nch_slack`, `nch_webhook`) and the rules their
+/// alert toggles and event lists amount to, with secrets opened.
+pub trait BuiltinRoutes: Send + Sync {
+    fn builtin_routes(&self, account: AccountId) -> Result<(Vec<Channel>, Vec<Rule>), PortError>;
+    /// Turns a built-in channel on or off (seed 03's PUT, or a `410 Gone` from its receiver),
+    /// as a change of seed 01's settings; `actor` is `None` for the system.
+    fn set_builtin_enabled(
+        &self,
+        account: AccountId,
+        actor: Option<&tenantry_kernel::Actor>,
+        channel_id: &str,
+        enabled: bool,
+    ) -> Result<bool, PortError>;
+}

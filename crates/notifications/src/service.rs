@@ -1,0 +1,559 @@
+//! `NotificationService`: seed 03's channels, rules and deliveries over one engine, and the
+//! routing of each event (`fan_out`, run by the outbox worker) into deliveries.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+use tenantry_kernel::{
+    AccountId, Actor, AuditId, ChannelId, Clock, DeliveryId, EventId, Page, PageRequest,
+    RandomSource, Role, RuleId,
+};
+use tenantry_security::{Sealed, SecretBox};
+
+use crate::channel_config::{parse_config, stored_target};
+use crate::{
+    parse_host_event_name, parse_rule_event, route, BuiltinRoutes, Channel, ChannelKind,
+    ChannelRecord, ChannelTarget, Delivery, DeliveryJob, Event, JobTarget, NewDelivery,
+    NotificationAudit, NotificationError, NotificationStore, OutboundPolicy, OutboxEntry,
+    OutboxKind, Rule,
+};
+
+/// Everything the service is wired to.
+pub struct NotificationDeps {
+    pub store: Arc<dyn NotificationStore>,
+    pub builtins: Arc<dyn BuiltinRoutes>,
+    pub secrets: SecretBox,
+    pub policy: OutboundPolicy,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn RandomSource>,
+}
+
+pub struct NotificationService {
+    d: NotificationDeps,
+}
+
+/// A channel as created, with its generated secret (shown once).
+pub struct CreatedChannel {
+    pub channel: Channel,
+    pub public_config: Value,
+    pub generated_secret: Option<String>,
+}
+
+/// Seed 03's channel update: absent fields stay.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelUpdate {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub config: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRule {
+    pub name: String,
+    pub event: String,
+    pub channel_ids: Vec<String>,
+    pub filters: Map<String, Value>,
+    pub enabled: bool,
+}
+
+/// An event a host platform reports.
+#[derive(Debug, Clone)]
+pub struct HostEvent {
+    pub event: String,
+    pub data: Value,
+}
+
+pub const BUILTIN_CHANNELS: [&str; 3] = ["nch_email", "nch_slack", "nch_webhook"];
+const MAX_NAME: usize = 100;
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn check_name(name: &str) -> Result<String, NotificationError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(NotificationError::invalid(
+            "name",
+            format!("must be 1-{MAX_NAME} printable characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+impl NotificationService {
+    pub fn new(deps: NotificationDeps) -> Self {
+        Self { d: deps }
+    }
+
+    fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> NotificationAudit {
+        NotificationAudit {
+            id: AuditId::generate(self.d.clock.as_ref(), self.d.random.as_ref()),
+            actor: actor.user_id,
+            action,
+            at: self.d.clock.now(),
+            ip: actor.ip.map(|ip| ip.to_string()),
+            details,
+        }
+    }
+
+    /// A custom channel with its secret opened.
+    fn open(&self, r: ChannelRecord) -> Result<(Channel, Value), NotificationError> {
+        let secret = r
+            .secret
+            .as_ref()
+            .map(|s| self.d.secrets.open(s))
+            .transpose()
+            .map_err(|e| {
+                NotificationError::Port(tenantry_kernel::PortError::Corrupt(format!(
+                    "channel {} secret: {e}",
+                    r.id
+                )))
+            })?;
+        let target = stored_target(r.kind, &r.config, secret);
+        Ok((
+            Channel {
+                id: r.id,
+                name: r.name,
+                enabled: r.enabled,
+                target,
+                builtin: false,
+                created_at: Some(r.created_at),
+                updated_at: Some(r.updated_at),
+            },
+            r.config,
+        ))
+    }
+
+    /// Every channel of the account: the built-ins first, then the account's own, with their
+    /// public configuration.
+    pub fn channels(&self, actor: &Actor) -> Result<Vec<(Channel, Value)>, NotificationError> {
+        actor.require(Role::Admin)?;
+        self.all_channels(actor.account_id)
+    }
+
+    fn all_channels(&self, account: AccountId) -> Result<Vec<(Channel, Value)>, NotificationError> {
+        let (builtins, _) = self.d.builtins.builtin_routes(account)?;
+        let mut out: Vec<(Channel, Value)> = builtins
+            .into_iter()
+            .map(|c| {
+                let public = public_of(&c.target);
+                (c, public)
+            })
+            .collect();
+        for record in self.d.store.channel_records(account)? {
+            out.push(self.open(record)?);
+        }
+        Ok(out)
+    }
+
+    pub fn create_channel(
+        &self,
+        actor: &Actor,
+        kind: ChannelKind,
+        name: &str,
+        enabled: bool,
+        config: &Value,
+    ) -> Result<CreatedChannel, NotificationError> {
+        actor.require(Role::Admin)?;
+        let name = check_name(name)?;
+        let parsed = parse_config(kind, config, None, &self.d.policy, self.d.random.as_ref())?;
+        let now = self.d.clock.now();
+        let id = ChannelId::generate(self.d.clock.as_ref(), self.d.random.as_ref()).to_string();
+        let record = ChannelRecord {
+            id: id.clone(),
+            kind,
+            name: name.clone(),
+            enabled,
+            config: parsed.public.clone(),
+            secret: self.seal_secret(&parsed.target),
+            created_at: now,
+            updated_at: now,
+        };
+        let audit = self.audit(
+            actor,
+            "notifications.channel_created",
+            json!({ "channelId": id, "type": kind.as_str(), "name": name, "config": parsed.public }),
+        );
+        self.d
+            .store
+            .insert_channel(actor.account_id, &record, &audit)?;
+        Ok(CreatedChannel {
+            channel: Channel {
+                id,
+                name,
+                enabled,
+                target: parsed.target,
+                builtin: false,
+                created_at: Some(now),
+                updated_at: Some(now),
+            },
+            public_config: parsed.public,
+            generated_secret: parsed.generated_secret,
+        })
+    }
+
+    fn seal_secret(&self, target: &ChannelTarget) -> Option<Sealed> {
+        match target {
+            ChannelTarget::Webhook {
+                secret: Some(s), ..
+            } => Some(self.d.secrets.seal(s, self.d.random.as_ref())),
+            _ => None,
+        }
+    }
+
+    pub fn update_channel(
+        &self,
+        actor: &Actor,
+        id: &str,
+        update: ChannelUpdate,
+    ) -> Result<(Channel, Value), NotificationError> {
+        actor.require(Role::Admin)?;
+        if BUILTIN_CHANNELS.contains(&id) {
+            if update.name.is_some() || update.config.is_some() {
+                return Err(NotificationError::BuiltinChannel(format!(
+                    "{id} is a built-in channel: change its settings through PUT /v2/accounts/settings/notifications; only `enabled` can be set here"
+                )));
+            }
+            if let Some(enabled) = update.enabled {
+                self.d
+                    .builtins
+                    .set_builtin_enabled(actor.account_id, Some(actor), id, enabled)?;
+            }
+            return self
+                .all_channels(actor.account_id)?
+                .into_iter()
+                .find(|(c, _)| c.id == id)
+                .ok_or(NotificationError::NotFound("channel"));
+        }
+        let current = self
+            .d
+            .store
+            .channel_records(actor.account_id)?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(NotificationError::NotFound("channel"))?;
+        let existing_secret = current
+            .secret
+            .as_ref()
+            .and_then(|s| self.d.secrets.open(s).ok());
+        let mut record = current.clone();
+        if let Some(name) = &update.name {
+            record.name = check_name(name)?;
+        }
+        if let Some(enabled) = update.enabled {
+            record.enabled = enabled;
+        }
+        if let Some(config) = &update.config {
+            let parsed = parse_config(
+                current.kind,
+                config,
+                existing_secret,
+                &self.d.policy,
+                self.d.random.as_ref(),
+            )?;
+            record.config = parsed.public;
+            record.secret = self.seal_secret(&parsed.target);
+        }
+        record.updated_at = self.d.clock.now();
+        let audit = self.audit(
+            actor,
+            "notifications.channel_updated",
+            json!({ "channelId": id, "name": record.name, "enabled": record.enabled, "config": record.config }),
+        );
+        if !self
+            .d
+            .store
+            .update_channel(actor.account_id, &record, &audit)?
+        {
+            return Err(NotificationError::NotFound("channel"));
+        }
+        self.open(record)
+    }
+
+    pub fn delete_channel(&self, actor: &Actor, id: &str) -> Result<(), NotificationError> {
+        actor.require(Role::Admin)?;
+        if BUILTIN_CHANNELS.contains(&id) {
+            return Err(NotificationError::BuiltinChannel(format!(
+                "{id} is a built-in channel and cannot be deleted; disable it instead"
+            )));
+        }
+        let audit = self.audit(
+            actor,
+            "notifications.channel_deleted",
+            json!({ "channelId": id }),
+        );
+        if self.d.store.delete_channel(actor.account_id, id, &audit)? {
+            Ok(())
+        } else {
+            Err(NotificationError::NotFound("channel"))
+        }
+    }
+
+    /// Queues a test message to one channel (enabled or not): 202 with the delivery id, whose
+    /// outcome the delivery log shows.
+    pub fn test_channel(&self, actor: &Actor, id: &str) -> Result<DeliveryId, NotificationError> {
+        actor.require(Role::Admin)?;
+        let (channel, _) = self
+            .all_channels(actor.account_id)?
+            .into_iter()
+            .find(|(c, _)| c.id == id)
+            .ok_or(NotificationError::NotFound("channel"))?;
+        let event = self.new_event(
+            actor.account_id,
+            "notification.test",
+            json!({ "message": "Test notification from Tenantry", "severity": "info", "channelId": id }),
+        );
+        let delivery = self.plan(actor.account_id, &event, &channel);
+        let delivery_id = delivery.id;
+        self.d.store.enqueue_deliveries(&[delivery])?;
+        Ok(delivery_id)
+    }
+
+    pub fn rules(&self, actor: &Actor) -> Result<Vec<Rule>, NotificationError> {
+        actor.require(Role::Admin)?;
+        let (_, mut rules) = self.d.builtins.builtin_routes(actor.account_id)?;
+        rules.extend(self.d.store.rules(actor.account_id)?);
+        Ok(rules)
+    }
+
+    pub fn create_rule(&self, actor: &Actor, new: NewRule) -> Result<Rule, NotificationError> {
+        actor.require(Role::Admin)?;
+        let name = check_name(&new.name)?;
+        let event =
+            parse_rule_event(&new.event).map_err(|m| NotificationError::invalid("event", m))?;
+        if new.channel_ids.is_empty() || new.channel_ids.len() > 20 {
+            return Err(NotificationError::invalid(
+                "channel_ids",
+                "must list 1-20 channel ids",
+            ));
+        }
+        let known: Vec<String> = self
+            .all_channels(actor.account_id)?
+            .into_iter()
+            .map(|(c, _)| c.id)
+            .collect();
+        if let Some(unknown) = new.channel_ids.iter().find(|c| !known.contains(c)) {
+            return Err(NotificationError::invalid(
+                "channel_ids",
+                format!("`{unknown}` is not a channel of this account"),
+            ));
+        }
+        let mut channel_ids = new.channel_ids.clone();
+        channel_ids.dedup();
+        let rule = Rule {
+            id: RuleId::generate(self.d.clock.as_ref(), self.d.random.as_ref()).to_string(),
+            name,
+            event,
+            channel_ids,
+            filters: new.filters,
+            enabled: new.enabled,
+            builtin: false,
+            created_at: Some(self.d.clock.now()),
+        };
+        let audit = self.audit(
+            actor,
+            "notifications.rule_created",
+            json!({ "ruleId": rule.id, "event": rule.event, "channel_ids": rule.channel_ids }),
+        );
+        self.d.store.insert_rule(actor.account_id, &rule, &audit)?;
+        Ok(rule)
+    }
+
+    pub fn deliveries(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, NotificationError> {
+        actor.require(Role::Admin)?;
+        Ok(self.d.store.deliveries(actor.account_id, page)?)
+    }
+
+    pub fn delivery(&self, actor: &Actor, id: DeliveryId) -> Result<Delivery, NotificationError> {
+        actor.require(Role::Admin)?;
+        self.d
+            .store
+            .delivery(actor.account_id, id)?
+            .ok_or(NotificationError::NotFound("delivery"))
+    }
+
+    /// Sends a delivery's message again, as a new delivery (same event id, so receivers still
+    /// see one event).
+    pub fn redeliver(
+        &self,
+        actor: &Actor,
+        id: DeliveryId,
+    ) -> Result<DeliveryId, NotificationError> {
+        actor.require(Role::Admin)?;
+        let original = self.delivery(actor, id)?;
+        let sealed = self
+            .d
+            .store
+            .delivery_job(actor.account_id, id)?
+            .ok_or(NotificationError::NotFound("delivery"))?;
+        let mut job: DeliveryJob = self
+            .d
+            .secrets
+            .open(&Sealed::from_stored(sealed))
+            .ok()
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .ok_or_else(|| {
+                NotificationError::Port(tenantry_kernel::PortError::Corrupt(format!(
+                    "delivery {id} job"
+                )))
+            })?;
+        let new_id = DeliveryId::generate(self.d.clock.as_ref(), self.d.random.as_ref());
+        job.delivery_id = new_id.to_string();
+        let delivery = NewDelivery {
+            id: new_id,
+            account: actor.account_id,
+            event_id: original.event_id,
+            event_type: original.event_type,
+            channel_id: original.channel_id,
+            created_at: self.d.clock.now(),
+            job: self.job_entry(actor.account_id, &job),
+        };
+        self.d.store.enqueue_deliveries(&[delivery])?;
+        Ok(new_id)
+    }
+
+    /// Records an event a host platform reports; the worker routes it like Tenantry's own.
+    pub fn report_event(&self, actor: &Actor, host: HostEvent) -> Result<Event, NotificationError> {
+        actor.require(Role::Admin)?;
+        let name = parse_host_event_name(&host.event)
+            .map_err(|m| NotificationError::invalid("event", m))?;
+        let data = match host.data {
+            Value::Object(mut map) => {
+                if let Some(s) = map.get("severity") {
+                    let ok = s
+                        .as_str()
+                        .is_some_and(|s| crate::channel_config::SEVERITIES.contains(&s));
+                    if !ok {
+                        return Err(NotificationError::invalid(
+                            "data.severity",
+                            format!(
+                                "must be one of {}",
+                                crate::channel_config::SEVERITIES.join(", ")
+                            ),
+                        ));
+                    }
+                } else {
+                    map.insert("severity".into(), json!("info"));
+                }
+                Value::Object(map)
+            }
+            Value::Null => json!({ "severity": "info" }),
+            _ => return Err(NotificationError::invalid("data", "must be an object")),
+        };
+        let event = self.new_event(actor.account_id, &name, data);
+        let entry = OutboxEntry {
+            id: event.id.parse().map_err(|_| {
+                NotificationError::Port(tenantry_kernel::PortError::Corrupt("event id".into()))
+            })?,
+            account: Some(actor.account_id),
+            kind: OutboxKind::Event,
+            payload: serde_json::to_string(&event).unwrap_or_default(),
+            created_at: self.d.clock.now(),
+        };
+        self.d.store.insert_event(&entry)?;
+        Ok(event)
+    }
+
+    fn new_event(&self, account: AccountId, name: &str, data: Value) -> Event {
+        Event {
+            id: EventId::generate(self.d.clock.as_ref(), self.d.random.as_ref()).to_string(),
+            event_type: name.to_owned(),
+            account_id: account.to_string(),
+            occurred_at: time(self.d.clock.now()),
+            data,
+        }
+    }
+
+    fn job_entry(&self, account: AccountId, job: &DeliveryJob) -> OutboxEntry {
+        let json = serde_json::to_string(job).unwrap_or_default();
+        OutboxEntry {
+            id: EventId::generate(self.d.clock.as_ref(), self.d.random.as_ref()),
+            account: Some(account),
+            kind: OutboxKind::Delivery,
+            payload: self
+                .d
+                .secrets
+                .seal(&json, self.d.random.as_ref())
+                .as_str()
+                .to_owned(),
+            created_at: self.d.clock.now(),
+        }
+    }
+
+    fn plan(&self, account: AccountId, event: &Event, channel: &Channel) -> NewDelivery {
+        let id = DeliveryId::generate(self.d.clock.as_ref(), self.d.random.as_ref());
+        let job = DeliveryJob {
+            delivery_id: id.to_string(),
+            account_id: account.to_string(),
+            channel_id: channel.id.clone(),
+            target: JobTarget::of(&channel.target),
+            event: event.clone(),
+        };
+        NewDelivery {
+            id,
+            account,
+            event_id: event.id.clone(),
+            event_type: event.event_type.clone(),
+            channel_id: channel.id.clone(),
+            created_at: self.d.clock.now(),
+            job: self.job_entry(account, &job),
+        }
+    }
+
+    /// Routes one event: a delivery per matching channel, all written in one transaction.
+    /// Returns how many.
+    pub fn fan_out(&self, event: &Event) -> Result<usize, NotificationError> {
+        let account: AccountId = event.account_id.parse().map_err(|_| {
+            NotificationError::Port(tenantry_kernel::PortError::Corrupt(format!(
+                "event {} account",
+                event.id
+            )))
+        })?;
+        let (builtin_channels, mut rules) = self.d.builtins.builtin_routes(account)?;
+        rules.extend(self.d.store.rules(account)?);
+        let mut channels = builtin_channels;
+        for record in self.d.store.channel_records(account)? {
+            channels.push(self.open(record)?.0);
+        }
+        // The built-in email channel without a recipient writes to the account's admins.
+        for c in &mut channels {
+            if let ChannelTarget::Email { recipients, .. } = &mut c.target {
+                if recipients.is_empty() {
+                    *recipients = self.d.store.admin_emails(account)?;
+                }
+            }
+        }
+        let deliveries: Vec<NewDelivery> = route(event, &rules, &channels)
+            .into_iter()
+            .map(|c| self.plan(account, event, c))
+            .collect();
+        if !deliveries.is_empty() {
+            self.d.store.enqueue_deliveries(&deliveries)?;
+        }
+        Ok(deliveries.len())
+    }
+}
+
+/// What the API shows of a built-in channel's configuration.
+fn public_of(target: &ChannelTarget) -> Value {
+    match target {
+        ChannelTarget::Email {
+            recipients,
+            severity_filter,
+        } => json!({ "recipients": recipients, "severity_filter": severity_filter }),
+        ChannelTarget::Slack {
+            webhook_url,
+            channel,
+            workspace,
+        } => json!({ "webhook_url": webhook_url, "channel": channel, "workspace": workspace }),
+        ChannelTarget::Webhook { url, secret } => {
+            json!({ "url": url, "secret": secret.as_ref().map(|_| json!({ "configured": true })) })
+        }
+    }
+}

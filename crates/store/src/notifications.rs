@@ -1,0 +1,503 @@
+//! `NotificationStore`: seed 03 channels and rules, the delivery log, and host events.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+use tenantry_kernel::{AccountId, Cursor, DeliveryId, Page, PageRequest, PortError, Role};
+use tenantry_notifications::{
+    Attempt, ChannelKind, ChannelRecord, Delivery, DeliveryStatus, NewDelivery, NotificationAudit,
+    NotificationStore, OutboxEntry, Rule,
+};
+use tenantry_security::{MemberStatus, Sealed};
+
+use crate::audit::{insert_entry, NewEntry};
+use crate::outbox::insert_outbox;
+use crate::schema::{
+    memberships, notification_channels, notification_deliveries, notification_delivery_attempts,
+    notification_rules, users,
+};
+use crate::time::{from_micros, to_micros};
+use crate::{DbConnection, Store, StoreError};
+
+fn corrupt(what: &str, value: &str) -> PortError {
+    PortError::Corrupt(format!("notification {what} `{value}`"))
+}
+
+fn write_audit(
+    conn: &mut DbConnection,
+    account: &str,
+    target: &str,
+    a: &NotificationAudit,
+) -> Result<(), StoreError> {
+    insert_entry(
+        conn,
+        NewEntry {
+            id: a.id.to_string(),
+            account,
+            actor: &a.actor.to_string(),
+            action: a.action,
+            target: Some(target),
+            diff: Some(a.details.to_string()),
+            ip: a.ip.as_deref(),
+            at: a.at,
+        },
+    )
+}
+
+type ChannelRow = (
+    String,
+    String,
+    String,
+    bool,
+    String,
+    Option<String>,
+    i64,
+    i64,
+);
+type DeliveryRow = (String, String, String, String, String, i64, i64);
+
+fn channel(row: ChannelRow) -> Result<ChannelRecord, PortError> {
+    let (id, kind, name, enabled, config, secret, created, updated) = row;
+    Ok(ChannelRecord {
+        kind: ChannelKind::parse(&kind).ok_or_else(|| corrupt("channel kind", &kind))?,
+        config: serde_json::from_str(&config).map_err(|_| corrupt("channel config", &id))?,
+        secret: secret.map(Sealed::from_stored),
+        id,
+        name,
+        enabled,
+        created_at: from_micros(created),
+        updated_at: from_micros(updated),
+    })
+}
+
+impl Store {
+    fn attempts_of(&self, ids: &[String]) -> Result<Vec<(String, Attempt)>, StoreError> {
+        let rows = self.read(|conn| {
+            Ok(notification_delivery_attempts::table
+                .filter(notification_delivery_attempts::delivery_id.eq_any(ids))
+                .order((
+                    notification_delivery_attempts::delivery_id.asc(),
+                    notification_delivery_attempts::attempt.asc(),
+                ))
+                .select((
+                    notification_delivery_attempts::delivery_id,
+                    notification_delivery_attempts::attempt,
+                    notification_delivery_attempts::attempted_at,
+                    notification_delivery_attempts::response_code,
+                    notification_delivery_attempts::latency_ms,
+                    notification_delivery_attempts::error,
+                ))
+                .load::<(String, i64, i64, Option<i64>, Option<i64>, Option<String>)>(conn)?)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, n, at, code, latency, error)| {
+                (
+                    id,
+                    Attempt {
+                        number: u32::try_from(n).unwrap_or(0),
+                        at: from_micros(at),
+                        response_code: code.and_then(|c| u16::try_from(c).ok()),
+                        latency_ms: latency.and_then(|l| u64::try_from(l).ok()),
+                        error,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    fn with_attempts(&self, rows: Vec<DeliveryRow>) -> Result<Vec<Delivery>, PortError> {
+        let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        let mut attempts = self.attempts_of(&ids)?;
+        rows.into_iter()
+            .map(
+                |(id, event_id, event_type, channel_id, status, created, updated)| {
+                    let mine: Vec<Attempt> = attempts
+                        .iter()
+                        .filter(|(d, _)| *d == id)
+                        .map(|(_, a)| a.clone())
+                        .collect();
+                    attempts.retain(|(d, _)| *d != id);
+                    Ok(Delivery {
+                        id: id.parse().map_err(|_| corrupt("delivery id", &id))?,
+                        event_id,
+                        event_type,
+                        channel_id,
+                        status: DeliveryStatus::parse(&status)
+                            .ok_or_else(|| corrupt("delivery status", &status))?,
+                        created_at: from_micros(created),
+                        updated_at: from_micros(updated),
+                        attempts: mine,
+                    })
+                },
+            )
+            .collect()
+    }
+}
+
+macro_rules! delivery_columns {
+    () => {
+        (
+            notification_deliveries::id,
+            notification_deliveries::event_id,
+            notification_deliveries::event_type,
+            notification_deliveries::channel_id,
+            notification_deliveries::status,
+            notification_deliveries::created_at,
+            notification_deliveries::updated_at,
+        )
+    };
+}
+
+impl NotificationStore for Store {
+    fn channel_records(&self, account: AccountId) -> Result<Vec<ChannelRecord>, PortError> {
+        let rows = self.read(|conn| {
+            Ok(notification_channels::table
+                .filter(notification_channels::account_id.eq(account.to_string()))
+                .order((
+                    notification_channels::created_at.asc(),
+                    notification_channels::id.asc(),
+                ))
+                .select((
+                    notification_channels::id,
+                    notification_channels::kind,
+                    notification_channels::name,
+                    notification_channels::enabled,
+                    notification_channels::config,
+                    notification_channels::secret_sealed,
+                    notification_channels::created_at,
+                    notification_channels::updated_at,
+                ))
+                .load::<ChannelRow>(conn)?)
+        })?;
+        rows.into_iter().map(channel).collect()
+    }
+
+    fn insert_channel(
+        &self,
+        account: AccountId,
+        c: &ChannelRecord,
+        audit: &NotificationAudit,
+    ) -> Result<(), PortError> {
+        let account = account.to_string();
+        Ok(self.write(|conn| -> Result<(), StoreError> {
+            diesel::insert_into(notification_channels::table)
+                .values((
+                    notification_channels::id.eq(&c.id),
+                    notification_channels::account_id.eq(&account),
+                    notification_channels::kind.eq(c.kind.as_str()),
+                    notification_channels::name.eq(&c.name),
+                    notification_channels::enabled.eq(c.enabled),
+                    notification_channels::config.eq(c.config.to_string()),
+                    notification_channels::secret_sealed.eq(c.secret.as_ref().map(Sealed::as_str)),
+                    notification_channels::created_at.eq(to_micros(c.created_at)),
+                    notification_channels::updated_at.eq(to_micros(c.updated_at)),
+                ))
+                .execute(conn)?;
+            write_audit(conn, &account, &c.id, audit)
+        })?)
+    }
+
+    fn update_channel(
+        &self,
+        account: AccountId,
+        c: &ChannelRecord,
+        audit: &NotificationAudit,
+    ) -> Result<bool, PortError> {
+        let account = account.to_string();
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let n = diesel::update(
+                notification_channels::table
+                    .filter(notification_channels::account_id.eq(&account))
+                    .filter(notification_channels::id.eq(&c.id)),
+            )
+            .set((
+                notification_channels::name.eq(&c.name),
+                notification_channels::enabled.eq(c.enabled),
+                notification_channels::config.eq(c.config.to_string()),
+                notification_channels::secret_sealed.eq(c.secret.as_ref().map(Sealed::as_str)),
+                notification_channels::updated_at.eq(to_micros(c.updated_at)),
+            ))
+            .execute(conn)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            write_audit(conn, &account, &c.id, audit)?;
+            Ok(true)
+        })?)
+    }
+
+    fn delete_channel(
+        &self,
+        account: AccountId,
+        id: &str,
+        audit: &NotificationAudit,
+    ) -> Result<bool, PortError> {
+        let account = account.to_string();
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let n = diesel::delete(
+                notification_channels::table
+                    .filter(notification_channels::account_id.eq(&account))
+                    .filter(notification_channels::id.eq(id)),
+            )
+            .execute(conn)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            write_audit(conn, &account, id, audit)?;
+            Ok(true)
+        })?)
+    }
+
+    fn disable_channel(
+        &self,
+        account: AccountId,
+        id: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        let account = account.to_string();
+        Ok(self.write(|conn| -> Result<(), StoreError> {
+            let n = diesel::update(
+                notification_channels::table
+                    .filter(notification_channels::account_id.eq(&account))
+                    .filter(notification_channels::id.eq(id))
+                    .filter(notification_channels::enabled.eq(true)),
+            )
+            .set((
+                notification_channels::enabled.eq(false),
+                notification_channels::updated_at.eq(to_micros(at)),
+            ))
+            .execute(conn)?;
+            if n > 0 {
+                insert_entry(
+                    conn,
+                    NewEntry {
+                        id: tenantry_kernel::AuditId::generate(
+                            &tenantry_kernel::FixedClock(at),
+                            &tenantry_kernel::OsRandom,
+                        )
+                        .to_string(),
+                        account: &account,
+                        actor: "system",
+                        action: "notifications.channel_disabled",
+                        target: Some(id),
+                        diff: Some(serde_json::json!({ "reason": reason }).to_string()),
+                        ip: None,
+                        at,
+                    },
+                )?;
+            }
+            Ok(())
+        })?)
+    }
+
+    fn rules(&self, account: AccountId) -> Result<Vec<Rule>, PortError> {
+        let rows = self.read(|conn| {
+            Ok(notification_rules::table
+                .filter(notification_rules::account_id.eq(account.to_string()))
+                .order((
+                    notification_rules::created_at.asc(),
+                    notification_rules::id.asc(),
+                ))
+                .select((
+                    notification_rules::id,
+                    notification_rules::name,
+                    notification_rules::event,
+                    notification_rules::channel_ids,
+                    notification_rules::filters,
+                    notification_rules::enabled,
+                    notification_rules::created_at,
+                ))
+                .load::<(String, String, String, String, String, bool, i64)>(conn)?)
+        })?;
+        rows.into_iter()
+            .map(|(id, name, event, channels, filters, enabled, created)| {
+                Ok(Rule {
+                    channel_ids: serde_json::from_str(&channels)
+                        .map_err(|_| corrupt("rule channels", &id))?,
+                    filters: match serde_json::from_str::<Value>(&filters) {
+                        Ok(Value::Object(map)) => map,
+                        _ => return Err(corrupt("rule filters", &id)),
+                    },
+                    id,
+                    name,
+                    event,
+                    enabled,
+                    builtin: false,
+                    created_at: Some(from_micros(created)),
+                })
+            })
+            .collect()
+    }
+
+    fn insert_rule(
+        &self,
+        account: AccountId,
+        rule: &Rule,
+        audit: &NotificationAudit,
+    ) -> Result<(), PortError> {
+        let account = account.to_string();
+        Ok(self.write(|conn| -> Result<(), StoreError> {
+            diesel::insert_into(notification_rules::table)
+                .values((
+                    notification_rules::id.eq(&rule.id),
+                    notification_rules::account_id.eq(&account),
+                    notification_rules::name.eq(&rule.name),
+                    notification_rules::event.eq(&rule.event),
+                    notification_rules::channel_ids
+                        .eq(serde_json::json!(rule.channel_ids).to_string()),
+                    notification_rules::filters.eq(Value::Object(rule.filters.clone()).to_string()),
+                    notification_rules::enabled.eq(rule.enabled),
+                    notification_rules::created_at
+                        .eq(to_micros(rule.created_at.unwrap_or(audit.at))),
+                ))
+                .execute(conn)?;
+            write_audit(conn, &account, &rule.id, audit)
+        })?)
+    }
+
+    fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), PortError> {
+        Ok(self.write(|conn| -> Result<(), StoreError> {
+            for d in deliveries {
+                let at = to_micros(d.created_at);
+                diesel::insert_into(notification_deliveries::table)
+                    .values((
+                        notification_deliveries::id.eq(d.id.to_string()),
+                        notification_deliveries::account_id.eq(d.account.to_string()),
+                        notification_deliveries::event_id.eq(&d.event_id),
+                        notification_deliveries::event_type.eq(&d.event_type),
+                        notification_deliveries::channel_id.eq(&d.channel_id),
+                        notification_deliveries::status.eq(DeliveryStatus::Queued.as_str()),
+                        notification_deliveries::job.eq(&d.job.payload),
+                        notification_deliveries::created_at.eq(at),
+                        notification_deliveries::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                insert_outbox(conn, &d.job)?;
+            }
+            Ok(())
+        })?)
+    }
+
+    fn deliveries(
+        &self,
+        account: AccountId,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, PortError> {
+        let limit = i64::from(page.limit);
+        let rows = self.read(|conn| {
+            let mut q = notification_deliveries::table
+                .filter(notification_deliveries::account_id.eq(account.to_string()))
+                .order((
+                    notification_deliveries::created_at.desc(),
+                    notification_deliveries::id.desc(),
+                ))
+                .select(delivery_columns!())
+                .limit(limit + 1)
+                .into_boxed();
+            if let Some(after) = &page.after {
+                q = q.filter(
+                    notification_deliveries::created_at
+                        .lt(after.created_at_micros)
+                        .or(notification_deliveries::created_at
+                            .eq(after.created_at_micros)
+                            .and(notification_deliveries::id.lt(after.id.clone()))),
+                );
+            }
+            Ok(q.load::<DeliveryRow>(conn)?)
+        })?;
+        let has_more = rows.len() > page.limit as usize;
+        let items = self.with_attempts(rows.into_iter().take(page.limit as usize).collect())?;
+        let next = if has_more {
+            items.last().map(|d| Cursor {
+                created_at_micros: to_micros(d.created_at),
+                id: d.id.to_string(),
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    fn delivery(&self, account: AccountId, id: DeliveryId) -> Result<Option<Delivery>, PortError> {
+        let rows = self.read(|conn| {
+            Ok(notification_deliveries::table
+                .filter(notification_deliveries::account_id.eq(account.to_string()))
+                .filter(notification_deliveries::id.eq(id.to_string()))
+                .select(delivery_columns!())
+                .load::<DeliveryRow>(conn)?)
+        })?;
+        Ok(self.with_attempts(rows)?.into_iter().next())
+    }
+
+    fn delivery_job(
+        &self,
+        account: AccountId,
+        id: DeliveryId,
+    ) -> Result<Option<String>, PortError> {
+        Ok(self.read(|conn| {
+            Ok(notification_deliveries::table
+                .filter(notification_deliveries::account_id.eq(account.to_string()))
+                .filter(notification_deliveries::id.eq(id.to_string()))
+                .select(notification_deliveries::job)
+                .first::<String>(conn)
+                .optional()?)
+        })?)
+    }
+
+    fn record_attempt(
+        &self,
+        delivery: DeliveryId,
+        a: &Attempt,
+        status: DeliveryStatus,
+    ) -> Result<(), PortError> {
+        let id = delivery.to_string();
+        Ok(self.write(|conn| -> Result<(), StoreError> {
+            // A redelivered lease may repeat an attempt number; the first record stands.
+            let known = notification_delivery_attempts::table
+                .filter(notification_delivery_attempts::delivery_id.eq(&id))
+                .filter(notification_delivery_attempts::attempt.eq(i64::from(a.number)))
+                .count()
+                .get_result::<i64>(conn)?;
+            if known == 0 {
+                diesel::insert_into(notification_delivery_attempts::table)
+                    .values((
+                        notification_delivery_attempts::delivery_id.eq(&id),
+                        notification_delivery_attempts::attempt.eq(i64::from(a.number)),
+                        notification_delivery_attempts::attempted_at.eq(to_micros(a.at)),
+                        notification_delivery_attempts::response_code
+                            .eq(a.response_code.map(i64::from)),
+                        notification_delivery_attempts::latency_ms
+                            .eq(a.latency_ms.and_then(|l| i64::try_from(l).ok())),
+                        notification_delivery_attempts::error.eq(a.error.as_deref()),
+                    ))
+                    .execute(conn)?;
+            }
+            diesel::update(notification_deliveries::table.find(&id))
+                .set((
+                    notification_deliveries::status.eq(status.as_str()),
+                    notification_deliveries::updated_at.eq(to_micros(a.at)),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })?)
+    }
+
+    fn admin_emails(&self, account: AccountId) -> Result<Vec<String>, PortError> {
+        Ok(self.read(|conn| {
+            Ok(memberships::table
+                .inner_join(users::table)
+                .filter(memberships::account_id.eq(account.to_string()))
+                .filter(memberships::status.eq(MemberStatus::Active.as_str()))
+                .filter(memberships::role.eq_any([Role::Owner.as_str(), Role::Admin.as_str()]))
+                .order(users::email.asc())
+                .select(users::email)
+                .load::<String>(conn)?)
+        })?)
+    }
+
+    fn insert_event(&self, entry: &OutboxEntry) -> Result<(), PortError> {
+        Ok(self.write(|conn| -> Result<(), StoreError> { insert_outbox(conn, entry) })?)
+    }
+}
