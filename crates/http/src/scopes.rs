@@ -24,6 +24,7 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
     } else if path.starts_with("/v2/accounts/team/") {
         &[Area::Team]
     } else if path.starts_with("/v2/accounts/settings/billing")
+        || path.starts_with("/v2/accounts/usage")
         || path.starts_with("/v2/accounts/settings/schema/billing")
     {
         &[Area::Billing]

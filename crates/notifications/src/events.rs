@@ -32,6 +32,9 @@ pub fn event_for_audit_action(action: &str) -> Option<EventType> {
         }
         "security.ip_denied" => EventType::SecurityIpDenied,
         "api_key.created" => EventType::ApiKeyCreated,
+        "billing.cost_threshold_exceeded" => EventType::CostThresholdExceeded,
+        "billing.cost_budget_warning" => EventType::CostBudgetWarning,
+        "billing.auto_recharge_requested" => EventType::BillingAutoRechargeRequested,
         "login.failed" => EventType::LoginFailed,
         _ => return None,
     })

@@ -29,6 +29,7 @@ mod service;
 pub mod tenant;
 mod timezone;
 mod urls;
+mod usage;
 
 pub use allowlist_enforcement::POLICY_TTL_SECONDS;
 pub use billing::{
@@ -64,3 +65,7 @@ pub use service::{
 };
 pub use timezone::Timezone;
 pub use urls::{HttpsUrl, SlackWebhookUrl};
+pub use usage::{
+    check_records, checks_for, period_bounds, period_name, CheckKind, RechargeRule, ThresholdCheck,
+    UsageBatch, UsageOutcome, UsageRecord, UsageStore, BUDGET_WARNING_SHARE,
+};

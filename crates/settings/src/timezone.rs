@@ -20,6 +20,11 @@ impl Timezone {
     pub fn as_str(&self) -> &'static str {
         self.0.name()
     }
+
+    /// The zone, for computing local periods.
+    pub fn tz(self) -> chrono_tz::Tz {
+        self.0
+    }
 }
 
 impl fmt::Display for Timezone {

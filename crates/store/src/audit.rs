@@ -59,13 +59,25 @@ fn emit_event(conn: &mut crate::DbConnection, e: &NewEntry<'_>) -> Result<(), cr
         event_type: kind.as_str().to_owned(),
         account_id: e.account.to_owned(),
         occurred_at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        data: serde_json::json!({
-            "severity": default_severity(kind),
-            "actor": e.actor,
-            "target": e.target,
-            "ip": e.ip,
-            "details": details,
-        }),
+        data: {
+            let mut data = serde_json::json!({
+                "severity": default_severity(kind),
+                "actor": e.actor,
+                "target": e.target,
+                "ip": e.ip,
+            });
+            // The details' own fields are also at the top, where rule filters look
+            // (`threshold` compares `value`; `<thing>_ids` look up `<thing>_id`).
+            if let (Some(serde_json::Value::Object(d)), serde_json::Value::Object(out)) =
+                (&details, &mut data)
+            {
+                for (k, v) in d {
+                    out.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            data["details"] = details.unwrap_or(serde_json::Value::Null);
+            data
+        },
     };
     let Ok(id) = event.id.parse() else {
         // Only ids this crate generated reach here; a foreign one emits nothing rather than

@@ -19,6 +19,7 @@ mod settings;
 mod store;
 mod time;
 mod transaction;
+mod usage;
 
 pub use connection::{Backend, DbConnection};
 pub use error::StoreError;

@@ -1,5 +1,5 @@
 //! The schema of both backends (they are identical by construction: the migrations use only
-//! TEXT, BIGINT and BOOLEAN). Kept in step with `migrations/*/` by the store tests, which run
+//! TEXT, BIGINT, BOOLEAN and DOUBLE PRECISION). Kept in step with `migrations/*/` by the store tests, which run
 //! every query against freshly migrated SQLite and PostgreSQL databases.
 
 diesel::table! {
@@ -254,6 +254,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    usage_records (account_id, record_id) {
+        account_id -> Text,
+        record_id -> Text,
+        cost -> Double,
+        balance -> Nullable<Double>,
+        occurred_at -> BigInt,
+        recorded_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    cost_alert_firings (account_id, alert_key, period_start) {
+        account_id -> Text,
+        alert_key -> Text,
+        period_start -> BigInt,
+        total -> Double,
+        fired_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    billing_balances (account_id) {
+        account_id -> Text,
+        balance -> Double,
+        occurred_at -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -281,4 +310,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_rules,
     notification_deliveries,
     notification_delivery_attempts,
+    usage_records,
+    cost_alert_firings,
+    billing_balances,
 );

@@ -10,6 +10,7 @@ mod team_activity;
 mod team_invitations;
 mod team_members;
 mod tenant_settings;
+mod usage;
 mod user_api_keys;
 mod user_mfa;
 mod user_preferences;
@@ -35,4 +36,5 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     user_preferences::routes(cfg);
     user_profile::routes(cfg);
     user_sessions::routes(cfg);
+    usage::routes(cfg);
 }

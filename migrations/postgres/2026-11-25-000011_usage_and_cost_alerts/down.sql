@@ -1,0 +1,3 @@
+DROP TABLE billing_balances;
+DROP TABLE cost_alert_firings;
+DROP TABLE usage_records;
