@@ -20,6 +20,7 @@ mod lifecycle;
 mod notification_test;
 mod notifications;
 mod organization;
+mod outbox_crash;
 mod sessions;
 mod settings;
 mod settings_catalog;

@@ -226,8 +226,13 @@ impl TestApp {
 
     /// Stops the server (SIGKILL) and starts it again on the same database.
     pub async fn restart(self) -> Self {
+        self.restart_with(&[]).await
+    }
+
+    /// Stops the server (SIGKILL) and starts it again on the same database with `env`.
+    pub async fn restart_with(self, env: &[(&str, &str)]) -> Self {
         let db = self.stop().await;
-        Self::start(db, &[]).await
+        Self::start(db, env).await
     }
 
     pub fn url(&self, path: &str) -> String {

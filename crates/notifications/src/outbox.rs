@@ -136,15 +136,23 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<(), PortError>;
     /// Messages not yet delivered nor abandoned.
     fn outbox_depth(&self) -> Result<u64, PortError>;
+    /// Gives up the lease of these messages (a worker releasing the rest of its batch), or of
+    /// every message when `ids` is `None` (at start-up, by the only process that can hold
+    /// leases: SQLite's single server).
+    fn release_claims(&self, ids: Option<&[EventId]>) -> Result<(), PortError>;
 }
 
 /// Delays after the 1st, 2nd, ... failed attempt; after the last one the message is abandoned.
 /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h: a receiver down for most of a day still gets it.
 pub const RETRY_SCHEDULE_SECS: [i64; 6] = [5, 300, 1_800, 7_200, 18_000, 36_000];
 
-/// How long a claimed message is leased; longer than any transport's timeout, so a live worker
-/// never loses its lease mid-delivery.
-pub const LEASE_SECS: i64 = 60;
+/// How long a claimed batch is leased. A worker starts no message of its batch later than
+/// `LEASE_SECS - 20` seconds after claiming it (it releases the rest), and a transport gives up
+/// after 15 seconds, so a live worker never loses a lease mid-delivery. A crashed worker's
+/// messages are due again after at most this long (at once on SQLite, see `release_claims`).
+pub const LEASE_SECS: i64 = 30;
+/// The part of the lease in which a worker may still start a message.
+const START_WINDOW_SECS: i64 = LEASE_SECS - 20;
 
 /// When to retry after `attempts` failed attempts, or `None` to give up. Up to 10% jitter
 /// keeps receivers that failed together from being retried in lockstep.
@@ -270,13 +278,20 @@ impl OutboxWorker {
             .store
             .claim_due(now, now + Duration::seconds(LEASE_SECS), limit)?;
         let mut report = DispatchReport::default();
-        for message in claimed {
+        let started = self.clock.now();
+        for (index, message) in claimed.iter().enumerate() {
+            if (self.clock.now() - started).num_seconds() >= START_WINDOW_SECS {
+                // Too late to start another within the lease: hand the rest back at once.
+                let rest: Vec<EventId> = claimed[index..].iter().map(|m| m.id).collect();
+                self.store.release_claims(Some(&rest))?;
+                break;
+            }
             let attempts = message.attempts.saturating_add(1);
             let handler = OutboxKind::parse(&message.kind)
                 .and_then(|k| self.handlers.iter().find(|(hk, _)| *hk == k))
                 .map(|(_, h)| h.clone());
             let outcome = match &handler {
-                Some(h) => h.handle(&message, attempts),
+                Some(h) => h.handle(message, attempts),
                 None => Handled::GiveUp {
                     error: format!("no handler for message kind `{}`", message.kind),
                 },
@@ -309,7 +324,7 @@ impl OutboxWorker {
                     tracing::error!(id = %message.id, kind = %message.kind, attempts, %error, "outbox delivery abandoned");
                     self.store.abandon(message.id, attempts, at, &error)?;
                     if let Some(h) = &handler {
-                        h.abandoned(&message, &error);
+                        h.abandoned(message, &error);
                     }
                     report.abandoned += 1;
                 }

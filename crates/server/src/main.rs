@@ -107,6 +107,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         &args.bootstrap_owner_email,
         operator_key.is_some(),
     )?;
+    // A SQLite database has one server: leases left by a previous process (killed mid-batch)
+    // belong to nobody now, so its messages are due at once rather than when the leases end.
+    if services.store.backend() == tenantry_store::Backend::Sqlite {
+        tenantry_notifications::OutboxStore::release_claims(&services.store, None)?;
+    }
     let outbox = outbox::OutboxRunner::start(
         services.outbox_worker(mail, http),
         std::time::Duration::from_millis(args.outbox_poll_ms.max(10)),

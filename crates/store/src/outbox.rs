@@ -155,6 +155,21 @@ impl OutboxStore for Store {
         })?)
     }
 
+    fn release_claims(&self, ids: Option<&[EventId]>) -> Result<(), PortError> {
+        let ids: Option<Vec<String>> = ids.map(|ids| ids.iter().map(ToString::to_string).collect());
+        Ok(self.write(|conn| -> Result<(), StoreError> {
+            match &ids {
+                Some(ids) => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+                    .set(outbox::claimed_until.eq(None::<i64>))
+                    .execute(conn)?,
+                None => diesel::update(outbox::table.filter(outbox::claimed_until.is_not_null()))
+                    .set(outbox::claimed_until.eq(None::<i64>))
+                    .execute(conn)?,
+            };
+            Ok(())
+        })?)
+    }
+
     fn outbox_depth(&self) -> Result<u64, PortError> {
         let n = self.read(|conn| {
             Ok(outbox::table
