@@ -13,6 +13,7 @@ mod allowlist;
 mod api_keys;
 mod audit;
 mod auth;
+mod catalog_notifications;
 mod cost_alerts;
 mod errors;
 mod export_import;

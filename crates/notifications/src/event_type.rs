@@ -9,6 +9,7 @@ pub enum EventType {
     SettingsUpdated,
     SecurityIpDenied,
     ApiKeyCreated,
+    LoginSucceeded,
     LoginFailed,
     CostThresholdExceeded,
     CostBudgetWarning,
@@ -18,13 +19,14 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 12] = [
+    pub const ALL: [EventType; 13] = [
         EventType::MemberInvited,
         EventType::MemberJoined,
         EventType::MemberRemoved,
         EventType::SettingsUpdated,
         EventType::SecurityIpDenied,
         EventType::ApiKeyCreated,
+        EventType::LoginSucceeded,
         EventType::LoginFailed,
         EventType::CostThresholdExceeded,
         EventType::CostBudgetWarning,
@@ -41,6 +43,7 @@ impl EventType {
             EventType::SettingsUpdated => "settings.updated",
             EventType::SecurityIpDenied => "security.ip_denied",
             EventType::ApiKeyCreated => "api_key.created",
+            EventType::LoginSucceeded => "login.succeeded",
             EventType::LoginFailed => "login.failed",
             EventType::CostThresholdExceeded => "cost.threshold_exceeded",
             EventType::CostBudgetWarning => "cost.budget_warning",

@@ -36,6 +36,7 @@ pub fn event_for_audit_action(action: &str) -> Option<EventType> {
         "billing.cost_budget_warning" => EventType::CostBudgetWarning,
         "billing.auto_recharge_requested" => EventType::BillingAutoRechargeRequested,
         "login.failed" => EventType::LoginFailed,
+        "user.signed_in" => EventType::LoginSucceeded,
         _ => return None,
     })
 }
@@ -51,7 +52,7 @@ pub fn default_severity(event: EventType) -> &'static str {
         | EventType::MemberRemoved
         | EventType::CostBudgetWarning
         | EventType::BillingAutoRechargeRequested => "medium",
-        EventType::SettingsUpdated | EventType::ClusterEvent => "info",
+        EventType::SettingsUpdated | EventType::ClusterEvent | EventType::LoginSucceeded => "info",
     }
 }
 
@@ -113,6 +114,10 @@ mod tests {
             event_for_audit_action("team.member_invited"),
             Some(EventType::MemberInvited)
         );
-        assert_eq!(event_for_audit_action("user.signed_in"), None);
+        assert_eq!(
+            event_for_audit_action("user.signed_in"),
+            Some(EventType::LoginSucceeded)
+        );
+        assert_eq!(event_for_audit_action("user.profile_updated"), None);
     }
 }

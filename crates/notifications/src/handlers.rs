@@ -10,8 +10,7 @@ use tenantry_security::{Sealed, SecretBox};
 use crate::{
     email_message, slack_body, webhook_body, Attempt, BuiltinRoutes, ClaimedMessage, DeliveryError,
     DeliveryJob, DeliveryStatus, Event, Handled, HttpReply, HttpTransport, JobTarget,
-    MailTransport, NotificationService, NotificationStore, OutboxHandler, BUILTIN_CHANNELS,
-    RETRY_SCHEDULE_SECS,
+    MailTransport, NotificationService, NotificationStore, OutboxHandler, RETRY_SCHEDULE_SECS,
 };
 
 /// Routes events (outbox kind `event`) through the rules.
@@ -122,7 +121,7 @@ impl DeliveryHandler {
         let Ok(account) = job.account_id.parse::<AccountId>() else {
             return;
         };
-        let result = if BUILTIN_CHANNELS.contains(&job.channel_id.as_str()) {
+        let result = if crate::is_builtin(&job.channel_id) {
             self.builtins
                 .set_builtin_enabled(account, None, &job.channel_id, false)
                 .map(|_| ())

@@ -13,7 +13,7 @@ mod ports;
 mod service;
 mod signing;
 
-pub use channel_config::{generate_secret, MAX_RECIPIENTS, SEVERITIES};
+pub use channel_config::{generate_secret, outbound_url, MAX_RECIPIENTS, SEVERITIES};
 pub use channels::{filters_match, route, Channel, ChannelKind, ChannelTarget, Rule};
 pub use deliveries::{
     email_message, headline, slack_body, webhook_body, Attempt, Delivery, DeliveryJob,
@@ -35,7 +35,7 @@ pub use outbox::{
 };
 pub use ports::{BuiltinRoutes, ChannelRecord, NewDelivery, NotificationAudit, NotificationStore};
 pub use service::{
-    ChannelUpdate, CreatedChannel, HostEvent, NewRule, NotificationDeps, NotificationService,
-    BUILTIN_CHANNELS,
+    is_builtin, ChannelUpdate, CreatedChannel, HostEvent, NewRule, NotificationDeps,
+    NotificationService, BUILTIN_CHANNELS,
 };
 pub use signing::{sign, verify};

@@ -65,6 +65,11 @@ pub struct HostEvent {
 }
 
 pub const BUILTIN_CHANNELS: [&str; 3] = ["nch_email", "nch_slack", "nch_webhook"];
+
+/// Channels that are another dialect's settings: seed 01's three, and seed 04's `nch_catalog_*`.
+pub fn is_builtin(id: &str) -> bool {
+    BUILTIN_CHANNELS.contains(&id) || id.starts_with("nch_catalog_")
+}
 const MAX_NAME: usize = 100;
 
 fn time(t: DateTime<Utc>) -> String {
@@ -210,7 +215,12 @@ impl NotificationService {
         update: ChannelUpdate,
     ) -> Result<(Channel, Value), NotificationError> {
         actor.require(Role::Admin)?;
-        if BUILTIN_CHANNELS.contains(&id) {
+        if id.starts_with("nch_catalog_") && !id.starts_with("nch_catalog_push_") {
+            return Err(NotificationError::BuiltinChannel(format!(
+                "{id} is a seed 04 catalog setting: change it through /accounts/{{accountName}}/settings/{{settingName}}"
+            )));
+        }
+        if is_builtin(id) {
             if update.name.is_some() || update.config.is_some() {
                 return Err(NotificationError::BuiltinChannel(format!(
                     "{id} is a built-in channel: change its settings through PUT /v2/accounts/settings/notifications; only `enabled` can be set here"
@@ -274,7 +284,7 @@ impl NotificationService {
 
     pub fn delete_channel(&self, actor: &Actor, id: &str) -> Result<(), NotificationError> {
         actor.require(Role::Admin)?;
-        if BUILTIN_CHANNELS.contains(&id) {
+        if is_builtin(id) {
             return Err(NotificationError::BuiltinChannel(format!(
                 "{id} is a built-in channel and cannot be deleted; disable it instead"
             )));

@@ -8,7 +8,9 @@ use tenantry_kernel::{AccountId, Actor, AuditId, PortError};
 use tenantry_notifications::{BuiltinRoutes, Channel, ChannelTarget, EventType, Rule};
 
 use crate::ports::{AuditRecord, SectionWrite, WriteContext, Writes};
-use crate::{NotificationSettings, SettingsError, SettingsService};
+use crate::{
+    CatalogDocument, CatalogSetting, NotificationSettings, SettingsError, SettingsService,
+};
 
 const SECTION: &str = "notifications";
 
@@ -120,7 +122,7 @@ impl BuiltinRoutes for SettingsService {
             .map_err(|e| PortError::Corrupt(format!("webhook secret: {e}")))?;
         let slack_url = n.slack.webhook_url.as_ref().map(|u| u.as_str().to_owned());
         let webhook_url = n.webhook.url.as_ref().map(|u| u.as_str().to_owned());
-        let channels = vec![
+        let mut channels = vec![
             Channel {
                 id: "nch_email".into(),
                 name: "Email (account settings)".into(),
@@ -182,6 +184,8 @@ impl BuiltinRoutes for SettingsService {
                 ));
             }
         }
+        self.catalog_routes(account, &mut channels, &mut rules)
+            .map_err(into_port)?;
         for (i, event) in n.webhook.events.iter().enumerate() {
             rules.push(rule(
                 format!("nrl_webhook_events_{}", i + 1),
@@ -201,6 +205,14 @@ impl BuiltinRoutes for SettingsService {
         channel_id: &str,
         enabled: bool,
     ) -> Result<bool, PortError> {
+        if let Some(index) = channel_id
+            .strip_prefix("nch_catalog_push_")
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            return self
+                .set_push_webhook_enabled(account, actor, index, enabled)
+                .map_err(into_port);
+        }
         let key = match channel_id {
             "nch_email" => "email",
             "nch_slack" => "slack",
@@ -267,5 +279,197 @@ fn into_port(e: SettingsError) -> PortError {
     match e {
         SettingsError::Port(p) => p,
         other => PortError::Corrupt(other.to_string()),
+    }
+}
+
+/// The events each catalog notification setting is about (reported by the host platform).
+fn catalog_events(setting: CatalogSetting) -> &'static [&'static str] {
+    match setting {
+        CatalogSetting::ZoneTransfer => &["zone.transfer.failed", "zone.transfer.updated"],
+        CatalogSetting::Service => &["service.incident"],
+        CatalogSetting::Usage => &["usage.threshold_exceeded"],
+        CatalogSetting::ZoneUsage => &["zone.usage.changed"],
+        CatalogSetting::Push => &[],
+    }
+}
+
+fn email_channel(id: String, name: String, enabled: bool, recipients: Vec<String>) -> Channel {
+    Channel {
+        id,
+        name,
+        enabled,
+        target: ChannelTarget::Email {
+            recipients,
+            severity_filter: Vec::new(),
+        },
+        builtin: true,
+        created_at: None,
+        updated_at: None,
+    }
+}
+
+impl SettingsService {
+    /// Seed 04's notification settings as channels and rules: each email setting is one channel
+    /// with a rule per event it covers (its `threshold` as the rule's threshold filter); each
+    /// zone of ZONE_USAGE_NOTIFICATION and each PUSH_NOTIFICATIONS webhook is a channel of its own.
+    fn catalog_routes(
+        &self,
+        account: AccountId,
+        channels: &mut Vec<Channel>,
+        rules: &mut Vec<Rule>,
+    ) -> Result<(), SettingsError> {
+        for setting in CatalogSetting::ALL {
+            let Some(doc) = self.catalog_document(account, setting)? else {
+                continue;
+            };
+            let short = setting
+                .section()
+                .trim_start_matches("catalog.")
+                .trim_end_matches("_notification")
+                .trim_end_matches("_notifications");
+            match doc {
+                CatalogDocument::Notification {
+                    threshold,
+                    email_notification,
+                } => {
+                    let id = format!("nch_catalog_{short}");
+                    channels.push(email_channel(
+                        id.clone(),
+                        format!("{} (catalog)", setting.name()),
+                        email_notification.enable,
+                        email_notification.emails,
+                    ));
+                    for (i, event) in catalog_events(setting).iter().enumerate() {
+                        let mut r = rule(
+                            format!("nrl_catalog_{short}_{}", i + 1),
+                            format!("{}: {event}", setting.name()),
+                            event,
+                            &id,
+                            true,
+                        );
+                        if let Some(t) = threshold {
+                            r.filters.insert("threshold".into(), json!(t));
+                        }
+                        rules.push(r);
+                    }
+                }
+                CatalogDocument::ZoneUsage { zones } => {
+                    for (i, z) in zones.into_iter().enumerate() {
+                        let id = format!("nch_catalog_zone_usage_{}", i + 1);
+                        let mut r = rule(
+                            format!("nrl_catalog_zone_usage_{}", i + 1),
+                            format!("ZONE_USAGE_NOTIFICATION: {}", z.zone),
+                            "zone.usage.changed",
+                            &id,
+                            true,
+                        );
+                        r.filters.insert("zone".into(), json!(z.zone));
+                        r.filters.insert("threshold".into(), json!(z.threshold));
+                        rules.push(r);
+                        channels.push(email_channel(
+                            id,
+                            format!("ZONE_USAGE_NOTIFICATION {}", z.zone),
+                            z.email_notification.enable,
+                            z.email_notification.emails,
+                        ));
+                    }
+                }
+                CatalogDocument::Push { webhooks } => {
+                    for (i, w) in webhooks.into_iter().enumerate() {
+                        let id = format!("nch_catalog_push_{}", i + 1);
+                        let mut events: Vec<&str> = Vec::new();
+                        for (channel, on) in &w.include {
+                            if *on {
+                                for e in crate::push_channel_events(channel).unwrap_or_default() {
+                                    if !events.contains(&e) {
+                                        events.push(e);
+                                    }
+                                }
+                            }
+                        }
+                        for (j, event) in events.iter().enumerate() {
+                            rules.push(rule(
+                                format!("nrl_catalog_push_{}_{}", i + 1, j + 1),
+                                format!("PUSH_NOTIFICATIONS {}: {event}", i + 1),
+                                event,
+                                &id,
+                                true,
+                            ));
+                        }
+                        channels.push(Channel {
+                            id,
+                            name: format!("PUSH_NOTIFICATIONS webhook {}", i + 1),
+                            enabled: w.enable,
+                            target: ChannelTarget::Webhook {
+                                url: w.url,
+                                secret: None,
+                            },
+                            builtin: true,
+                            created_at: None,
+                            updated_at: None,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns one PUSH_NOTIFICATIONS webhook (1-based) on or off, as a change of that setting.
+    fn set_push_webhook_enabled(
+        &self,
+        account: AccountId,
+        actor: Option<&Actor>,
+        index: usize,
+        enabled: bool,
+    ) -> Result<bool, SettingsError> {
+        let section = CatalogSetting::Push.section();
+        let ctx = WriteContext {
+            account,
+            user: actor.map(|a| a.user_id),
+            actor: actor.map_or_else(|| "system".to_owned(), |a| a.user_id.to_string()),
+            ip: actor.and_then(|a| a.ip).map(|ip| ip.to_string()),
+            at: self.clock().now(),
+        };
+        let mut changed = false;
+        self.store().update(&ctx, &[section], false, &mut |snapshot| {
+            let Some((_, current)) = snapshot.sections.into_iter().next() else {
+                return Ok(Writes::default());
+            };
+            let Some(Ok(CatalogDocument::Push { mut webhooks })) = current
+                .document
+                .map(serde_json::from_value::<CatalogDocument>)
+            else {
+                return Ok(Writes::default());
+            };
+            let Some(w) = index.checked_sub(1).and_then(|i| webhooks.get_mut(i)) else {
+                return Ok(Writes::default());
+            };
+            if w.enable == enabled {
+                return Ok(Writes::default());
+            }
+            w.enable = enabled;
+            changed = true;
+            let document = serde_json::to_value(CatalogDocument::Push { webhooks })
+                .map_err(|e| SettingsError::Port(PortError::Corrupt(e.to_string())))?;
+            Ok(Writes {
+                sections: vec![(
+                    section.into(),
+                    SectionWrite {
+                        history_document: document.clone(),
+                        document,
+                        allowlist: None,
+                        audit: AuditRecord {
+                            id: AuditId::generate(self.clock(), self.random()),
+                            action: "settings.updated".into(),
+                            target: section.into(),
+                            diff: json!({ "section": "PUSH_NOTIFICATIONS", "changes": [{ "path": format!("webhooks[{}].enable", index - 1), "after": enabled }] }),
+                        },
+                    },
+                )],
+                ..Writes::default()
+            })
+        })?;
+        Ok(changed)
     }
 }

@@ -3,6 +3,8 @@
 mod allowlist_enforcement;
 mod billing;
 mod builtin_channels;
+mod catalog_notifications;
+mod catalog_settings;
 mod closed_set;
 mod country;
 pub mod defaults;
@@ -36,6 +38,10 @@ pub use billing::{
     AutoRecharge, BillingAddress, BillingSettings, CardBrand, CostAlert, PaymentMethod,
     PaymentMethodType,
 };
+pub use catalog_notifications::{
+    push_channel_events, CatalogDocument, CatalogSetting, AVAILABLE_CHANNELS, CATALOG,
+};
+pub use catalog_settings::CatalogWrite;
 pub use country::{AwsRegion, Country};
 pub use diff::diff;
 pub use display::{DateFormat, EmailFrequency, Language, NumberFormat, Theme};
@@ -54,7 +60,7 @@ pub use organization::OrganizationSettings;
 pub use ports::{
     AllowlistEntry, Applied, AuditRecord, CurrentPreferences, CurrentSection, HistoryEntry,
     PreferencesWrite, SectionWrite, SettingsChange, SettingsStore, Snapshot, StoredSection,
-    StoredSettings, UserRecord, UserWrite, WriteContext, Writes,
+    StoredSettings, TelemetryTest, UserRecord, UserWrite, WriteContext, Writes,
 };
 pub use preferences::{UserPreferences, PREFERENCE_KEYS};
 pub use section::Section;

@@ -33,6 +33,16 @@ pub struct StoredSettings {
     pub account_name: String,
 }
 
+/// One seed 04 telemetry webhook test and its receiver's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelemetryTest {
+    pub id: String,
+    pub url: String,
+    pub response_code: Option<u16>,
+    pub error: Option<String>,
+    pub tested_at: DateTime<Utc>,
+}
+
 /// Who changes what, when: written into history and the audit log with the change.
 #[derive(Debug, Clone)]
 pub struct WriteContext {
@@ -196,6 +206,19 @@ pub trait SettingsStore: Send + Sync {
         &self,
         account: AccountId,
     ) -> Result<(Option<Value>, Vec<String>), PortError>;
+
+    /// Records what a seed 04 telemetry webhook test's receiver answered.
+    fn record_telemetry_test(
+        &self,
+        account: AccountId,
+        test: &TelemetryTest,
+    ) -> Result<(), PortError>;
+    /// A recorded telemetry webhook test of the account.
+    fn telemetry_test(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<TelemetryTest>, PortError>;
 
     /// One section's stored document, if any (for a single policy value off the request path).
     fn section_document(

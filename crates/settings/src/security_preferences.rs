@@ -111,7 +111,7 @@ pub fn read(
 }
 
 impl SettingsService {
-    fn require_catalog_admin(
+    pub(crate) fn require_catalog_admin(
         actor: &Actor,
         account_name: &str,
         stored_name: &str,

@@ -370,6 +370,10 @@ impl SettingsService {
         self.random.as_ref()
     }
 
+    pub(crate) fn deliverers(&self) -> Option<&crate::Deliverers> {
+        self.deliverers.as_ref()
+    }
+
     pub(crate) fn secrets(&self) -> &SecretBox {
         &self.secrets
     }

@@ -283,6 +283,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    telemetry_webhook_tests (id) {
+        id -> Text,
+        account_id -> Text,
+        url -> Text,
+        response_code -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        tested_at -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -313,4 +324,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_records,
     cost_alert_firings,
     billing_balances,
+    telemetry_webhook_tests,
 );

@@ -360,6 +360,52 @@ impl SettingsStore for Store {
         Ok((doc, list))
     }
 
+    fn record_telemetry_test(
+        &self,
+        account: AccountId,
+        t: &tenantry_settings::TelemetryTest,
+    ) -> Result<(), PortError> {
+        use crate::schema::telemetry_webhook_tests as tw;
+        Ok(self.write(|conn| -> Result<(), crate::StoreError> {
+            diesel::insert_into(tw::table)
+                .values((
+                    tw::id.eq(&t.id),
+                    tw::account_id.eq(account.to_string()),
+                    tw::url.eq(&t.url),
+                    tw::response_code.eq(t.response_code.map(i64::from)),
+                    tw::error.eq(t.error.as_deref()),
+                    tw::tested_at.eq(to_micros(t.tested_at)),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })?)
+    }
+
+    fn telemetry_test(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<tenantry_settings::TelemetryTest>, PortError> {
+        use crate::schema::telemetry_webhook_tests as tw;
+        let row = self.read(|conn| {
+            Ok(tw::table
+                .filter(tw::account_id.eq(account.to_string()))
+                .filter(tw::id.eq(id))
+                .select((tw::id, tw::url, tw::response_code, tw::error, tw::tested_at))
+                .first::<(String, String, Option<i64>, Option<String>, i64)>(conn)
+                .optional()?)
+        })?;
+        Ok(row.map(
+            |(id, url, code, error, at)| tenantry_settings::TelemetryTest {
+                id,
+                url,
+                response_code: code.and_then(|c| u16::try_from(c).ok()),
+                error,
+                tested_at: from_micros(at),
+            },
+        ))
+    }
+
     fn section_document(
         &self,
         account: AccountId,

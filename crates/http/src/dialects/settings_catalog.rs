@@ -1,12 +1,13 @@
 //! Seed 04, `/accounts/{accountName}/settings/{settingName}`: the catalog API's camelCase and its
-//! `[{"errorCode", "errorMessage"}]` errors. `SECURITY_PREFERENCES` is served here; the
-//! notification settings of the catalog arrive with the delivery engine.
+//! `[{"errorCode", "errorMessage"}]` errors: the catalog, `SECURITY_PREFERENCES`, the
+//! notification settings (channels and rules of the one engine) and the telemetry webhook test.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantry_settings::security_preferences::PreferencesWriteMode;
-use tenantry_settings::SettingsError;
+use tenantry_settings::{CatalogSetting, CatalogWrite, SettingsError};
 
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
@@ -15,20 +16,32 @@ use crate::AppState;
 
 const DIALECT: Dialect = Dialect::Catalog;
 const SECURITY_PREFERENCES: &str = "SECURITY_PREFERENCES";
-/// The catalog's other settings: known names, served once notifications deliver.
-const NOT_YET_SERVED: [&str; 5] = [
-    "ZONE_TRANSFER_NOTIFICATION",
-    "SERVICE_NOTIFICATION",
-    "USAGE_NOTIFICATION",
-    "ZONE_USAGE_NOTIFICATION",
-    "PUSH_NOTIFICATIONS",
-];
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
+        web::resource("/accounts/{account_name}/settings/")
+            .route(web::get().to(catalog))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/accounts/{account_name}/settings")
+            .route(web::get().to(catalog))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/accounts/{account_name}/settings/PUSH_NOTIFICATIONS/availableChannels")
+            .route(web::get().to(available_channels))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/accounts/{account_name}/telemetryWebhook/test")
+            .route(web::post().to(telemetry_test))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource("/accounts/{account_name}/settings/{setting_name}")
             .route(web::get().to(get_setting))
-            .route(web::post().to(replace_setting))
+            .route(web::post().to(create_setting))
             .route(web::put().to(replace_setting))
             .route(web::patch().to(patch_setting))
             .route(web::delete().to(delete_setting))
@@ -49,30 +62,56 @@ fn catalog_error(e: SettingsError) -> ApiError {
             .with_details(json!({ "fields": fields.iter().map(|f| json!({ "field": f.field, "message": f.message })).collect::<Vec<_>>() })),
         SettingsError::UnknownFields(fields) => ApiError::new(DIALECT, StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", format!("Unknown field(s): {}", fields.join(", ")))
             .with_details(json!({ "fields": fields.iter().map(|f| json!({ "field": f, "message": "is not a field of this setting" })).collect::<Vec<_>>() })),
+        SettingsError::CatalogSettingMissing(name) => ApiError::new(
+            DIALECT,
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("The setting {name} does not exist for this account"),
+        ),
+        SettingsError::CatalogSettingExists(name) => ApiError::new(
+            DIALECT,
+            StatusCode::CONFLICT,
+            "SETTING_ALREADY_EXISTS",
+            format!("The setting {name} already exists for this account; use PUT or PATCH"),
+        ),
+        SettingsError::CatalogOperationUnsupported { operation, setting } => ApiError::new(
+            DIALECT,
+            StatusCode::BAD_REQUEST,
+            "OPERATION_NOT_SUPPORTED",
+            format!("{operation} is not supported for the {setting} setting"),
+        ),
+        SettingsError::DeliveryFailed { url, reason } => ApiError::new(
+            DIALECT,
+            StatusCode::BAD_REQUEST,
+            "INVALID_WEBHOOK_URL",
+            format!("The Endpoint URL could not be reached: {reason}"),
+        )
+        .with_details(json!({ "url": url, "reason": reason })),
         SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),
     }
 }
 
-/// Only `SECURITY_PREFERENCES` is served; other catalog names are reported as not available.
-fn setting(name: &str) -> Result<(), ApiError> {
+/// What a setting name names: the security preferences, a notification setting, or nothing.
+enum Named {
+    SecurityPreferences,
+    Notification(CatalogSetting),
+}
+
+fn setting(name: &str) -> Result<Named, ApiError> {
     if name == SECURITY_PREFERENCES {
-        Ok(())
-    } else if NOT_YET_SERVED.contains(&name) {
-        Err(ApiError::new(
-            DIALECT,
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("The setting {name} is not available on this server yet"),
-        ))
-    } else {
-        Err(ApiError::new(
-            DIALECT,
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("The setting {name} does not exist"),
-        ))
+        return Ok(Named::SecurityPreferences);
     }
+    CatalogSetting::parse(name)
+        .map(Named::Notification)
+        .ok_or_else(|| {
+            ApiError::new(
+                DIALECT,
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                format!("The setting {name} does not exist"),
+            )
+        })
 }
 
 async fn respond(
@@ -85,15 +124,92 @@ async fn respond(
     Ok(HttpResponse::Ok().json(doc))
 }
 
+async fn catalog(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let account = path.into_inner();
+    let settings = state.settings.clone();
+    respond(move || settings.catalog_items(&caller.0, &account)).await
+}
+
+async fn available_channels(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let account = path.into_inner();
+    let settings = state.settings.clone();
+    respond(move || settings.available_push_channels(&caller.0, &account)).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TelemetryQuery {
+    telemetry_event_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TelemetryTestBody {
+    url: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// The test call (body with `url`), or, with `?telemetryEventId=`, the verify call.
+async fn telemetry_test(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    query: web::Query<TelemetryQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let account = path.into_inner();
+    let settings = state.settings.clone();
+    if let Some(id) = query.into_inner().telemetry_event_id {
+        return respond(move || settings.telemetry_verify(&caller.0, &account, &id)).await;
+    }
+    let body: TelemetryTestBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            DIALECT,
+            StatusCode::BAD_REQUEST,
+            "INVALID_JSON",
+            format!("The body must be {{\"url\", \"type\"}}: {e}"),
+        )
+    })?;
+    if body
+        .kind
+        .as_deref()
+        .is_some_and(|k| k != "TEST_TELEMETRY_WEBHOOK")
+    {
+        return Err(catalog_error(SettingsError::Validation(vec![
+            tenantry_settings::FieldError {
+                field: "type".into(),
+                message: "must be TEST_TELEMETRY_WEBHOOK".into(),
+                allowed: None,
+            },
+        ])));
+    }
+    respond(move || settings.telemetry_test(&caller.0, &account, &body.url)).await
+}
+
 async fn get_setting(
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, name) = path.into_inner();
-    setting(&name)?;
     let settings = state.settings.clone();
-    respond(move || settings.security_preferences(&caller.0, &account)).await
+    match setting(&name)? {
+        Named::SecurityPreferences => {
+            respond(move || settings.security_preferences(&caller.0, &account)).await
+        }
+        Named::Notification(s) => {
+            respond(move || settings.catalog_setting(&caller.0, &account, s)).await
+        }
+    }
 }
 
 async fn write(
@@ -101,12 +217,49 @@ async fn write(
     caller: Authenticated,
     path: web::Path<(String, String)>,
     body: Value,
-    mode: PreferencesWriteMode,
+    mode: CatalogWrite,
 ) -> Result<HttpResponse, ApiError> {
     let (account, name) = path.into_inner();
-    setting(&name)?;
     let settings = state.settings.clone();
-    respond(move || settings.set_security_preferences(&caller.0, &account, &body, mode)).await
+    let s = match setting(&name)? {
+        Named::SecurityPreferences => {
+            let mode = if mode == CatalogWrite::Patch {
+                PreferencesWriteMode::Partial
+            } else {
+                PreferencesWriteMode::Replace
+            };
+            return respond(move || {
+                settings.set_security_preferences(&caller.0, &account, &body, mode)
+            })
+            .await;
+        }
+        Named::Notification(s) => s,
+    };
+    let doc =
+        web::block(move || settings.write_catalog_setting(&caller.0, &account, s, &body, mode))
+            .await
+            .map_err(|e| ApiError::internal(DIALECT, &e))?
+            .map_err(catalog_error)?;
+    let (status, verb) = match mode {
+        // The seed answers 200 to the creation of push notifications, 201 to the others.
+        CatalogWrite::Create if s != CatalogSetting::Push => (StatusCode::CREATED, "created"),
+        CatalogWrite::Create => (StatusCode::OK, "created"),
+        _ => (StatusCode::OK, "updated"),
+    };
+    Ok(HttpResponse::build(status).json(json!({
+        "message": format!("{} {verb}", s.name()),
+        "settingName": s.name(),
+        "setting": doc,
+    })))
+}
+
+async fn create_setting(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    write(state, caller, path, body, CatalogWrite::Create).await
 }
 
 async fn replace_setting(
@@ -115,7 +268,7 @@ async fn replace_setting(
     path: web::Path<(String, String)>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    write(state, caller, path, body, PreferencesWriteMode::Replace).await
+    write(state, caller, path, body, CatalogWrite::Replace).await
 }
 
 async fn patch_setting(
@@ -124,7 +277,7 @@ async fn patch_setting(
     path: web::Path<(String, String)>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    write(state, caller, path, body, PreferencesWriteMode::Partial).await
+    write(state, caller, path, body, CatalogWrite::Patch).await
 }
 
 async fn delete_setting(
@@ -133,17 +286,27 @@ async fn delete_setting(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, name) = path.into_inner();
-    setting(&name)?;
-    // Check the account and role first, so a foreign account still reads as not found.
     let settings = state.settings.clone();
-    web::block(move || settings.security_preferences(&caller.0, &account))
-        .await
-        .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(catalog_error)?;
-    Err(ApiError::new(
-        DIALECT,
-        StatusCode::BAD_REQUEST,
-        "SETTING_NOT_DELETABLE",
-        "Account-Level Security Preferences cannot be deleted; set all the values to 0 to disable them",
-    ))
+    match setting(&name)? {
+        Named::Notification(s) => {
+            web::block(move || settings.delete_catalog_setting(&caller.0, &account, s))
+                .await
+                .map_err(|e| ApiError::internal(DIALECT, &e))?
+                .map_err(catalog_error)?;
+            Ok(HttpResponse::NoContent().finish())
+        }
+        Named::SecurityPreferences => {
+            // Check the account and role first, so a foreign account still reads as not found.
+            web::block(move || settings.security_preferences(&caller.0, &account))
+                .await
+                .map_err(|e| ApiError::internal(DIALECT, &e))?
+                .map_err(catalog_error)?;
+            Err(ApiError::new(
+                DIALECT,
+                StatusCode::BAD_REQUEST,
+                "SETTING_NOT_DELETABLE",
+                "Account-Level Security Preferences cannot be deleted; set all the values to 0 to disable them",
+            ))
+        }
+    }
 }

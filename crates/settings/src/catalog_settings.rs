@@ -1,0 +1,349 @@
+//! Seed 04's catalog: the list of settings, and the notification settings' POST (create), PUT
+//! (replace), PATCH (merge), GET and DELETE, each a versioned, audited settings section.
+
+use serde_json::{json, Value};
+use tenantry_kernel::{Actor, AuditId, PortError};
+use tenantry_notifications::OutboundPolicy;
+
+use crate::catalog_notifications::{check_service_change, parse_catalog};
+use crate::ports::{AuditRecord, SectionWrite, Writes};
+use crate::{
+    merge_patch, CatalogDocument, CatalogSetting, SettingsError, SettingsService, CATALOG,
+};
+
+/// How a catalog write treats what is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogWrite {
+    /// POST: the setting must not exist yet.
+    Create,
+    /// PUT: the setting must exist; the body replaces it.
+    Replace,
+    /// PATCH: the setting must exist; the body is merged onto it.
+    Patch,
+}
+
+impl SettingsService {
+    fn catalog_guard(&self, actor: &Actor, account_name: &str) -> Result<(), SettingsError> {
+        let stored = self.store().load(actor.account_id, actor.user_id)?;
+        Self::require_catalog_admin(actor, account_name, &stored.account_name)
+    }
+
+    /// The stored DTO, if the setting exists.
+    pub fn catalog_document(
+        &self,
+        account: tenantry_kernel::AccountId,
+        setting: CatalogSetting,
+    ) -> Result<Option<CatalogDocument>, SettingsError> {
+        match self.store().section_document(account, setting.section())? {
+            None | Some(Value::Null) => Ok(None),
+            Some(doc) => serde_json::from_value(doc).map(Some).map_err(|e| {
+                SettingsError::Port(PortError::Corrupt(format!("{}: {e}", setting.name())))
+            }),
+        }
+    }
+
+    /// `GET /accounts/{accountName}/settings/`.
+    pub fn catalog_items(&self, actor: &Actor, account_name: &str) -> Result<Value, SettingsError> {
+        self.catalog_guard(actor, account_name)?;
+        Ok(json!({
+            "accountSettingsCatalogItems": CATALOG.iter().map(|(name, display)| json!({
+                "displayName": display,
+                "uri": format!("/accounts/{account_name}/settings/{name}"),
+            })).collect::<Vec<_>>()
+        }))
+    }
+
+    pub fn catalog_setting(
+        &self,
+        actor: &Actor,
+        account_name: &str,
+        setting: CatalogSetting,
+    ) -> Result<Value, SettingsError> {
+        self.catalog_guard(actor, account_name)?;
+        self.catalog_document(actor.account_id, setting)?
+            .map(|d| d.render(setting))
+            .ok_or(SettingsError::CatalogSettingMissing(setting.name()))
+    }
+
+    /// `GET .../PUSH_NOTIFICATIONS/availableChannels`.
+    pub fn available_push_channels(
+        &self,
+        actor: &Actor,
+        account_name: &str,
+    ) -> Result<Value, SettingsError> {
+        self.catalog_guard(actor, account_name)?;
+        Ok(json!({
+            "availableChannels": crate::AVAILABLE_CHANNELS.iter().map(|(id, name, parent, order)| {
+                let mut c = json!({ "id": id, "name": name, "parentId": parent, "displayOrder": order });
+                if *id == "DOMAIN_CHANGES" {
+                    c["testEventPayload"] = json!(json!({
+                        "objectType": "ZONE", "changeType": "DELETE",
+                        "object": "udns-telemetry-test.invalid.", "user": "test-user",
+                        "account": account_name, "changeComment": "Test telemetry event",
+                    }).to_string());
+                }
+                c
+            }).collect::<Vec<_>>()
+        }))
+    }
+
+    pub fn write_catalog_setting(
+        &self,
+        actor: &Actor,
+        account_name: &str,
+        setting: CatalogSetting,
+        body: &Value,
+        mode: CatalogWrite,
+    ) -> Result<Value, SettingsError> {
+        self.catalog_guard(actor, account_name)?;
+        if mode == CatalogWrite::Patch && setting == CatalogSetting::Service {
+            return Err(SettingsError::CatalogOperationUnsupported {
+                operation: "PATCH",
+                setting: setting.name(),
+            });
+        }
+        let policy = self
+            .deliverers()
+            .map_or_else(OutboundPolicy::default, |d| d.policy.clone());
+        let check_url = |u: &str| {
+            tenantry_notifications::outbound_url(u, "url", &policy).map_err(|e| match e {
+                tenantry_notifications::NotificationError::Validation(f) => {
+                    f.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("; ")
+                }
+                other => other.to_string(),
+            })
+        };
+        let section = setting.section();
+        let mut rendered = Value::Null;
+        self.store().update(
+            &self.write_context(actor),
+            &[section],
+            false,
+            &mut |snapshot| {
+                let (_, current) = snapshot
+                    .sections
+                    .into_iter()
+                    .next()
+                    .ok_or(SettingsError::CatalogSettingMissing(setting.name()))?;
+                let before: Option<CatalogDocument> = match &current.document {
+                    None | Some(Value::Null) => None,
+                    Some(doc) => Some(serde_json::from_value(doc.clone()).map_err(|e| {
+                        SettingsError::Port(PortError::Corrupt(format!("{}: {e}", setting.name())))
+                    })?),
+                };
+                let doc = match (mode, &before) {
+                    (CatalogWrite::Create, Some(_)) => {
+                        return Err(SettingsError::CatalogSettingExists(setting.name()))
+                    }
+                    (CatalogWrite::Replace | CatalogWrite::Patch, None) => {
+                        return Err(SettingsError::CatalogSettingMissing(setting.name()))
+                    }
+                    (CatalogWrite::Patch, Some(stored)) => {
+                        let mut merged = stored.render(setting);
+                        merge_patch(&mut merged, body);
+                        parse_catalog(setting, &merged, false, &check_url)?
+                    }
+                    (CatalogWrite::Replace, Some(_)) => {
+                        parse_catalog(setting, body, false, &check_url)?
+                    }
+                    (CatalogWrite::Create, None) => parse_catalog(setting, body, true, &check_url)?,
+                };
+                if let (
+                    Some(CatalogDocument::Notification {
+                        email_notification: old,
+                        ..
+                    }),
+                    CatalogDocument::Notification {
+                        email_notification: new,
+                        ..
+                    },
+                ) = (&before, &doc)
+                {
+                    if setting == CatalogSetting::Service {
+                        check_service_change(&old.emails, &new.emails)?;
+                    }
+                }
+                rendered = doc.render(setting);
+                let document = serde_json::to_value(&doc)
+                    .map_err(|e| SettingsError::Port(PortError::Corrupt(e.to_string())))?;
+                Ok(Writes {
+                    sections: vec![(
+                        section.into(),
+                        SectionWrite {
+                            history_document: document.clone(),
+                            document,
+                            allowlist: None,
+                            audit: AuditRecord {
+                                id: AuditId::generate(self.clock(), self.random()),
+                                action: "settings.updated".into(),
+                                target: section.into(),
+                                diff: json!({
+                                    "section": setting.name(),
+                                    "before": before.as_ref().map(|b| b.render(setting)),
+                                    "after": rendered,
+                                }),
+                            },
+                        },
+                    )],
+                    ..Writes::default()
+                })
+            },
+        )?;
+        Ok(rendered)
+    }
+
+    /// DELETE (not for SERVICE_NOTIFICATION): the setting stops existing; its channels stop
+    /// receiving.
+    pub fn delete_catalog_setting(
+        &self,
+        actor: &Actor,
+        account_name: &str,
+        setting: CatalogSetting,
+    ) -> Result<(), SettingsError> {
+        self.catalog_guard(actor, account_name)?;
+        if setting == CatalogSetting::Service {
+            return Err(SettingsError::CatalogOperationUnsupported {
+                operation: "DELETE",
+                setting: setting.name(),
+            });
+        }
+        let section = setting.section();
+        self.store().update(
+            &self.write_context(actor),
+            &[section],
+            false,
+            &mut |snapshot| {
+                let (_, current) = snapshot
+                    .sections
+                    .into_iter()
+                    .next()
+                    .ok_or(SettingsError::CatalogSettingMissing(setting.name()))?;
+                if matches!(current.document, None | Some(Value::Null)) {
+                    return Err(SettingsError::CatalogSettingMissing(setting.name()));
+                }
+                Ok(Writes {
+                    sections: vec![(
+                        section.into(),
+                        SectionWrite {
+                            document: Value::Null,
+                            history_document: Value::Null,
+                            allowlist: None,
+                            audit: AuditRecord {
+                                id: AuditId::generate(self.clock(), self.random()),
+                                action: "settings.updated".into(),
+                                target: section.into(),
+                                diff: json!({ "section": setting.name(), "deleted": true }),
+                            },
+                        },
+                    )],
+                    ..Writes::default()
+                })
+            },
+        )?;
+        Ok(())
+    }
+}
+
+impl SettingsService {
+    /// `POST /accounts/{accountName}/telemetryWebhook/test`: really sends a
+    /// `TEST_TELEMETRY_WEBHOOK` event to `url` and records the answer; 200 with the event when
+    /// the receiver answered 2xx, `DeliveryFailed` otherwise.
+    pub fn telemetry_test(
+        &self,
+        actor: &Actor,
+        account_name: &str,
+        url: &str,
+    ) -> Result<Value, SettingsError> {
+        self.catalog_guard(actor, account_name)?;
+        let deliverers = self.deliverers().ok_or(SettingsError::NoDeliverers)?;
+        let url =
+            tenantry_notifications::outbound_url(url, "url", &deliverers.policy).map_err(|_| {
+                SettingsError::DeliveryFailed {
+                    url: url.to_owned(),
+                    reason: "must be an https URL to a public address".into(),
+                }
+            })?;
+        let mut id = [0u8; 16];
+        self.random().fill(&mut id);
+        // A version 4 UUID, as the seed shows.
+        id[6] = (id[6] & 0x0f) | 0x40;
+        id[8] = (id[8] & 0x3f) | 0x80;
+        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let event_id = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        );
+        let now = self.clock().now();
+        let event = json!({
+            "telemetryEventId": event_id,
+            "telemetryEventType": "TEST_TELEMETRY_WEBHOOK",
+            "telemetryEventTime": now.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+            "environment": "tenantry",
+            "accountName": account_name,
+        });
+        let body = event.to_string();
+        let headers = vec![
+            ("webhook-id".to_owned(), event_id.clone()),
+            ("webhook-timestamp".to_owned(), now.timestamp().to_string()),
+        ];
+        let answer = deliverers.http.post_json(&url, &headers, body.as_bytes());
+        let (code, error) = match &answer {
+            Ok(reply) => (Some(reply.status), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        self.store().record_telemetry_test(
+            actor.account_id,
+            &crate::TelemetryTest {
+                id: event_id.clone(),
+                url: url.clone(),
+                response_code: code,
+                error: error.clone(),
+                tested_at: now,
+            },
+        )?;
+        match (code, error) {
+            (Some(c), _) if (200..300).contains(&c) => Ok(event),
+            (Some(c), _) => Err(SettingsError::DeliveryFailed {
+                url,
+                reason: format!("the endpoint answered {c}"),
+            }),
+            (None, reason) => Err(SettingsError::DeliveryFailed {
+                url,
+                reason: reason.unwrap_or_default(),
+            }),
+        }
+    }
+
+    /// The verify call: the test `telemetry_event_id` reached its endpoint with a 2xx answer.
+    pub fn telemetry_verify(
+        &self,
+        actor: &Actor,
+        account_name: &str,
+        telemetry_event_id: &str,
+    ) -> Result<Value, SettingsError> {
+        self.catalog_guard(actor, account_name)?;
+        let test = self
+            .store()
+            .telemetry_test(actor.account_id, telemetry_event_id)?
+            .ok_or(SettingsError::CatalogSettingMissing("telemetryEventId"))?;
+        match test.response_code {
+            Some(c) if (200..300).contains(&c) => Ok(json!({
+                "telemetryEventId": test.id,
+                "url": test.url,
+                "verified": true,
+                "responseCode": c,
+            })),
+            other => Err(SettingsError::DeliveryFailed {
+                url: test.url,
+                reason: other.map_or_else(
+                    || test.error.unwrap_or_else(|| "no answer".into()),
+                    |c| format!("the endpoint answered {c}"),
+                ),
+            }),
+        }
+    }
+}
