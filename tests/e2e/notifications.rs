@@ -576,3 +576,67 @@ async fn seed_01_settings_are_the_built_in_channels(app: TestApp) {
     .await;
     assert_eq!(status, 422, "{doc}");
 }
+
+/// A receiver that fails every attempt (a short retry schedule here) gets its channel disabled,
+/// and the admins are told by email.
+async fn a_persistently_failing_channel_is_disabled_and_admins_told(db: TestDb) {
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::start(
+        db,
+        &[
+            ("TENANTRY_SMTP_URL", &smtp.url()),
+            ("TENANTRY_OUTBOX_POLL_MS", "50"),
+            ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
+            ("TENANTRY_RETRY_SCHEDULE", "1,1"),
+        ],
+    )
+    .await;
+    let owner = app.owner_key().to_owned();
+    let broken = Receiver::start(500, "down").await;
+    let channel = create_channel(&app, json!({ "type": "webhook", "name": "broken", "config": { "url": format!("{}/x", broken.url) } })).await;
+    let id = channel["id"].as_str().expect("id").to_owned();
+    let (_, test) = call(
+        &app,
+        Method::POST,
+        &format!("{CHANNELS}/{id}/test"),
+        &owner,
+        None,
+    )
+    .await;
+    let settled = delivery_settled(&app, test["data"]["delivery_id"].as_str().expect("id")).await;
+    assert_eq!(settled["status"], "failed", "{settled}");
+    assert_eq!(
+        settled["attempts"].as_array().expect("attempts").len(),
+        3,
+        "first try and two retries: {settled}"
+    );
+    assert_eq!(broken.received().await.len(), 3);
+    let (_, list) = call(&app, Method::GET, CHANNELS, &owner, None).await;
+    let listed = list["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .expect("listed");
+    assert_eq!(listed["enabled"], false, "{listed}");
+    let mail = smtp
+        .wait_for_subject("owner@localhost", "was disabled", WAIT)
+        .await;
+    assert!(mail.text().contains(&id), "{}", mail.text());
+}
+
+#[tokio::test]
+async fn a_persistently_failing_channel_is_disabled_sqlite() {
+    a_persistently_failing_channel_is_disabled_and_admins_told(
+        TestDb::create(Backend::Sqlite).expect("sqlite"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_persistently_failing_channel_is_disabled_postgres() {
+    if let Some(db) = TestDb::create(Backend::Postgres) {
+        a_persistently_failing_channel_is_disabled_and_admins_told(db).await;
+    }
+}

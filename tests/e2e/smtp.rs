@@ -44,7 +44,13 @@ impl ReceivedMail {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        let head = self.data.split_once("\r\n\r\n").map_or("", |(h, _)| h);
+        // Unfold continuation lines (RFC 5322 folding) first.
+        let head = self
+            .data
+            .split_once("\r\n\r\n")
+            .map_or("", |(h, _)| h)
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ");
         head.split("\r\n").find_map(|l| {
             l.split_once(':')
                 .filter(|(k, _)| k.eq_ignore_ascii_case(name))

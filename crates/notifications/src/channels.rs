@@ -80,6 +80,32 @@ impl ChannelTarget {
     }
 }
 
+/// A digest's period, in UTC: a day (ending at midnight) or an ISO week (ending Monday 00:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestPeriod {
+    Daily,
+    Weekly,
+}
+
+impl DigestPeriod {
+    /// The end of the period that contains `at`.
+    pub fn end_after(self, at: DateTime<Utc>) -> DateTime<Utc> {
+        use chrono::Datelike;
+        let midnight = at
+            .date_naive()
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(at, |d| d.and_utc());
+        match self {
+            DigestPeriod::Daily => midnight,
+            DigestPeriod::Weekly => {
+                let days = (7 - i64::from(at.weekday().num_days_from_monday()) - 1).rem_euclid(7);
+                midnight + chrono::Duration::days(days)
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channel {
     /// `nch_<ulid>`, or `nch_email` / `nch_slack` / `nch_webhook` for the built-ins.
@@ -89,6 +115,9 @@ pub struct Channel {
     pub target: ChannelTarget,
     /// Built from seed 01's notification settings (changed there, never deleted).
     pub builtin: bool,
+    /// Emails batched into one message per period instead of one per event (seed 01's
+    /// `frequency`: `daily_digest`, `weekly_digest`).
+    pub digest: Option<DigestPeriod>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -194,6 +223,7 @@ mod tests {
             enabled: true,
             target,
             builtin: false,
+            digest: None,
             created_at: None,
             updated_at: None,
         }
@@ -210,6 +240,32 @@ mod tests {
             builtin: false,
             created_at: None,
         }
+    }
+
+    #[test]
+    fn digest_periods_end_at_utc_midnight_and_monday() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("t")
+                .with_timezone(&Utc)
+        };
+        // 2026-11-25 is a Wednesday.
+        assert_eq!(
+            DigestPeriod::Daily.end_after(at("2026-11-25T13:00:00Z")),
+            at("2026-11-26T00:00:00Z")
+        );
+        assert_eq!(
+            DigestPeriod::Weekly.end_after(at("2026-11-25T13:00:00Z")),
+            at("2026-11-30T00:00:00Z")
+        );
+        assert_eq!(
+            DigestPeriod::Weekly.end_after(at("2026-11-29T23:59:00Z")),
+            at("2026-11-30T00:00:00Z")
+        );
+        assert_eq!(
+            DigestPeriod::Weekly.end_after(at("2026-11-30T00:00:00Z")),
+            at("2026-12-07T00:00:00Z")
+        );
     }
 
     #[test]

@@ -148,6 +148,9 @@ pub fn slack_body(event: &Event, channel: Option<&str>) -> Vec<u8> {
 
 /// The email subject and text.
 pub fn email_message(event: &Event) -> (String, String) {
+    if event.event_type == "notification.digest" {
+        return digest_message(event);
+    }
     let data = serde_json::to_string_pretty(&event.data).unwrap_or_default();
     (
         format!("Tenantry: {}", headline(event)),
@@ -155,5 +158,44 @@ pub fn email_message(event: &Event) -> (String, String) {
             "Event: {}\nId: {}\nAccount: {}\nAt: {}\n\n{data}\n",
             event.event_type, event.id, event.account_id, event.occurred_at
         ),
+    )
+}
+
+/// A digest: one line per held event, oldest first.
+fn digest_message(event: &Event) -> (String, String) {
+    let items = event
+        .data
+        .get("events")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut text = format!(
+        "{} notifications for account {} up to {}:\n\n",
+        items.len(),
+        event.account_id,
+        event
+            .data
+            .get("period_end")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    );
+    for item in &items {
+        let inner = Event {
+            id: item["id"].as_str().unwrap_or_default().to_owned(),
+            event_type: item["type"].as_str().unwrap_or_default().to_owned(),
+            account_id: event.account_id.clone(),
+            occurred_at: item["occurred_at"].as_str().unwrap_or_default().to_owned(),
+            data: item["data"].clone(),
+        };
+        text.push_str(&format!(
+            "- {}  {}  ({})\n",
+            inner.occurred_at,
+            headline(&inner),
+            inner.id
+        ));
+    }
+    (
+        format!("Tenantry digest: {} notifications", items.len()),
+        text,
     )
 }

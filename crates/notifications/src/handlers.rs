@@ -10,7 +10,7 @@ use tenantry_security::{Sealed, SecretBox};
 use crate::{
     email_message, slack_body, webhook_body, Attempt, BuiltinRoutes, ClaimedMessage, DeliveryError,
     DeliveryJob, DeliveryStatus, Event, Handled, HttpReply, HttpTransport, JobTarget,
-    MailTransport, NotificationService, NotificationStore, OutboxHandler, RETRY_SCHEDULE_SECS,
+    MailTransport, NotificationService, NotificationStore, OutboxHandler,
 };
 
 /// Routes events (outbox kind `event`) through the rules.
@@ -25,7 +25,7 @@ impl EventHandler {
 }
 
 impl OutboxHandler for EventHandler {
-    fn handle(&self, message: &ClaimedMessage, _attempt: u32) -> Handled {
+    fn handle(&self, message: &ClaimedMessage, _attempt: u32, _last: bool) -> Handled {
         let event: Event = match serde_json::from_str(&message.payload) {
             Ok(e) => e,
             Err(e) => {
@@ -116,8 +116,9 @@ impl DeliveryHandler {
         }
     }
 
-    /// A `410 Gone` receiver wants no more: its channel is turned off.
-    fn disable(&self, job: &DeliveryJob) {
+    /// A `410 Gone` receiver wants no more, and one that failed every retry of a message is
+    /// broken: its channel is turned off, and the account's admins are told by email.
+    fn disable(&self, job: &DeliveryJob, why: &str) {
         let Ok(account) = job.account_id.parse::<AccountId>() else {
             return;
         };
@@ -134,15 +135,44 @@ impl DeliveryHandler {
             )
         };
         if let Err(e) = result {
-            tracing::warn!(channel = %job.channel_id, error = %e, "could not disable the channel after 410");
-        } else {
-            tracing::warn!(channel = %job.channel_id, "channel disabled: its receiver answered 410 Gone");
+            tracing::warn!(channel = %job.channel_id, error = %e, "could not disable the channel");
+            return;
+        }
+        tracing::warn!(channel = %job.channel_id, reason = why, "channel disabled");
+        let admins = match self.store.admin_emails(account) {
+            Ok(admins) => admins,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list the admins to tell about a disabled channel");
+                return;
+            }
+        };
+        for to in admins {
+            let mail = crate::Mail {
+                to,
+                subject: format!("Tenantry: channel {} was disabled", job.channel_id),
+                text: format!(
+                    "The notification channel {} of account {} was disabled: {why}.\n\n\
+                     Fix the receiver, then enable the channel again \
+                     (PUT /api/notifications/channels/{} with {{\"enabled\": true}}).\n",
+                    job.channel_id, job.account_id, job.channel_id
+                ),
+            };
+            let entry = crate::OutboxEntry::mail(
+                Some(account),
+                &mail,
+                &self.secrets,
+                self.clock.as_ref(),
+                &tenantry_kernel::OsRandom,
+            );
+            if let Err(e) = self.store.insert_event(&entry) {
+                tracing::warn!(error = %e, "cannot queue the channel-disabled email");
+            }
         }
     }
 }
 
 impl OutboxHandler for DeliveryHandler {
-    fn handle(&self, message: &ClaimedMessage, attempt: u32) -> Handled {
+    fn handle(&self, message: &ClaimedMessage, attempt: u32, last: bool) -> Handled {
         let job: DeliveryJob = match self
             .secrets
             .open(&Sealed::from_stored(message.payload.clone()))
@@ -156,7 +186,6 @@ impl OutboxHandler for DeliveryHandler {
                 }
             }
         };
-        let last = attempt as usize > RETRY_SCHEDULE_SECS.len();
         let retrying = if last {
             DeliveryStatus::Failed
         } else {
@@ -172,7 +201,7 @@ impl OutboxHandler for DeliveryHandler {
                 Handled::Done,
             ),
             Ok(Sent::Reply(reply)) if reply.status == 410 => {
-                self.disable(&job);
+                self.disable(&job, "its receiver answered 410 Gone");
                 let error = "410 Gone: the channel was disabled".to_owned();
                 (
                     DeliveryStatus::Failed,
@@ -222,6 +251,10 @@ impl OutboxHandler for DeliveryHandler {
                 },
             ),
         };
+        if last && matches!(handled, Handled::Retry { .. }) {
+            // Every retry failed: the receiver is broken, not briefly down.
+            self.disable(&job, "every delivery attempt of a message failed");
+        }
         let record = Attempt {
             number: attempt,
             at,

@@ -14,7 +14,7 @@ mod service;
 mod signing;
 
 pub use channel_config::{generate_secret, outbound_url, MAX_RECIPIENTS, SEVERITIES};
-pub use channels::{filters_match, route, Channel, ChannelKind, ChannelTarget, Rule};
+pub use channels::{filters_match, route, Channel, ChannelKind, ChannelTarget, DigestPeriod, Rule};
 pub use deliveries::{
     email_message, headline, slack_body, webhook_body, Attempt, Delivery, DeliveryJob,
     DeliveryStatus, JobTarget,
@@ -31,9 +31,13 @@ pub use outbound::{
 };
 pub use outbox::{
     next_attempt, ClaimedMessage, DispatchReport, Handled, Mail, MailHandler, OutboxEntry,
-    OutboxHandler, OutboxKind, OutboxStore, OutboxWorker, LEASE_SECS, RETRY_SCHEDULE_SECS,
+    OutboxHandler, OutboxKind, OutboxStore, OutboxWorker, RetrySchedule, LEASE_SECS,
+    RETRY_SCHEDULE_SECS,
 };
-pub use ports::{BuiltinRoutes, ChannelRecord, NewDelivery, NotificationAudit, NotificationStore};
+pub use ports::{
+    BuiltinRoutes, ChannelRecord, DigestItem, DueDigest, NewDelivery, NotificationAudit,
+    NotificationStore,
+};
 pub use service::{
     is_builtin, ChannelUpdate, CreatedChannel, HostEvent, NewRule, NotificationDeps,
     NotificationService, BUILTIN_CHANNELS,

@@ -154,19 +154,66 @@ pub const LEASE_SECS: i64 = 30;
 /// The part of the lease in which a worker may still start a message.
 const START_WINDOW_SECS: i64 = LEASE_SECS - 20;
 
-/// When to retry after `attempts` failed attempts, or `None` to give up. Up to 10% jitter
-/// keeps receivers that failed together from being retried in lockstep.
+/// The delays between attempts (operators may shorten or lengthen it:
+/// `TENANTRY_RETRY_SCHEDULE`); after as many failures as it has entries, plus the first
+/// attempt, a message is abandoned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(Vec<i64>);
+
+impl Default for RetrySchedule {
+    fn default() -> Self {
+        Self(RETRY_SCHEDULE_SECS.to_vec())
+    }
+}
+
+impl RetrySchedule {
+    /// Comma-separated seconds, 1-20 entries of 1-604800 each.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let delays = list
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|d| (1..=604_800).contains(d))
+                    .ok_or_else(|| format!("`{}` is not a delay of 1-604800 seconds", s.trim()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if delays.is_empty() || delays.len() > 20 {
+            return Err("must list 1-20 delays".into());
+        }
+        Ok(Self(delays))
+    }
+
+    /// Whether attempt number `attempt` (from 1) is the last one.
+    pub fn is_last(&self, attempt: u32) -> bool {
+        attempt as usize > self.0.len()
+    }
+
+    /// When to retry after `attempts` failed attempts, or `None` to give up. Up to 10% jitter
+    /// keeps receivers that failed together from being retried in lockstep.
+    pub fn next_attempt(
+        &self,
+        attempts: u32,
+        now: DateTime<Utc>,
+        random: &dyn RandomSource,
+    ) -> Option<DateTime<Utc>> {
+        let index = usize::try_from(attempts.checked_sub(1)?).ok()?;
+        let base = *self.0.get(index)?;
+        let mut b = [0u8; 2];
+        random.fill(&mut b);
+        let jitter_ms = base * 100 * i64::from(u16::from_le_bytes(b)) / i64::from(u16::MAX);
+        Some(now + Duration::seconds(base) + Duration::milliseconds(jitter_ms))
+    }
+}
+
+/// `RetrySchedule::default().next_attempt`.
 pub fn next_attempt(
     attempts: u32,
     now: DateTime<Utc>,
     random: &dyn RandomSource,
 ) -> Option<DateTime<Utc>> {
-    let index = usize::try_from(attempts.checked_sub(1)?).ok()?;
-    let base = *RETRY_SCHEDULE_SECS.get(index)?;
-    let mut b = [0u8; 2];
-    random.fill(&mut b);
-    let jitter_ms = base * 100 * i64::from(u16::from_le_bytes(b)) / i64::from(u16::MAX);
-    Some(now + Duration::seconds(base) + Duration::milliseconds(jitter_ms))
+    RetrySchedule::default().next_attempt(attempts, now, random)
 }
 
 /// What one pass of the worker did.
@@ -199,9 +246,10 @@ pub enum Handled {
     },
 }
 
-/// Delivers the messages of one kind. `attempt` counts from 1.
+/// Delivers the messages of one kind. `attempt` counts from 1; `last` says no retry follows a
+/// failure of this one.
 pub trait OutboxHandler: Send + Sync {
-    fn handle(&self, message: &ClaimedMessage, attempt: u32) -> Handled;
+    fn handle(&self, message: &ClaimedMessage, attempt: u32, last: bool) -> Handled;
     /// The message will not be tried again (its retries are exhausted or it was refused for
     /// good); the handler records that where its users can see it.
     fn abandoned(&self, _message: &ClaimedMessage, _error: &str) {}
@@ -220,7 +268,7 @@ impl MailHandler {
 }
 
 impl OutboxHandler for MailHandler {
-    fn handle(&self, message: &ClaimedMessage, _attempt: u32) -> Handled {
+    fn handle(&self, message: &ClaimedMessage, _attempt: u32, _last: bool) -> Handled {
         let give_up = |error: String| Handled::GiveUp { error };
         let json = match self
             .secrets
@@ -248,6 +296,7 @@ impl OutboxHandler for MailHandler {
 pub struct OutboxWorker {
     store: Arc<dyn OutboxStore>,
     handlers: Vec<(OutboxKind, Arc<dyn OutboxHandler>)>,
+    schedule: RetrySchedule,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
 }
@@ -261,9 +310,15 @@ impl OutboxWorker {
         Self {
             store,
             handlers: Vec::new(),
+            schedule: RetrySchedule::default(),
             clock,
             random,
         }
+    }
+
+    pub fn with_schedule(mut self, schedule: RetrySchedule) -> Self {
+        self.schedule = schedule;
+        self
     }
 
     pub fn with_handler(mut self, kind: OutboxKind, handler: Arc<dyn OutboxHandler>) -> Self {
@@ -291,7 +346,7 @@ impl OutboxWorker {
                 .and_then(|k| self.handlers.iter().find(|(hk, _)| *hk == k))
                 .map(|(_, h)| h.clone());
             let outcome = match &handler {
-                Some(h) => h.handle(message, attempts),
+                Some(h) => h.handle(message, attempts, self.schedule.is_last(attempts)),
                 None => Handled::GiveUp {
                     error: format!("no handler for message kind `{}`", message.kind),
                 },
@@ -307,7 +362,9 @@ impl OutboxWorker {
                     error,
                     not_before_secs,
                 } => {
-                    let scheduled = next_attempt(attempts, at, self.random.as_ref());
+                    let scheduled = self
+                        .schedule
+                        .next_attempt(attempts, at, self.random.as_ref());
                     let asked = not_before_secs
                         .map(|s| at + Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2)));
                     (error, scheduled.map(|t| asked.map_or(t, |a| a.max(t))))

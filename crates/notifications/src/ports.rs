@@ -6,7 +6,7 @@ use serde_json::Value;
 use tenantry_kernel::{AccountId, AuditId, DeliveryId, Page, PageRequest, PortError, UserId};
 use tenantry_security::Sealed;
 
-use crate::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus, OutboxEntry, Rule};
+use crate::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus, Event, OutboxEntry, Rule};
 
 /// A custom channel as stored: its public configuration and, sealed, its secret.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,25 @@ pub struct NewDelivery {
     pub channel_id: String,
     pub created_at: DateTime<Utc>,
     pub job: OutboxEntry,
+}
+
+/// An event held for a channel's digest.
+#[derive(Debug, Clone)]
+pub struct DigestItem {
+    pub account: AccountId,
+    pub channel_id: String,
+    pub event: Event,
+    pub period_end: DateTime<Utc>,
+}
+
+/// The held events of one channel whose digest period has ended.
+#[derive(Debug, Clone)]
+pub struct DueDigest {
+    pub account: AccountId,
+    pub channel_id: String,
+    pub period_end: DateTime<Utc>,
+    /// (item id, event), oldest first.
+    pub items: Vec<(String, Event)>,
 }
 
 pub trait NotificationStore: Send + Sync {
@@ -84,8 +103,18 @@ pub trait NotificationStore: Send + Sync {
         audit: &NotificationAudit,
     ) -> Result<(), PortError>;
 
-    /// Writes the deliveries and their outbox rows in one transaction.
-    fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), PortError>;
+    /// Writes the deliveries with their outbox rows, and the events held for digests, in one
+    /// transaction.
+    fn enqueue_deliveries(
+        &self,
+        deliveries: &[NewDelivery],
+        digests: &[DigestItem],
+    ) -> Result<(), PortError>;
+    /// Digests whose period ended by `now` and that still hold events.
+    fn due_digests(&self, now: DateTime<Utc>) -> Result<Vec<DueDigest>, PortError>;
+    /// Marks the digest's items flushed and writes its delivery, in one transaction; `false`
+    /// (and nothing written) when another worker flushed any of them first.
+    fn flush_digest(&self, digest: &DueDigest, delivery: &NewDelivery) -> Result<bool, PortError>;
     /// Newest first.
     fn deliveries(
         &self,

@@ -14,7 +14,7 @@ use tenantry_security::{Sealed, SecretBox};
 use crate::channel_config::{parse_config, stored_target};
 use crate::{
     parse_host_event_name, parse_rule_event, route, BuiltinRoutes, Channel, ChannelKind,
-    ChannelRecord, ChannelTarget, Delivery, DeliveryJob, Event, JobTarget, NewDelivery,
+    ChannelRecord, ChannelTarget, Delivery, DeliveryJob, DigestItem, Event, JobTarget, NewDelivery,
     NotificationAudit, NotificationError, NotificationStore, OutboundPolicy, OutboxEntry,
     OutboxKind, Rule,
 };
@@ -124,6 +124,7 @@ impl NotificationService {
                 enabled: r.enabled,
                 target,
                 builtin: false,
+                digest: None,
                 created_at: Some(r.created_at),
                 updated_at: Some(r.updated_at),
             },
@@ -191,6 +192,7 @@ impl NotificationService {
                 enabled,
                 target: parsed.target,
                 builtin: false,
+                digest: None,
                 created_at: Some(now),
                 updated_at: Some(now),
             },
@@ -317,7 +319,7 @@ impl NotificationService {
         );
         let delivery = self.plan(actor.account_id, &event, &channel);
         let delivery_id = delivery.id;
-        self.d.store.enqueue_deliveries(&[delivery])?;
+        self.d.store.enqueue_deliveries(&[delivery], &[])?;
         Ok(delivery_id)
     }
 
@@ -424,7 +426,7 @@ impl NotificationService {
             created_at: self.d.clock.now(),
             job: self.job_entry(actor.account_id, &job),
         };
-        self.d.store.enqueue_deliveries(&[delivery])?;
+        self.d.store.enqueue_deliveries(&[delivery], &[])?;
         Ok(new_id)
     }
 
@@ -539,14 +541,75 @@ impl NotificationService {
                 }
             }
         }
-        let deliveries: Vec<NewDelivery> = route(event, &rules, &channels)
-            .into_iter()
-            .map(|c| self.plan(account, event, c))
-            .collect();
-        if !deliveries.is_empty() {
-            self.d.store.enqueue_deliveries(&deliveries)?;
+        let mut deliveries: Vec<NewDelivery> = Vec::new();
+        let mut digests: Vec<DigestItem> = Vec::new();
+        let now = self.d.clock.now();
+        for c in route(event, &rules, &channels) {
+            match c.digest {
+                Some(period) => digests.push(DigestItem {
+                    account,
+                    channel_id: c.id.clone(),
+                    event: event.clone(),
+                    period_end: period.end_after(now),
+                }),
+                None => deliveries.push(self.plan(account, event, c)),
+            }
         }
-        Ok(deliveries.len())
+        if !deliveries.is_empty() || !digests.is_empty() {
+            self.d.store.enqueue_deliveries(&deliveries, &digests)?;
+        }
+        Ok(deliveries.len() + digests.len())
+    }
+
+    /// Sends every digest whose period has ended: one email per channel and period listing its
+    /// events, to the channel's recipients as they are now. Returns how many were sent.
+    pub fn flush_digests(&self) -> Result<usize, NotificationError> {
+        let now = self.d.clock.now();
+        let mut sent = 0;
+        for digest in self.d.store.due_digests(now)? {
+            let (channels, _) = self.d.builtins.builtin_routes(digest.account)?;
+            let mut recipients = match channels
+                .iter()
+                .find(|c| c.id == digest.channel_id)
+                .map(|c| &c.target)
+            {
+                Some(ChannelTarget::Email { recipients, .. }) => recipients.clone(),
+                _ => Vec::new(),
+            };
+            if recipients.is_empty() {
+                recipients = self.d.store.admin_emails(digest.account)?;
+            }
+            let event = self.new_event(
+                digest.account,
+                "notification.digest",
+                json!({
+                    "severity": "info",
+                    "period_end": time(digest.period_end),
+                    "count": digest.items.len(),
+                    "events": digest.items.iter().map(|(_, e)| json!({
+                        "id": e.id, "type": e.event_type, "occurred_at": e.occurred_at, "data": e.data,
+                    })).collect::<Vec<_>>(),
+                }),
+            );
+            let channel = Channel {
+                id: digest.channel_id.clone(),
+                name: String::new(),
+                enabled: true,
+                target: ChannelTarget::Email {
+                    recipients,
+                    severity_filter: Vec::new(),
+                },
+                builtin: true,
+                digest: None,
+                created_at: None,
+                updated_at: None,
+            };
+            let delivery = self.plan(digest.account, &event, &channel);
+            if self.d.store.flush_digest(&digest, &delivery)? {
+                sent += 1;
+            }
+        }
+        Ok(sent)
     }
 }
 

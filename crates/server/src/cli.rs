@@ -90,6 +90,14 @@ pub struct ServeArgs {
     /// unset = emails are written as `.eml` files into `<data dir>/mail`.
     #[arg(long, env = "TENANTRY_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// Seconds between delivery attempts, comma-separated; after the last, a message is
+    /// abandoned (and a notification channel that failed them all is disabled).
+    #[arg(
+        long,
+        env = "TENANTRY_RETRY_SCHEDULE",
+        default_value = "5,300,1800,7200,18000,36000"
+    )]
+    pub retry_schedule: String,
     /// Milliseconds the outbox worker waits when it found nothing to deliver.
     #[arg(long, env = "TENANTRY_OUTBOX_POLL_MS", default_value_t = 1000)]
     pub outbox_poll_ms: u64,

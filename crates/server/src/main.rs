@@ -112,9 +112,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if services.store.backend() == tenantry_store::Backend::Sqlite {
         tenantry_notifications::OutboxStore::release_claims(&services.store, None)?;
     }
+    let digests = services.notifications.clone();
     let outbox = outbox::OutboxRunner::start(
-        services.outbox_worker(mail, http),
+        services.outbox_worker(mail, http).with_schedule(
+            tenantry_notifications::RetrySchedule::parse(&args.retry_schedule)
+                .map_err(|e| anyhow::anyhow!("TENANTRY_RETRY_SCHEDULE: {e}"))?,
+        ),
         std::time::Duration::from_millis(args.outbox_poll_ms.max(10)),
+        Box::new(move || match digests.flush_digests() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(digests = n, "queued email digests"),
+            Err(e) => tracing::warn!(error = %e, "flushing email digests failed; retrying"),
+        }),
     );
     let workers = args
         .workers

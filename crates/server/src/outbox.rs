@@ -18,13 +18,19 @@ pub struct OutboxRunner {
 }
 
 impl OutboxRunner {
-    pub fn start(worker: OutboxWorker, poll: Duration) -> Self {
+    /// `tick` runs before every pass (the digests due by now are queued there).
+    pub fn start(
+        worker: OutboxWorker,
+        poll: Duration,
+        tick: Box<dyn Fn() + Send + 'static>,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("outbox".into())
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
+                    tick();
                     let busy = match worker.run_once(BATCH) {
                         Ok(report) => {
                             if report.handled() > 0 {

@@ -5,7 +5,11 @@
 
 use serde_json::{json, Map};
 use tenantry_kernel::{AccountId, Actor, AuditId, PortError};
-use tenantry_notifications::{BuiltinRoutes, Channel, ChannelTarget, EventType, Rule};
+use tenantry_notifications::{
+    BuiltinRoutes, Channel, ChannelTarget, DigestPeriod, EventType, Rule,
+};
+
+use crate::EmailFrequency;
 
 use crate::ports::{AuditRecord, SectionWrite, WriteContext, Writes};
 use crate::{
@@ -137,6 +141,11 @@ impl BuiltinRoutes for SettingsService {
                     severity_filter: Vec::new(),
                 },
                 builtin: true,
+                digest: match n.email.frequency {
+                    EmailFrequency::Immediate => None,
+                    EmailFrequency::DailyDigest => Some(DigestPeriod::Daily),
+                    EmailFrequency::WeeklyDigest => Some(DigestPeriod::Weekly),
+                },
                 created_at: None,
                 updated_at: None,
             },
@@ -155,6 +164,7 @@ impl BuiltinRoutes for SettingsService {
                     workspace: None,
                 },
                 builtin: true,
+                digest: None,
                 created_at: None,
                 updated_at: None,
             },
@@ -167,6 +177,7 @@ impl BuiltinRoutes for SettingsService {
                     secret,
                 },
                 builtin: true,
+                digest: None,
                 created_at: None,
                 updated_at: None,
             },
@@ -303,6 +314,7 @@ fn email_channel(id: String, name: String, enabled: bool, recipients: Vec<String
             severity_filter: Vec::new(),
         },
         builtin: true,
+        digest: None,
         created_at: None,
         updated_at: None,
     }
@@ -405,6 +417,7 @@ impl SettingsService {
                                 secret: None,
                             },
                             builtin: true,
+                            digest: None,
                             created_at: None,
                             updated_at: None,
                         });

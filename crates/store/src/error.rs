@@ -16,6 +16,9 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("the database is busy")]
     Busy,
+    /// A compare-and-set found the rows changed by someone else; the transaction is undone.
+    #[error("changed concurrently")]
+    Conflict,
     /// A stored value does not decode (a migration bug or tampering).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

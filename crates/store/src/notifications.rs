@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use serde_json::Value;
 use tenantry_kernel::{AccountId, Cursor, DeliveryId, Page, PageRequest, PortError, Role};
 use tenantry_notifications::{
-    Attempt, ChannelKind, ChannelRecord, Delivery, DeliveryStatus, NewDelivery, NotificationAudit,
-    NotificationStore, OutboxEntry, Rule,
+    Attempt, ChannelKind, ChannelRecord, Delivery, DeliveryStatus, DigestItem, DueDigest, Event,
+    NewDelivery, NotificationAudit, NotificationStore, OutboxEntry, Rule,
 };
 use tenantry_security::{MemberStatus, Sealed};
 
@@ -14,7 +14,7 @@ use crate::audit::{insert_entry, NewEntry};
 use crate::outbox::insert_outbox;
 use crate::schema::{
     memberships, notification_channels, notification_deliveries, notification_delivery_attempts,
-    notification_rules, users,
+    notification_digest_items, notification_rules, users,
 };
 use crate::time::{from_micros, to_micros};
 use crate::{DbConnection, Store, StoreError};
@@ -147,6 +147,31 @@ macro_rules! delivery_columns {
             notification_deliveries::updated_at,
         )
     };
+}
+
+/// Writes deliveries with their outbox rows, inside the caller's transaction.
+fn insert_deliveries(
+    conn: &mut DbConnection,
+    deliveries: &[NewDelivery],
+) -> Result<(), StoreError> {
+    for d in deliveries {
+        let at = to_micros(d.created_at);
+        diesel::insert_into(notification_deliveries::table)
+            .values((
+                notification_deliveries::id.eq(d.id.to_string()),
+                notification_deliveries::account_id.eq(d.account.to_string()),
+                notification_deliveries::event_id.eq(&d.event_id),
+                notification_deliveries::event_type.eq(&d.event_type),
+                notification_deliveries::channel_id.eq(&d.channel_id),
+                notification_deliveries::status.eq(DeliveryStatus::Queued.as_str()),
+                notification_deliveries::job.eq(&d.job.payload),
+                notification_deliveries::created_at.eq(at),
+                notification_deliveries::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        insert_outbox(conn, &d.job)?;
+    }
+    Ok(())
 }
 
 impl NotificationStore for Store {
@@ -357,27 +382,99 @@ impl NotificationStore for Store {
         })?)
     }
 
-    fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), PortError> {
+    fn enqueue_deliveries(
+        &self,
+        deliveries: &[NewDelivery],
+        digests: &[DigestItem],
+    ) -> Result<(), PortError> {
         Ok(self.write(|conn| -> Result<(), StoreError> {
-            for d in deliveries {
-                let at = to_micros(d.created_at);
-                diesel::insert_into(notification_deliveries::table)
+            for item in digests {
+                diesel::insert_into(notification_digest_items::table)
                     .values((
-                        notification_deliveries::id.eq(d.id.to_string()),
-                        notification_deliveries::account_id.eq(d.account.to_string()),
-                        notification_deliveries::event_id.eq(&d.event_id),
-                        notification_deliveries::event_type.eq(&d.event_type),
-                        notification_deliveries::channel_id.eq(&d.channel_id),
-                        notification_deliveries::status.eq(DeliveryStatus::Queued.as_str()),
-                        notification_deliveries::job.eq(&d.job.payload),
-                        notification_deliveries::created_at.eq(at),
-                        notification_deliveries::updated_at.eq(at),
+                        notification_digest_items::id
+                            .eq(format!("{}:{}", item.event.id, item.channel_id)),
+                        notification_digest_items::account_id.eq(item.account.to_string()),
+                        notification_digest_items::channel_id.eq(&item.channel_id),
+                        notification_digest_items::event
+                            .eq(serde_json::to_string(&item.event).unwrap_or_default()),
+                        notification_digest_items::period_end.eq(to_micros(item.period_end)),
+                        notification_digest_items::created_at.eq(to_micros(chrono::Utc::now())),
                     ))
                     .execute(conn)?;
-                insert_outbox(conn, &d.job)?;
             }
-            Ok(())
+            insert_deliveries(conn, deliveries)
         })?)
+    }
+
+    fn due_digests(&self, now: DateTime<Utc>) -> Result<Vec<DueDigest>, PortError> {
+        let rows = self.read(|conn| {
+            Ok(notification_digest_items::table
+                .filter(notification_digest_items::flushed_at.is_null())
+                .filter(notification_digest_items::period_end.le(to_micros(now)))
+                .order((
+                    notification_digest_items::account_id.asc(),
+                    notification_digest_items::channel_id.asc(),
+                    notification_digest_items::period_end.asc(),
+                    notification_digest_items::created_at.asc(),
+                    notification_digest_items::id.asc(),
+                ))
+                .select((
+                    notification_digest_items::id,
+                    notification_digest_items::account_id,
+                    notification_digest_items::channel_id,
+                    notification_digest_items::event,
+                    notification_digest_items::period_end,
+                ))
+                .limit(5_000)
+                .load::<(String, String, String, String, i64)>(conn)?)
+        })?;
+        let mut out: Vec<DueDigest> = Vec::new();
+        for (id, account, channel, event, end) in rows {
+            let event: Event =
+                serde_json::from_str(&event).map_err(|_| corrupt("digest item", &id))?;
+            let account: AccountId = account
+                .parse()
+                .map_err(|_| corrupt("digest account", &id))?;
+            let end = from_micros(end);
+            match out.last_mut() {
+                Some(d)
+                    if d.account == account && d.channel_id == channel && d.period_end == end =>
+                {
+                    d.items.push((id, event));
+                }
+                _ => out.push(DueDigest {
+                    account,
+                    channel_id: channel,
+                    period_end: end,
+                    items: vec![(id, event)],
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    fn flush_digest(&self, digest: &DueDigest, delivery: &NewDelivery) -> Result<bool, PortError> {
+        let ids: Vec<&str> = digest.items.iter().map(|(id, _)| id.as_str()).collect();
+        Ok(self
+            .write(|conn| -> Result<bool, StoreError> {
+                let n = diesel::update(
+                    notification_digest_items::table
+                        .filter(notification_digest_items::id.eq_any(&ids))
+                        .filter(notification_digest_items::flushed_at.is_null()),
+                )
+                .set(notification_digest_items::flushed_at.eq(to_micros(delivery.created_at)))
+                .execute(conn)?;
+                if n != ids.len() {
+                    // Another worker flushed some of them: undo ours and let it be.
+                    return Err(StoreError::Conflict);
+                }
+                insert_deliveries(conn, std::slice::from_ref(delivery))?;
+                Ok(true)
+            })
+            .or_else(|e| match e {
+                StoreError::Conflict => Ok(false),
+                other => Err(other),
+            })?)
     }
 
     fn deliveries(

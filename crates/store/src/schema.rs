@@ -294,6 +294,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_digest_items (id) {
+        id -> Text,
+        account_id -> Text,
+        channel_id -> Text,
+        event -> Text,
+        period_end -> BigInt,
+        created_at -> BigInt,
+        flushed_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -325,4 +337,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     cost_alert_firings,
     billing_balances,
     telemetry_webhook_tests,
+    notification_digest_items,
 );

@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod digests;
 mod invitations;
 mod retention;
 mod sessions;
