@@ -35,8 +35,7 @@ pub use outbox::{
     RETRY_SCHEDULE_SECS,
 };
 pub use ports::{
-    BuiltinRoutes, ChannelRecord, DigestItem, DueDigest, NewDelivery, NotificationAudit,
-    NotificationStore,
+    BuiltinRoutes, ChannelRecord, DigestItem, DueDigest, NewDelivery, NotificationStore,
 };
 pub use service::{
     is_builtin, ChannelUpdate, CreatedChannel, HostEvent, NewRule, NotificationDeps,

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use tenantry_kernel::{AccountId, AuditId, DeliveryId, Page, PageRequest, PortError, UserId};
-use tenantry_security::Sealed;
+use tenantry_kernel::{AccountId, DeliveryId, Page, PageRequest, PortError};
+use tenantry_security::{ChangeAudit, Sealed};
 
 use crate::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus, Event, OutboxEntry, Rule};
 
@@ -20,17 +20,6 @@ pub struct ChannelRecord {
     pub secret: Option<Sealed>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// The audit entry a channel or rule change writes in its own transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NotificationAudit {
-    pub id: AuditId,
-    pub actor: UserId,
-    pub action: &'static str,
-    pub at: DateTime<Utc>,
-    pub ip: Option<String>,
-    pub details: Value,
 }
 
 /// A delivery to create, with its outbox row (the sealed job).
@@ -70,21 +59,21 @@ pub trait NotificationStore: Send + Sync {
         &self,
         account: AccountId,
         channel: &ChannelRecord,
-        audit: &NotificationAudit,
+        audit: &ChangeAudit,
     ) -> Result<(), PortError>;
     /// `false` when the channel does not exist.
     fn update_channel(
         &self,
         account: AccountId,
         channel: &ChannelRecord,
-        audit: &NotificationAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
     /// `false` when the channel does not exist.
     fn delete_channel(
         &self,
         account: AccountId,
         id: &str,
-        audit: &NotificationAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
     /// Turns a channel off after its receiver answered `410 Gone` (audited as `system`).
     fn disable_channel(
@@ -100,7 +89,7 @@ pub trait NotificationStore: Send + Sync {
         &self,
         account: AccountId,
         rule: &Rule,
-        audit: &NotificationAudit,
+        audit: &ChangeAudit,
     ) -> Result<(), PortError>;
 
     /// Writes the deliveries with their outbox rows, and the events held for digests, in one

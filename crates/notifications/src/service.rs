@@ -9,14 +9,13 @@ use tenantry_kernel::{
     AccountId, Actor, AuditId, ChannelId, Clock, DeliveryId, EventId, Page, PageRequest,
     RandomSource, Role, RuleId,
 };
-use tenantry_security::{Sealed, SecretBox};
+use tenantry_security::{ChangeAudit, Sealed, SecretBox};
 
 use crate::channel_config::{parse_config, stored_target};
 use crate::{
     parse_host_event_name, parse_rule_event, route, BuiltinRoutes, Channel, ChannelKind,
     ChannelRecord, ChannelTarget, Delivery, DeliveryJob, DigestItem, Event, JobTarget, NewDelivery,
-    NotificationAudit, NotificationError, NotificationStore, OutboundPolicy, OutboxEntry,
-    OutboxKind, Rule,
+    NotificationError, NotificationStore, OutboundPolicy, OutboxEntry, OutboxKind, Rule,
 };
 
 /// Everything the service is wired to.
@@ -92,8 +91,8 @@ impl NotificationService {
         Self { d: deps }
     }
 
-    fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> NotificationAudit {
-        NotificationAudit {
+    fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> ChangeAudit {
+        ChangeAudit {
             id: AuditId::generate(self.d.clock.as_ref(), self.d.random.as_ref()),
             actor: actor.user_id,
             action,

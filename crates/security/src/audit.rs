@@ -9,6 +9,18 @@ use tenantry_kernel::{AccountId, Actor, Page, PageRequest, PortError, Role};
 
 use crate::SecurityError;
 
+/// The audit entry a change writes in its own transaction (team and notification changes):
+/// who did what, when, from where, with the details the log shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeAudit {
+    pub id: tenantry_kernel::AuditId,
+    pub actor: tenantry_kernel::UserId,
+    pub action: &'static str,
+    pub at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub details: Value,
+}
+
 /// One audit entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {

@@ -11,7 +11,7 @@ use tenantry_notifications::{
 
 use crate::EmailFrequency;
 
-use crate::ports::{AuditRecord, SectionWrite, WriteContext, Writes};
+use crate::ports::{AuditRecord, WriteContext, Writes};
 use crate::{
     CatalogDocument, CatalogSetting, NotificationSettings, SettingsError, SettingsService,
 };
@@ -263,23 +263,16 @@ impl BuiltinRoutes for SettingsService {
                 }
                 let document = serde_json::to_value(&n)
                     .map_err(|e| SettingsError::Port(PortError::Corrupt(e.to_string())))?;
-                Ok(Writes {
-                    sections: vec![(
-                        SECTION.into(),
-                        SectionWrite {
-                            history_document: document.clone(),
-                            document,
-                            allowlist: None,
-                            audit: AuditRecord {
+                Ok(Writes::one_section(
+                    SECTION,
+                    document,
+                    AuditRecord {
                                 id: AuditId::generate(self.clock(), self.random()),
                                 action: "settings.updated".into(),
                                 target: SECTION.into(),
                                 diff: json!({ "section": SECTION, "changes": [{ "path": format!("{key}.enabled"), "before": before, "after": enabled }] }),
                             },
-                        },
-                    )],
-                    ..Writes::default()
-                })
+                ))
             })
             .map_err(into_port)?;
         Ok(changed)
@@ -465,23 +458,16 @@ impl SettingsService {
             changed = true;
             let document = serde_json::to_value(CatalogDocument::Push { webhooks })
                 .map_err(|e| SettingsError::Port(PortError::Corrupt(e.to_string())))?;
-            Ok(Writes {
-                sections: vec![(
-                    section.into(),
-                    SectionWrite {
-                        history_document: document.clone(),
-                        document,
-                        allowlist: None,
-                        audit: AuditRecord {
+            Ok(Writes::one_section(
+                    section,
+                    document,
+                    AuditRecord {
                             id: AuditId::generate(self.clock(), self.random()),
                             action: "settings.updated".into(),
                             target: section.into(),
                             diff: json!({ "section": "PUSH_NOTIFICATIONS", "changes": [{ "path": format!("webhooks[{}].enable", index - 1), "after": enabled }] }),
                         },
-                    },
-                )],
-                ..Writes::default()
-            })
+                ))
         })?;
         Ok(changed)
     }

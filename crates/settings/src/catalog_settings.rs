@@ -6,7 +6,7 @@ use tenantry_kernel::{Actor, AuditId, PortError};
 use tenantry_notifications::OutboundPolicy;
 
 use crate::catalog_notifications::{check_service_change, parse_catalog};
-use crate::ports::{AuditRecord, SectionWrite, Writes};
+use crate::ports::{AuditRecord, Writes};
 use crate::{
     merge_patch, CatalogDocument, CatalogSetting, SettingsError, SettingsService, CATALOG,
 };
@@ -166,27 +166,20 @@ impl SettingsService {
                 rendered = doc.render(setting);
                 let document = serde_json::to_value(&doc)
                     .map_err(|e| SettingsError::Port(PortError::Corrupt(e.to_string())))?;
-                Ok(Writes {
-                    sections: vec![(
-                        section.into(),
-                        SectionWrite {
-                            history_document: document.clone(),
-                            document,
-                            allowlist: None,
-                            audit: AuditRecord {
-                                id: AuditId::generate(self.clock(), self.random()),
-                                action: "settings.updated".into(),
-                                target: section.into(),
-                                diff: json!({
-                                    "section": setting.name(),
-                                    "before": before.as_ref().map(|b| b.render(setting)),
-                                    "after": rendered,
-                                }),
-                            },
-                        },
-                    )],
-                    ..Writes::default()
-                })
+                Ok(Writes::one_section(
+                    section,
+                    document,
+                    AuditRecord {
+                        id: AuditId::generate(self.clock(), self.random()),
+                        action: "settings.updated".into(),
+                        target: section.into(),
+                        diff: json!({
+                            "section": setting.name(),
+                            "before": before.as_ref().map(|b| b.render(setting)),
+                            "after": rendered,
+                        }),
+                    },
+                ))
             },
         )?;
         Ok(rendered)
@@ -221,23 +214,16 @@ impl SettingsService {
                 if matches!(current.document, None | Some(Value::Null)) {
                     return Err(SettingsError::CatalogSettingMissing(setting.name()));
                 }
-                Ok(Writes {
-                    sections: vec![(
-                        section.into(),
-                        SectionWrite {
-                            document: Value::Null,
-                            history_document: Value::Null,
-                            allowlist: None,
-                            audit: AuditRecord {
-                                id: AuditId::generate(self.clock(), self.random()),
-                                action: "settings.updated".into(),
-                                target: section.into(),
-                                diff: json!({ "section": setting.name(), "deleted": true }),
-                            },
-                        },
-                    )],
-                    ..Writes::default()
-                })
+                Ok(Writes::one_section(
+                    section,
+                    Value::Null,
+                    AuditRecord {
+                        id: AuditId::generate(self.clock(), self.random()),
+                        action: "settings.updated".into(),
+                        target: section.into(),
+                        diff: json!({ "section": setting.name(), "deleted": true }),
+                    },
+                ))
             },
         )?;
         Ok(())

@@ -155,6 +155,24 @@ pub struct Writes {
     pub user: Option<UserWrite>,
 }
 
+impl Writes {
+    /// One section's new document (kept as is in its history) with its audit entry.
+    pub fn one_section(section: &str, document: Value, audit: AuditRecord) -> Self {
+        Writes {
+            sections: vec![(
+                section.to_owned(),
+                SectionWrite {
+                    history_document: document.clone(),
+                    document,
+                    allowlist: None,
+                    audit,
+                },
+            )],
+            ..Writes::default()
+        }
+    }
+}
+
 /// One IP allowlist entry as seed 03 lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AllowlistEntry {

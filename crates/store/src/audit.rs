@@ -41,6 +41,29 @@ pub(crate) fn insert_entry(
     emit_event(conn, &e)
 }
 
+/// Writes a domain change's audit entry (team, notification changes) inside the caller's
+/// transaction.
+pub(crate) fn insert_change(
+    conn: &mut crate::DbConnection,
+    account: &str,
+    target: &str,
+    a: &tenantry_security::ChangeAudit,
+) -> Result<(), crate::StoreError> {
+    insert_entry(
+        conn,
+        NewEntry {
+            id: a.id.to_string(),
+            account,
+            actor: &a.actor.to_string(),
+            action: a.action,
+            target: Some(target),
+            diff: Some(a.details.to_string()),
+            ip: a.ip.as_deref(),
+            at: a.at,
+        },
+    )
+}
+
 /// The notification event an audited change emits, written into the outbox in the same
 /// transaction (so an event exists exactly when its change committed). Its id reuses the
 /// audit entry's ULID, tying the two together.

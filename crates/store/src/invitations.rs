@@ -3,14 +3,15 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use tenantry_kernel::{AccountId, Email, InvitationId, PortError, Role};
-use tenantry_security::{MemberStatus, SecretHash};
+use tenantry_security::{ChangeAudit, MemberStatus, SecretHash};
 use tenantry_team::{
     AcceptOutcome, Acceptance, Department, ExistingUser, Invitation, InvitationLifetime,
     InvitationStatus, InvitationStore, InviteMessage, InviteOutcome, Joiner, NewInvitation,
-    Permission, Reissue, TeamAudit, Title,
+    Permission, Reissue, Title,
 };
 
-use crate::members::write_audit;
+use crate::audit::insert_change;
+use crate::members::{permissions_from_json, permissions_to_json};
 use crate::outbox::insert_outbox;
 use crate::schema::{accounts, api_keys, invitations, memberships, users};
 use crate::time::{from_micros, to_micros};
@@ -78,12 +79,7 @@ fn invitation(row: InvitationRow) -> Result<(AccountId, Invitation), PortError> 
         days,
     ) = row;
     let permissions = perms
-        .map(|p| {
-            serde_json::from_str::<Vec<String>>(&p)
-                .ok()
-                .and_then(|names| names.iter().map(|n| n.parse::<Permission>().ok()).collect())
-                .ok_or_else(|| corrupt("permissions", &p))
-        })
+        .map(|p| permissions_from_json(&p).ok_or_else(|| corrupt("permissions", &p)))
         .transpose()?;
     Ok((
         account.parse().map_err(|_| corrupt("account", &account))?,
@@ -113,9 +109,7 @@ fn invitation(row: InvitationRow) -> Result<(AccountId, Invitation), PortError> 
 }
 
 fn permissions_json(p: &Option<Vec<Permission>>) -> Option<String> {
-    p.as_ref().map(|p| {
-        serde_json::Value::from(p.iter().map(|p| p.as_str()).collect::<Vec<_>>()).to_string()
-    })
+    p.as_deref().map(permissions_to_json)
 }
 
 /// PostgreSQL: serializes team-size decisions per account (the member limit is counted, then
@@ -224,7 +218,7 @@ impl InvitationStore for Store {
                 ))
                 .execute(conn)?;
             insert_outbox(conn, new.mail)?;
-            write_audit(conn, &account, &inv.id.to_string(), new.audit)?;
+            insert_change(conn, &account, &inv.id.to_string(), new.audit)?;
             Ok(InviteOutcome::Created)
         })?)
     }
@@ -293,7 +287,7 @@ impl InvitationStore for Store {
                 return Ok(false);
             }
             insert_outbox(conn, r.mail)?;
-            write_audit(conn, &account, &id, r.audit)?;
+            insert_change(conn, &account, &id, r.audit)?;
             Ok(true)
         })?)
     }
@@ -302,7 +296,7 @@ impl InvitationStore for Store {
         &self,
         account: AccountId,
         id: InvitationId,
-        audit: &TeamAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
         let (account, id) = (account.to_string(), id.to_string());
         Ok(self.write(|conn| -> Result<bool, StoreError> {
@@ -320,7 +314,7 @@ impl InvitationStore for Store {
             if changed == 0 {
                 return Ok(false);
             }
-            write_audit(conn, &account, &id, audit)?;
+            insert_change(conn, &account, &id, audit)?;
             Ok(true)
         })?)
     }
@@ -459,7 +453,7 @@ impl InvitationStore for Store {
                     invitations::closed_at.eq(at),
                 ))
                 .execute(conn)?;
-            write_audit(conn, &account, &inv_id, a.audit)?;
+            insert_change(conn, &account, &inv_id, a.audit)?;
             Ok(AcceptOutcome::Accepted)
         })?)
     }

@@ -3,13 +3,12 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError, Role, UserId};
-use tenantry_security::MemberStatus;
+use tenantry_security::{ChangeAudit, MemberStatus};
 use tenantry_team::{
-    Department, Member, MemberChange, MemberFilter, MemberStore, Permission, RoleCounts, TeamAudit,
-    Title,
+    Department, Member, MemberChange, MemberFilter, MemberStore, Permission, RoleCounts, Title,
 };
 
-use crate::audit::{insert_entry, NewEntry};
+use crate::audit::insert_change;
 use crate::schema::{api_keys, memberships, sessions, users};
 use crate::time::{from_micros, to_micros};
 use crate::{DbConnection, Store, StoreError};
@@ -50,16 +49,23 @@ fn corrupt(what: &str, value: &str) -> PortError {
     PortError::Corrupt(format!("membership {what} `{value}`"))
 }
 
+/// Custom permissions as stored: a JSON array of their names.
+pub(crate) fn permissions_to_json(p: &[Permission]) -> String {
+    serde_json::Value::from(p.iter().map(|p| p.as_str()).collect::<Vec<_>>()).to_string()
+}
+
+/// `None` when the stored text is not a list of known permission names.
+pub(crate) fn permissions_from_json(p: &str) -> Option<Vec<Permission>> {
+    serde_json::from_str::<Vec<String>>(p)
+        .ok()
+        .and_then(|names| names.iter().map(|n| n.parse::<Permission>().ok()).collect())
+}
+
 fn member(row: MemberRow) -> Result<Member, PortError> {
     let (user, email, name, role, permissions, status, joined, active, invited_by, dept, title) =
         row;
     let custom_permissions = permissions
-        .map(|p| {
-            serde_json::from_str::<Vec<String>>(&p)
-                .ok()
-                .and_then(|names| names.iter().map(|n| n.parse::<Permission>().ok()).collect())
-                .ok_or_else(|| corrupt("permissions", &p))
-        })
+        .map(|p| permissions_from_json(&p).ok_or_else(|| corrupt("permissions", &p)))
         .transpose()?;
     Ok(Member {
         user_id: user.parse().map_err(|_| corrupt("user", &user))?,
@@ -80,27 +86,6 @@ fn member(row: MemberRow) -> Result<Member, PortError> {
             .map(|t| Title::parse(&t).map_err(|_| corrupt("title", &t)))
             .transpose()?,
     })
-}
-
-pub(crate) fn write_audit(
-    conn: &mut DbConnection,
-    account: &str,
-    target: &str,
-    a: &TeamAudit,
-) -> Result<(), StoreError> {
-    insert_entry(
-        conn,
-        NewEntry {
-            id: a.id.to_string(),
-            account,
-            actor: &a.actor.to_string(),
-            action: a.action,
-            target: Some(target),
-            diff: Some(a.details.to_string()),
-            ip: a.ip.as_deref(),
-            at: a.at,
-        },
-    )
 }
 
 /// Ends every way the member could still act in the account: keys and sessions.
@@ -226,15 +211,13 @@ impl MemberStore for Store {
         user: UserId,
         expected_role: Role,
         change: &MemberChange,
-        audit: &TeamAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
         let (account, user) = (account.to_string(), user.to_string());
-        let permissions = change.permissions.as_ref().map(|p| {
-            p.as_ref().map(|p| {
-                serde_json::Value::from(p.iter().map(|p| p.as_str()).collect::<Vec<_>>())
-                    .to_string()
-            })
-        });
+        let permissions = change
+            .permissions
+            .as_ref()
+            .map(|p| p.as_deref().map(permissions_to_json));
         Ok(self.write(|conn| -> Result<bool, StoreError> {
             let target = memberships::table
                 .filter(memberships::account_id.eq(&account))
@@ -275,7 +258,7 @@ impl MemberStore for Store {
                     revoke_access(conn, &account, &user, to_micros(audit.at))?;
                 }
             }
-            write_audit(conn, &account, &user, audit)?;
+            insert_change(conn, &account, &user, audit)?;
             Ok(true)
         })?)
     }
@@ -285,7 +268,7 @@ impl MemberStore for Store {
         account: AccountId,
         user: UserId,
         expected_role: Role,
-        audit: &TeamAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
         let (account, user) = (account.to_string(), user.to_string());
         let at = to_micros(audit.at);
@@ -306,7 +289,7 @@ impl MemberStore for Store {
                 return Ok(false);
             }
             revoke_access(conn, &account, &user, at)?;
-            write_audit(conn, &account, &user, audit)?;
+            insert_change(conn, &account, &user, audit)?;
             Ok(true)
         })?)
     }

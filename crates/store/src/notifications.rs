@@ -6,11 +6,11 @@ use serde_json::Value;
 use tenantry_kernel::{AccountId, Cursor, DeliveryId, Page, PageRequest, PortError, Role};
 use tenantry_notifications::{
     Attempt, ChannelKind, ChannelRecord, Delivery, DeliveryStatus, DigestItem, DueDigest, Event,
-    NewDelivery, NotificationAudit, NotificationStore, OutboxEntry, Rule,
+    NewDelivery, NotificationStore, OutboxEntry, Rule,
 };
-use tenantry_security::{MemberStatus, Sealed};
+use tenantry_security::{ChangeAudit, MemberStatus, Sealed};
 
-use crate::audit::{insert_entry, NewEntry};
+use crate::audit::{insert_change, insert_entry, NewEntry};
 use crate::outbox::insert_outbox;
 use crate::schema::{
     memberships, notification_channels, notification_deliveries, notification_delivery_attempts,
@@ -21,27 +21,6 @@ use crate::{DbConnection, Store, StoreError};
 
 fn corrupt(what: &str, value: &str) -> PortError {
     PortError::Corrupt(format!("notification {what} `{value}`"))
-}
-
-fn write_audit(
-    conn: &mut DbConnection,
-    account: &str,
-    target: &str,
-    a: &NotificationAudit,
-) -> Result<(), StoreError> {
-    insert_entry(
-        conn,
-        NewEntry {
-            id: a.id.to_string(),
-            account,
-            actor: &a.actor.to_string(),
-            action: a.action,
-            target: Some(target),
-            diff: Some(a.details.to_string()),
-            ip: a.ip.as_deref(),
-            at: a.at,
-        },
-    )
 }
 
 type ChannelRow = (
@@ -202,7 +181,7 @@ impl NotificationStore for Store {
         &self,
         account: AccountId,
         c: &ChannelRecord,
-        audit: &NotificationAudit,
+        audit: &ChangeAudit,
     ) -> Result<(), PortError> {
         let account = account.to_string();
         Ok(self.write(|conn| -> Result<(), StoreError> {
@@ -219,7 +198,7 @@ impl NotificationStore for Store {
                     notification_channels::updated_at.eq(to_micros(c.updated_at)),
                 ))
                 .execute(conn)?;
-            write_audit(conn, &account, &c.id, audit)
+            insert_change(conn, &account, &c.id, audit)
         })?)
     }
 
@@ -227,7 +206,7 @@ impl NotificationStore for Store {
         &self,
         account: AccountId,
         c: &ChannelRecord,
-        audit: &NotificationAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
         let account = account.to_string();
         Ok(self.write(|conn| -> Result<bool, StoreError> {
@@ -247,7 +226,7 @@ impl NotificationStore for Store {
             if n == 0 {
                 return Ok(false);
             }
-            write_audit(conn, &account, &c.id, audit)?;
+            insert_change(conn, &account, &c.id, audit)?;
             Ok(true)
         })?)
     }
@@ -256,7 +235,7 @@ impl NotificationStore for Store {
         &self,
         account: AccountId,
         id: &str,
-        audit: &NotificationAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
         let account = account.to_string();
         Ok(self.write(|conn| -> Result<bool, StoreError> {
@@ -269,7 +248,7 @@ impl NotificationStore for Store {
             if n == 0 {
                 return Ok(false);
             }
-            write_audit(conn, &account, id, audit)?;
+            insert_change(conn, &account, id, audit)?;
             Ok(true)
         })?)
     }
@@ -360,7 +339,7 @@ impl NotificationStore for Store {
         &self,
         account: AccountId,
         rule: &Rule,
-        audit: &NotificationAudit,
+        audit: &ChangeAudit,
     ) -> Result<(), PortError> {
         let account = account.to_string();
         Ok(self.write(|conn| -> Result<(), StoreError> {
@@ -378,7 +357,7 @@ impl NotificationStore for Store {
                         .eq(to_micros(rule.created_at.unwrap_or(audit.at))),
                 ))
                 .execute(conn)?;
-            write_audit(conn, &account, &rule.id, audit)
+            insert_change(conn, &account, &rule.id, audit)
         })?)
     }
 

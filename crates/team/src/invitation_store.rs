@@ -9,7 +9,9 @@ use tenantry_kernel::{AccountId, Email, InvitationId, PortError, Role, UserId};
 use tenantry_notifications::OutboxEntry;
 use tenantry_security::{ApiKeyInfo, SecretHash};
 
-use crate::{ActivityStore, Invitation, MemberStore, TeamAudit};
+use tenantry_security::ChangeAudit;
+
+use crate::{ActivityStore, Invitation, MemberStore};
 
 /// A new invitation to write.
 pub struct NewInvitation<'a> {
@@ -18,7 +20,7 @@ pub struct NewInvitation<'a> {
     /// Members plus unexpired open invitations may not exceed this.
     pub max_members: u32,
     pub mail: &'a OutboxEntry,
-    pub audit: &'a TeamAudit,
+    pub audit: &'a ChangeAudit,
 }
 
 /// What creating an invitation did.
@@ -42,7 +44,7 @@ pub struct Reissue<'a> {
     pub token_hash: &'a SecretHash,
     pub expires_at: DateTime<Utc>,
     pub mail: &'a OutboxEntry,
-    pub audit: &'a TeamAudit,
+    pub audit: &'a ChangeAudit,
 }
 
 /// A user already known by the invited address.
@@ -87,7 +89,7 @@ pub struct Acceptance<'a> {
     pub key: &'a ApiKeyInfo,
     pub key_hash: &'a SecretHash,
     pub max_members: u32,
-    pub audit: &'a TeamAudit,
+    pub audit: &'a ChangeAudit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +138,7 @@ pub trait InvitationStore: Send + Sync {
         &self,
         account: AccountId,
         id: InvitationId,
-        audit: &TeamAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
 
     fn user_by_email(&self, email: &Email) -> Result<Option<ExistingUser>, PortError>;

@@ -32,6 +32,6 @@ pub use invitation_store::{
     Reissue, TeamPolicy, TeamStore,
 };
 pub use member_fields::{Department, InvitationLifetime, InviteMessage, Title};
-pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts, TeamAudit};
+pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts};
 pub use permission::{default_permissions, Permission};
 pub use service::{MemberList, TeamDeps, TeamService};

@@ -1,9 +1,8 @@
 //! Members as seed 02 shows them, and the store port that keeps them.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
-use tenantry_kernel::{AccountId, AuditId, Page, PageRequest, PortError, Role, UserId};
-use tenantry_security::MemberStatus;
+use tenantry_kernel::{AccountId, Page, PageRequest, PortError, Role, UserId};
+use tenantry_security::{ChangeAudit, MemberStatus};
 
 use crate::{default_permissions, Department, Permission, Title};
 
@@ -77,17 +76,6 @@ impl MemberChange {
     }
 }
 
-/// The audit entry a team change writes in its own transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TeamAudit {
-    pub id: AuditId,
-    pub actor: UserId,
-    pub action: &'static str,
-    pub at: DateTime<Utc>,
-    pub ip: Option<String>,
-    pub details: Value,
-}
-
 /// Where members live.
 pub trait MemberStore: Send + Sync {
     /// One keyset page of the account's members (by joining time), removed ones excluded.
@@ -113,7 +101,7 @@ pub trait MemberStore: Send + Sync {
         user: UserId,
         expected_role: Role,
         change: &MemberChange,
-        audit: &TeamAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
 
     /// Marks the member removed and revokes their API keys and sessions, in one transaction
@@ -123,6 +111,6 @@ pub trait MemberStore: Send + Sync {
         account: AccountId,
         user: UserId,
         expected_role: Role,
-        audit: &TeamAudit,
+        audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
 }

@@ -9,12 +9,12 @@ use serde_json::{json, Value};
 use tenantry_kernel::{Actor, AuditId, Clock, Page, PageRequest, RandomSource, Role, UserId};
 use tenantry_security::MemberStatus;
 
-use tenantry_security::SecretBox;
+use tenantry_security::{ChangeAudit, SecretBox};
 
 use crate::bulk::distinct_members;
 use crate::{
     ensure_can_grant, ensure_can_manage, BulkOperation, BulkOutcome, Invitation, InviteLinks,
-    Member, MemberChange, MemberFilter, RoleCounts, TeamAudit, TeamError, TeamPolicy, TeamStore,
+    Member, MemberChange, MemberFilter, RoleCounts, TeamError, TeamPolicy, TeamStore,
 };
 
 /// One page of members with the account-wide counts seed 02 reports beside it.
@@ -190,7 +190,7 @@ impl TeamService {
         }
     }
 
-    pub(crate) fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> TeamAudit {
+    pub(crate) fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> ChangeAudit {
         self.audit_as(actor.user_id, actor.ip, action, details)
     }
 
@@ -200,8 +200,8 @@ impl TeamService {
         ip: Option<std::net::IpAddr>,
         action: &'static str,
         details: Value,
-    ) -> TeamAudit {
-        TeamAudit {
+    ) -> ChangeAudit {
+        ChangeAudit {
             id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
             actor: user,
             action,
