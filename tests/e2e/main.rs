@@ -18,6 +18,7 @@ mod cost_alerts;
 mod errors;
 mod export_import;
 mod lifecycle;
+mod metrics;
 mod notification_test;
 mod notifications;
 mod organization;

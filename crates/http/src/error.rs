@@ -296,7 +296,10 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        res.body(body.to_string())
+        let mut res = res.body(body.to_string());
+        res.extensions_mut()
+            .insert(crate::metrics::ErrorCode(self.code));
+        res
     }
 }
 

@@ -5,7 +5,8 @@ use crate::AppState;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
 }
 
 /// Liveness: the process answers.
@@ -28,4 +29,23 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Err(e) => HttpResponse::ServiceUnavailable()
             .json(json!({ "status": "unavailable", "database": backend, "reason": e.to_string() })),
     }
+}
+
+/// Prometheus metrics; the operator key is required (they describe every account's traffic).
+async fn metrics(state: web::Data<AppState>, _operator: crate::auth::Operator) -> HttpResponse {
+    let store = state.store.clone();
+    let gauges = web::block(move || store.metrics_gauges()).await;
+    let gauges = match gauges {
+        Ok(Ok(g)) => crate::ScrapeGauges {
+            outbox_depth: g.outbox_depth,
+            delivery_attempts_ok: g.delivery_attempts_ok,
+            delivery_attempts_failed: g.delivery_attempts_failed,
+            pool_connections: g.pool_connections,
+            pool_idle: g.pool_idle,
+        },
+        _ => crate::ScrapeGauges::default(),
+    };
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&gauges))
 }

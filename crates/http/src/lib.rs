@@ -6,6 +6,7 @@ mod dialects;
 mod error;
 mod health;
 mod json_body;
+mod metrics;
 mod pagination;
 mod request_id;
 mod scopes;
@@ -16,6 +17,7 @@ use std::net::TcpListener;
 use actix_web::{middleware, web, App, HttpServer};
 
 pub use error::{ApiError, Dialect};
+pub use metrics::{Metrics, ScrapeGauges};
 pub use state::{AppState, HttpConfig};
 
 /// Starts the HTTP server on an already bound listener (so callers can bind port 0 and learn the

@@ -48,6 +48,14 @@ pub(crate) async fn request_id(
     let id = request_id_of(&req);
     let method = req.method().clone();
     let path = req.path().to_owned();
+    // The route pattern (`/v2/accounts/team/members/{id}`), never the path: ids must not become
+    // metric labels.
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let metrics = req
+        .app_data::<actix_web::web::Data<crate::AppState>>()
+        .map(|s| s.metrics.clone());
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let result = REQUEST_ID
@@ -61,6 +69,16 @@ pub(crate) async fn request_id(
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let _entered = span.enter();
     tracing::info!(status, latency_ms, "handled");
+    if let Some(metrics) = metrics {
+        metrics.record(method.as_str(), &route, status, latency_ms / 1000.0);
+        if let Some(code) = res
+            .response()
+            .extensions()
+            .get::<crate::metrics::ErrorCode>()
+        {
+            metrics.record_error(code.0);
+        }
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut()
             .insert(HeaderName::from_static(HEADER), value);

@@ -43,5 +43,6 @@ pub struct AppState {
     pub sessions: Arc<SessionService>,
     pub team: Arc<tenantry_team::TeamService>,
     pub notifications: Arc<tenantry_notifications::NotificationService>,
+    pub metrics: Arc<crate::Metrics>,
     pub config: HttpConfig,
 }

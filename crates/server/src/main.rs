@@ -146,6 +146,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let state = services.app_state(config);
     let settings = services.settings.clone();
+    let metrics = services.metrics.clone();
     let purge_interval = args.purge_interval;
 
     actix_web::rt::System::new().block_on(async move {
@@ -153,6 +154,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         stop_on_signal(server.handle())?;
         spawn_retention_purge(
             settings,
+            metrics,
             std::time::Duration::from_secs(purge_interval.max(1)),
         );
         // Scripts and tests wait for this line to learn the (possibly OS-chosen) port.
@@ -191,8 +193,10 @@ fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> std::io::Result<()> {
 /// the next tick.
 fn spawn_retention_purge(
     settings: std::sync::Arc<tenantry_settings::SettingsService>,
+    metrics: std::sync::Arc<tenantry_http::Metrics>,
     interval: std::time::Duration,
 ) {
+    use std::sync::atomic::Ordering;
     actix_web::rt::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         loop {
@@ -209,16 +213,24 @@ fn spawn_retention_purge(
                     match purged {
                         Ok(0) => tracing::debug!("retention purge: nothing to delete"),
                         Ok(deleted) => {
+                            metrics
+                                .retention_purged
+                                .fetch_add(deleted, Ordering::Relaxed);
                             tracing::info!(deleted, "retention purge deleted expired audit entries")
                         }
                         Err(e) => tracing::warn!(error = %e, "retention purge failed"),
                     }
                     match suspended {
                         Ok(0) => {}
-                        Ok(count) => tracing::info!(
-                            count,
-                            "suspended members inactive past their account's threshold"
-                        ),
+                        Ok(count) => {
+                            metrics
+                                .members_suspended
+                                .fetch_add(count, Ordering::Relaxed);
+                            tracing::info!(
+                                count,
+                                "suspended members inactive past their account's threshold"
+                            )
+                        }
                         Err(e) => tracing::warn!(error = %e, "inactivity suspension failed"),
                     }
                 }

@@ -70,6 +70,7 @@ pub struct Services {
     pub sessions: Arc<SessionService>,
     pub team: Arc<TeamService>,
     pub notifications: Arc<NotificationService>,
+    pub metrics: Arc<tenantry_http::Metrics>,
     pub clock: Arc<dyn Clock>,
     pub secrets: SecretBox,
 }
@@ -154,6 +155,7 @@ impl Services {
             clock,
             secrets,
             notifications,
+            metrics: Arc::new(tenantry_http::Metrics::default()),
         })
     }
 
@@ -198,6 +200,7 @@ impl Services {
             sessions: self.sessions.clone(),
             team: self.team.clone(),
             notifications: self.notifications.clone(),
+            metrics: self.metrics.clone(),
             config,
         }
     }

@@ -23,4 +23,4 @@ mod usage;
 
 pub use connection::{Backend, DbConnection};
 pub use error::StoreError;
-pub use store::{Store, StoreConfig};
+pub use store::{Store, StoreConfig, StoreGauges};

@@ -30,6 +30,16 @@ fn without_gssapi(url: &str) -> String {
     }
 }
 
+/// Database-side figures for `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct StoreGauges {
+    pub outbox_depth: u64,
+    pub delivery_attempts_ok: u64,
+    pub delivery_attempts_failed: u64,
+    pub pool_connections: u32,
+    pub pool_idle: u32,
+}
+
 impl StoreConfig {
     /// A SQLite database file (created with its parent directories if missing).
     pub fn sqlite(path: impl AsRef<Path>) -> Self {
@@ -139,6 +149,40 @@ impl Store {
         diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
             .get_result::<i32>(&mut *conn)?;
         Ok(())
+    }
+
+    /// What `/metrics` reads from the database and the pool.
+    pub fn metrics_gauges(&self) -> Result<StoreGauges, StoreError> {
+        use diesel::dsl::count_star;
+        use diesel::prelude::*;
+
+        use crate::schema::{notification_delivery_attempts as a, outbox};
+        let state = self.pool.state();
+        let (depth, ok, failed) = self.read(|conn| {
+            let depth: i64 = outbox::table
+                .filter(outbox::delivered_at.is_null())
+                .filter(outbox::abandoned_at.is_null())
+                .select(count_star())
+                .first(conn)?;
+            let total: i64 = a::table.select(count_star()).first(conn)?;
+            let ok: i64 = a::table
+                .filter(
+                    a::response_code
+                        .between(200, 299)
+                        .or(a::response_code.is_null().and(a::error.is_null())),
+                )
+                .select(count_star())
+                .first(conn)?;
+            Ok((depth, ok, total - ok))
+        })?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(StoreGauges {
+            outbox_depth: n(depth),
+            delivery_attempts_ok: n(ok),
+            delivery_attempts_failed: n(failed),
+            pool_connections: state.connections,
+            pool_idle: state.idle_connections,
+        })
     }
 
     /// Runs `f` with a pooled connection (for read-only queries).

@@ -1,0 +1,221 @@
+//! Prometheus metrics (`GET /metrics`, text format 0.0.4). Request counts and latency by route
+//! pattern and status — patterns, not paths, so ids never become labels — and error codes,
+//! counted in process; outbox depth, delivery attempts and pool usage read at scrape time from
+//! the database (so they agree across instances). No per-account labels.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Latency bucket bounds, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// The error code an `ApiError` rendered, left in the response's extensions for counting.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ErrorCode(pub &'static str);
+
+#[derive(Debug, Clone, Default)]
+struct Series {
+    count: u64,
+    sum: f64,
+    /// Cumulative counts per bucket bound.
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// In-process counters, shared by every worker.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    errors: Mutex<BTreeMap<&'static str, u64>>,
+    /// Audit entries deleted by the retention purge.
+    pub retention_purged: AtomicU64,
+    /// Members suspended for inactivity.
+    pub members_suspended: AtomicU64,
+}
+
+/// Values read at scrape time.
+#[derive(Debug, Clone, Default)]
+pub struct ScrapeGauges {
+    pub outbox_depth: u64,
+    pub delivery_attempts_ok: u64,
+    pub delivery_attempts_failed: u64,
+    pub pool_connections: u32,
+    pub pool_idle: u32,
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Metrics {
+    pub(crate) fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let Ok(mut map) = self.requests.lock() else {
+            return;
+        };
+        let s = map
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default();
+        s.count += 1;
+        s.sum += seconds;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    pub(crate) fn record_error(&self, code: &'static str) {
+        if let Ok(mut map) = self.errors.lock() {
+            *map.entry(code).or_default() += 1;
+        }
+    }
+
+    pub fn render(&self, g: &ScrapeGauges) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP tenantry_http_requests_total Requests handled, by route pattern and status."
+        );
+        let _ = writeln!(out, "# TYPE tenantry_http_requests_total counter");
+        let requests = self.requests.lock().map(|m| m.clone()).unwrap_or_default();
+        for ((method, route, status), s) in &requests {
+            let _ = writeln!(
+                out,
+                "tenantry_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
+                escape(route),
+                s.count
+            );
+        }
+        let _ = writeln!(out, "# HELP tenantry_http_request_duration_seconds Request latency, by route pattern and status.");
+        let _ = writeln!(
+            out,
+            "# TYPE tenantry_http_request_duration_seconds histogram"
+        );
+        for ((method, route, status), s) in &requests {
+            let labels = format!(
+                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+                escape(route)
+            );
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "tenantry_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
+                    s.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "tenantry_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "tenantry_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "tenantry_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
+        }
+        let errors = self.errors.lock().map(|m| m.clone()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "# HELP tenantry_errors_total Error responses, by error code."
+        );
+        let _ = writeln!(out, "# TYPE tenantry_errors_total counter");
+        for (code, n) in &errors {
+            let _ = writeln!(out, "tenantry_errors_total{{code=\"{code}\"}} {n}");
+        }
+        let auth: u64 = ["UNAUTHORIZED", "INVALID_CREDENTIALS", "MFA_REQUIRED"]
+            .iter()
+            .filter_map(|c| errors.get(c))
+            .sum();
+        let simple: [(&str, &str, &str, u64); 8] = [
+            (
+                "tenantry_auth_failures_total",
+                "counter",
+                "Requests refused for missing or invalid credentials.",
+                auth,
+            ),
+            (
+                "tenantry_ip_denials_total",
+                "counter",
+                "Requests refused by an account's IP allowlist.",
+                errors.get("IP_NOT_ALLOWED").copied().unwrap_or(0),
+            ),
+            (
+                "tenantry_retention_purged_total",
+                "counter",
+                "Audit entries deleted by the retention purge.",
+                self.retention_purged.load(Ordering::Relaxed),
+            ),
+            (
+                "tenantry_members_suspended_inactive_total",
+                "counter",
+                "Members suspended for inactivity.",
+                self.members_suspended.load(Ordering::Relaxed),
+            ),
+            (
+                "tenantry_outbox_depth",
+                "gauge",
+                "Outbox messages not yet delivered nor abandoned (all instances).",
+                g.outbox_depth,
+            ),
+            (
+                "tenantry_delivery_attempts_succeeded_total",
+                "counter",
+                "Notification delivery attempts that succeeded (all instances).",
+                g.delivery_attempts_ok,
+            ),
+            (
+                "tenantry_delivery_attempts_failed_total",
+                "counter",
+                "Notification delivery attempts that failed (all instances).",
+                g.delivery_attempts_failed,
+            ),
+            (
+                "tenantry_db_pool_connections",
+                "gauge",
+                "Database connections open in this instance's pool.",
+                u64::from(g.pool_connections),
+            ),
+        ];
+        for (name, kind, help, value) in simple {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP tenantry_db_pool_idle_connections Idle connections in this instance's pool.\n# TYPE tenantry_db_pool_idle_connections gauge\ntenantry_db_pool_idle_connections {}",
+            g.pool_idle
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_are_cumulative_and_labelled_by_pattern() {
+        let m = Metrics::default();
+        m.record("GET", "/v2/accounts/team/members/{id}", 200, 0.004);
+        m.record("GET", "/v2/accounts/team/members/{id}", 200, 0.2);
+        m.record_error("IP_NOT_ALLOWED");
+        let text = m.render(&ScrapeGauges::default());
+        assert!(text.contains(r#"tenantry_http_requests_total{method="GET",route="/v2/accounts/team/members/{id}",status="200"} 2"#));
+        assert!(text.contains(r#"le="0.005"} 1"#), "{text}");
+        assert!(text.contains(r#"le="0.25"} 2"#), "{text}");
+        assert!(text.contains("tenantry_ip_denials_total 1"));
+    }
+}
