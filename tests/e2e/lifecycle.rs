@@ -137,6 +137,64 @@ async fn bootstrap_command_creates_an_account_once(app: TestApp) {
     ])
     .await;
     assert!(!bad.status.success());
+
+    // `accounts create` is the same command; `accounts list` shows every account.
+    let out = run(&[
+        "accounts",
+        "create",
+        "--account",
+        "beta",
+        "--owner-email",
+        "b@beta.test",
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["accounts", "list"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    let names: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    assert_eq!(names, ["default", "acme", "beta"], "{listed}");
+
+    // `audit tail`: the newest entries, oldest first, one JSON object a line.
+    let res = app
+        .put(
+            "/v2/accounts/settings/preferences",
+            &key,
+            &serde_json::json!({"theme": "dark"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let out = run(&["audit", "tail", "--account", "acme", "--lines", "5"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(
+        lines.first().map(|e| e["action"].clone()),
+        Some(serde_json::json!("account.created"))
+    );
+    assert!(
+        lines.iter().any(|e| e["action"] == "preferences.updated"),
+        "{lines:?}"
+    );
+    let out = run(&["audit", "tail", "--account", "nope"]).await;
+    assert!(!out.status.success());
 }
 
 on_both_backends!(

@@ -124,3 +124,31 @@ fn every_error_code_is_documented() {
         "document these codes in docs/api/errors.md: {missing:?}"
     );
 }
+
+/// DESIGN.md: the domain crates hold types, ports and services only — no web framework, no
+/// database driver, no async runtime. Adapters (store, http, server) may depend on those.
+#[test]
+fn domain_crates_stay_free_of_frameworks() {
+    for name in [
+        "kernel",
+        "settings",
+        "team",
+        "security",
+        "notifications",
+        "billing",
+    ] {
+        let manifest = std::fs::read_to_string(root().join("crates").join(name).join("Cargo.toml"))
+            .expect("Cargo.toml");
+        let deps = manifest
+            .split("[dependencies]")
+            .nth(1)
+            .map(|rest| rest.split("\n[").next().unwrap_or(rest))
+            .unwrap_or("");
+        for forbidden in ["actix", "diesel", "tokio", "reqwest", "lettre"] {
+            assert!(
+                !deps.lines().any(|l| l.trim_start().starts_with(forbidden)),
+                "crates/{name} depends on {forbidden}: keep it in an adapter crate"
+            );
+        }
+    }
+}

@@ -63,6 +63,16 @@ impl AuditService {
         Self { reader }
     }
 
+    /// An account's audit log for the operator (the command line; no account credential).
+    pub fn list_for_operator(
+        &self,
+        account: AccountId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, SecurityError> {
+        Ok(self.reader.list_audit(account, filter, page)?)
+    }
+
     /// The audit log of the actor's account; admins and the owner only.
     pub fn list(
         &self,

@@ -32,6 +32,12 @@ pub enum Command {
         after_help = "Example:\n  tenantry bootstrap --account acme --owner-email admin@acme.test"
     )]
     Bootstrap(BootstrapArgs),
+    /// List or create accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Read an account's audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -151,6 +157,38 @@ pub struct RotateArgs {
     /// The new key (base64, 32 bytes); generated when absent.
     #[arg(long, env = "TENANTRY_NEW_MASTER_KEY", hide_env_values = true)]
     pub new_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Every account, oldest first: id, name, tier, display name.
+    #[command(after_help = "Example:\n  tenantry accounts list --data-dir ./data")]
+    List(DatabaseArgs),
+    /// Create an account with its owner and print the owner's API key once (as `bootstrap`).
+    #[command(
+        after_help = "Example:\n  tenantry accounts create --account acme --owner-email admin@acme.test"
+    )]
+    Create(BootstrapArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// The newest entries of an account's audit log, oldest of them first (one JSON object a
+    /// line).
+    #[command(after_help = "Example:\n  tenantry audit tail --account acme --lines 50")]
+    Tail(AuditTailArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditTailArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account name (slug).
+    #[arg(long)]
+    pub account: String,
+    /// How many entries (1-1000).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub lines: u32,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -15,7 +15,9 @@ use anyhow::Context;
 use clap::Parser;
 use tenantry_http::HttpConfig;
 
-use crate::cli::{AllowlistCommand, Cli, Command, KeysCommand, ServeArgs};
+use crate::cli::{
+    AccountsCommand, AllowlistCommand, AuditCommand, Cli, Command, KeysCommand, ServeArgs,
+};
 use crate::wiring::{open_store, Services};
 
 fn main() -> anyhow::Result<()> {
@@ -55,7 +57,60 @@ fn main() -> anyhow::Result<()> {
             telemetry::init(args.database.log);
             keys::rotate(&args)
         }
-        Command::Bootstrap(args) => {
+        Command::Accounts(AccountsCommand::List(args)) => {
+            telemetry::init(args.log);
+            let services = Services::new(&args, None, CLI_PUBLIC_URL)?;
+            let mut out = std::io::stdout().lock();
+            let mut page = tenantry_kernel::PageRequest::default();
+            loop {
+                let accounts = services.provisioning.list_accounts(&page)?;
+                for a in &accounts.items {
+                    writeln!(out, "{}\t{}\t{}\t{}", a.id, a.name, a.tier, a.display_name)?;
+                }
+                match accounts.next {
+                    Some(next) => page.after = Some(next),
+                    None => break,
+                }
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Tail(args)) => {
+            telemetry::init(args.database.log);
+            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
+            let name = tenantry_kernel::AccountName::parse(&args.account)
+                .map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+            let account = services
+                .provisioning
+                .find(&name)?
+                .ok_or_else(|| anyhow::anyhow!("no account named `{name}`"))?;
+            let page = tenantry_kernel::PageRequest {
+                limit: args.lines,
+                after: None,
+            };
+            let entries = services.audit.list_for_operator(
+                account,
+                &tenantry_security::AuditFilter::default(),
+                &page,
+            )?;
+            let mut out = std::io::stdout().lock();
+            for e in entries.items.iter().rev() {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({
+                        "id": e.id,
+                        "at": e.created_at.to_rfc3339(),
+                        "actor": e.actor,
+                        "action": e.action,
+                        "target": e.target,
+                        "ip": e.ip,
+                        "details": e.details,
+                    })
+                )?;
+            }
+            Ok(())
+        }
+        Command::Accounts(AccountsCommand::Create(args)) | Command::Bootstrap(args) => {
             telemetry::init(args.database.log);
             let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
             let account = bootstrap::create_account(
