@@ -8,6 +8,8 @@
 mod smtp;
 mod support;
 
+mod abuse_limits;
+
 mod admin;
 mod allowlist;
 mod api_keys;

@@ -16,6 +16,9 @@ async fn killed_with_pending_events(db: TestDb) {
     let env = [
         ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
         ("TENANTRY_OUTBOX_POLL_MS", "50"),
+        // 1,000 requests in a second from one address and key: not what is tested here.
+        ("TENANTRY_RATE_LIMIT_PER_IP", "0"),
+        ("TENANTRY_RATE_LIMIT_PER_KEY", "0"),
     ];
     let app = TestApp::start(db, &env).await;
     let owner = app.owner_key().to_owned();

@@ -67,6 +67,7 @@ impl FromRequest for Authenticated {
             let state = state?;
             let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
             let authenticator = state.authenticator.clone();
+            let limits = state.rate_limits.clone();
             let sessions = state.sessions.clone();
             let settings = state.settings.clone();
             // Authenticate, then apply the account's IP allowlist: one blocking hop for both.
@@ -145,7 +146,20 @@ impl FromRequest for Authenticated {
             })
             .await
             .map_err(|e| ApiError::internal(dialect, &e))?;
-            result.map(Authenticated)
+            let actor = result?;
+            // Per credential, after authentication: a request with someone else's key id but
+            // not their secret never spends their budget.
+            let credential = match actor.credential {
+                tenantry_kernel::Credential::ApiKey(id) => id.to_string(),
+                tenantry_kernel::Credential::Session(id) => id.to_string(),
+            };
+            if let Err(secs) = limits
+                .per_credential
+                .take(&credential, std::time::Instant::now())
+            {
+                return Err(crate::rate_limit::too_many(dialect, secs));
+            }
+            Ok(Authenticated(actor))
         })
     }
 }

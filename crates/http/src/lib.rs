@@ -8,6 +8,7 @@ mod health;
 mod json_body;
 mod metrics;
 mod pagination;
+mod rate_limit;
 mod request_id;
 mod scopes;
 mod state;
@@ -18,21 +19,28 @@ use actix_web::{middleware, web, App, HttpServer};
 
 pub use error::{ApiError, Dialect};
 pub use metrics::{Metrics, ScrapeGauges};
+pub use rate_limit::{RateLimit, RateLimits};
 pub use state::{AppState, HttpConfig};
 
 /// Starts the HTTP server on an already bound listener (so callers can bind port 0 and learn the
 /// address first). The returned server is running; await it, or stop it through its handle.
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_web::dev::Server> {
     let workers = state.config.workers;
+    let client_timeout = state.config.client_timeout;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .configure(routes)
             .default_service(web::to(error::not_found))
+            .wrap(middleware::from_fn(rate_limit::limit_by_ip))
             .wrap(middleware::from_fn(request_id::request_id))
     })
     .workers(workers)
+    // A client that has not sent a whole request head by then is answered 408 and dropped, so
+    // slow clients (slowloris) cannot hold workers' connections.
+    .client_request_timeout(client_timeout)
+    .client_disconnect_timeout(std::time::Duration::from_secs(1))
     // The binary installs its own SIGTERM/SIGINT handlers before announcing the address, so a
     // signal that arrives right after start-up is never missed; stopping lets in-flight
     // requests finish (up to this long).

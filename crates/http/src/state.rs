@@ -17,6 +17,8 @@ pub struct HttpConfig {
     pub workers: usize,
     /// Proxies whose `X-Forwarded-For` is believed (`TENANTRY_TRUSTED_PROXIES`).
     pub trusted_proxies: tenantry_security::IpMatcher,
+    /// How long a client may take to send a request's head (slow clients are cut off: 408).
+    pub client_timeout: std::time::Duration,
 }
 
 impl Default for HttpConfig {
@@ -26,6 +28,7 @@ impl Default for HttpConfig {
             operator_key: None,
             workers: 2,
             trusted_proxies: tenantry_security::IpMatcher::default(),
+            client_timeout: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -44,5 +47,6 @@ pub struct AppState {
     pub team: Arc<tenantry_team::TeamService>,
     pub notifications: Arc<tenantry_notifications::NotificationService>,
     pub metrics: Arc<crate::Metrics>,
+    pub rate_limits: Arc<crate::RateLimits>,
     pub config: HttpConfig,
 }

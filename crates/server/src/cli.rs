@@ -18,7 +18,7 @@ pub enum Command {
     /// On an empty database this creates the `default` account and prints its owner API key
     /// and, unless TENANTRY_OPERATOR_KEY is set, a generated operator key; both are shown once.
     #[command(after_help = "Example:\n  tenantry serve --bind 127.0.0.1:8080 --data-dir ./data")]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Operator break-glass for an account's IP allowlist.
@@ -104,6 +104,15 @@ pub struct ServeArgs {
         default_value = "5,300,1800,7200,18000,36000"
     )]
     pub retry_schedule: String,
+    /// Requests per minute one client address may make (0 = no limit); bursts of a sixth of it.
+    #[arg(long, env = "TENANTRY_RATE_LIMIT_PER_IP", default_value_t = 6000)]
+    pub rate_limit_per_ip: u32,
+    /// Requests per minute one API key or session may make (0 = no limit); bursts of a sixth.
+    #[arg(long, env = "TENANTRY_RATE_LIMIT_PER_KEY", default_value_t = 6000)]
+    pub rate_limit_per_key: u32,
+    /// Milliseconds a client may take to send a request's head before it is answered 408.
+    #[arg(long, env = "TENANTRY_CLIENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub client_timeout_ms: u64,
     /// Milliseconds the outbox worker waits when it found nothing to deliver.
     #[arg(long, env = "TENANTRY_OUTBOX_POLL_MS", default_value_t = 1000)]
     pub outbox_poll_ms: u64,

@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             telemetry::init(args.database.log);
-            serve(args)
+            serve(*args)
         }
         Command::Migrate(args) => {
             telemetry::init(args.log);
@@ -198,8 +198,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         operator_key,
         workers,
         trusted_proxies: tenantry_security::IpMatcher::new(&trusted),
+        client_timeout: std::time::Duration::from_millis(args.client_timeout_ms.max(100)),
     };
-    let state = services.app_state(config);
+    let limit = |per_minute: u32| tenantry_http::RateLimit {
+        per_minute,
+        burst: (per_minute / 6).max(1),
+    };
+    let state = services.app_state(
+        config,
+        tenantry_http::RateLimits::new(
+            limit(args.rate_limit_per_ip),
+            limit(args.rate_limit_per_key),
+        ),
+    );
     let settings = services.settings.clone();
     let metrics = services.metrics.clone();
     let purge_interval = args.purge_interval;

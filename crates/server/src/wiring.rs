@@ -188,7 +188,11 @@ impl Services {
             )
     }
 
-    pub fn app_state(&self, config: HttpConfig) -> AppState {
+    pub fn app_state(
+        &self,
+        config: HttpConfig,
+        rate_limits: tenantry_http::RateLimits,
+    ) -> AppState {
         AppState {
             store: self.store.clone(),
             authenticator: self.authenticator.clone(),
@@ -201,6 +205,7 @@ impl Services {
             team: self.team.clone(),
             notifications: self.notifications.clone(),
             metrics: self.metrics.clone(),
+            rate_limits: Arc::new(rate_limits),
             config,
         }
     }
