@@ -25,6 +25,7 @@ mod notification_test;
 mod notifications;
 mod organization;
 mod outbox_crash;
+mod secret_hygiene;
 mod sessions;
 mod settings;
 mod settings_catalog;

@@ -41,13 +41,29 @@ fn generate() -> String {
     format!("req_{start:x}{n:04x}")
 }
 
+/// The path as logs may show it: a segment carrying a credential (the invitation token in
+/// `/v2/invitations/{token}`, or any `tnt_…` token) is replaced, so a link's secret never reaches
+/// a log line.
+fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.starts_with("tnt_") {
+                "[redacted]"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 pub(crate) async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request_id_of(&req);
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = loggable_path(req.path());
     // The route pattern (`/v2/accounts/team/members/{id}`), never the path: ids must not become
     // metric labels.
     let route = req
@@ -84,4 +100,21 @@ pub(crate) async fn request_id(
             .insert(HeaderName::from_static(HEADER), value);
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn tokens_in_paths_are_redacted() {
+        assert_eq!(
+            loggable_path("/v2/invitations/tnt_inv_abc/accept"),
+            "/v2/invitations/[redacted]/accept"
+        );
+        assert_eq!(
+            loggable_path("/v2/accounts/settings"),
+            "/v2/accounts/settings"
+        );
+    }
 }
