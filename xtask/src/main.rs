@@ -4,7 +4,9 @@
 //! - `test` : the whole test suite on SQLite and PostgreSQL. Uses `TENANTRY_TEST_PG` when set,
 //!   otherwise starts a throwaway PostgreSQL cluster for the run and stops it afterwards.
 //! - `pg`   : starts a throwaway PostgreSQL cluster, prints its URL, stops it on Enter/EOF.
+//! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`).
 
+mod bench;
 mod pg;
 
 use std::process::{Command, ExitCode};
@@ -15,8 +17,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("test") => test(&args[1..]),
         Some("pg") => pg::interactive(),
+        Some("bench") => bench::bench(&root(), &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg>");
+            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | bench [--accounts N] [--duration S] [--connections C]>");
             return ExitCode::from(2);
         }
     };
@@ -27,6 +30,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The workspace root (this crate lives in `<root>/xtask`).
+fn root() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
 fn cargo() -> Command {
