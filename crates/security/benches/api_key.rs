@@ -23,6 +23,9 @@ impl CredentialStore for MapStore {
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {
         Ok(None)
     }
+    fn write_epoch(&self) -> u64 {
+        0
+    }
     fn touch_member(
         &self,
         _: AccountId,

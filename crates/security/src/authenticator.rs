@@ -1,9 +1,23 @@
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tenantry_kernel::{Actor, Clock, Credential};
 
-use crate::ports::{CredentialStore, MemberStatus};
+use crate::ports::{CredentialStore, KeyRecord, MemberStatus};
+
+/// How long a key's record is served from memory when nothing was written on this node: the
+/// bound after which a change made on another node (a revocation, a suspension) applies here.
+pub const KEY_CACHE_SECONDS: u64 = 2;
+/// Cached records at most; past it the cache starts over.
+const KEY_CACHE_ENTRIES: usize = 10_000;
+
+struct CachedKey {
+    record: KeyRecord,
+    fetched: Instant,
+    epoch: u64,
+}
 use crate::{ApiKeyToken, OperatorKey, SecretHash, SecurityError};
 
 /// Turns a bearer token into an [`Actor`].
@@ -15,6 +29,8 @@ pub struct Authenticator {
     clock: Arc<dyn Clock>,
     /// Compared against when a key id is unknown, so that path costs the same hash + compare.
     decoy: SecretHash,
+    /// Known keys' records (never unknown ids, which an attacker could vary without bound).
+    cache: Mutex<HashMap<tenantry_kernel::ApiKeyId, CachedKey>>,
 }
 
 impl Authenticator {
@@ -23,7 +39,37 @@ impl Authenticator {
             store,
             clock,
             decoy: SecretHash::of("tenantry-decoy-secret"),
+            cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The key's record: from memory while fresh (nothing written on this node since, and
+    /// younger than `KEY_CACHE_SECONDS`), else from the store.
+    fn record(&self, id: tenantry_kernel::ApiKeyId) -> Result<Option<KeyRecord>, SecurityError> {
+        let epoch = self.store.write_epoch();
+        if let Ok(cache) = self.cache.lock() {
+            if let Some(c) = cache.get(&id) {
+                if c.epoch == epoch && c.fetched.elapsed() < Duration::from_secs(KEY_CACHE_SECONDS)
+                {
+                    return Ok(Some(c.record.clone()));
+                }
+            }
+        }
+        let record = self.store.api_key(id)?;
+        if let (Some(r), Ok(mut cache)) = (&record, self.cache.lock()) {
+            if cache.len() >= KEY_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(
+                id,
+                CachedKey {
+                    record: r.clone(),
+                    fetched: Instant::now(),
+                    epoch,
+                },
+            );
+        }
+        Ok(record)
     }
 
     /// Authenticates an API key token (`tnt_<env>_<id>_<secret>`).
@@ -33,7 +79,7 @@ impl Authenticator {
         ip: Option<IpAddr>,
     ) -> Result<Actor, SecurityError> {
         let parsed = ApiKeyToken::parse(token).map_err(|_| SecurityError::Unauthenticated)?;
-        let record = self.store.api_key(parsed.id)?;
+        let record = self.record(parsed.id)?;
         let Some(record) = record else {
             let _ = self.decoy.matches(parsed.secret);
             return Err(SecurityError::Unauthenticated);
@@ -121,6 +167,10 @@ mod tests {
         }
         fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {
             Ok(*self.operator.lock().expect("lock"))
+        }
+        fn write_epoch(&self) -> u64 {
+            // Every test writes before it authenticates; the epoch never needs to move here.
+            0
         }
         fn touch_member(
             &self,

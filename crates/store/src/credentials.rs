@@ -110,6 +110,10 @@ impl CredentialStore for Store {
         Ok(())
     }
 
+    fn write_epoch(&self) -> u64 {
+        Store::write_epoch(self)
+    }
+
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {
         let hex = self.read(|conn| {
             Ok(instance_meta::table

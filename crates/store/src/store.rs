@@ -83,6 +83,8 @@ pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
     sqlite_path: Option<PathBuf>,
+    /// Bumped after every write transaction of this process (see `CredentialStore::write_epoch`).
+    epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -119,6 +121,7 @@ impl Store {
             pool,
             backend: config.backend(),
             sqlite_path,
+            epoch: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
     }
 
@@ -200,7 +203,15 @@ impl Store {
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.conn().map_err(E::from)?;
-        crate::transaction::write_transaction(&mut conn, f)
+        let result = crate::transaction::write_transaction(&mut conn, f);
+        // Bumped whatever the outcome: a failed commit may still have changed something.
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        result
+    }
+
+    /// See `CredentialStore::write_epoch`.
+    pub fn write_epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
