@@ -134,17 +134,29 @@ async fn stored_state_shows_through_and_changes_the_etag(app: TestApp) {
         "UPDATE settings_documents SET document = '{{\"absolute_session_minutes\": 90, \"ip_allowlist_enforced\": false}}', version = 2 \
          WHERE account_id = '{account_id}' AND section = 'security'"
     ));
-    let res = app
-        .get("/v2/accounts/settings", Some(app.owner_key()))
-        .await;
-    assert_ne!(
-        res.headers()
+    // Written behind the service's back (as another instance would): read snapshots show it
+    // within their 2 s bound.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let res = loop {
+        let res = app
+            .get("/v2/accounts/settings", Some(app.owner_key()))
+            .await;
+        let etag = res
+            .headers()
             .get("etag")
             .expect("etag")
             .to_str()
-            .expect("ascii"),
-        etag_before
-    );
+            .expect("ascii")
+            .to_owned();
+        if etag != etag_before {
+            break res;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change never showed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     let body: Value = res.json().await.expect("json");
     assert_eq!(
         body["security"]["api_access"]["ip_whitelist"],

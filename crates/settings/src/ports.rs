@@ -218,6 +218,10 @@ pub trait SettingsStore: Send + Sync {
         rewrite: &mut dyn FnMut(&mut Value) -> Result<bool, SettingsError>,
     ) -> Result<u64, SettingsError>;
 
+    /// A number that changes whenever this process writes to the store (see
+    /// `tenantry_security::CredentialStore::write_epoch`): read caches compare it.
+    fn write_epoch(&self) -> u64;
+
     /// The security section's document (if stored) and the allowlist entries: what the
     /// request path needs to enforce the allowlist.
     fn allowlist_source(

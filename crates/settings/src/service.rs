@@ -2,7 +2,9 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use tenantry_kernel::{Actor, AuditId, Clock, Page, PageRequest, PortError, RandomSource, Role};
+use tenantry_kernel::{
+    AccountId, Actor, AuditId, Clock, Page, PageRequest, PortError, RandomSource, Role, UserId,
+};
 use tenantry_security::{Cidr, Sealed, SecretBox};
 
 use crate::fields::{
@@ -151,7 +153,19 @@ pub struct SettingsService {
     random: Arc<dyn RandomSource>,
     deliverers: Option<crate::Deliverers>,
     policies: crate::allowlist_enforcement::PolicyCache,
+    /// Recent read snapshots per (account, user) for the read endpoints, valid while nothing
+    /// was written on this node and for at most `SNAPSHOT_SECONDS`.
+    snapshots: std::sync::Mutex<SnapshotCache>,
 }
+
+/// Read snapshots: (settings, when loaded, the store's write epoch then).
+type SnapshotCache =
+    std::collections::HashMap<(AccountId, UserId), (StoredSettings, std::time::Instant, u64)>;
+
+/// How long a read snapshot is served when nothing was written on this node: the bound after
+/// which another instance's change shows here (the same as the allowlist policy cache's).
+pub const SNAPSHOT_SECONDS: u64 = 2;
+const SNAPSHOT_ENTRIES: usize = 2_000;
 
 fn parse_section<T: DeserializeOwned + Default>(
     stored: &StoredSettings,
@@ -289,6 +303,7 @@ impl SettingsService {
             random,
             deliverers: None,
             policies: crate::allowlist_enforcement::PolicyCache::default(),
+            snapshots: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -335,7 +350,7 @@ impl SettingsService {
     /// Seed 01's `GET /v2/accounts/settings`: the actor's account sections plus the actor's own
     /// preferences. Every member may read it.
     pub fn account_settings(&self, actor: &Actor) -> Result<AccountSettings, SettingsError> {
-        assemble(self.store.load(actor.account_id, actor.user_id)?)
+        assemble(self.snapshot(actor.account_id, actor.user_id)?)
     }
 
     pub fn section(&self, actor: &Actor, section: Section) -> Result<SectionView, SettingsError> {
@@ -360,6 +375,34 @@ impl SettingsService {
                 current: actor.role,
             })
         }
+    }
+
+    /// The settings as stored, for reads: from memory while fresh (no write on this node since,
+    /// younger than `SNAPSHOT_SECONDS`), else loaded in one read transaction.
+    pub(crate) fn snapshot(
+        &self,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<StoredSettings, SettingsError> {
+        let epoch = self.store.write_epoch();
+        if let Ok(cache) = self.snapshots.lock() {
+            if let Some((s, at, e)) = cache.get(&(account, user)) {
+                if *e == epoch && at.elapsed().as_secs() < SNAPSHOT_SECONDS {
+                    return Ok(s.clone());
+                }
+            }
+        }
+        let loaded = self.store.load(account, user)?;
+        if let Ok(mut cache) = self.snapshots.lock() {
+            if cache.len() >= SNAPSHOT_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(
+                (account, user),
+                (loaded.clone(), std::time::Instant::now(), epoch),
+            );
+        }
+        Ok(loaded)
     }
 
     pub(crate) fn clock(&self) -> &dyn Clock {

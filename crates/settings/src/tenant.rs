@@ -387,7 +387,7 @@ impl crate::SettingsService {
         tenant: tenantry_kernel::AccountId,
     ) -> Result<Value, crate::SettingsError> {
         Self::tenant_guard(actor, tenant)?;
-        let stored_settings = self.store().load(actor.account_id, actor.user_id)?;
+        let stored_settings = self.snapshot(actor.account_id, actor.user_id)?;
         let doc = |name: &str| {
             stored_settings
                 .sections

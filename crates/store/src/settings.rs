@@ -406,6 +406,10 @@ impl SettingsStore for Store {
         ))
     }
 
+    fn write_epoch(&self) -> u64 {
+        Store::write_epoch(self)
+    }
+
     fn section_document(
         &self,
         account: AccountId,
