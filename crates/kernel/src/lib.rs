@@ -4,6 +4,7 @@ mod account_name;
 mod actor;
 mod clock;
 mod email;
+mod epoch_cache;
 mod error;
 mod id;
 mod page;
@@ -14,6 +15,7 @@ pub use account_name::AccountName;
 pub use actor::{Actor, Credential, REAUTH_WINDOW_MINUTES};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::Email;
+pub use epoch_cache::EpochCache;
 pub use error::{KernelError, PortError};
 pub use id::{
     AccountId, ApiKeyId, AuditId, ChannelId, DeliveryId, EventId, InvitationId, IpEntryId,

@@ -1,9 +1,8 @@
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use tenantry_kernel::{Actor, Clock, Credential};
+use tenantry_kernel::{Actor, Clock, Credential, EpochCache};
 
 use crate::ports::{CredentialStore, KeyRecord, MemberStatus};
 
@@ -12,12 +11,6 @@ use crate::ports::{CredentialStore, KeyRecord, MemberStatus};
 pub const KEY_CACHE_SECONDS: u64 = 2;
 /// Cached records at most; past it the cache starts over.
 const KEY_CACHE_ENTRIES: usize = 10_000;
-
-struct CachedKey {
-    record: KeyRecord,
-    fetched: Instant,
-    epoch: u64,
-}
 use crate::{ApiKeyToken, OperatorKey, SecretHash, SecurityError};
 
 /// Turns a bearer token into an [`Actor`].
@@ -30,7 +23,7 @@ pub struct Authenticator {
     /// Compared against when a key id is unknown, so that path costs the same hash + compare.
     decoy: SecretHash,
     /// Known keys' records (never unknown ids, which an attacker could vary without bound).
-    cache: Mutex<HashMap<tenantry_kernel::ApiKeyId, CachedKey>>,
+    cache: EpochCache<tenantry_kernel::ApiKeyId, KeyRecord>,
 }
 
 impl Authenticator {
@@ -39,7 +32,7 @@ impl Authenticator {
             store,
             clock,
             decoy: SecretHash::of("tenantry-decoy-secret"),
-            cache: Mutex::new(HashMap::new()),
+            cache: EpochCache::new(Duration::from_secs(KEY_CACHE_SECONDS), KEY_CACHE_ENTRIES),
         }
     }
 
@@ -47,27 +40,12 @@ impl Authenticator {
     /// younger than `KEY_CACHE_SECONDS`), else from the store.
     fn record(&self, id: tenantry_kernel::ApiKeyId) -> Result<Option<KeyRecord>, SecurityError> {
         let epoch = self.store.write_epoch();
-        if let Ok(cache) = self.cache.lock() {
-            if let Some(c) = cache.get(&id) {
-                if c.epoch == epoch && c.fetched.elapsed() < Duration::from_secs(KEY_CACHE_SECONDS)
-                {
-                    return Ok(Some(c.record.clone()));
-                }
-            }
+        if let Some(record) = self.cache.get(&id, epoch) {
+            return Ok(Some(record));
         }
         let record = self.store.api_key(id)?;
-        if let (Some(r), Ok(mut cache)) = (&record, self.cache.lock()) {
-            if cache.len() >= KEY_CACHE_ENTRIES {
-                cache.clear();
-            }
-            cache.insert(
-                id,
-                CachedKey {
-                    record: r.clone(),
-                    fetched: Instant::now(),
-                    epoch,
-                },
-            );
+        if let Some(r) = &record {
+            self.cache.put(id, r.clone(), epoch);
         }
         Ok(record)
     }

@@ -155,12 +155,8 @@ pub struct SettingsService {
     policies: crate::allowlist_enforcement::PolicyCache,
     /// Recent read snapshots per (account, user) for the read endpoints, valid while nothing
     /// was written on this node and for at most `SNAPSHOT_SECONDS`.
-    snapshots: std::sync::Mutex<SnapshotCache>,
+    snapshots: tenantry_kernel::EpochCache<(AccountId, UserId), StoredSettings>,
 }
-
-/// Read snapshots: (settings, when loaded, the store's write epoch then).
-type SnapshotCache =
-    std::collections::HashMap<(AccountId, UserId), (StoredSettings, std::time::Instant, u64)>;
 
 /// How long a read snapshot is served when nothing was written on this node: the bound after
 /// which another instance's change shows here (the same as the allowlist policy cache's).
@@ -303,7 +299,10 @@ impl SettingsService {
             random,
             deliverers: None,
             policies: crate::allowlist_enforcement::PolicyCache::default(),
-            snapshots: std::sync::Mutex::new(std::collections::HashMap::new()),
+            snapshots: tenantry_kernel::EpochCache::new(
+                std::time::Duration::from_secs(SNAPSHOT_SECONDS),
+                SNAPSHOT_ENTRIES,
+            ),
         }
     }
 
@@ -385,23 +384,11 @@ impl SettingsService {
         user: UserId,
     ) -> Result<StoredSettings, SettingsError> {
         let epoch = self.store.write_epoch();
-        if let Ok(cache) = self.snapshots.lock() {
-            if let Some((s, at, e)) = cache.get(&(account, user)) {
-                if *e == epoch && at.elapsed().as_secs() < SNAPSHOT_SECONDS {
-                    return Ok(s.clone());
-                }
-            }
+        if let Some(snapshot) = self.snapshots.get(&(account, user), epoch) {
+            return Ok(snapshot);
         }
         let loaded = self.store.load(account, user)?;
-        if let Ok(mut cache) = self.snapshots.lock() {
-            if cache.len() >= SNAPSHOT_ENTRIES {
-                cache.clear();
-            }
-            cache.insert(
-                (account, user),
-                (loaded.clone(), std::time::Instant::now(), epoch),
-            );
-        }
+        self.snapshots.put((account, user), loaded.clone(), epoch);
         Ok(loaded)
     }
 
