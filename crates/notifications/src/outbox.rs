@@ -77,12 +77,24 @@ impl OutboxEntry {
         clock: &dyn Clock,
         random: &dyn RandomSource,
     ) -> Self {
-        // Serializing three strings cannot fail.
-        let json = serde_json::to_string(mail).unwrap_or_default();
+        Self::sealed(OutboxKind::Email, account, mail, secrets, clock, random)
+    }
+
+    /// An entry of `kind` whose payload is `value` as JSON, sealed with the master key.
+    pub fn sealed(
+        kind: OutboxKind,
+        account: Option<AccountId>,
+        value: &impl Serialize,
+        secrets: &SecretBox,
+        clock: &dyn Clock,
+        random: &dyn RandomSource,
+    ) -> Self {
+        // The payloads are plain structs of strings and JSON values: serializing cannot fail.
+        let json = serde_json::to_string(value).unwrap_or_default();
         Self {
             id: EventId::generate(clock, random),
             account,
-            kind: OutboxKind::Email,
+            kind,
             payload: secrets.seal(&json, random).as_str().to_owned(),
             created_at: clock.now(),
         }

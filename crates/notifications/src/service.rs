@@ -482,19 +482,14 @@ impl NotificationService {
     }
 
     fn job_entry(&self, account: AccountId, job: &DeliveryJob) -> OutboxEntry {
-        let json = serde_json::to_string(job).unwrap_or_default();
-        OutboxEntry {
-            id: EventId::generate(self.d.clock.as_ref(), self.d.random.as_ref()),
-            account: Some(account),
-            kind: OutboxKind::Delivery,
-            payload: self
-                .d
-                .secrets
-                .seal(&json, self.d.random.as_ref())
-                .as_str()
-                .to_owned(),
-            created_at: self.d.clock.now(),
-        }
+        OutboxEntry::sealed(
+            OutboxKind::Delivery,
+            Some(account),
+            job,
+            &self.d.secrets,
+            self.d.clock.as_ref(),
+            self.d.random.as_ref(),
+        )
     }
 
     fn plan(&self, account: AccountId, event: &Event, channel: &Channel) -> NewDelivery {
