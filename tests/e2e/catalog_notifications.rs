@@ -377,6 +377,37 @@ async fn catalog_notification_settings(app: TestApp, smtp: SmtpServer) {
     )
     .await;
     assert_eq!((status, code(&doc)), (400, 40005), "{doc}");
+    // Bad test requests: a wrong type, no URL, a private address; nothing is recorded.
+    let tests_before = app
+        .query_texts("SELECT id AS t FROM telemetry_webhook_tests")
+        .len();
+    for (body, status_expected) in [
+        (
+            json!({ "url": "https://example.com/x", "type": "SOMETHING_ELSE" }),
+            422,
+        ),
+        (json!({ "type": "TEST_TELEMETRY_WEBHOOK" }), 400),
+        (
+            json!({ "url": "https://10.0.0.1/x", "type": "TEST_TELEMETRY_WEBHOOK" }),
+            400,
+        ),
+    ] {
+        let (status, doc) = call(
+            &app,
+            Method::POST,
+            "/accounts/default/telemetryWebhook/test",
+            &owner,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, status_expected, "{body}: {doc}");
+        assert!(doc[0]["errorCode"].is_i64(), "catalog error body: {doc}");
+    }
+    assert_eq!(
+        app.query_texts("SELECT id AS t FROM telemetry_webhook_tests")
+            .len(),
+        tests_before
+    );
     let (status, _) = call(
         &app,
         Method::POST,

@@ -575,6 +575,74 @@ async fn seed_01_settings_are_the_built_in_channels(app: TestApp) {
     )
     .await;
     assert_eq!(status, 422, "{doc}");
+
+    // Host events: bad names, data and severities are refused, and nothing is queued.
+    let outbox_before = app.query_texts("SELECT id AS t FROM outbox").len();
+    for (body, field) in [
+        (json!({ "event": "nodots" }), "event"),
+        (
+            json!({ "event": "pipeline.run.failed", "data": [1, 2] }),
+            "data",
+        ),
+        (
+            json!({ "event": "pipeline.run.failed", "data": { "severity": "apocalyptic" } }),
+            "data.severity",
+        ),
+    ] {
+        let (status, doc) = call(
+            &app,
+            Method::POST,
+            "/api/notifications/events",
+            &owner,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}: {doc}");
+        assert_eq!(
+            doc["error"]["details"]["fields"][0]["field"], field,
+            "{doc}"
+        );
+    }
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/notifications/events",
+        &owner,
+        Some(json!({ "event": "a.b", "extra": 1 })),
+    )
+    .await;
+    assert_eq!(status, 400, "unknown field: {doc}");
+    assert_eq!(
+        app.query_texts("SELECT id AS t FROM outbox").len(),
+        outbox_before
+    );
+
+    // Deliveries that do not exist, or ids that cannot be ones.
+    for path in [
+        "/api/notifications/deliveries/ndl_01jq8nope0000000000000000",
+        "/api/notifications/deliveries/garbage",
+    ] {
+        let (status, doc) = call(&app, Method::GET, path, &owner, None).await;
+        assert_eq!(status, 404, "{path}: {doc}");
+        let (status, _) = call(
+            &app,
+            Method::POST,
+            &format!("{path}/redeliver"),
+            &owner,
+            None,
+        )
+        .await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/notifications/channels/nch_nope/test",
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
 }
 
 /// A receiver that fails every attempt (a short retry schedule here) gets its channel disabled,
