@@ -5,6 +5,7 @@
 //!   otherwise starts a throwaway PostgreSQL cluster for the run and stops it afterwards.
 //! - `pg`   : starts a throwaway PostgreSQL cluster, prints its URL, stops it on Enter/EOF.
 //! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`).
+//! - `openapi`: writes docs/api/openapi.json from the code (a test fails when it is stale).
 
 mod bench;
 mod pg;
@@ -18,8 +19,9 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("pg") => pg::interactive(),
         Some("bench") => bench::bench(&root(), &args[1..]),
+        Some("openapi") => openapi(),
         _ => {
-            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | bench [--accounts N] [--duration S] [--connections C]>");
+            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | bench [--accounts N] [--duration S] [--connections C]>");
             return ExitCode::from(2);
         }
     };
@@ -67,7 +69,46 @@ fn ci() -> Result<(), String> {
     test(&[])
 }
 
+/// Regenerates the committed OpenAPI document with the binary's own `openapi` command.
+fn openapi() -> Result<(), String> {
+    let out = cargo()
+        .args(["run", "--quiet", "-p", "tenantry", "--", "openapi"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "tenantry openapi failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let path = root().join("docs/api/openapi.json");
+    std::fs::write(&path, &out.stdout).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("xtask: wrote {}", path.display());
+    Ok(())
+}
+
+/// Python tools the suite drives (the OpenAPI validator), in a virtualenv next to the build
+/// output so that they are installed once per machine and never into the system Python.
+fn python_tools() -> Result<std::path::PathBuf, String> {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    let venv = target.join("python-tools");
+    let bin = venv.join("bin");
+    if !bin.join("openapi-spec-validator").exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+        run(Command::new(bin.join("pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "openapi-spec-validator==0.9.0",
+        ]))?;
+    }
+    Ok(bin)
+}
+
 fn test(extra: &[String]) -> Result<(), String> {
+    let tools = python_tools()?;
     let (url, _cluster) = match std::env::var("TENANTRY_TEST_PG") {
         Ok(url) if !url.is_empty() => (url, None),
         _ => {
@@ -80,6 +121,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         .args(["test", "--workspace"])
         .args(extra)
         .env("TENANTRY_TEST_PG", &url)
-        .env("TENANTRY_REQUIRE_PG", "1"))
+        .env("TENANTRY_REQUIRE_PG", "1")
+        .env("TENANTRY_TOOLS_BIN", &tools)
+        .env("TENANTRY_REQUIRE_TOOLS", "1"))
     // `_cluster` is dropped here, stopping PostgreSQL whether the tests passed or not.
 }

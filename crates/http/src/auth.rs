@@ -152,6 +152,7 @@ impl FromRequest for Authenticated {
             let credential = match actor.credential {
                 tenantry_kernel::Credential::ApiKey(id) => id.to_string(),
                 tenantry_kernel::Credential::Session(id) => id.to_string(),
+                tenantry_kernel::Credential::Operator => "operator".to_owned(),
             };
             if let Err(secs) = limits
                 .per_credential

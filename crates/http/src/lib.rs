@@ -7,6 +7,7 @@ mod error;
 mod health;
 mod json_body;
 mod metrics;
+mod openapi;
 mod pagination;
 mod rate_limit;
 mod request_id;
@@ -19,6 +20,7 @@ use actix_web::{middleware, web, App, HttpServer};
 
 pub use error::{ApiError, Dialect};
 pub use metrics::{Metrics, ScrapeGauges};
+pub use openapi::{document as openapi_document, document_text as openapi_document_text};
 pub use rate_limit::{RateLimit, RateLimits};
 pub use state::{AppState, HttpConfig};
 
@@ -53,5 +55,6 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
 
 fn routes(cfg: &mut web::ServiceConfig) {
     health::routes(cfg);
+    openapi::routes(cfg);
     dialects::routes(cfg);
 }

@@ -7,6 +7,9 @@ use crate::{AccountId, ApiKeyId, KernelError, Role, SessionId, UserId};
 pub enum Credential {
     ApiKey(ApiKeyId),
     Session(SessionId),
+    /// The operator at the command line (`tenantry export|import`), acting in an account with
+    /// its owner's rights; audited as `operator`. Never produced by the HTTP layer.
+    Operator,
 }
 
 /// The authenticated caller of a request: who, in which account, with which role, from where.

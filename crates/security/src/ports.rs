@@ -135,6 +135,9 @@ pub trait AccountStore: Send + Sync {
     /// The account with this name, if any.
     fn account_by_name(&self, name: &AccountName) -> Result<Option<AccountId>, PortError>;
 
+    /// The account's first active owner (by membership age), if it has one.
+    fn account_owner(&self, id: AccountId) -> Result<Option<UserId>, PortError>;
+
     /// Accounts in creation order, one keyset page.
     fn list_accounts(&self, page: &PageRequest) -> Result<Page<AccountSummary>, PortError>;
 }

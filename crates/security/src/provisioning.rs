@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use tenantry_kernel::{
-    AccountId, AccountName, ApiKeyId, AuditId, Clock, Email, Page, PageRequest, PortError,
+    AccountId, AccountName, Actor, ApiKeyId, AuditId, Clock, Email, Page, PageRequest, PortError,
     RandomSource, UserId,
 };
 
@@ -109,6 +109,26 @@ impl AccountProvisioning {
 
     pub fn find(&self, name: &AccountName) -> Result<Option<AccountId>, SecurityError> {
         Ok(self.store.account_by_name(name)?)
+    }
+
+    /// The operator acting in the named account with its owner's rights (command-line export
+    /// and import). `None` when no such account exists; an error when it has no active owner.
+    pub fn operator_actor(&self, name: &AccountName) -> Result<Option<Actor>, SecurityError> {
+        let Some(account) = self.store.account_by_name(name)? else {
+            return Ok(None);
+        };
+        let owner = self.store.account_owner(account)?.ok_or_else(|| {
+            SecurityError::InvalidKeyRequest(format!("account `{name}` has no active owner"))
+        })?;
+        Ok(Some(Actor {
+            account_id: account,
+            user_id: owner,
+            role: tenantry_kernel::Role::Owner,
+            credential: tenantry_kernel::Credential::Operator,
+            ip: None,
+            scopes: Vec::new(),
+            authenticated_at: None,
+        }))
     }
 
     /// Whether no account exists yet (first start).

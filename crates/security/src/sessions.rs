@@ -374,7 +374,7 @@ impl SessionService {
     pub fn logout(&self, actor: &Actor) -> Result<(), SecurityError> {
         match actor.credential {
             Credential::Session(id) => self.revoke(actor, id),
-            Credential::ApiKey(_) => Err(SecurityError::InvalidKeyRequest(
+            Credential::ApiKey(_) | Credential::Operator => Err(SecurityError::InvalidKeyRequest(
                 "logout ends a session; this request used an API key".into(),
             )),
         }

@@ -7,6 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "tenantry", version, about, long_about = None)]
 pub struct Cli {
+    /// TOML configuration file; its keys are `serve`'s options (docs/configuration.md).
+    /// Environment variables and flags override it.
+    #[arg(long, global = true, env = "TENANTRY_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -38,6 +42,93 @@ pub enum Command {
     /// Read an account's audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write an account's settings export to stdout, in the format of
+    /// `GET /v2/accounts/settings/export` (audited as the operator when secrets are included).
+    #[command(
+        after_help = "Examples:\n  tenantry export --account acme > acme-settings.json\n  tenantry export --account acme --format yaml --sections billing,security > acme.yaml"
+    )]
+    Export(ExportArgs),
+    /// Import a settings export (from `tenantry export` or the HTTP export) into an account:
+    /// every section validated first, then all applied in one transaction, or none.
+    #[command(
+        after_help = "Examples:\n  tenantry import --account acme acme-settings.json\n  tenantry import --account acme --strategy overwrite --validate-only acme.yaml"
+    )]
+    Import(ImportArgs),
+    /// Print the OpenAPI 3.1 document of every dialect (the one served at `/openapi.json`).
+    #[command(after_help = "Example:\n  tenantry openapi > openapi.json")]
+    Openapi,
+    /// Show or validate the effective configuration (file < environment < flags).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account name (slug).
+    #[arg(long)]
+    pub account: String,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub format: ExportFormat,
+    /// Include secrets in plain text (audited); otherwise they read `{"configured": true}`.
+    #[arg(long)]
+    pub include_secrets: bool,
+    /// Comma-separated sections (notifications, billing, security, integrations, preferences);
+    /// all when absent.
+    #[arg(long)]
+    pub sections: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportStrategy {
+    /// Fields in the file replace those stored; others stay.
+    Merge,
+    /// Each imported section becomes exactly the file's (defaults for what it omits).
+    Overwrite,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account name (slug).
+    #[arg(long)]
+    pub account: String,
+    #[arg(long, value_enum, default_value_t = ImportStrategy::Merge)]
+    pub strategy: ImportStrategy,
+    /// Check the file and report the changes without applying them.
+    #[arg(long)]
+    pub validate_only: bool,
+    /// The export file, JSON or YAML.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the configuration `serve` would run with, each value's origin beside it, secrets
+    /// masked. Flags after `--` are applied as `serve` would take them.
+    #[command(
+        after_help = "Example:\n  tenantry config print --config /etc/tenantry.toml -- --bind 0.0.0.0:9000"
+    )]
+    Print {
+        /// `serve` flags to apply on top of the file and the environment.
+        #[arg(last = true)]
+        serve_args: Vec<String>,
+    },
+    /// Validate the configuration file (and the environment): exits non-zero naming every bad
+    /// key.
+    #[command(after_help = "Example:\n  tenantry config check --config /etc/tenantry.toml")]
+    Check,
+    /// Print docs/configuration.md (generated from the option definitions).
+    #[command(hide = true)]
+    Docs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -223,5 +314,16 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn configuration_reference_is_current() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == crate::config::reference(&Cli::command()),
+            "docs/configuration.md is stale: run `tenantry config docs > docs/configuration.md`"
+        );
     }
 }

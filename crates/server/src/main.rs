@@ -2,30 +2,104 @@
 
 mod bootstrap;
 mod cli;
+mod config;
 mod keys;
 mod outbound;
 mod outbox;
 mod telemetry;
+mod transfer;
 mod wiring;
 
 use std::io::Write;
 use std::net::TcpListener;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use tenantry_http::HttpConfig;
 
 use crate::cli::{
-    AccountsCommand, AllowlistCommand, AuditCommand, Cli, Command, KeysCommand, ServeArgs,
+    AccountsCommand, AllowlistCommand, AuditCommand, Cli, Command, ConfigCommand, KeysCommand,
+    ServeArgs,
 };
 use crate::wiring::{open_store, Services};
 
+/// Parses the command line over the configuration file's values (config.rs), exiting with
+/// clap's usage error, or with every bad key of the file, when either is wrong.
+fn parse_command_line() -> (Cli, clap::Command, config::ConfigFile) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let file = match config::path_from(&args) {
+        Some(path) => config::load(&path, &Cli::command()).unwrap_or_else(|errors| {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+            std::process::exit(2)
+        }),
+        None => config::ConfigFile::default(),
+    };
+    let command = config::apply(Cli::command(), &file);
+    let matches = command.clone().get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    (cli, command, file)
+}
+
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let (cli, command, file) = parse_command_line();
     match cli.command {
+        Command::Config(ConfigCommand::Docs) => {
+            print!("{}", config::reference(&command));
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check) => {
+            let path = file
+                .path
+                .as_ref()
+                .context("no configuration file: give --config FILE or set TENANTRY_CONFIG")?;
+            // The file's values were checked one by one when it was loaded; parsing `serve`
+            // checks them together with the environment's.
+            command
+                .clone()
+                .try_get_matches_from(["tenantry", "serve"])
+                .map_err(|e| anyhow::anyhow!("{}", e.to_string().trim()))?;
+            println!("{}: OK ({} keys set)", path.display(), file.values.len());
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Print { serve_args }) => {
+            let matches = command
+                .clone()
+                .try_get_matches_from(
+                    ["tenantry", "serve"]
+                        .into_iter()
+                        .map(String::from)
+                        .chain(serve_args),
+                )
+                .map_err(|e| anyhow::anyhow!("{}", e.to_string().trim()))?;
+            let serve = matches
+                .subcommand_matches("serve")
+                .context("serve options")?;
+            print!("{}", config::print(&command, serve, &file));
+            Ok(())
+        }
         Command::Serve(args) => {
             telemetry::init(args.database.log);
             serve(*args)
+        }
+        Command::Export(args) => {
+            telemetry::init(args.database.log);
+            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
+            let text = transfer::export(&services, &args)?;
+            std::io::stdout().write_all(text.as_bytes())?;
+            Ok(())
+        }
+        Command::Import(args) => {
+            telemetry::init(args.database.log);
+            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
+            let summary = transfer::import(&services, &args)?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", tenantry_http::openapi_document_text());
+            Ok(())
         }
         Command::Migrate(args) => {
             telemetry::init(args.log);

@@ -424,7 +424,11 @@ impl SettingsService {
         WriteContext {
             account: actor.account_id,
             user: Some(actor.user_id),
-            actor: actor.user_id.to_string(),
+            // The operator acts with the owner's rights, but the audit trail says who it was.
+            actor: match actor.credential {
+                tenantry_kernel::Credential::Operator => "operator".to_owned(),
+                _ => actor.user_id.to_string(),
+            },
             ip: actor.ip.map(|ip| ip.to_string()),
             at: self.clock.now(),
         }
@@ -908,6 +912,35 @@ impl SettingsService {
                 })?;
         }
         Ok(Value::Object(out))
+    }
+
+    /// Seed 01's whole export envelope (`{"export": {timestamp, format, include_secrets,
+    /// settings, metadata}}`), the one `GET /v2/accounts/settings/export` and `tenantry export`
+    /// both produce and `import` reads back. `format` is only recorded; rendering is the caller's.
+    pub fn export_envelope(
+        &self,
+        actor: &Actor,
+        include_secrets: bool,
+        sections: &[Section],
+        format: &str,
+    ) -> Result<Value, SettingsError> {
+        let settings = self.export(actor, include_secrets, sections)?;
+        Ok(json!({
+            "export": {
+                "timestamp": self.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "format": format,
+                "include_secrets": include_secrets,
+                "settings": settings,
+                "metadata": {
+                    "version": "2.0",
+                    "account_id": actor.account_id.to_string(),
+                    "exported_by": match actor.credential {
+                        tenantry_kernel::Credential::Operator => "operator".to_owned(),
+                        _ => actor.user_id.to_string(),
+                    },
+                },
+            }
+        }))
     }
 
     /// Seed 01's import: every named section validated as a whole and written in ONE

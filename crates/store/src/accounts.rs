@@ -183,6 +183,24 @@ impl AccountStore for Store {
         .transpose()
     }
 
+    fn account_owner(&self, id: AccountId) -> Result<Option<UserId>, PortError> {
+        let user = self.read(|conn| {
+            Ok(memberships::table
+                .filter(memberships::account_id.eq(id.to_string()))
+                .filter(memberships::role.eq(tenantry_kernel::Role::Owner.as_str()))
+                .filter(memberships::status.eq(MemberStatus::Active.as_str()))
+                .order((memberships::created_at.asc(), memberships::user_id.asc()))
+                .select(memberships::user_id)
+                .first::<String>(conn)
+                .optional()?)
+        })?;
+        user.map(|u| {
+            u.parse()
+                .map_err(|_| PortError::Corrupt(format!("user id `{u}`")))
+        })
+        .transpose()
+    }
+
     fn account_by_name(
         &self,
         name: &tenantry_kernel::AccountName,

@@ -367,23 +367,10 @@ async fn get_export(
         _ => return Err(query_error("include_secrets", "must be true or false")),
     };
     let sections = sections_param(query.sections.as_deref())?;
-    let actor = caller.0;
-    let (account_id, user_id) = (actor.account_id, actor.user_id);
     let settings = state.settings.clone();
-    let exported = blocking(move || settings.export(&actor, include_secrets, &sections)).await?;
-    let envelope = json!({
-        "export": {
-            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "format": format,
-            "include_secrets": include_secrets,
-            "settings": exported,
-            "metadata": {
-                "version": "2.0",
-                "account_id": account_id.to_string(),
-                "exported_by": user_id.to_string(),
-            },
-        }
-    });
+    let envelope =
+        blocking(move || settings.export_envelope(&caller.0, include_secrets, &sections, format))
+            .await?;
     let mut res = HttpResponse::Ok();
     // An export with secrets must never sit in a shared cache.
     res.insert_header((header::CACHE_CONTROL, "no-store"));

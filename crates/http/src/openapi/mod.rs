@@ -1,0 +1,174 @@
+//! The OpenAPI 3.1 document of every dialect, built from the route table in `operations` and
+//! the schemas in `schemas`, served at `/openapi.json`, with a self-contained reference page at
+//! `/docs` (no CDN: the page and its script ship inside this crate). `cargo xtask openapi`
+//! writes the same document to docs/api/openapi.json, and a test fails when they differ.
+
+mod operations;
+mod schemas;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use crate::error::{method_not_allowed, Dialect};
+pub(crate) use operations::{operations, Access, Operation};
+
+/// The reference page: HTML, style and script in one file, rendered from `/openapi.json`.
+const DOCS_PAGE: &str = include_str!("../../assets/docs.html");
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.service(resource("/openapi.json").route(web::get().to(openapi_json)))
+        .service(resource("/docs").route(web::get().to(docs_page)));
+}
+
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(document())
+}
+
+async fn docs_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(DOCS_PAGE)
+}
+
+fn error_schema(path: &str) -> (&'static str, &'static str) {
+    match Dialect::for_path(path) {
+        Dialect::V2 => ("V2Error", "application/json"),
+        Dialect::Api => ("ApiError", "application/json"),
+        Dialect::Catalog => ("CatalogError", "application/json"),
+        Dialect::Tenant => ("Problem", "application/problem+json"),
+    }
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            json!({
+                "name": name, "in": "path", "required": true,
+                "schema": { "type": "string", "minLength": 1 },
+            })
+        })
+        .collect()
+}
+
+fn operation_object(op: &Operation) -> Value {
+    let (error, error_media) = error_schema(op.path);
+    let error_content = json!({ error_media: { "schema": schema_ref(error) } });
+    let success = |status: u16| {
+        let mut response = json!({ "description": http_reason(status) });
+        if let Some(media) = op.media {
+            response["content"] = json!({ media: { "schema": { "type": "string" } } });
+            if let Some(schema) = op.response {
+                response["content"] = json!({ media: { "schema": schema_ref(schema) } });
+            }
+        } else if let Some(schema) = op.response {
+            response["content"] = json!({ "application/json": { "schema": schema_ref(schema) } });
+        }
+        response
+    };
+    let mut responses = Map::new();
+    responses.insert(op.status.to_string(), success(op.status));
+    if let Some(also) = op.also {
+        responses.insert(also.to_string(), success(also));
+    }
+    if op.access != Access::Public {
+        responses.insert(
+            "401".into(),
+            json!({ "description": "Missing, invalid, expired or revoked credentials", "content": error_content }),
+        );
+    }
+    responses.insert(
+        "default".into(),
+        json!({
+            "description": "An error in this dialect's format; the codes are listed in docs/api/errors.md",
+            "content": error_content,
+        }),
+    );
+
+    let mut parameters = path_parameters(op.path);
+    parameters.extend(op.query.iter().map(|(name, description)| {
+        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } })
+    }));
+    let mut object = json!({
+        "operationId": op.id,
+        "summary": op.summary,
+        "tags": [operations::tag(op.path)],
+        "responses": responses,
+    });
+    if !parameters.is_empty() {
+        object["parameters"] = Value::Array(parameters);
+    }
+    if let Some(schema) = op.request {
+        object["requestBody"] = json!({
+            "required": true,
+            "content": { "application/json": { "schema": schema_ref(schema) } },
+        });
+    }
+    object["security"] = match op.access {
+        Access::Public => json!([]),
+        Access::Member => json!([{ "apiKey": [] }]),
+        Access::Operator => json!([{ "operatorKey": [] }]),
+    };
+    object
+}
+
+fn http_reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        _ => "Success",
+    }
+}
+
+/// The whole document. Deterministic (maps keep the table's insertion order), so the committed
+/// copy can be compared byte for byte.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for op in operations() {
+        let item = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        item[op.method] = operation_object(&op);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Tenantry",
+            "version": env!("CARGO_PKG_VERSION"),
+            "summary": "Account settings and team management: five API dialects over one domain.",
+            "description": "Each tag is one API document (dialect) with its own paths, casing and error format. All of them read and write the same settings, members and policies: an IP allowlist set through one dialect is the one the others show and the one every request is checked against.",
+            "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
+        },
+        "servers": [{ "url": "/" }],
+        "tags": operations::TAGS.iter().map(|(name, description)| json!({ "name": name, "description": description })).collect::<Vec<_>>(),
+        "paths": paths,
+        "components": {
+            "schemas": schemas::components(),
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "An API key (`tnt_live_...`) or a session token from `POST /api/auth/login`.",
+                },
+                "operatorKey": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "The operator key (`tnt_op_...`), printed at first start or set with TENANTRY_OPERATOR_KEY.",
+                },
+            },
+        },
+    })
+}
+
+/// The document as committed in docs/api/openapi.json (pretty, trailing newline).
+pub fn document_text() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    text.push('\n');
+    text
+}

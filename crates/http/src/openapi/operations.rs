@@ -1,0 +1,994 @@
+//! Every route the server answers, as one table: the OpenAPI document is built from it, and the
+//! route test (tests/e2e/openapi.rs) checks it against the router in both directions, so a route
+//! added without a row here (or a row without a route) fails CI.
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// No credentials (health, invitation links, sign-in, this document).
+    Public,
+    /// An account member's API key or session token; the role and scopes decide further.
+    Member,
+    /// The operator key (`/admin`, `/metrics`).
+    Operator,
+}
+
+/// A query parameter: name and what it does.
+pub(crate) type Param = (&'static str, &'static str);
+
+#[derive(Debug, Clone)]
+pub(crate) struct Operation {
+    pub method: &'static str,
+    /// The OpenAPI path template (the router's own pattern).
+    pub path: &'static str,
+    pub id: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    pub status: u16,
+    /// Another success status some requests get (seed 04 answers 200 to one setting's creation).
+    pub also: Option<u16>,
+    pub request: Option<&'static str>,
+    pub response: Option<&'static str>,
+    /// Content type of the success body when it is not JSON.
+    pub media: Option<&'static str>,
+    pub query: &'static [Param],
+}
+
+fn op(
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    access: Access,
+    status: u16,
+) -> Operation {
+    Operation {
+        method,
+        path,
+        id,
+        summary,
+        access,
+        status,
+        also: None,
+        request: None,
+        response: None,
+        media: None,
+        query: &[],
+    }
+}
+
+impl Operation {
+    fn req(mut self, schema: &'static str) -> Self {
+        self.request = Some(schema);
+        self
+    }
+
+    fn res(mut self, schema: &'static str) -> Self {
+        self.response = Some(schema);
+        self
+    }
+
+    fn also(mut self, status: u16) -> Self {
+        self.also = Some(status);
+        self
+    }
+
+    fn media(mut self, media: &'static str) -> Self {
+        self.media = Some(media);
+        self
+    }
+
+    fn query(mut self, params: &'static [Param]) -> Self {
+        self.query = params;
+        self
+    }
+}
+
+const PAGE: &[Param] = &[
+    ("limit", "Page size, 1 to 100"),
+    ("cursor", "Opaque cursor from the previous page"),
+];
+
+/// The whole API, grouped by dialect in the order of the seeds.
+pub(crate) fn operations() -> Vec<Operation> {
+    use Access::{Member, Operator, Public};
+    vec![
+        // Seed 01: account settings.
+        op(
+            "get",
+            "/v2/accounts/settings",
+            "getAccountSettings",
+            "All five sections of the account's settings",
+            Member,
+            200,
+        )
+        .res("AccountSettings"),
+        op(
+            "get",
+            "/v2/accounts/settings/{section}",
+            "getSettingsSection",
+            "One section (notifications, billing, security, integrations, preferences)",
+            Member,
+            200,
+        )
+        .res("SectionDocument"),
+        op(
+            "put",
+            "/v2/accounts/settings/{section}",
+            "updateSettingsSection",
+            "Merge fields into one section; If-Match for optimistic concurrency",
+            Member,
+            200,
+        )
+        .req("SectionDocument")
+        .res("SectionDocument"),
+        op(
+            "get",
+            "/v2/accounts/settings/{section}/history",
+            "getSettingsHistory",
+            "Versions of one section with field diffs",
+            Member,
+            200,
+        )
+        .res("SectionHistory")
+        .query(PAGE),
+        op(
+            "post",
+            "/v2/accounts/settings/{section}/rollback",
+            "rollbackSettingsSection",
+            "Restore an earlier version as a new version",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("SectionDocument"),
+        op(
+            "get",
+            "/v2/accounts/settings/schema/{section}",
+            "getSettingsSchema",
+            "JSON Schema of one section",
+            Member,
+            200,
+        )
+        .res("Object")
+        .media("application/schema+json"),
+        op(
+            "post",
+            "/v2/accounts/settings/notifications/test",
+            "testNotification",
+            "Send a test notification through email, Slack or the webhook",
+            Member,
+            200,
+        )
+        .req("NotificationTest")
+        .res("Object"),
+        op(
+            "get",
+            "/v2/accounts/settings/export",
+            "exportSettings",
+            "Export settings as JSON or YAML",
+            Member,
+            200,
+        )
+        .res("SettingsExport")
+        .query(&[
+            ("format", "json (default) or yaml"),
+            (
+                "include_secrets",
+                "true to include secrets (admins; audited)",
+            ),
+            ("sections", "Comma-separated sections to export"),
+        ]),
+        op(
+            "post",
+            "/v2/accounts/settings/import",
+            "importSettings",
+            "Import an export (merge or overwrite, validate_only), all or nothing",
+            Member,
+            200,
+        )
+        .req("SettingsImport")
+        .res("Object"),
+        op(
+            "get",
+            "/v2/accounts/audit-logs",
+            "listAuditLogs",
+            "Audit trail of the account, newest first",
+            Member,
+            200,
+        )
+        .res("AuditLogs")
+        .query(&[
+            ("actor", "Only entries by this user id"),
+            ("action", "Only this action, e.g. settings.updated"),
+            ("since", "RFC 3339 lower bound"),
+            ("until", "RFC 3339 upper bound"),
+            ("limit", "Page size, 1 to 100"),
+            ("cursor", "Opaque cursor from the previous page"),
+        ]),
+        op(
+            "post",
+            "/v2/accounts/usage",
+            "recordUsage",
+            "Report usage costs (idempotent by record id); fires cost alerts",
+            Member,
+            200,
+        )
+        .req("UsageBatch")
+        .res("Object"),
+        // Seed 02: team.
+        op(
+            "get",
+            "/v2/accounts/team/members",
+            "listTeamMembers",
+            "Members and pending invitations with role counts",
+            Member,
+            200,
+        )
+        .res("MemberList")
+        .query(&[
+            ("role", "owner, admin, developer or viewer"),
+            ("status", "active, pending or suspended"),
+            ("limit", "Page size, 1 to 100"),
+            ("cursor", "Opaque cursor from the previous page"),
+        ]),
+        op(
+            "post",
+            "/v2/accounts/team/members",
+            "inviteTeamMember",
+            "Invite a member (flat form)",
+            Member,
+            201,
+        )
+        .req("InvitationRequest")
+        .res("Invitation"),
+        op(
+            "post",
+            "/v2/accounts/team/members/invite",
+            "inviteTeamMemberWrapped",
+            "Invite a member",
+            Member,
+            201,
+        )
+        .req("InvitationRequest")
+        .res("Invitation"),
+        op(
+            "post",
+            "/v2/accounts/team/members/bulk",
+            "bulkUpdateTeamMembers",
+            "Bulk role/department change, suspend or reactivate",
+            Member,
+            200,
+        )
+        .req("BulkOperation")
+        .res("Object"),
+        op(
+            "get",
+            "/v2/accounts/team/members/{id}",
+            "getTeamMember",
+            "One member with activity and resources",
+            Member,
+            200,
+        )
+        .res("Object"),
+        op(
+            "put",
+            "/v2/accounts/team/members/{id}",
+            "updateTeamMember",
+            "Change a member's role, department or title",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Object"),
+        op(
+            "delete",
+            "/v2/accounts/team/members/{id}",
+            "removeTeamMember",
+            "Remove a member",
+            Member,
+            200,
+        )
+        .res("Object"),
+        op(
+            "post",
+            "/v2/accounts/team/invitations/{id}/resend",
+            "resendInvitation",
+            "Resend an invitation with a new link",
+            Member,
+            200,
+        )
+        .res("Invitation"),
+        op(
+            "delete",
+            "/v2/accounts/team/invitations/{id}",
+            "cancelInvitation",
+            "Cancel a pending invitation",
+            Member,
+            200,
+        )
+        .res("Object"),
+        op(
+            "get",
+            "/v2/invitations/{token}",
+            "previewInvitation",
+            "What an invitation link offers (account, role, expiry)",
+            Public,
+            200,
+        )
+        .res("Object"),
+        op(
+            "post",
+            "/v2/invitations/{token}/accept",
+            "acceptInvitation",
+            "Accept an invitation: join, and get a first API key",
+            Public,
+            201,
+        )
+        .req("InvitationAccept")
+        .res("Object"),
+        op(
+            "get",
+            "/v2/accounts/team/activity",
+            "getTeamActivity",
+            "Team activity figures for a period",
+            Member,
+            200,
+        )
+        .res("TeamActivity")
+        .query(&[("period", "7d, 30d or 90d")]),
+        op(
+            "post",
+            "/v2/accounts/team/activity/events",
+            "recordTeamActivity",
+            "Report activity events from the host product",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Object"),
+        // Seed 03: user and organization.
+        op(
+            "get",
+            "/api/user/profile",
+            "getProfile",
+            "The caller's profile",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "put",
+            "/api/user/profile",
+            "updateProfile",
+            "Update the caller's profile",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "post",
+            "/api/user/password",
+            "changePassword",
+            "Change the caller's password",
+            Member,
+            204,
+        )
+        .req("Object"),
+        op(
+            "get",
+            "/api/user/mfa",
+            "getMfaStatus",
+            "MFA status",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "post",
+            "/api/user/mfa/enable",
+            "enableMfa",
+            "Start TOTP enrollment",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "post",
+            "/api/user/mfa/verify",
+            "verifyMfa",
+            "Finish enrollment with a code; returns backup codes once",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "post",
+            "/api/user/mfa/disable",
+            "disableMfa",
+            "Turn MFA off (password or code required)",
+            Member,
+            204,
+        )
+        .req("Object"),
+        op(
+            "get",
+            "/api/user/api-keys",
+            "listApiKeys",
+            "The caller's API keys (no secrets)",
+            Member,
+            200,
+        )
+        .res("DataList"),
+        op(
+            "post",
+            "/api/user/api-keys",
+            "createApiKey",
+            "Create a scoped API key; the secret is shown once",
+            Member,
+            201,
+        )
+        .req("ApiKeyRequest")
+        .res("ApiKey"),
+        op(
+            "get",
+            "/api/user/api-keys/{id}",
+            "getApiKey",
+            "One API key's metadata",
+            Member,
+            200,
+        )
+        .res("ApiKey"),
+        op(
+            "delete",
+            "/api/user/api-keys/{id}",
+            "deleteApiKey",
+            "Revoke an API key",
+            Member,
+            204,
+        ),
+        op(
+            "post",
+            "/api/user/api-keys/{id}/regenerate",
+            "regenerateApiKey",
+            "Replace an API key's secret; shown once",
+            Member,
+            200,
+        )
+        .res("ApiKey"),
+        op(
+            "post",
+            "/api/auth/login",
+            "login",
+            "Sign in with email and password (and MFA code); returns a session token",
+            Public,
+            200,
+        )
+        .req("Login")
+        .res("Data"),
+        op(
+            "post",
+            "/api/auth/logout",
+            "logout",
+            "End the caller's session",
+            Member,
+            204,
+        ),
+        op(
+            "get",
+            "/api/auth/sessions",
+            "listSessions",
+            "The caller's active sessions",
+            Member,
+            200,
+        )
+        .res("DataList"),
+        op(
+            "delete",
+            "/api/auth/sessions/{id}",
+            "revokeSession",
+            "End one session",
+            Member,
+            204,
+        ),
+        op(
+            "get",
+            "/api/session-timeout",
+            "getSessionTimeout",
+            "Session idle and absolute timeouts",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "put",
+            "/api/session-timeout",
+            "updateSessionTimeout",
+            "Change session timeouts",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "get",
+            "/api/user-preferences",
+            "listUserPreferences",
+            "The caller's preferences",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "get",
+            "/api/user-preferences/{key}",
+            "getUserPreference",
+            "One preference",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "put",
+            "/api/user-preferences/{key}",
+            "setUserPreference",
+            "Set one preference",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "delete",
+            "/api/user-preferences/{key}",
+            "deleteUserPreference",
+            "Reset one preference to its default",
+            Member,
+            204,
+        ),
+        op(
+            "get",
+            "/api/settings",
+            "getOrganizationSettings",
+            "Organization settings",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "post",
+            "/api/settings",
+            "updateOrganizationSettings",
+            "Update organization settings",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "get",
+            "/api/settings/all",
+            "getAllOrganizationSettings",
+            "Organization settings with feature flags",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "get",
+            "/api/settings/ip-whitelist",
+            "listIpWhitelist",
+            "IP allowlist entries",
+            Member,
+            200,
+        )
+        .res("DataList"),
+        op(
+            "post",
+            "/api/settings/ip-whitelist",
+            "addIpWhitelistEntry",
+            "Add a CIDR to the IP allowlist",
+            Member,
+            201,
+        )
+        .req("IpWhitelistEntry")
+        .res("Data"),
+        op(
+            "delete",
+            "/api/settings/ip-whitelist/{id}",
+            "removeIpWhitelistEntry",
+            "Remove an allowlist entry",
+            Member,
+            204,
+        ),
+        op(
+            "get",
+            "/api/settings/ip-whitelist/status",
+            "getIpWhitelistStatus",
+            "Whether the allowlist is enforced",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "post",
+            "/api/settings/ip-whitelist/toggle",
+            "toggleIpWhitelist",
+            "Turn enforcement on or off (lockout guard)",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "get",
+            "/api/settings/log-retention",
+            "getLogRetention",
+            "Log retention periods",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "put",
+            "/api/settings/log-retention",
+            "updateLogRetention",
+            "Change log retention periods",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "get",
+            "/api/organization",
+            "getOrganization",
+            "The organization (account)",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "get",
+            "/api/features",
+            "listFeatures",
+            "Features enabled for the tier",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "get",
+            "/api/features/limits",
+            "getLimits",
+            "Limits of the tier",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "get",
+            "/api/tier",
+            "getTier",
+            "The account's tier",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "get",
+            "/api/notifications/channels",
+            "listNotificationChannels",
+            "Notification channels, built-in ones included",
+            Member,
+            200,
+        )
+        .res("DataList"),
+        op(
+            "post",
+            "/api/notifications/channels",
+            "createNotificationChannel",
+            "Create an email, Slack or webhook channel",
+            Member,
+            201,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "put",
+            "/api/notifications/channels/{id}",
+            "updateNotificationChannel",
+            "Update a channel",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "delete",
+            "/api/notifications/channels/{id}",
+            "deleteNotificationChannel",
+            "Delete a channel",
+            Member,
+            204,
+        ),
+        op(
+            "post",
+            "/api/notifications/channels/{id}/test",
+            "testNotificationChannel",
+            "Queue a test delivery",
+            Member,
+            202,
+        )
+        .res("Data"),
+        op(
+            "get",
+            "/api/notifications/rules",
+            "listNotificationRules",
+            "Routing rules",
+            Member,
+            200,
+        )
+        .res("DataList"),
+        op(
+            "post",
+            "/api/notifications/rules",
+            "createNotificationRule",
+            "Create a routing rule",
+            Member,
+            201,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "get",
+            "/api/notifications/deliveries",
+            "listDeliveries",
+            "Delivery log, newest first",
+            Member,
+            200,
+        )
+        .res("DataList")
+        .query(PAGE),
+        op(
+            "get",
+            "/api/notifications/deliveries/{id}",
+            "getDelivery",
+            "One delivery with its attempts",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "post",
+            "/api/notifications/deliveries/{id}/redeliver",
+            "redeliver",
+            "Deliver again (same webhook-id)",
+            Member,
+            202,
+        )
+        .res("Data"),
+        op(
+            "post",
+            "/api/notifications/events",
+            "reportEvent",
+            "Report a host product's event for routing",
+            Member,
+            202,
+        )
+        .req("Object")
+        .res("Data"),
+        // Seed 04: catalog.
+        op(
+            "get",
+            "/accounts/{account_name}/settings",
+            "getSettingsCatalog",
+            "The settings the account has",
+            Member,
+            200,
+        )
+        .res("Catalog"),
+        op(
+            "get",
+            "/accounts/{account_name}/settings/",
+            "getSettingsCatalogSlash",
+            "The settings the account has (trailing slash form)",
+            Member,
+            200,
+        )
+        .res("Catalog"),
+        op(
+            "get",
+            "/accounts/{account_name}/settings/PUSH_NOTIFICATIONS/availableChannels",
+            "getAvailableChannels",
+            "Channels a push webhook can subscribe to",
+            Member,
+            200,
+        )
+        .res("AvailableChannels"),
+        op(
+            "get",
+            "/accounts/{account_name}/settings/{setting_name}",
+            "getSetting",
+            "One named setting",
+            Member,
+            200,
+        )
+        .res("Object"),
+        op(
+            "post",
+            "/accounts/{account_name}/settings/{setting_name}",
+            "createSetting",
+            "Create a named setting (PUSH_NOTIFICATIONS answers 200)",
+            Member,
+            201,
+        )
+        .also(200)
+        .req("Object")
+        .res("Object"),
+        op(
+            "put",
+            "/accounts/{account_name}/settings/{setting_name}",
+            "replaceSetting",
+            "Replace a named setting",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Object"),
+        op(
+            "patch",
+            "/accounts/{account_name}/settings/{setting_name}",
+            "patchSetting",
+            "Change part of a named setting",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Object"),
+        op(
+            "delete",
+            "/accounts/{account_name}/settings/{setting_name}",
+            "deleteSetting",
+            "Delete a named setting",
+            Member,
+            204,
+        ),
+        op(
+            "post",
+            "/accounts/{account_name}/telemetryWebhook/test",
+            "testTelemetryWebhook",
+            "Send a test event to a webhook URL, or verify one",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Object")
+        .query(&[(
+            "telemetry_event_id",
+            "Verify this earlier test event instead of sending",
+        )]),
+        // Seed 05: tenant settings.
+        op(
+            "get",
+            "/tenants/{id}/settings",
+            "getTenantSettings",
+            "Tenant settings with defaults",
+            Member,
+            200,
+        )
+        .res("TenantSettings"),
+        op(
+            "patch",
+            "/tenants/{id}/settings",
+            "patchTenantSettings",
+            "JSON merge-PATCH (RFC 7396) of tenant settings",
+            Member,
+            200,
+        )
+        .req("TenantSettings")
+        .res("TenantSettings"),
+        // Operator.
+        op(
+            "get",
+            "/admin/accounts",
+            "listAccounts",
+            "Every account",
+            Operator,
+            200,
+        )
+        .res("Object")
+        .query(PAGE),
+        op(
+            "post",
+            "/admin/accounts",
+            "createAccount",
+            "Create an account and its owner; the owner's key is shown once",
+            Operator,
+            201,
+        )
+        .req("Object")
+        .res("Object"),
+        op(
+            "patch",
+            "/admin/accounts/{id}",
+            "updateAccount",
+            "Set an account's tier or status",
+            Operator,
+            200,
+        )
+        .req("Object")
+        .res("Object"),
+        // Service.
+        op("get", "/healthz", "healthz", "Liveness", Public, 200).res("Health"),
+        op(
+            "get",
+            "/readyz",
+            "readyz",
+            "Readiness (the database answers)",
+            Public,
+            200,
+        )
+        .res("Health"),
+        op(
+            "get",
+            "/metrics",
+            "metrics",
+            "Prometheus metrics",
+            Operator,
+            200,
+        )
+        .media("text/plain"),
+        op(
+            "get",
+            "/openapi.json",
+            "openapi",
+            "This document",
+            Public,
+            200,
+        )
+        .res("Object"),
+        op(
+            "get",
+            "/docs",
+            "docs",
+            "Interactive API reference",
+            Public,
+            200,
+        )
+        .media("text/html"),
+    ]
+}
+
+/// The tag (API document) an operation belongs to.
+pub(crate) fn tag(path: &str) -> &'static str {
+    if path.starts_with("/v2/accounts/team") || path.starts_with("/v2/invitations") {
+        TAGS[1].0
+    } else if path.starts_with("/v2/") {
+        TAGS[0].0
+    } else if path.starts_with("/api/") {
+        TAGS[2].0
+    } else if path.starts_with("/accounts/") {
+        TAGS[3].0
+    } else if path.starts_with("/tenants/") {
+        TAGS[4].0
+    } else if path.starts_with("/admin/") {
+        TAGS[5].0
+    } else {
+        TAGS[6].0
+    }
+}
+
+/// Tags in document order, with their descriptions.
+pub(crate) const TAGS: [(&str, &str); 7] = [
+    ("Account settings", "Seed 01: `/v2/accounts/settings`, snake_case, `{error, message, details}` errors."),
+    ("Team", "Seed 02: members, invitations, bulk operations and activity, camelCase."),
+    ("User and organization", "Seed 03: `/api/...`, `{\"data\": ...}` bodies, `{\"error\": {code, message, details}}` errors."),
+    ("Settings catalog", "Seed 04: `/accounts/{accountName}/settings/...`, `[{errorCode, errorMessage}]` errors."),
+    ("Tenant settings", "Seed 05: `/tenants/{id}/settings`, JSON merge-PATCH, `application/problem+json` errors."),
+    ("Operator", "The operator API (operator key)."),
+    ("Service", "Health, readiness, metrics and this reference."),
+];
