@@ -15,6 +15,7 @@ mod allowlist;
 mod api_keys;
 mod audit;
 mod auth;
+mod authorization;
 mod catalog_notifications;
 mod cli_transfer;
 mod configuration;

@@ -264,8 +264,57 @@ async fn one_domain_across_dialects(app: TestApp) {
     assert_eq!(problem["code"], "IP_NOT_ALLOWED");
 }
 
+/// Seed 05 has no enforcement flag; a patch that does not set `allowedIpRanges` must leave
+/// enforcement as seed 03's toggle left it (found by the authorization matrix: a branding change
+/// used to switch enforcement on).
+async fn patches_without_ranges_keep_enforcement(app: TestApp) {
+    let path = tenant_path(&app).await;
+    let key = app.owner_key().to_owned();
+    let (status, doc) = crate::support::call(
+        &app,
+        reqwest::Method::POST,
+        "/api/settings/ip-whitelist",
+        &key,
+        Some(json!({ "cidr": "192.0.2.0/24" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    let (status, doc, _) = patch(
+        &app,
+        &path,
+        &key,
+        json!({"branding": {"primaryColor": "#112233"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["security"]["allowedIpRanges"], json!(["192.0.2.0/24"]));
+    let (_, status_doc) = crate::support::call(
+        &app,
+        reqwest::Method::GET,
+        "/api/settings/ip-whitelist/status",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(
+        status_doc["data"]["enabled"], false,
+        "still off: {status_doc}"
+    );
+    // Setting the ranges through seed 05 does decide enforcement (here: a list without the
+    // caller, refused by the lockout guard rather than applied).
+    let (status, doc, _) = patch(
+        &app,
+        &path,
+        &key,
+        json!({"security": {"allowedIpRanges": ["192.0.2.0/24"]}}),
+    )
+    .await;
+    assert_eq!(status, 409, "{doc}");
+}
+
 on_both_backends!(
     seed_05_examples_replay,
     tenant_ids_and_roles_are_checked,
-    one_domain_across_dialects
+    one_domain_across_dialects,
+    patches_without_ranges_keep_enforcement
 );

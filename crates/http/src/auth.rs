@@ -7,7 +7,8 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::{FutureExt, Shared};
 use tenantry_kernel::{Actor, Role};
 use tenantry_security::SecurityError;
 use tenantry_settings::SettingsError;
@@ -49,11 +50,41 @@ fn map_security_error(dialect: Dialect, e: SecurityError) -> ApiError {
 
 type BoxedFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
+/// The request's authentication, computed once and shared between the `Authenticated`
+/// extractor and the body extractors (see [`authentication_first`]).
+#[derive(Clone)]
+struct AuthOutcome(Shared<BoxedFuture<Actor>>);
+
 impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = BoxedFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let outcome = authenticate(req).shared();
+        req.extensions_mut().insert(AuthOutcome(outcome.clone()));
+        Box::pin(async move { outcome.await.map(Authenticated) })
+    }
+}
+
+/// A body that failed to read or parse is reported only once the caller is known to be
+/// authenticated: otherwise an expired key or a suspended member would learn how a request is
+/// validated (and which error wins would depend on which extractor finished first). Handlers
+/// list `Authenticated` before the body, so its outcome is registered by the time a body fails.
+pub(crate) async fn authentication_first(req: &HttpRequest, body_error: ApiError) -> ApiError {
+    let outcome = req.extensions().get::<AuthOutcome>().cloned();
+    match outcome {
+        Some(AuthOutcome(outcome)) => match outcome.await {
+            Err(auth_error) => auth_error,
+            Ok(_) => body_error,
+        },
+        None => body_error,
+    }
+}
+
+/// Authenticates the bearer credential, applies the account's IP allowlist, session
+/// restrictions, the key's scopes and the per-credential rate limit.
+fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
+    {
         let dialect = Dialect::of(req);
         let state = state(req, dialect);
         let token = bearer(req);
@@ -160,7 +191,7 @@ impl FromRequest for Authenticated {
             {
                 return Err(crate::rate_limit::too_many(dialect, secs));
             }
-            Ok(Authenticated(actor))
+            Ok(actor)
         })
     }
 }

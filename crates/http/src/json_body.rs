@@ -67,6 +67,24 @@ impl FromRequest for RawBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let read = RawBody::read(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            match read.await {
+                Ok(body) => Ok(body),
+                Err(e) => Err(crate::auth::authentication_first(&req, e).await),
+            }
+        })
+    }
+}
+
+impl RawBody {
+    /// Reads the body under the size limit; errors are the caller's to order after
+    /// authentication.
+    fn read(
+        req: &HttpRequest,
+        payload: &mut Payload,
+    ) -> Pin<Box<dyn Future<Output = Result<Self, ApiError>>>> {
         let dialect = Dialect::of(req);
         let limit = state(req, dialect).map(|s| s.config.body_limit);
         let media_type = req
@@ -131,21 +149,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let dialect = Dialect::of(req);
-        let raw = RawBody::from_request(req, payload);
+        let raw = RawBody::read(req, payload);
+        let req = req.clone();
         Box::pin(async move {
-            let raw = raw.await?;
-            // No Content-Type: accept, as curl users often forget it and the body says JSON.
-            if raw.media_type.as_deref().is_some_and(|m| !is_json(m)) {
-                return Err(ApiError::new(
-                    dialect,
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "UNSUPPORTED_MEDIA_TYPE",
-                    "Send the body as application/json",
-                ));
+            let parsed = async {
+                let raw = raw.await?;
+                // No Content-Type: accept, as curl users often forget it and the body says JSON.
+                if raw.media_type.as_deref().is_some_and(|m| !is_json(m)) {
+                    return Err(ApiError::new(
+                        dialect,
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "UNSUPPORTED_MEDIA_TYPE",
+                        "Send the body as application/json",
+                    ));
+                }
+                serde_json::from_slice::<T>(&raw.bytes)
+                    .map(JsonBody)
+                    .map_err(|e| parse_error(dialect, &e))
+            };
+            match parsed.await {
+                Ok(body) => Ok(body),
+                Err(e) => Err(crate::auth::authentication_first(&req, e).await),
             }
-            serde_json::from_slice::<T>(&raw.bytes)
-                .map(JsonBody)
-                .map_err(|e| parse_error(dialect, &e))
         })
     }
 }

@@ -455,7 +455,13 @@ impl crate::SettingsService {
             let mut fields = Fields::default();
             let mut invalid = Vec::new();
             let next = current.read(&doc, limits, &mut fields, &mut invalid);
-            let next = crate::service::check(fields, invalid, next)?;
+            let mut next = crate::service::check(fields, invalid, next)?;
+            // Seed 05 has no enforcement flag: a patch that sets `allowedIpRanges` decides it
+            // (non-empty = on); any other patch keeps what seed 03's toggle set, so changing the
+            // branding never switches enforcement on behind the admin's back.
+            if patch.pointer("/security/allowedIpRanges").is_none() {
+                next.security.ip_allowlist_enforced = current.security.ip_allowlist_enforced;
+            }
             crate::service::LockoutGuard { caller: actor.ip, confirmed: false }.check(next.security.ip_allowlist_enforced, &next.allowlist)?;
 
             let mut writes = crate::ports::Writes::default();

@@ -1,0 +1,413 @@
+//! The authorization matrix: every operation of the OpenAPI document × ten kinds of caller,
+//! with the status each must get, kept as a readable table in `authorization_matrix.md` and
+//! rendered into docs/security/authorization.md. A route missing from the table, a row naming
+//! no route, or any cell that differs fails the test (every difference is listed at once).
+//!
+//! `TENANTRY_MATRIX_RECORD=1` rewrites the table's cells with what the server answered (SQLite
+//! run only); the diff of the table is then what a reviewer reads.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::on_both_backends;
+use crate::support::{call, TestApp};
+
+const SOURCE: &str = "tests/e2e/authorization_matrix.md";
+const RENDERED: &str = "docs/security/authorization.md";
+
+const COLUMNS: [&str; 10] = [
+    "owner",
+    "admin",
+    "developer",
+    "viewer",
+    "scoped key",
+    "expired key",
+    "suspended member",
+    "other account's owner",
+    "no credentials",
+    "disallowed IP",
+];
+
+/// Least privileged first, so that a write a lower role may not make cannot have been made (or
+/// undone) by a higher one earlier in the same row.
+const RUN_ORDER: [usize; 10] = [8, 9, 5, 6, 7, 4, 3, 2, 1, 0];
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    method: String,
+    operation: String,
+    path: String,
+    body: String,
+    cells: Vec<String>,
+}
+
+fn cells(line: &str) -> Vec<String> {
+    line.trim()
+        .trim_start_matches('|')
+        .trim_end_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_owned())
+        .collect()
+}
+
+/// The table's rows, and the text before the table.
+fn parse(text: &str) -> (String, Vec<Row>) {
+    let mut preamble = String::new();
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let fields = cells(line);
+        let is_row =
+            line.starts_with("| ") && fields.len() == 4 + COLUMNS.len() && fields[0] != "method";
+        if is_row {
+            rows.push(Row {
+                method: fields[0].clone(),
+                operation: fields[1].clone(),
+                path: fields[2].clone(),
+                body: fields[3].clone(),
+                cells: fields[4..].to_vec(),
+            });
+        } else if rows.is_empty() && !line.starts_with('|') {
+            preamble.push_str(line);
+            preamble.push('\n');
+        }
+    }
+    (preamble, rows)
+}
+
+fn source_text(preamble: &str, rows: &[Row]) -> String {
+    let mut out = preamble.to_owned();
+    out.push_str(&format!(
+        "| method | operation | request path | body | {} |\n",
+        COLUMNS.join(" | ")
+    ));
+    out.push_str(&format!("|{}\n", "---|".repeat(4 + COLUMNS.len())));
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            r.method,
+            r.operation,
+            r.path,
+            r.body,
+            r.cells.join(" | ")
+        ));
+    }
+    out
+}
+
+fn rendered(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "# Authorization matrix\n\n\
+         <!-- Rendered from tests/e2e/authorization_matrix.md by tests/e2e/authorization.rs; do not edit. -->\n\n\
+         The status every kind of caller gets from every operation, as the test suite checks it on\n\
+         SQLite and PostgreSQL (each request is in the source table). Callers:\n\n\
+         - **owner, admin, developer, viewer**: members of the account with that role, using an API key\n  \
+           without scopes (the role decides);\n\
+         - **scoped key**: the owner's key limited to one scope that does not cover the route\n  \
+           (`audit:read`, or `keys:read` for the audit log);\n\
+         - **expired key**: an admin's key past its `expires_at`;\n\
+         - **suspended member**: a developer whose membership is suspended;\n\
+         - **other account's owner**: the owner of another account (routes without an account in\n  \
+           the path act on the caller's own account; ids and names of this account are 403/404);\n\
+         - **no credentials**: no `Authorization` header;\n\
+         - **disallowed IP**: the owner of an account whose enforced IP allowlist excludes the caller.\n\n\
+         Statuses other than 401/403 mean the caller passed authorization and the request was then\n\
+         judged on its content (400/404/409/422 for the test's deliberately harmless requests).\n\
+         Operator routes (`/admin`, `/metrics`) take the operator key only; public routes take none.\n\n",
+    );
+    out.push_str(&format!("| operation | {} |\n", COLUMNS.join(" | ")));
+    out.push_str(&format!("|{}\n", "---|".repeat(1 + COLUMNS.len())));
+    for r in rows {
+        out.push_str(&format!(
+            "| `{} {}` | {} |\n",
+            r.method,
+            r.operation,
+            r.cells.join(" | ")
+        ));
+    }
+    out.push_str(&format!(
+        "\n{} operations × {} callers = {} cells.\n",
+        rows.len(),
+        COLUMNS.len(),
+        rows.len() * COLUMNS.len()
+    ));
+    out
+}
+
+on_both_backends!(env [
+    ("TENANTRY_RATE_LIMIT_PER_IP", "0"),
+    ("TENANTRY_RATE_LIMIT_PER_KEY", "0"),
+]; authorization_matrix_holds);
+
+async fn created(app: &TestApp, key: &str, path: &str, body: Value) -> Value {
+    let (status, doc) = call(app, Method::POST, path, key, Some(body)).await;
+    assert!((200..300).contains(&status), "setup {path}: {status} {doc}");
+    doc
+}
+
+fn key_id(token: &str) -> String {
+    let ulid = token
+        .strip_prefix("tnt_live_")
+        .and_then(|rest| rest.split('_').next())
+        .expect("API key format");
+    format!("key_{ulid}")
+}
+
+async fn authorization_matrix_holds(app: TestApp) {
+    let text = std::fs::read_to_string(workspace().join(SOURCE)).expect("matrix source");
+    let (preamble, mut rows) = parse(&text);
+
+    // Coverage: the rows are exactly the OpenAPI document's operations.
+    let doc: Value = app
+        .get("/openapi.json", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let documented: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("item")
+                .keys()
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    let tabled: BTreeSet<String> = rows
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.operation))
+        .collect();
+    assert_eq!(tabled.len(), rows.len(), "an operation has two rows");
+    let missing: Vec<_> = documented.difference(&tabled).collect();
+    let unknown: Vec<_> = tabled.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "operations missing from {SOURCE}: {missing:?}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "rows of {SOURCE} naming no operation: {unknown:?}"
+    );
+
+    // The callers.
+    let account_id = app.default_account_id().await;
+    let tenant = app
+        .stdout
+        .iter()
+        .find_map(|l| l.strip_prefix("tenant id:"))
+        .expect("tenant id printed")
+        .trim()
+        .to_owned();
+    let owner = app.owner_key().to_owned();
+    let admin = app.add_member(&account_id, "admin");
+    let developer = app.add_member(&account_id, "developer");
+    let viewer = app.add_member(&account_id, "viewer");
+    let victim = app.add_member(&account_id, "developer");
+    let member = app.query_texts(&format!(
+        "SELECT user_id AS t FROM api_keys WHERE id = '{}'",
+        key_id(&victim)
+    ))[0]
+        .clone();
+    let suspended = app.add_member(&account_id, "developer");
+    app.db.execute(&format!(
+        "UPDATE memberships SET status = 'suspended' WHERE user_id = (SELECT user_id FROM api_keys WHERE id = '{}')",
+        key_id(&suspended)
+    ));
+    let expired = app.add_member(&account_id, "admin");
+    app.db.execute(&format!(
+        "UPDATE api_keys SET expires_at = 1 WHERE id = '{}'",
+        key_id(&expired)
+    ));
+    let owner_user = app.query_texts(&format!(
+        "SELECT user_id AS t FROM api_keys WHERE id = '{}'",
+        key_id(&owner)
+    ))[0]
+        .clone();
+    let audit_only = created(
+        &app,
+        &owner,
+        "/api/user/api-keys",
+        json!({ "name": "audit only", "scopes": ["audit:read"] }),
+    )
+    .await["data"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let keys_only = created(
+        &app,
+        &owner,
+        "/api/user/api-keys",
+        json!({ "name": "keys only", "scopes": ["keys:read"] }),
+    )
+    .await["data"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let operator = app.operator_key().to_owned();
+    let other = created(
+        &app,
+        &operator,
+        "/admin/accounts",
+        json!({ "name": "other", "owner_email": "owner@other.test" }),
+    )
+    .await["owner_api_key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let fenced = created(
+        &app,
+        &operator,
+        "/admin/accounts",
+        json!({ "name": "fenced", "owner_email": "owner@fenced.test" }),
+    )
+    .await["owner_api_key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    created(
+        &app,
+        &fenced,
+        "/api/settings/ip-whitelist",
+        json!({ "cidr": "10.0.0.0/8" }),
+    )
+    .await;
+    created(
+        &app,
+        &fenced,
+        "/api/settings/ip-whitelist/toggle",
+        json!({ "enabled": true, "confirm_lockout": true }),
+    )
+    .await;
+
+    // Objects of the account the rows act on.
+    let invitation = created(
+        &app,
+        &owner,
+        "/v2/accounts/team/members/invite",
+        json!({ "email": "pending@matrix.test", "role": "viewer" }),
+    )
+    .await["invitation"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let channel = created(&app, &owner, "/api/notifications/channels", json!({ "type": "webhook", "name": "target", "config": { "url": "https://hooks.example.com/target" } })).await["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let entry = created(
+        &app,
+        &owner,
+        "/api/settings/ip-whitelist",
+        json!({ "cidr": "192.0.2.0/24" }),
+    )
+    .await["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let key = created(
+        &app,
+        &owner,
+        "/api/user/api-keys",
+        json!({ "name": "target" }),
+    )
+    .await["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let fill = |s: &str| {
+        s.replace("{account}", "default")
+            .replace("{account_id}", &account_id)
+            .replace("{tenant}", &tenant)
+            .replace("{member}", &member)
+            .replace("{invitation}", &invitation)
+            .replace("{channel}", &channel)
+            .replace("{entry}", &entry)
+            .replace("{key}", &key)
+            .replace("{owner_user}", &owner_user)
+    };
+
+    let mut differences = Vec::new();
+    let mut observed_rows = rows.clone();
+    let mut sent = 0;
+    for (row, observed) in rows.iter().zip(observed_rows.iter_mut()) {
+        let path = fill(&row.path);
+        let body = (!row.body.is_empty())
+            .then(|| serde_json::from_str::<Value>(&fill(&row.body)).expect("row body is JSON"));
+        for column in RUN_ORDER {
+            let credential: Option<&str> = match column {
+                0 => Some(&owner),
+                1 => Some(&admin),
+                2 => Some(&developer),
+                3 => Some(&viewer),
+                4 if row.operation.starts_with("/v2/accounts/audit-logs") => Some(&keys_only),
+                4 => Some(&audit_only),
+                5 => Some(&expired),
+                6 => Some(&suspended),
+                7 => Some(&other),
+                8 => None,
+                _ => Some(&fenced),
+            };
+            let method = Method::from_bytes(row.method.as_bytes()).expect("method");
+            let mut req = app.client.request(method, app.url(&path));
+            if let Some(credential) = credential {
+                req = req.bearer_auth(credential);
+            }
+            if let Some(body) = &body {
+                req = req.json(body);
+            }
+            let res = req.send().await.expect("request");
+            sent += 1;
+            let status = res.status().as_u16().to_string();
+            if status != row.cells[column] {
+                let answer = res.text().await.unwrap_or_default();
+                differences.push(format!(
+                    "{} {} as {}: expected {}, got {status} {}",
+                    row.method,
+                    row.operation,
+                    COLUMNS[column],
+                    row.cells[column],
+                    &answer[..answer.len().min(200)]
+                ));
+            }
+            observed.cells[column] = status;
+        }
+    }
+    println!(
+        "authorization matrix: {} operations x {} callers = {sent} requests",
+        rows.len(),
+        COLUMNS.len()
+    );
+
+    let record = std::env::var("TENANTRY_MATRIX_RECORD").as_deref() == Ok("1")
+        && app.db.database_url.is_none();
+    if record {
+        rows = observed_rows;
+        std::fs::write(workspace().join(SOURCE), source_text(&preamble, &rows))
+            .expect("write source");
+        std::fs::write(workspace().join(RENDERED), rendered(&rows)).expect("write rendering");
+        return;
+    }
+    assert!(
+        differences.is_empty(),
+        "{} cells differ from {SOURCE}:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+    let committed = std::fs::read_to_string(workspace().join(RENDERED)).unwrap_or_default();
+    assert!(
+        committed == rendered(&rows),
+        "{RENDERED} is stale: run the test with TENANTRY_MATRIX_RECORD=1"
+    );
+}
