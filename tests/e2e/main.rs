@@ -22,6 +22,7 @@ mod configuration;
 mod cost_alerts;
 mod errors;
 mod export_import;
+mod integrity_check;
 mod lifecycle;
 mod metrics;
 mod notification_test;

@@ -84,15 +84,17 @@ impl TestDb {
 
     /// Runs SQL directly against the test database (to set up states no endpoint creates yet,
     /// or to break the database on purpose).
+    /// Several `;`-separated statements run on one connection (e.g. a PRAGMA, then a write).
     pub fn execute(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
         match &self.database_url {
             Some(url) => {
                 let mut conn = PgConnection::establish(url).expect("connect");
-                diesel::sql_query(sql).execute(&mut conn).expect("execute");
+                conn.batch_execute(sql).expect("execute");
             }
             None => {
                 let mut conn = sqlite(&self.sqlite_path());
-                diesel::sql_query(sql).execute(&mut conn).expect("execute");
+                conn.batch_execute(sql).expect("execute");
             }
         }
     }

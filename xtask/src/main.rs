@@ -6,6 +6,8 @@
 //! - `pg`   : starts a throwaway PostgreSQL cluster, prints its URL, stops it on Enter/EOF.
 //! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`).
 //! - `openapi`: writes docs/api/openapi.json from the code (a test fails when it is stale).
+//! - `fuzz-api`: schemathesis against a live server as every role, then `tenantry check`
+//!   (`fuzz_api.py`); also the last step of `test`.
 
 mod bench;
 mod pg;
@@ -20,8 +22,9 @@ fn main() -> ExitCode {
         Some("pg") => pg::interactive(),
         Some("bench") => bench::bench(&root(), &args[1..]),
         Some("openapi") => openapi(),
+        Some("fuzz-api") => python_tools().and_then(|tools| fuzz_api(&tools, &args[1..])),
         _ => {
-            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | bench [--accounts N] [--duration S] [--connections C]>");
+            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C]>");
             return ExitCode::from(2);
         }
     };
@@ -95,16 +98,30 @@ fn python_tools() -> Result<std::path::PathBuf, String> {
         .unwrap_or_else(|_| root().join("target"));
     let venv = target.join("python-tools");
     let bin = venv.join("bin");
-    if !bin.join("openapi-spec-validator").exists() {
+    if !bin.join("openapi-spec-validator").exists() || !bin.join("schemathesis").exists() {
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
         run(Command::new(bin.join("pip")).args([
             "install",
             "--quiet",
             "--disable-pip-version-check",
             "openapi-spec-validator==0.9.0",
+            "schemathesis==4.32.5",
         ]))?;
     }
     Ok(bin)
+}
+
+/// Generated requests from the OpenAPI document against a live server (see `fuzz_api.py`).
+fn fuzz_api(tools: &std::path::Path, extra: &[String]) -> Result<(), String> {
+    run(cargo().args(["build", "--quiet", "-p", "tenantry"]))?;
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    run(Command::new(tools.join("python"))
+        .arg(root().join("xtask/fuzz_api.py"))
+        .arg(target.join("debug/tenantry"))
+        .arg(tools.join("schemathesis"))
+        .args(extra))
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
@@ -123,6 +140,11 @@ fn test(extra: &[String]) -> Result<(), String> {
         .env("TENANTRY_TEST_PG", &url)
         .env("TENANTRY_REQUIRE_PG", "1")
         .env("TENANTRY_TOOLS_BIN", &tools)
-        .env("TENANTRY_REQUIRE_TOOLS", "1"))
-    // `_cluster` is dropped here, stopping PostgreSQL whether the tests passed or not.
+        .env("TENANTRY_REQUIRE_TOOLS", "1"))?;
+    // A filtered run (`cargo xtask test some_test`) is about those tests only.
+    if extra.is_empty() {
+        fuzz_api(&tools, &[])?;
+    }
+    // `_cluster` is dropped on return, stopping PostgreSQL whether the tests passed or not.
+    Ok(())
 }

@@ -54,6 +54,11 @@ pub enum Command {
         after_help = "Examples:\n  tenantry import --account acme acme-settings.json\n  tenantry import --account acme --strategy overwrite --validate-only acme.yaml"
     )]
     Import(ImportArgs),
+    /// Check the database: referential integrity, settings versions against their history, and
+    /// every account's stored settings read back through the API's parsers. Exits 1 on any
+    /// problem, listing each.
+    #[command(after_help = "Example:\n  tenantry check --data-dir ./data")]
+    Check(DatabaseArgs),
     /// Print the OpenAPI 3.1 document of every dialect (the one served at `/openapi.json`).
     #[command(after_help = "Example:\n  tenantry openapi > openapi.json")]
     Openapi,

@@ -97,6 +97,41 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
+        Command::Check(args) => {
+            telemetry::init(args.log);
+            let services = Services::new(&args, None, CLI_PUBLIC_URL)?;
+            let mut problems = services.store.integrity_problems()?;
+            let mut page = tenantry_kernel::PageRequest::default();
+            let mut accounts = 0;
+            loop {
+                let listed = services.provisioning.list_accounts(&page)?;
+                for account in &listed.items {
+                    accounts += 1;
+                    match services.provisioning.operator_actor(&account.name) {
+                        Ok(Some(actor)) => {
+                            problems.extend(services.settings.check_documents(&actor))
+                        }
+                        Ok(None) => {
+                            problems.push(format!("{}: listed but not found by name", account.id))
+                        }
+                        Err(e) => problems.push(format!("{}: {e}", account.id)),
+                    }
+                }
+                match listed.next {
+                    Some(next) => page.after = Some(next),
+                    None => break,
+                }
+            }
+            if problems.is_empty() {
+                println!("ok: {accounts} accounts checked, no problems");
+                Ok(())
+            } else {
+                for p in &problems {
+                    println!("{p}");
+                }
+                anyhow::bail!("{} problem(s) in {accounts} accounts", problems.len())
+            }
+        }
         Command::Openapi => {
             print!("{}", tenantry_http::openapi_document_text());
             Ok(())

@@ -13,6 +13,7 @@ mod display;
 mod error;
 mod fields;
 mod integrations;
+mod integrity;
 mod key_rotation;
 mod notification_test;
 mod notifications;

@@ -7,6 +7,7 @@ mod audit;
 mod connection;
 mod credentials;
 mod error;
+mod integrity;
 mod invitations;
 mod members;
 mod mfa;

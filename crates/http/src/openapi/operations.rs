@@ -111,7 +111,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             200,
         )
-        .res("SectionDocument"),
+        .res("SectionView"),
         op(
             "put",
             "/v2/accounts/settings/{section}",
@@ -121,7 +121,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("SectionDocument")
-        .res("SectionDocument"),
+        .res("SectionView"),
         op(
             "get",
             "/v2/accounts/settings/{section}/history",
@@ -141,7 +141,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("Object")
-        .res("SectionDocument"),
+        .res("SectionView"),
         op(
             "get",
             "/v2/accounts/settings/schema/{section}",
@@ -241,7 +241,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             201,
         )
         .req("InvitationRequest")
-        .res("Invitation"),
+        .res("InvitationFlat"),
         op(
             "post",
             "/v2/accounts/team/members/invite",
@@ -458,7 +458,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             200,
         )
-        .res("ApiKey"),
+        .res("ApiKeyRegenerated"),
         op(
             "post",
             "/api/auth/login",

@@ -59,6 +59,32 @@ fn section(section: Section) -> Value {
     schema
 }
 
+/// A response's view of a section: the request schema opened up (responses carry read-only
+/// fields, e.g. `two_factor.backup_codes`, that a write may not set).
+fn open(mut schema: Value) -> Value {
+    match &mut schema {
+        Value::Object(map) => {
+            if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+                map.remove("additionalProperties");
+            }
+            for value in map.values_mut() {
+                *value = open(value.take());
+            }
+        }
+        Value::Array(items) => {
+            for value in items.iter_mut() {
+                *value = open(value.take());
+            }
+        }
+        _ => {}
+    }
+    schema
+}
+
+fn section_view_name(section: Section) -> String {
+    section_schema_name(section).replace("Section", "SectionView")
+}
+
 pub(super) fn section_schema_name(section: Section) -> String {
     let name = section.as_str();
     let mut chars = name.chars();
@@ -109,10 +135,15 @@ pub(super) fn components() -> Map<String, Value> {
     // Seed 01: account settings.
     for sec in Section::ALL {
         put(&section_schema_name(sec), section(sec));
+        put(&section_view_name(sec), open(section(sec)));
     }
     put(
         "SectionDocument",
-        json!({ "oneOf": Section::ALL.iter().map(|s| reference(&section_schema_name(*s))).collect::<Vec<_>>() }),
+        json!({ "anyOf": Section::ALL.iter().map(|s| reference(&section_schema_name(*s))).collect::<Vec<_>>() }),
+    );
+    put(
+        "SectionView",
+        json!({ "anyOf": Section::ALL.iter().map(|s| reference(&section_view_name(*s))).collect::<Vec<_>>() }),
     );
     put(
         "AccountSettings",
@@ -120,7 +151,7 @@ pub(super) fn components() -> Map<String, Value> {
             Value::Object(
                 Section::ALL
                     .iter()
-                    .map(|s| (s.as_str().to_owned(), reference(&section_schema_name(*s))))
+                    .map(|s| (s.as_str().to_owned(), reference(&section_view_name(*s))))
                     .collect(),
             ),
             &Section::ALL.map(|s| s.as_str()),
@@ -208,8 +239,18 @@ pub(super) fn components() -> Map<String, Value> {
             json!({ "invitation": object(json!({
                 "id": string(), "email": string(), "role": string(), "status": string(),
                 "expiresAt": timestamp(), "inviteUrl": string(), "department": nullable_string(), "title": nullable_string(),
-            }), &["id", "email", "role", "status", "expiresAt"]), "message": string() }),
+            }), &["id", "email", "status", "expiresAt"]), "message": string() }),
             &["invitation"],
+        ),
+    );
+    put(
+        "InvitationFlat",
+        object(
+            json!({
+                "invitationId": string(), "email": string(), "role": string(), "status": string(),
+                "expiresAt": timestamp(), "inviteUrl": string(),
+            }),
+            &["invitationId", "email", "role", "status", "expiresAt"],
         ),
     );
     put(
@@ -246,6 +287,13 @@ pub(super) fn components() -> Map<String, Value> {
         data(object(
             json!({ "id": string(), "name": string(), "prefix": string(), "scopes": array_of(string()), "created_at": timestamp(), "last_used_at": nullable_timestamp(), "expires_at": nullable_timestamp(), "secret": { "type": "string", "description": "Only in the create and regenerate responses" } }),
             &["id", "name", "prefix", "scopes", "created_at"],
+        )),
+    );
+    put(
+        "ApiKeyRegenerated",
+        data(object(
+            json!({ "id": string(), "secret": string(), "prefix": string(), "rotated_at": timestamp() }),
+            &["id", "secret", "prefix"],
         )),
     );
     put(
