@@ -39,6 +39,7 @@ mod team_activity;
 mod team_invitations;
 mod team_members;
 mod tenant_settings;
+mod two_instances;
 mod user_mfa;
 mod user_preferences;
 mod user_profile;

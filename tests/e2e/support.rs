@@ -109,6 +109,17 @@ impl TestDb {
         }
     }
 
+    /// The same database and data directory (master key included) for a second server; dropping
+    /// it leaves the PostgreSQL database to this one.
+    pub fn sibling(&self) -> TestDb {
+        TestDb {
+            backend: self.backend,
+            dir: self.dir.clone(),
+            database_url: self.database_url.clone(),
+            pg: None,
+        }
+    }
+
     /// Command for the binary pointed at this database.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
