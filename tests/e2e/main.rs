@@ -20,6 +20,7 @@ mod catalog_notifications;
 mod cli_transfer;
 mod configuration;
 mod cost_alerts;
+mod crash_writers;
 mod errors;
 mod export_import;
 mod integrity_check;
