@@ -4,7 +4,14 @@
 //! stack, same bytes, no auth, no database), drives both with wrk, prints requests/s, p50/p99
 //! and the ratio, and appends the rows to docs/benchmarks.md.
 //!
-//! Options: `--accounts N` (1000), `--duration S` (10), `--connections C` (64).
+//! Scenarios: (a) GET settings with key auth and a 100-entry enforced allowlist, (b) PUT
+//! preferences, (c) PATCH tenant settings, (d) the member list of a 10,000-member account, first
+//! page and a deep cursor, (e) password sign-in (Argon2id) with (a) measured beside it, (f) 90/10
+//! reads/writes spread over every seeded account's key. Also reported: start-up time on an empty
+//! data directory, idle RSS after start and peak RSS after the load.
+//!
+//! Options: `--accounts N` (1000), `--members N` (10000), `--duration S` (10),
+//! `--connections C` (64), `--pg` (a throwaway PostgreSQL instead of SQLite).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -15,6 +22,8 @@ struct Options {
     accounts: usize,
     duration: u32,
     connections: u32,
+    members: usize,
+    pg: bool,
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
@@ -22,9 +31,15 @@ fn options(args: &[String]) -> Result<Options, String> {
         accounts: 1000,
         duration: 10,
         connections: 64,
+        members: 10_000,
+        pg: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--pg" {
+            o.pg = true;
+            continue;
+        }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let n: u64 = value
             .parse()
@@ -33,6 +48,7 @@ fn options(args: &[String]) -> Result<Options, String> {
             "--accounts" => o.accounts = usize::try_from(n).map_err(|e| e.to_string())?,
             "--duration" => o.duration = u32::try_from(n).map_err(|e| e.to_string())?,
             "--connections" => o.connections = u32::try_from(n).map_err(|e| e.to_string())?,
+            "--members" => o.members = usize::try_from(n).map_err(|e| e.to_string())?,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -113,14 +129,26 @@ struct Result1 {
 }
 
 fn wrk(url: &str, key: &str, script: Option<&Path>, o: &Options) -> Result<Result1, String> {
+    wrk_with(url, key, script, o.connections, o.duration)
+}
+
+fn wrk_with(
+    url: &str,
+    key: &str,
+    script: Option<&Path>,
+    connections: u32,
+    duration: u32,
+) -> Result<Result1, String> {
     let mut cmd = Command::new("wrk");
     cmd.args([
         "-t2",
-        &format!("-c{}", o.connections),
-        &format!("-d{}s", o.duration),
+        &format!("-c{connections}"),
+        &format!("-d{duration}s"),
         "--latency",
-    ])
-    .args(["-H", &format!("Authorization: Bearer {key}")]);
+    ]);
+    if !key.is_empty() {
+        cmd.args(["-H", &format!("Authorization: Bearer {key}")]);
+    }
     if let Some(script) = script {
         cmd.arg("-s").arg(script);
     }
@@ -145,6 +173,115 @@ fn wrk(url: &str, key: &str, script: Option<&Path>, o: &Options) -> Result<Resul
     })
 }
 
+/// The string value of the first `"key":"..."` in a JSON text (enough for the ids, keys and
+/// cursors the seeding reads; xtask stays dependency-free).
+fn json_str(text: &str, key: &str) -> Option<String> {
+    let at = text.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let rest = &text[at..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// Resident set size of a process (`VmRSS`) and its peak (`VmHWM`), in MiB.
+fn rss_mib(pid: u32) -> (f64, f64) {
+    let (rss, peak, _) = rss_detail(pid);
+    (rss, peak)
+}
+
+/// `VmRSS`, `VmHWM` and `RssAnon` (the process's own memory, without the SQLite file pages it
+/// maps, which the kernel can drop at any time), in MiB.
+fn rss_detail(pid: u32) -> (f64, f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"), field("RssAnon:"))
+}
+
+fn expect(status: u16, what: &str, text: &str, want: u16) -> Result<(), String> {
+    if status == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: {status} {text:.300}"))
+    }
+}
+
+/// `n` members (viewers) inserted straight into the database: going through invitations would
+/// measure Argon2 10,000 times, not the list.
+fn seed_members(
+    data: &Path,
+    database_url: Option<&str>,
+    account: &str,
+    n: usize,
+) -> Result<(), String> {
+    let mut sql = String::from("BEGIN;\n");
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let users: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                format!(
+                    "('usr_0000000000{i:016}', 'm{i}@bench.test', {})",
+                    1_000_000 + i
+                )
+            })
+            .collect();
+        let members: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                format!(
+                    "('{account}', 'usr_0000000000{i:016}', 'viewer', 'active', {})",
+                    1_000_000 + i
+                )
+            })
+            .collect();
+        sql.push_str(&format!(
+            "INSERT INTO users (id, email, created_at) VALUES {};\nINSERT INTO memberships (account_id, user_id, role, status, created_at) VALUES {};\n",
+            users.join(","),
+            members.join(",")
+        ));
+    }
+    sql.push_str("COMMIT;\n");
+    let file = data.join("members.sql");
+    std::fs::write(&file, sql).map_err(|e| e.to_string())?;
+    let status = match database_url {
+        Some(url) => Command::new("psql")
+            .args(["-q", "-v", "ON_ERROR_STOP=1", url, "-f"])
+            .arg(&file)
+            .status(),
+        None => Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=30); c.isolation_level = None; c.executescript(open(sys.argv[2]).read())",
+            ])
+            .arg(data.join("tenantry.db"))
+            .arg(&file)
+            .status(),
+    }
+    .map_err(|e| format!("seeding members: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("seeding members failed: {status}"))
+    }
+}
+
+struct Scenario {
+    name: String,
+    path: String,
+    key: String,
+    script: Option<PathBuf>,
+}
+
+fn script(data: &Path, name: &str, text: &str) -> Result<Option<PathBuf>, String> {
+    let path = data.join(name);
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    Ok(Some(path))
+}
+
 pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let o = options(args)?;
     crate::run(crate::cargo().args([
@@ -161,6 +298,12 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let data = std::env::temp_dir().join(format!("tenantry-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let cluster = if o.pg {
+        Some(crate::pg::Cluster::start()?)
+    } else {
+        None
+    };
+    let database_url = cluster.as_ref().map(crate::pg::Cluster::url);
 
     let mut cmd = Command::new(bin.join("tenantry"));
     cmd.arg("serve")
@@ -168,18 +311,29 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         .env("TENANTRY_BIND", "127.0.0.1:0")
         .env("TENANTRY_RATE_LIMIT_PER_IP", "0")
         .env("TENANTRY_RATE_LIMIT_PER_KEY", "0")
+        .env_remove("TENANTRY_CONFIG")
         .stderr(std::fs::File::create(data.join("server.log")).map_err(|e| e.to_string())?);
-    let (_server, lines, addr) = start(cmd, "tenantry listening on ")?;
+    match &database_url {
+        Some(url) => cmd.env("DATABASE_URL", url),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    let started = std::time::Instant::now();
+    let (server, lines, addr) = start(cmd, "tenantry listening on ")?;
+    let startup = started.elapsed();
+    let pid = server.0.id();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (idle_rss, _) = rss_mib(pid);
     let owner = printed(&lines, "owner API key:")?;
     let operator = printed(&lines, "operator key:")?;
+    let tenant = printed(&lines, "tenant id:")?;
 
     eprintln!("xtask: seeding {} accounts", o.accounts);
+    let mut keys = Vec::with_capacity(o.accounts);
     for i in 0..o.accounts {
         let body = format!(r#"{{"name":"bench-{i:05}","owner_email":"o{i}@bench.test"}}"#);
         let (status, text) = http(&addr, "POST", "/admin/accounts", &operator, Some(&body))?;
-        if status != 201 {
-            return Err(format!("seeding account {i}: {status} {text}"));
-        }
+        expect(status, "seeding an account", &text, 201)?;
+        keys.push(json_str(&text, "owner_api_key").ok_or("no owner_api_key")?);
     }
     // A 100-entry allowlist that admits the load generator, enforced.
     let mut cidrs: Vec<String> = (0..99)
@@ -197,66 +351,153 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         &owner,
         Some(&body),
     )?;
-    if status != 200 {
-        return Err(format!("allowlist: {status} {text}"));
+    expect(status, "allowlist", &text, 200)?;
+    let (status, text) = http(&addr, "GET", "/api/organization", &owner, None)?;
+    expect(status, "organization", &text, 200)?;
+    let account = json_str(&text, "id").ok_or("no account id")?;
+    eprintln!("xtask: seeding {} members", o.members);
+    seed_members(&data, database_url.as_deref(), &account, o.members)?;
+    // A cursor half-way down the list.
+    let mut cursor = String::new();
+    for _ in 0..(o.members / 2 / 100) {
+        let path = format!("/v2/accounts/team/members?limit=100&cursor={cursor}");
+        let path = if cursor.is_empty() {
+            "/v2/accounts/team/members?limit=100".to_owned()
+        } else {
+            path
+        };
+        let (status, text) = http(&addr, "GET", &path, &owner, None)?;
+        expect(status, "paging members", &text, 200)?;
+        cursor = json_str(&text, "nextCursor").ok_or("the member list ended early")?;
     }
-    let (status, settings) = http(&addr, "GET", "/v2/accounts/settings", &owner, None)?;
-    if status != 200 {
-        return Err(format!("settings: {status}"));
+    const PASSWORD: &str = "bench sign-in passphrase 42";
+    let (status, text) = http(
+        &addr,
+        "POST",
+        "/api/user/password",
+        &owner,
+        Some(&format!(r#"{{"new_password":"{PASSWORD}"}}"#)),
+    )?;
+    expect(status, "setting the owner's password", &text, 204)?;
+
+    let tenant_path = format!("/tenants/{tenant}/settings");
+    let deep = format!("/v2/accounts/team/members?limit=50&cursor={cursor}");
+    let key_list: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
+    let scenarios = vec![
+        Scenario { name: "(a) GET /v2/accounts/settings, key auth, 100-entry allowlist".into(), path: "/v2/accounts/settings".into(), key: owner.clone(), script: None },
+        Scenario { name: "(b) PUT /v2/accounts/settings/preferences, alternating values".into(), path: "/v2/accounts/settings/preferences".into(), key: owner.clone(), script: script(&data, "b.lua",
+            // wrk.format() with no arguments keeps the -H headers (the key).
+            "wrk.method = \"PUT\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nlocal n = 0\nrequest = function()\n  n = n + 1\n  local theme = (n % 2 == 0) and \"dark\" or \"light\"\n  wrk.body = '{\"theme\":\"' .. theme .. '\"}'\n  return wrk.format()\nend\n")? },
+        Scenario { name: "(c) PATCH /tenants/{id}/settings, alternating values".into(), path: tenant_path, key: owner.clone(), script: script(&data, "c.lua",
+            "wrk.method = \"PATCH\"\nwrk.headers[\"Content-Type\"] = \"application/merge-patch+json\"\nlocal n = 0\nrequest = function()\n  n = n + 1\n  local c = (n % 2 == 0) and \"#112233\" or \"#445566\"\n  wrk.body = '{\"branding\":{\"primaryColor\":\"' .. c .. '\"}}'\n  return wrk.format()\nend\n")? },
+        Scenario { name: format!("(d) GET /v2/accounts/team/members?limit=50, {} members, first page", o.members), path: "/v2/accounts/team/members?limit=50".into(), key: owner.clone(), script: None },
+        Scenario { name: format!("(d) GET /v2/accounts/team/members?limit=50, {} members, cursor at the middle", o.members), path: deep, key: owner.clone(), script: None },
+        Scenario { name: "(e) POST /api/auth/login (Argon2id)".into(), path: "/api/auth/login".into(), key: String::new(), script: script(&data, "e.lua",
+            &format!("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = '{{\"email\":\"owner@localhost\",\"password\":\"{PASSWORD}\"}}'\n"))? },
+        Scenario { name: format!("(f) 90 % GET settings / 10 % PUT preferences over {} accounts' keys", keys.len()), path: "/v2/accounts/settings".into(), key: String::new(), script: script(&data, "f.lua",
+            &format!("local keys = {{ {} }}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  local h = {{ [\"Authorization\"] = \"Bearer \" .. keys[math.random(#keys)], [\"Content-Type\"] = \"application/json\" }}\n  if n % 10 == 0 then\n    local theme = (n % 20 == 0) and \"dark\" or \"light\"\n    return wrk.format(\"PUT\", \"/v2/accounts/settings/preferences\", h, '{{\"theme\":\"' .. theme .. '\"}}')\n  end\n  return wrk.format(\"GET\", \"/v2/accounts/settings\", h)\nend\n", key_list.join(", ")))? },
+    ];
+
+    // The ceiling answers each path with the bytes tenantry answers it with.
+    let mut ceiling_args = Vec::new();
+    for (i, s) in scenarios.iter().enumerate() {
+        let (method, body) = match s.name.chars().nth(1) {
+            Some('b') => ("PUT", Some(r#"{"theme":"dark"}"#.to_owned())),
+            Some('c') => (
+                "PATCH",
+                Some(r##"{"branding":{"primaryColor":"#112233"}}"##.to_owned()),
+            ),
+            Some('e') => (
+                "POST",
+                Some(format!(
+                    r#"{{"email":"owner@localhost","password":"{PASSWORD}"}}"#
+                )),
+            ),
+            _ => ("GET", None),
+        };
+        let (status, text) = http(&addr, method, &s.path, &owner, body.as_deref())?;
+        expect(status, &s.name, &text, 200)?;
+        let file = data.join(format!("ceiling-{i}.json"));
+        std::fs::write(&file, text).map_err(|e| e.to_string())?;
+        let path = s.path.split('?').next().unwrap_or(&s.path);
+        ceiling_args.push(format!("{path}={}", file.display()));
     }
-    let body_file = data.join("ceiling-body.json");
-    std::fs::write(&body_file, settings).map_err(|e| e.to_string())?;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut cmd = Command::new(bin.join("tenantry-bench-ceiling"));
-    cmd.arg(&body_file).arg(workers.to_string());
+    cmd.arg(data.join("ceiling-0.json"))
+        .arg(workers.to_string())
+        .args(&ceiling_args);
     let (_ceiling, _, ceiling) = start(cmd, "listening on ")?;
 
-    let script = data.join("put-preferences.lua");
-    std::fs::write(
-        &script,
-        // wrk.format() with no arguments keeps the -H headers (the key).
-        "wrk.method = \"PUT\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nlocal n = 0\nrequest = function()\n  n = n + 1\n  local theme = (n % 2 == 0) and \"dark\" or \"light\"\n  wrk.body = '{\"theme\":\"' .. theme .. '\"}'\n  return wrk.format()\nend\n",
-    )
-    .map_err(|e| e.to_string())?;
-
-    let scenarios: [(&str, &str, Option<&Path>); 2] = [
-        (
-            "(a) GET /v2/accounts/settings, key auth, 100-entry allowlist",
-            "/v2/accounts/settings",
-            None,
-        ),
-        (
-            "(b) PUT /v2/accounts/settings/preferences, alternating values",
-            "/v2/accounts/settings/preferences",
-            Some(&script),
-        ),
-    ];
     let date = Command::new("date")
         .arg("+%Y-%m-%d")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
+    let backend = if o.pg { "PostgreSQL" } else { "SQLite" };
     let mut rows = Vec::new();
-    for (name, path, script) in scenarios {
-        let real = wrk(&format!("http://{addr}{path}"), &owner, script, &o)?;
-        let ceil = wrk(&format!("http://{ceiling}{path}"), &owner, script, &o)?;
+    for s in &scenarios {
+        let login = s.name.starts_with("(e)");
+        // During the sign-in load, scenario (a) at 8 connections shows what is left for others.
+        let beside = login.then(|| {
+            let url = format!("http://{addr}/v2/accounts/settings");
+            let (key, duration) = (owner.clone(), o.duration);
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                wrk_with(&url, &key, None, 8, duration.saturating_sub(2).max(1))
+            })
+        });
+        let real = wrk(
+            &format!("http://{addr}{}", s.path),
+            &s.key,
+            s.script.as_deref(),
+            &o,
+        )?;
+        let ceil = wrk(
+            &format!("http://{ceiling}{}", s.path),
+            &s.key,
+            s.script.as_deref(),
+            &o,
+        )?;
         let ratio = real.rps / ceil.rps * 100.0;
         println!(
-            "{name}\n  tenantry: {:.0} req/s, p50 {}, p99 {}, non-2xx {}\n  ceiling:  {:.0} req/s, p50 {}, p99 {}\n  ratio:    {ratio:.1} %",
-            real.rps, real.p50, real.p99, real.errors, ceil.rps, ceil.p50, ceil.p99
+            "{} [{backend}]\n  tenantry: {:.0} req/s, p50 {}, p99 {}, non-2xx {}\n  ceiling:  {:.0} req/s, p50 {}, p99 {}\n  ratio:    {ratio:.1} %",
+            s.name, real.rps, real.p50, real.p99, real.errors, ceil.rps, ceil.p50, ceil.p99
         );
         rows.push(format!(
-            "| {date} | {name} | {:.0} | {} | {} | {} | {:.0} | {ratio:.1} % |",
-            real.rps, real.p50, real.p99, real.errors, ceil.rps
+            "| {date} | {backend} | {} | {:.0} | {} | {} | {} | {:.0} | {ratio:.1} % |",
+            s.name, real.rps, real.p50, real.p99, real.errors, ceil.rps
         ));
+        if let Some(beside) = beside {
+            let other = beside.join().map_err(|_| "wrk thread panicked")??;
+            println!(
+                "  meanwhile (a) at 8 connections: {:.0} req/s, p50 {}, p99 {}, non-2xx {}",
+                other.rps, other.p50, other.p99, other.errors
+            );
+            rows.push(format!(
+                "| {date} | {backend} | (e') GET /v2/accounts/settings at 8 connections during (e) | {:.0} | {} | {} | {} | — | — |",
+                other.rps, other.p50, other.p99, other.errors
+            ));
+        }
     }
+    let (rss_now, rss_peak, anon) = rss_detail(pid);
+    let db_size =
+        std::fs::metadata(data.join("tenantry.db")).map_or(0.0, |m| m.len() as f64 / 1048576.0);
+    println!(
+        "start on an empty data dir (migrations, bootstrap): {:.0} ms; idle RSS after start {idle_rss:.1} MiB; after the load RSS {rss_now:.1} MiB (anonymous {anon:.1} MiB, the rest mapped database pages; database file {db_size:.0} MiB), peak {rss_peak:.1} MiB",
+        startup.as_secs_f64() * 1000.0
+    );
+    rows.push(format!(
+        "| {date} | {backend} | start (empty data dir) {:.0} ms · idle RSS {idle_rss:.1} MiB · after the load: RSS {rss_now:.1} MiB of which anonymous {anon:.1} MiB (database file {db_size:.0} MiB, mmap) · peak RSS {rss_peak:.1} MiB | | | | | | |",
+        startup.as_secs_f64() * 1000.0
+    ));
     let doc = root.join("docs/benchmarks.md");
     let mut text = std::fs::read_to_string(&doc).map_err(|e| e.to_string())?;
-    const HEADING: &str = "## HTTP load against the ceiling (`cargo xtask bench`)";
+    const HEADING: &str = "## HTTP load against the ceiling, every scenario (`cargo xtask bench`)";
     if !text.contains(HEADING) {
         text.push_str(&format!(
-            "\n{HEADING}\n\nCommand: `cargo xtask bench` (defaults: {} accounts seeded, wrk -t2 -c{} -d{}s, SQLite, release build, rate limits off, logs at info to a file). The ceiling is `bench/ceiling`: the same actix-web stack answering with the same bytes, no auth, no database.\n\n| date | scenario | req/s | p50 | p99 | non-2xx | ceiling req/s | ratio |\n|---|---|---|---|---|---|---|---|\n",
-            o.accounts, o.connections, o.duration
+            "\n{HEADING}\n\nCommand: `cargo xtask bench` (SQLite) and `cargo xtask bench --pg` (defaults: {} accounts and {} members seeded, wrk -t2 -c{} -d{}s, release build, rate limits off, logs at info to a file). The ceiling is `bench/ceiling`: the same actix-web stack answering each path with the bytes tenantry answered it with, no auth, no database.\n\n| date | backend | scenario | req/s | p50 | p99 | non-2xx | ceiling req/s | ratio |\n|---|---|---|---|---|---|---|---|---|\n",
+            o.accounts, o.members, o.connections, o.duration
         ));
     }
     for row in rows {
@@ -264,6 +505,8 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         text.push('\n');
     }
     std::fs::write(&doc, text).map_err(|e| e.to_string())?;
+    drop(server);
+    drop(cluster);
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }

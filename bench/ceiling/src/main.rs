@@ -10,18 +10,29 @@ fn main() -> std::io::Result<()> {
     let path = args.next().ok_or_else(|| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "usage: tenantry-bench-ceiling <body file> [workers]",
+            "usage: tenantry-bench-ceiling <body file> [workers] [path=file ...]",
         )
     })?;
     let workers: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(2);
     let body = web::Bytes::from(std::fs::read(path)?);
+    // `path=file` pairs: that path (query ignored) answers with that file's bytes.
+    let mut by_path = std::collections::HashMap::new();
+    for pair in args {
+        if let Some((route, file)) = pair.split_once('=') {
+            by_path.insert(route.to_owned(), web::Bytes::from(std::fs::read(file)?));
+        }
+    }
+    let by_path = std::sync::Arc::new(by_path);
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
-            let body = body.clone();
-            App::new().default_service(web::to(move || {
-                let body = body.clone();
+            let (body, by_path) = (body.clone(), by_path.clone());
+            App::new().default_service(web::to(move |req: actix_web::HttpRequest| {
+                let body = by_path
+                    .get(req.path())
+                    .cloned()
+                    .unwrap_or_else(|| body.clone());
                 async move {
                     HttpResponse::Ok()
                         .content_type("application/json")

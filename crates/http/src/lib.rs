@@ -9,6 +9,7 @@ mod json_body;
 mod metrics;
 mod openapi;
 mod pagination;
+mod password_work;
 mod rate_limit;
 mod request_id;
 mod scopes;
@@ -21,6 +22,7 @@ use actix_web::{middleware, web, App, HttpServer};
 pub use error::{ApiError, Dialect};
 pub use metrics::{Metrics, ScrapeGauges};
 pub use openapi::{document as openapi_document, document_text as openapi_document_text};
+pub use password_work::PasswordPool;
 pub use rate_limit::{RateLimit, RateLimits};
 pub use state::{AppState, HttpConfig};
 
@@ -39,6 +41,11 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
             .wrap(middleware::from_fn(request_id::request_id))
     })
     .workers(workers)
+    // Store calls run on the blocking pool. actix's default (512 threads per worker) lets a load
+    // spike start hundreds of threads that only queue for one of the database pool's 8-16
+    // connections, each with a stack and a malloc arena; sixteen per worker keep every
+    // connection busy. (Password hashing has threads of its own: password_work.rs.)
+    .worker_max_blocking_threads(16)
     // A client that has not sent a whole request head by then is answered 408 and dropped, so
     // slow clients (slowloris) cannot hold workers' connections.
     .client_request_timeout(client_timeout)

@@ -19,6 +19,8 @@ pub struct HttpConfig {
     pub trusted_proxies: tenantry_security::IpMatcher,
     /// How long a client may take to send a request's head (slow clients are cut off: 408).
     pub client_timeout: std::time::Duration,
+    /// Password hashes computed at once (Argon2id); the rest wait their turn.
+    pub password_workers: usize,
 }
 
 impl Default for HttpConfig {
@@ -29,6 +31,7 @@ impl Default for HttpConfig {
             workers: 2,
             trusted_proxies: tenantry_security::IpMatcher::default(),
             client_timeout: std::time::Duration::from_secs(5),
+            password_workers: 1,
         }
     }
 }
@@ -48,5 +51,7 @@ pub struct AppState {
     pub notifications: Arc<tenantry_notifications::NotificationService>,
     pub metrics: Arc<crate::Metrics>,
     pub rate_limits: Arc<crate::RateLimits>,
+    /// The threads password hashing runs on (`password_work.rs`).
+    pub password_pool: Arc<crate::PasswordPool>,
     pub config: HttpConfig,
 }

@@ -209,6 +209,10 @@ pub struct ServeArgs {
     /// Milliseconds a client may take to send a request's head before it is answered 408.
     #[arg(long, env = "TENANTRY_CLIENT_TIMEOUT_MS", default_value_t = 5000)]
     pub client_timeout_ms: u64,
+    /// Threads that compute password hashes (Argon2id: sign-in, password change, invitation
+    /// acceptance); up to 64 requests per thread wait, more get 503. Default: half the CPUs.
+    #[arg(long, env = "TENANTRY_PASSWORD_WORKERS", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub password_workers: Option<u32>,
     /// Milliseconds the outbox worker waits when it found nothing to deliver.
     #[arg(long, env = "TENANTRY_OUTBOX_POLL_MS", default_value_t = 1000)]
     pub outbox_poll_ms: u64,

@@ -308,6 +308,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         workers,
         trusted_proxies: tenantry_security::IpMatcher::new(&trusted),
         client_timeout: std::time::Duration::from_millis(args.client_timeout_ms.max(100)),
+        // Half the CPUs by default: the other half stays for everything else under a sign-in
+        // burst (docs/benchmarks.md, scenario (e)).
+        password_workers: args
+            .password_workers
+            .map(|n| n as usize)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+            }),
     };
     let limit = |per_minute: u32| tenantry_http::RateLimit {
         per_minute,
@@ -319,7 +327,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             limit(args.rate_limit_per_ip),
             limit(args.rate_limit_per_key),
         ),
-    );
+    )?;
     let settings = services.settings.clone();
     let metrics = services.metrics.clone();
     let purge_interval = args.purge_interval;

@@ -192,8 +192,9 @@ impl Services {
         &self,
         config: HttpConfig,
         rate_limits: tenantry_http::RateLimits,
-    ) -> AppState {
-        AppState {
+    ) -> std::io::Result<AppState> {
+        let password_pool = tenantry_http::PasswordPool::start(config.password_workers)?;
+        Ok(AppState {
             store: self.store.clone(),
             authenticator: self.authenticator.clone(),
             settings: self.settings.clone(),
@@ -206,7 +207,8 @@ impl Services {
             notifications: self.notifications.clone(),
             metrics: self.metrics.clone(),
             rate_limits: Arc::new(rate_limits),
+            password_pool,
             config,
-        }
+        })
     }
 }

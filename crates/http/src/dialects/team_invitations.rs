@@ -262,8 +262,12 @@ async fn accept(
         password: body.password,
         ip,
     };
-    // Argon2 runs on the blocking pool, like sign-in.
-    let accepted = run(None, move || team.accept(&token, input)).await?;
+    // Argon2 runs on the blocking pool, bounded like sign-in.
+    let accepted = crate::password_work::run(&state, crate::error::Dialect::V2, move || {
+        team.accept(&token, input)
+    })
+    .await?
+    .map_err(|e| team_error(e, None))?;
     let key: Value = json!({
         "id": accepted.key.id.to_string(),
         "name": accepted.key.name,

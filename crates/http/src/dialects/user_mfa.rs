@@ -124,6 +124,10 @@ async fn disable(
     JsonBody(body): JsonBody<Disable>,
 ) -> Result<HttpResponse, ApiError> {
     let mfa = state.mfa.clone();
-    run(move || mfa.disable(&caller.0, body.password.as_deref(), &body.code)).await?;
+    crate::password_work::run(&state, DIALECT, move || {
+        mfa.disable(&caller.0, body.password.as_deref(), &body.code)
+    })
+    .await?
+    .map_err(mfa_error)?;
     Ok(HttpResponse::NoContent().finish())
 }

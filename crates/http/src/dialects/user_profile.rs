@@ -95,13 +95,14 @@ async fn change_password(
     JsonBody(body): JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    run(move || {
+    crate::password_work::run(&state, DIALECT, move || {
         settings.change_password(
             &caller.0,
             body.current_password.as_deref(),
             &body.new_password,
         )
     })
-    .await?;
+    .await?
+    .map_err(profile_error)?;
     Ok(HttpResponse::NoContent().finish())
 }

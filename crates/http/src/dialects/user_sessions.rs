@@ -87,8 +87,9 @@ async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let ip = crate::client_ip::client_ip(&req, &state.config.trusted_proxies);
     let sessions = state.sessions.clone();
-    // Argon2 runs here, on the blocking pool: a burst of logins cannot stall the async workers.
-    let issued = run(move || {
+    // Argon2 runs here, on the blocking pool, one bounded batch at a time: a burst of logins
+    // can stall neither the async workers nor the other requests' share of the CPU.
+    let issued = crate::password_work::run(&state, DIALECT, move || {
         sessions.login(
             &body.email,
             &body.password,
@@ -97,7 +98,8 @@ async fn login(
             ip,
         )
     })
-    .await?;
+    .await?
+    .map_err(session_error)?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(json!({

@@ -1,0 +1,76 @@
+//! Password hashing (Argon2id: sign-in, password change, MFA disable, invitation acceptance)
+//! runs on a small pool of its own threads, `HttpConfig::password_workers` of them.
+//!
+//! Why not the blocking pool every other store call uses: each verification takes tens of
+//! milliseconds of CPU and 19 MiB of memory. On the shared pool a burst of sign-ins occupies
+//! every core and every blocking thread, and — because glibc raises its mmap threshold after
+//! the first large free — each thread that ever hashed keeps ~19 MiB in its malloc arena (the
+//! benchmark measured 350 MiB of anonymous memory). Here at most `password_workers` hash at
+//! once, cheap requests keep the other cores, and only these threads' arenas hold hash memory.
+//! Requests queue (bounded); a full queue is answered 503 `SERVICE_BUSY` with `Retry-After`.
+
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{ApiError, Dialect};
+use crate::AppState;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Waiting requests per hashing thread before new ones are turned away (each waits at most
+/// this many hashes, ~2-5 s).
+const QUEUE_PER_THREAD: usize = 64;
+
+pub struct PasswordPool {
+    queue: SyncSender<Job>,
+}
+
+impl PasswordPool {
+    /// Starts `threads` hashing threads (at least one).
+    pub fn start(threads: usize) -> std::io::Result<Arc<Self>> {
+        let threads = threads.max(1);
+        let (queue, jobs) = sync_channel::<Job>(threads * QUEUE_PER_THREAD);
+        let jobs = Arc::new(Mutex::new(jobs));
+        for n in 0..threads {
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || work(&jobs))?;
+        }
+        Ok(Arc::new(Self { queue }))
+    }
+}
+
+fn work(jobs: &Mutex<Receiver<Job>>) {
+    loop {
+        // The lock is held only while taking a job, never while running it.
+        let job = match jobs.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            // Every sender is gone: the server is shutting down.
+            Err(_) => return,
+        }
+    }
+}
+
+/// Runs `f` on the hashing pool and waits (asynchronously) for its result.
+pub(crate) async fn run<R: Send + 'static>(
+    state: &AppState,
+    dialect: Dialect,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, ApiError> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    state
+        .password_pool
+        .queue
+        .try_send(Box::new(move || {
+            let _ = done.send(f());
+        }))
+        .map_err(|_| ApiError::busy(dialect))?;
+    result
+        .await
+        .map_err(|_| ApiError::internal(dialect, &"a password task ended without a result"))
+}

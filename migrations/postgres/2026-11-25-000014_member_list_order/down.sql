@@ -1,0 +1,2 @@
+DROP INDEX memberships_account_counts;
+DROP INDEX memberships_account_order;
