@@ -115,6 +115,10 @@ fn revoke_access(
 }
 
 impl MemberStore for Store {
+    fn write_epoch(&self) -> u64 {
+        Store::write_epoch(self)
+    }
+
     fn list_members(
         &self,
         account: AccountId,
@@ -138,12 +142,15 @@ impl MemberStore for Store {
                 query = query.filter(memberships::status.eq(status.as_str()));
             }
             if let Some(after) = &page.after {
+                // The first condition alone is a range on the (account_id, created_at, user_id)
+                // index, so a deep page seeks instead of scanning from the first member; the
+                // second settles ties.
                 query = query.filter(
-                    memberships::created_at
-                        .gt(after.created_at_micros)
-                        .or(memberships::created_at
-                            .eq(after.created_at_micros)
-                            .and(memberships::user_id.gt(after.id.clone()))),
+                    memberships::created_at.ge(after.created_at_micros).and(
+                        memberships::created_at
+                            .gt(after.created_at_micros)
+                            .or(memberships::user_id.gt(after.id.clone())),
+                    ),
                 );
             }
             Ok(query.load::<MemberRow>(conn)?)

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use tenantry_kernel::{Actor, AuditId, Clock, Page, PageRequest, RandomSource, Role, UserId};
+use tenantry_kernel::{
+    AccountId, Actor, AuditId, Clock, Page, PageRequest, RandomSource, Role, UserId,
+};
 use tenantry_security::MemberStatus;
 
 use tenantry_security::{ChangeAudit, SecretBox};
@@ -33,7 +35,14 @@ pub struct TeamService {
     pub(crate) links: InviteLinks,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) random: Arc<dyn RandomSource>,
+    /// Role counts and open invitations per account: every list page shows them, and counting
+    /// a 10,000-member account on each page was most of the list's cost (docs/benchmarks.md,
+    /// scenario (d)). Same bound as the other read caches (decision 0011).
+    summaries: tenantry_kernel::EpochCache<AccountId, (RoleCounts, Vec<Invitation>)>,
 }
+
+/// Accounts whose list summary is kept; each entry is a few counters and the open invitations.
+const SUMMARY_CACHE_ENTRIES: usize = 1024;
 
 /// What the team service is wired to besides its store.
 pub struct TeamDeps {
@@ -54,7 +63,22 @@ impl TeamService {
             links: deps.links,
             clock: deps.clock,
             random: deps.random,
+            summaries: tenantry_kernel::EpochCache::new(
+                std::time::Duration::from_secs(2),
+                SUMMARY_CACHE_ENTRIES,
+            ),
         }
+    }
+
+    fn summary(&self, account: AccountId) -> Result<(RoleCounts, Vec<Invitation>), TeamError> {
+        let epoch = self.store.write_epoch();
+        if let Some(summary) = self.summaries.get(&account, epoch) {
+            return Ok(summary);
+        }
+        let counts = self.store.count_members(account)?;
+        let open = self.store.open_invitations(account)?;
+        self.summaries.put(account, (counts, open.clone()), epoch);
+        Ok((counts, open))
     }
 
     /// Any member may see who is on their team; managing it is for admins and the owner.
@@ -65,8 +89,7 @@ impl TeamService {
         page: &PageRequest,
     ) -> Result<MemberList, TeamError> {
         actor.require(Role::Viewer)?;
-        let mut counts = self.store.count_members(actor.account_id)?;
-        let open = self.store.open_invitations(actor.account_id)?;
+        let (mut counts, open) = self.summary(actor.account_id)?;
         counts.pending += u64::try_from(open.len()).unwrap_or(u64::MAX);
         // Invitations are few (bounded by the member limit) and listed once, on the first page,
         // when the filter admits pending entries.
