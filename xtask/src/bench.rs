@@ -187,8 +187,8 @@ fn rss_mib(pid: u32) -> (f64, f64) {
     (rss, peak)
 }
 
-/// `VmRSS`, `VmHWM` and `RssAnon` (the process's own memory, without the SQLite file pages it
-/// maps, which the kernel can drop at any time), in MiB.
+/// `VmRSS`, `VmHWM` and `RssAnon` (the process's own memory, without file-backed pages such as
+/// the binary's), in MiB.
 fn rss_detail(pid: u32) -> (f64, f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
@@ -484,11 +484,11 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let db_size =
         std::fs::metadata(data.join("tenantry.db")).map_or(0.0, |m| m.len() as f64 / 1048576.0);
     println!(
-        "start on an empty data dir (migrations, bootstrap): {:.0} ms; idle RSS after start {idle_rss:.1} MiB; after the load RSS {rss_now:.1} MiB (anonymous {anon:.1} MiB, the rest mapped database pages; database file {db_size:.0} MiB), peak {rss_peak:.1} MiB",
+        "start on an empty data dir (migrations, bootstrap): {:.0} ms; idle RSS after start {idle_rss:.1} MiB; after the load RSS {rss_now:.1} MiB (anonymous {anon:.1} MiB, the rest file-backed: binary and libraries; database file {db_size:.0} MiB), peak {rss_peak:.1} MiB",
         startup.as_secs_f64() * 1000.0
     );
     rows.push(format!(
-        "| {date} | {backend} | start (empty data dir) {:.0} ms · idle RSS {idle_rss:.1} MiB · after the load: RSS {rss_now:.1} MiB of which anonymous {anon:.1} MiB (database file {db_size:.0} MiB, mmap) · peak RSS {rss_peak:.1} MiB | | | | | | |",
+        "| {date} | {backend} | start (empty data dir) {:.0} ms · idle RSS {idle_rss:.1} MiB · after the load: RSS {rss_now:.1} MiB of which anonymous {anon:.1} MiB (database file {db_size:.0} MiB) · peak RSS {rss_peak:.1} MiB | | | | | | |",
         startup.as_secs_f64() * 1000.0
     ));
     let doc = root.join("docs/benchmarks.md");
