@@ -7,13 +7,12 @@
 //! run only); the diff of the table is then what a reviewer reads.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::{call, TestApp};
+use crate::support::{call, served_operations, workspace, TestApp};
 
 const SOURCE: &str = "tests/e2e/authorization_matrix.md";
 const RENDERED: &str = "docs/security/authorization.md";
@@ -34,14 +33,6 @@ const COLUMNS: [&str; 10] = [
 /// Least privileged first, so that a write a lower role may not make cannot have been made (or
 /// undone) by a higher one earlier in the same row.
 const RUN_ORDER: [usize; 10] = [8, 9, 5, 6, 7, 4, 3, 2, 1, 0];
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("workspace root")
-        .to_path_buf()
-}
 
 #[derive(Debug, Clone)]
 struct Row {
@@ -168,22 +159,10 @@ async fn authorization_matrix_holds(app: TestApp) {
     let (preamble, mut rows) = parse(&text);
 
     // Coverage: the rows are exactly the OpenAPI document's operations.
-    let doc: Value = app
-        .get("/openapi.json", None)
+    let documented: BTreeSet<String> = served_operations(&app)
         .await
-        .json()
-        .await
-        .expect("json");
-    let documented: BTreeSet<String> = doc["paths"]
-        .as_object()
-        .expect("paths")
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .expect("item")
-                .keys()
-                .map(move |m| format!("{} {path}", m.to_uppercase()))
-        })
+        .into_iter()
+        .map(|(method, path, _)| format!("{method} {path}"))
         .collect();
     let tabled: BTreeSet<String> = rows
         .iter()

@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
-use crate::support::{call, Backend, Receiver, TestApp, TestDb};
+use crate::support::{webhook_sink, Backend, Receiver, TestApp, TestDb};
 
 const KILLS: usize = 5;
 const ENV: [(&str, &str); 4] = [
@@ -151,21 +151,7 @@ async fn writers_survive_repeated_kills(db: TestDb) {
     let mut app = TestApp::start(db, &ENV).await;
     let owner = app.owner_key().to_owned();
     let receiver = Receiver::start(200, "ok").await;
-    let (status, channel) = call(
-        &app,
-        Method::POST,
-        "/api/notifications/channels",
-        &owner,
-        Some(json!({
-            "type": "webhook", "name": "sink", "config": { "url": format!("{}/sink", receiver.url) }
-        })),
-    )
-    .await;
-    assert_eq!(status, 201, "{channel}");
-    let (status, rule) = call(&app, Method::POST, "/api/notifications/rules", &owner, Some(json!({
-        "name": "crash events", "event": "crash.item.done", "channel_ids": [channel["data"]["id"]]
-    }))).await;
-    assert_eq!(status, 201, "{rule}");
+    webhook_sink(&app, &owner, &receiver, "crash.item.done").await;
 
     let mut confirmed = Confirmed::default();
     for round in 0..KILLS {

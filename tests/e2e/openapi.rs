@@ -7,15 +7,7 @@ use std::path::{Path, PathBuf};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::{Backend, TestApp, TestDb, BIN};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("workspace root")
-        .to_path_buf()
-}
+use crate::support::{served_operations, workspace, Backend, TestApp, TestDb, BIN};
 
 /// A tool the suite drives: from `TENANTRY_TOOLS_BIN` (the virtualenv `cargo xtask test`
 /// prepares), or the system. `None` skips the test, unless `TENANTRY_REQUIRE_TOOLS=1` (set by
@@ -185,18 +177,10 @@ async fn docs_page_renders_every_operation_in_chromium() {
         return;
     };
     let app = app().await;
-    let doc: Value = app
-        .get("/openapi.json", None)
+    let operations: Vec<String> = served_operations(&app)
         .await
-        .json()
-        .await
-        .expect("json");
-    let operations: Vec<String> = doc["paths"]
-        .as_object()
-        .expect("paths")
-        .values()
-        .flat_map(|item| item.as_object().expect("item").values())
-        .map(|op| op["operationId"].as_str().expect("operationId").to_owned())
+        .iter()
+        .map(|(_, _, op)| op["operationId"].as_str().expect("operationId").to_owned())
         .collect();
 
     let profile = app.db.dir.join("chromium-profile");

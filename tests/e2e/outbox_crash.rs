@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{call, Backend, Receiver, TestApp, TestDb};
+use crate::support::{call, webhook_sink, Backend, Receiver, TestApp, TestDb};
 
 const EVENTS: usize = 1_000;
 
@@ -23,21 +23,7 @@ async fn killed_with_pending_events(db: TestDb) {
     let app = TestApp::start(db, &env).await;
     let owner = app.owner_key().to_owned();
     let receiver = Receiver::start(200, "ok").await;
-    let (status, channel) = call(
-        &app,
-        Method::POST,
-        "/api/notifications/channels",
-        &owner,
-        Some(json!({
-            "type": "webhook", "name": "sink", "config": { "url": format!("{}/sink", receiver.url) }
-        })),
-    )
-    .await;
-    assert_eq!(status, 201, "{channel}");
-    let (status, rule) = call(&app, Method::POST, "/api/notifications/rules", &owner, Some(json!({
-        "name": "all batch events", "event": "batch.item.done", "channel_ids": [channel["data"]["id"]]
-    }))).await;
-    assert_eq!(status, 201, "{rule}");
+    webhook_sink(&app, &owner, &receiver, "batch.item.done").await;
 
     let started = std::time::Instant::now();
     let mut sent = HashSet::new();

@@ -538,3 +538,62 @@ pub async fn call(
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
+
+/// The repository root (this test binary belongs to crates/server).
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// Every operation `/openapi.json` lists: (METHOD, path template, operation object).
+pub async fn served_operations(app: &TestApp) -> Vec<(String, String, Value)> {
+    let doc: Value = app
+        .get("/openapi.json", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("path item")
+                .iter()
+                .map(move |(method, op)| (method.to_uppercase(), path.clone(), op.clone()))
+        })
+        .collect()
+}
+
+/// A webhook channel to `receiver` and a rule sending `event` to it; the channel's id.
+pub async fn webhook_sink(app: &TestApp, key: &str, receiver: &Receiver, event: &str) -> String {
+    let (status, channel) = call(
+        app,
+        reqwest::Method::POST,
+        "/api/notifications/channels",
+        key,
+        Some(serde_json::json!({
+            "type": "webhook", "name": "sink", "config": { "url": format!("{}/sink", receiver.url) }
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{channel}");
+    let id = channel["data"]["id"]
+        .as_str()
+        .expect("channel id")
+        .to_owned();
+    let (status, rule) = call(
+        app,
+        reqwest::Method::POST,
+        "/api/notifications/rules",
+        key,
+        Some(serde_json::json!({ "name": event, "event": event, "channel_ids": [id] })),
+    )
+    .await;
+    assert_eq!(status, 201, "{rule}");
+    id
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{call, Backend, Receiver, TestApp, TestDb};
+use crate::support::{call, webhook_sink, Backend, Receiver, TestApp, TestDb};
 
 const ENV: [(&str, &str); 5] = [
     ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
@@ -68,28 +68,7 @@ async fn two_instances_share_one_postgresql() {
 
     // 2. The outbox is drained once between the two workers.
     let receiver = Receiver::start(200, "ok").await;
-    let (status, channel) = call(
-        &a,
-        Method::POST,
-        "/api/notifications/channels",
-        &owner,
-        Some(json!({
-            "type": "webhook", "name": "sink", "config": { "url": format!("{}/sink", receiver.url) }
-        })),
-    )
-    .await;
-    assert_eq!(status, 201, "{channel}");
-    let (status, rule) = call(
-        &b,
-        Method::POST,
-        "/api/notifications/rules",
-        &owner,
-        Some(json!({
-            "name": "shared", "event": "shared.item.done", "channel_ids": [channel["data"]["id"]]
-        })),
-    )
-    .await;
-    assert_eq!(status, 201, "{rule}");
+    webhook_sink(&a, &owner, &receiver, "shared.item.done").await;
     const EVENTS: usize = 200;
     for i in 0..EVENTS {
         let app = if i % 2 == 0 { &a } else { &b };
