@@ -56,6 +56,18 @@ async fn committed_document_is_current_and_served() {
     let committed: Value = serde_json::from_str(&committed).expect("json");
     assert_eq!(served, committed);
     assert_eq!(served["openapi"], "3.1.0");
+    // Examples copied from the seeds ride along with the operations they document.
+    let with_examples = served["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().expect("item").values())
+        .filter(|op| op.to_string().contains("Example from API document"))
+        .count();
+    assert!(
+        with_examples >= 40,
+        "{with_examples} operations carry seed examples"
+    );
 }
 
 #[tokio::test]

@@ -13,6 +13,9 @@ use serde_json::{json, Map, Value};
 use crate::error::{method_not_allowed, Dialect};
 pub(crate) use operations::{operations, Access, Operation};
 
+/// Request and response examples copied from the seeds (`xtask/extract_seed_examples.py`).
+const SEED_EXAMPLES: &str = include_str!("seed_examples.json");
+
 /// The reference page: HTML, style and script in one file, rendered from `/openapi.json`.
 const DOCS_PAGE: &str = include_str!("../../assets/docs.html");
 
@@ -59,7 +62,17 @@ fn path_parameters(path: &str) -> Vec<Value> {
         .collect()
 }
 
-fn operation_object(op: &Operation) -> Value {
+/// `{"seed": {summary, value}}` for a media type object, when the seed shows one.
+fn seed_example(examples: &Value, op: &Operation, kind: &str) -> Option<Value> {
+    let entry = examples.get(format!("{} {}", op.method.to_uppercase(), op.path))?;
+    let value = entry.get(kind)?;
+    let seed = entry.get("seed").and_then(Value::as_str).unwrap_or("?");
+    Some(
+        json!({ "seed": { "summary": format!("Example from API document {seed}"), "value": value } }),
+    )
+}
+
+fn operation_object(op: &Operation, examples: &Value) -> Value {
     let (error, error_media) = error_schema(op.path);
     let error_content = json!({ error_media: { "schema": schema_ref(error) } });
     let success = |status: u16| {
@@ -71,6 +84,11 @@ fn operation_object(op: &Operation) -> Value {
             }
         } else if let Some(schema) = op.response {
             response["content"] = json!({ "application/json": { "schema": schema_ref(schema) } });
+            if status == op.status {
+                if let Some(example) = seed_example(examples, op, "response") {
+                    response["content"]["application/json"]["examples"] = example;
+                }
+            }
         }
         response
     };
@@ -111,6 +129,9 @@ fn operation_object(op: &Operation) -> Value {
             "required": true,
             "content": { "application/json": { "schema": schema_ref(schema) } },
         });
+        if let Some(example) = seed_example(examples, op, "request") {
+            object["requestBody"]["content"]["application/json"]["examples"] = example;
+        }
     }
     object["security"] = match op.access {
         Access::Public => json!([]),
@@ -133,10 +154,12 @@ fn http_reason(status: u16) -> &'static str {
 /// The whole document. Deterministic (maps keep the table's insertion order), so the committed
 /// copy can be compared byte for byte.
 pub fn document() -> Value {
+    // A malformed file would fail the committed-document test, not the server.
+    let examples: Value = serde_json::from_str(SEED_EXAMPLES).unwrap_or(Value::Null);
     let mut paths = Map::new();
     for op in operations() {
         let item = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
-        item[op.method] = operation_object(&op);
+        item[op.method] = operation_object(&op, &examples);
     }
     json!({
         "openapi": "3.1.0",
