@@ -31,6 +31,7 @@ mod notifications;
 mod openapi;
 mod organization;
 mod outbox_crash;
+mod request_audit;
 mod secret_hygiene;
 mod sessions;
 mod settings;

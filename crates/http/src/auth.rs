@@ -66,6 +66,16 @@ impl FromRequest for Authenticated {
     }
 }
 
+/// The request's authenticated caller, once its authentication has completed (for the request
+/// audit, after the handler ran); `None` for anonymous or refused requests.
+pub(crate) fn authenticated_actor(req: &HttpRequest) -> Option<Actor> {
+    let outcome = req.extensions().get::<AuthOutcome>().cloned()?;
+    match outcome.0.peek() {
+        Some(Ok(actor)) => Some(actor.clone()),
+        _ => None,
+    }
+}
+
 /// A body that failed to read or parse is reported only once the caller is known to be
 /// authenticated: otherwise an expired key or a suspended member would learn how a request is
 /// validated (and which error wins would depend on which extractor finished first). Handlers

@@ -11,6 +11,7 @@ mod openapi;
 mod pagination;
 mod password_work;
 mod rate_limit;
+mod request_audit;
 mod request_id;
 mod scopes;
 mod state;
@@ -24,6 +25,7 @@ pub use metrics::{Metrics, ScrapeGauges};
 pub use openapi::{document as openapi_document, document_text as openapi_document_text};
 pub use password_work::PasswordPool;
 pub use rate_limit::{RateLimit, RateLimits};
+pub use request_audit::{RequestAuditQueue, QUEUE_CAPACITY as REQUEST_AUDIT_QUEUE};
 pub use state::{AppState, HttpConfig};
 
 /// Starts the HTTP server on an already bound listener (so callers can bind port 0 and learn the
@@ -37,6 +39,7 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
             .app_data(data.clone())
             .configure(routes)
             .default_service(web::to(error::not_found))
+            .wrap(middleware::from_fn(request_audit::record))
             .wrap(middleware::from_fn(rate_limit::limit_by_ip))
             .wrap(middleware::from_fn(request_id::request_id))
     })

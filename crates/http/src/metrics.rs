@@ -34,6 +34,8 @@ pub struct Metrics {
     pub retention_purged: AtomicU64,
     /// Members suspended for inactivity.
     pub members_suspended: AtomicU64,
+    /// Request-audit records dropped because the writer's queue was full.
+    pub request_audit_dropped: AtomicU64,
 }
 
 /// Values read at scrape time.
@@ -137,7 +139,7 @@ impl Metrics {
             .iter()
             .filter_map(|c| errors.get(c))
             .sum();
-        let simple: [(&str, &str, &str, u64); 8] = [
+        let simple: [(&str, &str, &str, u64); 9] = [
             (
                 "tenantry_auth_failures_total",
                 "counter",
@@ -161,6 +163,12 @@ impl Metrics {
                 "counter",
                 "Members suspended for inactivity.",
                 self.members_suspended.load(Ordering::Relaxed),
+            ),
+            (
+                "tenantry_request_audit_dropped_total",
+                "counter",
+                "API-request audit records dropped because the writer's queue was full.",
+                self.request_audit_dropped.load(Ordering::Relaxed),
             ),
             (
                 "tenantry_outbox_depth",

@@ -51,6 +51,8 @@ pub struct AppState {
     pub notifications: Arc<tenantry_notifications::NotificationService>,
     pub metrics: Arc<crate::Metrics>,
     pub rate_limits: Arc<crate::RateLimits>,
+    /// Where authenticated requests are queued for the request audit (`request_audit.rs`).
+    pub request_audit: Arc<crate::RequestAuditQueue>,
     /// The threads password hashing runs on (`password_work.rs`).
     pub password_pool: Arc<crate::PasswordPool>,
     pub config: HttpConfig,

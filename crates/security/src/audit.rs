@@ -21,6 +21,21 @@ pub struct ChangeAudit {
     pub details: Value,
 }
 
+/// One authenticated API request, for the request audit (`audit.log_api_requests`): recorded as
+/// an `api.request` entry whose target is `METHOD path` and whose details carry the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiRequestRecord {
+    pub account: tenantry_kernel::AccountId,
+    pub user: tenantry_kernel::UserId,
+    pub method: String,
+    /// The path without its query string (ids, never secrets: credentials travel in headers).
+    pub path: String,
+    pub status: u16,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
 /// One audit entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {

@@ -19,7 +19,9 @@ mod secret_box;
 mod sessions;
 
 pub use api_key::{ApiKeyEnv, ApiKeyToken, IssuedApiKey};
-pub use audit::{AuditEntry, AuditFilter, AuditLogReader, AuditService, ChangeAudit};
+pub use audit::{
+    ApiRequestRecord, AuditEntry, AuditFilter, AuditLogReader, AuditService, ChangeAudit,
+};
 pub use authenticator::Authenticator;
 pub use cidr::Cidr;
 pub use error::SecurityError;

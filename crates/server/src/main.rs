@@ -6,6 +6,7 @@ mod config;
 mod keys;
 mod outbound;
 mod outbox;
+mod request_audit;
 mod telemetry;
 mod transfer;
 mod wiring;
@@ -321,13 +322,23 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         per_minute,
         burst: (per_minute / 6).max(1),
     };
+    let (audit_queue, audit_records) =
+        tenantry_http::RequestAuditQueue::new(tenantry_http::REQUEST_AUDIT_QUEUE);
     let state = services.app_state(
         config,
         tenantry_http::RateLimits::new(
             limit(args.rate_limit_per_ip),
             limit(args.rate_limit_per_key),
         ),
+        std::sync::Arc::new(audit_queue),
     )?;
+    let audit_writer = request_audit::Writer {
+        store: services.store.clone(),
+        settings: services.settings.clone(),
+        clock: services.clock.clone(),
+        random: services.random.clone(),
+    }
+    .spawn(audit_records)?;
     let settings = services.settings.clone();
     let metrics = services.metrics.clone();
     let purge_interval = args.purge_interval;
@@ -351,6 +362,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     // Whatever is mid-delivery finishes; what is left stays in the outbox for the next start.
     outbox.stop();
+    // The server (and with it every sender) is gone: the writer drains the queue and ends.
+    if audit_writer.join().is_err() {
+        tracing::warn!("the request-audit writer panicked");
+    }
     tracing::info!("shut down");
     Ok(())
 }

@@ -192,6 +192,7 @@ impl Services {
         &self,
         config: HttpConfig,
         rate_limits: tenantry_http::RateLimits,
+        request_audit: Arc<tenantry_http::RequestAuditQueue>,
     ) -> std::io::Result<AppState> {
         let password_pool = tenantry_http::PasswordPool::start(config.password_workers)?;
         Ok(AppState {
@@ -208,6 +209,7 @@ impl Services {
             metrics: self.metrics.clone(),
             rate_limits: Arc::new(rate_limits),
             password_pool,
+            request_audit,
             config,
         })
     }

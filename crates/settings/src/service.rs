@@ -392,6 +392,18 @@ impl SettingsService {
         Ok(loaded)
     }
 
+    /// Whether the account records every API request (`security.audit.log_api_requests`), from
+    /// the same cached snapshot the reads use: the request-audit writer asks for each batch.
+    pub fn logs_api_requests(
+        &self,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<bool, SettingsError> {
+        let stored = self.snapshot(account, user)?;
+        let (policy, _): (SecurityPolicy, i64) = parse_section(&stored, Section::Security)?;
+        Ok(policy.log_api_requests)
+    }
+
     pub(crate) fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
     }

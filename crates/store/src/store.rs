@@ -209,6 +209,16 @@ impl Store {
         result
     }
 
+    /// A write transaction that does not bump the write epoch: for rows no cache holds (the
+    /// request audit), so that writing them does not drop every cached key and snapshot.
+    pub(crate) fn write_uncached<T>(
+        &self,
+        f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        crate::transaction::write_transaction(&mut conn, f)
+    }
+
     /// See `CredentialStore::write_epoch`.
     pub fn write_epoch(&self) -> u64 {
         self.epoch.load(std::sync::atomic::Ordering::SeqCst)
