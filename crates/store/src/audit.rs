@@ -229,13 +229,15 @@ impl Store {
             })
             .collect();
         self.write_uncached(|conn| {
-            // Row by row inside one transaction: the multi-backend connection has no batch
-            // insert, and the transaction, not the statement count, is what costs.
+            // Multi-row INSERTs of 100 rows (bounded statement and bind counts on both
+            // backends); the multi-backend connection has no batch insert, so per backend.
             let mut written = 0;
-            for row in &rows {
-                written += diesel::insert_into(audit_log::table)
-                    .values(row.clone())
-                    .execute(conn)?;
+            for chunk in rows.chunks(100) {
+                let insert = diesel::insert_into(audit_log::table).values(chunk);
+                written += match conn {
+                    crate::DbConnection::Sqlite(c) => insert.execute(c)?,
+                    crate::DbConnection::Postgresql(c) => insert.execute(c)?,
+                };
             }
             Ok(written)
         })
