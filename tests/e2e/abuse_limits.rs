@@ -99,3 +99,54 @@ async fn slow_clients_are_cut_off(app: TestApp) {
         "{text}"
     );
 }
+
+on_both_backends!(oversized_and_deeply_nested_requests_are_refused);
+
+/// A body nested deeper than the JSON parser's recursion limit (128) is a 400 in the dialect's
+/// format, not a stack overflow; a request with more headers than the HTTP parser takes (96) or
+/// a head larger than its buffer is refused before any handler runs; the server keeps serving.
+async fn oversized_and_deeply_nested_requests_are_refused(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+    let body = format!(r#"{{"theme": {deep}}}"#);
+    let res = app
+        .client
+        .put(app.url("/v2/accounts/settings/preferences"))
+        .bearer_auth(&owner)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 400);
+    let doc: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(doc["error"], "INVALID_JSON", "{doc}");
+
+    let mut req = app
+        .client
+        .get(app.url("/v2/accounts/settings"))
+        .bearer_auth(&owner);
+    for i in 0..120 {
+        req = req.header(format!("x-padding-{i}"), "x");
+    }
+    let status = req.send().await.map(|r| r.status().as_u16());
+    assert!(
+        matches!(status, Ok(400 | 431) | Err(_)),
+        "too many headers must be refused: {status:?}"
+    );
+    let huge = "x".repeat(64 * 1024);
+    let status = app
+        .client
+        .get(app.url("/v2/accounts/settings"))
+        .bearer_auth(&owner)
+        .header("x-huge", huge)
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert!(
+        matches!(status, Ok(400 | 431) | Err(_)),
+        "an oversized head must be refused: {status:?}"
+    );
+    let (status, _) = call(&app, Method::GET, "/v2/accounts/settings", &owner, None).await;
+    assert_eq!(status, 200, "the server still serves");
+}
