@@ -6,6 +6,8 @@
 //! - `pg`   : starts a throwaway PostgreSQL cluster, prints its URL, stops it on Enter/EOF.
 //! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`).
 //! - `openapi`: writes docs/api/openapi.json from the code (a test fails when it is stale).
+//! - `fuzz [--seconds N]`: every cargo-fuzz target in `fuzz/` for N seconds (20) from the
+//!   committed corpus; also a step of `test`.
 //! - `fuzz-api`: schemathesis against a live server as every role, then `tenantry check`
 //!   (`fuzz_api.py`); also the last step of `test`.
 
@@ -22,9 +24,10 @@ fn main() -> ExitCode {
         Some("pg") => pg::interactive(),
         Some("bench") => bench::bench(&root(), &args[1..]),
         Some("openapi") => openapi(),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("fuzz-api") => python_tools().and_then(|tools| fuzz_api(&tools, &args[1..])),
         _ => {
-            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C]>");
+            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | fuzz [--seconds N] | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C]>");
             return ExitCode::from(2);
         }
     };
@@ -124,6 +127,64 @@ fn fuzz_api(tools: &std::path::Path, extra: &[String]) -> Result<(), String> {
         .args(extra))
 }
 
+const FUZZ_TARGETS: [&str; 5] = [
+    "cidr_list",
+    "merge_patch",
+    "import_document",
+    "webhook_verify",
+    "api_key",
+];
+
+/// Runs each cargo-fuzz target for a fixed time. New inputs go to a scratch directory (the
+/// committed corpus is only read); a crash fails the run and leaves its input in
+/// `fuzz/artifacts/<target>`.
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let seconds: u64 = match args {
+        [] => 20,
+        [flag, n] if flag == "--seconds" => n.parse().map_err(|_| format!("--seconds: `{n}`"))?,
+        _ => return Err("usage: cargo xtask fuzz [--seconds N]".into()),
+    };
+    let have_fuzz = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_fuzz {
+        run(cargo().args(["install", "cargo-fuzz", "--locked", "--version", "0.13.2"]))?;
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    let scratch = std::env::temp_dir().join(format!("tenantry-fuzz-{}", std::process::id()));
+    for name in FUZZ_TARGETS {
+        let fresh = scratch.join(name);
+        std::fs::create_dir_all(&fresh).map_err(|e| e.to_string())?;
+        // libFuzzer writes new inputs into the first corpus directory and only reads the rest.
+        let out = cargo()
+            .current_dir(root().join("fuzz"))
+            .env("CARGO_TARGET_DIR", target.join("fuzz"))
+            .args(["fuzz", "run", "--sanitizer", "none", name])
+            .arg(&fresh)
+            .arg(root().join("fuzz/corpus").join(name))
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .output()
+            .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        let done = log
+            .lines()
+            .find(|l| l.starts_with("Done "))
+            .unwrap_or("no summary");
+        eprintln!("xtask: fuzz {name}: {done}");
+        if !out.status.success() {
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(format!("fuzz target {name} failed:\n{}", tail.join("\n")));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
 fn test(extra: &[String]) -> Result<(), String> {
     let tools = python_tools()?;
     let (url, _cluster) = match std::env::var("TENANTRY_TEST_PG") {
@@ -144,6 +205,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     // A filtered run (`cargo xtask test some_test`) is about those tests only.
     if extra.is_empty() {
         fuzz_api(&tools, &[])?;
+        fuzz(&[])?;
     }
     // `_cluster` is dropped on return, stopping PostgreSQL whether the tests passed or not.
     Ok(())
