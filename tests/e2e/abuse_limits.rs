@@ -143,9 +143,25 @@ async fn oversized_and_deeply_nested_requests_are_refused(app: TestApp) {
         .send()
         .await
         .map(|r| r.status().as_u16());
+    // actix's parser may close the connection first (its head buffer is 32 KiB); either way
+    // the request is refused. Below that buffer, our own limit answers in the dialect's format.
     assert!(
-        matches!(status, Ok(400 | 431) | Err(_)),
+        matches!(status, Ok(431) | Err(_)),
         "an oversized head must be refused: {status:?}"
+    );
+    let res = app
+        .client
+        .get(app.url("/api/user/profile"))
+        .bearer_auth(&owner)
+        .header("x-large", "y".repeat(20 * 1024))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 431);
+    let doc: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(
+        doc["error"]["code"], "HEADERS_TOO_LARGE",
+        "in the dialect's format: {doc}"
     );
     let (status, _) = call(&app, Method::GET, "/v2/accounts/settings", &owner, None).await;
     assert_eq!(status, 200, "the server still serves");

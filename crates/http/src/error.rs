@@ -169,6 +169,7 @@ impl ApiError {
             "INVITATION_CANCELLED" => 41002,
             "VERSION_CONFLICT" => 41201,
             "PAYLOAD_TOO_LARGE" => 41301,
+            "HEADERS_TOO_LARGE" => 43101,
             "UNSUPPORTED_MEDIA_TYPE" => 41501,
             "VALIDATION_ERROR" => 42201,
             "INVALID_IP_WHITELIST" => 42202,

@@ -4,6 +4,7 @@ mod auth;
 mod client_ip;
 mod dialects;
 mod error;
+mod header_limit;
 mod health;
 mod json_body;
 mod metrics;
@@ -41,6 +42,7 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
             .default_service(web::to(error::not_found))
             .wrap(middleware::from_fn(request_audit::record))
             .wrap(middleware::from_fn(rate_limit::limit_by_ip))
+            .wrap(middleware::from_fn(header_limit::limit_headers))
             .wrap(middleware::from_fn(request_id::request_id))
     })
     .workers(workers)
