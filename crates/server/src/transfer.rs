@@ -18,21 +18,9 @@ fn operator_in(services: &Services, account: &str) -> anyhow::Result<Actor> {
 }
 
 fn sections(raw: Option<&str>) -> anyhow::Result<Vec<Section>> {
-    let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
-        return Ok(Section::ALL.to_vec());
-    };
-    raw.split(',')
-        .map(|s| {
-            Section::parse(s.trim())
-                .filter(|s| Section::ALL.contains(s))
-                .ok_or_else(|| {
-                    anyhow!(
-                        "--sections: `{}` is not one of: notifications, billing, security, integrations, preferences",
-                        s.trim()
-                    )
-                })
-        })
-        .collect()
+    Section::parse_export_list(raw).map_err(|name| {
+        anyhow!("--sections: `{name}` is not one of: notifications, billing, security, integrations, preferences")
+    })
 }
 
 /// The export, rendered as the HTTP endpoint renders it.

@@ -47,4 +47,19 @@ impl Section {
             .chain([Section::Organization])
             .find(|section| section.as_str() == s)
     }
+
+    /// An export's section list (`billing,security`): seed 01's sections only; absent or blank
+    /// means all of them. The error is the first name that is not one.
+    pub fn parse_export_list(raw: Option<&str>) -> Result<Vec<Self>, String> {
+        let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
+            return Ok(Self::ALL.to_vec());
+        };
+        raw.split(',')
+            .map(|s| {
+                Self::parse(s.trim())
+                    .filter(|s| Self::ALL.contains(s))
+                    .ok_or_else(|| s.trim().to_owned())
+            })
+            .collect()
+    }
 }

@@ -339,16 +339,9 @@ fn query_error(field: &str, message: &str) -> ApiError {
 
 /// The settings of `sections=` (comma-separated); all of seed 01's sections when absent.
 fn sections_param(raw: Option<&str>) -> Result<Vec<Section>, ApiError> {
-    let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
-        return Ok(Section::ALL.to_vec());
-    };
-    raw.split(',')
-        .map(|s| {
-            Section::parse(s.trim()).filter(|s| Section::ALL.contains(s)).ok_or_else(|| {
-                query_error("sections", "must be a comma-separated list of: notifications, billing, security, integrations, preferences")
-            })
-        })
-        .collect()
+    Section::parse_export_list(raw).map_err(|_| {
+        query_error("sections", "must be a comma-separated list of: notifications, billing, security, integrations, preferences")
+    })
 }
 
 async fn get_export(

@@ -26,9 +26,12 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn openapi_json() -> HttpResponse {
+    // The document depends on the code only: built on the first request, then served as is.
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(document())
+        .content_type("application/json")
+        .body(TEXT.get_or_init(document_text).as_str())
 }
 
 async fn docs_page() -> HttpResponse {
