@@ -187,6 +187,52 @@ async fn export_and_import_from_the_command_line(app: TestApp) {
         prefs["theme"], "light",
         "nothing of a refused import is applied"
     );
+    // Garbage in: an unknown section, a file that is no export, a missing file, a bad strategy.
+    let out = run(
+        &app,
+        &[
+            "export",
+            "--account",
+            "default",
+            "--sections",
+            "billing,bogus",
+        ],
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`bogus`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let junk = app.db.dir.join("junk.txt");
+    std::fs::write(&junk, "\u{0}\u{1} not an export: [").expect("write");
+    let junk = junk.to_str().expect("utf-8");
+    for args in [
+        vec!["import", "--account", "default", junk],
+        vec!["import", "--account", "default", "/nonexistent/export.json"],
+        vec![
+            "import",
+            "--account",
+            "default",
+            "--strategy",
+            "replace-all",
+            path,
+        ],
+    ] {
+        let out = run(&app, &args).await;
+        assert!(!out.status.success(), "{args:?} must fail");
+        assert!(!out.stderr.is_empty(), "{args:?} says why");
+    }
+    let (_, prefs_after) = call(
+        &app,
+        Method::GET,
+        "/v2/accounts/settings/preferences",
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(prefs_after, prefs, "refused imports change nothing");
     let out = run(&app, &["export", "--account", "nobody-here"]).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no account named"));
