@@ -24,6 +24,7 @@ mod crash_writers;
 mod errors;
 mod export_import;
 mod integrity_check;
+mod key_activity;
 mod lifecycle;
 mod metrics;
 mod notification_test;

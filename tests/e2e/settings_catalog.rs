@@ -246,6 +246,17 @@ async fn inactive_members_are_suspended() {
             .status(),
         200
     );
+    // Activity is written in batches off the request path (decision 0015): wait until both
+    // uses are stored, so the lapse written below is not overtaken by them.
+    for _ in 0..50 {
+        let recorded = app.query_texts(
+            "SELECT role AS t FROM memberships WHERE role IN ('developer', 'viewer') AND last_active_at IS NOT NULL",
+        );
+        if recorded.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let sixty_one_days_ago = (chrono_now_micros()) - 61 * 86_400 * 1_000_000;
     app.db.execute(&format!("UPDATE memberships SET last_active_at = {sixty_one_days_ago} WHERE role IN ('viewer', 'owner')"));
 

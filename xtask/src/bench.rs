@@ -11,7 +11,8 @@
 //! data directory, idle RSS after start and peak RSS after the load.
 //!
 //! Options: `--accounts N` (1000), `--members N` (10000), `--duration S` (10),
-//! `--connections C` (64), `--pg` (a throwaway PostgreSQL instead of SQLite).
+//! `--connections C` (64), `--pg` (a throwaway PostgreSQL instead of SQLite), `--only LETTERS`
+//! (run only those scenarios, e.g. `--only ad`; the rows are still recorded).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -24,6 +25,8 @@ struct Options {
     connections: u32,
     members: usize,
     pg: bool,
+    /// Scenario letters to run (`--only ad`); empty: all of them.
+    only: String,
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
@@ -33,6 +36,7 @@ fn options(args: &[String]) -> Result<Options, String> {
         connections: 64,
         members: 10_000,
         pg: false,
+        only: String::new(),
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -41,6 +45,15 @@ fn options(args: &[String]) -> Result<Options, String> {
             continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        if flag == "--only" {
+            if value.is_empty() || !value.chars().all(|c| ('a'..='f').contains(&c)) {
+                return Err(format!(
+                    "--only takes scenario letters a to f, not `{value}`"
+                ));
+            }
+            o.only = value.clone();
+            continue;
+        }
         let n: u64 = value
             .parse()
             .map_err(|_| format!("{flag}: `{value}` is not a number"))?;
@@ -436,7 +449,10 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         .unwrap_or_default();
     let backend = if o.pg { "PostgreSQL" } else { "SQLite" };
     let mut rows = Vec::new();
-    for s in &scenarios {
+    let wanted = |s: &Scenario| {
+        o.only.is_empty() || s.name.chars().nth(1).is_some_and(|c| o.only.contains(c))
+    };
+    for s in scenarios.iter().filter(|s| wanted(s)) {
         let login = s.name.starts_with("(e)");
         // During the sign-in load, scenario (a) at 8 connections shows what is left for others.
         let beside = login.then(|| {

@@ -93,117 +93,155 @@ pub(crate) async fn authentication_first(req: &HttpRequest, body_error: ApiError
 
 /// Authenticates the bearer credential, applies the account's IP allowlist, session
 /// restrictions, the key's scopes and the per-credential rate limit.
+///
+/// An API key whose record and account policy are in memory (the steady state: decision 0011)
+/// is decided on the worker thread; anything that needs the store takes one blocking hop.
 fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
-    {
-        let dialect = Dialect::of(req);
-        let state = state(req, dialect);
-        let token = bearer(req);
-        let ip = state
-            .as_ref()
-            .ok()
-            .and_then(|s| crate::client_ip::client_ip(req, &s.config.trusted_proxies));
-        let method = req.method().clone();
-        let path = req.path().to_owned();
-        Box::pin(async move {
-            let state = state?;
-            let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
-            let authenticator = state.authenticator.clone();
-            let limits = state.rate_limits.clone();
-            let sessions = state.sessions.clone();
-            let settings = state.settings.clone();
-            // Authenticate, then apply the account's IP allowlist: one blocking hop for both.
-            let result = web::block(move || {
-                let actor = if tenantry_security::SessionService::is_session_token(&token) {
-                    sessions.authenticate(&token, ip)
-                } else {
-                    authenticator.authenticate_api_key(&token, ip)
-                }
-                .map_err(|e| map_security_error(dialect, e))?;
-                settings.check_ip(&actor).map_err(|e| match e {
-                    SettingsError::IpNotAllowed { address } => ApiError::new(
-                        dialect,
-                        StatusCode::FORBIDDEN,
-                        "IP_NOT_ALLOWED",
-                        format!("Requests from {address} are not allowed for this account"),
-                    )
-                    .with_details(serde_json::json!({ "address": address })),
-                    SettingsError::Port(p) => ApiError::from_port(dialect, &p),
-                    other => ApiError::internal(dialect, &other),
-                })?;
-                // A restricted session (sign-in with an expired password, or without the MFA the
-                // account requires) may only do that one task.
-                if let Some(task) = actor.scopes.iter().find_map(|s| s.strip_prefix("restricted:")) {
-                    let allowed = path == "/api/auth/logout"
-                        || match task {
-                            "password_change" => path == "/api/user/password",
-                            "mfa_enrollment" => path.starts_with("/api/user/mfa"),
-                            _ => false,
-                        };
-                    if !allowed {
-                        return Err(ApiError::new(
-                            dialect,
-                            StatusCode::FORBIDDEN,
-                            "SESSION_RESTRICTED",
-                            match task {
-                                "password_change" => "The password has expired: change it (POST /api/user/password), then sign in again",
-                                _ => "This account requires MFA: enrol (POST /api/user/mfa/enable, /verify), then sign in again",
-                            },
-                        )
-                        .with_details(serde_json::json!({ "restriction": task })));
-                    }
-                    return Ok(actor);
-                }
-                // Scopes narrow what the key's role allows, never widen it.
-                let needed = crate::scopes::required(&method, &path);
-                let missing: Vec<String> = needed
-                    .iter()
-                    .filter(|(area, access)| {
-                        !tenantry_security::scopes_permit(&actor.scopes, *area, *access)
-                    })
-                    .map(|(area, access)| {
-                        format!(
-                            "{}:{}",
-                            area.as_str(),
-                            if *access == tenantry_security::Access::Read {
-                                "read"
-                            } else {
-                                "write"
-                            }
-                        )
-                    })
-                    .collect();
-                if !missing.is_empty() {
-                    return Err(ApiError::new(
-                        dialect,
-                        StatusCode::FORBIDDEN,
-                        "INSUFFICIENT_SCOPE",
-                        format!("This API key lacks the scope(s) {}", missing.join(", ")),
-                    )
-                    .with_details(
-                        serde_json::json!({ "requiredScopes": missing, "keyScopes": actor.scopes }),
-                    ));
-                }
-                Ok::<_, ApiError>(actor)
+    let dialect = Dialect::of(req);
+    let state = state(req, dialect);
+    let token = bearer(req);
+    let ip = state
+        .as_ref()
+        .ok()
+        .and_then(|s| crate::client_ip::client_ip(req, &s.config.trusted_proxies));
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    Box::pin(async move {
+        let state = state?;
+        let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
+        let is_session = tenantry_security::SessionService::is_session_token(&token);
+        let in_memory = (!is_session)
+            .then(|| {
+                state
+                    .authenticator
+                    .authenticate_api_key_in_memory(&token, ip)
             })
-            .await
-            .map_err(|e| ApiError::internal(dialect, &e))?;
-            let actor = result?;
-            // Per credential, after authentication: a request with someone else's key id but
-            // not their secret never spends their budget.
-            let credential = match actor.credential {
-                tenantry_kernel::Credential::ApiKey(id) => id.to_string(),
-                tenantry_kernel::Credential::Session(id) => id.to_string(),
-                tenantry_kernel::Credential::Operator => "operator".to_owned(),
-            };
-            if let Err(secs) = limits
-                .per_credential
-                .take(&credential, std::time::Instant::now())
-            {
-                return Err(crate::rate_limit::too_many(dialect, secs));
+            .flatten()
+            .map(|outcome| {
+                let actor = outcome.map_err(|e| map_security_error(dialect, e))?;
+                Ok(state.settings.check_ip_in_memory(&actor).map(|()| actor))
+            })
+            .transpose()?
+            .flatten();
+        let actor = match in_memory {
+            Some(actor) => authorize(actor, dialect, &method, &path)?,
+            None => {
+                let authenticator = state.authenticator.clone();
+                let sessions = state.sessions.clone();
+                let settings = state.settings.clone();
+                // Authenticate, then apply the account's IP allowlist: one blocking hop for both.
+                web::block(move || {
+                    let actor = if is_session {
+                        sessions.authenticate(&token, ip)
+                    } else {
+                        authenticator.authenticate_api_key(&token, ip)
+                    }
+                    .map_err(|e| map_security_error(dialect, e))?;
+                    settings
+                        .check_ip(&actor)
+                        .map_err(|e| ip_error(dialect, e))?;
+                    authorize(actor, dialect, &method, &path)
+                })
+                .await
+                .map_err(|e| ApiError::internal(dialect, &e))??
             }
-            Ok(actor)
-        })
+        };
+        // Per credential, after authentication: a request with someone else's key id but
+        // not their secret never spends their budget.
+        let credential = match actor.credential {
+            tenantry_kernel::Credential::ApiKey(id) => id.to_string(),
+            tenantry_kernel::Credential::Session(id) => id.to_string(),
+            tenantry_kernel::Credential::Operator => "operator".to_owned(),
+        };
+        if let Err(secs) = state
+            .rate_limits
+            .per_credential
+            .take(&credential, std::time::Instant::now())
+        {
+            return Err(crate::rate_limit::too_many(dialect, secs));
+        }
+        Ok(actor)
+    })
+}
+
+fn ip_error(dialect: Dialect, e: SettingsError) -> ApiError {
+    match e {
+        SettingsError::IpNotAllowed { address } => ApiError::new(
+            dialect,
+            StatusCode::FORBIDDEN,
+            "IP_NOT_ALLOWED",
+            format!("Requests from {address} are not allowed for this account"),
+        )
+        .with_details(serde_json::json!({ "address": address })),
+        SettingsError::Port(p) => ApiError::from_port(dialect, &p),
+        other => ApiError::internal(dialect, &other),
     }
+}
+
+/// What an authenticated, admitted caller may reach: a restricted session only its one task,
+/// a scoped key only its scopes.
+fn authorize(
+    actor: Actor,
+    dialect: Dialect,
+    method: &actix_web::http::Method,
+    path: &str,
+) -> Result<Actor, ApiError> {
+    // A restricted session (sign-in with an expired password, or without the MFA the
+    // account requires) may only do that one task.
+    if let Some(task) = actor
+        .scopes
+        .iter()
+        .find_map(|s| s.strip_prefix("restricted:"))
+    {
+        let allowed = path == "/api/auth/logout"
+            || match task {
+                "password_change" => path == "/api/user/password",
+                "mfa_enrollment" => path.starts_with("/api/user/mfa"),
+                _ => false,
+            };
+        if !allowed {
+            return Err(ApiError::new(
+                dialect,
+                StatusCode::FORBIDDEN,
+                "SESSION_RESTRICTED",
+                match task {
+                    "password_change" => "The password has expired: change it (POST /api/user/password), then sign in again",
+                    _ => "This account requires MFA: enrol (POST /api/user/mfa/enable, /verify), then sign in again",
+                },
+            )
+            .with_details(serde_json::json!({ "restriction": task })));
+        }
+        return Ok(actor);
+    }
+    // Scopes narrow what the key's role allows, never widen it.
+    let needed = crate::scopes::required(method, path);
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|(area, access)| !tenantry_security::scopes_permit(&actor.scopes, *area, *access))
+        .map(|(area, access)| {
+            format!(
+                "{}:{}",
+                area.as_str(),
+                if *access == tenantry_security::Access::Read {
+                    "read"
+                } else {
+                    "write"
+                }
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::new(
+            dialect,
+            StatusCode::FORBIDDEN,
+            "INSUFFICIENT_SCOPE",
+            format!("This API key lacks the scope(s) {}", missing.join(", ")),
+        )
+        .with_details(
+            serde_json::json!({ "requiredScopes": missing, "keyScopes": actor.scopes }),
+        ));
+    }
+    Ok(actor)
 }
 
 impl Authenticated {

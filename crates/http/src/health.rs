@@ -37,16 +37,18 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 async fn metrics(state: web::Data<AppState>, _operator: crate::auth::Operator) -> HttpResponse {
     let store = state.store.clone();
     let gauges = web::block(move || store.metrics_gauges()).await;
-    let gauges = match gauges {
+    let mut gauges = match gauges {
         Ok(Ok(g)) => crate::ScrapeGauges {
             outbox_depth: g.outbox_depth,
             delivery_attempts_ok: g.delivery_attempts_ok,
             delivery_attempts_failed: g.delivery_attempts_failed,
             pool_connections: g.pool_connections,
             pool_idle: g.pool_idle,
+            key_activity_dropped: 0,
         },
         _ => crate::ScrapeGauges::default(),
     };
+    gauges.key_activity_dropped = state.authenticator.activity_dropped();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(&gauges))

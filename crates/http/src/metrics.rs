@@ -46,6 +46,8 @@ pub struct ScrapeGauges {
     pub delivery_attempts_failed: u64,
     pub pool_connections: u32,
     pub pool_idle: u32,
+    /// API key uses not recorded because the key-activity queue was full.
+    pub key_activity_dropped: u64,
 }
 
 fn escape(v: &str) -> String {
@@ -139,7 +141,7 @@ impl Metrics {
             .iter()
             .filter_map(|c| errors.get(c))
             .sum();
-        let simple: [(&str, &str, &str, u64); 9] = [
+        let simple: [(&str, &str, &str, u64); 10] = [
             (
                 "tenantry_auth_failures_total",
                 "counter",
@@ -169,6 +171,12 @@ impl Metrics {
                 "counter",
                 "API-request audit records dropped because the writer's queue was full.",
                 self.request_audit_dropped.load(Ordering::Relaxed),
+            ),
+            (
+                "tenantry_key_activity_dropped_total",
+                "counter",
+                "API key uses not recorded (last_used_at) because the writer's queue was full.",
+                g.key_activity_dropped,
             ),
             (
                 "tenantry_outbox_depth",

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use tenantry_kernel::{AccountId, ApiKeyId, FixedClock, OsRandom, PortError, Role, UserId};
 use tenantry_security::{
-    ApiKeyEnv, ApiKeyToken, Authenticator, CredentialStore, IssuedApiKey, KeyRecord, MemberStatus,
-    SecretHash,
+    ApiKeyEnv, ApiKeyToken, Authenticator, CredentialStore, IssuedApiKey, KeyRecord, KeyUse,
+    MemberStatus, SecretHash,
 };
 
 struct MapStore(HashMap<ApiKeyId, KeyRecord>);
@@ -26,13 +26,7 @@ impl CredentialStore for MapStore {
     fn write_epoch(&self) -> u64 {
         0
     }
-    fn touch_member(
-        &self,
-        _: AccountId,
-        _: UserId,
-        _: ApiKeyId,
-        _: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), PortError> {
+    fn record_key_uses(&self, _: &[KeyUse]) -> Result<(), PortError> {
         Ok(())
     }
     fn store_operator_key_hash(&self, _: SecretHash) -> Result<bool, PortError> {

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use tenantry_kernel::{Actor, Clock, Credential, EpochCache};
 
+use crate::key_activity::{KeyActivity, KeyUse};
 use crate::ports::{CredentialStore, KeyRecord, MemberStatus};
 
 /// How long a key's record is served from memory when nothing was written on this node: the
@@ -24,6 +25,15 @@ pub struct Authenticator {
     decoy: SecretHash,
     /// Known keys' records (never unknown ids, which an attacker could vary without bound).
     cache: EpochCache<tenantry_kernel::ApiKeyId, KeyRecord>,
+    /// Where key uses go when they are written in batches (else: written at once).
+    activity: std::sync::OnceLock<Arc<KeyActivity>>,
+}
+
+/// Where a key's record may come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    MemoryOnly,
+    Store,
 }
 
 impl Authenticator {
@@ -33,21 +43,42 @@ impl Authenticator {
             clock,
             decoy: SecretHash::of("tenantry-decoy-secret"),
             cache: EpochCache::new(Duration::from_secs(KEY_CACHE_SECONDS), KEY_CACHE_ENTRIES),
+            activity: std::sync::OnceLock::new(),
         }
     }
 
+    /// Records key uses in batches off the request path instead of writing each one while the
+    /// request waits (the `tenantry` binary does; embedders without a writer need not).
+    /// Set once, when the writer starts; a second queue is refused (returned).
+    pub fn queue_activity(&self, activity: Arc<KeyActivity>) -> Result<(), Arc<KeyActivity>> {
+        self.activity.set(activity)
+    }
+
+    /// Key uses dropped by a full activity queue (0 without one).
+    pub fn activity_dropped(&self) -> u64 {
+        self.activity.get().map_or(0, |a| a.dropped())
+    }
+
     /// The key's record: from memory while fresh (nothing written on this node since, and
-    /// younger than `KEY_CACHE_SECONDS`), else from the store.
-    fn record(&self, id: tenantry_kernel::ApiKeyId) -> Result<Option<KeyRecord>, SecurityError> {
+    /// younger than `KEY_CACHE_SECONDS`), else from the store — unless `lookup` is
+    /// `MemoryOnly`, where `Ok(None)` means the store would be needed.
+    fn record(
+        &self,
+        id: tenantry_kernel::ApiKeyId,
+        lookup: Lookup,
+    ) -> Result<Option<Option<KeyRecord>>, SecurityError> {
         let epoch = self.store.write_epoch();
         if let Some(record) = self.cache.get(&id, epoch) {
-            return Ok(Some(record));
+            return Ok(Some(Some(record)));
+        }
+        if lookup == Lookup::MemoryOnly {
+            return Ok(None);
         }
         let record = self.store.api_key(id)?;
         if let Some(r) = &record {
             self.cache.put(id, r.clone(), epoch);
         }
-        Ok(record)
+        Ok(Some(record))
     }
 
     /// Authenticates an API key token (`tnt_<env>_<id>_<secret>`).
@@ -56,8 +87,32 @@ impl Authenticator {
         token: &str,
         ip: Option<IpAddr>,
     ) -> Result<Actor, SecurityError> {
+        self.authenticate(token, ip, Lookup::Store)?
+            .ok_or(SecurityError::Unauthenticated)
+    }
+
+    /// [`Self::authenticate_api_key`] when it can be decided from memory alone (the key's record
+    /// is cached and nothing needs writing now); `None` when it needs the store, so the caller
+    /// can run it where blocking is allowed. Same answers, same checks: only where the record
+    /// comes from differs.
+    pub fn authenticate_api_key_in_memory(
+        &self,
+        token: &str,
+        ip: Option<IpAddr>,
+    ) -> Option<Result<Actor, SecurityError>> {
+        self.authenticate(token, ip, Lookup::MemoryOnly).transpose()
+    }
+
+    fn authenticate(
+        &self,
+        token: &str,
+        ip: Option<IpAddr>,
+        lookup: Lookup,
+    ) -> Result<Option<Actor>, SecurityError> {
         let parsed = ApiKeyToken::parse(token).map_err(|_| SecurityError::Unauthenticated)?;
-        let record = self.record(parsed.id)?;
+        let Some(record) = self.record(parsed.id, lookup)? else {
+            return Ok(None);
+        };
         let Some(record) = record else {
             let _ = self.decoy.matches(parsed.secret);
             return Err(SecurityError::Unauthenticated);
@@ -65,26 +120,35 @@ impl Authenticator {
         if !record.secret_hash.matches(parsed.secret) {
             return Err(SecurityError::Unauthenticated);
         }
-        let expired = record.expires_at.is_some_and(|at| at <= self.clock.now());
+        let now = self.clock.now();
+        let expired = record.expires_at.is_some_and(|at| at <= now);
         if record.revoked || expired || record.member_status != MemberStatus::Active {
             return Err(SecurityError::Unauthenticated);
         }
-        // Activity is recorded at most hourly per member: enough for day-granular inactivity
+        // Activity is recorded at most hourly per key: enough for day-granular inactivity
         // policies, and no write on the hot path for the other requests of the hour.
-        let now = self.clock.now();
-        if record
-            .last_active_at
-            .is_none_or(|t| now - t > chrono::Duration::hours(1))
-        {
-            if let Err(e) =
-                self.store
-                    .touch_member(record.account_id, record.user_id, record.id, now)
-            {
-                // Failing to record activity must not fail the request.
-                tracing::warn!(error = %e, "could not record member activity");
+        if KeyActivity::is_due(record.last_active_at, now) {
+            let used = KeyUse {
+                account: record.account_id,
+                user: record.user_id,
+                key: record.id,
+                at: now,
+            };
+            let unqueued = match self.activity.get() {
+                Some(activity) => activity.offer(used).err(),
+                None => Some(used),
+            };
+            if let Some(used) = unqueued {
+                if lookup == Lookup::MemoryOnly {
+                    return Ok(None);
+                }
+                if let Err(e) = self.store.record_key_uses(&[used]) {
+                    // Failing to record activity must not fail the request.
+                    tracing::warn!(error = %e, "could not record member activity");
+                }
             }
         }
-        Ok(Actor {
+        Ok(Some(Actor {
             account_id: record.account_id,
             user_id: record.user_id,
             role: record.role,
@@ -92,7 +156,7 @@ impl Authenticator {
             ip,
             scopes: record.scopes.into_iter().filter(|s| s != "*").collect(),
             authenticated_at: None,
-        })
+        }))
     }
 
     /// Checks an operator token against the configured key (if any) or the stored hash.
@@ -150,15 +214,12 @@ mod tests {
             // Every test writes before it authenticates; the epoch never needs to move here.
             0
         }
-        fn touch_member(
-            &self,
-            _: AccountId,
-            _: UserId,
-            _: ApiKeyId,
-            at: DateTime<Utc>,
-        ) -> Result<(), PortError> {
-            for record in self.keys.lock().expect("lock").values_mut() {
-                record.last_active_at = Some(at);
+        fn record_key_uses(&self, uses: &[KeyUse]) -> Result<(), PortError> {
+            let mut keys = self.keys.lock().expect("lock");
+            for used in uses {
+                if let Some(record) = keys.get_mut(&used.key) {
+                    record.last_active_at = Some(used.at);
+                }
             }
             Ok(())
         }

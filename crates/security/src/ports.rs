@@ -62,15 +62,12 @@ pub trait CredentialStore: Send + Sync {
     /// exists. MUST return `PortError` only for infrastructure failures.
     fn api_key(&self, id: ApiKeyId) -> Result<Option<KeyRecord>, PortError>;
 
-    /// Records that the member used the API at `at` with key `key` (the member\'s activity
-    /// and the key\'s `last_used_at`).
-    fn touch_member(
-        &self,
-        account: AccountId,
-        user: UserId,
-        key: ApiKeyId,
-        at: DateTime<Utc>,
-    ) -> Result<(), PortError>;
+    /// Records that each member used the API at `at` with key `key` (the member's
+    /// `last_active_at` and the key's `last_used_at`), all in one transaction. A use older than
+    /// what is stored MUST NOT move either time back (batches can arrive out of order). Caches
+    /// need not be invalidated for it (the write epoch may stay): no cached answer depends on
+    /// these times beyond the hourly granularity the authenticator applies.
+    fn record_key_uses(&self, uses: &[crate::KeyUse]) -> Result<(), PortError>;
 
     /// The stored operator key hash, if one was ever generated.
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError>;

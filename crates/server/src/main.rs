@@ -1,8 +1,10 @@
 //! The `tenantry` binary.
 
+mod batches;
 mod bootstrap;
 mod cli;
 mod config;
+mod key_activity;
 mod keys;
 mod outbound;
 mod outbox;
@@ -339,6 +341,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         random: services.random.clone(),
     }
     .spawn(audit_records)?;
+    let (activity, key_uses) = tenantry_security::KeyActivity::new(key_activity::QUEUE_CAPACITY);
+    let activity = std::sync::Arc::new(activity);
+    let activity_writer =
+        key_activity::spawn(std::sync::Arc::new(services.store.clone()), key_uses)?;
+    if services
+        .authenticator
+        .queue_activity(activity.clone())
+        .is_err()
+    {
+        anyhow::bail!("the key-activity queue was set twice");
+    }
     let settings = services.settings.clone();
     let metrics = services.metrics.clone();
     let purge_interval = args.purge_interval;
@@ -365,6 +378,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // The server (and with it every sender) is gone: the writer drains the queue and ends.
     if audit_writer.join().is_err() {
         tracing::warn!("the request-audit writer panicked");
+    }
+    // No request is left to queue a key use: the writer stores what is queued and ends.
+    activity.close();
+    if activity_writer.join().is_err() {
+        tracing::warn!("the key-activity writer panicked");
     }
     tracing::info!("shut down");
     Ok(())

@@ -5,9 +5,9 @@
 //! lost on a graceful shutdown; a SIGKILL loses at most the queue).
 
 use std::collections::HashMap;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tenantry_kernel::{AuditId, Clock, RandomSource};
 use tenantry_security::ApiRequestRecord;
@@ -30,25 +30,9 @@ impl Writer {
         self,
         records: Receiver<ApiRequestRecord>,
     ) -> std::io::Result<std::thread::JoinHandle<()>> {
-        std::thread::Builder::new()
-            .name("request-audit".into())
-            .spawn(move || {
-                // `recv` fails only once every sender is gone and the queue is empty.
-                while let Ok(first) = records.recv() {
-                    let mut batch = vec![first];
-                    let deadline = Instant::now() + FLUSH_AFTER;
-                    while batch.len() < BATCH {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        match records.recv_timeout(left) {
-                            Ok(record) => batch.push(record),
-                            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-                                break
-                            }
-                        }
-                    }
-                    self.write(batch);
-                }
-            })
+        crate::batches::spawn("request-audit", records, BATCH, FLUSH_AFTER, move |batch| {
+            self.write(batch)
+        })
     }
 
     fn write(&self, batch: Vec<ApiRequestRecord>) {

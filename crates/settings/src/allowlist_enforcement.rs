@@ -85,6 +85,27 @@ impl PolicyCache {
 }
 
 impl SettingsService {
+    /// [`Self::check_ip`] for an admitted caller whose account's policy is in memory; `None`
+    /// when the policy must be read, or the caller is refused (a refusal is audited, which
+    /// writes): the caller then runs `check_ip` where blocking is allowed.
+    pub fn check_ip_in_memory(&self, actor: &Actor) -> Option<()> {
+        let policy = self.policies().get(actor.account_id, self.clock().now())?;
+        if !policy.allows(actor.ip) {
+            return None;
+        }
+        self.note_evaluated(actor, &policy);
+        Some(())
+    }
+
+    fn note_evaluated(&self, actor: &Actor, policy: &AllowlistPolicy) {
+        if policy.enforced {
+            if let Ok(mut map) = self.policies().evaluated.lock() {
+                trim(&mut map, MAX_CACHED_POLICIES, |t| *t);
+                map.insert(actor.account_id, self.clock().now());
+            }
+        }
+    }
+
     /// The account's allowlist policy, from the cache when fresh.
     pub fn allowlist_policy(
         &self,
@@ -126,12 +147,7 @@ impl SettingsService {
     /// enforces its allowlist and the caller's address is outside it (audited, throttled).
     pub fn check_ip(&self, actor: &Actor) -> Result<(), SettingsError> {
         let policy = self.allowlist_policy(actor.account_id)?;
-        if policy.enforced {
-            if let Ok(mut map) = self.policies().evaluated.lock() {
-                trim(&mut map, MAX_CACHED_POLICIES, |t| *t);
-                map.insert(actor.account_id, self.clock().now());
-            }
-        }
+        self.note_evaluated(actor, &policy);
         if policy.allows(actor.ip) {
             return Ok(());
         }

@@ -67,8 +67,8 @@ pub use preferences::{UserPreferences, PREFERENCE_KEYS};
 pub use section::Section;
 pub use security_policy::{MfaMethod, SecurityPolicy, VALID_IP_FORMAT};
 pub use service::{
-    section_etag, AccountSettings, HistoryView, ImportOutcome, MergeStrategy, SectionOutcome,
-    SectionView, SettingsService, Versions,
+    section_etag, AccountSettings, HistoryView, ImportOutcome, MergeStrategy, RenderedSettings,
+    SectionOutcome, SectionView, SettingsService, Versions,
 };
 pub use timezone::Timezone;
 pub use urls::{HttpsUrl, SlackWebhookUrl};

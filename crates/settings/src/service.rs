@@ -156,6 +156,18 @@ pub struct SettingsService {
     /// Recent read snapshots per (account, user) for the read endpoints, valid while nothing
     /// was written on this node and for at most `SNAPSHOT_SECONDS`.
     snapshots: tenantry_kernel::EpochCache<(AccountId, UserId), StoredSettings>,
+    /// `GET /v2/accounts/settings` as sent, per (account, user), under the same rules as
+    /// `snapshots`: parsing five sections and rendering them is most of a read's cost.
+    rendered: tenantry_kernel::EpochCache<(AccountId, UserId), Arc<RenderedSettings>>,
+}
+
+/// Seed 01's whole settings document as it goes on the wire, with its ETag: rendered once and
+/// shared by the reads that follow while nothing changes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RenderedSettings {
+    pub etag: String,
+    /// The JSON body.
+    pub body: Vec<u8>,
 }
 
 /// How long a read snapshot is served when nothing was written on this node: the bound after
@@ -303,6 +315,10 @@ impl SettingsService {
                 std::time::Duration::from_secs(SNAPSHOT_SECONDS),
                 SNAPSHOT_ENTRIES,
             ),
+            rendered: tenantry_kernel::EpochCache::new(
+                std::time::Duration::from_secs(SNAPSHOT_SECONDS),
+                SNAPSHOT_ENTRIES,
+            ),
         }
     }
 
@@ -350,6 +366,38 @@ impl SettingsService {
     /// preferences. Every member may read it.
     pub fn account_settings(&self, actor: &Actor) -> Result<AccountSettings, SettingsError> {
         assemble(self.snapshot(actor.account_id, actor.user_id)?)
+    }
+
+    /// [`Self::account_settings`] rendered for the wire (secrets shown as configured or not),
+    /// from memory while nothing was written on this node and for at most `SNAPSHOT_SECONDS`.
+    pub fn account_settings_document(
+        &self,
+        actor: &Actor,
+    ) -> Result<Arc<RenderedSettings>, SettingsError> {
+        // Read before the snapshot, so a write landing in between leaves the entry stale.
+        let epoch = self.store.write_epoch();
+        if let Some(rendered) = self.rendered.get(&(actor.account_id, actor.user_id), epoch) {
+            return Ok(rendered);
+        }
+        let settings = self.account_settings(actor)?;
+        let body = serde_json::to_vec(&settings.render(&SecretView::Configured, &Section::ALL))
+            .map_err(corrupt)?;
+        let rendered = Arc::new(RenderedSettings {
+            etag: settings.versions.etag(),
+            body,
+        });
+        self.rendered
+            .put((actor.account_id, actor.user_id), rendered.clone(), epoch);
+        Ok(rendered)
+    }
+
+    /// [`Self::account_settings_document`] if it is in memory (`None`: it needs the store).
+    pub fn account_settings_document_in_memory(
+        &self,
+        actor: &Actor,
+    ) -> Option<Arc<RenderedSettings>> {
+        self.rendered
+            .get(&(actor.account_id, actor.user_id), self.store.write_epoch())
     }
 
     pub fn section(&self, actor: &Actor, section: Section) -> Result<SectionView, SettingsError> {

@@ -1,8 +1,8 @@
 //! `CredentialStore`: API keys joined with their owner's membership, and the operator key.
 
 use diesel::prelude::*;
-use tenantry_kernel::{AccountId, ApiKeyId, PortError, Role, UserId};
-use tenantry_security::{CredentialStore, KeyRecord, MemberStatus, SecretHash};
+use tenantry_kernel::{ApiKeyId, PortError, Role};
+use tenantry_security::{CredentialStore, KeyRecord, KeyUse, MemberStatus, SecretHash};
 
 use crate::schema::{api_keys, instance_meta, memberships};
 use crate::time::from_micros;
@@ -87,25 +87,41 @@ impl CredentialStore for Store {
         row.map(KeyRecord::try_from).transpose()
     }
 
-    fn touch_member(
-        &self,
-        account: AccountId,
-        user: UserId,
-        key: ApiKeyId,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), PortError> {
-        let at = crate::time::to_micros(at);
-        self.write(|conn| -> Result<usize, StoreError> {
-            diesel::update(api_keys::table.filter(api_keys::id.eq(key.to_string())))
+    fn record_key_uses(&self, uses: &[KeyUse]) -> Result<(), PortError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        // Not a cached value (see the port): the write epoch stays, so recording activity does
+        // not drop every cached key and settings snapshot of this node.
+        self.write_uncached(|conn| {
+            for used in uses {
+                let at = crate::time::to_micros(used.at);
+                // Never back in time: batches from two nodes can land out of order.
+                diesel::update(
+                    api_keys::table
+                        .filter(api_keys::id.eq(used.key.to_string()))
+                        .filter(
+                            api_keys::last_used_at
+                                .is_null()
+                                .or(api_keys::last_used_at.lt(at)),
+                        ),
+                )
                 .set(api_keys::last_used_at.eq(at))
                 .execute(conn)?;
-            Ok(diesel::update(
-                memberships::table
-                    .filter(memberships::account_id.eq(account.to_string()))
-                    .filter(memberships::user_id.eq(user.to_string())),
-            )
-            .set(memberships::last_active_at.eq(at))
-            .execute(conn)?)
+                diesel::update(
+                    memberships::table
+                        .filter(memberships::account_id.eq(used.account.to_string()))
+                        .filter(memberships::user_id.eq(used.user.to_string()))
+                        .filter(
+                            memberships::last_active_at
+                                .is_null()
+                                .or(memberships::last_active_at.lt(at)),
+                        ),
+                )
+                .set(memberships::last_active_at.eq(at))
+                .execute(conn)?;
+            }
+            Ok(())
         })?;
         Ok(())
     }

@@ -6,8 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantry_kernel::KernelError;
 use tenantry_settings::{
-    MergeStrategy, SecretView, Section, SectionView, SettingsError, TestChannel, TestRequest,
-    VALID_IP_FORMAT,
+    MergeStrategy, Section, SectionView, SettingsError, TestChannel, TestRequest, VALID_IP_FORMAT,
 };
 
 use crate::auth::Authenticated;
@@ -213,12 +212,22 @@ async fn get_settings(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let settings = state.settings.clone();
-    let view = blocking(move || settings.account_settings(&caller.0)).await?;
+    // Rendered once and shared while nothing changes; the store only on a miss.
+    let document = match state
+        .settings
+        .account_settings_document_in_memory(&caller.0)
+    {
+        Some(document) => document,
+        None => {
+            let settings = state.settings.clone();
+            blocking(move || settings.account_settings_document(&caller.0)).await?
+        }
+    };
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, view.versions.etag()))
+        .insert_header((header::ETAG, document.etag.as_str()))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .json(view.render(&SecretView::Configured, &Section::ALL)))
+        .content_type(header::ContentType::json())
+        .body(document.body.clone()))
 }
 
 /// The JSON Schema of a section's document (what PUT and import accept).
