@@ -396,7 +396,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let tenant_path = format!("/tenants/{tenant}/settings");
     let deep = format!("/v2/accounts/team/members?limit=50&cursor={cursor}");
     let key_list: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
-    let scenarios = vec![
+    let scenarios = [
         Scenario { name: "(a) GET /v2/accounts/settings, key auth, 100-entry allowlist".into(), path: "/v2/accounts/settings".into(), key: owner.clone(), script: None },
         Scenario { name: "(b) PUT /v2/accounts/settings/preferences, alternating values".into(), path: "/v2/accounts/settings/preferences".into(), key: owner.clone(), script: script(&data, "b.lua",
             // wrk.format() with no arguments keeps the -H headers (the key).
