@@ -33,6 +33,7 @@ pub use state::{AppState, HttpConfig};
 /// address first). The returned server is running; await it, or stop it through its handle.
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_web::dev::Server> {
     let workers = state.config.workers;
+    let blocking_threads = state.config.blocking_threads_per_worker;
     let client_timeout = state.config.client_timeout;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
@@ -48,9 +49,10 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
     .workers(workers)
     // Store calls run on the blocking pool. actix's default (512 threads per worker) lets a load
     // spike start hundreds of threads that only queue for one of the database pool's 8-16
-    // connections, each with a stack and a malloc arena; sixteen per worker keep every
-    // connection busy. (Password hashing has threads of its own: password_work.rs.)
-    .worker_max_blocking_threads(16)
+    // connections, each with a stack and a malloc arena; as many threads in all as connections
+    // keep every connection busy (decision 0015). (Password hashing has threads of its own:
+    // password_work.rs.)
+    .worker_max_blocking_threads(blocking_threads.max(1))
     // A client that has not sent a whole request head by then is answered 408 and dropped, so
     // slow clients (slowloris) cannot hold workers' connections.
     .client_request_timeout(client_timeout)

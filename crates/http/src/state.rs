@@ -21,6 +21,9 @@ pub struct HttpConfig {
     pub client_timeout: std::time::Duration,
     /// Password hashes computed at once (Argon2id); the rest wait their turn.
     pub password_workers: usize,
+    /// Threads of each worker's blocking pool, where store calls run: together, as many as the
+    /// database pool has connections (more would only queue for one).
+    pub blocking_threads_per_worker: usize,
 }
 
 impl Default for HttpConfig {
@@ -32,6 +35,7 @@ impl Default for HttpConfig {
             trusted_proxies: tenantry_security::IpMatcher::default(),
             client_timeout: std::time::Duration::from_secs(5),
             password_workers: 1,
+            blocking_threads_per_worker: 8,
         }
     }
 }

@@ -319,6 +319,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
             }),
+        // At least two per worker, so one slow call does not hold up a worker's others.
+        blocking_threads_per_worker: (services.store.max_connections() as usize)
+            .div_ceil(workers.max(1))
+            .max(2),
     };
     let limit = |per_minute: u32| tenantry_http::RateLimit {
         per_minute,

@@ -159,6 +159,15 @@ pub struct SettingsService {
     /// `GET /v2/accounts/settings` as sent, per (account, user), under the same rules as
     /// `snapshots`: parsing five sections and rendering them is most of a read's cost.
     rendered: tenantry_kernel::EpochCache<(AccountId, UserId), Arc<RenderedSettings>>,
+    /// `security.audit.log_api_requests` per account, for the request-audit writer.
+    request_audit_policies: tenantry_kernel::EpochCache<AccountId, bool>,
+}
+
+/// Whether a loaded snapshot joins the snapshot cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Yes,
+    No,
 }
 
 /// Seed 01's whole settings document as it goes on the wire, with its ETag: rendered once and
@@ -319,6 +328,10 @@ impl SettingsService {
                 std::time::Duration::from_secs(SNAPSHOT_SECONDS),
                 SNAPSHOT_ENTRIES,
             ),
+            request_audit_policies: tenantry_kernel::EpochCache::new(
+                std::time::Duration::from_secs(SNAPSHOT_SECONDS),
+                SNAPSHOT_ENTRIES,
+            ),
         }
     }
 
@@ -379,7 +392,7 @@ impl SettingsService {
         if let Some(rendered) = self.rendered.get(&(actor.account_id, actor.user_id), epoch) {
             return Ok(rendered);
         }
-        let settings = self.account_settings(actor)?;
+        let settings = assemble(self.snapshot_kept(actor.account_id, actor.user_id, Keep::No)?)?;
         let body = serde_json::to_vec(&settings.render(&SecretView::Configured, &Section::ALL))
             .map_err(corrupt)?;
         let rendered = Arc::new(RenderedSettings {
@@ -431,12 +444,27 @@ impl SettingsService {
         account: AccountId,
         user: UserId,
     ) -> Result<StoredSettings, SettingsError> {
+        self.snapshot_kept(account, user, Keep::Yes)
+    }
+
+    /// [`Self::snapshot`], keeping what it loads only when asked: callers that cache a smaller
+    /// result of their own (the rendered document, one policy flag) would otherwise also hold
+    /// the parsed documents — tens of KiB per (account, user), most of the resident memory
+    /// under a load spread over many accounts.
+    fn snapshot_kept(
+        &self,
+        account: AccountId,
+        user: UserId,
+        keep: Keep,
+    ) -> Result<StoredSettings, SettingsError> {
         let epoch = self.store.write_epoch();
         if let Some(snapshot) = self.snapshots.get(&(account, user), epoch) {
             return Ok(snapshot);
         }
         let loaded = self.store.load(account, user)?;
-        self.snapshots.put((account, user), loaded.clone(), epoch);
+        if keep == Keep::Yes {
+            self.snapshots.put((account, user), loaded.clone(), epoch);
+        }
         Ok(loaded)
     }
 
@@ -447,8 +475,14 @@ impl SettingsService {
         account: AccountId,
         user: UserId,
     ) -> Result<bool, SettingsError> {
-        let stored = self.snapshot(account, user)?;
+        let epoch = self.store.write_epoch();
+        if let Some(on) = self.request_audit_policies.get(&account, epoch) {
+            return Ok(on);
+        }
+        let stored = self.snapshot_kept(account, user, Keep::No)?;
         let (policy, _): (SecurityPolicy, i64) = parse_section(&stored, Section::Security)?;
+        self.request_audit_policies
+            .put(account, policy.log_api_requests, epoch);
         Ok(policy.log_api_requests)
     }
 
