@@ -65,12 +65,7 @@ async fn a_graceful_stop_stores_queued_key_uses(app: TestApp) {
         assert_eq!(status, 200);
     }
     let mut app = app;
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &app.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    assert!(app.wait_exit(Duration::from_secs(30)).await.success());
+    assert!(app.terminate().await.success());
     for key in &keys {
         assert_eq!(
             recorded_uses(&app, &key_id(key)).len(),

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
@@ -60,12 +58,7 @@ async fn readyz_reports_the_database(app: TestApp) {
 }
 
 async fn sigterm_stops_the_server_gracefully(mut app: TestApp) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &app.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = app.wait_exit(Duration::from_secs(30)).await;
+    let exit = app.terminate().await;
     assert!(exit.success(), "{exit:?}");
 }
 

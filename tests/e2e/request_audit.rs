@@ -126,12 +126,7 @@ async fn api_requests_are_audited_per_policy(app: TestApp) {
         call(&app, Method::GET, "/api/user/profile", &owner, None).await;
     }
     let mut app = app;
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &app.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    assert!(app.wait_exit(Duration::from_secs(30)).await.success());
+    assert!(app.terminate().await.success());
     let after: u64 = count(&app)[0].parse().expect("count");
     assert!(
         after >= before + 20,

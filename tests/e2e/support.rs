@@ -290,6 +290,16 @@ impl TestApp {
         self.child.id().expect("running")
     }
 
+    /// Sends SIGTERM (a graceful stop) and waits up to 30 s for the exit status.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        self.wait_exit(Duration::from_secs(30)).await
+    }
+
     pub async fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
         tokio::time::timeout(within, self.child.wait())
             .await
