@@ -89,19 +89,20 @@ impl SettingsService {
     /// when the policy must be read, or the caller is refused (a refusal is audited, which
     /// writes): the caller then runs `check_ip` where blocking is allowed.
     pub fn check_ip_in_memory(&self, actor: &Actor) -> Option<()> {
-        let policy = self.policies().get(actor.account_id, self.clock().now())?;
+        let now = self.clock().now();
+        let policy = self.policies().get(actor.account_id, now)?;
         if !policy.allows(actor.ip) {
             return None;
         }
-        self.note_evaluated(actor, &policy);
+        self.note_evaluated(actor, &policy, now);
         Some(())
     }
 
-    fn note_evaluated(&self, actor: &Actor, policy: &AllowlistPolicy) {
+    fn note_evaluated(&self, actor: &Actor, policy: &AllowlistPolicy, now: DateTime<Utc>) {
         if policy.enforced {
             if let Ok(mut map) = self.policies().evaluated.lock() {
                 trim(&mut map, MAX_CACHED_POLICIES, |t| *t);
-                map.insert(actor.account_id, self.clock().now());
+                map.insert(actor.account_id, now);
             }
         }
     }
@@ -147,7 +148,7 @@ impl SettingsService {
     /// enforces its allowlist and the caller's address is outside it (audited, throttled).
     pub fn check_ip(&self, actor: &Actor) -> Result<(), SettingsError> {
         let policy = self.allowlist_policy(actor.account_id)?;
-        self.note_evaluated(actor, &policy);
+        self.note_evaluated(actor, &policy, self.clock().now());
         if policy.allows(actor.ip) {
             return Ok(());
         }

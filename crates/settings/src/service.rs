@@ -184,6 +184,14 @@ pub struct RenderedSettings {
 pub const SNAPSHOT_SECONDS: u64 = 2;
 const SNAPSHOT_ENTRIES: usize = 2_000;
 
+/// A read cache under the snapshot rules: the write epoch and at most `SNAPSHOT_SECONDS`.
+fn read_cache<K: std::hash::Hash + Eq, V: Clone>() -> tenantry_kernel::EpochCache<K, V> {
+    tenantry_kernel::EpochCache::new(
+        std::time::Duration::from_secs(SNAPSHOT_SECONDS),
+        SNAPSHOT_ENTRIES,
+    )
+}
+
 fn parse_section<T: DeserializeOwned + Default>(
     stored: &StoredSettings,
     section: Section,
@@ -320,18 +328,9 @@ impl SettingsService {
             random,
             deliverers: None,
             policies: crate::allowlist_enforcement::PolicyCache::default(),
-            snapshots: tenantry_kernel::EpochCache::new(
-                std::time::Duration::from_secs(SNAPSHOT_SECONDS),
-                SNAPSHOT_ENTRIES,
-            ),
-            rendered: tenantry_kernel::EpochCache::new(
-                std::time::Duration::from_secs(SNAPSHOT_SECONDS),
-                SNAPSHOT_ENTRIES,
-            ),
-            request_audit_policies: tenantry_kernel::EpochCache::new(
-                std::time::Duration::from_secs(SNAPSHOT_SECONDS),
-                SNAPSHOT_ENTRIES,
-            ),
+            snapshots: read_cache(),
+            rendered: read_cache(),
+            request_audit_policies: read_cache(),
         }
     }
 
