@@ -180,7 +180,7 @@ async fn secrets_export_only_for_admins_and_is_audited(app: TestApp) {
         "SELECT action AS t FROM audit_log WHERE action = 'settings.exported_with_secrets'",
     );
     assert_eq!(audited.len(), 1);
-    assert!(!app.server_log().contains("EXPORTSECRET"));
+    assert!(!app.server_log().await.contains("EXPORTSECRET"));
 }
 
 async fn validate_only_reports_and_changes_nothing(app: TestApp) {

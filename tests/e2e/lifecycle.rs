@@ -62,6 +62,31 @@ async fn sigterm_stops_the_server_gracefully(mut app: TestApp) {
     assert!(exit.success(), "{exit:?}");
 }
 
+/// Log lines are buffered (log_buffer.rs): a line still reaches the log while the server runs,
+/// and a graceful stop writes what is left, down to the last line.
+async fn buffered_log_lines_are_written_while_running_and_at_stop(mut app: TestApp) {
+    // `server_log` waits for its own request's line, which the flushing thread must write.
+    let log = app.server_log().await;
+    assert!(log.contains("listening"), "{log}");
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "last-before-stop")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let exit = app.terminate().await;
+    assert!(exit.success(), "{exit:?}");
+    let log = std::fs::read_to_string(app.db.dir.join("server.log")).expect("log");
+    assert!(log.contains("last-before-stop"), "{log}");
+    let last = log.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("shut down"),
+        "the last line is written: {last}"
+    );
+}
+
 async fn configured_operator_key_is_used_and_not_generated(app: TestApp) {
     let db = TestDb::create(app.db.backend).expect("same backend as the running test");
     drop(app);
@@ -194,6 +219,7 @@ on_both_backends!(
     first_start_prints_keys_once_and_restart_keeps_everything,
     readyz_reports_the_database,
     sigterm_stops_the_server_gracefully,
+    buffered_log_lines_are_written_while_running_and_at_stop,
     configured_operator_key_is_used_and_not_generated,
     bootstrap_command_creates_an_account_once,
 );

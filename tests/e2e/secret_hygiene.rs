@@ -160,7 +160,7 @@ async fn no_secret_is_kept_or_shown_in_clear(app: TestApp) {
     // Let the outbox deliver what it can and write its logs.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
-    let log = app.server_log();
+    let log = app.server_log().await;
     let dump = database_dump(&app);
     assert!(
         dump.len() > 100,

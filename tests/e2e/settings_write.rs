@@ -577,7 +577,10 @@ async fn secrets_are_sealed_and_never_shown(app: TestApp) {
             audit.iter().all(|d| !d.contains(secret)),
             "audit shows {secret}"
         );
-        assert!(!app.server_log().contains(secret), "log shows {secret}");
+        assert!(
+            !app.server_log().await.contains(secret),
+            "log shows {secret}"
+        );
     }
     assert!(
         audit.iter().any(|d| d.contains("[secret]")),

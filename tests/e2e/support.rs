@@ -421,8 +421,36 @@ impl TestApp {
         }
     }
 
-    pub fn server_log(&self) -> String {
-        std::fs::read_to_string(self.db.dir.join("server.log")).unwrap_or_default()
+    /// The server's log so far. The server writes its lines in batches (log_buffer.rs), so this
+    /// first sends a request with a fresh id and waits for that request's line: every line
+    /// logged before it has then been written too.
+    pub async fn server_log(&self) -> String {
+        static MARKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let mark = format!(
+            "logmark-{}-{}",
+            std::process::id(),
+            MARKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let res = self
+            .client
+            .get(self.url("/healthz"))
+            .header("x-request-id", &mark)
+            .send()
+            .await
+            .expect("request");
+        assert!(res.status().is_success(), "{}", res.status());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = std::fs::read_to_string(self.db.dir.join("server.log")).unwrap_or_default();
+            if log.contains(&mark) {
+                return log;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "request {mark} did not reach the server's log within 10 s:\n{log}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 

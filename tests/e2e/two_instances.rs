@@ -192,7 +192,7 @@ async fn two_instances_share_one_postgresql() {
         changed.elapsed()
     );
 
-    let log = a.server_log();
+    let log = a.server_log().await;
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
     assert!(
         errors.is_empty(),

@@ -156,7 +156,7 @@ async fn passwords_are_argon2_and_guard_the_email(app: TestApp) {
     assert_eq!(hashes.len(), 1);
     assert!(hashes[0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     assert!(!hashes[0].contains("Passphrase"));
-    assert!(!app.server_log().contains("Passphrase"));
+    assert!(!app.server_log().await.contains("Passphrase"));
     let audited =
         app.query_texts("SELECT action AS t FROM audit_log WHERE action = 'user.password_changed'");
     assert_eq!(audited.len(), 2);

@@ -12,7 +12,9 @@
 //!
 //! Options: `--accounts N` (1000), `--members N` (10000), `--duration S` (10),
 //! `--connections C` (64), `--pg` (a throwaway PostgreSQL instead of SQLite), `--only LETTERS`
-//! (run only those scenarios, e.g. `--only ad`; the rows are still recorded).
+//! (run only those scenarios, e.g. `--only ad`; the rows are still recorded), `--server-bin PATH`
+//! (measure that `tenantry` binary, e.g. a copy of an older build, instead of building this
+//! tree's).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -27,6 +29,9 @@ struct Options {
     pg: bool,
     /// Scenario letters to run (`--only ad`); empty: all of them.
     only: String,
+    /// A `tenantry` binary to measure instead of building this tree's (an older build, for a
+    /// before/after pair in one sitting).
+    server_bin: Option<PathBuf>,
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
@@ -37,6 +42,7 @@ fn options(args: &[String]) -> Result<Options, String> {
         members: 10_000,
         pg: false,
         only: String::new(),
+        server_bin: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -52,6 +58,14 @@ fn options(args: &[String]) -> Result<Options, String> {
                 ));
             }
             o.only = value.clone();
+            continue;
+        }
+        if flag == "--server-bin" {
+            let path = PathBuf::from(value);
+            if !path.is_file() {
+                return Err(format!("--server-bin: no file at {value}"));
+            }
+            o.server_bin = Some(path);
             continue;
         }
         let n: u64 = value
@@ -215,6 +229,38 @@ fn rss_detail(pid: u32) -> (f64, f64, f64) {
     (field("VmRSS:"), field("VmHWM:"), field("RssAnon:"))
 }
 
+/// CPU time (user + system, in clock ticks) a process has used so far.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Waits (at most 10 s) until the process uses under 10 % of a CPU over 200 ms.
+fn settle(pid: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut last = cpu_ticks(pid);
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let now = cpu_ticks(pid);
+        // 100 ticks per second on Linux: 200 ms at 10 % is 2 ticks.
+        if let (Some(a), Some(b)) = (last, now) {
+            if b.saturating_sub(a) < 2 {
+                return;
+            }
+        }
+        last = now;
+    }
+}
+
+/// Resets the process's peak RSS (`VmHWM`) to its current RSS (Linux 4.0+, `clear_refs` value 5),
+/// so the peak read after a scenario is that scenario's own. False where the kernel refuses.
+fn reset_peak_rss(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}
+
 fn expect(status: u16, what: &str, text: &str, want: u16) -> Result<(), String> {
     if status == want {
         Ok(())
@@ -297,14 +343,12 @@ fn script(data: &Path, name: &str, text: &str) -> Result<Option<PathBuf>, String
 
 pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let o = options(args)?;
-    crate::run(crate::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "tenantry",
-        "-p",
-        "tenantry-bench-ceiling",
-    ]))?;
+    let mut build = crate::cargo();
+    build.args(["build", "--release", "-p", "tenantry-bench-ceiling"]);
+    if o.server_bin.is_none() {
+        build.args(["-p", "tenantry"]);
+    }
+    crate::run(&mut build)?;
     let target =
         std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
     let bin = target.join("release");
@@ -318,7 +362,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     };
     let database_url = cluster.as_ref().map(crate::pg::Cluster::url);
 
-    let mut cmd = Command::new(bin.join("tenantry"));
+    let mut cmd = Command::new(o.server_bin.clone().unwrap_or_else(|| bin.join("tenantry")));
     cmd.arg("serve")
         .env("TENANTRY_DATA_DIR", &data)
         .env("TENANTRY_BIND", "127.0.0.1:0")
@@ -452,7 +496,11 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let wanted = |s: &Scenario| {
         o.only.is_empty() || s.name.chars().nth(1).is_some_and(|c| o.only.contains(c))
     };
+    // Peak RSS per phase: which part of the run sets the whole run's peak.
+    let mut peaks = vec![format!("seeding {:.0}", rss_mib(pid).1)];
+    let per_phase = reset_peak_rss(pid);
     for s in scenarios.iter().filter(|s| wanted(s)) {
+        settle(pid);
         let login = s.name.starts_with("(e)");
         // During the sign-in load, scenario (a) at 8 connections shows what is left for others.
         let beside = login.then(|| {
@@ -469,6 +517,9 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
             s.script.as_deref(),
             &o,
         )?;
+        // What the server still does after the load (the audit backlog, a WAL checkpoint) must
+        // not take the ceiling's CPU.
+        settle(pid);
         let ceil = wrk(
             &format!("http://{ceiling}{}", s.path),
             &s.key,
@@ -476,6 +527,11 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
             &o,
         )?;
         let ratio = real.rps / ceil.rps * 100.0;
+        if per_phase {
+            let (_, peak) = rss_mib(pid);
+            peaks.push(format!("{} {peak:.0}", &s.name[..3]));
+            reset_peak_rss(pid);
+        }
         println!(
             "{} [{backend}]\n  tenantry: {:.0} req/s, p50 {}, p99 {}, non-2xx {}\n  ceiling:  {:.0} req/s, p50 {}, p99 {}\n  ratio:    {ratio:.1} %",
             s.name, real.rps, real.p50, real.p99, real.errors, ceil.rps, ceil.p50, ceil.p99
@@ -497,14 +553,20 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         }
     }
     let (rss_now, rss_peak, anon) = rss_detail(pid);
+    // With per-phase resets VmHWM is only the last phase's peak; the run's is the largest.
+    let rss_peak = peaks
+        .iter()
+        .filter_map(|p| p.rsplit(' ').next()?.parse::<f64>().ok())
+        .fold(rss_peak, f64::max);
+    let peaks = peaks.join(", ");
     let db_size =
         std::fs::metadata(data.join("tenantry.db")).map_or(0.0, |m| m.len() as f64 / 1048576.0);
     println!(
-        "start on an empty data dir (migrations, bootstrap): {:.0} ms; idle RSS after start {idle_rss:.1} MiB; after the load RSS {rss_now:.1} MiB (anonymous {anon:.1} MiB, the rest file-backed: binary and libraries; database file {db_size:.0} MiB), peak {rss_peak:.1} MiB",
+        "start on an empty data dir (migrations, bootstrap): {:.0} ms; idle RSS after start {idle_rss:.1} MiB; after the load RSS {rss_now:.1} MiB (anonymous {anon:.1} MiB, the rest file-backed: binary and libraries; database file {db_size:.0} MiB), peak {rss_peak:.1} MiB (MiB per phase: {peaks})",
         startup.as_secs_f64() * 1000.0
     );
     rows.push(format!(
-        "| {date} | {backend} | start (empty data dir) {:.0} ms · idle RSS {idle_rss:.1} MiB · after the load: RSS {rss_now:.1} MiB of which anonymous {anon:.1} MiB (database file {db_size:.0} MiB) · peak RSS {rss_peak:.1} MiB | | | | | | |",
+        "| {date} | {backend} | start (empty data dir) {:.0} ms · idle RSS {idle_rss:.1} MiB · after the load: RSS {rss_now:.1} MiB of which anonymous {anon:.1} MiB (database file {db_size:.0} MiB) · peak RSS {rss_peak:.1} MiB (per phase: {peaks}) | | | | | | |",
         startup.as_secs_f64() * 1000.0
     ));
     let doc = root.join("docs/benchmarks.md");

@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod key_activity;
 mod keys;
+mod log_buffer;
 mod outbound;
 mod outbox;
 mod request_audit;
@@ -83,7 +84,9 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => {
-            telemetry::init(args.database.log);
+            // Dropped at the end of this arm: the last lines are written before main returns
+            // (and before an error it returns is printed).
+            let _logs = telemetry::init_buffered(args.database.log)?;
             serve(*args)
         }
         Command::Export(args) => {

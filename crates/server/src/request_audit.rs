@@ -5,6 +5,7 @@
 //! lost on a graceful shutdown; a SIGKILL loses at most the queue).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,12 +56,86 @@ impl Writer {
         if kept.is_empty() {
             return;
         }
+        let random = Prefilled::new(self.random.as_ref(), kept.len());
         let ids: Vec<AuditId> = kept
             .iter()
-            .map(|_| AuditId::generate(self.clock.as_ref(), self.random.as_ref()))
+            .map(|_| AuditId::generate(self.clock.as_ref(), &random))
             .collect();
         if let Err(e) = self.store.insert_api_requests(&kept, &ids) {
             tracing::warn!(error = %e, records = kept.len(), "request audit: batch not written");
         }
+    }
+}
+
+/// A batch's random bytes drawn from the source in one call: one `getrandom` system call for a
+/// thousand ids instead of one per id (6 % of this writer's time under load). The bytes are the
+/// source's own; what is asked for beyond them comes from the source directly.
+struct Prefilled<'a> {
+    source: &'a dyn RandomSource,
+    bytes: Vec<u8>,
+    /// How many of `bytes` are handed out (atomic only because the trait wants `Sync`).
+    taken: AtomicUsize,
+}
+
+impl<'a> Prefilled<'a> {
+    /// Enough bytes for `ids` ids (16 each: `RandomSource::u128`).
+    fn new(source: &'a dyn RandomSource, ids: usize) -> Self {
+        let mut bytes = vec![0; ids * 16];
+        source.fill(&mut bytes);
+        Self {
+            source,
+            bytes,
+            taken: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl RandomSource for Prefilled<'_> {
+    fn fill(&self, buf: &mut [u8]) {
+        let from = self.taken.fetch_add(buf.len(), Ordering::Relaxed);
+        match self.bytes.get(from..from + buf.len()) {
+            Some(ours) => buf.copy_from_slice(ours),
+            None => self.source.fill(buf),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Counts its calls and hands out 1, 2, 3, ...
+    #[derive(Default)]
+    struct Counting {
+        calls: AtomicUsize,
+        next: Mutex<u8>,
+    }
+
+    impl RandomSource for Counting {
+        fn fill(&self, buf: &mut [u8]) {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let mut next = self.next.lock().unwrap();
+            for b in buf {
+                *next = next.wrapping_add(1);
+                *b = *next;
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_of_ids_takes_one_call_and_no_two_share_bytes() {
+        let source = Counting::default();
+        let random = Prefilled::new(&source, 3);
+        let values: Vec<u128> = (0..3).map(|_| random.u128()).collect();
+        assert_eq!(source.calls.load(Ordering::Relaxed), 1);
+        assert_eq!(values[0].to_le_bytes()[0], 1);
+        assert_eq!(values[1].to_le_bytes()[0], 17);
+        assert_eq!(values[2].to_le_bytes()[15], 48);
+        // Past what was drawn, the source is asked again.
+        let fourth = random.u128();
+        assert_eq!(source.calls.load(Ordering::Relaxed), 2);
+        assert_eq!(fourth.to_le_bytes()[0], 49);
     }
 }
