@@ -6,7 +6,8 @@
 //! every core and every blocking thread, and — because glibc raises its mmap threshold after
 //! the first large free — each thread that ever hashed keeps ~19 MiB in its malloc arena (the
 //! benchmark measured 350 MiB of anonymous memory). Here at most `password_workers` hash at
-//! once, cheap requests keep the other cores, and only these threads' arenas hold hash memory.
+//! once, cheap requests keep the other cores, and only these threads hold hash memory: one
+//! working area each, kept for the thread's life (`keep_hash_memory_on_this_thread`).
 //! Requests queue (bounded); a full queue is answered 503 `SERVICE_BUSY` with `Retry-After`.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -42,6 +43,9 @@ impl PasswordPool {
 }
 
 fn work(jobs: &Mutex<Receiver<Job>>) {
+    // This thread hashes and little else: one 19 MiB working area for all its hashes, instead
+    // of one per hash that malloc then holds on to several times over (password.rs).
+    tenantry_security::keep_hash_memory_on_this_thread();
     loop {
         // The lock is held only while taking a job, never while running it.
         let job = match jobs.lock() {

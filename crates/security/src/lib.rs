@@ -33,7 +33,7 @@ pub use mfa::{
     base32, code_at, code_for, MfaEnrollment, MfaRecord, MfaService, MfaStatus, MfaStore,
 };
 pub use operator_key::OperatorKey;
-pub use password::{hash_password, verify_password, NewPassword};
+pub use password::{hash_password, keep_hash_memory_on_this_thread, verify_password, NewPassword};
 pub use ports::{
     AccountStore, AccountSummary, CredentialStore, KeyRecord, MemberStatus, NewAccount,
 };
