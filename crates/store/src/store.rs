@@ -114,6 +114,12 @@ impl Store {
         let pool = Pool::builder()
             .max_size(config.max_connections)
             .min_idle(Some(1))
+            // r2d2 pings (`SELECT 1`, prepared anew) every connection it hands out. A SQLite
+            // connection is a file handle in this process and cannot go stale, so the ping only
+            // cost a statement parse per store call; a PostgreSQL connection can (a server
+            // restart or failover), and the ping is what turns that into a fresh connection
+            // rather than one failed request.
+            .test_on_check_out(config.backend() == Backend::Postgres)
             .connection_timeout(config.acquire_timeout)
             .build(manager)
             .map_err(|e| StoreError::Open(e.to_string()))?;
