@@ -497,7 +497,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         o.only.is_empty() || s.name.chars().nth(1).is_some_and(|c| o.only.contains(c))
     };
     // Peak RSS per phase: which part of the run sets the whole run's peak.
-    let mut peaks = vec![format!("seeding {:.0}", rss_mib(pid).1)];
+    let mut peaks = vec![("seeding".to_owned(), rss_mib(pid).1)];
     let per_phase = reset_peak_rss(pid);
     for s in scenarios.iter().filter(|s| wanted(s)) {
         settle(pid);
@@ -529,7 +529,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         let ratio = real.rps / ceil.rps * 100.0;
         if per_phase {
             let (_, peak) = rss_mib(pid);
-            peaks.push(format!("{} {peak:.0}", &s.name[..3]));
+            peaks.push((s.name[..3].to_owned(), peak));
             reset_peak_rss(pid);
         }
         println!(
@@ -554,11 +554,12 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     }
     let (rss_now, rss_peak, anon) = rss_detail(pid);
     // With per-phase resets VmHWM is only the last phase's peak; the run's is the largest.
-    let rss_peak = peaks
+    let rss_peak = peaks.iter().map(|(_, peak)| *peak).fold(rss_peak, f64::max);
+    let peaks = peaks
         .iter()
-        .filter_map(|p| p.rsplit(' ').next()?.parse::<f64>().ok())
-        .fold(rss_peak, f64::max);
-    let peaks = peaks.join(", ");
+        .map(|(phase, peak)| format!("{phase} {peak:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let db_size =
         std::fs::metadata(data.join("tenantry.db")).map_or(0.0, |m| m.len() as f64 / 1048576.0);
     println!(

@@ -135,14 +135,9 @@ fn argon2_into(
 
 /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) to store.
 pub fn hash_password(password: &NewPassword, random: &dyn RandomSource) -> Result<String, String> {
-    let mut salt = [0u8; 16];
-    random.fill(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
     let mut salt_bytes = [0u8; 16];
-    let salt_bytes = salt
-        .as_salt()
-        .decode_b64(&mut salt_bytes)
-        .map_err(|e| e.to_string())?;
+    random.fill(&mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| e.to_string())?;
     let params = current_params();
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     argon2_into(
@@ -150,7 +145,7 @@ pub fn hash_password(password: &NewPassword, random: &dyn RandomSource) -> Resul
         Version::V0x13,
         params.clone(),
         password.0.as_bytes(),
-        salt_bytes,
+        &salt_bytes,
         &mut out,
     )
     .map_err(|e| e.to_string())?;

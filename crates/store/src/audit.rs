@@ -235,24 +235,21 @@ impl Store {
             // per connection and reuses it (a slice's statement is parsed anew each time, which
             // was a sixth of this writer's time under load).
             const ROWS: usize = 100;
+            macro_rules! execute {
+                ($values:expr) => {{
+                    let insert = diesel::insert_into(audit_log::table).values($values);
+                    match conn {
+                        crate::DbConnection::Sqlite(c) => insert.execute(c)?,
+                        crate::DbConnection::Postgresql(c) => insert.execute(c)?,
+                    }
+                }};
+            }
             let mut written = 0;
             for chunk in rows.chunks(ROWS) {
                 written += match <&[_; ROWS]>::try_from(chunk) {
-                    Ok(full) => {
-                        let insert = diesel::insert_into(audit_log::table).values(full);
-                        match conn {
-                            crate::DbConnection::Sqlite(c) => insert.execute(c)?,
-                            crate::DbConnection::Postgresql(c) => insert.execute(c)?,
-                        }
-                    }
+                    Ok(full) => execute!(full),
                     // The last, shorter chunk.
-                    Err(_) => {
-                        let insert = diesel::insert_into(audit_log::table).values(chunk);
-                        match conn {
-                            crate::DbConnection::Sqlite(c) => insert.execute(c)?,
-                            crate::DbConnection::Postgresql(c) => insert.execute(c)?,
-                        }
-                    }
+                    Err(_) => execute!(chunk),
                 };
             }
             Ok(written)
