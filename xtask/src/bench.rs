@@ -79,6 +79,13 @@ fn options(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown option {other}")),
         }
     }
+    if o.members < 200 {
+        // The deep-page scenario starts half-way down, paging there 100 members at a time.
+        return Err(format!(
+            "--members must be at least 200 (got {}): scenario (d) pages to the middle of the list",
+            o.members
+        ));
+    }
     Ok(o)
 }
 
