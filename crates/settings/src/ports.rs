@@ -121,6 +121,9 @@ pub struct Snapshot {
     pub preferences: Option<CurrentPreferences>,
     /// The user's record, read together with the preferences.
     pub user: Option<UserRecord>,
+    /// The account's plan tier, read in the same transaction: limits that depend on it are
+    /// checked against the tier the write commits under.
+    pub tier: String,
 }
 
 /// A change of the user's own record.

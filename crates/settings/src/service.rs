@@ -1171,6 +1171,7 @@ impl SettingsService {
         if validate_only {
             let snapshot = crate::ports::Snapshot {
                 user: None,
+                tier: stored.tier.clone(),
                 sections: account_sections
                     .iter()
                     .map(|s| {

@@ -432,10 +432,10 @@ impl crate::SettingsService {
                 allowed: None,
             }]));
         }
-        let limits = limits_of(&self.store().load(actor.account_id, actor.user_id)?.tier);
         let ctx = self.write_context(actor);
         let mut rendered = None;
         self.store().update(&ctx, &[BRANDING, FEATURES, "security"], false, &mut |snapshot| {
+            let limits = limits_of(&snapshot.tier);
             let mut docs = std::collections::HashMap::new();
             let mut allowlist_text = Vec::new();
             for (name, current) in &snapshot.sections {

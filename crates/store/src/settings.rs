@@ -612,7 +612,15 @@ impl Store {
                 lock_row(conn, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", &user, None)?;
             }
 
-            let mut snapshot = Snapshot::default();
+            let mut snapshot = Snapshot {
+                tier: crate::schema::accounts::table
+                    .filter(crate::schema::accounts::id.eq(&account))
+                    .select(crate::schema::accounts::tier)
+                    .first::<String>(conn)
+                    .optional()?
+                    .unwrap_or_else(|| "free".into()),
+                ..Snapshot::default()
+            };
             let mut exists = Vec::new();
             for section in sections {
                 let current = settings_documents::table

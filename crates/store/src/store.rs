@@ -85,6 +85,50 @@ pub struct Store {
     sqlite_path: Option<PathBuf>,
     /// Bumped after every write transaction of this process (see `CredentialStore::write_epoch`).
     epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// SQLite only: where this process's writers queue (see [`WriterQueue`]).
+    writers: Option<std::sync::Arc<WriterQueue>>,
+}
+
+/// SQLite admits one writer at a time. Left to SQLite, a writer that finds the lock taken polls
+/// it from its busy handler, sleeping 1, 2, 5, 10 … 100 ms between tries: under a steady write
+/// load the lock was often free while every waiter slept, so writes ran at a fraction of what
+/// the database can do and the slowest waited hundreds of milliseconds (decision 0015 §12).
+/// Writers of this process therefore take this lock before `BEGIN IMMEDIATE` and are woken the
+/// moment it is released. Other processes on the same file (an operator's CLI command) still
+/// meet the busy timeout.
+#[derive(Default)]
+pub(crate) struct WriterQueue(std::sync::Mutex<()>);
+
+thread_local! {
+    /// Whether this thread holds a [`WriterQueue`]: a write begun inside another would wait on
+    /// itself forever, so it skips the queue and meets SQLite's busy timeout as it always did.
+    static HOLDS_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// This thread's place at the head of the writer queue, until dropped.
+pub(crate) struct WriterTurn<'a> {
+    _guard: std::sync::MutexGuard<'a, ()>,
+}
+
+impl WriterQueue {
+    pub(crate) fn wait(&self) -> Option<WriterTurn<'_>> {
+        if HOLDS_WRITER.with(std::cell::Cell::get) {
+            return None;
+        }
+        // The lock guards no data, so a writer that panicked holding it left nothing to repair.
+        let guard = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        HOLDS_WRITER.with(|h| h.set(true));
+        Some(WriterTurn { _guard: guard })
+    }
+}
+
+impl Drop for WriterTurn<'_> {
+    fn drop(&mut self) {
+        HOLDS_WRITER.with(|h| h.set(false));
+    }
 }
 
 impl Store {
@@ -128,6 +172,7 @@ impl Store {
             backend: config.backend(),
             sqlite_path,
             epoch: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            writers: (config.backend() == Backend::Sqlite).then(Default::default),
         })
     }
 
@@ -213,6 +258,9 @@ impl Store {
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
+        // The turn comes before the connection: queued writers hold none of the few pooled
+        // connections the readers need.
+        let _turn = self.writers.as_deref().and_then(WriterQueue::wait);
         let mut conn = self.conn().map_err(E::from)?;
         let result = crate::transaction::write_transaction(&mut conn, f);
         // Bumped whatever the outcome: a failed commit may still have changed something.
@@ -226,6 +274,7 @@ impl Store {
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let _turn = self.writers.as_deref().and_then(WriterQueue::wait);
         let mut conn = self.conn()?;
         crate::transaction::write_transaction(&mut conn, f)
     }
@@ -238,7 +287,27 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::without_gssapi;
+    use super::{without_gssapi, WriterQueue};
+
+    #[test]
+    fn a_write_begun_inside_another_skips_the_queue_instead_of_waiting_on_itself() {
+        let queue = WriterQueue::default();
+        let outer = queue.wait();
+        assert!(outer.is_some());
+        assert!(
+            queue.wait().is_none(),
+            "the nested write must not queue behind itself"
+        );
+        drop(outer);
+        // Released: the next write queues again, on this thread and on any other.
+        assert!(queue.wait().is_some());
+        std::thread::scope(|s| {
+            let turn = queue.wait();
+            let other = s.spawn(|| queue.wait().is_some());
+            drop(turn);
+            assert!(other.join().unwrap_or(false));
+        });
+    }
 
     #[test]
     fn gssapi_is_disabled_unless_chosen() {
