@@ -126,34 +126,51 @@ impl MemberStore for Store {
         page: &PageRequest,
     ) -> Result<Page<Member>, PortError> {
         let limit = i64::from(page.limit);
+        use diesel::sql_types::{Nullable, Text};
+        let account = account.to_string();
+        let role = filter.role.map(Role::as_str);
+        let status = filter.status.map(MemberStatus::as_str);
+        // The first page starts before every member: no stored time is `i64::MIN`.
+        let (after_micros, after_id) = page
+            .after
+            .as_ref()
+            .map_or((i64::MIN, ""), |c| (c.created_at_micros, c.id.as_str()));
         let rows = self.read(|conn| {
-            let mut query = memberships::table
+            // One statement of one shape for every filter and page, so diesel prepares it once
+            // per connection and finds it again by its type. A boxed query, assembled per
+            // filter, was rendered to SQL and looked up by that text on every call (7 % of the
+            // list's time). An absent filter binds NULL and matches every row; the filters
+            // were never index columns, so the plan is the same.
+            Ok(memberships::table
                 .inner_join(users::table)
-                .filter(memberships::account_id.eq(account.to_string()))
+                .filter(memberships::account_id.eq(&account))
                 .filter(memberships::status.ne(MemberStatus::Removed.as_str()))
-                .select(member_columns!())
-                .order((memberships::created_at.asc(), memberships::user_id.asc()))
-                .limit(limit + 1)
-                .into_boxed();
-            if let Some(role) = filter.role {
-                query = query.filter(memberships::role.eq(role.as_str()));
-            }
-            if let Some(status) = filter.status {
-                query = query.filter(memberships::status.eq(status.as_str()));
-            }
-            if let Some(after) = &page.after {
+                .filter(
+                    memberships::role
+                        .nullable()
+                        .eq(role)
+                        .or(role.into_sql::<Nullable<Text>>().is_null()),
+                )
+                .filter(
+                    memberships::status
+                        .nullable()
+                        .eq(status)
+                        .or(status.into_sql::<Nullable<Text>>().is_null()),
+                )
                 // The first condition alone is a range on the (account_id, created_at, user_id)
                 // index, so a deep page seeks instead of scanning from the first member; the
                 // second settles ties.
-                query = query.filter(
-                    memberships::created_at.ge(after.created_at_micros).and(
+                .filter(
+                    memberships::created_at.ge(after_micros).and(
                         memberships::created_at
-                            .gt(after.created_at_micros)
-                            .or(memberships::user_id.gt(after.id.clone())),
+                            .gt(after_micros)
+                            .or(memberships::user_id.gt(after_id)),
                     ),
-                );
-            }
-            Ok(query.load::<MemberRow>(conn)?)
+                )
+                .select(member_columns!())
+                .order((memberships::created_at.asc(), memberships::user_id.asc()))
+                .limit(limit + 1)
+                .load::<MemberRow>(conn)?)
         })?;
         let has_more = rows.len() > page.limit as usize;
         let items = rows
