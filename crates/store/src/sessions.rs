@@ -210,7 +210,10 @@ impl SessionStore for Store {
     }
 
     fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), PortError> {
-        self.write(|conn| -> Result<usize, StoreError> {
+        // No read cache holds a session's last-seen time (sessions are read fresh on every
+        // request), so recording it leaves the write epoch alone: once a minute per live session,
+        // it would otherwise drop every cached key and settings snapshot of the process.
+        self.write_uncached(|conn| -> Result<usize, StoreError> {
             Ok(
                 diesel::update(sessions::table.filter(sessions::id.eq(id.to_string())))
                     .set(sessions::last_seen_at.eq(to_micros(at)))
