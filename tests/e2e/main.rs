@@ -32,6 +32,7 @@ mod notifications;
 mod openapi;
 mod organization;
 mod outbox_crash;
+mod read_caches;
 mod request_audit;
 mod secret_hygiene;
 mod sessions;

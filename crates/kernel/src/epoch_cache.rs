@@ -1,6 +1,7 @@
-//! A small read cache whose entries are valid while the store's write epoch is unchanged and
-//! for at most a fixed lifetime: what the request path caches (decision 0011) — writes through
-//! this process drop everything at once, changes from elsewhere show within the lifetime.
+//! A small read cache whose entries are valid while the write epoch they were read under is
+//! unchanged and for at most a fixed lifetime: what the request path caches (decision 0011).
+//! Writes through this process change the epochs of what they touch; changes from elsewhere
+//! show within the lifetime.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -16,51 +17,69 @@ pub struct EpochCache<K, V> {
 
 #[derive(Debug)]
 struct Entries<K, V> {
-    /// The newest epoch stored under: entries of older epochs can never be served again (the
-    /// epoch only grows), so they are dropped rather than kept until the capacity is reached.
+    map: HashMap<K, Entry<V>>,
+    /// When expired entries were last dropped. An entry made stale by a write is never served
+    /// again but stays until its key is stored anew; dropping the expired ones once per
+    /// lifetime bounds the cache to what was read in the last two lifetimes.
+    swept: Instant,
+}
+
+#[derive(Debug)]
+struct Entry<V> {
+    value: V,
+    /// The epoch the value was read under. Epochs only grow, so an entry whose epoch is not the
+    /// key's current one can never be served again.
     epoch: u64,
-    map: HashMap<K, (V, Instant)>,
+    at: Instant,
 }
 
 impl<K: Hash + Eq, V: Clone> EpochCache<K, V> {
-    /// At most `capacity` entries (past it the cache starts over), each for `lifetime`.
+    /// At most `capacity` entries (past it, expired ones are dropped, then all), each for
+    /// `lifetime`.
     pub fn new(lifetime: Duration, capacity: usize) -> Self {
         Self {
             lifetime,
             capacity,
             entries: Mutex::new(Entries {
-                epoch: 0,
                 map: HashMap::new(),
+                swept: Instant::now(),
             }),
         }
     }
 
-    /// The value for `key` if it was stored under `epoch` less than the lifetime ago.
+    /// The value for `key` if it was stored under `epoch` (the key's epoch now) less than the
+    /// lifetime ago.
     pub fn get(&self, key: &K, epoch: u64) -> Option<V> {
         let entries = self.entries.lock().ok()?;
-        if entries.epoch != epoch {
-            return None;
-        }
-        let (value, at) = entries.map.get(key)?;
-        (at.elapsed() < self.lifetime).then(|| value.clone())
+        let entry = entries.map.get(key)?;
+        (entry.epoch == epoch && entry.at.elapsed() < self.lifetime).then(|| entry.value.clone())
     }
 
     /// Stores `value`, read under `epoch` (read the epoch before reading the value, so a write
     /// that lands in between makes the entry stale rather than wrong).
     pub fn put(&self, key: K, value: V, epoch: u64) {
         if let Ok(mut entries) = self.entries.lock() {
-            if epoch < entries.epoch {
-                // Written since it was read: stale already.
+            if entries.map.get(&key).is_some_and(|e| e.epoch > epoch) {
+                // Written since it was read, and a fresher value is already here.
                 return;
             }
-            if epoch > entries.epoch {
-                entries.map.clear();
-                entries.epoch = epoch;
+            let lifetime = self.lifetime;
+            let full = entries.map.len() >= self.capacity && !entries.map.contains_key(&key);
+            if full || entries.swept.elapsed() >= lifetime {
+                entries.map.retain(|_, e| e.at.elapsed() < lifetime);
+                entries.swept = Instant::now();
             }
-            if entries.map.len() >= self.capacity {
+            if entries.map.len() >= self.capacity && !entries.map.contains_key(&key) {
                 entries.map.clear();
             }
-            entries.map.insert(key, (value, Instant::now()));
+            entries.map.insert(
+                key,
+                Entry {
+                    value,
+                    epoch,
+                    at: Instant::now(),
+                },
+            );
         }
     }
 }
@@ -68,6 +87,17 @@ impl<K: Hash + Eq, V: Clone> EpochCache<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expired_entries_are_dropped_once_per_lifetime_without_filling_the_cache() {
+        let c = EpochCache::new(Duration::from_millis(50), 100);
+        c.put("stale", 1, 1);
+        std::thread::sleep(Duration::from_millis(60));
+        c.put("fresh", 2, 1);
+        let entries = c.entries.lock().expect("lock");
+        assert!(!entries.map.contains_key("stale"));
+        assert!(entries.map.contains_key("fresh"));
+    }
 
     #[test]
     fn entries_expire_with_the_epoch_or_the_lifetime() {
@@ -85,18 +115,34 @@ mod tests {
     }
 
     #[test]
-    fn a_newer_epoch_drops_the_older_entries_and_a_stale_value_is_not_kept() {
+    fn each_entry_answers_to_its_own_epoch_and_a_stale_value_is_not_kept() {
         let c = EpochCache::new(Duration::from_secs(60), 10);
+        // Two keys whose epochs moved apart (a write touched only "b").
         c.put("a", 1, 7);
         c.put("b", 2, 8);
         assert_eq!(
-            c.entries.lock().expect("lock").map.len(),
-            1,
-            "epoch 7 dropped"
+            c.get(&"a", 7),
+            Some(1),
+            "a write elsewhere leaves \"a\" valid"
         );
         assert_eq!(c.get(&"b", 8), Some(2));
-        c.put("c", 3, 7);
-        assert_eq!(c.get(&"c", 7), None, "read before the last write: not kept");
-        assert_eq!(c.get(&"b", 8), Some(2), "and the current entries stay");
+        assert_eq!(c.get(&"b", 7), None);
+        // A value read before the write that stored "b" at 8 does not replace it.
+        c.put("b", 3, 7);
+        assert_eq!(c.get(&"b", 8), Some(2));
+        c.put("b", 4, 9);
+        assert_eq!(c.get(&"b", 9), Some(4));
+    }
+
+    #[test]
+    fn a_full_cache_drops_its_expired_entries_first() {
+        let c = EpochCache::new(Duration::from_millis(50), 2);
+        c.put("old", 1, 1);
+        std::thread::sleep(Duration::from_millis(60));
+        c.put("a", 2, 1);
+        c.put("b", 3, 1);
+        assert_eq!(c.get(&"a", 1), Some(2), "only the expired entry made room");
+        assert_eq!(c.get(&"b", 1), Some(3));
+        assert_eq!(c.entries.lock().expect("lock").map.len(), 2);
     }
 }

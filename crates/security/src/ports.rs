@@ -72,9 +72,11 @@ pub trait CredentialStore: Send + Sync {
     /// The stored operator key hash, if one was ever generated.
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError>;
 
-    /// A number that changes whenever this process writes anything to the store. Caches of
-    /// credentials compare it to drop what a revocation, suspension or role change on this node
-    /// may have invalidated (other nodes are bounded by the cache's lifetime instead).
+    /// A number that changes whenever this process writes to the store, except for settings
+    /// writes (settings documents, allowlist entries, a user's preferences and record), which
+    /// change nothing a credential cache holds. Caches of credentials compare it to drop what a
+    /// revocation, suspension or role change on this node may have invalidated (other nodes are
+    /// bounded by the cache's lifetime instead).
     fn write_epoch(&self) -> u64;
 
     /// Stores the operator key hash unless one exists; returns whether it was stored (so two

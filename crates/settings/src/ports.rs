@@ -221,9 +221,11 @@ pub trait SettingsStore: Send + Sync {
         rewrite: &mut dyn FnMut(&mut Value) -> Result<bool, SettingsError>,
     ) -> Result<u64, SettingsError>;
 
-    /// A number that changes whenever this process writes to the store (see
-    /// `tenantry_security::CredentialStore::write_epoch`): read caches compare it.
-    fn write_epoch(&self) -> u64;
+    /// A number that changes whenever this process writes anything that `load` returns for
+    /// `account` (and for `user`, when given): read caches compare it. A settings write in
+    /// another account, or of another user's preferences, leaves it as it was; every other
+    /// write of the process changes it (see `tenantry_security::CredentialStore::write_epoch`).
+    fn settings_epoch(&self, account: AccountId, user: Option<UserId>) -> u64;
 
     /// The security section's document (if stored) and the allowlist entries: what the
     /// request path needs to enforce the allowlist.

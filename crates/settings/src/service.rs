@@ -387,7 +387,9 @@ impl SettingsService {
         actor: &Actor,
     ) -> Result<Arc<RenderedSettings>, SettingsError> {
         // Read before the snapshot, so a write landing in between leaves the entry stale.
-        let epoch = self.store.write_epoch();
+        let epoch = self
+            .store
+            .settings_epoch(actor.account_id, Some(actor.user_id));
         if let Some(rendered) = self.rendered.get(&(actor.account_id, actor.user_id), epoch) {
             return Ok(rendered);
         }
@@ -408,8 +410,11 @@ impl SettingsService {
         &self,
         actor: &Actor,
     ) -> Option<Arc<RenderedSettings>> {
-        self.rendered
-            .get(&(actor.account_id, actor.user_id), self.store.write_epoch())
+        self.rendered.get(
+            &(actor.account_id, actor.user_id),
+            self.store
+                .settings_epoch(actor.account_id, Some(actor.user_id)),
+        )
     }
 
     pub fn section(&self, actor: &Actor, section: Section) -> Result<SectionView, SettingsError> {
@@ -456,7 +461,7 @@ impl SettingsService {
         user: UserId,
         keep: Keep,
     ) -> Result<StoredSettings, SettingsError> {
-        let epoch = self.store.write_epoch();
+        let epoch = self.store.settings_epoch(account, Some(user));
         if let Some(snapshot) = self.snapshots.get(&(account, user), epoch) {
             return Ok(snapshot);
         }
@@ -474,7 +479,8 @@ impl SettingsService {
         account: AccountId,
         user: UserId,
     ) -> Result<bool, SettingsError> {
-        let epoch = self.store.write_epoch();
+        // The flag is the account's alone: the account's epoch, whoever's snapshot it came from.
+        let epoch = self.store.settings_epoch(account, None);
         if let Some(on) = self.request_audit_policies.get(&account, epoch) {
             return Ok(on);
         }
@@ -640,7 +646,12 @@ impl SettingsService {
             _ => Ok(()),
         };
         let version = if section == Section::Preferences {
-            let default_tz = self.account_settings(actor)?.organization.default_timezone;
+            // Not kept: the write below makes the snapshot stale at once, and under a write
+            // load over many users the kept copies were most of the process's memory.
+            let default_tz =
+                assemble(self.snapshot_kept(actor.account_id, actor.user_id, Keep::No)?)?
+                    .organization
+                    .default_timezone;
             let applied = self.store.update(&ctx, &[], true, &mut |snapshot| {
                 let prefs = snapshot.preferences.unwrap_or_default();
                 check_version(prefs.version)?;

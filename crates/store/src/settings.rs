@@ -406,8 +406,8 @@ impl SettingsStore for Store {
         ))
     }
 
-    fn write_epoch(&self) -> u64 {
-        Store::write_epoch(self)
+    fn settings_epoch(&self, account: AccountId, user: Option<UserId>) -> u64 {
+        Store::settings_epoch(self, account, user)
     }
 
     fn section_document(
@@ -595,7 +595,10 @@ impl Store {
         }
         let actor = ctx.actor.clone();
         let at = to_micros(ctx.at);
-        self.write(|conn| {
+        // Every table written below (settings documents and history, allowlist entries, the
+        // user's preferences and record, the audit log) is cached only by the settings read
+        // caches, under the account's and the user's epochs: see `Store::write_settings`.
+        self.write_settings(ctx.account, ctx.user, |conn| {
             // Lock in a fixed order (sections sorted, then the user) so two multi-section
             // writers can never deadlock each other on PostgreSQL.
             let mut order: Vec<&str> = sections.to_vec();

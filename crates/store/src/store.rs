@@ -83,10 +83,48 @@ pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
     sqlite_path: Option<PathBuf>,
-    /// Bumped after every write transaction of this process (see `CredentialStore::write_epoch`).
+    /// Bumped after every write transaction of this process but a settings write (see
+    /// `CredentialStore::write_epoch`).
     epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Bumped by settings writes, for the account and the user they change (see
+    /// [`SettingsEpochs`]).
+    settings_epochs: std::sync::Arc<SettingsEpochs>,
     /// SQLite only: where this process's writers queue (see [`WriterQueue`]).
     writers: Option<std::sync::Arc<WriterQueue>>,
+}
+
+/// What a settings write changes (settings documents, the allowlist, a user's preferences and
+/// record) is cached only by the settings read caches, per account and per user. So instead of
+/// the process-wide epoch, such a write bumps a counter for its account and one for its user,
+/// and a settings entry's epoch is the process-wide one plus those two. A write in one account
+/// then leaves every other account's cached settings and every cached key valid; before, each
+/// emptied all of them (decision 0011). Ids share `SHARDS` counters: two ids on one counter
+/// only cost each other a re-read.
+pub(crate) struct SettingsEpochs([std::sync::atomic::AtomicU64; SHARDS]);
+
+const SHARDS: usize = 1024;
+
+impl SettingsEpochs {
+    /// `id`: the id's ULID as a number, whose low bits are random.
+    fn shard(id: u128) -> usize {
+        (id % SHARDS as u128) as usize
+    }
+
+    fn of(&self, id: u128) -> u64 {
+        self.0[Self::shard(id)].load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn bump(&self, id: u128) {
+        self.0[Self::shard(id)].fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Default for SettingsEpochs {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| {
+            std::sync::atomic::AtomicU64::new(0)
+        }))
+    }
 }
 
 /// SQLite admits one writer at a time. Left to SQLite, a writer that finds the lock taken polls
@@ -172,6 +210,7 @@ impl Store {
             backend: config.backend(),
             sqlite_path,
             epoch: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            settings_epochs: Default::default(),
             writers: (config.backend() == Backend::Sqlite).then(Default::default),
         })
     }
@@ -268,6 +307,26 @@ impl Store {
         result
     }
 
+    /// A write transaction of settings data only (see [`SettingsEpochs`]): it bumps the epochs
+    /// of `account` and `user` instead of the process-wide one. Only `settings_write` uses it,
+    /// and only for the tables listed there.
+    pub(crate) fn write_settings<T, E: crate::transaction::TxError + From<StoreError>>(
+        &self,
+        account: tenantry_kernel::AccountId,
+        user: Option<tenantry_kernel::UserId>,
+        f: impl FnMut(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _turn = self.writers.as_deref().and_then(WriterQueue::wait);
+        let mut conn = self.conn().map_err(E::from)?;
+        let result = crate::transaction::write_transaction(&mut conn, f);
+        // Bumped whatever the outcome, as in `write`.
+        self.settings_epochs.bump(account.ulid().0);
+        if let Some(user) = user {
+            self.settings_epochs.bump(user.ulid().0);
+        }
+        result
+    }
+
     /// A write transaction that does not bump the write epoch: for rows no cache holds (the
     /// request audit), so that writing them does not drop every cached key and snapshot.
     pub(crate) fn write_uncached<T>(
@@ -282,6 +341,23 @@ impl Store {
     /// See `CredentialStore::write_epoch`.
     pub fn write_epoch(&self) -> u64 {
         self.epoch.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// See `SettingsStore::settings_epoch`: the process-wide epoch plus the account's and the
+    /// user's settings epochs. A sum of counters that only grow changes whenever one of them
+    /// does, and never returns to an earlier value.
+    pub fn settings_epoch(
+        &self,
+        account: tenantry_kernel::AccountId,
+        user: Option<tenantry_kernel::UserId>,
+    ) -> u64 {
+        let mut epoch = self
+            .write_epoch()
+            .wrapping_add(self.settings_epochs.of(account.ulid().0));
+        if let Some(user) = user {
+            epoch = epoch.wrapping_add(self.settings_epochs.of(user.ulid().0));
+        }
+        epoch
     }
 }
 

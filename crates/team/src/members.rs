@@ -88,8 +88,9 @@ pub trait MemberStore: Send + Sync {
 
     fn count_members(&self, account: AccountId) -> Result<RoleCounts, PortError>;
 
-    /// Changes whenever this store instance writes anything (see `EpochCache`): cached counts
-    /// are dropped by the next write of this instance and live at most 2 s otherwise.
+    /// Changes whenever this store instance writes anything but settings (see `EpochCache`;
+    /// settings writes touch no membership or invitation): cached counts are dropped by the
+    /// next such write of this instance and live at most 2 s otherwise.
     fn write_epoch(&self) -> u64;
 
     /// The member, unless unknown or removed.
