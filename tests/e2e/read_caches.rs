@@ -3,8 +3,7 @@
 //! caches of what it did not change stay in use.
 
 use serde_json::{json, Value};
-use tenantry_kernel::{ApiKeyId, OsRandom, SystemClock, UserId};
-use tenantry_security::{ApiKeyEnv, IssuedApiKey};
+use tenantry_kernel::{OsRandom, SystemClock, UserId};
 
 use crate::on_both_backends;
 use crate::support::TestApp;
@@ -19,23 +18,7 @@ fn member_of(app: &TestApp, accounts: &[&str]) -> (String, Vec<String>) {
     ));
     let keys = accounts
         .iter()
-        .map(|account| {
-            let key = IssuedApiKey::generate(
-                ApiKeyEnv::Live,
-                ApiKeyId::generate(&SystemClock, &OsRandom),
-                &OsRandom,
-            );
-            app.db.execute(&format!(
-                "INSERT INTO memberships (account_id, user_id, role, status, created_at) VALUES ('{account}', '{user}', 'developer', 'active', 1)"
-            ));
-            app.db.execute(&format!(
-                "INSERT INTO api_keys (id, account_id, user_id, name, display_prefix, secret_hash, created_at) \
-                 VALUES ('{}', '{account}', '{user}', 'test', 'x', '{}', 1)",
-                key.id,
-                key.hash.to_hex()
-            ));
-            key.token().to_owned()
-        })
+        .map(|account| app.add_membership(account, &user, "developer"))
         .collect();
     (user, keys)
 }

@@ -357,18 +357,25 @@ impl TestApp {
     /// Adds a member with `role` to `account` directly in the database (the team endpoints come
     /// later) and returns an API key for them.
     pub fn add_member(&self, account: &str, role: &str) -> String {
-        use tenantry_kernel::{ApiKeyId, OsRandom, SystemClock, UserId};
-        use tenantry_security::{ApiKeyEnv, IssuedApiKey};
+        use tenantry_kernel::{OsRandom, SystemClock, UserId};
         let user = UserId::generate(&SystemClock, &OsRandom).to_string();
+        self.db.execute(&format!(
+            "INSERT INTO users (id, email, created_at) VALUES ('{user}', '{role}-{}@example.test', 1)",
+            &user[4..]
+        ));
+        self.add_membership(account, &user, role)
+    }
+
+    /// Makes an existing `user` a member of `account` with `role`, directly in the database, and
+    /// returns an API key for them there.
+    pub fn add_membership(&self, account: &str, user: &str, role: &str) -> String {
+        use tenantry_kernel::{ApiKeyId, OsRandom, SystemClock};
+        use tenantry_security::{ApiKeyEnv, IssuedApiKey};
         let key = IssuedApiKey::generate(
             ApiKeyEnv::Live,
             ApiKeyId::generate(&SystemClock, &OsRandom),
             &OsRandom,
         );
-        self.db.execute(&format!(
-            "INSERT INTO users (id, email, created_at) VALUES ('{user}', '{role}-{}@example.test', 1)",
-            &user[4..]
-        ));
         self.db.execute(&format!(
             "INSERT INTO memberships (account_id, user_id, role, status, created_at) VALUES ('{account}', '{user}', '{role}', 'active', 1)"
         ));
