@@ -297,11 +297,7 @@ impl Store {
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
-        // The turn comes before the connection: queued writers hold none of the few pooled
-        // connections the readers need.
-        let _turn = self.writers.as_deref().and_then(WriterQueue::wait);
-        let mut conn = self.conn().map_err(E::from)?;
-        let result = crate::transaction::write_transaction(&mut conn, f);
+        let result = self.queued_transaction(f);
         // Bumped whatever the outcome: a failed commit may still have changed something.
         self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         result
@@ -316,9 +312,7 @@ impl Store {
         user: Option<tenantry_kernel::UserId>,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
-        let _turn = self.writers.as_deref().and_then(WriterQueue::wait);
-        let mut conn = self.conn().map_err(E::from)?;
-        let result = crate::transaction::write_transaction(&mut conn, f);
+        let result = self.queued_transaction(f);
         // Bumped whatever the outcome, as in `write`.
         self.settings_epochs.bump(account.ulid().0);
         if let Some(user) = user {
@@ -333,8 +327,18 @@ impl Store {
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.queued_transaction(f)
+    }
+
+    /// The write transaction all three above share, after this process's earlier writers.
+    fn queued_transaction<T, E: crate::transaction::TxError + From<StoreError>>(
+        &self,
+        f: impl FnMut(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        // The turn comes before the connection: queued writers hold none of the few pooled
+        // connections the readers need.
         let _turn = self.writers.as_deref().and_then(WriterQueue::wait);
-        let mut conn = self.conn()?;
+        let mut conn = self.conn().map_err(E::from)?;
         crate::transaction::write_transaction(&mut conn, f)
     }
 
