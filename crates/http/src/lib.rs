@@ -16,6 +16,8 @@ mod request_audit;
 mod request_id;
 mod scopes;
 mod state;
+mod store_reads;
+mod work_pool;
 
 use std::net::TcpListener;
 
@@ -28,6 +30,7 @@ pub use password_work::PasswordPool;
 pub use rate_limit::{RateLimit, RateLimits};
 pub use request_audit::{RequestAuditQueue, QUEUE_CAPACITY as REQUEST_AUDIT_QUEUE};
 pub use state::{AppState, HttpConfig};
+pub use store_reads::ReadPool;
 
 /// Starts the HTTP server on an already bound listener (so callers can bind port 0 and learn the
 /// address first). The returned server is running; await it, or stop it through its handle.

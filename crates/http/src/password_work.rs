@@ -10,53 +10,32 @@
 //! working area each, kept for the thread's life (`keep_hash_memory_on_this_thread`).
 //! Requests queue (bounded); a full queue is answered 503 `SERVICE_BUSY` with `Retry-After`.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::error::{ApiError, Dialect};
+use crate::work_pool::WorkPool;
 use crate::AppState;
-
-type Job = Box<dyn FnOnce() + Send>;
 
 /// Waiting requests per hashing thread before new ones are turned away (each waits at most
 /// this many hashes, ~2-5 s).
 const QUEUE_PER_THREAD: usize = 64;
 
-pub struct PasswordPool {
-    queue: SyncSender<Job>,
-}
+/// The hashing threads.
+pub struct PasswordPool(Arc<WorkPool>);
 
 impl PasswordPool {
     /// Starts `threads` hashing threads (at least one).
     pub fn start(threads: usize) -> std::io::Result<Arc<Self>> {
-        let threads = threads.max(1);
-        let (queue, jobs) = sync_channel::<Job>(threads * QUEUE_PER_THREAD);
-        let jobs = Arc::new(Mutex::new(jobs));
-        for n in 0..threads {
-            let jobs = jobs.clone();
-            std::thread::Builder::new()
-                .name(format!("password-hash-{n}"))
-                .spawn(move || work(&jobs))?;
-        }
-        Ok(Arc::new(Self { queue }))
-    }
-}
-
-fn work(jobs: &Mutex<Receiver<Job>>) {
-    // This thread hashes and little else: one 19 MiB working area for all its hashes, instead
-    // of one per hash that malloc then holds on to several times over (password.rs).
-    tenantry_security::keep_hash_memory_on_this_thread();
-    loop {
-        // The lock is held only while taking a job, never while running it.
-        let job = match jobs.lock() {
-            Ok(receiver) => receiver.recv(),
-            Err(_) => return,
-        };
-        match job {
-            Ok(job) => job(),
-            // Every sender is gone: the server is shutting down.
-            Err(_) => return,
-        }
+        // Each thread hashes and little else: one 19 MiB working area for all its hashes,
+        // instead of one per hash that malloc then holds on to several times over
+        // (password.rs).
+        let pool = WorkPool::start(
+            "password-hash",
+            threads,
+            QUEUE_PER_THREAD,
+            tenantry_security::keep_hash_memory_on_this_thread,
+        )?;
+        Ok(Arc::new(Self(pool)))
     }
 }
 
@@ -66,15 +45,5 @@ pub(crate) async fn run<R: Send + 'static>(
     dialect: Dialect,
     f: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, ApiError> {
-    let (done, result) = tokio::sync::oneshot::channel();
-    state
-        .password_pool
-        .queue
-        .try_send(Box::new(move || {
-            let _ = done.send(f());
-        }))
-        .map_err(|_| ApiError::busy(dialect))?;
-    result
-        .await
-        .map_err(|_| ApiError::internal(dialect, &"a password task ended without a result"))
+    state.password_pool.0.run(dialect, f).await
 }

@@ -24,6 +24,9 @@ pub struct HttpConfig {
     /// Threads of each worker's blocking pool, where store calls run: together, as many as the
     /// database pool has connections (more would only queue for one).
     pub blocking_threads_per_worker: usize,
+    /// Threads that run the request path's store reads (`store_reads.rs`): one per core on
+    /// SQLite, as many as the database pool has connections on PostgreSQL.
+    pub read_threads: usize,
 }
 
 impl Default for HttpConfig {
@@ -36,6 +39,7 @@ impl Default for HttpConfig {
             client_timeout: std::time::Duration::from_secs(5),
             password_workers: 1,
             blocking_threads_per_worker: 8,
+            read_threads: 2,
         }
     }
 }
@@ -59,5 +63,7 @@ pub struct AppState {
     pub request_audit: Arc<crate::RequestAuditQueue>,
     /// The threads password hashing runs on (`password_work.rs`).
     pub password_pool: Arc<crate::PasswordPool>,
+    /// The threads store reads run on (`store_reads.rs`).
+    pub read_pool: Arc<crate::ReadPool>,
     pub config: HttpConfig,
 }

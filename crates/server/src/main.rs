@@ -326,6 +326,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         blocking_threads_per_worker: (services.store.max_connections() as usize)
             .div_ceil(workers.max(1))
             .max(2),
+        read_threads: match services.store.backend() {
+            tenantry_store::Backend::Sqlite => {
+                std::thread::available_parallelism().map_or(1, usize::from)
+            }
+            tenantry_store::Backend::Postgres => services.store.max_connections() as usize,
+        },
     };
     let limit = |per_minute: u32| tenantry_http::RateLimit {
         per_minute,

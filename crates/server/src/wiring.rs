@@ -195,6 +195,7 @@ impl Services {
         request_audit: Arc<tenantry_http::RequestAuditQueue>,
     ) -> std::io::Result<AppState> {
         let password_pool = tenantry_http::PasswordPool::start(config.password_workers)?;
+        let read_pool = tenantry_http::ReadPool::start(config.read_threads)?;
         Ok(AppState {
             store: self.store.clone(),
             authenticator: self.authenticator.clone(),
@@ -209,6 +210,7 @@ impl Services {
             metrics: self.metrics.clone(),
             rate_limits: Arc::new(rate_limits),
             password_pool,
+            read_pool,
             request_audit,
             config,
         })

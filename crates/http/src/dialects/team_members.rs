@@ -160,6 +160,17 @@ pub(super) async fn run<T: Send + 'static>(
         .map_err(|e| team_error(e, user.as_deref()))
 }
 
+/// `run` for a read-only call: on the read threads (`store_reads.rs`).
+async fn run_read<T: Send + 'static>(
+    state: &AppState,
+    user: Option<String>,
+    f: impl FnOnce() -> Result<T, TeamError> + Send + 'static,
+) -> Result<T, ApiError> {
+    crate::store_reads::run(state, DIALECT, f)
+        .await?
+        .map_err(|e| team_error(e, user.as_deref()))
+}
+
 pub(super) fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -329,7 +340,7 @@ async fn list(
         .transpose()?;
     let filter = MemberFilter { role, status };
     let team = state.team.clone();
-    let result = run(None, move || team.list(&caller.0, &filter, &page)).await?;
+    let result = run_read(&state, None, move || team.list(&caller.0, &filter, &page)).await?;
     let c = result.counts;
     let now = chrono::Utc::now();
     let members = result
@@ -367,7 +378,7 @@ async fn get(
     let raw = path.into_inner();
     let user = parse_user(&raw)?;
     let team = state.team.clone();
-    let (member, a) = run(Some(raw), move || team.details(&caller.0, user)).await?;
+    let (member, a) = run_read(&state, Some(raw), move || team.details(&caller.0, user)).await?;
     let mut body = member_json(&member);
     body["activity"] = json!({
         "endpointsCreated": a.endpoints_created,
