@@ -1,7 +1,6 @@
 //! `SettingsStore`: account sections, the user's preferences, allowlist and MFA code count.
 
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use serde_json::Value;
 use tenantry_kernel::{
     AccountId, Cursor, IpEntryId, OsRandom, Page, PageRequest, PortError, SystemClock, UserId,
@@ -500,21 +499,83 @@ impl From<SettingsTx> for SettingsError {
     }
 }
 
-/// PostgreSQL: lock the row so concurrent writers of the same section queue up behind this
-/// transaction (SQLite's `BEGIN IMMEDIATE` already serialises all writers).
-fn lock_row(
+/// A section's stored document and version. On PostgreSQL the row is also locked (`FOR
+/// UPDATE`), so concurrent writers of the section queue behind this transaction — one round
+/// trip for the lock and the read (SQLite's `BEGIN IMMEDIATE` already serialises all writers).
+fn read_section_for_update(
     conn: &mut DbConnection,
-    sql: &str,
-    a: &str,
-    b: Option<&str>,
+    account: &str,
+    section: &str,
+) -> Result<Option<(String, i64)>, SettingsTx> {
+    let query = settings_documents::table
+        .filter(settings_documents::account_id.eq(account))
+        .filter(settings_documents::section.eq(section))
+        .select((settings_documents::document, settings_documents::version));
+    Ok(match conn {
+        DbConnection::Postgresql(pg) => query.for_update().first(pg).optional()?,
+        DbConnection::Sqlite(lite) => query.first(lite).optional()?,
+    })
+}
+
+/// The user's record, locked on PostgreSQL as [`read_section_for_update`] locks a section.
+fn read_user_for_update(
+    conn: &mut DbConnection,
+    user: &str,
+) -> Result<Option<tenantry_settings::UserRecord>, SettingsTx> {
+    use crate::schema::users;
+    let query = users::table.filter(users::id.eq(user)).select((
+        users::email,
+        users::display_name,
+        users::password_hash,
+    ));
+    let row: Option<(String, Option<String>, Option<String>)> = match conn {
+        DbConnection::Postgresql(pg) => query.for_update().first(pg).optional()?,
+        DbConnection::Sqlite(lite) => query.first(lite).optional()?,
+    };
+    Ok(row.map(
+        |(email, display_name, password_hash)| tenantry_settings::UserRecord {
+            email,
+            display_name,
+            password_hash,
+        },
+    ))
+}
+
+/// Sets one preference row (insert or replace, in one statement).
+fn upsert_preference(
+    conn: &mut DbConnection,
+    user: &str,
+    key: &str,
+    value: &Value,
+    version: i64,
+    at: i64,
 ) -> Result<(), SettingsTx> {
-    if let DbConnection::Postgresql(pg) = conn {
-        let q = diesel::sql_query(sql).bind::<Text, _>(a);
-        match b {
-            Some(b) => q.bind::<Text, _>(b).execute(pg)?,
-            None => q.execute(pg)?,
+    use diesel::upsert::excluded;
+    let text = value.to_string();
+    macro_rules! execute {
+        ($conn:expr) => {
+            diesel::insert_into(user_preferences::table)
+                .values((
+                    user_preferences::user_id.eq(user),
+                    user_preferences::pref_key.eq(key),
+                    user_preferences::value.eq(&text),
+                    user_preferences::version.eq(version),
+                    user_preferences::updated_at.eq(at),
+                ))
+                .on_conflict((user_preferences::user_id, user_preferences::pref_key))
+                .do_update()
+                .set((
+                    user_preferences::value.eq(excluded(user_preferences::value)),
+                    user_preferences::version.eq(excluded(user_preferences::version)),
+                    user_preferences::updated_at.eq(excluded(user_preferences::updated_at)),
+                ))
+                .execute($conn)?
         };
     }
+    match conn {
+        DbConnection::Postgresql(pg) => execute!(pg),
+        DbConnection::Sqlite(lite) => execute!(lite),
+    };
     Ok(())
 }
 
@@ -603,17 +664,15 @@ impl Store {
             // writers can never deadlock each other on PostgreSQL.
             let mut order: Vec<&str> = sections.to_vec();
             order.sort_unstable();
-            for section in &order {
-                lock_row(
-                    conn,
-                    "SELECT 1 FROM settings_documents WHERE account_id = $1 AND section = $2 FOR UPDATE",
-                    &account,
-                    Some(section),
-                )?;
+            let mut stored = Vec::with_capacity(order.len());
+            for section in order {
+                stored.push((section, read_section_for_update(conn, &account, section)?));
             }
-            if with_preferences {
-                lock_row(conn, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", &user, None)?;
-            }
+            let user_record = if with_preferences {
+                read_user_for_update(conn, &user)?
+            } else {
+                None
+            };
 
             let mut snapshot = Snapshot {
                 tier: crate::schema::accounts::table
@@ -622,16 +681,15 @@ impl Store {
                     .first::<String>(conn)
                     .optional()?
                     .unwrap_or_else(|| "free".into()),
+                user: user_record,
                 ..Snapshot::default()
             };
             let mut exists = Vec::new();
             for section in sections {
-                let current = settings_documents::table
-                    .filter(settings_documents::account_id.eq(&account))
-                    .filter(settings_documents::section.eq(*section))
-                    .select((settings_documents::document, settings_documents::version))
-                    .first::<(String, i64)>(conn)
-                    .optional()?;
+                let current = stored
+                    .iter()
+                    .find(|(s, _)| s == section)
+                    .and_then(|(_, row)| row.clone());
                 let allowlist = if *section == "security" {
                     load_allowlist(conn, &account)?
                 } else {
@@ -651,26 +709,31 @@ impl Store {
                 exists.push((section.to_string(), current.is_some(), version));
                 snapshot.sections.push((
                     section.to_string(),
-                    CurrentSection { document, version, allowlist },
+                    CurrentSection {
+                        document,
+                        version,
+                        allowlist,
+                    },
                 ));
             }
             let stored_prefs = if with_preferences {
                 let rows = user_preferences::table
                     .filter(user_preferences::user_id.eq(&user))
-                    .select((user_preferences::pref_key, user_preferences::value, user_preferences::version))
+                    .select((
+                        user_preferences::pref_key,
+                        user_preferences::value,
+                        user_preferences::version,
+                    ))
                     .load::<(String, String, i64)>(conn)?;
                 let version = rows.iter().map(|r| r.2).max().unwrap_or(0);
                 let rows: Vec<(String, Value)> = rows
                     .iter()
                     .filter_map(|(k, v, _)| serde_json::from_str(v).ok().map(|v| (k.clone(), v)))
                     .collect();
-                snapshot.preferences = Some(CurrentPreferences { rows: rows.clone(), version });
-                snapshot.user = crate::schema::users::table
-                    .filter(crate::schema::users::id.eq(&user))
-                    .select((crate::schema::users::email, crate::schema::users::display_name, crate::schema::users::password_hash))
-                    .first::<(String, Option<String>, Option<String>)>(conn)
-                    .optional()?
-                    .map(|(email, display_name, password_hash)| tenantry_settings::UserRecord { email, display_name, password_hash });
+                snapshot.preferences = Some(CurrentPreferences {
+                    rows: rows.clone(),
+                    version,
+                });
                 Some((rows, version))
             } else {
                 None
@@ -739,21 +802,7 @@ impl Store {
                         continue;
                     }
                     changed = true;
-                    diesel::delete(
-                        user_preferences::table
-                            .filter(user_preferences::user_id.eq(&user))
-                            .filter(user_preferences::pref_key.eq(key)),
-                    )
-                    .execute(conn)?;
-                    diesel::insert_into(user_preferences::table)
-                        .values((
-                            user_preferences::user_id.eq(&user),
-                            user_preferences::pref_key.eq(key),
-                            user_preferences::value.eq(value.to_string()),
-                            user_preferences::version.eq(next),
-                            user_preferences::updated_at.eq(at),
-                        ))
-                        .execute(conn)?;
+                    upsert_preference(conn, &user, key, value, next, at)?;
                 }
                 for key in &write.remove {
                     let n = diesel::delete(
@@ -780,14 +829,21 @@ impl Store {
                 use crate::schema::users;
                 let target = users::table.filter(users::id.eq(&user));
                 if let Some(email) = &change.email {
-                    diesel::update(target).set(users::email.eq(email)).execute(conn)?;
+                    diesel::update(target)
+                        .set(users::email.eq(email))
+                        .execute(conn)?;
                 }
                 if let Some(name) = &change.display_name {
-                    diesel::update(target).set(users::display_name.eq(name.as_deref())).execute(conn)?;
+                    diesel::update(target)
+                        .set(users::display_name.eq(name.as_deref()))
+                        .execute(conn)?;
                 }
                 if let Some(hash) = &change.password_hash {
                     diesel::update(target)
-                        .set((users::password_hash.eq(hash), users::password_changed_at.eq(at)))
+                        .set((
+                            users::password_hash.eq(hash),
+                            users::password_changed_at.eq(at),
+                        ))
                         .execute(conn)?;
                 }
             }
