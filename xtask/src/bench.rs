@@ -14,7 +14,9 @@
 //! `--connections C` (64), `--pg` (a throwaway PostgreSQL instead of SQLite), `--only LETTERS`
 //! (run only those scenarios, e.g. `--only ad`; the rows are still recorded), `--server-bin PATH`
 //! (measure that `tenantry` binary, e.g. a copy of an older build, instead of building this
-//! tree's).
+//! tree's). To see what the two per-request records cost: `--no-request-audit` (every seeded
+//! account's `security.audit.log_api_requests` off) and `--no-access-log` (the server at
+//! `RUST_LOG=warn`); the rows then say so beside the backend.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -32,6 +34,10 @@ struct Options {
     /// A `tenantry` binary to measure instead of building this tree's (an older build, for a
     /// before/after pair in one sitting).
     server_bin: Option<PathBuf>,
+    /// The audit of API requests off in every seeded account (on by default, as in the issue).
+    no_request_audit: bool,
+    /// The info-level access line of each request off (`RUST_LOG=warn`).
+    no_access_log: bool,
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
@@ -43,11 +49,21 @@ fn options(args: &[String]) -> Result<Options, String> {
         pg: false,
         only: String::new(),
         server_bin: None,
+        no_request_audit: false,
+        no_access_log: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         if flag == "--pg" {
             o.pg = true;
+            continue;
+        }
+        if flag == "--no-request-audit" {
+            o.no_request_audit = true;
+            continue;
+        }
+        if flag == "--no-access-log" {
+            o.no_access_log = true;
             continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -376,6 +392,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         .env("TENANTRY_RATE_LIMIT_PER_IP", "0")
         .env("TENANTRY_RATE_LIMIT_PER_KEY", "0")
         .env_remove("TENANTRY_CONFIG")
+        .env("RUST_LOG", if o.no_access_log { "warn" } else { "info" })
         .stderr(std::fs::File::create(data.join("server.log")).map_err(|e| e.to_string())?);
     match &database_url {
         Some(url) => cmd.env("DATABASE_URL", url),
@@ -416,6 +433,26 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         Some(&body),
     )?;
     expect(status, "allowlist", &text, 200)?;
+    if o.no_request_audit {
+        for key in std::iter::once(&owner).chain(&keys) {
+            let (status, text) = http(
+                &addr,
+                "PUT",
+                "/v2/accounts/settings/security",
+                key,
+                Some(r#"{"audit":{"log_api_requests":false}}"#),
+            )?;
+            expect(status, "turning the request audit off", &text, 200)?;
+        }
+        // The allowlist must still be enforced: only the audit was to change.
+        let (status, text) = http(&addr, "GET", "/v2/accounts/settings/security", &owner, None)?;
+        expect(status, "reading the security settings", &text, 200)?;
+        if !text.contains(r#""log_api_requests":false"#)
+            || !text.contains(r#""require_ip_whitelist":true"#)
+        {
+            return Err(format!("the request audit is not off alone: {text:.400}"));
+        }
+    }
     let (status, text) = http(&addr, "GET", "/api/organization", &owner, None)?;
     expect(status, "organization", &text, 200)?;
     let account = json_str(&text, "id").ok_or("no account id")?;
@@ -498,7 +535,15 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    let backend = if o.pg { "PostgreSQL" } else { "SQLite" };
+    let backend = [
+        Some(if o.pg { "PostgreSQL" } else { "SQLite" }),
+        o.no_request_audit.then_some("no request audit"),
+        o.no_access_log.then_some("no access log"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
     let mut rows = Vec::new();
     let wanted = |s: &Scenario| {
         o.only.is_empty() || s.name.chars().nth(1).is_some_and(|c| o.only.contains(c))
