@@ -23,7 +23,11 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match web::block(move || store.check_ready()).await {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready", "database": backend })),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "not ready");
+            tracing::warn!(
+                error = %e,
+                request_id = crate::request_id::current().as_deref().unwrap_or("-"),
+                "not ready"
+            );
             HttpResponse::ServiceUnavailable().json(
                 json!({ "status": "unavailable", "database": backend, "reason": e.to_string() }),
             )

@@ -101,7 +101,12 @@ async fn create_account(
         SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),
     })?;
-    tracing::info!(account = %account.account_id, name = %account.name, "account created");
+    tracing::info!(
+        account = %account.account_id,
+        name = %account.name,
+        request_id = crate::request_id::current().as_deref().unwrap_or("-"),
+        "account created"
+    );
     Ok(HttpResponse::Created().json(json!({
         "id": account.account_id.to_string(),
         "tenant_id": account.account_id.to_uuid_string(),
