@@ -1,6 +1,6 @@
 //! Threads of their own for one kind of work, with a bounded queue in front of them: password
-//! hashing (`password_work.rs`) and SQLite reads (`store_reads.rs`). A full queue is answered
-//! 503 `SERVICE_BUSY` with `Retry-After` rather than letting waits grow without bound.
+//! hashing (`password_work.rs`) and bounded store reads (`store_reads.rs`). A full queue is
+//! answered 503 `SERVICE_BUSY` with `Retry-After` rather than letting waits grow without bound.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
