@@ -72,7 +72,61 @@ async fn accounts_are_listed_with_cursor_pagination(app: TestApp) {
     }
 }
 
+/// An account's display name follows the display-name rules (here with 200 characters):
+/// no bidi controls, not only invisible characters; a valid one is stored trimmed.
+async fn account_display_names_refuse_disguised_text(app: TestApp) {
+    let post = |body: Value| {
+        app.client
+            .post(app.url("/admin/accounts"))
+            .bearer_auth(app.operator_key())
+            .json(&body)
+            .send()
+    };
+    for bad in [
+        "Acme\u{202E}lagel",
+        "\u{200B}\u{3164}",
+        "a\nb",
+        &"x".repeat(201),
+    ] {
+        let res = post(json!({"name": "acme", "owner_email": "o@acme.test", "display_name": bad}))
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 422, "{bad:?}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["error"], "VALIDATION_ERROR");
+        assert_eq!(
+            body["details"]["fields"][0]["field"], "display_name",
+            "{body}"
+        );
+    }
+    let res =
+        post(json!({"name": "acme", "owner_email": "o@acme.test", "display_name": "  Acme Inc. "}))
+            .await
+            .expect("request");
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.expect("json");
+    let path = format!("/admin/accounts/{}", created["id"].as_str().expect("id"));
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&path))
+            .bearer_auth(app.operator_key())
+            .json(&body)
+            .send()
+    };
+    for bad in ["\u{2067}Acme", "\u{FEFF}", "", &"é".repeat(201)] {
+        let res = patch(json!({"display_name": bad})).await.expect("request");
+        assert_eq!(res.status(), 422, "{bad:?}");
+    }
+    let res = patch(json!({"display_name": " Acme Corp "}))
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.expect("json");
+    assert_eq!(doc["display_name"], "Acme Corp");
+}
+
 on_both_backends!(
+    account_display_names_refuse_disguised_text,
     created_account_has_its_own_working_owner_key_and_defaults,
     accounts_are_listed_with_cursor_pagination,
 );

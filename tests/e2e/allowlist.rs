@@ -125,6 +125,18 @@ async fn the_allowlist_is_enforced_on_every_request(app: TestApp) {
     let denied =
         app.query_texts("SELECT target AS t FROM audit_log WHERE action = 'security.ip_denied'");
     assert_eq!(denied, ["127.0.0.2"]);
+    // The entry (and the alert made from it) names the key by its public id, never by Rust's
+    // `Debug` form (`ApiKey(ApiKeyId(Ulid(...)))`).
+    let diffs =
+        app.query_texts("SELECT diff AS t FROM audit_log WHERE action = 'security.ip_denied'");
+    let diff: Value = serde_json::from_str(&diffs[0]).expect("diff is JSON");
+    let key_id = tenantry_security::ApiKeyToken::parse(&key)
+        .expect("a key token")
+        .id
+        .to_string();
+    assert!(key_id.starts_with("key_"), "{key_id}");
+    assert_eq!(diff["credential"], json!(key_id), "{diff}");
+    assert_eq!(diff["address"], "127.0.0.2");
 
     // Another account's policy is its own.
     let other = app.create_account("open-co", "o@open.test").await;
@@ -136,7 +148,7 @@ async fn the_allowlist_is_enforced_on_every_request(app: TestApp) {
     );
 }
 
-async fn lockout_is_refused_unless_confirmed_and_break_glass_restores_access(app: TestApp) {
+async fn lockout_is_refused_without_override_and_break_glass_restores_access(app: TestApp) {
     let key = app.owner_key().to_owned();
     let one = client_from("127.0.0.1");
 
@@ -177,7 +189,8 @@ async fn lockout_is_refused_unless_confirmed_and_break_glass_restores_access(app
     assert_eq!(res.status(), 409);
     assert_eq!(get_from(&app, &one, &key).await.0, 200, "still in");
 
-    // Confirmed: applied, and the caller is out.
+    // No confirmation overrides the guard: `confirm_lockout` is accepted and ignored, on every
+    // path that can change enforcement.
     let res = app
         .put(
             "/v2/accounts/settings/security",
@@ -185,6 +198,49 @@ async fn lockout_is_refused_unless_confirmed_and_break_glass_restores_access(app
             &json!({"api_access": {"ip_whitelist": ["10.0.0.0/8"]}, "confirm_lockout": true}),
         )
         .await;
+    assert_eq!(res.status(), 409);
+    let res = app
+        .client
+        .post(app.url("/api/settings/ip-whitelist/toggle"))
+        .bearer_auth(&key)
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200, "turning enforcement off never locks out");
+    let res = app
+        .client
+        .post(app.url("/api/settings/ip-whitelist/toggle"))
+        .bearer_auth(&key)
+        .json(&json!({"enabled": true, "confirm_lockout": true}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        res.status(),
+        200,
+        "the list still admits the caller (127.0.0.0/8)"
+    );
+    let doc = app
+        .put(
+            "/v2/accounts/settings/security",
+            &key,
+            &json!({"api_access": {"ip_whitelist": ["10.0.0.0/8"]}, "confirm_lockout": true}),
+        )
+        .await;
+    assert_eq!(doc.status(), 409);
+    assert_eq!(get_from(&app, &one, &key).await.0, 200, "still in");
+
+    // A list that admits another address of this machine, written from that address: now
+    // 127.0.0.1 is out.
+    let two = client_from("127.0.0.2");
+    let res = two
+        .put(app.url("/v2/accounts/settings/security"))
+        .bearer_auth(&key)
+        .json(&json!({"api_access": {"ip_whitelist": ["127.0.0.2/32"]}}))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), 200);
     assert_eq!(get_from(&app, &one, &key).await.0, 403);
 
@@ -215,7 +271,7 @@ async fn lockout_is_refused_unless_confirmed_and_break_glass_restores_access(app
     assert_eq!(all["security"]["api_access"]["require_ip_whitelist"], false);
     assert_eq!(
         all["security"]["api_access"]["ip_whitelist"],
-        json!(["10.0.0.0/8"]),
+        json!(["127.0.0.2/32"]),
         "entries are kept"
     );
     let audited = app.query_texts(
@@ -234,7 +290,7 @@ async fn lockout_is_refused_unless_confirmed_and_break_glass_restores_access(app
 
 on_both_backends!(
     the_allowlist_is_enforced_on_every_request,
-    lockout_is_refused_unless_confirmed_and_break_glass_restores_access,
+    lockout_is_refused_without_override_and_break_glass_restores_access,
 );
 
 /// Behind a trusted proxy, the forwarded client address is the one judged; elsewhere the header

@@ -275,8 +275,272 @@ async fn max_api_keys_and_expiry_are_enforced(app: TestApp) {
     assert_eq!(status, 201);
 }
 
+/// A key made by `key` with `scopes` (`None`: no scopes, i.e. `*`): (id, secret).
+async fn make_key(app: &TestApp, key: &str, scopes: Option<&[&str]>) -> (String, String) {
+    let body = match scopes {
+        Some(scopes) => json!({"name": "made", "scopes": scopes}),
+        None => json!({"name": "made"}),
+    };
+    let (status, created) = call(
+        app,
+        reqwest::Method::POST,
+        "/api/user/api-keys",
+        key,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    (
+        created["data"]["id"].as_str().expect("id").to_owned(),
+        created["data"]["secret"]
+            .as_str()
+            .expect("secret")
+            .to_owned(),
+    )
+}
+
+/// The ids of the owner's live keys, and how many keys the audit log has seen created.
+async fn key_state(app: &TestApp) -> (Vec<String>, usize) {
+    let (status, list) = call(
+        app,
+        reqwest::Method::GET,
+        "/api/user/api-keys",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut ids: Vec<String> = list["data"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["id"].as_str().expect("id").to_owned())
+        .collect();
+    ids.sort();
+    let created = app
+        .query_texts("SELECT action AS t FROM audit_log WHERE action = 'api_key.created'")
+        .len();
+    (ids, created)
+}
+
+async fn a_key_never_makes_a_key_stronger_than_itself(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let (_, keys_write) = make_key(&app, &owner, Some(&["keys:write"])).await;
+    let (full_id, full) = make_key(&app, &owner, None).await;
+    let before = key_state(&app).await;
+
+    // The finding: an unscoped key from a `keys:write` key, which could then write security
+    // settings. Refused, and so is a `security:write` key; nothing is written.
+    for (body, exceeding) in [
+        (json!({"name": "escalate"}), json!(["*"])),
+        (json!({"name": "escalate", "scopes": ["*"]}), json!(["*"])),
+        (
+            json!({"name": "escalate", "scopes": ["keys:read", "security:write"]}),
+            json!(["security:write"]),
+        ),
+    ] {
+        let (status, err) = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/user/api-keys",
+            &keys_write,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 403, "{body}: {err}");
+        assert_eq!(err["error"]["code"], "SCOPE_EXCEEDS_CREDENTIAL", "{err}");
+        assert_eq!(err["error"]["details"]["exceeding_scopes"], exceeding);
+        assert_eq!(
+            err["error"]["details"]["credential_scopes"],
+            json!(["keys:write"])
+        );
+        assert!(!err.to_string().contains("tnt_live_"), "no secret");
+    }
+    // Authorization before validation: an invalid name does not tell a refused caller more.
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/api-keys",
+        &keys_write,
+        Some(json!({"name": "", "scopes": ["security:write"]})),
+    )
+    .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(key_state(&app).await, before, "no key and no audit entry");
+
+    // Nor can it take over (regenerate) or remove an unscoped key.
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/user/api-keys/{full_id}/regenerate"),
+        &keys_write,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"]["code"], "SCOPE_EXCEEDS_CREDENTIAL");
+    assert_eq!(err["error"]["details"]["exceeding_scopes"], json!(["*"]));
+    assert!(err["data"]["secret"].is_null());
+    let (status, err) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/user/api-keys/{full_id}"),
+        &keys_write,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"]["code"], "SCOPE_EXCEEDS_CREDENTIAL");
+    assert_eq!(
+        app.get("/v2/accounts/settings/security", Some(&full))
+            .await
+            .status(),
+        200,
+        "the old secret still works"
+    );
+    assert_eq!(key_state(&app).await, before);
+    let regenerated = app.query_texts(
+        "SELECT action AS t FROM audit_log WHERE action IN ('api_key.regenerated', 'api_key.deleted')",
+    );
+    assert!(regenerated.is_empty(), "{regenerated:?}");
+
+    // Within its own scopes it manages keys as before.
+    let (weaker, _) = make_key(&app, &keys_write, Some(&["keys:read"])).await;
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/user/api-keys/{weaker}/regenerate"),
+        &keys_write,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/user/api-keys/{weaker}"),
+        &keys_write,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    // A key holding `keys:write` and `settings:read` may hand out `settings:read`, not more.
+    let (_, key_and_reader) = make_key(&app, &owner, Some(&["keys:write", "settings:read"])).await;
+    let (_, reader) = make_key(&app, &key_and_reader, Some(&["settings:read"])).await;
+    assert_eq!(
+        app.get("/v2/accounts/settings/preferences", Some(&reader))
+            .await
+            .status(),
+        200
+    );
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/api-keys",
+        &key_and_reader,
+        Some(json!({"name": "writer", "scopes": ["settings:write"]})),
+    )
+    .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(
+        err["error"]["details"]["exceeding_scopes"],
+        json!(["settings:write"])
+    );
+}
+
+const PASSWORD: &str = "api-keys-test-passphrase-7";
+
+async fn sign_in(app: &TestApp) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"email": "owner@localhost", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let doc: serde_json::Value = res.json().await.expect("json");
+    doc["data"]["token"].as_str().expect("token").to_owned()
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_micros() as i64
+}
+
+async fn a_stale_session_cannot_regenerate_a_key(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/password",
+        &owner,
+        Some(json!({"new_password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            &owner,
+            &json!({"session": {"require_reauth_for_sensitive": true}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (id, secret) = make_key(&app, &owner, None).await;
+    let session = sign_in(&app).await;
+    let twenty_minutes_ago = now_micros() - 20 * 60 * 1_000_000;
+    app.db.execute(&format!(
+        "UPDATE sessions SET created_at = {twenty_minutes_ago}"
+    ));
+
+    // Creating needs a recent sign-in, and so does regenerating: both hand out a secret.
+    for path in [
+        "/api/user/api-keys".to_owned(),
+        format!("/api/user/api-keys/{id}/regenerate"),
+    ] {
+        let body = (path == "/api/user/api-keys").then(|| json!({"name": "stale"}));
+        let (status, err) = call(&app, reqwest::Method::POST, &path, &session, body).await;
+        assert_eq!(status, 403, "{path}: {err}");
+        assert_eq!(err["error"]["code"], "REAUTH_REQUIRED", "{path}");
+    }
+    assert_eq!(
+        app.get("/v2/accounts/settings/preferences", Some(&secret))
+            .await
+            .status(),
+        200,
+        "the old secret still works"
+    );
+    assert!(app
+        .query_texts("SELECT action AS t FROM audit_log WHERE action = 'api_key.regenerated'")
+        .is_empty());
+
+    // Signing in again is the way.
+    let fresh = sign_in(&app).await;
+    let (status, rotated) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/user/api-keys/{id}/regenerate"),
+        &fresh,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_eq!(
+        app.get("/v2/accounts/settings/preferences", Some(&secret))
+            .await
+            .status(),
+        401
+    );
+}
+
 on_both_backends!(
     api_key_examples_replay,
     scopes_narrow_what_a_key_may_do,
-    max_api_keys_and_expiry_are_enforced
+    max_api_keys_and_expiry_are_enforced,
+    a_key_never_makes_a_key_stronger_than_itself,
+    a_stale_session_cannot_regenerate_a_key
 );

@@ -52,15 +52,20 @@ fn cells(line: &str) -> Vec<String> {
         .collect()
 }
 
-/// The table's rows, and the text before the table.
-fn parse(text: &str) -> (String, Vec<Row>) {
+/// The table's rows, the text before the table, and the text after it (the credential
+/// management section, kept as it is when the table is recorded).
+fn parse(text: &str) -> (String, Vec<Row>, String) {
     let mut preamble = String::new();
+    let mut epilogue = String::new();
     let mut rows = Vec::new();
     for line in text.lines() {
         let fields = cells(line);
         let is_row =
             line.starts_with("| ") && fields.len() == 4 + COLUMNS.len() && fields[0] != "method";
-        if is_row {
+        if !epilogue.is_empty() || (!rows.is_empty() && !line.starts_with('|')) {
+            epilogue.push_str(line);
+            epilogue.push('\n');
+        } else if is_row {
             rows.push(Row {
                 method: fields[0].clone(),
                 operation: fields[1].clone(),
@@ -73,10 +78,10 @@ fn parse(text: &str) -> (String, Vec<Row>) {
             preamble.push('\n');
         }
     }
-    (preamble, rows)
+    (preamble, rows, epilogue)
 }
 
-fn source_text(preamble: &str, rows: &[Row]) -> String {
+fn source_text(preamble: &str, rows: &[Row], epilogue: &str) -> String {
     let mut out = preamble.to_owned();
     out.push_str(&format!(
         "| method | operation | request path | body | {} |\n",
@@ -93,6 +98,7 @@ fn source_text(preamble: &str, rows: &[Row]) -> String {
             r.cells.join(" | ")
         ));
     }
+    out.push_str(epilogue);
     out
 }
 
@@ -156,7 +162,7 @@ fn key_id(token: &str) -> String {
 
 async fn authorization_matrix_holds(app: TestApp) {
     let text = std::fs::read_to_string(workspace().join(SOURCE)).expect("matrix source");
-    let (preamble, mut rows) = parse(&text);
+    let (preamble, mut rows, epilogue) = parse(&text);
 
     // Coverage: the rows are exactly the OpenAPI document's operations.
     let documented: BTreeSet<String> = served_operations(&app)
@@ -262,13 +268,27 @@ async fn authorization_matrix_holds(app: TestApp) {
         json!({ "cidr": "10.0.0.0/8" }),
     )
     .await;
+    // Enforcement is switched on from the one address the list admits (the lockout guard has
+    // no override), so every principal calling from 127.0.0.1 is outside it.
     created(
         &app,
         &fenced,
-        "/api/settings/ip-whitelist/toggle",
-        json!({ "enabled": true, "confirm_lockout": true }),
+        "/api/settings/ip-whitelist",
+        json!({ "cidr": "127.0.0.2/32" }),
     )
     .await;
+    let from_admitted = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().expect("ip"))
+        .build()
+        .expect("client");
+    let res = from_admitted
+        .post(app.url("/api/settings/ip-whitelist/toggle"))
+        .bearer_auth(&fenced)
+        .json(&json!({ "enabled": true }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200, "enforcement on");
 
     // Objects of the account the rows act on.
     let invitation = created(
@@ -373,8 +393,11 @@ async fn authorization_matrix_holds(app: TestApp) {
         && app.db.database_url.is_none();
     if record {
         rows = observed_rows;
-        std::fs::write(workspace().join(SOURCE), source_text(&preamble, &rows))
-            .expect("write source");
+        std::fs::write(
+            workspace().join(SOURCE),
+            source_text(&preamble, &rows, &epilogue),
+        )
+        .expect("write source");
         std::fs::write(workspace().join(RENDERED), rendered(&rows)).expect("write rendering");
         return;
     }
@@ -388,5 +411,243 @@ async fn authorization_matrix_holds(app: TestApp) {
     assert!(
         committed == rendered(&rows),
         "{RENDERED} is stale: run the test with TENANTRY_MATRIX_RECORD=1"
+    );
+}
+
+/// One row of the credential management table: who asks for what, and the answer.
+#[derive(Debug)]
+struct CredentialRow {
+    caller: String,
+    method: String,
+    operation: String,
+    scopes: Vec<String>,
+    status: String,
+    code: String,
+}
+
+const CREDENTIAL_HEADING: &str = "## Credential management";
+
+fn credential_rows(text: &str) -> Vec<CredentialRow> {
+    let (_, section) = text
+        .split_once(CREDENTIAL_HEADING)
+        .expect("credential management section");
+    section
+        .lines()
+        .filter(|line| line.starts_with("| "))
+        .map(cells)
+        .filter(|fields| fields.len() == 6 && fields[0] != "caller")
+        .map(|f| CredentialRow {
+            caller: f[0].clone(),
+            method: f[1].clone(),
+            operation: f[2].clone(),
+            scopes: if f[3] == "none" {
+                Vec::new()
+            } else {
+                f[3].split(',').map(|s| s.trim().to_owned()).collect()
+            },
+            status: f[4].clone(),
+            code: f[5].clone(),
+        })
+        .collect()
+}
+
+/// A key of `key`'s member with `scopes` (none: `*`): (id, secret).
+async fn new_key(app: &TestApp, key: &str, scopes: &[String]) -> (String, String) {
+    let mut body = json!({ "name": "matrix" });
+    if !scopes.is_empty() {
+        body["scopes"] = json!(scopes);
+    }
+    let doc = created(app, key, "/api/user/api-keys", body).await;
+    (
+        doc["data"]["id"].as_str().expect("id").to_owned(),
+        doc["data"]["secret"].as_str().expect("secret").to_owned(),
+    )
+}
+
+async fn sign_in(app: &TestApp, password: &str) -> Value {
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "email": "owner@localhost", "password": password }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("json")
+}
+
+on_both_backends!(env [
+    ("TENANTRY_RATE_LIMIT_PER_IP", "0"),
+    ("TENANTRY_RATE_LIMIT_PER_KEY", "0"),
+]; credential_management_holds);
+
+/// The credential management rows of the matrix: a credential creates, regenerates and
+/// deletes only keys its own power covers.
+async fn credential_management_holds(app: TestApp) {
+    let text = std::fs::read_to_string(workspace().join(SOURCE)).expect("matrix source");
+    let rows = credential_rows(&text);
+    assert!(rows.len() >= 10, "credential management rows: {rows:?}");
+
+    // The callers.
+    let owner = app.owner_key().to_owned();
+    let account_id = app.default_account_id().await;
+    let viewer = app.add_member(&account_id, "viewer");
+    let password = "matrix-passphrase-for-sessions";
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/user/password",
+        &owner,
+        Some(json!({ "new_password": password })),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            &owner,
+            &json!({ "session": { "require_reauth_for_sensitive": true } }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let stale = sign_in(&app, password).await["data"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let twenty_minutes_ago = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_micros()
+        - 20 * 60 * 1_000_000) as i64;
+    app.db.execute(&format!(
+        "UPDATE sessions SET created_at = {twenty_minutes_ago}"
+    ));
+    let fresh = sign_in(&app, password).await["data"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let mfa = |required: bool| json!({ "securityPreferences": { "requireMFA": required } });
+    let mut restricted_token = String::new();
+    for required in [true, false] {
+        let res = app
+            .client
+            .patch(app.url("/accounts/default/settings/SECURITY_PREFERENCES"))
+            .bearer_auth(&owner)
+            .json(&mfa(required))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200);
+        if required {
+            let doc = sign_in(&app, password).await;
+            assert_eq!(doc["data"]["restricted"], "mfa_enrollment");
+            restricted_token = doc["data"]["token"].as_str().expect("token").to_owned();
+        }
+    }
+    let mut scoped = std::collections::BTreeMap::new();
+
+    let mut differences = Vec::new();
+    for row in &rows {
+        let caller = match row.caller.as_str() {
+            "owner's key" => owner.clone(),
+            "viewer's key" => viewer.clone(),
+            "fresh session" => fresh.clone(),
+            "stale session" => stale.clone(),
+            "restricted session" => restricted_token.clone(),
+            other => {
+                let scopes = other
+                    .strip_suffix(" key")
+                    .unwrap_or_else(|| panic!("unknown caller {other}"));
+                let scopes: Vec<String> = scopes.split(',').map(str::to_owned).collect();
+                if !scoped.contains_key(other) {
+                    scoped.insert(other.to_owned(), new_key(&app, &owner, &scopes).await.1);
+                }
+                scoped[other].clone()
+            }
+        };
+        let on_key = row.operation.contains("{id}");
+        let target = if on_key {
+            Some(new_key(&app, &owner, &row.scopes).await.0)
+        } else {
+            None
+        };
+        let path = row
+            .operation
+            .replace("{id}", target.as_deref().unwrap_or_default());
+        let body = (!on_key).then(|| {
+            let mut body = json!({ "name": "matrix" });
+            if !row.scopes.is_empty() {
+                body["scopes"] = json!(row.scopes);
+            }
+            body
+        });
+        let before = match &target {
+            Some(id) => Some(
+                call(
+                    &app,
+                    Method::GET,
+                    &format!("/api/user/api-keys/{id}"),
+                    &owner,
+                    None,
+                )
+                .await
+                .1,
+            ),
+            None => None,
+        };
+        let method = Method::from_bytes(row.method.as_bytes()).expect("method");
+        let (status, answer) = call(&app, method, &path, &caller, body).await;
+        let code = answer["error"]["code"].as_str().unwrap_or_default();
+        let what = format!(
+            "{} {} {} [{}]",
+            row.caller,
+            row.method,
+            row.operation,
+            row.scopes.join(",")
+        );
+        if status.to_string() != row.status || code != row.code {
+            differences.push(format!(
+                "{what}: expected {} {}, got {status} {answer}",
+                row.status, row.code
+            ));
+        }
+        if let (Some(id), Some(before)) = (&target, before) {
+            if !(200..300).contains(&status) {
+                let (_, after) = call(
+                    &app,
+                    Method::GET,
+                    &format!("/api/user/api-keys/{id}"),
+                    &owner,
+                    None,
+                )
+                .await;
+                if after != before {
+                    differences.push(format!("{what} changed the key: {before} -> {after}"));
+                }
+            }
+        }
+        // Clean up (the account's `max_api_keys`): the target and any key made.
+        let made = answer["data"]["id"].as_str().filter(|_| !on_key);
+        for id in target.iter().map(String::as_str).chain(made) {
+            let key = if row.caller == "viewer's key" && made == Some(id) {
+                &viewer
+            } else {
+                &owner
+            };
+            call(
+                &app,
+                Method::DELETE,
+                &format!("/api/user/api-keys/{id}"),
+                key,
+                None,
+            )
+            .await;
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} credential management rows differ from {SOURCE}:\n{}",
+        differences.len(),
+        differences.join("\n")
     );
 }

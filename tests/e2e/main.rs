@@ -23,6 +23,7 @@ mod cost_alerts;
 mod crash_writers;
 mod errors;
 mod export_import;
+mod identity_links;
 mod integrity_check;
 mod key_activity;
 mod lifecycle;

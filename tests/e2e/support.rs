@@ -398,6 +398,45 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The text of the first mail to `to` written as an `.eml` file (no SMTP configured),
+    /// waiting for the outbox to write it.
+    pub async fn wait_for_eml(&self, to: &str) -> String {
+        self.wait_for_emls(to, 1).await.remove(0)
+    }
+
+    /// The texts of at least `count` mails to `to` written as `.eml` files, oldest first.
+    pub async fn wait_for_emls(&self, to: &str, count: usize) -> Vec<String> {
+        let mail_dir = self.db.dir.join("mail");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = std::fs::read_dir(&mail_dir)
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            let mut found: Vec<(std::time::SystemTime, String)> = found
+                .iter()
+                .filter_map(|p| {
+                    let modified = std::fs::metadata(p).and_then(|m| m.modified()).ok()?;
+                    Some((modified, std::fs::read_to_string(p).ok()?))
+                })
+                .filter(|(_, eml)| eml.contains(&format!("To: {to}")))
+                .collect();
+            if found.len() >= count {
+                found.sort();
+                return found.into_iter().map(|(_, eml)| eml).collect();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no mail to {to} in {}",
+                mail_dir.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Rows of a query's single text column, for checking what is stored.
     pub fn query_texts(&self, sql: &str) -> Vec<String> {
         #[derive(diesel::QueryableByName)]
@@ -641,4 +680,15 @@ pub async fn webhook_sink(app: &TestApp, key: &str, receiver: &Receiver, event: 
     .await;
     assert_eq!(status, 201, "{rule}");
     id
+}
+
+/// The first link token with `prefix` (`tnt_inv_`, `tnt_pwr_`) in a mail's text.
+pub fn token_in(text: &str, prefix: &str) -> String {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} token in:\n{text}"));
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
 }

@@ -54,7 +54,12 @@ async fn start(db: TestDb, smtp_url: &str) -> TestApp {
 }
 
 /// An unauthenticated request (the invitation link carries its own credential).
-async fn anon(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn anon(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = app.client.request(method, app.url(path));
     if let Some(body) = body {
         req = req.json(&body);
@@ -64,13 +69,24 @@ async fn anon(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-/// The link's path on this server (the public URL names the console, not the test server).
-fn link_path(invite_url: &str) -> String {
-    let path = invite_url
-        .strip_prefix("https://console.example.test")
-        .unwrap_or_else(|| panic!("invite URL {invite_url} is under the public URL"));
-    assert!(path.starts_with("/v2/invitations/tnt_inv_"), "{path}");
-    path.to_owned()
+/// The `inviteUrl` an API response gives: the invitation's public page, by id, with no secret.
+fn assert_secretless_page(invite_url: &str, invitation_id: &str) {
+    assert_eq!(
+        invite_url,
+        format!("https://console.example.test/invite/{invitation_id}"),
+        "the inviter is never given the secret link"
+    );
+    assert!(!invite_url.contains("tnt_inv_"), "{invite_url}");
+}
+
+/// The API path of the secret link in an invitation email (the token appears only there).
+pub(crate) fn mailed_link(text: &str) -> String {
+    let token = crate::support::token_in(text, "tnt_inv_");
+    assert!(
+        text.contains(&format!("/invite/{token}")),
+        "the email links to the invitation page: {text}"
+    );
+    format!("/v2/invitations/{token}")
 }
 
 async fn invite(app: &TestApp, key: &str, body: Value) -> Value {
@@ -120,7 +136,7 @@ async fn an_invitation_travels_by_email_and_its_link_makes_a_member(
         "expiresIn 30d gave {days} h"
     );
     let invite_url = inv["inviteUrl"].as_str().expect("inviteUrl").to_owned();
-    let link = link_path(&invite_url);
+    assert_secretless_page(&invite_url, &invitation_id);
 
     // Listed as a pending member, counted under `pending`.
     let (_, list) = call(&app, Method::GET, MEMBERS, &owner, None).await;
@@ -144,7 +160,7 @@ async fn an_invitation_travels_by_email_and_its_link_makes_a_member(
     let mail = &mails[0];
     assert_eq!(mail.to, vec!["<newmember@example.com>"]);
     let text = mail.text();
-    assert!(text.contains(&invite_url), "link missing from:\n{text}");
+    let link = mailed_link(&text);
     assert!(text.contains("Excited to have you aboard."), "{text}");
     assert!(text.contains("as developer"), "{text}");
     assert!(text.contains("owner@localhost"), "inviter missing: {text}");
@@ -323,7 +339,8 @@ async fn resend_replaces_the_link_and_cancel_ends_it(app: TestApp, smtp: SmtpSer
     )
     .await;
     let id = doc["invitation"]["id"].as_str().expect("id").to_owned();
-    let first = link_path(doc["invitation"]["inviteUrl"].as_str().expect("url"));
+    assert_secretless_page(doc["invitation"]["inviteUrl"].as_str().expect("url"), &id);
+    let first = mailed_link(&smtp.wait_for_to("late@example.com", 1, MAIL_WAIT).await[0].text());
     let expires = doc["invitation"]["expiresAt"].clone();
 
     // Inviting the same address again while pending: resend instead.
@@ -353,15 +370,23 @@ async fn resend_replaces_the_link_and_cancel_ends_it(app: TestApp, smtp: SmtpSer
     assert_eq!(resent["invitation"]["id"], id.as_str());
     assert!(resent["invitation"]["resentAt"].is_string());
     assert!(resent["invitation"]["expiresAt"].as_str() >= expires.as_str());
-    let second = link_path(resent["invitation"]["inviteUrl"].as_str().expect("url"));
-    assert_ne!(first, second);
+    assert_secretless_page(
+        resent["invitation"]["inviteUrl"].as_str().expect("url"),
+        &id,
+    );
 
     // Two emails; the second carries the new link; the old link is dead.
     let mails = smtp.wait_for_to("late@example.com", 2, MAIL_WAIT).await;
-    assert!(mails.iter().any(|m| m.text().contains(&second)
-        && m.header("Subject")
-            .unwrap_or_default()
-            .starts_with("Reminder")));
+    let reminder = mails
+        .iter()
+        .find(|m| {
+            m.header("Subject")
+                .unwrap_or_default()
+                .starts_with("Reminder")
+        })
+        .expect("a reminder");
+    let second = mailed_link(&reminder.text());
+    assert_ne!(first, second);
     let (status, dead) = anon(
         &app,
         Method::POST,
@@ -459,9 +484,14 @@ async fn invitations_refuse_bad_input_limits_and_foreign_identities(app: TestApp
         .as_str()
         .is_some_and(|i| i.starts_with("inv_")));
     let url = flat["inviteUrl"].as_str().expect("inviteUrl").to_owned();
-    assert!(
-        url.starts_with(&app.base),
-        "default public URL is the bound address: {url}"
+    assert_eq!(
+        url,
+        format!(
+            "{}/invite/{}",
+            app.base,
+            flat["invitationId"].as_str().expect("id")
+        ),
+        "default public URL is the bound address"
     );
     let mail_dir = app.db.dir.join("mail");
     let deadline = std::time::Instant::now() + MAIL_WAIT;
@@ -473,14 +503,21 @@ async fn invitations_refuse_bad_input_limits_and_foreign_identities(app: TestApp
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default();
-        if let Some(path) = found.first() {
-            break std::fs::read_to_string(path).expect("read eml");
+        let invitation = found
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("read eml"))
+            .find(|eml| eml.contains("To: jsmith@example.com"));
+        if let Some(eml) = invitation {
+            break eml;
         }
         assert!(std::time::Instant::now() < deadline, "no .eml written");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(eml.contains("To: jsmith@example.com"), "{eml}");
-    assert!(eml.contains(&url), "{eml}");
+    assert!(
+        eml.contains(&format!("{}/invite/tnt_inv_", app.base)),
+        "the email carries the secret link: {eml}"
+    );
 
     let bad = |body: Value| {
         let app = &app;
@@ -578,37 +615,58 @@ async fn invitations_refuse_bad_input_limits_and_foreign_identities(app: TestApp
     )
     .await;
     assert_eq!(status, 200, "{doc}");
-    let doc = invite(
+    invite(
         &app,
         &owner,
         json!({ "email": "someone@example.com", "role": "viewer" }),
     )
     .await;
-    let link = doc["invitation"]["inviteUrl"]
-        .as_str()
-        .expect("url")
-        .strip_prefix(&app.base)
-        .expect("local")
-        .to_owned();
-    let (status, doc) = anon(
+    // Their set-up mail came first; the invitation is the mail with an invitation token.
+    let mails = app.wait_for_emls("someone@example.com", 2).await;
+    let link = mailed_link(
+        mails
+            .iter()
+            .find(|m| m.contains("tnt_inv_"))
+            .expect("invitation"),
+    );
+    // The link alone is no proof of identity: a wrong password, no password, or a session of
+    // someone else are all refused, and the refusal does not say that an identity exists.
+    for body in [
+        json!({ "password": "not their passphrase at all" }),
+        json!({ "name": "Mallory" }),
+    ] {
+        let (status, doc) = anon(&app, Method::POST, &format!("{link}/accept"), Some(body)).await;
+        assert_eq!(status, 401, "{doc}");
+        assert_eq!(doc["error"], "SIGN_IN_REQUIRED");
+        assert!(
+            !doc.to_string().to_lowercase().contains("exists"),
+            "no existence oracle: {doc}"
+        );
+    }
+    let (status, doc) = call(
         &app,
         Method::POST,
         &format!("{link}/accept"),
-        Some(json!({ "password": "not their passphrase at all" })),
+        &owner,
+        Some(json!({})),
     )
     .await;
-    assert_eq!(status, 401, "{doc}");
-    assert_eq!(doc["error"], "INVALID_CREDENTIALS");
+    assert_eq!(status, 403, "signed in as another user: {doc}");
+    assert_eq!(doc["error"], "WRONG_USER");
     let (status, doc) = anon(
         &app,
         Method::POST,
         &format!("{link}/accept"),
-        Some(json!({ "password": "the other owner's passphrase" })),
+        Some(json!({ "password": "the other owner's passphrase", "name": "Renamed" })),
     )
     .await;
     assert_eq!(status, 201, "{doc}");
     assert_eq!(doc["member"]["role"], "viewer");
     assert_eq!(doc["member"]["email"], "someone@example.com");
+    assert_ne!(
+        doc["member"]["name"], "Renamed",
+        "accepting never changes an existing identity"
+    );
 
     // Tokens of the wrong shape never reach the store.
     let (status, doc) = anon(&app, Method::GET, "/v2/invitations/not-a-token", None).await;
@@ -625,21 +683,17 @@ async fn an_email_survives_a_mail_server_outage(db: TestDb) {
     };
     let app = start(db, &format!("smtp://127.0.0.1:{port}")).await;
     let owner = app.owner_key().to_owned();
-    let doc = invite(
+    invite(
         &app,
         &owner,
         json!({ "email": "patient@example.com", "role": "viewer" }),
     )
     .await;
-    let url = doc["invitation"]["inviteUrl"]
-        .as_str()
-        .expect("url")
-        .to_owned();
     // Wait until the first attempt failed and was recorded.
     let deadline = std::time::Instant::now() + MAIL_WAIT;
     loop {
         let errors = app.query_texts(
-            "SELECT last_error AS t FROM outbox WHERE kind = 'email' AND last_error IS NOT NULL",
+            "SELECT last_error AS t FROM outbox WHERE kind = 'email' AND account_id IS NOT NULL AND last_error IS NOT NULL",
         );
         if !errors.is_empty() {
             break;
@@ -652,10 +706,12 @@ async fn an_email_survives_a_mail_server_outage(db: TestDb) {
     }
     let smtp = SmtpServer::start_on(port).await;
     let mails = smtp.wait_for_to("patient@example.com", 1, MAIL_WAIT).await;
-    assert!(mails[0].text().contains(&url));
+    let link = mailed_link(&mails[0].text());
+    let (status, _) = anon(&app, Method::GET, &link, None).await;
+    assert_eq!(status, 200, "the mailed link works");
     assert!(mails[0].from.contains("no-reply@"), "{}", mails[0].from);
     let delivered = app.query_texts(
-        "SELECT CAST(attempts AS TEXT) AS t FROM outbox WHERE kind = 'email' AND delivered_at IS NOT NULL",
+        "SELECT CAST(attempts AS TEXT) AS t FROM outbox WHERE kind = 'email' AND account_id IS NOT NULL AND delivered_at IS NOT NULL",
     );
     assert_eq!(delivered, vec!["2".to_owned()]);
 }

@@ -164,15 +164,27 @@ async fn two_instances_share_one_postgresql() {
     )
     .await;
     assert_eq!(status, 201, "{doc}");
+    // Switched on from the one address the list admits (no override of the lockout guard).
     let (status, doc) = call(
         &a,
         Method::POST,
-        "/api/settings/ip-whitelist/toggle",
+        "/api/settings/ip-whitelist",
         &owner,
-        Some(json!({ "enabled": true, "confirm_lockout": true })),
+        Some(json!({ "cidr": "127.0.0.2/32" })),
     )
     .await;
-    assert_eq!(status, 200, "{doc}");
+    assert_eq!(status, 201, "{doc}");
+    let res = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().expect("ip"))
+        .build()
+        .expect("client")
+        .post(a.url("/api/settings/ip-whitelist/toggle"))
+        .bearer_auth(&owner)
+        .json(&json!({ "enabled": true }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
     let changed = Instant::now();
     loop {
         let (status, _) = call(&b, Method::GET, "/v2/accounts/settings", &owner, None).await;

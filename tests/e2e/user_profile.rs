@@ -84,6 +84,35 @@ async fn profile_examples_replay_and_share_seed_01_preferences(app: TestApp) {
         .await;
         assert_eq!(status, 422, "{body}");
     }
+    // Names that disguise themselves: bidi controls reorder what follows, invisible-only names
+    // look blank. Refused on the field, and the stored name stays.
+    for name in [
+        "Bob\u{202E}nimdA",
+        "\u{2066}Alex\u{2069}",
+        "Alex\u{200F}",
+        "\u{200B}",
+        "\u{200B}\u{2060}\u{FEFF}",
+        "\u{3164}",
+        "\u{115F}\u{1160}",
+        "\u{00AD} \u{200B}",
+    ] {
+        let (status, doc) = call(
+            &app,
+            reqwest::Method::PUT,
+            "/api/user/profile",
+            &key,
+            Some(json!({ "display_name": name })),
+        )
+        .await;
+        assert_eq!(status, 422, "{name:?}: {doc}");
+        assert_eq!(doc["error"]["code"], "VALIDATION_ERROR");
+        assert_eq!(
+            doc["error"]["details"]["fields"][0]["field"], "display_name",
+            "{doc}"
+        );
+    }
+    let (_, doc) = call(&app, reqwest::Method::GET, "/api/user/profile", &key, None).await;
+    assert_eq!(doc["data"]["display_name"], "Alex Morgan");
     let (status, _) = call(
         &app,
         reqwest::Method::PUT,

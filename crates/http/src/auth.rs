@@ -22,8 +22,16 @@ pub(crate) struct Authenticated(pub Actor);
 /// The operator (holder of the operator key), for the `/admin` API.
 pub(crate) struct Operator;
 
+/// The bearer token of the request's one `Authorization` header. Two or more headers are no
+/// credential at all (401), never "the first one": a proxy and the client may disagree on which
+/// one counts.
 fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let value = value.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
@@ -63,6 +71,25 @@ impl FromRequest for Authenticated {
         let outcome = authenticate(req).shared();
         req.extensions_mut().insert(AuthOutcome(outcome.clone()));
         Box::pin(async move { outcome.await.map(Authenticated) })
+    }
+}
+
+/// The caller when the request carries a credential, `None` when it carries none. A credential
+/// that is present must authenticate (a wrong one is 401, never "anonymous"), with the same
+/// allowlist, restriction and scope checks as [`Authenticated`].
+pub(crate) struct MaybeAuthenticated(pub Option<Actor>);
+
+impl FromRequest for MaybeAuthenticated {
+    type Error = ApiError;
+    type Future = BoxedFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(async { Ok(MaybeAuthenticated(None)) });
+        }
+        let outcome = authenticate(req).shared();
+        req.extensions_mut().insert(AuthOutcome(outcome.clone()));
+        Box::pin(async move { outcome.await.map(|actor| MaybeAuthenticated(Some(actor))) })
     }
 }
 
@@ -288,5 +315,35 @@ impl FromRequest for Operator {
                 .map(|()| Operator)
                 .map_err(|e| map_security_error(dialect, e))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn one_authorization_header_gives_its_bearer_token() {
+        let req = TestRequest::default()
+            .insert_header((header::AUTHORIZATION, "Bearer  tok_1 "))
+            .to_http_request();
+        assert_eq!(bearer(&req).as_deref(), Some("tok_1"));
+        let req = TestRequest::default()
+            .insert_header((header::AUTHORIZATION, "Basic dXNlcg=="))
+            .to_http_request();
+        assert_eq!(bearer(&req), None);
+        assert_eq!(bearer(&TestRequest::default().to_http_request()), None);
+    }
+
+    #[test]
+    fn two_authorization_headers_are_no_credential() {
+        for second in ["Bearer tok_2", "Bearer tok_1", "Basic dXNlcg==", ""] {
+            let req = TestRequest::default()
+                .append_header((header::AUTHORIZATION, "Bearer tok_1"))
+                .append_header((header::AUTHORIZATION, second))
+                .to_http_request();
+            assert_eq!(bearer(&req), None, "second header {second:?}");
+        }
     }
 }

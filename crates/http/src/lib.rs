@@ -7,6 +7,7 @@ mod error;
 mod header_limit;
 mod health;
 mod json_body;
+mod link_pages;
 mod metrics;
 mod openapi;
 mod pagination;
@@ -73,5 +74,6 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
 fn routes(cfg: &mut web::ServiceConfig) {
     health::routes(cfg);
     openapi::routes(cfg);
+    link_pages::routes(cfg);
     dialects::routes(cfg);
 }

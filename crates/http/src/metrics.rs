@@ -137,7 +137,7 @@ impl Metrics {
         for (code, n) in &errors {
             let _ = writeln!(out, "tenantry_errors_total{{code=\"{code}\"}} {n}");
         }
-        let auth: u64 = ["UNAUTHORIZED", "INVALID_CREDENTIALS", "MFA_REQUIRED"]
+        let auth: u64 = ["UNAUTHORIZED", "SIGN_IN_REQUIRED", "MFA_REQUIRED"]
             .iter()
             .filter_map(|c| errors.get(c))
             .sum();

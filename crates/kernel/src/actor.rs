@@ -12,6 +12,18 @@ pub enum Credential {
     Operator,
 }
 
+/// The credential's public name, for audit entries, alerts and logs: the key's public id
+/// (`key_…`), the session's id (`ses_…`), or `operator`. Never the `Debug` form.
+impl std::fmt::Display for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::ApiKey(id) => std::fmt::Display::fmt(id, f),
+            Credential::Session(id) => std::fmt::Display::fmt(id, f),
+            Credential::Operator => f.write_str("operator"),
+        }
+    }
+}
+
 /// The authenticated caller of a request: who, in which account, with which role, from where.
 ///
 /// Every service method that touches account data takes an `Actor` and scopes its queries by
@@ -71,6 +83,27 @@ impl Actor {
                 required,
                 current: self.role,
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FixedClock, OsRandom};
+
+    #[test]
+    fn credentials_display_as_their_public_ids() {
+        let clock = FixedClock(chrono::DateTime::from_timestamp(0, 0).expect("epoch"));
+        let key = ApiKeyId::generate(&clock, &OsRandom);
+        let session = SessionId::generate(&clock, &OsRandom);
+        assert_eq!(Credential::ApiKey(key).to_string(), key.to_string());
+        assert!(Credential::ApiKey(key).to_string().starts_with("key_"));
+        assert!(Credential::Session(session).to_string().starts_with("ses_"));
+        assert_eq!(Credential::Operator.to_string(), "operator");
+        for c in [Credential::ApiKey(key), Credential::Session(session)] {
+            let shown = c.to_string();
+            assert!(!shown.contains('(') && !shown.contains("Ulid"), "{shown}");
         }
     }
 }

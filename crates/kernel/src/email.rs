@@ -7,8 +7,13 @@ use crate::KernelError;
 
 /// An email address in the practical subset every mail system accepts: `local@domain`, local part
 /// 1–64 printable ASCII characters without spaces, domain of dot-separated labels (letters, digits,
-/// hyphens) with at least one dot or `localhost`, 254 characters at most. The domain is stored in
-/// lowercase; the local part keeps its case (RFC 5321 lets servers treat it case-sensitively).
+/// hyphens) with at least one dot or `localhost`, 254 characters at most.
+///
+/// The value is canonical: trimmed and lowercased whole. RFC 5321 lets a mail server treat the
+/// local part case-sensitively, but no mainstream provider does, and an identity keyed on a
+/// case-sensitive address lets `JSmith@example.com` become a second user beside
+/// `jsmith@example.com` (or slip past a throttle keyed on the other spelling). Every lookup,
+/// uniqueness check and throttle therefore uses this one form.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -42,6 +47,7 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..");
+        let local = local.to_ascii_lowercase();
         let domain = domain.to_ascii_lowercase();
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = (labels.len() >= 2 || domain == "localhost")
@@ -94,10 +100,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ordinary_addresses_parse_with_lowercase_domain() {
+    fn ordinary_addresses_parse_to_one_canonical_form() {
         assert_eq!(
             Email::parse("Jane.Doe+x@Example.COM").map(|e| e.0),
-            Ok("Jane.Doe+x@example.com".into())
+            Ok("jane.doe+x@example.com".into())
+        );
+        assert_eq!(
+            Email::parse("  JSmith@Example.com ").map(|e| e.0),
+            Email::parse("jsmith@example.com").map(|e| e.0)
         );
         assert!(Email::parse("owner@localhost").is_ok());
     }
@@ -118,6 +128,56 @@ mod tests {
             "a@x_y.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Law: every spelling of an address that differs only in case or surrounding spaces parses
+    /// to the same canonical value, and the canonical value parses to itself. Seeded generator,
+    /// fixed budget; the failing seed is printed.
+    #[test]
+    fn case_and_spacing_never_make_a_second_address() {
+        const ALPHABET: &[u8] = b"abcXYZ09._+-";
+        for seed in 0..2_000u64 {
+            let mut state = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut next = |n: usize| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ((state >> 33) as usize) % n
+            };
+            let local: String = (0..1 + next(12))
+                .map(|_| ALPHABET[next(ALPHABET.len())] as char)
+                .collect();
+            let raw = format!("{local}@Ex{}.Example.COM", next(100));
+            let Ok(canonical) = Email::parse(&raw) else {
+                continue;
+            };
+            let flipped: String = raw
+                .chars()
+                .map(|c| {
+                    if next(2) == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect();
+            let spaced = format!("{}{flipped}{}", " ".repeat(next(3)), "\t".repeat(next(2)));
+            assert_eq!(
+                Email::parse(&spaced).as_ref(),
+                Ok(&canonical),
+                "seed {seed}: {raw:?}"
+            );
+            assert_eq!(
+                Email::parse(canonical.as_str()).as_ref(),
+                Ok(&canonical),
+                "seed {seed}"
+            );
+            assert_eq!(
+                canonical.as_str(),
+                canonical.as_str().to_lowercase(),
+                "seed {seed}"
+            );
         }
     }
 }

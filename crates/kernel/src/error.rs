@@ -15,6 +15,9 @@ pub enum KernelError {
     InvalidAccountName(String),
     #[error("`{0}` is not a valid email address")]
     InvalidEmail(String),
+    /// A display name broke a rule; the message is the field message ("must ...").
+    #[error("{0}")]
+    InvalidDisplayName(super::DisplayNameError),
     #[error("the pagination cursor is malformed")]
     InvalidCursor,
     #[error("`limit` must be between 1 and {max}")]

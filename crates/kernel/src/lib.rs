@@ -3,6 +3,7 @@
 mod account_name;
 mod actor;
 mod clock;
+mod display_name;
 mod email;
 mod epoch_cache;
 mod error;
@@ -14,6 +15,7 @@ mod role;
 pub use account_name::AccountName;
 pub use actor::{Actor, Credential, REAUTH_WINDOW_MINUTES};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use display_name::{DisplayName, DisplayNameError};
 pub use email::Email;
 pub use epoch_cache::EpochCache;
 pub use error::{KernelError, PortError};

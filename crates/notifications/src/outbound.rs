@@ -1,10 +1,16 @@
 //! Where outbound deliveries may go (the SSRF guard's rules), and the transport ports.
+//!
+//! The rule: a delivery may connect to an address only when the IANA special-purpose address
+//! registries call it *globally reachable* (or the operator opened its network, see
+//! [`OutboundPolicy`]). Forms that carry an IPv4 address inside an IPv6 one (IPv4-mapped,
+//! IPv4-compatible, NAT64, 6to4) are judged by the IPv4 address they lead to, because that is
+//! where the packets end up. Host names under `localhost` are loopback and never asked of DNS.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
 use ipnetwork::IpNetwork;
 
-/// The operator's outbound policy. By default only `https` to globally routable addresses is
+/// The operator's outbound policy. By default only `https` to globally reachable addresses is
 /// allowed; `TENANTRY_OUTBOUND_ALLOW` lists networks (and thereby plain `http`) that may be
 /// reached anyway, e.g. `127.0.0.0/8` for tests or an internal receiver.
 #[derive(Debug, Clone, Default)]
@@ -24,7 +30,9 @@ impl OutboundPolicy {
         Ok(Self { allowed })
     }
 
-    /// Explicitly allowed by the operator (which also permits plain `http`).
+    /// Explicitly allowed by the operator (which also permits plain `http`). The address is
+    /// matched as given: an operator who opens `127.0.0.0/8` opens neither `::1` nor
+    /// `::ffff:127.0.0.1`.
     pub fn operator_allows(&self, ip: IpAddr) -> bool {
         self.allowed.iter().any(|n| n.contains(ip))
     }
@@ -33,40 +41,526 @@ impl OutboundPolicy {
     pub fn allows(&self, ip: IpAddr) -> bool {
         self.operator_allows(ip) || is_global(ip)
     }
+
+    /// Whether `host` is a localhost name (RFC 6761 §6.3): `localhost` or any name under it,
+    /// in any letter case, with or without the trailing dot of a fully qualified name
+    /// (`LOCALHOST`, `localhost.`, `foo.localhost.`). Such names mean the loopback interface
+    /// and must not be asked of DNS, whose answer an attacker may control.
+    pub fn is_localhost_name(host: &str) -> bool {
+        // All trailing dots go: `localhost..` is no valid name, and erring towards loopback
+        // (refused unless opened) is the safe side.
+        host.trim_end_matches('.')
+            .rsplit('.')
+            .next()
+            .is_some_and(|label| label.eq_ignore_ascii_case("localhost"))
+    }
+
+    /// The addresses a delivery to `host:port` would connect to, for checking with
+    /// [`OutboundPolicy::allows`] before connecting. IP literals (bracketed IPv6 included) are
+    /// taken as they are; localhost names are answered with the loopback addresses
+    /// (`127.0.0.1`, then `::1`) without any lookup; other names go to the system resolver.
+    pub fn resolve(host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        let bare = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        if Self::is_localhost_name(bare) {
+            return Ok(vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+            ]);
+        }
+        Ok((bare, port).to_socket_addrs()?.collect())
+    }
 }
 
-/// Globally routable: not loopback, private, link-local, CGNAT, unspecified, multicast,
-/// broadcast, documentation or unique-local (IPv4-mapped IPv6 judged as IPv4).
+/// Globally reachable, and therefore a destination deliveries may use without the operator's
+/// say-so: the verdict of the most specific entry of `IPV4_SPECIAL` / `IPV6_SPECIAL`
+/// containing `ip` (addresses in no entry are ordinary unicast, hence reachable). IPv6 forms
+/// that embed an IPv4 address are judged by that IPv4 address (see `Embedding`).
 pub fn is_global(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
-                || o[0] >= 240)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_global(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] == 0x2001 && s[1] == 0x0db8))
+        IpAddr::V4(v4) => is_global_v4(v4),
+        IpAddr::V6(v6) => is_global_v6(v6),
+    }
+}
+
+fn is_global_v4(ip: Ipv4Addr) -> bool {
+    most_specific(IPV4_SPECIAL, |e| e.contains(ip)).is_none_or(|e| e.reach == Reach::True)
+}
+
+fn is_global_v6(ip: Ipv6Addr) -> bool {
+    let Some(entry) = most_specific(IPV6_SPECIAL, |e| e.contains(ip)) else {
+        return true;
+    };
+    match entry.embeds.and_then(|embedding| embedding.ipv4(ip)) {
+        Some(v4) => is_global_v4(v4),
+        None => entry.reach == Reach::True,
+    }
+}
+
+/// Longest-prefix match: a more specific entry overrides the one enclosing it (192.0.0.9/32
+/// is reachable inside the unreachable 192.0.0.0/24).
+fn most_specific<E: Prefix>(table: &[E], matches: impl Fn(&E) -> bool) -> Option<&E> {
+    table
+        .iter()
+        .filter(|e| matches(e))
+        .max_by_key(|e| e.prefix_len())
+}
+
+trait Prefix {
+    fn prefix_len(&self) -> u8;
+}
+
+/// The registries' "Globally Reachable" column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    True,
+    False,
+    /// Empty or "N/A" (deprecated blocks, Teredo, 6to4): not a destination we vouch for, so
+    /// refused unless the entry embeds an IPv4 address to judge instead.
+    NotApplicable,
+}
+
+/// Where an IPv6 form carries the IPv4 address its packets are delivered to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Embedding {
+    /// The last 32 bits: IPv4-mapped and IPv4-compatible (RFC 4291 §2.5.5) and the NAT64
+    /// well-known prefix, which RFC 6052 §2.1 allows only as a /96.
+    Low32,
+    /// Bits 16..48, the 6to4 router's IPv4 address (RFC 3056 §2): the relay tunnels there.
+    SixToFour,
+    /// The local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) is not globally reachable itself;
+    /// it reaches whatever the operator's translator maps it to. A translator's prefix may be
+    /// anywhere from /48 to /96 inside it, and RFC 6052 §2.2 then puts the IPv4 address at a
+    /// different place for each length. We judge the last 32 bits (the /96 reading) only when
+    /// bits 48..96 are zero, where every other reading yields an unroutable 0.0.0.0/8 address;
+    /// anything else gets the registry's verdict (not reachable) instead of a guess.
+    LocalNat64,
+}
+
+impl Embedding {
+    fn ipv4(self, ip: Ipv6Addr) -> Option<Ipv4Addr> {
+        let o = ip.octets();
+        let low32 = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+        match self {
+            Embedding::Low32 => Some(low32),
+            Embedding::SixToFour => Some(Ipv4Addr::new(o[2], o[3], o[4], o[5])),
+            Embedding::LocalNat64 => o[6..12].iter().all(|&b| b == 0).then_some(low32),
         }
     }
 }
+
+struct V4Special {
+    net: Ipv4Addr,
+    len: u8,
+    /// The registry's name and reference; documents the row (the tests report it).
+    #[cfg_attr(not(test), allow(dead_code))]
+    name: &'static str,
+    reach: Reach,
+}
+
+impl V4Special {
+    fn contains(&self, ip: Ipv4Addr) -> bool {
+        let mask = u32::MAX
+            .checked_shl(32u32.saturating_sub(u32::from(self.len)))
+            .unwrap_or(0);
+        u32::from(ip) & mask == u32::from(self.net)
+    }
+}
+
+impl Prefix for V4Special {
+    fn prefix_len(&self) -> u8 {
+        self.len
+    }
+}
+
+struct V6Special {
+    net: Ipv6Addr,
+    len: u8,
+    /// The registry's name and reference; documents the row (the tests report it).
+    #[cfg_attr(not(test), allow(dead_code))]
+    name: &'static str,
+    reach: Reach,
+    /// When set, the embedded IPv4 address decides instead of `reach`.
+    embeds: Option<Embedding>,
+}
+
+impl V6Special {
+    fn contains(&self, ip: Ipv6Addr) -> bool {
+        let mask = u128::MAX
+            .checked_shl(128u32.saturating_sub(u32::from(self.len)))
+            .unwrap_or(0);
+        u128::from(ip) & mask == u128::from(self.net)
+    }
+}
+
+impl Prefix for V6Special {
+    fn prefix_len(&self) -> u8 {
+        self.len
+    }
+}
+
+const fn v4(o: [u8; 4], len: u8, name: &'static str, reach: Reach) -> V4Special {
+    V4Special {
+        net: Ipv4Addr::new(o[0], o[1], o[2], o[3]),
+        len,
+        name,
+        reach,
+    }
+}
+
+const fn v6(
+    s: [u16; 8],
+    len: u8,
+    name: &'static str,
+    reach: Reach,
+    embeds: Option<Embedding>,
+) -> V6Special {
+    V6Special {
+        net: Ipv6Addr::new(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]),
+        len,
+        name,
+        reach,
+        embeds,
+    }
+}
+
+/// The IANA IPv4 Special-Purpose Address Registry (RFC 6890, updated by RFC 8190;
+/// <https://www.iana.org/assignments/iana-ipv4-special-registry/>): every entry with its
+/// "Globally Reachable" column. Rows marked "not in the registry" are added here and say why.
+const IPV4_SPECIAL: &[V4Special] = &[
+    v4([0, 0, 0, 0], 8, "\"This network\" (RFC 791)", Reach::False),
+    v4(
+        [0, 0, 0, 0],
+        32,
+        "\"This host on this network\" (RFC 1122)",
+        Reach::False,
+    ),
+    v4([10, 0, 0, 0], 8, "Private-Use (RFC 1918)", Reach::False),
+    v4(
+        [100, 64, 0, 0],
+        10,
+        "Shared Address Space (RFC 6598)",
+        Reach::False,
+    ),
+    v4([127, 0, 0, 0], 8, "Loopback (RFC 1122)", Reach::False),
+    v4([169, 254, 0, 0], 16, "Link Local (RFC 3927)", Reach::False),
+    v4([172, 16, 0, 0], 12, "Private-Use (RFC 1918)", Reach::False),
+    v4(
+        [192, 0, 0, 0],
+        24,
+        "IETF Protocol Assignments (RFC 6890)",
+        Reach::False,
+    ),
+    v4(
+        [192, 0, 0, 0],
+        29,
+        "IPv4 Service Continuity Prefix (RFC 7335)",
+        Reach::False,
+    ),
+    v4(
+        [192, 0, 0, 8],
+        32,
+        "IPv4 dummy address (RFC 7600)",
+        Reach::False,
+    ),
+    v4(
+        [192, 0, 0, 9],
+        32,
+        "Port Control Protocol Anycast (RFC 7723)",
+        Reach::True,
+    ),
+    v4(
+        [192, 0, 0, 10],
+        32,
+        "Traversal Using Relays around NAT Anycast (RFC 8155)",
+        Reach::True,
+    ),
+    v4(
+        [192, 0, 0, 170],
+        32,
+        "NAT64/DNS64 Discovery (RFC 8880)",
+        Reach::False,
+    ),
+    v4(
+        [192, 0, 0, 171],
+        32,
+        "NAT64/DNS64 Discovery (RFC 8880)",
+        Reach::False,
+    ),
+    v4(
+        [192, 0, 2, 0],
+        24,
+        "Documentation (TEST-NET-1) (RFC 5737)",
+        Reach::False,
+    ),
+    v4([192, 31, 196, 0], 24, "AS112-v4 (RFC 7535)", Reach::True),
+    v4([192, 52, 193, 0], 24, "AMT (RFC 7450)", Reach::True),
+    v4(
+        [192, 88, 99, 0],
+        24,
+        "Deprecated (6to4 Relay Anycast) (RFC 7526)",
+        Reach::NotApplicable,
+    ),
+    v4(
+        [192, 88, 99, 2],
+        32,
+        "6a44-relay anycast address (RFC 6751)",
+        Reach::False,
+    ),
+    v4([192, 168, 0, 0], 16, "Private-Use (RFC 1918)", Reach::False),
+    v4(
+        [192, 175, 48, 0],
+        24,
+        "Direct Delegation AS112 Service (RFC 7534)",
+        Reach::True,
+    ),
+    v4([198, 18, 0, 0], 15, "Benchmarking (RFC 2544)", Reach::False),
+    v4(
+        [198, 51, 100, 0],
+        24,
+        "Documentation (TEST-NET-2) (RFC 5737)",
+        Reach::False,
+    ),
+    v4(
+        [203, 0, 113, 0],
+        24,
+        "Documentation (TEST-NET-3) (RFC 5737)",
+        Reach::False,
+    ),
+    // Not in the special-purpose registry (it has its own): multicast is no unicast
+    // destination, and a delivery must not be fanned out to a group.
+    v4(
+        [224, 0, 0, 0],
+        4,
+        "Multicast (RFC 5771), not in the registry",
+        Reach::False,
+    ),
+    v4([240, 0, 0, 0], 4, "Reserved (RFC 1112)", Reach::False),
+    v4(
+        [255, 255, 255, 255],
+        32,
+        "Limited Broadcast (RFC 8190)",
+        Reach::False,
+    ),
+];
+
+/// The IANA IPv6 Special-Purpose Address Registry (RFC 6890, updated by RFC 8190;
+/// <https://www.iana.org/assignments/iana-ipv6-special-registry/>): every entry with its
+/// "Globally Reachable" column, plus where an IPv4 address is embedded. Rows marked "not in the
+/// registry" are added here and say why.
+const IPV6_SPECIAL: &[V6Special] = &[
+    v6(
+        [0, 0, 0, 0, 0, 0, 0, 1],
+        128,
+        "Loopback Address (RFC 4291)",
+        Reach::False,
+        None,
+    ),
+    v6(
+        [0, 0, 0, 0, 0, 0, 0, 0],
+        128,
+        "Unspecified Address (RFC 4291)",
+        Reach::False,
+        None,
+    ),
+    // Deprecated by RFC 4291 §2.5.5.1 and no longer listed, but stacks may still route
+    // ::a.b.c.d to a.b.c.d, so the embedded address decides (:: and ::1 stay refused above).
+    v6(
+        [0, 0, 0, 0, 0, 0, 0, 0],
+        96,
+        "IPv4-compatible Address (RFC 4291), not in the registry",
+        Reach::NotApplicable,
+        Some(Embedding::Low32),
+    ),
+    // The registry says False (it is no wire address), but a socket connecting to it reaches
+    // the IPv4 address, so that decides.
+    v6(
+        [0, 0, 0, 0, 0, 0xffff, 0, 0],
+        96,
+        "IPv4-mapped Address (RFC 4291)",
+        Reach::False,
+        Some(Embedding::Low32),
+    ),
+    v6(
+        [0x64, 0xff9b, 0, 0, 0, 0, 0, 0],
+        96,
+        "IPv4-IPv6 Translat. (RFC 6052)",
+        Reach::True,
+        Some(Embedding::Low32),
+    ),
+    v6(
+        [0x64, 0xff9b, 1, 0, 0, 0, 0, 0],
+        48,
+        "IPv4-IPv6 Translat. (RFC 8215)",
+        Reach::False,
+        Some(Embedding::LocalNat64),
+    ),
+    v6(
+        [0x100, 0, 0, 0, 0, 0, 0, 0],
+        64,
+        "Discard-Only Address Block (RFC 6666)",
+        Reach::False,
+        None,
+    ),
+    v6(
+        [0x100, 0, 0, 1, 0, 0, 0, 0],
+        64,
+        "Dummy IPv6 Prefix (RFC 9780)",
+        Reach::False,
+        None,
+    ),
+    v6(
+        [0x2001, 0, 0, 0, 0, 0, 0, 0],
+        23,
+        "IETF Protocol Assignments (RFC 2928)",
+        Reach::False,
+        None,
+    ),
+    // Teredo embeds an obfuscated client address and a server address; neither says where
+    // the relay will deliver, so the registry's N/A stands: refused.
+    v6(
+        [0x2001, 0, 0, 0, 0, 0, 0, 0],
+        32,
+        "TEREDO (RFC 4380)",
+        Reach::NotApplicable,
+        None,
+    ),
+    v6(
+        [0x2001, 1, 0, 0, 0, 0, 0, 1],
+        128,
+        "Port Control Protocol Anycast (RFC 7723)",
+        Reach::True,
+        None,
+    ),
+    v6(
+        [0x2001, 1, 0, 0, 0, 0, 0, 2],
+        128,
+        "Traversal Using Relays around NAT Anycast (RFC 8155)",
+        Reach::True,
+        None,
+    ),
+    v6(
+        [0x2001, 1, 0, 0, 0, 0, 0, 3],
+        128,
+        "DNS-SD Service Registration Protocol Anycast (RFC 9665)",
+        Reach::True,
+        None,
+    ),
+    v6(
+        [0x2001, 2, 0, 0, 0, 0, 0, 0],
+        48,
+        "Benchmarking (RFC 5180)",
+        Reach::False,
+        None,
+    ),
+    v6(
+        [0x2001, 3, 0, 0, 0, 0, 0, 0],
+        32,
+        "AMT (RFC 7450)",
+        Reach::True,
+        None,
+    ),
+    v6(
+        [0x2001, 4, 0x112, 0, 0, 0, 0, 0],
+        48,
+        "AS112-v6 (RFC 7535)",
+        Reach::True,
+        None,
+    ),
+    v6(
+        [0x2001, 0x10, 0, 0, 0, 0, 0, 0],
+        28,
+        "Deprecated (previously ORCHID) (RFC 4843)",
+        Reach::NotApplicable,
+        None,
+    ),
+    v6(
+        [0x2001, 0x20, 0, 0, 0, 0, 0, 0],
+        28,
+        "ORCHIDv2 (RFC 7343)",
+        Reach::True,
+        None,
+    ),
+    v6(
+        [0x2001, 0x30, 0, 0, 0, 0, 0, 0],
+        28,
+        "Drone Remote ID Protocol Entity Tags (DETs) Prefix (RFC 9374)",
+        Reach::True,
+        None,
+    ),
+    v6(
+        [0x2001, 0xdb8, 0, 0, 0, 0, 0, 0],
+        32,
+        "Documentation (RFC 3849)",
+        Reach::False,
+        None,
+    ),
+    // 6to4 traffic is tunnelled to the IPv4 address in bits 16..48, so that decides.
+    v6(
+        [0x2002, 0, 0, 0, 0, 0, 0, 0],
+        16,
+        "6to4 (RFC 3056)",
+        Reach::NotApplicable,
+        Some(Embedding::SixToFour),
+    ),
+    v6(
+        [0x2620, 0x4f, 0x8000, 0, 0, 0, 0, 0],
+        48,
+        "Direct Delegation AS112 Service (RFC 7534)",
+        Reach::True,
+        None,
+    ),
+    v6(
+        [0x3fff, 0, 0, 0, 0, 0, 0, 0],
+        20,
+        "Documentation (RFC 9637)",
+        Reach::False,
+        None,
+    ),
+    v6(
+        [0x5f00, 0, 0, 0, 0, 0, 0, 0],
+        16,
+        "Segment Routing (SRv6) SIDs (RFC 9602)",
+        Reach::False,
+        None,
+    ),
+    v6(
+        [0xfc00, 0, 0, 0, 0, 0, 0, 0],
+        7,
+        "Unique-Local (RFC 4193)",
+        Reach::False,
+        None,
+    ),
+    v6(
+        [0xfe80, 0, 0, 0, 0, 0, 0, 0],
+        10,
+        "Link-Local Unicast (RFC 4291)",
+        Reach::False,
+        None,
+    ),
+    // Not in the registry: site-local was deprecated by RFC 3879, yet older networks may
+    // still route it internally.
+    v6(
+        [0xfec0, 0, 0, 0, 0, 0, 0, 0],
+        10,
+        "Site-Local (deprecated, RFC 3879), not in the registry",
+        Reach::False,
+        None,
+    ),
+    // Not in the registry: multicast is no unicast destination.
+    v6(
+        [0xff00, 0, 0, 0, 0, 0, 0, 0],
+        8,
+        "Multicast (RFC 4291), not in the registry",
+        Reach::False,
+        None,
+    ),
+];
 
 /// What a receiver answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +613,11 @@ pub trait MailTransport: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
 
     #[test]
     fn private_and_special_addresses_are_not_global() {
@@ -151,5 +650,289 @@ mod tests {
         assert!(!p.allows("10.8.0.1".parse().expect("ip")));
         assert!(OutboundPolicy::parse("nonsense").is_err());
         assert!(!OutboundPolicy::default().allows("127.0.0.1".parse().expect("ip")));
+        // Opening a network opens those addresses as written, nothing embedding them.
+        assert!(!p.allows(ip("::ffff:127.0.0.1")));
+        assert!(!p.allows(ip("64:ff9b::7f00:1")));
+        assert!(p.operator_allows(ip("127.0.0.1")));
+        assert!(!p.operator_allows(ip("8.8.8.8")));
+        assert!(p.allows(ip("8.8.8.8")));
+    }
+
+    /// The table's own verdict for an address, found independently of the classifier
+    /// (`ipnetwork` containment, then the longest prefix).
+    fn table_v4(a: Ipv4Addr) -> bool {
+        IPV4_SPECIAL
+            .iter()
+            .filter(|e| network(IpAddr::V4(e.net), e.len).contains(IpAddr::V4(a)))
+            .max_by_key(|e| e.len)
+            .is_none_or(|e| e.reach == Reach::True)
+    }
+
+    fn table_v6(a: Ipv6Addr) -> bool {
+        let Some(e) = IPV6_SPECIAL
+            .iter()
+            .filter(|e| network(IpAddr::V6(e.net), e.len).contains(IpAddr::V6(a)))
+            .max_by_key(|e| e.len)
+        else {
+            return true;
+        };
+        let o = a.octets();
+        let embedded = match e.embeds {
+            None => None,
+            Some(Embedding::Low32) => Some([o[12], o[13], o[14], o[15]]),
+            Some(Embedding::SixToFour) => Some([o[2], o[3], o[4], o[5]]),
+            Some(Embedding::LocalNat64) => o[6..12]
+                .iter()
+                .all(|&b| b == 0)
+                .then_some([o[12], o[13], o[14], o[15]]),
+        };
+        embedded.map_or(e.reach == Reach::True, |v4| table_v4(Ipv4Addr::from(v4)))
+    }
+
+    fn network(net: IpAddr, len: u8) -> IpNetwork {
+        let n = IpNetwork::new(net, len).expect("valid prefix length");
+        assert_eq!(n.network(), net, "{net}/{len} has host bits set");
+        n
+    }
+
+    fn last(n: IpNetwork) -> IpAddr {
+        match n {
+            IpNetwork::V4(n) => IpAddr::V4(n.broadcast()),
+            IpNetwork::V6(n) => {
+                let host = u128::MAX.checked_shr(u32::from(n.prefix())).unwrap_or(0);
+                IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) | host))
+            }
+        }
+    }
+
+    #[test]
+    fn every_ipv4_registry_entry_is_classified_as_the_table_says() {
+        for e in IPV4_SPECIAL {
+            let n = network(IpAddr::V4(e.net), e.len);
+            for a in [n.network(), last(n)] {
+                let IpAddr::V4(v4) = a else { unreachable!() };
+                assert_eq!(is_global(a), table_v4(v4), "{a} in {} ({})", n, e.name);
+            }
+            // Without a more specific entry inside, the row's own column decides.
+            let inner = IPV4_SPECIAL
+                .iter()
+                .any(|o| o.len > e.len && n.contains(IpAddr::V4(o.net)));
+            if !inner {
+                assert_eq!(is_global(n.network()), e.reach == Reach::True, "{}", e.name);
+                assert_eq!(is_global(last(n)), e.reach == Reach::True, "{}", e.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_ipv6_registry_entry_is_classified_as_the_table_says() {
+        for e in IPV6_SPECIAL {
+            let n = network(IpAddr::V6(e.net), e.len);
+            for a in [n.network(), last(n)] {
+                let IpAddr::V6(v6) = a else { unreachable!() };
+                assert_eq!(is_global(a), table_v6(v6), "{a} in {} ({})", n, e.name);
+            }
+            let inner = IPV6_SPECIAL
+                .iter()
+                .any(|o| o.len > e.len && n.contains(IpAddr::V6(o.net)));
+            if !inner && e.embeds.is_none() {
+                assert_eq!(is_global(n.network()), e.reach == Reach::True, "{}", e.name);
+                assert_eq!(is_global(last(n)), e.reach == Reach::True, "{}", e.name);
+            }
+        }
+    }
+
+    #[test]
+    fn more_specific_entries_override_their_enclosing_block() {
+        for (a, global) in [
+            ("192.0.0.9", true),
+            ("192.0.0.10", true),
+            ("192.0.0.11", false),
+            ("192.0.0.8", false),
+            ("192.88.99.1", false),
+            ("192.88.99.2", false),
+            ("192.31.196.1", true),
+            ("192.52.193.1", true),
+            ("192.175.48.1", true),
+            ("224.0.0.1", false),
+            ("239.255.255.250", false),
+            ("255.255.255.255", false),
+            ("2001:1::1", true),
+            ("2001:1::2", true),
+            ("2001:1::3", true),
+            ("2001:1::4", false),
+            ("2001:3::1", true),
+            ("2001:4:112::1", true),
+            ("2001:4:113::1", false),
+            ("2001:20::1", true),
+            ("2001:30::1", true),
+            ("2001:10::1", false),
+            ("2001::1", false),
+            ("2001:2::1", false),
+            ("2001:db8::1", false),
+            ("2001:200::1", true),
+            ("2620:4f:8000::1", true),
+            ("3fff::1", false),
+            ("5f00::1", false),
+            ("100::1", false),
+            ("100:0:0:1::1", false),
+            ("fec0::1", false),
+            ("ff02::1", false),
+            ("ff0e::1", false),
+        ] {
+            assert_eq!(is_global(ip(a)), global, "{a}");
+        }
+    }
+
+    #[test]
+    fn embedded_ipv4_forms_are_judged_by_the_ipv4_address() {
+        for (a, global) in [
+            // NAT64 well-known prefix /96.
+            ("64:ff9b::808:808", true),
+            ("64:ff9b::7f00:1", false),
+            ("64:ff9b::a9fe:a9fe", false),
+            ("64:ff9b::c000:9", true),
+            // Local-use NAT64 /48, canonical /96 reading.
+            ("64:ff9b:1::808:808", true),
+            ("64:ff9b:1::a00:1", false),
+            ("64:ff9b:1::7f00:1", false),
+            // ...and any other reading falls back to the registry (not reachable).
+            ("64:ff9b:1:7f00:0:100:808:808", false),
+            ("64:ff9b:1:0:1::808:808", false),
+            // 6to4: bits 16..48, whatever the subnet and interface bits.
+            ("2002:808:808::1", true),
+            ("2002:808:808:ffff:1:2:3:4", true),
+            ("2002:7f00:1::1", false),
+            ("2002:a9fe:a9fe::", false),
+            ("2002:c0a8:101:1::1", false),
+            ("2002:c000:9:ffff::1", true),
+            ("2002:c000:8:ffff::1", false),
+            // IPv4-mapped.
+            ("::ffff:8.8.8.8", true),
+            ("::ffff:127.0.0.1", false),
+            ("::ffff:10.0.0.1", false),
+            ("::ffff:192.0.0.9", true),
+            // IPv4-compatible (deprecated).
+            ("::8.8.8.8", true),
+            ("::127.0.0.1", false),
+            ("::169.254.169.254", false),
+            ("::", false),
+            ("::1", false),
+            // Teredo embeds addresses but is refused outright.
+            ("2001:0:808:808::1", false),
+        ] {
+            assert_eq!(is_global(ip(a)), global, "{a}");
+        }
+    }
+
+    #[test]
+    fn localhost_names_are_loopback_in_any_spelling() {
+        for host in [
+            "localhost",
+            "localhost.",
+            "LOCALHOST",
+            "LocalHost.",
+            "foo.localhost",
+            "foo.localhost.",
+            "a.b.FOO.Localhost",
+            "localhost..",
+        ] {
+            assert!(OutboundPolicy::is_localhost_name(host), "{host}");
+        }
+        for host in [
+            "localhost.example.com",
+            "notlocalhost",
+            "localhost-1",
+            "mylocalhost.",
+            "localhost.com.",
+            "example.com",
+            "",
+            ".",
+        ] {
+            assert!(!OutboundPolicy::is_localhost_name(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn localhost_names_resolve_to_loopback_without_a_lookup() {
+        let loopback: Vec<SocketAddr> = vec![
+            "127.0.0.1:443".parse().expect("addr"),
+            "[::1]:443".parse().expect("addr"),
+        ];
+        for host in [
+            "localhost",
+            "localhost.",
+            "LOCALHOST",
+            "foo.localhost",
+            "foo.localhost.",
+        ] {
+            // The system resolver here maps `localhost` to 127.0.0.1 only, so both addresses
+            // coming back also shows that no lookup happened.
+            assert_eq!(
+                OutboundPolicy::resolve(host, 443).expect("no lookup"),
+                loopback,
+                "{host}"
+            );
+            let refused = OutboundPolicy::default();
+            let opened = OutboundPolicy::parse("127.0.0.0/8, ::1/128").expect("valid");
+            for a in &loopback {
+                assert!(!refused.allows(a.ip()), "{host}");
+                assert!(opened.allows(a.ip()), "{host}");
+            }
+        }
+        assert_eq!(
+            OutboundPolicy::resolve("[::1]", 80).expect("literal"),
+            vec!["[::1]:80".parse::<SocketAddr>().expect("addr")]
+        );
+        assert_eq!(
+            OutboundPolicy::resolve("127.0.0.1", 80).expect("literal"),
+            vec!["127.0.0.1:80".parse::<SocketAddr>().expect("addr")]
+        );
+    }
+
+    /// IPv4 addresses for the property: uniform ones, and ones at and just beside the edges
+    /// of every table entry, where a misplaced bit would show (uniform draws almost never land
+    /// on a /32 entry such as 192.0.0.9).
+    fn ipv4_address() -> impl Strategy<Value = Ipv4Addr> {
+        let near_an_edge =
+            (0..IPV4_SPECIAL.len(), any::<bool>(), -2i32..=2).prop_map(|(i, end, offset)| {
+                let e = &IPV4_SPECIAL[i];
+                let host = u32::MAX.checked_shr(u32::from(e.len)).unwrap_or(0);
+                let edge = if end {
+                    u32::from(e.net) | host
+                } else {
+                    u32::from(e.net)
+                };
+                edge.wrapping_add_signed(offset)
+            });
+        prop_oneof![any::<u32>(), near_an_edge].prop_map(Ipv4Addr::from)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Every form that embeds an IPv4 address is classified exactly as the address is.
+        #[test]
+        fn embedded_forms_follow_their_ipv4_address(
+            a in ipv4_address(),
+            subnet in any::<u16>(),
+            interface in any::<u64>(),
+        ) {
+            let o = a.octets();
+            let expected = is_global(IpAddr::V4(a));
+            let [hi, lo] = [u16::from_be_bytes([o[0], o[1]]), u16::from_be_bytes([o[2], o[3]])];
+            let [i0, i1, i2, i3] = [48u32, 32, 16, 0].map(|s| {
+                u16::try_from((interface >> s) & 0xffff).unwrap_or(0)
+            });
+            for form in [
+                a.to_ipv6_mapped(),
+                Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, hi, lo),
+                Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, hi, lo),
+                Ipv6Addr::new(0x2002, hi, lo, subnet, i0, i1, i2, i3),
+            ] {
+                prop_assert_eq!(is_global(IpAddr::V6(form)), expected, "{} vs {}", form, a);
+            }
+            prop_assert_eq!(is_global(IpAddr::V6(a.to_ipv6_compatible())), expected, "{}", a);
+        }
     }
 }

@@ -42,6 +42,14 @@ pub enum SecurityError {
         scope: String,
         role: tenantry_kernel::Role,
     },
+    /// The credential asked to create, regenerate or delete a key more powerful than itself
+    /// (`exceeding`: the requested or target scopes its own `held` scopes do not cover; `*` for
+    /// a key without scopes).
+    #[error("a credential with scopes [{}] cannot manage a key with scope(s) {}", .held.join(", "), .exceeding.join(", "))]
+    ScopeExceedsCredential {
+        exceeding: Vec<String>,
+        held: Vec<String>,
+    },
     #[error("an account named `{0}` already exists")]
     AccountNameTaken(String),
     #[error(transparent)]

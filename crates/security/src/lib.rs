@@ -39,7 +39,7 @@ pub use ports::{
 };
 pub use provisioning::{AccountProvisioning, ProvisionedAccount};
 pub use scope::{scopes_permit, Access, Area, Scope};
-pub use secret::{InvitationToken, SecretHash};
+pub use secret::{InvitationToken, PasswordResetToken, SecretHash};
 pub use secret_box::{Sealed, SecretBox, SecretBoxError};
 pub use sessions::{
     IssuedSession, LoginCandidate, SessionPolicy, SessionPolicySource, SessionRecord,

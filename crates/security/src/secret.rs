@@ -74,17 +74,28 @@ pub struct InvitationToken {
     pub hash: SecretHash,
 }
 
+/// A link token: `<prefix><32 alphanumerics>`. The secret goes only into the link (never stored,
+/// never logged); the store keeps its hash.
+fn generate_link_token(prefix: &str, random: &dyn RandomSource) -> (String, SecretHash) {
+    let secret = format!("{prefix}{}", random_alphanumeric(random, LINK_SECRET_LEN));
+    let hash = SecretHash::of(&secret);
+    (secret, hash)
+}
+
+const LINK_SECRET_LEN: usize = 32;
+
+/// Whether `candidate` has the shape of a link token with `prefix` (checked before any lookup).
+fn link_token_well_formed(prefix: &str, candidate: &str) -> bool {
+    candidate.strip_prefix(prefix).is_some_and(|rest| {
+        rest.len() == LINK_SECRET_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
 impl InvitationToken {
     pub const PREFIX: &'static str = "tnt_inv_";
-    const SECRET_LEN: usize = 32;
 
     pub fn generate(random: &dyn RandomSource) -> Self {
-        let secret = format!(
-            "{}{}",
-            Self::PREFIX,
-            random_alphanumeric(random, Self::SECRET_LEN)
-        );
-        let hash = SecretHash::of(&secret);
+        let (secret, hash) = generate_link_token(Self::PREFIX, random);
         Self { secret, hash }
     }
 
@@ -95,15 +106,44 @@ impl InvitationToken {
 
     /// Whether `candidate` has the shape of an invitation token (checked before any lookup).
     pub fn is_well_formed(candidate: &str) -> bool {
-        candidate.strip_prefix(Self::PREFIX).is_some_and(|rest| {
-            rest.len() == Self::SECRET_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-        })
+        link_token_well_formed(Self::PREFIX, candidate)
     }
 }
 
 impl fmt::Debug for InvitationToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("InvitationToken(..)")
+    }
+}
+
+/// The token of a password set-up or reset link, mailed to the user only.
+pub struct PasswordResetToken {
+    secret: String,
+    pub hash: SecretHash,
+}
+
+impl PasswordResetToken {
+    pub const PREFIX: &'static str = "tnt_pwr_";
+
+    pub fn generate(random: &dyn RandomSource) -> Self {
+        let (secret, hash) = generate_link_token(Self::PREFIX, random);
+        Self { secret, hash }
+    }
+
+    /// The token to put in the link (never stored, never logged).
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// Whether `candidate` has the shape of a reset token (checked before any lookup).
+    pub fn is_well_formed(candidate: &str) -> bool {
+        link_token_well_formed(Self::PREFIX, candidate)
+    }
+}
+
+impl fmt::Debug for PasswordResetToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordResetToken(..)")
     }
 }
 

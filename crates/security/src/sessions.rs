@@ -34,6 +34,8 @@ pub struct SessionPolicy {
 
 pub trait SessionPolicySource: Send + Sync {
     fn session_policy(&self, account: AccountId) -> Result<SessionPolicy, PortError>;
+    /// Whether the account's IP allowlist (when enforced) admits `ip`.
+    fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError>;
 }
 
 /// A stored session with its member's current role and status.
@@ -185,6 +187,21 @@ impl SessionService {
             let _ = verify_password(password, decoy_hash());
             return Err(SecurityError::Unauthenticated);
         };
+        // The account's allowlist applies before the password is checked, so an address
+        // outside it can neither sign in nor learn whether a password is right. The refusal is
+        // the same as a wrong password (and costs the same): a distinct answer would tell an
+        // outsider that this address is a member of the account.
+        let target = match (account, candidate.memberships.as_slice()) {
+            (Some(name), all) => all.iter().find(|m| m.1 == name),
+            (None, [only]) => Some(only),
+            (None, _) => None,
+        };
+        if let Some((target, _, _)) = target {
+            if !self.policy.ip_allowed(*target, ip)? {
+                let _ = verify_password(password, decoy_hash());
+                return Err(SecurityError::Unauthenticated);
+            }
+        }
         let verified = candidate
             .password_hash
             .as_deref()
@@ -280,6 +297,13 @@ impl SessionService {
         ip: Option<IpAddr>,
     ) -> Result<IssuedSession, SecurityError> {
         let now = self.clock.now();
+        // Every throttle and audit lookup uses the canonical address: another spelling of it
+        // (case, surrounding spaces) is the same address, with the same budget.
+        let canonical = Email::parse(email).map_or_else(
+            |_| email.trim().to_ascii_lowercase(),
+            |e| e.as_str().to_owned(),
+        );
+        let email = canonical.as_str();
         if let Some(seconds) = self.throttle.retry_after(email, ip, now) {
             return Err(SecurityError::RateLimited {
                 retry_after_secs: seconds,

@@ -3,30 +3,61 @@
 use std::io::Write;
 
 use anyhow::{anyhow, Context};
-use tenantry_kernel::{AccountName, Email};
+use tenantry_kernel::{AccountName, DisplayName, Email};
 use tenantry_security::{CredentialStore, OperatorKey, ProvisionedAccount, SecurityError};
+use tenantry_team::ResetPurpose;
 
 use crate::wiring::Services;
 
+/// A new account and whether its owner was sent a password set-up link.
+pub struct CreatedAccount {
+    pub account: ProvisionedAccount,
+    pub owner_email: Email,
+    pub setup_link_sent: bool,
+}
+
+/// Creates the account and mails its owner a password set-up link (unless the owner already
+/// has a password). The link is never printed: only the owner's mailbox holds it.
 pub fn create_account(
     services: &Services,
     name: &str,
     owner_email: &str,
     display_name: Option<&str>,
-) -> anyhow::Result<ProvisionedAccount> {
+) -> anyhow::Result<CreatedAccount> {
     let name = AccountName::parse(name).map_err(|e| anyhow!("--account: {e}"))?;
     let email = Email::parse(owner_email).map_err(|e| anyhow!("owner email: {e}"))?;
+    // Blank means "the slug"; anything else follows the display-name rules.
+    let display_name = display_name
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| DisplayName::parse_with_max(d, DisplayName::MAX_ACCOUNT_CHARS))
+        .transpose()
+        .map_err(|e| anyhow!("--display-name: {e}"))?;
     let documents = tenantry_settings::defaults::initial_documents();
-    services
+    let account = services
         .provisioning
-        .create_account(name, display_name, &email, &documents)
+        .create_account(
+            name,
+            display_name.as_ref().map(DisplayName::as_str),
+            &email,
+            &documents,
+        )
         .map_err(|e| match e {
             SecurityError::AccountNameTaken(n) => anyhow!("an account named `{n}` already exists"),
             other => anyhow!(other),
-        })
+        })?;
+    let setup_link_sent = services
+        .team
+        .request_password_reset(&email, ResetPurpose::Setup)
+        .map_err(|e| anyhow!("sending the owner's password set-up link: {e}"))?;
+    Ok(CreatedAccount {
+        account,
+        owner_email: email,
+        setup_link_sent,
+    })
 }
 
-pub fn print_account(out: &mut impl Write, account: &ProvisionedAccount) -> std::io::Result<()> {
+pub fn print_account(out: &mut impl Write, created: &CreatedAccount) -> std::io::Result<()> {
+    let account = &created.account;
     writeln!(
         out,
         "account:        {} ({})",
@@ -43,6 +74,13 @@ pub fn print_account(out: &mut impl Write, account: &ProvisionedAccount) -> std:
         out,
         "                (shown once: store it now; only its hash is kept)"
     )?;
+    if created.setup_link_sent {
+        writeln!(
+            out,
+            "password:       a set-up link was sent to {} (it is never shown here)",
+            created.owner_email
+        )?;
+    }
     out.flush()
 }
 

@@ -313,6 +313,13 @@ pub struct BootstrapArgs {
     /// Human-readable account name; defaults to the slug.
     #[arg(long)]
     pub display_name: Option<String>,
+    /// Base of the owner's password set-up link (mailed by the server, never printed).
+    #[arg(
+        long,
+        env = "TENANTRY_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
 }
 
 #[cfg(test)]

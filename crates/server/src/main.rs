@@ -227,7 +227,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Accounts(AccountsCommand::Create(args)) | Command::Bootstrap(args) => {
             telemetry::init(args.database.log);
-            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
+            let services = Services::new(&args.database, None, &args.public_url)?;
             let account = bootstrap::create_account(
                 &services,
                 &args.account,
@@ -240,7 +240,7 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Commands other than `serve` send no email, so their links never leave the process.
+/// Commands other than `serve` and account creation make no links that leave the process.
 const CLI_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {

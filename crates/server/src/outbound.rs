@@ -3,7 +3,7 @@
 //! engine).
 
 use std::io::Write;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -35,10 +35,9 @@ impl GuardedHttp {
             .port_or_known_default()
             .ok_or_else(|| DeliveryError::Refused("the URL has no port".into()))?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        let addrs: Vec<SocketAddr> = (host, port)
-            .to_socket_addrs()
-            .map_err(|e| DeliveryError::Unreachable(format!("cannot resolve {host}: {e}")))?
-            .collect();
+        // Localhost names (`localhost.`, `x.localhost`) are loopback without asking DNS.
+        let addrs: Vec<SocketAddr> = tenantry_notifications::OutboundPolicy::resolve(host, port)
+            .map_err(|e| DeliveryError::Unreachable(format!("cannot resolve {host}: {e}")))?;
         let first = *addrs
             .first()
             .ok_or_else(|| DeliveryError::Unreachable(format!("{host} has no address")))?;

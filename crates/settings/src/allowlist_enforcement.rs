@@ -164,7 +164,7 @@ impl SettingsService {
                 id: AuditId::generate(self.clock(), self.random()),
                 action: "security.ip_denied".into(),
                 target: address.clone(),
-                diff: serde_json::json!({ "address": address, "credential": format!("{:?}", actor.credential) }),
+                diff: serde_json::json!({ "address": address, "credential": actor.credential.to_string() }),
             };
             // A failure to audit must not turn a refusal into an acceptance, nor into a 500.
             if let Err(e) = self
@@ -269,6 +269,15 @@ impl tenantry_security::SessionPolicySource for SettingsService {
             concurrent_sessions: p.concurrent_sessions,
         })
     }
+
+    /// The same rule as the team's (one implementation: [`SettingsService::admits`]).
+    fn ip_allowed(
+        &self,
+        account: AccountId,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<bool, tenantry_kernel::PortError> {
+        self.admits(account, ip)
+    }
 }
 
 /// The team's policy as the settings keep it: the member limit (seed 05 features) and the IP
@@ -279,6 +288,18 @@ impl tenantry_team::TeamPolicy for SettingsService {
     }
 
     fn ip_allowed(
+        &self,
+        account: AccountId,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<bool, tenantry_kernel::PortError> {
+        self.admits(account, ip)
+    }
+}
+
+impl SettingsService {
+    /// Whether the account's enforced allowlist admits `ip`: the check sign-in and invitation
+    /// acceptance make before any credential exists.
+    fn admits(
         &self,
         account: AccountId,
         ip: Option<std::net::IpAddr>,

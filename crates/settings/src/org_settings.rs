@@ -66,7 +66,6 @@ impl SettingsService {
         &self,
         actor: &Actor,
         action: &str,
-        confirm_lockout: bool,
         edit: OrgEdit<'_>,
     ) -> Result<(OrganizationSettings, SecurityPolicy, Vec<Cidr>), SettingsError> {
         let mut result = None;
@@ -96,11 +95,7 @@ impl SettingsService {
                 let (mut org, mut sec, mut list) =
                     (org_before.clone(), sec_before.clone(), list_before.clone());
                 let labels = edit(&mut org, &mut sec, &mut list)?;
-                LockoutGuard {
-                    caller: actor.ip,
-                    confirmed: confirm_lockout,
-                }
-                .check(sec.ip_allowlist_enforced, &list)?;
+                LockoutGuard { caller: actor.ip }.check(sec.ip_allowlist_enforced, &list)?;
 
                 let mut writes = Writes {
                     allowlist_labels: labels,
@@ -218,19 +213,18 @@ impl SettingsService {
                 )
             });
         crate::service::check(f, Vec::new(), Some(()))?;
-        let (org, _, _) =
-            self.edit_org(actor, "organization.updated", false, &mut |org, _, _| {
-                if let Some(Some(tz)) = tz {
-                    org.default_timezone = tz;
-                }
-                if let Some(Some(sso)) = sso {
-                    org.sso_required = sso;
-                }
-                if let Some(Some(r)) = &residency {
-                    org.data_residency = r.clone();
-                }
-                Ok(Vec::new())
-            })?;
+        let (org, _, _) = self.edit_org(actor, "organization.updated", &mut |org, _, _| {
+            if let Some(Some(tz)) = tz {
+                org.default_timezone = tz;
+            }
+            if let Some(Some(sso)) = sso {
+                org.sso_required = sso;
+            }
+            if let Some(Some(r)) = &residency {
+                org.data_residency = r.clone();
+            }
+            Ok(Vec::new())
+        })?;
         Ok(org)
     }
 
@@ -269,19 +263,18 @@ impl SettingsService {
             })
             .collect();
         crate::service::check(f, Vec::new(), Some(()))?;
-        let (org, sec, _) =
-            self.edit_org(actor, "settings.updated", false, &mut |org, sec, _| {
-                if let Some(v) = values[0] {
-                    org.run_logs_days = v;
-                }
-                if let Some(v) = values[1] {
-                    sec.audit_retention_days = v;
-                }
-                if let Some(v) = values[2] {
-                    org.diagnostic_artifacts_days = v;
-                }
-                Ok(Vec::new())
-            })?;
+        let (org, sec, _) = self.edit_org(actor, "settings.updated", &mut |org, sec, _| {
+            if let Some(v) = values[0] {
+                org.run_logs_days = v;
+            }
+            if let Some(v) = values[1] {
+                sec.audit_retention_days = v;
+            }
+            if let Some(v) = values[2] {
+                org.diagnostic_artifacts_days = v;
+            }
+            Ok(Vec::new())
+        })?;
         Ok(LogRetention {
             run_logs_days: org.run_logs_days,
             audit_logs_days: sec.audit_retention_days,
@@ -317,7 +310,6 @@ impl SettingsService {
         self.edit_org(
             actor,
             "security.allowlist_entry_added",
-            false,
             &mut |_, _, list| {
                 if !list.contains(&cidr) {
                     if list.len() >= 1000 {
@@ -352,7 +344,6 @@ impl SettingsService {
         self.edit_org(
             actor,
             "security.allowlist_entry_removed",
-            false,
             &mut |_, _, list| {
                 list.retain(|c| *c != cidr);
                 Ok(Vec::new())
@@ -361,24 +352,14 @@ impl SettingsService {
         Ok(())
     }
 
-    /// `POST /api/settings/ip-whitelist/toggle` (admins; the lockout guard applies unless
-    /// `confirm_lockout`).
-    pub fn toggle_allowlist(
-        &self,
-        actor: &Actor,
-        enabled: bool,
-        confirm_lockout: bool,
-    ) -> Result<bool, SettingsError> {
+    /// `POST /api/settings/ip-whitelist/toggle` (admins; the lockout guard applies, with no
+    /// override: see `LockoutGuard`).
+    pub fn toggle_allowlist(&self, actor: &Actor, enabled: bool) -> Result<bool, SettingsError> {
         Self::require_admin(actor, "IP whitelist")?;
-        let (_, sec, _) = self.edit_org(
-            actor,
-            "settings.updated",
-            confirm_lockout,
-            &mut |_, sec, _| {
-                sec.ip_allowlist_enforced = enabled;
-                Ok(Vec::new())
-            },
-        )?;
+        let (_, sec, _) = self.edit_org(actor, "settings.updated", &mut |_, sec, _| {
+            sec.ip_allowlist_enforced = enabled;
+            Ok(Vec::new())
+        })?;
         Ok(sec.ip_allowlist_enforced)
     }
 }
@@ -446,7 +427,7 @@ impl SettingsService {
             .then(|| f.bool(&map, "extend_on_activity", ""))
             .flatten();
         crate::service::check(f, Vec::new(), Some(()))?;
-        let (_, sec, _) = self.edit_org(actor, "settings.updated", false, &mut |_, sec, _| {
+        let (_, sec, _) = self.edit_org(actor, "settings.updated", &mut |_, sec, _| {
             if let Some(v) = idle {
                 sec.idle_timeout_minutes = v;
             }

@@ -3,7 +3,7 @@
 //! `preferences.language` (API-MAP.md), so they live with the other per-user preferences.
 
 use serde_json::{json, Value};
-use tenantry_kernel::{AccountId, Actor, AuditId, Email, Role, UserId};
+use tenantry_kernel::{AccountId, Actor, AuditId, DisplayName, Email, Role, UserId};
 use tenantry_security::{hash_password, verify_password, NewPassword};
 
 use crate::fields::Fields;
@@ -139,9 +139,22 @@ impl SettingsService {
             .cloned()
             .unwrap_or_default();
         let has = |k: &str| map.contains_key(k);
+        // Null or an empty (all-whitespace) string clears the name; anything else must be a
+        // valid display name (no bidi controls, not only invisible characters).
         let display_name = has("display_name")
-            .then(|| f.text_opt(&map, "display_name", "", 100))
-            .flatten();
+            .then(|| {
+                f.parse_opt(&map, "display_name", "", |s| {
+                    if s.trim().is_empty() {
+                        Ok(None)
+                    } else {
+                        DisplayName::parse(s)
+                            .map(|n| Some(n.into_string()))
+                            .map_err(|e| e.to_string())
+                    }
+                })
+            })
+            .flatten()
+            .map(Option::flatten);
         let timezone = has("timezone")
             .then(|| f.parse_opt(&map, "timezone", "", Timezone::parse))
             .flatten();

@@ -590,14 +590,15 @@ impl SettingsService {
             .map(|h| if_match_versions(section, h))
             .transpose()?
             .flatten();
-        // `confirm_lockout` is an instruction, not a setting: taken out before the merge.
+        // `confirm_lockout` is an instruction, not a setting: taken out before the merge. It is
+        // accepted for older clients and ignored: no confirmation overrides the lockout guard.
         let mut patch = patch.clone();
-        let confirmed = match patch
+        match patch
             .as_object_mut()
             .and_then(|m| m.remove("confirm_lockout"))
         {
-            None => false,
-            Some(Value::Bool(b)) if section == Section::Security => b,
+            None => {}
+            Some(Value::Bool(_)) if section == Section::Security => {}
             Some(_) => {
                 return Err(SettingsError::Validation(vec![crate::fields::FieldError {
                     field: "confirm_lockout".into(),
@@ -606,10 +607,7 @@ impl SettingsService {
                 }]))
             }
         };
-        let guard = LockoutGuard {
-            caller: actor.ip,
-            confirmed,
-        };
+        let guard = LockoutGuard { caller: actor.ip };
         self.write(
             actor,
             section,
@@ -937,10 +935,7 @@ impl SettingsService {
             section,
             "settings.rolled_back",
             expected,
-            LockoutGuard {
-                caller: actor.ip,
-                confirmed: false,
-            },
+            LockoutGuard { caller: actor.ip },
             &|current: &mut Value| {
                 *current = old.clone();
                 Ok(())
@@ -1166,7 +1161,7 @@ impl SettingsService {
             for (name, current) in snapshot.sections {
                 let section = Section::parse(&name).ok_or_else(|| corrupt("unknown section read"))?;
                 let edit = edit_for(section);
-                let (write, _) = self.section_write(section, "settings.imported", &current, LockoutGuard { caller: actor.ip, confirmed: false }, &edit).map_err(|e| prefix(section, e))?;
+                let (write, _) = self.section_write(section, "settings.imported", &current, LockoutGuard { caller: actor.ip }, &edit).map_err(|e| prefix(section, e))?;
                 outcomes.push(SectionOutcome { section, changes: changes_of(&write.audit), version: None });
                 writes.sections.push((name, write));
             }
@@ -1254,19 +1249,19 @@ fn default_rendering(section: Section) -> Value {
     }
 }
 
-/// The lockout guard of a security write: refuse a policy that would refuse the caller's own
-/// address, unless the caller confirmed it.
+/// The lockout guard of every write that can change enforcement (toggle, entry delete, list
+/// replacement through any dialect, import, rollback): a policy that would refuse the caller's
+/// own address — or admit no address at all, or a caller whose address is unknown — is refused.
+/// There is no confirmation override (as GitHub refuses an allow list that excludes the
+/// caller); the operator's CLI (`tenantry allowlist disable`) is the way around it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LockoutGuard {
     pub caller: Option<std::net::IpAddr>,
-    pub confirmed: bool,
 }
 
 impl LockoutGuard {
     pub(crate) fn check(self, enforced: bool, list: &[Cidr]) -> Result<(), SettingsError> {
-        if self.confirmed
-            || tenantry_security::AllowlistPolicy::new(enforced, list).allows(self.caller)
-        {
+        if tenantry_security::AllowlistPolicy::new(enforced, list).allows(self.caller) {
             return Ok(());
         }
         Err(SettingsError::WouldLockOut {

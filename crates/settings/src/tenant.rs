@@ -462,7 +462,7 @@ impl crate::SettingsService {
             if patch.pointer("/security/allowedIpRanges").is_none() {
                 next.security.ip_allowlist_enforced = current.security.ip_allowlist_enforced;
             }
-            crate::service::LockoutGuard { caller: actor.ip, confirmed: false }.check(next.security.ip_allowlist_enforced, &next.allowlist)?;
+            crate::service::LockoutGuard { caller: actor.ip }.check(next.security.ip_allowlist_enforced, &next.allowlist)?;
 
             let mut writes = crate::ports::Writes::default();
             let mut section = |name: &str, before: Option<&Value>, after: Value, history: Value, allowlist: Option<Vec<Cidr>>| {

@@ -391,17 +391,6 @@ impl InvitationStore for Store {
                         ))
                         .execute(conn)?;
                 }
-                Joiner::Existing {
-                    password_hash: Some(hash),
-                    ..
-                } => {
-                    diesel::update(users::table.find(&user))
-                        .set((
-                            users::password_hash.eq(hash),
-                            users::password_changed_at.eq(at),
-                        ))
-                        .execute(conn)?;
-                }
                 Joiner::Existing { .. } => {}
             }
             let details = (

@@ -14,6 +14,7 @@ mod mfa;
 mod migrations;
 mod notifications;
 mod outbox;
+mod password_resets;
 mod schema;
 mod sessions;
 mod settings;

@@ -306,6 +306,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -338,4 +349,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     billing_balances,
     telemetry_webhook_tests,
     notification_digest_items,
+    password_resets,
 );

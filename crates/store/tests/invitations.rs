@@ -50,7 +50,8 @@ fn token(url: &str) -> String {
 fn input() -> AcceptInput {
     AcceptInput {
         name: Some("Joiner".into()),
-        password: PASSWORD.into(),
+        password: Some(PASSWORD.into()),
+        signed_in_as: None,
         ip: None,
     }
 }

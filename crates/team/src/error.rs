@@ -46,9 +46,16 @@ pub enum TeamError {
     /// The invitation was accepted, cancelled or has expired, so the operation no longer applies.
     #[error("the invitation is no longer pending")]
     InvitationClosed(InvitationState),
-    /// Accepting as an existing user needs that user's password.
-    #[error("the password does not match the existing user")]
-    InvalidCredentials,
+    /// The invitation's address belongs to an identity, and the caller did not prove to be it
+    /// (signed in as that user, or their current password).
+    #[error("sign in as the invited user to accept")]
+    IdentityNotProven,
+    /// A password set-up or reset link that is malformed, unknown, used or expired.
+    #[error("the password link is invalid or has expired")]
+    ResetLinkInvalid,
+    /// The caller is signed in as a user other than the one invited.
+    #[error("signed in as a different user than the one invited")]
+    SignedInAsAnotherUser,
     /// The account's IP allowlist does not admit the caller.
     #[error("requests from {address} are not allowed for this account")]
     IpNotAllowed { address: String },

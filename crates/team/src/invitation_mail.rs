@@ -6,9 +6,14 @@ use tenantry_notifications::Mail;
 
 use crate::Invitation;
 
-/// Where invitation links point: `<public url>/v2/invitations/<token>`. A GET on the link shows
-/// the invitation, a POST to `<link>/accept` accepts it; a host platform with its own console
-/// can put that console behind the same public URL.
+/// The public links Tenantry hands out, all under `TENANTRY_PUBLIC_URL` (a host platform with
+/// its own console can put that console behind the same URL):
+/// - `<public url>/invite/<invitation id>`: what the inviter's API response names. It carries no
+///   secret: the page tells a visitor to use the link in their email.
+/// - `<public url>/invite/<token>`: the link in the invitation email, which alone carries the
+///   secret; `<public url>/v2/invitations/<token>` is its API form (GET shows the invitation,
+///   POST `.../accept` accepts it).
+/// - `<public url>/reset-password/<token>`: the password set-up or reset link, mailed only.
 #[derive(Debug, Clone)]
 pub struct InviteLinks {
     base: String,
@@ -21,8 +26,24 @@ impl InviteLinks {
         }
     }
 
-    pub fn link(&self, token: &str) -> String {
+    /// The page of an invitation, by its public id or (in the email only) by its token.
+    pub fn page(&self, id_or_token: &str) -> String {
+        format!("{}/invite/{id_or_token}", self.base)
+    }
+
+    /// The API form of an invitation link: secret, for the email only.
+    pub fn api(&self, token: &str) -> String {
         format!("{}/v2/invitations/{token}", self.base)
+    }
+
+    /// A password set-up or reset link: secret, for the email only.
+    pub fn password_reset(&self, token: &str) -> String {
+        format!("{}/reset-password/{token}", self.base)
+    }
+
+    /// The public URL itself (for the API calls an email spells out).
+    pub fn base(&self) -> &str {
+        &self.base
     }
 }
 
@@ -30,7 +51,10 @@ pub(crate) struct MailContext<'a> {
     pub account_name: &'a str,
     /// "Ada Lovelace <ada@example.com>", or just the address.
     pub inviter: &'a str,
+    /// The secret page link (`/invite/<token>`).
     pub link: &'a str,
+    /// The secret API link (`/v2/invitations/<token>`).
+    pub api_link: &'a str,
     pub resent: bool,
 }
 
@@ -62,12 +86,13 @@ pub(crate) fn invitation_mail(inv: &Invitation, ctx: &MailContext<'_>) -> Mail {
     }
     text.push_str(&format!(
         "Accept the invitation here:\n\n    {}\n\n\
-         (Send a POST to {}/accept with your name and a password, or open the link in your \
-         account console.)\n\n\
-         The invitation expires at {} and can be used once. If you did not expect it, ignore \
-         this email.\n",
+         From an API client, send a POST to {}/accept: with your name and a new password if you \
+         are new to this service; otherwise while signed in (your session or API key as the \
+         bearer token) or with your current password.\n\n\
+         The link is personal: do not forward it. The invitation expires at {} and can be used \
+         once. If you did not expect it, ignore this email.\n",
         ctx.link,
-        ctx.link,
+        ctx.api_link,
         time(inv.expires_at)
     ));
     Mail {

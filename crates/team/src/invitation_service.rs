@@ -7,7 +7,9 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use tenantry_kernel::{AccountId, Actor, ApiKeyId, Email, InvitationId, PortError, Role, UserId};
+use tenantry_kernel::{
+    AccountId, Actor, ApiKeyId, DisplayName, Email, InvitationId, PortError, Role, UserId,
+};
 use tenantry_notifications::OutboxEntry;
 use tenantry_security::{
     hash_password, verify_password, ApiKeyEnv, ApiKeyInfo, InvitationToken, IssuedApiKey,
@@ -33,8 +35,9 @@ pub struct InviteRequest {
     pub lifetime: InvitationLifetime,
 }
 
-/// An invitation just sent (or re-sent) and the link it carries: the only time the link is
-/// known, since only the token's hash is stored.
+/// An invitation just sent (or re-sent) and its public page. The page URL names the invitation
+/// by id and carries no secret: the token travels only in the email to the invitee, so whoever
+/// sent the invitation cannot accept it in the invitee's name.
 #[derive(Debug, Clone)]
 pub struct IssuedInvitation {
     pub invitation: Invitation,
@@ -50,11 +53,18 @@ pub struct InvitationPreview {
 }
 
 /// What the person accepting sends.
+///
+/// Knowing the link proves only that the caller read the invitee's mail. A new identity is
+/// created with `password`; an existing identity joins only when the caller proves to be it:
+/// signed in as that user (`signed_in_as`, from an unrestricted session or API key) or giving
+/// that user's current password. An acceptance never writes anything of an existing identity.
 #[derive(Clone)]
 pub struct AcceptInput {
     pub name: Option<String>,
-    pub password: String,
-    /// The caller's address, for the audit entry.
+    pub password: Option<String>,
+    /// The user whose credential came with the request, if any.
+    pub signed_in_as: Option<UserId>,
+    /// The caller's address, for the allowlist and the audit entry.
     pub ip: Option<IpAddr>,
 }
 
@@ -65,8 +75,6 @@ pub struct Accepted {
     pub key: ApiKeyInfo,
     pub issued: IssuedApiKey,
 }
-
-const MAX_NAME_CHARS: usize = 100;
 
 /// A uniqueness conflict at write time means a concurrent request got there first (the same
 /// address invited twice at once, the same user created twice): retryable, not a server fault.
@@ -103,8 +111,7 @@ impl TeamService {
             expires_at: expiry(now, request.lifetime),
             resent_at: None,
         };
-        let invite_url = self.links.link(token.secret());
-        let mail = self.mail_for(actor, &invitation, &invite_url, false)?;
+        let mail = self.mail_for(actor, &invitation, token.secret(), false)?;
         let audit = self.audit(
             actor,
             "team.member_invited",
@@ -130,8 +137,8 @@ impl TeamService {
             .map_err(concurrent)?;
         match outcome {
             InviteOutcome::Created => Ok(IssuedInvitation {
+                invite_url: self.links.page(&invitation.id.to_string()),
                 invitation,
-                invite_url,
             }),
             InviteOutcome::AlreadyMember { role } => Err(TeamError::MemberAlreadyExists {
                 email: invitation.email.as_str().to_owned(),
@@ -157,8 +164,7 @@ impl TeamService {
             resent_at: Some(now),
             ..current
         };
-        let invite_url = self.links.link(token.secret());
-        let mail = self.mail_for(actor, &invitation, &invite_url, true)?;
+        let mail = self.mail_for(actor, &invitation, token.secret(), true)?;
         let audit = self.audit(
             actor,
             "team.invitation_resent",
@@ -181,8 +187,8 @@ impl TeamService {
             return Err(self.closed(actor.account_id, id));
         }
         Ok(IssuedInvitation {
+            invite_url: self.links.page(&id.to_string()),
             invitation,
-            invite_url,
         })
     }
 
@@ -215,8 +221,8 @@ impl TeamService {
     }
 
     /// Accepts an invitation with its link's token: creates the user (or joins the existing user
-    /// with that address, who must then give their password), makes them a member with the
-    /// invited role and details, and issues their first API key.
+    /// with that address, who must prove to be them: see [`AcceptInput`]), makes them a member
+    /// with the invited role and details, and issues their first API key.
     pub fn accept(&self, token: &str, input: AcceptInput) -> Result<Accepted, TeamError> {
         let (hash, (account, invitation)) = self.by_token(token)?;
         if !self.policy.ip_allowed(account, input.ip)? {
@@ -344,64 +350,74 @@ impl TeamService {
     }
 
     fn joiner(&self, invitation: &Invitation, input: AcceptInput) -> Result<Joiner, TeamError> {
-        let name = input
-            .name
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty())
-            .map(|n| {
-                if n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control) {
-                    Err(TeamError::InvalidField {
-                        field: "name",
-                        reason: format!("must be at most {MAX_NAME_CHARS} printable characters"),
+        match self.store.user_by_email(&invitation.email)? {
+            Some(user) => {
+                let proven = match (input.signed_in_as, &input.password, &user.password_hash) {
+                    (Some(caller), _, _) => {
+                        if caller != user.id {
+                            return Err(TeamError::SignedInAsAnotherUser);
+                        }
+                        true
+                    }
+                    (None, Some(given), Some(stored)) => verify_password(given, stored),
+                    // No password yet: only a session or key of that user proves identity; the
+                    // password itself comes through a set-up link sent to the mailbox.
+                    (None, _, None) | (None, None, Some(_)) => false,
+                };
+                if !proven {
+                    return Err(TeamError::IdentityNotProven);
+                }
+                Ok(Joiner::Existing { id: user.id })
+            }
+            None => {
+                if input.signed_in_as.is_some() {
+                    // The caller is someone, and not the address this invitation was sent to.
+                    return Err(TeamError::SignedInAsAnotherUser);
+                }
+                // Empty or blank means "no name"; anything else must be a real display name.
+                let name = input
+                    .name
+                    .as_deref()
+                    .filter(|n| !n.trim().is_empty())
+                    .map(|n| {
+                        DisplayName::parse(n)
+                            .map(DisplayName::into_string)
+                            .map_err(|e| TeamError::InvalidField {
+                                field: "name",
+                                reason: e.to_string(),
+                            })
                     })
-                } else {
-                    Ok(n)
-                }
-            })
-            .transpose()?;
-        let new_hash = |password: &str| -> Result<String, TeamError> {
-            let password =
-                NewPassword::parse(password).map_err(|reason| TeamError::InvalidField {
+                    .transpose()?;
+                let password = input.password.as_deref().ok_or(TeamError::InvalidField {
                     field: "password",
-                    reason,
+                    reason: "is required to create your sign-in".into(),
                 })?;
-            hash_password(&password, self.random.as_ref()).map_err(|e| {
-                TeamError::Port(PortError::Unavailable(format!(
-                    "password hashing failed: {e}"
-                )))
-            })
-        };
-        Ok(match self.store.user_by_email(&invitation.email)? {
-            Some(user) => match user.password_hash {
-                // The link proves control of the mailbox; joining an existing identity also
-                // needs that identity's password, so a forwarded link cannot take it over.
-                Some(stored) => {
-                    if !verify_password(&input.password, &stored) {
-                        return Err(TeamError::InvalidCredentials);
-                    }
-                    Joiner::Existing {
-                        id: user.id,
-                        password_hash: None,
-                    }
-                }
-                None => Joiner::Existing {
-                    id: user.id,
-                    password_hash: Some(new_hash(&input.password)?),
-                },
-            },
-            None => Joiner::New {
-                id: UserId::generate(self.clock.as_ref(), self.random.as_ref()),
-                name,
-                password_hash: new_hash(&input.password)?,
-            },
-        })
+                let password =
+                    NewPassword::parse(password).map_err(|reason| TeamError::InvalidField {
+                        field: "password",
+                        reason,
+                    })?;
+                let password_hash =
+                    hash_password(&password, self.random.as_ref()).map_err(|e| {
+                        TeamError::Port(PortError::Unavailable(format!(
+                            "password hashing failed: {e}"
+                        )))
+                    })?;
+                Ok(Joiner::New {
+                    id: UserId::generate(self.clock.as_ref(), self.random.as_ref()),
+                    name,
+                    password_hash,
+                })
+            }
+        }
     }
 
+    /// The invitation email; `token` is the secret, which appears nowhere else.
     fn mail_for(
         &self,
         actor: &Actor,
         invitation: &Invitation,
-        link: &str,
+        token: &str,
         resent: bool,
     ) -> Result<OutboxEntry, TeamError> {
         let inviter = match self.store.find_member(actor.account_id, actor.user_id)? {
@@ -420,7 +436,8 @@ impl TeamService {
             &MailContext {
                 account_name: &account_name,
                 inviter: &inviter,
-                link,
+                link: &self.links.page(token),
+                api_link: &self.links.api(token),
                 resent,
             },
         );

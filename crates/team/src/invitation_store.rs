@@ -62,12 +62,9 @@ pub enum Joiner {
         name: Option<String>,
         password_hash: String,
     },
-    /// A user of another account (or a former member) joins with their existing identity;
-    /// `password_hash` is set when they had no password yet.
-    Existing {
-        id: UserId,
-        password_hash: Option<String>,
-    },
+    /// A user of another account (or a former member) joins with their existing identity,
+    /// which the acceptance never changes (no password, name or address is written).
+    Existing { id: UserId },
 }
 
 impl Joiner {
@@ -150,9 +147,12 @@ pub trait InvitationStore: Send + Sync {
 }
 
 /// Everything the team service needs from a store.
-pub trait TeamStore: MemberStore + InvitationStore + ActivityStore {}
+pub trait TeamStore:
+    MemberStore + InvitationStore + ActivityStore + crate::PasswordResetStore
+{
+}
 
-impl<T: MemberStore + InvitationStore + ActivityStore> TeamStore for T {}
+impl<T: MemberStore + InvitationStore + ActivityStore + crate::PasswordResetStore> TeamStore for T {}
 
 /// The account policy the team obeys, kept by the settings.
 pub trait TeamPolicy: Send + Sync {

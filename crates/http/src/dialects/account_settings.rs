@@ -163,7 +163,7 @@ pub(crate) fn settings_error(e: SettingsError) -> ApiError {
         SettingsError::WouldLockOut { address } => err(
             StatusCode::CONFLICT,
             "WOULD_LOCK_OUT",
-            format!("This change would refuse your own address {address}; send \"confirm_lockout\": true to apply it anyway"),
+            format!("This change would refuse your own address {address} (or every address); it is refused, and `confirm_lockout` does not override it. The operator can disable enforcement with `tenantry allowlist disable`"),
         )
         .with_details(json!({ "address": address })),
         SettingsError::DeliveryFailed { url, reason } => err(
@@ -399,12 +399,10 @@ async fn post_import(
     caller: Authenticated,
     body: crate::json_body::RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::json_body::{is_json, is_yaml, parse_error};
+    use crate::json_body::{is_json, is_yaml, parse_error, parse_json, reject_duplicate_yaml_keys};
     let request: ImportRequest = match body.media_type.as_deref() {
-        None => serde_json::from_slice(&body.bytes).map_err(|e| parse_error(DIALECT, &e))?,
-        Some(m) if is_json(m) => {
-            serde_json::from_slice(&body.bytes).map_err(|e| parse_error(DIALECT, &e))?
-        }
+        None => parse_json(DIALECT, &body.bytes)?,
+        Some(m) if is_json(m) => parse_json(DIALECT, &body.bytes)?,
         Some(m) if is_yaml(m) => {
             let text = std::str::from_utf8(&body.bytes).map_err(|_| {
                 ApiError::new(
@@ -414,6 +412,7 @@ async fn post_import(
                     "The body is not UTF-8",
                 )
             })?;
+            reject_duplicate_yaml_keys(DIALECT, text)?;
             // Through a JSON value so the same unknown-field and type rules apply to both forms.
             let value: Value = yaml_serde::from_str(text).map_err(|e| {
                 ApiError::new(

@@ -5,8 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use tenantry_kernel::{AccountName, Email};
+use tenantry_kernel::{AccountName, DisplayName, Email};
 use tenantry_security::{AccountSummary, SecurityError};
+use tenantry_team::ResetPurpose;
 
 use crate::auth::Operator;
 use crate::error::{method_not_allowed, ApiError, Dialect};
@@ -71,27 +72,36 @@ async fn create_account(
     let email = Email::parse(&body.owner_email)
         .map_err(|e| invalid.push(json!({"field": "owner_email", "message": e.to_string()})))
         .ok();
-    let display_name = body.display_name.filter(|d| !d.trim().is_empty());
-    if display_name
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 200)
-    {
-        invalid.push(json!({"field": "display_name", "message": "at most 200 characters"}));
-    }
+    // Blank means "the slug"; anything else follows the display-name rules.
+    let display_name = body
+        .display_name
+        .filter(|d| !d.trim().is_empty())
+        .and_then(|d| {
+            DisplayName::parse_with_max(&d, DisplayName::MAX_ACCOUNT_CHARS)
+                .map_err(|e| {
+                    invalid.push(json!({"field": "display_name", "message": e.to_string()}))
+                })
+                .ok()
+        })
+        .map(DisplayName::into_string);
     let (Some(name), Some(email), true) = (name, email, invalid.is_empty()) else {
         return Err(validation(invalid));
     };
 
     let provisioning = state.provisioning.clone();
+    let team = state.team.clone();
     let documents = tenantry_settings::defaults::initial_documents();
     let created = web::block(move || {
-        provisioning
-            .create_account(name, display_name.as_deref(), &email, &documents)
-            .map(|p| (p, email))
+        let account =
+            provisioning.create_account(name, display_name.as_deref(), &email, &documents)?;
+        // The owner chooses their password through a link mailed to them; nobody else (the
+        // operator included) ever holds it. An owner who already has a password gets none.
+        let setup = team.request_password_reset(&email, ResetPurpose::Setup);
+        Ok::<_, SecurityError>((account, email, setup))
     })
     .await
     .map_err(|e| ApiError::internal(DIALECT, &e))?;
-    let (account, email) = created.map_err(|e| match e {
+    let (account, email, setup) = created.map_err(|e| match e {
         SecurityError::AccountNameTaken(name) => ApiError::new(
             DIALECT,
             StatusCode::CONFLICT,
@@ -101,6 +111,7 @@ async fn create_account(
         SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),
     })?;
+    let setup_sent = setup.map_err(|e| ApiError::internal(DIALECT, &e))?;
     tracing::info!(
         account = %account.account_id,
         name = %account.name,
@@ -111,7 +122,11 @@ async fn create_account(
         "id": account.account_id.to_string(),
         "tenant_id": account.account_id.to_uuid_string(),
         "name": account.name.as_str(),
-        "owner": { "id": account.owner_id.to_string(), "email": email.as_str() },
+        "owner": {
+            "id": account.owner_id.to_string(),
+            "email": email.as_str(),
+            "password_setup_link_sent": setup_sent,
+        },
         "owner_api_key": account.owner_key.token(),
     })))
 }
@@ -164,17 +179,24 @@ async fn update_account(
                 .push(json!({"field": "tier", "message": "must be one of: free, pro, enterprise"}));
         }
     }
-    if let Some(d) = &body.display_name {
-        if d.trim().is_empty() || d.chars().count() > 200 {
-            invalid.push(json!({"field": "display_name", "message": "must be 1-200 characters"}));
+    let display_name = match body
+        .display_name
+        .as_deref()
+        .map(|d| DisplayName::parse_with_max(d, DisplayName::MAX_ACCOUNT_CHARS))
+    {
+        None => None,
+        Some(Ok(d)) => Some(d.into_string()),
+        Some(Err(e)) => {
+            invalid.push(json!({"field": "display_name", "message": e.to_string()}));
+            None
         }
-    }
+    };
     if !invalid.is_empty() {
         return Err(validation(invalid));
     }
     let provisioning = state.provisioning.clone();
     let updated = web::block(move || {
-        provisioning.update_account(id, body.tier.as_deref(), body.display_name.as_deref())
+        provisioning.update_account(id, body.tier.as_deref(), display_name.as_deref())
     })
     .await
     .map_err(|e| ApiError::internal(DIALECT, &e))?

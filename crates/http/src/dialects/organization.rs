@@ -59,7 +59,7 @@ fn api_error(e: SettingsError) -> ApiError {
         SettingsError::UnknownFields(fields) => err(StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", format!("Unknown field(s): {}", fields.join(", "))).with_details(json!({ "fields": fields })),
         SettingsError::InvalidIpWhitelist(entries) => err(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_IP_WHITELIST", "Not an IP address or CIDR block".into())
             .with_details(json!({ "invalid_entries": entries, "valid_format": VALID_IP_FORMAT })),
-        SettingsError::WouldLockOut { address } => err(StatusCode::CONFLICT, "WOULD_LOCK_OUT", format!("This change would refuse your own address {address}; send \"confirm_lockout\": true to apply it anyway"))
+        SettingsError::WouldLockOut { address } => err(StatusCode::CONFLICT, "WOULD_LOCK_OUT", format!("This change would refuse your own address {address} (or every address); it is refused, and `confirm_lockout` does not override it. The operator can disable enforcement with `tenantry allowlist disable`"))
             .with_details(json!({ "address": address })),
         SettingsError::UnknownEntry => err(StatusCode::NOT_FOUND, "NOT_FOUND", "IP whitelist entry not found".into()),
         SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
@@ -215,8 +215,9 @@ async fn allowlist_status(
 #[serde(deny_unknown_fields)]
 struct Toggle {
     enabled: bool,
-    #[serde(default)]
-    confirm_lockout: bool,
+    /// Accepted for older clients and ignored: nothing overrides the lockout guard.
+    #[serde(default, rename = "confirm_lockout")]
+    _confirm_lockout: bool,
 }
 
 async fn toggle_allowlist(
@@ -225,9 +226,7 @@ async fn toggle_allowlist(
     JsonBody(body): JsonBody<Toggle>,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    let enabled =
-        run(move || settings.toggle_allowlist(&caller.0, body.enabled, body.confirm_lockout))
-            .await?;
+    let enabled = run(move || settings.toggle_allowlist(&caller.0, body.enabled)).await?;
     Ok(data(json!({ "enabled": enabled, "updated_at": now() })))
 }
 

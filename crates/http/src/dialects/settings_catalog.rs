@@ -11,7 +11,7 @@ use tenantry_settings::{CatalogSetting, CatalogWrite, SettingsError};
 
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
-use crate::json_body::JsonBody;
+use crate::json_body::{reject_duplicate_keys, JsonBody, RawBody};
 use crate::AppState;
 
 const DIALECT: Dialect = Dialect::Catalog;
@@ -164,14 +164,15 @@ async fn telemetry_test(
     caller: Authenticated,
     path: web::Path<String>,
     query: web::Query<TelemetryQuery>,
-    body: web::Bytes,
+    body: RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     let settings = state.settings.clone();
     if let Some(id) = query.into_inner().telemetry_event_id {
         return respond(move || settings.telemetry_verify(&caller.0, &account, &id)).await;
     }
-    let body: TelemetryTestBody = serde_json::from_slice(&body).map_err(|e| {
+    reject_duplicate_keys(DIALECT, &body.bytes)?;
+    let body: TelemetryTestBody = serde_json::from_slice(&body.bytes).map_err(|e| {
         ApiError::new(
             DIALECT,
             StatusCode::BAD_REQUEST,

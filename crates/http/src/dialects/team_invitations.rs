@@ -13,7 +13,7 @@ use tenantry_team::{
 };
 
 use super::team_members::{member_json, run, team_error, time};
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{method_not_allowed, ApiError};
 use crate::json_body::JsonBody;
 use crate::AppState;
@@ -244,22 +244,37 @@ async fn preview(
 #[serde(deny_unknown_fields)]
 struct Accept {
     name: Option<String>,
-    password: String,
+    password: Option<String>,
 }
 
 /// Accepts the invitation: 201 with the new member and their first API key, shown this once.
 async fn accept(
     req: HttpRequest,
     state: web::Data<AppState>,
+    caller: MaybeAuthenticated,
     path: web::Path<String>,
     JsonBody(body): JsonBody<Accept>,
 ) -> Result<HttpResponse, ApiError> {
     let token = path.into_inner();
     let ip = crate::client_ip::client_ip(&req, &state.config.trusted_proxies);
+    // A credential proves identity only when it is unrestricted: accepting issues a full key in
+    // the new account, which a narrower credential must not be able to obtain.
+    if let Some(actor) = &caller.0 {
+        if !actor.scopes.is_empty() && !actor.scopes.iter().any(|s| s == "*") {
+            return Err(ApiError::new(
+                crate::error::Dialect::V2,
+                StatusCode::FORBIDDEN,
+                "INSUFFICIENT_SCOPE",
+                "Accepting an invitation while signed in needs a session or an unrestricted API key",
+            )
+            .with_details(json!({ "requiredScopes": ["*"], "keyScopes": actor.scopes })));
+        }
+    }
     let team = state.team.clone();
     let input = AcceptInput {
         name: body.name,
         password: body.password,
+        signed_in_as: caller.0.map(|actor| actor.user_id),
         ip,
     };
     // Argon2 runs on the blocking pool, bounded like sign-in.

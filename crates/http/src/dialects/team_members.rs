@@ -108,6 +108,11 @@ pub(super) fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
             "The account has reached its member limit (maxUsersPerOrganization)",
         )
         .with_details(json!({ "limit": max })),
+        TeamError::ResetLinkInvalid => err(
+            StatusCode::NOT_FOUND,
+            "RESET_LINK_INVALID",
+            "This password link is invalid, used or expired",
+        ),
         TeamError::InvitationNotFound => err(
             StatusCode::NOT_FOUND,
             "INVITATION_NOT_FOUND",
@@ -134,12 +139,20 @@ pub(super) fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
             };
             err(status, code, message).with_details(json!({ "invitationId": user }))
         }
-        TeamError::InvalidCredentials => err(
+        // Worded so that it states what proves identity, not whether an identity exists.
+        TeamError::IdentityNotProven => err(
             StatusCode::UNAUTHORIZED,
-            "INVALID_CREDENTIALS",
-            "A user with this email exists: give their password to join with it",
+            "SIGN_IN_REQUIRED",
+            "To accept, sign in as the invited user (send your session or API key as the bearer \
+             token) or give your current password. No password yet: ask for a set-up link with \
+             POST /api/auth/password-reset",
         )
         .with_details(json!({ "field": "password" })),
+        TeamError::SignedInAsAnotherUser => err(
+            StatusCode::FORBIDDEN,
+            "WRONG_USER",
+            "You are signed in as a different user than the one this invitation was sent to",
+        ),
         TeamError::IpNotAllowed { address } => err(
             StatusCode::FORBIDDEN,
             "IP_NOT_ALLOWED",

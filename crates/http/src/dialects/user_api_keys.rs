@@ -36,7 +36,8 @@ fn key_error(e: SecurityError) -> ApiError {
         SecurityError::ReauthRequired => err(
             StatusCode::FORBIDDEN,
             "REAUTH_REQUIRED",
-            "Sign in again (POST /api/auth/login) to create API keys from a session".into(),
+            "Sign in again (POST /api/auth/login) to create or regenerate API keys from a session"
+                .into(),
         ),
         SecurityError::KeyNotFound => err(
             StatusCode::NOT_FOUND,
@@ -63,6 +64,16 @@ fn key_error(e: SecurityError) -> ApiError {
             format!("A {role} cannot hold a key with scope {scope}"),
         )
         .with_details(json!({ "scope": scope, "current_role": role.as_str() })),
+        SecurityError::ScopeExceedsCredential { exceeding, held } => err(
+            StatusCode::FORBIDDEN,
+            "SCOPE_EXCEEDS_CREDENTIAL",
+            format!(
+                "This credential cannot create, regenerate or delete a key with scope(s) {}: \
+                 a key can only manage keys within its own scopes (no scopes means *)",
+                exceeding.join(", ")
+            ),
+        )
+        .with_details(json!({ "exceeding_scopes": exceeding, "credential_scopes": held })),
         SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),
     }

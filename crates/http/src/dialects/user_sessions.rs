@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tenantry_kernel::{Credential, SessionId};
 use tenantry_security::SecurityError;
+use tenantry_team::{ResetPurpose, TeamError};
 
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
@@ -21,7 +22,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/auth/login").route(web::post().to(login)))
         .service(resource("/api/auth/logout").route(web::post().to(logout)))
         .service(resource("/api/auth/sessions").route(web::get().to(list)))
-        .service(resource("/api/auth/sessions/{id}").route(web::delete().to(revoke)));
+        .service(resource("/api/auth/sessions/{id}").route(web::delete().to(revoke)))
+        .service(resource("/api/auth/password-reset").route(web::post().to(request_reset)))
+        .service(
+            resource("/api/auth/password-reset/{token}").route(web::post().to(complete_reset)),
+        );
 }
 
 fn session_error(e: SecurityError) -> ApiError {
@@ -158,4 +163,79 @@ async fn revoke(
     let sessions = state.sessions.clone();
     run(move || sessions.revoke(&caller.0, id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetRequest {
+    email: String,
+}
+
+/// `POST /api/auth/password-reset`: always 202 with the same body, whether or not the address
+/// belongs to a user (and whatever its shape), so the endpoint reveals no identity.
+async fn request_reset(
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<ResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if let Ok(email) = tenantry_kernel::Email::parse(&body.email) {
+        let team = state.team.clone();
+        web::block(move || team.request_password_reset(&email, ResetPurpose::Reset))
+            .await
+            .map_err(|e| ApiError::internal(DIALECT, &e))?
+            .map_err(reset_error)?;
+    }
+    Ok(HttpResponse::Accepted()
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({
+            "data": {
+                "message": "If this address belongs to a user, a link to choose a password is on its way to it",
+            }
+        })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetCompletion {
+    password: String,
+}
+
+/// `POST /api/auth/password-reset/{token}`: sets the password; 204. Every session of the user
+/// ends, including any that was open where the link was used.
+async fn complete_reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<ResetCompletion>,
+) -> Result<HttpResponse, ApiError> {
+    let token = path.into_inner();
+    let ip = crate::client_ip::client_ip(&req, &state.config.trusted_proxies);
+    let team = state.team.clone();
+    crate::password_work::run(&state, DIALECT, move || {
+        team.complete_password_reset(&token, &body.password, ip)
+    })
+    .await?
+    .map_err(reset_error)?;
+    Ok(HttpResponse::NoContent()
+        .insert_header(("cache-control", "no-store"))
+        .finish())
+}
+
+fn reset_error(e: TeamError) -> ApiError {
+    match e {
+        TeamError::ResetLinkInvalid => ApiError::new(
+            DIALECT,
+            StatusCode::NOT_FOUND,
+            "RESET_LINK_INVALID",
+            "This password link is invalid, used or expired: ask for a new one",
+        ),
+        TeamError::InvalidField { field, reason } => ApiError::new(
+            DIALECT,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            format!("{field} {reason}"),
+        )
+        .with_details(json!({ "field": field })),
+        TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
+        other => ApiError::internal(DIALECT, &other),
+    }
 }

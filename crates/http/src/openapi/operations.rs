@@ -471,6 +471,25 @@ pub(crate) fn operations() -> Vec<Operation> {
         .res("Data"),
         op(
             "post",
+            "/api/auth/password-reset",
+            "requestPasswordReset",
+            "Mail a password set-up or reset link (same answer whether or not the address is known)",
+            Public,
+            202,
+        )
+        .req("PasswordResetRequest")
+        .res("Data"),
+        op(
+            "post",
+            "/api/auth/password-reset/{token}",
+            "completePasswordReset",
+            "Choose a password with a mailed link; ends every session of the user",
+            Public,
+            204,
+        )
+        .req("PasswordResetCompletion"),
+        op(
+            "post",
             "/api/auth/logout",
             "logout",
             "End the caller's session",
@@ -956,6 +975,24 @@ pub(crate) fn operations() -> Vec<Operation> {
             "/docs",
             "docs",
             "Interactive API reference",
+            Public,
+            200,
+        )
+        .media("text/html"),
+        op(
+            "get",
+            "/invite/{link}",
+            "invitationPage",
+            "The page of an invitation: by id, where to find the link; by the mailed token, what it offers",
+            Public,
+            200,
+        )
+        .media("text/html"),
+        op(
+            "get",
+            "/reset-password/{token}",
+            "passwordResetPage",
+            "The page of a mailed password set-up or reset link",
             Public,
             200,
         )

@@ -304,6 +304,17 @@ pub(super) fn components() -> Map<String, Value> {
         ),
     );
     put(
+        "PasswordResetRequest",
+        object(
+            json!({ "email": { "type": "string", "format": "email" } }),
+            &["email"],
+        ),
+    );
+    put(
+        "PasswordResetCompletion",
+        object(json!({ "password": string() }), &["password"]),
+    );
+    put(
         "Login",
         object(
             json!({ "email": { "type": "string", "format": "email" }, "password": string(), "code": { "type": "string", "description": "TOTP or backup code when MFA is on" }, "account": { "type": "string", "description": "Account id or slug when the identity belongs to several" } }),

@@ -1,0 +1,202 @@
+//! Password set-up and reset: the one way a user without a password gets one, and the way a
+//! user who forgot theirs gets a new one. A link with a single-use, short-lived token goes to
+//! the user's mailbox and nowhere else (never in an API response, a log line or the CLI's
+//! output), so whoever asks for it — or created the user — cannot use it.
+//!
+//! Asking always answers the same way whether or not the address belongs to a user, so the
+//! endpoint is no oracle for identities in other accounts. Using the link sets the password,
+//! ends every session of the user (whoever knew the old password, or stole a session, is out),
+//! retires the user's other open links and is audited in each account the user belongs to.
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use tenantry_kernel::{AuditId, Email, PortError, UserId};
+use tenantry_notifications::{Mail, OutboxEntry};
+use tenantry_security::{hash_password, NewPassword, PasswordResetToken, SecretHash};
+
+use crate::{TeamError, TeamService};
+
+/// Why a link is sent: both end the same way; they differ in lifetime and wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetPurpose {
+    /// The user asked (`POST /api/auth/password-reset`).
+    Reset,
+    /// An owner the operator or the first start created, who has no password yet.
+    Setup,
+}
+
+impl ResetPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResetPurpose::Reset => "reset",
+            ResetPurpose::Setup => "setup",
+        }
+    }
+
+    /// A reset link lives an hour (the user is at their mailbox, waiting for it); a set-up link
+    /// three days, since the owner learns of the account from it.
+    pub fn lifetime(self) -> Duration {
+        match self {
+            ResetPurpose::Reset => Duration::hours(1),
+            ResetPurpose::Setup => Duration::days(3),
+        }
+    }
+}
+
+/// A user may hold at most this many unused links at once: asking again and again neither
+/// fills their mailbox nor the table.
+pub const MAX_OPEN_RESETS_PER_USER: i64 = 3;
+
+/// A link to write: the token's hash, its mail (sealed in the outbox) and its lifetime.
+pub struct NewPasswordReset<'a> {
+    pub email: &'a Email,
+    pub token_hash: &'a SecretHash,
+    pub purpose: ResetPurpose,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub mail: &'a OutboxEntry,
+    pub max_open: i64,
+}
+
+/// Using a link: the new password's hash and the audit ids to write.
+pub struct CompletedReset<'a> {
+    pub token_hash: &'a SecretHash,
+    pub password_hash: &'a str,
+    pub at: DateTime<Utc>,
+    pub new_audit_id: &'a dyn Fn() -> AuditId,
+    pub ip: Option<String>,
+}
+
+pub trait PasswordResetStore: Send + Sync {
+    /// Writes the link and its mail in one transaction if `email` belongs to a user who holds
+    /// fewer than `max_open` unused, unexpired links (and, for a set-up link, has no password);
+    /// `Ok(None)` otherwise (nothing written).
+    fn create_password_reset(
+        &self,
+        reset: &NewPasswordReset<'_>,
+    ) -> Result<Option<UserId>, PortError>;
+
+    /// Whether the token names an unused, unexpired link (checked before hashing a password).
+    fn password_reset_open(
+        &self,
+        token_hash: &SecretHash,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
+
+    /// In one transaction: marks the link used (only if still unused and unexpired), sets the
+    /// user's password, retires the user's other links, revokes every session of the user and
+    /// writes a `user.password_reset` audit entry in each of the user's accounts. `Ok(None)` when
+    /// the link was not usable (nothing written).
+    fn complete_password_reset(
+        &self,
+        completed: &CompletedReset<'_>,
+    ) -> Result<Option<UserId>, PortError>;
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl TeamService {
+    /// Sends a set-up or reset link to `email` if it belongs to a user (for a set-up link: one
+    /// without a password), and says whether it did. Only the operator's paths may pass that
+    /// on; the public endpoint answers the same either way.
+    pub fn request_password_reset(
+        &self,
+        email: &Email,
+        purpose: ResetPurpose,
+    ) -> Result<bool, TeamError> {
+        let now = self.clock.now();
+        let token = PasswordResetToken::generate(self.random.as_ref());
+        let expires_at = now + purpose.lifetime();
+        let link = self.links.password_reset(token.secret());
+        let (subject, intro) = match purpose {
+            ResetPurpose::Reset => (
+                "Reset your password",
+                "Someone (we hope you) asked to reset the password you use to sign in.",
+            ),
+            ResetPurpose::Setup => (
+                "Set up your password",
+                "An account was created for you. Choose the password you will sign in with.",
+            ),
+        };
+        let text = format!(
+            "{intro}\n\nChoose your password here:\n\n    {link}\n\n\
+             From an API client, send a POST to {}/api/auth/password-reset/{} with the body \
+             {{\"password\": \"<your new password>\"}}.\n\n\
+             The link can be used once and expires at {}. Using it signs you out everywhere. If \
+             you did not ask for it, ignore this email: your password stays as it is.\n",
+            self.links.base(),
+            token.secret(),
+            time(expires_at),
+        );
+        let mail = OutboxEntry::mail(
+            None,
+            &Mail {
+                to: email.as_str().to_owned(),
+                subject: subject.to_owned(),
+                text,
+            },
+            &self.secrets,
+            self.clock.as_ref(),
+            self.random.as_ref(),
+        );
+        let sent = self.store.create_password_reset(&NewPasswordReset {
+            email,
+            token_hash: &token.hash,
+            purpose,
+            created_at: now,
+            expires_at,
+            mail: &mail,
+            max_open: MAX_OPEN_RESETS_PER_USER,
+        })?;
+        Ok(sent.is_some())
+    }
+
+    /// Uses a link: sets the password and ends every session of its user. A malformed, unknown,
+    /// used or expired token gets one and the same refusal ([`TeamError::ResetLinkInvalid`]).
+    pub fn complete_password_reset(
+        &self,
+        token: &str,
+        password: &str,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<UserId, TeamError> {
+        if !PasswordResetToken::is_well_formed(token) {
+            return Err(TeamError::ResetLinkInvalid);
+        }
+        let hash = SecretHash::of(token);
+        // Checked before Argon2 runs, so unknown tokens cost the server nothing.
+        if !self.store.password_reset_open(&hash, self.clock.now())? {
+            return Err(TeamError::ResetLinkInvalid);
+        }
+        let password = NewPassword::parse(password).map_err(|reason| TeamError::InvalidField {
+            field: "password",
+            reason,
+        })?;
+        let password_hash = hash_password(&password, self.random.as_ref()).map_err(|e| {
+            TeamError::Port(PortError::Unavailable(format!(
+                "password hashing failed: {e}"
+            )))
+        })?;
+        let new_audit_id = || AuditId::generate(self.clock.as_ref(), self.random.as_ref());
+        self.store
+            .complete_password_reset(&CompletedReset {
+                token_hash: &hash,
+                password_hash: &password_hash,
+                at: self.clock.now(),
+                new_audit_id: &new_audit_id,
+                ip: ip.map(|ip| ip.to_string()),
+            })?
+            .ok_or(TeamError::ResetLinkInvalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_links_are_short_lived_and_set_up_links_outlive_a_weekend() {
+        assert_eq!(ResetPurpose::Reset.lifetime(), Duration::hours(1));
+        assert!(ResetPurpose::Setup.lifetime() >= Duration::days(3));
+    }
+}
