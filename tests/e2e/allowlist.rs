@@ -288,9 +288,56 @@ async fn lockout_is_refused_without_override_and_break_glass_restores_access(app
     assert!(!bad.status.success());
 }
 
+/// Sign-in from outside an enforced allowlist gets no session, and the answer is the one a wrong
+/// password gets: an outsider learns neither that the password is right nor that the address is
+/// a member of the account.
+async fn sign_in_from_outside_the_allowlist_is_refused_before_the_password(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let inside = client_from("127.0.0.2");
+    let res = inside
+        .post(app.url("/api/user/password"))
+        .bearer_auth(&key)
+        .json(&json!({ "new_password": "the owner's passphrase" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 204);
+    let res = inside
+        .put(app.url("/v2/accounts/settings/security"))
+        .bearer_auth(&key)
+        .json(&json!({"api_access": {"ip_whitelist": ["127.0.0.2/32"], "require_ip_whitelist": true}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let login = |client: reqwest::Client, password: &'static str| {
+        let url = app.url("/api/auth/login");
+        async move {
+            let res = client
+                .post(url)
+                .json(&json!({ "email": "owner@localhost", "password": password }))
+                .send()
+                .await
+                .expect("request");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.expect("json"))
+        }
+    };
+    let outside = client_from("127.0.0.1");
+    let right = login(outside.clone(), "the owner's passphrase").await;
+    let wrong = login(outside, "not the passphrase at all").await;
+    assert_eq!(right.0, 401, "{right:?}");
+    assert_eq!(right, wrong, "the same answer as a wrong password");
+    let sessions = app.query_texts("SELECT id AS t FROM sessions");
+    assert!(sessions.is_empty(), "no session was created: {sessions:?}");
+    let (status, doc) = login(inside, "the owner's passphrase").await;
+    assert_eq!(status, 200, "inside the list: {doc}");
+}
+
 on_both_backends!(
     the_allowlist_is_enforced_on_every_request,
     lockout_is_refused_without_override_and_break_glass_restores_access,
+    sign_in_from_outside_the_allowlist_is_refused_before_the_password,
 );
 
 /// Behind a trusted proxy, the forwarded client address is the one judged; elsewhere the header
