@@ -366,9 +366,20 @@ async fn authorization_matrix_holds(app: TestApp) {
             if let Some(body) = &body {
                 req = req.json(body);
             }
+            let before = written_state(&app);
             let res = req.send().await.expect("request");
             sent += 1;
             let status = res.status().as_u16().to_string();
+            // A refusal writes nothing: a handler that commits and then answers 403 fails here.
+            if !status.starts_with('2') {
+                let after = written_state(&app);
+                if after != before {
+                    differences.push(format!(
+                        "{} {} as {}: refused with {status} but wrote: {before:?} -> {after:?}",
+                        row.method, row.operation, COLUMNS[column],
+                    ));
+                }
+            }
             if status != row.cells[column] {
                 let answer = res.text().await.unwrap_or_default();
                 differences.push(format!(
@@ -412,6 +423,37 @@ async fn authorization_matrix_holds(app: TestApp) {
         committed == rendered(&rows),
         "{RENDERED} is stale: run the test with TENANTRY_MATRIX_RECORD=1"
     );
+}
+
+/// What any accepted write leaves behind, in one query: audit entries (except the records of
+/// refusals themselves), settings versions and history, credentials, members, invitations,
+/// channels, allowlist entries, sessions, users, usage and mails queued. Equal before and
+/// after a request means the request wrote nothing a client could observe.
+pub(crate) fn written_state(app: &TestApp) -> Vec<String> {
+    const PARTS: [&str; 16] = [
+        "SELECT COUNT(*) FROM audit_log WHERE action NOT IN ('security.ip_denied', 'login.failed', 'api.request')",
+        "SELECT COUNT(*) FROM settings_history",
+        "SELECT COALESCE(SUM(version), 0) FROM settings_documents",
+        "SELECT COALESCE(SUM(version), 0) + COUNT(*) FROM user_preferences",
+        "SELECT COUNT(*) * 1000 + COUNT(revoked_at) FROM api_keys",
+        "SELECT COUNT(*) * 1000 + COUNT(removed_at) FROM memberships",
+        "SELECT COUNT(*) * 1000 + COUNT(closed_at) FROM invitations",
+        "SELECT COALESCE(MAX(expires_at), 0) FROM invitations",
+        "SELECT COUNT(*) * 1000 + COUNT(DISTINCT updated_at) FROM notification_channels",
+        "SELECT COUNT(*) FROM notification_rules",
+        "SELECT COUNT(*) FROM ip_allowlist_entries",
+        "SELECT COUNT(*) * 1000 + COUNT(revoked_at) FROM sessions",
+        "SELECT COUNT(password_hash) * 1000 + COUNT(DISTINCT password_changed_at) FROM users",
+        "SELECT COUNT(*) FROM usage_records",
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'email'",
+        "SELECT COUNT(*) FROM user_mfa",
+    ];
+    let sql = PARTS
+        .iter()
+        .map(|part| format!("CAST(({part}) AS TEXT)"))
+        .collect::<Vec<_>>()
+        .join(" || '|' || ");
+    app.query_texts(&format!("SELECT {sql} AS t"))
 }
 
 /// One row of the credential management table: who asks for what, and the answer.

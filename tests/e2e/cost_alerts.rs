@@ -57,6 +57,7 @@ async fn cost_alerts_fire_once_per_period_and_recharges_once_per_fall(app: TestA
         "cost.threshold_exceeded",
         "cost.budget_warning",
         "billing.auto_recharge_requested",
+        "sentinel.delivered",
     ] {
         let (status, doc) = call(
             &app,
@@ -140,20 +141,44 @@ async fn cost_alerts_fire_once_per_period_and_recharges_once_per_fall(app: TestA
 
     // Six events, each delivered once.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let got = loop {
-        let got = receiver.received().await;
-        if got.len() >= 6 {
-            break got;
+    loop {
+        let got = receiver.received().await.len();
+        if got >= 6 {
+            break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "got {} of 6 deliveries",
-            got.len()
+            "got {got} of 6 deliveries"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(receiver.received().await.len(), 6, "no duplicates");
+    }
+    // No duplicates: a sentinel event sent after the six arrives, and by then any second copy of
+    // them would have too (the outbox delivers in order).
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/notifications/events",
+        &owner,
+        Some(json!({ "event": "sentinel.delivered", "data": {} })),
+    )
+    .await;
+    assert!((200..300).contains(&status), "{doc}");
+    let is_sentinel = |r: &crate::support::Received| r.body.contains("sentinel.delivered");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !receiver.received().await.iter().any(is_sentinel) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sentinel never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got: Vec<_> = receiver
+        .received()
+        .await
+        .into_iter()
+        .filter(|r| !is_sentinel(r))
+        .collect();
+    assert_eq!(got.len(), 6, "no duplicates");
     let types: Vec<String> = got
         .iter()
         .map(|r| {

@@ -53,7 +53,20 @@ async fn key_use_is_stored_shortly_after_and_once_an_hour(app: TestApp) {
         let (status, _) = call(&app, Method::GET, "/api/user/profile", &key, None).await;
         assert_eq!(status, 200);
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // A sentinel: a first use of another key, queued after those five. Once it is stored,
+    // anything queued before it has been written too.
+    let sentinel = app.add_member(&account, "viewer");
+    let (status, _) = call(&app, Method::GET, "/api/user/profile", &sentinel, None).await;
+    assert_eq!(status, 200);
+    let sentinel_id = key_id(&sentinel);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while recorded_uses(&app, &sentinel_id).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sentinel's use was never stored"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(recorded_uses(&app, &id), stored);
 }
 

@@ -162,6 +162,39 @@ async fn failures_are_reported_in_the_seed_format(app: TestApp) {
     assert_eq!(status, 403);
 }
 
+/// The operator's allowance opens an address (and plain http), nothing more: a URL with
+/// credentials is refused for Slack and webhooks alike, a Slack URL must have Slack's path, and
+/// no error quotes a Slack URL or a password.
+async fn the_allowance_opens_addresses_not_credentials_or_other_shapes(app: TestApp) {
+    let receiver = Receiver::start(200, "ok").await;
+    let host = receiver.url.trim_start_matches("http://").to_owned();
+    for body in [
+        json!({"type": "slack", "webhook_url": format!("http://hooks.slack.com@{host}/services/T0/B0/Xsecret1")}),
+        json!({"type": "slack", "webhook_url": format!("http://u:Xsecret1@{host}/services/T0/B0/X")}),
+        json!({"type": "slack", "webhook_url": format!("http://{host}/hooks.slack.com/services/Xsecret1")}),
+        json!({"type": "slack", "webhook_url": format!("http://{host}/services/T0/B0/Xsecret1/more")}),
+        json!({"type": "webhook", "url": format!("http://user:Xsecret1@{host}/x")}),
+        json!({"type": "webhook", "url": format!("http://hooks.slack.com@{host}/x")}),
+    ] {
+        let (status, err) = test_call(&app, app.owner_key(), body.clone()).await;
+        assert_eq!(status, 400, "{body}: {err}");
+        assert_eq!(err["error"], "INVALID_WEBHOOK_URL", "{err}");
+        assert!(!err.to_string().contains("Xsecret1"), "{err}");
+    }
+    assert!(
+        receiver.received().await.is_empty(),
+        "nothing reached the receiver"
+    );
+    // The Slack shape on the opened address is what the allowance is for.
+    let (status, doc) = test_call(
+        &app,
+        app.owner_key(),
+        json!({"type": "slack", "webhook_url": format!("http://{host}/services/T0/B0/X")}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+}
+
 /// Without the operator's allow-list, private and loopback targets are refused (SSRF guard).
 async fn the_ssrf_guard_refuses_internal_targets_by_default(app: TestApp) {
     let receiver = Receiver::start(200, "ok").await;
@@ -187,5 +220,5 @@ async fn the_ssrf_guard_refuses_internal_targets_by_default(app: TestApp) {
     );
 }
 
-on_both_backends!(env [("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")]; slack_test_really_posts_and_reports_the_answer, webhook_test_is_signed_with_the_saved_secret, email_test_writes_a_real_message, failures_are_reported_in_the_seed_format);
+on_both_backends!(env [("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")]; slack_test_really_posts_and_reports_the_answer, webhook_test_is_signed_with_the_saved_secret, email_test_writes_a_real_message, failures_are_reported_in_the_seed_format, the_allowance_opens_addresses_not_credentials_or_other_shapes);
 on_both_backends!(the_ssrf_guard_refuses_internal_targets_by_default);

@@ -708,3 +708,618 @@ async fn a_persistently_failing_channel_is_disabled_postgres() {
         a_persistently_failing_channel_is_disabled_and_admins_told(db).await;
     }
 }
+
+/// A letters-and-digits value no other test uses (Slack's secret part allows nothing else).
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", ulid::Ulid::new())
+}
+
+async fn delivery(app: &TestApp, id: &str) -> Value {
+    let (status, doc) = call(
+        app,
+        Method::GET,
+        &format!("/api/notifications/deliveries/{id}"),
+        app.owner_key(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    doc["data"].clone()
+}
+
+async fn test_delivery(app: &TestApp, channel: &str) -> String {
+    let (status, doc) = call(
+        app,
+        Method::POST,
+        &format!("{CHANNELS}/{channel}/test"),
+        app.owner_key(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{doc}");
+    doc["data"]["delivery_id"]
+        .as_str()
+        .expect("delivery id")
+        .to_owned()
+}
+
+/// Waits until the delivery's first attempt failed and it waits for its retry.
+async fn wait_retrying(app: &TestApp, id: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let d = delivery(app, id).await;
+        if d["status"] == "retrying" {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{id} never retried: {d}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn webhook(name: &str, receiver: &Receiver) -> Value {
+    json!({ "type": "webhook", "name": name, "config": { "url": format!("{}/{name}", receiver.url) } })
+}
+
+/// A receiver that holds every request until released: while it holds one, the rest of the
+/// worker's claimed batch waits behind it.
+struct HeldReceiver {
+    url: String,
+    arrived: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    release: tokio::sync::watch::Sender<bool>,
+}
+
+impl HeldReceiver {
+    async fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let arrived = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (release, released) = tokio::sync::watch::channel(false);
+        let count = arrived.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let count = count.clone();
+                let mut released = released.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 8192];
+                    let _ = socket.read(&mut buf).await;
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let _ = released.wait_for(|r| *r).await;
+                    let _ = socket
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                        )
+                        .await;
+                });
+            }
+        });
+        Self {
+            url,
+            arrived,
+            release,
+        }
+    }
+
+    async fn wait_arrived(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.arrived.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "nothing arrived");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+crate::on_both_backends!(env [
+    ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
+    ("TENANTRY_OUTBOX_POLL_MS", "50"),
+    ("TENANTRY_RETRY_SCHEDULE", "1,1"),
+]; deleted_and_disabled_channels_stop_receiving);
+
+/// A sentinel for absence: a delivery to a new channel queued now, whose receiver fails twice
+/// before accepting, so the worker reaches its last attempt only two retry delays from now,
+/// after anything already waiting for one retry was due. Returns once it arrived.
+async fn sentinel_arrives(app: &TestApp) {
+    let sentinel = Receiver::scripted(vec![500, 500, 200], "ok").await;
+    let id = create_channel(app, webhook("sentinel", &sentinel)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let d = test_delivery(app, &id).await;
+    let settled = delivery_settled(app, &d).await;
+    assert_eq!(settled["status"], "delivered", "{settled}");
+    assert_eq!(sentinel.received().await.len(), 3);
+}
+
+/// A message waiting for its retry, or claimed by the worker and not yet sent, never reaches
+/// a channel deleted or disabled in the meantime; absence is shown by a later sentinel
+/// delivery on another channel, not by sleeping.
+async fn deleted_and_disabled_channels_stop_receiving(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+
+    // Deleted while its message waits for a retry (the receiver failed the first attempt).
+    let deleted = Receiver::scripted(vec![500, 200], "ok").await;
+    let id = create_channel(&app, webhook("deleted", &deleted)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let waiting = test_delivery(&app, &id).await;
+    wait_retrying(&app, &waiting).await;
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("{CHANNELS}/{id}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        delivery(&app, &waiting).await["status"],
+        "cancelled",
+        "cancelled with the delete, before any worker looks at it"
+    );
+    sentinel_arrives(&app).await;
+    assert_eq!(
+        deleted.received().await.len(),
+        1,
+        "no retry after the delete"
+    );
+
+    // Disabled while its message waits for a retry.
+    let disabled = Receiver::scripted(vec![500, 200], "ok").await;
+    let id = create_channel(&app, webhook("disabled", &disabled)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let waiting = test_delivery(&app, &id).await;
+    wait_retrying(&app, &waiting).await;
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        &format!("{CHANNELS}/{id}"),
+        &owner,
+        Some(json!({ "enabled": false })),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(delivery(&app, &waiting).await["status"], "cancelled");
+    sentinel_arrives(&app).await;
+    assert_eq!(
+        disabled.received().await.len(),
+        1,
+        "no retry after disabling"
+    );
+    // A test asked for while the channel is off is what the admin wants: it goes out.
+    let asked = test_delivery(&app, &id).await;
+    assert_eq!(delivery_settled(&app, &asked).await["status"], "delivered");
+    assert_eq!(disabled.received().await.len(), 2);
+
+    // A built-in channel (a PUSH_NOTIFICATIONS webhook) switched off through its own settings,
+    // which cancel nothing themselves: the worker's check before the retry does.
+    let push = Receiver::scripted(vec![500, 200], "ok").await;
+    let push_doc = |enable: bool| json!({ "webhooks": [ { "enable": enable, "url": format!("{}/push", push.url), "include": { "AUTHENTICATION_EVENTS": true } } ] });
+    let at = "/accounts/default/settings/PUSH_NOTIFICATIONS";
+    let (status, doc) = call(&app, Method::POST, at, &owner, Some(push_doc(true))).await;
+    assert_eq!(status, 200, "{doc}");
+    let waiting = test_delivery(&app, "nch_catalog_push_1").await;
+    wait_retrying(&app, &waiting).await;
+    let (status, doc) = call(&app, Method::PUT, at, &owner, Some(push_doc(false))).await;
+    assert_eq!(status, 200, "{doc}");
+    sentinel_arrives(&app).await;
+    assert_eq!(push.received().await.len(), 1, "no retry after disabling");
+    assert_eq!(delivery(&app, &waiting).await["status"], "cancelled");
+
+    // Claimed by the worker and waiting in its batch behind a slow receiver when the channel
+    // is deleted: the worker checks again right before sending.
+    let held = HeldReceiver::start().await;
+    let slow = create_channel(&app, json!({ "type": "webhook", "name": "slow", "config": { "url": format!("{}/slow", held.url) } })).await;
+    let behind = Receiver::start(200, "ok").await;
+    let behind_id = create_channel(&app, webhook("behind", &behind)).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, rule) = call(
+        &app,
+        Method::POST,
+        RULES,
+        &owner,
+        Some(json!({
+            "name": "both", "event": "batch.test", "channel_ids": [slow["id"], behind_id]
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{rule}");
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/notifications/events",
+        &owner,
+        Some(json!({ "event": "batch.test" })),
+    )
+    .await;
+    assert_eq!(status, 202, "{doc}");
+    held.wait_arrived().await;
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("{CHANNELS}/{behind_id}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    held.release.send_replace(true);
+    sentinel_arrives(&app).await;
+    assert!(
+        behind.received().await.is_empty(),
+        "a claimed message to a deleted channel is not sent"
+    );
+    let (_, log) = call(
+        &app,
+        Method::GET,
+        "/api/notifications/deliveries",
+        &owner,
+        None,
+    )
+    .await;
+    let of_behind: Vec<&Value> = log["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|d| d["channel_id"] == behind_id.as_str())
+        .collect();
+    assert_eq!(of_behind.len(), 1, "{log}");
+    assert_eq!(of_behind[0]["status"], "cancelled", "{log}");
+    assert_eq!(of_behind[0]["attempts"], json!([]), "never attempted");
+    // The worker itself cancelled exactly two messages it held: the built-in channel's retry
+    // and the claimed one (the others were cancelled with the delete or disable, unclaimed).
+    assert_eq!(
+        app.server_log()
+            .await
+            .matches("outbox message cancelled")
+            .count(),
+        2
+    );
+}
+
+/// The environment of the Slack tests (also for their restart).
+const SLACK_ENV: [(&str, &str); 2] = [
+    ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
+    ("TENANTRY_OUTBOX_POLL_MS", "50"),
+];
+
+crate::on_both_backends!(env [
+    ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
+    ("TENANTRY_OUTBOX_POLL_MS", "50"),
+]; slack_urls_are_sealed_shown_as_configured_and_kept, slack_urls_stored_in_clear_are_sealed_at_start);
+
+/// Every text column of the tables a Slack URL is written to.
+fn stored_texts(app: &TestApp) -> Vec<String> {
+    [
+        "SELECT document AS t FROM settings_documents",
+        "SELECT document AS t FROM settings_history",
+        "SELECT config AS t FROM notification_channels",
+        "SELECT COALESCE(secret_sealed, '') AS t FROM notification_channels",
+        "SELECT COALESCE(diff, '') AS t FROM audit_log",
+    ]
+    .iter()
+    .flat_map(|sql| app.query_texts(sql))
+    .collect()
+}
+
+async fn export(app: &TestApp, secrets: bool) -> Value {
+    let res = app
+        .get(
+            &format!("/v2/accounts/settings/export?include_secrets={secrets}"),
+            Some(app.owner_key()),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json::<Value>().await.expect("json")["export"]["settings"].clone()
+}
+
+/// A Slack URL, in seed 01's settings and in a seed 03 channel, is sealed at rest and reads
+/// `{"configured": true}` for everyone everywhere, except in an export asked with secrets by an
+/// admin; sending `{"configured": true}` back keeps it; credentials and other shapes are refused
+/// even on an address the operator opened.
+async fn slack_urls_are_sealed_shown_as_configured_and_kept(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let configured = json!({ "configured": true });
+
+    // Seed 01.
+    let secret = unique("SeedOne");
+    let url = format!("https://hooks.slack.com/services/T0SEAL/B0SEAL/{secret}");
+    let res = app
+        .put(
+            "/v2/accounts/settings/notifications",
+            &owner,
+            &json!({
+                "slack": { "enabled": true, "webhook_url": url, "channel": "#ops" }
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.expect("json");
+    assert_eq!(doc["slack"]["webhook_url"], configured, "{doc}");
+    let account = app.default_account_id().await;
+    let viewer = app.add_member(&account, "viewer");
+    for (path, key, pointer) in [
+        (
+            "/v2/accounts/settings/notifications",
+            &owner,
+            "/slack/webhook_url",
+        ),
+        (
+            "/v2/accounts/settings",
+            &viewer,
+            "/notifications/slack/webhook_url",
+        ),
+        (
+            "/v2/accounts/settings/export",
+            &owner,
+            "/export/settings/notifications/slack/webhook_url",
+        ),
+    ] {
+        let res = app.get(path, Some(key)).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let text = res.text().await.expect("body");
+        assert!(!text.contains(&secret), "{path} shows the URL: {text}");
+        let doc: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(doc.pointer(pointer), Some(&configured), "{path}: {doc}");
+    }
+    let (_, list) = call(&app, Method::GET, CHANNELS, &owner, None).await;
+    assert!(!list.to_string().contains(&secret), "{list}");
+    let builtin = list["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["id"] == "nch_slack")
+        .cloned()
+        .expect("nch_slack");
+    assert_eq!(builtin["config"]["webhook_url"], configured, "{builtin}");
+    assert_eq!(builtin["enabled"], true);
+    // Sent back as read, it is kept; an export with secrets (an admin's) shows it.
+    let res = app
+        .put(
+            "/v2/accounts/settings/notifications",
+            &owner,
+            &json!({
+                "slack": { "webhook_url": { "configured": true }, "channel": "#other" }
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        export(&app, true).await["notifications"]["slack"]["webhook_url"],
+        url.as_str()
+    );
+    // Re-importing an export without secrets keeps it too.
+    let plain = export(&app, false).await;
+    let res = app
+        .client
+        .post(app.url("/v2/accounts/settings/import"))
+        .bearer_auth(&owner)
+        .json(&json!({ "settings": { "notifications": plain["notifications"] }, "merge_strategy": "merge" }))
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    assert_eq!(
+        export(&app, true).await["notifications"]["slack"]["webhook_url"],
+        url.as_str()
+    );
+    for bad in [
+        json!("https://hooks.slack.com@127.0.0.5/services/T0/B0/X"),
+        json!("https://hooks.slack.com/services/T0/B0"),
+        json!({ "configured": false }),
+    ] {
+        let res = app
+            .put(
+                "/v2/accounts/settings/notifications",
+                &owner,
+                &json!({ "slack": { "webhook_url": bad } }),
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{bad}");
+    }
+
+    // Seed 03: a Slack channel on the local receiver (the operator opened loopback).
+    let slack = Receiver::start(200, "ok").await;
+    let host = slack.url.trim_start_matches("http://").to_owned();
+    let channel_secret = unique("SeedThree");
+    let created = create_channel(
+        &app,
+        json!({ "type": "slack", "name": "sealed", "config": {
+        "webhook_url": format!("{}/services/T0/B0/{channel_secret}", slack.url), "channel": "#x"
+    } }),
+    )
+    .await;
+    assert_eq!(created["config"]["webhook_url"], configured, "{created}");
+    assert!(!created.to_string().contains(&channel_secret));
+    let id = created["id"].as_str().expect("id").to_owned();
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        &format!("{CHANNELS}/{id}"),
+        &owner,
+        Some(json!({
+            "config": { "webhook_url": { "configured": true }, "channel": "#y" }
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let (_, list) = call(&app, Method::GET, CHANNELS, &owner, None).await;
+    assert!(!list.to_string().contains(&channel_secret), "{list}");
+    let listed = list["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .expect("listed");
+    assert_eq!(
+        listed["config"],
+        json!({ "webhook_url": configured, "channel": "#y", "workspace": null })
+    );
+    // The sealed URL still delivers.
+    let d = test_delivery(&app, &id).await;
+    assert_eq!(delivery_settled(&app, &d).await["status"], "delivered");
+    let got = slack.received().await;
+    assert_eq!(got[0].path, format!("/services/T0/B0/{channel_secret}"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&got[0].body).expect("json")["channel"],
+        "#y"
+    );
+
+    // Refused, even on the opened address: credentials, and any other path.
+    for url in [
+        format!("http://hooks.slack.com@{host}/services/T0/B0/X"),
+        format!("http://u:p@{host}/services/T0/B0/X"),
+        format!("{}/hooks.slack.com/services/x", slack.url),
+        format!("{}/services/T0/B0", slack.url),
+        "https://example.com/services/T0/B0/X".to_owned(),
+    ] {
+        let (status, doc) = call(
+            &app,
+            Method::POST,
+            CHANNELS,
+            &owner,
+            Some(json!({
+                "type": "slack", "name": "bad", "config": { "webhook_url": url }
+            })),
+        )
+        .await;
+        assert_eq!(status, 422, "{url}: {doc}");
+        assert_eq!(
+            doc["error"]["details"]["fields"][0]["field"],
+            "config.webhook_url"
+        );
+    }
+    let (status, doc) = call(&app, Method::POST, CHANNELS, &owner, Some(json!({
+        "type": "webhook", "name": "bad", "config": { "url": format!("http://user:pw@{host}/x") }
+    }))).await;
+    assert_eq!(status, 422, "{doc}");
+    assert_eq!(doc["error"]["details"]["fields"][0]["field"], "config.url");
+    assert_eq!(
+        slack.received().await.len(),
+        1,
+        "nothing reached the receiver but the test"
+    );
+
+    for text in stored_texts(&app) {
+        assert!(
+            !text.contains(&secret) && !text.contains(&channel_secret),
+            "stored in clear: {text}"
+        );
+    }
+}
+
+/// URLs written in clear before they were sealed (seed 01's document and its history, a seed 03
+/// channel) are sealed when the server starts, and keep working.
+async fn slack_urls_stored_in_clear_are_sealed_at_start(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let slack = Receiver::start(200, "ok").await;
+    let secret = unique("LegacyOne");
+    let url = format!("https://hooks.slack.com/services/T0OLD/B0OLD/{secret}");
+    let res = app.put("/v2/accounts/settings/notifications", &owner, &json!({
+        "slack": { "enabled": true, "webhook_url": "https://hooks.slack.com/services/T0/B0/Placeholder", "channel": "#ops" }
+    })).await;
+    assert_eq!(res.status(), 200);
+    let channel_secret = unique("LegacyThree");
+    let channel_url = format!("{}/services/T0/B0/{channel_secret}", slack.url);
+    let created = create_channel(&app, json!({ "type": "slack", "name": "old", "config": { "webhook_url": "http://127.0.0.1:9/services/T0/B0/Placeholder" } })).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+
+    // Rewrite them as an older version stored them: the URL in clear.
+    let legacy = |doc: &str| -> String {
+        let mut doc: Value = serde_json::from_str(doc).expect("json");
+        let slack = doc["slack"].as_object_mut().expect("slack");
+        slack.remove("webhook_url_sealed");
+        slack.insert("webhook_url".into(), json!(url));
+        doc.to_string().replace('\'', "''")
+    };
+    let current = app.query_texts(
+        "SELECT document AS t FROM settings_documents WHERE section = 'notifications'",
+    );
+    let history = app.query_texts(
+        "SELECT CAST(version AS TEXT) AS t FROM settings_history WHERE section = 'notifications'",
+    );
+    let mut sql = format!(
+        "UPDATE settings_documents SET document = '{}' WHERE section = 'notifications';",
+        legacy(&current[0])
+    );
+    for version in &history {
+        let doc = app.query_texts(&format!(
+            "SELECT document AS t FROM settings_history WHERE section = 'notifications' AND version = {version}"
+        ));
+        sql.push_str(&format!(
+            "UPDATE settings_history SET document = '{}' WHERE section = 'notifications' AND version = {version};",
+            legacy(&doc[0])
+        ));
+    }
+    sql.push_str(&format!(
+        "UPDATE notification_channels SET secret_sealed = NULL, config = '{}' WHERE id = '{id}';",
+        json!({ "webhook_url": channel_url, "channel": "#legacy", "workspace": null })
+    ));
+    app.db.execute(&sql);
+    assert!(stored_texts(&app).iter().any(|t| t.contains(&secret)));
+    assert!(stored_texts(&app)
+        .iter()
+        .any(|t| t.contains(&channel_secret)));
+
+    let app = app.restart_with(&SLACK_ENV).await;
+    for text in stored_texts(&app) {
+        assert!(
+            !text.contains(&secret) && !text.contains(&channel_secret),
+            "still in clear after start: {text}"
+        );
+    }
+    // Shown as configured, kept, and still the same URLs.
+    let doc: Value = app
+        .get("/v2/accounts/settings/notifications", Some(&owner))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        doc["slack"]["webhook_url"],
+        json!({ "configured": true }),
+        "{doc}"
+    );
+    let res = app
+        .get(
+            "/v2/accounts/settings/export?include_secrets=true",
+            Some(&owner),
+        )
+        .await;
+    let exported: Value = res.json().await.expect("json");
+    assert_eq!(
+        exported["export"]["settings"]["notifications"]["slack"]["webhook_url"],
+        url.as_str()
+    );
+    let (_, list) = call(&app, Method::GET, CHANNELS, &owner, None).await;
+    assert!(!list.to_string().contains(&channel_secret), "{list}");
+    let (status, test) = call(
+        &app,
+        Method::POST,
+        &format!("{CHANNELS}/{id}/test"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{test}");
+    // (The restarted server printed no owner key: the helpers that read it are not used here.)
+    let got = wait_requests(&slack, 1).await;
+    assert_eq!(got[0].path, format!("/services/T0/B0/{channel_secret}"));
+}

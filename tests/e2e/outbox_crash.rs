@@ -93,6 +93,7 @@ async fn every_pending_event_survives_a_kill_sqlite() {
     killed_with_pending_events(TestDb::create(Backend::Sqlite).expect("sqlite")).await;
 }
 
+#[ignore = "PostgreSQL variant: needs TENANTRY_TEST_PG (cargo xtask test provides it)"]
 #[tokio::test]
 async fn every_pending_event_survives_a_kill_postgres() {
     if let Some(db) = TestDb::create(Backend::Postgres) {

@@ -26,6 +26,20 @@ async fn api_request_entries(app: &TestApp, key: &str) -> Vec<Value> {
     doc["audit_logs"].as_array().cloned().unwrap_or_default()
 }
 
+/// Waits until a request of another account (whose policy records requests) is written: the
+/// writer takes records in order, so everything queued before this sentinel is written too.
+/// Absence is then shown by the sentinel's presence, never by sleeping.
+async fn flush_with_sentinel(app: &TestApp, sentinel_key: &str) {
+    let before = api_request_entries(app, sentinel_key).await.len();
+    let (status, _) = call(app, Method::GET, "/api/user/profile", sentinel_key, None).await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while api_request_entries(app, sentinel_key).await.len() <= before {
+        assert!(Instant::now() < deadline, "the sentinel was never written");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn api_requests_are_audited_per_policy(app: TestApp) {
     let owner = app.owner_key().to_owned();
     for _ in 0..3 {
@@ -94,17 +108,25 @@ async fn api_requests_are_audited_per_policy(app: TestApp) {
     )
     .await;
     assert_eq!(status, 200, "{doc}");
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let sentinel = app
+        .create_account("sentinel", "sentinel@example.test")
+        .await["owner_api_key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let account = app.default_account_id().await;
     let count = |app: &TestApp| {
-        app.query_texts(
-            "SELECT CAST(COUNT(*) AS TEXT) AS t FROM audit_log WHERE action = 'api.request'",
-        )
+        app.query_texts(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) AS t FROM audit_log WHERE action = 'api.request' AND account_id = '{account}'"
+        ))
     };
+    // What was queued before the policy changed is written first.
+    flush_with_sentinel(&app, &sentinel).await;
     let before = count(&app);
     for _ in 0..5 {
         call(&app, Method::GET, "/api/user/profile", &owner, None).await;
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    flush_with_sentinel(&app, &sentinel).await;
     assert_eq!(
         count(&app),
         before,

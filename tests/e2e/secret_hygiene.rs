@@ -137,6 +137,60 @@ async fn no_secret_is_kept_or_shown_in_clear(app: TestApp) {
     later_responses.push(res.text().await.expect("body"));
     secrets.push(invitation_token);
 
+    // Slack incoming-webhook URLs: the URL is the credential. Seed 01's (saved, never sent),
+    // a seed 03 channel's and a seed 01 test's, both sent to a closed port so the transport's
+    // error (which quotes the URL it was given) reaches the delivery log, the outbox and the
+    // server log.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let slack_seed01 = unique("SlackSeedOne");
+    let res = app.put("/v2/accounts/settings/notifications", &owner, &json!({
+        "slack": { "enabled": true, "webhook_url": format!("https://hooks.slack.com/services/T0/B0/{slack_seed01}") },
+    })).await;
+    assert_eq!(res.status(), 200);
+    later_responses.push(res.text().await.expect("body"));
+    let slack_channel = unique("SlackChannel");
+    let (status, doc) = call(&app, Method::POST, "/api/notifications/channels", &owner, Some(json!({
+        "type": "slack", "name": "sealed", "config": { "webhook_url": format!("http://127.0.0.1:{port}/services/T0/B0/{slack_channel}") }
+    }))).await;
+    assert_eq!(status, 201, "{doc}");
+    later_responses.push(doc.to_string());
+    let path = format!(
+        "/api/notifications/channels/{}/test",
+        doc["data"]["id"].as_str().expect("id")
+    );
+    let (status, doc) = call(&app, Method::POST, &path, &owner, None).await;
+    assert_eq!(status, 202, "{doc}");
+    let delivery = format!(
+        "/api/notifications/deliveries/{}",
+        doc["data"]["delivery_id"].as_str().expect("delivery id")
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, doc) = call(&app, Method::GET, &delivery, &owner, None).await;
+        if let Some(error) = doc["data"]["attempts"][0]["error"].as_str() {
+            // The transport's error quoted the URL; the log shows the mask in its place.
+            assert!(error.contains("[Slack webhook URL]"), "{error}");
+            later_responses.push(doc.to_string());
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no attempt: {doc}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let slack_test = unique("SlackTest");
+    let res = app
+        .client
+        .post(app.url("/v2/accounts/settings/notifications/test"))
+        .bearer_auth(&owner)
+        .json(&json!({ "type": "slack", "webhook_url": format!("http://127.0.0.1:{port}/services/T0/B0/{slack_test}") }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 400);
+    later_responses.push(res.text().await.expect("body"));
+    secrets.extend([slack_seed01, slack_channel, slack_test]);
+
     // Everything that reads settings back.
     for path in [
         "/v2/accounts/settings",
@@ -147,6 +201,8 @@ async fn no_secret_is_kept_or_shown_in_clear(app: TestApp) {
         "/v2/accounts/audit-logs",
         "/api/notifications/channels",
         "/api/notifications/rules",
+        "/api/notifications/deliveries",
+        "/v2/accounts/settings/notifications/history",
         "/api/user/api-keys",
         "/api/user/mfa",
         "/v2/accounts/team/members",

@@ -587,8 +587,18 @@ async fn secrets_are_sealed_and_never_shown(app: TestApp) {
         "the change of a secret is audited, masked"
     );
 
-    // Clearing with null.
-    let (_, doc) = body(
+    // Clearing with null: the write succeeds, and a fresh read shows the secret gone.
+    let (_, before) = body(
+        app.get("/v2/accounts/settings/integrations", Some(&key))
+            .await,
+    )
+    .await;
+    assert_ne!(
+        before["monitoring"]["datadog"]["api_key"],
+        Value::Null,
+        "a secret is configured before the clear: {before}"
+    );
+    let (status, doc) = body(
         app.put(
             "/v2/accounts/settings/integrations",
             &key,
@@ -597,7 +607,19 @@ async fn secrets_are_sealed_and_never_shown(app: TestApp) {
         .await,
     )
     .await;
+    assert_eq!(status, 200, "{doc}");
     assert_eq!(doc["monitoring"]["datadog"]["api_key"], Value::Null);
+    let (status, after) = body(
+        app.get("/v2/accounts/settings/integrations", Some(&key))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        after["monitoring"]["datadog"]["api_key"],
+        Value::Null,
+        "{after}"
+    );
 }
 
 async fn if_match_prevents_lost_updates(app: TestApp) {
@@ -732,7 +754,7 @@ async fn concurrent_writes_to_different_fields_all_land(app: TestApp) {
             "notifications",
             json!({"slack": {"webhook_url": "https://hooks.slack.com/services/T1/B1/X1"}}),
             "/notifications/slack/webhook_url",
-            json!("https://hooks.slack.com/services/T1/B1/X1"),
+            json!({"configured": true}),
         ),
         (
             "notifications",

@@ -323,6 +323,7 @@ macro_rules! on_both_backends {
                     super::$name(TestApp::start(db, &$env).await).await;
                 }
 
+                #[ignore = "PostgreSQL variant: needs TENANTRY_TEST_PG (cargo xtask test provides it)"]
                 #[tokio::test]
                 async fn postgres() {
                     if let Some(db) = TestDb::create(Backend::Postgres) {

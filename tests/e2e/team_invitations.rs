@@ -28,6 +28,7 @@ macro_rules! with_smtp {
                     super::$name(app, smtp).await;
                 }
 
+                #[ignore = "PostgreSQL variant: needs TENANTRY_TEST_PG (cargo xtask test provides it)"]
                 #[tokio::test]
                 async fn postgres() {
                     if let Some(db) = TestDb::create(Backend::Postgres) {
@@ -721,6 +722,7 @@ async fn an_email_survives_a_mail_server_outage_sqlite() {
     an_email_survives_a_mail_server_outage(TestDb::create(Backend::Sqlite).expect("sqlite")).await;
 }
 
+#[ignore = "PostgreSQL variant: needs TENANTRY_TEST_PG (cargo xtask test provides it)"]
 #[tokio::test]
 async fn an_email_survives_a_mail_server_outage_postgres() {
     if let Some(db) = TestDb::create(Backend::Postgres) {

@@ -532,8 +532,16 @@ async fn authorization_matrix(app: TestApp) {
             ),
         ];
         for (method, path, body, expected) in extra {
+            let before = crate::authorization::written_state(&app);
             let (status, doc) = call(&app, method.clone(), &path, key, body).await;
             assert_eq!(status, expected, "{who}: {method} {path}: {doc}");
+            if status >= 400 {
+                assert_eq!(
+                    crate::authorization::written_state(&app),
+                    before,
+                    "{who}: {method} {path} was refused but wrote"
+                );
+            }
         }
         let cases: [(Method, String, Option<Value>, u16); 5] = [
             (Method::GET, MEMBERS.to_owned(), None, 200),
@@ -577,10 +585,19 @@ async fn authorization_matrix(app: TestApp) {
             ),
         ];
         for (method, path, body, expected) in cases {
+            let before = crate::authorization::written_state(&app);
             let (status, doc) = call(&app, method.clone(), &path, key, body).await;
             assert_eq!(status, expected, "{who}: {method} {path}: {doc}");
-            if foreign && path.ends_with("/bulk") {
+            let refused_item = foreign && path.ends_with("/bulk");
+            if refused_item {
                 assert_eq!(doc["results"][0]["error"]["code"], "MEMBER_NOT_FOUND");
+            }
+            if status >= 400 || refused_item {
+                assert_eq!(
+                    crate::authorization::written_state(&app),
+                    before,
+                    "{who}: {method} {path} was refused but wrote"
+                );
             }
         }
     }

@@ -167,3 +167,160 @@ async fn totp_enrollment_codes_and_backup_codes(app: TestApp) {
 }
 
 on_both_backends!(totp_enrollment_codes_and_backup_codes);
+
+/// In an account that requires MFA, the keys of members without it keep working, but no new
+/// secret is handed out to them (create, regenerate) until they enrol; deleting stays allowed.
+async fn api_keys_under_required_mfa(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let account = app.default_account_id().await;
+    let member = app.add_member(&account, "developer");
+    let key_request = |name: &str| json!({"name": name, "scopes": ["settings:read"]});
+    let mut held = Vec::new();
+    for name in ["before-1", "before-2"] {
+        let (status, doc) = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/user/api-keys",
+            &owner,
+            Some(key_request(name)),
+        )
+        .await;
+        assert_eq!(status, 201, "{doc}");
+        held.push((
+            doc["data"]["id"].as_str().expect("id").to_owned(),
+            doc["data"]["secret"].as_str().expect("secret").to_owned(),
+        ));
+    }
+
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            &owner,
+            &json!({"two_factor": {"enabled": true}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    // Keys keep working: machines cannot answer a TOTP challenge.
+    for key in [owner.as_str(), member.as_str(), held[0].1.as_str()] {
+        assert_eq!(app.get("/api/organization", Some(key)).await.status(), 200);
+    }
+    // But a member without MFA gets no new secret, whichever key asks.
+    for caller in [&owner, &member] {
+        let (status, err) = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/user/api-keys",
+            caller,
+            Some(key_request("after")),
+        )
+        .await;
+        assert_eq!(status, 403, "{err}");
+        assert_eq!(err["error"]["code"], "MFA_ENROLLMENT_REQUIRED");
+        assert!(err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("/api/user/mfa/enable")));
+    }
+    let regenerate = |id: &str| format!("/api/user/api-keys/{id}/regenerate");
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        &regenerate(&held[0].0),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"]["code"], "MFA_ENROLLMENT_REQUIRED");
+    assert_eq!(
+        app.get("/api/organization", Some(&held[0].1))
+            .await
+            .status(),
+        200,
+        "the refused regeneration left the secret as it was"
+    );
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/user/api-keys/{}", held[1].0),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204, "cleaning up is allowed");
+
+    // Once the owner has enrolled, the owner's credentials may create and regenerate again;
+    // the member, still without MFA, may not.
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/enable",
+        &owner,
+        Some(json!({"method": "totp"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
+    let enrollment = doc["data"]["enrollment_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let code = tenantry_security::code_for(&secret, now()).expect("code");
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/verify",
+        &owner,
+        Some(json!({"enrollment_id": enrollment, "code": code})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/api-keys",
+        &owner,
+        Some(key_request("after-enrolling")),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        &regenerate(&held[0].0),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let (status, err) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/api-keys",
+        &member,
+        Some(key_request("still-not")),
+    )
+    .await;
+    assert_eq!(status, 403, "{err}");
+
+    // Without the requirement, MFA is not asked for.
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            &owner,
+            &json!({"two_factor": {"enabled": false}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/api-keys",
+        &member,
+        Some(key_request("no-requirement")),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+}
+
+on_both_backends!(api_keys_under_required_mfa);

@@ -124,7 +124,7 @@ async fn profile_examples_replay_and_share_seed_01_preferences(app: TestApp) {
     assert_eq!(status, 400);
 }
 
-async fn passwords_are_argon2_and_guard_the_email(app: TestApp) {
+async fn passwords_are_argon2_and_the_profile_does_not_set_the_email(app: TestApp) {
     let key = app.owner_key().to_owned();
     // The bootstrap owner has no password yet: the first one needs no current password.
     let (status, _) = call(
@@ -190,39 +190,36 @@ async fn passwords_are_argon2_and_guard_the_email(app: TestApp) {
         app.query_texts("SELECT action AS t FROM audit_log WHERE action = 'user.password_changed'");
     assert_eq!(audited.len(), 2);
 
-    // Changing the email needs the current password; taken addresses are refused.
-    let (status, _) = call(
-        &app,
-        reqwest::Method::PUT,
-        "/api/user/profile",
-        &key,
-        Some(json!({"email": "alex@example.com"})),
-    )
-    .await;
-    assert_eq!(status, 403);
-    let (status, doc) = call(
-        &app,
-        reqwest::Method::PUT,
-        "/api/user/profile",
-        &key,
-        Some(json!({"email": "alex@example.com", "current_password": "second-Passphrase-42!"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
-    assert_eq!(doc["data"]["email"], "alex@example.com");
+    // The profile no longer sets the address, with or without the password, taken or not: a
+    // change goes through POST /api/user/email and a link to the new mailbox (email_change.rs).
     app.create_account("other-co", "taken@example.com").await;
-    let (status, err) = call(
-        &app,
-        reqwest::Method::PUT,
-        "/api/user/profile",
-        &key,
-        Some(json!({"email": "taken@example.com", "current_password": "second-Passphrase-42!"})),
-    )
-    .await;
-    assert_eq!(status, 409, "{err}");
+    for body in [
+        json!({"email": "alex@example.com"}),
+        json!({"email": "alex@example.com", "current_password": "second-Passphrase-42!"}),
+        json!({"email": "taken@example.com", "current_password": "second-Passphrase-42!"}),
+    ] {
+        let (status, err) = call(
+            &app,
+            reqwest::Method::PUT,
+            "/api/user/profile",
+            &key,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}: {err}");
+        assert_eq!(err["error"]["details"]["fields"][0]["field"], "email");
+        assert!(
+            err["error"]["details"]["fields"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("POST /api/user/email")),
+            "{err}"
+        );
+    }
+    let (_, doc) = call(&app, reqwest::Method::GET, "/api/user/profile", &key, None).await;
+    assert_eq!(doc["data"]["email"], "owner@localhost");
 }
 
 on_both_backends!(
     profile_examples_replay_and_share_seed_01_preferences,
-    passwords_are_argon2_and_guard_the_email
+    passwords_are_argon2_and_the_profile_does_not_set_the_email
 );

@@ -25,7 +25,10 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&root(), &args[1..]),
         Some("openapi") => openapi(),
         Some("fuzz") => fuzz(&args[1..]),
-        Some("fuzz-api") => python_tools().and_then(|tools| fuzz_api(&tools, &args[1..])),
+        Some("fuzz-api") => python_tools().and_then(|tools| {
+            let pg = std::env::var("TENANTRY_TEST_PG").ok();
+            fuzz_api(&tools, &args[1..], pg.as_deref())
+        }),
         _ => {
             eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | fuzz [--seconds N] | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C]>");
             return ExitCode::from(2);
@@ -114,17 +117,23 @@ fn python_tools() -> Result<std::path::PathBuf, String> {
     Ok(bin)
 }
 
-/// Generated requests from the OpenAPI document against a live server (see `fuzz_api.py`).
-fn fuzz_api(tools: &std::path::Path, extra: &[String]) -> Result<(), String> {
+/// Generated requests from the OpenAPI document against a live server (see `fuzz_api.py`); with
+/// `pg` (a cluster's admin URL), one more round against a server on PostgreSQL.
+fn fuzz_api(tools: &std::path::Path, extra: &[String], pg: Option<&str>) -> Result<(), String> {
     run(cargo().args(["build", "--quiet", "-p", "tenantry"]))?;
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| root().join("target"));
-    run(Command::new(tools.join("python"))
-        .arg(root().join("xtask/fuzz_api.py"))
+    let mut cmd = Command::new(tools.join("python"));
+    cmd.arg(root().join("xtask/fuzz_api.py"))
         .arg(target.join("debug/tenantry"))
         .arg(tools.join("schemathesis"))
-        .args(extra))
+        .args(extra);
+    match pg {
+        Some(url) => cmd.env("TENANTRY_TEST_PG", url),
+        None => cmd.env_remove("TENANTRY_TEST_PG"),
+    };
+    run(&mut cmd)
 }
 
 const FUZZ_TARGETS: [&str; 5] = [
@@ -195,16 +204,23 @@ fn test(extra: &[String]) -> Result<(), String> {
         }
     };
     eprintln!("xtask: PostgreSQL for tests at {url}");
+    // The PostgreSQL variants are `#[ignore]`d so that a plain `cargo test` without a cluster
+    // reports them as skipped rather than passed; here a cluster exists, so they run.
+    let mut args: Vec<String> = extra.to_vec();
+    if !args.iter().any(|a| a == "--") {
+        args.push("--".into());
+    }
+    args.push("--include-ignored".into());
     run(cargo()
         .args(["test", "--workspace"])
-        .args(extra)
+        .args(&args)
         .env("TENANTRY_TEST_PG", &url)
         .env("TENANTRY_REQUIRE_PG", "1")
         .env("TENANTRY_TOOLS_BIN", &tools)
         .env("TENANTRY_REQUIRE_TOOLS", "1"))?;
     // A filtered run (`cargo xtask test some_test`) is about those tests only.
     if extra.is_empty() {
-        fuzz_api(&tools, &[])?;
+        fuzz_api(&tools, &[], Some(&url))?;
         fuzz(&[])?;
     }
     // `_cluster` is dropped on return, stopping PostgreSQL whether the tests passed or not.

@@ -107,16 +107,32 @@ pub(crate) fn authenticated_actor(req: &HttpRequest) -> Option<Actor> {
 /// authenticated: otherwise an expired key or a suspended member would learn how a request is
 /// validated (and which error wins would depend on which extractor finished first). Handlers
 /// list `Authenticated` before the body, so its outcome is registered by the time a body fails.
+/// The operator extractor registers its outcome too, so `/admin` orders body errors the same way.
 pub(crate) async fn authentication_first(req: &HttpRequest, body_error: ApiError) -> ApiError {
-    let outcome = req.extensions().get::<AuthOutcome>().cloned();
-    match outcome {
-        Some(AuthOutcome(outcome)) => match outcome.await {
-            Err(auth_error) => auth_error,
-            Ok(_) => body_error,
-        },
-        None => body_error,
+    match authentication(req).await {
+        Some(Err(auth_error)) => auth_error,
+        _ => body_error,
     }
 }
+
+/// How the request's authentication ended, waiting for it when it is still running: `None` when
+/// no extractor authenticated the request, `Ok(None)` for the operator, `Ok(Some(actor))` for a
+/// member.
+pub(crate) async fn authentication(req: &HttpRequest) -> Option<Result<Option<Actor>, ApiError>> {
+    let member = req.extensions().get::<AuthOutcome>().cloned();
+    if let Some(AuthOutcome(outcome)) = member {
+        return Some(outcome.await.map(Some));
+    }
+    let operator = req.extensions().get::<OperatorOutcome>().cloned();
+    match operator {
+        Some(OperatorOutcome(outcome)) => Some(outcome.await.map(|()| None)),
+        None => None,
+    }
+}
+
+/// The operator extractor's outcome, shared like [`AuthOutcome`].
+#[derive(Clone)]
+struct OperatorOutcome(Shared<BoxedFuture<()>>);
 
 /// Authenticates the bearer credential, applies the account's IP allowlist, session
 /// restrictions, the key's scopes and the per-credential rate limit.
@@ -301,7 +317,7 @@ impl FromRequest for Operator {
         let dialect = Dialect::of(req);
         let state = state(req, dialect);
         let token = bearer(req);
-        Box::pin(async move {
+        let outcome: BoxedFuture<()> = Box::pin(async move {
             let state = state?;
             let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
             let authenticator = state.authenticator.clone();
@@ -311,10 +327,12 @@ impl FromRequest for Operator {
             })
             .await
             .map_err(|e| ApiError::internal(dialect, &e))?;
-            result
-                .map(|()| Operator)
-                .map_err(|e| map_security_error(dialect, e))
-        })
+            result.map_err(|e| map_security_error(dialect, e))
+        });
+        let outcome = outcome.shared();
+        req.extensions_mut()
+            .insert(OperatorOutcome(outcome.clone()));
+        Box::pin(async move { outcome.await.map(|()| Operator) })
     }
 }
 

@@ -26,7 +26,7 @@ use crate::error::{ApiError, Dialect};
 
 pub(crate) struct JsonBody<T>(pub T);
 
-fn too_large(dialect: Dialect, limit: usize) -> ApiError {
+pub(crate) fn too_large(dialect: Dialect, limit: usize) -> ApiError {
     ApiError::new(
         dialect,
         StatusCode::PAYLOAD_TOO_LARGE,

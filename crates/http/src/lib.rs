@@ -6,6 +6,7 @@ mod dialects;
 mod error;
 mod header_limit;
 mod health;
+mod input_errors;
 mod json_body;
 mod link_pages;
 mod metrics;
@@ -15,6 +16,7 @@ mod password_work;
 mod rate_limit;
 mod request_audit;
 mod request_id;
+mod route_roles;
 mod scopes;
 mod state;
 mod store_reads;
@@ -39,12 +41,19 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
     let workers = state.config.workers;
     let blocking_threads = state.config.blocking_threads_per_worker;
     let client_timeout = state.config.client_timeout;
+    let body_limit = state.config.body_limit;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            // Every route's extractor failures in its dialect (actix answers in plain text).
+            .app_data(input_errors::path_config())
+            .app_data(input_errors::query_config())
+            .app_data(input_errors::json_config(body_limit))
+            .app_data(web::PayloadConfig::new(body_limit))
             .configure(routes)
             .default_service(web::to(error::not_found))
+            .wrap(middleware::from_fn(input_errors::refusals_first))
             .wrap(middleware::from_fn(request_audit::record))
             .wrap(middleware::from_fn(rate_limit::limit_by_ip))
             .wrap(middleware::from_fn(header_limit::limit_headers))

@@ -35,6 +35,8 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
         || path.starts_with("/api/settings/log-retention")
         || path.starts_with("/api/session-timeout")
         || path.starts_with("/api/user/password")
+        // The sign-in address is where password links go: changing it is a security write.
+        || path.starts_with("/api/user/email")
         || path.starts_with("/api/user/mfa")
         || path.starts_with("/api/auth/")
     {

@@ -1,15 +1,18 @@
 //! Seed 03 channel configurations, parsed: what each kind needs, checked before anything is
-//! stored. The webhook secret is the only secret; everything else is shown back as given.
+//! stored. Two values are secrets, sealed in the channel's `secret` and shown back only as
+//! `{"configured": true}`: a webhook's signing secret and a Slack channel's incoming-webhook URL
+//! (the URL is the credential). Sending `{"configured": true}` back keeps the stored value.
 
 use serde_json::{json, Map, Value};
 use tenantry_kernel::{Email, RandomSource};
 
-use crate::{ChannelKind, ChannelTarget, NotificationError, OutboundPolicy};
+use crate::slack_url::carries_credentials;
+use crate::{ChannelKind, ChannelTarget, NotificationError, OutboundPolicy, SlackWebhookUrl};
 
 pub const MAX_RECIPIENTS: usize = 20;
 pub const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
 
-/// A parsed configuration: the target (with the secret in clear) and the public part.
+/// A parsed configuration: the target (with its secret in clear) and the public part.
 pub struct ParsedConfig {
     pub target: ChannelTarget,
     pub public: Value,
@@ -54,14 +57,26 @@ fn optional_text(
     }
 }
 
-/// An outbound URL: https, or plain http to an address the operator opened. (The resolved
-/// address is checked again at every delivery, after DNS, by the transport.)
+/// How a read secret comes back: sending it unchanged means "keep the stored value".
+fn keeps_stored(value: Option<&Value>) -> bool {
+    value.is_none() || value == Some(&json!({ "configured": true }))
+}
+
+/// An outbound URL: https, or plain http to an address the operator opened, and never with
+/// credentials (`user:password@`) in it. (The resolved address is checked again at every
+/// delivery, after DNS, by the transport.)
 pub fn outbound_url(
     raw: &str,
     field: &str,
     policy: &OutboundPolicy,
 ) -> Result<String, NotificationError> {
     let url = url::Url::parse(raw).map_err(|e| invalid(field, format!("is not a URL: {e}")))?;
+    if carries_credentials(&url) {
+        return Err(invalid(
+            field,
+            "must not contain credentials (user:password@)",
+        ));
+    }
     let host = url
         .host_str()
         .ok_or_else(|| invalid(field, "has no host"))?
@@ -80,8 +95,9 @@ pub fn outbound_url(
     }
 }
 
-/// Parses `config` for a channel of `kind`; `existing_secret` is kept when a webhook update
-/// does not send a new one.
+/// Parses `config` for a channel of `kind`. `existing_secret` (the stored signing secret of a
+/// webhook, the stored URL of a Slack channel) is kept when an update leaves the field out or
+/// sends back `{"configured": true}`.
 pub fn parse_config(
     kind: ChannelKind,
     config: &Value,
@@ -147,17 +163,24 @@ pub fn parse_config(
             }
         }
         ChannelKind::Slack => {
-            let raw = config
-                .get("webhook_url")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
+            let webhook_url = match config.get("webhook_url") {
+                Some(Value::String(raw)) => SlackWebhookUrl::parse_allowing(raw, policy)
+                    .map_err(|m| invalid("webhook_url", m))?
+                    .into_string(),
+                other if keeps_stored(other) => existing_secret.ok_or_else(|| {
                     invalid("webhook_url", "is required: the Slack incoming-webhook URL")
-                })?;
-            let webhook_url = outbound_url(raw, "webhook_url", policy)?;
+                })?,
+                _ => {
+                    return Err(invalid(
+                        "webhook_url",
+                        "must be the Slack incoming-webhook URL, or {\"configured\": true} to keep the stored one",
+                    ))
+                }
+            };
             let channel = optional_text(config, "channel")?;
             let workspace = optional_text(config, "workspace")?;
             ParsedConfig {
-                public: json!({ "webhook_url": webhook_url, "channel": channel, "workspace": workspace }),
+                public: json!({ "webhook_url": { "configured": true }, "channel": channel, "workspace": workspace }),
                 target: ChannelTarget::Slack {
                     webhook_url,
                     channel,
@@ -172,19 +195,24 @@ pub fn parse_config(
                 .and_then(Value::as_str)
                 .ok_or_else(|| invalid("url", "is required"))?;
             let url = outbound_url(raw, "url", policy)?;
-            let (secret, generated) = match config.get("secret") {
+            let (secret, generated) = match config.get("secret").filter(|v| !v.is_null()) {
                 Some(Value::String(s)) if s.len() >= 16 && s.len() <= 256 => (s.clone(), None),
                 Some(Value::String(_)) => {
                     return Err(invalid("secret", "must be 16-256 characters"))
                 }
-                Some(Value::Null) | None => match existing_secret {
+                Some(other) if !keeps_stored(Some(other)) => {
+                    return Err(invalid(
+                        "secret",
+                        "must be a string, or {\"configured\": true} to keep the stored one",
+                    ))
+                }
+                _ => match existing_secret {
                     Some(s) => (s, None),
                     None => {
                         let s = generate_secret(random);
                         (s.clone(), Some(s))
                     }
                 },
-                Some(_) => return Err(invalid("secret", "must be a string")),
             };
             ParsedConfig {
                 public: json!({ "url": url, "secret": { "configured": true } }),
@@ -209,8 +237,21 @@ pub fn generate_secret(random: &dyn RandomSource) -> String {
     )
 }
 
+/// What the API shows of a stored configuration: as stored, except that a Slack URL never
+/// shows (one stored in clear before URLs were sealed included).
+pub fn public_config(kind: ChannelKind, stored: &Value) -> Value {
+    let mut public = stored.clone();
+    if kind == ChannelKind::Slack {
+        if let Some(url) = public.get_mut("webhook_url").filter(|u| !u.is_null()) {
+            *url = json!({ "configured": true });
+        }
+    }
+    public
+}
+
 /// The target of a stored configuration (checked when it was saved; the transport checks the
-/// address again at delivery).
+/// address again at delivery). `secret` is the opened secret: a webhook's signing secret, a
+/// Slack channel's URL.
 pub fn stored_target(kind: ChannelKind, config: &Value, secret: Option<String>) -> ChannelTarget {
     let text = |k: &str| config.get(k).and_then(Value::as_str).map(str::to_owned);
     let list = |k: &str| -> Vec<String> {
@@ -231,7 +272,8 @@ pub fn stored_target(kind: ChannelKind, config: &Value, secret: Option<String>) 
             severity_filter: list("severity_filter"),
         },
         ChannelKind::Slack => ChannelTarget::Slack {
-            webhook_url: text("webhook_url").unwrap_or_default(),
+            // A URL stored in clear (before they were sealed) until the start-up pass seals it.
+            webhook_url: secret.or_else(|| text("webhook_url")).unwrap_or_default(),
             channel: text("channel"),
             workspace: text("workspace"),
         },
@@ -239,5 +281,79 @@ pub fn stored_target(kind: ChannelKind, config: &Value, secret: Option<String>) 
             url: text("url").unwrap_or_default(),
             secret,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tenantry_kernel::OsRandom;
+
+    fn lab() -> OutboundPolicy {
+        OutboundPolicy::parse("127.0.0.0/8").expect("valid")
+    }
+
+    #[test]
+    fn a_slack_url_is_sealed_material_never_public() {
+        let url = "https://hooks.slack.com/services/T0/B0/SecretPart";
+        let parsed = parse_config(
+            ChannelKind::Slack,
+            &json!({ "webhook_url": url, "channel": "#ops" }),
+            None,
+            &lab(),
+            &OsRandom,
+        )
+        .expect("valid");
+        assert!(!parsed.public.to_string().contains("SecretPart"));
+        assert_eq!(parsed.public["webhook_url"], json!({ "configured": true }));
+        assert!(
+            matches!(&parsed.target, ChannelTarget::Slack { webhook_url, .. } if webhook_url == url)
+        );
+        // Sent back as read, or left out: the stored URL stays.
+        for config in [
+            json!({ "webhook_url": { "configured": true }, "channel": "#ops" }),
+            json!({ "channel": "#ops" }),
+        ] {
+            let kept = parse_config(
+                ChannelKind::Slack,
+                &config,
+                Some(url.to_owned()),
+                &lab(),
+                &OsRandom,
+            )
+            .expect("keeps");
+            assert!(
+                matches!(&kept.target, ChannelTarget::Slack { webhook_url, .. } if webhook_url == url)
+            );
+        }
+        for bad in [
+            json!({ "webhook_url": { "configured": false } }),
+            json!({ "webhook_url": "https://hooks.slack.com@127.0.0.5/services/T0/B0/X" }),
+            json!({ "webhook_url": "http://127.0.0.5/hooks.slack.com/services/x" }),
+            json!({ "webhook_url": "https://example.com/services/T0/B0/X" }),
+            json!({ "webhook_url": { "configured": true } }),
+        ] {
+            assert!(
+                parse_config(ChannelKind::Slack, &bad, None, &lab(), &OsRandom).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            public_config(ChannelKind::Slack, &json!({ "webhook_url": url })),
+            json!({ "webhook_url": { "configured": true } }),
+            "a URL stored in clear is not shown either"
+        );
+    }
+
+    #[test]
+    fn outbound_urls_with_credentials_are_refused_even_on_opened_addresses() {
+        for bad in [
+            "http://user@127.0.0.5/x",
+            "https://user:pw@example.com/x",
+            "https://example.com@127.0.0.5/x",
+        ] {
+            assert!(outbound_url(bad, "url", &lab()).is_err(), "{bad}");
+        }
+        assert!(outbound_url("http://127.0.0.5/x", "url", &lab()).is_ok());
     }
 }

@@ -16,6 +16,8 @@ pub enum DeliveryStatus {
     Retrying,
     Delivered,
     Failed,
+    /// Never (or no more) sent: its channel was deleted or disabled while it waited.
+    Cancelled,
 }
 
 impl DeliveryStatus {
@@ -25,13 +27,20 @@ impl DeliveryStatus {
             DeliveryStatus::Retrying => "retrying",
             DeliveryStatus::Delivered => "delivered",
             DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Cancelled => "cancelled",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Queued, Self::Retrying, Self::Delivered, Self::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Self::Queued,
+            Self::Retrying,
+            Self::Delivered,
+            Self::Failed,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 
@@ -99,6 +108,10 @@ pub struct DeliveryJob {
     pub channel_id: String,
     pub target: JobTarget,
     pub event: Event,
+    /// A test an admin asked for while the channel was off: sent although the channel is
+    /// disabled. Every other delivery goes out only while its channel exists and is enabled.
+    #[serde(default)]
+    pub to_disabled_channel: bool,
 }
 
 /// The webhook body: the event as JSON (Standard Webhooks `type`, `timestamp`, `data`), with

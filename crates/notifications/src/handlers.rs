@@ -1,17 +1,30 @@
 //! The outbox handlers of the notification engine: routing an event into deliveries, and
-//! sending one delivery (webhook, Slack, email) while logging every attempt.
+//! sending one delivery (webhook, Slack, email) while logging every attempt. Right before
+//! sending, a delivery is checked against its channel as it is now: one cancelled, or whose
+//! channel was deleted or disabled since it was queued, is not sent.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use tenantry_kernel::{AccountId, Clock, DeliveryId};
+use tenantry_kernel::{AccountId, Clock, DeliveryId, PortError};
 use tenantry_security::{Sealed, SecretBox};
 
+use crate::slack_url::{carries_credentials, redact_slack_url};
 use crate::{
     email_message, slack_body, webhook_body, Attempt, BuiltinRoutes, ClaimedMessage, DeliveryError,
     DeliveryJob, DeliveryStatus, Event, Handled, HttpReply, HttpTransport, JobTarget,
     MailTransport, NotificationService, NotificationStore, OutboxHandler,
 };
+
+/// Refuses a URL with credentials in it, whenever it was stored: no delivery sends them.
+fn refuse_credentials(url: &str) -> Result<(), DeliveryError> {
+    match url::Url::parse(url) {
+        Ok(u) if carries_credentials(&u) => Err(DeliveryError::Refused(
+            "the URL carries credentials (user:password@), which deliveries never send".into(),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// Routes events (outbox kind `event`) through the rules.
 pub struct EventHandler {
@@ -82,6 +95,7 @@ impl DeliveryHandler {
         let event = &job.event;
         match &job.target {
             JobTarget::Webhook { url, secret } => {
+                refuse_credentials(url)?;
                 let body = webhook_body(event);
                 let timestamp = self.clock.now().timestamp();
                 let mut headers = vec![
@@ -99,10 +113,24 @@ impl DeliveryHandler {
             JobTarget::Slack {
                 webhook_url,
                 channel,
-            } => self
-                .http
-                .post_json(webhook_url, &[], &slack_body(event, channel.as_deref()))
-                .map(Sent::Reply),
+            } => {
+                refuse_credentials(webhook_url)?;
+                self.http
+                    .post_json(webhook_url, &[], &slack_body(event, channel.as_deref()))
+                    .map(Sent::Reply)
+                    // The URL is a credential; a transport's error may quote it.
+                    .map_err(|e| match e {
+                        DeliveryError::Refused(m) => {
+                            DeliveryError::Refused(redact_slack_url(&m, webhook_url))
+                        }
+                        DeliveryError::Unreachable(m) => {
+                            DeliveryError::Unreachable(redact_slack_url(&m, webhook_url))
+                        }
+                        DeliveryError::Local(m) => {
+                            DeliveryError::Local(redact_slack_url(&m, webhook_url))
+                        }
+                    })
+            }
             JobTarget::Email { recipients } => {
                 let started = Instant::now();
                 let (subject, text) = email_message(event);
@@ -116,8 +144,38 @@ impl DeliveryHandler {
         }
     }
 
+    /// Why the delivery must not go out now, if it must not: it was cancelled, its channel is
+    /// gone, or its channel is off (unless it is a test asked for while it was off).
+    fn cancelled_because(&self, job: &DeliveryJob) -> Result<Option<String>, PortError> {
+        let corrupt = |what: &str| PortError::Corrupt(format!("delivery job {what}"));
+        let delivery: DeliveryId = job.delivery_id.parse().map_err(|_| corrupt("id"))?;
+        if self.store.delivery_cancelled(delivery)? {
+            return Ok(Some(
+                "cancelled: the channel was deleted or disabled".into(),
+            ));
+        }
+        let account: AccountId = job.account_id.parse().map_err(|_| corrupt("account"))?;
+        let enabled = if crate::is_builtin(&job.channel_id) {
+            let (channels, _) = self.builtins.builtin_routes(account)?;
+            channels
+                .iter()
+                .find(|c| c.id == job.channel_id)
+                .map(|c| c.enabled)
+        } else {
+            self.store.channel_enabled(account, &job.channel_id)?
+        };
+        Ok(match enabled {
+            None => Some("cancelled: the channel was deleted".into()),
+            Some(false) if !job.to_disabled_channel => {
+                Some("cancelled: the channel was disabled".into())
+            }
+            Some(_) => None,
+        })
+    }
+
     /// A `410 Gone` receiver wants no more, and one that failed every retry of a message is
-    /// broken: its channel is turned off, and the account's admins are told by email.
+    /// broken: its channel is turned off (its other pending deliveries cancelled), and the
+    /// account's admins are told by email.
     fn disable(&self, job: &DeliveryJob, why: &str) {
         let Ok(account) = job.account_id.parse::<AccountId>() else {
             return;
@@ -125,6 +183,14 @@ impl DeliveryHandler {
         let result = if crate::is_builtin(&job.channel_id) {
             self.builtins
                 .set_builtin_enabled(account, None, &job.channel_id, false)
+                .and_then(|_| {
+                    self.store.cancel_deliveries(
+                        account,
+                        &job.channel_id,
+                        "cancelled: the channel was disabled",
+                        self.clock.now(),
+                    )
+                })
                 .map(|_| ())
         } else {
             self.store.disable_channel(
@@ -186,6 +252,24 @@ impl OutboxHandler for DeliveryHandler {
                 }
             }
         };
+        match self.cancelled_because(&job) {
+            Ok(None) => {}
+            Ok(Some(reason)) => {
+                if let Ok(id) = job.delivery_id.parse::<DeliveryId>() {
+                    if let Err(e) = self.store.cancel_delivery(id, self.clock.now()) {
+                        tracing::warn!(delivery = %id, error = %e, "could not mark the delivery cancelled");
+                    }
+                }
+                return Handled::Cancelled { reason };
+            }
+            // Not knowing whether the channel still wants it, nothing is sent yet.
+            Err(e) => {
+                return Handled::Retry {
+                    error: format!("cannot check the channel: {e}"),
+                    not_before_secs: None,
+                }
+            }
+        }
         let retrying = if last {
             DeliveryStatus::Failed
         } else {

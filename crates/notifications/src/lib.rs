@@ -12,6 +12,7 @@ mod outbox;
 mod ports;
 mod service;
 mod signing;
+mod slack_url;
 
 pub use channel_config::{generate_secret, outbound_url, MAX_RECIPIENTS, SEVERITIES};
 pub use channels::{filters_match, route, Channel, ChannelKind, ChannelTarget, DigestPeriod, Rule};
@@ -42,3 +43,6 @@ pub use service::{
     NotificationService, BUILTIN_CHANNELS,
 };
 pub use signing::{sign, verify};
+pub use slack_url::{
+    carries_credentials, redact_slack_url, SlackWebhookUrl, SLACK_HOST, SLACK_URL_MASK,
+};

@@ -234,11 +234,13 @@ pub struct DispatchReport {
     pub delivered: u32,
     pub retried: u32,
     pub abandoned: u32,
+    /// Not sent because what they were for is gone (a deleted or disabled channel).
+    pub cancelled: u32,
 }
 
 impl DispatchReport {
     pub fn handled(&self) -> u32 {
-        self.delivered + self.retried + self.abandoned
+        self.delivered + self.retried + self.abandoned + self.cancelled
     }
 }
 
@@ -255,6 +257,11 @@ pub enum Handled {
     /// Never try again (a permanent refusal).
     GiveUp {
         error: String,
+    },
+    /// Not sent, and never to be: what the message was for is gone (its channel was deleted
+    /// or disabled). No attempt was made, so none is counted.
+    Cancelled {
+        reason: String,
     },
 }
 
@@ -382,6 +389,13 @@ impl OutboxWorker {
                     (error, scheduled.map(|t| asked.map_or(t, |a| a.max(t))))
                 }
                 Handled::GiveUp { error } => (error, None),
+                Handled::Cancelled { reason } => {
+                    tracing::info!(id = %message.id, kind = %message.kind, %reason, "outbox message cancelled");
+                    self.store
+                        .abandon(message.id, message.attempts, at, &reason)?;
+                    report.cancelled += 1;
+                    continue;
+                }
             };
             match retry {
                 Some(next) => {

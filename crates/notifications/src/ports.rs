@@ -8,14 +8,16 @@ use tenantry_security::{ChangeAudit, Sealed};
 
 use crate::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus, Event, OutboxEntry, Rule};
 
-/// A custom channel as stored: its public configuration and, sealed, its secret.
+/// A custom channel as stored: its public configuration and, sealed, its secret (a webhook's
+/// signing secret, a Slack channel's incoming-webhook URL).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelRecord {
     pub id: String,
     pub kind: ChannelKind,
     pub name: String,
     pub enabled: bool,
-    /// What the API shows of the configuration (no secret in it).
+    /// What the API shows of the configuration (no secret in it; a Slack URL reads
+    /// `{"configured": true}`).
     pub config: Value,
     pub secret: Option<Sealed>,
     pub created_at: DateTime<Utc>,
@@ -53,29 +55,39 @@ pub struct DueDigest {
     pub items: Vec<(String, Event)>,
 }
 
+/// Cancelling: a deleted or disabled channel stops receiving. The writes that delete or disable
+/// a channel MUST cancel its pending deliveries (queued or retrying) in the same transaction:
+/// their outbox rows are abandoned, so no worker claims them again, and the log shows them
+/// `cancelled`. A worker already holding one re-checks [`NotificationStore::delivery_cancelled`]
+/// and the channel right before sending.
 pub trait NotificationStore: Send + Sync {
     fn channel_records(&self, account: AccountId) -> Result<Vec<ChannelRecord>, PortError>;
+    /// `None` when the account has no such channel, else whether it is enabled.
+    fn channel_enabled(&self, account: AccountId, id: &str) -> Result<Option<bool>, PortError>;
     fn insert_channel(
         &self,
         account: AccountId,
         channel: &ChannelRecord,
         audit: &ChangeAudit,
     ) -> Result<(), PortError>;
-    /// `false` when the channel does not exist.
+    /// `false` when the channel does not exist. Turning an enabled channel off cancels its
+    /// pending deliveries in the same transaction.
     fn update_channel(
         &self,
         account: AccountId,
         channel: &ChannelRecord,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
-    /// `false` when the channel does not exist.
+    /// `false` when the channel does not exist. Cancels its pending deliveries in the same
+    /// transaction.
     fn delete_channel(
         &self,
         account: AccountId,
         id: &str,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
-    /// Turns a channel off after its receiver answered `410 Gone` (audited as `system`).
+    /// Turns a channel off after its receiver answered `410 Gone` (audited as `system`), and
+    /// cancels its pending deliveries, in one transaction.
     fn disable_channel(
         &self,
         account: AccountId,
@@ -83,6 +95,31 @@ pub trait NotificationStore: Send + Sync {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<(), PortError>;
+
+    /// Cancels the pending deliveries of a channel (a built-in one, whose switch lives in the
+    /// settings); returns how many.
+    fn cancel_deliveries(
+        &self,
+        account: AccountId,
+        channel_id: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u64, PortError>;
+    /// Marks one delivery cancelled (a worker found its channel gone right before sending).
+    fn cancel_delivery(&self, delivery: DeliveryId, at: DateTime<Utc>) -> Result<(), PortError>;
+    /// Whether the delivery was cancelled (also `false` for an unknown one).
+    fn delivery_cancelled(&self, delivery: DeliveryId) -> Result<bool, PortError>;
+    /// Slack channels whose URL is still stored in clear in their configuration (written
+    /// before URLs were sealed), of every account.
+    fn slack_channels_in_clear(&self) -> Result<Vec<(AccountId, ChannelRecord)>, PortError>;
+    /// Replaces a channel's configuration and secret when its configuration is still
+    /// `before.config` (a concurrent edit wins); `false` when it was not.
+    fn reseal_channel(
+        &self,
+        account: AccountId,
+        before: &ChannelRecord,
+        after: &ChannelRecord,
+    ) -> Result<bool, PortError>;
 
     fn rules(&self, account: AccountId) -> Result<Vec<Rule>, PortError>;
     fn insert_rule(

@@ -11,7 +11,7 @@ use tenantry_kernel::{
 };
 use tenantry_security::{ChangeAudit, Sealed, SecretBox};
 
-use crate::channel_config::{parse_config, stored_target};
+use crate::channel_config::{parse_config, public_config, stored_target};
 use crate::{
     parse_host_event_name, parse_rule_event, route, BuiltinRoutes, Channel, ChannelKind,
     ChannelRecord, ChannelTarget, Delivery, DeliveryJob, DigestItem, Event, JobTarget, NewDelivery,
@@ -102,10 +102,9 @@ impl NotificationService {
         }
     }
 
-    /// A custom channel with its secret opened.
-    fn open(&self, r: ChannelRecord) -> Result<(Channel, Value), NotificationError> {
-        let secret = r
-            .secret
+    /// A custom channel's secret, opened.
+    fn secret_of(&self, r: &ChannelRecord) -> Result<Option<String>, NotificationError> {
+        r.secret
             .as_ref()
             .map(|s| self.d.secrets.open(s))
             .transpose()
@@ -114,8 +113,14 @@ impl NotificationService {
                     "channel {} secret: {e}",
                     r.id
                 )))
-            })?;
+            })
+    }
+
+    /// A custom channel with its secret opened, and its public configuration.
+    fn open(&self, r: ChannelRecord) -> Result<(Channel, Value), NotificationError> {
+        let secret = self.secret_of(&r)?;
         let target = stored_target(r.kind, &r.config, secret);
+        let public = public_config(r.kind, &r.config);
         Ok((
             Channel {
                 id: r.id,
@@ -127,7 +132,7 @@ impl NotificationService {
                 created_at: Some(r.created_at),
                 updated_at: Some(r.updated_at),
             },
-            r.config,
+            public,
         ))
     }
 
@@ -200,11 +205,15 @@ impl NotificationService {
         })
     }
 
+    /// What a channel keeps sealed: a webhook's signing secret, a Slack channel's URL.
     fn seal_secret(&self, target: &ChannelTarget) -> Option<Sealed> {
         match target {
             ChannelTarget::Webhook {
                 secret: Some(s), ..
             } => Some(self.d.secrets.seal(s, self.d.random.as_ref())),
+            ChannelTarget::Slack { webhook_url, .. } if !webhook_url.is_empty() => {
+                Some(self.d.secrets.seal(webhook_url, self.d.random.as_ref()))
+            }
             _ => None,
         }
     }
@@ -231,6 +240,16 @@ impl NotificationService {
                 self.d
                     .builtins
                     .set_builtin_enabled(actor.account_id, Some(actor), id, enabled)?;
+                if !enabled {
+                    // The switch lives in the settings, written in their own transaction; the
+                    // worker re-checks the switch before each send in any case.
+                    self.d.store.cancel_deliveries(
+                        actor.account_id,
+                        id,
+                        "cancelled: the channel was disabled",
+                        self.d.clock.now(),
+                    )?;
+                }
             }
             return self
                 .all_channels(actor.account_id)?
@@ -245,10 +264,14 @@ impl NotificationService {
             .into_iter()
             .find(|c| c.id == id)
             .ok_or(NotificationError::NotFound("channel"))?;
-        let existing_secret = current
-            .secret
-            .as_ref()
-            .and_then(|s| self.d.secrets.open(s).ok());
+        let existing_secret =
+            match stored_target(current.kind, &current.config, self.secret_of(&current)?) {
+                ChannelTarget::Webhook { secret, .. } => secret,
+                ChannelTarget::Slack { webhook_url, .. } => {
+                    Some(webhook_url).filter(|u| !u.is_empty())
+                }
+                ChannelTarget::Email { .. } => None,
+            };
         let mut record = current.clone();
         if let Some(name) = &update.name {
             record.name = check_name(name)?;
@@ -266,6 +289,12 @@ impl NotificationService {
             )?;
             record.config = parsed.public;
             record.secret = self.seal_secret(&parsed.target);
+        } else if current.kind == ChannelKind::Slack && record.secret.is_none() {
+            // A URL still in clear is sealed by any update.
+            if let Some(url) = &existing_secret {
+                record.secret = Some(self.d.secrets.seal(url, self.d.random.as_ref()));
+                record.config = public_config(current.kind, &current.config);
+            }
         }
         record.updated_at = self.d.clock.now();
         let audit = self.audit(
@@ -302,7 +331,8 @@ impl NotificationService {
         }
     }
 
-    /// Queues a test message to one channel (enabled or not): 202 with the delivery id, whose
+    /// Queues a test message to one channel (enabled or not: a test of a disabled channel is
+    /// marked as such and sent although the channel is off): 202 with the delivery id, whose
     /// outcome the delivery log shows.
     pub fn test_channel(&self, actor: &Actor, id: &str) -> Result<DeliveryId, NotificationError> {
         actor.require(Role::Admin)?;
@@ -316,7 +346,7 @@ impl NotificationService {
             "notification.test",
             json!({ "message": "Test notification from Tenantry", "severity": "info", "channelId": id }),
         );
-        let delivery = self.plan(actor.account_id, &event, &channel);
+        let delivery = self.plan(actor.account_id, &event, &channel, !channel.enabled);
         let delivery_id = delivery.id;
         self.d.store.enqueue_deliveries(&[delivery], &[])?;
         Ok(delivery_id)
@@ -492,7 +522,13 @@ impl NotificationService {
         )
     }
 
-    fn plan(&self, account: AccountId, event: &Event, channel: &Channel) -> NewDelivery {
+    fn plan(
+        &self,
+        account: AccountId,
+        event: &Event,
+        channel: &Channel,
+        to_disabled_channel: bool,
+    ) -> NewDelivery {
         let id = DeliveryId::generate(self.d.clock.as_ref(), self.d.random.as_ref());
         let job = DeliveryJob {
             delivery_id: id.to_string(),
@@ -500,6 +536,7 @@ impl NotificationService {
             channel_id: channel.id.clone(),
             target: JobTarget::of(&channel.target),
             event: event.clone(),
+            to_disabled_channel,
         };
         NewDelivery {
             id,
@@ -546,7 +583,7 @@ impl NotificationService {
                     event: event.clone(),
                     period_end: period.end_after(now),
                 }),
-                None => deliveries.push(self.plan(account, event, c)),
+                None => deliveries.push(self.plan(account, event, c, false)),
             }
         }
         if !deliveries.is_empty() || !digests.is_empty() {
@@ -598,12 +635,33 @@ impl NotificationService {
                 created_at: None,
                 updated_at: None,
             };
-            let delivery = self.plan(digest.account, &event, &channel);
+            let delivery = self.plan(digest.account, &event, &channel, false);
             if self.d.store.flush_digest(&digest, &delivery)? {
                 sent += 1;
             }
         }
         Ok(sent)
+    }
+}
+
+impl NotificationService {
+    /// Seals the Slack URLs that channels written before URLs were sealed still hold in clear in
+    /// their configuration (run once at start, before anything is served); returns how many.
+    /// A migration cannot do this: the master key is not in SQL.
+    pub fn seal_clear_slack_urls(&self) -> Result<usize, NotificationError> {
+        let mut sealed = 0;
+        for (account, before) in self.d.store.slack_channels_in_clear()? {
+            let Some(url) = before.config.get("webhook_url").and_then(Value::as_str) else {
+                continue;
+            };
+            let mut after = before.clone();
+            after.secret = Some(self.d.secrets.seal(url, self.d.random.as_ref()));
+            after.config = public_config(before.kind, &before.config);
+            if self.d.store.reseal_channel(account, &before, &after)? {
+                sealed += 1;
+            }
+        }
+        Ok(sealed)
     }
 }
 
@@ -614,11 +672,16 @@ fn public_of(target: &ChannelTarget) -> Value {
             recipients,
             severity_filter,
         } => json!({ "recipients": recipients, "severity_filter": severity_filter }),
+        // The URL is the credential: shown as configured, like every secret.
         ChannelTarget::Slack {
             webhook_url,
             channel,
             workspace,
-        } => json!({ "webhook_url": webhook_url, "channel": channel, "workspace": workspace }),
+        } => json!({
+            "webhook_url": (!webhook_url.is_empty()).then(|| json!({ "configured": true })),
+            "channel": channel,
+            "workspace": workspace,
+        }),
         ChannelTarget::Webhook { url, secret } => {
             json!({ "url": url, "secret": secret.as_ref().map(|_| json!({ "configured": true })) })
         }

@@ -15,6 +15,10 @@ pub enum SecurityError {
     MalformedCredential,
     #[error("sign in again to do this")]
     ReauthRequired,
+    /// The account requires MFA and the member has not enrolled: no new credential for them
+    /// (their existing API keys keep working).
+    #[error("the account requires MFA: enrol before creating or regenerating API keys")]
+    MfaEnrollmentRequired,
     #[error("too many failed attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: i64 },
     #[error("a second factor is required: send `code`")]

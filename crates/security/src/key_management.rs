@@ -6,6 +6,10 @@
 //! key needs a credential whose power (role and scopes, [`crate::scope::covers`]) includes the
 //! key's. Regenerating hands out a working secret, so it needs exactly what creating the same
 //! key needs, re-authentication of a stale session included.
+//!
+//! In an account that requires MFA, only a member who has enrolled gets a new secret. The keys
+//! a member holds keep working without it (a machine cannot answer a TOTP challenge), but they
+//! cannot mint more, so a key is never a way around the requirement.
 
 use std::sync::Arc;
 
@@ -15,7 +19,7 @@ use tenantry_kernel::{
 };
 
 use crate::scope::{covers, exceeding, Access, Area, Scope};
-use crate::{ApiKeyEnv, IssuedApiKey, SecretHash, SecurityError};
+use crate::{ApiKeyEnv, IssuedApiKey, MfaEnrollments, SecretHash, SecurityError};
 
 /// What is shown about a key (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,11 +86,15 @@ pub trait KeyPolicy: Send + Sync {
     fn max_api_keys(&self, account: AccountId) -> Result<u32, PortError>;
     /// Whether sensitive operations need a recent sign-in (`require_reauth_for_sensitive`).
     fn reauth_for_sensitive(&self, account: AccountId) -> Result<bool, PortError>;
+    /// Whether the account requires its members to have MFA enrolled (`mfa_required`), as the
+    /// policy stands now.
+    fn mfa_required(&self, account: AccountId) -> Result<bool, PortError>;
 }
 
 pub struct ApiKeyService {
     store: Arc<dyn ApiKeyStore>,
     policy: Arc<dyn KeyPolicy>,
+    mfa: Arc<dyn MfaEnrollments>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
 }
@@ -123,12 +131,14 @@ impl ApiKeyService {
     pub fn new(
         store: Arc<dyn ApiKeyStore>,
         policy: Arc<dyn KeyPolicy>,
+        mfa: Arc<dyn MfaEnrollments>,
         clock: Arc<dyn Clock>,
         random: Arc<dyn RandomSource>,
     ) -> Self {
         Self {
             store,
             policy,
+            mfa,
             clock,
             random,
         }
@@ -166,6 +176,15 @@ impl ApiKeyService {
         Ok(())
     }
 
+    /// In an account that requires MFA, a member without it gets no new secret, whatever the
+    /// credential asking (a session, or a key that may write keys).
+    fn check_mfa(&self, actor: &Actor) -> Result<(), SecurityError> {
+        if self.policy.mfa_required(actor.account_id)? && !self.mfa.is_enrolled(actor.user_id)? {
+            return Err(SecurityError::MfaEnrollmentRequired);
+        }
+        Ok(())
+    }
+
     /// Whether `actor` may hold a key with `scopes` (empty = `*`): within its role
     /// ([`role_allows`]) and within its own scopes ([`crate::scope::covers`]).
     fn check_power(actor: &Actor, scopes: &[Scope]) -> Result<(), SecurityError> {
@@ -198,9 +217,9 @@ impl ApiKeyService {
     /// silently given its own scopes: the caller learns that the key it asked for is not the key
     /// it could get, and must name the scopes it wants.
     ///
-    /// Authorization is decided before validation: re-authentication, then the scopes against
-    /// the role and the credential (scopes that do not parse are not judged), then the request's
-    /// validity (scope names, name, expiry).
+    /// Authorization is decided before validation: the account's MFA requirement, then
+    /// re-authentication, then the scopes against the role and the credential (scopes that do
+    /// not parse are not judged), then the request's validity (scope names, name, expiry).
     pub fn create(
         &self,
         actor: &Actor,
@@ -209,6 +228,7 @@ impl ApiKeyService {
         expires_in_days: Option<u32>,
     ) -> Result<(ApiKeyInfo, IssuedApiKey), SecurityError> {
         let now = self.clock.now();
+        self.check_mfa(actor)?;
         self.check_reauth(actor, now)?;
         let mut parsed = Vec::new();
         let mut invalid = None;
@@ -296,13 +316,15 @@ impl ApiKeyService {
     /// A new secret for the same key; the old one stops working at once.
     ///
     /// A new secret is a new credential, so this needs what [`Self::create`] needs for a key
-    /// with the same scopes: a recent sign-in for a session when the policy asks for it, a role
-    /// that allows the scopes, and a credential whose scopes cover them.
+    /// with the same scopes: MFA when the account requires it, a recent sign-in for a session
+    /// when the policy asks for it, a role that allows the scopes, and a credential whose scopes
+    /// cover them.
     pub fn regenerate(
         &self,
         actor: &Actor,
         id: ApiKeyId,
     ) -> Result<(ApiKeyInfo, IssuedApiKey), SecurityError> {
+        self.check_mfa(actor)?;
         self.check_reauth(actor, self.clock.now())?;
         let info = self.get(actor, id)?;
         Self::check_power(actor, &stored_scopes(&info.scopes))?;
@@ -407,6 +429,7 @@ mod tests {
 
     struct Policy {
         reauth: bool,
+        mfa_required: bool,
     }
 
     impl KeyPolicy for Policy {
@@ -416,6 +439,18 @@ mod tests {
         fn reauth_for_sensitive(&self, _: AccountId) -> Result<bool, PortError> {
             Ok(self.reauth)
         }
+        fn mfa_required(&self, _: AccountId) -> Result<bool, PortError> {
+            Ok(self.mfa_required)
+        }
+    }
+
+    /// Every user has MFA enrolled, or none has.
+    struct Enrolled(bool);
+
+    impl MfaEnrollments for Enrolled {
+        fn is_enrolled(&self, _: UserId) -> Result<bool, SecurityError> {
+            Ok(self.0)
+        }
     }
 
     fn now() -> DateTime<Utc> {
@@ -423,10 +458,22 @@ mod tests {
     }
 
     fn new_service(reauth: bool) -> (ApiKeyService, Arc<MemStore>) {
+        new_service_under_mfa(reauth, false, false)
+    }
+
+    fn new_service_under_mfa(
+        reauth: bool,
+        mfa_required: bool,
+        enrolled: bool,
+    ) -> (ApiKeyService, Arc<MemStore>) {
         let store = Arc::new(MemStore::default());
         let service = ApiKeyService::new(
             store.clone(),
-            Arc::new(Policy { reauth }),
+            Arc::new(Policy {
+                reauth,
+                mfa_required,
+            }),
+            Arc::new(Enrolled(enrolled)),
             Arc::new(FixedClock(now())),
             Arc::new(OsRandom),
         );
@@ -642,6 +689,68 @@ mod tests {
         assert_eq!(exceeds(e), ["settings:read"]);
         let key = existing(&service, &restricted, &["settings:read"]);
         assert!(service.regenerate(&restricted, key).is_err());
+    }
+
+    #[test]
+    fn without_mfa_a_member_gets_no_new_secret_where_the_account_requires_it() {
+        for (mfa_required, enrolled, allowed) in [
+            (false, false, true),
+            (false, true, true),
+            (true, true, true),
+            (true, false, false),
+        ] {
+            let (service, store) = new_service_under_mfa(false, mfa_required, enrolled);
+            let callers = [
+                key_actor(Role::Owner, &[]),
+                key_actor(Role::Owner, &["keys:write"]),
+                session_actor(Role::Owner, 1),
+            ];
+            for caller in &callers {
+                // The key to regenerate exists already (made before the requirement).
+                let (lenient, _) = new_service(false);
+                let key = existing(&lenient, caller, &["keys:read"]);
+                let held = lenient.get(caller, key).unwrap();
+                store.keys.lock().unwrap().push((held, true));
+                let audited = store.audit.lock().unwrap().len();
+                let created = service.create(caller, "new", &strings(&["keys:read"]), None);
+                let regenerated = service.regenerate(caller, key);
+                if allowed {
+                    assert!(created.is_ok() && regenerated.is_ok(), "{caller:?}");
+                } else {
+                    assert_eq!(
+                        created.err(),
+                        Some(SecurityError::MfaEnrollmentRequired),
+                        "{caller:?}"
+                    );
+                    assert_eq!(
+                        regenerated.err(),
+                        Some(SecurityError::MfaEnrollmentRequired),
+                        "{caller:?}"
+                    );
+                    assert_eq!(
+                        store.audit.lock().unwrap().len(),
+                        audited,
+                        "nothing written"
+                    );
+                    // What is held can still be looked at and cleaned up.
+                    assert!(service.get(caller, key).is_ok());
+                    assert!(service.delete(caller, key).is_ok());
+                }
+            }
+        }
+        // The requirement is judged before re-authentication and validation.
+        let (service, _) = new_service_under_mfa(true, true, false);
+        assert_eq!(
+            service
+                .create(
+                    &session_actor(Role::Owner, 20),
+                    "",
+                    &strings(&["bogus"]),
+                    None
+                )
+                .unwrap_err(),
+            SecurityError::MfaEnrollmentRequired
+        );
     }
 
     #[test]

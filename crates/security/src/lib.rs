@@ -30,7 +30,8 @@ pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
 pub use key_activity::{latest_per_key, KeyActivity, KeyUse, KEY_ACTIVITY_INTERVAL_MINUTES};
 pub use key_management::{ApiKeyInfo, ApiKeyService, ApiKeyStore, KeyAudit, KeyPolicy};
 pub use mfa::{
-    base32, code_at, code_for, MfaEnrollment, MfaRecord, MfaService, MfaStatus, MfaStore,
+    base32, code_at, code_for, MfaEnrollment, MfaEnrollments, MfaRecord, MfaService, MfaStatus,
+    MfaStore,
 };
 pub use operator_key::OperatorKey;
 pub use password::{hash_password, keep_hash_memory_on_this_thread, verify_password, NewPassword};
@@ -39,7 +40,7 @@ pub use ports::{
 };
 pub use provisioning::{AccountProvisioning, ProvisionedAccount};
 pub use scope::{scopes_permit, Access, Area, Scope};
-pub use secret::{InvitationToken, PasswordResetToken, SecretHash};
+pub use secret::{EmailChangeToken, InvitationToken, PasswordResetToken, SecretHash};
 pub use secret_box::{Sealed, SecretBox, SecretBoxError};
 pub use sessions::{
     IssuedSession, LoginCandidate, SessionPolicy, SessionPolicySource, SessionRecord,

@@ -125,6 +125,12 @@ pub trait MfaStore: Send + Sync {
     fn credentials(&self, user: UserId) -> Result<Option<(String, Option<String>)>, PortError>;
 }
 
+/// Whether a user has MFA enrolled (an enrollment verified with a code and not disabled since):
+/// the one question other services ask of the MFA context.
+pub trait MfaEnrollments: Send + Sync {
+    fn is_enrolled(&self, user: UserId) -> Result<bool, SecurityError>;
+}
+
 pub struct MfaService {
     store: Arc<dyn MfaStore>,
     secrets: SecretBox,
@@ -148,7 +154,7 @@ impl MfaService {
     }
 
     pub fn status(&self, actor: &Actor) -> Result<MfaStatus, SecurityError> {
-        let enabled = self.store.mfa(actor.user_id)?.is_some_and(|m| m.enabled);
+        let enabled = self.is_enrolled(actor.user_id)?;
         let remaining = if enabled {
             self.store.unused_backup_codes(actor.user_id)?
         } else {
@@ -305,6 +311,13 @@ impl MfaService {
         self.check_code(actor, code)?;
         let audit = AuditId::generate(self.clock.as_ref(), self.random.as_ref());
         Ok(self.store.remove_mfa(actor, audit, self.clock.now())?)
+    }
+}
+
+impl MfaEnrollments for MfaService {
+    /// A pending enrollment (started, not verified) is no enrollment.
+    fn is_enrolled(&self, user: UserId) -> Result<bool, SecurityError> {
+        Ok(self.store.mfa(user)?.is_some_and(|m| m.enabled))
     }
 }
 

@@ -147,6 +147,39 @@ impl fmt::Debug for PasswordResetToken {
     }
 }
 
+/// The token of an email change confirmation link, mailed to the NEW address only: using it
+/// proves that whoever asked for the change (with the current password) also controls that
+/// mailbox.
+pub struct EmailChangeToken {
+    secret: String,
+    pub hash: SecretHash,
+}
+
+impl EmailChangeToken {
+    pub const PREFIX: &'static str = "tnt_emc_";
+
+    pub fn generate(random: &dyn RandomSource) -> Self {
+        let (secret, hash) = generate_link_token(Self::PREFIX, random);
+        Self { secret, hash }
+    }
+
+    /// The token to put in the link (never stored, never logged).
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// Whether `candidate` has the shape of an email change token (checked before any lookup).
+    pub fn is_well_formed(candidate: &str) -> bool {
+        link_token_well_formed(Self::PREFIX, candidate)
+    }
+}
+
+impl fmt::Debug for EmailChangeToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EmailChangeToken(..)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +221,43 @@ mod tests {
         }
         let bad_char = format!("tnt_inv_{}!", "A".repeat(31));
         assert!(!InvitationToken::is_well_formed(&bad_char));
+    }
+
+    #[test]
+    fn email_change_tokens_are_well_formed_hashed_and_distinct() {
+        let a = EmailChangeToken::generate(&OsRandom);
+        let b = EmailChangeToken::generate(&OsRandom);
+        assert_ne!(a.secret(), b.secret());
+        assert!(a.secret().starts_with("tnt_emc_"));
+        assert!(EmailChangeToken::is_well_formed(a.secret()));
+        assert!(a.hash.matches(a.secret()));
+        assert!(!format!("{a:?}").contains(a.secret()));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// A link token is good for its own kind only: an invitation or password token (same
+        /// length, same alphabet) is never taken for an email change token, nor the reverse,
+        /// and anything but the exact shape is refused before a lookup.
+        #[test]
+        fn link_tokens_are_well_formed_only_for_their_own_kind(
+            rest in "[A-Za-z0-9]{32}",
+            noise in "\\PC{0,48}",
+        ) {
+            let emc = format!("tnt_emc_{rest}");
+            proptest::prop_assert!(EmailChangeToken::is_well_formed(&emc));
+            proptest::prop_assert!(!PasswordResetToken::is_well_formed(&emc));
+            proptest::prop_assert!(!InvitationToken::is_well_formed(&emc));
+            for other in [format!("tnt_pwr_{rest}"), format!("tnt_inv_{rest}")] {
+                proptest::prop_assert!(!EmailChangeToken::is_well_formed(&other));
+            }
+            if EmailChangeToken::is_well_formed(&noise) {
+                proptest::prop_assert!(noise.starts_with(EmailChangeToken::PREFIX) && noise.len() == 40);
+            }
+            let longer = format!("{emc}{noise}");
+            proptest::prop_assert_eq!(EmailChangeToken::is_well_formed(&longer), noise.is_empty());
+        }
     }
 
     #[test]

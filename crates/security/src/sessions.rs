@@ -2,6 +2,12 @@
 //! `tnt_ses_<id>_<secret>`. The account's policy bounds every session: absolute lifetime, idle
 //! timeout (extended by activity unless the policy says otherwise), and a cap on concurrent
 //! sessions per user (the oldest is signed out to make room).
+//!
+//! A session that may only fix one thing carries a *restriction*: `password_change` (signed in
+//! with an expired password) or `mfa_enrollment` (no MFA in an account that requires it). A
+//! restriction is stored with the session and only a new sign-in is free of it: finishing the
+//! task from the restricted session does not lift it (decision 0004 §6, and decision 0016's
+//! addendum on required MFA for live sessions).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -14,11 +20,15 @@ use tenantry_kernel::{
 
 use crate::ports::MemberStatus;
 use crate::secret::random_alphanumeric;
-use crate::{verify_password, MfaService, SecretHash, SecurityError};
+use crate::{verify_password, MfaEnrollments, MfaService, SecretHash, SecurityError};
 
 const SECRET_LEN: usize = 43;
 /// `last_seen_at` is written at most this often; the idle timeout is as precise as this.
 const SEEN_GRANULARITY_SECONDS: i64 = 60;
+/// The restriction of a session whose member lacks the MFA the account requires.
+pub const MFA_ENROLLMENT: &str = "mfa_enrollment";
+/// The restriction of a session signed in with an expired password.
+pub const PASSWORD_CHANGE: &str = "password_change";
 
 /// The account policy a session obeys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +89,9 @@ pub trait SessionStore: Send + Sync {
         audit: AuditId,
     ) -> Result<(), PortError>;
     fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), PortError>;
+    /// Gives the session `restriction` unless it already has one (a restriction is never
+    /// replaced nor removed). No read cache holds sessions: they are read on every request.
+    fn restrict_session(&self, id: SessionId, restriction: &str) -> Result<(), PortError>;
     /// Audits a failed sign-in (`login.failed`) in each account of the user with this email, if
     /// any; `new_id` makes the audit ids.
     fn record_failed_login(
@@ -250,9 +263,9 @@ impl SessionService {
                 .is_some_and(|at| now - at > Duration::days(i64::from(days)))
         });
         let restriction = if expired {
-            Some("password_change".to_owned())
+            Some(PASSWORD_CHANGE.to_owned())
         } else if policy.mfa_required && !enrolled {
-            Some("mfa_enrollment".to_owned())
+            Some(MFA_ENROLLMENT.to_owned())
         } else {
             None
         };
@@ -328,7 +341,8 @@ impl SessionService {
         result
     }
 
-    /// A session token → `Actor`, applying the absolute lifetime and the idle timeout.
+    /// A session token → `Actor`, applying the absolute lifetime, the idle timeout and the
+    /// account's MFA requirement as the policy stands now.
     pub fn authenticate(&self, token: &str, ip: Option<IpAddr>) -> Result<Actor, SecurityError> {
         let (id, secret) = parse_token(token).ok_or(SecurityError::Unauthenticated)?;
         let record = self
@@ -358,6 +372,20 @@ impl SessionService {
             let _ = self.store.revoke_session(record.user_id, id, now);
             return Err(SecurityError::Unauthenticated);
         }
+        // Requiring MFA binds the sessions already open, from their next request: the session
+        // of a member without MFA becomes what a sign-in would give now, restricted to
+        // enrolling. The restriction is stored, so it lifts as a sign-in's does: by signing in
+        // again with the new second factor, not by enrolling from this session (whose holder
+        // showed a password once, and a second factor never). Turning the requirement off
+        // later does not lift it either, as it does not for a restricted sign-in.
+        let restriction = match record.restriction {
+            Some(stored) => Some(stored),
+            None if policy.mfa_required && !self.mfa.is_enrolled(record.user_id)? => {
+                self.store.restrict_session(id, MFA_ENROLLMENT)?;
+                Some(MFA_ENROLLMENT.to_owned())
+            }
+            None => None,
+        };
         if now - record.last_seen_at > Duration::seconds(SEEN_GRANULARITY_SECONDS) {
             self.store.touch_session(id, now)?;
         }
@@ -369,8 +397,7 @@ impl SessionService {
             ip,
             // A restricted session carries its restriction as its only "scope"; the request path
             // lets it reach just the routes of that task.
-            scopes: record
-                .restriction
+            scopes: restriction
                 .map(|r| vec![format!("restricted:{r}")])
                 .unwrap_or_default(),
             authenticated_at: Some(record.created_at),
@@ -401,6 +428,297 @@ impl SessionService {
             Credential::ApiKey(_) | Credential::Operator => Err(SecurityError::InvalidKeyRequest(
                 "logout ends a session; this request used an API key".into(),
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use proptest::prelude::*;
+    use tenantry_kernel::{FixedClock, OsRandom};
+
+    use super::*;
+    use crate::{MfaRecord, MfaStore, Sealed, SecretBox};
+
+    /// Sessions in memory.
+    #[derive(Default)]
+    struct MemSessions(Mutex<HashMap<SessionId, SessionRecord>>);
+
+    impl SessionStore for MemSessions {
+        fn login_candidate(&self, _: &str) -> Result<Option<LoginCandidate>, PortError> {
+            Ok(None)
+        }
+        fn session(&self, id: SessionId) -> Result<Option<SessionRecord>, PortError> {
+            Ok(self.0.lock().unwrap().get(&id).cloned())
+        }
+        fn create_session(&self, r: &SessionRecord, _: u32, _: AuditId) -> Result<(), PortError> {
+            self.0.lock().unwrap().insert(r.id, r.clone());
+            Ok(())
+        }
+        fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), PortError> {
+            if let Some(r) = self.0.lock().unwrap().get_mut(&id) {
+                r.last_seen_at = at;
+            }
+            Ok(())
+        }
+        fn restrict_session(&self, id: SessionId, restriction: &str) -> Result<(), PortError> {
+            if let Some(r) = self.0.lock().unwrap().get_mut(&id) {
+                r.restriction.get_or_insert_with(|| restriction.to_owned());
+            }
+            Ok(())
+        }
+        fn record_failed_login(
+            &self,
+            _: &str,
+            _: Option<&str>,
+            _: DateTime<Utc>,
+            _: &dyn Fn() -> AuditId,
+        ) -> Result<(), PortError> {
+            Ok(())
+        }
+        fn revoke_session(
+            &self,
+            _: UserId,
+            id: SessionId,
+            _: DateTime<Utc>,
+        ) -> Result<bool, PortError> {
+            Ok(self
+                .0
+                .lock()
+                .unwrap()
+                .get_mut(&id)
+                .map(|r| r.revoked = true)
+                .is_some())
+        }
+        fn list_sessions(
+            &self,
+            _: AccountId,
+            _: UserId,
+            _: DateTime<Utc>,
+        ) -> Result<Vec<SessionRecord>, PortError> {
+            Ok(self.0.lock().unwrap().values().cloned().collect())
+        }
+    }
+
+    /// The account's MFA requirement, switchable; everything else is the default policy.
+    #[derive(Default)]
+    struct Policy(Mutex<bool>);
+
+    impl SessionPolicySource for Policy {
+        fn session_policy(&self, _: AccountId) -> Result<SessionPolicy, PortError> {
+            Ok(SessionPolicy {
+                mfa_required: *self.0.lock().unwrap(),
+                password_expiry_days: None,
+                absolute_minutes: 1440,
+                idle_minutes: None,
+                extend_on_activity: true,
+                concurrent_sessions: 5,
+            })
+        }
+        fn ip_allowed(&self, _: AccountId, _: Option<IpAddr>) -> Result<bool, PortError> {
+            Ok(true)
+        }
+    }
+
+    /// Whether the one user has an enabled enrollment, switchable.
+    #[derive(Default)]
+    struct Enrollment(Mutex<bool>);
+
+    impl MfaStore for Enrollment {
+        fn mfa(&self, _: UserId) -> Result<Option<MfaRecord>, PortError> {
+            Ok(Some(MfaRecord {
+                enrollment_id: "mfaenr_test".into(),
+                secret_sealed: Sealed::from_stored(String::new()),
+                enabled: *self.0.lock().unwrap(),
+                last_used_step: None,
+            }))
+        }
+        fn unused_backup_codes(&self, _: UserId) -> Result<u32, PortError> {
+            Ok(0)
+        }
+        fn put_pending(
+            &self,
+            _: UserId,
+            _: &str,
+            _: &Sealed,
+            _: DateTime<Utc>,
+        ) -> Result<(), PortError> {
+            Ok(())
+        }
+        fn activate(
+            &self,
+            _: &Actor,
+            _: &str,
+            _: i64,
+            _: &[SecretHash],
+            _: AuditId,
+            _: DateTime<Utc>,
+        ) -> Result<bool, PortError> {
+            Ok(false)
+        }
+        fn use_step(&self, _: UserId, _: i64) -> Result<bool, PortError> {
+            Ok(false)
+        }
+        fn consume_backup_code(
+            &self,
+            _: UserId,
+            _: &SecretHash,
+            _: DateTime<Utc>,
+        ) -> Result<bool, PortError> {
+            Ok(false)
+        }
+        fn remove_mfa(&self, _: &Actor, _: AuditId, _: DateTime<Utc>) -> Result<(), PortError> {
+            Ok(())
+        }
+        fn credentials(&self, _: UserId) -> Result<Option<(String, Option<String>)>, PortError> {
+            Ok(None)
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    struct World {
+        service: SessionService,
+        policy: Arc<Policy>,
+        enrollment: Arc<Enrollment>,
+        /// A live session and its token.
+        token: String,
+    }
+
+    /// A member's live session, opened with `restriction`, under a policy that does not
+    /// require MFA and without enrollment.
+    fn world(restriction: Option<&str>) -> World {
+        let clock = Arc::new(FixedClock(now()));
+        let (store, policy) = (
+            Arc::new(MemSessions::default()),
+            Arc::new(Policy::default()),
+        );
+        let enrollment = Arc::new(Enrollment::default());
+        let mfa = Arc::new(MfaService::new(
+            enrollment.clone(),
+            SecretBox::new(&[7u8; 32]),
+            clock.clone(),
+            Arc::new(OsRandom),
+        ));
+        let id = SessionId::generate(clock.as_ref(), &OsRandom);
+        let secret = "s".repeat(SECRET_LEN);
+        store.0.lock().unwrap().insert(
+            id,
+            SessionRecord {
+                id,
+                account_id: AccountId::generate(clock.as_ref(), &OsRandom),
+                user_id: UserId::generate(clock.as_ref(), &OsRandom),
+                secret_hash: SecretHash::of(&secret),
+                created_at: now(),
+                last_seen_at: now(),
+                expires_at: now() + Duration::days(1),
+                revoked: false,
+                ip: None,
+                restriction: restriction.map(str::to_owned),
+                role: Role::Developer,
+                member_status: MemberStatus::Active,
+            },
+        );
+        World {
+            service: SessionService::new(store, policy.clone(), mfa, clock, Arc::new(OsRandom)),
+            policy,
+            enrollment,
+            token: format!("tnt_ses_{}_{secret}", id.ulid_lowercase()),
+        }
+    }
+
+    fn restriction_seen(w: &World) -> Option<String> {
+        let actor = w
+            .service
+            .authenticate(&w.token, None)
+            .expect("live session");
+        actor
+            .scopes
+            .iter()
+            .find_map(|s| s.strip_prefix("restricted:"))
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn requiring_mfa_restricts_a_live_session_at_its_next_request() {
+        let w = world(None);
+        assert_eq!(restriction_seen(&w), None);
+        *w.policy.0.lock().unwrap() = true;
+        assert_eq!(restriction_seen(&w).as_deref(), Some(MFA_ENROLLMENT));
+        // Enrolling from this session does not lift it: a sign-in with the code does.
+        *w.enrollment.0.lock().unwrap() = true;
+        assert_eq!(restriction_seen(&w).as_deref(), Some(MFA_ENROLLMENT));
+        // An enrolled member's live session is not restricted.
+        let enrolled = world(None);
+        *enrolled.enrollment.0.lock().unwrap() = true;
+        *enrolled.policy.0.lock().unwrap() = true;
+        assert_eq!(restriction_seen(&enrolled), None);
+    }
+
+    /// What happens between two requests of the session.
+    #[derive(Debug, Clone)]
+    enum Step {
+        RequireMfa(bool),
+        Enrolled(bool),
+        Request,
+    }
+
+    fn steps() -> impl Strategy<Value = Vec<Step>> {
+        prop::collection::vec(
+            prop_oneof![
+                any::<bool>().prop_map(Step::RequireMfa),
+                any::<bool>().prop_map(Step::Enrolled),
+                Just(Step::Request),
+            ],
+            0..24,
+        )
+    }
+
+    proptest! {
+        // Fixed budget, no persistence file: the failing input is printed instead.
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Whatever the policy and enrollment do between requests: a request made while the
+        /// account requires MFA of a member without it is restricted to enrolling; a session
+        /// once restricted stays restricted (only a new sign-in is free); a session the policy
+        /// never caught unenrolled is never restricted; an expired-password restriction is never
+        /// replaced.
+        #[test]
+        fn a_restriction_follows_the_policy_and_is_never_lifted(
+            opened_for_password_change in any::<bool>(),
+            steps in steps(),
+        ) {
+            let initial = opened_for_password_change.then_some(PASSWORD_CHANGE);
+            let w = world(initial);
+            let (mut required, mut enrolled) = (false, false);
+            let mut expected = initial.map(str::to_owned);
+            for step in &steps {
+                match step {
+                    Step::RequireMfa(on) => {
+                        required = *on;
+                        *w.policy.0.lock().unwrap() = *on;
+                    }
+                    Step::Enrolled(on) => {
+                        enrolled = *on;
+                        *w.enrollment.0.lock().unwrap() = *on;
+                    }
+                    Step::Request => {
+                        if expected.is_none() && required && !enrolled {
+                            expected = Some(MFA_ENROLLMENT.to_owned());
+                        }
+                        prop_assert_eq!(restriction_seen(&w), expected.clone(), "after {:?}", steps);
+                    }
+                }
+            }
         }
     }
 }

@@ -38,6 +38,7 @@ impl OutboxRunner {
                                     delivered = report.delivered,
                                     retried = report.retried,
                                     abandoned = report.abandoned,
+                                    cancelled = report.cancelled,
                                     "outbox pass"
                                 );
                             }

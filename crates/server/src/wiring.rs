@@ -29,6 +29,34 @@ pub fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Slack incoming-webhook URLs written before they were sealed (seed 01's settings, current and
+/// history, and seed 03's Slack channels) are sealed here, before any command reads them: a
+/// migration cannot, the master key is not in SQL. A cheap query skips it when none is left.
+fn seal_clear_slack_urls(
+    store: &Store,
+    secrets: &SecretBox,
+    random: &dyn RandomSource,
+    notifications: &NotificationService,
+) -> anyhow::Result<()> {
+    if !store
+        .holds_clear_slack_urls()
+        .context("looking for Slack URLs stored in clear")?
+    {
+        return Ok(());
+    }
+    let documents = tenantry_settings::seal_clear_slack_urls(store, secrets, random)
+        .context("sealing the Slack URLs of the notification settings")?;
+    let channels = notifications
+        .seal_clear_slack_urls()
+        .context("sealing the Slack URLs of the notification channels")?;
+    tracing::info!(
+        documents,
+        channels,
+        "sealed Slack webhook URLs stored in clear"
+    );
+    Ok(())
+}
+
 /// The master key for secrets at rest: `TENANTRY_MASTER_KEY` (base64, 32 bytes) when given,
 /// otherwise `<data dir>/master.key`, created with mode 0600 on first start. Several instances
 /// sharing one PostgreSQL must be given the same `TENANTRY_MASTER_KEY`.
@@ -117,12 +145,13 @@ impl Services {
             clock: clock.clone(),
             random: random.clone(),
         }));
+        seal_clear_slack_urls(&store, &secrets, random.as_ref(), &notifications)?;
         Ok(Self {
             mfa: mfa.clone(),
             sessions: Arc::new(SessionService::new(
                 shared.clone(),
                 settings.clone(),
-                mfa,
+                mfa.clone(),
                 clock.clone(),
                 random.clone(),
             )),
@@ -130,6 +159,7 @@ impl Services {
             api_keys: Arc::new(ApiKeyService::new(
                 shared.clone(),
                 settings.clone(),
+                mfa,
                 clock.clone(),
                 random.clone(),
             )),

@@ -251,6 +251,13 @@ impl tenantry_security::KeyPolicy for SettingsService {
         let policy = SecurityPolicy::from_stored(doc)?;
         Ok(policy.reauth_for_sensitive)
     }
+
+    /// Read from the store on every call, like the session policy: the answer decides whether
+    /// a secret is handed out, and key creation is rare enough not to need a cache.
+    fn mfa_required(&self, account: AccountId) -> Result<bool, tenantry_kernel::PortError> {
+        let (doc, _) = self.store().allowlist_source(account)?;
+        Ok(SecurityPolicy::from_stored(doc)?.mfa_required)
+    }
 }
 
 impl tenantry_security::SessionPolicySource for SettingsService {

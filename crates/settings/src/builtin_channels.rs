@@ -124,7 +124,13 @@ impl BuiltinRoutes for SettingsService {
             .map(|s| self.secrets().open(s))
             .transpose()
             .map_err(|e| PortError::Corrupt(format!("webhook secret: {e}")))?;
-        let slack_url = n.slack.webhook_url.as_ref().map(|u| u.as_str().to_owned());
+        let slack_url = n
+            .slack
+            .webhook_url_sealed
+            .as_ref()
+            .map(|s| self.secrets().open(s))
+            .transpose()
+            .map_err(|e| PortError::Corrupt(format!("slack webhook url: {e}")))?;
         let webhook_url = n.webhook.url.as_ref().map(|u| u.as_str().to_owned());
         let mut channels = vec![
             Channel {

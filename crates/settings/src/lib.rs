@@ -55,7 +55,8 @@ pub use integrations::{
 pub use key_rotation::rotate_master_key;
 pub use notification_test::{Deliverers, TestChannel, TestOutcome, TestRequest};
 pub use notifications::{
-    EmailAlerts, EmailChannel, NotificationSettings, SlackAlerts, SlackChannel, WebhookChannel,
+    seal_clear_slack_urls, EmailAlerts, EmailChannel, NotificationSettings, SlackAlerts,
+    SlackChannel, WebhookChannel,
 };
 pub use organization::OrganizationSettings;
 pub use ports::{

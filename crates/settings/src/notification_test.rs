@@ -1,14 +1,22 @@
 //! Seed 01's `POST /v2/accounts/settings/notifications/test`: really sends a test message over
 //! one channel, with the configuration in the request or, for fields it leaves out, the saved
-//! one, and reports what the receiver answered.
+//! one, and reports what the receiver answered. A Slack URL is a credential: no answer quotes
+//! it (errors show `[Slack webhook URL]` in its place).
 
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 use tenantry_kernel::{Actor, Clock, Email, RandomSource};
-use tenantry_notifications::{DeliveryError, HttpTransport, MailTransport, OutboundPolicy};
+use tenantry_notifications::{
+    carries_credentials, redact_slack_url, DeliveryError, HttpTransport, MailTransport,
+    OutboundPolicy, SLACK_URL_MASK,
+};
+use tenantry_security::Sealed;
 
 use crate::{HttpsUrl, NotificationSettings, SettingsError, SlackWebhookUrl};
+
+/// Opens a saved secret (the Slack URL, the webhook signing secret).
+pub(crate) type Opener<'a> = &'a dyn Fn(&Sealed) -> Result<String, SettingsError>;
 
 /// The transports a test uses, and the operator's outbound policy.
 #[derive(Clone)]
@@ -86,7 +94,7 @@ fn delivery_failed(url: &str, e: DeliveryError) -> SettingsError {
 }
 
 /// The host of `url` when it is an IP literal the operator explicitly allows (test receivers,
-/// Slack-compatible internal services); such URLs may skip the Slack host and https rules.
+/// internal services); a webhook URL there may use plain http.
 fn operator_allowed(policy: &OutboundPolicy, url: &str) -> bool {
     url::Url::parse(url)
         .ok()
@@ -107,7 +115,7 @@ pub(crate) fn run(
     channel: TestChannel,
     request: &TestRequest,
     saved: &NotificationSettings,
-    saved_secret: Option<String>,
+    open: Opener<'_>,
 ) -> Result<TestOutcome, SettingsError> {
     let now = clock.now();
     let text = format!(
@@ -116,24 +124,24 @@ pub(crate) fn run(
     );
     match channel {
         TestChannel::Slack => {
-            let url = request
-                .webhook_url
-                .clone()
-                .or_else(|| {
-                    saved
-                        .slack
-                        .webhook_url
-                        .as_ref()
-                        .map(|u| u.as_str().to_owned())
-                })
-                .ok_or_else(|| missing("webhook_url", "is required: none given and none saved"))?;
-            if SlackWebhookUrl::parse(&url).is_err() && !operator_allowed(&deliverers.policy, &url)
-            {
-                return Err(SettingsError::DeliveryFailed {
-                    url,
-                    reason: "not a Slack webhook URL (https://hooks.slack.com/services/...)".into(),
-                });
-            }
+            // The operator's allowance opens an address (and plain http), never another shape.
+            let url = match &request.webhook_url {
+                Some(raw) => SlackWebhookUrl::parse_allowing(raw, &deliverers.policy)
+                    .map_err(|reason| SettingsError::DeliveryFailed {
+                        url: SLACK_URL_MASK.into(),
+                        reason: format!("not a Slack webhook URL: {reason}"),
+                    })?
+                    .into_string(),
+                None => saved
+                    .slack
+                    .webhook_url_sealed
+                    .as_ref()
+                    .map(open)
+                    .transpose()?
+                    .ok_or_else(|| {
+                        missing("webhook_url", "is required: none given and none saved")
+                    })?,
+            };
             let mut payload = json!({ "text": text });
             if let Some(ch) = request
                 .channel
@@ -145,8 +153,11 @@ pub(crate) fn run(
             let reply = deliverers
                 .http
                 .post_json(&url, &[], payload.to_string().as_bytes())
-                .map_err(|e| delivery_failed(&url, e))?;
-            let reply = accepted(url, reply)?;
+                .map_err(|e| SettingsError::DeliveryFailed {
+                    url: SLACK_URL_MASK.into(),
+                    reason: redact_slack_url(&e.to_string(), &url),
+                })?;
+            let reply = accepted(SLACK_URL_MASK.into(), reply)?;
             Ok(TestOutcome {
                 channel,
                 response: json!({ "slack_response": reply.body, "status_code": reply.status, "latency_ms": reply.latency_ms }),
@@ -158,12 +169,25 @@ pub(crate) fn run(
                 .clone()
                 .or_else(|| saved.webhook.url.as_ref().map(|u| u.as_str().to_owned()))
                 .ok_or_else(|| missing("url", "is required: none given and none saved"))?;
+            // Credentials are refused on every path, an opened address included; the error
+            // shows the URL without them.
+            if let Some(mut parsed) = url::Url::parse(&url).ok().filter(carries_credentials) {
+                let _ = parsed.set_username("");
+                let _ = parsed.set_password(None);
+                return Err(SettingsError::DeliveryFailed {
+                    url: parsed.to_string(),
+                    reason: "must not contain credentials (user:password@)".into(),
+                });
+            }
             if let Err(e) = HttpsUrl::parse(&url) {
                 if !operator_allowed(&deliverers.policy, &url) {
                     return Err(SettingsError::DeliveryFailed { url, reason: e });
                 }
             }
-            let secret = request.secret.clone().or(saved_secret);
+            let secret = match &request.secret {
+                Some(s) => Some(s.clone()),
+                None => saved.webhook.secret_sealed.as_ref().map(open).transpose()?,
+            };
             let mut id_bytes = [0u8; 12];
             random.fill(&mut id_bytes);
             let id = format!(

@@ -1,15 +1,17 @@
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use tenantry_kernel::Email;
+use serde_json::{json, Map, Value};
+use tenantry_kernel::{Email, RandomSource};
 use tenantry_notifications::EventType;
-use tenantry_security::Sealed;
+use tenantry_security::{Sealed, SecretBox};
 
 use crate::display::EmailFrequency;
-use crate::fields::{Fields, Sealer, SecretView};
+use crate::fields::{Fields, Sealer, SecretView, SEALED_MARKER};
 use crate::urls::{HttpsUrl, SlackWebhookUrl};
+use crate::{SettingsError, SettingsStore};
 
 /// Seed 01's three built-in notification channels of an account (email, Slack, webhook) with
-/// their alert toggles. The webhook signing secret is stored sealed, never in clear.
+/// their alert toggles. Two values are secrets, stored sealed and never in clear: the webhook
+/// signing secret and the Slack incoming-webhook URL (whoever holds the URL can post).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NotificationSettings {
@@ -65,7 +67,8 @@ impl Default for EmailAlerts {
 #[serde(default)]
 pub struct SlackChannel {
     pub enabled: bool,
-    pub webhook_url: Option<SlackWebhookUrl>,
+    /// The incoming-webhook URL, sealed; it was checked as a [`SlackWebhookUrl`] before.
+    pub webhook_url_sealed: Option<Sealed>,
     pub channel: Option<String>,
     pub alerts: SlackAlerts,
 }
@@ -111,6 +114,79 @@ fn slack_channel(s: &str) -> Result<String, String> {
     }
 }
 
+/// `slack.webhook_url` of a document being read: a new URL (checked, then sealed), null to
+/// clear, or the stored one kept: `{"configured": true}` sent back (or the field left out) comes
+/// here as the still-sealed value that the merge put in its place.
+fn slack_url(f: &mut Fields, m: &Map<String, Value>, seal: Sealer<'_>) -> Option<Option<Sealed>> {
+    const FIELD: &str = "slack.webhook_url";
+    let configured = |v: &Value| v == &Value::Bool(true);
+    match m.get("webhook_url") {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(raw)) => match SlackWebhookUrl::parse(raw) {
+            Ok(url) => Some(Some(seal(url.as_str()))),
+            Err(message) => {
+                f.error(FIELD, message);
+                None
+            }
+        },
+        Some(Value::Object(o)) => {
+            // `{"$sealed": ..}` alone, or with the `"configured": true` a PUT merged onto it.
+            let kept = o.get(SEALED_MARKER).and_then(Value::as_str).filter(|_| {
+                o.iter()
+                    .all(|(k, v)| k == SEALED_MARKER || (k == "configured" && configured(v)))
+            });
+            match kept {
+                Some(sealed) => Some(Some(Sealed::from_stored(sealed.to_owned()))),
+                None if o.len() == 1 && o.get("configured").is_some_and(configured) => {
+                    f.error(
+                        FIELD,
+                        "no Slack webhook URL is stored to keep: send the URL",
+                    );
+                    None
+                }
+                None => {
+                    f.error(
+                        FIELD,
+                        "must be a Slack webhook URL, or {\"configured\": true} to keep the stored one",
+                    );
+                    None
+                }
+            }
+        }
+        Some(_) => {
+            f.error(
+                FIELD,
+                "must be a Slack webhook URL (https://hooks.slack.com/services/T…/B…/…)",
+            );
+            None
+        }
+    }
+}
+
+/// Seals the Slack URLs that notification settings written before URLs were sealed hold in
+/// clear (`slack.webhook_url`), in every account's current document and history, in one
+/// transaction; returns how many documents changed. Run once at start, before anything is
+/// served: a migration cannot do it, the master key is not in SQL.
+pub fn seal_clear_slack_urls(
+    store: &dyn SettingsStore,
+    secrets: &SecretBox,
+    random: &dyn RandomSource,
+) -> Result<u64, SettingsError> {
+    store.rewrite_all_documents(&mut |doc: &mut Value| {
+        let Some(slack) = doc.get_mut("slack").and_then(Value::as_object_mut) else {
+            return Ok(false);
+        };
+        let Some(clear) = slack.remove("webhook_url") else {
+            return Ok(false);
+        };
+        let sealed = clear
+            .as_str()
+            .map(|url| json!(secrets.seal(url, random).as_str()));
+        slack.insert("webhook_url_sealed".into(), sealed.unwrap_or(Value::Null));
+        Ok(true)
+    })
+}
+
 fn event_name(s: &str) -> Result<String, String> {
     EventType::parse(s)
         .map(|e| e.as_str().to_owned())
@@ -135,7 +211,7 @@ impl NotificationSettings {
             },
             "slack": {
                 "enabled": self.slack.enabled,
-                "webhook_url": self.slack.webhook_url.as_ref().map(SlackWebhookUrl::as_str),
+                "webhook_url": secrets.show(&self.slack.webhook_url_sealed),
                 "channel": self.slack.channel,
                 "alerts": {
                     "endpoint_failures": self.slack.alerts.endpoint_failures,
@@ -227,7 +303,7 @@ impl NotificationSettings {
                 })
             });
             let enabled = f.bool(m, "enabled", "slack");
-            let url = f.parse_opt(m, "webhook_url", "slack", SlackWebhookUrl::parse);
+            let url = slack_url(f, m, seal);
             let channel = f.parse_opt(m, "channel", "slack", slack_channel);
             if enabled == Some(true) && matches!(url, Some(None)) {
                 f.error(
@@ -237,7 +313,7 @@ impl NotificationSettings {
             }
             Some(SlackChannel {
                 enabled: enabled?,
-                webhook_url: url?,
+                webhook_url_sealed: url?,
                 channel: channel?,
                 alerts: alerts?,
             })

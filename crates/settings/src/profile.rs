@@ -119,8 +119,11 @@ impl SettingsService {
         self.build_profile(actor, &user, &rows)
     }
 
-    /// `PUT /api/user/profile`: `display_name`, `timezone`, `locale`, `avatar_url`, and `email`
-    /// (which needs `current_password`).
+    /// `PUT /api/user/profile`: `display_name`, `timezone`, `locale`, `avatar_url`. `email` is
+    /// accepted only as the current address (a client may PUT back what it read): a new
+    /// address goes through `POST /api/user/email`, which mails a confirmation link to it
+    /// (`tenantry_team::TeamService::request_email_change`). `current_password`, which that
+    /// used to need here, is accepted and unused.
     pub fn update_profile(&self, actor: &Actor, body: &Value) -> Result<Profile, SettingsError> {
         let mut f = Fields::default();
         let map = f
@@ -181,16 +184,18 @@ impl SettingsService {
             .store()
             .user_record(actor.user_id)?
             .ok_or(SettingsError::UnknownEntry)?;
+        // The sign-in address changes only by a link mailed to the new address (decision 0016):
+        // setting it here would let whoever holds a session move the identity to any mailbox.
+        // Compared in canonical form, so a stored address of the old code's spelling is "the same".
         if let Some(email) = &email {
-            if email.as_str() != user.email {
-                let current = map
-                    .get("current_password")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                match &user.password_hash {
-                    Some(hash) if verify_password(current, hash) => {}
-                    _ => return Err(SettingsError::WrongPassword),
-                }
+            if Email::parse(&user.email).ok().as_ref() != Some(email) {
+                return Err(SettingsError::Validation(vec![crate::FieldError {
+                    field: "email".into(),
+                    message: "changes through POST /api/user/email, which mails a confirmation \
+                              link to the new address"
+                        .into(),
+                    allowed: None,
+                }]));
             }
         }
         let mut rows: Vec<(String, Value)> = Vec::new();
@@ -213,12 +218,11 @@ impl SettingsService {
             ));
         }
         let user_write = UserWrite {
-            email: email.map(|e| e.as_str().to_owned()),
+            email: None,
             display_name,
             password_hash: None,
         };
-        self.store().update(&self.write_context(actor), &[], true, &mut |snapshot| {
-            let before = snapshot.user.clone().unwrap_or_default();
+        self.store().update(&self.write_context(actor), &[], true, &mut |_| {
             Ok(Writes {
                 preferences: Some(PreferencesWrite {
                     rows: rows.clone(),
@@ -227,16 +231,12 @@ impl SettingsService {
                         id: AuditId::generate(self.clock(), self.random()),
                         action: "user.profile_updated".into(),
                         target: actor.user_id.to_string(),
-                        diff: json!({ "changes": { "email": user_write.email.as_ref().map(|e| [before.email.clone(), e.clone()]), "display_name": user_write.display_name.is_some(), "preferences": rows.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>() } }),
+                        diff: json!({ "changes": { "display_name": user_write.display_name.is_some(), "preferences": rows.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>() } }),
                     },
                 }),
                 user: Some(user_write.clone()),
                 ..Writes::default()
             })
-        })
-        .map_err(|e| match e {
-            SettingsError::Port(tenantry_kernel::PortError::Conflict(_)) => SettingsError::EmailTaken,
-            other => other,
         })?;
         self.profile(actor)
     }

@@ -56,6 +56,15 @@ fn secret() -> Value {
     ] })
 }
 
+/// A Slack incoming-webhook URL is a secret (see `secret`), with the URL's shape when given.
+fn slack_url() -> Value {
+    json!({ "anyOf": [
+        { "type": "string", "pattern": "^https://hooks\\.slack\\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+$", "maxLength": 2048 },
+        { "type": "null" },
+        { "type": "object", "properties": { "configured": { "const": true } }, "required": ["configured"], "additionalProperties": false }
+    ] })
+}
+
 fn https_url() -> Value {
     nullable(
         json!({ "type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2048 }),
@@ -77,7 +86,8 @@ pub fn section_schema(section: Section) -> Value {
             })),
             "slack": object(json!({
                 "enabled": boolean(),
-                "webhook_url": nullable(json!({ "type": "string", "pattern": "^https://hooks\\.slack\\.com/services/.+" })),
+                // A credential: a new URL, null to clear, or `{"configured": true}` to keep.
+                "webhook_url": slack_url(),
                 "channel": nullable(json!({ "type": "string", "pattern": "^#?[a-z0-9._-]{1,80}$" })),
                 "alerts": object(json!({ "endpoint_failures": boolean(), "cost_thresholds": boolean(), "cluster_events": boolean() })),
             })),
@@ -480,6 +490,16 @@ mod tests {
             (
                 Section::Notifications,
                 json!({"slack": {"channel": "Has Spaces"}}),
+                false,
+            ),
+            (
+                Section::Notifications,
+                json!({"slack": {"webhook_url": "https://hooks.slack.com/services/T0/B0/X"}}),
+                true,
+            ),
+            (
+                Section::Notifications,
+                json!({"slack": {"webhook_url": "https://hooks.slack.com@127.0.0.5/services/T0/B0/X"}}),
                 false,
             ),
             (

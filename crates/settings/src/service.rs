@@ -354,13 +354,10 @@ impl SettingsService {
             .as_ref()
             .ok_or(SettingsError::NoDeliverers)?;
         let saved = self.account_settings(actor)?.notifications;
-        let saved_secret = match (&request.secret, &saved.webhook.secret_sealed) {
-            (None, Some(sealed)) => Some(
-                self.secrets
-                    .open(sealed)
-                    .map_err(|e| SettingsError::Secret(e.to_string()))?,
-            ),
-            _ => None,
+        let open = |sealed: &Sealed| {
+            self.secrets
+                .open(sealed)
+                .map_err(|e| SettingsError::Secret(e.to_string()))
         };
         crate::notification_test::run(
             deliverers,
@@ -370,7 +367,7 @@ impl SettingsService {
             channel,
             request,
             &saved,
-            saved_secret,
+            &open,
         )
     }
 

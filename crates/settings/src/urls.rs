@@ -51,43 +51,9 @@ impl From<HttpsUrl> for String {
     }
 }
 
-/// A Slack incoming-webhook URL: `https://hooks.slack.com/services/<path>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct SlackWebhookUrl(HttpsUrl);
-
-impl SlackWebhookUrl {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let url = HttpsUrl::parse(s)?;
-        let rest = url
-            .as_str()
-            .strip_prefix("https://hooks.slack.com/services/")
-            .ok_or("must be a Slack webhook URL (https://hooks.slack.com/services/...)")?;
-        if rest.is_empty() || rest.contains("..") {
-            return Err(
-                "must be a Slack webhook URL (https://hooks.slack.com/services/...)".into(),
-            );
-        }
-        Ok(Self(url))
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl TryFrom<String> for SlackWebhookUrl {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<SlackWebhookUrl> for String {
-    fn from(u: SlackWebhookUrl) -> String {
-        u.0 .0
-    }
-}
+/// Slack incoming-webhook URLs follow the notification engine's one shape rule, so seed 01's
+/// settings, its test and seed 03's channels cannot drift apart on what they accept.
+pub use tenantry_notifications::SlackWebhookUrl;
 
 #[cfg(test)]
 mod tests {

@@ -99,4 +99,42 @@ proptest! {
         prop_assert_eq!(reset.security.mfa_required, state.security.mfa_required);
         prop_assert_eq!(reset.allowlist, state.allowlist);
     }
+
+    /// The patched value reads back: every field the patch sets is what the document then
+    /// shows (a merge that did nothing would pass the laws above), and every field it nulls
+    /// shows its default.
+    #[test]
+    fn the_patched_value_reads_back(base in patch(), p in patch()) {
+        let state = apply(&defaults(), &base).expect("valid");
+        let next = apply(&state, &p).expect("valid");
+        let shown = next.render();
+        let fresh = defaults().render();
+        for (section, fields) in p.as_object().expect("object") {
+            for (key, value) in fields.as_object().expect("object") {
+                let expected = if value.is_null() { &fresh[section][key] } else { value };
+                prop_assert_eq!(
+                    normalized(&shown[section][key]),
+                    normalized(expected),
+                    "{}.{} after {}", section, key, p
+                );
+            }
+        }
+    }
+}
+
+/// Values as the document renders them: colours as six lowercase hex digits (`#abc` is
+/// `#aabbcc`).
+fn normalized(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.starts_with('#') => {
+            let hex = s[1..].to_ascii_lowercase();
+            let full = if hex.len() == 3 {
+                hex.chars().flat_map(|c| [c, c]).collect()
+            } else {
+                hex
+            };
+            Value::String(format!("#{full}"))
+        }
+        other => other.clone(),
+    }
 }

@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod connection;
 mod credentials;
+mod email_changes;
 mod error;
 mod integrity;
 mod invitations;

@@ -1,4 +1,6 @@
-//! `NotificationStore`: seed 03 channels and rules, the delivery log, and host events.
+//! `NotificationStore`: seed 03 channels and rules, the delivery log, and host events; and the
+//! cancelling of a deleted or disabled channel's pending deliveries, inside the transaction that
+//! deletes or disables it.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -14,10 +16,44 @@ use crate::audit::{insert_change, insert_entry, NewEntry};
 use crate::outbox::insert_outbox;
 use crate::schema::{
     memberships, notification_channels, notification_deliveries, notification_delivery_attempts,
-    notification_digest_items, notification_rules, users,
+    notification_digest_items, notification_rules, outbox, settings_documents, settings_history,
+    users,
 };
 use crate::time::{from_micros, to_micros};
 use crate::{DbConnection, Store, StoreError};
+
+/// How a Slack URL stored in clear looks in a serialized document (`serde_json` writes no space
+/// after the colon); a sealed one reads `"webhook_url_sealed":` or `{"configured": true}`.
+const CLEAR_SLACK_URL: &str = "%\"webhook_url\":\"%";
+
+impl Store {
+    /// Whether any Slack URL is still stored in clear, in seed 01's notification settings
+    /// (current or history) or in a seed 03 channel: a cheap check, so the start-up pass that
+    /// seals them runs only when there is something to seal.
+    pub fn holds_clear_slack_urls(&self) -> Result<bool, PortError> {
+        Ok(self.read(|conn| {
+            let documents = settings_documents::table
+                .filter(settings_documents::section.eq("notifications"))
+                .filter(settings_documents::document.like(CLEAR_SLACK_URL))
+                .select(settings_documents::account_id)
+                .first::<String>(conn)
+                .optional()?;
+            let history = settings_history::table
+                .filter(settings_history::section.eq("notifications"))
+                .filter(settings_history::document.like(CLEAR_SLACK_URL))
+                .select(settings_history::account_id)
+                .first::<String>(conn)
+                .optional()?;
+            let channels = notification_channels::table
+                .filter(notification_channels::kind.eq("slack"))
+                .filter(notification_channels::config.like(CLEAR_SLACK_URL))
+                .select(notification_channels::id)
+                .first::<String>(conn)
+                .optional()?;
+            Ok(documents.is_some() || history.is_some() || channels.is_some())
+        })?)
+    }
+}
 
 fn corrupt(what: &str, value: &str) -> PortError {
     PortError::Corrupt(format!("notification {what} `{value}`"))
@@ -33,7 +69,58 @@ type ChannelRow = (
     i64,
     i64,
 );
-type DeliveryRow = (String, String, String, String, String, i64, i64);
+type DeliveryRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+/// The statuses of a delivery that may still be sent.
+const PENDING: [&str; 2] = ["queued", "retrying"];
+
+/// Cancels the pending deliveries of a channel inside the caller's transaction: their outbox
+/// rows are abandoned (no worker claims them again; one already holding a row re-checks before
+/// sending) and the log shows them cancelled. The outbox row of a delivery is the one carrying
+/// its sealed job. Returns how many deliveries were cancelled.
+fn cancel_pending(
+    conn: &mut DbConnection,
+    account: &str,
+    channel: &str,
+    reason: &str,
+    at: i64,
+) -> Result<usize, StoreError> {
+    macro_rules! pending {
+        () => {
+            notification_deliveries::table
+                .filter(notification_deliveries::account_id.eq(account))
+                .filter(notification_deliveries::channel_id.eq(channel))
+                .filter(notification_deliveries::status.eq_any(PENDING))
+                .filter(notification_deliveries::cancelled_at.is_null())
+        };
+    }
+    diesel::update(
+        outbox::table
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::abandoned_at.is_null())
+            .filter(outbox::payload.eq_any(pending!().select(notification_deliveries::job))),
+    )
+    .set((
+        outbox::abandoned_at.eq(Some(at)),
+        outbox::last_error.eq(Some(reason)),
+    ))
+    .execute(conn)?;
+    Ok(diesel::update(pending!())
+        .set((
+            notification_deliveries::cancelled_at.eq(Some(at)),
+            notification_deliveries::updated_at.eq(at),
+        ))
+        .execute(conn)?)
+}
 
 fn channel(row: ChannelRow) -> Result<ChannelRecord, PortError> {
     let (id, kind, name, enabled, config, secret, created, updated) = row;
@@ -90,7 +177,7 @@ impl Store {
         let mut attempts = self.attempts_of(&ids)?;
         rows.into_iter()
             .map(
-                |(id, event_id, event_type, channel_id, status, created, updated)| {
+                |(id, event_id, event_type, channel_id, status, created, updated, cancelled)| {
                     let mine: Vec<Attempt> = attempts
                         .iter()
                         .filter(|(d, _)| *d == id)
@@ -102,8 +189,18 @@ impl Store {
                         event_id,
                         event_type,
                         channel_id,
-                        status: DeliveryStatus::parse(&status)
-                            .ok_or_else(|| corrupt("delivery status", &status))?,
+                        // A delivery cancelled while pending shows so; an attempt that was
+                        // already under way when it was cancelled still reports its outcome.
+                        status: match DeliveryStatus::parse(&status)
+                            .ok_or_else(|| corrupt("delivery status", &status))?
+                        {
+                            DeliveryStatus::Queued | DeliveryStatus::Retrying
+                                if cancelled.is_some() =>
+                            {
+                                DeliveryStatus::Cancelled
+                            }
+                            other => other,
+                        },
                         created_at: from_micros(created),
                         updated_at: from_micros(updated),
                         attempts: mine,
@@ -124,6 +221,7 @@ macro_rules! delivery_columns {
             notification_deliveries::status,
             notification_deliveries::created_at,
             notification_deliveries::updated_at,
+            notification_deliveries::cancelled_at,
         )
     };
 }
@@ -177,6 +275,17 @@ impl NotificationStore for Store {
         rows.into_iter().map(channel).collect()
     }
 
+    fn channel_enabled(&self, account: AccountId, id: &str) -> Result<Option<bool>, PortError> {
+        Ok(self.read(|conn| {
+            Ok(notification_channels::table
+                .filter(notification_channels::account_id.eq(account.to_string()))
+                .filter(notification_channels::id.eq(id))
+                .select(notification_channels::enabled)
+                .first::<bool>(conn)
+                .optional()?)
+        })?)
+    }
+
     fn insert_channel(
         &self,
         account: AccountId,
@@ -210,6 +319,12 @@ impl NotificationStore for Store {
     ) -> Result<bool, PortError> {
         let account = account.to_string();
         Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let was_enabled = notification_channels::table
+                .filter(notification_channels::account_id.eq(&account))
+                .filter(notification_channels::id.eq(&c.id))
+                .select(notification_channels::enabled)
+                .first::<bool>(conn)
+                .optional()?;
             let n = diesel::update(
                 notification_channels::table
                     .filter(notification_channels::account_id.eq(&account))
@@ -225,6 +340,15 @@ impl NotificationStore for Store {
             .execute(conn)?;
             if n == 0 {
                 return Ok(false);
+            }
+            if was_enabled == Some(true) && !c.enabled {
+                cancel_pending(
+                    conn,
+                    &account,
+                    &c.id,
+                    "cancelled: the channel was disabled",
+                    to_micros(audit.at),
+                )?;
             }
             insert_change(conn, &account, &c.id, audit)?;
             Ok(true)
@@ -248,6 +372,13 @@ impl NotificationStore for Store {
             if n == 0 {
                 return Ok(false);
             }
+            cancel_pending(
+                conn,
+                &account,
+                id,
+                "cancelled: the channel was deleted",
+                to_micros(audit.at),
+            )?;
             insert_change(conn, &account, id, audit)?;
             Ok(true)
         })?)
@@ -274,6 +405,13 @@ impl NotificationStore for Store {
             ))
             .execute(conn)?;
             if n > 0 {
+                cancel_pending(
+                    conn,
+                    &account,
+                    id,
+                    "cancelled: the channel was disabled",
+                    to_micros(at),
+                )?;
                 insert_entry(
                     conn,
                     NewEntry {
@@ -293,6 +431,103 @@ impl NotificationStore for Store {
                 )?;
             }
             Ok(())
+        })?)
+    }
+
+    fn cancel_deliveries(
+        &self,
+        account: AccountId,
+        channel_id: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u64, PortError> {
+        let account = account.to_string();
+        let n = self.write(|conn| -> Result<usize, StoreError> {
+            cancel_pending(conn, &account, channel_id, reason, to_micros(at))
+        })?;
+        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    fn cancel_delivery(&self, delivery: DeliveryId, at: DateTime<Utc>) -> Result<(), PortError> {
+        let id = delivery.to_string();
+        Ok(self.write(|conn| -> Result<(), StoreError> {
+            diesel::update(
+                notification_deliveries::table
+                    .filter(notification_deliveries::id.eq(&id))
+                    .filter(notification_deliveries::cancelled_at.is_null()),
+            )
+            .set((
+                notification_deliveries::cancelled_at.eq(Some(to_micros(at))),
+                notification_deliveries::updated_at.eq(to_micros(at)),
+            ))
+            .execute(conn)?;
+            Ok(())
+        })?)
+    }
+
+    fn delivery_cancelled(&self, delivery: DeliveryId) -> Result<bool, PortError> {
+        let id = delivery.to_string();
+        let at = self.read(|conn| {
+            Ok(notification_deliveries::table
+                .filter(notification_deliveries::id.eq(&id))
+                .select(notification_deliveries::cancelled_at)
+                .first::<Option<i64>>(conn)
+                .optional()?)
+        })?;
+        Ok(at.flatten().is_some())
+    }
+
+    fn slack_channels_in_clear(&self) -> Result<Vec<(AccountId, ChannelRecord)>, PortError> {
+        let rows = self.read(|conn| {
+            Ok(notification_channels::table
+                .filter(notification_channels::kind.eq("slack"))
+                .filter(notification_channels::config.like(CLEAR_SLACK_URL))
+                .order(notification_channels::id.asc())
+                .select((
+                    notification_channels::account_id,
+                    (
+                        notification_channels::id,
+                        notification_channels::kind,
+                        notification_channels::name,
+                        notification_channels::enabled,
+                        notification_channels::config,
+                        notification_channels::secret_sealed,
+                        notification_channels::created_at,
+                        notification_channels::updated_at,
+                    ),
+                ))
+                .load::<(String, ChannelRow)>(conn)?)
+        })?;
+        rows.into_iter()
+            .map(|(account, row)| {
+                let account = account
+                    .parse()
+                    .map_err(|_| corrupt("channel account", &account))?;
+                Ok((account, channel(row)?))
+            })
+            .collect()
+    }
+
+    fn reseal_channel(
+        &self,
+        account: AccountId,
+        before: &ChannelRecord,
+        after: &ChannelRecord,
+    ) -> Result<bool, PortError> {
+        let account = account.to_string();
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let n = diesel::update(
+                notification_channels::table
+                    .filter(notification_channels::account_id.eq(&account))
+                    .filter(notification_channels::id.eq(&before.id))
+                    .filter(notification_channels::config.eq(before.config.to_string())),
+            )
+            .set((
+                notification_channels::config.eq(after.config.to_string()),
+                notification_channels::secret_sealed.eq(after.secret.as_ref().map(Sealed::as_str)),
+            ))
+            .execute(conn)?;
+            Ok(n > 0)
         })?)
     }
 

@@ -240,6 +240,7 @@ diesel::table! {
         job -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        cancelled_at -> Nullable<BigInt>,
     }
 }
 
@@ -317,6 +318,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_changes (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        new_email -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -350,4 +362,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     telemetry_webhook_tests,
     notification_digest_items,
     password_resets,
+    email_changes,
 );

@@ -223,6 +223,21 @@ impl SessionStore for Store {
         Ok(())
     }
 
+    fn restrict_session(&self, id: SessionId, restriction: &str) -> Result<(), PortError> {
+        // Like the last-seen time, a session's row is in no read cache (sessions are read fresh
+        // on every request), so this leaves the write epoch alone.
+        self.write_uncached(|conn| -> Result<usize, StoreError> {
+            Ok(diesel::update(
+                sessions::table
+                    .filter(sessions::id.eq(id.to_string()))
+                    .filter(sessions::restriction.is_null()),
+            )
+            .set(sessions::restriction.eq(restriction))
+            .execute(conn)?)
+        })?;
+        Ok(())
+    }
+
     fn revoke_session(
         &self,
         user: UserId,

@@ -2,7 +2,7 @@ use thiserror::Error;
 
 use tenantry_kernel::{InvitationId, KernelError, PortError, Role};
 
-use crate::InvitationState;
+use crate::{EmailChangeRefusal, InvitationState};
 
 /// Everything a team operation can refuse. The HTTP adapter maps each variant onto seed 02's
 /// error bodies (`INSUFFICIENT_PERMISSIONS`, `CANNOT_REMOVE_OWNER`, `VALIDATION_ERROR`).
@@ -53,6 +53,9 @@ pub enum TeamError {
     /// A password set-up or reset link that is malformed, unknown, used or expired.
     #[error("the password link is invalid or has expired")]
     ResetLinkInvalid,
+    /// An email change was refused (asking, or using its confirmation link).
+    #[error("{0}")]
+    EmailChangeRefused(EmailChangeRefusal),
     /// The caller is signed in as a user other than the one invited.
     #[error("signed in as a different user than the one invited")]
     SignedInAsAnotherUser,

@@ -148,11 +148,19 @@ pub trait InvitationStore: Send + Sync {
 
 /// Everything the team service needs from a store.
 pub trait TeamStore:
-    MemberStore + InvitationStore + ActivityStore + crate::PasswordResetStore
+    MemberStore + InvitationStore + ActivityStore + crate::PasswordResetStore + crate::EmailChangeStore
 {
 }
 
-impl<T: MemberStore + InvitationStore + ActivityStore + crate::PasswordResetStore> TeamStore for T {}
+impl<
+        T: MemberStore
+            + InvitationStore
+            + ActivityStore
+            + crate::PasswordResetStore
+            + crate::EmailChangeStore,
+    > TeamStore for T
+{
+}
 
 /// The account policy the team obeys, kept by the settings.
 pub trait TeamPolicy: Send + Sync {

@@ -4,6 +4,7 @@ mod activity;
 mod activity_service;
 mod authority;
 mod bulk;
+mod email_change;
 mod error;
 mod invitation;
 mod invitation_mail;
@@ -22,6 +23,10 @@ pub use activity::{
 };
 pub use authority::{ensure_can_grant, ensure_can_manage, ensure_manager, MANAGER_ROLE};
 pub use bulk::{BulkOperation, BulkOutcome, MAX_BULK_MEMBERS};
+pub use email_change::{
+    email_change_lifetime, CompletedEmailChange, EmailChangeOutcome, EmailChangeRefusal,
+    EmailChangeStore, EmailChangeSubject, NewEmailChange, MAX_OPEN_EMAIL_CHANGES_PER_USER,
+};
 pub use error::TeamError;
 pub use invitation::{expiry, Invitation, InvitationState, InvitationStatus};
 pub use invitation_mail::InviteLinks;

@@ -394,11 +394,79 @@ struct ImportRequest {
     validate_only: Option<bool>,
 }
 
+/// The import's authorization comes before anything else about it is judged: it needs the
+/// write role of each section it names (the service's rule, `Section::required_role`), so those
+/// are checked first. A body that cannot be read names none: it is judged as an import of every
+/// section, and only a caller who may write them all is told what is wrong with it (a viewer's
+/// unreadable import is a 403 like its import of billing, never a 400 or 422).
 async fn post_import(
     state: web::Data<AppState>,
     caller: Authenticated,
-    body: crate::json_body::RawBody,
+    body: Result<crate::json_body::RawBody, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
+    let request = match body.and_then(|body| import_request(&body)) {
+        Ok(request) => request,
+        Err(unreadable) => {
+            let needed = Section::ALL
+                .map(Section::required_role)
+                .into_iter()
+                .fold(tenantry_kernel::Role::Viewer, Ord::max);
+            if caller.0.role < needed {
+                let mut refusal = crate::route_roles::refusal(DIALECT, needed, caller.0.role);
+                refusal.message = format!(
+                    "An import needs the role of each section it names; one that cannot be read is judged as naming them all ({needed} role)"
+                );
+                return Err(refusal);
+            }
+            return Err(unreadable);
+        }
+    };
+    if let Some(named) = request.settings.as_object() {
+        for section in named.keys().map(String::as_str).filter_map(Section::parse) {
+            if Section::ALL.contains(&section) && caller.0.role < section.required_role() {
+                return Err(settings_error(SettingsError::Forbidden {
+                    section: section.as_str(),
+                    required: section.required_role(),
+                    current: caller.0.role,
+                }));
+            }
+        }
+    }
+    let strategy = match request.merge_strategy.as_deref().unwrap_or("merge") {
+        "merge" => MergeStrategy::Merge,
+        "overwrite" => MergeStrategy::Overwrite,
+        _ => {
+            return Err(query_error(
+                "merge_strategy",
+                "must be one of: merge, overwrite",
+            ))
+        }
+    };
+    let validate_only = request.validate_only.unwrap_or(false);
+    let settings = state.settings.clone();
+    let outcome =
+        blocking(move || settings.import(&caller.0, &request.settings, strategy, validate_only))
+            .await?;
+    let mut sections = serde_json::Map::new();
+    for s in &outcome.sections {
+        let mut entry = json!({ "changes": s.changes });
+        if let Some(v) = s.version {
+            entry["version"] = json!(v);
+        }
+        sections.insert(s.section.as_str().to_owned(), entry);
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "import": {
+            "validate_only": outcome.validate_only,
+            "merge_strategy": match strategy { MergeStrategy::Merge => "merge", MergeStrategy::Overwrite => "overwrite" },
+            "applied": !outcome.validate_only,
+            "sections": sections,
+        }
+    })))
+}
+
+/// The import body as JSON or YAML.
+fn import_request(body: &crate::json_body::RawBody) -> Result<ImportRequest, ApiError> {
     use crate::json_body::{is_json, is_yaml, parse_error, parse_json, reject_duplicate_yaml_keys};
     let request: ImportRequest = match body.media_type.as_deref() {
         None => parse_json(DIALECT, &body.bytes)?,
@@ -433,37 +501,7 @@ async fn post_import(
             ))
         }
     };
-    let strategy = match request.merge_strategy.as_deref().unwrap_or("merge") {
-        "merge" => MergeStrategy::Merge,
-        "overwrite" => MergeStrategy::Overwrite,
-        _ => {
-            return Err(query_error(
-                "merge_strategy",
-                "must be one of: merge, overwrite",
-            ))
-        }
-    };
-    let validate_only = request.validate_only.unwrap_or(false);
-    let settings = state.settings.clone();
-    let outcome =
-        blocking(move || settings.import(&caller.0, &request.settings, strategy, validate_only))
-            .await?;
-    let mut sections = serde_json::Map::new();
-    for s in &outcome.sections {
-        let mut entry = json!({ "changes": s.changes });
-        if let Some(v) = s.version {
-            entry["version"] = json!(v);
-        }
-        sections.insert(s.section.as_str().to_owned(), entry);
-    }
-    Ok(HttpResponse::Ok().json(json!({
-        "import": {
-            "validate_only": outcome.validate_only,
-            "merge_strategy": match strategy { MergeStrategy::Merge => "merge", MergeStrategy::Overwrite => "overwrite" },
-            "applied": !outcome.validate_only,
-            "sections": sections,
-        }
-    })))
+    Ok(request)
 }
 
 #[derive(Deserialize)]

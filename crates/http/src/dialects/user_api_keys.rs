@@ -39,6 +39,13 @@ fn key_error(e: SecurityError) -> ApiError {
             "Sign in again (POST /api/auth/login) to create or regenerate API keys from a session"
                 .into(),
         ),
+        SecurityError::MfaEnrollmentRequired => err(
+            StatusCode::FORBIDDEN,
+            "MFA_ENROLLMENT_REQUIRED",
+            "This account requires MFA: enrol (POST /api/user/mfa/enable, /verify) to create or \
+             regenerate API keys; the keys you hold keep working"
+                .into(),
+        ),
         SecurityError::KeyNotFound => err(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",

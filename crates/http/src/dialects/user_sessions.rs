@@ -171,19 +171,27 @@ struct ResetRequest {
     email: String,
 }
 
-/// `POST /api/auth/password-reset`: always 202 with the same body, whether or not the address
-/// belongs to a user (and whatever its shape), so the endpoint reveals no identity.
+/// `POST /api/auth/password-reset`: 202 with the same body whether or not the address belongs
+/// to a user, so the endpoint reveals no identity. Only a string that is no email address at all
+/// is refused (422): that says nothing about anyone.
 async fn request_reset(
     state: web::Data<AppState>,
     JsonBody(body): JsonBody<ResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Ok(email) = tenantry_kernel::Email::parse(&body.email) {
-        let team = state.team.clone();
-        web::block(move || team.request_password_reset(&email, ResetPurpose::Reset))
-            .await
-            .map_err(|e| ApiError::internal(DIALECT, &e))?
-            .map_err(reset_error)?;
-    }
+    let email = tenantry_kernel::Email::parse(&body.email).map_err(|_| {
+        ApiError::new(
+            DIALECT,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            "email must be an email address",
+        )
+        .with_details(json!({ "field": "email" }))
+    })?;
+    let team = state.team.clone();
+    web::block(move || team.request_password_reset(&email, ResetPurpose::Reset))
+        .await
+        .map_err(|e| ApiError::internal(DIALECT, &e))?
+        .map_err(reset_error)?;
     Ok(HttpResponse::Accepted()
         .insert_header(("cache-control", "no-store"))
         .json(json!({

@@ -377,6 +377,25 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .req("Object"),
         op(
+            "post",
+            "/api/user/email",
+            "requestEmailChange",
+            "Ask to change the caller's sign-in address: mails a confirmation link to the new address and a notice to the current one (same answer whether or not the address is taken)",
+            Member,
+            202,
+        )
+        .req("EmailChangeRequest")
+        .res("Data"),
+        op(
+            "post",
+            "/api/user/email/confirm/{token}",
+            "confirmEmailChange",
+            "Apply an email change with the link mailed to the new address",
+            Public,
+            200,
+        )
+        .res("Data"),
+        op(
             "get",
             "/api/user/mfa",
             "getMfaStatus",

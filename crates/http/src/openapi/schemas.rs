@@ -311,6 +311,16 @@ pub(super) fn components() -> Map<String, Value> {
         ),
     );
     put(
+        "EmailChangeRequest",
+        object(
+            json!({
+                "email": { "type": "string", "format": "email" },
+                "current_password": string(),
+            }),
+            &["email", "current_password"],
+        ),
+    );
+    put(
         "PasswordResetCompletion",
         object(json!({ "password": string() }), &["password"]),
     );
@@ -323,7 +333,10 @@ pub(super) fn components() -> Map<String, Value> {
     );
     put(
         "IpWhitelistEntry",
-        object(json!({ "cidr": string(), "label": string() }), &["cidr"]),
+        object(
+            json!({ "cidr": string(), "label": { "type": ["string", "null"], "description": "null or absent: no label" } }),
+            &["cidr"],
+        ),
     );
 
     // Seed 04: catalog.
