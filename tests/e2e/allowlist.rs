@@ -334,7 +334,65 @@ async fn sign_in_from_outside_the_allowlist_is_refused_before_the_password(app: 
     assert_eq!(status, 200, "inside the list: {doc}");
 }
 
+/// A rollback is a write like any other: restoring a version whose allowlist excludes the caller
+/// is refused, confirmation or not, and changes nothing.
+async fn a_rollback_that_would_lock_out_the_caller_is_refused(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let two = client_from("127.0.0.2");
+    let put = |list: Value| {
+        let req = two
+            .put(app.url("/v2/accounts/settings/security"))
+            .bearer_auth(&key)
+            .json(&json!({"api_access": {"ip_whitelist": list, "require_ip_whitelist": true}}));
+        async move { req.send().await.expect("request").status().as_u16() }
+    };
+    // Version n admits only 127.0.0.2 (written from there); n + 1 admits the whole loopback net.
+    assert_eq!(put(json!(["127.0.0.2/32"])).await, 200);
+    assert_eq!(put(json!(["127.0.0.0/8"])).await, 200);
+    let history: Value = app
+        .get("/v2/accounts/settings/security/history", Some(&key))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let narrow = history["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|v| v["version"].as_u64().expect("version"))
+        .max()
+        .expect("versions")
+        - 1;
+    let before = get_from(&app, &client_from("127.0.0.1"), &key).await.1;
+    for body in [
+        json!({"version": narrow}),
+        json!({"version": narrow, "confirm_lockout": true}),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/v2/accounts/settings/security/rollback"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        let err: Value = res.json().await.expect("json");
+        assert!(
+            status == 409 || (status == 400 && body.get("confirm_lockout").is_some()),
+            "{body} -> {status} {err}"
+        );
+        if status == 409 {
+            assert_eq!(err["error"], "WOULD_LOCK_OUT", "{err}");
+        }
+    }
+    let (status, after) = get_from(&app, &client_from("127.0.0.1"), &key).await;
+    assert_eq!(status, 200, "the caller is still in");
+    assert_eq!(after, before, "nothing changed");
+}
+
 on_both_backends!(
+    a_rollback_that_would_lock_out_the_caller_is_refused,
     the_allowlist_is_enforced_on_every_request,
     lockout_is_refused_without_override_and_break_glass_restores_access,
     sign_in_from_outside_the_allowlist_is_refused_before_the_password,

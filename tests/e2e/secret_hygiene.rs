@@ -90,7 +90,7 @@ async fn no_secret_is_kept_or_shown_in_clear(app: TestApp) {
         Method::POST,
         "/api/user/mfa/enable",
         &owner,
-        Some(json!({ "method": "totp" })),
+        Some(json!({ "method": "totp", "password": password })),
     )
     .await;
     assert_eq!(status, 200, "{doc}");

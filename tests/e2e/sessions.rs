@@ -192,7 +192,7 @@ async fn mfa_is_required_at_login_once_enrolled(app: TestApp) {
         reqwest::Method::POST,
         "/api/user/mfa/enable",
         app.owner_key(),
-        Some(json!({"method": "totp"})),
+        Some(json!({"method": "totp", "password": PASSWORD})),
     )
     .await;
     let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
@@ -258,7 +258,7 @@ async fn mfa_is_required_at_login_once_enrolled(app: TestApp) {
 
 async fn users_of_several_accounts_choose_one(app: TestApp) {
     set_password(&app).await;
-    app.create_account("second-co", "owner@localhost").await;
+    let second = app.create_account("second-co", "owner@localhost").await;
     let (status, err) = login(
         &app,
         json!({"email": "owner@localhost", "password": PASSWORD}),
@@ -278,6 +278,15 @@ async fn users_of_several_accounts_choose_one(app: TestApp) {
     let t = doc["data"]["token"].as_str().expect("token").to_owned();
     let (_, org) = call(&app, reqwest::Method::GET, "/api/organization", &t, None).await;
     assert_eq!(org["data"]["slug"], "second-co");
+    // The account may be named by its id too, as the document says.
+    let id = second["id"].as_str().expect("id");
+    let (status, doc) = login(
+        &app,
+        json!({"email": "owner@localhost", "password": PASSWORD, "account": id}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["data"]["account_id"], id);
 }
 
 fn now_micros() -> i64 {
@@ -330,6 +339,19 @@ async fn failed_logins_are_limited_and_audited(app: TestApp) {
     assert_eq!(body["error"]["code"], "RATE_LIMITED");
     let failed = app.query_texts("SELECT target AS t FROM audit_log WHERE action = 'login.failed'");
     assert_eq!(failed, vec!["owner@localhost"; 5]);
+    // The failures of one address do not lock the user out elsewhere: whoever fails on purpose
+    // from their own address cannot keep the owner from signing in from theirs.
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().expect("ip"))
+        .build()
+        .expect("client");
+    let res = elsewhere
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"email": "owner@localhost", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200, "the owner signs in from another address");
 }
 
 on_both_backends!(failed_logins_are_limited_and_audited);

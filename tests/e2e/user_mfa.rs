@@ -5,6 +5,8 @@ use serde_json::{json, Value};
 use crate::on_both_backends;
 use crate::support::{call, TestApp};
 
+const PASSWORD: &str = "the owner's own passphrase";
+
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -30,12 +32,52 @@ async fn totp_enrollment_codes_and_backup_codes(app: TestApp) {
     )
     .await;
     assert_eq!(status, 422, "{err}");
-    let (status, doc) = call(
+    // An API key alone cannot bind a second factor: a leaked key would otherwise lock the user
+    // out with a device of the leaker's. Without a password, there is nothing to prove yet.
+    let (status, err) = call(
         &app,
         reqwest::Method::POST,
         "/api/user/mfa/enable",
         &key,
         Some(json!({"method": "totp"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"]["code"], "REAUTH_REQUIRED");
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/password",
+        &key,
+        Some(json!({"new_password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    for body in [
+        json!({"method": "totp"}),
+        json!({"method": "totp", "password": "not the password at all"}),
+    ] {
+        let (status, err) = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/user/mfa/enable",
+            &key,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 403, "{body}: {err}");
+        assert_eq!(
+            app.query_texts("SELECT user_id AS t FROM user_mfa"),
+            Vec::<String>::new(),
+            "a refused enrollment stores nothing"
+        );
+    }
+    let (status, doc) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/mfa/enable",
+        &key,
+        Some(json!({"method": "totp", "password": PASSWORD})),
     )
     .await;
     assert_eq!(status, 200, "{doc}");
@@ -110,14 +152,14 @@ async fn totp_enrollment_codes_and_backup_codes(app: TestApp) {
         .iter()
         .all(|row| !row.contains(&secret) && backup.iter().all(|b| !row.contains(b.as_str()))));
 
-    // Disabling needs the password (once one is set) and a code; the verified code's time step
-    // is spent (replay refused), a backup code works.
+    // Disabling needs the password and a code; the verified code's time step is spent (replay
+    // refused), a backup code works.
     let (status, _) = call(
         &app,
         reqwest::Method::POST,
         "/api/user/password",
         &key,
-        Some(json!({"new_password": "mfa-test-passphrase-1"})),
+        Some(json!({"current_password": PASSWORD, "new_password": "mfa-test-passphrase-1"})),
     )
     .await;
     assert_eq!(status, 204);
@@ -250,13 +292,22 @@ async fn api_keys_under_required_mfa(app: TestApp) {
     assert_eq!(status, 204, "cleaning up is allowed");
 
     // Once the owner has enrolled, the owner's credentials may create and regenerate again;
-    // the member, still without MFA, may not.
+    // the member, still without MFA, may not. Enrolling through a key proves the password.
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/user/password",
+        &owner,
+        Some(json!({"new_password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 204);
     let (status, doc) = call(
         &app,
         reqwest::Method::POST,
         "/api/user/mfa/enable",
         &owner,
-        Some(json!({"method": "totp"})),
+        Some(json!({"method": "totp", "password": PASSWORD})),
     )
     .await;
     assert_eq!(status, 200, "{doc}");

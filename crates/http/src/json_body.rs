@@ -389,13 +389,21 @@ impl RawBody {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
+                // The transport's own wording ("payload reached EOF before completing: None")
+                // is no message for a client; the kind of fault is enough.
                 let chunk = chunk.map_err(|e| {
-                    ApiError::new(
-                        dialect,
-                        StatusCode::BAD_REQUEST,
-                        "INVALID_REQUEST",
-                        e.to_string(),
-                    )
+                    let reason = match e {
+                        actix_web::error::PayloadError::Incomplete(_) => {
+                            "the body ended before its declared length or final chunk"
+                        }
+                        actix_web::error::PayloadError::EncodingCorrupted => {
+                            "the body's content encoding is corrupt"
+                        }
+                        actix_web::error::PayloadError::Overflow => "the body is too large",
+                        _ => "the body could not be read",
+                    };
+                    ApiError::new(dialect, StatusCode::BAD_REQUEST, "INVALID_REQUEST", reason)
+                        .with_details(serde_json::json!({ "field": "body" }))
                 })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(dialect, limit));

@@ -1,6 +1,14 @@
-//! Failed sign-ins are limited per (email) and per client address, in a sliding window kept in
-//! memory on each node: an attacker spreading guesses over N nodes gets at most N× the limit,
-//! which the per-address limit and Argon2's cost keep small.
+//! Failed sign-ins are limited in a sliding window kept in memory on each node, three ways:
+//! - per (email, client address): guessing one user's password from one place stops after
+//!   `MAX_FAILURES_PER_EMAIL`; the same user signing in from elsewhere is not refused, so a
+//!   stranger cannot lock a user out by failing on purpose from their own address;
+//! - per client address: one address cannot spread guesses over many users;
+//! - per email from anywhere, with a budget large enough that reaching it takes failures from at
+//!   least `MAX_FAILURES_PER_EMAIL_ANYWHERE / MAX_FAILURES_PER_EMAIL` addresses: the bound on a
+//!   distributed guess, which an ordinary user's retries never reach.
+//!
+//! An attacker spreading guesses over N nodes gets at most N× each limit, which Argon2's cost
+//! keeps small. Emails are canonical (the caller passes `Email`'s form).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -8,17 +16,23 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 
-/// Failures allowed per email address in one window.
+/// Failures allowed per (email address, client address) in one window.
 pub const MAX_FAILURES_PER_EMAIL: u32 = 5;
+/// Failures allowed per email address from all client addresses together in one window.
+pub const MAX_FAILURES_PER_EMAIL_ANYWHERE: u32 = 100;
 /// Failures allowed per client address in one window.
 pub const MAX_FAILURES_PER_IP: u32 = 20;
 pub const WINDOW_MINUTES: i64 = 15;
 const MAX_TRACKED: usize = 100_000;
 
+/// Failures counted for one key: how many, since when.
+type Counts<K> = Mutex<HashMap<K, (u32, DateTime<Utc>)>>;
+
 #[derive(Default)]
 pub(crate) struct LoginThrottle {
-    by_email: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
-    by_ip: Mutex<HashMap<IpAddr, (u32, DateTime<Utc>)>>,
+    by_pair: Counts<(String, Option<IpAddr>)>,
+    by_email: Counts<String>,
+    by_ip: Counts<IpAddr>,
 }
 
 fn blocked<K: std::hash::Hash + Eq>(
@@ -58,26 +72,32 @@ impl LoginThrottle {
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> Option<i64> {
-        let by_email = blocked(
-            &self.by_email,
-            &email.to_ascii_lowercase(),
+        let email = email.to_ascii_lowercase();
+        let by_pair = blocked(
+            &self.by_pair,
+            &(email.clone(), ip),
             MAX_FAILURES_PER_EMAIL,
             now,
         );
+        let by_email = blocked(&self.by_email, &email, MAX_FAILURES_PER_EMAIL_ANYWHERE, now);
         let by_ip = ip.and_then(|ip| blocked(&self.by_ip, &ip, MAX_FAILURES_PER_IP, now));
-        by_email.max(by_ip)
+        by_pair.max(by_email).max(by_ip)
     }
 
     pub(crate) fn failed(&self, email: &str, ip: Option<IpAddr>, now: DateTime<Utc>) {
-        record(&self.by_email, email.to_ascii_lowercase(), now);
+        let email = email.to_ascii_lowercase();
+        record(&self.by_pair, (email.clone(), ip), now);
+        record(&self.by_email, email, now);
         if let Some(ip) = ip {
             record(&self.by_ip, ip, now);
         }
     }
 
-    pub(crate) fn succeeded(&self, email: &str) {
-        if let Ok(mut map) = self.by_email.lock() {
-            map.remove(&email.to_ascii_lowercase());
+    /// A successful sign-in clears its own (email, address) count; the counts of other
+    /// addresses stay, so a success from one place does not reset a guess from another.
+    pub(crate) fn succeeded(&self, email: &str, ip: Option<IpAddr>) {
+        if let Ok(mut map) = self.by_pair.lock() {
+            map.remove(&(email.to_ascii_lowercase(), ip));
         }
     }
 }
@@ -96,14 +116,39 @@ mod tests {
             t.failed("a@b.co", Some(ip), now);
         }
         assert!(t
-            .retry_after("A@B.CO", None, now)
+            .retry_after("A@B.CO", Some(ip), now)
             .is_some_and(|s| s <= WINDOW_MINUTES * 60));
-        assert_eq!(t.retry_after("other@b.co", None, now), None);
+        assert_eq!(t.retry_after("other@b.co", Some(ip), now), None);
         assert_eq!(
-            t.retry_after("a@b.co", None, now + Duration::minutes(WINDOW_MINUTES)),
+            t.retry_after("a@b.co", Some(ip), now + Duration::minutes(WINDOW_MINUTES)),
             None
         );
-        t.succeeded("a@b.co");
-        assert_eq!(t.retry_after("a@b.co", None, now), None);
+        t.succeeded("a@b.co", Some(ip));
+        assert_eq!(t.retry_after("a@b.co", Some(ip), now), None);
+    }
+
+    /// Failing on purpose from one address does not lock the user out elsewhere; only failures
+    /// from many addresses together reach the email's own budget.
+    #[test]
+    fn a_stranger_cannot_lock_a_user_out() {
+        let t = LoginThrottle::default();
+        let now = DateTime::from_timestamp(1_700_000_000, 0).expect("ts");
+        let attacker: IpAddr = "192.0.2.66".parse().expect("ip");
+        let user: IpAddr = "198.51.100.7".parse().expect("ip");
+        for _ in 0..MAX_FAILURES_PER_IP {
+            t.failed("victim@b.co", Some(attacker), now);
+        }
+        assert!(t.retry_after("victim@b.co", Some(attacker), now).is_some());
+        assert_eq!(t.retry_after("victim@b.co", Some(user), now), None);
+        // A distributed guess: enough addresses together reach the email's budget.
+        let per_address = MAX_FAILURES_PER_EMAIL;
+        let addresses = MAX_FAILURES_PER_EMAIL_ANYWHERE / per_address;
+        for n in 0..addresses {
+            let ip = IpAddr::from([10, 0, (n / 256) as u8, (n % 256) as u8]);
+            for _ in 0..per_address {
+                t.failed("spread@b.co", Some(ip), now);
+            }
+        }
+        assert!(t.retry_after("spread@b.co", Some(user), now).is_some());
     }
 }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tenantry_kernel::{Actor, AuditId, Clock, MfaEnrollmentId, PortError, RandomSource, UserId};
+use tenantry_kernel::{
+    Actor, AuditId, Clock, Credential, MfaEnrollmentId, PortError, RandomSource, UserId,
+};
 use totp_rs::{Algorithm, TOTP};
 
 use crate::secret::random_alphanumeric;
@@ -167,7 +169,19 @@ impl MfaService {
     }
 
     /// Starts a TOTP enrollment. Only `totp` exists: no SMS transport is configured.
-    pub fn enable(&self, actor: &Actor, method: &str) -> Result<MfaEnrollment, SecurityError> {
+    ///
+    /// Binding a second factor needs proof of the first: a session signed in within the
+    /// re-authentication window (its sign-in just checked the password), or the user's current
+    /// `password`. A credential alone — an API key, an older session — is not enough: whoever
+    /// leaked it could otherwise bind the account's second factor to their own device, shutting
+    /// the user out of sign-in and keeping a factor of their own (a credential must never yield
+    /// a stronger one). A user without a password sets one first (the mailed set-up link).
+    pub fn enable(
+        &self,
+        actor: &Actor,
+        method: &str,
+        password: Option<&str>,
+    ) -> Result<MfaEnrollment, SecurityError> {
         match method {
             "totp" => {}
             "sms" => {
@@ -183,6 +197,15 @@ impl MfaService {
         }
         if self.store.mfa(actor.user_id)?.is_some_and(|m| m.enabled) {
             return Err(SecurityError::MfaAlreadyEnabled);
+        }
+        let fresh_sign_in = matches!(actor.credential, Credential::Session(_))
+            && !actor.needs_reauth(true, self.clock.now());
+        if !fresh_sign_in {
+            match (self.store.credentials(actor.user_id)?, password) {
+                (Some((_, Some(hash))), Some(given)) if verify_password(given, &hash) => {}
+                (Some((_, Some(_))), Some(_)) => return Err(SecurityError::WrongPassword),
+                _ => return Err(SecurityError::ReauthRequired),
+            }
         }
         let mut secret = [0u8; 20];
         self.random.fill(&mut secret);

@@ -147,6 +147,11 @@ fn decoy_hash() -> &'static str {
     })
 }
 
+/// Whether a sign-in's `account` names this membership: by the account's slug or its id.
+fn names_account(membership: &(AccountId, String, Role), named: &str) -> bool {
+    membership.1 == named || membership.0.to_string() == named
+}
+
 fn parse_token(token: &str) -> Option<(SessionId, &str)> {
     let rest = token.strip_prefix("tnt_ses_")?;
     let (id, secret) = rest.split_once('_')?;
@@ -205,7 +210,7 @@ impl SessionService {
         // the same as a wrong password (and costs the same): a distinct answer would tell an
         // outsider that this address is a member of the account.
         let target = match (account, candidate.memberships.as_slice()) {
-            (Some(name), all) => all.iter().find(|m| m.1 == name),
+            (Some(name), all) => all.iter().find(|m| names_account(m, name)),
             (None, [only]) => Some(only),
             (None, _) => None,
         };
@@ -232,7 +237,7 @@ impl SessionService {
             }
             (Some(name), all) => all
                 .iter()
-                .find(|m| m.1 == name)
+                .find(|m| names_account(m, name))
                 .cloned()
                 .ok_or(SecurityError::Unauthenticated)?,
         };
@@ -324,7 +329,7 @@ impl SessionService {
         }
         let result = self.attempt_login(email, password, code, account, ip);
         match &result {
-            Ok(_) => self.throttle.succeeded(email),
+            Ok(_) => self.throttle.succeeded(email, ip),
             Err(SecurityError::Unauthenticated) => {
                 self.throttle.failed(email, ip, now);
                 if let Err(e) = self.store.record_failed_login(

@@ -39,6 +39,11 @@ fn mfa_error(e: SecurityError) -> ApiError {
             "INVALID_CURRENT_PASSWORD",
             e.to_string(),
         ),
+        SecurityError::ReauthRequired => err(
+            StatusCode::FORBIDDEN,
+            "REAUTH_REQUIRED",
+            "Enabling MFA needs your current password (`password`) or a sign-in within the last 10 minutes; without a password yet, set one first (POST /api/auth/password-reset)".into(),
+        ),
         SecurityError::InvalidKeyRequest(m) => err(
             StatusCode::UNPROCESSABLE_ENTITY,
             "VALIDATION_ERROR",
@@ -74,6 +79,8 @@ async fn status(
 struct Enable {
     #[serde(default = "totp")]
     method: String,
+    /// The current password: needed unless the caller signed in within the last 10 minutes.
+    password: Option<String>,
 }
 
 fn totp() -> String {
@@ -86,7 +93,7 @@ async fn enable(
     JsonBody(body): JsonBody<Enable>,
 ) -> Result<HttpResponse, ApiError> {
     let mfa = state.mfa.clone();
-    let e = run(move || mfa.enable(&caller.0, &body.method)).await?;
+    let e = run(move || mfa.enable(&caller.0, &body.method, body.password.as_deref())).await?;
     Ok(HttpResponse::Ok().insert_header(("cache-control", "no-store")).json(json!({
         "data": { "method": "totp", "secret": e.secret_base32, "otpauth_uri": e.otpauth_uri, "enrollment_id": e.enrollment_id.to_string() }
     })))
