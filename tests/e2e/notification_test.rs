@@ -104,6 +104,15 @@ async fn email_test_writes_a_real_message(app: TestApp) {
     let eml = &to_ops[0];
     assert!(eml.contains("To: ops@example.com\r\n"));
     assert!(eml.contains("Subject: Tenantry test notification\r\n"));
+    // The answer's message id is the message's own Message-ID header, and a Date goes with it.
+    let id = doc["test"]["response"]["email_response"]["message_id"]
+        .as_str()
+        .expect("message_id");
+    assert!(
+        eml.contains(&format!("Message-ID: {id}\r\n")),
+        "{id} in:\n{eml}"
+    );
+    assert!(eml.contains("\r\nDate: "), "{eml}");
     let (status, _) = test_call(&app, app.owner_key(), json!({"type": "email"})).await;
     assert_eq!(status, 422, "no recipient given and none saved");
 }
@@ -222,3 +231,57 @@ async fn the_ssrf_guard_refuses_internal_targets_by_default(app: TestApp) {
 
 on_both_backends!(env [("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")]; slack_test_really_posts_and_reports_the_answer, webhook_test_is_signed_with_the_saved_secret, email_test_writes_a_real_message, failures_are_reported_in_the_seed_format, the_allowance_opens_addresses_not_credentials_or_other_shapes);
 on_both_backends!(the_ssrf_guard_refuses_internal_targets_by_default);
+
+/// Over SMTP, every message carries a Message-ID and a Date (large receivers penalise mail
+/// without them), and the test-notification answer names that Message-ID.
+async fn mail_over_smtp_carries_its_message_id_and_date(db: crate::support::TestDb) {
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let app = TestApp::start(
+        db,
+        &[
+            ("TENANTRY_SMTP_URL", smtp.url().as_str()),
+            ("TENANTRY_OUTBOX_POLL_MS", "50"),
+        ],
+    )
+    .await;
+    let (status, doc) = test_call(
+        &app,
+        app.owner_key(),
+        json!({"type": "email", "email": "ops@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let id = doc["test"]["response"]["email_response"]["message_id"]
+        .as_str()
+        .expect("message_id")
+        .to_owned();
+    let mails = smtp
+        .wait_for_to("ops@example.com", 1, std::time::Duration::from_secs(20))
+        .await;
+    assert_eq!(mails[0].header("Message-ID").as_deref(), Some(id.as_str()));
+    assert!(mails[0].header("Date").is_some(), "{}", mails[0].data);
+    // Mail from the outbox (here the bootstrap owner's set-up link) carries both too.
+    let setup = smtp
+        .wait_for_to("owner@localhost", 1, std::time::Duration::from_secs(20))
+        .await;
+    assert!(setup[0]
+        .header("Message-ID")
+        .is_some_and(|m| m.contains('@')));
+    assert!(setup[0].header("Date").is_some());
+}
+
+#[tokio::test]
+async fn mail_over_smtp_carries_its_message_id_and_date_sqlite() {
+    mail_over_smtp_carries_its_message_id_and_date(
+        crate::support::TestDb::create(crate::support::Backend::Sqlite).expect("sqlite"),
+    )
+    .await;
+}
+
+#[ignore = "PostgreSQL variant: needs TENANTRY_TEST_PG (cargo xtask test provides it)"]
+#[tokio::test]
+async fn mail_over_smtp_carries_its_message_id_and_date_postgres() {
+    if let Some(db) = crate::support::TestDb::create(crate::support::Backend::Postgres) {
+        mail_over_smtp_carries_its_message_id_and_date(db).await;
+    }
+}

@@ -315,20 +315,38 @@ pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
         Dialect::of(&req),
         StatusCode::NOT_FOUND,
         "NOT_FOUND",
-        format!("No route for {} {}", req.method(), req.path()),
+        format!(
+            "No route for {} {}",
+            crate::head::client_method(&req),
+            req.path()
+        ),
     )
     .error_response()
 }
 
-/// For resources that exist but not with this method.
+/// For resources that exist but not with this method. RFC 9110 §15.5.6: a 405 carries `Allow`,
+/// the methods the route serves (allow.rs derives them from the route table by the matched
+/// pattern). A pattern the table lacks (tests rule it out) gets an empty `Allow`, logged.
 pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    ApiError::new(
+    let method = crate::head::client_method(&req);
+    let pattern = req.match_pattern().unwrap_or_default();
+    let allow = crate::allow::allowed(&pattern).unwrap_or_else(|| {
+        tracing::error!(
+            pattern,
+            "route missing from the OpenAPI table: 405 without methods"
+        );
+        ""
+    });
+    let mut res = ApiError::new(
         Dialect::of(&req),
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
-        format!("{} is not supported on {}", req.method(), req.path()),
+        format!("{method} is not supported on {}", req.path()),
     )
-    .error_response()
+    .error_response();
+    res.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    res
 }
 
 #[cfg(test)]

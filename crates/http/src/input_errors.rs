@@ -43,8 +43,9 @@ pub(crate) fn path_config() -> web::PathConfig {
     })
 }
 
-/// A query string that does not deserialize (a repeated parameter, a value of the wrong type):
-/// 400 `INVALID_REQUEST`, the code of the routes' own query checks.
+/// A query string that does not deserialize (a repeated parameter, a value of the wrong type, a
+/// parameter the route does not take: every query struct denies unknown fields): 400
+/// `INVALID_REQUEST`, the code of the routes' own query checks.
 pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|e: QueryPayloadError, req: &HttpRequest| {
         query_error(Dialect::of(req), &e).into()
@@ -58,12 +59,32 @@ fn query_error(dialect: Dialect, e: &QueryPayloadError) -> ApiError {
         #[allow(unreachable_patterns)]
         other => other.to_string(),
     };
-    ApiError::new(
+    let error = ApiError::new(
         dialect,
         StatusCode::BAD_REQUEST,
         "INVALID_REQUEST",
         format!("Invalid query string: {cause}"),
-    )
+    );
+    match unknown_parameter(&cause) {
+        // `parameter` for the JSON dialects, `fields` for the catalog's per-problem list and
+        // seed 05's `errors`.
+        Some(name) => error.with_details(serde_json::json!({
+            "parameter": name,
+            "fields": [{ "field": name, "message": "is not a parameter of this route" }],
+        })),
+        None => error,
+    }
+}
+
+/// The parameter named by serde's `deny_unknown_fields` error, whose text is fixed by serde
+/// (`unknown field `x`, expected ...` or `..., there are no fields`); there is no structured
+/// form through serde_urlencoded.
+fn unknown_parameter(cause: &str) -> Option<&str> {
+    let rest = cause.strip_prefix("unknown field `")?;
+    let end = rest
+        .rfind("`, expected")
+        .or_else(|| rest.rfind("`, there are no fields"))?;
+    Some(&rest[..end])
 }
 
 /// `web::Json` (the routes read bodies through `JsonBody`, which has the same answers plus the
@@ -174,6 +195,7 @@ mod tests {
     }
 
     #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Count {
         x: u32,
     }
@@ -278,9 +300,35 @@ mod tests {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body[0]["errorCode"], 40003);
 
+        let (status, _, body) =
+            answer(service_test::TestRequest::get().uri("/accounts/a/q?x=1&dept=Ops")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body[0]["errorMessage"],
+            "dept: is not a parameter of this route"
+        );
+
         let (status, _, body) = answer(service_test::TestRequest::get().uri("/v2/path/%FF")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error"], "NOT_FOUND");
+    }
+
+    #[test]
+    fn unknown_parameters_are_named() {
+        assert_eq!(
+            unknown_parameter("unknown field `dept`, expected `x`"),
+            Some("dept")
+        );
+        // A name holding serde's own separator is still cut where serde's text starts.
+        assert_eq!(
+            unknown_parameter("unknown field `a`, expected`, expected one of `x`, `y`"),
+            Some("a`, expected")
+        );
+        assert_eq!(
+            unknown_parameter("unknown field `_`, there are no fields"),
+            Some("_")
+        );
+        assert_eq!(unknown_parameter("invalid digit found in string"), None);
     }
 
     #[test]

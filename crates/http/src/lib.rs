@@ -1,9 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+mod allow;
 mod auth;
 mod client_ip;
+mod conditional;
 mod dialects;
 mod error;
+mod head;
 mod header_limit;
 mod health;
 mod input_errors;
@@ -13,6 +16,7 @@ mod metrics;
 mod openapi;
 mod pagination;
 mod password_work;
+mod preconditions;
 mod rate_limit;
 mod request_audit;
 mod request_id;
@@ -53,6 +57,10 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
             .app_data(web::PayloadConfig::new(body_limit))
             .configure(routes)
             .default_service(web::to(error::not_found))
+            // HTTP semantics of GET for every route (decision 0017): conditional GET inside,
+            // HEAD outside it so a HEAD is made conditional as its GET is.
+            .wrap(middleware::from_fn(conditional::not_modified))
+            .wrap(middleware::from_fn(head::as_get))
             .wrap(middleware::from_fn(input_errors::refusals_first))
             .wrap(middleware::from_fn(request_audit::record))
             .wrap(middleware::from_fn(rate_limit::limit_by_ip))

@@ -7,8 +7,12 @@ use tenantry_kernel::{KernelError, PageRequest};
 
 use crate::error::{ApiError, Dialect};
 
-/// The raw query parameters; flattened into each list endpoint's query struct.
+/// The raw query parameters of a list that takes no others. Lists with filters repeat the two
+/// fields in their own query struct and build this one: serde's `flatten` cannot be combined
+/// with `deny_unknown_fields`, and every query struct refuses names it does not know (a
+/// misspelt filter must not silently return the unfiltered list).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PageQuery {
     pub limit: Option<String>,
     pub cursor: Option<String>,

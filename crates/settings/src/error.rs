@@ -28,8 +28,11 @@ pub enum SettingsError {
     PaymentMethodRequired,
     #[error("the section changed: current version is {current}")]
     VersionConflict { current: i64 },
-    #[error("the If-Match header is malformed")]
+    #[error("the If-Match or If-None-Match header is malformed")]
     BadPrecondition,
+    /// A well-formed `If-Match` named no current tag, or `If-None-Match` named the current one.
+    #[error("the {header} precondition failed; the current ETag is {etag}")]
+    PreconditionFailed { header: &'static str, etag: String },
     #[error("version {0} does not exist")]
     UnknownVersion(i64),
     #[error("sign in again to do this")]

@@ -20,6 +20,7 @@ mod notifications;
 pub mod org_settings;
 mod organization;
 mod ports;
+mod precondition;
 pub mod preference_keys;
 pub mod preferences;
 pub mod profile;
@@ -64,6 +65,7 @@ pub use ports::{
     PreferencesWrite, SectionWrite, SettingsChange, SettingsStore, Snapshot, StoredSection,
     StoredSettings, TelemetryTest, UserRecord, UserWrite, WriteContext, Writes,
 };
+pub use precondition::{FailedPrecondition, Preconditions};
 pub use preferences::{UserPreferences, PREFERENCE_KEYS};
 pub use section::Section;
 pub use security_policy::{MfaMethod, SecurityPolicy, VALID_IP_FORMAT};

@@ -15,8 +15,8 @@ use crate::ports::{
     WriteContext, Writes,
 };
 use crate::{
-    BillingSettings, IntegrationSettings, NotificationSettings, OrganizationSettings, Section,
-    SecurityPolicy, SettingsError, UserPreferences,
+    BillingSettings, FailedPrecondition, IntegrationSettings, NotificationSettings,
+    OrganizationSettings, Preconditions, Section, SecurityPolicy, SettingsError, UserPreferences,
 };
 
 /// The account's settings as one reader (the calling user) sees them.
@@ -78,30 +78,54 @@ pub fn section_etag(section: Section, version: i64) -> String {
     format!("\"{}{version}\"", section.letter())
 }
 
-/// Which version an `If-Match` header names for `section`: `Ok(None)` for `*`. Accepts the
-/// section's own ETag, the whole-document ETag, or a comma-separated list of either (any match).
-fn if_match_versions(section: Section, header: &str) -> Result<Option<Vec<i64>>, SettingsError> {
-    let mut versions = Vec::new();
-    for tag in header.split(',').map(str::trim) {
-        if tag == "*" {
-            return Ok(None);
-        }
-        let inner = tag
-            .strip_prefix("W/")
-            .unwrap_or(tag)
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .ok_or(SettingsError::BadPrecondition)?;
-        let part = inner
-            .split('.')
-            .find(|p| p.starts_with(section.letter()))
-            .ok_or(SettingsError::BadPrecondition)?;
-        let version = part[1..]
-            .parse::<i64>()
-            .map_err(|_| SettingsError::BadPrecondition)?;
-        versions.push(version);
+/// Which version of `section` an entity tag's opaque text names: the section's own ETag
+/// (`s3`) or the whole-document ETag (`n1.b1.s3.i1.o1.p0`). Any other text names none: it is a
+/// tag this server never issued for the section, so a precondition on it fails (412) rather
+/// than being malformed (precondition.rs).
+fn names_version(section: Section, opaque: &str) -> Option<i64> {
+    let version = |part: &str, letter: char| {
+        part.strip_prefix(letter)
+            // Only the spelling this server issues: no sign, no leading zero.
+            .filter(|v| {
+                !v.is_empty()
+                    && v.bytes().all(|b| b.is_ascii_digit())
+                    && (v.len() == 1 || !v.starts_with('0'))
+            })
+            .and_then(|v| v.parse::<i64>().ok())
+    };
+    if let Some(v) = version(opaque, section.letter()) {
+        return Some(v);
     }
-    Ok(Some(versions))
+    let parts: Vec<&str> = opaque.split('.').collect();
+    let letters = ['n', 'b', 's', 'i', 'o', 'p'];
+    if parts.len() != letters.len() {
+        return None;
+    }
+    let mut named = None;
+    for (part, letter) in parts.into_iter().zip(letters) {
+        let v = version(part, letter)?;
+        if letter == section.letter() {
+            named = Some(v);
+        }
+    }
+    named
+}
+
+/// The precondition check of a write of `section`, whose current version is `current`.
+fn check_section(
+    preconditions: &Preconditions,
+    section: Section,
+    current: i64,
+) -> Result<(), SettingsError> {
+    preconditions
+        .evaluate(|tag| names_version(section, tag) == Some(current))
+        .map_err(|failed| match failed {
+            FailedPrecondition::IfMatch => SettingsError::VersionConflict { current },
+            FailedPrecondition::IfNoneMatch => SettingsError::PreconditionFailed {
+                header: failed.header(),
+                etag: section_etag(section, current),
+            },
+        })
 }
 
 /// A section as returned by reads and writes: seed 01's shape with secrets hidden.
@@ -570,6 +594,18 @@ impl SettingsService {
         patch: &Value,
         if_match: Option<&str>,
     ) -> Result<SectionView, SettingsError> {
+        let preconditions = Preconditions::parse(if_match, None)?;
+        self.update_section_if(actor, section, patch, &preconditions)
+    }
+
+    /// [`Self::update_section`] under `If-Match` and `If-None-Match`.
+    pub fn update_section_if(
+        &self,
+        actor: &Actor,
+        section: Section,
+        patch: &Value,
+        preconditions: &Preconditions,
+    ) -> Result<SectionView, SettingsError> {
         Self::require(actor, section)?;
         if contains_sealed_marker(patch) {
             return Err(SettingsError::UnknownFields(vec![
@@ -583,10 +619,6 @@ impl SettingsService {
                 allowed: None,
             }]));
         }
-        let expected = if_match
-            .map(|h| if_match_versions(section, h))
-            .transpose()?
-            .flatten();
         // `confirm_lockout` is an instruction, not a setting: taken out before the merge. It is
         // accepted for older clients and ignored: no confirmation overrides the lockout guard.
         let mut patch = patch.clone();
@@ -609,7 +641,7 @@ impl SettingsService {
             actor,
             section,
             "settings.updated",
-            expected,
+            preconditions,
             guard,
             &|current: &mut Value| {
                 merge_patch(current, &patch);
@@ -628,18 +660,13 @@ impl SettingsService {
         actor: &Actor,
         section: Section,
         action: &str,
-        expected: Option<Vec<i64>>,
+        preconditions: &Preconditions,
         guard: LockoutGuard,
         edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
     ) -> Result<SectionView, SettingsError> {
         let ctx = self.context(actor);
         let mut rendered = None;
-        let check_version = |current: i64| match &expected {
-            Some(expected) if !expected.contains(&current) => {
-                Err(SettingsError::VersionConflict { current })
-            }
-            _ => Ok(()),
-        };
+        let check_version = |current: i64| check_section(preconditions, section, current);
         let version = if section == Section::Preferences {
             // Not kept: the write below makes the snapshot stale at once, and under a write
             // load over many users the kept copies were most of the process's memory.
@@ -893,7 +920,7 @@ impl SettingsService {
         actor: &Actor,
         section: Section,
         version: i64,
-        if_match: Option<&str>,
+        preconditions: &Preconditions,
     ) -> Result<SectionView, SettingsError> {
         Self::require(actor, section)?;
         if section == Section::Preferences {
@@ -903,10 +930,6 @@ impl SettingsService {
             .store
             .history_version(actor.account_id, section.as_str(), version)?
             .ok_or(SettingsError::UnknownVersion(version))?;
-        let expected = if_match
-            .map(|h| if_match_versions(section, h))
-            .transpose()?
-            .flatten();
         let settings = assemble(StoredSettings {
             sections: vec![crate::ports::StoredSection {
                 section: section.as_str().into(),
@@ -931,7 +954,7 @@ impl SettingsService {
             actor,
             section,
             "settings.rolled_back",
-            expected,
+            preconditions,
             LockoutGuard { caller: actor.ip },
             &|current: &mut Value| {
                 *current = old.clone();
@@ -1328,22 +1351,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn if_match_accepts_section_and_document_etags() {
+    fn tags_name_a_version_of_their_own_section_only() {
+        assert_eq!(names_version(Section::Security, "s3"), Some(3));
         assert_eq!(
-            if_match_versions(Section::Security, "\"s3\"").ok(),
-            Some(Some(vec![3]))
+            names_version(Section::Security, "n1.b1.s7.i1.o1.p0"),
+            Some(7)
         );
+        for other in [
+            "s2",
+            "zzz",
+            "b",
+            "b-1",
+            "b+2",
+            "b02",
+            "n1.b1.s7",
+            "x1.b2.s1.i1.o1.p0",
+            "",
+        ] {
+            assert_eq!(names_version(Section::Billing, other), None, "{other}");
+        }
+        let p = |h: &str| Preconditions::parse(Some(h), None).expect("valid syntax");
         assert_eq!(
-            if_match_versions(Section::Security, "\"n1.b1.s7.i1.o1.p0\"").ok(),
-            Some(Some(vec![7]))
+            check_section(&p("\"b2\", \"b4\""), Section::Billing, 4),
+            Ok(())
         );
-        assert_eq!(
-            if_match_versions(Section::Billing, "\"b2\", W/\"b4\"").ok(),
-            Some(Some(vec![2, 4]))
-        );
-        assert_eq!(if_match_versions(Section::Billing, "*").ok(), Some(None));
-        assert!(if_match_versions(Section::Billing, "b2").is_err());
-        assert!(if_match_versions(Section::Billing, "\"s2\"").is_err());
+        assert_eq!(check_section(&p("*"), Section::Billing, 9), Ok(()));
+        // Never issued (another section's tag, unknown text, weak): the condition fails.
+        for unknown in ["\"s2\"", "\"zzz\"", "W/\"b2\""] {
+            assert_eq!(
+                check_section(&p(unknown), Section::Billing, 2),
+                Err(SettingsError::VersionConflict { current: 2 }),
+                "{unknown}"
+            );
+        }
+        assert!(Preconditions::parse(Some("b2"), None).is_err());
     }
 
     #[test]

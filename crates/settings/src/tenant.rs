@@ -350,6 +350,46 @@ fn stored<T: serde::de::DeserializeOwned + Default>(
     )
 }
 
+/// The versions of the three stored sections seed 05's document shows; every write of any of
+/// them (through any dialect, the allowlist included) makes a new version, so together they are
+/// a strong validator of the document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct TenantVersions {
+    security: i64,
+    features: i64,
+    branding: i64,
+}
+
+impl TenantVersions {
+    fn set(&mut self, section: &str, version: i64) {
+        match section {
+            "security" => self.security = version,
+            FEATURES => self.features = version,
+            BRANDING => self.branding = version,
+            _ => {}
+        }
+    }
+
+    /// The opaque text of the ETag: unlike any seed 01 tag, so neither is taken for the other.
+    fn opaque(self) -> String {
+        format!(
+            "tenant-s{}-f{}-b{}",
+            self.security, self.features, self.branding
+        )
+    }
+
+    fn etag(self) -> String {
+        format!("\"{}\"", self.opaque())
+    }
+}
+
+/// Seed 05's document with the ETag that `PATCH` compares `If-Match` and `If-None-Match` with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantView {
+    pub document: Value,
+    pub etag: String,
+}
+
 fn limits_of(tier: &str) -> Limits {
     tier.parse::<tenantry_billing::Tier>()
         .unwrap_or(tenantry_billing::Tier::Free)
@@ -386,8 +426,22 @@ impl crate::SettingsService {
         actor: &tenantry_kernel::Actor,
         tenant: tenantry_kernel::AccountId,
     ) -> Result<Value, crate::SettingsError> {
+        self.tenant_settings_view(actor, tenant)
+            .map(|view| view.document)
+    }
+
+    /// [`Self::tenant_settings`] with its ETag.
+    pub fn tenant_settings_view(
+        &self,
+        actor: &tenantry_kernel::Actor,
+        tenant: tenantry_kernel::AccountId,
+    ) -> Result<TenantView, crate::SettingsError> {
         Self::tenant_guard(actor, tenant)?;
         let stored_settings = self.snapshot(actor.account_id, actor.user_id)?;
+        let mut versions = TenantVersions::default();
+        for s in &stored_settings.sections {
+            versions.set(&s.section, s.version);
+        }
         let doc = |name: &str| {
             stored_settings
                 .sections
@@ -405,18 +459,23 @@ impl crate::SettingsService {
             features: stored(doc(FEATURES), "feature limits")?,
             branding: stored(doc(BRANDING), "branding")?,
         };
-        Ok(settings.render())
+        Ok(TenantView {
+            document: settings.render(),
+            etag: versions.etag(),
+        })
     }
 
     /// Seed 05's `PATCH /tenants/{id}/settings`: an RFC 7396 merge patch over the document,
     /// validated as a whole and written (security, features, branding) in one transaction.
-    /// Admins only; the lockout guard applies.
+    /// Admins only; the lockout guard applies. `preconditions` are checked against the
+    /// document's ETag in the write's own transaction, so a concurrent write cannot slip between.
     pub fn patch_tenant_settings(
         &self,
         actor: &tenantry_kernel::Actor,
         tenant: tenantry_kernel::AccountId,
         patch: &Value,
-    ) -> Result<Value, crate::SettingsError> {
+        preconditions: &crate::Preconditions,
+    ) -> Result<TenantView, crate::SettingsError> {
         Self::tenant_guard(actor, tenant)?;
         if actor.role < tenantry_kernel::Role::Admin {
             return Err(crate::SettingsError::Forbidden {
@@ -434,7 +493,18 @@ impl crate::SettingsService {
         }
         let ctx = self.write_context(actor);
         let mut rendered = None;
-        self.store().update(&ctx, &[BRANDING, FEATURES, "security"], false, &mut |snapshot| {
+        let mut versions = TenantVersions::default();
+        let applied = self.store().update(&ctx, &[BRANDING, FEATURES, "security"], false, &mut |snapshot| {
+            for (name, current) in &snapshot.sections {
+                versions.set(name, current.version);
+            }
+            let current_tag = versions.opaque();
+            preconditions
+                .evaluate(|tag| tag == current_tag)
+                .map_err(|failed| crate::SettingsError::PreconditionFailed {
+                    header: failed.header(),
+                    etag: versions.etag(),
+                })?;
             let limits = limits_of(&snapshot.tier);
             let mut docs = std::collections::HashMap::new();
             let mut allowlist_text = Vec::new();
@@ -499,7 +569,13 @@ impl crate::SettingsService {
             Ok(writes)
         })?;
         self.policies().invalidate(actor.account_id);
-        rendered.ok_or_else(|| corrupt("store did not run the change"))
+        for (name, version) in &applied.sections {
+            versions.set(name, *version);
+        }
+        Ok(TenantView {
+            document: rendered.ok_or_else(|| corrupt("store did not run the change"))?,
+            etag: versions.etag(),
+        })
     }
 }
 

@@ -146,10 +146,17 @@ pub(crate) fn settings_error(e: SettingsError) -> ApiError {
             "The settings changed since you read them; re-read and retry".into(),
         )
         .with_details(json!({ "currentVersion": current })),
+        SettingsError::PreconditionFailed { header, etag } => err(
+            StatusCode::PRECONDITION_FAILED,
+            "VERSION_CONFLICT",
+            format!("The {header} precondition failed; the current ETag is {etag}"),
+        )
+        .with_details(json!({ "header": header, "currentETag": etag })),
+        // Only invalid syntax: a well-formed tag the server never issued fails the condition.
         SettingsError::BadPrecondition => err(
             StatusCode::BAD_REQUEST,
             "INVALID_REQUEST",
-            "If-Match must be an ETag returned by a settings read, or *".into(),
+            "If-Match and If-None-Match must be * or a list of quoted ETags".into(),
         )
         .with_details(json!({ "header": "If-Match" })),
         SettingsError::UnknownVersion(v) => err(
@@ -183,13 +190,6 @@ fn section_of(path: &web::Path<String>) -> Result<Section, ApiError> {
         .ok_or_else(|| {
             ApiError::not_found(DIALECT, &format!("Settings section `{}`", path.as_str()))
         })
-}
-
-fn if_match(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 async fn blocking<T: Send + 'static>(
@@ -262,10 +262,10 @@ async fn put_section(
     JsonBody(patch): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let section = section_of(&path)?;
-    let if_match = if_match(&req);
+    let preconditions = crate::preconditions::of(&req).map_err(settings_error)?;
     let settings = state.settings.clone();
     let view =
-        blocking(move || settings.update_section(&caller.0, section, &patch, if_match.as_deref()))
+        blocking(move || settings.update_section_if(&caller.0, section, &patch, &preconditions))
             .await?;
     Ok(section_response(view))
 }
@@ -321,15 +321,16 @@ async fn post_rollback(
             "History of per-user preferences",
         ));
     }
-    let if_match = if_match(&req);
+    let preconditions = crate::preconditions::of(&req).map_err(settings_error)?;
     let settings = state.settings.clone();
     let view =
-        blocking(move || settings.rollback(&caller.0, section, body.version, if_match.as_deref()))
+        blocking(move || settings.rollback(&caller.0, section, body.version, &preconditions))
             .await?;
     Ok(section_response(view))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ExportQuery {
     format: Option<String>,
     include_secrets: Option<String>,

@@ -24,13 +24,14 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Query {
     actor: Option<String>,
     action: Option<String>,
     since: Option<String>,
     until: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
 fn invalid(field: &str, message: &str) -> ApiError {
@@ -62,7 +63,11 @@ async fn list(
     caller: Authenticated,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.page.parse(DIALECT)?;
+    let page = PageQuery {
+        limit: query.limit.clone(),
+        cursor: query.cursor.clone(),
+    }
+    .parse(DIALECT)?;
     let filter = AuditFilter {
         actor: query.actor.clone().filter(|a| !a.is_empty()),
         action: query.action.clone().filter(|a| !a.is_empty()),

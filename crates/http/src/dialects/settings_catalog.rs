@@ -145,7 +145,7 @@ async fn available_channels(
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct TelemetryQuery {
     telemetry_event_id: Option<String>,
 }

@@ -24,6 +24,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PeriodQuery {
     period: Option<String>,
 }

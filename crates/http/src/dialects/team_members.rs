@@ -318,11 +318,12 @@ fn parse_user(raw: &str) -> Result<UserId, ApiError> {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListQuery {
     role: Option<String>,
     status: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
 fn query_error(field: &str, message: String) -> ApiError {
@@ -335,7 +336,11 @@ async fn list(
     caller: Authenticated,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.page.parse(DIALECT)?;
+    let page = PageQuery {
+        limit: query.limit.clone(),
+        cursor: query.cursor.clone(),
+    }
+    .parse(DIALECT)?;
     let role = query
         .role
         .as_deref()

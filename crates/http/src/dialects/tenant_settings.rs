@@ -1,10 +1,11 @@
 //! Seed 05, `/tenants/{id}/settings`: camelCase, RFC 7396 merge-PATCH, RFC 9457 problem+json
 //! errors. The id is the account's UUID form.
 
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use tenantry_kernel::AccountId;
+use tenantry_settings::tenant::TenantView;
 use tenantry_settings::SettingsError;
 
 use crate::auth::Authenticated;
@@ -69,19 +70,34 @@ fn tenant_error(e: SettingsError) -> ApiError {
             format!("allowedIpRanges would refuse your own address {address}"),
         )
         .with_details(json!({ "address": address })),
+        SettingsError::PreconditionFailed { header, etag } => ApiError::new(
+            DIALECT,
+            StatusCode::PRECONDITION_FAILED,
+            "VERSION_CONFLICT",
+            format!("The {header} precondition failed: the settings are now {etag}; read them again"),
+        )
+        .with_details(json!({ "fields": [{ "field": header, "message": format!("the current ETag is {etag}") }] })),
+        // Only invalid syntax: a well-formed tag the server never issued fails the condition.
+        SettingsError::BadPrecondition => validation(
+            "If-Match and If-None-Match must be * or a list of quoted ETags".into(),
+            json!([{ "field": "If-Match", "message": "must be * or a list of quoted ETags" }]),
+        ),
         SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),
     }
 }
 
+/// The document with the ETag a later `PATCH` sends back in `If-Match`.
 async fn blocking(
-    f: impl FnOnce() -> Result<Value, SettingsError> + Send + 'static,
+    f: impl FnOnce() -> Result<TenantView, SettingsError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    let doc = web::block(f)
+    let view = web::block(f)
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
         .map_err(tenant_error)?;
-    Ok(HttpResponse::Ok().json(doc))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, view.etag))
+        .json(view.document))
 }
 
 async fn get_settings(
@@ -91,16 +107,19 @@ async fn get_settings(
 ) -> Result<HttpResponse, ApiError> {
     let tenant = tenant_id(&path)?;
     let settings = state.settings.clone();
-    blocking(move || settings.tenant_settings(&caller.0, tenant)).await
+    blocking(move || settings.tenant_settings_view(&caller.0, tenant)).await
 }
 
 async fn patch_settings(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<String>,
     JsonBody(patch): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = tenant_id(&path)?;
+    let preconditions = crate::preconditions::of(&req).map_err(tenant_error)?;
     let settings = state.settings.clone();
-    blocking(move || settings.patch_tenant_settings(&caller.0, tenant, &patch)).await
+    blocking(move || settings.patch_tenant_settings(&caller.0, tenant, &patch, &preconditions))
+        .await
 }

@@ -100,6 +100,16 @@ fn operation_object(op: &Operation, examples: &Value) -> Value {
     if let Some(also) = op.also {
         responses.insert(also.to_string(), success(also));
     }
+    if op.method == "get" && !op.no_store {
+        // conditional.rs: every such answer carries an ETag, and If-None-Match naming it is a 304.
+        responses.insert(
+            "304".into(),
+            json!({
+                "description": "Not Modified: `If-None-Match` names the current ETag (weak comparison, or `*`); no body",
+                "headers": { "ETag": { "description": "The current entity tag", "schema": { "type": "string" } } },
+            }),
+        );
+    }
     if op.access != Access::Public {
         responses.insert(
             "401".into(),
@@ -170,7 +180,7 @@ pub fn document() -> Value {
             "title": "Tenantry",
             "version": env!("CARGO_PKG_VERSION"),
             "summary": "Account settings and team management: five API dialects over one domain.",
-            "description": "Each tag is one API document (dialect) with its own paths, casing and error format. All of them read and write the same settings, members and policies: an IP allowlist set through one dialect is the one the others show and the one every request is checked against.",
+            "description": "Each tag is one API document (dialect) with its own paths, casing and error format. All of them read and write the same settings, members and policies: an IP allowlist set through one dialect is the one the others show and the one every request is checked against. Every GET operation also answers HEAD (the GET's status and headers, no body); GET and HEAD honour If-None-Match with 304; a 405 lists the path's methods in Allow.",
             "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
         },
         "servers": [{ "url": "/" }],

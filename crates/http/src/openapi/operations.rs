@@ -32,6 +32,8 @@ pub(crate) struct Operation {
     /// Content type of the success body when it is not JSON.
     pub media: Option<&'static str>,
     pub query: &'static [Param],
+    /// The answer is `Cache-Control: no-store`: it gets no validator, so no 304 (conditional.rs).
+    pub no_store: bool,
 }
 
 fn op(
@@ -54,6 +56,7 @@ fn op(
         response: None,
         media: None,
         query: &[],
+        no_store: false,
     }
 }
 
@@ -80,6 +83,11 @@ impl Operation {
 
     fn query(mut self, params: &'static [Param]) -> Self {
         self.query = params;
+        self
+    }
+
+    fn no_store(mut self) -> Self {
+        self.no_store = true;
         self
     }
 }
@@ -178,7 +186,8 @@ pub(crate) fn operations() -> Vec<Operation> {
                 "true to include secrets (admins; audited)",
             ),
             ("sections", "Comma-separated sections to export"),
-        ]),
+        ])
+        .no_store(),
         op(
             "post",
             "/v2/accounts/settings/import",
@@ -316,7 +325,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Public,
             200,
         )
-        .res("Object"),
+        .res("Object")
+        .no_store(),
         op(
             "post",
             "/v2/invitations/{token}/accept",
@@ -1006,7 +1016,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Public,
             200,
         )
-        .media("text/html"),
+        .media("text/html")
+        .no_store(),
         op(
             "get",
             "/reset-password/{token}",
@@ -1015,7 +1026,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Public,
             200,
         )
-        .media("text/html"),
+        .media("text/html")
+        .no_store(),
     ]
 }
 
