@@ -544,3 +544,20 @@ on_both_backends!(
     a_key_never_makes_a_key_stronger_than_itself,
     a_stale_session_cannot_regenerate_a_key
 );
+
+async fn the_key_list_honours_limit_and_cursor(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    for name in ["a", "b", "c"] {
+        let (status, doc) = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/user/api-keys",
+            &owner,
+            Some(json!({ "name": name })),
+        )
+        .await;
+        assert_eq!(status, 201, "{doc}");
+    }
+    crate::notifications::assert_pages_like_the_whole(&app, "/api/user/api-keys", &owner).await;
+}
+on_both_backends!(the_key_list_honours_limit_and_cursor);

@@ -9,6 +9,7 @@ mod smtp;
 mod support;
 
 mod abuse_limits;
+mod account_settings_conformance;
 
 mod admin;
 mod allowlist;
@@ -46,6 +47,7 @@ mod settings;
 mod settings_catalog;
 mod settings_write;
 mod team_activity;
+mod team_conformance;
 mod team_invitations;
 mod team_members;
 mod tenant_settings;

@@ -537,3 +537,21 @@ async fn session_timeout_is_the_shared_session_policy(app: TestApp) {
 }
 
 on_both_backends!(session_timeout_is_the_shared_session_policy);
+
+async fn the_allowlist_honours_limit_and_cursor(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    for cidr in ["198.51.100.1", "198.51.100.2/32", "203.0.113.0/24"] {
+        let (status, doc) = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/settings/ip-whitelist",
+            &key,
+            Some(json!({ "cidr": cidr })),
+        )
+        .await;
+        assert_eq!(status, 201, "{doc}");
+    }
+    crate::notifications::assert_pages_like_the_whole(&app, "/api/settings/ip-whitelist", &key)
+        .await;
+}
+on_both_backends!(the_allowlist_honours_limit_and_cursor);

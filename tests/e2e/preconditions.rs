@@ -364,7 +364,7 @@ async fn unknown_query_parameters_are_refused_and_named(app: TestApp) {
         "/v2/accounts/settings?_=123".to_owned(),
         "/v2/accounts/settings/billing?_=123".to_owned(),
         format!("{tenant}?_=123"),
-        "/api/notifications/channels?_=123".to_owned(),
+        "/api/user/profile?_=123".to_owned(),
         "/accounts/default/settings?_=123".to_owned(),
     ] {
         let (status, _, _, body) = send(&app, Method::GET, &path, &key, &[], None).await;

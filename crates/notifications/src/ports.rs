@@ -128,6 +128,21 @@ pub trait NotificationStore: Send + Sync {
         rule: &Rule,
         audit: &ChangeAudit,
     ) -> Result<(), PortError>;
+    /// Overwrites every field of the account's rule `rule.id` but its creation time; `false`
+    /// when the account has no such rule.
+    fn update_rule(
+        &self,
+        account: AccountId,
+        rule: &Rule,
+        audit: &ChangeAudit,
+    ) -> Result<bool, PortError>;
+    /// `false` when the account has no such rule.
+    fn delete_rule(
+        &self,
+        account: AccountId,
+        id: &str,
+        audit: &ChangeAudit,
+    ) -> Result<bool, PortError>;
 
     /// Writes the deliveries with their outbox rows, and the events held for digests, in one
     /// transaction.

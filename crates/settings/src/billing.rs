@@ -1,3 +1,4 @@
+use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tenantry_billing::{AlertPeriod, Currency};
@@ -108,7 +109,38 @@ fn expiry(s: &str) -> Result<String, String> {
     }
 }
 
+impl PaymentMethod {
+    /// The first instant the card is no longer valid: a card marked `MM/YY` is good through the
+    /// last day of that month (as card networks define it), taken in UTC so the answer does not
+    /// depend on the account's timezone; `YY` is 20YY. `None` for a stored value that is not
+    /// `MM/YY` (none can be: [`expiry`] checks every write), which counts as expired.
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        let (month, year) = self.expires.split_once('/')?;
+        let (month, year) = (month.parse::<u32>().ok()?, 2000 + year.parse::<i32>().ok()?);
+        let (year, month) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
+        Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0).single()
+    }
+
+    /// Whether the card can still be charged at `now`.
+    pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at().is_some_and(|end| now < end)
+    }
+}
+
 impl BillingSettings {
+    /// Auto-recharge charges the card on file: it may be on only with a card valid at `now`.
+    pub fn auto_recharge_chargeable(&self, now: DateTime<Utc>) -> bool {
+        !self.auto_recharge.enabled
+            || self
+                .payment_method
+                .as_ref()
+                .is_some_and(|pm| pm.is_valid_at(now))
+    }
+
     pub fn render(&self) -> Value {
         let a = &self.billing_address;
         json!({
@@ -287,5 +319,49 @@ impl BillingSettings {
             auto_recharge: recharge?,
             cost_alerts: alerts?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn card(expires: &str) -> PaymentMethod {
+        PaymentMethod {
+            kind: PaymentMethodType::CreditCard,
+            last_four: "4242".into(),
+            expires: expires.into(),
+            brand: CardBrand::Visa,
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("instant").into()
+    }
+
+    #[test]
+    fn a_card_is_valid_through_the_last_instant_of_its_month_in_utc() {
+        let c = card("12/20");
+        assert!(c.is_valid_at(at("2020-12-31T23:59:59Z")));
+        assert!(!c.is_valid_at(at("2021-01-01T00:00:00Z")));
+        assert!(card("02/24").is_valid_at(at("2024-02-29T23:59:59Z")));
+        assert!(!card("02/24").is_valid_at(at("2024-03-01T00:00:00Z")));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// Valid exactly before the first day of the month after the one printed on the card.
+        #[test]
+        fn validity_ends_at_the_start_of_the_following_month(
+            month in 1u32..=12, yy in 0i32..=99, offset in -100_000_000i64..100_000_000,
+        ) {
+            let c = card(&format!("{month:02}/{yy:02}"));
+            let end = c.expires_at().expect("well-formed");
+            let (y, m) = if month == 12 { (2001 + yy, 1) } else { (2000 + yy, month + 1) };
+            prop_assert_eq!(end, Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).unwrap());
+            let now = end + chrono::Duration::seconds(offset);
+            prop_assert_eq!(c.is_valid_at(now), offset < 0);
+        }
     }
 }

@@ -24,6 +24,10 @@ pub enum SettingsError {
     InvalidIpWhitelist(Vec<String>),
     #[error("invalid fields: {}", .0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", "))]
     Validation(Vec<FieldError>),
+    /// A Slack or webhook URL that may not be saved (shape, scheme, address); each field
+    /// with what is wrong (a Slack URL is a credential and is never quoted).
+    #[error("invalid webhook URL: {}", .0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", "))]
+    InvalidWebhookUrl(Vec<FieldError>),
     #[error("a valid payment method is required for auto-recharge")]
     PaymentMethodRequired,
     #[error("the section changed: current version is {current}")]

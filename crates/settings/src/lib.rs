@@ -74,7 +74,7 @@ pub use service::{
     SectionOutcome, SectionView, SettingsService, Versions,
 };
 pub use timezone::Timezone;
-pub use urls::{HttpsUrl, SlackWebhookUrl};
+pub use urls::{HttpsUrl, SlackWebhookUrl, WebhookUrl};
 pub use usage::{
     check_records, checks_for, period_bounds, period_name, CheckKind, RechargeRule, ThresholdCheck,
     UsageBatch, UsageOutcome, UsageRecord, UsageStore, BUDGET_WARNING_SHARE,

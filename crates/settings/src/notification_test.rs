@@ -13,7 +13,7 @@ use tenantry_notifications::{
 };
 use tenantry_security::Sealed;
 
-use crate::{HttpsUrl, NotificationSettings, SettingsError, SlackWebhookUrl};
+use crate::{NotificationSettings, SettingsError, SlackWebhookUrl, WebhookUrl};
 
 /// Opens a saved secret (the Slack URL, the webhook signing secret).
 pub(crate) type Opener<'a> = &'a dyn Fn(&Sealed) -> Result<String, SettingsError>;
@@ -93,19 +93,6 @@ fn delivery_failed(url: &str, e: DeliveryError) -> SettingsError {
     }
 }
 
-/// The host of `url` when it is an IP literal the operator explicitly allows (test receivers,
-/// internal services); a webhook URL there may use plain http.
-fn operator_allowed(policy: &OutboundPolicy, url: &str) -> bool {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| match u.host() {
-            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-            _ => None,
-        })
-        .is_some_and(|ip| policy.operator_allows(ip))
-}
-
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     deliverers: &Deliverers,
@@ -179,10 +166,9 @@ pub(crate) fn run(
                     reason: "must not contain credentials (user:password@)".into(),
                 });
             }
-            if let Err(e) = HttpsUrl::parse(&url) {
-                if !operator_allowed(&deliverers.policy, &url) {
-                    return Err(SettingsError::DeliveryFailed { url, reason: e });
-                }
+            // The rule a saved URL passed: a URL that may be tested may be saved, and back.
+            if let Err(reason) = WebhookUrl::parse_allowing(&url, &deliverers.policy) {
+                return Err(SettingsError::DeliveryFailed { url, reason });
             }
             let secret = match &request.secret {
                 Some(s) => Some(s.clone()),

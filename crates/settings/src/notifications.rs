@@ -1,12 +1,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tenantry_kernel::{Email, RandomSource};
-use tenantry_notifications::EventType;
+use tenantry_notifications::{EventType, OutboundPolicy};
 use tenantry_security::{Sealed, SecretBox};
 
 use crate::display::EmailFrequency;
-use crate::fields::{Fields, Sealer, SecretView, SEALED_MARKER};
-use crate::urls::{HttpsUrl, SlackWebhookUrl};
+use crate::fields::{FieldError, Fields, Sealer, SecretView, SEALED_MARKER};
+use crate::urls::{SlackWebhookUrl, WebhookUrl};
 use crate::{SettingsError, SettingsStore};
 
 /// Seed 01's three built-in notification channels of an account (email, Slack, webhook) with
@@ -95,9 +95,34 @@ impl Default for SlackAlerts {
 #[serde(default)]
 pub struct WebhookChannel {
     pub enabled: bool,
-    pub url: Option<HttpsUrl>,
+    pub url: Option<WebhookUrl>,
     pub events: Vec<String>,
     pub secret_sealed: Option<Sealed>,
+}
+
+const SLACK_URL_FIELD: &str = "slack.webhook_url";
+const WEBHOOK_URL_FIELD: &str = "webhook.url";
+/// A missing URL is an incomplete document, not an invalid URL: it stays a validation error.
+const SLACK_URL_REQUIRED: &str = "is required when slack.enabled is true";
+const WEBHOOK_URL_REQUIRED: &str = "is required when webhook.enabled is true";
+
+/// Seed 01 answers a refused webhook URL (Slack or webhook) with `INVALID_WEBHOOK_URL`: a
+/// validation failure made only of refused URLs becomes [`SettingsError::InvalidWebhookUrl`]
+/// naming each field. Mixed with other problems it stays a validation error, so one response
+/// still names every failing field.
+pub(crate) fn refused_urls(e: SettingsError) -> SettingsError {
+    let refused_url = |f: &FieldError| {
+        [SLACK_URL_FIELD, WEBHOOK_URL_FIELD].contains(&f.field.as_str())
+            && ![SLACK_URL_REQUIRED, WEBHOOK_URL_REQUIRED].contains(&f.message.as_str())
+    };
+    match e {
+        SettingsError::Validation(fields)
+            if !fields.is_empty() && fields.iter().all(refused_url) =>
+        {
+            SettingsError::InvalidWebhookUrl(fields)
+        }
+        other => other,
+    }
 }
 
 /// Slack channel names: `#` followed by 1–80 lowercase letters, digits, `-`, `_` or `.`.
@@ -117,12 +142,17 @@ fn slack_channel(s: &str) -> Result<String, String> {
 /// `slack.webhook_url` of a document being read: a new URL (checked, then sealed), null to
 /// clear, or the stored one kept: `{"configured": true}` sent back (or the field left out) comes
 /// here as the still-sealed value that the merge put in its place.
-fn slack_url(f: &mut Fields, m: &Map<String, Value>, seal: Sealer<'_>) -> Option<Option<Sealed>> {
-    const FIELD: &str = "slack.webhook_url";
+fn slack_url(
+    f: &mut Fields,
+    m: &Map<String, Value>,
+    seal: Sealer<'_>,
+    policy: &OutboundPolicy,
+) -> Option<Option<Sealed>> {
+    const FIELD: &str = SLACK_URL_FIELD;
     let configured = |v: &Value| v == &Value::Bool(true);
     match m.get("webhook_url") {
         None | Some(Value::Null) => Some(None),
-        Some(Value::String(raw)) => match SlackWebhookUrl::parse(raw) {
+        Some(Value::String(raw)) => match SlackWebhookUrl::parse_allowing(raw, policy) {
             Ok(url) => Some(Some(seal(url.as_str()))),
             Err(message) => {
                 f.error(FIELD, message);
@@ -221,7 +251,7 @@ impl NotificationSettings {
             },
             "webhook": {
                 "enabled": self.webhook.enabled,
-                "url": self.webhook.url.as_ref().map(HttpsUrl::as_str),
+                "url": self.webhook.url.as_ref().map(WebhookUrl::as_str),
                 "events": self.webhook.events,
                 "secret": secrets.show(&self.webhook.secret_sealed),
             },
@@ -229,7 +259,13 @@ impl NotificationSettings {
     }
 
     /// Reads a complete seed 01 document (after merging), collecting every problem in `f`.
-    pub fn read(doc: &Value, f: &mut Fields, seal: Sealer<'_>) -> Option<Self> {
+    /// `policy` is the operator's outbound allowance: it decides which URLs may be saved.
+    pub fn read(
+        doc: &Value,
+        f: &mut Fields,
+        seal: Sealer<'_>,
+        policy: &OutboundPolicy,
+    ) -> Option<Self> {
         let root = f.object(doc, "", &["email", "slack", "webhook"])?;
         let email = f.child(
             root,
@@ -303,13 +339,10 @@ impl NotificationSettings {
                 })
             });
             let enabled = f.bool(m, "enabled", "slack");
-            let url = slack_url(f, m, seal);
+            let url = slack_url(f, m, seal, policy);
             let channel = f.parse_opt(m, "channel", "slack", slack_channel);
             if enabled == Some(true) && matches!(url, Some(None)) {
-                f.error(
-                    "slack.webhook_url",
-                    "is required when slack.enabled is true",
-                );
+                f.error(SLACK_URL_FIELD, SLACK_URL_REQUIRED);
             }
             Some(SlackChannel {
                 enabled: enabled?,
@@ -321,7 +354,9 @@ impl NotificationSettings {
 
         let webhook = webhook.and_then(|m| {
             let enabled = f.bool(m, "enabled", "webhook");
-            let url = f.parse_opt(m, "url", "webhook", HttpsUrl::parse);
+            let url = f.parse_opt(m, "url", "webhook", |raw| {
+                WebhookUrl::parse_allowing(raw, policy)
+            });
             let events = f.array(m, "events", "webhook", 32, |f, v, path| {
                 match v.as_str().map(event_name) {
                     Some(Ok(e)) => Some(e),
@@ -335,7 +370,7 @@ impl NotificationSettings {
             });
             let secret = f.secret(m, "secret", "webhook", seal);
             if enabled == Some(true) && matches!(url, Some(None)) {
-                f.error("webhook.url", "is required when webhook.enabled is true");
+                f.error(WEBHOOK_URL_FIELD, WEBHOOK_URL_REQUIRED);
             }
             let mut events = events?;
             events.dedup();

@@ -263,7 +263,13 @@ mod tests {
         };
         crate::merge_patch(&mut doc, patch);
         let ok = match section {
-            Section::Notifications => NotificationSettings::read(&doc, &mut f, &seal).is_some(),
+            Section::Notifications => NotificationSettings::read(
+                &doc,
+                &mut f,
+                &seal,
+                &tenantry_notifications::OutboundPolicy::default(),
+            )
+            .is_some(),
             Section::Billing => BillingSettings::read(&doc, &mut f).is_some(),
             Section::Security => {
                 let mut bad = Vec::new();

@@ -827,8 +827,15 @@ impl SettingsService {
                     serde_json::from_value(stored.clone()).map_err(parse_err)?;
                 let mut doc = current.render(&SecretView::Sealed);
                 edit(&mut doc)?;
-                let next = NotificationSettings::read(&doc, &mut fields, &seal);
-                let next = check(fields, Vec::new(), next)?;
+                let policy = self
+                    .deliverers
+                    .as_ref()
+                    .map_or_else(tenantry_notifications::OutboundPolicy::default, |d| {
+                        d.policy.clone()
+                    });
+                let next = NotificationSettings::read(&doc, &mut fields, &seal, &policy);
+                let next =
+                    check(fields, Vec::new(), next).map_err(crate::notifications::refused_urls)?;
                 let public = next.render(&SecretView::Configured);
                 finish!(next, public, None, None)
             }
@@ -839,7 +846,7 @@ impl SettingsService {
                 edit(&mut doc)?;
                 let next = BillingSettings::read(&doc, &mut fields);
                 let next = check(fields, Vec::new(), next)?;
-                if next.auto_recharge.enabled && next.payment_method.is_none() {
+                if !next.auto_recharge_chargeable(self.clock.now()) {
                     return Err(SettingsError::PaymentMethodRequired);
                 }
                 let public = next.render();

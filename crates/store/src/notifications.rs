@@ -596,6 +596,57 @@ impl NotificationStore for Store {
         })?)
     }
 
+    fn update_rule(
+        &self,
+        account: AccountId,
+        rule: &Rule,
+        audit: &ChangeAudit,
+    ) -> Result<bool, PortError> {
+        let account = account.to_string();
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let n = diesel::update(
+                notification_rules::table
+                    .filter(notification_rules::account_id.eq(&account))
+                    .filter(notification_rules::id.eq(&rule.id)),
+            )
+            .set((
+                notification_rules::name.eq(&rule.name),
+                notification_rules::event.eq(&rule.event),
+                notification_rules::channel_ids.eq(serde_json::json!(rule.channel_ids).to_string()),
+                notification_rules::filters.eq(Value::Object(rule.filters.clone()).to_string()),
+                notification_rules::enabled.eq(rule.enabled),
+            ))
+            .execute(conn)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            insert_change(conn, &account, &rule.id, audit)?;
+            Ok(true)
+        })?)
+    }
+
+    fn delete_rule(
+        &self,
+        account: AccountId,
+        id: &str,
+        audit: &ChangeAudit,
+    ) -> Result<bool, PortError> {
+        let account = account.to_string();
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let n = diesel::delete(
+                notification_rules::table
+                    .filter(notification_rules::account_id.eq(&account))
+                    .filter(notification_rules::id.eq(id)),
+            )
+            .execute(conn)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            insert_change(conn, &account, id, audit)?;
+            Ok(true)
+        })?)
+    }
+
     fn enqueue_deliveries(
         &self,
         deliveries: &[NewDelivery],

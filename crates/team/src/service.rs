@@ -7,7 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use tenantry_kernel::{
-    AccountId, Actor, AuditId, Clock, Page, PageRequest, RandomSource, Role, UserId,
+    AccountId, Actor, AuditId, Clock, Cursor, InvitationId, Page, PageRequest, RandomSource, Role,
+    UserId,
 };
 use tenantry_security::MemberStatus;
 
@@ -22,9 +23,11 @@ use crate::{
 /// One page of members with the account-wide counts seed 02 reports beside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberList {
+    /// Members of this page; `page.next` is the cursor of the whole list (members and
+    /// invitations), not of the members alone.
     pub page: Page<Member>,
     pub counts: RoleCounts,
-    /// Open invitations, shown as pending members (first page only).
+    /// Open invitations on this page, shown as pending members after the members.
     pub invitations: Vec<Invitation>,
 }
 
@@ -82,6 +85,10 @@ impl TeamService {
     }
 
     /// Any member may see who is on their team; managing it is for admins and the owner.
+    ///
+    /// The list is one sequence under one cursor: the members (by join time, then id), then the
+    /// open invitations (by creation time, then id), so `limit` bounds both and every entry
+    /// comes exactly once. A cursor whose id is an invitation's (`inv_`) is past every member.
     pub fn list(
         &self,
         actor: &Actor,
@@ -91,21 +98,77 @@ impl TeamService {
         actor.require(Role::Viewer)?;
         let (mut counts, open) = self.summary(actor.account_id)?;
         counts.pending += u64::try_from(open.len()).unwrap_or(u64::MAX);
-        // Invitations are few (bounded by the member limit) and listed once, on the first page,
-        // when the filter admits pending entries.
-        let invitations =
-            if page.after.is_none() && filter.status.is_none_or(|s| s == MemberStatus::Pending) {
-                open.into_iter()
-                    .filter(|i| filter.role.is_none_or(|r| r == i.role))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+        let mut open: Vec<Invitation> = if filter.status.is_none_or(|s| s == MemberStatus::Pending)
+        {
+            open.into_iter()
+                .filter(|i| filter.role.is_none_or(|r| r == i.role))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        open.sort_by_key(invitation_key);
+        let after_invitation = page
+            .after
+            .as_ref()
+            .filter(|c| c.id.starts_with(INVITATION_ID_PREFIX));
+        let members = if after_invitation.is_some() {
+            Page {
+                items: Vec::new(),
+                next: None,
+            }
+        } else {
+            self.store.list_members(actor.account_id, filter, page)?
+        };
+        if members.next.is_some() {
+            return Ok(MemberList {
+                page: members,
+                counts,
+                invitations: Vec::new(),
+            });
+        }
+        let room = (page.limit as usize).saturating_sub(members.items.len());
+        let rest: Vec<Invitation> = open
+            .into_iter()
+            .filter(|i| {
+                after_invitation
+                    .is_none_or(|c| invitation_key(i) > (c.created_at_micros, c.id.clone()))
+            })
+            .collect();
+        let more = rest.len() > room;
+        let invitations: Vec<Invitation> = rest.into_iter().take(room).collect();
+        // The next page starts after the last entry shown, member or invitation.
+        let next = if !more {
+            None
+        } else if let Some(last) = invitations.last() {
+            let (created_at_micros, id) = invitation_key(last);
+            Some(Cursor {
+                created_at_micros,
+                id,
+            })
+        } else {
+            members.items.last().map(|m| Cursor {
+                created_at_micros: m.joined_at.timestamp_micros(),
+                id: m.user_id.to_string(),
+            })
+        };
         Ok(MemberList {
-            page: self.store.list_members(actor.account_id, filter, page)?,
+            page: Page {
+                items: members.items,
+                next,
+            },
             counts,
             invitations,
         })
+    }
+
+    /// An open invitation (expired or not) seen as the pending member it will become: readable
+    /// by every member, like the list that shows it.
+    pub fn pending_member(&self, actor: &Actor, id: InvitationId) -> Result<Invitation, TeamError> {
+        actor.require(Role::Viewer)?;
+        self.store
+            .find_invitation(actor.account_id, id)?
+            .filter(|i| i.still_open().is_ok())
+            .ok_or(TeamError::MemberNotFound)
     }
 
     pub fn get(&self, actor: &Actor, user: UserId) -> Result<Member, TeamError> {
@@ -235,8 +298,26 @@ impl TeamService {
     }
 }
 
+/// Invitation ids in their public form start so; member ids never do.
+const INVITATION_ID_PREFIX: &str = "inv_";
+
+/// Where an invitation sits in the member list: after every member, by creation time then id
+/// (the order the store lists open invitations in).
+fn invitation_key(i: &Invitation) -> (i64, String) {
+    (i.created_at.timestamp_micros(), i.id.to_string())
+}
+
 /// The rules for `actor` (already known to be a manager) changing `current` by `change`.
 fn authorize(actor: &Actor, current: &Member, change: &MemberChange) -> Result<(), TeamError> {
+    // The owner may describe themselves (title, department); their role, permissions and status
+    // stay out of reach, their own included, so an account never loses its owner.
+    let describes_self = actor.user_id == current.user_id
+        && change.role.is_none()
+        && change.permissions.is_none()
+        && change.status.is_none();
+    if current.role == Role::Owner && actor.role == Role::Owner && describes_self {
+        return Ok(());
+    }
     ensure_can_manage(actor.role, current.role)?;
     if let Some(role) = change.role {
         ensure_can_grant(actor.role, role)?;
@@ -283,4 +364,69 @@ fn change_json(c: &MemberChange) -> Value {
         );
     }
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use tenantry_kernel::{Credential, OsRandom, SystemClock};
+
+    use super::*;
+    use crate::{Department, Permission, Title};
+
+    fn actor(user: UserId, role: Role) -> Actor {
+        Actor {
+            account_id: AccountId::generate(&SystemClock, &OsRandom),
+            user_id: user,
+            role,
+            credential: Credential::Operator,
+            ip: None,
+            scopes: Vec::new(),
+            authenticated_at: None,
+        }
+    }
+
+    fn owner(user: UserId) -> Member {
+        Member {
+            user_id: user,
+            email: "owner@example.com".into(),
+            name: None,
+            role: Role::Owner,
+            custom_permissions: None,
+            status: MemberStatus::Active,
+            joined_at: SystemClock.now(),
+            last_active_at: None,
+            invited_by: None,
+            department: None,
+            title: None,
+        }
+    }
+
+    /// Every combination of fields a change may touch: the owner may change their own title
+    /// and department and nothing else, and nobody else may change the owner at all.
+    #[test]
+    fn the_owner_describes_only_themselves() {
+        let me = UserId::generate(&SystemClock, &OsRandom);
+        let other = UserId::generate(&SystemClock, &OsRandom);
+        for bits in 0u8..32 {
+            let on = |i: u8| bits & (1 << i) != 0;
+            let change = MemberChange {
+                role: on(0).then_some(Role::Admin),
+                permissions: on(1).then(|| Some(vec![Permission::Read])),
+                department: on(2).then(|| Department::parse("Ops").ok()),
+                title: on(3).then(|| Title::parse("CEO").ok()),
+                status: on(4).then_some(MemberStatus::Suspended),
+            };
+            let descriptive = !on(0) && !on(1) && !on(4);
+            assert_eq!(
+                authorize(&actor(me, Role::Owner), &owner(me), &change).is_ok(),
+                descriptive,
+                "{change:?}"
+            );
+            assert_eq!(
+                authorize(&actor(other, Role::Admin), &owner(me), &change),
+                Err(TeamError::CannotRemoveOwner),
+                "{change:?}"
+            );
+        }
+    }
 }

@@ -134,6 +134,17 @@ pub(crate) fn settings_error(e: SettingsError) -> ApiError {
                 v
             }).collect::<Vec<_>>()
         })),
+        // Seed 01's shape with the field named instead of the URL: a Slack URL is a credential.
+        SettingsError::InvalidWebhookUrl(fields) => err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_WEBHOOK_URL",
+            "Webhook URL is not valid or unreachable".into(),
+        )
+        .with_details(json!({
+            "field": fields.first().map(|f| f.field.as_str()),
+            "reason": fields.first().map(|f| f.message.as_str()),
+            "fields": fields.iter().map(|f| json!({ "field": f.field, "message": f.message })).collect::<Vec<_>>(),
+        })),
         SettingsError::PaymentMethodRequired => err(
             StatusCode::PAYMENT_REQUIRED,
             "PAYMENT_METHOD_REQUIRED",

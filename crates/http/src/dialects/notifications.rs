@@ -15,7 +15,7 @@ use tenantry_notifications::{
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
-use crate::pagination::PageQuery;
+use crate::pagination::{page_in_memory, PageQuery};
 use crate::AppState;
 
 const DIALECT: Dialect = Dialect::Api;
@@ -29,6 +29,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         resource("/api/notifications/channels/{id}")
+            .route(web::get().to(get_channel))
             .route(web::put().to(update_channel))
             .route(web::delete().to(delete_channel)),
     )
@@ -37,6 +38,12 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         resource("/api/notifications/rules")
             .route(web::get().to(list_rules))
             .route(web::post().to(create_rule)),
+    )
+    .service(
+        resource("/api/notifications/rules/{id}")
+            .route(web::get().to(get_rule))
+            .route(web::put().to(replace_rule))
+            .route(web::delete().to(delete_rule)),
     )
     .service(resource("/api/notifications/deliveries").route(web::get().to(list_deliveries)))
     .service(resource("/api/notifications/deliveries/{id}").route(web::get().to(get_delivery)))
@@ -134,15 +141,44 @@ fn delivery_json(d: &Delivery) -> Value {
     })
 }
 
+/// The sort key of the in-memory lists: built-ins (no creation time) first, by id.
+fn list_key(created_at: Option<DateTime<Utc>>, id: &str) -> (i64, String) {
+    (
+        created_at.map_or(0, |t| t.timestamp_micros()),
+        id.to_owned(),
+    )
+}
+
+/// `{"data": [...]}`, with `next_cursor` unless it is the last page (as the delivery log).
+fn list_page<T>(page: tenantry_kernel::Page<T>, to_json: impl Fn(&T) -> Value) -> HttpResponse {
+    let mut body = json!({ "data": page.items.iter().map(to_json).collect::<Vec<_>>() });
+    if let Some(next) = page.next {
+        body["next_cursor"] = json!(next.encode());
+    }
+    HttpResponse::Ok().json(body)
+}
+
 async fn list_channels(
     state: web::Data<AppState>,
     caller: Authenticated,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let page = query.parse(DIALECT)?;
     let service = state.notifications.clone();
     let channels = run(move || service.channels(&caller.0)).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "data": channels.iter().map(|(c, config)| channel_json(c, config)).collect::<Vec<_>>(),
-    })))
+    let channels = page_in_memory(channels, |(c, _)| list_key(c.created_at, &c.id), &page);
+    Ok(list_page(channels, |(c, config)| channel_json(c, config)))
+}
+
+async fn get_channel(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let service = state.notifications.clone();
+    let (c, config) = run(move || service.channel(&caller.0, &id)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "data": channel_json(&c, &config) })))
 }
 
 #[derive(Deserialize)]
@@ -255,10 +291,13 @@ async fn test_channel(
 async fn list_rules(
     state: web::Data<AppState>,
     caller: Authenticated,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let page = query.parse(DIALECT)?;
     let service = state.notifications.clone();
     let rules = run(move || service.rules(&caller.0)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "data": rules.iter().map(rule_json).collect::<Vec<_>>() })))
+    let rules = page_in_memory(rules, |r| list_key(r.created_at, &r.id), &page);
+    Ok(list_page(rules, rule_json))
 }
 
 #[derive(Deserialize)]
@@ -272,36 +311,69 @@ struct CreateRule {
     enabled: Option<bool>,
 }
 
+impl CreateRule {
+    fn into_new(self) -> NewRule {
+        NewRule {
+            name: self.name,
+            event: self.event,
+            channel_ids: self.channel_ids,
+            filters: self.filters,
+            enabled: self.enabled.unwrap_or(true),
+        }
+    }
+}
+
+/// "Create or replace": 201 with a new rule, 200 when the name was an existing rule's, which
+/// now holds the request's fields under its id.
 async fn create_rule(
     state: web::Data<AppState>,
     caller: Authenticated,
     JsonBody(body): JsonBody<CreateRule>,
 ) -> Result<HttpResponse, ApiError> {
     let service = state.notifications.clone();
-    let rule = run(move || {
-        service.create_rule(
-            &caller.0,
-            NewRule {
-                name: body.name,
-                event: body.event,
-                channel_ids: body.channel_ids,
-                filters: body.filters,
-                enabled: body.enabled.unwrap_or(true),
-            },
-        )
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(json!({
-        "data": {
-            "id": rule.id,
-            "name": rule.name,
-            "event": rule.event,
-            "channel_ids": rule.channel_ids,
-            "filters": rule.filters,
-            "enabled": rule.enabled,
-            "created_at": rule.created_at.map(time),
-        }
-    })))
+    let (rule, created) = run(move || service.create_rule(&caller.0, body.into_new())).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(HttpResponse::build(status).json(json!({ "data": rule_json(&rule) })))
+}
+
+async fn get_rule(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let service = state.notifications.clone();
+    let rule = run(move || service.rule(&caller.0, &id)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "data": rule_json(&rule) })))
+}
+
+/// A whole replacement with the body of a creation: absent `filters` clear them, absent
+/// `enabled` enables.
+async fn replace_rule(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<CreateRule>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let service = state.notifications.clone();
+    let rule = run(move || service.replace_rule(&caller.0, &id, body.into_new())).await?;
+    Ok(HttpResponse::Ok().json(json!({ "data": rule_json(&rule) })))
+}
+
+async fn delete_rule(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let service = state.notifications.clone();
+    run(move || service.delete_rule(&caller.0, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 async fn list_deliveries(

@@ -13,6 +13,7 @@ use tenantry_settings::{AllowlistEntry, OrganizationSettings, SettingsError, VAL
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
+use crate::pagination::{page_in_memory, PageQuery};
 use crate::AppState;
 
 const DIALECT: Dialect = Dialect::Api;
@@ -152,13 +153,21 @@ async fn get_all_settings(
 async fn list_entries(
     state: web::Data<AppState>,
     caller: Authenticated,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let page = query.parse(DIALECT)?;
     let settings = state.settings.clone();
     let entries = run(move || settings.allowlist_entries(&caller.0)).await?;
-    Ok(data(json!(entries
-        .iter()
-        .map(entry_json)
-        .collect::<Vec<_>>())))
+    let entries = page_in_memory(
+        entries,
+        |e| (e.created_at.timestamp_micros(), e.id.clone()),
+        &page,
+    );
+    let mut body = json!({ "data": entries.items.iter().map(entry_json).collect::<Vec<_>>() });
+    if let Some(next) = entries.next {
+        body["next_cursor"] = json!(next.encode());
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
-use tenantry_kernel::{Role, UserId};
+use tenantry_kernel::{InvitationId, Role, UserId};
 use tenantry_security::MemberStatus;
 use tenantry_team::{
     BulkOperation, Department, Invitation, InvitationState, Member, MemberChange, MemberFilter,
@@ -390,12 +390,27 @@ async fn list(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// The list shows open invitations as pending members under their invitation ids, so every
+/// id it shows resolves here too: `inv_...` names the invitation, anything else a user.
+fn invitation_id(raw: &str) -> Option<InvitationId> {
+    raw.parse::<InvitationId>().ok()
+}
+
 async fn get(
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let raw = path.into_inner();
+    if let Some(id) = invitation_id(&raw) {
+        let team = state.team.clone();
+        let invitation = run_read(&state, Some(raw), move || {
+            team.pending_member(&caller.0, id)
+        })
+        .await?;
+        let body = PendingDto::new(&invitation, chrono::Utc::now());
+        return Ok(HttpResponse::Ok().json(json!({ "member": body })));
+    }
     let user = parse_user(&raw)?;
     let team = state.team.clone();
     let (member, a) = run_read(&state, Some(raw), move || team.details(&caller.0, user)).await?;
@@ -508,6 +523,18 @@ async fn remove(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let raw = path.into_inner();
+    if let Some(invitation) = invitation_id(&raw) {
+        // Removing a pending member cancels its invitation, under the cancel route's rules.
+        let team = state.team.clone();
+        let id = raw.clone();
+        let at = run(Some(raw), move || team.cancel(&caller.0, invitation)).await?;
+        return Ok(HttpResponse::Ok().json(json!({
+            "id": id,
+            "status": "cancelled",
+            "cancelledAt": time(at),
+            "message": "Invitation cancelled successfully",
+        })));
+    }
     let user = parse_user(&raw)?;
     let team = state.team.clone();
     let id = raw.clone();

@@ -11,6 +11,7 @@ use tenantry_security::{ApiKeyInfo, Scope, SecurityError};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
+use crate::pagination::{page_in_memory, PageQuery};
 use crate::AppState;
 
 const DIALECT: Dialect = Dialect::Api;
@@ -122,10 +123,24 @@ async fn run<T: Send + 'static>(
         .map_err(key_error)
 }
 
-async fn list(state: web::Data<AppState>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
+async fn list(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.parse(DIALECT)?;
     let keys = state.api_keys.clone();
     let list = run(move || keys.list(&caller.0)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "data": list.iter().map(key_json).collect::<Vec<_>>() })))
+    let list = page_in_memory(
+        list,
+        |k| (k.created_at.timestamp_micros(), k.id.to_string()),
+        &page,
+    );
+    let mut body = json!({ "data": list.items.iter().map(key_json).collect::<Vec<_>>() });
+    if let Some(next) = list.next {
+        body["next_cursor"] = json!(next.encode());
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Deserialize)]

@@ -451,6 +451,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             200,
         )
+        .query(PAGE)
         .res("DataList"),
         op(
             "post",
@@ -633,6 +634,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             200,
         )
+        .query(PAGE)
         .res("DataList"),
         op(
             "post",
@@ -734,6 +736,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             200,
         )
+        .query(PAGE)
         .res("DataList"),
         op(
             "post",
@@ -744,6 +747,15 @@ pub(crate) fn operations() -> Vec<Operation> {
             201,
         )
         .req("Object")
+        .res("Data"),
+        op(
+            "get",
+            "/api/notifications/channels/{id}",
+            "getNotificationChannel",
+            "One channel, built-in or custom",
+            Member,
+            200,
+        )
         .res("Data"),
         op(
             "put",
@@ -780,17 +792,46 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             200,
         )
+        .query(PAGE)
         .res("DataList"),
         op(
             "post",
             "/api/notifications/rules",
             "createNotificationRule",
-            "Create a routing rule",
+            "Create a routing rule, or replace the rule of that name (200)",
             Member,
             201,
         )
+        .also(200)
         .req("Object")
         .res("Data"),
+        op(
+            "get",
+            "/api/notifications/rules/{id}",
+            "getNotificationRule",
+            "One routing rule, built-in or custom",
+            Member,
+            200,
+        )
+        .res("Data"),
+        op(
+            "put",
+            "/api/notifications/rules/{id}",
+            "replaceNotificationRule",
+            "Replace a custom routing rule",
+            Member,
+            200,
+        )
+        .req("Object")
+        .res("Data"),
+        op(
+            "delete",
+            "/api/notifications/rules/{id}",
+            "deleteNotificationRule",
+            "Delete a custom routing rule",
+            Member,
+            204,
+        ),
         op(
             "get",
             "/api/notifications/deliveries",
