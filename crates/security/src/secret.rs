@@ -66,119 +66,72 @@ impl fmt::Debug for SecretHash {
     }
 }
 
-/// A single-use invitation token: the secret goes into the invite link once, only its hash is
-/// stored. 32 alphanumeric characters (about 190 bits) make guessing and hash inversion hopeless,
-/// so a fast hash is enough and lookup can be by hash.
-pub struct InvitationToken {
-    secret: String,
-    pub hash: SecretHash,
-}
-
-/// A link token: `<prefix><32 alphanumerics>`. The secret goes only into the link (never stored,
-/// never logged); the store keeps its hash.
-fn generate_link_token(prefix: &str, random: &dyn RandomSource) -> (String, SecretHash) {
-    let secret = format!("{prefix}{}", random_alphanumeric(random, LINK_SECRET_LEN));
-    let hash = SecretHash::of(&secret);
-    (secret, hash)
-}
-
+/// Link tokens: `<prefix><32 alphanumerics>` (about 190 bits), single-use. The secret goes only
+/// into the link (never stored, never logged); the store keeps its hash. That much entropy
+/// makes guessing and hash inversion hopeless, so a fast hash is enough and lookup can be by
+/// hash. Each kind has its own prefix, so a token of one kind is never well-formed as another.
 const LINK_SECRET_LEN: usize = 32;
 
-/// Whether `candidate` has the shape of a link token with `prefix` (checked before any lookup).
-fn link_token_well_formed(prefix: &str, candidate: &str) -> bool {
-    candidate.strip_prefix(prefix).is_some_and(|rest| {
-        rest.len() == LINK_SECRET_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-    })
+macro_rules! link_token {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        pub struct $name {
+            secret: String,
+            pub hash: SecretHash,
+        }
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn generate(random: &dyn RandomSource) -> Self {
+                let secret = format!(
+                    "{}{}",
+                    Self::PREFIX,
+                    random_alphanumeric(random, LINK_SECRET_LEN)
+                );
+                let hash = SecretHash::of(&secret);
+                Self { secret, hash }
+            }
+
+            /// The token to put in the link (never stored, never logged).
+            pub fn secret(&self) -> &str {
+                &self.secret
+            }
+
+            /// Whether `candidate` has this kind's shape (checked before any lookup).
+            pub fn is_well_formed(candidate: &str) -> bool {
+                candidate.strip_prefix(Self::PREFIX).is_some_and(|rest| {
+                    rest.len() == LINK_SECRET_LEN
+                        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+                })
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(..)"))
+            }
+        }
+    };
 }
 
-impl InvitationToken {
-    pub const PREFIX: &'static str = "tnt_inv_";
-
-    pub fn generate(random: &dyn RandomSource) -> Self {
-        let (secret, hash) = generate_link_token(Self::PREFIX, random);
-        Self { secret, hash }
-    }
-
-    /// The token to put in the link (never stored, never logged).
-    pub fn secret(&self) -> &str {
-        &self.secret
-    }
-
-    /// Whether `candidate` has the shape of an invitation token (checked before any lookup).
-    pub fn is_well_formed(candidate: &str) -> bool {
-        link_token_well_formed(Self::PREFIX, candidate)
-    }
-}
-
-impl fmt::Debug for InvitationToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("InvitationToken(..)")
-    }
-}
-
-/// The token of a password set-up or reset link, mailed to the user only.
-pub struct PasswordResetToken {
-    secret: String,
-    pub hash: SecretHash,
-}
-
-impl PasswordResetToken {
-    pub const PREFIX: &'static str = "tnt_pwr_";
-
-    pub fn generate(random: &dyn RandomSource) -> Self {
-        let (secret, hash) = generate_link_token(Self::PREFIX, random);
-        Self { secret, hash }
-    }
-
-    /// The token to put in the link (never stored, never logged).
-    pub fn secret(&self) -> &str {
-        &self.secret
-    }
-
-    /// Whether `candidate` has the shape of a reset token (checked before any lookup).
-    pub fn is_well_formed(candidate: &str) -> bool {
-        link_token_well_formed(Self::PREFIX, candidate)
-    }
-}
-
-impl fmt::Debug for PasswordResetToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PasswordResetToken(..)")
-    }
-}
-
-/// The token of an email change confirmation link, mailed to the NEW address only: using it
-/// proves that whoever asked for the change (with the current password) also controls that
-/// mailbox.
-pub struct EmailChangeToken {
-    secret: String,
-    pub hash: SecretHash,
-}
-
-impl EmailChangeToken {
-    pub const PREFIX: &'static str = "tnt_emc_";
-
-    pub fn generate(random: &dyn RandomSource) -> Self {
-        let (secret, hash) = generate_link_token(Self::PREFIX, random);
-        Self { secret, hash }
-    }
-
-    /// The token to put in the link (never stored, never logged).
-    pub fn secret(&self) -> &str {
-        &self.secret
-    }
-
-    /// Whether `candidate` has the shape of an email change token (checked before any lookup).
-    pub fn is_well_formed(candidate: &str) -> bool {
-        link_token_well_formed(Self::PREFIX, candidate)
-    }
-}
-
-impl fmt::Debug for EmailChangeToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("EmailChangeToken(..)")
-    }
-}
+link_token!(
+    /// An invitation link's token, mailed to the invitee only.
+    InvitationToken,
+    "tnt_inv_"
+);
+link_token!(
+    /// The token of a password set-up or reset link, mailed to the user only.
+    PasswordResetToken,
+    "tnt_pwr_"
+);
+link_token!(
+    /// The token of an email change confirmation link, mailed to the NEW address only: using it
+    /// proves that whoever asked for the change (with the current password) also controls that
+    /// mailbox.
+    EmailChangeToken,
+    "tnt_emc_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -64,6 +64,33 @@ pub(crate) fn insert_change(
     )
 }
 
+/// Writes one change of a user's own identity (password, address) into the audit log of every
+/// account the user is a current member of: each account's admins see what happened to their
+/// member. `audit` builds each entry (a fresh id per account).
+pub(crate) fn insert_change_in_each_account(
+    conn: &mut crate::DbConnection,
+    user: &str,
+    audit: &dyn Fn() -> tenantry_security::ChangeAudit,
+) -> Result<(), crate::StoreError> {
+    use crate::schema::memberships;
+    use diesel::prelude::*;
+    let accounts = memberships::table
+        .filter(memberships::user_id.eq(user))
+        .filter(memberships::status.ne(tenantry_security::MemberStatus::Removed.as_str()))
+        .select(memberships::account_id)
+        .load::<String>(conn)?;
+    for account in &accounts {
+        insert_change(conn, account, user, &audit())?;
+    }
+    Ok(())
+}
+
+/// A stored user id, parsed (a store row that is no id is corruption, not a client error).
+pub(crate) fn stored_user_id(raw: &str) -> Result<tenantry_kernel::UserId, crate::StoreError> {
+    raw.parse()
+        .map_err(|_| crate::StoreError::Corrupt(format!("user id `{raw}`")))
+}
+
 /// The notification event an audited change emits, written into the outbox in the same
 /// transaction (so an event exists exactly when its change committed). Its id reuses the
 /// audit entry's ULID, tying the two together.

@@ -4,21 +4,16 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use tenantry_kernel::{Email, PortError, UserId};
-use tenantry_security::{ChangeAudit, MemberStatus};
+use tenantry_security::ChangeAudit;
 use tenantry_team::{
     CompletedEmailChange, EmailChangeOutcome, EmailChangeStore, EmailChangeSubject, NewEmailChange,
 };
 
-use crate::audit::insert_change;
+use crate::audit::{insert_change, insert_change_in_each_account, stored_user_id};
 use crate::outbox::insert_outbox;
-use crate::schema::{email_changes, memberships, password_resets, users};
+use crate::schema::{email_changes, password_resets, users};
 use crate::time::to_micros;
 use crate::{Store, StoreError};
-
-fn user_id(raw: &str) -> Result<UserId, StoreError> {
-    raw.parse()
-        .map_err(|_| StoreError::Corrupt(format!("user id `{raw}`")))
-}
 
 impl EmailChangeStore for Store {
     fn email_change_subject(&self, user: UserId) -> Result<Option<EmailChangeSubject>, PortError> {
@@ -150,31 +145,19 @@ impl EmailChangeStore for Store {
                 diesel::update(users::table.find(&user))
                     .set(users::email.eq(&new_email))
                     .execute(conn)?;
-                let id = user_id(&user)?;
-                let accounts = memberships::table
-                    .filter(memberships::user_id.eq(&user))
-                    .filter(memberships::status.ne(MemberStatus::Removed.as_str()))
-                    .select(memberships::account_id)
-                    .load::<String>(conn)?;
-                for account in &accounts {
-                    insert_change(
-                        conn,
-                        account,
-                        &user,
-                        &ChangeAudit {
-                            id: (c.new_audit_id)(),
-                            actor: id,
-                            action: "user.email_changed",
-                            at: c.at,
-                            ip: c.ip.clone(),
-                            details: serde_json::json!({
-                                "previousEmail": old_email,
-                                "email": new_email,
-                                "sessionsEnded": false,
-                            }),
-                        },
-                    )?;
-                }
+                let id = stored_user_id(&user)?;
+                insert_change_in_each_account(conn, &user, &|| ChangeAudit {
+                    id: (c.new_audit_id)(),
+                    actor: id,
+                    action: "user.email_changed",
+                    at: c.at,
+                    ip: c.ip.clone(),
+                    details: serde_json::json!({
+                        "previousEmail": old_email,
+                        "email": new_email,
+                        "sessionsEnded": false,
+                    }),
+                })?;
                 Ok(EmailChangeOutcome::Changed {
                     user: id,
                     email: new_email.clone(),

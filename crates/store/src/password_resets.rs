@@ -4,19 +4,14 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use tenantry_kernel::{PortError, UserId};
-use tenantry_security::{ChangeAudit, MemberStatus, SecretHash};
+use tenantry_security::{ChangeAudit, SecretHash};
 use tenantry_team::{CompletedReset, NewPasswordReset, PasswordResetStore, ResetPurpose};
 
-use crate::audit::insert_change;
+use crate::audit::{insert_change_in_each_account, stored_user_id};
 use crate::outbox::insert_outbox;
-use crate::schema::{memberships, password_resets, sessions, users};
+use crate::schema::{password_resets, sessions, users};
 use crate::time::to_micros;
 use crate::{Store, StoreError};
-
-fn user_id(raw: &str) -> Result<UserId, StoreError> {
-    raw.parse()
-        .map_err(|_| StoreError::Corrupt(format!("user id `{raw}`")))
-}
 
 impl PasswordResetStore for Store {
     fn create_password_reset(&self, r: &NewPasswordReset<'_>) -> Result<Option<UserId>, PortError> {
@@ -53,7 +48,7 @@ impl PasswordResetStore for Store {
                 ))
                 .execute(conn)?;
             insert_outbox(conn, r.mail)?;
-            Ok(Some(user_id(&user)?))
+            Ok(Some(stored_user_id(&user)?))
         })?)
     }
 
@@ -120,30 +115,18 @@ impl PasswordResetStore for Store {
             )
             .set(sessions::revoked_at.eq(at))
             .execute(conn)?;
-            let id = user_id(&user)?;
-            let accounts = memberships::table
-                .filter(memberships::user_id.eq(&user))
-                .filter(memberships::status.ne(MemberStatus::Removed.as_str()))
-                .select(memberships::account_id)
-                .load::<String>(conn)?;
-            for account in &accounts {
-                insert_change(
-                    conn,
-                    account,
-                    &user,
-                    &ChangeAudit {
-                        id: (c.new_audit_id)(),
-                        actor: id,
-                        action: "user.password_reset",
-                        at: c.at,
-                        ip: c.ip.clone(),
-                        details: serde_json::json!({
-                            "purpose": purpose,
-                            "sessionsEnded": true,
-                        }),
-                    },
-                )?;
-            }
+            let id = stored_user_id(&user)?;
+            insert_change_in_each_account(conn, &user, &|| ChangeAudit {
+                id: (c.new_audit_id)(),
+                actor: id,
+                action: "user.password_reset",
+                at: c.at,
+                ip: c.ip.clone(),
+                details: serde_json::json!({
+                    "purpose": purpose,
+                    "sessionsEnded": true,
+                }),
+            })?;
             Ok(Some(id))
         })?)
     }
