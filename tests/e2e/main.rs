@@ -34,6 +34,7 @@ mod lifecycle;
 mod metrics;
 mod notification_test;
 mod notifications;
+mod one_domain_laws;
 mod openapi;
 mod organization;
 mod outbox_crash;

@@ -69,8 +69,9 @@ async fn security_preferences_examples_replay(app: TestApp) {
     );
     let (_, doc) = send(&app, reqwest::Method::GET, PATH, Some(&key), None).await;
     assert_eq!(doc["securityPreferences"]["requireMFA"], true);
-    // PUT replaces: what it leaves out is unset.
-    let (_, doc) = send(
+    // PUT replaces: each numeric field it leaves out is reported, all of them, and nothing
+    // changes; `requireMFA` left out keeps its value (never silently turns mandatory MFA off).
+    let (status, errors) = send(
         &app,
         reqwest::Method::PUT,
         PATH,
@@ -78,9 +79,63 @@ async fn security_preferences_examples_replay(app: TestApp) {
         Some(json!({"securityPreferences": {"inactivityUserLockThreshold": 90}})),
     )
     .await;
+    assert_eq!(status, 422, "{errors}");
+    let messages = errors.to_string();
+    assert!(
+        messages.contains("inactivityTimeout") && messages.contains("passwordExpiration"),
+        "{errors}"
+    );
+    let (status, errors) = send(
+        &app,
+        reqwest::Method::PUT,
+        PATH,
+        Some(&key),
+        Some(json!({"securityPreferences": {}})),
+    )
+    .await;
+    assert_eq!(status, 422, "{errors}");
+    assert_eq!(errors.as_array().map(Vec::len), Some(3), "{errors}");
+    let (_, doc) = send(
+        &app,
+        reqwest::Method::PUT,
+        PATH,
+        Some(&key),
+        Some(json!({"securityPreferences": {"inactivityTimeout": 0, "passwordExpiration": 0, "inactivityUserLockThreshold": 90}})),
+    )
+    .await;
     assert_eq!(
         doc,
-        json!({"securityPreferences": {"requireMFA": false, "inactivityTimeout": 0, "passwordExpiration": 0, "inactivityUserLockThreshold": 90}})
+        json!({"securityPreferences": {"requireMFA": true, "inactivityTimeout": 0, "passwordExpiration": 0, "inactivityUserLockThreshold": 90}})
+    );
+    // PATCH with null: RFC 7396 removes the value, which reads as the default.
+    let (status, doc) = send(
+        &app,
+        reqwest::Method::PATCH,
+        PATH,
+        Some(&key),
+        Some(json!({"securityPreferences": {"inactivityTimeout": null, "requireMFA": null}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(
+        doc,
+        json!({"securityPreferences": {"requireMFA": false, "inactivityTimeout": 60, "passwordExpiration": 0, "inactivityUserLockThreshold": 90}})
+    );
+    // A wrong JSON type is a type error, not a range message.
+    let (status, errors) = send(
+        &app,
+        reqwest::Method::PATCH,
+        PATH,
+        Some(&key),
+        Some(json!({"securityPreferences": {"inactivityTimeout": "40"}})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        errors[0]["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("not a string")),
+        "{errors}"
     );
 
     let (status, _) = send(&app, reqwest::Method::DELETE, PATH, Some(&key), None).await;

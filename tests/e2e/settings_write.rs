@@ -391,11 +391,6 @@ async fn unknown_fields_are_rejected_never_dropped(app: TestApp) {
             json!({"email": {"enabled": true, "colour": "red"}}),
             "email.colour",
         ),
-        (
-            "security",
-            json!({"two_factor": {"backup_codes": 3}}),
-            "two_factor.backup_codes",
-        ),
         ("preferences", json!({"font": "serif"}), "font"),
         ("billing", json!({"webhook": {}}), "webhook"),
         (

@@ -13,10 +13,17 @@ pub struct FieldError {
 }
 
 /// What a document reader found wrong.
+///
+/// A reader made [`Fields::over`] the stored value (as the dialect renders it) checks a dialect's
+/// write range only on the fields a write changes: a value equal to what the dialect shows for
+/// the stored one is unchanged, and an unchanged value is never refused. Another dialect with a
+/// wider range may have stored it, and a client that sends back what it read must succeed
+/// (decision 0018, laws 1 and 2).
 #[derive(Debug, Default)]
 pub struct Fields {
     pub errors: Vec<FieldError>,
     pub unknown: Vec<String>,
+    baseline: Value,
 }
 
 pub(crate) fn join(path: &str, key: &str) -> String {
@@ -30,6 +37,28 @@ pub(crate) fn join(path: &str, key: &str) -> String {
 static NULL: Value = Value::Null;
 
 impl Fields {
+    /// A reader of a write over `baseline`, the stored value as this dialect renders it.
+    pub fn over(baseline: Value) -> Self {
+        Self {
+            baseline,
+            ..Self::default()
+        }
+    }
+
+    /// True when `value` equals the baseline at the dotted `field` path: the write leaves it
+    /// as it is.
+    pub fn unchanged(&self, field: &str, value: Option<&Value>) -> bool {
+        let Some(value) = value else { return false };
+        let mut at = &self.baseline;
+        for part in field.split('.') {
+            match at.get(part) {
+                Some(next) => at = next,
+                None => return false,
+            }
+        }
+        at == value
+    }
+
     pub fn is_clean(&self) -> bool {
         self.errors.is_empty() && self.unknown.is_empty()
     }
@@ -159,7 +188,8 @@ impl Fields {
         .map(|o| o.filter(|s| !s.is_empty()))
     }
 
-    /// An integer in `min..=max`.
+    /// An integer in `min..=max` (or unchanged: see [`Fields::over`]). A value of another JSON
+    /// type is a type error, a number outside the range a range error.
     pub fn integer(
         &mut self,
         map: &Map<String, Value>,
@@ -169,12 +199,16 @@ impl Fields {
         max: u32,
     ) -> Option<u32> {
         let field = join(path, key);
-        let n = map
-            .get(key)
+        let value = map.get(key);
+        let n = value
             .and_then(Value::as_u64)
             .and_then(|n| u32::try_from(n).ok());
         match n {
-            Some(n) if (min..=max).contains(&n) => Some(n),
+            Some(n) if (min..=max).contains(&n) || self.unchanged(&field, value) => Some(n),
+            _ if !value.is_some_and(Value::is_number) => {
+                self.type_error(field, value, "an integer", f64::from(min), f64::from(max));
+                None
+            }
             _ => {
                 self.range(field, f64::from(min), f64::from(max), "an integer");
                 None
@@ -182,7 +216,7 @@ impl Fields {
         }
     }
 
-    /// A number in `min..=max` (finite).
+    /// A number in `min..=max` (finite; or unchanged: see [`Fields::over`]).
     pub fn number(
         &mut self,
         map: &Map<String, Value>,
@@ -192,13 +226,39 @@ impl Fields {
         max: f64,
     ) -> Option<f64> {
         let field = join(path, key);
-        match map.get(key).and_then(Value::as_f64) {
+        let value = map.get(key);
+        match value.and_then(Value::as_f64) {
             Some(n) if n.is_finite() && n >= min && n <= max => Some(n),
+            Some(n) if n.is_finite() && self.unchanged(&field, value) => Some(n),
+            _ if !value.is_some_and(Value::is_number) => {
+                self.type_error(field, value, "a number", min, max);
+                None
+            }
             _ => {
                 self.range(field, min, max, "a number");
                 None
             }
         }
+    }
+
+    /// A missing value, or one of the wrong JSON type, where a number belongs.
+    pub(crate) fn type_error(
+        &mut self,
+        field: String,
+        value: Option<&Value>,
+        what: &str,
+        min: f64,
+        max: f64,
+    ) {
+        let message = match value {
+            None | Some(Value::Null) => format!("is required: {what} between {min} and {max}"),
+            Some(_) => format!("must be {what} (a JSON number), not a {}", json_type(value)),
+        };
+        self.errors.push(FieldError {
+            field,
+            message,
+            allowed: Some(serde_json::json!({ "type": "number", "minimum": min, "maximum": max })),
+        });
     }
 
     /// A nullable number strictly greater than zero (amounts), at most `max`.
@@ -273,6 +333,18 @@ impl Fields {
             message,
             allowed: allowed.map(|a| serde_json::json!(a)),
         });
+    }
+}
+
+/// The JSON type of a value, as an error message names it.
+pub(crate) fn json_type(value: Option<&Value>) -> &'static str {
+    match value {
+        None | Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "boolean",
+        Some(Value::Number(_)) => "number",
+        Some(Value::String(_)) => "string",
+        Some(Value::Array(_)) => "array",
+        Some(Value::Object(_)) => "object",
     }
 }
 
@@ -377,15 +449,27 @@ pub fn keep_configured_secrets(incoming: &mut Value, current: &Value) {
                 }
             }
         }
-        Value::Array(items) => {
-            for (i, value) in items.iter_mut().enumerate() {
-                if let Some(cur) = current.get(i) {
-                    keep_configured_secrets(value, cur);
-                }
-            }
-        }
+        // Not into arrays: a position is not an identity (a reordered list would swap
+        // secrets). Lists with secrets match their items by identity themselves.
         _ => {}
     }
+}
+
+/// Replaces each `{"configured": true}` left in `incoming` (outside lists, which match their
+/// items themselves) with `null` and returns the dotted paths it unset.
+pub fn unset_configured_secrets(incoming: &mut Value, path: &str) -> Vec<String> {
+    let mut unset = Vec::new();
+    if let Value::Object(map) = incoming {
+        if map.len() == 1 && map.get("configured") == Some(&Value::Bool(true)) {
+            *incoming = Value::Null;
+            unset.push(path.to_owned());
+        } else {
+            for (key, value) in map.iter_mut() {
+                unset.extend(unset_configured_secrets(value, &join(path, key)));
+            }
+        }
+    }
+    unset
 }
 
 /// True when a client-supplied document tries to smuggle a sealed marker (only the server

@@ -134,6 +134,44 @@ fn identifier(s: &str) -> Result<String, String> {
     }
 }
 
+/// A registry sent back without its token (reads never show it) or with the token shown as
+/// `{"configured": true}` keeps the token of the stored registry with the same `url` and
+/// `username`: a list item is identified by what it is, not by its position. An explicit
+/// `null` clears the token. `before` is the stored section rendered with sealed secrets.
+pub(crate) fn keep_registry_tokens(doc: &mut Value, before: &Value) {
+    let stored = before
+        .pointer("/docker/registries")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let Some(items) = doc
+        .pointer_mut("/docker/registries")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for item in items.iter_mut().filter_map(Value::as_object_mut) {
+        let shown_as_kept = match item.get("access_token") {
+            None => true,
+            Some(Value::Object(o)) => {
+                o.len() == 1 && o.get("configured") == Some(&Value::Bool(true))
+            }
+            Some(_) => false,
+        };
+        if !shown_as_kept {
+            continue;
+        }
+        let same = stored.iter().find(|s| {
+            s.get("url") == item.get("url")
+                && s.get("username").unwrap_or(&Value::Null)
+                    == item.get("username").unwrap_or(&Value::Null)
+        });
+        if let Some(token) = same.and_then(|s| s.get("access_token")) {
+            item.insert("access_token".into(), token.clone());
+        }
+    }
+}
+
 impl IntegrationSettings {
     pub fn render(&self, secrets: &SecretView<'_>) -> Value {
         json!({

@@ -74,13 +74,27 @@ impl SecurityPolicy {
     }
 }
 
-/// Seed 01 `session.timeout` is hours, 1-168; the domain keeps minutes.
+/// Seed 01 `session.timeout` is hours, 1-168; the domain keeps whole minutes. Hours are shown
+/// as minutes / 60 rounded to 6 decimals; a written hour value is the nearest whole minute, so
+/// every shown value converts back to the stored minute (docs/api/mapping.md).
 fn hours(minutes: u32) -> Value {
     if minutes % 60 == 0 {
         json!(minutes / 60)
     } else {
-        json!(f64::from(minutes) / 60.0)
+        json!((f64::from(minutes) / 60.0 * 1e6).round() / 1e6)
     }
+}
+
+/// The allowlist in the one order every API shows it: the order the entries were created in,
+/// so entries kept by a list write keep their place and new ones follow in the order written.
+/// A write's reply and the next read therefore agree.
+pub(crate) fn in_stored_order(existing: &[Cidr], written: &[Cidr]) -> Vec<Cidr> {
+    existing
+        .iter()
+        .filter(|c| written.contains(c))
+        .chain(written.iter().filter(|c| !existing.contains(c)))
+        .copied()
+        .collect()
 }
 
 /// The seed 01 description of a valid allowlist entry, quoted in `INVALID_IP_WHITELIST`.

@@ -18,9 +18,9 @@ const KEYS: [&str; 4] = [
 /// How a write combines with the stored preferences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PreferencesWriteMode {
-    /// POST / PUT: fields left out are unset (`requireMFA` false, the others 0).
+    /// POST / PUT: the numeric fields are required; `requireMFA` absent keeps its value.
     Replace,
-    /// PATCH: fields left out keep their value.
+    /// PATCH: fields left out keep their value; `null` returns one to its default.
     Partial,
 }
 
@@ -36,7 +36,8 @@ pub fn render(policy: &SecurityPolicy) -> Value {
     })
 }
 
-/// `0` (not set) or a value in `min..=max`.
+/// `0` (not set) or a value in `min..=max`, or the value the stored policy shows (unchanged:
+/// another dialect may have stored a value outside this one's range, see [`Fields::over`]).
 fn zero_or_range(
     f: &mut Fields,
     map: &Map<String, Value>,
@@ -44,16 +45,28 @@ fn zero_or_range(
     min: u32,
     max: u32,
 ) -> Option<Option<u32>> {
-    match map
-        .get(key)
+    let field = join("securityPreferences", key);
+    let value = map.get(key);
+    match value
         .and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
     {
         Some(0) => Some(None),
-        Some(n) if (min..=max).contains(&n) => Some(Some(n)),
+        Some(n) if (min..=max).contains(&n) || f.unchanged(&field, value) => Some(Some(n)),
+        _ if !value.is_some_and(Value::is_number) => {
+            f.error_allowed(
+                field,
+                format!(
+                    "{key} must be an integer (a JSON number), not a {}",
+                    crate::fields::json_type(value)
+                ),
+                json!({ "type": "integer", "oneOf": [0, { "minimum": min, "maximum": max }] }),
+            );
+            None
+        }
         _ => {
             f.error_allowed(
-                join("securityPreferences", key),
+                field,
                 format!("{key} must be 0 or between {min} and {max}"),
                 json!({ "oneOf": [0, { "minimum": min, "maximum": max }] }),
             );
@@ -62,7 +75,10 @@ fn zero_or_range(
     }
 }
 
-/// Reads a request body onto `current`.
+/// Reads a request body onto `current`. A replacing write (POST, PUT) must name the three
+/// numeric fields: each missing one is reported (the catalog's rule for documents it creates);
+/// `requireMFA` left out keeps its value, as the catalog's create example leaves it out. A partial write
+/// (PATCH) follows RFC 7396, so `null` returns a field to the policy's default.
 pub fn read(
     body: &Value,
     current: &SecurityPolicy,
@@ -76,35 +92,45 @@ pub fn read(
     };
     let prefs = f.object(prefs, "securityPreferences", &KEYS)?.clone();
     let mut next = current.clone();
-    if mode == PreferencesWriteMode::Replace {
-        next.mfa_required = false;
-        next.idle_timeout_minutes = None;
-        next.password_expiry_days = None;
-        next.inactivity_lock_days = None;
-    }
-    let present = |k: &str| prefs.get(k).is_some_and(|v| !v.is_null());
+    let defaults = SecurityPolicy::default();
     let mut ok = true;
-    if present("requireMFA") {
-        match f.bool(&prefs, "requireMFA", "securityPreferences") {
-            Some(b) => next.mfa_required = b,
-            None => ok = false,
-        }
-    }
-    for (key, min, max) in [
-        ("inactivityTimeout", 10, 120),
-        ("passwordExpiration", 14, 365),
-        ("inactivityUserLockThreshold", 60, 365),
-    ] {
-        if !present(key) {
-            continue;
-        }
-        match zero_or_range(f, &prefs, key, min, max) {
-            Some(v) => match key {
-                "inactivityTimeout" => next.idle_timeout_minutes = v,
-                "passwordExpiration" => next.password_expiry_days = v,
-                _ => next.inactivity_lock_days = v,
+    for key in KEYS {
+        match prefs.get(key) {
+            Some(Value::Null) if mode == PreferencesWriteMode::Partial => match key {
+                "requireMFA" => next.mfa_required = defaults.mfa_required,
+                "inactivityTimeout" => next.idle_timeout_minutes = defaults.idle_timeout_minutes,
+                "passwordExpiration" => next.password_expiry_days = defaults.password_expiry_days,
+                _ => next.inactivity_lock_days = defaults.inactivity_lock_days,
             },
-            None => ok = false,
+            None if mode == PreferencesWriteMode::Partial => {}
+            // The catalog's own create example leaves `requireMFA` out: absent, it keeps the
+            // stored value (never silently switches mandatory MFA off).
+            None if key == "requireMFA" => {}
+            None | Some(Value::Null) => {
+                f.error(join("securityPreferences", key), "is required");
+                ok = false;
+            }
+            Some(_) if key == "requireMFA" => {
+                match f.bool(&prefs, "requireMFA", "securityPreferences") {
+                    Some(b) => next.mfa_required = b,
+                    None => ok = false,
+                }
+            }
+            Some(_) => {
+                let (min, max) = match key {
+                    "inactivityTimeout" => (10, 120),
+                    "passwordExpiration" => (14, 365),
+                    _ => (60, 365),
+                };
+                match zero_or_range(f, &prefs, key, min, max) {
+                    Some(v) => match key {
+                        "inactivityTimeout" => next.idle_timeout_minutes = v,
+                        "passwordExpiration" => next.password_expiry_days = v,
+                        _ => next.inactivity_lock_days = v,
+                    },
+                    None => ok = false,
+                }
+            }
         }
     }
     ok.then_some(next)
@@ -174,7 +200,7 @@ impl SettingsService {
                 .transpose()
                 .map_err(|e| SettingsError::Port(tenantry_kernel::PortError::Corrupt(format!("security settings: {e}"))))?
                 .unwrap_or_default();
-            let mut fields = Fields::default();
+            let mut fields = Fields::over(render(&before));
             let next = read(body, &before, mode, &mut fields);
             let next = crate::service::check(fields, Vec::new(), next)?;
             let corrupt = |e: serde_json::Error| SettingsError::Port(tenantry_kernel::PortError::Corrupt(e.to_string()));

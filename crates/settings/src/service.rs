@@ -151,6 +151,9 @@ pub enum MergeStrategy {
 pub struct ImportOutcome {
     pub validate_only: bool,
     pub sections: Vec<SectionOutcome>,
+    /// Secrets the document showed only as `{"configured": true}` that this account does not
+    /// have: left unset (dotted paths, e.g. `notifications.webhook.secret`).
+    pub unset_secrets: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -622,6 +625,9 @@ impl SettingsService {
         // `confirm_lockout` is an instruction, not a setting: taken out before the merge. It is
         // accepted for older clients and ignored: no confirmation overrides the lockout guard.
         let mut patch = patch.clone();
+        if section == Section::Security {
+            strip_read_only(&mut patch)?;
+        }
         match patch
             .as_object_mut()
             .and_then(|m| m.remove("confirm_lockout"))
@@ -644,6 +650,9 @@ impl SettingsService {
             preconditions,
             guard,
             &|current: &mut Value| {
+                // A secret sent back as read (`{"configured": true}`) means "keep".
+                let mut patch = patch.clone();
+                keep_configured_secrets(&mut patch, current);
                 merge_patch(current, &patch);
                 Ok(())
             },
@@ -674,19 +683,26 @@ impl SettingsService {
                 assemble(self.snapshot_kept(actor.account_id, actor.user_id, Keep::No)?)?
                     .organization
                     .default_timezone;
+            let mut kept = 0;
             let applied = self.store.update(&ctx, &[], true, &mut |snapshot| {
                 let prefs = snapshot.preferences.unwrap_or_default();
                 check_version(prefs.version)?;
                 let (write, public) =
                     self.preferences_write(actor, &prefs.rows, default_tz, edit)?;
                 rendered = Some(public);
+                kept = prefs.version;
+                // A write that changes nothing is no write: no version, audit entry or event.
+                if no_changes(&write.audit) {
+                    return Ok(Writes::default());
+                }
                 Ok(Writes {
                     preferences: Some(write),
                     ..Writes::default()
                 })
             })?;
-            applied.preferences.unwrap_or(0)
+            applied.preferences.unwrap_or(kept)
         } else {
+            let mut kept = 0;
             let applied = self
                 .store
                 .update(&ctx, &[section.as_str()], false, &mut |snapshot| {
@@ -699,6 +715,10 @@ impl SettingsService {
                     let (write, public) =
                         self.section_write(section, action, &current, guard, edit)?;
                     rendered = Some(public);
+                    kept = current.version;
+                    if no_changes(&write.audit) {
+                        return Ok(Writes::default());
+                    }
                     Ok(Writes {
                         sections: vec![(section.as_str().to_owned(), write)],
                         ..Writes::default()
@@ -707,7 +727,7 @@ impl SettingsService {
             if section == Section::Security {
                 self.policies.invalidate(actor.account_id);
             }
-            applied.sections.first().map_or(0, |(_, v)| *v)
+            applied.sections.first().map_or(kept, |(_, v)| *v)
         };
         let document = rendered.ok_or_else(|| corrupt("store did not run the change"))?;
         Ok(SectionView {
@@ -728,7 +748,11 @@ impl SettingsService {
         guard: LockoutGuard,
         edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
     ) -> Result<(SectionWrite, Value), SettingsError> {
-        let before = current.document.clone().unwrap_or_else(|| json!({}));
+        // A section never stored holds its defaults: only a change of them is a change.
+        let before = match &current.document {
+            Some(doc) => doc.clone(),
+            None => stored_default(section)?,
+        };
         let allowlist = allowlist_from(&current.allowlist)?;
         let (write, public) = self.next_document(section, &before, &allowlist, guard, edit)?;
         let diff = crate::diff::diff(
@@ -756,6 +780,12 @@ impl SettingsService {
         // Merge onto the stored value: an unset timezone stays unset unless the patch sets it.
         let mut doc = current.render(None);
         edit(&mut doc)?;
+        // An unset timezone reads as the organization's; sent back as read, it stays unset
+        // (following the organization), so a round trip pins nothing.
+        let shown = current.render(Some(default_tz));
+        if current.timezone.is_none() && doc.get("timezone") == shown.get("timezone") {
+            doc["timezone"] = Value::Null;
+        }
         let mut fields = Fields::default();
         let next = UserPreferences::read(&doc, &mut fields);
         let next = check(fields, Vec::new(), next)?;
@@ -796,7 +826,6 @@ impl SettingsService {
                 .map(|(_, sealed)| sealed.clone())
                 .unwrap_or_else(|| self.seal(s))
         };
-        let mut fields = Fields::default();
         // Completed by `section_write`, which knows the action.
         let empty_audit = AuditRecord {
             id: self.audit_id(),
@@ -826,6 +855,7 @@ impl SettingsService {
                 let current: NotificationSettings =
                     serde_json::from_value(stored.clone()).map_err(parse_err)?;
                 let mut doc = current.render(&SecretView::Sealed);
+                let mut fields = Fields::over(doc.clone());
                 edit(&mut doc)?;
                 let policy = self
                     .deliverers
@@ -843,6 +873,7 @@ impl SettingsService {
                 let current: BillingSettings =
                     serde_json::from_value(stored.clone()).map_err(parse_err)?;
                 let mut doc = current.render();
+                let mut fields = Fields::over(doc.clone());
                 edit(&mut doc)?;
                 let next = BillingSettings::read(&doc, &mut fields);
                 let next = check(fields, Vec::new(), next)?;
@@ -856,10 +887,12 @@ impl SettingsService {
                 let current: SecurityPolicy =
                     serde_json::from_value(stored.clone()).map_err(parse_err)?;
                 let mut doc = current.render(allowlist, None);
+                let mut fields = Fields::over(doc.clone());
                 edit(&mut doc)?;
                 let mut invalid = Vec::new();
                 let read = current.read(&doc, &mut fields, &mut invalid);
                 let (next, list) = check(fields, invalid, read)?;
+                let list = crate::security_policy::in_stored_order(allowlist, &list);
                 guard.check(next.ip_allowlist_enforced, &list)?;
                 let public = next.render(&list, None);
                 let mut history = to_value(&next)?;
@@ -870,8 +903,11 @@ impl SettingsService {
             Section::Integrations => {
                 let current: IntegrationSettings =
                     serde_json::from_value(stored.clone()).map_err(parse_err)?;
-                let mut doc = current.render(&SecretView::Sealed);
+                let before = current.render(&SecretView::Sealed);
+                let mut doc = before.clone();
+                let mut fields = Fields::over(before.clone());
                 edit(&mut doc)?;
+                crate::integrations::keep_registry_tokens(&mut doc, &before);
                 let next = IntegrationSettings::read(&doc, &mut fields, &seal);
                 let next = check(fields, Vec::new(), next)?;
                 let public = integrations_public(&next);
@@ -1143,11 +1179,20 @@ impl SettingsService {
 
         // The edit of one section: secrets an export could only mark as configured are kept,
         // then the document is merged onto the current (or default) section.
+        let unset_secrets = std::cell::RefCell::new(std::collections::BTreeSet::new());
         let edit_for = |section: Section| {
             let incoming = map.get(section.as_str()).cloned().unwrap_or(Value::Null);
+            let unset_secrets = &unset_secrets;
             move |current: &mut Value| -> Result<(), SettingsError> {
                 let mut incoming = incoming.clone();
                 keep_configured_secrets(&mut incoming, current);
+                // An export without secrets imported where there is no secret to keep: unset,
+                // and said so in the response.
+                for path in crate::fields::unset_configured_secrets(&mut incoming, "") {
+                    unset_secrets
+                        .borrow_mut()
+                        .insert(format!("{}.{path}", section.as_str()));
+                }
                 if strategy == MergeStrategy::Overwrite {
                     *current = default_rendering(section);
                 }
@@ -1189,14 +1234,19 @@ impl SettingsService {
                 let section = Section::parse(&name).ok_or_else(|| corrupt("unknown section read"))?;
                 let edit = edit_for(section);
                 let (write, _) = self.section_write(section, "settings.imported", &current, LockoutGuard { caller: actor.ip }, &edit).map_err(|e| prefix(section, e))?;
-                outcomes.push(SectionOutcome { section, changes: changes_of(&write.audit), version: None });
-                writes.sections.push((name, write));
+                outcomes.push(SectionOutcome { section, changes: changes_of(&write.audit), version: Some(current.version) });
+                // Importing what is already there is no write (law 4).
+                if !no_changes(&write.audit) {
+                    writes.sections.push((name, write));
+                }
             }
             if let Some(prefs) = snapshot.preferences {
                 let edit = edit_for(Section::Preferences);
                 let (write, _) = self.preferences_write(actor, &prefs.rows, default_tz, &edit).map_err(|e| prefix(Section::Preferences, e))?;
-                outcomes.push(SectionOutcome { section: Section::Preferences, changes: changes_of(&write.audit), version: None });
-                writes.preferences = Some(write);
+                outcomes.push(SectionOutcome { section: Section::Preferences, changes: changes_of(&write.audit), version: Some(prefs.version) });
+                if !no_changes(&write.audit) {
+                    writes.preferences = Some(write);
+                }
             }
             Ok((writes, outcomes))
         };
@@ -1232,6 +1282,7 @@ impl SettingsService {
             return Ok(ImportOutcome {
                 validate_only: true,
                 sections: outcomes,
+                unset_secrets: unset_secrets.into_inner().into_iter().collect(),
             });
         }
 
@@ -1247,7 +1298,7 @@ impl SettingsService {
             self.policies.invalidate(actor.account_id);
         }
         for outcome in &mut outcomes {
-            outcome.version = if outcome.section == Section::Preferences {
+            let written = if outcome.section == Section::Preferences {
                 applied.preferences
             } else {
                 applied
@@ -1256,11 +1307,26 @@ impl SettingsService {
                     .find(|(n, _)| n == outcome.section.as_str())
                     .map(|(_, v)| *v)
             };
+            // An unchanged section keeps the version it had.
+            outcome.version = written.or(outcome.version);
         }
         Ok(ImportOutcome {
             validate_only: false,
             sections: outcomes,
+            unset_secrets: unset_secrets.into_inner().into_iter().collect(),
         })
+    }
+}
+
+/// A section's defaults in their stored form.
+fn stored_default(section: Section) -> Result<Value, SettingsError> {
+    match section {
+        Section::Notifications => to_value(&NotificationSettings::default()),
+        Section::Billing => to_value(&BillingSettings::default()),
+        Section::Security => to_value(&SecurityPolicy::default()),
+        Section::Integrations => to_value(&IntegrationSettings::default()),
+        Section::Preferences => Ok(json!({})),
+        Section::Organization => to_value(&OrganizationSettings::default()),
     }
 }
 
@@ -1296,6 +1362,33 @@ impl LockoutGuard {
                 .caller
                 .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
         })
+    }
+}
+
+/// True when a write's audit record lists no changes: nothing to store.
+fn no_changes(audit: &AuditRecord) -> bool {
+    audit
+        .diff
+        .get("changes")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+}
+
+/// Takes the security section's read-only field out of a write: `two_factor.backup_codes` is
+/// the caller's count of unused codes, shown by reads and ignored when sent back (output-only
+/// fields, as Google AIP-203 treats them); anything but a count there is an error.
+fn strip_read_only(patch: &mut Value) -> Result<(), SettingsError> {
+    let Some(two_factor) = patch.get_mut("two_factor").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    match two_factor.remove("backup_codes") {
+        None | Some(Value::Null) => Ok(()),
+        Some(v) if v.as_u64().is_some() => Ok(()),
+        Some(_) => Err(SettingsError::Validation(vec![FieldError {
+            field: "two_factor.backup_codes".into(),
+            message: "is read-only: the count of your unused backup codes".into(),
+            allowed: None,
+        }])),
     }
 }
 

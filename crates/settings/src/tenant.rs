@@ -143,7 +143,12 @@ impl TenantSettings {
                 "mfaRequired": self.security.mfa_required,
                 "passwordExpiryDays": self.security.password_expiry_days.unwrap_or(0),
                 "maxConcurrentSessions": self.security.concurrent_sessions,
-                "allowedIpRanges": self.allowlist.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                // The ranges in force: none while enforcement is off (docs/api/mapping.md).
+                "allowedIpRanges": if self.security.ip_allowlist_enforced {
+                    self.allowlist.iter().map(ToString::to_string).collect::<Vec<_>>()
+                } else {
+                    Vec::new()
+                },
             },
             "features": {
                 "auditLogRetentionDays": self.security.audit_retention_days,
@@ -158,8 +163,9 @@ impl TenantSettings {
         })
     }
 
-    /// Reads a merged seed 05 document onto `self`: absent fields take seed 05's defaults.
-    /// Numbers are checked against seed 05's ranges and the tier's `limits`.
+    /// Reads a merged seed 05 document onto `self`: absent fields (a patch's `null`) take the
+    /// defaults. Changed numbers are checked against seed 05's ranges and the tier's `limits`;
+    /// every invalid field is reported. `f` must be made [`Fields::over`] `self.render()`.
     pub fn read(
         &self,
         doc: &Value,
@@ -198,20 +204,19 @@ impl TenantSettings {
         let defaults = SecurityPolicy::default();
 
         let mut security = self.security.clone();
-        security.mfa_required = opt(&sec, "mfaRequired")
-            .map_or(Some(defaults.mfa_required), |_| {
-                f.bool(&sec, "mfaRequired", "security")
-            })?;
+        let mfa = opt(&sec, "mfaRequired").map_or(Some(defaults.mfa_required), |_| {
+            f.bool(&sec, "mfaRequired", "security")
+        });
         let expiry = opt(&sec, "passwordExpiryDays").map_or(Some(90), |_| {
             non_negative(f, &sec, "passwordExpiryDays", "security", 3650)
-        })?;
-        security.password_expiry_days = (expiry > 0).then_some(expiry);
-        security.concurrent_sessions = opt(&sec, "maxConcurrentSessions")
+        });
+        let sessions = opt(&sec, "maxConcurrentSessions")
             .map_or(Some(defaults.concurrent_sessions), |_| {
                 f.integer(&sec, "maxConcurrentSessions", "security", 1, 100)
-            })?;
+            });
+        let ranges = sec.get("allowedIpRanges");
         let mut allowlist = Vec::new();
-        match sec.get("allowedIpRanges") {
+        match ranges {
             None => {}
             Some(Value::Array(items)) if items.len() <= 1000 => {
                 for item in items {
@@ -230,11 +235,24 @@ impl TenantSettings {
                 "must be an array of at most 1000 CIDR blocks",
             ),
         }
-        // Seed 05 has no enforcement flag: a non-empty list turns enforcement on, an empty one off.
-        security.ip_allowlist_enforced = !allowlist.is_empty();
-        security.audit_retention_days = opt(&feat, "auditLogRetentionDays").map_or(
-            Some(defaults.audit_retention_days),
-            |_| {
+        // Seed 05 shows the ranges in force and has no enforcement flag: the list sent back as
+        // read (in any order) changes nothing; a changed list replaces the entries, and turns
+        // enforcement on when it is non-empty, off when it is empty.
+        let shown: Vec<Cidr> = if self.security.ip_allowlist_enforced {
+            self.allowlist.clone()
+        } else {
+            Vec::new()
+        };
+        let same_set =
+            allowlist.len() == shown.len() && allowlist.iter().all(|c| shown.contains(c));
+        if same_set {
+            allowlist = self.allowlist.clone();
+        } else {
+            security.ip_allowlist_enforced = !allowlist.is_empty();
+            allowlist = crate::security_policy::in_stored_order(&self.allowlist, &allowlist);
+        }
+        let retention =
+            opt(&feat, "auditLogRetentionDays").map_or(Some(defaults.audit_retention_days), |_| {
                 f.integer(
                     &feat,
                     "auditLogRetentionDays",
@@ -242,8 +260,7 @@ impl TenantSettings {
                     1,
                     limits.max_audit_retention_days,
                 )
-            },
-        )?;
+            });
         let max_orgs = opt(&feat, "maxOrganizations").map_or(
             Some(
                 FeatureLimits::default()
@@ -259,7 +276,7 @@ impl TenantSettings {
                     limits.max_organizations,
                 )
             },
-        )?;
+        );
         let max_users = opt(&feat, "maxUsersPerOrganization").map_or(
             Some(
                 FeatureLimits::default()
@@ -275,28 +292,33 @@ impl TenantSettings {
                     limits.max_members,
                 )
             },
-        )?;
+        );
 
         let defaults_b = BrandingSettings::default();
         let color = opt(&brand, "primaryColor")
             .map_or(Some(defaults_b.primary_color.clone()), |_| {
                 f.parse(&brand, "primaryColor", "branding", HexColor::parse, None)
-            })?;
-        let logo = f.parse_opt(&brand, "logoUrl", "branding", HttpsUrl::parse)?;
+            });
+        let logo = f.parse_opt(&brand, "logoUrl", "branding", HttpsUrl::parse);
         let email = f.parse_opt(&brand, "supportEmail", "branding", |s| {
             Email::parse(s).map_err(|e| e.to_string())
-        })?;
+        });
+        // Every field was read (each error recorded) before any is given up on.
+        security.mfa_required = mfa?;
+        security.password_expiry_days = expiry.map(|e| (e > 0).then_some(e))?;
+        security.concurrent_sessions = sessions?;
+        security.audit_retention_days = retention?;
         Some(Self {
             security,
             allowlist,
             features: FeatureLimits {
-                max_organizations: max_orgs,
-                max_users_per_organization: max_users,
+                max_organizations: max_orgs?,
+                max_users_per_organization: max_users?,
             },
             branding: BrandingSettings {
-                primary_color: color,
-                logo_url: logo,
-                support_email: email,
+                primary_color: color?,
+                logo_url: logo?,
+                support_email: email?,
             },
         })
     }
@@ -313,12 +335,17 @@ fn non_negative(
     path: &str,
     max: u32,
 ) -> Option<u32> {
-    match map
-        .get(key)
+    let field = join(path, key);
+    let value = map.get(key);
+    match value
         .and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
     {
-        Some(n) if n <= max => Some(n),
+        Some(n) if n <= max || f.unchanged(&field, value) => Some(n),
+        _ if !value.is_some_and(Value::is_number) => {
+            f.type_error(field, value, "an integer", 0.0, f64::from(max));
+            None
+        }
         Some(_) => {
             f.error(
                 join(path, key),
@@ -521,17 +548,11 @@ impl crate::SettingsService {
                 branding: stored(docs.get(BRANDING).and_then(Option::as_ref), "branding")?,
             };
             let mut doc = current.render();
+            let mut fields = Fields::over(doc.clone());
             rfc7396_merge(&mut doc, patch);
-            let mut fields = Fields::default();
             let mut invalid = Vec::new();
             let next = current.read(&doc, limits, &mut fields, &mut invalid);
-            let mut next = crate::service::check(fields, invalid, next)?;
-            // Seed 05 has no enforcement flag: a patch that sets `allowedIpRanges` decides it
-            // (non-empty = on); any other patch keeps what seed 03's toggle set, so changing the
-            // branding never switches enforcement on behind the admin's back.
-            if patch.pointer("/security/allowedIpRanges").is_none() {
-                next.security.ip_allowlist_enforced = current.security.ip_allowlist_enforced;
-            }
+            let next = crate::service::check(fields, invalid, next)?;
             crate::service::LockoutGuard { caller: actor.ip }.check(next.security.ip_allowlist_enforced, &next.allowlist)?;
 
             let mut writes = crate::ports::Writes::default();
@@ -539,7 +560,10 @@ impl crate::SettingsService {
                 let before_snapshot = match (name, before) {
                     ("security", Some(b)) => { let mut b = b.clone(); b["ip_allowlist"] = json!(allowlist_text); b }
                     (_, Some(b)) => b.clone(),
-                    (_, None) => json!({}),
+                    // Never stored: the defaults are in force, so only a change of them writes.
+                    ("security", None) => { let mut b = serde_json::to_value(SecurityPolicy::default()).unwrap_or_default(); b["ip_allowlist"] = json!(allowlist_text); b }
+                    (FEATURES, None) => serde_json::to_value(FeatureLimits::default()).unwrap_or_default(),
+                    (_, None) => serde_json::to_value(BrandingSettings::default()).unwrap_or_default(),
                 };
                 let changes = crate::diff::diff(&before_snapshot, &history);
                 if changes.is_empty() {

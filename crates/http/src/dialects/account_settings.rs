@@ -399,11 +399,31 @@ async fn get_export(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ImportRequest {
-    settings: Value,
+    /// The sections to import; or `export`, the export document as `GET .../export` gave it.
+    #[serde(default)]
+    settings: Option<Value>,
+    #[serde(default)]
+    export: Option<ExportDocument>,
     #[serde(default)]
     merge_strategy: Option<String>,
     #[serde(default)]
     validate_only: Option<bool>,
+}
+
+/// The export envelope, accepted back by import as it is: only its `settings` are imported;
+/// the rest describes the export and is ignored.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportDocument {
+    settings: Value,
+    #[serde(default, rename = "timestamp")]
+    _timestamp: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "format")]
+    _format: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "include_secrets")]
+    _include_secrets: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "metadata")]
+    _metadata: Option<serde::de::IgnoredAny>,
 }
 
 /// The import's authorization comes before anything else about it is judged: it needs the
@@ -473,12 +493,55 @@ async fn post_import(
             "merge_strategy": match strategy { MergeStrategy::Merge => "merge", MergeStrategy::Overwrite => "overwrite" },
             "applied": !outcome.validate_only,
             "sections": sections,
+            "warnings": outcome.unset_secrets.iter().map(|path| json!({
+                "field": path,
+                "message": "The document shows this secret only as configured, and this account has none to keep: left unset",
+            })).collect::<Vec<_>>(),
         }
     })))
 }
 
-/// The import body as JSON or YAML.
-fn import_request(body: &crate::json_body::RawBody) -> Result<ImportRequest, ApiError> {
+/// An import as the service takes it: the sections, whichever form the body sent them in.
+struct Import {
+    settings: Value,
+    merge_strategy: Option<String>,
+    validate_only: Option<bool>,
+}
+
+/// The import body as JSON or YAML: `settings`, or the `export` document as it was exported.
+fn import_request(body: &crate::json_body::RawBody) -> Result<Import, ApiError> {
+    let request = import_body(body)?;
+    let settings = match (request.settings, request.export) {
+        (Some(settings), None) => settings,
+        (None, Some(export)) => export.settings,
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                DIALECT,
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "Send either `settings` or the `export` document, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(settings_error(SettingsError::Validation(vec![
+                tenantry_settings::FieldError {
+                    field: "settings".into(),
+                    message:
+                        "is required: the sections to import, or the export document as `export`"
+                            .into(),
+                    allowed: None,
+                },
+            ])))
+        }
+    };
+    Ok(Import {
+        settings,
+        merge_strategy: request.merge_strategy,
+        validate_only: request.validate_only,
+    })
+}
+
+fn import_body(body: &crate::json_body::RawBody) -> Result<ImportRequest, ApiError> {
     use crate::json_body::{is_json, is_yaml, parse_error, parse_json, reject_duplicate_yaml_keys};
     let request: ImportRequest = match body.media_type.as_deref() {
         None => parse_json(DIALECT, &body.bytes)?,
