@@ -342,7 +342,7 @@ struct Resource {
     envelope: Option<&'static str>,
 }
 
-fn resources(tenant: &str) -> Vec<Resource> {
+fn resources(tenant: &str, extra: &[(String, Method, Option<&'static str>)]) -> Vec<Resource> {
     let same = |path: &str, method: Method| Resource {
         read: path.to_owned(),
         method,
@@ -371,13 +371,95 @@ fn resources(tenant: &str) -> Vec<Resource> {
     }
     list.push(same(CATALOG, Method::PUT));
     list.push(same(tenant, Method::PATCH));
+    for (path, method, envelope) in extra {
+        list.push(Resource {
+            envelope: *envelope,
+            ..same(path, method.clone())
+        });
+    }
     list
+}
+
+/// The documents beyond the shared policy that clients read and write: the caller's profile, a
+/// notification channel and rule of each kind, a catalog notification setting and a member.
+async fn more_resources(app: &TestApp, key: &str) -> Vec<(String, Method, Option<&'static str>)> {
+    let created = |path: &'static str, body: Value| async move {
+        let (status, doc) = call(app, Method::POST, path, key, Some(body)).await;
+        assert!(status == 200 || status == 201, "{path}: {status} {doc}");
+        doc
+    };
+    let channel = created(
+        "/api/notifications/channels",
+        json!({"type": "webhook", "name": "Ops hook", "config": {"url": "https://hooks.example.com/ops", "secret": "whsec_LAWSCHANNEL"}}),
+    )
+    .await;
+    let channel_id = channel["data"]["id"]
+        .as_str()
+        .expect("channel id")
+        .to_owned();
+    let rule = created(
+        "/api/notifications/rules",
+        json!({"name": "Keys", "event": "api_key.created", "channel_ids": [channel_id], "enabled": true}),
+    )
+    .await;
+    let rule_id = rule["data"]["id"].as_str().expect("rule id").to_owned();
+    created(
+        "/accounts/default/settings/SERVICE_NOTIFICATION",
+        json!({"emailNotification": {"emails": ["ops@example.com"]}}),
+    )
+    .await;
+    let account = app.default_account_id().await;
+    app.add_member(&account, "developer");
+    let (_, members) = call(app, Method::GET, "/v2/accounts/team/members", key, None).await;
+    let with_role = |role: &str| {
+        members["members"]
+            .as_array()
+            .and_then(|list| list.iter().find(|m| m["role"] == role))
+            .and_then(|m| m["id"].as_str())
+            .expect("a member of the role")
+            .to_owned()
+    };
+    let (member, owner) = (with_role("developer"), with_role("owner"));
+    vec![
+        ("/api/user/profile".into(), Method::PUT, Some("data")),
+        (
+            format!("/api/notifications/channels/{channel_id}"),
+            Method::PUT,
+            Some("data"),
+        ),
+        (
+            format!("/api/notifications/rules/{rule_id}"),
+            Method::PUT,
+            Some("data"),
+        ),
+        (
+            "/accounts/default/settings/SERVICE_NOTIFICATION".into(),
+            Method::PUT,
+            None,
+        ),
+        (
+            format!("/v2/accounts/team/members/{member}"),
+            Method::PUT,
+            Some("member"),
+        ),
+        (
+            format!("/v2/accounts/team/members/{owner}"),
+            Method::PUT,
+            Some("member"),
+        ),
+    ]
 }
 
 /// Laws 1 and 4 on every resource: the document read, sent back as it is, is accepted and
 /// changes nothing, leaving no trace.
-async fn assert_round_trips(app: &TestApp, key: &str, tenant: &str, context: &str) {
-    for r in resources(tenant) {
+async fn assert_round_trips(
+    app: &TestApp,
+    key: &str,
+    tenant: &str,
+    extra: &[(String, Method, Option<&'static str>)],
+    context: &str,
+) {
+    for r in resources(tenant, extra) {
         let before = app.get(&r.read, Some(key)).await;
         assert_eq!(before.status(), 200, "{context}: GET {}", r.read);
         let etag = before.headers().get("etag").cloned();
@@ -455,10 +537,11 @@ async fn the_four_laws_hold_over_generated_writes(app: TestApp) {
     let key = app.owner_key().to_owned();
     let tenant = crate::tenant_settings::tenant_path(&app).await;
     configure_secrets(&app, &key).await;
+    let extra = more_resources(&app, &key).await;
     let mut g = Gen(seed);
     let mut model = Model::default();
     assert_one_value(&app, &key, &tenant, &model, &format!("seed {seed}, start")).await;
-    assert_round_trips(&app, &key, &tenant, &format!("seed {seed}, start")).await;
+    assert_round_trips(&app, &key, &tenant, &extra, &format!("seed {seed}, start")).await;
     for step in 0..BUDGET {
         let w = generate(&mut g, &tenant);
         let context = format!(
@@ -475,7 +558,7 @@ async fn the_four_laws_hold_over_generated_writes(app: TestApp) {
             assert_eq!(status, 422, "{context} -> {reply}");
         }
         assert_one_value(&app, &key, &tenant, &model, &context).await;
-        assert_round_trips(&app, &key, &tenant, &context).await;
+        assert_round_trips(&app, &key, &tenant, &extra, &context).await;
     }
     // The secrets survived every round trip.
     let datadog = app

@@ -45,6 +45,10 @@ pub struct ChannelUpdate {
     pub name: Option<String>,
     pub enabled: Option<bool>,
     pub config: Option<Value>,
+    /// The channel's `type` as a read showed it: read-only, so it must be the channel's own.
+    pub kind: Option<String>,
+    /// `builtin` as a read showed it: read-only, so it must be what the channel is.
+    pub builtin: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -264,14 +268,26 @@ impl NotificationService {
             .into_iter()
             .find(|c| c.id == id)
             .ok_or(NotificationError::NotFound("channel"))?;
-        let existing_secret =
-            match stored_target(current.kind, &current.config, self.secret_of(&current)?) {
-                ChannelTarget::Webhook { secret, .. } => secret,
-                ChannelTarget::Slack { webhook_url, .. } => {
-                    Some(webhook_url).filter(|u| !u.is_empty())
-                }
-                ChannelTarget::Email { .. } => None,
-            };
+        // Read-only fields sent back as read are ignored; changed, they are refused.
+        if update
+            .kind
+            .as_deref()
+            .is_some_and(|k| k != current.kind.as_str())
+        {
+            return Err(NotificationError::invalid(
+                "type",
+                "is read-only: a channel keeps its type",
+            ));
+        }
+        if update.builtin == Some(true) {
+            return Err(NotificationError::invalid("builtin", "is read-only"));
+        }
+        let existing_secret = target_secret(stored_target(
+            current.kind,
+            &current.config,
+            self.secret_of(&current)?,
+        ));
+        let mut secret_changed = false;
         let mut record = current.clone();
         if let Some(name) = &update.name {
             record.name = check_name(name)?;
@@ -283,18 +299,28 @@ impl NotificationService {
             let parsed = parse_config(
                 current.kind,
                 config,
-                existing_secret,
+                existing_secret.clone(),
                 &self.d.policy,
                 self.d.random.as_ref(),
             )?;
             record.config = parsed.public;
             record.secret = self.seal_secret(&parsed.target);
+            secret_changed = target_secret(parsed.target) != existing_secret;
         } else if current.kind == ChannelKind::Slack && record.secret.is_none() {
             // A URL still in clear is sealed by any update.
             if let Some(url) = &existing_secret {
                 record.secret = Some(self.d.secrets.seal(url, self.d.random.as_ref()));
                 record.config = public_config(current.kind, &current.config);
             }
+        }
+        // A write that changes nothing is no write: no audit entry, no event.
+        if !secret_changed
+            && record.name == current.name
+            && record.enabled == current.enabled
+            && record.config == current.config
+            && record.secret.is_some() == current.secret.is_some()
+        {
+            return self.open(current);
         }
         record.updated_at = self.d.clock.now();
         let audit = self.audit(
@@ -499,6 +525,14 @@ impl NotificationService {
             existing.id.clone(),
             existing.created_at.unwrap_or_else(|| self.d.clock.now()),
         )?;
+        let unchanged = rule.name == existing.name
+            && rule.event == existing.event
+            && rule.channel_ids == existing.channel_ids
+            && rule.filters == existing.filters
+            && rule.enabled == existing.enabled;
+        if unchanged {
+            return Ok(existing.clone());
+        }
         let audit = self.audit(
             actor,
             "notifications.rule_updated",
@@ -821,5 +855,14 @@ fn public_of(target: &ChannelTarget) -> Value {
         ChannelTarget::Webhook { url, secret } => {
             json!({ "url": url, "secret": secret.as_ref().map(|_| json!({ "configured": true })) })
         }
+    }
+}
+
+/// The secret a channel target carries: a webhook's signing secret, a Slack channel's URL.
+fn target_secret(target: ChannelTarget) -> Option<String> {
+    match target {
+        ChannelTarget::Webhook { secret, .. } => secret,
+        ChannelTarget::Slack { webhook_url, .. } => Some(webhook_url).filter(|u| !u.is_empty()),
+        ChannelTarget::Email { .. } => None,
     }
 }

@@ -164,6 +164,13 @@ impl SettingsService {
                     }
                 }
                 rendered = doc.render(setting);
+                // Writing what is stored (a document sent back as read) is no write.
+                if before
+                    .as_ref()
+                    .is_some_and(|b| b.render(setting) == rendered)
+                {
+                    return Ok(Writes::default());
+                }
                 let document = serde_json::to_value(&doc)
                     .map_err(|e| SettingsError::Port(PortError::Corrupt(e.to_string())))?;
                 Ok(Writes::one_section(

@@ -198,6 +198,17 @@ impl SettingsService {
                 }]));
             }
         }
+        // A field sent as the profile shows it is unchanged (an unset timezone or locale shows
+        // its default and stays unset): a profile sent back as read writes nothing.
+        let shown = self.profile(actor)?;
+        let display_name = display_name.filter(|n| *n != shown.display_name);
+        let timezone = timezone.filter(|t| t.map(|t| t.as_str()) != Some(shown.timezone.as_str()));
+        let locale = locale.filter(|l| *l != shown.locale);
+        let avatar =
+            avatar.filter(|a| a.as_ref().map(HttpsUrl::as_str) != shown.avatar_url.as_deref());
+        if display_name.is_none() && timezone.is_none() && locale.is_none() && avatar.is_none() {
+            return Ok(shown);
+        }
         let mut rows: Vec<(String, Value)> = Vec::new();
         if let Some(tz) = timezone {
             rows.push((

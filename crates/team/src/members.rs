@@ -74,6 +74,33 @@ impl MemberChange {
     pub fn is_empty(&self) -> bool {
         *self == MemberChange::default()
     }
+
+    /// The change without the fields that equal what `current` shows: a member sent back as
+    /// read is no change (no write, no audit entry). Permissions equal to the ones shown (the
+    /// role's defaults when none are custom) are unchanged while the role stays.
+    pub fn against(mut self, current: &Member) -> Self {
+        if self.role == Some(current.role) {
+            self.role = None;
+        }
+        if self.role.is_none()
+            && self.permissions.as_ref().is_some_and(|p| {
+                p.clone().unwrap_or_else(|| current.permissions()) == current.permissions()
+            })
+            && !matches!(&self.permissions, Some(None) if current.custom_permissions.is_some())
+        {
+            self.permissions = None;
+        }
+        if self.department.as_ref() == Some(&current.department) {
+            self.department = None;
+        }
+        if self.title.as_ref() == Some(&current.title) {
+            self.title = None;
+        }
+        if self.status == Some(current.status) {
+            self.status = None;
+        }
+        self
+    }
 }
 
 /// Where members live.

@@ -187,10 +187,12 @@ impl TeamService {
     ) -> Result<Member, TeamError> {
         crate::ensure_manager(actor.role)?;
         let current = self.get(actor, user)?;
-        authorize(actor, &current, &change)?;
+        // A member sent back as read changes nothing and is answered as it is.
+        let change = change.against(&current);
         if change.is_empty() {
             return Ok(current);
         }
+        authorize(actor, &current, &change)?;
         self.apply(actor, &current, &change)?;
         self.get(actor, user)
     }

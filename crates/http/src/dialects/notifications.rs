@@ -238,6 +238,27 @@ struct UpdateChannel {
     name: Option<String>,
     enabled: Option<bool>,
     config: Option<Value>,
+    // Output-only fields a read shows: accepted back as read (checked by the service or here),
+    // so a client may PUT what it got.
+    id: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    builtin: Option<bool>,
+    #[serde(rename = "created_at")]
+    _created_at: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "updated_at")]
+    _updated_at: Option<serde::de::IgnoredAny>,
+}
+
+/// An `id` sent in a body must be the one in the path (it is read-only).
+fn same_id(sent: Option<&str>, path: &str) -> Result<(), ApiError> {
+    match sent {
+        Some(id) if id != path => Err(notification_error(NotificationError::invalid(
+            "id",
+            "is read-only: it must be the id in the path",
+        ))),
+        _ => Ok(()),
+    }
 }
 
 async fn update_channel(
@@ -247,11 +268,14 @@ async fn update_channel(
     JsonBody(body): JsonBody<UpdateChannel>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    same_id(body.id.as_deref(), &id)?;
     let service = state.notifications.clone();
     let update = ChannelUpdate {
         name: body.name,
         enabled: body.enabled,
         config: body.config,
+        kind: body.kind,
+        builtin: body.builtin,
     };
     let (c, _) = run(move || service.update_channel(&caller.0, &id, update)).await?;
     Ok(HttpResponse::Ok().json(json!({
@@ -311,6 +335,23 @@ struct CreateRule {
     enabled: Option<bool>,
 }
 
+/// A rule's replacement: what a create takes, plus the output-only fields a read shows
+/// (accepted back as read).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplaceRule {
+    name: String,
+    event: String,
+    channel_ids: Vec<String>,
+    #[serde(default)]
+    filters: Map<String, Value>,
+    enabled: Option<bool>,
+    id: Option<String>,
+    builtin: Option<bool>,
+    #[serde(rename = "created_at")]
+    _created_at: Option<serde::de::IgnoredAny>,
+}
+
 impl CreateRule {
     fn into_new(self) -> NewRule {
         NewRule {
@@ -357,11 +398,25 @@ async fn replace_rule(
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<String>,
-    JsonBody(body): JsonBody<CreateRule>,
+    JsonBody(body): JsonBody<ReplaceRule>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    same_id(body.id.as_deref(), &id)?;
+    if body.builtin == Some(true) {
+        return Err(notification_error(NotificationError::invalid(
+            "builtin",
+            "is read-only",
+        )));
+    }
     let service = state.notifications.clone();
-    let rule = run(move || service.replace_rule(&caller.0, &id, body.into_new())).await?;
+    let rule = CreateRule {
+        name: body.name,
+        event: body.event,
+        channel_ids: body.channel_ids,
+        filters: body.filters,
+        enabled: body.enabled,
+    };
+    let rule = run(move || service.replace_rule(&caller.0, &id, rule.into_new())).await?;
     Ok(HttpResponse::Ok().json(json!({ "data": rule_json(&rule) })))
 }
 

@@ -447,6 +447,27 @@ struct MemberUpdate {
     #[serde(default, deserialize_with = "present")]
     title: Option<Option<String>>,
     status: Option<String>,
+    // Output-only fields a read shows, accepted back as read (Google AIP-203) so a client may
+    // PUT the member it got; `id` must be the one in the path.
+    id: Option<String>,
+    #[serde(rename = "email")]
+    _email: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "name")]
+    _name: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "username")]
+    _username: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "avatar")]
+    _avatar: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "joinedAt")]
+    _joined_at: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "lastActive")]
+    _last_active: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "invitedBy")]
+    _invited_by: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "activity")]
+    _activity: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "resources")]
+    _resources: Option<serde::de::IgnoredAny>,
 }
 
 impl MemberUpdate {
@@ -511,6 +532,15 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let raw = path.into_inner();
     let user = parse_user(&raw)?;
+    if body.id.as_deref().is_some_and(|id| id != raw) {
+        return Err(team_error(
+            TeamError::InvalidField {
+                field: "id",
+                reason: "is read-only: it must be the id in the path".into(),
+            },
+            Some(&raw),
+        ));
+    }
     let change = body.parse().map_err(|e| team_error(e, Some(&raw)))?;
     let team = state.team.clone();
     let member = run(Some(raw), move || team.update(&caller.0, user, change)).await?;

@@ -59,6 +59,44 @@ fn profile_json(p: &Profile) -> Value {
     })
 }
 
+/// The profile's output-only fields (`id`, `organization_id`, `roles`; `updated_at` of a write's
+/// reply) are ignored when sent back as read, so a client may PUT what it got (Google AIP-203);
+/// a changed one is refused, naming it, rather than silently dropped.
+fn without_read_only(caller: &tenantry_kernel::Actor, mut body: Value) -> Result<Value, ApiError> {
+    let Some(map) = body.as_object_mut() else {
+        return Ok(body);
+    };
+    let shown = [
+        ("id", json!(caller.user_id.to_string())),
+        ("organization_id", json!(caller.account_id.to_string())),
+        ("roles", json!([caller.role.as_str()])),
+    ];
+    let mut changed = Vec::new();
+    for (field, value) in shown {
+        match map.remove(field) {
+            Some(sent) if sent != value => changed.push(field),
+            _ => {}
+        }
+    }
+    if map.get("updated_at").is_some_and(Value::is_string) {
+        map.remove("updated_at");
+    }
+    if changed.is_empty() {
+        Ok(body)
+    } else {
+        Err(profile_error(SettingsError::Validation(
+            changed
+                .into_iter()
+                .map(|field| tenantry_settings::FieldError {
+                    field: field.into(),
+                    message: "is read-only: send it as read, or leave it out".into(),
+                    allowed: None,
+                })
+                .collect(),
+        )))
+    }
+}
+
 async fn run<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, SettingsError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -82,6 +120,7 @@ async fn put_profile(
     caller: Authenticated,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = without_read_only(&caller.0, body)?;
     let settings = state.settings.clone();
     let p = run(move || settings.update_profile(&caller.0, &body)).await?;
     let mut doc = profile_json(&p);
