@@ -2,6 +2,7 @@
 //! request path applies it, an idle timeout never shorter than configured, a key's last use,
 //! and a built-in notification channel's switch as the account settings hold it.
 
+use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -11,6 +12,8 @@ use crate::support::{call, TestApp};
 on_both_backends!(
     a_built_in_channel_switch_is_the_account_settings_field,
     a_new_key_of_an_active_member_shows_its_use,
+    the_listed_session_expiry_follows_the_policy_now,
+    an_unrecorded_use_within_the_minute_still_extends_the_idle_timeout,
 );
 
 const WEBHOOK: &str = "/api/notifications/channels/nch_webhook";
@@ -193,5 +196,140 @@ async fn a_new_key_of_an_active_member_shows_its_use(app: TestApp) {
         one["data"]["last_used_at"].as_str(),
         shown.as_deref(),
         "{one}"
+    );
+}
+
+const PASSWORD: &str = "as-enforced-passphrase-7";
+
+/// The owner's password set, and a session signed in with it: `(token, sign-in answer)`.
+async fn signed_in_owner(app: &TestApp) -> (String, Value) {
+    let (status, _) = call(
+        app,
+        Method::POST,
+        "/api/user/password",
+        app.owner_key(),
+        Some(json!({ "new_password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "email": "owner@localhost", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.expect("json");
+    let token = doc["data"]["token"].as_str().expect("token").to_owned();
+    (token, doc)
+}
+
+async fn set_session_timeout(app: &TestApp, idle: u32, absolute: u32) {
+    let (status, doc) = call(
+        app,
+        Method::PUT,
+        "/api/session-timeout",
+        app.owner_key(),
+        Some(json!({
+            "idle_timeout_minutes": idle,
+            "absolute_timeout_minutes": absolute,
+            "extend_on_activity": true,
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+}
+
+fn time(v: &Value) -> DateTime<Utc> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| panic!("a timestamp: {v}"))
+}
+
+/// The one session listed: `(created_at, last_seen_at, expires_at)`.
+async fn listed_session(
+    app: &TestApp,
+    token: &str,
+) -> (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>) {
+    let (status, list) = call(app, Method::GET, "/api/auth/sessions", token, None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(1), "{list}");
+    let s = &list["data"][0];
+    (
+        time(&s["created_at"]),
+        time(&s["last_seen_at"]),
+        time(&s["expires_at"]),
+    )
+}
+
+/// The `sessions` row id of a `tnt_ses_<id>_<secret>` token.
+fn session_row(token: &str) -> String {
+    format!("ses_{}", token.split('_').nth(2).expect("a session token"))
+}
+
+fn micros_ago(d: Duration) -> i64 {
+    (Utc::now() - d).timestamp_micros()
+}
+
+async fn the_listed_session_expiry_follows_the_policy_now(app: TestApp) {
+    set_session_timeout(&app, 0, 720).await;
+    let (token, signed_in) = signed_in_owner(&app).await;
+    let (created, _, expires) = listed_session(&app, &token).await;
+    assert_eq!(expires, created + Duration::minutes(720));
+    assert_eq!(
+        time(&signed_in["data"]["expires_at"]),
+        expires,
+        "sign-in shows the same"
+    );
+
+    // Shortened: the live session's expiry moves with it (the request path applies it now).
+    set_session_timeout(&app, 0, 60).await;
+    let (_, _, expires) = listed_session(&app, &token).await;
+    assert_eq!(expires, created + Duration::minutes(60), "expires_at moved");
+    // Lengthened: never beyond the lifetime it was signed in with.
+    set_session_timeout(&app, 0, 2880).await;
+    let (_, _, expires) = listed_session(&app, &token).await;
+    assert_eq!(expires, created + Duration::minutes(720));
+    // An idle timeout that ends it first: last activity + timeout + the recording granularity.
+    set_session_timeout(&app, 10, 2880).await;
+    let (_, seen, expires) = listed_session(&app, &token).await;
+    assert_eq!(expires, seen + Duration::minutes(11));
+
+    // And the request path refuses from that instant: an absolute lifetime that has run out
+    // (sign-in moved back) leaves the session neither accepted nor listed.
+    set_session_timeout(&app, 0, 60).await;
+    app.db.execute(&format!(
+        "UPDATE sessions SET created_at = {} WHERE id = '{}'",
+        micros_ago(Duration::minutes(61)),
+        session_row(&token)
+    ));
+    let (status, _) = call(&app, Method::GET, "/api/auth/sessions", &token, None).await;
+    assert_eq!(status, 401);
+}
+
+/// Activity is recorded at most once a minute: a use 30 s after the recorded one is not
+/// written, and the idle timeout must still count from it.
+async fn an_unrecorded_use_within_the_minute_still_extends_the_idle_timeout(app: TestApp) {
+    set_session_timeout(&app, 10, 1440).await;
+    let (token, _) = signed_in_owner(&app).await;
+    let row = session_row(&token);
+    // Recorded activity 10 min 30 s ago; a use 30 s after it (unrecorded) was 10 min ago.
+    app.db.execute(&format!(
+        "UPDATE sessions SET last_seen_at = {} WHERE id = '{row}'",
+        micros_ago(Duration::seconds(630))
+    ));
+    let (status, _) = call(&app, Method::GET, "/api/user/profile", &token, None).await;
+    assert_eq!(status, 200, "not refused before the last use + 10 min");
+    // Beyond the granularity: no unrecorded use can be that late, so the session is over.
+    app.db.execute(&format!(
+        "UPDATE sessions SET last_seen_at = {} WHERE id = '{row}'",
+        micros_ago(Duration::seconds(661))
+    ));
+    let (status, _) = call(&app, Method::GET, "/api/user/profile", &token, None).await;
+    assert_eq!(
+        status, 401,
+        "refused once last recorded + 10 min + 1 min has passed"
     );
 }

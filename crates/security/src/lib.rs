@@ -43,6 +43,6 @@ pub use scope::{scopes_permit, Access, Area, Scope};
 pub use secret::{EmailChangeToken, InvitationToken, PasswordResetToken, SecretHash};
 pub use secret_box::{Sealed, SecretBox, SecretBoxError};
 pub use sessions::{
-    IssuedSession, LoginCandidate, SessionPolicy, SessionPolicySource, SessionRecord,
-    SessionService, SessionStore,
+    session_expiry, IssuedSession, LoginCandidate, SessionPolicy, SessionPolicySource,
+    SessionRecord, SessionService, SessionStore, SEEN_GRANULARITY_SECONDS,
 };
