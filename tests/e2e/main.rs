@@ -40,6 +40,7 @@ mod organization;
 mod outbox_crash;
 mod preconditions;
 mod protocol;
+mod read_as_enforced;
 mod read_caches;
 mod request_audit;
 mod secret_hygiene;

@@ -184,21 +184,23 @@ impl DeliveryHandler {
             self.builtins
                 .set_builtin_enabled(account, None, &job.channel_id, false)
                 .and_then(|_| {
-                    self.store.cancel_deliveries(
+                    Ok(self.store.cancel_deliveries(
                         account,
                         &job.channel_id,
                         "cancelled: the channel was disabled",
                         self.clock.now(),
-                    )
+                    )?)
                 })
                 .map(|_| ())
         } else {
-            self.store.disable_channel(
-                account,
-                &job.channel_id,
-                "the receiver answered 410 Gone",
-                self.clock.now(),
-            )
+            self.store
+                .disable_channel(
+                    account,
+                    &job.channel_id,
+                    "the receiver answered 410 Gone",
+                    self.clock.now(),
+                )
+                .map_err(crate::NotificationError::from)
         };
         if let Err(e) = result {
             tracing::warn!(channel = %job.channel_id, error = %e, "could not disable the channel");

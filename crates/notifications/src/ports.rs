@@ -184,12 +184,16 @@ pub trait NotificationStore: Send + Sync {
 pub trait BuiltinRoutes: Send + Sync {
     fn builtin_routes(&self, account: AccountId) -> Result<(Vec<Channel>, Vec<Rule>), PortError>;
     /// Turns a built-in channel on or off (seed 03's PUT, or a `410 Gone` from its receiver),
-    /// as a change of seed 01's settings; `actor` is `None` for the system.
+    /// as a change of seed 01's settings; `actor` is `None` for the system. `Ok(changed)`.
+    /// Turning on a channel that has nowhere to deliver (no URL) MUST be refused with
+    /// [`crate::NotificationError::Validation`] naming the missing field: the switch is the very field
+    /// the account settings show, and answering `enabled: false` to a request for `true` would
+    /// make the two views disagree.
     fn set_builtin_enabled(
         &self,
         account: AccountId,
         actor: Option<&tenantry_kernel::Actor>,
         channel_id: &str,
         enabled: bool,
-    ) -> Result<bool, PortError>;
+    ) -> Result<bool, crate::NotificationError>;
 }

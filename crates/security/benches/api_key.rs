@@ -55,8 +55,8 @@ fn bench(c: &mut Criterion) {
                 revoked: false,
                 role: Role::Developer,
                 member_status: MemberStatus::Active,
-                // Recent: verification records no activity, as for all but one request an hour.
-                last_active_at: Some(clock.0),
+                // Recent: verification records no activity, as for all but one request a minute.
+                last_used_at: Some(clock.0),
                 scopes: Vec::new(),
             },
         );

@@ -125,9 +125,10 @@ impl Authenticator {
         if record.revoked || expired || record.member_status != MemberStatus::Active {
             return Err(SecurityError::Unauthenticated);
         }
-        // Activity is recorded at most hourly per key: enough for day-granular inactivity
-        // policies, and no write on the hot path for the other requests of the hour.
-        if KeyActivity::is_due(record.last_active_at, now) {
+        // Activity is recorded at most once a minute per key, decided on the key's own last
+        // use (the member's could be fresh from another credential): `last_used_at` is right to
+        // the minute, and the other requests of the minute write nothing.
+        if KeyActivity::is_due(record.last_used_at, now) {
             let used = KeyUse {
                 account: record.account_id,
                 user: record.user_id,
@@ -218,7 +219,7 @@ mod tests {
             let mut keys = self.keys.lock().expect("lock");
             for used in uses {
                 if let Some(record) = keys.get_mut(&used.key) {
-                    record.last_active_at = Some(used.at);
+                    record.last_used_at = Some(used.at);
                 }
             }
             Ok(())
@@ -253,7 +254,7 @@ mod tests {
             revoked: false,
             role: Role::Admin,
             member_status: MemberStatus::Active,
-            last_active_at: None,
+            last_used_at: None,
             scopes: Vec::new(),
         };
         mutate(&mut record);

@@ -1,8 +1,9 @@
 //! When API keys were used (a key's `last_used_at`, the member's `last_active_at`), recorded off
 //! the request path: the authenticator hands each use to a bounded queue and a writer (the
-//! `tenantry` binary's `key_activity.rs`) stores them in batches. A use is queued at most once
-//! an hour per key, which is all the day-granular inactivity policies need, so the queue carries
-//! one entry per active key and hour, not one per request.
+//! `tenantry` binary's `key_activity.rs`) stores them in batches. A use is queued at most once a
+//! minute per key: a key's `last_used_at` is what its owner reads to tell a live key from a
+//! forgotten one, so it is kept to the minute (decision 0021), while the queue still carries one
+//! entry per active key and minute, not one per request.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,8 +13,9 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, Utc};
 use tenantry_kernel::{AccountId, ApiKeyId, UserId};
 
-/// How often a key's use is recorded: a key used all day is written once an hour.
-pub const KEY_ACTIVITY_INTERVAL_MINUTES: i64 = 60;
+/// How often a key's use is recorded: a key used all day is written once a minute, so its
+/// `last_used_at` is never more than this behind its last use (plus the writer's batch delay).
+pub const KEY_ACTIVITY_INTERVAL_SECONDS: i64 = 60;
 /// Keys remembered as recently recorded; past it the memory starts over (a few extra writes).
 const REMEMBERED_KEYS: usize = 10_000;
 
@@ -27,7 +29,7 @@ pub struct KeyUse {
 }
 
 /// The sending side, held by the [`crate::Authenticator`]. Never blocks: a full queue drops the
-/// use and counts it ([`KeyActivity::dropped`]); the next use an hour later records it again.
+/// use and counts it ([`KeyActivity::dropped`]); the next use a minute later records it again.
 #[derive(Debug)]
 pub struct KeyActivity {
     /// `None` once closed (the server stopped): the writer then drains what is left and ends.
@@ -50,9 +52,10 @@ impl KeyActivity {
         (activity, receiver)
     }
 
-    /// Whether a use at `now` of a key last recorded at `last` is due to be recorded.
+    /// Whether a use at `now` of a key last recorded at `last` (the key's own `last_used_at`) is
+    /// due to be recorded.
     pub fn is_due(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-        last.is_none_or(|t| now - t >= Duration::minutes(KEY_ACTIVITY_INTERVAL_MINUTES))
+        last.is_none_or(|t| now - t >= Duration::seconds(KEY_ACTIVITY_INTERVAL_SECONDS))
     }
 
     /// Queues `used` unless it was queued within the interval. `Err(used)` when the queue is
@@ -131,15 +134,15 @@ mod tests {
     }
 
     #[test]
-    fn a_key_is_queued_at_most_once_an_hour() {
+    fn a_key_is_queued_at_most_once_a_minute() {
         let (activity, rx) = KeyActivity::new(10);
         let key = ApiKeyId::generate(&FixedClock(at(0)), &OsRandom);
-        for secs in [0, 1, 3_599] {
+        for secs in [0, 1, 59] {
             assert_eq!(activity.offer(use_of(key, secs)), Ok(()));
         }
-        assert_eq!(rx.try_iter().count(), 1, "within the hour: once");
-        assert_eq!(activity.offer(use_of(key, 3_600)), Ok(()));
-        assert_eq!(rx.try_iter().map(|u| u.at).collect::<Vec<_>>(), [at(3_600)]);
+        assert_eq!(rx.try_iter().count(), 1, "within the minute: once");
+        assert_eq!(activity.offer(use_of(key, 60)), Ok(()));
+        assert_eq!(rx.try_iter().map(|u| u.at).collect::<Vec<_>>(), [at(60)]);
     }
 
     #[test]

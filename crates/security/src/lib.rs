@@ -27,7 +27,7 @@ pub use authenticator::Authenticator;
 pub use cidr::Cidr;
 pub use error::SecurityError;
 pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
-pub use key_activity::{latest_per_key, KeyActivity, KeyUse, KEY_ACTIVITY_INTERVAL_MINUTES};
+pub use key_activity::{latest_per_key, KeyActivity, KeyUse, KEY_ACTIVITY_INTERVAL_SECONDS};
 pub use key_management::{ApiKeyInfo, ApiKeyService, ApiKeyStore, KeyAudit, KeyPolicy};
 pub use mfa::{
     base32, code_at, code_for, MfaEnrollment, MfaEnrollments, MfaRecord, MfaService, MfaStatus,
@@ -43,6 +43,6 @@ pub use scope::{scopes_permit, Access, Area, Scope};
 pub use secret::{EmailChangeToken, InvitationToken, PasswordResetToken, SecretHash};
 pub use secret_box::{Sealed, SecretBox, SecretBoxError};
 pub use sessions::{
-    IssuedSession, LoginCandidate, SessionPolicy, SessionPolicySource, SessionRecord,
-    SessionService, SessionStore,
+    session_expiry, IssuedSession, LoginCandidate, SessionPolicy, SessionPolicySource,
+    SessionRecord, SessionService, SessionStore, SEEN_GRANULARITY_SECONDS,
 };

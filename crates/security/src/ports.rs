@@ -51,8 +51,10 @@ pub struct KeyRecord {
     /// change or suspension applies to existing keys at once).
     pub role: Role,
     pub member_status: MemberStatus,
-    /// When the member last used the API (`None`: never since tracking began).
-    pub last_active_at: Option<DateTime<Utc>>,
+    /// When this key was last used, as stored (`None`: never). Whether a use is due to be
+    /// recorded is decided on the key's own time, not the member's: a member active through
+    /// another credential would otherwise leave a new key's `last_used_at` empty (decision 0021).
+    pub last_used_at: Option<DateTime<Utc>>,
     /// The key's scopes (public names; `*` or empty = unrestricted).
     pub scopes: Vec<String>,
 }
@@ -66,7 +68,8 @@ pub trait CredentialStore: Send + Sync {
     /// `last_active_at` and the key's `last_used_at`), all in one transaction. A use older than
     /// what is stored MUST NOT move either time back (batches can arrive out of order). Caches
     /// need not be invalidated for it (the write epoch may stay): no cached answer depends on
-    /// these times beyond the hourly granularity the authenticator applies.
+    /// these times beyond the granularity the authenticator applies
+    /// ([`crate::KEY_ACTIVITY_INTERVAL_SECONDS`]).
     fn record_key_uses(&self, uses: &[crate::KeyUse]) -> Result<(), PortError>;
 
     /// The stored operator key hash, if one was ever generated.

@@ -23,8 +23,11 @@ use crate::secret::random_alphanumeric;
 use crate::{verify_password, MfaEnrollments, MfaService, SecretHash, SecurityError};
 
 const SECRET_LEN: usize = 43;
-/// `last_seen_at` is written at most this often; the idle timeout is as precise as this.
-const SEEN_GRANULARITY_SECONDS: i64 = 60;
+/// `last_seen_at` is written at most this often (a session used at every request does not write
+/// at every request). A use within this of the recorded one is not recorded, so the idle timeout
+/// counts from the recorded activity plus this: the timeout enforced lies in
+/// `[configured, configured + SEEN_GRANULARITY_SECONDS]`, never shorter (decision 0021).
+pub const SEEN_GRANULARITY_SECONDS: i64 = 60;
 /// The restriction of a session whose member lacks the MFA the account requires.
 pub const MFA_ENROLLMENT: &str = "mfa_enrollment";
 /// The restriction of a session signed in with an expired password.
@@ -115,6 +118,33 @@ pub trait SessionStore: Send + Sync {
         user: UserId,
         now: DateTime<Utc>,
     ) -> Result<Vec<SessionRecord>, PortError>;
+}
+
+/// The first instant at which `session` is refused under `policy` as it stands now: the
+/// earliest of
+/// - the lifetime it was issued with (`expires_at`: lengthening the policy later does not
+///   lengthen a live session; shortening it does, through the next bound),
+/// - its sign-in plus the policy's absolute lifetime,
+/// - with an idle timeout: its last recorded activity plus the timeout plus
+///   [`SEEN_GRANULARITY_SECONDS`] (activity within that of the recorded one is not written, so
+///   this is never before the last real activity plus the timeout); or its sign-in plus the
+///   timeout when activity does not extend the session.
+///
+/// The one rule for both the request path ([`SessionService::authenticate`]) and what the
+/// session list and sign-in show, so a client reads the expiry that is enforced.
+pub fn session_expiry(session: &SessionRecord, policy: &SessionPolicy) -> DateTime<Utc> {
+    let absolute = session
+        .expires_at
+        .min(session.created_at + Duration::minutes(i64::from(policy.absolute_minutes)));
+    let idle = policy.idle_minutes.map(|m| {
+        let timeout = Duration::minutes(i64::from(m));
+        if policy.extend_on_activity {
+            session.last_seen_at + timeout + Duration::seconds(SEEN_GRANULARITY_SECONDS)
+        } else {
+            session.created_at + timeout
+        }
+    });
+    idle.map_or(absolute, |idle| idle.min(absolute))
 }
 
 /// A new session; the token exists only here.
@@ -298,7 +328,9 @@ impl SessionService {
             id,
             restriction,
             token: format!("tnt_ses_{}_{}", id.ulid_lowercase(), secret),
-            expires_at: record.expires_at,
+            // As the list shows it: unused, the session ends at the idle timeout if that comes
+            // first.
+            expires_at: session_expiry(&record, &policy),
             account_id,
         })
     }
@@ -361,19 +393,9 @@ impl SessionService {
             return Err(SecurityError::Unauthenticated);
         }
         let now = self.clock.now();
+        // The policy as it stands now, so shortening a timeout applies to live sessions.
         let policy = self.policy.session_policy(record.account_id)?;
-        let idle_since = if policy.extend_on_activity {
-            record.last_seen_at
-        } else {
-            record.created_at
-        };
-        let idle_expired = policy
-            .idle_minutes
-            .is_some_and(|m| now - idle_since > Duration::minutes(i64::from(m)));
-        // The absolute lifetime is the policy's now, so shortening it applies to live sessions.
-        let absolute_expired = now >= record.expires_at
-            || now - record.created_at >= Duration::minutes(i64::from(policy.absolute_minutes));
-        if idle_expired || absolute_expired {
+        if now >= session_expiry(&record, &policy) {
             let _ = self.store.revoke_session(record.user_id, id, now);
             return Err(SecurityError::Unauthenticated);
         }
@@ -409,10 +431,22 @@ impl SessionService {
         })
     }
 
+    /// The caller's live sessions in the account, newest first, each with `expires_at` as
+    /// [`session_expiry`] gives it under the policy now (not the lifetime it was issued with):
+    /// what the request path enforces. A session already past it is not live and not listed.
     pub fn list(&self, actor: &Actor) -> Result<Vec<SessionRecord>, SecurityError> {
+        let now = self.clock.now();
+        let policy = self.policy.session_policy(actor.account_id)?;
         Ok(self
             .store
-            .list_sessions(actor.account_id, actor.user_id, self.clock.now())?)
+            .list_sessions(actor.account_id, actor.user_id, now)?
+            .into_iter()
+            .map(|mut session| {
+                session.expires_at = session_expiry(&session, &policy);
+                session
+            })
+            .filter(|session| session.expires_at > now)
+            .collect())
     }
 
     pub fn revoke(&self, actor: &Actor, id: SessionId) -> Result<(), SecurityError> {
@@ -665,6 +699,165 @@ mod tests {
         assert_eq!(restriction_seen(&enrolled), None);
     }
 
+    /// A clock the test moves.
+    struct Now(Mutex<DateTime<Utc>>);
+
+    impl Clock for Now {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    /// One fixed policy.
+    struct Fixed(SessionPolicy);
+
+    impl SessionPolicySource for Fixed {
+        fn session_policy(&self, _: AccountId) -> Result<SessionPolicy, PortError> {
+            Ok(self.0)
+        }
+        fn ip_allowed(&self, _: AccountId, _: Option<IpAddr>) -> Result<bool, PortError> {
+            Ok(true)
+        }
+    }
+
+    fn idle_policy(idle_minutes: u32) -> SessionPolicy {
+        SessionPolicy {
+            mfa_required: false,
+            password_expiry_days: None,
+            absolute_minutes: 10_080,
+            idle_minutes: Some(idle_minutes),
+            extend_on_activity: true,
+            concurrent_sessions: 5,
+        }
+    }
+
+    /// A session signed in at `now()` under `policy`, on a clock the test moves; its token.
+    fn timed_world(policy: SessionPolicy) -> (SessionService, Arc<Now>, String) {
+        let clock = Arc::new(Now(Mutex::new(now())));
+        let store = Arc::new(MemSessions::default());
+        let mfa = Arc::new(MfaService::new(
+            Arc::new(Enrollment::default()),
+            SecretBox::new(&[7u8; 32]),
+            clock.clone(),
+            Arc::new(OsRandom),
+        ));
+        let id = SessionId::generate(clock.as_ref(), &OsRandom);
+        let secret = "s".repeat(SECRET_LEN);
+        store.0.lock().unwrap().insert(
+            id,
+            SessionRecord {
+                id,
+                account_id: AccountId::generate(clock.as_ref(), &OsRandom),
+                user_id: UserId::generate(clock.as_ref(), &OsRandom),
+                secret_hash: SecretHash::of(&secret),
+                created_at: now(),
+                last_seen_at: now(),
+                expires_at: now() + Duration::minutes(i64::from(policy.absolute_minutes)),
+                revoked: false,
+                ip: None,
+                restriction: None,
+                role: Role::Developer,
+                member_status: MemberStatus::Active,
+            },
+        );
+        let service = SessionService::new(
+            store,
+            Arc::new(Fixed(policy)),
+            mfa,
+            clock.clone(),
+            Arc::new(OsRandom),
+        );
+        (
+            service,
+            clock,
+            format!("tnt_ses_{}_{secret}", id.ulid_lowercase()),
+        )
+    }
+
+    /// Whether the session is accepted at `at`.
+    fn accepted_at(service: &SessionService, clock: &Now, token: &str, at: DateTime<Utc>) -> bool {
+        *clock.0.lock().unwrap() = at;
+        service.authenticate(token, None).is_ok()
+    }
+
+    #[test]
+    fn an_unrecorded_use_still_extends_the_idle_timeout() {
+        // Idle timeout one minute; used at 50 s, which is not recorded (within the granularity).
+        let (service, clock, token) = timed_world(idle_policy(1));
+        let at = |secs| now() + Duration::seconds(secs);
+        assert!(accepted_at(&service, &clock, &token, at(50)));
+        // 100 s: 50 s after the last use, within the minute. Refused before this change.
+        assert!(accepted_at(&service, &clock, &token, at(100)));
+    }
+
+    #[test]
+    fn the_listed_expiry_follows_the_policy_now() {
+        let (service, clock, token) = timed_world(idle_policy(30));
+        let actor = service.authenticate(&token, None).expect("live");
+        let listed = |s: &SessionService| s.list(&actor).expect("list")[0].expires_at;
+        assert_eq!(
+            listed(&service),
+            now() + Duration::minutes(30) + Duration::seconds(SEEN_GRANULARITY_SECONDS)
+        );
+        // Past it, the session is neither accepted nor listed.
+        let end = listed(&service);
+        assert!(!accepted_at(&service, &clock, &token, end));
+        assert!(service.list(&actor).expect("list").is_empty());
+    }
+
+    /// Activity: milliseconds from one use to the next, each within the idle timeout of the
+    /// previous use, with a timeout of 1 to 120 minutes.
+    fn activity() -> impl Strategy<Value = (u32, Vec<i64>)> {
+        (1u32..=120).prop_flat_map(|idle| {
+            let max = i64::from(idle) * 60_000 - 1;
+            (Just(idle), prop::collection::vec(0..=max, 0..16))
+        })
+    }
+
+    /// Whatever the activity: every use is accepted; the expiry the list shows lies in
+    /// `[last use + idle, last use + idle + granularity]`; the session is accepted until just
+    /// before that expiry and refused from it on.
+    fn check_idle_law(idle: u32, gaps: &[i64], probe_at_expiry: bool) -> Result<(), TestCaseError> {
+        let (service, clock, token) = timed_world(idle_policy(idle));
+        let mut last = now();
+        let mut actor = None;
+        for gap in gaps {
+            last += Duration::milliseconds(*gap);
+            *clock.0.lock().unwrap() = last;
+            match service.authenticate(&token, None) {
+                Ok(a) => actor = Some(a),
+                Err(e) => return Err(TestCaseError::fail(format!("refused at {last}: {e}"))),
+            }
+        }
+        let actor = match actor {
+            Some(a) => a,
+            None => service.authenticate(&token, None).expect("just signed in"),
+        };
+        let expiry = service.list(&actor).expect("list")[0].expires_at;
+        let timeout = Duration::minutes(i64::from(idle));
+        prop_assert!(
+            expiry >= last + timeout,
+            "expiry {expiry} before last use {last} + {idle} min"
+        );
+        prop_assert!(
+            expiry <= last + timeout + Duration::seconds(SEEN_GRANULARITY_SECONDS),
+            "expiry {expiry} beyond the granularity"
+        );
+        if probe_at_expiry {
+            prop_assert!(
+                !accepted_at(&service, &clock, &token, expiry),
+                "accepted at {expiry}"
+            );
+        } else {
+            let before = expiry - Duration::milliseconds(1);
+            prop_assert!(
+                accepted_at(&service, &clock, &token, before),
+                "refused at {before}"
+            );
+        }
+        Ok(())
+    }
+
     /// What happens between two requests of the session.
     #[derive(Debug, Clone)]
     enum Step {
@@ -697,6 +890,16 @@ mod tests {
         /// once restricted stays restricted (only a new sign-in is free); a session the policy
         /// never caught unenrolled is never restricted; an expired-password restriction is never
         /// replaced.
+        /// The idle timeout enforced is never shorter than configured, at most the recording
+        /// granularity longer, and the list shows exactly when the request path refuses.
+        #[test]
+        fn a_session_is_never_refused_before_its_last_use_plus_the_idle_timeout(
+            (idle, gaps) in activity(),
+            probe_at_expiry in any::<bool>(),
+        ) {
+            check_idle_law(idle, &gaps, probe_at_expiry)?;
+        }
+
         #[test]
         fn a_restriction_follows_the_policy_and_is_never_lifted(
             opened_for_password_change in any::<bool>(),

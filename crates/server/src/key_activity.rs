@@ -1,5 +1,5 @@
 //! The key-activity writer: stores the API key uses the authenticator queues (at most one per
-//! key and hour) in batches, so no request waits for that write. Ends once the authenticator's
+//! key and minute) in batches, so no request waits for that write. Ends once the authenticator's
 //! queue is closed (after the server stopped) and drained.
 
 use std::sync::mpsc::Receiver;
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tenantry_security::{CredentialStore, KeyUse};
 
-/// Uses queued at most (one per key and hour: this many distinct keys in a burst).
+/// Uses queued at most (one per key and minute: this many distinct keys in a burst).
 pub const QUEUE_CAPACITY: usize = 10_000;
 const BATCH: usize = 500;
 const FLUSH_AFTER: Duration = Duration::from_millis(250);
@@ -21,7 +21,7 @@ pub fn spawn(
         let batch = tenantry_security::latest_per_key(batch);
         if let Err(e) = store.record_key_uses(&batch) {
             // Activity is informational (inactivity policies are day-granular): a lost batch
-            // is logged, and each key is queued again within the hour.
+            // is logged, and each key is queued again at its next use a minute later.
             tracing::warn!(error = %e, uses = batch.len(), "key activity: batch not written");
         }
     })

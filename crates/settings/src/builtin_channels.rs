@@ -6,7 +6,7 @@
 use serde_json::{json, Map};
 use tenantry_kernel::{AccountId, Actor, AuditId, PortError};
 use tenantry_notifications::{
-    BuiltinRoutes, Channel, ChannelTarget, DigestPeriod, EventType, Rule,
+    BuiltinRoutes, Channel, ChannelTarget, DigestPeriod, EventType, NotificationError, Rule,
 };
 
 use crate::EmailFrequency;
@@ -221,14 +221,14 @@ impl BuiltinRoutes for SettingsService {
         actor: Option<&Actor>,
         channel_id: &str,
         enabled: bool,
-    ) -> Result<bool, PortError> {
+    ) -> Result<bool, NotificationError> {
         if let Some(index) = channel_id
             .strip_prefix("nch_catalog_push_")
             .and_then(|i| i.parse::<usize>().ok())
         {
-            return self
+            return Ok(self
                 .set_push_webhook_enabled(account, actor, index, enabled)
-                .map_err(into_port);
+                .map_err(into_port)?);
         }
         let key = match channel_id {
             "nch_email" => "email",
@@ -244,6 +244,9 @@ impl BuiltinRoutes for SettingsService {
             at: self.clock().now(),
         };
         let mut changed = false;
+        // Set when the channel would be turned on without a URL: refused, as seed 01's own
+        // write refuses `enabled: true` without one (decision 0021).
+        let mut missing_url: Option<&'static str> = None;
         self.store()
             .update(&ctx, &[SECTION], false, &mut |snapshot| {
                 let (_, current) = snapshot
@@ -256,6 +259,16 @@ impl BuiltinRoutes for SettingsService {
                         .map_err(|e| SettingsError::Port(PortError::Corrupt(e.to_string())))?,
                     None => NotificationSettings::default(),
                 };
+                missing_url = match key {
+                    "slack" if enabled && n.slack.webhook_url_sealed.is_none() => {
+                        Some("slack.webhook_url")
+                    }
+                    "webhook" if enabled && n.webhook.url.is_none() => Some("webhook.url"),
+                    _ => None,
+                };
+                if missing_url.is_some() {
+                    return Ok(Writes::default());
+                }
                 let flag = match key {
                     "email" => &mut n.email.enabled,
                     "slack" => &mut n.slack.enabled,
@@ -281,6 +294,15 @@ impl BuiltinRoutes for SettingsService {
                 ))
             })
             .map_err(into_port)?;
+        if let Some(field) = missing_url {
+            return Err(NotificationError::invalid(
+                "enabled",
+                format!(
+                    "{channel_id} has no URL to deliver to: set {field} through \
+                     PUT /v2/accounts/settings/notifications (with enabled: true) first"
+                ),
+            ));
+        }
         Ok(changed)
     }
 }

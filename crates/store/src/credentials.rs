@@ -20,7 +20,7 @@ struct KeyRow {
     revoked_at: Option<i64>,
     role: String,
     status: String,
-    last_active_at: Option<i64>,
+    last_used_at: Option<i64>,
     scopes: String,
 }
 
@@ -52,7 +52,7 @@ impl TryFrom<KeyRow> for KeyRecord {
                 .map_err(|_| corrupt("role", &row.role))?,
             member_status: MemberStatus::parse(&row.status)
                 .ok_or_else(|| corrupt("member status", &row.status))?,
-            last_active_at: row.last_active_at.map(from_micros),
+            last_used_at: row.last_used_at.map(from_micros),
             scopes: serde_json::from_str(&row.scopes)
                 .map_err(|_| corrupt("api key scopes", &row.scopes))?,
         })
@@ -78,7 +78,7 @@ impl CredentialStore for Store {
                     api_keys::revoked_at,
                     memberships::role,
                     memberships::status,
-                    memberships::last_active_at,
+                    api_keys::last_used_at,
                     api_keys::scopes,
                 ))
                 .first::<KeyRow>(conn)
