@@ -35,6 +35,7 @@ mod metrics;
 mod notification_test;
 mod notifications;
 mod openapi;
+mod operating_safely;
 mod organization;
 mod outbox_crash;
 mod preconditions;
