@@ -314,3 +314,93 @@ async fn bind_takes_a_host_name() {
     let app = TestApp::start(db, &[("TENANTRY_BIND", "localhost:0")]).await;
     assert_eq!(app.get("/healthz", None).await.status(), 200);
 }
+
+#[ignore = "PostgreSQL variant: needs TENANTRY_TEST_PG (cargo xtask test provides it)"]
+#[tokio::test]
+async fn three_instances_starting_together_on_an_empty_postgresql_share_one_account() {
+    let Some(db) = TestDb::create(Backend::Postgres) else {
+        return;
+    };
+    let (second, third) = (db.sibling(), db.sibling());
+    // One data directory too: the master key file is made by whichever comes first.
+    let env = [("TENANTRY_OPERATOR_KEY", STRONG_OPERATOR_KEY)];
+    let (a, b, c) = tokio::join!(
+        TestApp::start(db, &env),
+        TestApp::start(second, &env),
+        TestApp::start(third, &env),
+    );
+    let mut seen = Vec::new();
+    for app in [&a, &b, &c] {
+        assert_eq!(app.get("/readyz", None).await.status(), 200);
+        let list: serde_json::Value = app
+            .get("/admin/accounts", Some(STRONG_OPERATOR_KEY))
+            .await
+            .json()
+            .await
+            .expect("json");
+        seen.push(list.to_string());
+    }
+    assert!(
+        seen.iter().all(|s| s == &seen[0]),
+        "the instances disagree: {seen:#?}"
+    );
+    assert_eq!(
+        seen[0].matches("\"default\"").count(),
+        1,
+        "one default account: {}",
+        seen[0]
+    );
+    let bootstrapped = [&a, &b, &c]
+        .iter()
+        .filter(|app| app.owner_key.is_some())
+        .count();
+    assert_eq!(bootstrapped, 1, "exactly one instance created the account");
+    // The one that printed the owner key made it; every instance honours it.
+    let owner = [&a, &b, &c]
+        .iter()
+        .find_map(|app| app.owner_key.clone())
+        .expect("an owner key");
+    for app in [&a, &b, &c] {
+        assert_eq!(
+            app.get("/v2/accounts/settings", Some(&owner))
+                .await
+                .status(),
+            200
+        );
+    }
+}
+
+#[ignore = "PostgreSQL variant: needs TENANTRY_TEST_PG (cargo xtask test provides it)"]
+#[tokio::test]
+async fn read_only_commands_on_postgresql_read_and_create_nothing() {
+    let Some(db) = TestDb::create(Backend::Postgres) else {
+        return;
+    };
+    let dir = db.dir.clone();
+    let (ok, _, stderr) = run(
+        &db,
+        &[
+            "bootstrap",
+            "--account",
+            "acme",
+            "--owner-email",
+            "owner@acme.test",
+        ],
+        &[],
+        &dir,
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    let before = tree(&dir);
+    for args in [
+        vec!["accounts", "list"],
+        vec!["audit", "tail", "--account", "acme"],
+        vec!["export", "--account", "acme"],
+        vec!["check"],
+    ] {
+        let (ok, stdout, stderr) = run(&db, &args, &[], &dir).await;
+        assert!(ok, "{args:?}: {stderr}");
+        assert!(!stdout.is_empty(), "{args:?} printed nothing");
+    }
+    assert_eq!(tree(&dir), before, "a read-only command created a file");
+}

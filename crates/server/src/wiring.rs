@@ -104,15 +104,25 @@ fn secret_box_with(
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("creating {}", args.data_dir.display()))?;
-        match std::fs::OpenOptions::new()
+        // Written whole under a name of this process's own, then linked into place: a link
+        // never replaces a file, so of instances starting together on one data directory
+        // the first one's key wins, and no one reads a key file still being written.
+        let pending = args
+            .data_dir
+            .join(format!("master.key.{}.new", std::process::id()));
+        let mut file = std::fs::OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .mode(0o600)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                writeln!(file, "{}", SecretBox::generate_key_base64(random))?;
-                file.sync_all()?;
+            .open(&pending)
+            .with_context(|| format!("creating {}", pending.display()))?;
+        writeln!(file, "{}", SecretBox::generate_key_base64(random))?;
+        file.sync_all()?;
+        let linked = std::fs::hard_link(&pending, &path);
+        let _ = std::fs::remove_file(&pending);
+        match linked {
+            Ok(()) => {
                 tracing::info!(path = %path.display(), "generated the master key for secrets at rest");
             }
             // Another process starting on the same data directory wrote it first: use theirs.
