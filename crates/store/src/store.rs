@@ -428,8 +428,14 @@ impl Store {
     ) -> Result<T, E> {
         let result = self.queued_transaction(f);
         // Bumped whatever the outcome: a failed commit may still have changed something.
-        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.bump_write_epoch();
         result
+    }
+
+    /// For a `write_uncached` transaction that turned out to change something a cache may
+    /// hold (an outbox claim that leased rows).
+    pub(crate) fn bump_write_epoch(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A write transaction of settings data only (see [`SettingsEpochs`]): it bumps the epochs
