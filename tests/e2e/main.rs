@@ -36,6 +36,7 @@ mod notification_test;
 mod notifications;
 mod openapi;
 mod operating_safely;
+mod operator_access;
 mod organization;
 mod outbox_crash;
 mod preconditions;

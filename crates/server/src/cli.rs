@@ -64,6 +64,73 @@ pub enum Command {
     /// Show or validate the effective configuration (file < environment < flags).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Help a member who lost their credentials (audited as the operator).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Issue API keys as the operator (audited as the operator).
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(ApiKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Mail a member the password reset link of `POST /api/auth/password-reset` (never
+    /// printed; it lives an hour). A running `tenantry serve` sends it.
+    #[command(
+        after_help = "Example:\n  tenantry users reset-password --account acme --email owner@acme.test"
+    )]
+    ResetPassword(ResetPasswordArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResetPasswordArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account name (slug).
+    #[arg(long)]
+    pub account: String,
+    /// The member's email address.
+    #[arg(long)]
+    pub email: String,
+    /// Base of the link in the email (the service's public address).
+    #[arg(
+        long,
+        env = "TENANTRY_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Create an API key for a member and print it once; its scopes are bounded by the
+    /// member's role.
+    #[command(
+        after_help = "Example:\n  tenantry api-keys create --account acme --email owner@acme.test --scopes '*'"
+    )]
+    Create(ApiKeyCreateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApiKeyCreateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account name (slug).
+    #[arg(long)]
+    pub account: String,
+    /// The member who will hold the key.
+    #[arg(long)]
+    pub email: String,
+    /// Comma-separated scopes (`settings:read`, `team:write`, ...); `*` = whatever the role
+    /// allows.
+    #[arg(long)]
+    pub scopes: String,
+    /// The key's name.
+    #[arg(long, default_value = "issued by the operator")]
+    pub name: String,
+    /// Days until the key expires (1-3650); none = it does not expire.
+    #[arg(long)]
+    pub expires_in_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,6 +9,7 @@ mod config_check;
 mod key_activity;
 mod keys;
 mod log_buffer;
+mod operator_access;
 mod operator_key;
 mod outbound;
 mod outbox;
@@ -25,8 +26,8 @@ use clap::{CommandFactory, FromArgMatches};
 use tenantry_http::HttpConfig;
 
 use crate::cli::{
-    AccountsCommand, AllowlistCommand, AuditCommand, Cli, Command, ConfigCommand, KeysCommand,
-    ServeArgs,
+    AccountsCommand, AllowlistCommand, ApiKeysCommand, AuditCommand, Cli, Command, ConfigCommand,
+    KeysCommand, ServeArgs, UsersCommand,
 };
 use crate::wiring::{open_store, Services};
 
@@ -234,6 +235,16 @@ fn main() -> anyhow::Result<()> {
                 )?;
             }
             Ok(())
+        }
+        Command::Users(UsersCommand::ResetPassword(args)) => {
+            telemetry::init(args.database.log);
+            let services = Services::new(&args.database, None, &args.public_url)?;
+            operator_access::reset_password(&services, &args)
+        }
+        Command::ApiKeys(ApiKeysCommand::Create(args)) => {
+            telemetry::init(args.database.log);
+            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
+            operator_access::create_api_key(&services, &args)
         }
         Command::Accounts(AccountsCommand::Create(args)) | Command::Bootstrap(args) => {
             telemetry::init(args.database.log);
