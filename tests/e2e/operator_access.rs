@@ -119,7 +119,14 @@ async fn the_operator_issues_a_key_bounded_by_the_members_role(app: TestApp) {
         .find_map(|l| l.strip_prefix("API key:"))
         .map(|k| k.trim().to_owned())
         .unwrap_or_else(|| panic!("no key printed: {stdout}"));
-    let (status, _) = call(&app, Method::GET, "/v2/accounts/settings/preferences", &key, None).await;
+    let (status, _) = call(
+        &app,
+        Method::GET,
+        "/v2/accounts/settings/preferences",
+        &key,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "the new key reads");
     let (status, _) = call(
         &app,
