@@ -81,7 +81,7 @@ async fn config_check_names_every_bad_key_and_print_masks_secrets() {
         &good,
         "bind = \"127.0.0.1:9000\"\ntrusted_proxies = [\"10.0.0.0/8\", \"192.168.0.0/16\"]\n\
          database_url = \"postgres://svc:hunter2-secret@db.internal/tenantry\"\n\
-         operator_key = \"tnt_op_file-secret-value\"\n",
+         operator_key = \"tnt_op_file-secret-value-Zq81xK3mWp7\"\n",
     )
     .expect("write");
     let out = Command::new(BIN)

@@ -90,12 +90,22 @@ async fn buffered_log_lines_are_written_while_running_and_at_stop(mut app: TestA
 async fn configured_operator_key_is_used_and_not_generated(app: TestApp) {
     let db = TestDb::create(app.db.backend).expect("same backend as the running test");
     drop(app);
-    let app = TestApp::start(db, &[("TENANTRY_OPERATOR_KEY", "op-secret-from-config")]).await;
+    let app = TestApp::start(
+        db,
+        &[(
+            "TENANTRY_OPERATOR_KEY",
+            "q8N0c7w1Vb5Xr2Lk9Yz3Tp6Hj4Ms0Ae1Gd7Uf2Wi5Ro=",
+        )],
+    )
+    .await;
     assert_eq!(app.operator_key, None, "{:?}", app.stdout);
     assert_eq!(
-        app.get("/admin/accounts", Some("op-secret-from-config"))
-            .await
-            .status(),
+        app.get(
+            "/admin/accounts",
+            Some("q8N0c7w1Vb5Xr2Lk9Yz3Tp6Hj4Ms0Ae1Gd7Uf2Wi5Ro=")
+        )
+        .await
+        .status(),
         200
     );
     assert_eq!(

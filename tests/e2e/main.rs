@@ -36,6 +36,8 @@ mod notification_test;
 mod notifications;
 mod one_domain_laws;
 mod openapi;
+mod operating_safely;
+mod operator_access;
 mod organization;
 mod outbox_crash;
 mod preconditions;

@@ -2,7 +2,9 @@
 //!
 //! - `ci`   : fmt check, clippy -D warnings, then `test`.
 //! - `test` : the whole test suite on SQLite and PostgreSQL. Uses `TENANTRY_TEST_PG` when set,
-//!   otherwise starts a throwaway PostgreSQL cluster for the run and stops it afterwards.
+//!   otherwise starts a throwaway PostgreSQL cluster for the run and stops it afterwards. Checks
+//!   the machine's packages first (`preflight.rs`) and names every missing one in one
+//!   `apt-get install` line.
 //! - `pg`   : starts a throwaway PostgreSQL cluster, prints its URL, stops it on Enter/EOF.
 //! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`).
 //! - `openapi`: writes docs/api/openapi.json from the code (a test fails when it is stale).
@@ -13,6 +15,7 @@
 
 mod bench;
 mod pg;
+mod preflight;
 
 use std::process::{Command, ExitCode};
 
@@ -195,6 +198,9 @@ fn fuzz(args: &[String]) -> Result<(), String> {
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
+    let given_cluster = std::env::var("TENANTRY_TEST_PG").is_ok_and(|u| !u.is_empty());
+    // Before anything slow: a missing package is reported now, with every other one.
+    preflight::check(given_cluster)?;
     let tools = python_tools()?;
     let (url, _cluster) = match std::env::var("TENANTRY_TEST_PG") {
         Ok(url) if !url.is_empty() => (url, None),

@@ -37,6 +37,9 @@ pub struct ApiKeyInfo {
 #[derive(Debug, Clone)]
 pub struct KeyAudit {
     pub id: AuditId,
+    /// The operator made the change (`tenantry api-keys create`): the entry's actor is
+    /// `operator`, not the key's holder.
+    pub by_operator: bool,
     pub action: &'static str,
     pub at: DateTime<Utc>,
     pub ip: Option<String>,
@@ -147,6 +150,7 @@ impl ApiKeyService {
     fn audit(&self, actor: &Actor, action: &'static str) -> KeyAudit {
         KeyAudit {
             id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
+            by_operator: actor.credential == tenantry_kernel::Credential::Operator,
             action,
             at: self.clock.now(),
             ip: actor.ip.map(|ip| ip.to_string()),

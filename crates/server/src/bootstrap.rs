@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use tenantry_kernel::{AccountName, DisplayName, Email};
 use tenantry_security::{CredentialStore, OperatorKey, ProvisionedAccount, SecurityError};
 use tenantry_team::ResetPurpose;
@@ -84,6 +84,11 @@ pub fn print_account(out: &mut impl Write, created: &CreatedAccount) -> std::io:
     out.flush()
 }
 
+fn default_account_exists(services: &Services) -> anyhow::Result<bool> {
+    let name = AccountName::parse("default").map_err(|e| anyhow!("{e}"))?;
+    Ok(services.provisioning.find(&name)?.is_some())
+}
+
 /// First start of `serve`: on an empty database, create the `default` account; unless an
 /// operator key is configured, make sure one exists. Both keys are printed once, here.
 pub fn first_start(
@@ -93,10 +98,19 @@ pub fn first_start(
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if services.provisioning.is_empty()? {
-        let account = create_account(services, "default", owner_email, Some("Default account"))
-            .context("creating the default account")?;
-        writeln!(out, "== Tenantry first start: bootstrap ==")?;
-        print_account(&mut out, &account)?;
+        match create_account(services, "default", owner_email, Some("Default account")) {
+            Ok(account) => {
+                writeln!(out, "== Tenantry first start: bootstrap ==")?;
+                print_account(&mut out, &account)?;
+            }
+            // Instances started together on one empty database all find it empty; one creates
+            // the account and the others fail on its name or its owner's email. Whoever lost
+            // finds the account there and carries on as any later start would.
+            Err(e) if default_account_exists(services)? => {
+                tracing::info!(error = %e, "another instance created the default account");
+            }
+            Err(e) => return Err(e.context("creating the default account")),
+        }
     }
     if !operator_key_configured && services.store.operator_key_hash()?.is_none() {
         let key = OperatorKey::generate(services.random.as_ref());

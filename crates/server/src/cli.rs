@@ -1,4 +1,3 @@
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -65,6 +64,73 @@ pub enum Command {
     /// Show or validate the effective configuration (file < environment < flags).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Help a member who lost their credentials (audited as the operator).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Issue API keys as the operator (audited as the operator).
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(ApiKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Mail a member the password reset link of `POST /api/auth/password-reset` (never
+    /// printed; it lives an hour). A running `tenantry serve` sends it.
+    #[command(
+        after_help = "Example:\n  tenantry users reset-password --account acme --email owner@acme.test"
+    )]
+    ResetPassword(ResetPasswordArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResetPasswordArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account name (slug).
+    #[arg(long)]
+    pub account: String,
+    /// The member's email address.
+    #[arg(long)]
+    pub email: String,
+    /// Base of the link in the email (the service's public address).
+    #[arg(
+        long,
+        env = "TENANTRY_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Create an API key for a member and print it once; its scopes are bounded by the
+    /// member's role.
+    #[command(
+        after_help = "Example:\n  tenantry api-keys create --account acme --email owner@acme.test --scopes '*'"
+    )]
+    Create(ApiKeyCreateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApiKeyCreateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account name (slug).
+    #[arg(long)]
+    pub account: String,
+    /// The member who will hold the key.
+    #[arg(long)]
+    pub email: String,
+    /// Comma-separated scopes (`settings:read`, `team:write`, ...); `*` = whatever the role
+    /// allows.
+    #[arg(long)]
+    pub scopes: String,
+    /// The key's name.
+    #[arg(long, default_value = "issued by the operator")]
+    pub name: String,
+    /// Days until the key expires (1-3650); none = it does not expire.
+    #[arg(long)]
+    pub expires_in_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,10 +193,16 @@ pub enum ConfigCommand {
         #[arg(last = true)]
         serve_args: Vec<String>,
     },
-    /// Validate the configuration file (and the environment): exits non-zero naming every bad
-    /// key.
-    #[command(after_help = "Example:\n  tenantry config check --config /etc/tenantry.toml")]
-    Check,
+    /// Validate the configuration `serve` would run with (the file, the environment and any
+    /// flags after `--`): exits non-zero naming every bad value and where it came from.
+    #[command(
+        after_help = "Example:\n  tenantry config check --config /etc/tenantry.toml -- --bind localhost:9000"
+    )]
+    Check {
+        /// `serve` flags to check on top of the file and the environment.
+        #[arg(last = true)]
+        serve_args: Vec<String>,
+    },
     /// Print docs/configuration.md (generated from the option definitions).
     #[command(hide = true)]
     Docs,
@@ -141,7 +213,9 @@ pub struct DatabaseArgs {
     /// Directory for the SQLite database, the key file and the mail outbox.
     #[arg(long, env = "TENANTRY_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// `postgres://user:pass@host:port/db` to use PostgreSQL; unset = SQLite in the data dir.
+    /// `postgres://user:pass@host:port/db` (or `postgresql://`) to use PostgreSQL,
+    /// `sqlite://PATH` for a SQLite file elsewhere; unset = SQLite in the data dir. Any other
+    /// URL is refused.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
     /// Base64 32-byte key for secrets at rest; unset = `<data dir>/master.key` (created 0600).
@@ -162,10 +236,13 @@ pub enum LogFormat {
 pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Listen address (`127.0.0.1:0` picks a free port; the chosen address is printed).
-    #[arg(long, env = "TENANTRY_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
-    /// Operator API key guarding `/admin`; unset = generated at first start and printed once.
+    /// Listen address, `HOST:PORT` with an IP address or a host name (`localhost:8080`);
+    /// `127.0.0.1:0` picks a free port (the chosen address is printed).
+    #[arg(long, env = "TENANTRY_BIND", default_value = "127.0.0.1:8080", value_parser = crate::bind_address::parse)]
+    pub bind: String,
+    /// Operator API key guarding `/admin` (at least 32 characters, 10 of them different, not
+    /// a repeated pattern: `openssl rand -base64 32`); unset = generated at first start and
+    /// printed once.
     #[arg(long, env = "TENANTRY_OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<String>,
     /// Largest accepted request body in bytes.

@@ -35,6 +35,111 @@ fn is_builtin(arg: &clap::Arg) -> bool {
 pub struct ConfigFile {
     pub path: Option<PathBuf>,
     pub values: BTreeMap<String, String>,
+    /// The line each key is on, so that a problem found later names `file:line`.
+    pub lines: BTreeMap<String, usize>,
+    /// Every problem of the file, each naming `file[:line[:column]]`; the good keys are in
+    /// `values` all the same, so that `config check` goes on to check the environment.
+    pub problems: Vec<String>,
+}
+
+impl ConfigFile {
+    /// `path:line` of a key the file sets.
+    pub fn place_of(&self, key: &str) -> Option<String> {
+        let path = self.path.as_ref()?;
+        match self.lines.get(key) {
+            Some(line) => Some(format!("{}:{line}", path.display())),
+            None => Some(path.display().to_string()),
+        }
+    }
+}
+
+/// `cmd` with no option read from the environment: a value is then checked alone, and a bad
+/// environment variable is never blamed on the file (or on another variable).
+pub fn without_env(cmd: Command) -> Command {
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.get_env().is_some())
+        .map(|a| a.get_id().to_string())
+        .collect();
+    let mut cmd = ids.into_iter().fold(cmd, |cmd, id| {
+        cmd.mut_arg(id, |a| a.env(None::<&'static str>))
+    });
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, without_env);
+    }
+    cmd
+}
+
+/// The reason of a clap error, without its usage lines.
+pub fn reason(e: &clap::Error) -> String {
+    let text = e.to_string();
+    text.split("\n\nFor more information")
+        .next()
+        .unwrap_or_default()
+        .split("\n\nUsage:")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_start_matches("error: ")
+        .to_owned()
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The line a top-level key is written on (`key = …`, optionally quoted).
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            let rest = line
+                .strip_prefix(key)
+                .or_else(|| line.strip_prefix(&format!("\"{key}\"")))
+                .or_else(|| line.strip_prefix(&format!("'{key}'")));
+            rest.is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
+}
+
+/// Levenshtein distance, for suggesting the key an unknown one was meant to be.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// The known key closest to `unknown`, if it is close enough to be a typo: written as a flag
+/// (`-`), as an environment variable (`TENANTRY_`, upper case) or misspelt by a few letters.
+pub fn closest_key<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+    let normal = unknown
+        .trim_start_matches("--")
+        .to_ascii_lowercase()
+        .replace('-', "_");
+    let normal = normal.strip_prefix("tenantry_").unwrap_or(&normal);
+    known
+        .iter()
+        .map(|k| (edit_distance(normal, k), *k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2))
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// The file named by `--config FILE`/`--config=FILE` among the arguments, else by
@@ -58,30 +163,63 @@ pub fn path_from(args: &[OsString]) -> Option<PathBuf> {
 }
 
 /// Reads and checks the file against the options of `cli`. Every problem is reported, each
-/// naming its key.
-pub fn load(path: &Path, cli: &Command) -> Result<ConfigFile, Vec<String>> {
+/// naming its place (`file:line`) and key; an unreadable file or a TOML syntax error is the
+/// only problem then.
+pub fn load(path: &Path, cli: &Command) -> ConfigFile {
+    let mut file = ConfigFile {
+        path: Some(path.to_path_buf()),
+        ..ConfigFile::default()
+    };
     let at = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{at}: {e}")])?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| vec![format!("{at}: not valid TOML: {}", e.message())])?;
-    let options = options(cli);
-    let mut errors = Vec::new();
-    let mut values = BTreeMap::new();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            file.problems.push(format!("{at}: {e}"));
+            return file;
+        }
+    };
+    let table: toml::Table = match text.parse() {
+        Ok(table) => table,
+        Err(e) => {
+            let e: toml::de::Error = e;
+            let place = match e.span() {
+                Some(span) => {
+                    let (line, column) = line_column(&text, span.start);
+                    format!("{at}:{line}:{column}")
+                }
+                None => at.to_string(),
+            };
+            file.problems
+                .push(format!("{place}: not valid TOML: {}", e.message().trim()));
+            return file;
+        }
+    };
+    // Each value alone: the environment's values are checked (and blamed) on their own.
+    let cli = without_env(cli.clone());
+    let options = options(&cli);
+    let known: Vec<&str> = options.iter().map(|a| a.get_id().as_str()).collect();
     for (key, value) in table {
+        let place = match line_of(&text, &key) {
+            Some(line) => {
+                file.lines.insert(key.clone(), line);
+                format!("{at}:{line}")
+            }
+            None => at.to_string(),
+        };
         let Some(arg) = options.iter().find(|a| a.get_id().as_str() == key) else {
-            let known: Vec<&str> = options.iter().map(|a| a.get_id().as_str()).collect();
-            errors.push(format!(
-                "{at}: unknown key `{key}`; the keys are: {}",
-                known.join(", ")
-            ));
+            let hint = match closest_key(&key, &known) {
+                Some(k) => format!("did you mean `{k}`?"),
+                None => format!("the keys are: {}", known.join(", ")),
+            };
+            file.problems
+                .push(format!("{place}: unknown key `{key}`; {hint}"));
             continue;
         };
         let text = match scalar(&value) {
             Some(text) => text,
             None => {
-                errors.push(format!(
-                    "{at}: key `{key}`: expected a string, number, boolean or list of strings, got {}",
+                file.problems.push(format!(
+                    "{place}: key `{key}`: expected a string, number, boolean or list of strings, got {}",
                     value.type_str()
                 ));
                 continue;
@@ -95,26 +233,13 @@ pub fn load(path: &Path, cli: &Command) -> Result<ConfigFile, Vec<String>> {
             "serve".to_owned(),
             format!("--{long}={text}"),
         ]) {
-            let reason = e.to_string();
-            let reason = reason
-                .split("\n\nFor more information")
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .trim_start_matches("error: ");
-            errors.push(format!("{at}: key `{key}`: {reason}"));
+            file.problems
+                .push(format!("{place}: key `{key}`: {}", reason(&e)));
             continue;
         }
-        values.insert(key, text);
+        file.values.insert(key, text);
     }
-    if errors.is_empty() {
-        Ok(ConfigFile {
-            path: Some(path.to_path_buf()),
-            values,
-        })
-    } else {
-        Err(errors)
-    }
+    file
 }
 
 /// A TOML value as the command line would spell it; lists become comma-separated.
@@ -226,9 +351,11 @@ pub fn reference(cli: &Command) -> String {
          as an environment variable, or as a flag. The other commands (`migrate`, `accounts`,\n\
          `audit`, `allowlist`, `keys`, `bootstrap`) read the same file for the options they share\n\
          with `serve` (the database ones).\n\n\
-         `tenantry config check --config FILE` validates a file (every unknown key and every invalid\n\
-         value is reported with its key, and the command exits non-zero); `tenantry config print`\n\
-         shows the effective configuration, each value with where it came from, secrets masked.\n\n\
+         `tenantry config check [--config FILE] [-- FLAGS]` validates the file, the environment\n\
+         and the flags together (every bad value is reported with its source: `file:line`, the\n\
+         environment variable or the flag; an unknown key with the closest valid one; and the\n\
+         command exits non-zero); `tenantry config print` shows the effective configuration, each\n\
+         value with where it came from, secrets masked.\n\n\
          ```toml\n\
          # /etc/tenantry/tenantry.toml\n\
          bind = \"0.0.0.0:8080\"\n\

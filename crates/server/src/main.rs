@@ -1,12 +1,16 @@
 //! The `tenantry` binary.
 
 mod batches;
+mod bind_address;
 mod bootstrap;
 mod cli;
 mod config;
+mod config_check;
 mod key_activity;
 mod keys;
 mod log_buffer;
+mod operator_access;
+mod operator_key;
 mod outbound;
 mod outbox;
 mod request_audit;
@@ -22,50 +26,43 @@ use clap::{CommandFactory, FromArgMatches};
 use tenantry_http::HttpConfig;
 
 use crate::cli::{
-    AccountsCommand, AllowlistCommand, AuditCommand, Cli, Command, ConfigCommand, KeysCommand,
-    ServeArgs,
+    AccountsCommand, AllowlistCommand, ApiKeysCommand, AuditCommand, Cli, Command, ConfigCommand,
+    KeysCommand, ServeArgs, UsersCommand,
 };
 use crate::wiring::{open_store, Services};
 
 /// Parses the command line over the configuration file's values (config.rs), exiting with
-/// clap's usage error, or with every bad key of the file, when either is wrong.
-fn parse_command_line() -> (Cli, clap::Command, config::ConfigFile) {
+/// clap's usage error, or with every problem of the file (but for `config check`, which reports
+/// them beside the environment's).
+fn parse_command_line() -> (Cli, clap::Command, clap::ArgMatches, config::ConfigFile) {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let file = match config::path_from(&args) {
-        Some(path) => config::load(&path, &Cli::command()).unwrap_or_else(|errors| {
-            for e in errors {
-                eprintln!("error: {e}");
-            }
-            std::process::exit(2)
-        }),
+        Some(path) => config::load(&path, &Cli::command()),
         None => config::ConfigFile::default(),
     };
     let command = config::apply(Cli::command(), &file);
     let matches = command.clone().get_matches_from(args);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    (cli, command, file)
+    if !file.problems.is_empty()
+        && !matches!(cli.command, Command::Config(ConfigCommand::Check { .. }))
+    {
+        for e in &file.problems {
+            eprintln!("error: {e}");
+        }
+        std::process::exit(2)
+    }
+    (cli, command, matches, file)
 }
 
 fn main() -> anyhow::Result<()> {
-    let (cli, command, file) = parse_command_line();
+    let (cli, command, matches, file) = parse_command_line();
     match cli.command {
         Command::Config(ConfigCommand::Docs) => {
             print!("{}", config::reference(&command));
             Ok(())
         }
-        Command::Config(ConfigCommand::Check) => {
-            let path = file
-                .path
-                .as_ref()
-                .context("no configuration file: give --config FILE or set TENANTRY_CONFIG")?;
-            // The file's values were checked one by one when it was loaded; parsing `serve`
-            // checks them together with the environment's.
-            command
-                .clone()
-                .try_get_matches_from(["tenantry", "serve"])
-                .map_err(|e| anyhow::anyhow!("{}", e.to_string().trim()))?;
-            println!("{}: OK ({} keys set)", path.display(), file.values.len());
-            Ok(())
+        Command::Config(ConfigCommand::Check { serve_args }) => {
+            config_check::run(&command, &file, &serve_args)
         }
         Command::Config(ConfigCommand::Print { serve_args }) => {
             let matches = command
@@ -84,6 +81,15 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => {
+            if let Some(serve) = matches.subcommand_matches("serve") {
+                let problems = config_check::value_problems(&command, serve, &file);
+                if !problems.is_empty() {
+                    for p in &problems {
+                        eprintln!("error: {p}");
+                    }
+                    std::process::exit(2)
+                }
+            }
             // Dropped at the end of this arm: the last lines are written before main returns
             // (and before an error it returns is printed).
             let _logs = telemetry::init_buffered(args.database.log)?;
@@ -91,7 +97,12 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Export(args) => {
             telemetry::init(args.database.log);
-            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
+            // Revealing secrets is audited, which is a write; an export without them reads only.
+            let services = if args.include_secrets {
+                Services::new(&args.database, None, CLI_PUBLIC_URL)?
+            } else {
+                Services::read_only(&args.database)?
+            };
             let text = transfer::export(&services, &args)?;
             std::io::stdout().write_all(text.as_bytes())?;
             Ok(())
@@ -105,7 +116,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Check(args) => {
             telemetry::init(args.log);
-            let services = Services::new(&args, None, CLI_PUBLIC_URL)?;
+            let services = Services::read_only(&args)?;
             let mut problems = services.store.integrity_problems()?;
             let mut page = tenantry_kernel::PageRequest::default();
             let mut accounts = 0;
@@ -174,7 +185,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Accounts(AccountsCommand::List(args)) => {
             telemetry::init(args.log);
-            let services = Services::new(&args, None, CLI_PUBLIC_URL)?;
+            let services = Services::read_only(&args)?;
             let mut out = std::io::stdout().lock();
             let mut page = tenantry_kernel::PageRequest::default();
             loop {
@@ -191,7 +202,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::Tail(args)) => {
             telemetry::init(args.database.log);
-            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
+            let services = Services::read_only(&args.database)?;
             let name = tenantry_kernel::AccountName::parse(&args.account)
                 .map_err(|e| anyhow::anyhow!("--account: {e}"))?;
             let account = services
@@ -225,6 +236,16 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Users(UsersCommand::ResetPassword(args)) => {
+            telemetry::init(args.database.log);
+            let services = Services::new(&args.database, None, &args.public_url)?;
+            operator_access::reset_password(&services, &args)
+        }
+        Command::ApiKeys(ApiKeysCommand::Create(args)) => {
+            telemetry::init(args.database.log);
+            let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
+            operator_access::create_api_key(&services, &args)
+        }
         Command::Accounts(AccountsCommand::Create(args)) | Command::Bootstrap(args) => {
             telemetry::init(args.database.log);
             let services = Services::new(&args.database, None, &args.public_url)?;
@@ -241,7 +262,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Commands other than `serve` and account creation make no links that leave the process.
-const CLI_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+pub(crate) const CLI_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let policy = tenantry_notifications::OutboundPolicy::parse(&args.outbound_allow)
@@ -263,7 +284,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     // Bound first: the default public URL is the address actually bound (port 0 included).
     let listener =
-        TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
+        TcpListener::bind(args.bind.as_str()).with_context(|| format!("binding {}", args.bind))?;
     let addr = listener.local_addr()?;
     let public_url = args
         .public_url
@@ -271,7 +292,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| format!("http://{addr}"));
     let services = Services::new(&args.database, Some(deliverers), &public_url)?;
-    let operator_key = args.operator_key.filter(|k| !k.is_empty());
+    let operator_key = args
+        .operator_key
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            operator_key::StrongOperatorKey::parse(&k).map_err(|reason| {
+                anyhow::anyhow!(
+                    "TENANTRY_OPERATOR_KEY is too weak: {reason}; {}",
+                    operator_key::HOW_TO_MAKE_ONE
+                )
+            })
+        })
+        .transpose()?
+        .map(operator_key::StrongOperatorKey::into_inner);
     bootstrap::first_start(
         &services,
         &args.bootstrap_owner_email,

@@ -17,15 +17,41 @@ use tenantry_team::{InviteLinks, TeamDeps, TeamService};
 
 use crate::cli::DatabaseArgs;
 
+/// Whether a command may change the database and the data directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Creates what is missing (directory, database, key file) and applies migrations.
+    ReadWrite,
+    /// Creates and changes nothing: for commands that only read (`accounts list`, `audit tail`,
+    /// `export`, `check`), so that they work on a read-only copy and a mistyped data directory
+    /// is an error instead of a new, empty database.
+    ReadOnly,
+}
+
+/// Where the database is: `DATABASE_URL` (PostgreSQL or `sqlite://PATH`) or, unset, SQLite in
+/// the data directory. Any other URL is refused, naming the variable and masking the password.
+pub fn store_config(args: &DatabaseArgs) -> anyhow::Result<StoreConfig> {
+    match &args.database_url {
+        Some(url) if !url.is_empty() => StoreConfig::from_url(url)
+            .map_err(|e| anyhow::anyhow!("DATABASE_URL (or --database-url, `database_url`): {e}")),
+        _ => Ok(StoreConfig::sqlite(args.data_dir.join("tenantry.db"))),
+    }
+}
+
 /// Opens the configured database (applying migrations).
 pub fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
-    let config = match &args.database_url {
-        Some(url) if !url.is_empty() => StoreConfig::from_url(url),
-        _ => StoreConfig::sqlite(args.data_dir.join("tenantry.db")),
+    open_store_with(args, Access::ReadWrite)
+}
+
+fn open_store_with(args: &DatabaseArgs, access: Access) -> anyhow::Result<Store> {
+    let config = store_config(args)?;
+    let config = match access {
+        Access::ReadWrite => config,
+        Access::ReadOnly => config.read_only(),
     };
     let backend = config.backend().as_str();
     let store = Store::open(&config).with_context(|| format!("opening the {backend} database"))?;
-    tracing::info!(backend, "database ready, migrations applied");
+    tracing::info!(backend, ?access, "database ready");
     Ok(store)
 }
 
@@ -61,26 +87,55 @@ fn seal_clear_slack_urls(
 /// otherwise `<data dir>/master.key`, created with mode 0600 on first start. Several instances
 /// sharing one PostgreSQL must be given the same `TENANTRY_MASTER_KEY`.
 pub fn secret_box(args: &DatabaseArgs, random: &dyn RandomSource) -> anyhow::Result<SecretBox> {
+    secret_box_with(args, random, Access::ReadWrite)
+}
+
+fn secret_box_with(
+    args: &DatabaseArgs,
+    random: &dyn RandomSource,
+    access: Access,
+) -> anyhow::Result<SecretBox> {
     if let Some(key) = args.master_key.as_deref().filter(|k| !k.is_empty()) {
         return SecretBox::from_base64(key).context("TENANTRY_MASTER_KEY");
     }
     let path = args.data_dir.join("master.key");
-    if !path.exists() {
+    if !path.exists() && access == Access::ReadWrite {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("creating {}", args.data_dir.display()))?;
+        // Written whole under a name of this process's own, then linked into place: a link
+        // never replaces a file, so of instances starting together on one data directory
+        // the first one's key wins, and no one reads a key file still being written.
+        let pending = args
+            .data_dir
+            .join(format!("master.key.{}.new", std::process::id()));
         let mut file = std::fs::OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
+            .open(&pending)
+            .with_context(|| format!("creating {}", pending.display()))?;
         writeln!(file, "{}", SecretBox::generate_key_base64(random))?;
-        tracing::info!(path = %path.display(), "generated the master key for secrets at rest");
+        file.sync_all()?;
+        let linked = std::fs::hard_link(&pending, &path);
+        let _ = std::fs::remove_file(&pending);
+        match linked {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), "generated the master key for secrets at rest");
+            }
+            // Another process starting on the same data directory wrote it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
     }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading {} (set TENANTRY_MASTER_KEY, or point --data-dir at the service's data)",
+            path.display()
+        )
+    })?;
     SecretBox::from_base64(&text)
         .with_context(|| format!("{} is not a valid master key", path.display()))
 }
@@ -110,13 +165,27 @@ impl Services {
         deliverers: Option<tenantry_settings::Deliverers>,
         public_url: &str,
     ) -> anyhow::Result<Self> {
+        Self::open(args, deliverers, public_url, Access::ReadWrite)
+    }
+
+    /// The services of a command that only reads (see [`Access::ReadOnly`]).
+    pub fn read_only(args: &DatabaseArgs) -> anyhow::Result<Self> {
+        Self::open(args, None, crate::CLI_PUBLIC_URL, Access::ReadOnly)
+    }
+
+    fn open(
+        args: &DatabaseArgs,
+        deliverers: Option<tenantry_settings::Deliverers>,
+        public_url: &str,
+        access: Access,
+    ) -> anyhow::Result<Self> {
         let outbound_policy = deliverers
             .as_ref()
             .map_or_else(OutboundPolicy::default, |d| d.policy.clone());
-        let store = open_store(args)?;
+        let store = open_store_with(args, access)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
-        let secrets = secret_box(args, random.as_ref())?;
+        let secrets = secret_box_with(args, random.as_ref(), access)?;
         let shared = Arc::new(store.clone());
         let settings = Arc::new({
             let service = SettingsService::new(
@@ -145,7 +214,10 @@ impl Services {
             clock: clock.clone(),
             random: random.clone(),
         }));
-        seal_clear_slack_urls(&store, &secrets, random.as_ref(), &notifications)?;
+        // Sealing is a write; a read-only command leaves it to the next `serve` or `migrate`.
+        if access == Access::ReadWrite {
+            seal_clear_slack_urls(&store, &secrets, random.as_ref(), &notifications)?;
+        }
         Ok(Self {
             mfa: mfa.clone(),
             sessions: Arc::new(SessionService::new(

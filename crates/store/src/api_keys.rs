@@ -60,7 +60,7 @@ fn audit(
         NewEntry {
             id: a.id.to_string(),
             account,
-            actor: user,
+            actor: if a.by_operator { "operator" } else { user },
             action: a.action,
             target: Some(key),
             diff: None,

@@ -41,8 +41,43 @@ PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;
 PRAGMA busy_timeout = 5000;";
 
+/// The pragmas of a read-only connection: `journal_mode` is not set (that is a write), and
+/// `query_only` refuses any write the code might still attempt.
+const SQLITE_READ_ONLY_PRAGMAS: &str = "PRAGMA foreign_keys = ON;
+PRAGMA busy_timeout = 5000;
+PRAGMA query_only = ON;";
+
+/// How a read-only SQLite database is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadOnly {
+    /// `mode=ro`: read beside a running server, seeing its commits.
+    Shared,
+    /// `mode=ro&immutable=1`: for a file nobody can write (a read-only directory).
+    Immutable,
+}
+
+/// `path` as an SQLite URI (`file:`), with the characters that URIs give a meaning escaped.
+fn sqlite_uri(path: &str, read_only: ReadOnly) -> String {
+    let mut uri = String::from("file:");
+    for c in path.chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str(match read_only {
+        ReadOnly::Shared => "?mode=ro",
+        ReadOnly::Immutable => "?mode=ro&immutable=1",
+    });
+    uri
+}
+
 pub(crate) struct Manager {
     pub(crate) target: Target,
+    /// `None`: read-write, creating the file if missing.
+    pub(crate) read_only: Option<ReadOnly>,
 }
 
 impl ManageConnection for Manager {
@@ -52,9 +87,13 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.target {
             Target::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(path)
+                let (address, pragmas) = match self.read_only {
+                    Some(mode) => (sqlite_uri(path, mode), SQLITE_READ_ONLY_PRAGMAS),
+                    None => (path.clone(), SQLITE_PRAGMAS),
+                };
+                let mut conn = diesel::SqliteConnection::establish(&address)
                     .map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
+                conn.batch_execute(pragmas)
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }

@@ -8,6 +8,10 @@ use tenantry_kernel::PortError;
 pub enum StoreError {
     #[error("cannot open the database: {0}")]
     Open(String),
+    /// The URL names neither PostgreSQL nor `sqlite://`; it holds the URL with its password
+    /// masked.
+    #[error("`{0}` is not a database URL this service reads: use postgres://USER:PASSWORD@HOST/DB (or postgresql://) for PostgreSQL, or sqlite://PATH for SQLite")]
+    UnsupportedUrl(String),
     #[error("cannot apply migrations: {0}")]
     Migrate(String),
     #[error("no database connection available: {0}")]

@@ -26,4 +26,4 @@ mod usage;
 
 pub use connection::{Backend, DbConnection};
 pub use error::StoreError;
-pub use store::{Store, StoreConfig, StoreGauges};
+pub use store::{redacted_url, Store, StoreConfig, StoreGauges};

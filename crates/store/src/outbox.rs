@@ -44,7 +44,11 @@ impl OutboxStore for Store {
     ) -> Result<Vec<ClaimedMessage>, PortError> {
         let (now, until) = (to_micros(now), to_micros(lease_until));
         let limit = i64::from(limit);
-        let rows = self.write(|conn| -> Result<_, StoreError> {
+        // Not `write`: the worker polls this every second or so, and an idle poll that bumped
+        // the write epoch emptied every read cache of the process each time (decision 0011:
+        // only a write that may change what a cache holds bumps it). A claim that leased rows,
+        // or failed (its commit may have changed something), bumps it as any write does.
+        let claimed = self.write_uncached(|conn| -> Result<_, StoreError> {
             macro_rules! due {
                 () => {
                     outbox::table
@@ -78,8 +82,12 @@ impl OutboxStore for Store {
                 .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
                 .select((outbox::id, outbox::kind, outbox::payload, outbox::attempts))
                 .load::<(String, String, String, i64)>(conn)?)
-        })?;
-        rows.into_iter()
+        });
+        if !matches!(&claimed, Ok(rows) if rows.is_empty()) {
+            self.bump_write_epoch();
+        }
+        claimed?
+            .into_iter()
             .map(|(id, kind, payload, attempts)| {
                 Ok(ClaimedMessage {
                     id: id

@@ -7,7 +7,7 @@ use tenantry_kernel::{PortError, UserId};
 use tenantry_security::{ChangeAudit, SecretHash};
 use tenantry_team::{CompletedReset, NewPasswordReset, PasswordResetStore, ResetPurpose};
 
-use crate::audit::{insert_change_in_each_account, stored_user_id};
+use crate::audit::{insert_change_in_each_account, insert_entry, stored_user_id, NewEntry};
 use crate::outbox::insert_outbox;
 use crate::schema::{password_resets, sessions, users};
 use crate::time::to_micros;
@@ -48,6 +48,21 @@ impl PasswordResetStore for Store {
                 ))
                 .execute(conn)?;
             insert_outbox(conn, r.mail)?;
+            if let Some(audit) = &r.operator_audit {
+                insert_entry(
+                    conn,
+                    NewEntry {
+                        id: audit.id.to_string(),
+                        account: &audit.account.to_string(),
+                        actor: "operator",
+                        action: "user.password_reset_sent",
+                        target: Some(&user),
+                        diff: None,
+                        ip: None,
+                        at: r.created_at,
+                    },
+                )?;
+            }
             Ok(Some(stored_user_id(&user)?))
         })?)
     }

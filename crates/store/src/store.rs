@@ -4,7 +4,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::r2d2::{Pool, PooledConnection};
 
-use crate::connection::{Manager, Target};
+use crate::connection::{Manager, ReadOnly, Target};
 use crate::{migrations, Backend, DbConnection, StoreError};
 
 /// How to reach the database.
@@ -15,6 +15,8 @@ pub struct StoreConfig {
     pub max_connections: u32,
     /// How long a request waits for a free connection before failing.
     pub acquire_timeout: Duration,
+    /// Open without creating or changing anything (see [`StoreConfig::read_only`]).
+    read_only: bool,
 }
 
 /// Turns off libpq's GSSAPI encryption probe unless the URL chooses a mode itself. With it on,
@@ -40,20 +42,81 @@ pub struct StoreGauges {
     pub pool_idle: u32,
 }
 
+/// `url` with the password of its user part (and any `password=` parameter) replaced by
+/// `********`, for messages and logs: a refused URL is echoed back, a credential never is.
+///
+/// ```
+/// assert_eq!(
+///     tenantry_store::redacted_url("mysql://app:hunter2@db/x?password=p2"),
+///     "mysql://app:********@db/x?password=********"
+/// );
+/// ```
+pub fn redacted_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    // The user part ends at the last `@` before the path: a password may itself hold `@` or `/`.
+    let authority_end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = rest.split_at(at);
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:********{host}"),
+                None => rest.to_owned(),
+            }
+        }
+        None => rest.to_owned(),
+    };
+    let masked: Vec<String> = rest
+        .split('&')
+        .map(|part| match part.find("password=") {
+            Some(i) => format!("{}password=********", &part[..i]),
+            None => part.to_owned(),
+        })
+        .collect();
+    format!("{scheme}{}", masked.join("&"))
+}
+
 impl StoreConfig {
     /// A SQLite database file (created with its parent directories if missing).
     pub fn sqlite(path: impl AsRef<Path>) -> Self {
         Self::new(Target::Sqlite(path.as_ref().to_string_lossy().into_owned()))
     }
 
-    /// `postgres://…` / `postgresql://…` selects PostgreSQL; anything else is a SQLite path
-    /// (an optional `sqlite://` prefix is stripped).
-    pub fn from_url(url: &str) -> Self {
+    /// `postgres://…` / `postgresql://…` selects PostgreSQL and `sqlite://PATH` a SQLite file.
+    /// Anything else is refused: a mistyped scheme (`postgress://`, `mysql://`) once became the
+    /// name of a new, empty SQLite file, and the service ran on it beside the real data. The
+    /// error shows the URL with its password masked ([`redacted_url`]).
+    ///
+    /// ```
+    /// use tenantry_store::{Backend, StoreConfig};
+    /// assert_eq!(StoreConfig::from_url("postgres://db/app").unwrap().backend(), Backend::Postgres);
+    /// assert_eq!(StoreConfig::from_url("sqlite://data/t.db").unwrap().backend(), Backend::Sqlite);
+    /// assert!(StoreConfig::from_url("postgress://u:pw@db/app").is_err());
+    /// ```
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::new(Target::Postgres(without_gssapi(url)))
+            Ok(Self::new(Target::Postgres(without_gssapi(url))))
+        } else if let Some(path) = url.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
+            Ok(Self::sqlite(path))
         } else {
-            Self::sqlite(url.strip_prefix("sqlite://").unwrap_or(url))
+            Err(StoreError::UnsupportedUrl(redacted_url(url)))
         }
+    }
+
+    /// Opens without creating or changing anything: no file or directory is made, no migration
+    /// runs (pending ones are an error naming `tenantry migrate`), SQLite is opened read-only
+    /// and PostgreSQL transactions are read-only on the server's side. For commands that only
+    /// read, so that they work on a read-only copy and never start a second, empty database.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        if let Target::Postgres(url) = &mut self.target {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            url.push(sep);
+            url.push_str("options=-c%20default_transaction_read_only%3Don");
+        }
+        self
     }
 
     fn new(target: Target) -> Self {
@@ -66,6 +129,7 @@ impl StoreConfig {
             target,
             max_connections,
             acquire_timeout: Duration::from_secs(5),
+            read_only: false,
         }
     }
 
@@ -169,13 +233,61 @@ impl Drop for WriterTurn<'_> {
     }
 }
 
+fn wal_of(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// The first connection. A read-only SQLite database read shared with its writers needs its
+/// `-shm` file; in a read-only directory without one, nobody can be writing it, so it is then
+/// read as an immutable file.
+fn first_connection(
+    manager: &mut Manager,
+    config: &StoreConfig,
+) -> Result<DbConnection, StoreError> {
+    use diesel::r2d2::ManageConnection;
+    let shared = manager.connect().and_then(|mut conn| {
+        if config.read_only {
+            diesel::sql_query("SELECT 1 FROM sqlite_master LIMIT 1")
+                .execute(&mut conn)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(conn)
+    });
+    match shared {
+        Ok(conn) => Ok(conn),
+        Err(_) if manager.read_only == Some(ReadOnly::Shared) => {
+            manager.read_only = Some(ReadOnly::Immutable);
+            manager
+                .connect()
+                .map_err(|e| StoreError::Open(open_failure(config, &e)))
+        }
+        Err(e) => Err(StoreError::Open(open_failure(config, &e))),
+    }
+}
+
+/// Why the first connection failed, naming the SQLite file it was for.
+fn open_failure(config: &StoreConfig, e: &diesel::r2d2::Error) -> String {
+    match &config.target {
+        Target::Sqlite(path) => format!("{path}: {e}"),
+        Target::Postgres(_) => e.to_string(),
+    }
+}
+
 impl Store {
-    /// Opens the pool and applies pending migrations.
+    /// Opens the pool and applies pending migrations (or, [`StoreConfig::read_only`], checks
+    /// that none is pending).
     pub fn open(config: &StoreConfig) -> Result<Self, StoreError> {
         let sqlite_path = match &config.target {
             Target::Sqlite(path) => {
                 let path = PathBuf::from(path);
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if config.read_only {
+                    // Named with the OS's reason, rather than SQLite's "unable to open".
+                    std::fs::File::open(&path).map_err(|e| {
+                        StoreError::Open(format!("cannot open {}: {e}", path.display()))
+                    })?;
+                } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
                         StoreError::Open(format!("cannot create {}: {e}", dir.display()))
                     })?;
@@ -184,14 +296,31 @@ impl Store {
             }
             Target::Postgres(_) => None,
         };
-        let manager = Manager {
+        // Without a `-wal` file no process has the database open for writing and every commit
+        // is in the main file: read it as immutable, which creates no `-wal`/`-shm` beside it.
+        // With one, read it shared, seeing the running server's commits.
+        let read_only = match (&sqlite_path, config.read_only) {
+            (_, false) => None,
+            (Some(path), true) if !wal_of(path).exists() => Some(ReadOnly::Immutable),
+            (_, true) => Some(ReadOnly::Shared),
+        };
+        let mut manager = Manager {
             target: config.target.clone(),
+            read_only,
         };
         // Open one connection first so a bad URL or unreadable file reports the backend's own
         // message instead of r2d2's "timed out waiting for connection".
-        let mut first = diesel::r2d2::ManageConnection::connect(&manager)
-            .map_err(|e| StoreError::Open(e.to_string()))?;
-        migrations::run_pending(&mut first)?;
+        let mut first = first_connection(&mut manager, config)?;
+        if config.read_only {
+            let pending = migrations::pending(&mut first)?;
+            if pending > 0 {
+                return Err(StoreError::Migrate(format!(
+                    "{pending} migration(s) pending; run `tenantry migrate` first (this command changes nothing)"
+                )));
+            }
+        } else {
+            migrations::run_pending(&mut first)?;
+        }
         drop(first);
         let pool = Pool::builder()
             .max_size(config.max_connections)
@@ -299,8 +428,14 @@ impl Store {
     ) -> Result<T, E> {
         let result = self.queued_transaction(f);
         // Bumped whatever the outcome: a failed commit may still have changed something.
-        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.bump_write_epoch();
         result
+    }
+
+    /// For a `write_uncached` transaction that turned out to change something a cache may
+    /// hold (an outbox claim that leased rows).
+    pub(crate) fn bump_write_epoch(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A write transaction of settings data only (see [`SettingsEpochs`]): it bumps the epochs
@@ -367,7 +502,84 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{without_gssapi, WriterQueue};
+    use super::{redacted_url, without_gssapi, StoreConfig, WriterQueue};
+    use crate::{Backend, StoreError};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    /// Laws: a URL's password never survives redaction (whatever it holds, `@`, `:` and `/`
+    /// included), the rest of the URL does; and only PostgreSQL and `sqlite://` URLs are
+    /// accepted, any other scheme is refused with the password masked.
+    #[test]
+    fn passwords_are_masked_and_only_known_schemes_accepted() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let mut seed = [0u8; 32];
+        seed[..16].copy_from_slice(&nanos.to_le_bytes());
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                cases: 512,
+                failure_persistence: None,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let schemes = prop_oneof![
+            Just("postgres".to_owned()),
+            Just("postgresql".to_owned()),
+            Just("postgress".to_owned()),
+            Just("mysql".to_owned()),
+            Just("sqlite".to_owned()),
+            "[a-z]{1,10}",
+        ];
+        let result = runner.run(
+            &(
+                schemes,
+                "[a-z][a-z0-9_]{0,8}",
+                "[A-Za-z0-9@:/!$%^*_+=-]{1,24}",
+                "[a-z0-9.-]{1,20}",
+            ),
+            |(scheme, user, password, host)| {
+                let url = format!("{scheme}://{user}:{password}@{host}/db");
+                let masked = format!("{scheme}://{user}:********@{host}/db");
+                prop_assert_eq!(redacted_url(&url), masked.clone());
+                match StoreConfig::from_url(&url) {
+                    Ok(config) => {
+                        let expected = match scheme.as_str() {
+                            "postgres" | "postgresql" => Backend::Postgres,
+                            "sqlite" => Backend::Sqlite,
+                            other => panic!("{other}:// accepted"),
+                        };
+                        prop_assert_eq!(config.backend(), expected);
+                    }
+                    Err(StoreError::UnsupportedUrl(shown)) => {
+                        prop_assert!(!matches!(
+                            scheme.as_str(),
+                            "postgres" | "postgresql" | "sqlite"
+                        ));
+                        prop_assert_eq!(shown, masked);
+                    }
+                    Err(other) => panic!("{other}"),
+                }
+                Ok(())
+            },
+        );
+        if let Err(e) = result {
+            panic!("{e}; seed {seed:?}");
+        }
+    }
+
+    #[test]
+    fn a_bare_path_or_an_empty_sqlite_path_is_refused() {
+        for url in ["garbage", "./data/tenantry.db", "sqlite://", "postgres:/x"] {
+            assert!(StoreConfig::from_url(url).is_err(), "{url} accepted");
+        }
+        assert_eq!(
+            redacted_url("host=db user=app password=hunter2"),
+            "host=db user=app password=********"
+        );
+    }
 
     #[test]
     fn a_write_begun_inside_another_skips_the_queue_instead_of_waiting_on_itself() {

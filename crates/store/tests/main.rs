@@ -5,6 +5,7 @@
 
 mod digests;
 mod invitations;
+mod outbox_epoch;
 mod retention;
 mod sessions;
 mod support;

@@ -48,7 +48,8 @@ pub fn stores() -> Vec<TestStore> {
             let (base, _) = admin.rsplit_once('/').expect("database path");
             let url = format!("{base}/{name}");
             out.push(TestStore {
-                store: Store::open(&StoreConfig::from_url(&url)).expect("pg"),
+                store: Store::open(&StoreConfig::from_url(&url).expect("a PostgreSQL URL"))
+                    .expect("pg"),
                 dir: None,
                 pg: Some((admin, name)),
             });

@@ -40,7 +40,8 @@ pub use invitation_store::{
 pub use member_fields::{Department, InvitationLifetime, InviteMessage, Title};
 pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts};
 pub use password_reset::{
-    CompletedReset, NewPasswordReset, PasswordResetStore, ResetPurpose, MAX_OPEN_RESETS_PER_USER,
+    CompletedReset, NewPasswordReset, OperatorResetAudit, PasswordResetStore, ResetPurpose,
+    MAX_OPEN_RESETS_PER_USER,
 };
 pub use permission::{default_permissions, Permission};
 pub use service::{MemberList, TeamDeps, TeamService};

@@ -9,7 +9,7 @@
 //! retires the user's other open links and is audited in each account the user belongs to.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use tenantry_kernel::{AuditId, Email, PortError, UserId};
+use tenantry_kernel::{AccountId, Actor, AuditId, Credential, Email, PortError, UserId};
 use tenantry_notifications::{Mail, OutboxEntry};
 use tenantry_security::{hash_password, NewPassword, PasswordResetToken, SecretHash};
 
@@ -55,6 +55,17 @@ pub struct NewPasswordReset<'a> {
     pub expires_at: DateTime<Utc>,
     pub mail: &'a OutboxEntry,
     pub max_open: i64,
+    /// Set when the operator sent the link (`tenantry users reset-password`): the store then
+    /// writes a `user.password_reset_sent` entry, actor `operator`, in this account, in the
+    /// same transaction.
+    pub operator_audit: Option<OperatorResetAudit>,
+}
+
+/// Where an operator-sent link is audited.
+#[derive(Debug, Clone, Copy)]
+pub struct OperatorResetAudit {
+    pub account: AccountId,
+    pub id: AuditId,
 }
 
 /// Using a link: the new password's hash and the audit ids to write.
@@ -105,6 +116,41 @@ impl TeamService {
         email: &Email,
         purpose: ResetPurpose,
     ) -> Result<bool, TeamError> {
+        self.send_password_link(email, purpose, None)
+    }
+
+    /// The operator's way back in for a member who lost their credentials: the same reset link
+    /// as `POST /api/auth/password-reset`, to the same mailbox only, audited in the account as
+    /// sent by the operator. Unlike the public endpoint it says what happened, so only the
+    /// operator's credential may use it; the address must be a member of the actor's account.
+    /// `Ok(false)`: the member already holds the most open links allowed.
+    pub fn operator_password_reset(&self, actor: &Actor, email: &Email) -> Result<bool, TeamError> {
+        if actor.credential != Credential::Operator {
+            return Err(TeamError::InsufficientPermissions {
+                required: tenantry_kernel::Role::Owner,
+                current: actor.role,
+            });
+        }
+        let user = self
+            .store
+            .user_by_email(email)?
+            .ok_or(TeamError::MemberNotFound)?;
+        self.store
+            .find_member(actor.account_id, user.id)?
+            .ok_or(TeamError::MemberNotFound)?;
+        let audit = OperatorResetAudit {
+            account: actor.account_id,
+            id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
+        };
+        self.send_password_link(email, ResetPurpose::Reset, Some(audit))
+    }
+
+    fn send_password_link(
+        &self,
+        email: &Email,
+        purpose: ResetPurpose,
+        operator_audit: Option<OperatorResetAudit>,
+    ) -> Result<bool, TeamError> {
         let now = self.clock.now();
         let token = PasswordResetToken::generate(self.random.as_ref());
         let expires_at = now + purpose.lifetime();
@@ -148,6 +194,7 @@ impl TeamService {
             expires_at,
             mail: &mail,
             max_open: MAX_OPEN_RESETS_PER_USER,
+            operator_audit,
         })?;
         Ok(sent.is_some())
     }

@@ -26,7 +26,7 @@ struct Report {
 }
 
 fn run(data_dir: &Path) -> Result<Report, Error> {
-    // 1. The store: SQLite in the data directory (or `StoreConfig::from_url("postgres://…")`).
+    // 1. The store: SQLite in the data directory (or `StoreConfig::from_url("postgres://…")?`, which refuses any other scheme).
     //    Opening applies the migrations.
     let store = Store::open(&StoreConfig::sqlite(data_dir.join("tenantry.db")))?;
     let shared = Arc::new(store);
