@@ -433,6 +433,16 @@ async fn more_resources(app: &TestApp, key: &str) -> Vec<(String, Method, Option
             Some("data"),
         ),
         (
+            "/api/notifications/channels/nch_webhook".into(),
+            Method::PUT,
+            Some("data"),
+        ),
+        (
+            "/api/notifications/channels/nch_email".into(),
+            Method::PUT,
+            Some("data"),
+        ),
+        (
             "/accounts/default/settings/SERVICE_NOTIFICATION".into(),
             Method::PUT,
             None,

@@ -235,12 +235,29 @@ impl NotificationService {
             )));
         }
         if is_builtin(id) {
-            if update.name.is_some() || update.config.is_some() {
+            // Its name and configuration sent back as read are ignored (a round trip); only
+            // `enabled` can change here, and only a change of it is written.
+            let (shown, shown_config) = self
+                .all_channels(actor.account_id)?
+                .into_iter()
+                .find(|(c, _)| c.id == id)
+                .ok_or(NotificationError::NotFound("channel"))?;
+            if update.kind.as_deref().is_some_and(|k| k != shown.target.kind().as_str())
+                || update.builtin == Some(false)
+            {
+                return Err(NotificationError::invalid(
+                    "type",
+                    "`type` and `builtin` are read-only",
+                ));
+            }
+            if update.name.as_ref().is_some_and(|n| *n != shown.name)
+                || update.config.as_ref().is_some_and(|c| *c != shown_config)
+            {
                 return Err(NotificationError::BuiltinChannel(format!(
                     "{id} is a built-in channel: change its settings through PUT /v2/accounts/settings/notifications; only `enabled` can be set here"
                 )));
             }
-            if let Some(enabled) = update.enabled {
+            if let Some(enabled) = update.enabled.filter(|e| *e != shown.enabled) {
                 self.d
                     .builtins
                     .set_builtin_enabled(actor.account_id, Some(actor), id, enabled)?;
