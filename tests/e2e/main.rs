@@ -48,6 +48,7 @@ mod settings_catalog;
 mod settings_write;
 mod team_activity;
 mod team_conformance;
+mod team_invitation_list;
 mod team_invitations;
 mod team_members;
 mod tenant_settings;

@@ -64,6 +64,8 @@ const ROUTES: &[(&str, &str, Needs)] = &[
     ("POST", "/v2/accounts/team/members/bulk", MANAGER),
     ("PUT", "/v2/accounts/team/members/{id}", MANAGER),
     ("DELETE", "/v2/accounts/team/members/{id}", MANAGER),
+    ("GET", "/v2/accounts/team/invitations", MANAGER),
+    ("GET", "/v2/accounts/team/invitations/{id}", MANAGER),
     ("POST", "/v2/accounts/team/invitations/{id}/resend", MANAGER),
     ("DELETE", "/v2/accounts/team/invitations/{id}", MANAGER),
     ("POST", "/v2/accounts/team/activity/events", MANAGER),

@@ -7,6 +7,7 @@ mod bulk;
 mod email_change;
 mod error;
 mod invitation;
+mod invitation_list;
 mod invitation_mail;
 mod invitation_service;
 mod invitation_store;
@@ -29,6 +30,7 @@ pub use email_change::{
 };
 pub use error::TeamError;
 pub use invitation::{expiry, Invitation, InvitationState, InvitationStatus};
+pub use invitation_list::InvitationList;
 pub use invitation_mail::InviteLinks;
 pub use invitation_service::{
     AcceptInput, Accepted, InvitationPreview, InviteRequest, IssuedInvitation,

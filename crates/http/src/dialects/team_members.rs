@@ -176,7 +176,7 @@ pub(super) async fn run<T: Send + 'static>(
 }
 
 /// `run` for a read-only call: on the read threads (`store_reads.rs`).
-async fn run_read<T: Send + 'static>(
+pub(super) async fn run_read<T: Send + 'static>(
     state: &AppState,
     user: Option<String>,
     f: impl FnOnce() -> Result<T, TeamError> + Send + 'static,
@@ -326,7 +326,7 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-fn query_error(field: &str, message: String) -> ApiError {
+pub(super) fn query_error(field: &str, message: String) -> ApiError {
     ApiError::new(DIALECT, StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
         .with_details(json!({ "field": field }))
 }

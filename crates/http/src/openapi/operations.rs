@@ -300,6 +300,29 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .res("Object"),
         op(
+            "get",
+            "/v2/accounts/team/invitations",
+            "listInvitations",
+            "Every invitation of the account, oldest first (no link or token)",
+            Member,
+            200,
+        )
+        .res("InvitationList")
+        .query(&[
+            ("status", "pending, accepted, expired or cancelled"),
+            ("limit", "Page size, 1 to 100"),
+            ("cursor", "Opaque cursor from the previous page"),
+        ]),
+        op(
+            "get",
+            "/v2/accounts/team/invitations/{id}",
+            "getInvitation",
+            "One invitation (no link or token)",
+            Member,
+            200,
+        )
+        .res("InvitationRecord"),
+        op(
             "post",
             "/v2/accounts/team/invitations/{id}/resend",
             "resendInvitation",
