@@ -22,6 +22,7 @@ mod cli_transfer;
 mod configuration;
 mod cost_alerts;
 mod crash_writers;
+mod custom_permissions;
 mod email_change;
 mod errors;
 mod export_import;

@@ -151,6 +151,8 @@ impl ApiError {
             "WRONG_USER" => 40307,
             "SCOPE_EXCEEDS_CREDENTIAL" => 40308,
             "MFA_ENROLLMENT_REQUIRED" => 40309,
+            "MISSING_PERMISSION" => 40320,
+            "PERMISSIONS_EXCEED_OWN" => 40321,
             "NOT_FOUND" => 40401,
             "MEMBER_NOT_FOUND" => 40402,
             "INVITATION_NOT_FOUND" => 40403,

@@ -149,12 +149,15 @@ fn needs(method: &Method, pattern: &str) -> Option<Needs> {
 /// request matched no route).
 pub(crate) fn required(req: &HttpRequest) -> Option<Role> {
     let pattern = req.match_pattern()?;
-    match needs(req.method(), &pattern)? {
+    least_role(req.method(), &pattern, req.match_info().get("section"))
+}
+
+/// [`required`] for a route pattern and the value of its `{section}` segment, if any.
+pub(crate) fn least_role(method: &Method, pattern: &str, section: Option<&str>) -> Option<Role> {
+    match needs(method, pattern)? {
         Needs::Role(role) => Some(role),
         Needs::Section(section) => Some(section.required_role()),
-        Needs::SectionInPath => req
-            .match_info()
-            .get("section")
+        Needs::SectionInPath => section
             .and_then(Section::parse)
             .filter(|s| Section::ALL.contains(s))
             .map(Section::required_role),

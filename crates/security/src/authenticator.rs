@@ -156,6 +156,7 @@ impl Authenticator {
             ip,
             scopes: record.scopes.into_iter().filter(|s| s != "*").collect(),
             authenticated_at: None,
+            permissions: record.permissions,
         }))
     }
 
@@ -255,6 +256,7 @@ mod tests {
             member_status: MemberStatus::Active,
             last_active_at: None,
             scopes: Vec::new(),
+            permissions: None,
         };
         mutate(&mut record);
         let store = MemoryStore::default();

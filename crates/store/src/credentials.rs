@@ -22,6 +22,7 @@ struct KeyRow {
     status: String,
     last_active_at: Option<i64>,
     scopes: String,
+    permissions: Option<String>,
 }
 
 fn corrupt(what: &str, value: &str) -> PortError {
@@ -55,6 +56,13 @@ impl TryFrom<KeyRow> for KeyRecord {
             last_active_at: row.last_active_at.map(from_micros),
             scopes: serde_json::from_str(&row.scopes)
                 .map_err(|_| corrupt("api key scopes", &row.scopes))?,
+            permissions: row
+                .permissions
+                .map(|p| {
+                    crate::members::permissions_from_json(&p)
+                        .ok_or_else(|| corrupt("member permissions", &p))
+                })
+                .transpose()?,
         })
     }
 }
@@ -80,6 +88,7 @@ impl CredentialStore for Store {
                     memberships::status,
                     memberships::last_active_at,
                     api_keys::scopes,
+                    memberships::permissions,
                 ))
                 .first::<KeyRow>(conn)
                 .optional()?)

@@ -1,6 +1,6 @@
 use thiserror::Error;
 
-use tenantry_kernel::{InvitationId, KernelError, PortError, Role};
+use tenantry_kernel::{InvitationId, KernelError, Permission, PortError, Role};
 
 use crate::{EmailChangeRefusal, InvitationState};
 
@@ -17,6 +17,11 @@ pub enum TeamError {
     /// A manager cannot grant a role above their own, nor act on someone who outranks them.
     #[error("a {current} cannot act on or grant the role {target}")]
     RoleAboveOwn { current: Role, target: Role },
+    /// The member would end up with permissions the caller does not hold (by a custom list, a
+    /// return to the role's defaults, or a role change): a credential never yields a stronger
+    /// one, and nobody widens their own permissions.
+    #[error("you cannot give permissions you do not hold: {}", list(exceeding))]
+    PermissionsExceedOwn { exceeding: Vec<Permission> },
     /// A field failed its contract; `field` is the seed's camelCase name.
     #[error("{field}: {reason}")]
     InvalidField { field: &'static str, reason: String },
@@ -75,4 +80,12 @@ impl From<KernelError> for TeamError {
             other => TeamError::Port(PortError::Corrupt(other.to_string())),
         }
     }
+}
+
+fn list(permissions: &[Permission]) -> String {
+    permissions
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

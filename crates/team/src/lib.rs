@@ -14,7 +14,6 @@ mod invitation_store;
 mod member_fields;
 mod members;
 mod password_reset;
-mod permission;
 mod service;
 
 pub use activity::{
@@ -22,7 +21,10 @@ pub use activity::{
     MemberActivity, MemberPeriodActivity, MembershipSpan, TeamActivity, MAX_EVENTS_PER_REQUEST,
     MAX_EVENT_COUNT,
 };
-pub use authority::{ensure_can_grant, ensure_can_manage, ensure_manager, MANAGER_ROLE};
+pub use authority::{
+    ensure_can_grant, ensure_can_manage, ensure_fits_role, ensure_manager, ensure_within_own,
+    MANAGER_ROLE,
+};
 pub use bulk::{BulkOperation, BulkOutcome, MAX_BULK_MEMBERS};
 pub use email_change::{
     email_change_lifetime, CompletedEmailChange, EmailChangeOutcome, EmailChangeRefusal,
@@ -44,5 +46,5 @@ pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts};
 pub use password_reset::{
     CompletedReset, NewPasswordReset, PasswordResetStore, ResetPurpose, MAX_OPEN_RESETS_PER_USER,
 };
-pub use permission::{default_permissions, Permission};
 pub use service::{MemberList, TeamDeps, TeamService};
+pub use tenantry_kernel::{default_permissions, effective_permissions, Permission};

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantry_kernel::{Email, InvitationId, Role};
 use tenantry_team::{
-    default_permissions, AcceptInput, Department, Invitation, InvitationLifetime, InvitationState,
-    InviteMessage, InviteRequest, IssuedInvitation, Permission, TeamError, Title,
+    effective_permissions, AcceptInput, Department, Invitation, InvitationLifetime,
+    InvitationState, InviteMessage, InviteRequest, IssuedInvitation, Permission, TeamError, Title,
 };
 
 use super::team_members::{member_json, query_error, run, run_read, team_error, time};
@@ -215,13 +215,10 @@ async fn cancel(
 /// where it stands (`status` in the list filter's words). Never the token or the link: the
 /// link's secret exists only in the email to the invitee.
 fn invitation_json(i: &Invitation, now: DateTime<Utc>) -> Value {
-    let permissions: Vec<&str> = match &i.permissions {
-        Some(custom) => custom.iter().map(|p| p.as_str()).collect(),
-        None => default_permissions(i.role)
-            .iter()
-            .map(|p| p.as_str())
-            .collect(),
-    };
+    let permissions: Vec<&str> = effective_permissions(i.role, i.permissions.as_deref())
+        .into_iter()
+        .map(Permission::as_str)
+        .collect();
     json!({
         "id": i.id.to_string(),
         "email": i.email.as_str(),

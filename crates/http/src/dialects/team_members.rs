@@ -159,6 +159,14 @@ pub(super) fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
             &format!("Requests from {address} are not allowed for this account"),
         )
         .with_details(json!({ "address": address })),
+        TeamError::PermissionsExceedOwn { exceeding } => err(
+            StatusCode::FORBIDDEN,
+            "PERMISSIONS_EXCEED_OWN",
+            "You cannot give permissions you do not hold yourself",
+        )
+        .with_details(json!({
+            "exceedingPermissions": exceeding.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        })),
         // Email changes answer in the user dialect (`user_profile.rs`); none reaches seed 02.
         e @ TeamError::EmailChangeRefused(_) => ApiError::internal(DIALECT, &e),
         TeamError::Port(p) => ApiError::from_port(DIALECT, &p),

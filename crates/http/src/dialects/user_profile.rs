@@ -189,6 +189,7 @@ fn email_change_error(e: TeamError) -> ApiError {
         | TeamError::IdentityNotProven
         | TeamError::ResetLinkInvalid
         | TeamError::SignedInAsAnotherUser
-        | TeamError::IpNotAllowed { .. }) => ApiError::internal(DIALECT, &e),
+        | TeamError::IpNotAllowed { .. }
+        | TeamError::PermissionsExceedOwn { .. }) => ApiError::internal(DIALECT, &e),
     }
 }
