@@ -38,6 +38,7 @@ mod notifications;
 mod openapi;
 mod organization;
 mod outbox_crash;
+mod ownership_transfer;
 mod preconditions;
 mod protocol;
 mod read_caches;

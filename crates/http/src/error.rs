@@ -183,6 +183,7 @@ impl ApiError {
             "INVALID_CODE" => 42203,
             "ACCOUNT_REQUIRED" => 42204,
             "CANNOT_REMOVE_OWNER" => 42205,
+            "TRANSFER_TARGET_NOT_ACTIVE_ADMIN" => 42220,
             "RATE_LIMITED" => 42901,
             "SERVICE_BUSY" => 50301,
             _ => 50001,

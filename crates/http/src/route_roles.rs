@@ -62,6 +62,11 @@ const ROUTES: &[(&str, &str, Needs)] = &[
     ("POST", "/v2/accounts/team/members", MANAGER),
     ("POST", "/v2/accounts/team/members/invite", MANAGER),
     ("POST", "/v2/accounts/team/members/bulk", MANAGER),
+    (
+        "POST",
+        "/v2/accounts/team/transfer-ownership",
+        Needs::Role(Role::Owner),
+    ),
     ("PUT", "/v2/accounts/team/members/{id}", MANAGER),
     ("DELETE", "/v2/accounts/team/members/{id}", MANAGER),
     ("GET", "/v2/accounts/team/invitations", MANAGER),

@@ -115,7 +115,7 @@ fn permissions_json(p: &Option<Vec<Permission>>) -> Option<String> {
 
 /// PostgreSQL: serializes team-size decisions per account (the member limit is counted, then
 /// written). SQLite's write transactions are already serialized.
-fn lock_account(conn: &mut DbConnection, account: &str) -> Result<(), StoreError> {
+pub(crate) fn lock_account(conn: &mut DbConnection, account: &str) -> Result<(), StoreError> {
     if let DbConnection::Postgresql(pg) = conn {
         diesel::sql_query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::Text, _>(account)

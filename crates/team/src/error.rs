@@ -22,6 +22,21 @@ pub enum TeamError {
     /// one, and nobody widens their own permissions.
     #[error("you cannot give permissions you do not hold: {}", list(exceeding))]
     PermissionsExceedOwn { exceeding: Vec<Permission> },
+    /// Only an active admin can be handed the account.
+    #[error(
+        "the account can only be handed to an active admin (this member is {status:?} {role})"
+    )]
+    TransferTargetNotActiveAdmin {
+        role: Role,
+        status: tenantry_security::MemberStatus,
+    },
+    /// The action needs a credential as strong as the member: an API key without scopes (or a
+    /// session).
+    #[error("this action needs a session or an API key without scopes")]
+    UnrestrictedCredentialRequired,
+    /// The session signed in too long ago for this action: sign in again.
+    #[error("sign in again to do this")]
+    ReauthRequired,
     /// A field failed its contract; `field` is the seed's camelCase name.
     #[error("{field}: {reason}")]
     InvalidField { field: &'static str, reason: String },

@@ -13,6 +13,7 @@ mod invitation_service;
 mod invitation_store;
 mod member_fields;
 mod members;
+mod ownership;
 mod password_reset;
 mod service;
 
@@ -43,6 +44,9 @@ pub use invitation_store::{
 };
 pub use member_fields::{Department, InvitationLifetime, InviteMessage, Title};
 pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts};
+pub use ownership::{
+    ensure_can_receive, ensure_can_transfer, OwnershipTransfer, TransferOutcome, Transferred,
+};
 pub use password_reset::{
     CompletedReset, NewPasswordReset, PasswordResetStore, ResetPurpose, MAX_OPEN_RESETS_PER_USER,
 };

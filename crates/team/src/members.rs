@@ -108,6 +108,17 @@ pub trait MemberStore: Send + Sync {
         audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
 
+    /// Hands the account over in one transaction: `transfer.from` (if still the active owner)
+    /// becomes an admin and `transfer.to` (if still an active admin) the owner, with both emails
+    /// (outbox rows) and the audit entry. MUST serialize transfers of one account (the account
+    /// row lock on PostgreSQL) and MUST leave exactly one owner whatever runs concurrently;
+    /// writes nothing unless it returns `Transferred`.
+    fn transfer_ownership(
+        &self,
+        account: AccountId,
+        transfer: &crate::OwnershipTransfer<'_>,
+    ) -> Result<crate::TransferOutcome, PortError>;
+
     /// Marks the member removed and revokes their API keys and sessions, in one transaction
     /// with `audit`, provided they still hold `expected_role`; `false` otherwise.
     fn remove_member(

@@ -190,6 +190,9 @@ fn email_change_error(e: TeamError) -> ApiError {
         | TeamError::ResetLinkInvalid
         | TeamError::SignedInAsAnotherUser
         | TeamError::IpNotAllowed { .. }
-        | TeamError::PermissionsExceedOwn { .. }) => ApiError::internal(DIALECT, &e),
+        | TeamError::PermissionsExceedOwn { .. }
+        | TeamError::TransferTargetNotActiveAdmin { .. }
+        | TeamError::UnrestrictedCredentialRequired
+        | TeamError::ReauthRequired) => ApiError::internal(DIALECT, &e),
     }
 }

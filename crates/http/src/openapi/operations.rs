@@ -272,6 +272,16 @@ pub(crate) fn operations() -> Vec<Operation> {
         .req("BulkOperation")
         .res("Object"),
         op(
+            "post",
+            "/v2/accounts/team/transfer-ownership",
+            "transferOwnership",
+            "The owner hands the account to an active admin and becomes an admin",
+            Member,
+            200,
+        )
+        .req("OwnershipTransferRequest")
+        .res("OwnershipTransfer"),
+        op(
             "get",
             "/v2/accounts/team/members/{id}",
             "getTeamMember",

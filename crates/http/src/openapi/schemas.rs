@@ -279,6 +279,23 @@ pub(super) fn components() -> Map<String, Value> {
         ),
     );
     put(
+        "OwnershipTransferRequest",
+        object(json!({ "userId": string() }), &["userId"]),
+    );
+    let party = |role: &str| {
+        object(
+            json!({ "id": string(), "role": { "enum": [role] } }),
+            &["id", "role"],
+        )
+    };
+    put(
+        "OwnershipTransfer",
+        object(
+            json!({ "previousOwner": party("admin"), "newOwner": party("owner"), "transferredAt": timestamp(), "message": string() }),
+            &["previousOwner", "newOwner", "transferredAt"],
+        ),
+    );
+    put(
         "InvitationFlat",
         object(
             json!({
