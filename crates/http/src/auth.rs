@@ -149,6 +149,10 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
         .and_then(|s| crate::client_ip::client_ip(req, &s.config.trusted_proxies));
     let method = req.method().clone();
     let path = req.path().to_owned();
+    let route = Route {
+        pattern: req.match_pattern(),
+        section: req.match_info().get("section").map(str::to_owned),
+    };
     Box::pin(async move {
         let state = state?;
         let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
@@ -167,7 +171,7 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
             .transpose()?
             .flatten();
         let actor = match in_memory {
-            Some(actor) => authorize(actor, dialect, &method, &path)?,
+            Some(actor) => authorize(actor, dialect, &method, &path, &route)?,
             None => {
                 let authenticator = state.authenticator.clone();
                 let sessions = state.sessions.clone();
@@ -183,7 +187,7 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
                     settings
                         .check_ip(&actor)
                         .map_err(|e| ip_error(dialect, e))?;
-                    authorize(actor, dialect, &method, &path)
+                    authorize(actor, dialect, &method, &path, &route)
                 })
                 .await
                 .map_err(|e| ApiError::internal(dialect, &e))??
@@ -221,13 +225,20 @@ fn ip_error(dialect: Dialect, e: SettingsError) -> ApiError {
     }
 }
 
+/// The route a request matched: its pattern and the value of its `{section}` segment.
+struct Route {
+    pattern: Option<String>,
+    section: Option<String>,
+}
+
 /// What an authenticated, admitted caller may reach: a restricted session only its one task,
-/// a scoped key only its scopes.
+/// a scoped key only its scopes, a member with custom permissions only what they name.
 fn authorize(
     actor: Actor,
     dialect: Dialect,
     method: &actix_web::http::Method,
     path: &str,
+    route: &Route,
 ) -> Result<Actor, ApiError> {
     // A restricted session (sign-in with an expired password, or without the MFA the
     // account requires) may only do that one task.
@@ -283,6 +294,24 @@ fn authorize(
         .with_details(
             serde_json::json!({ "requiredScopes": missing, "keyScopes": actor.scopes }),
         ));
+    }
+    // Custom permissions narrow the member's role, for every credential of theirs (decision
+    // 0019). A caller whose role is already too low hears about the role instead (the route's
+    // own refusal, see route_roles.rs), which is the more precise answer.
+    if let Some(pattern) = route.pattern.as_deref() {
+        let section = route.section.as_deref();
+        let role_allows = crate::route_roles::least_role(method, pattern, section)
+            .is_none_or(|least| actor.role >= least);
+        if let Some(permission) =
+            crate::route_permissions::missing(&actor, method, pattern, section)
+                .filter(|_| role_allows)
+        {
+            let held =
+                tenantry_kernel::effective_permissions(actor.role, actor.permissions.as_deref());
+            return Err(crate::route_permissions::refusal(
+                dialect, permission, &held,
+            ));
+        }
     }
     Ok(actor)
 }

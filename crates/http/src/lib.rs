@@ -20,6 +20,7 @@ mod preconditions;
 mod rate_limit;
 mod request_audit;
 mod request_id;
+mod route_permissions;
 mod route_roles;
 mod scopes;
 mod state;

@@ -62,8 +62,15 @@ const ROUTES: &[(&str, &str, Needs)] = &[
     ("POST", "/v2/accounts/team/members", MANAGER),
     ("POST", "/v2/accounts/team/members/invite", MANAGER),
     ("POST", "/v2/accounts/team/members/bulk", MANAGER),
+    (
+        "POST",
+        "/v2/accounts/team/transfer-ownership",
+        Needs::Role(Role::Owner),
+    ),
     ("PUT", "/v2/accounts/team/members/{id}", MANAGER),
     ("DELETE", "/v2/accounts/team/members/{id}", MANAGER),
+    ("GET", "/v2/accounts/team/invitations", MANAGER),
+    ("GET", "/v2/accounts/team/invitations/{id}", MANAGER),
     ("POST", "/v2/accounts/team/invitations/{id}/resend", MANAGER),
     ("DELETE", "/v2/accounts/team/invitations/{id}", MANAGER),
     ("POST", "/v2/accounts/team/activity/events", MANAGER),
@@ -147,12 +154,15 @@ fn needs(method: &Method, pattern: &str) -> Option<Needs> {
 /// request matched no route).
 pub(crate) fn required(req: &HttpRequest) -> Option<Role> {
     let pattern = req.match_pattern()?;
-    match needs(req.method(), &pattern)? {
+    least_role(req.method(), &pattern, req.match_info().get("section"))
+}
+
+/// [`required`] for a route pattern and the value of its `{section}` segment, if any.
+pub(crate) fn least_role(method: &Method, pattern: &str, section: Option<&str>) -> Option<Role> {
+    match needs(method, pattern)? {
         Needs::Role(role) => Some(role),
         Needs::Section(section) => Some(section.required_role()),
-        Needs::SectionInPath => req
-            .match_info()
-            .get("section")
+        Needs::SectionInPath => section
             .and_then(Section::parse)
             .filter(|s| Section::ALL.contains(s))
             .map(Section::required_role),

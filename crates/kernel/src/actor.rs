@@ -1,6 +1,6 @@
 use std::net::IpAddr;
 
-use crate::{AccountId, ApiKeyId, KernelError, Role, SessionId, UserId};
+use crate::{AccountId, ApiKeyId, KernelError, Permission, Role, SessionId, UserId};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,10 @@ pub struct Actor {
     /// When the caller signed in, for session credentials (re-authentication for sensitive
     /// operations); `None` for API keys.
     pub authenticated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The member's custom permissions (decision 0019); `None` = the role's full power. They
+    /// belong to the member, not the credential: every key and session of the member carries
+    /// them, so no credential of theirs escapes them.
+    pub permissions: Option<Vec<Permission>>,
 }
 
 /// How recent a sign-in must be for a sensitive operation through a session.
@@ -58,6 +62,14 @@ impl Actor {
                 .is_none_or(|at| now - at > chrono::Duration::minutes(REAUTH_WINDOW_MINUTES))
     }
 
+    /// Whether the member's custom permissions (if any) include `permission`. This only ever
+    /// narrows: the role checks still decide everything the role does not allow.
+    pub fn has_permission(&self, permission: Permission) -> bool {
+        self.permissions
+            .as_deref()
+            .is_none_or(|custom| custom.contains(&permission))
+    }
+
     /// Succeeds when the actor's role is at least `required`.
     ///
     /// ```
@@ -71,6 +83,7 @@ impl Actor {
     ///     ip: None,
     ///     scopes: Vec::new(),
     ///     authenticated_at: None,
+    ///     permissions: None,
     /// };
     /// assert!(actor.require(Role::Viewer).is_ok());
     /// assert!(actor.require(Role::Admin).is_err());

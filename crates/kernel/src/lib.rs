@@ -9,6 +9,7 @@ mod epoch_cache;
 mod error;
 mod id;
 mod page;
+mod permission;
 mod random;
 mod role;
 
@@ -24,5 +25,6 @@ pub use id::{
     MfaEnrollmentId, RuleId, SessionId, UserId,
 };
 pub use page::{Cursor, Page, PageRequest, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
+pub use permission::{default_permissions, effective_permissions, Permission};
 pub use random::{OsRandom, RandomSource};
 pub use role::Role;

@@ -58,6 +58,7 @@ fn bench(c: &mut Criterion) {
                 // Recent: verification records no activity, as for all but one request a minute.
                 last_used_at: Some(clock.0),
                 scopes: Vec::new(),
+                permissions: None,
             },
         );
         tokens.push(key.token().to_string());

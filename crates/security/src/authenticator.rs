@@ -157,6 +157,7 @@ impl Authenticator {
             ip,
             scopes: record.scopes.into_iter().filter(|s| s != "*").collect(),
             authenticated_at: None,
+            permissions: record.permissions,
         }))
     }
 
@@ -256,6 +257,7 @@ mod tests {
             member_status: MemberStatus::Active,
             last_used_at: None,
             scopes: Vec::new(),
+            permissions: None,
         };
         mutate(&mut record);
         let store = MemoryStore::default();

@@ -494,6 +494,7 @@ mod tests {
             ip: None,
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             authenticated_at: None,
+            permissions: None,
         }
     }
 
@@ -502,6 +503,7 @@ mod tests {
         Actor {
             credential: Credential::Session(SessionId::generate(&clock, &OsRandom)),
             authenticated_at: Some(now() - Duration::minutes(signed_in_minutes_ago)),
+            permissions: None,
             ..key_actor(role, &[])
         }
     }
@@ -516,6 +518,7 @@ mod tests {
             scopes: Vec::new(),
             credential: Credential::ApiKey(ApiKeyId::generate(&FixedClock(now()), &OsRandom)),
             authenticated_at: None,
+            permissions: None,
             ..owner.clone()
         };
         service

@@ -57,6 +57,8 @@ pub struct KeyRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     /// The key's scopes (public names; `*` or empty = unrestricted).
     pub scopes: Vec<String>,
+    /// The member's custom permissions in the key's account (`None`: the role's).
+    pub permissions: Option<Vec<tenantry_kernel::Permission>>,
 }
 
 pub trait CredentialStore: Send + Sync {

@@ -128,6 +128,7 @@ impl AccountProvisioning {
             ip: None,
             scopes: Vec::new(),
             authenticated_at: None,
+            permissions: None,
         }))
     }
 

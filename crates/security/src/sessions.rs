@@ -67,6 +67,8 @@ pub struct SessionRecord {
     pub restriction: Option<String>,
     pub role: Role,
     pub member_status: MemberStatus,
+    /// The member's custom permissions (`None`: the role's).
+    pub permissions: Option<Vec<tenantry_kernel::Permission>>,
 }
 
 /// Who may sign in: a user, their password hash and their active memberships.
@@ -281,6 +283,9 @@ impl SessionService {
             ip,
             scopes: Vec::new(),
             authenticated_at: Some(now),
+            // Only used to check the MFA code; every request of the session is authorized from
+            // its stored record, custom permissions included.
+            permissions: None,
         };
         let enrolled = self.mfa.status(&actor)?.enabled;
         if enrolled {
@@ -318,6 +323,7 @@ impl SessionService {
             restriction: restriction.clone(),
             role,
             member_status: MemberStatus::Active,
+            permissions: None,
         };
         self.store.create_session(
             &record,
@@ -428,6 +434,7 @@ impl SessionService {
                 .map(|r| vec![format!("restricted:{r}")])
                 .unwrap_or_default(),
             authenticated_at: Some(record.created_at),
+            permissions: record.permissions,
         })
     }
 
@@ -661,6 +668,7 @@ mod tests {
                 restriction: restriction.map(str::to_owned),
                 role: Role::Developer,
                 member_status: MemberStatus::Active,
+                permissions: None,
             },
         );
         World {

@@ -22,6 +22,7 @@ struct KeyRow {
     status: String,
     last_used_at: Option<i64>,
     scopes: String,
+    permissions: Option<String>,
 }
 
 fn corrupt(what: &str, value: &str) -> PortError {
@@ -55,6 +56,13 @@ impl TryFrom<KeyRow> for KeyRecord {
             last_used_at: row.last_used_at.map(from_micros),
             scopes: serde_json::from_str(&row.scopes)
                 .map_err(|_| corrupt("api key scopes", &row.scopes))?,
+            permissions: row
+                .permissions
+                .map(|p| {
+                    crate::members::permissions_from_json(&p)
+                        .ok_or_else(|| corrupt("member permissions", &p))
+                })
+                .transpose()?,
         })
     }
 }
@@ -80,6 +88,7 @@ impl CredentialStore for Store {
                     memberships::status,
                     api_keys::last_used_at,
                     api_keys::scopes,
+                    memberships::permissions,
                 ))
                 .first::<KeyRow>(conn)
                 .optional()?)

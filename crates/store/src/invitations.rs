@@ -1,13 +1,14 @@
 //! `InvitationStore`: invitations, and accepting them (user, membership, first API key).
 
+use chrono::{DateTime, Utc};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use tenantry_kernel::{AccountId, Email, InvitationId, PortError, Role};
+use tenantry_kernel::{AccountId, Cursor, Email, InvitationId, Page, PageRequest, PortError, Role};
 use tenantry_security::{ChangeAudit, MemberStatus, SecretHash};
 use tenantry_team::{
     AcceptOutcome, Acceptance, Department, ExistingUser, Invitation, InvitationLifetime,
-    InvitationStatus, InvitationStore, InviteMessage, InviteOutcome, Joiner, NewInvitation,
-    Permission, Reissue, Title,
+    InvitationState, InvitationStatus, InvitationStore, InviteMessage, InviteOutcome, Joiner,
+    NewInvitation, Permission, Reissue, Title,
 };
 
 use crate::audit::insert_change;
@@ -114,7 +115,7 @@ fn permissions_json(p: &Option<Vec<Permission>>) -> Option<String> {
 
 /// PostgreSQL: serializes team-size decisions per account (the member limit is counted, then
 /// written). SQLite's write transactions are already serialized.
-fn lock_account(conn: &mut DbConnection, account: &str) -> Result<(), StoreError> {
+pub(crate) fn lock_account(conn: &mut DbConnection, account: &str) -> Result<(), StoreError> {
     if let DbConnection::Postgresql(pg) = conn {
         diesel::sql_query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::Text, _>(account)
@@ -237,6 +238,82 @@ impl InvitationStore for Store {
                 .optional()?)
         })?;
         Ok(row.map(invitation).transpose()?.map(|(_, inv)| inv))
+    }
+
+    fn list_invitations(
+        &self,
+        account: AccountId,
+        state: Option<InvitationState>,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<(Page<Invitation>, u64), PortError> {
+        let account = account.to_string();
+        let now = to_micros(now);
+        let limit = i64::from(page.limit);
+        let (after_micros, after_id) = page
+            .after
+            .as_ref()
+            .map_or((i64::MIN, ""), |c| (c.created_at_micros, c.id.as_str()));
+        // The state as stored columns: "pending" and "expired" are open invitations on either
+        // side of `expires_at` (the instant itself is expired, as `Invitation::state` says).
+        macro_rules! in_state {
+            ($query:expr) => {{
+                let query = $query.filter(invitations::account_id.eq(&account));
+                match state {
+                    None => query,
+                    Some(InvitationState::Pending) => query
+                        .filter(invitations::status.eq_any(OPEN))
+                        .filter(invitations::expires_at.gt(now)),
+                    Some(InvitationState::Expired) => query
+                        .filter(invitations::status.eq_any(OPEN))
+                        .filter(invitations::expires_at.le(now)),
+                    Some(InvitationState::Accepted) => {
+                        query.filter(invitations::status.eq(InvitationStatus::Accepted.as_str()))
+                    }
+                    Some(InvitationState::Cancelled) => {
+                        query.filter(invitations::status.eq(InvitationStatus::Cancelled.as_str()))
+                    }
+                }
+            }};
+        }
+        let (rows, total) = self.read(|conn| {
+            let rows = in_state!(invitations::table.into_boxed())
+                // A range on the (account_id, created_at, id) index; the second condition
+                // settles ties, as in the member list.
+                .filter(
+                    invitations::created_at.ge(after_micros).and(
+                        invitations::created_at
+                            .gt(after_micros)
+                            .or(invitations::id.gt(after_id)),
+                    ),
+                )
+                .order((invitations::created_at.asc(), invitations::id.asc()))
+                .select(invitation_columns!())
+                .limit(limit + 1)
+                .load::<InvitationRow>(conn)?;
+            let total: i64 = in_state!(invitations::table.into_boxed())
+                .select(count_star())
+                .first(conn)?;
+            Ok((rows, total))
+        })?;
+        let has_more = rows.len() > page.limit as usize;
+        let items = rows
+            .into_iter()
+            .take(page.limit as usize)
+            .map(|r| invitation(r).map(|(_, inv)| inv))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if has_more {
+            items.last().map(|i| Cursor {
+                created_at_micros: to_micros(i.created_at),
+                id: i.id.to_string(),
+            })
+        } else {
+            None
+        };
+        Ok((
+            Page { items, next },
+            u64::try_from(total).unwrap_or_default(),
+        ))
     }
 
     fn invitation_by_token(

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError, Role, UserId};
 use tenantry_security::{ChangeAudit, MemberStatus};
 use tenantry_team::{
-    Department, Member, MemberChange, MemberFilter, MemberStore, Permission, RoleCounts, Title,
+    Department, Member, MemberChange, MemberFilter, MemberStore, OwnershipTransfer, Permission,
+    RoleCounts, Title, TransferOutcome,
 };
 
 use crate::audit::insert_change;
@@ -284,6 +285,52 @@ impl MemberStore for Store {
             }
             insert_change(conn, &account, &user, audit)?;
             Ok(true)
+        })?)
+    }
+
+    fn transfer_ownership(
+        &self,
+        account: AccountId,
+        transfer: &OwnershipTransfer<'_>,
+    ) -> Result<TransferOutcome, PortError> {
+        let account = account.to_string();
+        let (from, to) = (transfer.from.to_string(), transfer.to.to_string());
+        Ok(self.write(|conn| -> Result<TransferOutcome, StoreError> {
+            // PostgreSQL: transfers of one account queue here, so the second reads the first's
+            // result. SQLite runs one write transaction at a time anyway.
+            crate::invitations::lock_account(conn, &account)?;
+            let active_in = |user: &str, role: Role| {
+                memberships::table
+                    .filter(memberships::account_id.eq(account.clone()))
+                    .filter(memberships::user_id.eq(user.to_owned()))
+                    .filter(memberships::role.eq(role.as_str()))
+                    .filter(memberships::status.eq(MemberStatus::Active.as_str()))
+            };
+            let still_owner: i64 = active_in(&from, Role::Owner)
+                .select(count_star())
+                .first(conn)?;
+            if still_owner == 0 {
+                return Ok(TransferOutcome::NotOwner);
+            }
+            let still_admin: i64 = active_in(&to, Role::Admin)
+                .select(count_star())
+                .first(conn)?;
+            if still_admin == 0 {
+                return Ok(TransferOutcome::TargetChanged);
+            }
+            // Demote first: the unique index on the owner row (one per account) holds after
+            // every statement, not only at commit.
+            diesel::update(active_in(&from, Role::Owner))
+                .set(memberships::role.eq(Role::Admin.as_str()))
+                .execute(conn)?;
+            diesel::update(active_in(&to, Role::Admin))
+                .set(memberships::role.eq(Role::Owner.as_str()))
+                .execute(conn)?;
+            for mail in transfer.mails {
+                crate::outbox::insert_outbox(conn, mail)?;
+            }
+            insert_change(conn, &account, &to, transfer.audit)?;
+            Ok(TransferOutcome::Transferred)
         })?)
     }
 

@@ -23,6 +23,7 @@ type Row = (
     Option<String>,
     String,
     String,
+    Option<String>,
 );
 
 fn corrupt(what: &str) -> PortError {
@@ -30,8 +31,21 @@ fn corrupt(what: &str) -> PortError {
 }
 
 fn record(row: Row) -> Result<SessionRecord, PortError> {
-    let (id, account, user, hash, created, seen, expires, revoked, ip, restriction, role, status) =
-        row;
+    let (
+        id,
+        account,
+        user,
+        hash,
+        created,
+        seen,
+        expires,
+        revoked,
+        ip,
+        restriction,
+        role,
+        status,
+        permissions,
+    ) = row;
     Ok(SessionRecord {
         id: id.parse().map_err(|_| corrupt("session id"))?,
         account_id: account.parse().map_err(|_| corrupt("account id"))?,
@@ -45,6 +59,12 @@ fn record(row: Row) -> Result<SessionRecord, PortError> {
         restriction,
         role: role.parse::<Role>().map_err(|_| corrupt("role"))?,
         member_status: MemberStatus::parse(&status).ok_or_else(|| corrupt("member status"))?,
+        permissions: permissions
+            .map(|p| {
+                crate::members::permissions_from_json(&p)
+                    .ok_or_else(|| corrupt("member permissions"))
+            })
+            .transpose()?,
     })
 }
 
@@ -69,6 +89,7 @@ macro_rules! session_query {
                 sessions::restriction,
                 memberships::role,
                 memberships::status,
+                memberships::permissions,
             ))
     };
 }

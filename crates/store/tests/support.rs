@@ -110,5 +110,6 @@ pub fn owner(account: &tenantry_security::ProvisionedAccount) -> tenantry_kernel
         ip: None,
         scopes: Vec::new(),
         authenticated_at: None,
+        permissions: None,
     }
 }

@@ -1,6 +1,6 @@
 use thiserror::Error;
 
-use tenantry_kernel::{InvitationId, KernelError, PortError, Role};
+use tenantry_kernel::{InvitationId, KernelError, Permission, PortError, Role};
 
 use crate::{EmailChangeRefusal, InvitationState};
 
@@ -17,6 +17,26 @@ pub enum TeamError {
     /// A manager cannot grant a role above their own, nor act on someone who outranks them.
     #[error("a {current} cannot act on or grant the role {target}")]
     RoleAboveOwn { current: Role, target: Role },
+    /// The member would end up with permissions the caller does not hold (by a custom list, a
+    /// return to the role's defaults, or a role change): a credential never yields a stronger
+    /// one, and nobody widens their own permissions.
+    #[error("you cannot give permissions you do not hold: {}", list(exceeding))]
+    PermissionsExceedOwn { exceeding: Vec<Permission> },
+    /// Only an active admin can be handed the account.
+    #[error(
+        "the account can only be handed to an active admin (this member is {status:?} {role})"
+    )]
+    TransferTargetNotActiveAdmin {
+        role: Role,
+        status: tenantry_security::MemberStatus,
+    },
+    /// The action needs a credential as strong as the member: an API key without scopes (or a
+    /// session).
+    #[error("this action needs a session or an API key without scopes")]
+    UnrestrictedCredentialRequired,
+    /// The session signed in too long ago for this action: sign in again.
+    #[error("sign in again to do this")]
+    ReauthRequired,
     /// A field failed its contract; `field` is the seed's camelCase name.
     #[error("{field}: {reason}")]
     InvalidField { field: &'static str, reason: String },
@@ -75,4 +95,12 @@ impl From<KernelError> for TeamError {
             other => TeamError::Port(PortError::Corrupt(other.to_string())),
         }
     }
+}
+
+fn list(permissions: &[Permission]) -> String {
+    permissions
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

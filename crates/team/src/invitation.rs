@@ -48,6 +48,29 @@ pub enum InvitationState {
     Cancelled,
 }
 
+impl InvitationState {
+    pub const ALL: [InvitationState; 4] = [
+        InvitationState::Pending,
+        InvitationState::Expired,
+        InvitationState::Accepted,
+        InvitationState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationState::Pending => "pending",
+            InvitationState::Expired => "expired",
+            InvitationState::Accepted => "accepted",
+            InvitationState::Cancelled => "cancelled",
+        }
+    }
+
+    /// The `status` filter of the invitation list; `None` for any other word.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invitation {
     pub id: InvitationId,
@@ -178,6 +201,16 @@ mod tests {
         let inv = invitation(InvitationStatus::Resent, InvitationLifetime::OneDay);
         assert_eq!(inv.state(inv.expires_at), InvitationState::Expired);
         assert_eq!(inv.still_open(), Ok(()));
+    }
+
+    #[test]
+    fn states_round_trip_and_nothing_else_parses() {
+        for state in InvitationState::ALL {
+            assert_eq!(InvitationState::parse(state.as_str()), Some(state));
+        }
+        for other in ["sent", "resent", "Pending", "", "all"] {
+            assert_eq!(InvitationState::parse(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -93,6 +93,10 @@ impl TeamService {
         request: InviteRequest,
     ) -> Result<IssuedInvitation, TeamError> {
         ensure_can_grant(actor.role, request.role)?;
+        if let Some(given) = &request.permissions {
+            crate::ensure_fits_role(request.role, given)?;
+        }
+        crate::ensure_within_own(actor, request.role, request.permissions.as_deref())?;
         let max_members = self.policy.max_members(actor.account_id)?;
         let now = self.clock.now();
         let token = InvitationToken::generate(self.random.as_ref());

@@ -5,13 +5,13 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use tenantry_kernel::{AccountId, Email, InvitationId, PortError, Role, UserId};
+use tenantry_kernel::{AccountId, Email, InvitationId, Page, PageRequest, PortError, Role, UserId};
 use tenantry_notifications::OutboxEntry;
 use tenantry_security::{ApiKeyInfo, SecretHash};
 
 use tenantry_security::ChangeAudit;
 
-use crate::{ActivityStore, Invitation, MemberStore};
+use crate::{ActivityStore, Invitation, InvitationState, MemberStore};
 
 /// A new invitation to write.
 pub struct NewInvitation<'a> {
@@ -113,6 +113,17 @@ pub trait InvitationStore: Send + Sync {
         account: AccountId,
         id: InvitationId,
     ) -> Result<Option<Invitation>, PortError>;
+
+    /// One keyset page (by creation time, then id) of the account's invitations, every state
+    /// or only those in `state` at `now` (pending and expired are open invitations on either
+    /// side of `expires_at`), and how many invitations match in all.
+    fn list_invitations(
+        &self,
+        account: AccountId,
+        state: Option<InvitationState>,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<(Page<Invitation>, u64), PortError>;
 
     fn invitation_by_token(
         &self,

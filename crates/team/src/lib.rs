@@ -7,13 +7,14 @@ mod bulk;
 mod email_change;
 mod error;
 mod invitation;
+mod invitation_list;
 mod invitation_mail;
 mod invitation_service;
 mod invitation_store;
 mod member_fields;
 mod members;
+mod ownership;
 mod password_reset;
-mod permission;
 mod service;
 
 pub use activity::{
@@ -21,7 +22,10 @@ pub use activity::{
     MemberActivity, MemberPeriodActivity, MembershipSpan, TeamActivity, MAX_EVENTS_PER_REQUEST,
     MAX_EVENT_COUNT,
 };
-pub use authority::{ensure_can_grant, ensure_can_manage, ensure_manager, MANAGER_ROLE};
+pub use authority::{
+    ensure_can_grant, ensure_can_manage, ensure_fits_role, ensure_manager, ensure_within_own,
+    MANAGER_ROLE,
+};
 pub use bulk::{BulkOperation, BulkOutcome, MAX_BULK_MEMBERS};
 pub use email_change::{
     email_change_lifetime, CompletedEmailChange, EmailChangeOutcome, EmailChangeRefusal,
@@ -29,6 +33,7 @@ pub use email_change::{
 };
 pub use error::TeamError;
 pub use invitation::{expiry, Invitation, InvitationState, InvitationStatus};
+pub use invitation_list::InvitationList;
 pub use invitation_mail::InviteLinks;
 pub use invitation_service::{
     AcceptInput, Accepted, InvitationPreview, InviteRequest, IssuedInvitation,
@@ -39,9 +44,12 @@ pub use invitation_store::{
 };
 pub use member_fields::{Department, InvitationLifetime, InviteMessage, Title};
 pub use members::{Member, MemberChange, MemberFilter, MemberStore, RoleCounts};
+pub use ownership::{
+    ensure_can_receive, ensure_can_transfer, OwnershipTransfer, TransferOutcome, Transferred,
+};
 pub use password_reset::{
     CompletedReset, NewPasswordReset, OperatorResetAudit, PasswordResetStore, ResetPurpose,
     MAX_OPEN_RESETS_PER_USER,
 };
-pub use permission::{default_permissions, Permission};
 pub use service::{MemberList, TeamDeps, TeamService};
+pub use tenantry_kernel::{default_permissions, effective_permissions, Permission};

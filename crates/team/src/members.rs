@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use tenantry_kernel::{AccountId, Page, PageRequest, PortError, Role, UserId};
 use tenantry_security::{ChangeAudit, MemberStatus};
 
-use crate::{default_permissions, Department, Permission, Title};
+use crate::{effective_permissions, Department, Permission, Title};
 
 /// One member of an account.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,11 +24,10 @@ pub struct Member {
 }
 
 impl Member {
-    /// What the member may do: their custom permissions, or their role's.
+    /// What the member may do: their role's permissions, narrowed to their custom ones if they
+    /// have any (a custom permission the role does not grant is never shown as held).
     pub fn permissions(&self) -> Vec<Permission> {
-        self.custom_permissions
-            .clone()
-            .unwrap_or_else(|| default_permissions(self.role).to_vec())
+        effective_permissions(self.role, self.custom_permissions.as_deref())
     }
 }
 
@@ -135,6 +134,17 @@ pub trait MemberStore: Send + Sync {
         change: &MemberChange,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
+
+    /// Hands the account over in one transaction: `transfer.from` (if still the active owner)
+    /// becomes an admin and `transfer.to` (if still an active admin) the owner, with both emails
+    /// (outbox rows) and the audit entry. MUST serialize transfers of one account (the account
+    /// row lock on PostgreSQL) and MUST leave exactly one owner whatever runs concurrently;
+    /// writes nothing unless it returns `Transferred`.
+    fn transfer_ownership(
+        &self,
+        account: AccountId,
+        transfer: &crate::OwnershipTransfer<'_>,
+    ) -> Result<crate::TransferOutcome, PortError>;
 
     /// Marks the member removed and revokes their API keys and sessions, in one transaction
     /// with `audit`, provided they still hold `expected_role`; `false` otherwise.

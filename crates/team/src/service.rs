@@ -324,6 +324,18 @@ fn authorize(actor: &Actor, current: &Member, change: &MemberChange) -> Result<(
     if let Some(role) = change.role {
         ensure_can_grant(actor.role, role)?;
     }
+    // What the member holds afterwards must be within what the actor holds (decision 0019).
+    if change.role.is_some() || change.permissions.is_some() {
+        let role = change.role.unwrap_or(current.role);
+        let custom = match &change.permissions {
+            Some(given) => given.as_deref(),
+            None => current.custom_permissions.as_deref(),
+        };
+        if let Some(Some(given)) = &change.permissions {
+            crate::ensure_fits_role(role, given)?;
+        }
+        crate::ensure_within_own(actor, role, custom)?;
+    }
     match change.status {
         None | Some(MemberStatus::Active | MemberStatus::Suspended) => Ok(()),
         Some(_) => Err(TeamError::InvalidField {
@@ -384,6 +396,7 @@ mod tests {
             ip: None,
             scopes: Vec::new(),
             authenticated_at: None,
+            permissions: None,
         }
     }
 

@@ -4,18 +4,20 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantry_kernel::{Email, InvitationId, Role};
 use tenantry_team::{
-    AcceptInput, Department, InvitationLifetime, InvitationState, InviteMessage, InviteRequest,
-    IssuedInvitation, Permission, TeamError, Title,
+    effective_permissions, AcceptInput, Department, Invitation, InvitationLifetime,
+    InvitationState, InviteMessage, InviteRequest, IssuedInvitation, Permission, TeamError, Title,
 };
 
-use super::team_members::{member_json, run, team_error, time};
+use super::team_members::{member_json, query_error, run, run_read, team_error, time};
 use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{method_not_allowed, ApiError};
 use crate::json_body::JsonBody;
+use crate::pagination::PageQuery;
 use crate::AppState;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -24,7 +26,12 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/v2/accounts/team/invitations/{id}/resend").route(web::post().to(resend)),
         )
-        .service(resource("/v2/accounts/team/invitations/{id}").route(web::delete().to(cancel)))
+        .service(resource("/v2/accounts/team/invitations").route(web::get().to(list)))
+        .service(
+            resource("/v2/accounts/team/invitations/{id}")
+                .route(web::get().to(get_one))
+                .route(web::delete().to(cancel)),
+        )
         .service(resource("/v2/invitations/{token}").route(web::get().to(preview)))
         .service(resource("/v2/invitations/{token}/accept").route(web::post().to(accept)));
 }
@@ -204,13 +211,93 @@ async fn cancel(
     })))
 }
 
-fn state_name(state: InvitationState) -> &'static str {
-    match state {
-        InvitationState::Pending => "pending",
-        InvitationState::Expired => "expired",
-        InvitationState::Accepted => "accepted",
-        InvitationState::Cancelled => "cancelled",
+/// An invitation as its managers read it: who was invited, to which role, by whom, when, and
+/// where it stands (`status` in the list filter's words). Never the token or the link: the
+/// link's secret exists only in the email to the invitee.
+fn invitation_json(i: &Invitation, now: DateTime<Utc>) -> Value {
+    let permissions: Vec<&str> = effective_permissions(i.role, i.permissions.as_deref())
+        .into_iter()
+        .map(Permission::as_str)
+        .collect();
+    json!({
+        "id": i.id.to_string(),
+        "email": i.email.as_str(),
+        "role": i.role.as_str(),
+        "permissions": permissions,
+        "status": i.state(now).as_str(),
+        "invitedBy": i.invited_by.to_string(),
+        "createdAt": time(i.created_at),
+        "expiresAt": time(i.expires_at),
+        "resentAt": i.resent_at.map(time),
+        "department": i.department.as_ref().map(Department::as_str),
+        "title": i.title.as_ref().map(Title::as_str),
+        "message": i.message.as_ref().map(InviteMessage::as_str),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /v2/accounts/team/invitations`: every invitation of the account, oldest first, in the
+/// member list's envelope (`total` counts every match, `nextCursor` when more follow).
+async fn list(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageQuery {
+        limit: query.limit.clone(),
+        cursor: query.cursor.clone(),
     }
+    .parse(crate::error::Dialect::V2)?;
+    let wanted = query
+        .status
+        .as_deref()
+        .map(|s| {
+            InvitationState::parse(s).ok_or_else(|| {
+                query_error(
+                    "status",
+                    format!("unknown status `{s}`: pending, accepted, expired or cancelled"),
+                )
+            })
+        })
+        .transpose()?;
+    let team = state.team.clone();
+    let result = run_read(&state, None, move || {
+        team.invitations(&caller.0, wanted, &page)
+    })
+    .await?;
+    let invitations: Vec<Value> = result
+        .page
+        .items
+        .iter()
+        .map(|i| invitation_json(i, result.now))
+        .collect();
+    let mut body = json!({ "invitations": invitations, "total": result.total });
+    if let Some(next) = result.page.next {
+        body["nextCursor"] = json!(next.encode());
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /v2/accounts/team/invitations/{id}`: one invitation of the caller's account; another
+/// account's id is 404 like an id never issued.
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let id = parse_invitation(&raw)?;
+    let team = state.team.clone();
+    let (invitation, now) =
+        run_read(&state, Some(raw), move || team.invitation(&caller.0, id)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "invitation": invitation_json(&invitation, now) })))
 }
 
 /// What the link shows before accepting: whom it is for, the account, the role and whether it
@@ -234,7 +321,7 @@ async fn preview(
                 "department": i.department.as_ref().map(Department::as_str),
                 "title": i.title.as_ref().map(Title::as_str),
                 "message": i.message.as_ref().map(InviteMessage::as_str),
-                "status": state_name(p.state),
+                "status": p.state.as_str(),
                 "expiresAt": time(i.expires_at),
             }
         })))

@@ -29,6 +29,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/v2/accounts/team/members/bulk").route(web::post().to(bulk)))
     .service(
+        resource("/v2/accounts/team/transfer-ownership").route(web::post().to(transfer_ownership)),
+    )
+    .service(
         resource("/v2/accounts/team/members/{id}")
             .route(web::get().to(get))
             .route(web::put().to(update))
@@ -159,6 +162,31 @@ pub(super) fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
             &format!("Requests from {address} are not allowed for this account"),
         )
         .with_details(json!({ "address": address })),
+        TeamError::PermissionsExceedOwn { exceeding } => err(
+            StatusCode::FORBIDDEN,
+            "PERMISSIONS_EXCEED_OWN",
+            "You cannot give permissions you do not hold yourself",
+        )
+        .with_details(json!({
+            "exceedingPermissions": exceeding.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        })),
+        TeamError::TransferTargetNotActiveAdmin { role, status } => err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "TRANSFER_TARGET_NOT_ACTIVE_ADMIN",
+            "Ownership can only be transferred to an active admin of this account",
+        )
+        .with_details(json!({ "userId": user, "role": role.as_str(), "status": status.as_str() })),
+        TeamError::UnrestrictedCredentialRequired => err(
+            StatusCode::FORBIDDEN,
+            "INSUFFICIENT_SCOPE",
+            "This action needs a session or an API key without scopes",
+        )
+        .with_details(json!({ "requiredScopes": ["*"] })),
+        TeamError::ReauthRequired => err(
+            StatusCode::FORBIDDEN,
+            "REAUTH_REQUIRED",
+            "Sign in again (within the last 10 minutes) to transfer ownership",
+        ),
         // Email changes answer in the user dialect (`user_profile.rs`); none reaches seed 02.
         e @ TeamError::EmailChangeRefused(_) => ApiError::internal(DIALECT, &e),
         TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
@@ -176,7 +204,7 @@ pub(super) async fn run<T: Send + 'static>(
 }
 
 /// `run` for a read-only call: on the read threads (`store_reads.rs`).
-async fn run_read<T: Send + 'static>(
+pub(super) async fn run_read<T: Send + 'static>(
     state: &AppState,
     user: Option<String>,
     f: impl FnOnce() -> Result<T, TeamError> + Send + 'static,
@@ -326,7 +354,7 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-fn query_error(field: &str, message: String) -> ApiError {
+pub(super) fn query_error(field: &str, message: String) -> ApiError {
     ApiError::new(DIALECT, StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
         .with_details(json!({ "field": field }))
 }
@@ -669,5 +697,33 @@ async fn bulk(
             "failed": results.len() - successful,
         },
         "results": results,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferOwnership {
+    #[serde(rename = "userId")]
+    user_id: String,
+}
+
+/// `POST /v2/accounts/team/transfer-ownership`: the owner hands the account to an active admin
+/// and becomes an admin (decision 0019).
+async fn transfer_ownership(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    JsonBody(body): JsonBody<TransferOwnership>,
+) -> Result<HttpResponse, ApiError> {
+    let user = parse_user(&body.user_id)?;
+    let team = state.team.clone();
+    let done = run(Some(body.user_id), move || {
+        team.transfer_ownership(&caller.0, user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "previousOwner": { "id": done.previous_owner.to_string(), "role": "admin" },
+        "newOwner": { "id": done.new_owner.to_string(), "role": "owner" },
+        "transferredAt": time(done.at),
+        "message": "Ownership transferred successfully",
     })))
 }

@@ -228,6 +228,10 @@ fn email_change_error(e: TeamError) -> ApiError {
         | TeamError::IdentityNotProven
         | TeamError::ResetLinkInvalid
         | TeamError::SignedInAsAnotherUser
-        | TeamError::IpNotAllowed { .. }) => ApiError::internal(DIALECT, &e),
+        | TeamError::IpNotAllowed { .. }
+        | TeamError::PermissionsExceedOwn { .. }
+        | TeamError::TransferTargetNotActiveAdmin { .. }
+        | TeamError::UnrestrictedCredentialRequired
+        | TeamError::ReauthRequired) => ApiError::internal(DIALECT, &e),
     }
 }

@@ -272,6 +272,16 @@ pub(crate) fn operations() -> Vec<Operation> {
         .req("BulkOperation")
         .res("Object"),
         op(
+            "post",
+            "/v2/accounts/team/transfer-ownership",
+            "transferOwnership",
+            "The owner hands the account to an active admin and becomes an admin",
+            Member,
+            200,
+        )
+        .req("OwnershipTransferRequest")
+        .res("OwnershipTransfer"),
+        op(
             "get",
             "/v2/accounts/team/members/{id}",
             "getTeamMember",
@@ -299,6 +309,29 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .res("Object"),
+        op(
+            "get",
+            "/v2/accounts/team/invitations",
+            "listInvitations",
+            "Every invitation of the account, oldest first (no link or token)",
+            Member,
+            200,
+        )
+        .res("InvitationList")
+        .query(&[
+            ("status", "pending, accepted, expired or cancelled"),
+            ("limit", "Page size, 1 to 100"),
+            ("cursor", "Opaque cursor from the previous page"),
+        ]),
+        op(
+            "get",
+            "/v2/accounts/team/invitations/{id}",
+            "getInvitation",
+            "One invitation (no link or token)",
+            Member,
+            200,
+        )
+        .res("InvitationRecord"),
         op(
             "post",
             "/v2/accounts/team/invitations/{id}/resend",

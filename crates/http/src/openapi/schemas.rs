@@ -243,6 +243,58 @@ pub(super) fn components() -> Map<String, Value> {
             &["invitation"],
         ),
     );
+    let invitation_view = object(
+        json!({
+            "id": string(), "email": string(), "role": { "enum": ["admin", "developer", "viewer"] },
+            "permissions": array_of(string()),
+            "status": { "enum": ["pending", "expired", "accepted", "cancelled"] },
+            "invitedBy": string(), "createdAt": timestamp(), "expiresAt": timestamp(),
+            "resentAt": nullable_timestamp(), "department": nullable_string(),
+            "title": nullable_string(), "message": nullable_string(),
+        }),
+        &[
+            "id",
+            "email",
+            "role",
+            "permissions",
+            "status",
+            "invitedBy",
+            "createdAt",
+            "expiresAt",
+        ],
+    );
+    put("InvitationView", invitation_view);
+    put(
+        "InvitationList",
+        object(
+            json!({ "invitations": array_of(reference("InvitationView")), "total": integer(), "nextCursor": nullable_string() }),
+            &["invitations", "total"],
+        ),
+    );
+    put(
+        "InvitationRecord",
+        object(
+            json!({ "invitation": reference("InvitationView") }),
+            &["invitation"],
+        ),
+    );
+    put(
+        "OwnershipTransferRequest",
+        object(json!({ "userId": string() }), &["userId"]),
+    );
+    let party = |role: &str| {
+        object(
+            json!({ "id": string(), "role": { "enum": [role] } }),
+            &["id", "role"],
+        )
+    };
+    put(
+        "OwnershipTransfer",
+        object(
+            json!({ "previousOwner": party("admin"), "newOwner": party("owner"), "transferredAt": timestamp(), "message": string() }),
+            &["previousOwner", "newOwner", "transferredAt"],
+        ),
+    );
     put(
         "InvitationFlat",
         object(
