@@ -242,7 +242,10 @@ impl NotificationService {
                 .into_iter()
                 .find(|(c, _)| c.id == id)
                 .ok_or(NotificationError::NotFound("channel"))?;
-            if update.kind.as_deref().is_some_and(|k| k != shown.target.kind().as_str())
+            if update
+                .kind
+                .as_deref()
+                .is_some_and(|k| k != shown.target.kind().as_str())
                 || update.builtin == Some(false)
             {
                 return Err(NotificationError::invalid(
