@@ -1,7 +1,13 @@
-//! Repository hygiene, run with the rest of the tests: formatting, crate conventions.
+//! Repository hygiene, run with the rest of the tests: formatting, crate conventions, the
+//! allowed dependencies between crates, module docs and file sizes; and xtask's own checks
+//! (one test binary for the crate).
 
 #![allow(clippy::expect_used)]
 
+#[path = "tidy/preflight.rs"]
+mod preflight;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -151,4 +157,188 @@ fn domain_crates_stay_free_of_frameworks() {
             );
         }
     }
+}
+
+/// The dependencies allowed between the workspace's crates (docs/ARCHITECTURE.md draws them).
+/// Domain contexts depend on the kernel and on the contexts whose vocabulary they use; adapters
+/// (store, http) on the domain; the binary on everything. A new edge fails here: add it to this
+/// list with its reason, and record the reason in docs/decisions/ if it crosses a context.
+const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
+    ("billing", "kernel", "ids and errors"),
+    ("security", "kernel", "ids, actors and errors"),
+    ("notifications", "kernel", "ids, actors and errors"),
+    (
+        "notifications",
+        "security",
+        "sealing secrets, outbound address rules",
+    ),
+    ("team", "kernel", "ids, actors and errors"),
+    (
+        "team",
+        "notifications",
+        "invitation and transfer emails through the outbox",
+    ),
+    (
+        "team",
+        "security",
+        "credentials issued on acceptance, password hashing, revocation",
+    ),
+    ("settings", "kernel", "ids, actors and errors"),
+    ("settings", "billing", "tiers and their limits"),
+    (
+        "settings",
+        "notifications",
+        "outbound URL rules, event types, built-in channel routes",
+    ),
+    (
+        "settings",
+        "security",
+        "allowlist policy, sealing, sessions' policy",
+    ),
+    ("store", "kernel", "ports' vocabulary"),
+    (
+        "store",
+        "notifications",
+        "implements the notification ports",
+    ),
+    ("store", "security", "implements the identity ports"),
+    ("store", "settings", "implements the settings ports"),
+    ("store", "team", "implements the team ports"),
+    ("http", "kernel", "actors"),
+    ("http", "billing", "tiers shown by the organization API"),
+    ("http", "notifications", "calls the notification service"),
+    ("http", "security", "calls the identity services"),
+    ("http", "settings", "calls the settings service"),
+    ("http", "team", "calls the team service"),
+    ("server", "kernel", "wiring"),
+    ("server", "billing", "wiring"),
+    ("server", "notifications", "wiring"),
+    ("server", "security", "wiring"),
+    ("server", "settings", "wiring"),
+    ("server", "store", "wiring"),
+    ("server", "team", "wiring"),
+    ("server", "http", "wiring"),
+];
+
+/// The workspace crates `crate_dir`'s manifest depends on (normal, dev and build dependencies).
+fn workspace_deps(crate_dir: &Path) -> BTreeSet<String> {
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("Cargo.toml");
+    manifest
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("tenantry-"))
+        .filter_map(|rest| rest.split(['.', ' ', '=']).next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn crates_depend_only_along_the_allowed_edges() {
+    let mut unexpected = Vec::new();
+    for entry in std::fs::read_dir(root().join("crates")).expect("crates dir") {
+        let dir = entry.expect("entry").path();
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
+        for dep in workspace_deps(&dir) {
+            if dep != name
+                && !ALLOWED_EDGES
+                    .iter()
+                    .any(|(a, b, _)| *a == name && *b == dep)
+            {
+                unexpected.push(format!("{name} -> {dep}"));
+            }
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "crate edges not in ALLOWED_EDGES (xtask/tests/tidy.rs): {unexpected:?}. Bridge the \
+         contexts in crates/server/src/bridges.rs, or add the edge there with its reason"
+    );
+}
+
+/// Every Rust source file written by hand, outside `target/`.
+fn sources() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("dir") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    walk(&path, out);
+                }
+            } else if name.ends_with(".rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for top in ["crates", "xtask", "tests", "examples", "fuzz"] {
+        let dir = root().join(top);
+        if dir.exists() {
+            walk(&dir, &mut out);
+        }
+    }
+    out
+}
+
+/// Files that are still longer than the limit, each with the issue that splits it. The list
+/// only shrinks: a file leaves it when it is split, and no file joins it.
+const OVER_THE_LIMIT: &[&str] = &[
+    "crates/settings/src/service.rs",
+    "crates/store/src/settings.rs",
+    "crates/http/src/openapi/operations.rs",
+    "crates/security/src/sessions.rs",
+    "crates/notifications/src/outbound.rs",
+    "tests/e2e/notifications.rs",
+    "tests/e2e/settings_write.rs",
+    "tests/e2e/team_invitations.rs",
+];
+
+#[test]
+fn no_source_file_is_over_900_lines() {
+    let mut long = Vec::new();
+    for path in sources() {
+        let rel = path
+            .strip_prefix(root())
+            .expect("inside the workspace")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let lines = std::fs::read_to_string(&path)
+            .expect("source")
+            .lines()
+            .count();
+        if lines > 900 && !OVER_THE_LIMIT.contains(&rel.as_str()) {
+            long.push(format!("{rel} ({lines} lines)"));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these into modules named for what they hold: {long:?}"
+    );
+}
+
+#[test]
+fn every_library_module_says_what_it_holds() {
+    let mut undocumented = Vec::new();
+    for path in sources() {
+        let rel = path
+            .strip_prefix(root())
+            .expect("inside")
+            .to_string_lossy()
+            .to_string();
+        if !rel.contains("/src/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("source");
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        if !(first.starts_with("//!") || first.starts_with("#![doc")) {
+            undocumented.push(rel);
+        }
+    }
+    assert!(
+        undocumented.is_empty(),
+        "start these with a `//!` doc saying what the module holds: {undocumented:?}"
+    );
 }

@@ -1,3 +1,5 @@
+//! Currencies and cost-alert periods.
+
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};

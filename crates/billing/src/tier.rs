@@ -1,3 +1,5 @@
+//! Plan tiers and the limits each allows.
+
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,6 @@
+//! `/healthz`, `/readyz` and `/metrics`: liveness, database readiness (through the `Readiness`
+//! port) and Prometheus metrics.
+
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
@@ -18,19 +21,18 @@ async fn healthz() -> HttpResponse {
 
 /// Readiness: the database answers (and, for SQLite, its file is still there).
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let store = state.store.clone();
-    let backend = store.backend().as_str();
-    match web::block(move || store.check_ready()).await {
+    let readiness = state.readiness.clone();
+    let backend = readiness.backend();
+    match web::block(move || readiness.check_ready()).await {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready", "database": backend })),
-        Ok(Err(e)) => {
+        Ok(Err(reason)) => {
             tracing::warn!(
-                error = %e,
+                error = %reason,
                 request_id = crate::request_id::current().as_deref().unwrap_or("-"),
                 "not ready"
             );
-            HttpResponse::ServiceUnavailable().json(
-                json!({ "status": "unavailable", "database": backend, "reason": e.to_string() }),
-            )
+            HttpResponse::ServiceUnavailable()
+                .json(json!({ "status": "unavailable", "database": backend, "reason": reason }))
         }
         Err(e) => HttpResponse::ServiceUnavailable()
             .json(json!({ "status": "unavailable", "database": backend, "reason": e.to_string() })),
@@ -39,17 +41,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus metrics; the operator key is required (they describe every account's traffic).
 async fn metrics(state: web::Data<AppState>, _operator: crate::auth::Operator) -> HttpResponse {
-    let store = state.store.clone();
-    let gauges = web::block(move || store.metrics_gauges()).await;
-    let mut gauges = match gauges {
-        Ok(Ok(g)) => crate::ScrapeGauges {
-            outbox_depth: g.outbox_depth,
-            delivery_attempts_ok: g.delivery_attempts_ok,
-            delivery_attempts_failed: g.delivery_attempts_failed,
-            pool_connections: g.pool_connections,
-            pool_idle: g.pool_idle,
-            key_activity_dropped: 0,
-        },
+    let readiness = state.readiness.clone();
+    let mut gauges = match web::block(move || readiness.gauges()).await {
+        Ok(Ok(g)) => g,
         _ => crate::ScrapeGauges::default(),
     };
     gauges.key_activity_dropped = state.authenticator.activity_dropped();

@@ -1,3 +1,6 @@
+//! Request ids: accepted from the client when sane, generated otherwise, carried in logs and error
+//! bodies; paths are logged without credentials.
+
 use std::time::Instant;
 
 use actix_web::body::MessageBody;

@@ -1,10 +1,12 @@
+//! What every handler shares: the services, the ports the adapter needs, and the adapter's own
+//! configuration.
+
 use std::sync::Arc;
 
 use tenantry_security::{
     AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService, SessionService,
 };
-use tenantry_settings::SettingsService;
-use tenantry_store::Store;
+use tenantry_settings::{SettingsService, UsageStore};
 
 /// Settings of the HTTP adapter itself.
 #[derive(Debug, Clone)]
@@ -47,7 +49,10 @@ impl Default for HttpConfig {
 /// Everything handlers need, shared by all workers.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    /// The database's health, for `/readyz` and `/metrics`.
+    pub readiness: Arc<dyn crate::Readiness>,
+    /// Where usage records are kept (`POST /v2/accounts/usage`).
+    pub usage: Arc<dyn UsageStore>,
     pub authenticator: Arc<Authenticator>,
     pub settings: Arc<SettingsService>,
     pub provisioning: Arc<AccountProvisioning>,

@@ -1,3 +1,5 @@
+//! An account's unique slug, safe in URL paths and DNS labels.
+
 use std::fmt;
 use std::str::FromStr;
 

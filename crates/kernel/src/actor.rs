@@ -1,3 +1,5 @@
+//! Who is calling: the account, the user, the role and the credential they proved themselves with.
+
 use std::net::IpAddr;
 
 use crate::{AccountId, ApiKeyId, KernelError, Permission, Role, SessionId, UserId};

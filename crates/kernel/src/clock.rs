@@ -1,3 +1,5 @@
+//! The `Clock` port: where "now" comes from.
+
 use chrono::{DateTime, Utc};
 
 /// Where "now" comes from. Services take a clock instead of calling `Utc::now()` so that

@@ -1,3 +1,5 @@
+//! Email addresses in canonical form.
+
 use std::fmt;
 use std::str::FromStr;
 

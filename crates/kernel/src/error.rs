@@ -1,3 +1,5 @@
+//! The kernel's error enum, and `PortError` for infrastructure failures behind any port.
+
 use thiserror::Error;
 
 /// Errors raised when parsing kernel vocabulary or checking a role.

@@ -1,3 +1,5 @@
+//! The `RandomSource` port: where ids, secrets and tokens get their randomness.
+
 use rand::RngCore;
 
 /// Where randomness comes from (ids, secrets, tokens). Injectable so tests can be deterministic;

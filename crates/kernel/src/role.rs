@@ -1,3 +1,5 @@
+//! Member roles, ordered by privilege.
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -1,3 +1,5 @@
+//! API keys: the token's shape, its environments, and how its secret is hashed.
+
 use std::fmt;
 
 use tenantry_kernel::{ApiKeyId, RandomSource};

@@ -1,3 +1,5 @@
+//! The request path's authentication: a bearer token to an `Actor`, through short-lived caches.
+
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,3 +1,5 @@
+//! CIDR networks for the IP allowlist.
+
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;

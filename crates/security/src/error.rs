@@ -1,3 +1,5 @@
+//! The identity and access context's one error enum.
+
 use thiserror::Error;
 
 use tenantry_kernel::{KernelError, PortError};

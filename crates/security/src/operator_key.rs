@@ -1,3 +1,5 @@
+//! The operator's key, which guards `/admin`.
+
 use std::fmt;
 
 use tenantry_kernel::RandomSource;

@@ -1,3 +1,5 @@
+//! Creating accounts with their owner, first key and default settings, atomically.
+
 use std::sync::Arc;
 
 use tenantry_kernel::{

@@ -1,3 +1,5 @@
+//! Random secrets, their SHA-256 hashes for storage, and the link tokens mailed to users.
+
 use std::fmt;
 
 use sha2::{Digest, Sha256};

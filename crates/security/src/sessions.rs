@@ -766,6 +766,7 @@ mod tests {
                 restriction: None,
                 role: Role::Developer,
                 member_status: MemberStatus::Active,
+                permissions: None,
             },
         );
         let service = SessionService::new(

@@ -1,3 +1,6 @@
+//! The command line: `serve` and the operator's commands, with their flags and environment
+//! variables.
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -3,6 +3,7 @@
 mod batches;
 mod bind_address;
 mod bootstrap;
+mod bridges;
 mod cli;
 mod config;
 mod config_check;

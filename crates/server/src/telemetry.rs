@@ -1,3 +1,6 @@
+//! Logging: structured lines on stderr, client faults rate-limited, protocol noise from the HTTP
+//! server kept out.
+
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 

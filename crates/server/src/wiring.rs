@@ -1,3 +1,6 @@
+//! Wiring: opens the store and builds every service on it, for the server and for each CLI command
+//! (read-only commands open the database read-only).
+
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -205,7 +208,8 @@ impl Services {
             clock.clone(),
             random.clone(),
         ));
-        let team_policy: Arc<dyn tenantry_team::TeamPolicy> = settings.clone();
+        let team_policy: Arc<dyn tenantry_team::TeamPolicy> =
+            Arc::new(crate::bridges::TeamPolicyOfSettings(settings.clone()));
         let notifications = Arc::new(NotificationService::new(NotificationDeps {
             store: shared.clone(),
             builtins: settings.clone(),
@@ -299,7 +303,8 @@ impl Services {
         let password_pool = tenantry_http::PasswordPool::start(config.password_workers)?;
         let read_pool = tenantry_http::ReadPool::start(config.read_threads)?;
         Ok(AppState {
-            store: self.store.clone(),
+            readiness: Arc::new(crate::bridges::StoreReadiness(self.store.clone())),
+            usage: Arc::new(self.store.clone()),
             authenticator: self.authenticator.clone(),
             settings: self.settings.clone(),
             provisioning: self.provisioning.clone(),

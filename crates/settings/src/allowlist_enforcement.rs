@@ -287,26 +287,10 @@ impl tenantry_security::SessionPolicySource for SettingsService {
     }
 }
 
-/// The team's policy as the settings keep it: the member limit (seed 05 features) and the IP
-/// allowlist (applied to invitation acceptance, which issues a key without prior credentials).
-impl tenantry_team::TeamPolicy for SettingsService {
-    fn max_members(&self, account: AccountId) -> Result<u32, tenantry_kernel::PortError> {
-        SettingsService::max_members(self, account).map_err(into_port)
-    }
-
-    fn ip_allowed(
-        &self,
-        account: AccountId,
-        ip: Option<std::net::IpAddr>,
-    ) -> Result<bool, tenantry_kernel::PortError> {
-        self.admits(account, ip)
-    }
-}
-
 impl SettingsService {
     /// Whether the account's enforced allowlist admits `ip`: the check sign-in and invitation
     /// acceptance make before any credential exists.
-    fn admits(
+    pub fn admits(
         &self,
         account: AccountId,
         ip: Option<std::net::IpAddr>,

@@ -1,3 +1,5 @@
+//! The billing section: currency, payment method metadata, auto-recharge and cost alerts.
+
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

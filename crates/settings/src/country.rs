@@ -1,3 +1,5 @@
+//! ISO 3166-1 country codes and the regions deployments run in.
+
 use crate::closed_set::closed_set;
 
 /// ISO 3166-1 alpha-2 officially assigned codes (249, as published by the ISO 3166 Maintenance

@@ -1,3 +1,6 @@
+//! The closed sets of display preferences: language, theme, date and number formats, email
+//! frequency.
+
 use crate::closed_set::closed_set;
 
 closed_set!(

@@ -1,3 +1,5 @@
+//! The settings context's one error enum.
+
 use thiserror::Error;
 
 use tenantry_kernel::{KernelError, PortError, Role};

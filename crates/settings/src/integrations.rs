@@ -1,3 +1,5 @@
+//! The integrations section: GitHub, Docker registries and monitoring, their tokens sealed.
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tenantry_security::Sealed;

@@ -1,3 +1,6 @@
+//! The account's three built-in notification channels (email, Slack, webhook) and their alert
+//! toggles.
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tenantry_kernel::{Email, RandomSource};

@@ -1,3 +1,5 @@
+//! Organization-wide settings: default timezone, SSO requirement, data residency.
+
 use serde::{Deserialize, Serialize};
 
 use crate::timezone::Timezone;

@@ -1,3 +1,5 @@
+//! A user's display preferences, stored per key.
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 

@@ -122,7 +122,7 @@ impl SettingsService {
     /// `PUT /api/user/profile`: `display_name`, `timezone`, `locale`, `avatar_url`. `email` is
     /// accepted only as the current address (a client may PUT back what it read): a new
     /// address goes through `POST /api/user/email`, which mails a confirmation link to it
-    /// (`tenantry_team::TeamService::request_email_change`). `current_password`, which that
+    /// (the team context's email change). `current_password`, which that
     /// used to need here, is accepted and unused.
     pub fn update_profile(&self, actor: &Actor, body: &Value) -> Result<Profile, SettingsError> {
         let mut f = Fields::default();

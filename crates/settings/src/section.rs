@@ -1,3 +1,5 @@
+//! The sections of the account settings document.
+
 /// The sections of seed 01's account settings document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Section {

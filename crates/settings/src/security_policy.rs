@@ -1,3 +1,5 @@
+//! The account's security policy, the one stored value every API shows part of.
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tenantry_security::Cidr;

@@ -1,3 +1,6 @@
+//! `SettingsService`: reads and writes of the account settings sections, their history, rollback,
+//! export and import (decisions 0002, 0011, 0018).
+
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;

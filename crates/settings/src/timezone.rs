@@ -1,3 +1,5 @@
+//! IANA time zone names.
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -1,3 +1,6 @@
+//! Outbound URLs: https URLs, Slack incoming-webhook URLs and webhook URLs, each parsed once with
+//! its rule.
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

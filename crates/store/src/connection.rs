@@ -1,3 +1,5 @@
+//! One connection type for SQLite and PostgreSQL, so repositories are written once.
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};

@@ -1,3 +1,5 @@
+//! The store's one error enum.
+
 use thiserror::Error;
 
 use tenantry_kernel::PortError;

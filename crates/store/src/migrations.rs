@@ -1,3 +1,5 @@
+//! Embedded migrations for both backends, run under an advisory lock on PostgreSQL.
+
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};

@@ -1,3 +1,5 @@
+//! Opening the store: configuration, pools and pragmas per backend, readiness and gauges.
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -1,3 +1,5 @@
+//! Timestamps as microseconds since the Unix epoch, on both backends.
+
 use chrono::{DateTime, Utc};
 
 /// Timestamps are stored as microseconds since the Unix epoch on both backends.

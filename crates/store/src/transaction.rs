@@ -1,3 +1,5 @@
+//! Write transactions with bounded retries when they lose a lock race.
+
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 

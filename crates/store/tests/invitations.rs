@@ -17,12 +17,34 @@ use crate::support::{create_account, owner, settings_at, stores, t0};
 
 const PASSWORD: &str = "a long and unusual passphrase";
 
+/// The team's policy served by the settings, as the binary's bridge does (`bridges.rs`).
+struct TeamPolicyOf(Arc<tenantry_settings::SettingsService>);
+
+impl tenantry_team::TeamPolicy for TeamPolicyOf {
+    fn max_members(
+        &self,
+        account: tenantry_kernel::AccountId,
+    ) -> Result<u32, tenantry_kernel::PortError> {
+        self.0
+            .max_members(account)
+            .map_err(|e| tenantry_kernel::PortError::Corrupt(e.to_string()))
+    }
+
+    fn ip_allowed(
+        &self,
+        account: tenantry_kernel::AccountId,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<bool, tenantry_kernel::PortError> {
+        self.0.admits(account, ip)
+    }
+}
+
 fn team_at(store: &Store, at: DateTime<Utc>) -> TeamService {
     let clock = Arc::new(FixedClock(at));
     TeamService::new(
         Arc::new(store.clone()),
         TeamDeps {
-            policy: settings_at(store, at),
+            policy: Arc::new(TeamPolicyOf(settings_at(store, at))),
             secrets: SecretBox::new(&[7u8; 32]),
             links: InviteLinks::new("https://console.example.test"),
             clock,

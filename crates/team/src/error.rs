@@ -1,3 +1,5 @@
+//! The team context's one error enum.
+
 use thiserror::Error;
 
 use tenantry_kernel::{InvitationId, KernelError, Permission, PortError, Role};

@@ -74,8 +74,8 @@ async fn record(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     let settings = state.settings.clone();
-    let store = state.store.clone();
-    let outcome = web::block(move || settings.record_usage(&caller.0, &records, &store))
+    let usage = state.usage.clone();
+    let outcome = web::block(move || settings.record_usage(&caller.0, &records, usage.as_ref()))
         .await
         .map_err(|e| ApiError::internal(Dialect::V2, &e))?
         .map_err(settings_error)?;

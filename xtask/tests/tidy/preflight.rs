@@ -1,17 +1,13 @@
 //! `cargo xtask test` checks the machine first: a missing package fails the run at once, every
 //! missing one named, with one `apt-get install` line.
 
-#![allow(clippy::expect_used)]
-
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 #[test]
 fn missing_packages_fail_test_at_once_with_one_apt_get_line() {
     // An empty PATH: no `cc` and no `python3` can be found, whatever the machine has.
     let empty = std::env::temp_dir().join(format!("xtask-empty-path-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("empty dir");
-    let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("test")
         .env_clear()
@@ -22,10 +18,6 @@ fn missing_packages_fail_test_at_once_with_one_apt_get_line() {
     let _ = std::fs::remove_dir(&empty);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "the check comes first, before any build"
-    );
     assert!(!stderr.contains("running"), "something ran first: {stderr}");
     let lines: Vec<&str> = stderr
         .lines()

@@ -1,0 +1,56 @@
+//! Where one bounded context's port is served by another context's service. The contexts do not
+//! know each other (`settings` does not depend on `team`); the binary joins them here.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use tenantry_kernel::{AccountId, PortError};
+use tenantry_settings::{SettingsError, SettingsService};
+use tenantry_store::Store;
+
+/// The team's policy as the account settings keep it: the member limit (tenant settings'
+/// `features`) and the enforced IP allowlist (applied to invitation acceptance, which issues a
+/// credential to someone who has none yet).
+pub struct TeamPolicyOfSettings(pub Arc<SettingsService>);
+
+impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
+    fn max_members(&self, account: AccountId) -> Result<u32, PortError> {
+        self.0.max_members(account).map_err(into_port)
+    }
+
+    fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError> {
+        self.0.admits(account, ip)
+    }
+}
+
+fn into_port(e: SettingsError) -> PortError {
+    match e {
+        SettingsError::Port(p) => p,
+        other => PortError::Corrupt(other.to_string()),
+    }
+}
+
+/// The database's health for `/readyz` and `/metrics`.
+pub struct StoreReadiness(pub Store);
+
+impl tenantry_http::Readiness for StoreReadiness {
+    fn backend(&self) -> &'static str {
+        self.0.backend().as_str()
+    }
+
+    fn check_ready(&self) -> Result<(), String> {
+        self.0.check_ready().map_err(|e| e.to_string())
+    }
+
+    fn gauges(&self) -> Result<tenantry_http::ScrapeGauges, String> {
+        let g = self.0.metrics_gauges().map_err(|e| e.to_string())?;
+        Ok(tenantry_http::ScrapeGauges {
+            outbox_depth: g.outbox_depth,
+            delivery_attempts_ok: g.delivery_attempts_ok,
+            delivery_attempts_failed: g.delivery_attempts_failed,
+            pool_connections: g.pool_connections,
+            pool_idle: g.pool_idle,
+            key_activity_dropped: 0,
+        })
+    }
+}
