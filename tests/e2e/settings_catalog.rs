@@ -366,6 +366,49 @@ async fn inactive_members_are_suspended() {
     let audited = app
         .query_texts("SELECT actor AS t FROM audit_log WHERE action = 'member.suspended_inactive'");
     assert_eq!(audited, ["system", "system"]);
+    // Like every suspension, it ended their keys: reactivated, the member needs a new key.
+    let revoked = app.query_texts(
+        "SELECT m.role AS t FROM api_keys k JOIN memberships m ON m.user_id = k.user_id AND m.account_id = k.account_id WHERE k.revoked_at IS NOT NULL ORDER BY m.role",
+    );
+    assert_eq!(revoked, ["developer", "viewer"]);
+    let (status, _) = send(
+        &app,
+        reqwest::Method::PATCH,
+        PATH,
+        Some(&key),
+        Some(json!({"securityPreferences": {"inactivityUserLockThreshold": 0}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, members) = crate::support::call(
+        &app,
+        reqwest::Method::GET,
+        "/v2/accounts/team/members?status=suspended",
+        &key,
+        None,
+    )
+    .await;
+    for member in members["members"].as_array().expect("members") {
+        let id = member["id"].as_str().expect("id");
+        let (status, doc) = crate::support::call(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/v2/accounts/team/members/{id}"),
+            &key,
+            Some(json!({"status": "active"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{doc}");
+    }
+    for old_key in [&dormant, &lapsed] {
+        assert_eq!(
+            app.get("/v2/accounts/settings", Some(old_key))
+                .await
+                .status(),
+            401,
+            "a key ended by the suspension stays ended"
+        );
+    }
 }
 
 fn chrono_now_micros() -> i64 {

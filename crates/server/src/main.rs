@@ -400,6 +400,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::bail!("the key-activity queue was set twice");
     }
     let settings = services.settings.clone();
+    let team = services.team.clone();
     let metrics = services.metrics.clone();
     let purge_interval = args.purge_interval;
 
@@ -408,6 +409,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         stop_on_signal(server.handle())?;
         spawn_retention_purge(
             settings,
+            team,
             metrics,
             std::time::Duration::from_secs(purge_interval.max(1)),
         );
@@ -454,8 +456,22 @@ fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> std::io::Result<()> {
 /// Maintenance, every `interval` (the first run right after start): the retention purge and the
 /// suspension of inactive members. Runs on the blocking pool; a failure is logged and retried at
 /// the next tick.
+/// The inactivity threshold is account settings; suspending is the team's: each account that
+/// sets a threshold has its inactive members suspended through the team service.
+fn suspend_inactive_members(
+    settings: &tenantry_settings::SettingsService,
+    team: &tenantry_team::TeamService,
+) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for (account, days) in settings.inactivity_thresholds()? {
+        total += team.suspend_inactive_members(account, days)?;
+    }
+    Ok(total)
+}
+
 fn spawn_retention_purge(
     settings: std::sync::Arc<tenantry_settings::SettingsService>,
+    team: std::sync::Arc<tenantry_team::TeamService>,
     metrics: std::sync::Arc<tenantry_http::Metrics>,
     interval: std::time::Duration,
 ) {
@@ -464,11 +480,11 @@ fn spawn_retention_purge(
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
-            let settings = settings.clone();
+            let (settings, team) = (settings.clone(), team.clone());
             let job = tokio::task::spawn_blocking(move || {
                 (
                     settings.purge_expired_audit(),
-                    settings.suspend_inactive_members(),
+                    suspend_inactive_members(&settings, &team),
                 )
             });
             match job.await {

@@ -286,16 +286,6 @@ pub trait SettingsStore: Send + Sync {
         limit: u32,
     ) -> Result<u64, PortError>;
 
-    /// Suspends the account's active members (never the owner) whose last activity (or, never
-    /// active, their joining) is before `cutoff`, each with an audit entry by `system`, in one
-    /// transaction. Returns the suspended user ids.
-    fn suspend_inactive_members(
-        &self,
-        account: AccountId,
-        cutoff: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> Result<Vec<String>, PortError>;
-
     /// A section's history, newest first.
     fn history(
         &self,

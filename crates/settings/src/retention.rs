@@ -1,7 +1,9 @@
 //! The retention purge: audit entries older than each account's `audit_retention_days` are
-//! deleted, in bounded batches so a large backlog never holds a long write lock.
+//! deleted, in bounded batches so a large backlog never holds a long write lock; and each
+//! account's inactivity threshold, which the team context enforces.
 
 use chrono::Duration;
+use tenantry_kernel::AccountId;
 
 use crate::{SecurityPolicy, SettingsError, SettingsService};
 
@@ -30,21 +32,16 @@ impl SettingsService {
         Ok(total)
     }
 
-    /// Seed 04's `inactivityUserLockThreshold`: members inactive for that many days are
-    /// suspended (audited). Returns how many were suspended.
-    pub fn suspend_inactive_members(&self) -> Result<u64, SettingsError> {
-        let now = self.clock().now();
-        let mut total = 0u64;
+    /// Each account's `inactivityUserLockThreshold` in days, for the accounts that set one: the
+    /// team context suspends members inactive that long (the binary's maintenance job joins
+    /// the two).
+    pub fn inactivity_thresholds(&self) -> Result<Vec<(AccountId, u32)>, SettingsError> {
+        let mut out = Vec::new();
         for (account, security) in self.store().retention_sources()? {
-            let policy = SecurityPolicy::from_stored(security)?;
-            if let Some(days) = policy.inactivity_lock_days {
-                let cutoff = now - Duration::days(i64::from(days));
-                total += self
-                    .store()
-                    .suspend_inactive_members(account, cutoff, now)?
-                    .len() as u64;
+            if let Some(days) = SecurityPolicy::from_stored(security)?.inactivity_lock_days {
+                out.push((account, days));
             }
         }
-        Ok(total)
+        Ok(out)
     }
 }

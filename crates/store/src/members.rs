@@ -1,8 +1,9 @@
 //! `MemberStore`: an account's team members (memberships joined with their users).
 
+use chrono::{DateTime, Utc};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError, Role, UserId};
+use tenantry_kernel::{AccountId, AuditId, Cursor, Page, PageRequest, PortError, Role, UserId};
 use tenantry_security::{ChangeAudit, MemberStatus};
 use tenantry_team::{
     Department, Member, MemberChange, MemberFilter, MemberStore, OwnershipTransfer, Permission,
@@ -87,6 +88,24 @@ fn member(row: MemberRow) -> Result<Member, PortError> {
             .map(|t| Title::parse(&t).map_err(|_| corrupt("title", &t)))
             .transpose()?,
     })
+}
+
+/// The account's active members other than the owner whose last activity (never active: their
+/// joining) is before `cutoff` (microseconds): one rule for listing and for the guarded update.
+macro_rules! inactive_since {
+    ($account:expr, $cutoff:expr) => {
+        memberships::table
+            .filter(memberships::account_id.eq($account))
+            .filter(memberships::status.eq(MemberStatus::Active.as_str()))
+            .filter(memberships::role.ne(Role::Owner.as_str()))
+            .filter(
+                memberships::last_active_at
+                    .lt($cutoff)
+                    .or(memberships::last_active_at
+                        .is_null()
+                        .and(memberships::created_at.lt($cutoff))),
+            )
+    };
 }
 
 /// Ends every way the member could still act in the account: keys and sessions.
@@ -284,6 +303,64 @@ impl MemberStore for Store {
                 }
             }
             insert_change(conn, &account, &user, audit)?;
+            Ok(true)
+        })?)
+    }
+
+    fn inactive_members(
+        &self,
+        account: AccountId,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<UserId>, PortError> {
+        let account = account.to_string();
+        let cutoff = to_micros(cutoff);
+        let rows = self.read(|conn| {
+            Ok(inactive_since!(&account, cutoff)
+                .select(memberships::user_id)
+                .load::<String>(conn)?)
+        })?;
+        rows.iter()
+            .map(|u| {
+                u.parse()
+                    .map_err(|_| PortError::Corrupt(format!("user id {u}")))
+            })
+            .collect()
+    }
+
+    fn suspend_inactive(
+        &self,
+        account: AccountId,
+        user: UserId,
+        cutoff: DateTime<Utc>,
+        audit_id: AuditId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError> {
+        let (account, user) = (account.to_string(), user.to_string());
+        let (cutoff, at_micros) = (to_micros(cutoff), to_micros(at));
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            // Re-checked in the transaction: a use since the list was read keeps the member.
+            let changed = diesel::update(
+                inactive_since!(&account, cutoff).filter(memberships::user_id.eq(&user)),
+            )
+            .set(memberships::status.eq(MemberStatus::Suspended.as_str()))
+            .execute(conn)?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            revoke_access(conn, &account, &user, at_micros)?;
+            crate::audit::insert_entry(
+                conn,
+                crate::audit::NewEntry {
+                    id: audit_id.to_string(),
+                    account: &account,
+                    actor: "system",
+                    action: "member.suspended_inactive",
+                    target: Some(&user),
+                    diff: None,
+                    ip: None,
+                    at,
+                },
+            )?;
             Ok(true)
         })?)
     }

@@ -114,56 +114,6 @@ impl SettingsStore for Store {
         Ok(self.rewrite_documents(rewrite)?)
     }
 
-    fn suspend_inactive_members(
-        &self,
-        account: AccountId,
-        cutoff: chrono::DateTime<chrono::Utc>,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<String>, PortError> {
-        use crate::schema::memberships;
-        let account = account.to_string();
-        let cutoff = to_micros(cutoff);
-        let at = to_micros(at);
-        Ok(self.write(|conn| -> Result<Vec<String>, StoreError> {
-            let stale = memberships::table
-                .filter(memberships::account_id.eq(&account))
-                .filter(memberships::status.eq("active"))
-                .filter(memberships::role.ne("owner"))
-                .filter(
-                    memberships::last_active_at
-                        .lt(cutoff)
-                        .or(memberships::last_active_at
-                            .is_null()
-                            .and(memberships::created_at.lt(cutoff))),
-                )
-                .select(memberships::user_id)
-                .load::<String>(conn)?;
-            for user in &stale {
-                diesel::update(
-                    memberships::table
-                        .filter(memberships::account_id.eq(&account))
-                        .filter(memberships::user_id.eq(user)),
-                )
-                .set(memberships::status.eq("suspended"))
-                .execute(conn)?;
-                crate::audit::insert_entry(
-                    conn,
-                    crate::audit::NewEntry {
-                        id: tenantry_kernel::AuditId::generate(&SystemClock, &OsRandom).to_string(),
-                        account: &account,
-                        actor: "system",
-                        action: "member.suspended_inactive",
-                        target: Some(user),
-                        diff: None,
-                        ip: None,
-                        at: from_micros(at),
-                    },
-                )?;
-            }
-            Ok(stale)
-        })?)
-    }
-
     fn retention_sources(&self) -> Result<Vec<(AccountId, Option<Value>)>, PortError> {
         let rows = self.read(|conn| {
             Ok(crate::schema::accounts::table

@@ -1,7 +1,7 @@
 //! Members as seed 02 shows them, and the store port that keeps them.
 
 use chrono::{DateTime, Utc};
-use tenantry_kernel::{AccountId, Page, PageRequest, PortError, Role, UserId};
+use tenantry_kernel::{AccountId, AuditId, Page, PageRequest, PortError, Role, UserId};
 use tenantry_security::{ChangeAudit, MemberStatus};
 
 use crate::{effective_permissions, Department, Permission, Title};
@@ -145,6 +145,27 @@ pub trait MemberStore: Send + Sync {
         account: AccountId,
         transfer: &crate::OwnershipTransfer<'_>,
     ) -> Result<crate::TransferOutcome, PortError>;
+
+    /// Active members other than the owner whose last activity (never active: their joining)
+    /// is before `cutoff`.
+    fn inactive_members(
+        &self,
+        account: AccountId,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<UserId>, PortError>;
+
+    /// Suspends `user` for inactivity, provided they are still an active non-owner member
+    /// inactive since `cutoff`: in one transaction, the status, the revocation of their API keys
+    /// and sessions (as every suspension) and the audit entry `member.suspended_inactive` by
+    /// `system` with `audit_id` at `at`. `false`, writing nothing, when that no longer holds.
+    fn suspend_inactive(
+        &self,
+        account: AccountId,
+        user: UserId,
+        cutoff: DateTime<Utc>,
+        audit_id: AuditId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
 
     /// Marks the member removed and revokes their API keys and sessions, in one transaction
     /// with `audit`, provided they still hold `expected_role`; `false` otherwise.

@@ -235,6 +235,29 @@ impl TeamService {
             .collect())
     }
 
+    /// Suspends the account's members inactive for `days` days (the account's
+    /// `inactivityUserLockThreshold`), never the owner; each loses their keys and sessions like
+    /// every suspended member. Run by the maintenance job, as `system`. Returns how many.
+    pub fn suspend_inactive_members(
+        &self,
+        account: AccountId,
+        days: u32,
+    ) -> Result<u64, TeamError> {
+        let now = self.clock.now();
+        let cutoff = now - chrono::Duration::days(i64::from(days));
+        let mut suspended = 0;
+        for user in self.store.inactive_members(account, cutoff)? {
+            let audit_id = AuditId::generate(self.clock.as_ref(), self.random.as_ref());
+            if self
+                .store
+                .suspend_inactive(account, user, cutoff, audit_id, now)?
+            {
+                suspended += 1;
+            }
+        }
+        Ok(suspended)
+    }
+
     /// Removes a member: they lose access at once (keys and sessions revoked).
     pub fn remove(&self, actor: &Actor, user: UserId) -> Result<DateTime<Utc>, TeamError> {
         crate::ensure_manager(actor.role)?;
