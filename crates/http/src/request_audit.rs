@@ -51,7 +51,7 @@ pub(crate) async fn record(
             status: res.status().as_u16(),
             ip: actor.ip.map(|ip| ip.to_string()),
             request_id,
-            at: chrono::Utc::now(),
+            at: state.clock.now(),
         };
         if state.request_audit.records.try_send(record).is_err() {
             state

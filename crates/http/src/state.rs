@@ -49,6 +49,8 @@ impl Default for HttpConfig {
 /// Everything handlers need, shared by all workers.
 #[derive(Clone)]
 pub struct AppState {
+    /// Where "now" comes from: handlers never read the wall clock themselves.
+    pub clock: Arc<dyn tenantry_kernel::Clock>,
     /// The database's health, for `/readyz` and `/metrics`.
     pub readiness: Arc<dyn crate::Readiness>,
     /// Where usage records are kept (`POST /v2/accounts/usage`).

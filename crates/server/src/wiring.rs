@@ -303,6 +303,7 @@ impl Services {
         let password_pool = tenantry_http::PasswordPool::start(config.password_workers)?;
         let read_pool = tenantry_http::ReadPool::start(config.read_threads)?;
         Ok(AppState {
+            clock: self.clock.clone(),
             readiness: Arc::new(crate::bridges::StoreReadiness(self.store.clone())),
             usage: Arc::new(self.store.clone()),
             authenticator: self.authenticator.clone(),

@@ -617,7 +617,7 @@ async fn post_notification_test(
             "type": outcome.channel.as_str(),
             "status": "success",
             "message": "Test notification sent successfully",
-            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "timestamp": state.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "response": outcome.response,
         }
     })))

@@ -283,7 +283,7 @@ async fn update_channel(
             "id": c.id,
             "name": c.name,
             "enabled": c.enabled,
-            "updated_at": c.updated_at.map_or_else(|| time(Utc::now()), time),
+            "updated_at": c.updated_at.map_or_else(|| time(state.clock.now()), time),
         }
     })))
 }

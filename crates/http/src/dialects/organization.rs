@@ -81,8 +81,8 @@ fn data(v: Value) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "data": v }))
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+fn now(state: &AppState) -> String {
+    state.clock.now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 fn org_json(org: &OrganizationSettings) -> Value {
@@ -128,7 +128,7 @@ async fn post_settings(
     let settings = state.settings.clone();
     let org = run(move || settings.update_organization_settings(&caller.0, &body)).await?;
     let mut doc = org_json(&org);
-    doc["updated_at"] = json!(now());
+    doc["updated_at"] = json!(now(&state));
     Ok(data(doc))
 }
 
@@ -236,7 +236,9 @@ async fn toggle_allowlist(
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
     let enabled = run(move || settings.toggle_allowlist(&caller.0, body.enabled)).await?;
-    Ok(data(json!({ "enabled": enabled, "updated_at": now() })))
+    Ok(data(
+        json!({ "enabled": enabled, "updated_at": now(&state) }),
+    ))
 }
 
 async fn get_retention(
@@ -258,7 +260,7 @@ async fn put_retention(
     let settings = state.settings.clone();
     let r = run(move || settings.update_log_retention(&caller.0, &body)).await?;
     Ok(data(
-        json!({ "run_logs_days": r.run_logs_days, "audit_logs_days": r.audit_logs_days, "diagnostic_artifacts_days": r.diagnostic_artifacts_days, "updated_at": now() }),
+        json!({ "run_logs_days": r.run_logs_days, "audit_logs_days": r.audit_logs_days, "diagnostic_artifacts_days": r.diagnostic_artifacts_days, "updated_at": now(&state) }),
     ))
 }
 
@@ -341,6 +343,6 @@ async fn put_session_timeout(
     let settings = state.settings.clone();
     let t = run(move || settings.update_session_timeout(&caller.0, &body)).await?;
     let mut doc = session_json(&t);
-    doc["updated_at"] = json!(now());
+    doc["updated_at"] = json!(now(&state));
     Ok(data(doc))
 }

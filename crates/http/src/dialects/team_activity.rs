@@ -137,7 +137,7 @@ async fn record(
     caller: Authenticated,
     JsonBody(body): JsonBody<EventBatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let events = body
         .events
         .into_iter()

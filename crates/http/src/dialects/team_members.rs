@@ -390,7 +390,7 @@ async fn list(
     let team = state.team.clone();
     let result = run_read(&state, None, move || team.list(&caller.0, &filter, &page)).await?;
     let c = result.counts;
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let members = result
         .page
         .items
@@ -436,7 +436,7 @@ async fn get(
             team.pending_member(&caller.0, id)
         })
         .await?;
-        let body = PendingDto::new(&invitation, chrono::Utc::now());
+        let body = PendingDto::new(&invitation, state.clock.now());
         return Ok(HttpResponse::Ok().json(json!({ "member": body })));
     }
     let user = parse_user(&raw)?;

@@ -51,7 +51,7 @@ async fn record(
     caller: Authenticated,
     JsonBody(body): JsonBody<Batch>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let records = body
         .records
         .into_iter()

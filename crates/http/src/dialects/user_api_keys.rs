@@ -200,6 +200,7 @@ async fn regenerate(
     let id = key_id(&path)?;
     let keys = state.api_keys.clone();
     let (info, issued) = run(move || keys.regenerate(&caller.0, id)).await?;
+    let rotated_at = state.clock.now();
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(json!({
@@ -207,7 +208,7 @@ async fn regenerate(
                 "id": info.id.to_string(),
                 "secret": issued.token(),
                 "prefix": info.prefix,
-                "rotated_at": time(chrono::Utc::now()),
+                "rotated_at": time(rotated_at),
             }
         })))
 }

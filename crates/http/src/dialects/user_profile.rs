@@ -124,8 +124,10 @@ async fn put_profile(
     let settings = state.settings.clone();
     let p = run(move || settings.update_profile(&caller.0, &body)).await?;
     let mut doc = profile_json(&p);
-    doc["updated_at"] =
-        json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    doc["updated_at"] = json!(state
+        .clock
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     Ok(HttpResponse::Ok().json(json!({ "data": doc })))
 }
 
