@@ -403,11 +403,50 @@ async fn more_resources(app: &TestApp, key: &str) -> Vec<(String, Method, Option
     )
     .await;
     let rule_id = rule["data"]["id"].as_str().expect("rule id").to_owned();
-    created(
-        "/accounts/default/settings/SERVICE_NOTIFICATION",
-        json!({"emailNotification": {"emails": ["ops@example.com"]}}),
-    )
-    .await;
+    let catalog = [
+        (
+            "SERVICE_NOTIFICATION",
+            json!({"emailNotification": {"emails": ["ops@example.com"]}}),
+        ),
+        (
+            "USAGE_NOTIFICATION",
+            json!({"threshold": 100, "emailNotification": {"enable": true, "emails": ["a@example.com", "b@example.com"]}}),
+        ),
+        (
+            "ZONE_TRANSFER_NOTIFICATION",
+            json!({"threshold": 200, "emailNotification": {"enable": true, "emails": ["t@example.com"]}}),
+        ),
+        (
+            "ZONE_USAGE_NOTIFICATION",
+            json!({"zone": "zonetest.com", "threshold": 25, "emailNotification": {"enable": true, "emails": ["z@example.com"]}}),
+        ),
+        (
+            "PUSH_NOTIFICATIONS",
+            json!({"webhooks": [
+                {"enable": true, "url": "https://hooks.example.com/push", "include": {"AUTHENTICATION_EVENTS": true}},
+                {"enable": false, "url": "https://hooks.example.com/other", "include": {"RECORD_CHANGES": true}}
+            ]}),
+        ),
+    ];
+    for (setting, body) in &catalog {
+        let path = format!("/accounts/default/settings/{setting}");
+        let (status, doc) = call(app, Method::POST, &path, key, Some(body.clone())).await;
+        assert!(status == 200 || status == 201, "{path}: {status} {doc}");
+    }
+    for (pref, value) in [
+        ("canvas.snap_to_grid", json!({"enabled": true, "size": 8})),
+        ("display.theme", json!("dark")),
+    ] {
+        let (status, doc) = call(
+            app,
+            Method::PUT,
+            &format!("/api/user-preferences/{pref}"),
+            key,
+            Some(json!({ "value": value })),
+        )
+        .await;
+        assert_eq!(status, 200, "{pref}: {doc}");
+    }
     let account = app.default_account_id().await;
     app.add_member(&account, "developer");
     let (_, members) = call(app, Method::GET, "/v2/accounts/team/members", key, None).await;
@@ -420,8 +459,28 @@ async fn more_resources(app: &TestApp, key: &str) -> Vec<(String, Method, Option
             .to_owned()
     };
     let (member, owner) = (with_role("developer"), with_role("owner"));
-    vec![
+    let mut list: Vec<(String, Method, Option<&'static str>)> = catalog
+        .iter()
+        .map(|(setting, _)| {
+            (
+                format!("/accounts/default/settings/{setting}"),
+                Method::PUT,
+                None,
+            )
+        })
+        .collect();
+    list.extend([
         ("/api/user/profile".into(), Method::PUT, Some("data")),
+        (
+            "/api/user-preferences/canvas.snap_to_grid".into(),
+            Method::PUT,
+            Some("data"),
+        ),
+        (
+            "/api/user-preferences/display.theme".into(),
+            Method::PUT,
+            Some("data"),
+        ),
         (
             format!("/api/notifications/channels/{channel_id}"),
             Method::PUT,
@@ -443,11 +502,6 @@ async fn more_resources(app: &TestApp, key: &str) -> Vec<(String, Method, Option
             Some("data"),
         ),
         (
-            "/accounts/default/settings/SERVICE_NOTIFICATION".into(),
-            Method::PUT,
-            None,
-        ),
-        (
             format!("/v2/accounts/team/members/{member}"),
             Method::PUT,
             Some("member"),
@@ -457,7 +511,8 @@ async fn more_resources(app: &TestApp, key: &str) -> Vec<(String, Method, Option
             Method::PUT,
             Some("member"),
         ),
-    ]
+    ]);
+    list
 }
 
 /// Laws 1 and 4 on every resource: the document read, sent back as it is, is accepted and

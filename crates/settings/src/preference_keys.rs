@@ -138,6 +138,10 @@ impl SettingsService {
                 return Err(SettingsError::UnknownEntry);
             }
             let before = current.rows.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+            // Writing the stored value again is no write.
+            if value.is_some() && before.as_ref() == value {
+                return Ok(Writes::default());
+            }
             Ok(Writes {
                 preferences: Some(PreferencesWrite {
                     rows: value.map(|v| vec![(key.to_owned(), v.clone())]).unwrap_or_default(),

@@ -71,6 +71,10 @@ async fn get(
 #[serde(deny_unknown_fields)]
 struct SetValue {
     value: Value,
+    // Output-only fields a read shows, accepted back as read: `key` must be the one in the path.
+    key: Option<String>,
+    #[serde(rename = "updated_at")]
+    _updated_at: Option<serde::de::IgnoredAny>,
 }
 
 async fn put(
@@ -81,6 +85,15 @@ async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
     let key = path.into_inner();
+    if body.key.as_ref().is_some_and(|k| *k != key) {
+        return Err(pref_error(SettingsError::Validation(vec![
+            tenantry_settings::FieldError {
+                field: "key".into(),
+                message: "is read-only: it must be the key in the path".into(),
+                allowed: None,
+            },
+        ])));
+    }
     let p = run(move || settings.set_preference(&caller.0, &key, Some(&body.value))).await?;
     let p = p.ok_or_else(|| ApiError::internal(DIALECT, &"preference missing after write"))?;
     Ok(HttpResponse::Ok().json(json!({ "data": item(&p) })))
