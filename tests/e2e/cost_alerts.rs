@@ -236,3 +236,47 @@ async fn cost_alerts_fire_once_per_period_and_recharges_once_per_fall(app: TestA
     .await;
     assert_eq!(status, 403);
 }
+
+/// Amounts are exact (decision 0025): ten costs of 0.1 reach a threshold of 1 (in floating
+/// point they sum to 0.9999999999999999 and never would), and an amount with more than six
+/// decimals is refused rather than rounded.
+async fn amounts_add_up_exactly(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let res = app
+        .put(
+            "/v2/accounts/settings/billing",
+            &owner,
+            &json!({ "cost_alerts": [ { "threshold": 1.0, "period": "daily", "enabled": true } ] }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let mut seen = Vec::new();
+    for i in 0..10 {
+        let doc = post(&app, json!([{ "id": format!("tenth-{i}"), "cost": 0.1 }])).await;
+        seen.extend(fired(&doc));
+        if i == 9 {
+            assert_eq!(doc["alerts_fired"][0]["total"], json!(1.0), "{doc}");
+        }
+    }
+    assert_eq!(seen, ["cost.budget_warning", "cost.threshold_exceeded"]);
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        USAGE,
+        &owner,
+        Some(json!({ "records": [{ "id": "fine", "cost": 0.0000001 }] })),
+    )
+    .await;
+    assert_eq!(status, 422, "{doc}");
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        "/v2/accounts/settings/billing",
+        &owner,
+        Some(json!({ "cost_alerts": [ { "threshold": 0.1234567, "period": "daily" } ] })),
+    )
+    .await;
+    assert_eq!(status, 422, "{doc}");
+}
+
+on_both_backends!(amounts_add_up_exactly);

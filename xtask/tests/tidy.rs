@@ -196,6 +196,7 @@ const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
         "allowlist policy, sealing, sessions' policy",
     ),
     ("store", "kernel", "ports' vocabulary"),
+    ("store", "billing", "amounts of money stored exactly"),
     (
         "store",
         "notifications",

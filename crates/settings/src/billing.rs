@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tenantry_billing::{AlertPeriod, Currency};
+use tenantry_billing::{AlertPeriod, Currency, Money};
 
 use crate::closed_set::closed_set;
 use crate::country::Country;
@@ -11,7 +11,7 @@ use crate::fields::{join, Fields};
 use crate::timezone::Timezone;
 
 /// Largest amount accepted for thresholds and recharges (guards against typos like 1e12).
-const MAX_AMOUNT: f64 = 1_000_000_000.0;
+const MAX_AMOUNT: Money = Money::from_micros(1_000_000_000 * 1_000_000);
 /// More cost alerts than this is a configuration mistake, not a use case.
 const MAX_COST_ALERTS: usize = 20;
 
@@ -72,13 +72,13 @@ pub struct BillingAddress {
 pub struct AutoRecharge {
     pub enabled: bool,
     /// Balance below which a recharge is requested.
-    pub threshold: Option<f64>,
-    pub amount: Option<f64>,
+    pub threshold: Option<Money>,
+    pub amount: Option<Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostAlert {
-    pub threshold: f64,
+    pub threshold: Money,
     pub period: AlertPeriod,
     pub enabled: bool,
 }
@@ -261,8 +261,8 @@ impl BillingSettings {
             .and_then(|m| {
                 let p = "auto_recharge";
                 let enabled = f.bool(m, "enabled", p);
-                let threshold = f.positive_opt(m, "threshold", p, MAX_AMOUNT);
-                let amount = f.positive_opt(m, "amount", p, MAX_AMOUNT);
+                let threshold = f.money_opt(m, "threshold", p, MAX_AMOUNT);
+                let amount = f.money_opt(m, "amount", p, MAX_AMOUNT);
                 if enabled == Some(true) {
                     if matches!(threshold, Some(None)) {
                         f.error(
@@ -286,7 +286,7 @@ impl BillingSettings {
         let alerts = f.array(root, "cost_alerts", "", MAX_COST_ALERTS, |f, v, path| {
             let m = f.object(v, path, &["threshold", "period", "enabled"])?;
             let threshold = match m.get("threshold") {
-                Some(_) => f.positive_opt(m, "threshold", path, MAX_AMOUNT).flatten(),
+                Some(_) => f.money_opt(m, "threshold", path, MAX_AMOUNT).flatten(),
                 None => None,
             };
             if !m.contains_key("threshold") {

@@ -261,27 +261,40 @@ impl Fields {
         });
     }
 
-    /// A nullable number strictly greater than zero (amounts), at most `max`.
-    pub fn positive_opt(
+    /// A nullable amount of money strictly greater than zero and at most `max`, read exactly
+    /// from the number's decimal digits (at most six after the point).
+    pub fn money_opt(
         &mut self,
         map: &Map<String, Value>,
         key: &str,
         path: &str,
-        max: f64,
-    ) -> Option<Option<f64>> {
+        max: tenantry_billing::Money,
+    ) -> Option<Option<tenantry_billing::Money>> {
+        let field = join(path, key);
+        let refuse = |f: &mut Self, message: String| {
+            f.errors.push(FieldError {
+                field: field.clone(),
+                message,
+                allowed: Some(
+                    serde_json::json!({ "exclusiveMinimum": 0, "maximum": max.to_string() }),
+                ),
+            });
+            None
+        };
         match map.get(key) {
             None | Some(Value::Null) => Some(None),
-            Some(v) => match v.as_f64() {
-                Some(n) if n.is_finite() && n > 0.0 && n <= max => Some(Some(n)),
-                _ => {
-                    self.errors.push(FieldError {
-                        field: join(path, key),
-                        message: format!("must be a number greater than 0 and at most {max}"),
-                        allowed: Some(serde_json::json!({ "exclusiveMinimum": 0, "maximum": max })),
-                    });
-                    None
-                }
+            Some(Value::Number(n)) => match tenantry_billing::Money::parse(&n.to_string()) {
+                Ok(m) if m > tenantry_billing::Money::ZERO && m <= max => Some(Some(m)),
+                Ok(_) => refuse(self, format!("must be greater than 0 and at most {max}")),
+                Err(e) => refuse(self, format!("{e}")),
             },
+            Some(other) => refuse(
+                self,
+                format!(
+                    "must be an amount (a JSON number), not a {}",
+                    json_type(Some(other))
+                ),
+            ),
         }
     }
 

@@ -6,13 +6,13 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
-use tenantry_billing::AlertPeriod;
+use tenantry_billing::{AlertPeriod, Money};
 use tenantry_kernel::{AccountId, Actor, AuditId, PortError, Role};
 
 use crate::{BillingSettings, SettingsError, SettingsService, Timezone};
 
-/// The share of a threshold at which `cost.budget_warning` fires.
-pub const BUDGET_WARNING_SHARE: f64 = 0.8;
+/// The share of a threshold at which `cost.budget_warning` fires: 4/5 (80 %), applied exactly.
+pub const BUDGET_WARNING_SHARE: (i64, i64) = (4, 5);
 pub const MAX_RECORDS_PER_REQUEST: usize = 1_000;
 
 /// One usage or cost record reported by the host.
@@ -20,9 +20,9 @@ pub const MAX_RECORDS_PER_REQUEST: usize = 1_000;
 pub struct UsageRecord {
     /// The host's id; a record already known is skipped.
     pub id: String,
-    pub cost: f64,
+    pub cost: Money,
     /// The account's balance after this record, when the host tracks one.
-    pub balance: Option<f64>,
+    pub balance: Option<Money>,
     pub occurred_at: DateTime<Utc>,
 }
 
@@ -32,9 +32,9 @@ pub struct ThresholdCheck {
     /// Identifies the alert and kind: `cost:weekly:250` or `warning:weekly:250`.
     pub key: String,
     pub kind: CheckKind,
-    pub threshold: f64,
+    pub threshold: Money,
     /// The sum must reach this to fire (the threshold, or 80 % of it for a warning).
-    pub trigger: f64,
+    pub trigger: Money,
     pub period: AlertPeriod,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
@@ -49,8 +49,8 @@ pub enum CheckKind {
 /// The auto-recharge rule, if on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RechargeRule {
-    pub threshold: f64,
-    pub amount: f64,
+    pub threshold: Money,
+    pub amount: Money,
     pub currency: &'static str,
 }
 
@@ -60,8 +60,8 @@ pub struct UsageOutcome {
     pub recorded: usize,
     pub duplicates: usize,
     /// The checks that fired, with the period total that made them fire.
-    pub fired: Vec<(ThresholdCheck, f64)>,
-    pub recharge_requested: Option<f64>,
+    pub fired: Vec<(ThresholdCheck, Money)>,
+    pub recharge_requested: Option<Money>,
 }
 
 /// Everything the store writes and evaluates in one transaction.
@@ -137,7 +137,9 @@ pub fn checks_for(billing: &BillingSettings, records: &[UsageRecord]) -> Vec<Thr
             for (kind, trigger, prefix) in [
                 (
                     CheckKind::Warning,
-                    alert.threshold * BUDGET_WARNING_SHARE,
+                    alert
+                        .threshold
+                        .share(BUDGET_WARNING_SHARE.0, BUDGET_WARNING_SHARE.1),
                     "warning",
                 ),
                 (CheckKind::Exceeded, alert.threshold, "cost"),
@@ -197,12 +199,12 @@ pub fn check_records(records: &[UsageRecord], now: DateTime<Utc>) -> Result<(), 
                 "records[{i}].id must be 1-128 characters of letters, digits, `.`, `_`, `:` or `-`"
             )));
         }
-        if !r.cost.is_finite() || !(0.0..=1_000_000_000.0).contains(&r.cost) {
+        if !(Money::ZERO..=Money::units(1_000_000_000)).contains(&r.cost) {
             return Err(invalid(format!("records[{i}].cost must be 0-1000000000")));
         }
-        if r.balance
-            .is_some_and(|b| !b.is_finite() || b.abs() > 1_000_000_000.0)
-        {
+        if r.balance.is_some_and(|b| {
+            !(Money::units(-1_000_000_000)..=Money::units(1_000_000_000)).contains(&b)
+        }) {
             return Err(invalid(format!(
                 "records[{i}].balance must be a finite amount"
             )));
@@ -310,19 +312,19 @@ mod tests {
         let mut billing = BillingSettings::default();
         billing.cost_alerts = vec![
             crate::billing::CostAlert {
-                threshold: 250.0,
+                threshold: Money::units(250),
                 period: AlertPeriod::Weekly,
                 enabled: true,
             },
             crate::billing::CostAlert {
-                threshold: 1000.0,
+                threshold: Money::units(1000),
                 period: AlertPeriod::Monthly,
                 enabled: false,
             },
         ];
         let record = |id: &str, t: &str| UsageRecord {
             id: id.into(),
-            cost: 1.0,
+            cost: Money::units(1),
             balance: None,
             occurred_at: at(t),
         };
@@ -338,6 +340,6 @@ mod tests {
         assert_eq!(checks.len(), 4);
         assert!(checks
             .iter()
-            .any(|c| c.kind == CheckKind::Warning && c.trigger == 200.0));
+            .any(|c| c.kind == CheckKind::Warning && c.trigger == Money::units(200)));
     }
 }

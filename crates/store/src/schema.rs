@@ -259,10 +259,10 @@ diesel::table! {
     usage_records (account_id, record_id) {
         account_id -> Text,
         record_id -> Text,
-        cost -> Double,
-        balance -> Nullable<Double>,
         occurred_at -> BigInt,
         recorded_at -> BigInt,
+        cost_micros -> BigInt,
+        balance_micros -> Nullable<BigInt>,
     }
 }
 
@@ -271,16 +271,16 @@ diesel::table! {
         account_id -> Text,
         alert_key -> Text,
         period_start -> BigInt,
-        total -> Double,
         fired_at -> BigInt,
+        total_micros -> BigInt,
     }
 }
 
 diesel::table! {
     billing_balances (account_id) {
         account_id -> Text,
-        balance -> Double,
         occurred_at -> BigInt,
+        balance_micros -> BigInt,
     }
 }
 

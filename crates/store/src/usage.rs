@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use serde_json::json;
+use tenantry_billing::Money;
 use tenantry_kernel::PortError;
 use tenantry_settings::{period_name, CheckKind, UsageBatch, UsageOutcome, UsageStore};
 
@@ -28,7 +29,7 @@ impl UsageStore for Store {
         Ok(self.write(|conn| -> Result<UsageOutcome, StoreError> {
             lock_account(conn, &account)?;
             let mut out = UsageOutcome::default();
-            let mut newest_balance: Option<(i64, f64)> = None;
+            let mut newest_balance: Option<(i64, Money)> = None;
             for r in b.records {
                 let known = usage_records::table
                     .filter(usage_records::account_id.eq(&account))
@@ -45,8 +46,8 @@ impl UsageStore for Store {
                     .values((
                         usage_records::account_id.eq(&account),
                         usage_records::record_id.eq(&r.id),
-                        usage_records::cost.eq(r.cost),
-                        usage_records::balance.eq(r.balance),
+                        usage_records::cost_micros.eq(r.cost.micros()),
+                        usage_records::balance_micros.eq(r.balance.map(Money::micros)),
                         usage_records::occurred_at.eq(occurred),
                         usage_records::recorded_at.eq(at),
                     ))
@@ -61,13 +62,15 @@ impl UsageStore for Store {
 
             for check in b.checks {
                 let (start, end) = (to_micros(check.period_start), to_micros(check.period_end));
-                let total: Option<f64> = usage_records::table
+                // Summed here, exactly, rather than by SUM (whose type differs per backend).
+                let costs: Vec<i64> = usage_records::table
                     .filter(usage_records::account_id.eq(&account))
                     .filter(usage_records::occurred_at.ge(start))
                     .filter(usage_records::occurred_at.lt(end))
-                    .select(diesel::dsl::sum(usage_records::cost))
-                    .first(conn)?;
-                let total = total.unwrap_or(0.0);
+                    .select(usage_records::cost_micros)
+                    .load(conn)?;
+                let total =
+                    Money::from_micros(costs.iter().fold(0i64, |a, c| a.saturating_add(*c)));
                 if total < check.trigger {
                     continue;
                 }
@@ -86,7 +89,7 @@ impl UsageStore for Store {
                         cost_alert_firings::account_id.eq(&account),
                         cost_alert_firings::alert_key.eq(&check.key),
                         cost_alert_firings::period_start.eq(start),
-                        cost_alert_firings::total.eq(total),
+                        cost_alert_firings::total_micros.eq(total.micros()),
                         cost_alert_firings::fired_at.eq(at),
                     ))
                     .execute(conn)?;
@@ -123,11 +126,15 @@ impl UsageStore for Store {
             }
 
             if let Some((occurred, balance)) = newest_balance {
-                let previous: Option<(f64, i64)> = billing_balances::table
+                let previous: Option<(Money, i64)> = billing_balances::table
                     .find(&account)
-                    .select((billing_balances::balance, billing_balances::occurred_at))
-                    .first(conn)
-                    .optional()?;
+                    .select((
+                        billing_balances::balance_micros,
+                        billing_balances::occurred_at,
+                    ))
+                    .first::<(i64, i64)>(conn)
+                    .optional()?
+                    .map(|(b, t)| (Money::from_micros(b), t));
                 // An older record than the one already known does not move the balance.
                 if previous.is_none_or(|(_, t)| occurred >= t) {
                     if let Some(rule) = &b.recharge {
@@ -161,7 +168,7 @@ impl UsageStore for Store {
                     if previous.is_some() {
                         diesel::update(billing_balances::table.find(&account))
                             .set((
-                                billing_balances::balance.eq(balance),
+                                billing_balances::balance_micros.eq(balance.micros()),
                                 billing_balances::occurred_at.eq(occurred),
                             ))
                             .execute(conn)?;
@@ -169,7 +176,7 @@ impl UsageStore for Store {
                         diesel::insert_into(billing_balances::table)
                             .values((
                                 billing_balances::account_id.eq(&account),
-                                billing_balances::balance.eq(balance),
+                                billing_balances::balance_micros.eq(balance.micros()),
                                 billing_balances::occurred_at.eq(occurred),
                             ))
                             .execute(conn)?;

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
+use tenantry_billing::Money;
 use tenantry_settings::{period_name, CheckKind, SettingsError, UsageRecord};
 
 use super::account_settings::settings_error;
@@ -31,8 +32,8 @@ struct Batch {
 #[serde(deny_unknown_fields)]
 struct Record {
     id: String,
-    cost: f64,
-    balance: Option<f64>,
+    cost: serde_json::Number,
+    balance: Option<serde_json::Number>,
     occurred_at: Option<String>,
 }
 
@@ -65,10 +66,19 @@ async fn record(
                     })?
                     .with_timezone(&Utc),
             };
+            // Amounts are read from the number's own digits: exact, never through a float.
+            let amount = |n: &serde_json::Number, field: &str| {
+                Money::parse(&n.to_string())
+                    .map_err(|e| invalid(format!("records[{i}].{field} {e}")))
+            };
             Ok(UsageRecord {
                 id: r.id,
-                cost: r.cost,
-                balance: r.balance,
+                cost: amount(&r.cost, "cost")?,
+                balance: r
+                    .balance
+                    .as_ref()
+                    .map(|b| amount(b, "balance"))
+                    .transpose()?,
                 occurred_at,
             })
         })
