@@ -19,6 +19,7 @@ mod auth;
 mod authorization;
 mod catalog_notifications;
 mod cli_transfer;
+mod conformance_user_org_catalog_tenant;
 mod configuration;
 mod cost_alerts;
 mod crash_writers;

@@ -171,6 +171,7 @@ impl ApiError {
             "MEMBER_LIMIT_REACHED" => 40910,
             "BUILTIN_CHANNEL" => 40912,
             "SETTING_ALREADY_EXISTS" => 40913,
+            "IP_WHITELIST_ENTRY_EXISTS" => 40914,
             "INVITATION_ALREADY_ACCEPTED" => 40911,
             "INVITATION_EXPIRED" => 41001,
             "INVITATION_CANCELLED" => 41002,

@@ -47,6 +47,10 @@ pub enum SettingsError {
     EmailTaken,
     #[error("no such allowlist entry")]
     UnknownEntry,
+    /// Adding an allowlist entry for a block the list already holds: the existing entry keeps
+    /// its id and label (`id` is `None` only if it vanished between the refusal and the lookup).
+    #[error("the allowlist already holds {cidr}")]
+    AllowlistEntryExists { cidr: String, id: Option<String> },
     #[error("no such tenant")]
     UnknownTenant,
     #[error("this change would refuse the caller's own address {address}")]

@@ -307,23 +307,40 @@ impl SettingsService {
             }]));
         }
         let text = cidr.to_string();
-        self.edit_org(
+        let added = self.edit_org(
             actor,
             "security.allowlist_entry_added",
             &mut |_, _, list| {
-                if !list.contains(&cidr) {
-                    if list.len() >= 1000 {
-                        return Err(SettingsError::Validation(vec![crate::FieldError {
-                            field: "cidr".into(),
-                            message: "the allowlist holds at most 1000 entries".into(),
-                            allowed: None,
-                        }]));
-                    }
-                    list.push(cidr);
+                // Checked inside the write transaction, so two concurrent adds of one block
+                // cannot both succeed; an add never relabels an entry (that would be an edit
+                // through a create, invisible in the answer's status).
+                if list.contains(&cidr) {
+                    return Err(SettingsError::AllowlistEntryExists {
+                        cidr: text.clone(),
+                        id: None,
+                    });
                 }
+                if list.len() >= 1000 {
+                    return Err(SettingsError::Validation(vec![crate::FieldError {
+                        field: "cidr".into(),
+                        message: "the allowlist holds at most 1000 entries".into(),
+                        allowed: None,
+                    }]));
+                }
+                list.push(cidr);
                 Ok(vec![(text.clone(), label.clone())])
             },
-        )?;
+        );
+        if let Err(SettingsError::AllowlistEntryExists { cidr, .. }) = added {
+            let id = self
+                .store()
+                .allowlist_entries(actor.account_id)?
+                .into_iter()
+                .find(|e| e.cidr == cidr)
+                .map(|e| e.id);
+            return Err(SettingsError::AllowlistEntryExists { cidr, id });
+        }
+        added?;
         self.store()
             .allowlist_entries(actor.account_id)?
             .into_iter()
