@@ -95,3 +95,318 @@ crate::on_both_backends!(env [
     ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
     ("TENANTRY_OUTBOX_POLL_MS", "50"),
 ]; adding_an_existing_allowlist_block_conflicts_and_entry_changes_emit_events);
+
+/// Every key of `details`, at any depth.
+fn detail_keys(details: &Value, out: &mut Vec<String>) {
+    match details {
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                detail_keys(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| detail_keys(v, out)),
+        _ => {}
+    }
+}
+
+async fn error_details_use_one_casing_per_api_and_missing_fields_are_named(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    // A key that may only read settings, refused on a route of another area, in both APIs.
+    let (status, made) = call(
+        &app,
+        Method::POST,
+        "/api/user/api-keys",
+        &owner,
+        Some(json!({"name": "reader", "scopes": ["settings:read"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let reader = made["data"]["secret"].as_str().expect("secret").to_owned();
+    let (status, api) = call(&app, Method::GET, "/api/user/api-keys", &reader, None).await;
+    assert_eq!(status, 403, "{api}");
+    assert_eq!(api["error"]["code"], "INSUFFICIENT_SCOPE");
+    assert_eq!(
+        api["error"]["details"]["required_scopes"],
+        json!(["keys:read"])
+    );
+    assert_eq!(
+        api["error"]["details"]["key_scopes"],
+        json!(["settings:read"])
+    );
+    let (status, v2) = call(&app, Method::GET, "/v2/accounts/audit-logs", &reader, None).await;
+    assert_eq!(status, 403, "{v2}");
+    assert!(v2["details"]["requiredScopes"].is_array(), "{v2}");
+
+    // The shared body limit and the missing-field check, in both casings.
+    let big = "x".repeat(70 * 1024);
+    let (status, api) = call(
+        &app,
+        Method::POST,
+        "/api/settings/ip-whitelist",
+        &owner,
+        Some(json!({"cidr": big})),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(api["error"]["details"]["limit_bytes"], 65536, "{api}");
+
+    let (status, api) = call(
+        &app,
+        Method::POST,
+        "/api/settings/ip-whitelist",
+        &owner,
+        Some(json!({"label": "no block"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{api}");
+    assert_eq!(api["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(
+        api["error"]["details"]["fields"][0]["field"], "cidr",
+        "{api}"
+    );
+    assert!(api["error"]["details"]["line"].is_u64());
+    let mut keys = Vec::new();
+    detail_keys(&api["error"]["details"], &mut keys);
+    assert!(
+        keys.iter()
+            .all(|k| !k.chars().any(|c| c.is_ascii_uppercase())),
+        "{keys:?}"
+    );
+
+    let (status, v2) = call(
+        &app,
+        Method::POST,
+        "/v2/accounts/team/members/invite",
+        &owner,
+        Some(json!({"email": "new@example.com"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{v2}");
+    assert_eq!(v2["details"]["fields"][0]["field"], "role", "{v2}");
+
+    // A wrong value is named by the key it sits under; an unknown one too.
+    let (status, api) = call(
+        &app,
+        Method::POST,
+        "/api/settings/ip-whitelist",
+        &owner,
+        Some(json!({"cidr": "10.0.0.0/8", "label": 7})),
+    )
+    .await;
+    assert_eq!(status, 422, "{api}");
+    assert_eq!(
+        api["error"]["details"]["fields"][0]["field"], "label",
+        "{api}"
+    );
+    let (status, api) = call(
+        &app,
+        Method::POST,
+        "/api/settings/ip-whitelist",
+        &owner,
+        Some(json!({"cidr": "10.0.0.0/8", "colour": "red"})),
+    )
+    .await;
+    assert_eq!(status, 400, "{api}");
+    assert_eq!(api["error"]["code"], "UNKNOWN_FIELD");
+    assert_eq!(
+        api["error"]["details"]["fields"][0]["field"], "colour",
+        "{api}"
+    );
+}
+
+crate::on_both_backends!(error_details_use_one_casing_per_api_and_missing_fields_are_named);
+
+async fn requiring_sso_is_refused_while_there_is_no_sso(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (status, err) = call(
+        &app,
+        Method::POST,
+        "/api/settings",
+        &key,
+        Some(json!({"require_sso": true, "data_residency": "eu"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(err["error"]["details"]["fields"][0]["field"], "require_sso");
+    assert!(
+        err["error"]["details"]["fields"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("single sign-on")),
+        "{err}"
+    );
+    // Nothing of the refused request was written.
+    let (_, doc) = call(&app, Method::GET, "/api/settings", &key, None).await;
+    assert_eq!(doc["data"]["require_sso"], false);
+    assert_eq!(doc["data"]["data_residency"], "us");
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/settings",
+        &key,
+        Some(json!({"require_sso": false, "data_residency": "eu"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+
+    // A `true` stored before the rule reads as is, may be sent back as read, and turned off.
+    let db = app.stop().await;
+    db.execute(
+        "UPDATE settings_documents SET document = REPLACE(document, '\"sso_required\":false', '\"sso_required\":true') WHERE section = 'organization'",
+    );
+    let app = TestApp::start(db, &[]).await;
+    let (_, read) = call(&app, Method::GET, "/api/settings", &key, None).await;
+    assert_eq!(read["data"]["require_sso"], true, "{read}");
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/settings",
+        &key,
+        Some(read["data"].clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["data"]["require_sso"], true);
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/settings",
+        &key,
+        Some(json!({"require_sso": false})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/settings",
+        &key,
+        Some(json!({"require_sso": true})),
+    )
+    .await;
+    assert_eq!(status, 422);
+}
+
+crate::on_both_backends!(requiring_sso_is_refused_while_there_is_no_sso);
+
+async fn a_slack_channel_without_its_incoming_webhook_url_is_refused(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (status, err) = call(
+        &app,
+        Method::POST,
+        "/api/notifications/channels",
+        &key,
+        Some(json!({
+            "type": "slack", "name": "#data-alerts",
+            "config": { "workspace": "acme", "channel": "C01234567" }
+        })),
+    )
+    .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["code"], "VALIDATION_ERROR");
+    let field = &err["error"]["details"]["fields"][0];
+    assert_eq!(field["field"], "config.webhook_url", "{err}");
+    assert!(
+        field["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("incoming-webhook URL") && m.contains("workspace")),
+        "{err}"
+    );
+    // No channel that could never deliver was stored.
+    let (_, list) = call(&app, Method::GET, "/api/notifications/channels", &key, None).await;
+    assert!(
+        list["data"]
+            .as_array()
+            .expect("channels")
+            .iter()
+            .all(|c| c["name"] != "#data-alerts"),
+        "{list}"
+    );
+}
+
+crate::on_both_backends!(a_slack_channel_without_its_incoming_webhook_url_is_refused);
+
+async fn a_failed_telemetry_test_names_its_event_so_verify_can_answer_400(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let test = "/accounts/default/telemetryWebhook/test";
+    let broken = Receiver::start(500, "no").await;
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        test,
+        &owner,
+        Some(json!({ "url": format!("{}/t", broken.url), "type": "TEST_TELEMETRY_WEBHOOK" })),
+    )
+    .await;
+    assert_eq!(status, 400, "{doc}");
+    assert_eq!(doc[0]["errorCode"], 40005, "{doc}");
+    let id = doc[0]["telemetryEventId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the failed test names its event: {doc}"))
+        .to_owned();
+    assert!(
+        doc[0]["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains(&id)),
+        "{doc}"
+    );
+    assert_eq!(
+        broken.received().await.len(),
+        1,
+        "the test did call the endpoint"
+    );
+
+    // The documented verify call for that event: 400, the endpoint did not answer 2xx.
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        &format!("{test}?telemetryEventId={id}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{doc}");
+    assert_eq!(doc[0]["errorCode"], 40005);
+    assert_eq!(doc[0]["telemetryEventId"], id.as_str());
+
+    // An id no test of this account has: 404, saying so.
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        &format!("{test}?telemetryEventId=3e58c9a7-5e7b-405f-8bf6-b8bad72a32e8"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "{doc}");
+    assert_eq!(doc[0]["errorCode"], 40401);
+    assert!(
+        doc[0]["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("telemetryEventId")),
+        "{doc}"
+    );
+
+    // A field the test DTO does not have: 40002, naming it.
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        test,
+        &owner,
+        Some(json!({ "url": "https://example.com/x", "type": "TEST_TELEMETRY_WEBHOOK", "colour": "red" })),
+    )
+    .await;
+    assert_eq!(status, 400, "{doc}");
+    assert_eq!(doc[0]["errorCode"], 40002, "{doc}");
+    assert!(
+        doc[0]["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("colour")),
+        "{doc}"
+    );
+}
+
+crate::on_both_backends!(env [
+    ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
+]; a_failed_telemetry_test_names_its_event_so_verify_can_answer_400);

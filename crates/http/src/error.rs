@@ -195,7 +195,7 @@ impl ApiError {
         let details = self
             .details
             .as_deref()
-            .cloned()
+            .map(|d| detail_keys_in_casing(d, self.dialect))
             .unwrap_or_else(|| json!({}));
         match self.dialect {
             Dialect::V2 => (
@@ -228,11 +228,24 @@ impl ApiError {
                             .collect()
                     })
                     .unwrap_or_default();
-                let body = if per_field.is_empty() {
+                let mut body = if per_field.is_empty() {
                     json!([{ "errorCode": self.catalog_code(), "errorMessage": self.message }])
                 } else {
                     Value::Array(per_field)
                 };
+                // A failed webhook test names the test it recorded, as the successful one does,
+                // so the document's verify call can be made with it.
+                if let Some(id) = self
+                    .details
+                    .as_deref()
+                    .and_then(|d| d.get("telemetryEventId"))
+                {
+                    if let Value::Array(errors) = &mut body {
+                        for e in errors {
+                            e["telemetryEventId"] = id.clone();
+                        }
+                    }
+                }
                 (body, "application/json")
             }
             Dialect::Tenant => {
@@ -277,6 +290,68 @@ impl ApiError {
             }
         }
     }
+}
+
+/// Every key of an error's `details` (at any depth) in the casing of the dialect's documents:
+/// snake_case for the user & organization API (`/api/...`), camelCase for the others. Applied
+/// here, where every error is rendered, so a key written in either casing anywhere in the code
+/// (shared modules such as the body limit or the scope check build details for every dialect)
+/// reaches each client in one casing. Values are never touched: a `field` names an input field
+/// as the client spelled it.
+fn detail_keys_in_casing(details: &Value, dialect: Dialect) -> Value {
+    let recase: fn(&str) -> String = match dialect {
+        Dialect::Api => snake_case,
+        Dialect::V2 | Dialect::Catalog | Dialect::Tenant => camel_case,
+    };
+    fn walk(v: &Value, recase: fn(&str) -> String) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (recase(k), walk(v, recase)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, recase)).collect()),
+            other => other.clone(),
+        }
+    }
+    walk(details, recase)
+}
+
+/// `requiredRole` → `required_role`; a run of capitals is one word (`currentETag` →
+/// `current_etag`); snake_case input is unchanged.
+fn snake_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    let mut prev_lower_or_digit = false;
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower_or_digit {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower_or_digit = false;
+        } else {
+            out.push(c);
+            prev_lower_or_digit = c.is_ascii_lowercase() || c.is_ascii_digit();
+        }
+    }
+    out
+}
+
+/// `required_role` → `requiredRole`; camelCase input is unchanged.
+fn camel_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper_next = false;
+    for c in key.chars() {
+        if c == '_' && !out.is_empty() {
+            upper_next = true;
+        } else if upper_next {
+            out.push(c.to_ascii_uppercase());
+            upper_next = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl std::fmt::Display for ApiError {
@@ -390,6 +465,60 @@ mod tests {
             .as_str()
             .expect("str")
             .starts_with("invalid_grant: "));
+    }
+
+    #[actix_web::test]
+    async fn detail_keys_follow_the_dialects_casing() {
+        let e = |d| {
+            ApiError::new(d, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE", "no").with_details(
+                json!({ "requiredScopes": ["*"], "key_scopes": [], "fields": [{ "field": "ip_whitelist", "message": "m" }] }),
+            )
+        };
+        let (_, api) = render(e(Dialect::Api)).await;
+        assert_eq!(
+            api["error"]["details"],
+            json!({ "required_scopes": ["*"], "key_scopes": [], "fields": [{ "field": "ip_whitelist", "message": "m" }] })
+        );
+        let (_, v2) = render(e(Dialect::V2)).await;
+        assert_eq!(
+            v2["details"],
+            json!({ "requiredScopes": ["*"], "keyScopes": [], "fields": [{ "field": "ip_whitelist", "message": "m" }] })
+        );
+        assert_eq!(snake_case("currentETag"), "current_etag");
+        assert_eq!(snake_case("limitBytes"), "limit_bytes");
+    }
+
+    use proptest::prelude::*;
+
+    /// A key of 1–4 lowercase words of two or more letters and digits, starting with a letter
+    /// (one-letter words would make runs of capitals, which read as one word: `currentETag`).
+    fn words() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec("[a-z][a-z0-9]{1,6}", 1..5)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever casing a key is written in, each dialect renders it in its own, and the two
+        /// spellings of one key map onto each other.
+        #[test]
+        fn every_key_reaches_each_dialect_in_its_casing(words in words()) {
+            let snake = words.join("_");
+            let camel: String = words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| if i == 0 { w.clone() } else { w[..1].to_ascii_uppercase() + &w[1..] })
+                .collect();
+            for written in [&snake, &camel] {
+                let details = json!({ written.as_str(): { written.as_str(): 1 } });
+                let api = detail_keys_in_casing(&details, Dialect::Api);
+                prop_assert_eq!(&api, &json!({ snake.as_str(): { snake.as_str(): 1 } }), "seed {:?}", words);
+                for d in [Dialect::V2, Dialect::Catalog, Dialect::Tenant] {
+                    let out = detail_keys_in_casing(&details, d);
+                    prop_assert_eq!(&out, &json!({ camel.as_str(): { camel.as_str(): 1 } }), "seed {:?}", words);
+                }
+            }
+        }
     }
 
     #[test]

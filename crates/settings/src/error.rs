@@ -59,6 +59,17 @@ pub enum SettingsError {
     IpNotAllowed { address: String },
     #[error("{url} is not valid or unreachable: {reason}")]
     DeliveryFailed { url: String, reason: String },
+    /// The settings catalog's webhook test reached no 2xx; it is recorded under
+    /// `telemetry_event_id`, which the verify call takes (and answers 400 for, like this).
+    #[error("the test delivery {telemetry_event_id} to {url} failed: {reason}")]
+    TelemetryTestFailed {
+        telemetry_event_id: String,
+        url: String,
+        reason: String,
+    },
+    /// The verify call named no test of this account.
+    #[error("no webhook test has this telemetryEventId")]
+    UnknownTelemetryEvent,
     #[error("notification deliveries are not configured")]
     NoDeliverers,
     #[error("a stored secret cannot be opened: {0}")]

@@ -11,6 +11,10 @@ use crate::ports::{AllowlistEntry, AuditRecord, SectionWrite, Writes};
 use crate::service::LockoutGuard;
 use crate::{OrganizationSettings, SecurityPolicy, SettingsError, SettingsService, Timezone};
 
+/// Why `require_sso: true` is refused.
+pub const SSO_UNAVAILABLE: &str = "cannot be true: this service offers no single sign-on yet, so \
+    requiring it would not be enforced; members sign in with their password (and MFA)";
+
 /// Where data may reside.
 pub const DATA_RESIDENCIES: [&str; 6] = ["us", "eu", "uk", "ca", "au", "ap"];
 
@@ -218,6 +222,16 @@ impl SettingsService {
                 org.default_timezone = tz;
             }
             if let Some(Some(sso)) = sso {
+                // Tenantry has no single sign-on: storing "required" would promise members a
+                // sign-in rule nothing enforces. Turning it on is refused; off, and the value
+                // already stored (a `true` from before this rule, sent back as read), pass.
+                if sso && !org.sso_required {
+                    return Err(SettingsError::Validation(vec![crate::FieldError {
+                        field: "require_sso".into(),
+                        message: SSO_UNAVAILABLE.into(),
+                        allowed: None,
+                    }]));
+                }
                 org.sso_required = sso;
             }
             if let Some(Some(r)) = &residency {
