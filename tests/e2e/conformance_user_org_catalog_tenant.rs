@@ -410,3 +410,52 @@ async fn a_failed_telemetry_test_names_its_event_so_verify_can_answer_400(app: T
 crate::on_both_backends!(env [
     ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
 ]; a_failed_telemetry_test_names_its_event_so_verify_can_answer_400);
+
+async fn tenant_problem_titles_are_words(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let path = crate::tenant_settings::tenant_path(&app).await;
+    let send = |body: &'static str| {
+        app.client
+            .patch(app.url(&path))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let res = send("{\"security\": ").await.expect("request");
+    assert_eq!(res.status().as_u16(), 400);
+    let problem: Value = res.json().await.expect("json");
+    assert_eq!(problem["code"], "INVALID_JSON");
+    assert_eq!(problem["title"], "Invalid JSON", "{problem}");
+    let res = send(r#"{"security": {"passwordExpiryDays": -1}}"#)
+        .await
+        .expect("request");
+    let problem: Value = res.json().await.expect("json");
+    assert_eq!(problem["title"], "Validation error", "{problem}");
+
+    // A caller outside the enforced allowlist: loopback is trusted as a proxy here, so the
+    // forwarded address is the caller's.
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        "/v2/accounts/settings/security",
+        &key,
+        Some(json!({"api_access": {"ip_whitelist": ["203.0.113.0/24", "127.0.0.1/32"], "require_ip_whitelist": true}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let res = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(&key)
+        .header("x-forwarded-for", "198.51.100.7")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 403);
+    let problem: Value = res.json().await.expect("json");
+    assert_eq!(problem["code"], "IP_NOT_ALLOWED", "{problem}");
+    assert_eq!(problem["title"], "IP not allowed", "{problem}");
+}
+
+crate::on_both_backends!(env [("TENANTRY_TRUSTED_PROXIES", "127.0.0.1/32")]; tenant_problem_titles_are_words);
