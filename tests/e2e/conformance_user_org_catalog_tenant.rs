@@ -459,3 +459,48 @@ async fn tenant_problem_titles_are_words(app: TestApp) {
 }
 
 crate::on_both_backends!(env [("TENANTRY_TRUSTED_PROXIES", "127.0.0.1/32")]; tenant_problem_titles_are_words);
+
+/// README.md, docs/ (but the decision records, which are history) and the crates' READMEs name
+/// each API by what it is, never by the number of the document it was built from.
+#[test]
+fn user_facing_documents_name_each_api_by_what_it_is() {
+    fn markdown(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                if !path.ends_with("decisions") {
+                    markdown(&path, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "md") {
+                out.push(path);
+            }
+        }
+    }
+    let root = crate::support::workspace();
+    let mut files = vec![root.join("README.md")];
+    markdown(&root.join("docs"), &mut files);
+    for krate in std::fs::read_dir(root.join("crates")).expect("crates") {
+        let readme = krate.expect("entry").path().join("README.md");
+        if readme.exists() {
+            files.push(readme);
+        }
+    }
+    assert!(files.len() > 10, "{files:?}");
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file)
+            .expect("read")
+            .to_ascii_lowercase();
+        for (n, line) in text.lines().enumerate() {
+            let numbered = (0..10).any(|d| {
+                line.contains(&format!("seed 0{d}"))
+                    || line.contains(&format!("seeds 0{d}"))
+                    || line.contains(&format!("seed `0{d}"))
+            });
+            if numbered || line.contains("shared/seeds") {
+                found.push(format!("{}:{}: {line}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
