@@ -386,7 +386,8 @@ async fn catalog_notification_settings(app: TestApp, smtp: SmtpServer) {
             json!({ "url": "https://example.com/x", "type": "SOMETHING_ELSE" }),
             422,
         ),
-        (json!({ "type": "TEST_TELEMETRY_WEBHOOK" }), 400),
+        // A missing field is a validation error naming it, as in every API (decision 0023).
+        (json!({ "type": "TEST_TELEMETRY_WEBHOOK" }), 422),
         (
             json!({ "url": "https://10.0.0.1/x", "type": "TEST_TELEMETRY_WEBHOOK" }),
             400,

@@ -234,7 +234,7 @@ async fn duplicate_keys_are_400_in_every_dialect(app: TestApp) {
     .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "INVALID_JSON");
-    assert_eq!(body["error"]["details"]["duplicateKey"], "display_name");
+    assert_eq!(body["error"]["details"]["duplicate_key"], "display_name");
 
     // Seed 04 (took the last value), including the telemetry test that reads its own body.
     let (status, _, body) = send_raw(

@@ -20,6 +20,7 @@ mod authorization;
 mod catalog_notifications;
 mod cli_transfer;
 mod configuration;
+mod conformance_user_org_catalog_tenant;
 mod cost_alerts;
 mod crash_writers;
 mod custom_permissions;

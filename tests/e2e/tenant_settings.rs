@@ -95,7 +95,8 @@ async fn seed_05_examples_replay(app: TestApp) {
     assert_eq!(status, 400);
     assert_eq!(ct, "application/problem+json");
     assert_eq!(err["type"], "https://tenantry.dev/errors/validation");
-    assert_eq!(err["title"], "Validation Error");
+    // Sentence case, acronyms kept (decision 0023); the document's example reads "Validation Error".
+    assert_eq!(err["title"], "Validation error");
     assert_eq!(err["status"], 400);
     assert_eq!(
         err["detail"],

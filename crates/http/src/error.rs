@@ -44,6 +44,106 @@ impl Dialect {
     }
 }
 
+/// Every error code with its integer in the settings catalog (docs/api/errors.md) and its title
+/// in tenant settings' problem documents: words as a person writes them ("IP not allowed",
+/// "Invalid JSON"), which no rule derives from the code's spelling.
+const CODES: &[(&str, u32, &str)] = &[
+    ("UNAUTHORIZED", 60001, "Unauthorized"),
+    ("MFA_REQUIRED", 60002, "MFA required"),
+    ("INVALID_JSON", 40001, "Invalid JSON"),
+    ("UNKNOWN_FIELD", 40002, "Unknown field"),
+    ("INVALID_REQUEST", 40003, "Invalid request"),
+    ("INVALID_YAML", 40004, "Invalid YAML"),
+    ("INVALID_WEBHOOK_URL", 40005, "Invalid webhook URL"),
+    ("SETTING_NOT_DELETABLE", 40006, "Setting not deletable"),
+    ("OPERATION_NOT_SUPPORTED", 40008, "Operation not supported"),
+    ("INVALID_EMAIL", 40007, "Invalid email address"),
+    ("SIGN_IN_REQUIRED", 40101, "Sign-in required"),
+    ("PAYMENT_METHOD_REQUIRED", 40201, "Payment method required"),
+    (
+        "INSUFFICIENT_PERMISSIONS",
+        40301,
+        "Insufficient permissions",
+    ),
+    ("IP_NOT_ALLOWED", 40302, "IP not allowed"),
+    ("INSUFFICIENT_SCOPE", 40303, "Insufficient scope"),
+    (
+        "INVALID_CURRENT_PASSWORD",
+        40304,
+        "Invalid current password",
+    ),
+    ("SESSION_RESTRICTED", 40305, "Session restricted"),
+    ("REAUTH_REQUIRED", 40306, "Reauthentication required"),
+    ("WRONG_USER", 40307, "Wrong user"),
+    (
+        "SCOPE_EXCEEDS_CREDENTIAL",
+        40308,
+        "Scope exceeds credential",
+    ),
+    ("MFA_ENROLLMENT_REQUIRED", 40309, "MFA enrollment required"),
+    ("MISSING_PERMISSION", 40320, "Missing permission"),
+    (
+        "PERMISSIONS_EXCEED_OWN",
+        40321,
+        "Permissions exceed your own",
+    ),
+    ("NOT_FOUND", 40401, "Not found"),
+    ("MEMBER_NOT_FOUND", 40402, "Member not found"),
+    ("INVITATION_NOT_FOUND", 40403, "Invitation not found"),
+    ("RESET_LINK_INVALID", 40404, "Invalid reset link"),
+    ("EMAIL_LINK_INVALID", 40405, "Invalid email link"),
+    ("METHOD_NOT_ALLOWED", 40501, "Method not allowed"),
+    ("WOULD_LOCK_OUT", 40901, "Would lock you out"),
+    ("ACCOUNT_EXISTS", 40902, "Account exists"),
+    ("API_KEY_LIMIT", 40903, "API key limit reached"),
+    ("EMAIL_TAKEN", 40904, "Email address taken"),
+    ("CONFLICT", 40905, "Conflict"),
+    ("MFA_ALREADY_ENABLED", 40906, "MFA already enabled"),
+    ("MFA_NOT_ENABLED", 40907, "MFA not enabled"),
+    ("MEMBER_ALREADY_EXISTS", 40908, "Member already exists"),
+    (
+        "INVITATION_ALREADY_PENDING",
+        40909,
+        "Invitation already pending",
+    ),
+    ("MEMBER_LIMIT_REACHED", 40910, "Member limit reached"),
+    ("BUILTIN_CHANNEL", 40912, "Built-in channel"),
+    ("SETTING_ALREADY_EXISTS", 40913, "Setting already exists"),
+    (
+        "IP_WHITELIST_ENTRY_EXISTS",
+        40914,
+        "IP allowlist entry exists",
+    ),
+    (
+        "INVITATION_ALREADY_ACCEPTED",
+        40911,
+        "Invitation already accepted",
+    ),
+    ("INVITATION_EXPIRED", 41001, "Invitation expired"),
+    ("INVITATION_CANCELLED", 41002, "Invitation cancelled"),
+    ("VERSION_CONFLICT", 41201, "Version conflict"),
+    ("PAYLOAD_TOO_LARGE", 41301, "Payload too large"),
+    ("HEADERS_TOO_LARGE", 43101, "Headers too large"),
+    ("UNSUPPORTED_MEDIA_TYPE", 41501, "Unsupported media type"),
+    ("VALIDATION_ERROR", 42201, "Validation error"),
+    ("INVALID_IP_WHITELIST", 42202, "Invalid IP allowlist"),
+    ("INVALID_CODE", 42203, "Invalid code"),
+    ("ACCOUNT_REQUIRED", 42204, "Account required"),
+    ("CANNOT_REMOVE_OWNER", 42205, "Cannot remove the owner"),
+    (
+        "TRANSFER_TARGET_NOT_ACTIVE_ADMIN",
+        42220,
+        "Transfer target is not an active admin",
+    ),
+    ("RATE_LIMITED", 42901, "Rate limited"),
+    ("SERVICE_BUSY", 50301, "Service busy"),
+    ("INTERNAL", 50001, "Internal error"),
+];
+
+fn code_entry(code: &str) -> Option<&'static (&'static str, u32, &'static str)> {
+    CODES.iter().find(|(c, _, _)| *c == code)
+}
+
 /// A failure to report to the client.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -127,74 +227,21 @@ impl ApiError {
         }
     }
 
-    /// The integer code of the catalog dialect (seed 04), documented in docs/api/errors.md.
+    /// The integer code of the settings catalog, documented in docs/api/errors.md.
     pub fn catalog_code(&self) -> u32 {
-        match self.code {
-            "UNAUTHORIZED" => 60001,
-            "MFA_REQUIRED" => 60002,
-            "INVALID_JSON" => 40001,
-            "UNKNOWN_FIELD" => 40002,
-            "INVALID_REQUEST" => 40003,
-            "INVALID_YAML" => 40004,
-            "INVALID_WEBHOOK_URL" => 40005,
-            "SETTING_NOT_DELETABLE" => 40006,
-            "OPERATION_NOT_SUPPORTED" => 40008,
-            "INVALID_EMAIL" => 40007,
-            "SIGN_IN_REQUIRED" => 40101,
-            "PAYMENT_METHOD_REQUIRED" => 40201,
-            "INSUFFICIENT_PERMISSIONS" => 40301,
-            "IP_NOT_ALLOWED" => 40302,
-            "INSUFFICIENT_SCOPE" => 40303,
-            "INVALID_CURRENT_PASSWORD" => 40304,
-            "SESSION_RESTRICTED" => 40305,
-            "REAUTH_REQUIRED" => 40306,
-            "WRONG_USER" => 40307,
-            "SCOPE_EXCEEDS_CREDENTIAL" => 40308,
-            "MFA_ENROLLMENT_REQUIRED" => 40309,
-            "MISSING_PERMISSION" => 40320,
-            "PERMISSIONS_EXCEED_OWN" => 40321,
-            "NOT_FOUND" => 40401,
-            "MEMBER_NOT_FOUND" => 40402,
-            "INVITATION_NOT_FOUND" => 40403,
-            "RESET_LINK_INVALID" => 40404,
-            "EMAIL_LINK_INVALID" => 40405,
-            "METHOD_NOT_ALLOWED" => 40501,
-            "WOULD_LOCK_OUT" => 40901,
-            "ACCOUNT_EXISTS" => 40902,
-            "API_KEY_LIMIT" => 40903,
-            "EMAIL_TAKEN" => 40904,
-            "CONFLICT" => 40905,
-            "MFA_ALREADY_ENABLED" => 40906,
-            "MFA_NOT_ENABLED" => 40907,
-            "MEMBER_ALREADY_EXISTS" => 40908,
-            "INVITATION_ALREADY_PENDING" => 40909,
-            "MEMBER_LIMIT_REACHED" => 40910,
-            "BUILTIN_CHANNEL" => 40912,
-            "SETTING_ALREADY_EXISTS" => 40913,
-            "INVITATION_ALREADY_ACCEPTED" => 40911,
-            "INVITATION_EXPIRED" => 41001,
-            "INVITATION_CANCELLED" => 41002,
-            "VERSION_CONFLICT" => 41201,
-            "PAYLOAD_TOO_LARGE" => 41301,
-            "HEADERS_TOO_LARGE" => 43101,
-            "UNSUPPORTED_MEDIA_TYPE" => 41501,
-            "VALIDATION_ERROR" => 42201,
-            "INVALID_IP_WHITELIST" => 42202,
-            "INVALID_CODE" => 42203,
-            "ACCOUNT_REQUIRED" => 42204,
-            "CANNOT_REMOVE_OWNER" => 42205,
-            "TRANSFER_TARGET_NOT_ACTIVE_ADMIN" => 42220,
-            "RATE_LIMITED" => 42901,
-            "SERVICE_BUSY" => 50301,
-            _ => 50001,
-        }
+        code_entry(self.code).map_or(50001, |(_, n, _)| *n)
+    }
+
+    /// The title of the code in tenant settings' problem documents.
+    fn problem_title(&self) -> &'static str {
+        code_entry(self.code).map_or("Error", |(_, _, title)| title)
     }
 
     fn body(&self) -> (Value, &'static str) {
         let details = self
             .details
             .as_deref()
-            .cloned()
+            .map(|d| detail_keys_in_casing(d, self.dialect))
             .unwrap_or_else(|| json!({}));
         match self.dialect {
             Dialect::V2 => (
@@ -227,11 +274,24 @@ impl ApiError {
                             .collect()
                     })
                     .unwrap_or_default();
-                let body = if per_field.is_empty() {
+                let mut body = if per_field.is_empty() {
                     json!([{ "errorCode": self.catalog_code(), "errorMessage": self.message }])
                 } else {
                     Value::Array(per_field)
                 };
+                // A failed webhook test names the test it recorded, as the successful one does,
+                // so the document's verify call can be made with it.
+                if let Some(id) = self
+                    .details
+                    .as_deref()
+                    .and_then(|d| d.get("telemetryEventId"))
+                {
+                    if let Value::Array(errors) = &mut body {
+                        for e in errors {
+                            e["telemetryEventId"] = id.clone();
+                        }
+                    }
+                }
                 (body, "application/json")
             }
             Dialect::Tenant => {
@@ -241,27 +301,15 @@ impl ApiError {
                     }
                     _ => json!([]),
                 };
-                // Seed 05's problem types: `.../errors/validation` for VALIDATION_ERROR, titled
-                // "Validation Error"; every code follows the same rule.
+                // Problem types: `.../errors/validation` for VALIDATION_ERROR; every code follows
+                // the same rule. Titles come from the code table.
                 let slug = self
                     .code
                     .strip_suffix("_ERROR")
                     .unwrap_or(self.code)
                     .to_ascii_lowercase()
                     .replace('_', "-");
-                let title = self
-                    .code
-                    .split('_')
-                    .map(|w| {
-                        let lower = w.to_ascii_lowercase();
-                        let mut chars = lower.chars();
-                        chars
-                            .next()
-                            .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                            .unwrap_or_default()
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let title = self.problem_title();
                 (
                     json!({
                         "type": format!("https://tenantry.dev/errors/{slug}"),
@@ -276,6 +324,68 @@ impl ApiError {
             }
         }
     }
+}
+
+/// Every key of an error's `details` (at any depth) in the casing of the dialect's documents:
+/// snake_case for the user & organization API (`/api/...`), camelCase for the others. Applied
+/// here, where every error is rendered, so a key written in either casing anywhere in the code
+/// (shared modules such as the body limit or the scope check build details for every dialect)
+/// reaches each client in one casing. Values are never touched: a `field` names an input field
+/// as the client spelled it.
+fn detail_keys_in_casing(details: &Value, dialect: Dialect) -> Value {
+    let recase: fn(&str) -> String = match dialect {
+        Dialect::Api => snake_case,
+        Dialect::V2 | Dialect::Catalog | Dialect::Tenant => camel_case,
+    };
+    fn walk(v: &Value, recase: fn(&str) -> String) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (recase(k), walk(v, recase)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, recase)).collect()),
+            other => other.clone(),
+        }
+    }
+    walk(details, recase)
+}
+
+/// `requiredRole` → `required_role`; a run of capitals is one word (`currentETag` →
+/// `current_etag`); snake_case input is unchanged.
+fn snake_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    let mut prev_lower_or_digit = false;
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower_or_digit {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower_or_digit = false;
+        } else {
+            out.push(c);
+            prev_lower_or_digit = c.is_ascii_lowercase() || c.is_ascii_digit();
+        }
+    }
+    out
+}
+
+/// `required_role` → `requiredRole`; camelCase input is unchanged.
+fn camel_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper_next = false;
+    for c in key.chars() {
+        if c == '_' && !out.is_empty() {
+            upper_next = true;
+        } else if upper_next {
+            out.push(c.to_ascii_uppercase());
+            upper_next = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl std::fmt::Display for ApiError {
@@ -389,6 +499,164 @@ mod tests {
             .as_str()
             .expect("str")
             .starts_with("invalid_grant: "));
+    }
+
+    #[actix_web::test]
+    async fn detail_keys_follow_the_dialects_casing() {
+        let e = |d| {
+            ApiError::new(d, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE", "no").with_details(
+                json!({ "requiredScopes": ["*"], "key_scopes": [], "fields": [{ "field": "ip_whitelist", "message": "m" }] }),
+            )
+        };
+        let (_, api) = render(e(Dialect::Api)).await;
+        assert_eq!(
+            api["error"]["details"],
+            json!({ "required_scopes": ["*"], "key_scopes": [], "fields": [{ "field": "ip_whitelist", "message": "m" }] })
+        );
+        let (_, v2) = render(e(Dialect::V2)).await;
+        assert_eq!(
+            v2["details"],
+            json!({ "requiredScopes": ["*"], "keyScopes": [], "fields": [{ "field": "ip_whitelist", "message": "m" }] })
+        );
+        assert_eq!(snake_case("currentETag"), "current_etag");
+        assert_eq!(snake_case("limitBytes"), "limit_bytes");
+    }
+
+    use proptest::prelude::*;
+
+    /// A key of 1–4 lowercase words of two or more letters and digits, starting with a letter
+    /// (one-letter words would make runs of capitals, which read as one word: `currentETag`).
+    fn words() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec("[a-z][a-z0-9]{1,6}", 1..5)
+    }
+
+    /// Whatever casing a key is written in, each dialect renders it in its own, and the two
+    /// spellings of one key map onto each other. A fixed budget and seed
+    /// (`TENANTRY_PROPTEST_SEED` overrides it); a failure prints both.
+    #[test]
+    fn every_key_reaches_each_dialect_in_its_casing() {
+        use proptest::test_runner::{Config, RngSeed, TestRunner};
+        let seed = std::env::var("TENANTRY_PROPTEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x0023_ca5e_u64);
+        let mut runner = TestRunner::new(Config {
+            cases: 1024,
+            rng_seed: RngSeed::Fixed(seed),
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let result = runner.run(&words(), |words| {
+            let snake = words.join("_");
+            let camel: String = words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    if i == 0 {
+                        w.clone()
+                    } else {
+                        w[..1].to_ascii_uppercase() + &w[1..]
+                    }
+                })
+                .collect();
+            for written in [&snake, &camel] {
+                let details = json!({ written.as_str(): [{ written.as_str(): 1 }] });
+                let api = detail_keys_in_casing(&details, Dialect::Api);
+                prop_assert_eq!(api, json!({ snake.as_str(): [{ snake.as_str(): 1 }] }));
+                for d in [Dialect::V2, Dialect::Catalog, Dialect::Tenant] {
+                    let out = detail_keys_in_casing(&details, d);
+                    prop_assert_eq!(out, json!({ camel.as_str(): [{ camel.as_str(): 1 }] }));
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}\n(seed {seed}: rerun with TENANTRY_PROPTEST_SEED={seed})");
+        }
+    }
+
+    #[actix_web::test]
+    async fn problem_titles_are_words() {
+        let e = |code| ApiError::new(Dialect::Tenant, StatusCode::BAD_REQUEST, code, "x");
+        for (code, title) in [
+            ("IP_NOT_ALLOWED", "IP not allowed"),
+            ("INVALID_JSON", "Invalid JSON"),
+            ("VALIDATION_ERROR", "Validation error"),
+            ("INVALID_WEBHOOK_URL", "Invalid webhook URL"),
+        ] {
+            let (_, body) = render(e(code)).await;
+            assert_eq!(body["title"], title);
+        }
+        for (code, _, title) in CODES {
+            let mut words = title.split(' ');
+            let first = words.next().unwrap_or_default();
+            assert!(
+                first.starts_with(|c: char| c.is_ascii_uppercase()),
+                "{code}: {title}"
+            );
+            // Only acronyms are capitalized after the first word.
+            for w in words {
+                assert!(
+                    w.chars().all(|c| !c.is_ascii_uppercase())
+                        || w.chars().all(|c| c.is_ascii_uppercase()),
+                    "{code}: {title}"
+                );
+            }
+        }
+    }
+
+    /// Every code literal in this crate has a row in `CODES` (else its title would be "Error"
+    /// and its catalog integer 50001).
+    #[test]
+    fn every_code_the_crate_uses_is_in_the_table() {
+        // Upper-case literals that are not error codes.
+        const NOT_CODES: &[&str] = &[
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_VERSION",
+            "DELETE",
+            "HEAD",
+            "JSON",
+            "PATCH",
+            "POST",
+            "SECURITY_PREFERENCES",
+            "TENANTRY_PROPTEST_SEED",
+            "TEST_TELEMETRY_WEBHOOK",
+            "YAML",
+        ];
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("src dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    if !path.ends_with("openapi") {
+                        sources(&path, out);
+                    }
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("read");
+            for literal in text.split('"').skip(1).step_by(2) {
+                let code_like = literal.len() > 3
+                    && literal.starts_with(|c: char| c.is_ascii_uppercase())
+                    && literal
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                if code_like && !NOT_CODES.contains(&literal) {
+                    assert!(
+                        code_entry(literal).is_some(),
+                        "{}: `{literal}` has no row in CODES",
+                        file.display()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

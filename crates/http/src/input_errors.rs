@@ -105,7 +105,7 @@ fn json_error(dialect: Dialect, e: JsonPayloadError) -> ApiError {
             "UNSUPPORTED_MEDIA_TYPE",
             "Send the body as application/json",
         ),
-        JsonPayloadError::Deserialize(cause) => parse_error(dialect, &cause),
+        JsonPayloadError::Deserialize(cause) => parse_error(dialect, &cause, None),
         JsonPayloadError::Serialize(cause) => ApiError::internal(dialect, &cause),
         other => ApiError::new(
             dialect,
@@ -278,7 +278,8 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(body["error"]["details"]["limitBytes"], 16);
+        // The user & organization API's details are snake_case (error.rs).
+        assert_eq!(body["error"]["details"]["limit_bytes"], 16);
 
         // `web::Bytes` has no error hook: its plain-text 413 is rendered from the status.
         let (status, ct, body) = answer(

@@ -37,33 +37,70 @@ pub(crate) fn too_large(dialect: Dialect, limit: usize) -> ApiError {
 }
 
 /// Classifies a serde_json failure: broken JSON is 400 `INVALID_JSON` with its position; an
-/// unexpected field is 400 `UNKNOWN_FIELD`; a well-formed value of the wrong shape is 422.
-pub(crate) fn parse_error(dialect: Dialect, e: &serde_json::Error) -> ApiError {
+/// unexpected field is 400 `UNKNOWN_FIELD`; a well-formed value of the wrong shape is 422
+/// `VALIDATION_ERROR`. Both of the latter list the field in `fields: [{field, message}]` (as
+/// every validation error does), found from `doc`, the body, when the caller has it: a missing
+/// or unknown field by the name serde gives under the object it belongs to, a wrong value by
+/// the key it sits under (json_field_path.rs). The position stays in `line` and `column`.
+pub(crate) fn parse_error(dialect: Dialect, e: &serde_json::Error, doc: Option<&[u8]>) -> ApiError {
     use serde_json::error::Category;
-    let position = json!({ "line": e.line(), "column": e.column() });
+    let text = e.to_string();
+    // serde_json appends " at line L column C" when it has a position.
+    let message = match text.rfind(" at line ") {
+        Some(at) if e.line() > 0 => &text[..at],
+        _ => text.as_str(),
+    };
+    let offset = doc
+        .and_then(|d| crate::json_field_path::byte_offset(d, e.line(), e.column()).map(|o| (d, o)));
+    let named = |name: &str| match offset {
+        Some((d, o)) => crate::json_field_path::member_path(d, o, name),
+        None => name.to_owned(),
+    };
+    let with_field = |error: ApiError, field: String, field_message: &str| {
+        error.with_details(json!({
+            "line": e.line(),
+            "column": e.column(),
+            "fields": [{ "field": field, "message": field_message }],
+        }))
+    };
     match e.classify() {
-        Category::Data if e.to_string().starts_with("unknown field") => ApiError::new(
-            dialect,
-            StatusCode::BAD_REQUEST,
-            "UNKNOWN_FIELD",
-            e.to_string(),
-        )
-        .with_details(position),
-        Category::Data => ApiError::new(
-            dialect,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_ERROR",
-            e.to_string(),
-        )
-        .with_details(position),
+        Category::Data => {
+            if let Some(name) = serde_named_field(message, "unknown field `") {
+                let error =
+                    ApiError::new(dialect, StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", message);
+                return with_field(error, named(name), "is not a field of this request");
+            }
+            let error = ApiError::new(
+                dialect,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_ERROR",
+                message,
+            );
+            match serde_named_field(message, "missing field `") {
+                Some(name) => with_field(error, named(name), "is required"),
+                None => {
+                    let field = offset
+                        .map(|(d, o)| crate::json_field_path::value_path(d, o))
+                        .unwrap_or_default();
+                    with_field(error, field, message)
+                }
+            }
+        }
         Category::Syntax | Category::Eof | Category::Io => ApiError::new(
             dialect,
             StatusCode::BAD_REQUEST,
             "INVALID_JSON",
             format!("Malformed JSON: {e}"),
         )
-        .with_details(position),
+        .with_details(json!({ "line": e.line(), "column": e.column() })),
     }
+}
+
+/// The field serde names in its fixed message forms ("missing field `x`", "unknown field `x`,
+/// expected ..."); there is no structured form.
+fn serde_named_field<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.find('`').map(|end| &rest[..end])
 }
 
 /// Parses a JSON body: refused with 400 when an object repeats a key (see the module docs),
@@ -73,7 +110,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     bytes: &[u8],
 ) -> Result<T, ApiError> {
     reject_duplicate_keys(dialect, bytes)?;
-    serde_json::from_slice::<T>(bytes).map_err(|e| parse_error(dialect, &e))
+    serde_json::from_slice::<T>(bytes).map_err(|e| parse_error(dialect, &e, Some(bytes)))
 }
 
 /// 400 with the dialect's malformed-JSON code (`INVALID_JSON`) when an object of the document

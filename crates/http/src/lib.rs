@@ -11,6 +11,7 @@ mod header_limit;
 mod health;
 mod input_errors;
 mod json_body;
+mod json_field_path;
 mod link_pages;
 mod metrics;
 mod openapi;

@@ -167,8 +167,18 @@ pub fn parse_config(
                 Some(Value::String(raw)) => SlackWebhookUrl::parse_allowing(raw, policy)
                     .map_err(|m| invalid("webhook_url", m))?
                     .into_string(),
+                // A channel named only by `workspace` and `channel` (the form the user & org
+                // API's example reads back) cannot be delivered: posting needs Slack's
+                // incoming-webhook URL (or a bot token, which is not supported), and the two
+                // names are only labels. Refused rather than stored as a channel that never
+                // delivers.
                 other if keeps_stored(other) => existing_secret.ok_or_else(|| {
-                    invalid("webhook_url", "is required: the Slack incoming-webhook URL")
+                    invalid(
+                        "webhook_url",
+                        "is required: Slack is delivered through an incoming-webhook URL \
+                         (https://hooks.slack.com/services/T…/B…/…); `workspace` and `channel` \
+                         alone only label the channel and cannot be delivered to",
+                    )
                 })?,
                 _ => {
                     return Err(invalid(

@@ -27,9 +27,14 @@ pub fn event_for_audit_action(action: &str) -> Option<EventType> {
         "team.member_invited" => EventType::MemberInvited,
         "team.invitation_accepted" => EventType::MemberJoined,
         "team.member_removed" => EventType::MemberRemoved,
-        "settings.updated" | "settings.imported" | "settings.rolled_back" => {
-            EventType::SettingsUpdated
-        }
+        // Every settings change emits, whichever API made it: the allowlist's entries and the
+        // organization section are settings like the rest.
+        "settings.updated"
+        | "settings.imported"
+        | "settings.rolled_back"
+        | "organization.updated"
+        | "security.allowlist_entry_added"
+        | "security.allowlist_entry_removed" => EventType::SettingsUpdated,
         "security.ip_denied" => EventType::SecurityIpDenied,
         "api_key.created" => EventType::ApiKeyCreated,
         "billing.cost_threshold_exceeded" => EventType::CostThresholdExceeded,
@@ -118,6 +123,17 @@ mod tests {
             event_for_audit_action("user.signed_in"),
             Some(EventType::LoginSucceeded)
         );
+        for settings_change in [
+            "organization.updated",
+            "security.allowlist_entry_added",
+            "security.allowlist_entry_removed",
+        ] {
+            assert_eq!(
+                event_for_audit_action(settings_change),
+                Some(EventType::SettingsUpdated),
+                "{settings_change}"
+            );
+        }
         assert_eq!(event_for_audit_action("user.profile_updated"), None);
     }
 }

@@ -231,7 +231,7 @@ impl NotificationService {
         actor.require(Role::Admin)?;
         if id.starts_with("nch_catalog_") && !id.starts_with("nch_catalog_push_") {
             return Err(NotificationError::BuiltinChannel(format!(
-                "{id} is a seed 04 catalog setting: change it through /accounts/{{accountName}}/settings/{{settingName}}"
+                "{id} is a settings catalog setting: change it through /accounts/{{accountName}}/settings/{{settingName}}"
             )));
         }
         if is_builtin(id) {

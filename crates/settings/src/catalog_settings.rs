@@ -300,11 +300,15 @@ impl SettingsService {
         )?;
         match (code, error) {
             (Some(c), _) if (200..300).contains(&c) => Ok(event),
-            (Some(c), _) => Err(SettingsError::DeliveryFailed {
+            // The failed test is recorded too, and its id returned: the verify call the
+            // catalog document describes answers 400 for it, as it does here.
+            (Some(c), _) => Err(SettingsError::TelemetryTestFailed {
+                telemetry_event_id: event_id,
                 url,
                 reason: format!("the endpoint answered {c}"),
             }),
-            (None, reason) => Err(SettingsError::DeliveryFailed {
+            (None, reason) => Err(SettingsError::TelemetryTestFailed {
+                telemetry_event_id: event_id,
                 url,
                 reason: reason.unwrap_or_default(),
             }),
@@ -322,7 +326,7 @@ impl SettingsService {
         let test = self
             .store()
             .telemetry_test(actor.account_id, telemetry_event_id)?
-            .ok_or(SettingsError::CatalogSettingMissing("telemetryEventId"))?;
+            .ok_or(SettingsError::UnknownTelemetryEvent)?;
         match test.response_code {
             Some(c) if (200..300).contains(&c) => Ok(json!({
                 "telemetryEventId": test.id,
@@ -330,7 +334,8 @@ impl SettingsService {
                 "verified": true,
                 "responseCode": c,
             })),
-            other => Err(SettingsError::DeliveryFailed {
+            other => Err(SettingsError::TelemetryTestFailed {
+                telemetry_event_id: test.id,
                 url: test.url,
                 reason: other.map_or_else(
                     || test.error.unwrap_or_else(|| "no answer".into()),

@@ -49,6 +49,10 @@ pub enum SettingsError {
     EmailTaken,
     #[error("no such allowlist entry")]
     UnknownEntry,
+    /// Adding an allowlist entry for a block the list already holds: the existing entry keeps
+    /// its id and label (`id` is `None` only if it vanished between the refusal and the lookup).
+    #[error("the allowlist already holds {cidr}")]
+    AllowlistEntryExists { cidr: String, id: Option<String> },
     #[error("no such tenant")]
     UnknownTenant,
     #[error("this change would refuse the caller's own address {address}")]
@@ -57,6 +61,17 @@ pub enum SettingsError {
     IpNotAllowed { address: String },
     #[error("{url} is not valid or unreachable: {reason}")]
     DeliveryFailed { url: String, reason: String },
+    /// The settings catalog's webhook test reached no 2xx; it is recorded under
+    /// `telemetry_event_id`, which the verify call takes (and answers 400 for, like this).
+    #[error("the test delivery {telemetry_event_id} to {url} failed: {reason}")]
+    TelemetryTestFailed {
+        telemetry_event_id: String,
+        url: String,
+        reason: String,
+    },
+    /// The verify call named no test of this account.
+    #[error("no webhook test has this telemetryEventId")]
+    UnknownTelemetryEvent,
     #[error("notification deliveries are not configured")]
     NoDeliverers,
     #[error("a stored secret cannot be opened: {0}")]

@@ -11,6 +11,10 @@ use crate::ports::{AllowlistEntry, AuditRecord, SectionWrite, Writes};
 use crate::service::LockoutGuard;
 use crate::{OrganizationSettings, SecurityPolicy, SettingsError, SettingsService, Timezone};
 
+/// Why `require_sso: true` is refused.
+pub const SSO_UNAVAILABLE: &str = "cannot be true: this service offers no single sign-on yet, so \
+    requiring it would not be enforced; members sign in with their password (and MFA)";
+
 /// Where data may reside.
 pub const DATA_RESIDENCIES: [&str; 6] = ["us", "eu", "uk", "ca", "au", "ap"];
 
@@ -218,6 +222,16 @@ impl SettingsService {
                 org.default_timezone = tz;
             }
             if let Some(Some(sso)) = sso {
+                // Tenantry has no single sign-on: storing "required" would promise members a
+                // sign-in rule nothing enforces. Turning it on is refused; off, and the value
+                // already stored (a `true` from before this rule, sent back as read), pass.
+                if sso && !org.sso_required {
+                    return Err(SettingsError::Validation(vec![crate::FieldError {
+                        field: "require_sso".into(),
+                        message: SSO_UNAVAILABLE.into(),
+                        allowed: None,
+                    }]));
+                }
                 org.sso_required = sso;
             }
             if let Some(Some(r)) = &residency {
@@ -307,23 +321,40 @@ impl SettingsService {
             }]));
         }
         let text = cidr.to_string();
-        self.edit_org(
+        let added = self.edit_org(
             actor,
             "security.allowlist_entry_added",
             &mut |_, _, list| {
-                if !list.contains(&cidr) {
-                    if list.len() >= 1000 {
-                        return Err(SettingsError::Validation(vec![crate::FieldError {
-                            field: "cidr".into(),
-                            message: "the allowlist holds at most 1000 entries".into(),
-                            allowed: None,
-                        }]));
-                    }
-                    list.push(cidr);
+                // Checked inside the write transaction, so two concurrent adds of one block
+                // cannot both succeed; an add never relabels an entry (that would be an edit
+                // through a create, invisible in the answer's status).
+                if list.contains(&cidr) {
+                    return Err(SettingsError::AllowlistEntryExists {
+                        cidr: text.clone(),
+                        id: None,
+                    });
                 }
+                if list.len() >= 1000 {
+                    return Err(SettingsError::Validation(vec![crate::FieldError {
+                        field: "cidr".into(),
+                        message: "the allowlist holds at most 1000 entries".into(),
+                        allowed: None,
+                    }]));
+                }
+                list.push(cidr);
                 Ok(vec![(text.clone(), label.clone())])
             },
-        )?;
+        );
+        if let Err(SettingsError::AllowlistEntryExists { cidr, .. }) = added {
+            let id = self
+                .store()
+                .allowlist_entries(actor.account_id)?
+                .into_iter()
+                .find(|e| e.cidr == cidr)
+                .map(|e| e.id);
+            return Err(SettingsError::AllowlistEntryExists { cidr, id });
+        }
+        added?;
         self.store()
             .allowlist_entries(actor.account_id)?
             .into_iter()

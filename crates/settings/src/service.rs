@@ -917,7 +917,7 @@ impl SettingsService {
                 finish!(next, public, None, None)
             }
             Section::Organization | Section::Preferences => {
-                Err(corrupt("not an account section of seed 01"))
+                Err(corrupt("not a section of the account settings API"))
             }
         }
     }

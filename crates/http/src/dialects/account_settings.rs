@@ -565,7 +565,7 @@ fn import_body(body: &crate::json_body::RawBody) -> Result<ImportRequest, ApiErr
                     format!("Malformed YAML: {e}"),
                 )
             })?;
-            serde_json::from_value(value).map_err(|e| parse_error(DIALECT, &e))?
+            serde_json::from_value(value).map_err(|e| parse_error(DIALECT, &e, None))?
         }
         Some(_) => {
             return Err(ApiError::new(

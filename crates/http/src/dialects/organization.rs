@@ -62,6 +62,8 @@ fn api_error(e: SettingsError) -> ApiError {
             .with_details(json!({ "invalid_entries": entries, "valid_format": VALID_IP_FORMAT })),
         SettingsError::WouldLockOut { address } => err(StatusCode::CONFLICT, "WOULD_LOCK_OUT", format!("This change would refuse your own address {address} (or every address); it is refused, and `confirm_lockout` does not override it. The operator can disable enforcement with `tenantry allowlist disable`"))
             .with_details(json!({ "address": address })),
+        SettingsError::AllowlistEntryExists { cidr, id } => err(StatusCode::CONFLICT, "IP_WHITELIST_ENTRY_EXISTS", format!("The IP whitelist already holds {cidr}; delete that entry first to relabel it"))
+            .with_details(json!({ "cidr": cidr, "existing_id": id })),
         SettingsError::UnknownEntry => err(StatusCode::NOT_FOUND, "NOT_FOUND", "IP whitelist entry not found".into()),
         SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),

@@ -11,7 +11,7 @@ use tenantry_settings::{CatalogSetting, CatalogWrite, SettingsError};
 
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
-use crate::json_body::{reject_duplicate_keys, JsonBody, RawBody};
+use crate::json_body::{parse_json, JsonBody, RawBody};
 use crate::AppState;
 
 const DIALECT: Dialect = Dialect::Catalog;
@@ -87,6 +87,19 @@ fn catalog_error(e: SettingsError) -> ApiError {
             format!("The Endpoint URL could not be reached: {reason}"),
         )
         .with_details(json!({ "url": url, "reason": reason })),
+        SettingsError::TelemetryTestFailed { telemetry_event_id, url, reason } => ApiError::new(
+            DIALECT,
+            StatusCode::BAD_REQUEST,
+            "INVALID_WEBHOOK_URL",
+            format!("The Endpoint URL could not be reached: {reason} (telemetryEventId {telemetry_event_id})"),
+        )
+        .with_details(json!({ "url": url, "reason": reason, "telemetryEventId": telemetry_event_id })),
+        SettingsError::UnknownTelemetryEvent => ApiError::new(
+            DIALECT,
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "No webhook test of this account has this telemetryEventId; run the test call first",
+        ),
         SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),
     }
@@ -171,15 +184,8 @@ async fn telemetry_test(
     if let Some(id) = query.into_inner().telemetry_event_id {
         return respond(move || settings.telemetry_verify(&caller.0, &account, &id)).await;
     }
-    reject_duplicate_keys(DIALECT, &body.bytes)?;
-    let body: TelemetryTestBody = serde_json::from_slice(&body.bytes).map_err(|e| {
-        ApiError::new(
-            DIALECT,
-            StatusCode::BAD_REQUEST,
-            "INVALID_JSON",
-            format!("The body must be {{\"url\", \"type\"}}: {e}"),
-        )
-    })?;
+    // Like every body: broken JSON 40001, a field the DTO lacks 40002, a missing `url` 42201.
+    let body: TelemetryTestBody = parse_json(DIALECT, &body.bytes)?;
     if body
         .kind
         .as_deref()

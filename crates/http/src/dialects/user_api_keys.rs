@@ -64,7 +64,7 @@ fn key_error(e: SecurityError) -> ApiError {
             message.clone(),
         )
         .with_details(
-            json!({ "fields": [{ "message": message }], "allowed_scopes": Scope::all_names() }),
+            json!({ "fields": [{ "field": key_request_field(&message), "message": message }], "allowed_scopes": Scope::all_names() }),
         ),
         SecurityError::ScopeAboveRole { scope, role } => err(
             StatusCode::FORBIDDEN,
@@ -211,4 +211,17 @@ async fn regenerate(
                 "rotated_at": time(rotated_at),
             }
         })))
+}
+
+/// The request field an `InvalidKeyRequest` is about, so the validation error names it like
+/// every other: key_management.rs words its refusals of `name` and `expires_in_days` after the
+/// field, and every other one is about a scope.
+fn key_request_field(message: &str) -> &'static str {
+    if message.starts_with("name ") {
+        "name"
+    } else if message.starts_with("expires_in_days ") {
+        "expires_in_days"
+    } else {
+        "scopes"
+    }
 }

@@ -185,7 +185,7 @@ async fn request_reset(
             "VALIDATION_ERROR",
             "email must be an email address",
         )
-        .with_details(json!({ "field": "email" }))
+        .with_details(json!({ "field": "email", "fields": [{ "field": "email", "message": "must be an email address" }] }))
     })?;
     let team = state.team.clone();
     web::block(move || team.request_password_reset(&email, ResetPurpose::Reset))
@@ -242,7 +242,7 @@ fn reset_error(e: TeamError) -> ApiError {
             "VALIDATION_ERROR",
             format!("{field} {reason}"),
         )
-        .with_details(json!({ "field": field })),
+        .with_details(json!({ "field": field, "fields": [{ "field": field, "message": reason }] })),
         TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
         other => ApiError::internal(DIALECT, &other),
     }
