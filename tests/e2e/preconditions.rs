@@ -379,3 +379,56 @@ on_both_backends!(
     tenant_patch_honours_if_match_and_if_none_match,
     unknown_query_parameters_are_refused_and_named,
 );
+
+/// A write with `If-Match` to a route whose representation has only the weak, body-derived
+/// tag is refused (412), never performed unconditionally; `If-Match: *` passes.
+async fn if_match_that_cannot_be_verified_refuses_the_write(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let profile = "/api/user/profile";
+    let (_, weak, _, _) = send(&app, Method::GET, profile, &key, &[], None).await;
+    let weak = weak.expect("a derived ETag");
+    assert!(weak.starts_with("W/"), "{weak}");
+    let strong_looking = weak.trim_start_matches("W/").to_owned();
+    for tag in [weak.as_str(), strong_looking.as_str()] {
+        let (status, _, _, body) = send(
+            &app,
+            Method::PUT,
+            profile,
+            &key,
+            &[("if-match", tag)],
+            Some(json!({ "display_name": "Changed" })),
+        )
+        .await;
+        assert_eq!(status, 412, "{tag}: {body}");
+        assert_eq!(body["error"]["code"], "VERSION_CONFLICT", "{body}");
+    }
+    let (_, _, _, body) = send(&app, Method::GET, profile, &key, &[], None).await;
+    assert_ne!(
+        body["data"]["display_name"], "Changed",
+        "nothing was written"
+    );
+    let (status, _, _, body) = send(
+        &app,
+        Method::PUT,
+        profile,
+        &key,
+        &[("if-match", "*")],
+        Some(json!({ "display_name": "Changed" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // The catalog answers in its own format.
+    let (status, _, _, body) = send(
+        &app,
+        Method::PATCH,
+        "/accounts/default/settings/SECURITY_PREFERENCES",
+        &key,
+        &[("if-match", "\"x\"")],
+        Some(json!({ "securityPreferences": { "requireMFA": true } })),
+    )
+    .await;
+    assert_eq!(status, 412, "{body}");
+    assert!(body[0]["errorCode"].is_number(), "{body}");
+}
+
+on_both_backends!(if_match_that_cannot_be_verified_refuses_the_write);

@@ -14,6 +14,10 @@
 //!   ignore the header (§13.2.1: preconditions apply to 2xx only). A malformed field matches
 //!   nothing, so the client gets the full answer rather than a 304 it did not ask for.
 //! - `If-Modified-Since` is never evaluated: no route sends `Last-Modified`.
+//! - `If-Match` on a write to a route that cannot evaluate it (its representation has only the
+//!   weak, body-derived tag): a list of tags can never match (strong comparison, §13.1.1), so the
+//!   write is refused with 412 before it runs, never performed unconditionally; `*` (the resource
+//!   exists) passes. Only the routes in [`EVALUATE_IF_MATCH`] compare tags themselves.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -31,6 +35,58 @@ const KEPT_ON_304: [header::HeaderName; 5] = [
     header::CONTENT_LOCATION,
     header::EXPIRES,
 ];
+
+/// The write routes that evaluate `If-Match` against a strong tag of their own (version tokens).
+const EVALUATE_IF_MATCH: [&str; 3] = [
+    "/v2/accounts/settings/{section}",
+    "/v2/accounts/settings/{section}/rollback",
+    "/tenants/{id}/settings",
+];
+
+/// Middleware: a write carrying `If-Match` with tags, to a route that has no strong tag to
+/// compare them with, is refused (412, the dialect's `VERSION_CONFLICT`) instead of performed.
+pub(crate) async fn unverifiable_if_match(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let pattern = req.match_pattern();
+    if write
+        && req.headers().contains_key(header::IF_MATCH)
+        && !pattern
+            .as_deref()
+            .is_some_and(|p| EVALUATE_IF_MATCH.contains(&p))
+    {
+        let dialect = crate::error::Dialect::for_path(req.path());
+        let refusal = match crate::preconditions::of(req.request()) {
+            Ok(p) if p.if_match_is_any() => None,
+            Ok(_) => Some(
+                crate::ApiError::new(
+                    dialect,
+                    StatusCode::PRECONDITION_FAILED,
+                    "VERSION_CONFLICT",
+                    "If-Match names an ETag this resource cannot match: it has no strong ETag; \
+                     send the write without If-Match (or with If-Match: *)",
+                )
+                .with_details(serde_json::json!({ "header": "If-Match" })),
+            ),
+            Err(_) => Some(crate::ApiError::new(
+                dialect,
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "If-Match must be * or a list of quoted ETags",
+            )),
+        };
+        if let Some(error) = refusal {
+            let (http, _) = req.into_parts();
+            return Ok(ServiceResponse::new(
+                http,
+                actix_web::ResponseError::error_response(&error),
+            ));
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
 
 /// Middleware: gives every cacheable 200 a validator and answers a matching `If-None-Match` 304.
 pub(crate) async fn not_modified(

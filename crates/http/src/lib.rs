@@ -63,6 +63,7 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
             .default_service(web::to(error::not_found))
             // HTTP semantics of GET for every route (decision 0017): conditional GET inside,
             // HEAD outside it so a HEAD is made conditional as its GET is.
+            .wrap(middleware::from_fn(conditional::unverifiable_if_match))
             .wrap(middleware::from_fn(conditional::not_modified))
             .wrap(middleware::from_fn(head::as_get))
             .wrap(middleware::from_fn(input_errors::refusals_first))

@@ -73,6 +73,11 @@ impl Preconditions {
         })
     }
 
+    /// True when `If-Match` is `*`: any current representation satisfies it.
+    pub fn if_match_is_any(&self) -> bool {
+        matches!(self.if_match, Some(Condition::Any))
+    }
+
     /// Evaluates the conditions against the current representation, which always exists for the
     /// resources this crate writes (defaults are a representation). `is_current(opaque)` says
     /// whether an entity tag's opaque text names the current representation.
