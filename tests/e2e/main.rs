@@ -23,6 +23,7 @@ mod configuration;
 mod cost_alerts;
 mod crash_writers;
 mod custom_permissions;
+mod documented_responses;
 mod email_change;
 mod errors;
 mod export_import;

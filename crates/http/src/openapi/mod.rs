@@ -11,6 +11,8 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use crate::error::{method_not_allowed, Dialect};
+#[cfg(test)]
+pub(crate) use operations::ALIASES;
 pub(crate) use operations::{operations, Access, Operation};
 
 /// Request and response examples copied from the seeds (`xtask/extract_seed_examples.py`).
@@ -57,12 +59,62 @@ fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| {
-            json!({
-                "name": name, "in": "path", "required": true,
-                "schema": { "type": "string", "minLength": 1 },
-            })
+            json!({ "name": name, "in": "path", "required": true, "schema": path_parameter(path, name) })
         })
         .collect()
+}
+
+/// A path parameter's schema: the id format of what the path names (`usr_` and a ULID for a
+/// member, say), so that a client can tell a malformed id before the server does.
+fn path_parameter(path: &str, name: &str) -> Value {
+    let ulid =
+        |prefix: &str| json!({ "type": "string", "pattern": format!("^{prefix}_[0-9a-z]{{26}}$") });
+    let readable =
+        |prefix: &str| json!({ "type": "string", "pattern": format!("^{prefix}_[0-9a-z_]+$") });
+    match name {
+        "section" => json!({ "type": "string", "enum": schemas::SECTION_NAMES }),
+        "account_name" => {
+            json!({ "type": "string", "pattern": "^[a-z][a-z0-9-]{1,61}[a-z0-9]$", "description": "The account's slug (`GET /api/organization` shows it)" })
+        }
+        "setting_name" => {
+            json!({ "type": "string", "enum": tenantry_settings::CATALOG.map(|(name, _)| name) })
+        }
+        "key" => json!({ "type": "string", "minLength": 1, "maxLength": 128 }),
+        "id" if path.starts_with("/v2/accounts/team/members") => ulid("usr"),
+        "id" if path.starts_with("/v2/accounts/team/invitations") => ulid("inv"),
+        "id" if path.starts_with("/api/user/api-keys") => ulid("key"),
+        "id" if path.starts_with("/api/settings/ip-whitelist") => ulid("ipw"),
+        "id" if path.starts_with("/api/notifications/channels") => readable("nch"),
+        "id" if path.starts_with("/api/notifications/rules") => readable("nrl"),
+        "id" if path.starts_with("/api/notifications/deliveries") => ulid("ndl"),
+        "id" if path.starts_with("/admin/accounts") => ulid("acc"),
+        "id" if path.starts_with("/tenants/") => {
+            json!({ "type": "string", "format": "uuid", "description": "The tenant id (`tenant_id` of the operator API's accounts)" })
+        }
+        _ => json!({ "type": "string", "minLength": 1 }),
+    }
+}
+
+/// A query parameter's schema, by name and the operation's path.
+fn query_parameter(path: &str, name: &str) -> Value {
+    match name {
+        "limit" => json!({
+            "type": "integer", "minimum": 1, "maximum": tenantry_kernel::MAX_PAGE_LIMIT,
+            "default": tenantry_kernel::DEFAULT_PAGE_LIMIT,
+        }),
+        "since" | "until" => json!({ "type": "string", "format": "date-time" }),
+        "include_secrets" => json!({ "type": "boolean", "default": false }),
+        "format" => json!({ "type": "string", "enum": ["json", "yaml"], "default": "json" }),
+        "period" => json!({ "type": "string", "enum": ["7d", "30d", "90d"], "default": "30d" }),
+        "role" => json!({ "type": "string", "enum": ["owner", "admin", "developer", "viewer"] }),
+        "status" if path.ends_with("/members") => {
+            json!({ "type": "string", "enum": ["active", "pending", "suspended"] })
+        }
+        "status" => {
+            json!({ "type": "string", "enum": ["pending", "accepted", "expired", "cancelled"] })
+        }
+        _ => json!({ "type": "string" }),
+    }
 }
 
 /// `{"seed": {summary, value}}` for a media type object, when the seed shows one.
@@ -111,9 +163,15 @@ fn operation_object(op: &Operation, examples: &Value) -> Value {
         );
     }
     if op.access != Access::Public {
+        // The catalog API answers a 401 with one object, not the usual array (error.rs).
+        let content = if Dialect::for_path(op.path) == Dialect::Catalog {
+            json!({ error_media: { "schema": schema_ref("CatalogErrorItem") } })
+        } else {
+            error_content.clone()
+        };
         responses.insert(
             "401".into(),
-            json!({ "description": "Missing, invalid, expired or revoked credentials", "content": error_content }),
+            json!({ "description": "Missing, invalid, expired or revoked credentials", "content": content }),
         );
     }
     responses.insert(
@@ -126,7 +184,7 @@ fn operation_object(op: &Operation, examples: &Value) -> Value {
 
     let mut parameters = path_parameters(op.path);
     parameters.extend(op.query.iter().map(|(name, description)| {
-        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } })
+        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": query_parameter(op.path, name) })
     }));
     let mut object = json!({
         "operationId": op.id,
