@@ -11,12 +11,14 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::documented_responses::DocumentedResponses;
+use crate::documented_responses::{DocumentedResponses, RecordedExamples};
 use crate::on_both_backends;
 use crate::support::{call, served_operations, workspace, TestApp};
 
 const SOURCE: &str = "tests/e2e/authorization_matrix.md";
 const RENDERED: &str = "docs/security/authorization.md";
+/// The OpenAPI document's examples, recorded with the table (documented_responses.rs).
+const EXAMPLES: &str = "crates/http/src/openapi/examples.json";
 
 const COLUMNS: [&str; 10] = [
     "owner",
@@ -350,6 +352,7 @@ async fn authorization_matrix_holds(app: TestApp) {
         .await
         .expect("json");
     let mut documented = DocumentedResponses::new(doc);
+    let mut examples = RecordedExamples::default();
     for (row, observed) in rows.iter().zip(observed_rows.iter_mut()) {
         let path = fill(&row.path);
         let body = (!row.body.is_empty())
@@ -406,6 +409,12 @@ async fn authorization_matrix_holds(app: TestApp) {
             ) {
                 differences.push(format!("as {}: {e}", COLUMNS[column]));
             }
+            examples.record(
+                &format!("{} {}", row.method, row.operation),
+                body.as_ref(),
+                status.parse().expect("status"),
+                &answer,
+            );
             if status != row.cells[column] {
                 differences.push(format!(
                     "{} {} as {}: expected {}, got {status} {}",
@@ -436,6 +445,7 @@ async fn authorization_matrix_holds(app: TestApp) {
         )
         .expect("write source");
         std::fs::write(workspace().join(RENDERED), rendered(&rows)).expect("write rendering");
+        examples.write(&workspace().join(EXAMPLES));
         return;
     }
     assert!(

@@ -56,18 +56,65 @@ async fn committed_document_is_current_and_served() {
     let committed: Value = serde_json::from_str(&committed).expect("json");
     assert_eq!(served, committed);
     assert_eq!(served["openapi"], "3.1.0");
-    // Examples copied from the seeds ride along with the operations they document.
+    // Real exchanges recorded from the authorization matrix ride along with the operations.
     let with_examples = served["paths"]
         .as_object()
         .expect("paths")
         .values()
         .flat_map(|item| item.as_object().expect("item").values())
-        .filter(|op| op.to_string().contains("Example from API document"))
+        .filter(|op| op.to_string().contains("A real exchange with the server"))
         .count();
     assert!(
-        with_examples >= 40,
-        "{with_examples} operations carry seed examples"
+        with_examples >= 80,
+        "{with_examples} operations carry examples"
     );
+}
+
+/// Every example in the document (request bodies, answers of every status) validates against
+/// the schema it illustrates, formats included: an example is a value a client may copy.
+#[tokio::test]
+async fn every_example_validates_against_its_schema() {
+    let doc: Value = serde_json::from_str(&generated()).expect("json");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let mut media_types: Vec<(String, &Value)> = Vec::new();
+            if let Some(content) = op["requestBody"]["content"].as_object() {
+                media_types.extend(content.values().map(|m| ("request".to_owned(), m)));
+            }
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                if let Some(content) = response["content"].as_object() {
+                    media_types.extend(content.values().map(|m| (status.clone(), m)));
+                }
+            }
+            for (what, media) in media_types {
+                let Some(examples) = media["examples"].as_object() else {
+                    continue;
+                };
+                let mut root = serde_json::json!({ "components": doc["components"].clone() });
+                for (k, v) in media["schema"].as_object().expect("schema") {
+                    root[k] = v.clone();
+                }
+                let validator = jsonschema::draft202012::options()
+                    .should_validate_formats(true)
+                    .build(&root)
+                    .expect("schema compiles");
+                for (name, example) in examples {
+                    checked += 1;
+                    for e in validator.iter_errors(&example["value"]) {
+                        failures.push(format!(
+                            "{method} {path} {what} example {name}: {e} at {}",
+                            e.instance_path()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 200, "only {checked} examples");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    println!("{checked} examples validate against their schemas");
 }
 
 #[tokio::test]
@@ -419,4 +466,90 @@ async fn document_gives_client_generators_concrete_types() {
         .expect("paths")
         .keys()
         .any(|p| p.ends_with('/')));
+}
+
+/// Each operation lists its error statuses with its API's error schema; conditional writes
+/// declare `If-Match`/`If-None-Match`, 412 and the `ETag` they answer; cacheable reads declare
+/// `If-None-Match`, 304 and `ETag`. (The authorization matrix checks that every status the
+/// server answers is listed; this checks the declarations themselves.)
+#[tokio::test]
+async fn errors_and_preconditions_are_declared_per_operation() {
+    let doc: Value = serde_json::from_str(&generated()).expect("json");
+    let error_schema = |path: &str| match path {
+        p if p.starts_with("/api/") => "ApiError",
+        p if p.starts_with("/accounts/") => "CatalogError",
+        p if p.starts_with("/tenants/") => "Problem",
+        _ => "V2Error",
+    };
+    let mut conditional = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let responses = op["responses"].as_object().expect("responses");
+            let names = |p: &str| -> Vec<String> {
+                op["parameters"]
+                    .as_array()
+                    .map(|ps| {
+                        ps.iter()
+                            .filter(|x| x["in"] == p)
+                            .map(|x| x["name"].as_str().expect("name").to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let api = ["/v2/", "/api/", "/accounts/", "/tenants/", "/admin/"]
+                .iter()
+                .any(|p| path.starts_with(p));
+            if api {
+                for (status, response) in responses {
+                    if status.starts_with('4') && status != "401" {
+                        let media = response["content"].as_object().expect("content");
+                        let schema = media.values().next().expect("media")["schema"]["$ref"]
+                            .as_str()
+                            .expect("ref");
+                        assert!(
+                            schema.ends_with(&format!("/{}", error_schema(path))),
+                            "{method} {path} {status}: {schema}"
+                        );
+                    }
+                }
+                assert!(responses.contains_key("400") && responses.contains_key("429"));
+                if op["security"] != serde_json::json!([]) {
+                    assert!(responses.contains_key("401"), "{method} {path}: no 401");
+                }
+                if op.get("requestBody").is_some() {
+                    for status in ["413", "415"] {
+                        assert!(responses.contains_key(status), "{method} {path}: {status}");
+                    }
+                }
+            }
+            if responses.contains_key("304") {
+                assert!(names("header").contains(&"If-None-Match".to_owned()));
+                assert!(responses["200"]["headers"]["ETag"].is_object());
+                assert!(responses["304"]["headers"]["ETag"].is_object());
+            }
+            if names("header").contains(&"If-Match".to_owned()) {
+                assert!(responses.contains_key("412"), "{method} {path}: no 412");
+                assert!(responses["200"]["headers"]["ETag"].is_object());
+                conditional.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    assert_eq!(
+        conditional,
+        [
+            "PUT /v2/accounts/settings/{section}",
+            "POST /v2/accounts/settings/{section}/rollback",
+            "PATCH /tenants/{id}/settings",
+        ]
+    );
+    // The tenant settings API answers invalid values with 400, and says so in the error list.
+    let patch = &doc["paths"]["/tenants/{id}/settings"]["patch"]["responses"];
+    assert!(patch["400"].is_object() && patch["422"].is_null());
+    let errors =
+        std::fs::read_to_string(workspace().join("docs/api/errors.md")).expect("errors.md");
+    let row = errors
+        .lines()
+        .find(|l| l.starts_with("| `VALIDATION_ERROR`"))
+        .expect("VALIDATION_ERROR row");
+    assert!(row.contains("tenant settings API: 400"), "{row}");
 }

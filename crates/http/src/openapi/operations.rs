@@ -43,6 +43,12 @@ pub(crate) struct Operation {
     pub query: &'static [Param],
     /// The answer is `Cache-Control: no-store`: it gets no validator, so no 304 (conditional.rs).
     pub no_store: bool,
+    /// A write that honours `If-Match`/`If-None-Match` (412 when they fail) and answers the
+    /// new `ETag` (preconditions.rs).
+    pub conditional: bool,
+    /// Error statuses this operation answers besides the ones every operation of its kind can
+    /// (see `openapi::error_statuses`): conflicts, gone invitations, business rules.
+    pub errors: &'static [u16],
 }
 
 fn op(
@@ -66,6 +72,8 @@ fn op(
         media: None,
         query: &[],
         no_store: false,
+        conditional: false,
+        errors: &[],
     }
 }
 
@@ -92,6 +100,16 @@ impl Operation {
 
     fn query(mut self, params: &'static [Param]) -> Self {
         self.query = params;
+        self
+    }
+
+    fn conditional(mut self) -> Self {
+        self.conditional = true;
+        self
+    }
+
+    fn errors(mut self, statuses: &'static [u16]) -> Self {
+        self.errors = statuses;
         self
     }
 
@@ -138,7 +156,9 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("SectionDocument")
-        .res("SectionView"),
+        .res("SectionView")
+        .errors(&[400, 402, 409])
+        .conditional(),
         op(
             "get",
             "/v2/accounts/settings/{section}/history",
@@ -158,7 +178,9 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("SectionRollback")
-        .res("SectionView"),
+        .res("SectionView")
+        .errors(&[409])
+        .conditional(),
         op(
             "get",
             "/v2/accounts/settings/schema/{section}",
@@ -178,7 +200,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("NotificationTest")
-        .res("NotificationTestResult"),
+        .res("NotificationTestResult")
+        .errors(&[400]),
         op(
             "get",
             "/v2/accounts/settings/export",
@@ -206,7 +229,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("SettingsImport")
-        .res("SettingsImportResult"),
+        .res("SettingsImportResult")
+        .errors(&[409]),
         op(
             "get",
             "/v2/accounts/audit-logs",
@@ -259,7 +283,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             201,
         )
         .req("InvitationRequest")
-        .res("InvitationFlat"),
+        .res("InvitationFlat")
+        .errors(&[400, 409]),
         op(
             "post",
             "/v2/accounts/team/members/invite",
@@ -269,7 +294,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             201,
         )
         .req("InvitationRequest")
-        .res("InvitationSent"),
+        .res("InvitationSent")
+        .errors(&[400, 409]),
         op(
             "post",
             "/v2/accounts/team/members/bulk",
@@ -289,7 +315,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("OwnershipTransferRequest")
-        .res("OwnershipTransfer"),
+        .res("OwnershipTransfer")
+        .errors(&[404]),
         op(
             "get",
             "/v2/accounts/team/members/{id}",
@@ -317,7 +344,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             200,
         )
-        .res("MemberRemoved"),
+        .res("MemberRemoved")
+        .errors(&[422]),
         op(
             "get",
             "/v2/accounts/team/invitations",
@@ -349,7 +377,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             200,
         )
-        .res("InvitationResent"),
+        .res("InvitationResent")
+        .errors(&[409, 410]),
         op(
             "delete",
             "/v2/accounts/team/invitations/{id}",
@@ -358,7 +387,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             200,
         )
-        .res("InvitationCancelled"),
+        .res("InvitationCancelled")
+        .errors(&[409, 410]),
         op(
             "get",
             "/v2/invitations/{token}",
@@ -378,7 +408,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             201,
         )
         .req("InvitationAccept")
-        .res("InvitationAccepted"),
+        .res("InvitationAccepted")
+        .errors(&[401, 403, 409, 410]),
         op(
             "get",
             "/v2/accounts/team/activity",
@@ -427,7 +458,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             204,
         )
-        .req("PasswordChange"),
+        .req("PasswordChange")
+        .errors(&[409]),
         op(
             "post",
             "/api/user/email",
@@ -446,7 +478,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Public,
             200,
         )
-        .res("EmailChanged"),
+        .res("EmailChanged")
+        .errors(&[409]),
         op(
             "get",
             "/api/user/mfa",
@@ -465,7 +498,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("MfaEnableRequest")
-        .res("MfaEnrollment"),
+        .res("MfaEnrollment")
+        .errors(&[409]),
         op(
             "post",
             "/api/user/mfa/verify",
@@ -475,7 +509,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("MfaVerifyRequest")
-        .res("MfaEnabled"),
+        .res("MfaEnabled")
+        .errors(&[409]),
         op(
             "post",
             "/api/user/mfa/disable",
@@ -484,7 +519,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             204,
         )
-        .req("MfaDisableRequest"),
+        .req("MfaDisableRequest")
+        .errors(&[409]),
         op(
             "get",
             "/api/user/api-keys",
@@ -504,7 +540,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             201,
         )
         .req("ApiKeyRequest")
-        .res("ApiKeyCreated"),
+        .res("ApiKeyCreated")
+        .errors(&[409]),
         op(
             "get",
             "/api/user/api-keys/{id}",
@@ -540,7 +577,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("Login")
-        .res("SessionIssued"),
+        .res("SessionIssued")
+        .errors(&[401, 403]),
         op(
             "post",
             "/api/auth/password-reset",
@@ -687,7 +725,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             201,
         )
         .req("IpWhitelistEntry")
-        .res("IpWhitelistEntryCreated"),
+        .res("IpWhitelistEntryCreated")
+        .errors(&[409]),
         op(
             "delete",
             "/api/settings/ip-whitelist/{id}",
@@ -695,7 +734,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             "Remove an allowlist entry",
             Member,
             204,
-        ),
+        )
+        .errors(&[409]),
         op(
             "get",
             "/api/settings/ip-whitelist/status",
@@ -714,7 +754,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("IpWhitelistToggle")
-        .res("IpWhitelistToggled"),
+        .res("IpWhitelistToggled")
+        .errors(&[409]),
         op(
             "get",
             "/api/settings/log-retention",
@@ -808,7 +849,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("NotificationChannelUpdate")
-        .res("NotificationChannelUpdated"),
+        .res("NotificationChannelUpdated")
+        .errors(&[409]),
         op(
             "delete",
             "/api/notifications/channels/{id}",
@@ -816,7 +858,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             "Delete a channel",
             Member,
             204,
-        ),
+        )
+        .errors(&[409]),
         op(
             "post",
             "/api/notifications/channels/{id}/test",
@@ -846,7 +889,8 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .also(200)
         .req("NotificationRuleRequest")
-        .res("NotificationRule"),
+        .res("NotificationRule")
+        .errors(&[409]),
         op(
             "get",
             "/api/notifications/rules/{id}",
@@ -865,7 +909,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("NotificationRuleReplace")
-        .res("NotificationRule"),
+        .res("NotificationRule")
+        .errors(&[409]),
         op(
             "delete",
             "/api/notifications/rules/{id}",
@@ -873,7 +918,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             "Delete a custom routing rule",
             Member,
             204,
-        ),
+        )
+        .errors(&[409]),
         op(
             "get",
             "/api/notifications/deliveries",
@@ -901,7 +947,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Member,
             202,
         )
-        .res("DeliveryQueued"),
+        .res("DeliveryQueued")
+        .errors(&[409]),
         op(
             "post",
             "/api/notifications/events",
@@ -950,7 +997,8 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .also(200)
         .req("CatalogSetting")
-        .res("CatalogSettingWritten"),
+        .res("CatalogSettingWritten")
+        .errors(&[409]),
         op(
             "put",
             "/accounts/{account_name}/settings/{setting_name}",
@@ -1012,7 +1060,9 @@ pub(crate) fn operations() -> Vec<Operation> {
             200,
         )
         .req("TenantSettingsPatch")
-        .res("TenantSettings"),
+        .res("TenantSettings")
+        .errors(&[409])
+        .conditional(),
         // Operator.
         op(
             "get",
@@ -1033,7 +1083,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             201,
         )
         .req("AccountCreate")
-        .res("AccountCreated"),
+        .res("AccountCreated")
+        .errors(&[409]),
         op(
             "patch",
             "/admin/accounts/{id}",
@@ -1054,7 +1105,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             Public,
             200,
         )
-        .res("Health"),
+        .res("Health")
+        .errors(&[503]),
         op(
             "get",
             "/metrics",

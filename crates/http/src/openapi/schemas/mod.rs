@@ -144,7 +144,21 @@ fn errors(s: &mut Map<String, Value>) {
     let details = json!({
         "type": "object",
         "description": "What the error code names: `fields` ([{field, message}]) for validation errors, `requiredRole`/`currentRole` for permission errors, and so on",
-        "properties": { "fields": field_errors() },
+        "properties": {
+            "fields": field_errors(),
+            "field": { "type": "string", "description": "The one field, parameter or header at fault" },
+            "parameter": string(), "header": string(),
+            "line": integer(), "column": integer(),
+            "duplicateKey": string(), "object": { "type": "string", "description": "JSON Pointer of the object holding the repeated key" },
+            "requiredRole": string(), "currentRole": string(), "required_role": string(), "current_role": string(),
+            "requiredScopes": array_of(string()), "keyScopes": array_of(string()),
+            "requiredPermission": string(), "memberPermissions": array_of(string()),
+            "address": { "type": "string", "description": "The caller's address, refused by the IP allowlist or locked out by the write" },
+            "currentVersion": integer(), "currentETag": string(),
+            "limitBytes": integer(), "limit": integer(),
+            "invitationId": nullable_string(), "userId": string(), "email": string(),
+            "requestId": string(),
+        },
         "additionalProperties": true,
     });
     put(
