@@ -10,12 +10,15 @@ use serde_json::Value;
 use crate::support::{served_operations, workspace, Backend, TestApp, TestDb, BIN};
 
 /// A tool the suite drives: from `TENANTRY_TOOLS_BIN` (the virtualenv `cargo xtask test`
-/// prepares), or the system. `None` skips the test, unless `TENANTRY_REQUIRE_TOOLS=1` (set by
-/// `cargo xtask test`) makes a missing tool a failure.
+/// prepares) or `TENANTRY_NODE_TOOLS_BIN` (its npm tools), or the system. `None` skips the
+/// test, unless `TENANTRY_REQUIRE_TOOLS=1` (set by `cargo xtask test`) makes a missing tool a
+/// failure.
 fn tool(name: &str, system: &[&str]) -> Option<PathBuf> {
-    let from_env = std::env::var_os("TENANTRY_TOOLS_BIN").map(|d| PathBuf::from(d).join(name));
+    let from_env = ["TENANTRY_TOOLS_BIN", "TENANTRY_NODE_TOOLS_BIN"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(|d| PathBuf::from(d).join(name));
     let found = from_env
-        .into_iter()
         .chain(system.iter().map(PathBuf::from))
         .find(|p| p.exists());
     if found.is_none() {
@@ -460,7 +463,14 @@ async fn document_gives_client_generators_concrete_types() {
     assert_eq!(member["pattern"], "^usr_[0-9a-z]{26}$");
     let section =
         &doc["paths"]["/v2/accounts/settings/{section}"]["get"]["parameters"][0]["schema"];
-    assert_eq!(section["enum"].as_array().expect("enum").len(), 5);
+    assert_eq!(section["$ref"], "#/components/schemas/SectionName");
+    assert_eq!(
+        schemas["SectionName"]["enum"]
+            .as_array()
+            .expect("enum")
+            .len(),
+        5
+    );
     assert!(!doc["paths"]
         .as_object()
         .expect("paths")
@@ -552,4 +562,132 @@ async fn errors_and_preconditions_are_declared_per_operation() {
         .find(|l| l.starts_with("| `VALIDATION_ERROR`"))
         .expect("VALIDATION_ERROR row");
     assert!(row.contains("tenant settings API: 400"), "{row}");
+}
+
+/// The document as a client developer feeds it to a generator: written to a file of its own.
+fn document_file(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("client dir");
+    let path = dir.join("openapi.json");
+    std::fs::write(&path, generated()).expect("write document");
+    path
+}
+
+fn run(cmd: &mut std::process::Command) -> (bool, String) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// openapi-python-client generates a client from the document without a warning, and that
+/// client, driven by tests/e2e/clients/drive_python_client.py, runs the main flows against the
+/// real server: settings read and conditional write, team list and invite, API key creation,
+/// tenant settings PATCH, the operator's account list, and an error of each API parsed as that
+/// API's error model.
+#[tokio::test]
+async fn generated_python_client_drives_the_main_flows() {
+    let Some(generator) = tool("openapi-python-client", &[]) else {
+        return;
+    };
+    let Some(python) = tool("python", &[]) else {
+        return;
+    };
+    let app = app().await;
+    let dir = app.db.dir.join("python-client");
+    let document = document_file(&dir);
+    // No post-processing hooks: they would need ruff, and their absence is reported as a warning.
+    let config = dir.join("config.yaml");
+    std::fs::write(&config, "post_hooks: []\n").expect("config");
+    let (ok, text) = run(std::process::Command::new(&generator)
+        .arg("generate")
+        .arg("--path")
+        .arg(&document)
+        .args(["--meta", "none", "--config"])
+        .arg(&config)
+        .arg("--output-path")
+        .arg(dir.join("tenantry_client")));
+    assert!(ok, "openapi-python-client failed:\n{text}");
+    assert!(
+        !text.to_lowercase().contains("warning") && !text.contains("Unable to"),
+        "openapi-python-client warned:\n{text}"
+    );
+
+    let tenant = app
+        .stdout
+        .iter()
+        .find_map(|l| l.strip_prefix("tenant id:"))
+        .expect("tenant id printed")
+        .trim()
+        .to_owned();
+    let (ok, text) = run(std::process::Command::new(&python)
+        .arg(workspace().join("tests/e2e/clients/drive_python_client.py"))
+        .env("PYTHONPATH", &dir)
+        .env("TENANTRY_URL", &app.base)
+        .env("TENANTRY_KEY", app.owner_key())
+        .env("TENANTRY_OPERATOR_KEY", app.operator_key())
+        .env("TENANTRY_TENANT", &tenant));
+    assert!(ok, "the generated Python client failed a flow:\n{text}");
+    println!("{}", text.trim());
+}
+
+/// openapi-typescript generates types from the document; a TypeScript file using them for the
+/// main calls compiles under `tsc --strict`, and a file of deliberately wrong uses fails on
+/// each of its marked lines (so the types constrain something: a `Record<string, never>` body
+/// would fail the first file, and types that admit anything would pass the second).
+#[tokio::test]
+async fn generated_typescript_types_compile_the_main_calls() {
+    let Some(generator) = tool("openapi-typescript", &[]) else {
+        return;
+    };
+    let Some(tsc) = tool("tsc", &[]) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("tenantry-ts-{}", ulid::Ulid::new()));
+    let document = document_file(&dir);
+    let (ok, text) = run(std::process::Command::new(&generator)
+        .arg(&document)
+        .arg("-o")
+        .arg(dir.join("api.d.ts")));
+    assert!(ok, "openapi-typescript failed:\n{text}");
+    for file in ["api_types.ts", "usage.ts", "wrong_usage.ts"] {
+        std::fs::copy(
+            workspace().join("tests/e2e/clients").join(file),
+            dir.join(file),
+        )
+        .expect("copy TypeScript file");
+    }
+    let compile = |file: &str| {
+        run(std::process::Command::new(&tsc)
+            .current_dir(&dir)
+            .args([
+                "--strict", "--noEmit", "--target", "es2022", "--module", "esnext",
+            ])
+            .args(["--moduleResolution", "bundler", file]))
+    };
+    let (ok, text) = compile("usage.ts");
+    assert!(ok, "the main calls do not type-check:\n{text}");
+
+    let (ok, text) = compile("wrong_usage.ts");
+    assert!(!ok, "deliberately wrong uses compiled");
+    let wrong = std::fs::read_to_string(dir.join("wrong_usage.ts")).expect("read");
+    let marked: BTreeSet<usize> = wrong
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("// WRONG"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    let refused: BTreeSet<usize> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrong_usage.ts("))
+        .filter_map(|l| l.split(',').next()?.parse().ok())
+        .collect();
+    assert_eq!(
+        refused, marked,
+        "tsc refused other lines than the marked ones:\n{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "tsc --strict: the main calls type-check; {} wrong uses refused",
+        marked.len()
+    );
 }

@@ -74,13 +74,11 @@ fn path_parameter(path: &str, name: &str) -> Value {
     let readable =
         |prefix: &str| json!({ "type": "string", "pattern": format!("^{prefix}_[0-9a-z_]+$") });
     match name {
-        "section" => json!({ "type": "string", "enum": schemas::SECTION_NAMES }),
+        "section" => schema_ref("SectionName"),
         "account_name" => {
             json!({ "type": "string", "pattern": "^[a-z][a-z0-9-]{1,61}[a-z0-9]$", "description": "The account's slug (`GET /api/organization` shows it)" })
         }
-        "setting_name" => {
-            json!({ "type": "string", "enum": tenantry_settings::CATALOG.map(|(name, _)| name) })
-        }
+        "setting_name" => schema_ref("CatalogSettingName"),
         "key" => json!({ "type": "string", "minLength": 1, "maxLength": 128 }),
         "id" if path.starts_with("/v2/accounts/team/members") => ulid("usr"),
         "id" if path.starts_with("/v2/accounts/team/invitations") => ulid("inv"),

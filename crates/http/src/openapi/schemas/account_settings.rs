@@ -11,7 +11,7 @@ use super::{
 };
 
 /// The section names, as the `{section}` path parameter's enum.
-pub(in crate::openapi) const SECTION_NAMES: [&str; 5] = [
+const SECTION_NAMES: [&str; 5] = [
     "notifications",
     "billing",
     "security",
@@ -112,6 +112,11 @@ pub(super) fn components(s: &mut Map<String, Value>) {
         put(s, &section_schema_name(sec), section(sec));
         put(s, &section_view_name(sec), open(section(sec)));
     }
+    put(
+        s,
+        "SectionName",
+        json!({ "type": "string", "enum": SECTION_NAMES, "description": "One of the five sections of the account settings" }),
+    );
     // One schema per section; the `{section}` parameter names which one a request carries.
     put(
         s,
@@ -151,7 +156,7 @@ pub(super) fn components(s: &mut Map<String, Value>) {
         s,
         "SectionHistory",
         object(
-            json!({ "section": enumeration(&SECTION_NAMES), "history": array_of(reference("SectionVersion")) }),
+            json!({ "section": reference("SectionName"), "history": array_of(reference("SectionVersion")) }),
             &["section", "history"],
         ),
     );

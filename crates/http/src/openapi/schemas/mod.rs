@@ -19,8 +19,6 @@ mod user_organization;
 
 use serde_json::{json, Map, Value};
 
-pub(super) use account_settings::SECTION_NAMES;
-
 fn string() -> Value {
     json!({ "type": "string" })
 }

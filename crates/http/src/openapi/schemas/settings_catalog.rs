@@ -7,6 +7,11 @@ use super::{array_of, closed, integer, nullable_string, object, put, string};
 pub(super) fn components(s: &mut Map<String, Value>) {
     put(
         s,
+        "CatalogSettingName",
+        json!({ "type": "string", "enum": tenantry_settings::CATALOG.map(|(name, _)| name), "description": "A setting of the catalog" }),
+    );
+    put(
+        s,
         "Catalog",
         object(
             json!({ "accountSettingsCatalogItems": array_of(object(json!({ "displayName": string(), "uri": string() }), &["displayName", "uri"])) }),
