@@ -261,8 +261,10 @@ async fn docs_page_renders_every_operation_in_chromium() {
         return;
     };
     let app = app().await;
-    let operations: Vec<String> = served_operations(&app)
-        .await
+    // Read before Chromium runs: a pooled connection idle through its run may be closed.
+    let schemas = served_schema_names(&app).await;
+    let served = served_operations(&app).await;
+    let operations: Vec<String> = served
         .iter()
         .map(|(_, _, op)| op["operationId"].as_str().expect("operationId").to_owned())
         .collect();
@@ -318,6 +320,75 @@ async fn docs_page_renders_every_operation_in_chromium() {
         assert!(dom.contains(tag), "dialect {tag} missing from /docs");
     }
 
+    // Findable and followable: a search box and a sidebar of the groups; every schema has an
+    // anchor, and a body's `$ref` is a link to it.
+    assert!(dom.contains("id=\"search\""), "no search box");
+    assert!(dom.contains("id=\"sidebar\""), "no sidebar");
+    for name in &schemas {
+        assert!(
+            dom.contains(&format!("id=\"schema-{name}\"")),
+            "schema {name} has no anchor"
+        );
+    }
+    assert!(
+        dom.contains("href=\"#schema-AccountCreate\""),
+        "no link to AccountCreate"
+    );
+    assert!(
+        dom.contains("class=\"ref\" href=\"#schema-"),
+        "no `$ref` inside a schema is a link"
+    );
+    // The operator's account creation shows its request fields, and every operation lists
+    // each status the document gives it.
+    let create = section_of(&dom, "data-operation=\"createAccount\"");
+    assert!(
+        create.contains("owner_email"),
+        "POST /admin/accounts shows no fields"
+    );
+    for (_, _, op) in &served {
+        let id = op["operationId"].as_str().expect("id");
+        let documented: BTreeSet<&str> = op["responses"]
+            .as_object()
+            .expect("responses")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let marker = format!("data-operation=\"{id}\" data-statuses=\"");
+        let at = dom
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{id}: no statuses on the page"))
+            + marker.len();
+        let listed: BTreeSet<&str> = dom[at..at + dom[at..].find('"').expect("quote")]
+            .split(' ')
+            .collect();
+        assert_eq!(listed, documented, "{id}: the page lists other statuses");
+    }
+    assert!(
+        !dom.to_lowercase().contains("seed 0"),
+        "the page speaks of seeds"
+    );
+
+    // The search narrows the operations (initial words from the address).
+    let searched = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("{}#search=transfer%20ownership", app.url("/docs")))
+        .output()
+        .expect("run chromium");
+    let searched = String::from_utf8_lossy(&searched.stdout);
+    assert!(
+        searched.contains("data-visible-operations=\"1\""),
+        "searching `transfer ownership` should leave one operation: {}",
+        &searched[..searched.len().min(600)]
+    );
+
     let shot = chrome(&[&format!("--screenshot={}", screenshot.display())]);
     assert!(
         shot.status.success(),
@@ -365,7 +436,14 @@ fn walk_schemas<'a>(at: String, value: &'a Value, out: &mut Vec<(String, &'a Val
 /// rely on spelled out.
 #[tokio::test]
 async fn document_gives_client_generators_concrete_types() {
-    let doc: Value = serde_json::from_str(&generated()).expect("json");
+    let text = generated();
+    // It speaks to users: each API by what it is, never by the internal numbering of the
+    // documents it was built from.
+    assert!(
+        !text.to_lowercase().contains("seed"),
+        "the document mentions seeds"
+    );
+    let doc: Value = serde_json::from_str(&text).expect("json");
     let mut nodes = Vec::new();
     walk_schemas(String::new(), &doc, &mut nodes);
     for (at, node) in &nodes {
@@ -690,4 +768,29 @@ async fn generated_typescript_types_compile_the_main_calls() {
         "tsc --strict: the main calls type-check; {} wrong uses refused",
         marked.len()
     );
+}
+
+async fn served_schema_names(app: &TestApp) -> Vec<String> {
+    let doc: Value = app
+        .get("/openapi.json", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    doc["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The element opened by `marker` up to the next operation's.
+fn section_of<'a>(dom: &'a str, marker: &str) -> &'a str {
+    let start = dom
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in the page"));
+    let rest = &dom[start + marker.len()..];
+    let end = rest.find("data-operation=").unwrap_or(rest.len());
+    &rest[..end]
 }

@@ -179,7 +179,10 @@ pub fn section_schema(section: Section) -> Value {
         "https://tenantry.dev/schemas/settings/{}.json",
         section.as_str()
     ));
-    schema["title"] = json!(format!("Tenantry {} settings (seed 01)", section.as_str()));
+    schema["title"] = json!(format!(
+        "Tenantry {} settings (account settings API v2)",
+        section.as_str()
+    ));
     schema
 }
 

@@ -329,8 +329,8 @@ pub fn document() -> Value {
         "info": {
             "title": "Tenantry",
             "version": env!("CARGO_PKG_VERSION"),
-            "summary": "Account settings and team management: five API dialects over one domain.",
-            "description": "Each tag is one API document (dialect) with its own paths, casing and error format. All of them read and write the same settings, members and policies: an IP allowlist set through one dialect is the one the others show and the one every request is checked against. Every GET operation also answers HEAD (the GET's status and headers, no body); GET and HEAD honour If-None-Match with 304; a 405 lists the path's methods in Allow.",
+            "summary": "Account settings and team management: five APIs over one domain.",
+            "description": "Five APIs over one account: account settings (v2), team, user and organization, settings catalog and tenant settings, each with its own paths, field casing and error format, plus the operator API. All of them read and write the same settings, members and policies: an IP allowlist set through one API is the one the others show and the one every request is checked against. Every GET operation also answers HEAD (the GET's status and headers, no body); GET and HEAD honour If-None-Match with 304; a 405 lists the path's methods in Allow.",
             "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
         },
         "servers": [{ "url": "/" }],

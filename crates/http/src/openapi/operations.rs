@@ -34,7 +34,7 @@ pub(crate) struct Operation {
     pub summary: &'static str,
     pub access: Access,
     pub status: u16,
-    /// Another success status some requests get (seed 04 answers 200 to one setting's creation).
+    /// Another success status some requests get (the settings catalog answers 200 to one setting's creation).
     pub also: Option<u16>,
     pub request: Option<&'static str>,
     pub response: Option<&'static str>,
@@ -124,11 +124,12 @@ const PAGE: &[Param] = &[
     ("cursor", "Opaque cursor from the previous page"),
 ];
 
-/// The whole API, grouped by dialect in the order of the seeds.
+/// The whole API, grouped by API: account settings, team, user and organization, settings
+/// catalog, tenant settings, operator, service.
 pub(crate) fn operations() -> Vec<Operation> {
     use Access::{Member, Operator, Public};
     vec![
-        // Seed 01: account settings.
+        // The account settings API (v2).
         op(
             "get",
             "/v2/accounts/settings",
@@ -258,7 +259,7 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .req("UsageBatch")
         .res("UsageResult"),
-        // Seed 02: team.
+        // The team API.
         op(
             "get",
             "/v2/accounts/team/members",
@@ -430,7 +431,7 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .req("ActivityEvents")
         .res("ActivityEventsRecorded"),
-        // Seed 03: user and organization.
+        // The user and organization API.
         op(
             "get",
             "/api/user/profile",
@@ -959,7 +960,7 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .req("ReportedEvent")
         .res("EventAccepted"),
-        // Seed 04: catalog.
+        // The settings catalog API.
         op(
             "get",
             "/accounts/{account_name}/settings",
@@ -1041,7 +1042,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             "telemetryEventId",
             "Verify this earlier test event instead of sending",
         )]),
-        // Seed 05: tenant settings.
+        // The tenant settings API.
         op(
             "get",
             "/tenants/{id}/settings",
@@ -1178,11 +1179,11 @@ pub(crate) fn tag(path: &str) -> &'static str {
 
 /// Tags in document order, with their descriptions.
 pub(crate) const TAGS: [(&str, &str); 7] = [
-    ("Account settings", "Seed 01: `/v2/accounts/settings`, snake_case, `{error, message, details}` errors."),
-    ("Team", "Seed 02: members, invitations, bulk operations and activity, camelCase."),
-    ("User and organization", "Seed 03: `/api/...`, `{\"data\": ...}` bodies, `{\"error\": {code, message, details}}` errors."),
-    ("Settings catalog", "Seed 04: `/accounts/{accountName}/settings/...`, `[{errorCode, errorMessage}]` errors."),
-    ("Tenant settings", "Seed 05: `/tenants/{id}/settings`, JSON merge-PATCH, `application/problem+json` errors."),
-    ("Operator", "The operator API (operator key)."),
-    ("Service", "Health, readiness, metrics and this reference."),
+    ("Account settings", "The account settings API (v2): the account's five settings sections, their history, export and import, the audit log and usage, under `/v2/accounts/`. snake_case fields; errors are `{error, message, details}`."),
+    ("Team", "The team API: members, invitations, bulk changes, ownership and activity, under `/v2/accounts/team/` and `/v2/invitations/`. camelCase fields; errors as in the account settings API."),
+    ("User and organization", "The user and organization API: profile, sign-in, sessions, MFA, API keys, preferences, organization settings, the IP allowlist and notifications, under `/api/`. Bodies are wrapped in `{\"data\": ...}`; errors are `{\"error\": {code, message, details}}`."),
+    ("Settings catalog", "The settings catalog API: the account's named settings (notification settings, security preferences) under `/accounts/{account_name}/settings/`. camelCase fields; errors are `[{errorCode, errorMessage}]`, a 401 one such object."),
+    ("Tenant settings", "The tenant settings API: security, feature and branding settings of a tenant under `/tenants/{id}/settings`, changed with a JSON merge patch. camelCase fields; errors are `application/problem+json`."),
+    ("Operator", "The operator API: accounts and their tiers, with the operator key (`/admin/`). Errors as in the account settings API."),
+    ("Service", "Health, readiness, metrics, this document and its reference page."),
 ];
