@@ -11,11 +11,14 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::documented_responses::{DocumentedResponses, RecordedExamples};
 use crate::on_both_backends;
 use crate::support::{call, served_operations, workspace, TestApp};
 
 const SOURCE: &str = "tests/e2e/authorization_matrix.md";
 const RENDERED: &str = "docs/security/authorization.md";
+/// The OpenAPI document's examples, recorded with the table (documented_responses.rs).
+const EXAMPLES: &str = "crates/http/src/openapi/examples.json";
 
 const COLUMNS: [&str; 10] = [
     "owner",
@@ -340,6 +343,16 @@ async fn authorization_matrix_holds(app: TestApp) {
     let mut differences = Vec::new();
     let mut observed_rows = rows.clone();
     let mut sent = 0;
+    // Every answer is also checked against the OpenAPI document: a listed status, a body of
+    // the documented schema.
+    let doc: Value = app
+        .get("/openapi.json", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut documented = DocumentedResponses::new(doc);
+    let mut examples = RecordedExamples::default();
     for (row, observed) in rows.iter().zip(observed_rows.iter_mut()) {
         let path = fill(&row.path);
         let body = (!row.body.is_empty())
@@ -380,8 +393,29 @@ async fn authorization_matrix_holds(app: TestApp) {
                     ));
                 }
             }
+            let content_type = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let answer = res.text().await.unwrap_or_default();
+            if let Err(e) = documented.check(
+                &row.method,
+                &row.operation,
+                status.parse().expect("status"),
+                &content_type,
+                &answer,
+            ) {
+                differences.push(format!("as {}: {e}", COLUMNS[column]));
+            }
+            examples.record(
+                &format!("{} {}", row.method, row.operation),
+                body.as_ref(),
+                status.parse().expect("status"),
+                &answer,
+            );
             if status != row.cells[column] {
-                let answer = res.text().await.unwrap_or_default();
                 differences.push(format!(
                     "{} {} as {}: expected {}, got {status} {}",
                     row.method,
@@ -395,9 +429,10 @@ async fn authorization_matrix_holds(app: TestApp) {
         }
     }
     println!(
-        "authorization matrix: {} operations x {} callers = {sent} requests",
+        "authorization matrix: {} operations x {} callers = {sent} requests; {} (operation, status) answers matched the document",
         rows.len(),
-        COLUMNS.len()
+        COLUMNS.len(),
+        documented.checked.len()
     );
 
     let record = std::env::var("TENANTRY_MATRIX_RECORD").as_deref() == Ok("1")
@@ -410,6 +445,7 @@ async fn authorization_matrix_holds(app: TestApp) {
         )
         .expect("write source");
         std::fs::write(workspace().join(RENDERED), rendered(&rows)).expect("write rendering");
+        examples.write(&workspace().join(EXAMPLES));
         return;
     }
     assert!(

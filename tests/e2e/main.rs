@@ -24,6 +24,7 @@ mod conformance_user_org_catalog_tenant;
 mod cost_alerts;
 mod crash_writers;
 mod custom_permissions;
+mod documented_responses;
 mod email_change;
 mod errors;
 mod export_import;

@@ -99,23 +99,50 @@ fn openapi() -> Result<(), String> {
     Ok(())
 }
 
-/// Python tools the suite drives (the OpenAPI validator), in a virtualenv next to the build
-/// output so that they are installed once per machine and never into the system Python.
-fn python_tools() -> Result<std::path::PathBuf, String> {
-    let target = std::env::var("CARGO_TARGET_DIR")
+fn target_dir() -> std::path::PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| root().join("target"));
-    let venv = target.join("python-tools");
+        .unwrap_or_else(|_| root().join("target"))
+}
+
+/// Python tools the suite drives (the OpenAPI validator, schemathesis, the Python client
+/// generator), in a virtualenv next to the build output so that they are installed once per
+/// machine and never into the system Python. Pinned: a new generator release must not change
+/// what the suite checks behind its back.
+fn python_tools() -> Result<std::path::PathBuf, String> {
+    const PACKAGES: [(&str, &str); 3] = [
+        ("openapi-spec-validator", "openapi-spec-validator==0.9.0"),
+        ("schemathesis", "schemathesis==4.32.5"),
+        ("openapi-python-client", "openapi-python-client==0.29.1"),
+    ];
+    let venv = target_dir().join("python-tools");
     let bin = venv.join("bin");
-    if !bin.join("openapi-spec-validator").exists() || !bin.join("schemathesis").exists() {
+    if PACKAGES.iter().any(|(tool, _)| !bin.join(tool).exists()) {
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-        run(Command::new(bin.join("pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "openapi-spec-validator==0.9.0",
-            "schemathesis==4.32.5",
-        ]))?;
+        run(Command::new(bin.join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(PACKAGES.map(|(_, pin)| pin)))?;
+    }
+    Ok(bin)
+}
+
+/// Node tools the suite drives (openapi-typescript and the TypeScript compiler), pinned, in a
+/// directory next to the build output (`npm install --prefix`); their `node_modules/.bin`.
+fn node_tools() -> Result<std::path::PathBuf, String> {
+    const PACKAGES: [(&str, &str); 2] = [
+        ("openapi-typescript", "openapi-typescript@7.13.0"),
+        ("tsc", "typescript@5.9.3"),
+    ];
+    let prefix = target_dir().join("node-tools");
+    let bin = prefix.join("node_modules/.bin");
+    if PACKAGES.iter().any(|(tool, _)| !bin.join(tool).exists()) {
+        std::fs::create_dir_all(&prefix).map_err(|e| format!("{}: {e}", prefix.display()))?;
+        run(Command::new("npm")
+            .arg("install")
+            .arg("--prefix")
+            .arg(&prefix)
+            .args(["--no-audit", "--no-fund", "--save-exact"])
+            .args(PACKAGES.map(|(_, pin)| pin)))?;
     }
     Ok(bin)
 }
@@ -124,9 +151,7 @@ fn python_tools() -> Result<std::path::PathBuf, String> {
 /// `pg` (a cluster's admin URL), one more round against a server on PostgreSQL.
 fn fuzz_api(tools: &std::path::Path, extra: &[String], pg: Option<&str>) -> Result<(), String> {
     run(cargo().args(["build", "--quiet", "-p", "tenantry"]))?;
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| root().join("target"));
+    let target = target_dir();
     let mut cmd = Command::new(tools.join("python"));
     cmd.arg(root().join("xtask/fuzz_api.py"))
         .arg(target.join("debug/tenantry"))
@@ -202,6 +227,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     // Before anything slow: a missing package is reported now, with every other one.
     preflight::check(given_cluster)?;
     let tools = python_tools()?;
+    let node = node_tools()?;
     let (url, _cluster) = match std::env::var("TENANTRY_TEST_PG") {
         Ok(url) if !url.is_empty() => (url, None),
         _ => {
@@ -223,6 +249,7 @@ fn test(extra: &[String]) -> Result<(), String> {
         .env("TENANTRY_TEST_PG", &url)
         .env("TENANTRY_REQUIRE_PG", "1")
         .env("TENANTRY_TOOLS_BIN", &tools)
+        .env("TENANTRY_NODE_TOOLS_BIN", &node)
         .env("TENANTRY_REQUIRE_TOOLS", "1"))?;
     // A filtered run (`cargo xtask test some_test`) is about those tests only.
     if extra.is_empty() {

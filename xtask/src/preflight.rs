@@ -73,6 +73,12 @@ fn needs(have_cluster: bool) -> Vec<Need> {
             present: runs("python3", &["-c", "import venv, ensurepip"]),
         },
         Need {
+            what:
+                "Node.js with npm (openapi-typescript and tsc check the generated TypeScript types)",
+            package: "npm",
+            present: runs("npm", &["--version"]) && runs("node", &["--version"]),
+        },
+        Need {
             what: "Chromium (the /docs page test renders it headless)",
             package: "chromium",
             present: chromium(),

@@ -180,7 +180,7 @@ pub fn section_schema(section: Section) -> Value {
         section.as_str()
     ));
     schema["title"] = json!(format!(
-        "Tenantry {} settings (account settings API)",
+        "Tenantry {} settings (account settings API v2)",
         section.as_str()
     ));
     schema
