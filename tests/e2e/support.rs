@@ -406,6 +406,24 @@ impl TestApp {
     }
 
     /// The texts of at least `count` mails to `to` written as `.eml` files, oldest first.
+    /// The first mail to `to` that contains `needle`, waiting for it: other mail to the same
+    /// address (notifications, set-up links) may arrive before or after it.
+    pub async fn wait_for_eml_containing(&self, to: &str, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut count = 1;
+        loop {
+            let mails = self.wait_for_emls(to, count).await;
+            if let Some(found) = mails.iter().find(|m| m.contains(needle)) {
+                return found.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no mail to {to} contains {needle:?}: {mails:?}"
+            );
+            count = mails.len() + 1;
+        }
+    }
+
     pub async fn wait_for_emls(&self, to: &str, count: usize) -> Vec<String> {
         let mail_dir = self.db.dir.join("mail");
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
