@@ -520,3 +520,69 @@ async fn unknown_fields_in_an_import_are_400_like_put(app: TestApp) {
 }
 
 on_both_backends!(unknown_fields_in_an_import_are_400_like_put);
+
+/// The export document is accepted by import as it is: into the same account it changes
+/// nothing; into another account, the secrets it could only show as configured are left unset
+/// there and named in `import.warnings`, everything else is taken.
+async fn an_export_imports_as_it_is_here_and_elsewhere(app: TestApp) {
+    configure_secrets(&app).await;
+    let owner = app.owner_key().to_owned();
+    let (status, export) = body(app.get("/v2/accounts/settings/export", Some(&owner)).await).await;
+    assert_eq!(status, 200, "{export}");
+    let versions = app.query_texts("SELECT CAST(COUNT(*) AS TEXT) AS t FROM settings_history");
+    let (status, doc) = import(&app, &owner, export.clone()).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["import"]["warnings"], json!([]), "{doc}");
+    assert_eq!(
+        app.query_texts("SELECT CAST(COUNT(*) AS TEXT) AS t FROM settings_history"),
+        versions,
+        "the same document again writes nothing"
+    );
+
+    let other = app.create_account("other", "owner@other.test").await;
+    let other_key = other["owner_api_key"].as_str().expect("key").to_owned();
+    let (status, doc) = import(&app, &other_key, export).await;
+    assert_eq!(status, 200, "{doc}");
+    let mut warned: Vec<String> = doc["import"]["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w["field"].as_str().expect("field").to_owned())
+        .collect();
+    warned.sort();
+    assert_eq!(
+        warned,
+        [
+            "integrations.github.access_token",
+            "integrations.monitoring.datadog.api_key",
+            "notifications.webhook.secret",
+        ],
+        "{doc}"
+    );
+    let (_, settings) = body(app.get("/v2/accounts/settings", Some(&other_key)).await).await;
+    assert_eq!(
+        settings["notifications"]["webhook"]["url"],
+        "https://cost-monitor.company.com/webhook"
+    );
+    assert_eq!(settings["notifications"]["webhook"]["secret"], Value::Null);
+    assert_eq!(
+        settings["notifications"]["webhook"]["enabled"], false,
+        "a webhook without its signing secret does not run"
+    );
+    assert_eq!(
+        settings["integrations"]["monitoring"]["datadog"]["enabled"],
+        false
+    );
+    // Both documents at once, or neither, is a clear refusal.
+    let (status, _) = import(
+        &app,
+        &other_key,
+        json!({ "settings": {}, "export": {"settings": {}} }),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = import(&app, &other_key, json!({})).await;
+    assert_eq!(status, 422);
+}
+
+on_both_backends!(an_export_imports_as_it_is_here_and_elsewhere);

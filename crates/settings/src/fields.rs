@@ -469,17 +469,26 @@ pub fn keep_configured_secrets(incoming: &mut Value, current: &Value) {
 }
 
 /// Replaces each `{"configured": true}` left in `incoming` (outside lists, which match their
-/// items themselves) with `null` and returns the dotted paths it unset.
+/// items themselves) with `null` and returns the dotted paths it unset. The object holding such
+/// a secret is switched off (`enabled: false`) when it was on: a channel or integration without
+/// its credential must not run (a webhook would go out unsigned, an integration would fail).
 pub fn unset_configured_secrets(incoming: &mut Value, path: &str) -> Vec<String> {
     let mut unset = Vec::new();
     if let Value::Object(map) = incoming {
-        if map.len() == 1 && map.get("configured") == Some(&Value::Bool(true)) {
-            *incoming = Value::Null;
-            unset.push(path.to_owned());
-        } else {
-            for (key, value) in map.iter_mut() {
+        let mut own = false;
+        for (key, value) in map.iter_mut() {
+            let is_marker = matches!(value, Value::Object(m)
+                if m.len() == 1 && m.get("configured") == Some(&Value::Bool(true)));
+            if is_marker {
+                *value = Value::Null;
+                unset.push(join(path, key));
+                own = true;
+            } else {
                 unset.extend(unset_configured_secrets(value, &join(path, key)));
             }
+        }
+        if own && map.get("enabled") == Some(&Value::Bool(true)) {
+            map.insert("enabled".into(), Value::Bool(false));
         }
     }
     unset

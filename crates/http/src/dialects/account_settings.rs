@@ -495,7 +495,7 @@ async fn post_import(
             "sections": sections,
             "warnings": outcome.unset_secrets.iter().map(|path| json!({
                 "field": path,
-                "message": "The document shows this secret only as configured, and this account has none to keep: left unset",
+                "message": "The document shows this secret only as configured, and this account has none to keep: left unset, and what uses it switched off until it is set",
             })).collect::<Vec<_>>(),
         }
     })))
