@@ -14,6 +14,7 @@ mod account_settings_conformance;
 mod admin;
 mod allowlist;
 mod api_keys;
+mod attack_regressions;
 mod audit;
 mod auth;
 mod authorization;

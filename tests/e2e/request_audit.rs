@@ -155,3 +155,42 @@ async fn api_requests_are_audited_per_policy(app: TestApp) {
         "queued records written at shutdown: {before} -> {after}"
     );
 }
+
+/// A link's token never reaches the request audit, which the account's admins read: a member
+/// who sends an invitation link with their key (plain or percent-encoded) leaves the path with
+/// the token redacted.
+async fn link_tokens_never_reach_the_request_audit(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    for token in ["tnt_inv_SECRETPART", "%74nt_inv_SECRETPART"] {
+        let (status, _) = call(
+            &app,
+            Method::POST,
+            &format!("/v2/invitations/{token}/accept"),
+            &owner,
+            Some(serde_json::json!({})),
+        )
+        .await;
+        assert!(status >= 400, "{token}: {status}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let paths: Vec<String> = api_request_entries(&app, &owner)
+            .await
+            .iter()
+            .map(|e| e.to_string())
+            .filter(|e| e.contains("/v2/invitations/"))
+            .collect();
+        if paths.len() >= 2 {
+            assert!(paths.iter().all(|p| !p.contains("SECRETPART")), "{paths:?}");
+            assert!(paths.iter().all(|p| p.contains("[redacted]")), "{paths:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the requests were not audited: {paths:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+on_both_backends!(link_tokens_never_reach_the_request_audit);

@@ -44,13 +44,16 @@ fn generate() -> String {
     format!("req_{start:x}{n:04x}")
 }
 
-/// The path as logs may show it: a segment carrying a credential (the invitation token in
-/// `/v2/invitations/{token}`, or any `tnt_…` token) is replaced, so a link's secret never reaches
-/// a log line.
-fn loggable_path(path: &str) -> String {
+/// The path as logs and the request audit may show it: a segment carrying a credential (the
+/// invitation token in `/v2/invitations/{token}`, any `tnt_…` token, percent-encoded or not) is
+/// replaced, so a link's secret never reaches a log line or an audit entry another member reads.
+pub(crate) fn loggable_path(path: &str) -> String {
     path.split('/')
         .map(|seg| {
-            if seg.starts_with("tnt_") {
+            if percent_decoded(seg)
+                .to_ascii_lowercase()
+                .starts_with("tnt_")
+            {
                 "[redacted]"
             } else {
                 seg
@@ -58,6 +61,31 @@ fn loggable_path(path: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// `seg` with `%XX` escapes decoded (bytes that do not form UTF-8 are replaced).
+fn percent_decoded(seg: &str) -> String {
+    let bytes = seg.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub(crate) async fn request_id(

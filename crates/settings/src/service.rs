@@ -716,7 +716,7 @@ impl SettingsService {
                         .ok_or_else(|| corrupt("store did not read the section"))?;
                     check_version(current.version)?;
                     let (write, public) =
-                        self.section_write(section, action, &current, guard, edit)?;
+                        self.section_write(actor, section, action, &current, guard, edit)?;
                     rendered = Some(public);
                     kept = current.version;
                     if no_changes(&write.audit) {
@@ -745,6 +745,7 @@ impl SettingsService {
     /// and its public rendering.
     fn section_write(
         &self,
+        actor: &Actor,
         section: Section,
         action: &str,
         current: &CurrentSection,
@@ -758,6 +759,9 @@ impl SettingsService {
         };
         let allowlist = allowlist_from(&current.allowlist)?;
         let (write, public) = self.next_document(section, &before, &allowlist, guard, edit)?;
+        if section == Section::Security {
+            self.reauth_to_relax_reauth(actor, &before, &write.document)?;
+        }
         let diff = crate::diff::diff(
             &with_allowlist(section, &before, &current.allowlist),
             &write.history_document,
@@ -1236,7 +1240,7 @@ impl SettingsService {
             for (name, current) in snapshot.sections {
                 let section = Section::parse(&name).ok_or_else(|| corrupt("unknown section read"))?;
                 let edit = edit_for(section);
-                let (write, _) = self.section_write(section, "settings.imported", &current, LockoutGuard { caller: actor.ip }, &edit).map_err(|e| prefix(section, e))?;
+                let (write, _) = self.section_write(actor, section, "settings.imported", &current, LockoutGuard { caller: actor.ip }, &edit).map_err(|e| prefix(section, e))?;
                 outcomes.push(SectionOutcome { section, changes: changes_of(&write.audit), version: Some(current.version) });
                 // Importing what is already there is no write (law 4).
                 if !no_changes(&write.audit) {
@@ -1365,6 +1369,31 @@ impl LockoutGuard {
                 .caller
                 .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
         })
+    }
+}
+
+impl SettingsService {
+    /// Switching off re-authentication for sensitive actions is itself one: a session older
+    /// than the re-authentication window cannot do it while the policy asks for it, or a stale
+    /// (or stolen) session would lift the rule and then do what the rule guards.
+    fn reauth_to_relax_reauth(
+        &self,
+        actor: &Actor,
+        before: &Value,
+        after: &Value,
+    ) -> Result<(), SettingsError> {
+        let parse = |doc: &Value| -> Result<SecurityPolicy, SettingsError> {
+            serde_json::from_value(doc.clone())
+                .map_err(|e| corrupt(format!("security settings: {e}")))
+        };
+        let (before, after) = (parse(before)?, parse(after)?);
+        if before.reauth_for_sensitive
+            && !after.reauth_for_sensitive
+            && actor.needs_reauth(true, self.clock.now())
+        {
+            return Err(SettingsError::ReauthRequired);
+        }
+        Ok(())
     }
 }
 

@@ -254,6 +254,7 @@ impl MemberStore for Store {
         account: AccountId,
         user: UserId,
         expected_role: Role,
+        expected_permissions: Option<&[Permission]>,
         change: &MemberChange,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
@@ -263,6 +264,32 @@ impl MemberStore for Store {
             .as_ref()
             .map(|p| p.as_deref().map(permissions_to_json));
         Ok(self.write(|conn| -> Result<bool, StoreError> {
+            // The member row is held (PostgreSQL; SQLite writers are serialized) while their
+            // permissions are compared with what the change was authorized against.
+            if let DbConnection::Postgresql(pg) = conn {
+                diesel::sql_query(
+                    "SELECT 1 FROM memberships WHERE account_id = $1 AND user_id = $2 FOR UPDATE",
+                )
+                .bind::<diesel::sql_types::Text, _>(&account)
+                .bind::<diesel::sql_types::Text, _>(&user)
+                .execute(pg)?;
+            }
+            let stored: Option<Option<String>> = memberships::table
+                .filter(memberships::account_id.eq(&account))
+                .filter(memberships::user_id.eq(&user))
+                .select(memberships::permissions)
+                .first(conn)
+                .optional()?;
+            let stored = stored
+                .flatten()
+                .map(|p| {
+                    permissions_from_json(&p)
+                        .ok_or_else(|| StoreError::Corrupt(format!("member permissions {p}")))
+                })
+                .transpose()?;
+            if stored.as_deref() != expected_permissions {
+                return Ok(false);
+            }
             let target = memberships::table
                 .filter(memberships::account_id.eq(&account))
                 .filter(memberships::user_id.eq(&user))
@@ -400,8 +427,13 @@ impl MemberStore for Store {
             diesel::update(active_in(&from, Role::Owner))
                 .set(memberships::role.eq(Role::Admin.as_str()))
                 .execute(conn)?;
+            // The new owner holds the owner's whole power: custom permissions narrowed an
+            // admin, and an owner nobody may change must not keep them (decision 0019).
             diesel::update(active_in(&to, Role::Admin))
-                .set(memberships::role.eq(Role::Owner.as_str()))
+                .set((
+                    memberships::role.eq(Role::Owner.as_str()),
+                    memberships::permissions.eq(None::<String>),
+                ))
                 .execute(conn)?;
             for mail in transfer.mails {
                 crate::outbox::insert_outbox(conn, mail)?;

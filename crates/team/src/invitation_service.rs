@@ -160,6 +160,8 @@ impl TeamService {
     /// again; the previous link stops working. Renews expired invitations too.
     pub fn resend(&self, actor: &Actor, id: InvitationId) -> Result<IssuedInvitation, TeamError> {
         let current = self.open_invitation(actor, id)?;
+        // Resending issues the grant again: like inviting, only within what the caller holds.
+        crate::ensure_within_own(actor, current.role, current.permissions.as_deref())?;
         let now = self.clock.now();
         let token = InvitationToken::generate(self.random.as_ref());
         let invitation = Invitation {

@@ -123,7 +123,10 @@ pub trait MemberStore: Send + Sync {
     fn find_member(&self, account: AccountId, user: UserId) -> Result<Option<Member>, PortError>;
 
     /// Applies `change` in one transaction with `audit`, provided the member still holds
-    /// `expected_role` and is not removed; otherwise applies nothing and returns `false`. A
+    /// `expected_role` and `expected_permissions` (their custom list, `None` for the role's) and
+    /// is not removed; otherwise applies nothing and returns `false`, so two changes each allowed
+    /// alone cannot combine into one that was not (a role raised while the narrowing list is
+    /// reset). MUST hold the member row against concurrent writers while it checks. A
     /// change to a status other than active revokes the member's API keys and sessions in the
     /// same transaction.
     fn update_member(
@@ -131,6 +134,7 @@ pub trait MemberStore: Send + Sync {
         account: AccountId,
         user: UserId,
         expected_role: Role,
+        expected_permissions: Option<&[Permission]>,
         change: &MemberChange,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError>;

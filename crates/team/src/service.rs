@@ -291,10 +291,14 @@ impl TeamService {
             "team.member_updated",
             json!({ "userId": user.to_string(), "before": summary(current), "change": change_json(change) }),
         );
-        if self
-            .store
-            .update_member(actor.account_id, user, current.role, change, &audit)?
-        {
+        if self.store.update_member(
+            actor.account_id,
+            user,
+            current.role,
+            current.custom_permissions.as_deref(),
+            change,
+            &audit,
+        )? {
             Ok(())
         } else {
             Err(TeamError::Conflict)
