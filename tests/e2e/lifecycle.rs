@@ -312,3 +312,101 @@ async fn key_rotation_reencrypts_every_secret(app: TestApp) {
 }
 
 on_both_backends!(key_rotation_reencrypts_every_secret);
+
+/// `audit tail` filters by action, actor and time, leaves out the request audit on request, and
+/// follows new entries as they are written.
+async fn audit_tail_filters_and_follows(app: TestApp) {
+    use tokio::io::AsyncBufReadExt;
+    let key = app.owner_key().to_owned();
+    let prefs = |theme: &'static str| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let res = app
+                .put(
+                    "/v2/accounts/settings/preferences",
+                    &key,
+                    &json!({ "theme": theme }),
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+        }
+    };
+    prefs("dark").await;
+    let run = |args: Vec<&str>| {
+        let mut cmd = app.db.command(&args);
+        async move { cmd.output().await.expect("run tenantry") }
+    };
+    let lines = |out: &std::process::Output| -> Vec<Value> {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    };
+    let base = ["audit", "tail", "--account", "default", "--lines", "100"];
+    let only = lines(&run([&base[..], &["--action", "preferences.updated"]].concat()).await);
+    assert!(!only.is_empty());
+    assert!(
+        only.iter().all(|e| e["action"] == "preferences.updated"),
+        "{only:?}"
+    );
+    let without = lines(&run([&base[..], &["--without-requests"]].concat()).await);
+    assert!(
+        without.iter().all(|e| e["action"] != "api.request"),
+        "{without:?}"
+    );
+    assert!(without.iter().any(|e| e["action"] == "preferences.updated"));
+    let actor = only[0]["actor"].as_str().expect("actor").to_owned();
+    let by = lines(&run([&base[..], &["--actor", actor.as_str()]].concat()).await);
+    assert!(
+        !by.is_empty() && by.iter().all(|e| e["actor"] == actor),
+        "{by:?}"
+    );
+    let future = lines(&run([&base[..], &["--since", "2999-01-01T00:00:00Z"]].concat()).await);
+    assert!(future.is_empty(), "{future:?}");
+    let bad = run([&base[..], &["--since", "yesterday"]].concat()).await;
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--since"));
+
+    // --follow: the newest matching entry, then each new one as it is written.
+    let mut follow = app.db.command(&[
+        "audit",
+        "tail",
+        "--account",
+        "default",
+        "--lines",
+        "1",
+        "--action",
+        "preferences.updated",
+        "--follow",
+    ]);
+    let mut child = follow
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let wait = std::time::Duration::from_secs(20);
+    let first = tokio::time::timeout(wait, out.next_line())
+        .await
+        .expect("a line within 20 s")
+        .expect("read")
+        .expect("not at end");
+    let first: Value = serde_json::from_str(&first).expect("json");
+    assert_eq!(first["action"], "preferences.updated");
+    prefs("light").await;
+    let second = tokio::time::timeout(wait, out.next_line())
+        .await
+        .expect("a line within 20 s")
+        .expect("read")
+        .expect("not at end");
+    let second: Value = serde_json::from_str(&second).expect("json");
+    assert_eq!(second["action"], "preferences.updated");
+    assert_ne!(second["id"], first["id"]);
+    child.kill().await.expect("stop following");
+}
+
+on_both_backends!(audit_tail_filters_and_follows);

@@ -364,7 +364,9 @@ pub enum AccountsCommand {
 pub enum AuditCommand {
     /// The newest entries of an account's audit log, oldest of them first (one JSON object a
     /// line).
-    #[command(after_help = "Example:\n  tenantry audit tail --account acme --lines 50")]
+    #[command(
+        after_help = "Examples:\n  tenantry audit tail --account acme --lines 50\n  tenantry audit tail --account acme --action settings.updated --since 2026-12-01T00:00:00Z\n  tenantry audit tail --account acme --without-requests --follow"
+    )]
     Tail(AuditTailArgs),
 }
 
@@ -378,6 +380,24 @@ pub struct AuditTailArgs {
     /// How many entries (1-1000).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub lines: u32,
+    /// Only entries of this action (e.g. `settings.updated`).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only entries by this actor (a user id, `operator` or `system`).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only entries at or after this time (RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only entries before this time (RFC 3339).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Leave out the request audit's `api.request` entries.
+    #[arg(long)]
+    pub without_requests: bool,
+    /// Keep printing new entries as they are written, until interrupted.
+    #[arg(long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Clone, Args)]

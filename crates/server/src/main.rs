@@ -1,5 +1,6 @@
 //! The `tenantry` binary.
 
+mod audit_tail;
 mod batches;
 mod bind_address;
 mod bootstrap;
@@ -210,32 +211,7 @@ fn main() -> anyhow::Result<()> {
                 .provisioning
                 .find(&name)?
                 .ok_or_else(|| anyhow::anyhow!("no account named `{name}`"))?;
-            let page = tenantry_kernel::PageRequest {
-                limit: args.lines,
-                after: None,
-            };
-            let entries = services.audit.list_for_operator(
-                account,
-                &tenantry_security::AuditFilter::default(),
-                &page,
-            )?;
-            let mut out = std::io::stdout().lock();
-            for e in entries.items.iter().rev() {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({
-                        "id": e.id,
-                        "at": e.created_at.to_rfc3339(),
-                        "actor": e.actor,
-                        "action": e.action,
-                        "target": e.target,
-                        "ip": e.ip,
-                        "details": e.details,
-                    })
-                )?;
-            }
-            Ok(())
+            audit_tail::run(&services.audit, account, &args)
         }
         Command::Users(UsersCommand::ResetPassword(args)) => {
             telemetry::init(args.database.log);
