@@ -18,6 +18,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod catalog_notifications;
+mod catalog_token_grant;
 mod cli_transfer;
 mod configuration;
 mod cost_alerts;

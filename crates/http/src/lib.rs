@@ -26,6 +26,7 @@ mod route_roles;
 mod scopes;
 mod state;
 mod store_reads;
+mod versioned_paths;
 mod work_pool;
 
 use std::net::TcpListener;

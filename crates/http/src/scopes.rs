@@ -11,6 +11,7 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
     } else {
         Access::Write
     };
+    let path = crate::versioned_paths::unversioned(path);
     let areas: &[Area] = if path == "/v2/accounts/settings"
         || path.starts_with("/v2/accounts/settings/export")
         || path.starts_with("/v2/accounts/settings/import")

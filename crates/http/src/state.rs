@@ -60,6 +60,8 @@ pub struct AppState {
     pub api_keys: Arc<ApiKeyService>,
     pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
+    /// The token grant of the catalog's clients (`/authorization/token`).
+    pub token_grants: Arc<tenantry_security::TokenGrantService>,
     pub team: Arc<tenantry_team::TeamService>,
     pub notifications: Arc<tenantry_notifications::NotificationService>,
     pub metrics: Arc<crate::Metrics>,

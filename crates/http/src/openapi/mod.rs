@@ -138,9 +138,10 @@ fn operation_object(op: &Operation, examples: &Value) -> Value {
         object["parameters"] = Value::Array(parameters);
     }
     if let Some(schema) = op.request {
+        let media = op.request_media.unwrap_or("application/json");
         object["requestBody"] = json!({
             "required": true,
-            "content": { "application/json": { "schema": schema_ref(schema) } },
+            "content": { media: { "schema": schema_ref(schema) } },
         });
         if let Some(example) = seed_example(examples, op, "request") {
             object["requestBody"]["content"]["application/json"]["examples"] = example;
