@@ -444,3 +444,48 @@ async fn a_refresh_never_outlives_or_outranks_its_sign_in(app: TestApp) {
 }
 
 on_both_backends!(a_refresh_never_outlives_or_outranks_its_sign_in);
+
+/// The calls a catalog client makes first: the version, and the accounts its token can act on,
+/// in the catalog's style and error format, with and without `/v1`.
+async fn the_account_list_and_version_answer_in_the_catalogs_style(app: TestApp) {
+    set_password(&app).await;
+    app.create_account("second-co", OWNER).await;
+    for path in ["/version", "/v1/version"] {
+        let res = app.get(path, None).await;
+        assert_eq!(res.status(), 200);
+        let doc: Value = res.json().await.expect("json");
+        assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
+    }
+    let access = text(&password_grant(&app, &[]).await, "accessToken").to_owned();
+    for path in ["/accounts", "/v1/accounts"] {
+        let (status, doc) = status_with(&app, path, &access).await;
+        assert_eq!(status, 200, "{doc}");
+        assert_eq!(
+            doc["resultInfo"],
+            json!({"totalCount": 1, "offset": 0, "returnedCount": 1})
+        );
+        let account = &doc["accounts"][0];
+        assert_eq!(account["accountName"], "default", "{doc}");
+        assert_eq!(account["ownerUserName"], OWNER);
+        assert_eq!(account["accountHolderUserName"], OWNER);
+        assert_eq!(account["numberOfUsers"], 1);
+        assert!(account["accountType"].is_string());
+    }
+    let (_, doc) = status_with(&app, "/v1/accounts?offset=1", &access).await;
+    assert_eq!(doc["resultInfo"]["returnedCount"], 0);
+    assert_eq!(doc["accounts"], json!([]));
+    // Errors in the catalog's format on these paths.
+    let (status, err) = status_with(&app, "/v1/accounts?limit=0", &access).await;
+    assert_eq!(status, 400);
+    assert_eq!(err[0]["errorCode"], 40003, "{err}");
+    let res = app.get("/v1/accounts", None).await;
+    assert_eq!(res.status(), 401);
+    let err: Value = res.json().await.expect("json");
+    assert_eq!(err["errorCode"], 60001);
+    let res = app.get("/v1/no-such-thing", None).await;
+    assert_eq!(res.status(), 404);
+    let err: Value = res.json().await.expect("json");
+    assert_eq!(err[0]["errorCode"], 40401, "{err}");
+}
+
+on_both_backends!(the_account_list_and_version_answer_in_the_catalogs_style);

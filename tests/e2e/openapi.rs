@@ -95,6 +95,12 @@ fn router_patterns() -> BTreeSet<String> {
                 walk(&path, out);
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).expect("read source");
+                // `resource(` and its path on separate lines (as rustfmt breaks long calls).
+                let text = text
+                    .split("(\n")
+                    .map(str::trim_start)
+                    .collect::<Vec<_>>()
+                    .join("(");
                 for marker in ["resource(\"", ".route(\""] {
                     for (at, _) in text.match_indices(marker) {
                         let rest = &text[at + marker.len()..];

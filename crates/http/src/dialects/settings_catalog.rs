@@ -19,8 +19,8 @@ const SECURITY_PREFERENCES: &str = "SECURITY_PREFERENCES";
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
-    let setting_resource = |path: &str| {
-        resource(path)
+    let setting = |resource: actix_web::Resource| {
+        resource
             .route(web::get().to(get_setting))
             .route(web::post().to(create_setting))
             .route(web::put().to(replace_setting))
@@ -49,12 +49,12 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             resource("/v1/accounts/{account_name}/telemetryWebhook/test")
                 .route(web::post().to(telemetry_test)),
         )
-        .service(setting_resource(
+        .service(setting(resource(
             "/accounts/{account_name}/settings/{setting_name}",
-        ))
-        .service(setting_resource(
+        )))
+        .service(setting(resource(
             "/v1/accounts/{account_name}/settings/{setting_name}",
-        ));
+        )));
 }
 
 fn catalog_error(e: SettingsError) -> ApiError {

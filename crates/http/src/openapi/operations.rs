@@ -964,6 +964,28 @@ fn all_operations() -> Vec<Operation> {
         .no_store(),
         op(
             "get",
+            "/accounts",
+            "listCatalogAccounts",
+            "The accounts the credential can act on (its own), paginated with offset and limit",
+            Member,
+            200,
+        )
+        .query(&[
+            ("offset", "Entries to skip, 0 or more"),
+            ("limit", "Page size, 1 to 100 (default 20)"),
+        ])
+        .res("CatalogAccounts"),
+        op(
+            "get",
+            "/version",
+            "getVersion",
+            "The server's version",
+            Public,
+            200,
+        )
+        .res("Version"),
+        op(
+            "get",
             "/accounts/{account_name}/settings",
             "getSettingsCatalog",
             "The settings the account has",

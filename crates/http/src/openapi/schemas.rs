@@ -408,6 +408,23 @@ pub(super) fn components() -> Map<String, Value> {
         ),
     );
     put(
+        "CatalogAccounts",
+        object(
+            json!({
+                "resultInfo": object(json!({ "totalCount": integer(), "offset": integer(), "returnedCount": integer() }), &["totalCount", "offset", "returnedCount"]),
+                "accounts": array_of(object(json!({
+                    "accountName": string(), "accountHolderUserName": { "type": ["string", "null"] },
+                    "ownerUserName": { "type": ["string", "null"] }, "numberOfUsers": integer(), "accountType": string(),
+                }), &["accountName", "accountHolderUserName", "ownerUserName", "numberOfUsers", "accountType"])),
+            }),
+            &["resultInfo", "accounts"],
+        ),
+    );
+    put(
+        "Version",
+        object(json!({ "version": string() }), &["version"]),
+    );
+    put(
         "TokenResponse",
         object(
             json!({
