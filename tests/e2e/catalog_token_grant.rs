@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::{call, TestApp};
+use crate::support::{call, Backend, TestApp, TestDb};
 
 const PASSWORD: &str = "catalog-client-passphrase-9";
 const OWNER: &str = "owner@localhost";
@@ -489,3 +489,156 @@ async fn the_account_list_and_version_answer_in_the_catalogs_style(app: TestApp)
 }
 
 on_both_backends!(the_account_list_and_version_answer_in_the_catalogs_style);
+
+/// A throwaway certificate for 127.0.0.1 and localhost in `db`'s directory: the paths of the
+/// certificate and key files, and a client that trusts the certificate.
+fn throwaway_certificate(db: &TestDb) -> (String, String, reqwest::Client) {
+    let issued = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("certificate");
+    let cert = db.dir.join("tls-cert.pem");
+    let key = db.dir.join("tls-key.pem");
+    std::fs::write(&cert, issued.cert.pem()).expect("write cert");
+    std::fs::write(&key, issued.key_pair.serialize_pem()).expect("write key");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(issued.cert.pem().as_bytes()).expect("pem"),
+        )
+        .build()
+        .expect("client");
+    (
+        cert.display().to_string(),
+        key.display().to_string(),
+        client,
+    )
+}
+
+/// The vendor client's whole round over HTTPS: `serve` with `TENANTRY_TLS_CERT`/`_KEY` answers
+/// TLS only, and the grant, the calls, the refresh and reuse detection work the same.
+async fn over_tls(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
+    let (cert, key, client) = throwaway_certificate(&db);
+    let mut app = TestApp::start(
+        db,
+        &[
+            ("TENANTRY_TLS_CERT", cert.as_str()),
+            ("TENANTRY_TLS_KEY", key.as_str()),
+        ],
+    )
+    .await;
+    assert!(app.base.starts_with("https://"), "{}", app.base);
+    // Plain HTTP to the TLS port gets no answer.
+    let plain = app.base.replacen("https://", "http://", 1);
+    assert!(
+        !reqwest::get(format!("{plain}/version"))
+            .await
+            .is_ok_and(|r| r.status().is_success()),
+        "plain HTTP is not served on the TLS port"
+    );
+    app.client = client;
+    a_catalog_client_signs_in_refreshes_and_reuse_revokes_the_family(app).await;
+}
+
+mod over_tls {
+    use crate::support::Backend;
+
+    #[tokio::test]
+    async fn sqlite() {
+        super::over_tls(Backend::Sqlite).await;
+    }
+
+    #[ignore = "PostgreSQL variant: needs TENANTRY_TEST_PG (cargo xtask test provides it)"]
+    #[tokio::test]
+    async fn postgres() {
+        super::over_tls(Backend::Postgres).await;
+    }
+}
+
+/// `config check` and `serve` load the certificate and key: an unreadable file, a file that is
+/// no PEM, a key of another certificate, or one of the two alone are each refused, named.
+#[tokio::test]
+async fn bad_tls_settings_are_refused_by_config_check_and_serve() {
+    let db = TestDb::create(Backend::Sqlite).expect("sqlite");
+    let (cert, key, _) = throwaway_certificate(&db);
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let other_key = db.dir.join("other-key.pem");
+    std::fs::write(&other_key, other.key_pair.serialize_pem()).expect("write");
+    let other_key = other_key.display().to_string();
+    let missing = db.dir.join("absent.pem").display().to_string();
+    let run = |command: &'static [&'static str], env: Vec<(&'static str, String)>| {
+        let mut cmd = db.command(command);
+        cmd.env("TENANTRY_BIND", "127.0.0.1:0");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        async move {
+            let out = tokio::time::timeout(std::time::Duration::from_secs(30), cmd.output())
+                .await
+                .expect("finished")
+                .expect("ran");
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    let (ok, stderr) = run(
+        &["config", "check"],
+        vec![
+            ("TENANTRY_TLS_CERT", cert.clone()),
+            ("TENANTRY_TLS_KEY", key.clone()),
+        ],
+    )
+    .await;
+    assert!(ok, "a certificate and its key pass: {stderr}");
+    let cases = [
+        (
+            vec![("TENANTRY_TLS_CERT", cert.clone())],
+            "without TENANTRY_TLS_KEY",
+        ),
+        (
+            vec![("TENANTRY_TLS_KEY", key.clone())],
+            "without TENANTRY_TLS_CERT",
+        ),
+        (
+            vec![
+                ("TENANTRY_TLS_CERT", missing.clone()),
+                ("TENANTRY_TLS_KEY", key.clone()),
+            ],
+            "cannot read",
+        ),
+        (
+            vec![
+                ("TENANTRY_TLS_CERT", key.clone()),
+                ("TENANTRY_TLS_KEY", key.clone()),
+            ],
+            "no PEM certificate",
+        ),
+        (
+            vec![
+                ("TENANTRY_TLS_CERT", cert.clone()),
+                ("TENANTRY_TLS_KEY", cert.clone()),
+            ],
+            "not a PEM private key",
+        ),
+        (
+            vec![
+                ("TENANTRY_TLS_CERT", cert.clone()),
+                ("TENANTRY_TLS_KEY", other_key.clone()),
+            ],
+            "do not make a certificate and its key",
+        ),
+    ];
+    for (env, reason) in cases {
+        for command in [&["config", "check"][..], &["serve"]] {
+            let (ok, stderr) = run(command, env.clone()).await;
+            assert!(!ok, "{command:?} {env:?} passed");
+            assert!(stderr.contains(reason), "{command:?} {env:?}: {stderr}");
+            assert!(
+                stderr.contains("TENANTRY_TLS_"),
+                "the source is named: {stderr}"
+            );
+        }
+    }
+}
