@@ -504,7 +504,7 @@ impl SessionService {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -516,7 +516,7 @@ mod tests {
 
     /// Sessions in memory.
     #[derive(Default)]
-    struct MemSessions(Mutex<HashMap<SessionId, SessionRecord>>);
+    pub(crate) struct MemSessions(pub(crate) Mutex<HashMap<SessionId, SessionRecord>>);
 
     impl SessionStore for MemSessions {
         fn login_candidate(&self, _: &str) -> Result<Option<LoginCandidate>, PortError> {
@@ -596,7 +596,7 @@ mod tests {
 
     /// Whether the one user has an enabled enrollment, switchable.
     #[derive(Default)]
-    struct Enrollment(Mutex<bool>);
+    pub(crate) struct Enrollment(Mutex<bool>);
 
     impl MfaStore for Enrollment {
         fn mfa(&self, _: UserId) -> Result<Option<MfaRecord>, PortError> {
@@ -649,7 +649,7 @@ mod tests {
         }
     }
 
-    fn now() -> DateTime<Utc> {
+    pub(crate) fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()
     }
 
@@ -733,7 +733,7 @@ mod tests {
     }
 
     /// A clock the test moves.
-    struct Now(Mutex<DateTime<Utc>>);
+    pub(crate) struct Now(pub(crate) Mutex<DateTime<Utc>>);
 
     impl Clock for Now {
         fn now(&self) -> DateTime<Utc> {
@@ -742,7 +742,7 @@ mod tests {
     }
 
     /// One fixed policy.
-    struct Fixed(SessionPolicy);
+    pub(crate) struct Fixed(pub(crate) SessionPolicy);
 
     impl SessionPolicySource for Fixed {
         fn session_policy(&self, _: AccountId) -> Result<SessionPolicy, PortError> {
@@ -753,7 +753,7 @@ mod tests {
         }
     }
 
-    fn idle_policy(idle_minutes: u32) -> SessionPolicy {
+    pub(crate) fn idle_policy(idle_minutes: u32) -> SessionPolicy {
         SessionPolicy {
             mfa_required: false,
             password_expiry_days: None,

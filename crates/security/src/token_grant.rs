@@ -266,9 +266,162 @@ impl TokenGrantService {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use chrono::Duration;
     use proptest::prelude::*;
+    use tenantry_kernel::{OsRandom, Role};
 
     use super::*;
+    use crate::sessions::tests::{idle_policy, now, Enrollment, Fixed, MemSessions, Now};
+    use crate::{MfaService, SecretBox};
+
+    /// Refresh tokens in memory, next to the sessions they issue.
+    struct MemTokens {
+        sessions: Arc<MemSessions>,
+        tokens: Mutex<HashMap<RefreshTokenId, RefreshRecord>>,
+    }
+
+    impl RefreshTokenStore for MemTokens {
+        fn refresh_token(&self, id: RefreshTokenId) -> Result<Option<RefreshRecord>, PortError> {
+            Ok(self.tokens.lock().unwrap().get(&id).cloned())
+        }
+        fn insert_refresh_token(&self, r: &RefreshRecord) -> Result<(), PortError> {
+            self.tokens.lock().unwrap().insert(r.id, r.clone());
+            Ok(())
+        }
+        fn rotate_refresh_token(
+            &self,
+            used: RefreshTokenId,
+            session: &SessionRecord,
+            next: &RefreshRecord,
+            _: AuditId,
+            _: DateTime<Utc>,
+        ) -> Result<bool, PortError> {
+            let mut tokens = self.tokens.lock().unwrap();
+            let mut sessions = self.sessions.0.lock().unwrap();
+            let Some(old) = tokens.get_mut(&used).filter(|t| !t.used && !t.revoked) else {
+                return Ok(false);
+            };
+            old.used = true;
+            let previous = old.session_id;
+            match sessions.get_mut(&previous).filter(|s| !s.revoked) {
+                Some(s) => s.revoked = true,
+                None => return Ok(false),
+            }
+            sessions.insert(session.id, session.clone());
+            tokens.insert(next.id, next.clone());
+            Ok(true)
+        }
+        fn revoke_refresh_family(
+            &self,
+            family: RefreshTokenId,
+            _: AuditId,
+            _: DateTime<Utc>,
+        ) -> Result<(), PortError> {
+            let mut tokens = self.tokens.lock().unwrap();
+            let mut sessions = self.sessions.0.lock().unwrap();
+            for t in tokens.values_mut().filter(|t| t.family == family) {
+                t.revoked = true;
+                if let Some(s) = sessions.get_mut(&t.session_id) {
+                    s.revoked = true;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// What happens between two requests of the client.
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Refresh with the n-th refresh token issued so far (modulo their number): the latest
+        /// one is the client's, any earlier one a stolen copy.
+        Refresh(usize),
+        /// Minutes pass (within the idle timeout).
+        Wait(i64),
+    }
+
+    fn steps() -> impl Strategy<Value = Vec<Step>> {
+        prop::collection::vec(
+            prop_oneof![
+                3 => (0usize..8).prop_map(Step::Refresh),
+                1 => (0i64..30).prop_map(Step::Wait),
+            ],
+            1..24,
+        )
+    }
+
+    /// A grant service over memory with one sign-in, five minutes before the clock's time: the
+    /// service, the clock, the sign-in's access and refresh tokens and its time.
+    fn signed_in() -> (TokenGrantService, Arc<Now>, String, String, DateTime<Utc>) {
+        let clock = Arc::new(Now(Mutex::new(now())));
+        let sessions = Arc::new(MemSessions::default());
+        let policy = Arc::new(Fixed(idle_policy(60)));
+        let mfa = Arc::new(MfaService::new(
+            Arc::new(Enrollment::default()),
+            SecretBox::new(&[7u8; 32]),
+            clock.clone(),
+            Arc::new(OsRandom),
+        ));
+        let store = Arc::new(MemTokens {
+            sessions: sessions.clone(),
+            tokens: Mutex::default(),
+        });
+        let signed_in_at = now() - Duration::minutes(5);
+        let session_id = SessionId::generate(clock.as_ref(), &OsRandom);
+        let secret = "s".repeat(SECRET_LEN);
+        let record = SessionRecord {
+            id: session_id,
+            account_id: AccountId::generate(clock.as_ref(), &OsRandom),
+            user_id: UserId::generate(clock.as_ref(), &OsRandom),
+            secret_hash: SecretHash::of(&secret),
+            created_at: signed_in_at,
+            last_seen_at: now(),
+            expires_at: signed_in_at + Duration::days(7),
+            revoked: false,
+            ip: None,
+            restriction: None,
+            role: Role::Developer,
+            member_status: MemberStatus::Active,
+            permissions: None,
+        };
+        sessions
+            .0
+            .lock()
+            .unwrap()
+            .insert(session_id, record.clone());
+        let service = TokenGrantService::new(TokenGrantDeps {
+            sessions: Arc::new(SessionService::new(
+                sessions.clone(),
+                policy.clone(),
+                mfa,
+                clock.clone(),
+                Arc::new(OsRandom),
+            )),
+            session_store: sessions,
+            policy,
+            store: store.clone(),
+            clock: clock.clone(),
+            random: Arc::new(OsRandom),
+        });
+        let (id, refresh, hash) = service.new_token();
+        store
+            .insert_refresh_token(&RefreshRecord {
+                id,
+                family: id,
+                session_id,
+                account_id: record.account_id,
+                user_id: record.user_id,
+                secret_hash: hash,
+                created_at: now(),
+                used: false,
+                revoked: false,
+            })
+            .unwrap();
+        let access = format!("tnt_ses_{}_{secret}", session_id.ulid_lowercase());
+        (service, clock, access, refresh, signed_in_at)
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig {
@@ -287,6 +440,59 @@ mod tests {
         ) {
             let token = format!("{prefix}{id}_{secret}");
             prop_assert_eq!(parse_token(&token).is_some(), prefix == PREFIX, "{}", token);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Whatever the client and a thief do with the refresh tokens: each token refreshes at
+        /// most once; the first replay of a used one ends the whole family (no token and no
+        /// session of it works afterwards); only the latest session is live; and every session a
+        /// refresh gives carries the original sign-in time (a refresh is never a sign-in).
+        #[test]
+        fn a_refresh_token_is_used_once_and_never_signs_in_anew(steps in steps()) {
+            let (service, clock, first_access, first_refresh, signed_in_at) = signed_in();
+            let mut refresh_tokens = vec![first_refresh];
+            let mut access_tokens = vec![first_access];
+            let mut used = vec![false];
+            let mut family_revoked = false;
+            for step in &steps {
+                match step {
+                    Step::Wait(minutes) => {
+                        let mut t = clock.0.lock().unwrap();
+                        *t += Duration::minutes(*minutes);
+                    }
+                    Step::Refresh(n) => {
+                        let i = n % refresh_tokens.len();
+                        let outcome = service.refresh(&refresh_tokens[i], None);
+                        if family_revoked || used[i] {
+                            prop_assert!(outcome.is_err(), "refresh {} after {:?}", i, steps);
+                            family_revoked = true;
+                        } else {
+                            let granted = outcome.map_err(|e| TestCaseError::fail(format!("{e} after {steps:?}")))?;
+                            used[i] = true;
+                            refresh_tokens.push(granted.refresh_token);
+                            access_tokens.push(granted.access_token);
+                            used.push(false);
+                        }
+                    }
+                }
+                for (k, access) in access_tokens.iter().enumerate() {
+                    let live = !family_revoked && k + 1 == access_tokens.len();
+                    match service.sessions.authenticate(access, None) {
+                        Ok(actor) => {
+                            prop_assert!(live, "session {} accepted after {:?}", k, steps);
+                            prop_assert_eq!(actor.authenticated_at, Some(signed_in_at));
+                        }
+                        Err(_) => prop_assert!(!live, "session {} refused after {:?}", k, steps),
+                    }
+                }
+            }
         }
     }
 }
