@@ -19,6 +19,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod catalog_notifications;
+mod catalog_token_grant;
 mod cli_transfer;
 mod configuration;
 mod conformance_user_org_catalog_tenant;

@@ -76,18 +76,18 @@ async fn v2_if_match_with_a_tag_never_issued_is_412_and_only_bad_syntax_is_400(a
     let key = app.owner_key().to_owned();
     let v = billing_version(&app).await;
     // Well-formed but never issued for this section: unknown text, another section's tag, the
-    // current one weak (If-Match compares strongly) or spelt with a leading zero, an empty list.
+    // current one weak (If-Match compares strongly) or spelt with a leading zero.
     let weak = format!("W/\"b{v}\"");
     let padded = format!("\"b0{v}\"");
     let other_section = format!("\"s{v}\"");
-    for unknown in ["\"zzz\"", &other_section, &weak, &padded, ""] {
+    for unknown in ["\"zzz\"", &other_section, &weak, &padded] {
         let (status, _, _, err) = put_currency(&app, "if-match", unknown, "JPY").await;
         assert_eq!(status, 412, "If-Match: {unknown}");
         assert_eq!(err["error"], "VERSION_CONFLICT", "{unknown}");
         assert_eq!(err["details"]["currentVersion"], v, "{unknown}");
     }
-    // Not valid syntax at all.
-    for malformed in ["zzz", "\"b0", "*, \"b0\""] {
+    // Not valid syntax at all; a field naming no tag (empty, or only commas) is refused too.
+    for malformed in ["zzz", "\"b0", "*, \"b0\"", "", " , "] {
         let (status, _, _, err) = put_currency(&app, "if-match", malformed, "JPY").await;
         assert_eq!(status, 400, "If-Match: {malformed}");
         assert_eq!(err["error"], "INVALID_REQUEST");

@@ -20,7 +20,8 @@ pub enum Dialect {
     V2,
     /// Seed 03 (`/api/...`).
     Api,
-    /// Seed 04 (`/accounts/{accountName}/...`).
+    /// Seed 04 (`/accounts/{accountName}/...`, the account list `/accounts`, `/version`, the
+    /// token grant `/authorization/token`, and all of them under `/v1`).
     Catalog,
     /// Seed 05 (`/tenants/{id}/settings`).
     Tenant,
@@ -30,7 +31,7 @@ impl Dialect {
     pub fn for_path(path: &str) -> Self {
         if path.starts_with("/api/") || path == "/api" {
             Dialect::Api
-        } else if path.starts_with("/accounts/") {
+        } else if is_catalog_path(path) {
             Dialect::Catalog
         } else if path.starts_with("/tenants/") {
             Dialect::Tenant
@@ -54,6 +55,8 @@ const CODES: &[(&str, u32, &str)] = &[
     ("UNKNOWN_FIELD", 40002, "Unknown field"),
     ("INVALID_REQUEST", 40003, "Invalid request"),
     ("INVALID_YAML", 40004, "Invalid YAML"),
+    ("INVALID_GRANT", 40010, "Invalid grant"),
+    ("UNSUPPORTED_GRANT_TYPE", 40011, "Unsupported grant type"),
     ("INVALID_WEBHOOK_URL", 40005, "Invalid webhook URL"),
     ("SETTING_NOT_DELETABLE", 40006, "Setting not deletable"),
     ("OPERATION_NOT_SUPPORTED", 40008, "Operation not supported"),
@@ -144,6 +147,19 @@ fn code_entry(code: &str) -> Option<&'static (&'static str, u32, &'static str)> 
     CODES.iter().find(|(c, _, _)| *c == code)
 }
 
+/// The settings catalog's clients put the version in the path (`/v1/...`) and call the account
+/// list, the version and the token grant outside `/accounts/{name}/`: all of it answers in the
+/// catalog's format, which those clients read (a 401 there means "refresh the token").
+fn is_catalog_path(path: &str) -> bool {
+    // Only the catalog is served under `/v1`: anything there, found or not, is its.
+    path == "/v1"
+        || path.starts_with("/v1/")
+        || path == "/accounts"
+        || path.starts_with("/accounts/")
+        || path == "/version"
+        || path == "/authorization/token"
+}
+
 /// A failure to report to the client.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -154,6 +170,9 @@ pub struct ApiError {
     /// Boxed: most errors have none, and a small error keeps `Result`s cheap to move.
     pub details: Option<Box<Value>>,
     pub retry_after_secs: Option<u64>,
+    /// The RFC 6749 §5.2 `error` of a failed token grant: rendered with `error_description` next
+    /// to the catalog's `errorCode`/`errorMessage`, in one object.
+    pub oauth_error: Option<&'static str>,
 }
 
 impl ApiError {
@@ -170,7 +189,14 @@ impl ApiError {
             message: message.into(),
             details: None,
             retry_after_secs: None,
+            oauth_error: None,
         }
+    }
+
+    /// Marks a failure of the token grant with its RFC 6749 §5.2 `error` code.
+    pub fn oauth(mut self, error: &'static str) -> Self {
+        self.oauth_error = Some(error);
+        self
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -250,6 +276,16 @@ impl ApiError {
             ),
             Dialect::Api => (
                 json!({ "error": { "code": self.code, "message": self.message, "details": details } }),
+                "application/json",
+            ),
+            Dialect::Catalog if self.oauth_error.is_some() => (
+                // Token grant clients read RFC 6749's names, the catalog's clients its codes.
+                json!({
+                    "error": self.oauth_error,
+                    "error_description": self.message,
+                    "errorCode": self.catalog_code(),
+                    "errorMessage": format!("{}: {}", self.oauth_error.unwrap_or_default(), self.message),
+                }),
                 "application/json",
             ),
             Dialect::Catalog if self.status == StatusCode::UNAUTHORIZED => (
@@ -659,6 +695,28 @@ mod tests {
         }
     }
 
+    #[actix_web::test]
+    async fn a_failed_grant_is_one_object_in_both_vocabularies() {
+        let e = ApiError::new(
+            Dialect::Catalog,
+            StatusCode::BAD_REQUEST,
+            "INVALID_GRANT",
+            "wrong username or password",
+        )
+        .oauth("invalid_grant");
+        let (status, body) = render(e).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({
+                "error": "invalid_grant",
+                "error_description": "wrong username or password",
+                "errorCode": 40010,
+                "errorMessage": "invalid_grant: wrong username or password",
+            })
+        );
+    }
+
     #[test]
     fn dialect_follows_the_path() {
         assert_eq!(Dialect::for_path("/v2/accounts/settings"), Dialect::V2);
@@ -669,5 +727,22 @@ mod tests {
         );
         assert_eq!(Dialect::for_path("/tenants/x/settings"), Dialect::Tenant);
         assert_eq!(Dialect::for_path("/nowhere"), Dialect::V2);
+        for catalog in [
+            "/accounts",
+            "/v1/accounts",
+            "/v1/accounts/acme/settings/SECURITY_PREFERENCES",
+            "/version",
+            "/v1/version",
+            "/authorization/token",
+            "/v1/authorization/token",
+            "/v1",
+            "/v1/anything",
+        ] {
+            assert_eq!(Dialect::for_path(catalog), Dialect::Catalog, "{catalog}");
+        }
+        // Only a `/v1` segment, not a prefix of another word.
+        assert_eq!(Dialect::for_path("/v10/accounts"), Dialect::V2);
+        assert_eq!(Dialect::for_path("/accountsx"), Dialect::V2);
+        assert_eq!(Dialect::for_path("/v2/accounts/settings"), Dialect::V2);
     }
 }

@@ -27,6 +27,7 @@ mod route_roles;
 mod scopes;
 mod state;
 mod store_reads;
+mod versioned_paths;
 mod work_pool;
 
 use std::net::TcpListener;
@@ -50,6 +51,7 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
     let blocking_threads = state.config.blocking_threads_per_worker;
     let client_timeout = state.config.client_timeout;
     let body_limit = state.config.body_limit;
+    let tls = state.config.tls.clone();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -87,10 +89,13 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
     // signal that arrives right after start-up is never missed; stopping lets in-flight
     // requests finish (up to this long).
     .disable_signals()
-    .shutdown_timeout(30)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .shutdown_timeout(30);
+    let server = match tls {
+        // The same service over TLS: every route, limit and header is the same.
+        Some(config) => server.listen_rustls_0_23(listener, (*config).clone())?,
+        None => server.listen(listener)?,
+    };
+    Ok(server.run())
 }
 
 fn routes(cfg: &mut web::ServiceConfig) {

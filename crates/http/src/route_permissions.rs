@@ -48,6 +48,7 @@ pub(crate) fn required(
     pattern: &str,
     section: Option<&str>,
 ) -> Option<Permission> {
+    let pattern = crate::versioned_paths::unversioned(pattern);
     let read = method == Method::GET || method == Method::HEAD;
     let personal = pattern.starts_with("/api/user/")
         || pattern.starts_with("/api/auth/")

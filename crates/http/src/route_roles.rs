@@ -144,6 +144,7 @@ const ROUTES: &[(&str, &str, Needs)] = &[
 ];
 
 fn needs(method: &Method, pattern: &str) -> Option<Needs> {
+    let pattern = crate::versioned_paths::unversioned(pattern);
     ROUTES
         .iter()
         .find(|(m, p, _)| *p == pattern && method.as_str() == *m)

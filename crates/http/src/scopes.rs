@@ -11,6 +11,7 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
     } else {
         Access::Write
     };
+    let path = crate::versioned_paths::unversioned(path);
     let areas: &[Area] = if path == "/v2/accounts/settings"
         || path.starts_with("/v2/accounts/settings/export")
         || path.starts_with("/v2/accounts/settings/import")
@@ -30,6 +31,9 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
         &[Area::Billing]
     } else if path.starts_with("/v2/accounts/settings/security")
         || path.starts_with("/tenants/")
+        // The catalog's routes and its account list, which its clients call first with the
+        // same key.
+        || path == "/accounts"
         || path.starts_with("/accounts/")
         || path.starts_with("/api/settings/ip-whitelist")
         || path.starts_with("/api/settings/log-retention")
@@ -66,6 +70,13 @@ mod tests {
             vec![(Area::Security, Access::Write)]
         );
         assert_eq!(required(&Method::GET, "/v2/accounts/settings").len(), 3);
+        for catalog in ["/accounts", "/v1/accounts", "/v1/accounts/a/settings"] {
+            assert_eq!(
+                required(&Method::GET, catalog),
+                vec![(Area::Security, Access::Read)],
+                "{catalog}"
+            );
+        }
         assert_eq!(
             required(&Method::POST, "/api/user/api-keys"),
             vec![(Area::Keys, Access::Write)]

@@ -19,6 +19,8 @@ pub struct HttpConfig {
     pub workers: usize,
     /// Proxies whose `X-Forwarded-For` is believed (`TENANTRY_TRUSTED_PROXIES`).
     pub trusted_proxies: tenantry_security::IpMatcher,
+    /// Serve HTTPS with this configuration; `None`: plain HTTP (`TENANTRY_TLS_CERT`/`_KEY`).
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     /// How long a client may take to send a request's head (slow clients are cut off: 408).
     pub client_timeout: std::time::Duration,
     /// Password hashes computed at once (Argon2id); the rest wait their turn.
@@ -38,6 +40,7 @@ impl Default for HttpConfig {
             operator_key: None,
             workers: 2,
             trusted_proxies: tenantry_security::IpMatcher::default(),
+            tls: None,
             client_timeout: std::time::Duration::from_secs(5),
             password_workers: 1,
             blocking_threads_per_worker: 8,
@@ -62,6 +65,8 @@ pub struct AppState {
     pub api_keys: Arc<ApiKeyService>,
     pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
+    /// The token grant of the catalog's clients (`/authorization/token`).
+    pub token_grants: Arc<tenantry_security::TokenGrantService>,
     pub team: Arc<tenantry_team::TeamService>,
     pub notifications: Arc<tenantry_notifications::NotificationService>,
     pub metrics: Arc<crate::Metrics>,

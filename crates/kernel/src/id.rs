@@ -101,6 +101,10 @@ public_id!(UserId, "usr", "user");
 public_id!(InvitationId, "inv", "invitation");
 public_id!(ApiKeyId, "key", "API key");
 public_id!(SessionId, "ses", "session");
+public_id!(
+    /// A refresh token of the token grant (its family shares the id of the first one).
+    RefreshTokenId, "rft", "refresh token"
+);
 public_id!(IpEntryId, "ipw", "IP allowlist entry");
 public_id!(ChannelId, "nch", "notification channel");
 public_id!(RuleId, "nrl", "notification rule");

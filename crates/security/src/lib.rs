@@ -18,6 +18,7 @@ mod scope;
 mod secret;
 mod secret_box;
 mod sessions;
+mod token_grant;
 
 pub use api_key::{ApiKeyEnv, ApiKeyToken, IssuedApiKey};
 pub use audit::{
@@ -43,6 +44,9 @@ pub use scope::{scopes_permit, Access, Area, Scope};
 pub use secret::{EmailChangeToken, InvitationToken, PasswordResetToken, SecretHash};
 pub use secret_box::{Sealed, SecretBox, SecretBoxError};
 pub use sessions::{
-    session_expiry, IssuedSession, LoginCandidate, SessionPolicy, SessionPolicySource,
-    SessionRecord, SessionService, SessionStore, SEEN_GRANULARITY_SECONDS,
+    session_expiry, AccountChoice, IssuedSession, LoginCandidate, SessionPolicy,
+    SessionPolicySource, SessionRecord, SessionService, SessionStore, SEEN_GRANULARITY_SECONDS,
+};
+pub use token_grant::{
+    GrantedTokens, RefreshRecord, RefreshTokenStore, TokenGrantDeps, TokenGrantService,
 };

@@ -157,6 +157,19 @@ pub struct IssuedSession {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub account_id: AccountId,
+    pub user_id: UserId,
+}
+
+/// Which of the user's accounts a sign-in opens a session in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChoice<'a> {
+    /// The account with this name or id; a user who is no member of it cannot sign in there.
+    Named(&'a str),
+    /// The user's only account; a member of several must name one (`AccountRequired`).
+    OnlyOne,
+    /// The user's only account, or the one they joined first (the token grant's clients cannot
+    /// answer `AccountRequired`).
+    OnlyOrFirstJoined,
 }
 
 pub struct SessionService {
@@ -227,7 +240,7 @@ impl SessionService {
         email: &str,
         password: &str,
         code: Option<&str>,
-        account: Option<&str>,
+        account: AccountChoice<'_>,
         ip: Option<IpAddr>,
     ) -> Result<IssuedSession, SecurityError> {
         let email = Email::parse(email).map_err(|_| SecurityError::Unauthenticated)?;
@@ -241,10 +254,12 @@ impl SessionService {
         // outside it can neither sign in nor learn whether a password is right. The refusal is
         // the same as a wrong password (and costs the same): a distinct answer would tell an
         // outsider that this address is a member of the account.
+        // Memberships come in the order they were joined.
         let target = match (account, candidate.memberships.as_slice()) {
-            (Some(name), all) => all.iter().find(|m| names_account(m, name)),
-            (None, [only]) => Some(only),
-            (None, _) => None,
+            (AccountChoice::Named(name), all) => all.iter().find(|m| names_account(m, name)),
+            (_, [only]) => Some(only),
+            (AccountChoice::OnlyOrFirstJoined, all) => all.first(),
+            (AccountChoice::OnlyOne, _) => None,
         };
         if let Some((target, _, _)) = target {
             if !self.policy.ip_allowed(*target, ip)? {
@@ -259,19 +274,14 @@ impl SessionService {
         if !verified {
             return Err(SecurityError::Unauthenticated);
         }
-        let (account_id, _, role) = match (account, candidate.memberships.as_slice()) {
-            (_, []) => return Err(SecurityError::Unauthenticated),
-            (None, [only]) => only.clone(),
-            (None, _) => {
+        let (account_id, _, role) = match (target, account) {
+            (Some(target), _) => target.clone(),
+            (None, AccountChoice::OnlyOne) if candidate.memberships.len() > 1 => {
                 return Err(SecurityError::AccountRequired(
                     candidate.memberships.iter().map(|m| m.1.clone()).collect(),
                 ))
             }
-            (Some(name), all) => all
-                .iter()
-                .find(|m| names_account(m, name))
-                .cloned()
-                .ok_or(SecurityError::Unauthenticated)?,
+            (None, _) => return Err(SecurityError::Unauthenticated),
         };
         let now = self.clock.now();
         let id = SessionId::generate(self.clock.as_ref(), self.random.as_ref());
@@ -338,6 +348,7 @@ impl SessionService {
             // first.
             expires_at: session_expiry(&record, &policy),
             account_id,
+            user_id: candidate.user_id,
         })
     }
 
@@ -350,6 +361,20 @@ impl SessionService {
         password: &str,
         code: Option<&str>,
         account: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<IssuedSession, SecurityError> {
+        let choice = account.map_or(AccountChoice::OnlyOne, AccountChoice::Named);
+        self.sign_in(email, password, code, choice, ip)
+    }
+
+    /// [`Self::login`] with the account chosen by `account`: the one sign-in (throttle, allowlist,
+    /// password, MFA, policy) behind `/api/auth/login` and the token grant.
+    pub fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        code: Option<&str>,
+        account: AccountChoice<'_>,
         ip: Option<IpAddr>,
     ) -> Result<IssuedSession, SecurityError> {
         let now = self.clock.now();
@@ -479,7 +504,7 @@ impl SessionService {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -491,7 +516,7 @@ mod tests {
 
     /// Sessions in memory.
     #[derive(Default)]
-    struct MemSessions(Mutex<HashMap<SessionId, SessionRecord>>);
+    pub(crate) struct MemSessions(pub(crate) Mutex<HashMap<SessionId, SessionRecord>>);
 
     impl SessionStore for MemSessions {
         fn login_candidate(&self, _: &str) -> Result<Option<LoginCandidate>, PortError> {
@@ -571,7 +596,7 @@ mod tests {
 
     /// Whether the one user has an enabled enrollment, switchable.
     #[derive(Default)]
-    struct Enrollment(Mutex<bool>);
+    pub(crate) struct Enrollment(Mutex<bool>);
 
     impl MfaStore for Enrollment {
         fn mfa(&self, _: UserId) -> Result<Option<MfaRecord>, PortError> {
@@ -624,7 +649,7 @@ mod tests {
         }
     }
 
-    fn now() -> DateTime<Utc> {
+    pub(crate) fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()
     }
 
@@ -708,7 +733,7 @@ mod tests {
     }
 
     /// A clock the test moves.
-    struct Now(Mutex<DateTime<Utc>>);
+    pub(crate) struct Now(pub(crate) Mutex<DateTime<Utc>>);
 
     impl Clock for Now {
         fn now(&self) -> DateTime<Utc> {
@@ -717,7 +742,7 @@ mod tests {
     }
 
     /// One fixed policy.
-    struct Fixed(SessionPolicy);
+    pub(crate) struct Fixed(pub(crate) SessionPolicy);
 
     impl SessionPolicySource for Fixed {
         fn session_policy(&self, _: AccountId) -> Result<SessionPolicy, PortError> {
@@ -728,7 +753,7 @@ mod tests {
         }
     }
 
-    fn idle_policy(idle_minutes: u32) -> SessionPolicy {
+    pub(crate) fn idle_policy(idle_minutes: u32) -> SessionPolicy {
         SessionPolicy {
             mfa_required: false,
             password_expiry_days: None,

@@ -296,6 +296,13 @@ pub struct ServeArgs {
     /// Milliseconds the outbox worker waits when it found nothing to deliver.
     #[arg(long, env = "TENANTRY_OUTBOX_POLL_MS", default_value_t = 1000)]
     pub outbox_poll_ms: u64,
+    /// PEM file of the certificate chain to serve HTTPS with (with `--tls-key`); unset = plain
+    /// HTTP (behind a reverse proxy that terminates TLS).
+    #[arg(long, env = "TENANTRY_TLS_CERT")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM file of the private key of `--tls-cert`.
+    #[arg(long, env = "TENANTRY_TLS_KEY")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` is believed.
     #[arg(long, env = "TENANTRY_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,

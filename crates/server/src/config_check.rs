@@ -54,6 +54,21 @@ pub fn value_problems(command: &Command, serve: &ArgMatches, file: &ConfigFile) 
             ));
         }
     }
+    let path = |id: &str| {
+        serve
+            .get_one::<std::path::PathBuf>(id)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(std::path::PathBuf::as_path)
+    };
+    let (cert, key) = (path("tls_cert"), path("tls_key"));
+    if let Err(reason) = crate::tls::from_options(cert, key) {
+        let id = if cert.is_some() {
+            "tls_cert"
+        } else {
+            "tls_key"
+        };
+        problems.push(format!("{}: {reason}", source_of(command, serve, file, id)));
+    }
     problems
 }
 

@@ -17,6 +17,7 @@ mod outbound;
 mod outbox;
 mod request_audit;
 mod telemetry;
+mod tls;
 mod transfer;
 mod wiring;
 
@@ -259,6 +260,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         mail: mail.clone(),
         policy,
     };
+    // Before binding: a TLS configuration that does not load stops the start, named.
+    let tls = tls::from_options(args.tls_cert.as_deref(), args.tls_key.as_deref())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     // Bound first: the default public URL is the address actually bound (port 0 included).
     let listener =
         TcpListener::bind(args.bind.as_str()).with_context(|| format!("binding {}", args.bind))?;
@@ -267,7 +272,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .public_url
         .clone()
         .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let services = Services::new(&args.database, Some(deliverers), &public_url)?;
     let operator_key = args
         .operator_key
@@ -323,6 +328,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         operator_key,
         workers,
         trusted_proxies: tenantry_security::IpMatcher::new(&trusted),
+        tls: tls.map(std::sync::Arc::new),
         client_timeout: std::time::Duration::from_millis(args.client_timeout_ms.max(100)),
         // Half the CPUs by default: the other half stays for everything else under a sign-in
         // burst (docs/benchmarks.md, scenario (e)).
@@ -391,7 +397,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
         // Scripts and tests wait for this line to learn the (possibly OS-chosen) port.
         let mut out = std::io::stdout().lock();
-        writeln!(out, "tenantry listening on http://{addr}")?;
+        writeln!(out, "tenantry listening on {scheme}://{addr}")?;
         out.flush()?;
         drop(out);
         tracing::info!(%addr, "listening");

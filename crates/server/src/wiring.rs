@@ -154,6 +154,7 @@ pub struct Services {
     pub api_keys: Arc<ApiKeyService>,
     pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
+    pub token_grants: Arc<tenantry_security::TokenGrantService>,
     pub team: Arc<TeamService>,
     pub notifications: Arc<NotificationService>,
     pub metrics: Arc<tenantry_http::Metrics>,
@@ -222,15 +223,26 @@ impl Services {
         if access == Access::ReadWrite {
             seal_clear_slack_urls(&store, &secrets, random.as_ref(), &notifications)?;
         }
+        let sessions = Arc::new(SessionService::new(
+            shared.clone(),
+            settings.clone(),
+            mfa.clone(),
+            clock.clone(),
+            random.clone(),
+        ));
         Ok(Self {
             mfa: mfa.clone(),
-            sessions: Arc::new(SessionService::new(
-                shared.clone(),
-                settings.clone(),
-                mfa.clone(),
-                clock.clone(),
-                random.clone(),
+            token_grants: Arc::new(tenantry_security::TokenGrantService::new(
+                tenantry_security::TokenGrantDeps {
+                    sessions: sessions.clone(),
+                    session_store: shared.clone(),
+                    policy: settings.clone(),
+                    store: shared.clone(),
+                    clock: clock.clone(),
+                    random: random.clone(),
+                },
             )),
+            sessions,
             authenticator: Arc::new(Authenticator::new(shared.clone(), clock.clone())),
             api_keys: Arc::new(ApiKeyService::new(
                 shared.clone(),
@@ -313,6 +325,7 @@ impl Services {
             api_keys: self.api_keys.clone(),
             mfa: self.mfa.clone(),
             sessions: self.sessions.clone(),
+            token_grants: self.token_grants.clone(),
             team: self.team.clone(),
             notifications: self.notifications.clone(),
             metrics: self.metrics.clone(),

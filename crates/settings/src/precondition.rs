@@ -117,6 +117,11 @@ fn parse_condition(value: &str) -> Result<Condition, SettingsError> {
             i += 1;
         }
         if i == bytes.len() {
+            // A field with no tag at all (empty, or only commas) is not a condition anyone
+            // meant: refused as malformed rather than read as "matches nothing".
+            if tags.is_empty() {
+                return Err(SettingsError::BadPrecondition);
+            }
             return Ok(Condition::Tags(tags));
         }
         let weak = bytes[i..].starts_with(b"W/");

@@ -122,6 +122,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        session_id -> Text,
+        account_id -> Text,
+        user_id -> Text,
+        secret_hash -> Text,
+        created_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     user_mfa (user_id) {
         user_id -> Text,
         enrollment_id -> Text,
@@ -347,6 +361,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mfa_backup_codes,
     user_mfa,
     sessions,
+    refresh_tokens,
     audit_log,
     instance_meta,
     invitations,

@@ -107,7 +107,8 @@ impl SessionStore for Store {
                     .inner_join(accounts::table)
                     .filter(memberships::user_id.eq(id))
                     .filter(memberships::status.eq("active"))
-                    .order(accounts::name.asc())
+                    // Joined first, first: the token grant's default account.
+                    .order((memberships::created_at.asc(), accounts::name.asc()))
                     .select((accounts::id, accounts::name, memberships::role))
                     .load::<(String, String, String)>(conn)?,
                 None => Vec::new(),

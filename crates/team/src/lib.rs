@@ -51,5 +51,5 @@ pub use password_reset::{
     CompletedReset, NewPasswordReset, OperatorResetAudit, PasswordResetStore, ResetPurpose,
     MAX_OPEN_RESETS_PER_USER,
 };
-pub use service::{MemberList, TeamDeps, TeamService};
+pub use service::{MemberList, TeamDeps, TeamOverview, TeamService};
 pub use tenantry_kernel::{default_permissions, effective_permissions, Permission};

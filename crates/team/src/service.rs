@@ -20,6 +20,13 @@ use crate::{
     Member, MemberChange, MemberFilter, RoleCounts, TeamError, TeamPolicy, TeamStore,
 };
 
+/// The size of a team and its owner ([`TeamService::overview`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamOverview {
+    pub members: u64,
+    pub owner: Option<Member>,
+}
+
 /// One page of members with the account-wide counts seed 02 reports beside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberList {
@@ -169,6 +176,31 @@ impl TeamService {
             .find_invitation(actor.account_id, id)?
             .filter(|i| i.still_open().is_ok())
             .ok_or(TeamError::MemberNotFound)
+    }
+
+    /// The team at a glance, for any member: how many members it has (active and suspended,
+    /// as the list's role counts; not pending invitations) and its owner.
+    pub fn overview(&self, actor: &Actor) -> Result<TeamOverview, TeamError> {
+        actor.require(Role::Viewer)?;
+        let (counts, _) = self.summary(actor.account_id)?;
+        let owners = MemberFilter {
+            role: Some(Role::Owner),
+            status: None,
+        };
+        let first = PageRequest {
+            limit: 1,
+            after: None,
+        };
+        let owner = self
+            .store
+            .list_members(actor.account_id, &owners, &first)?
+            .items
+            .into_iter()
+            .next();
+        Ok(TeamOverview {
+            members: counts.owner + counts.admin + counts.developer + counts.viewer,
+            owner,
+        })
     }
 
     pub fn get(&self, actor: &Actor, user: UserId) -> Result<Member, TeamError> {

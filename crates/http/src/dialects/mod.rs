@@ -3,6 +3,8 @@
 mod account_settings;
 mod admin;
 mod audit_logs;
+mod catalog_accounts;
+mod catalog_token_grant;
 mod notifications;
 mod organization;
 mod settings_catalog;
@@ -30,6 +32,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     team_members::routes(cfg);
     tenant_settings::routes(cfg);
     settings_catalog::routes(cfg);
+    catalog_token_grant::routes(cfg);
+    catalog_accounts::routes(cfg);
     organization::routes(cfg);
     user_api_keys::routes(cfg);
     user_mfa::routes(cfg);

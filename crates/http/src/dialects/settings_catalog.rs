@@ -18,35 +18,43 @@ const DIALECT: Dialect = Dialect::Catalog;
 const SECURITY_PREFERENCES: &str = "SECURITY_PREFERENCES";
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/accounts/{account_name}/settings/")
-            .route(web::get().to(catalog))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/accounts/{account_name}/settings")
-            .route(web::get().to(catalog))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/accounts/{account_name}/settings/PUSH_NOTIFICATIONS/availableChannels")
-            .route(web::get().to(available_channels))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/accounts/{account_name}/telemetryWebhook/test")
-            .route(web::post().to(telemetry_test))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/accounts/{account_name}/settings/{setting_name}")
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    let setting = |resource: actix_web::Resource| {
+        resource
             .route(web::get().to(get_setting))
             .route(web::post().to(create_setting))
             .route(web::put().to(replace_setting))
             .route(web::patch().to(patch_setting))
             .route(web::delete().to(delete_setting))
-            .default_service(web::to(method_not_allowed)),
-    );
+    };
+    // The catalog's clients put the version in the path: every route is also served at `/v1`
+    // (spelled out, so a search for a path finds where it is served).
+    cfg.service(resource("/accounts/{account_name}/settings/").route(web::get().to(catalog)))
+        .service(resource("/v1/accounts/{account_name}/settings/").route(web::get().to(catalog)))
+        .service(resource("/accounts/{account_name}/settings").route(web::get().to(catalog)))
+        .service(resource("/v1/accounts/{account_name}/settings").route(web::get().to(catalog)))
+        .service(
+            resource("/accounts/{account_name}/settings/PUSH_NOTIFICATIONS/availableChannels")
+                .route(web::get().to(available_channels)),
+        )
+        .service(
+            resource("/v1/accounts/{account_name}/settings/PUSH_NOTIFICATIONS/availableChannels")
+                .route(web::get().to(available_channels)),
+        )
+        .service(
+            resource("/accounts/{account_name}/telemetryWebhook/test")
+                .route(web::post().to(telemetry_test)),
+        )
+        .service(
+            resource("/v1/accounts/{account_name}/telemetryWebhook/test")
+                .route(web::post().to(telemetry_test)),
+        )
+        .service(setting(resource(
+            "/accounts/{account_name}/settings/{setting_name}",
+        )))
+        .service(setting(resource(
+            "/v1/accounts/{account_name}/settings/{setting_name}",
+        )));
 }
 
 fn catalog_error(e: SettingsError) -> ApiError {

@@ -131,9 +131,17 @@ fn example(examples: &Value, op: &Operation, kind: &str) -> Option<Value> {
 
 /// Is the path one of the five APIs or the operator API (not a page or the service's own)?
 fn in_an_api(path: &str) -> bool {
-    ["/v2/", "/api/", "/accounts/", "/tenants/", "/admin/"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
+    [
+        "/v2/",
+        "/api/",
+        "/accounts/",
+        "/tenants/",
+        "/admin/",
+        "/v1/",
+        "/authorization/",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
 }
 
 /// Every error status the operation can answer: the ones any operation of its kind can, and
@@ -213,6 +221,9 @@ fn operation_object(op: &Operation, examples: &Value) -> Value {
                 response["content"]["application/json"]["examples"] = example;
             }
         }
+        if op.yaml {
+            response["content"]["application/yaml"] = json!({ "schema": { "type": "string", "description": "The same document as YAML" } });
+        }
         if status == 200 && (cacheable || op.conditional) {
             response["headers"] = etag_header();
         }
@@ -235,7 +246,12 @@ fn operation_object(op: &Operation, examples: &Value) -> Value {
     }
     for status in error_statuses(op) {
         // The catalog API answers a 401 with one object, not the usual array (error.rs).
-        let schema = if status == 401 && dialect == Dialect::Catalog {
+        // The token grant's refusals are OAuth 2.0 errors (RFC 6749 §5.2) carrying the catalog's
+        // `errorCode`/`errorMessage` too.
+        let token_grant = op.path.ends_with("/authorization/token");
+        let schema = if token_grant && (status == 400 || status == 429) {
+            "TokenError"
+        } else if status == 401 && dialect == Dialect::Catalog {
             "CatalogErrorItem"
         } else {
             error
@@ -288,9 +304,10 @@ fn operation_object(op: &Operation, examples: &Value) -> Value {
         object["parameters"] = Value::Array(parameters);
     }
     if let Some(schema) = op.request {
+        let media = op.request_media.unwrap_or("application/json");
         object["requestBody"] = json!({
             "required": true,
-            "content": { "application/json": { "schema": schema_ref(schema) } },
+            "content": { media: { "schema": schema_ref(schema) } },
         });
         if let Some(example) = example(examples, op, "request") {
             object["requestBody"]["content"]["application/json"]["examples"] = example;

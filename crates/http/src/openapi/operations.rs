@@ -37,12 +37,16 @@ pub(crate) struct Operation {
     /// Another success status some requests get (the settings catalog answers 200 to one setting's creation).
     pub also: Option<u16>,
     pub request: Option<&'static str>,
+    /// Content type of the request body when it is not JSON (the token grant's form).
+    pub request_media: Option<&'static str>,
     pub response: Option<&'static str>,
     /// Content type of the success body when it is not JSON.
     pub media: Option<&'static str>,
     pub query: &'static [Param],
     /// The answer is `Cache-Control: no-store`: it gets no validator, so no 304 (conditional.rs).
     pub no_store: bool,
+    /// The success body may also be YAML (`?format=yaml`).
+    pub yaml: bool,
     /// A write that honours `If-Match`/`If-None-Match` (412 when they fail) and answers the
     /// new `ETag` (preconditions.rs).
     pub conditional: bool,
@@ -68,10 +72,12 @@ fn op(
         status,
         also: None,
         request: None,
+        request_media: None,
         response: None,
         media: None,
         query: &[],
         no_store: false,
+        yaml: false,
         conditional: false,
         errors: &[],
     }
@@ -80,6 +86,12 @@ fn op(
 impl Operation {
     fn req(mut self, schema: &'static str) -> Self {
         self.request = Some(schema);
+        self
+    }
+
+    /// The success body is YAML when asked (`?format=yaml`).
+    fn yaml(mut self) -> Self {
+        self.yaml = true;
         self
     }
 
@@ -117,6 +129,43 @@ impl Operation {
         self.no_store = true;
         self
     }
+
+    /// A form-encoded request body (`application/x-www-form-urlencoded`) of `schema`.
+    fn form(mut self, schema: &'static str) -> Self {
+        self.request = Some(schema);
+        self.request_media = Some("application/x-www-form-urlencoded");
+        self
+    }
+}
+
+/// The settings catalog's clients put the version in the path: each catalog route is served at
+/// `/v1` + its path too (decision 0024), with the same row but for path and operation id.
+fn with_v1_aliases(mut ops: Vec<Operation>) -> Vec<Operation> {
+    let aliases: Vec<Operation> = ops
+        .iter()
+        .filter(|o| V1_ALIASED.iter().any(|p| o.path.starts_with(p)))
+        .map(|o| {
+            let mut alias = o.clone();
+            alias.path = leak(format!("/v1{}", o.path));
+            alias.id = leak(format!(
+                "v1{}{}",
+                o.id[..1].to_ascii_uppercase(),
+                &o.id[1..]
+            ));
+            alias
+        })
+        .collect();
+    ops.extend(aliases);
+    ops
+}
+
+/// Paths served under `/v1` as well (prefixes of the catalog's routes).
+const V1_ALIASED: &[&str] = &["/accounts", "/version", "/authorization/token"];
+
+/// The table is built once per process ([`operations`]), so these few strings live as long as
+/// it does.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
 }
 
 const PAGE: &[Param] = &[
@@ -127,6 +176,13 @@ const PAGE: &[Param] = &[
 /// The whole API, grouped by API: account settings, team, user and organization, settings
 /// catalog, tenant settings, operator, service.
 pub(crate) fn operations() -> Vec<Operation> {
+    static TABLE: std::sync::OnceLock<Vec<Operation>> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| with_v1_aliases(all_operations()))
+        .clone()
+}
+
+fn all_operations() -> Vec<Operation> {
     use Access::{Member, Operator, Public};
     vec![
         // The account settings API (v2).
@@ -220,7 +276,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             ),
             ("sections", "Comma-separated sections to export"),
         ])
-        .no_store(),
+        .no_store()
+        .yaml(),
         op(
             "post",
             "/v2/accounts/settings/import",
@@ -962,6 +1019,39 @@ pub(crate) fn operations() -> Vec<Operation> {
         .res("EventAccepted"),
         // The settings catalog API.
         op(
+            "post",
+            "/authorization/token",
+            "grantToken",
+            "Sign in (grant_type=password) or refresh (grant_type=refresh_token): a session token and a rotating refresh token",
+            Public,
+            200,
+        )
+        .form("TokenRequest")
+        .res("TokenResponse")
+        .no_store(),
+        op(
+            "get",
+            "/accounts",
+            "listCatalogAccounts",
+            "The accounts the credential can act on (its own), paginated with offset and limit",
+            Member,
+            200,
+        )
+        .query(&[
+            ("offset", "Entries to skip, 0 or more"),
+            ("limit", "Page size, 1 to 100 (default 20)"),
+        ])
+        .res("CatalogAccounts"),
+        op(
+            "get",
+            "/version",
+            "getVersion",
+            "The server's version",
+            Public,
+            200,
+        )
+        .res("Version"),
+        op(
             "get",
             "/accounts/{account_name}/settings",
             "getSettingsCatalog",
@@ -1166,7 +1256,11 @@ pub(crate) fn tag(path: &str) -> &'static str {
         TAGS[0].0
     } else if path.starts_with("/api/") {
         TAGS[2].0
-    } else if path.starts_with("/accounts/") {
+    } else if path.starts_with("/accounts")
+        || path.starts_with("/v1/")
+        || path == "/version"
+        || path == "/authorization/token"
+    {
         TAGS[3].0
     } else if path.starts_with("/tenants/") {
         TAGS[4].0

@@ -221,7 +221,7 @@ pub(super) fn components(s: &mut Map<String, Value>) {
         closed(
             json!({
                 "settings": import_sections,
-                "export": { "type": "object", "description": "Or the `export` object of an export, as it came", "properties": { "settings": map() }, "required": ["settings"], "additionalProperties": true },
+                "export": { "type": ["object", "null"], "description": "Or the `export` object of an export, as it came (send one of the two)", "properties": { "settings": map() }, "required": ["settings"], "additionalProperties": true },
                 "merge_strategy": enumeration(&["merge", "overwrite"]),
                 "validate_only": boolean(),
             }),
@@ -235,7 +235,7 @@ pub(super) fn components(s: &mut Map<String, Value>) {
             json!({ "import": object(json!({
                 "validate_only": boolean(), "merge_strategy": enumeration(&["merge", "overwrite"]), "applied": boolean(),
                 "sections": { "type": "object", "additionalProperties": object(json!({ "changes": array_of(reference("FieldChange")), "version": integer() }), &["changes", "version"]) },
-                "warnings": array_of(string()),
+                "warnings": array_of(object(json!({ "field": string(), "message": string() }), &["field", "message"])),
             }), &["validate_only", "merge_strategy", "applied", "sections", "warnings"]) }),
             &["import"],
         ),
@@ -246,11 +246,11 @@ pub(super) fn components(s: &mut Map<String, Value>) {
         closed(
             json!({
                 "type": enumeration(&["email", "slack", "webhook"]),
-                "email": { "type": "string", "format": "email", "description": "email: the address (default: the saved one)" },
-                "webhook_url": { "type": "string", "description": "slack: the incoming-webhook URL (default: the saved one)" },
-                "channel": { "type": "string", "description": "slack: the channel" },
-                "url": { "type": "string", "description": "webhook: the URL (default: the saved one)" },
-                "secret": { "type": "string", "description": "webhook: the signing secret" },
+                "email": { "type": ["string", "null"], "description": "email: the address (default: the saved one)" },
+                "webhook_url": { "type": ["string", "null"], "description": "slack: the incoming-webhook URL (default: the saved one)" },
+                "channel": { "type": ["string", "null"], "description": "slack: the channel" },
+                "url": { "type": ["string", "null"], "description": "webhook: the URL (default: the saved one)" },
+                "secret": { "type": ["string", "null"], "description": "webhook: the signing secret" },
             }),
             &["type"],
         ),
@@ -300,7 +300,7 @@ pub(super) fn components(s: &mut Map<String, Value>) {
             json!({ "records": { "type": "array", "minItems": 1, "items": closed(json!({
                 "id": { "type": "string", "minLength": 1, "description": "Idempotency key of the record" },
                 "cost": { "type": "number", "minimum": 0 }, "balance": { "type": ["number", "null"] },
-                "occurred_at": timestamp(),
+                "occurred_at": { "type": ["string", "null"], "format": "date-time", "description": "RFC 3339; absent or null: now" },
             }), &["id", "cost"]) } }),
             &["records"],
         ),

@@ -107,11 +107,13 @@ fn data_page(item: Value) -> Value {
 }
 
 /// `[{field, message}]`: the invalid fields of a validation error.
+/// `details.fields`: `{field, message}` objects for invalid values; an unknown field is named by
+/// its dotted path alone.
 fn field_errors() -> Value {
-    array_of(object(
-        json!({ "field": string(), "message": string() }),
-        &["message"],
-    ))
+    json!({ "type": "array", "items": { "anyOf": [
+        object(json!({ "field": string(), "message": string() }), &["message"]),
+        { "type": "string", "description": "An unknown field's dotted path" },
+    ] } })
 }
 
 pub(super) fn components() -> Map<String, Value> {

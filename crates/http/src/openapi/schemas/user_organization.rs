@@ -436,7 +436,7 @@ fn notifications(s: &mut Map<String, Value>) {
         s,
         "NotificationChannelRequest",
         closed(
-            json!({ "type": enumeration(&CHANNEL_TYPES), "name": { "type": "string", "minLength": 1 }, "enabled": boolean(), "config": map() }),
+            json!({ "type": enumeration(&CHANNEL_TYPES), "name": { "type": "string", "minLength": 1 }, "enabled": { "type": ["boolean", "null"], "description": "Default: true" }, "config": map() }),
             &["type", "name"],
         ),
     );
@@ -445,7 +445,7 @@ fn notifications(s: &mut Map<String, Value>) {
         "NotificationChannelUpdate",
         closed(
             json!({
-                "name": string(), "enabled": boolean(), "config": map(),
+                "name": string(), "enabled": { "type": ["boolean", "null"] }, "config": map(),
                 "id": readable_id("nch"), "type": enumeration(&CHANNEL_TYPES), "builtin": boolean(),
                 "created_at": nullable_timestamp(), "updated_at": nullable_timestamp(),
             }),
