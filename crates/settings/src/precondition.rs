@@ -191,10 +191,12 @@ mod tests {
                 (false, "c,d".into())
             ]
         );
-        assert_eq!(tags(""), vec![]);
         assert_eq!(tags("\"\""), vec![(false, String::new())]);
         assert_eq!(parse_condition(" * ").ok(), Some(Condition::Any));
+        // A field naming no tag at all is malformed, not a condition matching nothing.
         for bad in [
+            "",
+            " , ,",
             "s3",
             "\"s3",
             "\"s 3\"",
@@ -253,7 +255,7 @@ mod tests {
         /// (412), never as a syntax error (400); adding the current tag makes it pass.
         #[test]
         fn valid_unknown_tags_fail_the_condition_not_the_syntax(
-            list in proptest::collection::vec((any::<bool>(), opaque()), 0..5),
+            list in proptest::collection::vec((any::<bool>(), opaque()), 1..5),
             sep in prop_oneof![Just(","), Just(", "), Just(" ,\t"), Just(",,")],
         ) {
             let current = "s-current";

@@ -34,6 +34,22 @@ fn integer(min: u32, max: u32) -> Value {
     json!({ "type": "integer", "minimum": min, "maximum": max })
 }
 
+/// A shared policy field: the schema allows the domain range (what any API may have stored, and
+/// so what a read shows and a write may send back unchanged); a value this API *changes* the
+/// field to must lie in its own narrower write range, which the description states and the
+/// section's reader checks (decision 0018).
+fn shared_integer(domain: (u32, u32), write: (u32, u32)) -> Value {
+    json!({
+        "type": "integer",
+        "minimum": domain.0,
+        "maximum": domain.1,
+        "description": format!(
+            "Set through this API: {}-{}. A value another API stored ({}-{}) reads as it is and is accepted back unchanged",
+            write.0, write.1, domain.0, domain.1
+        ),
+    })
+}
+
 fn amount() -> Value {
     json!({ "type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000_000 })
 }
@@ -138,9 +154,9 @@ pub fn section_schema(section: Section) -> Value {
             "session": object(json!({
                 "timeout": { "type": "number", "minimum": 1, "maximum": 168 },
                 "require_reauth_for_sensitive": boolean(),
-                "concurrent_sessions": integer(1, 10),
+                "concurrent_sessions": shared_integer((1, 100), (1, 10)),
             })),
-            "audit": object(json!({ "log_api_requests": boolean(), "log_resource_access": boolean(), "retention_days": integer(30, 365) })),
+            "audit": object(json!({ "log_api_requests": boolean(), "log_resource_access": boolean(), "retention_days": shared_integer((1, 365), (30, 365)) })),
         })),
         Section::Integrations => object(json!({
             "github": object(json!({
@@ -338,7 +354,7 @@ mod tests {
             ),
             (
                 Section::Security,
-                json!({"session": {"concurrent_sessions": 11}}),
+                json!({"session": {"concurrent_sessions": 101}}),
                 false,
             ),
             (
@@ -353,7 +369,7 @@ mod tests {
             ),
             (
                 Section::Security,
-                json!({"audit": {"retention_days": 29}}),
+                json!({"audit": {"retention_days": 0}}),
                 false,
             ),
             (

@@ -295,7 +295,7 @@ pub(super) fn components(s: &mut Map<String, Value>) {
             json!({
                 "operation": enumeration(&["update_role", "update_department", "suspend", "reactivate"]),
                 "members": { "type": "array", "items": id("usr"), "minItems": 1 },
-                "data": closed(json!({ "role": { "type": "string", "description": "update_role: one of admin, developer, viewer (ignored by the other operations)" }, "department": nullable_string() }), &[]),
+                "data": closed(json!({ "role": { "type": ["string", "null"], "description": "update_role: one of admin, developer, viewer (ignored by the other operations)" }, "department": nullable_string() }), &[]),
             }),
             &["operation", "members"],
         ),
