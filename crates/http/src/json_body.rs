@@ -110,6 +110,14 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     bytes: &[u8],
 ) -> Result<T, ApiError> {
     reject_duplicate_keys(dialect, bytes)?;
+    // Every request body of every API is a JSON object. serde would otherwise fill a struct from
+    // an array (`[null, null]`), accepting a body no client meant.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        if let Err(e) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(bytes)
+        {
+            return Err(parse_error(dialect, &e, Some(bytes)));
+        }
+    }
     serde_json::from_slice::<T>(bytes).map_err(|e| parse_error(dialect, &e, Some(bytes)))
 }
 

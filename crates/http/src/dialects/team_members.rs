@@ -610,8 +610,18 @@ async fn remove(
 struct BulkRequest {
     operation: String,
     members: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only")]
     data: BulkData,
+}
+
+/// `data` must be a JSON object: serde would otherwise also fill a struct from an array.
+fn object_only<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BulkData, D::Error> {
+    use serde::de::Error;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(BulkData::default()),
+        v @ serde_json::Value::Object(_) => serde_json::from_value(v).map_err(D::Error::custom),
+        _ => Err(D::Error::custom("data must be an object")),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

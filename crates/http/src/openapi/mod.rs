@@ -222,7 +222,9 @@ fn operation_object(op: &Operation, examples: &Value) -> Value {
             }
         }
         if op.yaml {
-            response["content"]["application/yaml"] = json!({ "schema": { "type": "string", "description": "The same document as YAML" } });
+            // The same document as YAML: the same schema describes it.
+            let schema = response["content"]["application/json"]["schema"].clone();
+            response["content"]["application/yaml"] = json!({ "schema": schema });
         }
         if status == 200 && (cacheable || op.conditional) {
             response["headers"] = etag_header();

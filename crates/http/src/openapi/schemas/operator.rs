@@ -64,7 +64,7 @@ pub(super) fn components(s: &mut Map<String, Value>) {
         s,
         "AccountUpdate",
         closed(
-            json!({ "tier": enumeration(&TIERS), "display_name": { "type": ["string", "null"], "description": "The new display name; null or absent leaves it unchanged" } }),
+            json!({ "tier": { "type": ["string", "null"], "enum": [TIERS[0], TIERS[1], TIERS[2], null], "description": "The new tier; null or absent leaves it unchanged" }, "display_name": { "type": ["string", "null"], "description": "The new display name; null or absent leaves it unchanged" } }),
             &[],
         ),
     );

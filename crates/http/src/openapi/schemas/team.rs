@@ -294,7 +294,7 @@ pub(super) fn components(s: &mut Map<String, Value>) {
         closed(
             json!({
                 "operation": enumeration(&["update_role", "update_department", "suspend", "reactivate"]),
-                "members": { "type": "array", "items": id("usr"), "minItems": 1 },
+                "members": { "type": "array", "items": { "type": "string", "description": "A member id (`usr_…`); one that names no member is reported in the results, not refused" }, "minItems": 1 },
                 "data": closed(json!({ "role": { "type": ["string", "null"], "description": "update_role: one of admin, developer, viewer (ignored by the other operations)" }, "department": nullable_string() }), &[]),
             }),
             &["operation", "members"],
