@@ -113,6 +113,10 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     // Every request body of every API is a JSON object. serde would otherwise fill a struct from
     // an array (`[null, null]`), accepting a body no client meant.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        // Broken JSON is reported as such; valid JSON of another type as a type error.
+        if let Err(e) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            return Err(parse_error(dialect, &e, Some(bytes)));
+        }
         if let Err(e) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(bytes)
         {
             return Err(parse_error(dialect, &e, Some(bytes)));

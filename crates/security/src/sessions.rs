@@ -267,10 +267,15 @@ impl SessionService {
                 return Err(SecurityError::Unauthenticated);
             }
         }
-        let verified = candidate
-            .password_hash
-            .as_deref()
-            .is_some_and(|hash| verify_password(password, hash));
+        // A user without a password yet (an owner who has not used their set-up link) costs
+        // one verification too: a faster refusal would tell which users are new.
+        let verified = match candidate.password_hash.as_deref() {
+            Some(hash) => verify_password(password, hash),
+            None => {
+                let _ = verify_password(password, decoy_hash());
+                false
+            }
+        };
         if !verified {
             return Err(SecurityError::Unauthenticated);
         }
