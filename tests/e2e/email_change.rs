@@ -139,7 +139,7 @@ async fn the_new_mailbox_confirms_the_change_and_the_old_one_is_told(app: TestAp
     assert!(!to_new.contains("owner@localhost"), "{to_new}");
     let token = token_in(&to_new, "tnt_emc_");
     assert!(
-        to_new.contains(&format!("/api/user/email/confirm/{token}")),
+        to_new.contains(&format!("{}/confirm-email/{token}", app.base)),
         "{to_new}"
     );
     let owner_mails = app.wait_for_emls("owner@localhost", 3).await;

@@ -5,6 +5,7 @@
 // Test code: a failed expectation should panic with its message, that is the test failing.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod browser;
 mod smtp;
 mod support;
 
@@ -23,6 +24,9 @@ mod catalog_token_grant;
 mod cli_transfer;
 mod configuration;
 mod conformance_user_org_catalog_tenant;
+mod console;
+mod console_browser;
+mod console_links;
 mod cost_alerts;
 mod crash_writers;
 mod custom_permissions;

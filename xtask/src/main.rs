@@ -126,16 +126,23 @@ fn python_tools() -> Result<std::path::PathBuf, String> {
     Ok(bin)
 }
 
-/// Node tools the suite drives (openapi-typescript and the TypeScript compiler), pinned, in a
-/// directory next to the build output (`npm install --prefix`); their `node_modules/.bin`.
+/// Node tools the suite drives (openapi-typescript and the TypeScript compiler; axe-core, whose
+/// script the console's browser tests inject), pinned, in a directory next to the build output
+/// (`npm install --prefix`); their `node_modules/.bin`.
 fn node_tools() -> Result<std::path::PathBuf, String> {
-    const PACKAGES: [(&str, &str); 2] = [
-        ("openapi-typescript", "openapi-typescript@7.13.0"),
-        ("tsc", "typescript@5.9.3"),
+    // (what must exist under node_modules once installed, the pinned package)
+    const PACKAGES: [(&str, &str); 3] = [
+        (".bin/openapi-typescript", "openapi-typescript@7.13.0"),
+        (".bin/tsc", "typescript@5.9.3"),
+        ("axe-core/axe.min.js", "axe-core@4.10.3"),
     ];
     let prefix = target_dir().join("node-tools");
     let bin = prefix.join("node_modules/.bin");
-    if PACKAGES.iter().any(|(tool, _)| !bin.join(tool).exists()) {
+    let modules = prefix.join("node_modules");
+    if PACKAGES
+        .iter()
+        .any(|(file, _)| !modules.join(file).exists())
+    {
         std::fs::create_dir_all(&prefix).map_err(|e| format!("{}: {e}", prefix.display()))?;
         run(Command::new("npm")
             .arg("install")

@@ -83,6 +83,13 @@ fn needs(have_cluster: bool) -> Vec<Need> {
             package: "chromium",
             present: chromium(),
         },
+        Need {
+            what: "chromedriver (the console's browser tests drive Chromium through WebDriver)",
+            package: "chromium-driver",
+            present: ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+                .iter()
+                .any(|p| Path::new(p).exists()),
+        },
     ];
     if !have_cluster {
         needs.push(Need {

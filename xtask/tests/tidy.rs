@@ -211,6 +211,19 @@ const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
     ("http", "security", "calls the identity services"),
     ("http", "settings", "calls the settings service"),
     ("http", "team", "calls the team service"),
+    ("console", "kernel", "actors, ids and randomness"),
+    (
+        "console",
+        "security",
+        "sign-in sessions, MFA, the same services the API calls",
+    ),
+    ("console", "settings", "profiles and the allowlist check"),
+    ("console", "team", "invitations and mailed links"),
+    (
+        "console",
+        "http",
+        "served by its server: shared state, hashing pool, client address",
+    ),
     ("server", "kernel", "wiring"),
     ("server", "billing", "wiring"),
     ("server", "notifications", "wiring"),
@@ -219,6 +232,7 @@ const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
     ("server", "store", "wiring"),
     ("server", "team", "wiring"),
     ("server", "http", "wiring"),
+    ("server", "console", "wiring"),
 ];
 
 /// The workspace crates `crate_dir`'s manifest depends on (normal, dev and build dependencies).

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 use tenantry_security::IpMatcher;
 
-pub(crate) fn client_ip(req: &HttpRequest, trusted: &IpMatcher) -> Option<IpAddr> {
+pub fn client_ip(req: &HttpRequest, trusted: &IpMatcher) -> Option<IpAddr> {
     let peer = req.peer_addr().map(|a| a.ip())?;
     if trusted.is_empty() || !trusted.contains(peer) {
         return Some(peer);

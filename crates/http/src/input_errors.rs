@@ -158,7 +158,7 @@ pub(crate) async fn refusals_first(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let res = next.call(req).await?;
     let status = res.status();
-    if !is_input_failure(status) {
+    if !is_input_failure(status) || crate::is_page_path(res.request().path()) {
         return Ok(res.map_into_left_body());
     }
     let request = res.request().clone();

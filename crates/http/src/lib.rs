@@ -12,7 +12,6 @@ mod health;
 mod input_errors;
 mod json_body;
 mod json_field_path;
-mod link_pages;
 mod metrics;
 mod openapi;
 mod pagination;
@@ -34,6 +33,7 @@ use std::net::TcpListener;
 
 use actix_web::{middleware, web, App, HttpServer};
 
+pub use client_ip::client_ip;
 pub use error::{ApiError, Dialect};
 pub use metrics::{Metrics, ScrapeGauges};
 pub use openapi::{document as openapi_document, document_text as openapi_document_text};
@@ -43,10 +43,25 @@ pub use readiness::Readiness;
 pub use request_audit::{RequestAuditQueue, QUEUE_CAPACITY as REQUEST_AUDIT_QUEUE};
 pub use state::{AppState, HttpConfig};
 pub use store_reads::ReadPool;
+pub use work_pool::Refused;
 
 /// Starts the HTTP server on an already bound listener (so callers can bind port 0 and learn the
 /// address first). The returned server is running; await it, or stop it through its handle.
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_web::dev::Server> {
+    serve_with(listener, state, std::sync::Arc::new(|_| {}))
+}
+
+/// Routes another inbound adapter adds to the same server (the console's pages): they share
+/// the state, the listener, the request ids, the rate limits and the header limit.
+pub type ExtraRoutes = std::sync::Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// [`serve`] with `extra` routes beside the APIs'. Their paths must be ones the APIs do not
+/// use ([`is_page_path`]), so the API-only middleware leaves their answers alone.
+pub fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    extra: ExtraRoutes,
+) -> std::io::Result<actix_web::dev::Server> {
     let workers = state.config.workers;
     let blocking_threads = state.config.blocking_threads_per_worker;
     let client_timeout = state.config.client_timeout;
@@ -62,6 +77,7 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
             .app_data(input_errors::json_config(body_limit))
             .app_data(web::PayloadConfig::new(body_limit))
             .configure(routes)
+            .configure(|cfg| extra(cfg))
             .default_service(web::to(error::not_found))
             // HTTP semantics of GET for every route (decision 0017): conditional GET inside,
             // HEAD outside it so a HEAD is made conditional as its GET is.
@@ -98,9 +114,22 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_we
     Ok(server.run())
 }
 
+/// The paths of the console's HTML pages (served by another crate through [`serve_with`]):
+/// no API dialect answers there, and an input failure there is the page's own answer, never
+/// replaced by an API refusal in JSON.
+pub fn is_page_path(path: &str) -> bool {
+    [
+        "/console",
+        "/invite/",
+        "/reset-password/",
+        "/confirm-email/",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
     health::routes(cfg);
     openapi::routes(cfg);
-    link_pages::routes(cfg);
     dialects::routes(cfg);
 }

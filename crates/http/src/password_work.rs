@@ -37,6 +37,16 @@ impl PasswordPool {
         )?;
         Ok(Arc::new(Self(pool)))
     }
+
+    /// Runs `f` on the hashing threads, for an adapter beside this one (the console) that
+    /// renders its own refusal: the same bounded pool, so a burst of console sign-ins queues
+    /// with the API's.
+    pub async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R, crate::work_pool::Refused> {
+        self.0.submit(f).await
+    }
 }
 
 /// Runs `f` on the hashing pool and waits (asynchronously) for its result.

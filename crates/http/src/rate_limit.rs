@@ -126,6 +126,13 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
+    /// Spends one request of `credential`'s budget (the API's per-credential limit, which the
+    /// console's session requests share); `Err(seconds)` to wait when it is spent.
+    pub fn take_for_credential(&self, credential: &str) -> Result<(), u64> {
+        self.per_credential
+            .take(&credential.to_owned(), std::time::Instant::now())
+    }
+
     pub fn new(per_ip: RateLimit, per_credential: RateLimit) -> Self {
         Self {
             per_ip: Limiter::new(per_ip),

@@ -10,6 +10,15 @@ use crate::error::{ApiError, Dialect};
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Why a job gave no result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The queue is full: answer 503 with `Retry-After`.
+    Busy,
+    /// The job panicked: answer 500.
+    Lost,
+}
+
 pub struct WorkPool {
     queue: SyncSender<Job>,
 }
@@ -44,15 +53,28 @@ impl WorkPool {
         dialect: Dialect,
         f: impl FnOnce() -> R + Send + 'static,
     ) -> Result<R, ApiError> {
+        match self.submit(f).await {
+            Ok(r) => Ok(r),
+            Err(Refused::Busy) => Err(ApiError::busy(dialect)),
+            Err(Refused::Lost) => Err(ApiError::internal(
+                dialect,
+                &"a pooled task ended without a result",
+            )),
+        }
+    }
+
+    /// Runs `f` on the pool, for callers that render their own refusal (the console).
+    pub(crate) async fn submit<R: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R, Refused> {
         let (done, result) = tokio::sync::oneshot::channel();
         self.queue
             .try_send(Box::new(move || {
                 let _ = done.send(f());
             }))
-            .map_err(|_| ApiError::busy(dialect))?;
-        result
-            .await
-            .map_err(|_| ApiError::internal(dialect, &"a pooled task ended without a result"))
+            .map_err(|_| Refused::Busy)?;
+        result.await.map_err(|_| Refused::Lost)
     }
 }
 

@@ -381,13 +381,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         anyhow::bail!("the key-activity queue was set twice");
     }
+    let console =
+        tenantry_console::ConsoleConfig::for_public_url(&public_url, services.random.clone());
     let settings = services.settings.clone();
     let team = services.team.clone();
     let metrics = services.metrics.clone();
     let purge_interval = args.purge_interval;
 
     actix_web::rt::System::new().block_on(async move {
-        let server = tenantry_http::serve(listener, state)?;
+        let server = tenantry_http::serve_with(listener, state, tenantry_console::routes(console))?;
         stop_on_signal(server.handle())?;
         spawn_retention_purge(
             settings,

@@ -137,7 +137,7 @@ fn confirmation_mail(to: &Email, confirm_url: &str, expires_at: DateTime<Utc>) -
         subject: "Confirm your new sign-in address".to_owned(),
         text: format!(
             "A Tenantry user asked to sign in with this address from now on.\n\n\
-             To confirm, send a POST (no body needed) to:\n\n    {confirm_url}\n\n\
+             To confirm, open this link and press the button:\n\n    {confirm_url}\n\n\
              The link can be used once and expires at {}. Until it is used, nothing changes. \
              If you did not ask for this, ignore this email.\n",
             time(expires_at),
@@ -228,7 +228,9 @@ impl TeamService {
         let to_new = if self.store.email_in_use(&new_email)? {
             address_taken_mail(&new_email, base)
         } else {
-            let url = format!("{base}/api/user/email/confirm/{}", token.secret());
+            // The console's page: opening it changes nothing, its button confirms (API
+            // clients post the same token to /api/user/email/confirm/{token}).
+            let url = format!("{base}/confirm-email/{}", token.secret());
             confirmation_mail(&new_email, &url, expires_at)
         };
         let to_old = notice_mail(&subject.email, &new_email, base, now, expires_at);
@@ -314,7 +316,7 @@ mod tests {
     fn the_new_mailbox_learns_nothing_of_the_user_and_the_old_one_gets_no_link() {
         let at = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
         let token = "tnt_emc_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-        let url = format!("https://t.example/api/user/email/confirm/{token}");
+        let url = format!("https://t.example/confirm-email/{token}");
         let confirm = confirmation_mail(&email("new@example.com"), &url, at);
         assert!(confirm.text.contains(&url));
         assert!(!confirm.text.contains("old@example.com"));

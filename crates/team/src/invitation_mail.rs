@@ -14,6 +14,9 @@ use crate::Invitation;
 ///   secret; `<public url>/v2/invitations/<token>` is its API form (GET shows the invitation,
 ///   POST `.../accept` accepts it).
 /// - `<public url>/reset-password/<token>`: the password set-up or reset link, mailed only.
+/// - `<public url>/confirm-email/<token>`: the email-change confirmation (`email_change.rs`).
+///
+/// The console serves these pages (`crates/console`).
 #[derive(Debug, Clone)]
 pub struct InviteLinks {
     base: String,

@@ -49,6 +49,9 @@ pub struct IssuedInvitation {
 pub struct InvitationPreview {
     pub invitation: Invitation,
     pub account_name: String,
+    /// Who sent it, as the email names them: "Name <address>", the address, or "An
+    /// administrator" when they are no longer a member.
+    pub inviter: String,
     pub state: InvitationState,
 }
 
@@ -219,7 +222,9 @@ impl TeamService {
             .store
             .account_display_name(account)?
             .unwrap_or_default();
+        let inviter = self.inviter(account, invitation.invited_by)?;
         Ok(InvitationPreview {
+            inviter,
             state: invitation.state(self.clock.now()),
             invitation,
             account_name,
@@ -418,6 +423,17 @@ impl TeamService {
         }
     }
 
+    /// How the invitation names its sender (the email and the invitation page alike).
+    fn inviter(&self, account: AccountId, user: UserId) -> Result<String, TeamError> {
+        Ok(match self.store.find_member(account, user)? {
+            Some(m) => match m.name {
+                Some(name) => format!("{name} <{}>", m.email),
+                None => m.email,
+            },
+            None => "An administrator".to_owned(),
+        })
+    }
+
     /// The invitation email; `token` is the secret, which appears nowhere else.
     fn mail_for(
         &self,
@@ -426,13 +442,7 @@ impl TeamService {
         token: &str,
         resent: bool,
     ) -> Result<OutboxEntry, TeamError> {
-        let inviter = match self.store.find_member(actor.account_id, actor.user_id)? {
-            Some(m) => match m.name {
-                Some(name) => format!("{name} <{}>", m.email),
-                None => m.email,
-            },
-            None => "An administrator".to_owned(),
-        };
+        let inviter = self.inviter(actor.account_id, actor.user_id)?;
         let account_name = self
             .store
             .account_display_name(actor.account_id)?

@@ -1225,26 +1225,6 @@ fn all_operations() -> Vec<Operation> {
             200,
         )
         .media("text/html"),
-        op(
-            "get",
-            "/invite/{link}",
-            "invitationPage",
-            "The page of an invitation: by id, where to find the link; by the mailed token, what it offers",
-            Public,
-            200,
-        )
-        .media("text/html")
-        .no_store(),
-        op(
-            "get",
-            "/reset-password/{token}",
-            "passwordResetPage",
-            "The page of a mailed password set-up or reset link",
-            Public,
-            200,
-        )
-        .media("text/html")
-        .no_store(),
     ]
 }
 

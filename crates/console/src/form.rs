@@ -1,0 +1,43 @@
+//! Posted forms: one size limit for the body, one page for a body that cannot be read, and
+//! bounds on each field before any service sees it. Fields are read with serde defaults, so a
+//! form missing its token reaches the token check (403) instead of failing to parse (400).
+
+use actix_web::error::InternalError;
+use actix_web::web;
+
+/// The largest form body: far above any console form, far below anything that costs.
+const FORM_LIMIT: usize = 16 * 1024;
+
+pub(crate) fn config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(FORM_LIMIT)
+        .error_handler(|e, _req| {
+            InternalError::from_response(
+                e,
+                crate::refusal::bad_form(
+                    "The form was too large or malformed. Nothing was changed; go back and try \
+                     again.",
+                ),
+            )
+            .into()
+        })
+}
+
+/// Longest accepted values, per kind of field.
+pub(crate) const EMAIL_MAX: usize = 320;
+pub(crate) const PASSWORD_MAX: usize = 1024;
+pub(crate) const CODE_MAX: usize = 64;
+pub(crate) const NAME_MAX: usize = 200;
+pub(crate) const ID_MAX: usize = 100;
+
+/// The refusal page when any `(label, value, max)` is longer than its bound (characters).
+pub(crate) fn too_long(fields: &[(&str, &str, usize)]) -> Option<actix_web::HttpResponse> {
+    fields
+        .iter()
+        .find(|(_, value, max)| value.chars().count() > *max)
+        .map(|(label, _, max)| {
+            crate::refusal::bad_form(&format!(
+                "{label} is longer than {max} characters. Nothing was changed."
+            ))
+        })
+}

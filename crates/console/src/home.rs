@@ -1,0 +1,70 @@
+//! `/console`: who is signed in, in which account with which role, and where to go.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html;
+use tenantry_http::AppState;
+
+use crate::layout::{page, respond, Chrome, Section};
+use crate::session::{restricted, signed_in};
+use crate::ConsoleConfig;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("").route(web::get().to(show)));
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> HttpResponse {
+    let visitor = match signed_in(&req, &state, &config).await {
+        Ok(visitor) => visitor,
+        Err(not) => return not.into_response(&config),
+    };
+    if let Some(res) = restricted(&visitor) {
+        return res;
+    }
+    let settings = state.settings.clone();
+    let provisioning = state.provisioning.clone();
+    let actor = visitor.actor.clone();
+    let loaded = web::block(move || {
+        let profile = settings.profile(&actor).map_err(|e| e.to_string())?;
+        let account = provisioning
+            .account(actor.account_id)
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((profile, account))
+    })
+    .await;
+    let (profile, account) = match loaded {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => return crate::refusal::internal(&e),
+        Err(e) => return crate::refusal::internal(&e),
+    };
+    let account_name =
+        account.map_or_else(|| visitor.actor.account_id.to_string(), |a| a.display_name);
+    let csrf = visitor.csrf();
+    let chrome = Chrome {
+        who: &profile.email,
+        csrf: &csrf,
+        restricted: false,
+    };
+    let content = html! {
+        section.card {
+            dl.facts {
+                dt { "Name" } dd { (profile.display_name.as_deref().unwrap_or("—")) }
+                dt { "Email" } dd { (profile.email) }
+                dt { "Account" } dd { (account_name) }
+                dt { "Role" } dd { (visitor.actor.role.as_str()) }
+            }
+        }
+        section.card {
+            h2 { "Security" }
+            p { a href="/console/account/mfa" { "Two-factor authentication" } }
+        }
+    };
+    respond(
+        StatusCode::OK,
+        page("Your account", Section::Home, Some(&chrome), content),
+    )
+}

@@ -1,0 +1,296 @@
+//! `/invite/{link}`: the page the invitation email links to.
+//!
+//! By token (the email's link): the account, the inviter, the role and the invited address,
+//! then one of two forms. A new person chooses a name and a password (the API's password
+//! rules, applied by the service; the script only hints at strength). Someone who already
+//! signs in with the invited address gives their current password: it is checked, never set,
+//! through the link. Either way `TeamService::accept` (the `POST /v2/invitations/{token}/accept`
+//! of the API) joins them, and a sign-in with that password opens their session in the new
+//! account: they land signed in on `/console` (or on the sign-in page when their second factor
+//! is needed).
+//!
+//! By invitation id (the `inviteUrl` an inviter's API response carries): nothing about the
+//! invitation, only "use the link in your email", so an id is no oracle. Closed and unknown
+//! links get their own page with the status the JSON accept endpoint answers: 404 unknown,
+//! 410 expired or cancelled, 409 already accepted.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html;
+use serde::Deserialize;
+use tenantry_http::AppState;
+use tenantry_security::{AccountChoice, InvitationToken, SecurityError};
+use tenantry_team::{AcceptInput, InvitationPreview, InvitationState, TeamError};
+
+use crate::form::{too_long, NAME_MAX, PASSWORD_MAX};
+use crate::layout::{page, respond, see_other, Section};
+use crate::refusal::error_page;
+use crate::session::{append_cookie, cookie_name, set_cookie};
+use crate::ConsoleConfig;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/invite/{link}")
+            .wrap(crate::headers::secure())
+            .app_data(crate::form::config())
+            .route(web::get().to(show))
+            .route(web::post().to(accept)),
+    );
+}
+
+/// The page of a closed or unknown invitation, with the JSON accept endpoint's status.
+fn closed(state: Option<InvitationState>) -> HttpResponse {
+    let (status, title, message) = match state {
+        None => (
+            StatusCode::NOT_FOUND,
+            "Invitation not found",
+            "This invitation link is not valid. It may have been replaced by a newer email. \
+             Ask the person who invited you to send it again.",
+        ),
+        Some(InvitationState::Expired) => (
+            StatusCode::GONE,
+            "This invitation has expired",
+            "Ask the person who invited you to send it again.",
+        ),
+        Some(InvitationState::Cancelled) => (
+            StatusCode::GONE,
+            "This invitation was cancelled",
+            "The account's administrators withdrew it. Ask them if you think that is a mistake.",
+        ),
+        Some(InvitationState::Accepted | InvitationState::Pending) => (
+            StatusCode::CONFLICT,
+            "This invitation has already been accepted",
+            "Sign in to reach the account.",
+        ),
+    };
+    error_page(status, title, message)
+}
+
+fn by_id() -> HttpResponse {
+    respond(
+        StatusCode::OK,
+        page(
+            "Your invitation",
+            Section::None,
+            None,
+            html! {
+                p { "This page does not hold the invitation itself. The invitation was sent by \
+                     email to the person invited: open the link in that email to accept it." }
+                p { "If you sent the invitation, there is nothing to do here: the invitee accepts \
+                     it from their own mailbox." }
+            },
+        ),
+    )
+}
+
+fn invitation_page(
+    status: StatusCode,
+    link: &str,
+    preview: &InvitationPreview,
+    csrf: &str,
+    message: Option<&str>,
+) -> HttpResponse {
+    let action = format!("/invite/{link}");
+    let content = html! {
+        @if let Some(message) = message {
+            div.error role="alert" { p { (message) } }
+        }
+        section.card {
+            p { "You are invited to join " strong { (preview.account_name) } "." }
+            dl.facts {
+                dt { "Account" } dd { (preview.account_name) }
+                dt { "Invited by" } dd { (preview.inviter) }
+                dt { "Role" } dd { (preview.invitation.role.as_str()) }
+                dt { "Your address" } dd { (preview.invitation.email.as_str()) }
+            }
+        }
+        form.stack.card method="post" action=(action) {
+            h2 { "New here?" }
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="mode" value="new";
+            label { "Name" input type="text" name="name" autocomplete="name" maxlength="100"; }
+            label { "Password"
+                span.hint { "At least 12 characters; not a commonly used password." }
+                input type="password" name="password" autocomplete="new-password" required data-strength="strength";
+            }
+            div { meter id="strength" min="0" max="4" value="0" aria-label="Password strength" {} span.hint aria-live="polite" {} }
+            button type="submit" { "Accept and create my sign-in" }
+        }
+        form.stack.card method="post" action=(action) {
+            h2 { "Already have a sign-in with this address?" }
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="mode" value="existing";
+            label { "Current password" input type="password" name="password" autocomplete="current-password" required; }
+            button type="submit" { "Sign in and accept" }
+        }
+    };
+    respond(
+        status,
+        page("Your invitation", Section::None, None, content),
+    )
+}
+
+async fn preview(
+    state: &web::Data<AppState>,
+    link: &str,
+) -> Result<InvitationPreview, HttpResponse> {
+    let team = state.team.clone();
+    let token = link.to_owned();
+    match web::block(move || team.preview(&token)).await {
+        Ok(Ok(p)) if p.state == InvitationState::Pending => Ok(p),
+        Ok(Ok(p)) => Err(closed(Some(p.state))),
+        Ok(Err(TeamError::InvitationNotFound)) => Err(closed(None)),
+        Ok(Err(TeamError::Port(_))) => Err(crate::refusal::unavailable()),
+        Ok(Err(e)) => Err(crate::refusal::internal(&e)),
+        Err(e) => Err(crate::refusal::internal(&e)),
+    }
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let link = path.into_inner();
+    if !InvitationToken::is_well_formed(&link) {
+        return by_id();
+    }
+    let preview = match preview(&state, &link).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let (csrf, cookie) = crate::csrf::pre_session(&req, &config);
+    let mut res = invitation_page(StatusCode::OK, &link, &preview, &csrf, None);
+    if let Some(cookie) = cookie {
+        append_cookie(&mut res, &cookie);
+    }
+    res
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AcceptForm {
+    csrf: String,
+    mode: String,
+    name: String,
+    password: String,
+}
+
+async fn accept(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+    path: web::Path<String>,
+    web::Form(f): web::Form<AcceptForm>,
+) -> HttpResponse {
+    let link = path.into_inner();
+    if !crate::csrf::pre_session_matches(&req, &config, &f.csrf) {
+        return crate::refusal::forged_form();
+    }
+    if !InvitationToken::is_well_formed(&link) {
+        return closed(None);
+    }
+    if let Some(res) = too_long(&[
+        ("Name", &f.name, NAME_MAX),
+        ("Password", &f.password, PASSWORD_MAX),
+    ]) {
+        return res;
+    }
+    let preview = match preview(&state, &link).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let ip = tenantry_http::client_ip(&req, &state.config.trusted_proxies);
+    let input = AcceptInput {
+        // An existing user's details are never written through the link.
+        name: (f.mode == "new").then(|| f.name.clone()),
+        password: Some(f.password.clone()),
+        signed_in_as: None,
+        ip,
+    };
+    let team = state.team.clone();
+    let token = link.clone();
+    let outcome = state
+        .password_pool
+        .run(move || team.accept(&token, input))
+        .await;
+    let retry =
+        |status, message: &str| invitation_page(status, &link, &preview, &f.csrf, Some(message));
+    let accepted =
+        match outcome {
+            Ok(Ok(accepted)) => accepted,
+            Ok(Err(TeamError::InvalidField { field, reason })) => {
+                return retry(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &format!("{} {reason}.", capitalized(field)),
+                )
+            }
+            Ok(Err(TeamError::IdentityNotProven)) => {
+                return retry(
+                    StatusCode::UNAUTHORIZED,
+                    "This address already has a sign-in: give its current password to accept. No \
+                 password yet? Use \"Forgot your password?\" to get a set-up link first.",
+                )
+            }
+            Ok(Err(TeamError::InvitationClosed(state))) => return closed(Some(state)),
+            Ok(Err(TeamError::InvitationNotFound)) => return closed(None),
+            Ok(Err(TeamError::MemberAlreadyExists { .. })) => {
+                return error_page(
+                    StatusCode::CONFLICT,
+                    "You are already a member",
+                    "This address is already a member of the account. Sign in to reach it.",
+                )
+            }
+            Ok(Err(TeamError::MemberLimitReached { .. })) => return error_page(
+                StatusCode::CONFLICT,
+                "The account is full",
+                "The account has reached its member limit. Ask its administrators to make room.",
+            ),
+            Ok(Err(TeamError::IpNotAllowed { .. })) => return crate::refusal::ip_not_allowed(),
+            Ok(Err(TeamError::Port(_))) | Err(tenantry_http::Refused::Busy) => {
+                return crate::refusal::unavailable()
+            }
+            Ok(Err(e)) => return crate::refusal::internal(&e),
+            Err(tenantry_http::Refused::Lost) => return crate::refusal::internal(&"accept lost"),
+        };
+    // Signed in the one way there is: the sign-in with the password just given.
+    let sessions = state.sessions.clone();
+    let email = preview.invitation.email.as_str().to_owned();
+    let account = accepted.account.to_string();
+    let password = f.password;
+    let signed = state
+        .password_pool
+        .run(move || sessions.sign_in(&email, &password, None, AccountChoice::Named(&account), ip))
+        .await;
+    match signed {
+        Ok(Ok(issued)) => {
+            let next = match issued.restriction.as_deref() {
+                Some(crate::session::MFA_ENROLLMENT) => "/console/account/mfa",
+                _ => "/console",
+            };
+            let mut res = see_other(next);
+            append_cookie(
+                &mut res,
+                &set_cookie(&config, cookie_name(&config), Some(&issued.token)),
+            );
+            res
+        }
+        // A second factor (an existing user's) or a throttle: the sign-in page takes it.
+        Ok(Err(SecurityError::MfaCodeRequired | SecurityError::RateLimited { .. }))
+        | Ok(Err(SecurityError::Unauthenticated)) => see_other("/console/login"),
+        Ok(Err(SecurityError::Port(_))) | Err(tenantry_http::Refused::Busy) => {
+            crate::refusal::unavailable()
+        }
+        Ok(Err(e)) => crate::refusal::internal(&e),
+        Err(tenantry_http::Refused::Lost) => crate::refusal::internal(&"sign-in lost"),
+    }
+}
+
+fn capitalized(field: &str) -> String {
+    let mut chars = field.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,138 @@
+//! The page shell every console page shares: head (style sheet, script, viewport), the top
+//! bar with the navigation and the sign-out form for a signed-in visitor, and the main area.
+//!
+//! Navigation is one table, [`NAV`]: a new page family adds its row (and its module) and
+//! appears everywhere. Every value is rendered through maud, which escapes it.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use maud::{html, Markup, DOCTYPE};
+
+/// Where a page belongs in the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Home,
+    Security,
+    /// Pages outside the navigation (sign-in, links, errors).
+    None,
+}
+
+/// The navigation: section, label, address.
+const NAV: &[(Section, &str, &str)] = &[
+    (Section::Home, "Home", "/console"),
+    (
+        Section::Security,
+        "Two-factor authentication",
+        "/console/account/mfa",
+    ),
+];
+
+/// What the top bar shows for a signed-in visitor.
+pub(crate) struct Chrome<'a> {
+    /// Who is signed in (their email address).
+    pub who: &'a str,
+    /// The per-session form token, for the sign-out form.
+    pub csrf: &'a str,
+    /// Only the sign-out form: a session restricted to one task sees no other page.
+    pub restricted: bool,
+}
+
+/// A whole page.
+pub(crate) fn page(
+    title: &str,
+    section: Section,
+    chrome: Option<&Chrome<'_>>,
+    content: Markup,
+) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Tenantry" }
+                // No icon request to a path that has none (a 404 in the browser's console).
+                link rel="icon" href="data:,";
+                link rel="stylesheet" href=(crate::assets::stylesheet());
+                script src=(crate::assets::script()) defer {}
+            }
+            body {
+                header.top {
+                    a.brand href="/console" { "Tenantry" }
+                    @if let Some(chrome) = chrome {
+                        @if !chrome.restricted {
+                            nav aria-label="Console" {
+                                ul {
+                                    @for (s, label, href) in NAV {
+                                        li {
+                                            @if *s == section {
+                                                a href=(href) aria-current="page" { (label) }
+                                            } @else {
+                                                a href=(href) { (label) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        form method="post" action="/console/logout" {
+                            input type="hidden" name="csrf" value=(chrome.csrf);
+                            span.hint { (chrome.who) " " }
+                            button.link type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (content)
+                }
+            }
+        }
+    }
+}
+
+/// An HTML response with `status` (the security headers come from `headers.rs`).
+pub(crate) fn respond(status: StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string())
+}
+
+/// A 303 to `location` (after a form post, so reloading does not post again).
+pub(crate) fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_and_the_current_section_is_marked() {
+        let chrome = Chrome {
+            who: "<script>alert(1)</script>@x.test",
+            csrf: "t\"ok",
+            restricted: false,
+        };
+        let out = page("A <b>", Section::Security, Some(&chrome), html! {}).into_string();
+        assert!(!out.contains("<script>alert"));
+        assert!(out.contains("&lt;script&gt;"));
+        assert!(out.contains("A &lt;b&gt;"));
+        assert!(out.contains("t&quot;ok"));
+        assert!(out.contains("href=\"/console/account/mfa\" aria-current=\"page\""));
+    }
+
+    #[test]
+    fn a_restricted_session_sees_no_navigation() {
+        let chrome = Chrome {
+            who: "a@x.test",
+            csrf: "t",
+            restricted: true,
+        };
+        let out = page("MFA", Section::Security, Some(&chrome), html! {}).into_string();
+        assert!(!out.contains("aria-label=\"Console\""));
+        assert!(out.contains("/console/logout"));
+    }
+}

@@ -1,0 +1,273 @@
+//! The console in a real headless Chromium (browser.rs): every flow a person follows, each
+//! page checked for console errors, foreign requests, serious axe-core violations and sideways
+//! scrolling at 375 px. SQLite only: the plain-HTTP tests (console.rs, console_links.rs) run
+//! the same flows on both backends.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::console::{now, set_owner_password, PASSWORD};
+use crate::support::{call, token_in, Backend, TestApp, TestDb};
+
+async fn app() -> TestApp {
+    TestApp::start(TestDb::create(Backend::Sqlite).expect("sqlite"), &[]).await
+}
+
+async fn sign_in(browser: &Browser, email: &str, password: &str) {
+    browser.goto("/console/login").await;
+    browser.fill("Email", email).await;
+    browser.fill("Password", password).await;
+    browser.click("Sign in").await;
+}
+
+#[tokio::test]
+async fn browser_sign_in_wrong_password_sign_out_and_back_button() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    browser.goto("/console/login").await;
+    browser.check_page("sign-in").await;
+    sign_in(&browser, "owner@localhost", "not-the-password-1").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("password or code is not right"));
+    browser.check_page("wrong password").await;
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    assert!(
+        browser.url().await.ends_with("/console"),
+        "{}",
+        browser.url().await
+    );
+    let home = browser.text().await;
+    assert!(
+        home.contains("owner@localhost") && home.contains("Your account"),
+        "{home}"
+    );
+    browser.check_page("home").await;
+    browser.click("Sign out").await;
+    assert!(browser.url().await.ends_with("/console/login"));
+    browser.back().await;
+    let after = browser.text().await;
+    assert!(
+        !after.contains("owner@localhost"),
+        "the back button shows no data: {after}"
+    );
+    assert!(browser.url().await.ends_with("/console/login"));
+}
+
+#[tokio::test]
+async fn browser_mfa_enrol_sign_in_with_totp_and_backup_code_then_disable() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.goto("/console/account/mfa").await;
+    browser.check_page("MFA off").await;
+    browser.click("Set up two-factor authentication").await;
+    browser.check_page("MFA enrolment").await;
+    let secret = browser
+        .execute("return document.querySelector('.secret').textContent;")
+        .await
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let has_qr = browser
+        .execute("return !!document.querySelector('.qr svg');")
+        .await;
+    assert_eq!(has_qr, json!(true));
+    let previous = tenantry_security::code_for(&secret, now() - 30).expect("code");
+    browser.fill("Code", &previous).await;
+    browser.click("Verify and turn on").await;
+    let text = browser.text().await;
+    assert!(text.contains("Your backup codes"), "{text}");
+    browser.check_page("backup codes").await;
+    let backup = browser
+        .execute("return document.querySelector('ul.codes li').textContent;")
+        .await
+        .as_str()
+        .expect("backup code")
+        .to_owned();
+    browser.click("Sign out").await;
+
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.check_page("code step").await;
+    browser
+        .fill(
+            "Code",
+            &tenantry_security::code_for(&secret, now()).expect("code"),
+        )
+        .await;
+    browser.click("Sign in").await;
+    assert!(browser.url().await.ends_with("/console"), "TOTP sign-in");
+    browser.click("Sign out").await;
+
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.fill("Code", &backup).await;
+    browser.click("Sign in").await;
+    assert!(
+        browser.url().await.ends_with("/console"),
+        "backup-code sign-in"
+    );
+
+    browser.goto("/console/account/mfa").await;
+    browser.check_page("MFA on").await;
+    browser.fill("Password", PASSWORD).await;
+    browser
+        .fill(
+            "Code",
+            &tenantry_security::code_for(&secret, now() + 30).expect("code"),
+        )
+        .await;
+    browser.click("Turn off two-factor authentication").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("Two-factor authentication is off."));
+}
+
+#[tokio::test]
+async fn browser_required_mfa_forces_enrolment() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            app.owner_key(),
+            &json!({"two_factor": {"enabled": true}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    assert!(browser.url().await.ends_with("/console/account/mfa"));
+    assert!(browser
+        .text()
+        .await
+        .contains("requires two-factor authentication"));
+    browser.check_page("forced enrolment").await;
+    browser.goto("/console").await;
+    assert!(
+        browser.url().await.ends_with("/console/account/mfa"),
+        "nothing else"
+    );
+}
+
+#[tokio::test]
+async fn browser_invitation_links_new_person_existing_user_and_closed() {
+    let app = app().await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/v2/accounts/team/members/invite",
+        app.owner_key(),
+        Some(json!({ "email": "newcomer@example.com", "role": "developer" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    let eml = app.wait_for_eml("newcomer@example.com").await;
+    let link = format!("{}/invite/{}", app.base, token_in(&eml, "tnt_inv_"));
+    assert!(eml.contains(&link));
+    browser.goto(&link).await;
+    browser.check_page("invitation").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("developer") && text.contains("owner@localhost"),
+        "{text}"
+    );
+    browser.fill("Name", "Ada Lovelace").await;
+    browser.fill("Password", PASSWORD).await;
+    browser.click("Accept and create my sign-in").await;
+    assert!(
+        browser.url().await.ends_with("/console"),
+        "{}",
+        browser.url().await
+    );
+    assert!(browser.text().await.contains("newcomer@example.com"));
+    browser.click("Sign out").await;
+    browser.goto(&link).await;
+    assert!(browser.text().await.contains("already been accepted"));
+    browser.check_page("used invitation").await;
+
+    // An existing user: signs in with their current password.
+    set_owner_password(&app).await;
+    let second = app.create_account("second", "boss@example.com").await;
+    let boss = second["owner_api_key"].as_str().expect("key");
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v2/accounts/team/members/invite",
+        boss,
+        Some(json!({ "email": "owner@localhost", "role": "viewer" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let eml = app
+        .wait_for_eml_containing("owner@localhost", "tnt_inv_")
+        .await;
+    browser
+        .goto(&format!("/invite/{}", token_in(&eml, "tnt_inv_")))
+        .await;
+    browser.fill("Current password", PASSWORD).await;
+    browser.click("Sign in and accept").await;
+    assert!(browser.url().await.ends_with("/console"));
+    assert!(browser.text().await.contains("second"));
+    browser.click("Sign out").await;
+
+    // Expired.
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v2/accounts/team/members/invite",
+        app.owner_key(),
+        Some(json!({ "email": "late@example.com", "role": "viewer" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let eml = app.wait_for_eml("late@example.com").await;
+    app.db
+        .execute("UPDATE invitations SET expires_at = 1 WHERE email = 'late@example.com'");
+    browser
+        .goto(&format!("/invite/{}", token_in(&eml, "tnt_inv_")))
+        .await;
+    assert!(browser.text().await.contains("This invitation has expired"));
+    browser.check_page("expired invitation").await;
+}
+
+#[tokio::test]
+async fn browser_reset_password_from_the_email_link() {
+    let app = app().await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    browser.goto("/console/login").await;
+    let link = browser
+        .execute("return document.querySelector('a[href=\"/console/forgot-password\"]').href;")
+        .await;
+    browser.goto(link.as_str().expect("link")).await;
+    browser.check_page("forgot password").await;
+    browser.fill("Email", "owner@localhost").await;
+    browser.click("Send the link").await;
+    let eml = app
+        .wait_for_eml_containing("owner@localhost", "tnt_pwr_")
+        .await;
+    browser
+        .goto(&format!("/reset-password/{}", token_in(&eml, "tnt_pwr_")))
+        .await;
+    browser.check_page("choose a password").await;
+    browser.fill("Password", PASSWORD).await;
+    browser.click("Set my password").await;
+    assert!(browser.text().await.contains("Your password is set"));
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    assert!(browser.url().await.ends_with("/console"));
+}
