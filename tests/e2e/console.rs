@@ -169,6 +169,7 @@ on_both_backends!(
     password_sign_in_lands_home_and_sign_out_ends_the_session,
     forms_without_their_token_or_with_bad_fields_change_nothing,
     a_session_revoked_through_the_api_is_signed_out_of_the_console,
+    the_api_sign_in_throttle_holds_for_the_console,
     mfa_enrol_sign_in_with_code_and_backup_code_then_disable,
     required_mfa_forces_enrolment_before_anything_else,
 );
@@ -712,4 +713,31 @@ async fn required_mfa_forces_enrolment_before_anything_else(app: TestApp) {
     assert_eq!(ok.status, 303, "{}", ok.body);
     assert_eq!(ok.location(), "/console");
     assert_eq!(visitor.get("/console").await.status, 200);
+}
+
+async fn the_api_sign_in_throttle_holds_for_the_console(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut visitor = Visitor::new(&app);
+    // Five failures for the address (tenantry_security::MAX_FAILURES_PER_EMAIL), then refusal,
+    // even for the right password: the sign-in's own throttle, shared with the API.
+    for _ in 0..5 {
+        let wrong = visitor
+            .sign_in("owner@localhost", "not-the-password-99")
+            .await;
+        assert_eq!(wrong.status, 401);
+    }
+    let refused = visitor.sign_in("owner@localhost", PASSWORD).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.headers.contains_key("retry-after"));
+    assert!(refused.body.contains("Too many attempts"));
+    assert!(visitor.session().is_none());
+    // The API answers the same address the same way: one budget.
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "email": "owner@localhost", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 429);
 }
