@@ -112,6 +112,14 @@ async fn a_backup_under_writes_restores_into_a_fresh_directory_and_reads_the_sam
     let (ok, stdout, stderr) = run(&app.db, &["backup", &under_writes]).await;
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("backup written"), "{stdout}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&under_writes)
+            .expect("backup")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the backup is its owner's only");
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.store(true, Ordering::Relaxed);
     settings_writer.await.expect("settings writer");

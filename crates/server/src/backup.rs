@@ -63,6 +63,15 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<()> {
         discard(&pending);
         return Err(e).with_context(|| format!("copying the database to {}", pending.display()));
     }
+    // Readable by its owner only, like the master key: it holds members' addresses, password
+    // hashes and sealed secrets.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(e) = std::fs::set_permissions(&pending, std::fs::Permissions::from_mode(0o600)) {
+            discard(&pending);
+            return Err(e).with_context(|| format!("restricting {}", pending.display()));
+        }
+    }
     // The copy is checked before it gets the backup's name: a backup is only useful if it
     // restores.
     let report = Services::read_only(&at(&args.database, &pending))
