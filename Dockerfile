@@ -14,6 +14,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# `.git` is not copied: pass the commit for `tenantry --version` and `tenantry_build_info`
+# (docker build --build-arg TENANTRY_BUILD_COMMIT=$(git rev-parse --short=12 HEAD) .).
+ARG TENANTRY_BUILD_COMMIT=unknown
+ENV TENANTRY_BUILD_COMMIT=$TENANTRY_BUILD_COMMIT
 RUN cargo build --release --locked -p tenantry \
     && cp target/release/tenantry /usr/local/bin/tenantry
 

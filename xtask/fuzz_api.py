@@ -194,6 +194,10 @@ def campaign(binary, tool, target, database_url=None, max_rounds=None):
     print(f"fuzz-api: {total} counted requests; tenantry check: {check.stdout.strip()}", flush=True)
     if check.returncode != 0:
         failures.append("tenantry check:\n" + check.stdout + check.stderr)
+    if not failures:
+        # Nothing is left behind on success: the directory holds a master key, keys in the
+        # server's log and the generated data. On failure it is kept, and named, to look into.
+        shutil.rmtree(data_dir)
     return failures, total, data_dir
 
 

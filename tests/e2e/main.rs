@@ -19,6 +19,7 @@ mod attack_regressions;
 mod audit;
 mod auth;
 mod authorization;
+mod backup_restore;
 mod catalog_notifications;
 mod catalog_token_grant;
 mod cli_transfer;

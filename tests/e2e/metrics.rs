@@ -67,3 +67,103 @@ async fn metrics_count_requests_by_route_pattern(app: TestApp) {
         assert!(text.contains(gauge), "{gauge} missing");
     }
 }
+
+on_both_backends!(metrics_report_the_process_and_the_build);
+
+/// The process's own figures (on Linux, where `/proc` tells them) and which build answers; the
+/// commit is the checkout's, as `tenantry --version` prints it.
+async fn metrics_report_the_process_and_the_build(app: TestApp) {
+    let res = app.get("/metrics", Some(app.operator_key())).await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.expect("text");
+    let value = |name: &str| -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .map(|v| v.parse().expect("a number"))
+    };
+    if cfg!(target_os = "linux") {
+        let rss = value("process_resident_memory_bytes").expect("rss");
+        assert!(rss > 1_000_000.0, "{rss}");
+        assert!(value("process_open_fds").expect("fds") >= 3.0);
+        assert!(value("process_cpu_seconds_total").expect("cpu") > 0.0);
+        let started = value("process_start_time_seconds").expect("start");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs_f64();
+        assert!(
+            started <= now + 1.0 && started > now - 600.0,
+            "{started} vs {now}"
+        );
+    }
+    let commit = checkout_commit();
+    let build = format!(
+        r#"tenantry_build_info{{version="{}",commit="{commit}"}} 1"#,
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.lines().any(|l| l == build), "{build} missing:\n{text}");
+
+    let out = app
+        .db
+        .command(&["--version"])
+        .output()
+        .await
+        .expect("run tenantry");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("tenantry {} (commit {commit})", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// The commit of the checkout the tests build from (`unknown` outside one), as build.rs takes it.
+fn checkout_commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+on_both_backends!(the_access_log_names_the_client_and_the_account);
+
+/// Each request's line names the client's address and the authenticated account (`-` for an
+/// anonymous request).
+async fn the_access_log_names_the_client_and_the_account(app: TestApp) {
+    let account = app.default_account_id().await;
+    let owner = app.owner_key().to_owned();
+    let res = app
+        .client
+        .get(app.url("/v2/accounts/settings"))
+        .bearer_auth(&owner)
+        .header("x-request-id", "access-line-member")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let res = app
+        .client
+        .get(app.url("/v2/accounts/settings"))
+        .header("x-request-id", "access-line-anonymous")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 401);
+    let log = app.server_log().await;
+    let line = |id: &str| -> String {
+        log.lines()
+            .find(|l| l.contains(id) && l.contains("handled"))
+            .unwrap_or_else(|| panic!("no access line for {id}:\n{log}"))
+            .to_owned()
+    };
+    let member = line("access-line-member");
+    assert!(member.contains("client=127.0.0.1"), "{member}");
+    assert!(member.contains(&format!("account={account}")), "{member}");
+    let anonymous = line("access-line-anonymous");
+    assert!(anonymous.contains("client=127.0.0.1"), "{anonymous}");
+    assert!(anonymous.contains("account=-"), "{anonymous}");
+}

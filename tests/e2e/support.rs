@@ -41,22 +41,30 @@ impl TestDb {
     /// `None` when PostgreSQL is asked for but `TENANTRY_TEST_PG` is unset (the test is then
     /// skipped, unless `TENANTRY_REQUIRE_PG=1`, which `cargo xtask test` sets, makes it fail).
     pub fn create(backend: Backend) -> Option<Self> {
+        let admin = std::env::var("TENANTRY_TEST_PG")
+            .ok()
+            .filter(|url| !url.is_empty());
+        if backend == Backend::Postgres && admin.is_none() {
+            assert!(
+                std::env::var("TENANTRY_REQUIRE_PG").as_deref() != Ok("1"),
+                "TENANTRY_REQUIRE_PG=1 but TENANTRY_TEST_PG is not set"
+            );
+        }
         let unique = ulid::Ulid::new().to_string().to_ascii_lowercase();
+        Self::create_named(backend, admin, &unique)
+    }
+
+    /// [`TestDb::create`] with the cluster and the directory's name given. The directory is
+    /// made only once the database is known to be there: a skipped PostgreSQL variant used to
+    /// leave an empty one behind in the system's temporary directory.
+    fn create_named(backend: Backend, admin: Option<String>, unique: &str) -> Option<Self> {
         let dir = std::env::temp_dir().join(format!("tenantry-e2e-{unique}"));
-        std::fs::create_dir_all(&dir).expect("create test dir");
         let (database_url, pg) = match backend {
             Backend::Sqlite => (None, None),
             Backend::Postgres => {
-                let admin = match std::env::var("TENANTRY_TEST_PG") {
-                    Ok(url) if !url.is_empty() => url,
-                    _ => {
-                        assert!(
-                            std::env::var("TENANTRY_REQUIRE_PG").as_deref() != Ok("1"),
-                            "TENANTRY_REQUIRE_PG=1 but TENANTRY_TEST_PG is not set"
-                        );
-                        eprintln!("skipping PostgreSQL variant: TENANTRY_TEST_PG is not set");
-                        return None;
-                    }
+                let Some(admin) = admin else {
+                    eprintln!("skipping PostgreSQL variant: TENANTRY_TEST_PG is not set");
+                    return None;
                 };
                 let name = format!("tenantry_t_{unique}");
                 let mut conn =
@@ -70,6 +78,7 @@ impl TestDb {
                 (Some(format!("{base}/{name}")), Some((admin, name)))
             }
         };
+        std::fs::create_dir_all(&dir).expect("create test dir");
         Some(Self {
             backend,
             dir,
@@ -710,4 +719,19 @@ pub fn token_in(text: &str, prefix: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect()
+}
+
+/// A test run leaves nothing in the system's temporary directory: a PostgreSQL variant skipped
+/// for want of a cluster makes no directory, and a database's directory goes with it.
+#[tokio::test]
+async fn test_databases_leave_no_directory_behind() {
+    let unique = format!("leftover-check-{}", ulid::Ulid::new()).to_ascii_lowercase();
+    let dir = std::env::temp_dir().join(format!("tenantry-e2e-{unique}"));
+    assert!(TestDb::create_named(Backend::Postgres, None, &unique).is_none());
+    assert!(!dir.exists(), "a skipped variant left {}", dir.display());
+    let db = TestDb::create_named(Backend::Sqlite, None, &unique).expect("sqlite");
+    assert!(dir.is_dir());
+    let app = TestApp::start(db, &[]).await;
+    drop(app);
+    assert!(!dir.exists(), "a finished test left {}", dir.display());
 }

@@ -233,10 +233,53 @@ fn test(extra: &[String]) -> Result<(), String> {
     let given_cluster = std::env::var("TENANTRY_TEST_PG").is_ok_and(|u| !u.is_empty());
     // Before anything slow: a missing package is reported now, with every other one.
     preflight::check(given_cluster)?;
+    // Everything the run puts in the temporary directory (test databases, the PostgreSQL
+    // cluster, the generated-request run's data, what tools leave) goes into one of its own,
+    // so that what a successful run leaves behind is found, named and fails the run, even on
+    // a machine where others use the system's temporary directory at the same time.
+    let system_tmp = std::env::temp_dir();
+    let scratch = system_tmp.join(format!("tenantry-xtask-test-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("create {}: {e}", scratch.display()))?;
+    // Single-threaded here: nothing else reads the environment while it changes.
+    std::env::set_var("TMPDIR", &scratch);
+    let result = test_in_scratch(extra, given_cluster);
+    std::env::set_var("TMPDIR", &system_tmp);
+    match result {
+        Ok(()) => {
+            let left = leftovers(&scratch)?;
+            if !left.is_empty() {
+                return Err(format!(
+                    "the tests passed but left these in the temporary directory {} (a test run \
+                     must leave nothing behind): {}",
+                    scratch.display(),
+                    left.join(", ")
+                ));
+            }
+            std::fs::remove_dir(&scratch).map_err(|e| format!("remove {}: {e}", scratch.display()))
+        }
+        Err(e) => Err(format!(
+            "{e}\n(temporary files kept in {})",
+            scratch.display()
+        )),
+    }
+}
+
+/// The names in `dir`, sorted.
+fn leftovers(dir: &std::path::Path) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("list {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+fn test_in_scratch(extra: &[String], given_cluster: bool) -> Result<(), String> {
     let tools = python_tools()?;
     let node = node_tools()?;
     let (url, _cluster) = match std::env::var("TENANTRY_TEST_PG") {
-        Ok(url) if !url.is_empty() => (url, None),
+        Ok(url) if given_cluster => (url, None),
         _ => {
             let cluster = pg::Cluster::start()?;
             (cluster.url(), Some(cluster))
@@ -265,4 +308,20 @@ fn test(extra: &[String]) -> Result<(), String> {
     }
     // `_cluster` is dropped on return, stopping PostgreSQL whether the tests passed or not.
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leftovers;
+
+    #[test]
+    fn leftovers_are_every_name_in_the_directory() {
+        let dir = std::env::temp_dir().join(format!("xtask-leftovers-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("tenantry-e2e-x")).expect("dir");
+        assert_eq!(leftovers(&dir).expect("list"), ["tenantry-e2e-x"]);
+        std::fs::write(dir.join("a.log"), "").expect("file");
+        assert_eq!(leftovers(&dir).expect("list"), ["a.log", "tenantry-e2e-x"]);
+        std::fs::remove_dir_all(&dir).expect("clean");
+        assert!(leftovers(&dir).is_err(), "a missing directory is an error");
+    }
 }

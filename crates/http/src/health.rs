@@ -47,7 +47,8 @@ async fn metrics(state: web::Data<AppState>, _operator: crate::auth::Operator) -
         _ => crate::ScrapeGauges::default(),
     };
     gauges.key_activity_dropped = state.authenticator.activity_dropped();
+    gauges.process = crate::ProcessFigures::read();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&gauges))
+        .body(state.metrics.render(&gauges, &state.config.build))
 }

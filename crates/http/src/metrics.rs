@@ -48,6 +48,25 @@ pub struct ScrapeGauges {
     pub pool_idle: u32,
     /// API key uses not recorded because the key-activity queue was full.
     pub key_activity_dropped: u64,
+    /// The process's own figures; `None` where the system does not tell them (not Linux).
+    pub process: Option<crate::ProcessFigures>,
+}
+
+/// What `tenantry_build_info` reports: which build answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildInfo {
+    pub version: String,
+    /// The git commit the binary was built from, `unknown` when built outside a checkout.
+    pub commit: String,
+}
+
+impl Default for BuildInfo {
+    fn default() -> Self {
+        Self {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: "unknown".to_owned(),
+        }
+    }
 }
 
 fn escape(v: &str) -> String {
@@ -79,7 +98,7 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, g: &ScrapeGauges) -> String {
+    pub fn render(&self, g: &ScrapeGauges, build: &BuildInfo) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -214,6 +233,46 @@ impl Metrics {
             "# HELP tenantry_db_pool_idle_connections Idle connections in this instance's pool.\n# TYPE tenantry_db_pool_idle_connections gauge\ntenantry_db_pool_idle_connections {}",
             g.pool_idle
         );
+        if let Some(p) = &g.process {
+            let process: [(&str, &str, &str, String); 4] = [
+                (
+                    "process_cpu_seconds_total",
+                    "counter",
+                    "Total user and system CPU time spent in seconds.",
+                    p.cpu_seconds.to_string(),
+                ),
+                (
+                    "process_resident_memory_bytes",
+                    "gauge",
+                    "Resident memory size in bytes.",
+                    p.resident_memory_bytes.to_string(),
+                ),
+                (
+                    "process_open_fds",
+                    "gauge",
+                    "Number of open file descriptors.",
+                    p.open_fds.to_string(),
+                ),
+                (
+                    "process_start_time_seconds",
+                    "gauge",
+                    "Start time of the process since unix epoch in seconds.",
+                    p.start_time_seconds.to_string(),
+                ),
+            ];
+            for (name, kind, help, value) in process {
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP tenantry_build_info The build answering: its version and git commit.\n# TYPE tenantry_build_info gauge\ntenantry_build_info{{version=\"{}\",commit=\"{}\"}} 1",
+            escape(&build.version),
+            escape(&build.commit)
+        );
         out
     }
 }
@@ -228,10 +287,41 @@ mod tests {
         m.record("GET", "/v2/accounts/team/members/{id}", 200, 0.004);
         m.record("GET", "/v2/accounts/team/members/{id}", 200, 0.2);
         m.record_error("IP_NOT_ALLOWED");
-        let text = m.render(&ScrapeGauges::default());
+        let text = m.render(&ScrapeGauges::default(), &BuildInfo::default());
         assert!(text.contains(r#"tenantry_http_requests_total{method="GET",route="/v2/accounts/team/members/{id}",status="200"} 2"#));
         assert!(text.contains(r#"le="0.005"} 1"#), "{text}");
         assert!(text.contains(r#"le="0.25"} 2"#), "{text}");
         assert!(text.contains("tenantry_ip_denials_total 1"));
+        assert!(
+            !text.contains("process_"),
+            "no process figures, no series: {text}"
+        );
+    }
+
+    #[test]
+    fn process_figures_and_the_build_are_reported() {
+        let gauges = ScrapeGauges {
+            process: Some(crate::ProcessFigures {
+                cpu_seconds: 1.5,
+                resident_memory_bytes: 4096,
+                open_fds: 12,
+                start_time_seconds: 1_765_000_000.25,
+            }),
+            ..ScrapeGauges::default()
+        };
+        let build = BuildInfo {
+            version: "1.2.3".into(),
+            commit: "0123abc".into(),
+        };
+        let text = Metrics::default().render(&gauges, &build);
+        for line in [
+            "process_cpu_seconds_total 1.5",
+            "process_resident_memory_bytes 4096",
+            "process_open_fds 12",
+            "process_start_time_seconds 1765000000.25",
+            r#"tenantry_build_info{version="1.2.3",commit="0123abc"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing: {text}");
+        }
     }
 }

@@ -114,7 +114,32 @@ pub(crate) async fn request_id(
     let status = res.status().as_u16();
     // Whole microseconds: `0.303177`, not the `0.30317700000000003` of a product of floats.
     let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
-    tracing::info!(request_id = %id, %method, %path, status, latency_ms, "handled");
+    // Who and from where: the client's address as the allowlist sees it (a trusted proxy's
+    // `X-Forwarded-For` resolved) and the authenticated account, `-` when there is none (an
+    // anonymous or refused request, the operator). Read after the handler, from what the
+    // request's own authentication produced: no second lookup.
+    let (client, account) = {
+        let req = res.request();
+        let no_proxies = tenantry_security::IpMatcher::default();
+        let trusted = req
+            .app_data::<actix_web::web::Data<crate::AppState>>()
+            .map_or(&no_proxies, |s| &s.config.trusted_proxies);
+        let client = crate::client_ip::client_ip(req, trusted)
+            .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+        let account = crate::auth::authenticated_actor(req)
+            .map_or_else(|| "-".to_owned(), |a| a.account_id.to_string());
+        (client, account)
+    };
+    tracing::info!(
+        request_id = %id,
+        %method,
+        %path,
+        status,
+        latency_ms,
+        %client,
+        %account,
+        "handled"
+    );
     if let Some(metrics) = metrics {
         metrics.record(method.as_str(), &route, status, latency_ms / 1000.0);
         if let Some(code) = res

@@ -31,6 +31,8 @@ pub struct HttpConfig {
     /// Threads that run the request path's store reads (`store_reads.rs`): one per core on
     /// SQLite, as many as the database pool has connections on PostgreSQL.
     pub read_threads: usize,
+    /// The version and commit `/metrics` reports (`tenantry_build_info`).
+    pub build: crate::BuildInfo,
 }
 
 impl Default for HttpConfig {
@@ -45,6 +47,7 @@ impl Default for HttpConfig {
             password_workers: 1,
             blocking_threads_per_worker: 8,
             read_threads: 2,
+            build: crate::BuildInfo::default(),
         }
     }
 }

@@ -51,6 +51,7 @@ impl tenantry_http::Readiness for StoreReadiness {
             pool_connections: g.pool_connections,
             pool_idle: g.pool_idle,
             key_activity_dropped: 0,
+            process: None,
         })
     }
 }

@@ -5,9 +5,17 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `tenantry --version`: the release and the git commit it was built from (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TENANTRY_GIT_COMMIT"),
+    ")"
+);
+
 /// Tenantry: account settings and team management service.
 #[derive(Debug, Parser)]
-#[command(name = "tenantry", version, about, long_about = None)]
+#[command(name = "tenantry", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// TOML configuration file; its keys are `serve`'s options (docs/configuration.md).
     /// Environment variables and flags override it.
@@ -46,6 +54,8 @@ pub enum Command {
     Audit(AuditCommand),
     /// Write an account's settings export to stdout, in the format of
     /// `GET /v2/accounts/settings/export` (audited as the operator when secrets are included).
+    /// Settings only: no members, keys, audit log or notifications; `tenantry backup` copies
+    /// the whole database.
     #[command(
         after_help = "Examples:\n  tenantry export --account acme > acme-settings.json\n  tenantry export --account acme --format yaml --sections billing,security > acme.yaml"
     )]
@@ -61,6 +71,19 @@ pub enum Command {
     /// problem, listing each.
     #[command(after_help = "Example:\n  tenantry check --data-dir ./data")]
     Check(DatabaseArgs),
+    /// Write a consistent copy of the whole SQLite database to a new file, while servers run
+    /// (PostgreSQL: use pg_dump; docs/operations.md).
+    #[command(
+        after_help = "Example:\n  tenantry backup --data-dir ./data /backups/tenantry-$(date +%F).db"
+    )]
+    Backup(BackupArgs),
+    /// Replace the SQLite database with a backup: the copy is migrated and checked as `tenantry
+    /// check` does before it takes the database's place. A database holding accounts is
+    /// replaced only with --force. Stop every server using the database first.
+    #[command(
+        after_help = "Example:\n  tenantry restore --data-dir ./data /backups/tenantry-2026-12-07.db"
+    )]
+    Restore(RestoreArgs),
     /// Print the OpenAPI 3.1 document of every dialect (the one served at `/openapi.json`).
     #[command(after_help = "Example:\n  tenantry openapi > openapi.json")]
     Openapi,
@@ -181,6 +204,25 @@ pub struct ImportArgs {
     #[arg(long)]
     pub validate_only: bool,
     /// The export file, JSON or YAML.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The backup file to write; it must not exist.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Replace a database that holds accounts (or that cannot be read to tell).
+    #[arg(long)]
+    pub force: bool,
+    /// The backup file (from `tenantry backup`).
     pub file: PathBuf,
 }
 

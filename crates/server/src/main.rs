@@ -1,6 +1,7 @@
 //! The `tenantry` binary.
 
 mod audit_tail;
+mod backup;
 mod batches;
 mod bind_address;
 mod bootstrap;
@@ -8,6 +9,7 @@ mod bridges;
 mod cli;
 mod config;
 mod config_check;
+mod database_check;
 mod key_activity;
 mod keys;
 mod log_buffer;
@@ -120,37 +122,28 @@ fn main() -> anyhow::Result<()> {
         Command::Check(args) => {
             telemetry::init(args.log);
             let services = Services::read_only(&args)?;
-            let mut problems = services.store.integrity_problems()?;
-            let mut page = tenantry_kernel::PageRequest::default();
-            let mut accounts = 0;
-            loop {
-                let listed = services.provisioning.list_accounts(&page)?;
-                for account in &listed.items {
-                    accounts += 1;
-                    match services.provisioning.operator_actor(&account.name) {
-                        Ok(Some(actor)) => {
-                            problems.extend(services.settings.check_documents(&actor))
-                        }
-                        Ok(None) => {
-                            problems.push(format!("{}: listed but not found by name", account.id))
-                        }
-                        Err(e) => problems.push(format!("{}: {e}", account.id)),
-                    }
-                }
-                match listed.next {
-                    Some(next) => page.after = Some(next),
-                    None => break,
-                }
-            }
-            if problems.is_empty() {
-                println!("ok: {accounts} accounts checked, no problems");
+            let report = database_check::run(&services)?;
+            if report.problems.is_empty() {
+                println!("ok: {} accounts checked, no problems", report.accounts);
                 Ok(())
             } else {
-                for p in &problems {
+                for p in &report.problems {
                     println!("{p}");
                 }
-                anyhow::bail!("{} problem(s) in {accounts} accounts", problems.len())
+                anyhow::bail!(
+                    "{} problem(s) in {} accounts",
+                    report.problems.len(),
+                    report.accounts
+                )
             }
+        }
+        Command::Backup(args) => {
+            telemetry::init(args.database.log);
+            backup::backup(&args)
+        }
+        Command::Restore(args) => {
+            telemetry::init(args.database.log);
+            backup::restore(&args)
         }
         Command::Openapi => {
             print!("{}", tenantry_http::openapi_document_text());
@@ -347,6 +340,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 std::thread::available_parallelism().map_or(1, usize::from)
             }
             tenantry_store::Backend::Postgres => services.store.max_connections() as usize,
+        },
+        build: tenantry_http::BuildInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: env!("TENANTRY_GIT_COMMIT").to_owned(),
         },
     };
     let limit = |per_minute: u32| tenantry_http::RateLimit {

@@ -46,7 +46,7 @@ pub fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
     open_store_with(args, Access::ReadWrite)
 }
 
-fn open_store_with(args: &DatabaseArgs, access: Access) -> anyhow::Result<Store> {
+pub fn open_store_with(args: &DatabaseArgs, access: Access) -> anyhow::Result<Store> {
     let config = store_config(args)?;
     let config = match access {
         Access::ReadWrite => config,

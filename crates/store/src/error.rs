@@ -28,6 +28,9 @@ pub enum StoreError {
     /// A stored value does not decode (a migration bug or tampering).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// An operation this backend (or this input) does not offer, named.
+    #[error("not supported: {0}")]
+    Unsupported(String),
 }
 
 impl StoreError {

@@ -4,6 +4,7 @@ mod accounts;
 mod activity;
 mod api_keys;
 mod audit;
+mod backup;
 mod connection;
 mod credentials;
 mod email_changes;
@@ -25,6 +26,7 @@ mod time;
 mod transaction;
 mod usage;
 
+pub use backup::{backup_sqlite, sqlite_companions};
 pub use connection::{Backend, DbConnection};
 pub use error::StoreError;
 pub use store::{redacted_url, Store, StoreConfig, StoreGauges};

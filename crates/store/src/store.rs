@@ -141,6 +141,14 @@ impl StoreConfig {
             Target::Postgres(_) => Backend::Postgres,
         }
     }
+
+    /// The SQLite database file; `None` for PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &self.target {
+            Target::Sqlite(path) => Some(Path::new(path)),
+            Target::Postgres(_) => None,
+        }
+    }
 }
 
 /// The database: a connection pool plus what is needed to report readiness. Cheap to clone.
