@@ -65,7 +65,30 @@ impl Drop for TempDir {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The session ends first: chromedriver then closes Chromium and waits for it, so nothing
+        // writes into the profile while it is removed (a killed driver orphans a Chromium that
+        // goes on writing, and the run would leave files behind).
+        quit_session(&self.base, &self.session);
         let _ = self.driver.start_kill();
+    }
+}
+
+/// `DELETE /session/{id}`, blocking: `Drop` cannot await, and the driver is another process.
+fn quit_session(base: &str, session: &str) {
+    use std::io::{Read, Write};
+    let Some(addr) = base.strip_prefix("http://") else {
+        return;
+    };
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+    let request = format!(
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_ok() {
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
     }
 }
 
@@ -86,8 +109,13 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
+        // Chromium's own temporary files go inside the profile, which is removed with it.
+        let profile = std::env::temp_dir().join(format!("tenantry-chromium-{}", ulid::Ulid::new()));
+        let scratch = profile.join("tmp");
+        std::fs::create_dir_all(&scratch).expect("browser profile directory");
         let driver = tokio::process::Command::new(driver_path.expect("checked"))
             .arg(format!("--port={port}"))
+            .env("TMPDIR", &scratch)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -103,7 +131,6 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let profile = std::env::temp_dir().join(format!("tenantry-chromium-{}", ulid::Ulid::new()));
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
