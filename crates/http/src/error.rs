@@ -245,12 +245,25 @@ impl ApiError {
         e
     }
 
-    /// Maps a port failure: contention is retryable, everything else is internal.
+    /// Maps a port failure: contention is retryable; the others are infrastructure failures (a
+    /// store that is down, a constraint the code should have ruled out, a row it cannot read),
+    /// none of which the client caused or can fix.
     pub fn from_port(dialect: Dialect, e: &PortError) -> Self {
         match e {
             PortError::Busy => Self::busy(dialect),
-            other => Self::internal(dialect, other),
+            PortError::Unavailable(_) | PortError::Conflict(_) | PortError::Corrupt(_) => {
+                Self::internal(dialect, e)
+            }
         }
+    }
+
+    /// A domain error variant that the calls behind the answering route never produce: a bug,
+    /// not something a client can cause, so it is answered as [`ApiError::internal`] and logged
+    /// as such. Error mappers name these variants one by one (no catch-all arm), so a variant
+    /// added to a domain error is a compile error in every mapper that can receive it.
+    pub fn not_produced_here(dialect: Dialect, e: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "a domain error the route's calls never produce");
+        Self::internal(dialect, e)
     }
 
     /// The integer code of the settings catalog, documented in docs/api/errors.md.
