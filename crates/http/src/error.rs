@@ -540,6 +540,31 @@ mod tests {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
+    /// Contention is retryable (503 with `Retry-After`); every other port failure, and a variant
+    /// a route's calls never produce, is a 500 that names no cause (the cause is only logged).
+    #[actix_web::test]
+    async fn port_failures_and_unexpected_variants_leak_no_cause() {
+        let busy = ApiError::from_port(Dialect::V2, &PortError::Busy);
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.retry_after_secs, Some(1));
+        let secret = "password=hunter2 at db.internal:5432";
+        for e in [
+            ApiError::from_port(Dialect::V2, &PortError::Unavailable(secret.into())),
+            ApiError::from_port(Dialect::Api, &PortError::Conflict(secret.into())),
+            ApiError::from_port(Dialect::Catalog, &PortError::Corrupt(secret.into())),
+            ApiError::not_produced_here(Dialect::Tenant, &secret),
+        ] {
+            let (status, body) = render(e).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            let text = body.to_string();
+            assert!(
+                text.contains("INTERNAL") || text.contains("50001"),
+                "{text}"
+            );
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
+
     #[actix_web::test]
     async fn catalog_unauthorized_is_a_single_invalid_grant_object() {
         let (_, body) = render(ApiError::unauthorized(Dialect::Catalog)).await;
