@@ -52,7 +52,25 @@ fn map_security_error(dialect: Dialect, e: SecurityError) -> ApiError {
             ApiError::unauthorized(dialect)
         }
         SecurityError::Port(p) => ApiError::from_port(dialect, &p),
-        other => ApiError::internal(dialect, &other),
+        // Authentication answers every refusal as `Unauthenticated` (the authenticator says
+        // which credential failed to nobody); the rest belong to other calls.
+        e @ (SecurityError::ReauthRequired
+        | SecurityError::MfaEnrollmentRequired
+        | SecurityError::RateLimited { .. }
+        | SecurityError::MfaCodeRequired
+        | SecurityError::AccountRequired(_)
+        | SecurityError::MfaAlreadyEnabled
+        | SecurityError::MfaNotEnabled
+        | SecurityError::UnknownEnrollment
+        | SecurityError::InvalidCode
+        | SecurityError::WrongPassword
+        | SecurityError::KeyNotFound
+        | SecurityError::TooManyKeys { .. }
+        | SecurityError::InvalidKeyRequest(_)
+        | SecurityError::ScopeAboveRole { .. }
+        | SecurityError::ScopeExceedsCredential { .. }
+        | SecurityError::AccountNameTaken(_)
+        | SecurityError::Kernel(_)) => ApiError::not_produced_here(dialect, &e),
     }
 }
 
@@ -221,7 +239,37 @@ fn ip_error(dialect: Dialect, e: SettingsError) -> ApiError {
         )
         .with_details(serde_json::json!({ "address": address })),
         SettingsError::Port(p) => ApiError::from_port(dialect, &p),
-        other => ApiError::internal(dialect, &other),
+        // Infrastructure: the stored settings lack their allowlist section, or hold a secret
+        // the server's key cannot open.
+        e @ (SettingsError::UnknownVersion(_) | SettingsError::Secret(_)) => {
+            ApiError::internal(dialect, &e)
+        }
+        // The allowlist check refuses with `IpNotAllowed` only.
+        e @ (SettingsError::Forbidden { .. }
+        | SettingsError::ForbiddenAction { .. }
+        | SettingsError::UnknownFields(_)
+        | SettingsError::InvalidIpWhitelist(_)
+        | SettingsError::Validation(_)
+        | SettingsError::InvalidWebhookUrl(_)
+        | SettingsError::PaymentMethodRequired
+        | SettingsError::VersionConflict { .. }
+        | SettingsError::BadPrecondition
+        | SettingsError::PreconditionFailed { .. }
+        | SettingsError::ReauthRequired
+        | SettingsError::WrongPassword
+        | SettingsError::EmailTaken
+        | SettingsError::UnknownEntry
+        | SettingsError::AllowlistEntryExists { .. }
+        | SettingsError::UnknownTenant
+        | SettingsError::WouldLockOut { .. }
+        | SettingsError::DeliveryFailed { .. }
+        | SettingsError::TelemetryTestFailed { .. }
+        | SettingsError::UnknownTelemetryEvent
+        | SettingsError::NoDeliverers
+        | SettingsError::CatalogSettingMissing(_)
+        | SettingsError::CatalogSettingExists(_)
+        | SettingsError::CatalogOperationUnsupported { .. }
+        | SettingsError::Kernel(_)) => ApiError::not_produced_here(dialect, &e),
     }
 }
 

@@ -245,12 +245,25 @@ impl ApiError {
         e
     }
 
-    /// Maps a port failure: contention is retryable, everything else is internal.
+    /// Maps a port failure: contention is retryable; the others are infrastructure failures (a
+    /// store that is down, a constraint the code should have ruled out, a row it cannot read),
+    /// none of which the client caused or can fix.
     pub fn from_port(dialect: Dialect, e: &PortError) -> Self {
         match e {
             PortError::Busy => Self::busy(dialect),
-            other => Self::internal(dialect, other),
+            PortError::Unavailable(_) | PortError::Conflict(_) | PortError::Corrupt(_) => {
+                Self::internal(dialect, e)
+            }
         }
+    }
+
+    /// A domain error variant that the calls behind the answering route never produce: a bug,
+    /// not something a client can cause, so it is answered as [`ApiError::internal`] and logged
+    /// as such. Error mappers name these variants one by one (no catch-all arm), so a variant
+    /// added to a domain error is a compile error in every mapper that can receive it.
+    pub fn not_produced_here(dialect: Dialect, e: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "a domain error the route's calls never produce");
+        Self::internal(dialect, e)
     }
 
     /// The integer code of the settings catalog, documented in docs/api/errors.md.
@@ -525,6 +538,31 @@ mod tests {
         let (status, tenant) = render(e(Dialect::Tenant)).await;
         assert_eq!(tenant["status"], 404);
         assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    /// Contention is retryable (503 with `Retry-After`); every other port failure, and a variant
+    /// a route's calls never produce, is a 500 that names no cause (the cause is only logged).
+    #[actix_web::test]
+    async fn port_failures_and_unexpected_variants_leak_no_cause() {
+        let busy = ApiError::from_port(Dialect::V2, &PortError::Busy);
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.retry_after_secs, Some(1));
+        let secret = "password=hunter2 at db.internal:5432";
+        for e in [
+            ApiError::from_port(Dialect::V2, &PortError::Unavailable(secret.into())),
+            ApiError::from_port(Dialect::Api, &PortError::Conflict(secret.into())),
+            ApiError::from_port(Dialect::Catalog, &PortError::Corrupt(secret.into())),
+            ApiError::not_produced_here(Dialect::Tenant, &secret),
+        ] {
+            let (status, body) = render(e).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            let text = body.to_string();
+            assert!(
+                text.contains("INTERNAL") || text.contains("50001"),
+                "{text}"
+            );
+            assert!(!text.contains("hunter2"), "{text}");
+        }
     }
 
     #[actix_web::test]

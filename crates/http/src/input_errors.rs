@@ -107,6 +107,8 @@ fn json_error(dialect: Dialect, e: JsonPayloadError) -> ApiError {
         ),
         JsonPayloadError::Deserialize(cause) => parse_error(dialect, &cause, None),
         JsonPayloadError::Serialize(cause) => ApiError::internal(dialect, &cause),
+        // actix's error is `#[non_exhaustive]`, so the compiler demands this arm; what it has
+        // beyond the above are failures to read the request's body, the client's to fix.
         other => ApiError::new(
             dialect,
             StatusCode::BAD_REQUEST,

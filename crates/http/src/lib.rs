@@ -93,11 +93,10 @@ pub fn serve_with(
             .wrap(middleware::from_fn(request_id::request_id))
     })
     .workers(workers)
-    // Store calls run on the blocking pool. actix's default (512 threads per worker) lets a load
-    // spike start hundreds of threads that only queue for one of the database pool's 8-16
-    // connections, each with a stack and a malloc arena; as many threads in all as connections
-    // keep every connection busy (decision 0015). (Password hashing has threads of its own:
-    // password_work.rs.)
+    // Store calls run on the blocking pool: as many threads in all as database connections keep
+    // every connection busy, and no more, since a thread beyond that only queues for a
+    // connection while holding a stack and a malloc arena (decision 0015 §6). Password hashing
+    // has threads of its own (password_work.rs), bounded reads too (store_reads.rs).
     .worker_max_blocking_threads(blocking_threads.max(1))
     // A client that has not sent a whole request head by then is answered 408 and dropped, so
     // slow clients (slowloris) cannot hold workers' connections.

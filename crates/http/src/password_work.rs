@@ -1,13 +1,12 @@
 //! Password hashing (Argon2id: sign-in, password change, MFA disable, invitation acceptance)
 //! runs on a small pool of its own threads, `HttpConfig::password_workers` of them.
 //!
-//! Why not the blocking pool every other store call uses: each verification takes tens of
-//! milliseconds of CPU and 19 MiB of memory. On the shared pool a burst of sign-ins occupies
-//! every core and every blocking thread, and — because glibc raises its mmap threshold after
-//! the first large free — each thread that ever hashed keeps ~19 MiB in its malloc arena (the
-//! benchmark measured 350 MiB of anonymous memory). Here at most `password_workers` hash at
-//! once, cheap requests keep the other cores, and only these threads hold hash memory: one
-//! working area each, kept for the thread's life (`keep_hash_memory_on_this_thread`).
+//! Not the blocking pool every other store call uses: a verification takes tens of milliseconds
+//! of CPU and 19 MiB of memory, and a thread that ever hashed keeps that memory in its malloc
+//! arena. Here at most `password_workers` hash at once, cheap requests keep the other cores, and
+//! only these threads hold hash memory: one working area each, kept for the thread's life
+//! (`keep_hash_memory_on_this_thread`). The measurements are in
+//! docs/decisions/0013-password-hashing-pool.md.
 //! Requests queue (bounded); a full queue is answered 503 `SERVICE_BUSY` with `Retry-After`.
 
 use std::sync::Arc;

@@ -1,14 +1,10 @@
-//! The threads that run the request path's store reads (decision 0015 §14).
+//! The threads that run the request path's store reads.
 //!
-//! On SQLite a read is CPU work in this process: the query runs on the calling thread against
-//! pages in memory. Run on actix's blocking pool — four threads per worker, sized for calls
-//! that wait (a write queued behind another, a PostgreSQL round trip) — eight threads took turns
-//! on two cores, each read finished later than its turn, and every idle thread had to be woken
-//! again for the next one. Here as many threads as cores take reads in arrival order from one
-//! queue that, under load, is never empty, so they rarely sleep. Measured on the member list at
-//! 64 connections: 15–25 % more requests per second and p99 22 → 16 ms. On PostgreSQL a read is
-//! mostly a wait for the server, so the pool gets as many threads as the database has
-//! connections, as the blocking pool does.
+//! On SQLite a read is CPU work in this process, so as many threads as cores take reads in
+//! arrival order from one queue (more threads than cores only take turns and must be woken
+//! again); on PostgreSQL a read is mostly a wait for the server, so the pool gets as many threads
+//! as the database has connections. The measurements behind this are in
+//! docs/decisions/0015-request-path-without-blocking-hops.md (§14).
 //!
 //! Only reads come here: a write may wait for SQLite's writer lock, and a thread waiting there
 //! would hold up every read queued behind it.

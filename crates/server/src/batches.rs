@@ -2,11 +2,10 @@
 //! take what a bounded queue holds, in batches of at most `max` items, until every sender is
 //! gone and the queue is empty.
 //!
-//! The writer polls rather than blocking on the queue: a sender finding the receiver asleep in
-//! `recv` has to wake it (a futex call and a context switch per item, which measured as a
-//! tenth of a cached read's cost on 2 cores); a receiver that sleeps on its own is never woken,
-//! so queueing is a few atomic operations. The price is up to `flush_after` of delay, which
-//! these writers had anyway.
+//! The writer polls rather than blocking on the queue, so a sender never has to wake it and
+//! queueing stays a few atomic operations on the request path; the price is up to `flush_after`
+//! of delay, which these writers had anyway (docs/decisions/0015-request-path-without-blocking-hops.md,
+//! §4, has the measurement).
 
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::Duration;

@@ -1,14 +1,15 @@
-//! Seed 01, `/v2/accounts/settings...`: snake_case, flat `{"error", "message", "details"}` errors.
+//! `/v2/accounts/settings...`: the sections, their schema, history, export, import and the
+//! notification test, in snake_case.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tenantry_kernel::KernelError;
 use tenantry_settings::{
-    MergeStrategy, Section, SectionView, SettingsError, TestChannel, TestRequest, VALID_IP_FORMAT,
+    MergeStrategy, Section, SectionView, SettingsError, TestChannel, TestRequest,
 };
 
+use super::errors::settings_error;
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -60,139 +61,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(post_rollback))
             .default_service(web::to(method_not_allowed)),
     );
-}
-
-/// Maps every settings failure to seed 01's codes and statuses. The only place this happens.
-pub(crate) fn settings_error(e: SettingsError) -> ApiError {
-    let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
-    match e {
-        SettingsError::Forbidden {
-            section,
-            required,
-            current,
-        } => {
-            let mut name = section.to_owned();
-            if let Some(first) = name.get_mut(0..1) {
-                first.make_ascii_uppercase();
-            }
-            err(
-                StatusCode::FORBIDDEN,
-                "INSUFFICIENT_PERMISSIONS",
-                format!("{name} settings require {required} role"),
-            )
-            .with_details(
-                json!({ "requiredRole": required.as_str(), "currentRole": current.as_str() }),
-            )
-        }
-        SettingsError::ForbiddenAction {
-            action,
-            required,
-            current,
-        } => err(
-            StatusCode::FORBIDDEN,
-            "INSUFFICIENT_PERMISSIONS",
-            format!("{action} requires {required} role"),
-        )
-        .with_details(
-            json!({ "requiredRole": required.as_str(), "currentRole": current.as_str() }),
-        ),
-        SettingsError::ReauthRequired => err(
-            StatusCode::FORBIDDEN,
-            "REAUTH_REQUIRED",
-            "Sign in again (POST /api/auth/login) to export secrets from a session".into(),
-        ),
-        SettingsError::UnknownFields(fields) => err(
-            StatusCode::BAD_REQUEST,
-            "UNKNOWN_FIELD",
-            format!("Unknown field(s): {}", fields.join(", ")),
-        )
-        .with_details(json!({ "fields": fields })),
-        SettingsError::InvalidIpWhitelist(entries) => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "INVALID_IP_WHITELIST",
-            "IP whitelist contains invalid CIDR blocks".into(),
-        )
-        .with_details(json!({ "invalidEntries": entries, "validFormat": VALID_IP_FORMAT })),
-        SettingsError::Validation(fields) => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_ERROR",
-            format!(
-                "Invalid value for {}",
-                fields
-                    .iter()
-                    .map(|f| f.field.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-        .with_details(json!({
-            "fields": fields.iter().map(|f| {
-                let mut v = json!({ "field": f.field, "message": f.message });
-                if let Some(allowed) = &f.allowed {
-                    v["allowed"] = allowed.clone();
-                }
-                v
-            }).collect::<Vec<_>>()
-        })),
-        // Seed 01's shape with the field named instead of the URL: a Slack URL is a credential.
-        SettingsError::InvalidWebhookUrl(fields) => err(
-            StatusCode::BAD_REQUEST,
-            "INVALID_WEBHOOK_URL",
-            "Webhook URL is not valid or unreachable".into(),
-        )
-        .with_details(json!({
-            "field": fields.first().map(|f| f.field.as_str()),
-            "reason": fields.first().map(|f| f.message.as_str()),
-            "fields": fields.iter().map(|f| json!({ "field": f.field, "message": f.message })).collect::<Vec<_>>(),
-        })),
-        SettingsError::PaymentMethodRequired => err(
-            StatusCode::PAYMENT_REQUIRED,
-            "PAYMENT_METHOD_REQUIRED",
-            "Valid payment method required for auto-recharge".into(),
-        )
-        .with_details(json!({ "feature": "auto_recharge", "action": "add_payment_method" })),
-        SettingsError::VersionConflict { current } => err(
-            StatusCode::PRECONDITION_FAILED,
-            "VERSION_CONFLICT",
-            "The settings changed since you read them; re-read and retry".into(),
-        )
-        .with_details(json!({ "currentVersion": current })),
-        SettingsError::PreconditionFailed { header, etag } => err(
-            StatusCode::PRECONDITION_FAILED,
-            "VERSION_CONFLICT",
-            format!("The {header} precondition failed; the current ETag is {etag}"),
-        )
-        .with_details(json!({ "header": header, "currentETag": etag })),
-        // Only invalid syntax: a well-formed tag the server never issued fails the condition.
-        SettingsError::BadPrecondition => err(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            "If-Match and If-None-Match must be * or a list of quoted ETags".into(),
-        )
-        .with_details(json!({ "header": "If-Match" })),
-        SettingsError::UnknownVersion(v) => err(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("Version {v} not found"),
-        ),
-        SettingsError::Kernel(KernelError::InvalidCursor | KernelError::InvalidLimit { .. }) => {
-            err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", e.to_string())
-        }
-        SettingsError::WouldLockOut { address } => err(
-            StatusCode::CONFLICT,
-            "WOULD_LOCK_OUT",
-            format!("This change would refuse your own address {address} (or every address); it is refused, and `confirm_lockout` does not override it. The operator can disable enforcement with `tenantry allowlist disable`"),
-        )
-        .with_details(json!({ "address": address })),
-        SettingsError::DeliveryFailed { url, reason } => err(
-            StatusCode::BAD_REQUEST,
-            "INVALID_WEBHOOK_URL",
-            "Webhook URL is not valid or unreachable".into(),
-        )
-        .with_details(json!({ "url": url, "reason": reason })),
-        SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
 }
 
 fn section_of(path: &web::Path<String>) -> Result<Section, ApiError> {

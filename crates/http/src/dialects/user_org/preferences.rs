@@ -1,6 +1,5 @@
 //! Seed 03 `/api/user-preferences`: the caller's own preferences, `{"data": ...}` envelopes.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::SecondsFormat;
 use serde::Deserialize;
@@ -8,6 +7,7 @@ use serde_json::{json, Map, Value};
 use tenantry_settings::preference_keys::PreferenceItem;
 use tenantry_settings::SettingsError;
 
+use super::errors::{settings_error, SettingsRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -26,16 +26,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn pref_error(e: SettingsError) -> ApiError {
-    match e {
-        SettingsError::UnknownEntry => ApiError::new(DIALECT, StatusCode::NOT_FOUND, "NOT_FOUND", "Preference not set"),
-        SettingsError::Validation(fields) => ApiError::new(DIALECT, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", fields.first().map_or_else(String::new, |f| format!("{}: {}", f.field, f.message)))
-            .with_details(json!({ "fields": fields.iter().map(|f| json!({ "field": f.field, "message": f.message, "allowed": f.allowed })).collect::<Vec<_>>() })),
-        SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
-}
-
 fn item(p: &PreferenceItem) -> Value {
     json!({ "key": p.key, "value": p.value, "updated_at": p.updated_at.to_rfc3339_opts(SecondsFormat::Secs, true) })
 }
@@ -46,7 +36,7 @@ async fn run<T: Send + 'static>(
     web::block(f)
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(pref_error)
+        .map_err(|e| settings_error(SettingsRoutes::Preferences, e))
 }
 
 async fn list(state: web::Data<AppState>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
@@ -86,13 +76,14 @@ async fn put(
     let settings = state.settings.clone();
     let key = path.into_inner();
     if body.key.as_ref().is_some_and(|k| *k != key) {
-        return Err(pref_error(SettingsError::Validation(vec![
-            tenantry_settings::FieldError {
+        return Err(settings_error(
+            SettingsRoutes::Preferences,
+            SettingsError::Validation(vec![tenantry_settings::FieldError {
                 field: "key".into(),
                 message: "is read-only: it must be the key in the path".into(),
                 allowed: None,
-            },
-        ])));
+            }]),
+        ));
     }
     let p = run(move || settings.set_preference(&caller.0, &key, Some(&body.value))).await?;
     let p = p.ok_or_else(|| ApiError::internal(DIALECT, &"preference missing after write"))?;

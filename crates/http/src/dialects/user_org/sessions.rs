@@ -8,8 +8,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tenantry_kernel::{Credential, SessionId};
 use tenantry_security::SecurityError;
-use tenantry_team::{ResetPurpose, TeamError};
+use tenantry_team::ResetPurpose;
 
+use super::errors::{security_error, team_error, SecurityRoutes, TeamRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -29,51 +30,13 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn session_error(e: SecurityError) -> ApiError {
-    let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
-    match e {
-        SecurityError::Unauthenticated | SecurityError::MalformedCredential => err(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "Wrong email, password or code".into(),
-        ),
-        SecurityError::RateLimited { retry_after_secs } => {
-            let mut e = err(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                format!("Too many failed attempts; retry in {retry_after_secs} s"),
-            );
-            e.retry_after_secs = Some(u64::try_from(retry_after_secs).unwrap_or(1));
-            e
-        }
-        SecurityError::MfaCodeRequired => {
-            err(StatusCode::UNAUTHORIZED, "MFA_REQUIRED", e.to_string())
-                .with_details(json!({ "field": "code" }))
-        }
-        SecurityError::AccountRequired(names) => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "ACCOUNT_REQUIRED",
-            "This user belongs to several accounts: send `account`".into(),
-        )
-        .with_details(json!({ "accounts": names })),
-        SecurityError::KeyNotFound => err(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Session not found".into(),
-        ),
-        SecurityError::InvalidKeyRequest(m) => err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", m),
-        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
-}
-
 async fn run<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, SecurityError> + Send + 'static,
 ) -> Result<T, ApiError> {
     web::block(f)
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(session_error)
+        .map_err(|e| security_error(SecurityRoutes::Sessions, e))
 }
 
 #[derive(Deserialize)]
@@ -104,7 +67,7 @@ async fn login(
         )
     })
     .await?
-    .map_err(session_error)?;
+    .map_err(|e| security_error(SecurityRoutes::Sessions, e))?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(json!({
@@ -191,7 +154,7 @@ async fn request_reset(
     web::block(move || team.request_password_reset(&email, ResetPurpose::Reset))
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(reset_error)?;
+        .map_err(|e| team_error(TeamRoutes::PasswordReset, e))?;
     Ok(HttpResponse::Accepted()
         .insert_header(("cache-control", "no-store"))
         .json(json!({
@@ -222,28 +185,8 @@ async fn complete_reset(
         team.complete_password_reset(&token, &body.password, ip)
     })
     .await?
-    .map_err(reset_error)?;
+    .map_err(|e| team_error(TeamRoutes::PasswordReset, e))?;
     Ok(HttpResponse::NoContent()
         .insert_header(("cache-control", "no-store"))
         .finish())
-}
-
-fn reset_error(e: TeamError) -> ApiError {
-    match e {
-        TeamError::ResetLinkInvalid => ApiError::new(
-            DIALECT,
-            StatusCode::NOT_FOUND,
-            "RESET_LINK_INVALID",
-            "This password link is invalid, used or expired: ask for a new one",
-        ),
-        TeamError::InvalidField { field, reason } => ApiError::new(
-            DIALECT,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_ERROR",
-            format!("{field} {reason}"),
-        )
-        .with_details(json!({ "field": field, "fields": [{ "field": field, "message": reason }] })),
-        TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
 }

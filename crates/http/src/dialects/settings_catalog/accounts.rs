@@ -11,8 +11,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use tenantry_team::TeamError;
 
+use super::errors::overview_error;
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::AppState;
@@ -62,16 +62,6 @@ fn paging(query: &Paging) -> Result<(u64, u64), ApiError> {
             .ok_or_else(|| invalid("limit", "limit must be a whole number from 1 to 100"))?,
     };
     Ok((offset, limit))
-}
-
-fn overview_error(e: TeamError) -> ApiError {
-    match e {
-        TeamError::InsufficientPermissions { required, current } => {
-            crate::route_roles::refusal(DIALECT, required, current)
-        }
-        TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
 }
 
 async fn accounts(

@@ -8,10 +8,11 @@ use serde_json::{json, Value};
 use tenantry_kernel::{InvitationId, Role, UserId};
 use tenantry_security::MemberStatus;
 use tenantry_team::{
-    BulkOperation, Department, Invitation, InvitationState, Member, MemberChange, MemberFilter,
-    Permission, TeamError, Title,
+    BulkOperation, Department, Invitation, Member, MemberChange, MemberFilter, Permission,
+    TeamError, Title,
 };
 
+use super::errors::team_error;
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -25,7 +26,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/v2/accounts/team/members")
             .route(web::get().to(list))
-            .route(web::post().to(super::team_invitations::invite_flat)),
+            .route(web::post().to(super::invitations::invite_flat)),
     )
     .service(resource("/v2/accounts/team/members/bulk").route(web::post().to(bulk)))
     .service(
@@ -37,160 +38,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(update))
             .route(web::delete().to(remove)),
     );
-}
-
-pub(super) fn validation(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        DIALECT,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "VALIDATION_ERROR",
-        "The request has invalid fields",
-    )
-    .with_details(json!({ "fields": [{ "field": field, "message": message.into() }] }))
-}
-
-pub(super) fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
-    let err = |status, code, message: &str| ApiError::new(DIALECT, status, code, message);
-    match e {
-        TeamError::InsufficientPermissions { required, current } => err(
-            StatusCode::FORBIDDEN,
-            "INSUFFICIENT_PERMISSIONS",
-            "Only admins can manage team members",
-        )
-        .with_details(
-            json!({ "requiredRole": required.as_str(), "currentRole": current.as_str() }),
-        ),
-        TeamError::RoleAboveOwn { current, target } => err(
-            StatusCode::FORBIDDEN,
-            "INSUFFICIENT_PERMISSIONS",
-            "You cannot grant or manage a role above your own",
-        )
-        .with_details(json!({ "requiredRole": target.as_str(), "currentRole": current.as_str() })),
-        TeamError::CannotRemoveOwner => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "CANNOT_REMOVE_OWNER",
-            "Cannot remove the account owner",
-        )
-        .with_details(json!({ "userId": user, "role": "owner" })),
-        TeamError::MemberNotFound => err(
-            StatusCode::NOT_FOUND,
-            "MEMBER_NOT_FOUND",
-            "Team member not found",
-        )
-        .with_details(json!({ "userId": user })),
-        TeamError::InvalidField { field, reason } => validation(field, reason),
-        TeamError::Conflict => err(
-            StatusCode::CONFLICT,
-            "CONFLICT",
-            "The member was changed by someone else meanwhile; reload and retry",
-        ),
-        TeamError::InvalidEmail { value } => err(
-            StatusCode::BAD_REQUEST,
-            "INVALID_EMAIL",
-            "Invalid email address format",
-        )
-        .with_details(json!({ "field": "email", "value": value })),
-        TeamError::MemberAlreadyExists {
-            email,
-            current_role,
-        } => err(
-            StatusCode::CONFLICT,
-            "MEMBER_ALREADY_EXISTS",
-            "User is already a team member",
-        )
-        .with_details(json!({ "email": email, "currentRole": current_role.as_str() })),
-        TeamError::InvitationAlreadyPending { email, invitation } => err(
-            StatusCode::CONFLICT,
-            "INVITATION_ALREADY_PENDING",
-            "This address already has a pending invitation; resend it instead",
-        )
-        .with_details(json!({ "email": email, "invitationId": invitation.to_string() })),
-        TeamError::MemberLimitReached { max } => err(
-            StatusCode::CONFLICT,
-            "MEMBER_LIMIT_REACHED",
-            "The account has reached its member limit (maxUsersPerOrganization)",
-        )
-        .with_details(json!({ "limit": max })),
-        TeamError::ResetLinkInvalid => err(
-            StatusCode::NOT_FOUND,
-            "RESET_LINK_INVALID",
-            "This password link is invalid, used or expired",
-        ),
-        TeamError::InvitationNotFound => err(
-            StatusCode::NOT_FOUND,
-            "INVITATION_NOT_FOUND",
-            "Invitation not found",
-        )
-        .with_details(json!({ "invitationId": user })),
-        TeamError::InvitationClosed(state) => {
-            let (status, code, message) = match state {
-                InvitationState::Expired => (
-                    StatusCode::GONE,
-                    "INVITATION_EXPIRED",
-                    "The invitation has expired; ask for it to be resent",
-                ),
-                InvitationState::Cancelled => (
-                    StatusCode::GONE,
-                    "INVITATION_CANCELLED",
-                    "The invitation was cancelled",
-                ),
-                InvitationState::Accepted | InvitationState::Pending => (
-                    StatusCode::CONFLICT,
-                    "INVITATION_ALREADY_ACCEPTED",
-                    "The invitation has already been accepted",
-                ),
-            };
-            err(status, code, message).with_details(json!({ "invitationId": user }))
-        }
-        // Worded so that it states what proves identity, not whether an identity exists.
-        TeamError::IdentityNotProven => err(
-            StatusCode::UNAUTHORIZED,
-            "SIGN_IN_REQUIRED",
-            "To accept, sign in as the invited user (send your session or API key as the bearer \
-             token) or give your current password. No password yet: ask for a set-up link with \
-             POST /api/auth/password-reset",
-        )
-        .with_details(json!({ "field": "password" })),
-        TeamError::SignedInAsAnotherUser => err(
-            StatusCode::FORBIDDEN,
-            "WRONG_USER",
-            "You are signed in as a different user than the one this invitation was sent to",
-        ),
-        TeamError::IpNotAllowed { address } => err(
-            StatusCode::FORBIDDEN,
-            "IP_NOT_ALLOWED",
-            &format!("Requests from {address} are not allowed for this account"),
-        )
-        .with_details(json!({ "address": address })),
-        TeamError::PermissionsExceedOwn { exceeding } => err(
-            StatusCode::FORBIDDEN,
-            "PERMISSIONS_EXCEED_OWN",
-            "You cannot give permissions you do not hold yourself",
-        )
-        .with_details(json!({
-            "exceedingPermissions": exceeding.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-        })),
-        TeamError::TransferTargetNotActiveAdmin { role, status } => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "TRANSFER_TARGET_NOT_ACTIVE_ADMIN",
-            "Ownership can only be transferred to an active admin of this account",
-        )
-        .with_details(json!({ "userId": user, "role": role.as_str(), "status": status.as_str() })),
-        TeamError::UnrestrictedCredentialRequired => err(
-            StatusCode::FORBIDDEN,
-            "INSUFFICIENT_SCOPE",
-            "This action needs a session or an API key without scopes",
-        )
-        .with_details(json!({ "requiredScopes": ["*"] })),
-        TeamError::ReauthRequired => err(
-            StatusCode::FORBIDDEN,
-            "REAUTH_REQUIRED",
-            "Sign in again (within the last 10 minutes) to transfer ownership",
-        ),
-        // Email changes answer in the user dialect (`user_profile.rs`); none reaches seed 02.
-        e @ TeamError::EmailChangeRefused(_) => ApiError::internal(DIALECT, &e),
-        TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
-    }
 }
 
 pub(super) async fn run<T: Send + 'static>(

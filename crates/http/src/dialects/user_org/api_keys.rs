@@ -6,8 +6,9 @@ use chrono::SecondsFormat;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantry_kernel::ApiKeyId;
-use tenantry_security::{ApiKeyInfo, Scope, SecurityError};
+use tenantry_security::{ApiKeyInfo, SecurityError};
 
+use super::errors::{security_error, SecurityRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -29,62 +30,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete)),
     )
     .service(resource("/api/user/api-keys/{id}/regenerate").route(web::post().to(regenerate)));
-}
-
-fn key_error(e: SecurityError) -> ApiError {
-    let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
-    match e {
-        SecurityError::ReauthRequired => err(
-            StatusCode::FORBIDDEN,
-            "REAUTH_REQUIRED",
-            "Sign in again (POST /api/auth/login) to create or regenerate API keys from a session"
-                .into(),
-        ),
-        SecurityError::MfaEnrollmentRequired => err(
-            StatusCode::FORBIDDEN,
-            "MFA_ENROLLMENT_REQUIRED",
-            "This account requires MFA: enrol (POST /api/user/mfa/enable, /verify) to create or \
-             regenerate API keys; the keys you hold keep working"
-                .into(),
-        ),
-        SecurityError::KeyNotFound => err(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "API key not found".into(),
-        ),
-        SecurityError::TooManyKeys { max } => err(
-            StatusCode::CONFLICT,
-            "API_KEY_LIMIT",
-            format!("You already have the {max} API keys this account allows"),
-        )
-        .with_details(json!({ "max_api_keys": max })),
-        SecurityError::InvalidKeyRequest(message) => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_ERROR",
-            message.clone(),
-        )
-        .with_details(
-            json!({ "fields": [{ "field": key_request_field(&message), "message": message }], "allowed_scopes": Scope::all_names() }),
-        ),
-        SecurityError::ScopeAboveRole { scope, role } => err(
-            StatusCode::FORBIDDEN,
-            "INSUFFICIENT_PERMISSIONS",
-            format!("A {role} cannot hold a key with scope {scope}"),
-        )
-        .with_details(json!({ "scope": scope, "current_role": role.as_str() })),
-        SecurityError::ScopeExceedsCredential { exceeding, held } => err(
-            StatusCode::FORBIDDEN,
-            "SCOPE_EXCEEDS_CREDENTIAL",
-            format!(
-                "This credential cannot create, regenerate or delete a key with scope(s) {}: \
-                 a key can only manage keys within its own scopes (no scopes means *)",
-                exceeding.join(", ")
-            ),
-        )
-        .with_details(json!({ "exceeding_scopes": exceeding, "credential_scopes": held })),
-        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
 }
 
 fn time(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -120,7 +65,7 @@ async fn run<T: Send + 'static>(
     web::block(f)
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(key_error)
+        .map_err(|e| security_error(SecurityRoutes::ApiKeys, e))
 }
 
 async fn list(
@@ -211,17 +156,4 @@ async fn regenerate(
                 "rotated_at": time(rotated_at),
             }
         })))
-}
-
-/// The request field an `InvalidKeyRequest` is about, so the validation error names it like
-/// every other: key_management.rs words its refusals of `name` and `expires_in_days` after the
-/// field, and every other one is about a scope.
-fn key_request_field(message: &str) -> &'static str {
-    if message.starts_with("name ") {
-        "name"
-    } else if message.starts_with("expires_in_days ") {
-        "expires_in_days"
-    } else {
-        "scopes"
-    }
 }

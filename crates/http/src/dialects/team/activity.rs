@@ -11,7 +11,8 @@ use tenantry_team::{
     ActivityEvent, ActivityKind, ActivityPeriod, HostEventId, TeamError, MAX_EVENT_COUNT,
 };
 
-use super::team_members::{run, team_error};
+use super::errors::team_error;
+use super::members::run;
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;

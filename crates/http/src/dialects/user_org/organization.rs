@@ -2,14 +2,14 @@
 //! `/api/tier`): snake_case inside a `{"data": ...}` envelope, errors as
 //! `{"error": {"code", "message", "details"}}`.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::SecondsFormat;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantry_billing::Tier;
-use tenantry_settings::{AllowlistEntry, OrganizationSettings, SettingsError, VALID_IP_FORMAT};
+use tenantry_settings::{AllowlistEntry, OrganizationSettings, SettingsError};
 
+use super::errors::{settings_error, SettingsRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -50,33 +50,13 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/api/tier").route(web::get().to(get_tier)));
 }
 
-fn api_error(e: SettingsError) -> ApiError {
-    let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
-    match e {
-        SettingsError::Forbidden { section, required, current } => err(StatusCode::FORBIDDEN, "INSUFFICIENT_PERMISSIONS", format!("Changing {section} settings requires the {required} role"))
-            .with_details(json!({ "required_role": required.as_str(), "current_role": current.as_str() })),
-        SettingsError::Validation(fields) => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", "The request has invalid fields".into())
-            .with_details(json!({ "fields": fields.iter().map(|f| json!({ "field": f.field, "message": f.message })).collect::<Vec<_>>() })),
-        SettingsError::UnknownFields(fields) => err(StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", format!("Unknown field(s): {}", fields.join(", "))).with_details(json!({ "fields": fields })),
-        SettingsError::InvalidIpWhitelist(entries) => err(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_IP_WHITELIST", "Not an IP address or CIDR block".into())
-            .with_details(json!({ "invalid_entries": entries, "valid_format": VALID_IP_FORMAT })),
-        SettingsError::WouldLockOut { address } => err(StatusCode::CONFLICT, "WOULD_LOCK_OUT", format!("This change would refuse your own address {address} (or every address); it is refused, and `confirm_lockout` does not override it. The operator can disable enforcement with `tenantry allowlist disable`"))
-            .with_details(json!({ "address": address })),
-        SettingsError::AllowlistEntryExists { cidr, id } => err(StatusCode::CONFLICT, "IP_WHITELIST_ENTRY_EXISTS", format!("The IP whitelist already holds {cidr}; delete that entry first to relabel it"))
-            .with_details(json!({ "cidr": cidr, "existing_id": id })),
-        SettingsError::UnknownEntry => err(StatusCode::NOT_FOUND, "NOT_FOUND", "IP whitelist entry not found".into()),
-        SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
-}
-
 async fn run<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, SettingsError> + Send + 'static,
 ) -> Result<T, ApiError> {
     web::block(f)
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(api_error)
+        .map_err(|e| settings_error(SettingsRoutes::Organization, e))
 }
 
 fn data(v: Value) -> HttpResponse {

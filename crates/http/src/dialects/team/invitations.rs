@@ -13,7 +13,8 @@ use tenantry_team::{
     InvitationState, InviteMessage, InviteRequest, IssuedInvitation, Permission, TeamError, Title,
 };
 
-use super::team_members::{member_json, query_error, run, run_read, team_error, time};
+use super::errors::team_error;
+use super::members::{member_json, query_error, run, run_read, time};
 use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{method_not_allowed, ApiError};
 use crate::json_body::JsonBody;

@@ -12,6 +12,7 @@ use tenantry_notifications::{
     Channel, ChannelKind, ChannelUpdate, Delivery, HostEvent, NewRule, NotificationError, Rule,
 };
 
+use super::errors::notification_error;
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -51,33 +52,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         resource("/api/notifications/deliveries/{id}/redeliver").route(web::post().to(redeliver)),
     )
     .service(resource("/api/notifications/events").route(web::post().to(report_event)));
-}
-
-fn notification_error(e: NotificationError) -> ApiError {
-    let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
-    match e {
-        NotificationError::InsufficientPermissions { required, current } => err(
-            StatusCode::FORBIDDEN,
-            "INSUFFICIENT_PERMISSIONS",
-            format!("Managing notifications requires the {required} role"),
-        )
-        .with_details(json!({ "required_role": required.as_str(), "current_role": current.as_str() })),
-        NotificationError::NotFound(what) => err(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("Notification {what} not found"),
-        ),
-        NotificationError::Validation(fields) => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_ERROR",
-            "The request has invalid fields".into(),
-        )
-        .with_details(json!({ "fields": fields.iter().map(|(f, m)| json!({ "field": f, "message": m })).collect::<Vec<_>>() })),
-        NotificationError::BuiltinChannel(message) => {
-            err(StatusCode::CONFLICT, "BUILTIN_CHANNEL", message)
-        }
-        NotificationError::Port(p) => ApiError::from_port(DIALECT, &p),
-    }
 }
 
 async fn run<T: Send + 'static>(

@@ -8,7 +8,7 @@ use serde_json::json;
 use tenantry_billing::Money;
 use tenantry_settings::{period_name, CheckKind, SettingsError, UsageRecord};
 
-use super::account_settings::settings_error;
+use super::errors::settings_error;
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;

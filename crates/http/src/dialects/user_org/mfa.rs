@@ -1,11 +1,11 @@
 //! Seed 03 `/api/user/mfa*`: TOTP enrollment, verification, status and disabling.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use tenantry_security::SecurityError;
 
+use super::errors::{security_error, SecurityRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -21,47 +21,13 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/user/mfa/disable").route(web::post().to(disable)));
 }
 
-fn mfa_error(e: SecurityError) -> ApiError {
-    let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
-    match e {
-        SecurityError::MfaAlreadyEnabled => {
-            err(StatusCode::CONFLICT, "MFA_ALREADY_ENABLED", e.to_string())
-        }
-        SecurityError::MfaNotEnabled => err(StatusCode::CONFLICT, "MFA_NOT_ENABLED", e.to_string()),
-        SecurityError::UnknownEnrollment => err(StatusCode::NOT_FOUND, "NOT_FOUND", e.to_string()),
-        SecurityError::InvalidCode => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "INVALID_CODE",
-            e.to_string(),
-        ),
-        SecurityError::WrongPassword => err(
-            StatusCode::FORBIDDEN,
-            "INVALID_CURRENT_PASSWORD",
-            e.to_string(),
-        ),
-        SecurityError::ReauthRequired => err(
-            StatusCode::FORBIDDEN,
-            "REAUTH_REQUIRED",
-            "Enabling MFA needs your current password (`password`) or a sign-in within the last 10 minutes; without a password yet, set one first (POST /api/auth/password-reset)".into(),
-        ),
-        SecurityError::InvalidKeyRequest(m) => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_ERROR",
-            m.clone(),
-        )
-        .with_details(json!({ "fields": [{ "field": "method", "message": m }] })),
-        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
-}
-
 async fn run<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, SecurityError> + Send + 'static,
 ) -> Result<T, ApiError> {
     web::block(f)
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(mfa_error)
+        .map_err(|e| security_error(SecurityRoutes::Mfa, e))
 }
 
 async fn status(
@@ -135,6 +101,6 @@ async fn disable(
         mfa.disable(&caller.0, body.password.as_deref(), &body.code)
     })
     .await?
-    .map_err(mfa_error)?;
+    .map_err(|e| security_error(SecurityRoutes::Mfa, e))?;
     Ok(HttpResponse::NoContent().finish())
 }

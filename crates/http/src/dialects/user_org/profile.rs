@@ -3,14 +3,13 @@
 //! password; 202, one body whatever the address) and `POST /api/user/email/confirm/{token}`,
 //! the mailed link's API form, applies it (decision 0016, addendum on email changes).
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantry_settings::profile::Profile;
 use tenantry_settings::SettingsError;
-use tenantry_team::{EmailChangeRefusal, TeamError};
 
+use super::errors::{settings_error, team_error, SettingsRoutes, TeamRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -30,20 +29,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/api/user/email/confirm/{token}").route(web::post().to(confirm_email_change)),
     );
-}
-
-fn profile_error(e: SettingsError) -> ApiError {
-    let err = |status, code, message: &str| ApiError::new(DIALECT, status, code, message);
-    match e {
-        SettingsError::WrongPassword => err(StatusCode::FORBIDDEN, "INVALID_CURRENT_PASSWORD", "The current password is wrong or missing"),
-        SettingsError::EmailTaken => err(StatusCode::CONFLICT, "EMAIL_TAKEN", "Another user has this email address"),
-        SettingsError::VersionConflict { .. } => err(StatusCode::CONFLICT, "CONFLICT", "The password changed meanwhile; retry"),
-        SettingsError::Validation(fields) => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", "The request has invalid fields")
-            .with_details(json!({ "fields": fields.iter().map(|f| json!({ "field": f.field, "message": f.message })).collect::<Vec<_>>() })),
-        SettingsError::UnknownFields(fields) => err(StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", "Unknown fields").with_details(json!({ "fields": fields })),
-        SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
 }
 
 fn profile_json(p: &Profile) -> Value {
@@ -84,16 +69,19 @@ fn without_read_only(caller: &tenantry_kernel::Actor, mut body: Value) -> Result
     if changed.is_empty() {
         Ok(body)
     } else {
-        Err(profile_error(SettingsError::Validation(
-            changed
-                .into_iter()
-                .map(|field| tenantry_settings::FieldError {
-                    field: field.into(),
-                    message: "is read-only: send it as read, or leave it out".into(),
-                    allowed: None,
-                })
-                .collect(),
-        )))
+        Err(settings_error(
+            SettingsRoutes::Profile,
+            SettingsError::Validation(
+                changed
+                    .into_iter()
+                    .map(|field| tenantry_settings::FieldError {
+                        field: field.into(),
+                        message: "is read-only: send it as read, or leave it out".into(),
+                        allowed: None,
+                    })
+                    .collect(),
+            ),
+        ))
     }
 }
 
@@ -103,7 +91,7 @@ async fn run<T: Send + 'static>(
     web::block(f)
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(profile_error)
+        .map_err(|e| settings_error(SettingsRoutes::Profile, e))
 }
 
 async fn get_profile(
@@ -152,7 +140,7 @@ async fn change_password(
         )
     })
     .await?
-    .map_err(profile_error)?;
+    .map_err(|e| settings_error(SettingsRoutes::Profile, e))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -175,7 +163,7 @@ async fn request_email_change(
         team.request_email_change(&caller.0, &body.email, body.current_password.as_deref())
     })
     .await?
-    .map_err(email_change_error)?;
+    .map_err(|e| team_error(TeamRoutes::EmailChange, e))?;
     Ok(HttpResponse::Accepted()
         .insert_header(("cache-control", "no-store"))
         .json(json!({
@@ -198,42 +186,8 @@ async fn confirm_email_change(
     let email = web::block(move || team.confirm_email_change(&token, ip))
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(email_change_error)?;
+        .map_err(|e| team_error(TeamRoutes::EmailChange, e))?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(json!({ "data": { "email": email.as_str() } })))
-}
-
-fn email_change_error(e: TeamError) -> ApiError {
-    let err = |status, code, message: &str| ApiError::new(DIALECT, status, code, message);
-    match e {
-        TeamError::InvalidField { field, reason } => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", "The request has invalid fields")
-            .with_details(json!({ "fields": [{ "field": field, "message": reason }] })),
-        TeamError::EmailChangeRefused(EmailChangeRefusal::WrongPassword) => err(StatusCode::FORBIDDEN, "INVALID_CURRENT_PASSWORD", "The current password is wrong or missing"),
-        TeamError::EmailChangeRefused(EmailChangeRefusal::LinkInvalid) => err(StatusCode::NOT_FOUND, "EMAIL_LINK_INVALID", "This email change link is invalid, used or expired: ask for the change again"),
-        // Only the holder of the link, who controls that mailbox, gets here.
-        TeamError::EmailChangeRefused(EmailChangeRefusal::AddressTaken) => err(StatusCode::CONFLICT, "EMAIL_TAKEN", "This address already signs in to Tenantry, so it cannot become another user's; nothing changed"),
-        TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
-        // The caller's own user vanished under the request, or variants an email change never
-        // produces: all of them are bugs, not answers.
-        e @ (TeamError::MemberNotFound
-        | TeamError::InsufficientPermissions { .. }
-        | TeamError::CannotRemoveOwner
-        | TeamError::RoleAboveOwn { .. }
-        | TeamError::Conflict
-        | TeamError::InvalidEmail { .. }
-        | TeamError::MemberAlreadyExists { .. }
-        | TeamError::InvitationAlreadyPending { .. }
-        | TeamError::MemberLimitReached { .. }
-        | TeamError::InvitationNotFound
-        | TeamError::InvitationClosed(_)
-        | TeamError::IdentityNotProven
-        | TeamError::ResetLinkInvalid
-        | TeamError::SignedInAsAnotherUser
-        | TeamError::IpNotAllowed { .. }
-        | TeamError::PermissionsExceedOwn { .. }
-        | TeamError::TransferTargetNotActiveAdmin { .. }
-        | TeamError::UnrestrictedCredentialRequired
-        | TeamError::ReauthRequired) => ApiError::internal(DIALECT, &e),
-    }
 }

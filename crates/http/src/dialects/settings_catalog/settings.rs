@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tenantry_settings::security_preferences::PreferencesWriteMode;
 use tenantry_settings::{CatalogSetting, CatalogWrite, SettingsError};
 
+use super::errors::catalog_error;
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::{parse_json, JsonBody, RawBody};
@@ -55,62 +56,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .service(setting(resource(
             "/v1/accounts/{account_name}/settings/{setting_name}",
         )));
-}
-
-fn catalog_error(e: SettingsError) -> ApiError {
-    match e {
-        SettingsError::UnknownTenant => ApiError::new(DIALECT, StatusCode::NOT_FOUND, "NOT_FOUND", "Account not found"),
-        SettingsError::Forbidden { required, current, .. } => ApiError::new(
-            DIALECT,
-            StatusCode::FORBIDDEN,
-            "INSUFFICIENT_PERMISSIONS",
-            format!("You are not the Owner or an Administrative user of this account (required {required}, you are {current})"),
-        ),
-        SettingsError::Validation(fields) => ApiError::new(DIALECT, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", "Invalid data was submitted")
-            .with_details(json!({ "fields": fields.iter().map(|f| json!({ "field": f.field, "message": f.message })).collect::<Vec<_>>() })),
-        SettingsError::UnknownFields(fields) => ApiError::new(DIALECT, StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", format!("Unknown field(s): {}", fields.join(", ")))
-            .with_details(json!({ "fields": fields.iter().map(|f| json!({ "field": f, "message": "is not a field of this setting" })).collect::<Vec<_>>() })),
-        SettingsError::CatalogSettingMissing(name) => ApiError::new(
-            DIALECT,
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("The setting {name} does not exist for this account"),
-        ),
-        SettingsError::CatalogSettingExists(name) => ApiError::new(
-            DIALECT,
-            StatusCode::CONFLICT,
-            "SETTING_ALREADY_EXISTS",
-            format!("The setting {name} already exists for this account; use PUT or PATCH"),
-        ),
-        SettingsError::CatalogOperationUnsupported { operation, setting } => ApiError::new(
-            DIALECT,
-            StatusCode::BAD_REQUEST,
-            "OPERATION_NOT_SUPPORTED",
-            format!("{operation} is not supported for the {setting} setting"),
-        ),
-        SettingsError::DeliveryFailed { url, reason } => ApiError::new(
-            DIALECT,
-            StatusCode::BAD_REQUEST,
-            "INVALID_WEBHOOK_URL",
-            format!("The Endpoint URL could not be reached: {reason}"),
-        )
-        .with_details(json!({ "url": url, "reason": reason })),
-        SettingsError::TelemetryTestFailed { telemetry_event_id, url, reason } => ApiError::new(
-            DIALECT,
-            StatusCode::BAD_REQUEST,
-            "INVALID_WEBHOOK_URL",
-            format!("The Endpoint URL could not be reached: {reason} (telemetryEventId {telemetry_event_id})"),
-        )
-        .with_details(json!({ "url": url, "reason": reason, "telemetryEventId": telemetry_event_id })),
-        SettingsError::UnknownTelemetryEvent => ApiError::new(
-            DIALECT,
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "No webhook test of this account has this telemetryEventId; run the test call first",
-        ),
-        SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
 }
 
 /// What a setting name names: the security preferences, a notification setting, or nothing.

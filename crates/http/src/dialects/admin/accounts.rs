@@ -1,7 +1,5 @@
-//! The operator API (`/admin/...`): creating and listing accounts. Guarded by the operator key;
-//! errors in the 01/02 format.
+//! `/admin/accounts`: the operator creates, lists and updates accounts.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -9,6 +7,7 @@ use tenantry_kernel::{AccountName, DisplayName, Email};
 use tenantry_security::{AccountSummary, SecurityError};
 use tenantry_team::ResetPurpose;
 
+use super::errors::{security_error, validation};
 use crate::auth::Operator;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -37,16 +36,6 @@ struct CreateAccount {
     name: String,
     display_name: Option<String>,
     owner_email: String,
-}
-
-fn validation(fields: Vec<serde_json::Value>) -> ApiError {
-    ApiError::new(
-        DIALECT,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "VALIDATION_ERROR",
-        "The request has invalid fields",
-    )
-    .with_details(json!({ "fields": fields }))
 }
 
 fn summary(a: &AccountSummary) -> serde_json::Value {
@@ -101,16 +90,7 @@ async fn create_account(
     })
     .await
     .map_err(|e| ApiError::internal(DIALECT, &e))?;
-    let (account, email, setup) = created.map_err(|e| match e {
-        SecurityError::AccountNameTaken(name) => ApiError::new(
-            DIALECT,
-            StatusCode::CONFLICT,
-            "ACCOUNT_EXISTS",
-            format!("An account named `{name}` already exists"),
-        ),
-        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    })?;
+    let (account, email, setup) = created.map_err(security_error)?;
     let setup_sent = setup.map_err(|e| ApiError::internal(DIALECT, &e))?;
     tracing::info!(
         account = %account.account_id,
@@ -141,10 +121,7 @@ async fn list_accounts(
     let result = web::block(move || provisioning.list_accounts(&page))
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(|e| match e {
-            SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
-            other => ApiError::internal(DIALECT, &other),
-        })?;
+        .map_err(security_error)?;
     let mut body = json!({
         "accounts": result.items.iter().map(summary).collect::<Vec<_>>(),
     });
@@ -200,10 +177,7 @@ async fn update_account(
     })
     .await
     .map_err(|e| ApiError::internal(DIALECT, &e))?
-    .map_err(|e| match e {
-        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    })?
+    .map_err(security_error)?
     .ok_or_else(|| ApiError::not_found(DIALECT, "Account"))?;
     Ok(HttpResponse::Ok().json(summary(&updated)))
 }

@@ -10,8 +10,9 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
-use tenantry_security::{AccountChoice, GrantedTokens, SecurityError};
+use tenantry_security::{AccountChoice, GrantedTokens};
 
+use super::errors::{grant_error, invalid_request};
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::RawBody;
 use crate::AppState;
@@ -30,46 +31,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     };
     cfg.service(resource("/authorization/token"))
         .service(resource("/v1/authorization/token"));
-}
-
-fn invalid_request(message: impl Into<String>) -> ApiError {
-    ApiError::new(DIALECT, StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
-        .oauth("invalid_request")
-}
-
-fn invalid_grant(message: &str) -> ApiError {
-    ApiError::new(DIALECT, StatusCode::BAD_REQUEST, "INVALID_GRANT", message).oauth("invalid_grant")
-}
-
-/// The grant's failures. An unknown user, a wrong password, an account the user is not a member
-/// of and an address outside the allowlist are one answer (`Unauthenticated`), so the grant
-/// tells nobody which users exist or where.
-fn grant_error(e: SecurityError, refresh: bool) -> ApiError {
-    match e {
-        SecurityError::Unauthenticated
-        | SecurityError::MalformedCredential
-        | SecurityError::AccountRequired(_) => invalid_grant(if refresh {
-            "the refresh token is invalid, expired, revoked or already used"
-        } else {
-            "wrong username or password"
-        }),
-        SecurityError::MfaCodeRequired => {
-            invalid_grant("this user signs in with a second factor: send the current code as `otp`")
-        }
-        SecurityError::RateLimited { retry_after_secs } => {
-            let mut e = ApiError::new(
-                DIALECT,
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                format!("too many failed attempts; retry in {retry_after_secs} s"),
-            )
-            .oauth("temporarily_unavailable");
-            e.retry_after_secs = Some(u64::try_from(retry_after_secs).unwrap_or(1));
-            e
-        }
-        SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
-        other => ApiError::internal(DIALECT, &other),
-    }
 }
 
 /// A parsed grant request: nothing reaches the service before the whole form is known good.

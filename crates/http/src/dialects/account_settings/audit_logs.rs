@@ -5,9 +5,9 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
-use tenantry_kernel::KernelError;
-use tenantry_security::{AuditFilter, SecurityError};
+use tenantry_security::AuditFilter;
 
+use super::errors::audit_error;
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::pagination::PageQuery;
@@ -78,21 +78,7 @@ async fn list(
     let result = web::block(move || audit.list(&caller.0, &filter, &page))
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(|e| match e {
-            SecurityError::Kernel(KernelError::InsufficientRole { required, current }) => {
-                ApiError::new(
-                    DIALECT,
-                    StatusCode::FORBIDDEN,
-                    "INSUFFICIENT_PERMISSIONS",
-                    format!("Audit logs require {required} role"),
-                )
-                .with_details(
-                    json!({ "requiredRole": required.as_str(), "currentRole": current.as_str() }),
-                )
-            }
-            SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
-            other => ApiError::internal(DIALECT, &other),
-        })?;
+        .map_err(audit_error)?;
     let mut body = json!({
         "audit_logs": result.items.iter().map(|e| json!({
             "id": e.id,

@@ -1,0 +1,16 @@
+//! The team API (`/v2/accounts/team/...` and the invitation link `/v2/invitations/{token}`):
+//! camelCase bodies, errors in the account settings v2 format.
+
+mod activity;
+mod errors;
+mod invitations;
+mod members;
+
+use actix_web::web;
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    // Before the member routes: `/members/invite` must win over `/members/{id}`.
+    invitations::routes(cfg);
+    activity::routes(cfg);
+    members::routes(cfg);
+}

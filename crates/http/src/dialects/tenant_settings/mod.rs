@@ -1,0 +1,11 @@
+//! The tenant settings API (`/tenants/{id}/settings`): camelCase, RFC 7396 merge-PATCH, RFC 9457
+//! problem+json errors.
+
+mod errors;
+mod settings;
+
+use actix_web::web;
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    settings::routes(cfg);
+}
