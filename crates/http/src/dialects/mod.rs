@@ -7,6 +7,7 @@ mod catalog_accounts;
 mod catalog_token_grant;
 mod notifications;
 mod organization;
+mod portal_links;
 mod settings_catalog;
 mod team_activity;
 mod team_invitations;
@@ -24,6 +25,7 @@ use actix_web::web;
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     account_settings::routes(cfg);
     admin::routes(cfg);
+    portal_links::routes(cfg);
     notifications::routes(cfg);
     audit_logs::routes(cfg);
     // Before the member routes: `/members/invite` must win over `/members/{id}`.
