@@ -451,3 +451,42 @@ async fn a_bad_return_origin_stops_the_start_named() {
         "{stderr}"
     );
 }
+
+async fn a_link_never_hands_over_permissions_its_minter_lacks(app: TestApp) {
+    let account = app.default_account_id().await;
+    let narrow = app.add_member(&account, "admin");
+    let full = app.add_member(&account, "admin");
+    let viewer = app.add_member(&account, "viewer");
+    let (narrow_id, full_id, viewer_id) = (
+        user_id(&app, &narrow).await,
+        user_id(&app, &full).await,
+        user_id(&app, &viewer).await,
+    );
+    // The owner narrows one admin to reading and managing the team.
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        &format!("/v2/accounts/team/members/{narrow_id}"),
+        app.owner_key(),
+        Some(json!({ "permissions": ["read", "manage_team"] })),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    // A link for a full admin would hand over write and execute: refused, and audited.
+    let (status, err) = mint(&app, &narrow, link_for(&full_id, "settings")).await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"], "INSUFFICIENT_PERMISSIONS");
+    assert_eq!(
+        err["details"]["missingPermissions"],
+        json!(["write", "execute"])
+    );
+    assert_eq!(audit(&app, "portal_link.refused").await.len(), 1);
+    // A viewer holds only what the narrowed admin holds too.
+    assert_eq!(
+        mint(&app, &narrow, link_for(&viewer_id, "audit")).await.0,
+        201
+    );
+}
+
+on_both_backends!(env [("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test")];
+    a_link_never_hands_over_permissions_its_minter_lacks);

@@ -186,3 +186,69 @@ fn of_concurrent_redemptions_exactly_one_wins() {
         }
     }
 }
+
+#[test]
+fn a_link_never_enrols_a_second_factor() {
+    for db in stores() {
+        let store = &db.store;
+        let account = create_account(store, "guarded", t0());
+        let owner = owner(&account);
+        let back = ReturnUrl::parse("https://app.example.test/").expect("url");
+        let mint = || {
+            portal_at(store, t0())
+                .mint(
+                    account.account_id,
+                    Minter::Operator,
+                    &PortalTarget::User(owner.user_id),
+                    PortalIntent::Security,
+                    &back,
+                )
+                .expect("minted")
+        };
+        let early = mint();
+        let late = mint();
+        let at = t0() + Duration::minutes(1);
+        let session = portal_at(store, at)
+            .redeem(&token(&early.url), None)
+            .expect("no MFA required yet")
+            .session
+            .token;
+        assert!(sessions_at(store, at).authenticate(&session, None).is_ok());
+
+        // The account starts requiring MFA; the member has not enrolled.
+        settings_at(store, at)
+            .update_section(
+                &owner,
+                tenantry_settings::Section::Security,
+                &serde_json::json!({"two_factor": {"enabled": true}}),
+                None,
+            )
+            .expect("require MFA");
+        // The live portal session ends instead of becoming an enrolment session (a sign-in's
+        // session would be restricted to enrolling), and a new link opens none.
+        assert_eq!(
+            sessions_at(store, at).authenticate(&session, None).err(),
+            Some(SecurityError::Unauthenticated)
+        );
+        assert_eq!(
+            portal_at(store, at).redeem(&token(&late.url), None).err(),
+            Some(SecurityError::MfaEnrollmentRequired)
+        );
+        // The refusal is audited with its reason.
+        let log = tenantry_security::AuditService::new(Arc::new(store.clone()))
+            .list(
+                &owner,
+                &tenantry_security::AuditFilter {
+                    action: Some("portal_link.redemption_failed".into()),
+                    ..Default::default()
+                },
+                &tenantry_kernel::PageRequest::default(),
+            )
+            .expect("audit");
+        assert_eq!(log.items.len(), 1);
+        assert_eq!(
+            log.items[0].details.as_ref().map(|d| d["reason"].clone()),
+            Some(serde_json::json!("mfa_not_enrolled"))
+        );
+    }
+}
