@@ -147,6 +147,7 @@ fn rendered(rows: &[Row]) -> String {
 on_both_backends!(env [
     ("TENANTRY_RATE_LIMIT_PER_IP", "0"),
     ("TENANTRY_RATE_LIMIT_PER_KEY", "0"),
+    ("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.matrix.test"),
 ]; authorization_matrix_holds);
 
 async fn created(app: &TestApp, key: &str, path: &str, body: Value) -> Value {

@@ -51,6 +51,7 @@ mod operator_access;
 mod organization;
 mod outbox_crash;
 mod ownership_transfer;
+mod portal_links;
 mod preconditions;
 mod protocol;
 mod read_as_enforced;

@@ -37,7 +37,9 @@ fn seed_shape() -> Value {
         },
         "security": {
             "two_factor": {"enabled": 1, "method": 1, "backup_codes": 1},
-            "api_access": {"ip_whitelist": 1, "require_ip_whitelist": 1, "max_api_keys": 1},
+            // Plus the one field Tenantry adds to the seed's document: the account's own
+            // portal return origins (decision 0030).
+            "api_access": {"ip_whitelist": 1, "require_ip_whitelist": 1, "max_api_keys": 1, "portal_return_origins": 1},
             "session": {"timeout": 1, "require_reauth_for_sensitive": 1, "concurrent_sessions": 1},
             "audit": {"log_api_requests": 1, "log_resource_access": 1, "retention_days": 1}
         },

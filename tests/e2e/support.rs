@@ -735,3 +735,56 @@ async fn test_databases_leave_no_directory_behind() {
     drop(app);
     assert!(!dir.exists(), "a finished test left {}", dir.display());
 }
+
+impl TestApp {
+    /// Redeems a portal link the way the console does: one call of the portal service, built
+    /// on this server's database and master key, in this process (the console's route is not
+    /// served yet). The session it opens is then used over HTTP like any other.
+    pub fn redeem_portal_link(
+        &self,
+        url: &str,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<tenantry_security::RedeemedPortalLink, tenantry_security::SecurityError> {
+        use std::sync::Arc;
+        use tenantry_kernel::{OsRandom, SystemClock};
+        let token = url
+            .rsplit('/')
+            .next()
+            .expect("a token at the end of the url");
+        let config = match &self.db.database_url {
+            Some(url) => tenantry_store::StoreConfig::from_url(url).expect("database url"),
+            None => tenantry_store::StoreConfig::sqlite(self.db.sqlite_path()),
+        };
+        let store = Arc::new(tenantry_store::Store::open(&config).expect("open the database"));
+        let key = std::fs::read_to_string(self.db.dir.join("master.key")).expect("master key");
+        let secrets = tenantry_security::SecretBox::from_base64(key.trim()).expect("key");
+        let settings = Arc::new(tenantry_settings::SettingsService::new(
+            store.clone(),
+            secrets.clone(),
+            Arc::new(SystemClock),
+            Arc::new(OsRandom),
+        ));
+        let mfa = Arc::new(tenantry_security::MfaService::new(
+            store.clone(),
+            secrets,
+            Arc::new(SystemClock),
+            Arc::new(OsRandom),
+        ));
+        tenantry_security::PortalLinkService::new(
+            tenantry_security::PortalDeps {
+                store,
+                policy: settings.clone(),
+                origins: settings,
+                mfa,
+                clock: Arc::new(SystemClock),
+                random: Arc::new(OsRandom),
+            },
+            tenantry_security::PortalConfig {
+                public_url: self.base.clone(),
+                return_origins: tenantry_security::ReturnOrigins::default(),
+                lifetime: chrono::Duration::minutes(5),
+            },
+        )
+        .redeem(token, ip)
+    }
+}

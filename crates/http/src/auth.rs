@@ -70,6 +70,13 @@ fn map_security_error(dialect: Dialect, e: SecurityError) -> ApiError {
         | SecurityError::ScopeAboveRole { .. }
         | SecurityError::ScopeExceedsCredential { .. }
         | SecurityError::AccountNameTaken(_)
+        | SecurityError::PortalTargetNotFound
+        | SecurityError::PortalTargetAboveMinter { .. }
+        | SecurityError::PortalTargetPermissions { .. }
+        | SecurityError::PortalReturnUrlNotAllowed { .. }
+        | SecurityError::PortalLinkUnknown
+        | SecurityError::PortalLinkUsed
+        | SecurityError::PortalLinkExpired
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(dialect, &e),
     }
 }

@@ -10,7 +10,7 @@
 //! - the caller's own identity (`/api/user/...`, `/api/auth/...`, `/api/user-preferences...`,
 //!   the per-user `preferences` section, accepting an invitation): none, because these act on
 //!   the member themself, not on the account;
-//! - the team's writes and every invitation route: `manage_team`;
+//! - the team's writes, every invitation route and portal links: `manage_team`;
 //! - routes that make the account act (test deliveries, redelivery, events, usage reports):
 //!   `execute`;
 //! - handing the account over: `manage_billing` (the owner's, whose permissions cannot be
@@ -62,6 +62,8 @@ pub(crate) fn required(
         Some(Permission::ManageBilling)
     } else if pattern.starts_with("/v2/accounts/team/invitations")
         || (pattern.starts_with("/v2/accounts/team/") && !read)
+        // Signing a team member into the console (decision 0030).
+        || pattern == "/v2/accounts/portal-links"
     {
         Some(Permission::ManageTeam)
     } else if is(EXECUTE, method, pattern) {

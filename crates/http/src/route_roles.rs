@@ -57,6 +57,8 @@ const ROUTES: &[(&str, &str, Needs)] = &[
         Needs::Section(Section::Notifications),
     ),
     ("GET", "/v2/accounts/audit-logs", ADMIN),
+    // A portal link signs a member in: admins only, never for anyone above them (decision 0030).
+    ("POST", "/v2/accounts/portal-links", ADMIN),
     ("POST", "/v2/accounts/usage", ADMIN),
     // Seed 02.
     ("POST", "/v2/accounts/team/members", MANAGER),

@@ -22,7 +22,8 @@ pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
         &[Area::Audit]
     } else if path.starts_with("/api/user/api-keys") {
         &[Area::Keys]
-    } else if path.starts_with("/v2/accounts/team/") {
+    } else if path.starts_with("/v2/accounts/team/") || path == "/v2/accounts/portal-links" {
+        // A portal link signs a team member into the console: a team write (decision 0030).
         &[Area::Team]
     } else if path.starts_with("/v2/accounts/settings/billing")
         || path.starts_with("/v2/accounts/usage")

@@ -68,6 +68,8 @@ pub struct AppState {
     pub api_keys: Arc<ApiKeyService>,
     pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
+    /// Portal links (`/v2/accounts/portal-links`, `/admin/accounts/{id}/portal-links`).
+    pub portal_links: Arc<tenantry_security::PortalLinkService>,
     /// The token grant of the catalog's clients (`/authorization/token`).
     pub token_grants: Arc<tenantry_security::TokenGrantService>,
     pub team: Arc<tenantry_team::TeamService>,

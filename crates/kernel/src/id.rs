@@ -105,6 +105,10 @@ public_id!(
     /// A refresh token of the token grant (its family shares the id of the first one).
     RefreshTokenId, "rft", "refresh token"
 );
+public_id!(
+    /// A portal link: a single-use sign-in into the console, minted for a member (decision 0030).
+    PortalLinkId, "ptl", "portal link"
+);
 public_id!(IpEntryId, "ipw", "IP allowlist entry");
 public_id!(ChannelId, "nch", "notification channel");
 public_id!(RuleId, "nrl", "notification rule");

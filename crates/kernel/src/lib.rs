@@ -22,7 +22,7 @@ pub use epoch_cache::EpochCache;
 pub use error::{KernelError, PortError};
 pub use id::{
     AccountId, ApiKeyId, AuditId, ChannelId, DeliveryId, EventId, InvitationId, IpEntryId,
-    MfaEnrollmentId, RefreshTokenId, RuleId, SessionId, UserId,
+    MfaEnrollmentId, PortalLinkId, RefreshTokenId, RuleId, SessionId, UserId,
 };
 pub use page::{Cursor, Page, PageRequest, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 pub use permission::{default_permissions, effective_permissions, Permission};

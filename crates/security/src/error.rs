@@ -56,6 +56,25 @@ pub enum SecurityError {
         exceeding: Vec<String>,
         held: Vec<String>,
     },
+    /// Portal links (decision 0030). The member a link was asked for is unknown, belongs to
+    /// another account or is not active: one answer for all three.
+    #[error("no such member")]
+    PortalTargetNotFound,
+    #[error("only the operator may mint a link for a {target} (the credential is a {minter}'s)")]
+    PortalTargetAboveMinter {
+        target: tenantry_kernel::Role,
+        minter: tenantry_kernel::Role,
+    },
+    #[error("the member holds permissions the credential's member lacks: {}", .lacking.join(", "))]
+    PortalTargetPermissions { lacking: Vec<String> },
+    #[error("the return URL's origin {origin} is not allowed for portal links")]
+    PortalReturnUrlNotAllowed { origin: String },
+    #[error("this link is not valid")]
+    PortalLinkUnknown,
+    #[error("this link was already used")]
+    PortalLinkUsed,
+    #[error("this link has expired")]
+    PortalLinkExpired,
     #[error("an account named `{0}` already exists")]
     AccountNameTaken(String),
     #[error(transparent)]

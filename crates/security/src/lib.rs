@@ -12,6 +12,8 @@ mod login_throttle;
 mod mfa;
 mod operator_key;
 mod password;
+mod portal_link;
+mod portal_link_service;
 mod ports;
 mod provisioning;
 mod scope;
@@ -36,12 +38,21 @@ pub use mfa::{
 };
 pub use operator_key::OperatorKey;
 pub use password::{hash_password, keep_hash_memory_on_this_thread, verify_password, NewPassword};
+pub use portal_link::{
+    portal_cap, Minter, PortalIntent, PortalMember, ReturnOrigins, ReturnUrl, SessionCap,
+};
+pub use portal_link_service::{
+    AccountReturnOrigins, MintedPortalLink, PortalAudit, PortalConfig, PortalDeps,
+    PortalLinkRecord, PortalLinkService, PortalLinkStore, PortalTarget, RedeemedPortalLink,
+};
 pub use ports::{
     AccountStore, AccountSummary, CredentialStore, KeyRecord, MemberStatus, NewAccount,
 };
 pub use provisioning::{AccountProvisioning, ProvisionedAccount};
 pub use scope::{scopes_permit, Access, Area, Scope};
-pub use secret::{EmailChangeToken, InvitationToken, PasswordResetToken, SecretHash};
+pub use secret::{
+    EmailChangeToken, InvitationToken, PasswordResetToken, PortalLinkToken, SecretHash,
+};
 pub use secret_box::{Sealed, SecretBox, SecretBoxError};
 pub use sessions::{
     session_expiry, AccountChoice, IssuedSession, LoginCandidate, SessionPolicy,

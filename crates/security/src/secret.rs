@@ -134,6 +134,12 @@ link_token!(
     EmailChangeToken,
     "tnt_emc_"
 );
+link_token!(
+    /// A portal link's token: the secret part of `/console/portal/{token}`, handed to the
+    /// minting credential only (decision 0030).
+    PortalLinkToken,
+    "tnt_ptl_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,7 @@ use crate::ports::MemberStatus;
 use crate::secret::random_alphanumeric;
 use crate::{verify_password, MfaEnrollments, MfaService, SecretHash, SecurityError};
 
-const SECRET_LEN: usize = 43;
+pub(crate) const SECRET_LEN: usize = 43;
 /// `last_seen_at` is written at most this often (a session used at every request does not write
 /// at every request). A use within this of the recorded one is not recorded, so the idle timeout
 /// counts from the recorded activity plus this: the timeout enforced lies in
@@ -69,6 +69,9 @@ pub struct SessionRecord {
     pub member_status: MemberStatus,
     /// The member's custom permissions (`None`: the role's).
     pub permissions: Option<Vec<tenantry_kernel::Permission>>,
+    /// The ceiling of a session opened through a portal link (decision 0030); `None` for a
+    /// sign-in. Such a session never counts as recently re-authenticated.
+    pub cap: Option<crate::SessionCap>,
 }
 
 /// Who may sign in: a user, their password hash and their active memberships.
@@ -339,6 +342,7 @@ impl SessionService {
             role,
             member_status: MemberStatus::Active,
             permissions: None,
+            cap: None,
         };
         self.store.create_session(
             &record,
@@ -444,6 +448,12 @@ impl SessionService {
         let restriction = match record.restriction {
             Some(stored) => Some(stored),
             None if policy.mfa_required && !self.mfa.is_enrolled(record.user_id)? => {
+                // A portal session never enrols a second factor (decision 0030): it ends
+                // instead of becoming an enrolment session.
+                if record.cap.is_some() {
+                    let _ = self.store.revoke_session(record.user_id, id, now);
+                    return Err(SecurityError::Unauthenticated);
+                }
                 self.store.restrict_session(id, MFA_ENROLLMENT)?;
                 Some(MFA_ENROLLMENT.to_owned())
             }
@@ -452,18 +462,23 @@ impl SessionService {
         if now - record.last_seen_at > Duration::seconds(SEEN_GRANULARITY_SECONDS) {
             self.store.touch_session(id, now)?;
         }
+        // A portal session is authorized as the member's current role under the link's
+        // ceiling, within the minting credential's scopes, and never counts as recently
+        // re-authenticated (nobody showed a password or a code for it).
+        let (role, scopes, authenticated_at) = match &record.cap {
+            Some(cap) => (cap.role_for(record.role), cap.scopes.clone(), None),
+            None => (record.role, Vec::new(), Some(record.created_at)),
+        };
         Ok(Actor {
             account_id: record.account_id,
             user_id: record.user_id,
-            role: record.role,
+            role,
             credential: Credential::Session(id),
             ip,
             // A restricted session carries its restriction as its only "scope"; the request path
             // lets it reach just the routes of that task.
-            scopes: restriction
-                .map(|r| vec![format!("restricted:{r}")])
-                .unwrap_or_default(),
-            authenticated_at: Some(record.created_at),
+            scopes: restriction.map_or(scopes, |r| vec![format!("restricted:{r}")]),
+            authenticated_at,
             permissions: record.permissions,
         })
     }

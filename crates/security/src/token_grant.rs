@@ -385,6 +385,7 @@ mod tests {
             role: Role::Developer,
             member_status: MemberStatus::Active,
             permissions: None,
+            cap: None,
         };
         sessions
             .0

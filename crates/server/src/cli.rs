@@ -310,6 +310,14 @@ pub struct ServeArgs {
     /// Base of the links in emails (`inviteUrl`); unset = `http://<bound address>`.
     #[arg(long, env = "TENANTRY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Comma-separated origins (`https://app.example.com`, or `http://localhost:3000` on a
+    /// loopback host) that a portal link's `returnUrl` may point to, in every account; each
+    /// account may add its own in its security settings. Empty = only the accounts' own.
+    #[arg(long, env = "TENANTRY_PORTAL_RETURN_ORIGINS", default_value = "")]
+    pub portal_return_origins: String,
+    /// Seconds a portal link stays usable (single use), 30 to 3600.
+    #[arg(long, env = "TENANTRY_PORTAL_LINK_SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u32).range(30..=3600))]
+    pub portal_link_seconds: u32,
     /// `smtp://[user:pass@]host:port` (add `?tls=required` for STARTTLS) or `smtps://...`;
     /// unset = emails are written as `.eml` files into `<data dir>/mail`.
     #[arg(long, env = "TENANTRY_SMTP_URL", hide_env_values = true)]

@@ -54,6 +54,14 @@ pub fn value_problems(command: &Command, serve: &ArgMatches, file: &ConfigFile) 
             ));
         }
     }
+    if let Some(origins) = serve.get_one::<String>("portal_return_origins") {
+        if let Err(e) = tenantry_security::ReturnOrigins::parse_list(origins) {
+            problems.push(format!(
+                "{}: {e}",
+                source_of(command, serve, file, "portal_return_origins")
+            ));
+        }
+    }
     let path = |id: &str| {
         serve
             .get_one::<std::path::PathBuf>(id)

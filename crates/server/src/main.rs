@@ -266,7 +266,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .clone()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
-    let services = Services::new(&args.database, Some(deliverers), &public_url)?;
+    // Checked before the database is opened: a bad origin stops the start, named.
+    let portal_return_origins =
+        tenantry_security::ReturnOrigins::parse_list(&args.portal_return_origins)
+            .map_err(|e| anyhow::anyhow!("TENANTRY_PORTAL_RETURN_ORIGINS: {e}"))?;
+    let mut services = Services::new(&args.database, Some(deliverers), &public_url)?;
+    services.configure_portal(tenantry_security::PortalConfig {
+        public_url: public_url.clone(),
+        return_origins: portal_return_origins,
+        lifetime: chrono::Duration::seconds(i64::from(args.portal_link_seconds)),
+    });
     let operator_key = args
         .operator_key
         .filter(|k| !k.is_empty())

@@ -160,6 +160,9 @@ pub struct Services {
     pub metrics: Arc<tenantry_http::Metrics>,
     pub clock: Arc<dyn Clock>,
     pub secrets: SecretBox,
+    /// Portal links, with the operator's configuration once `serve` read it
+    /// ([`Services::configure_portal`]); commands get the defaults (no return origins).
+    pub portal_links: Arc<tenantry_security::PortalLinkService>,
 }
 
 impl Services {
@@ -223,12 +226,30 @@ impl Services {
         if access == Access::ReadWrite {
             seal_clear_slack_urls(&store, &secrets, random.as_ref(), &notifications)?;
         }
+        let mfa_enrollments: Arc<dyn tenantry_security::MfaEnrollments> = mfa.clone();
         let sessions = Arc::new(SessionService::new(
             shared.clone(),
             settings.clone(),
             mfa.clone(),
             clock.clone(),
             random.clone(),
+        ));
+        let portal_links = Arc::new(tenantry_security::PortalLinkService::new(
+            tenantry_security::PortalDeps {
+                store: shared.clone(),
+                policy: settings.clone(),
+                origins: settings.clone(),
+                mfa: mfa_enrollments,
+                clock: clock.clone(),
+                random: random.clone(),
+            },
+            tenantry_security::PortalConfig {
+                public_url: public_url.to_owned(),
+                return_origins: tenantry_security::ReturnOrigins::default(),
+                lifetime: chrono::Duration::seconds(
+                    tenantry_security::PortalConfig::DEFAULT_LIFETIME_SECONDS,
+                ),
+            },
         ));
         Ok(Self {
             mfa: mfa.clone(),
@@ -263,6 +284,7 @@ impl Services {
                 },
             )),
             audit: Arc::new(AuditService::new(shared.clone())),
+            portal_links,
             provisioning: Arc::new(AccountProvisioning::new(
                 shared,
                 clock.clone(),
@@ -275,6 +297,24 @@ impl Services {
             notifications,
             metrics: Arc::new(tenantry_http::Metrics::default()),
         })
+    }
+
+    /// Portal links as the operator configured them (`TENANTRY_PORTAL_RETURN_ORIGINS`,
+    /// `TENANTRY_PORTAL_LINK_SECONDS`).
+    pub fn configure_portal(&mut self, config: tenantry_security::PortalConfig) {
+        let settings = self.settings.clone();
+        let mfa: Arc<dyn tenantry_security::MfaEnrollments> = self.mfa.clone();
+        self.portal_links = Arc::new(tenantry_security::PortalLinkService::new(
+            tenantry_security::PortalDeps {
+                store: Arc::new(self.store.clone()),
+                policy: settings.clone(),
+                origins: settings,
+                mfa,
+                clock: self.clock.clone(),
+                random: self.random.clone(),
+            },
+            config,
+        ));
     }
 
     /// The outbox worker: invitation emails, event routing and deliveries.
@@ -325,6 +365,7 @@ impl Services {
             api_keys: self.api_keys.clone(),
             mfa: self.mfa.clone(),
             sessions: self.sessions.clone(),
+            portal_links: self.portal_links.clone(),
             token_grants: self.token_grants.clone(),
             team: self.team.clone(),
             notifications: self.notifications.clone(),

@@ -308,3 +308,15 @@ fn into_port(e: SettingsError) -> tenantry_kernel::PortError {
         other => tenantry_kernel::PortError::Corrupt(other.to_string()),
     }
 }
+
+/// The account's own portal return origins (decision 0030), read from the store on every mint:
+/// minting is rare, and a removed origin must stop working at once.
+impl tenantry_security::AccountReturnOrigins for SettingsService {
+    fn return_origins(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<String>, tenantry_kernel::PortError> {
+        let (doc, _) = self.store().allowlist_source(account)?;
+        Ok(SecurityPolicy::from_stored(doc)?.portal_return_origins)
+    }
+}

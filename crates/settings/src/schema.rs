@@ -150,6 +150,7 @@ pub fn section_schema(section: Section) -> Value {
                 "ip_whitelist": { "type": "array", "maxItems": 1000, "items": { "type": "string", "maxLength": 64 } },
                 "require_ip_whitelist": boolean(),
                 "max_api_keys": integer(1, 50),
+                "portal_return_origins": { "type": "array", "maxItems": 20, "items": { "type": "string", "maxLength": 2048 } },
             })),
             "session": object(json!({
                 "timeout": { "type": "number", "minimum": 1, "maximum": 168 },

@@ -35,6 +35,9 @@ pub struct SecurityPolicy {
     pub audit_retention_days: u32,
     pub log_api_requests: bool,
     pub log_resource_access: bool,
+    /// Origins a portal link's `returnUrl` may point to, besides the operator's
+    /// (`TENANTRY_PORTAL_RETURN_ORIGINS`); canonical `scheme://host[:port]` (decision 0030).
+    pub portal_return_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +65,7 @@ impl Default for SecurityPolicy {
             audit_retention_days: 90,
             log_api_requests: true,
             log_resource_access: true,
+            portal_return_origins: Vec::new(),
         }
     }
 }
@@ -99,6 +103,9 @@ pub(crate) fn in_stored_order(existing: &[Cidr], written: &[Cidr]) -> Vec<Cidr> 
         .collect()
 }
 
+/// How many portal return origins an account may list.
+pub const MAX_PORTAL_RETURN_ORIGINS: usize = 20;
+
 /// The seed 01 description of a valid allowlist entry, quoted in `INVALID_IP_WHITELIST`.
 pub const VALID_IP_FORMAT: &str =
     "IPv4 or IPv6 address or CIDR block (e.g., 192.168.1.0/24, 2001:db8::/32)";
@@ -120,6 +127,7 @@ impl SecurityPolicy {
                 "ip_whitelist": allowlist.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "require_ip_whitelist": self.ip_allowlist_enforced,
                 "max_api_keys": self.max_api_keys,
+                "portal_return_origins": self.portal_return_origins,
             },
             "session": {
                 "timeout": hours(self.absolute_session_minutes),
@@ -170,7 +178,12 @@ impl SecurityPolicy {
             root,
             "api_access",
             "",
-            &["ip_whitelist", "require_ip_whitelist", "max_api_keys"],
+            &[
+                "ip_whitelist",
+                "require_ip_whitelist",
+                "max_api_keys",
+                "portal_return_origins",
+            ],
         ) {
             let p = "api_access";
             match m.get("ip_whitelist") {
@@ -201,6 +214,31 @@ impl SecurityPolicy {
             next.max_api_keys = f
                 .integer(m, "max_api_keys", p, 1, 50)
                 .unwrap_or(next.max_api_keys);
+            match m.get("portal_return_origins") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(items)) if items.len() <= MAX_PORTAL_RETURN_ORIGINS => {
+                    let mut origins = Vec::new();
+                    for item in items {
+                        match item
+                            .as_str()
+                            .ok_or_else(|| "must be a string".to_owned())
+                            .and_then(tenantry_security::ReturnOrigins::parse_origin)
+                        {
+                            Ok(o) if !origins.contains(&o) => origins.push(o),
+                            Ok(_) => {}
+                            Err(e) => f.error("api_access.portal_return_origins", e),
+                        }
+                    }
+                    next.portal_return_origins = origins;
+                }
+                Some(_) => f.error(
+                    "api_access.portal_return_origins",
+                    format!(
+                        "must be an array of at most {MAX_PORTAL_RETURN_ORIGINS} origins \
+                         (https://host[:port], or http on a loopback host)"
+                    ),
+                ),
+            }
         }
         if let Some(m) = f.child(
             root,

@@ -17,6 +17,7 @@ mod migrations;
 mod notifications;
 mod outbox;
 mod password_resets;
+mod portal_links;
 mod refresh_tokens;
 mod schema;
 mod sessions;

@@ -138,6 +138,11 @@ impl RefreshTokenStore for Store {
                     sessions::expires_at.eq(to_micros(s.expires_at)),
                     sessions::ip.eq(s.ip.as_deref()),
                     sessions::restriction.eq(s.restriction.as_deref()),
+                    sessions::cap_role.eq(s.cap.as_ref().map(|c| c.role.as_str())),
+                    sessions::cap_scopes.eq(s
+                        .cap
+                        .as_ref()
+                        .and_then(|c| crate::portal_links::cap_columns(c).1)),
                 ))
                 .execute(conn)?;
             insert(conn, next)?;

@@ -118,6 +118,26 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         ip -> Nullable<Text>,
         restriction -> Nullable<Text>,
+        cap_role -> Nullable<Text>,
+        cap_scopes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    portal_links (id) {
+        id -> Text,
+        account_id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        intent -> Text,
+        return_url -> Text,
+        cap_role -> Text,
+        cap_scopes -> Nullable<Text>,
+        minted_by -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        session_id -> Nullable<Text>,
     }
 }
 
@@ -361,6 +381,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mfa_backup_codes,
     user_mfa,
     sessions,
+    portal_links,
     refresh_tokens,
     audit_log,
     instance_meta,

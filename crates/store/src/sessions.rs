@@ -24,6 +24,8 @@ type Row = (
     String,
     String,
     Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 fn corrupt(what: &str) -> PortError {
@@ -45,6 +47,8 @@ fn record(row: Row) -> Result<SessionRecord, PortError> {
         role,
         status,
         permissions,
+        cap_role,
+        cap_scopes,
     ) = row;
     Ok(SessionRecord {
         id: id.parse().map_err(|_| corrupt("session id"))?,
@@ -64,6 +68,9 @@ fn record(row: Row) -> Result<SessionRecord, PortError> {
                 crate::members::permissions_from_json(&p)
                     .ok_or_else(|| corrupt("member permissions"))
             })
+            .transpose()?,
+        cap: cap_role
+            .map(|role| crate::portal_links::cap_from_columns(&role, cap_scopes.as_deref()))
             .transpose()?,
     })
 }
@@ -90,8 +97,58 @@ macro_rules! session_query {
                 memberships::role,
                 memberships::status,
                 memberships::permissions,
+                sessions::cap_role,
+                sessions::cap_scopes,
             ))
     };
+}
+
+/// Inserts the session `r` inside the caller's transaction, first signing out the user's oldest
+/// live sessions in the account so that at most `cap` remain (the documented policy).
+pub(crate) fn insert_session(
+    conn: &mut crate::DbConnection,
+    r: &SessionRecord,
+    cap: u32,
+) -> Result<(), StoreError> {
+    let (account, user) = (r.account_id.to_string(), r.user_id.to_string());
+    let now = to_micros(r.created_at);
+    let live = sessions::table
+        .filter(sessions::account_id.eq(&account))
+        .filter(sessions::user_id.eq(&user))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::created_at.asc(), sessions::id.asc()))
+        .select(sessions::id)
+        .load::<String>(conn)?;
+    let excess = (live.len() + 1).saturating_sub(cap as usize);
+    for id in live.iter().take(excess) {
+        diesel::update(sessions::table.filter(sessions::id.eq(id)))
+            .set(sessions::revoked_at.eq(now))
+            .execute(conn)?;
+    }
+    let (cap_role, cap_scopes) = match &r.cap {
+        Some(c) => {
+            let (role, scopes) = crate::portal_links::cap_columns(c);
+            (Some(role), scopes)
+        }
+        None => (None, None),
+    };
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(r.id.to_string()),
+            sessions::account_id.eq(&account),
+            sessions::user_id.eq(&user),
+            sessions::secret_hash.eq(r.secret_hash.to_hex()),
+            sessions::created_at.eq(now),
+            sessions::last_seen_at.eq(now),
+            sessions::expires_at.eq(to_micros(r.expires_at)),
+            sessions::ip.eq(r.ip.as_deref()),
+            sessions::restriction.eq(r.restriction.as_deref()),
+            sessions::cap_role.eq(cap_role),
+            sessions::cap_scopes.eq(cap_scopes),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 impl SessionStore for Store {
@@ -150,36 +207,8 @@ impl SessionStore for Store {
 
     fn create_session(&self, r: &SessionRecord, cap: u32, audit: AuditId) -> Result<(), PortError> {
         let (account, user) = (r.account_id.to_string(), r.user_id.to_string());
-        let now = to_micros(r.created_at);
         self.write(|conn| -> Result<(), StoreError> {
-            let live = sessions::table
-                .filter(sessions::account_id.eq(&account))
-                .filter(sessions::user_id.eq(&user))
-                .filter(sessions::revoked_at.is_null())
-                .filter(sessions::expires_at.gt(now))
-                .order((sessions::created_at.asc(), sessions::id.asc()))
-                .select(sessions::id)
-                .load::<String>(conn)?;
-            // Make room: the oldest sessions are signed out (documented policy).
-            let excess = (live.len() + 1).saturating_sub(cap as usize);
-            for id in live.iter().take(excess) {
-                diesel::update(sessions::table.filter(sessions::id.eq(id)))
-                    .set(sessions::revoked_at.eq(now))
-                    .execute(conn)?;
-            }
-            diesel::insert_into(sessions::table)
-                .values((
-                    sessions::id.eq(r.id.to_string()),
-                    sessions::account_id.eq(&account),
-                    sessions::user_id.eq(&user),
-                    sessions::secret_hash.eq(r.secret_hash.to_hex()),
-                    sessions::created_at.eq(now),
-                    sessions::last_seen_at.eq(now),
-                    sessions::expires_at.eq(to_micros(r.expires_at)),
-                    sessions::ip.eq(r.ip.as_deref()),
-                    sessions::restriction.eq(r.restriction.as_deref()),
-                ))
-                .execute(conn)?;
+            insert_session(conn, r, cap)?;
             insert_entry(
                 conn,
                 NewEntry {
@@ -190,7 +219,7 @@ impl SessionStore for Store {
                     target: Some(&r.id.to_string()),
                     diff: None,
                     ip: r.ip.as_deref(),
-                    at: from_micros(now),
+                    at: r.created_at,
                 },
             )?;
             Ok(())

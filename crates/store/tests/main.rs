@@ -6,6 +6,7 @@
 mod digests;
 mod invitations;
 mod outbox_epoch;
+mod portal_links;
 mod retention;
 mod sessions;
 mod support;

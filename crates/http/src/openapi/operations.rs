@@ -316,6 +316,18 @@ fn all_operations() -> Vec<Operation> {
         )
         .req("UsageBatch")
         .res("UsageResult"),
+        op(
+            "post",
+            "/v2/accounts/portal-links",
+            "createPortalLink",
+            "A single-use link that signs a member into the console (admins; never above the caller)",
+            Member,
+            201,
+        )
+        .req("PortalLinkCreate")
+        .res("PortalLink")
+        .errors(&[404])
+        .no_store(),
         // The team API.
         op(
             "get",
@@ -1186,6 +1198,17 @@ fn all_operations() -> Vec<Operation> {
         )
         .req("AccountUpdate")
         .res("AccountSummary"),
+        op(
+            "post",
+            "/admin/accounts/{id}/portal-links",
+            "createPortalLinkAsOperator",
+            "A single-use link that signs any member of the account into the console",
+            Operator,
+            201,
+        )
+        .req("PortalLinkCreate")
+        .res("PortalLink")
+        .no_store(),
         // Service.
         op("get", "/healthz", "healthz", "Liveness", Public, 200).res("Health"),
         op(

@@ -192,6 +192,7 @@ fn world(restriction: Option<&str>) -> World {
             role: Role::Developer,
             member_status: MemberStatus::Active,
             permissions: None,
+            cap: None,
         },
     );
     World {
@@ -290,6 +291,7 @@ fn timed_world(policy: SessionPolicy) -> (SessionService, Arc<Now>, String) {
             role: Role::Developer,
             member_status: MemberStatus::Active,
             permissions: None,
+            cap: None,
         },
     );
     let service = SessionService::new(

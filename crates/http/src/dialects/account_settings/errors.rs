@@ -211,6 +211,13 @@ pub(super) fn audit_error(e: SecurityError) -> ApiError {
         | SecurityError::InvalidKeyRequest(_)
         | SecurityError::ScopeAboveRole { .. }
         | SecurityError::ScopeExceedsCredential { .. }
+        | SecurityError::PortalTargetNotFound
+        | SecurityError::PortalTargetAboveMinter { .. }
+        | SecurityError::PortalTargetPermissions { .. }
+        | SecurityError::PortalReturnUrlNotAllowed { .. }
+        | SecurityError::PortalLinkUnknown
+        | SecurityError::PortalLinkUsed
+        | SecurityError::PortalLinkExpired
         | SecurityError::AccountNameTaken(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

@@ -50,6 +50,13 @@ pub(super) fn security_error(e: SecurityError) -> ApiError {
         | SecurityError::InvalidKeyRequest(_)
         | SecurityError::ScopeAboveRole { .. }
         | SecurityError::ScopeExceedsCredential { .. }
+        | SecurityError::PortalTargetNotFound
+        | SecurityError::PortalTargetAboveMinter { .. }
+        | SecurityError::PortalTargetPermissions { .. }
+        | SecurityError::PortalReturnUrlNotAllowed { .. }
+        | SecurityError::PortalLinkUnknown
+        | SecurityError::PortalLinkUsed
+        | SecurityError::PortalLinkExpired
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

@@ -175,6 +175,13 @@ pub(super) fn grant_error(e: SecurityError, refresh: bool) -> ApiError {
         | SecurityError::ScopeAboveRole { .. }
         | SecurityError::ScopeExceedsCredential { .. }
         | SecurityError::AccountNameTaken(_)
+        | SecurityError::PortalTargetNotFound
+        | SecurityError::PortalTargetAboveMinter { .. }
+        | SecurityError::PortalTargetPermissions { .. }
+        | SecurityError::PortalReturnUrlNotAllowed { .. }
+        | SecurityError::PortalLinkUnknown
+        | SecurityError::PortalLinkUsed
+        | SecurityError::PortalLinkExpired
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

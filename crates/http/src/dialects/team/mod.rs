@@ -5,6 +5,7 @@ mod activity;
 mod errors;
 mod invitations;
 mod members;
+mod portal_links;
 
 use actix_web::web;
 
@@ -13,4 +14,5 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     invitations::routes(cfg);
     activity::routes(cfg);
     members::routes(cfg);
+    portal_links::routes(cfg);
 }

@@ -200,6 +200,13 @@ pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiErr
         SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
         // Accounts are the operator's; ids and pages are parsed by the handlers.
         e @ (SecurityError::AccountNameTaken(_)
+        | SecurityError::PortalTargetNotFound
+        | SecurityError::PortalTargetAboveMinter { .. }
+        | SecurityError::PortalTargetPermissions { .. }
+        | SecurityError::PortalReturnUrlNotAllowed { .. }
+        | SecurityError::PortalLinkUnknown
+        | SecurityError::PortalLinkUsed
+        | SecurityError::PortalLinkExpired
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

@@ -295,6 +295,30 @@ pub(super) fn components(s: &mut Map<String, Value>) {
     );
     put(
         s,
+        "PortalLinkCreate",
+        closed(
+            json!({
+                "email": { "type": "string", "description": "The member's sign-in address (or send userId)" },
+                "userId": { "type": "string", "pattern": "^usr_[0-9a-z]{26}$", "description": "The member's id (or send email)" },
+                "intent": enumeration(&["team", "settings", "security", "audit", "api-keys"]),
+                "returnUrl": { "type": "string", "format": "uri", "maxLength": 2048, "description": "Where the console's back link points: https (http on loopback), on an allowed origin" },
+            }),
+            &["intent", "returnUrl"],
+        ),
+    );
+    put(
+        s,
+        "PortalLink",
+        object(
+            json!({
+                "url": { "type": "string", "format": "uri", "description": "The single-use link; a bearer sign-in, shown this once" },
+                "expiresAt": timestamp(),
+            }),
+            &["url", "expiresAt"],
+        ),
+    );
+    put(
+        s,
         "UsageBatch",
         closed(
             json!({ "records": { "type": "array", "minItems": 1, "items": closed(json!({
