@@ -119,6 +119,12 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Check(args) => {
             telemetry::init(args.log);
+            // Secrets first: a database whose secrets no configured key opens is refused,
+            // naming each key id, before anything else is looked at.
+            let store = wiring::open_store_with(&args, wiring::Access::ReadOnly)?;
+            if let Some(problem) = wiring::unreadable_secrets(&store, &wiring::keks(&args)?)? {
+                anyhow::bail!("{problem}");
+            }
             let services = Services::read_only(&args)?;
             let mut problems = services.store.integrity_problems()?;
             let mut page = tenantry_kernel::PageRequest::default();
@@ -183,8 +189,20 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Rotate(args)) => {
-            telemetry::init(args.database.log);
+            telemetry::init(args.reseal.database.log);
             keys::rotate(&args)
+        }
+        Command::Keys(KeysCommand::Reseal(args)) => {
+            telemetry::init(args.database.log);
+            keys::reseal(&args)
+        }
+        Command::Keys(KeysCommand::Status(args)) => {
+            telemetry::init(args.log);
+            keys::status(&args)
+        }
+        Command::Keys(KeysCommand::Rewrap(args)) => {
+            telemetry::init(args.log);
+            keys::rewrap(&args)
         }
         Command::Accounts(AccountsCommand::List(args)) => {
             telemetry::init(args.log);
@@ -274,6 +292,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let services = Services::new(&args.database, Some(deliverers), &public_url)?;
+    keys::spawn_refresh(services.secrets.clone())?;
     let operator_key = args
         .operator_key
         .filter(|k| !k.is_empty())

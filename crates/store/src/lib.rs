@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod connection;
 mod credentials;
+mod data_keys;
 mod email_changes;
 mod error;
 mod integrity;
