@@ -437,3 +437,75 @@ crate::on_both_backends!(
     env [("TENANTRY_OUTBOX_POLL_MS", "50"), ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")];
     the_master_key_changes_with_the_previous_one_accepted_meanwhile
 );
+
+/// The signing secret a channel changes to (24 bytes, as `whsec_` secrets are).
+const NEW_SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX";
+
+/// A webhook channel's changed signing secret: for the overlap, deliveries carry both
+/// signatures and a receiver verifies with either secret; afterwards only the new one signs.
+async fn a_changed_webhook_secret_keeps_signing_for_the_overlap(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let receiver = Receiver::start(200, "ok").await;
+    let url = format!("{}/sink", receiver.url);
+    let (status, channel) = call(
+        &app,
+        Method::POST,
+        "/api/notifications/channels",
+        &key,
+        Some(json!({ "type": "webhook", "name": "sink", "config": { "url": url, "secret": SECRET } })),
+    )
+    .await;
+    assert_eq!(status, 201, "{channel}");
+    let id = channel["data"]["id"].as_str().expect("id").to_owned();
+    let (status, rule) = call(
+        &app,
+        Method::POST,
+        "/api/notifications/rules",
+        &key,
+        Some(json!({ "name": "all", "event": "keys.test", "channel_ids": [id] })),
+    )
+    .await;
+    assert_eq!(status, 201, "{rule}");
+    post_event(&app, &key, 0).await;
+    let first = wait_requests(&receiver, 1).await;
+    assert!(signed_with(&first[0], SECRET) && !signed_with(&first[0], NEW_SECRET));
+
+    let (status, changed) = call(
+        &app,
+        Method::PUT,
+        &format!("/api/notifications/channels/{id}"),
+        &key,
+        Some(json!({ "config": { "url": url, "secret": NEW_SECRET } })),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    let changed_at = tokio::time::Instant::now();
+    post_event(&app, &key, 1).await;
+    let during = &wait_requests(&receiver, 2).await[1];
+    assert!(signed_with(during, NEW_SECRET), "{during:?}");
+    assert!(signed_with(during, SECRET), "{during:?}");
+    assert_eq!(
+        during
+            .header("webhook-signature")
+            .expect("signed")
+            .split(' ')
+            .count(),
+        2
+    );
+
+    // After the overlap (4 s here), only the new secret signs.
+    tokio::time::sleep_until(changed_at + Duration::from_secs(5)).await;
+    post_event(&app, &key, 2).await;
+    let after = &wait_requests(&receiver, 3).await[2];
+    assert!(signed_with(after, NEW_SECRET), "{after:?}");
+    assert!(!signed_with(after, SECRET), "{after:?}");
+}
+
+crate::on_both_backends!(
+    env [
+        ("TENANTRY_OUTBOX_POLL_MS", "50"),
+        ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
+        ("TENANTRY_WEBHOOK_SECRET_OVERLAP", "4")
+    ];
+    a_changed_webhook_secret_keeps_signing_for_the_overlap
+);

@@ -211,6 +211,9 @@ pub enum ConfigCommand {
     Docs,
 }
 
+/// A day: long enough for a receiver's deploy, short enough that a leaked old secret dies.
+pub const DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS: u64 = 86_400;
+
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// Directory for the SQLite database, the key file and the mail outbox.
@@ -265,6 +268,16 @@ pub struct ServeArgs {
     /// `http` is then allowed for them too), e.g. `127.0.0.0/8` for local receivers.
     #[arg(long, env = "TENANTRY_OUTBOUND_ALLOW", default_value = "")]
     pub outbound_allow: String,
+    /// Seconds a webhook channel's replaced signing secret keeps signing deliveries beside
+    /// the new one (both signatures in `webhook-signature`), so receivers roll over without
+    /// missing an event; 0 = the new secret alone at once. At most ten years.
+    #[arg(
+        long,
+        env = "TENANTRY_WEBHOOK_SECRET_OVERLAP",
+        default_value_t = DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS,
+        value_parser = clap::value_parser!(u64).range(0..=315_360_000)
+    )]
+    pub webhook_secret_overlap: u64,
     /// Sender address of notification emails.
     #[arg(
         long,

@@ -277,6 +277,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         http: http.clone(),
         mail: mail.clone(),
         policy,
+        secret_overlap: chrono::Duration::seconds(
+            i64::try_from(args.webhook_secret_overlap).unwrap_or(i64::MAX / 1_000_000),
+        ),
     };
     // Before binding: a TLS configuration that does not load stops the start, named.
     let tls = tls::from_options(args.tls_cert.as_deref(), args.tls_key.as_deref())

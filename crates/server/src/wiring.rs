@@ -18,7 +18,7 @@ use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
 use tenantry_team::{InviteLinks, TeamDeps, TeamService};
 
-use crate::cli::DatabaseArgs;
+use crate::cli::{DatabaseArgs, DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS};
 
 /// Whether a command may change the database and the data directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -346,6 +346,18 @@ impl Services {
         let outbound_policy = deliverers
             .as_ref()
             .map_or_else(OutboundPolicy::default, |d| d.policy.clone());
+        // Commands that send nothing never change a channel's secret; the server's setting
+        // applies where one is changed.
+        let secret_overlap = deliverers.as_ref().map_or_else(
+            || {
+                chrono::Duration::seconds(
+                    DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS
+                        .try_into()
+                        .unwrap_or(86_400),
+                )
+            },
+            |d| d.secret_overlap,
+        );
         let store = open_store_with(args, access)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
@@ -376,6 +388,7 @@ impl Services {
             builtins: settings.clone(),
             secrets: secrets.clone(),
             policy: outbound_policy.clone(),
+            secret_overlap,
             clock: clock.clone(),
             random: random.clone(),
         }));

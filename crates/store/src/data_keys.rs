@@ -27,11 +27,12 @@ enum Row {
     History(String, String, i64),
     Mfa(String),
     Channel(String),
+    ChannelPrevious(String),
     Outbox(String),
 }
 
 /// How many places [`load_page`] knows; `ResealCursor::place` counts up to it.
-const PLACES: u32 = 5;
+const PLACES: u32 = 6;
 
 impl Row {
     /// Settings documents hold sealed values inside JSON (`*_sealed` fields); the other
@@ -113,6 +114,19 @@ fn load_page(
             .into_iter()
             .map(|(id, p)| (Row::Outbox(id), p))
             .collect(),
+        5 => notification_channels::table
+            .filter(notification_channels::previous_secret_sealed.is_not_null())
+            .order(notification_channels::id)
+            .select((
+                notification_channels::id,
+                notification_channels::previous_secret_sealed.assume_not_null(),
+            ))
+            .offset(offset)
+            .limit(limit)
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .map(|(id, s)| (Row::ChannelPrevious(id), s))
+            .collect(),
         _ => Vec::new(),
     })
 }
@@ -155,6 +169,13 @@ fn store_row(
                 .filter(notification_channels::secret_sealed.eq(old)),
         )
         .set(notification_channels::secret_sealed.eq(new))
+        .execute(conn)?,
+        Row::ChannelPrevious(id) => diesel::update(
+            notification_channels::table
+                .filter(notification_channels::id.eq(id))
+                .filter(notification_channels::previous_secret_sealed.eq(old)),
+        )
+        .set(notification_channels::previous_secret_sealed.eq(new))
         .execute(conn)?,
         Row::Outbox(id) => diesel::update(
             outbox::table

@@ -227,6 +227,8 @@ diesel::table! {
         secret_sealed -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        previous_secret_sealed -> Nullable<Text>,
+        previous_secret_until -> Nullable<BigInt>,
     }
 }
 
