@@ -424,6 +424,29 @@ async fn the_master_key_changes_with_the_previous_one_accepted_meanwhile(app: Te
     let new = std::fs::read_to_string(&file).expect("key file");
     assert_ne!(new.trim(), OTHER_KEY);
     assert!(!db.dir.join("master.key.next").exists());
+    // Run again while the previous key is kept: no new key, no file replaced.
+    let (ok, out, err) = run(&db, &["keys", "rewrap"], &[]).await;
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("re-wrapped 0 data keys"), "{out}");
+    assert_eq!(std::fs::read_to_string(&file).expect("key file"), new);
+    assert_eq!(
+        std::fs::read_to_string(db.dir.join("master.key.previous")).expect("kept"),
+        previous
+    );
+    // Interrupted after re-wrapping, with the new key still in master.key.next: a second run
+    // finishes the change with it, losing neither key.
+    std::fs::remove_file(db.dir.join("master.key.previous")).expect("remove");
+    std::fs::write(db.dir.join("master.key.next"), format!("{OTHER_KEY}\n")).expect("write");
+    let (ok, out, err) = run(&db, &["keys", "rewrap"], &[]).await;
+    assert!(ok, "{out}\n{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("key file").trim(),
+        OTHER_KEY
+    );
+    assert_eq!(
+        std::fs::read_to_string(db.dir.join("master.key.previous")).expect("kept"),
+        new
+    );
     let app = TestApp::start(db, &ENV).await;
     assert_eq!(exported_tokens(&app, &key).await.0, json!("ghp_ROTATEME"));
     let db = app.stop().await;

@@ -140,9 +140,11 @@ pub fn rewrap(args: &DatabaseArgs) -> anyhow::Result<()> {
         .current
         .clone()
         .ok_or_else(|| anyhow!("no master key: set TENANTRY_MASTER_KEY or create the key file"))?;
-    if Keks::from_env(args) || keks.previous.is_some() {
-        // The new key is already configured (environment, or a change begun earlier): re-wrap
-        // what the previous key wrapped.
+    let next = args.data_dir.join("master.key.next");
+    let from_file_change = !Keks::from_env(args) && next.exists();
+    if Keks::from_env(args) || (keks.previous.is_some() && !from_file_change) {
+        // The new key is already configured (environment, or a key file change made by hand
+        // with the old key as master.key.previous): re-wrap what the previous key wrapped.
         let count = Keyring::new(Arc::new(store), keks.all())
             .rewrap_all(&random)
             .map_err(|e| anyhow!("re-wrapping stopped: {e}"))?;
@@ -158,9 +160,9 @@ pub fn rewrap(args: &DatabaseArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    // Key file: a new key beside the current one, never replacing a file.
+    // Key file: a new key beside the current one, never replacing a file. An interrupted run
+    // left the new key in master.key.next, and is resumed with it.
     let file = wiring::key_file(args);
-    let next = args.data_dir.join("master.key.next");
     let previous = wiring::previous_key_file(args);
     if !next.exists() {
         wiring::write_new_key_file(&next, &Kek::generate_base64(&random))?;
@@ -170,18 +172,25 @@ pub fn rewrap(args: &DatabaseArgs) -> anyhow::Result<()> {
             .with_context(|| format!("{} is not a valid master key", next.display()))?,
         from: next.display().to_string(),
     };
-    let count = Keyring::new(Arc::new(store), vec![new.kek.clone(), current.kek.clone()])
-        .rewrap_all(&random)
-        .map_err(|e| anyhow!("re-wrapping stopped: {e}; run `tenantry keys rewrap` again"))?;
+    let count = Keyring::new(
+        Arc::new(store),
+        std::iter::once(new.kek.clone()).chain(keks.all()).collect(),
+    )
+    .rewrap_all(&random)
+    .map_err(|e| anyhow!("re-wrapping stopped: {e}; run `tenantry keys rewrap` again"))?;
     // The old key is linked as master.key.previous (a link never replaces a file), and only
-    // then is the new key renamed over master.key: the old key is never lost.
-    std::fs::hard_link(&file, &previous).with_context(|| {
-        format!(
-            "keeping the old key as {} (the new one is in {})",
-            previous.display(),
-            next.display()
-        )
-    })?;
+    // then is the new key renamed over master.key: the old key is never lost. A previous key
+    // file that is already this key (a run interrupted between the two steps) is kept.
+    let same = |a: &std::path::Path, b: &std::path::Path| matches!((std::fs::read_to_string(a), std::fs::read_to_string(b)), (Ok(x), Ok(y)) if x.trim() == y.trim());
+    if !(previous.exists() && same(&previous, &file)) {
+        std::fs::hard_link(&file, &previous).with_context(|| {
+            format!(
+                "keeping the old key as {} (the new one is in {}; move the existing file away first)",
+                previous.display(),
+                next.display()
+            )
+        })?;
+    }
     std::fs::rename(&next, &file)
         .with_context(|| format!("moving {} to {}", next.display(), file.display()))?;
     if let Ok(d) = std::fs::File::open(&args.data_dir) {
