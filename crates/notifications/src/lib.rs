@@ -10,6 +10,7 @@ mod handlers;
 mod outbound;
 mod outbox;
 mod ports;
+mod secret_overlap;
 mod service;
 mod signing;
 mod slack_url;

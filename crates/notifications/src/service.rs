@@ -12,7 +12,7 @@ use tenantry_kernel::{
 use tenantry_security::{ChangeAudit, Sealed, SecretBox};
 
 use crate::channel_config::{parse_config, public_config, stored_target};
-use crate::PreviousSecret;
+use crate::secret_overlap::after_change;
 use crate::{
     parse_host_event_name, parse_rule_event, route, BuiltinRoutes, Channel, ChannelKind,
     ChannelRecord, ChannelTarget, Delivery, DeliveryJob, DigestItem, Event, JobTarget, NewDelivery,
@@ -126,19 +126,8 @@ impl NotificationService {
     /// A custom channel with its secret opened, and its public configuration.
     fn open(&self, r: ChannelRecord) -> Result<(Channel, Value), NotificationError> {
         let secret = self.secret_of(&r)?;
-        let now = self.d.clock.now();
-        let previous_secret = match &r.previous_secret {
-            Some((sealed, until)) if *until > now => Some(PreviousSecret {
-                secret: self.d.secrets.open(sealed).map_err(|e| {
-                    NotificationError::Port(tenantry_kernel::PortError::Corrupt(format!(
-                        "channel {} previous secret: {e}",
-                        r.id
-                    )))
-                })?,
-                until: until.timestamp(),
-            }),
-            _ => None,
-        };
+        let previous_secret =
+            crate::secret_overlap::still_signing(&r, &self.d.secrets, self.d.clock.now())?;
         let target = stored_target(r.kind, &r.config, secret);
         let public = public_config(r.kind, &r.config);
         Ok((
@@ -345,18 +334,8 @@ impl NotificationService {
             record.config = parsed.public;
             record.secret = self.seal_secret(&parsed.target);
             secret_changed = target_secret(parsed.target) != existing_secret;
-            // A webhook's replaced signing secret keeps signing for the overlap, so that
-            // receivers can switch without rejecting a delivery. Only the last one: a second
-            // change within the overlap replaces it (the receiver followed the first change
-            // or did not; either way it knows the secret just replaced).
-            if secret_changed && current.kind == ChannelKind::Webhook {
-                record.previous_secret = match (&current.secret, &record.secret) {
-                    (Some(old), Some(_)) => {
-                        Some((old.clone(), self.d.clock.now() + self.d.secret_overlap))
-                    }
-                    _ => None,
-                };
-            }
+            let until = self.d.clock.now() + self.d.secret_overlap;
+            record.previous_secret = after_change(&current, &record, secret_changed, until);
         } else if current.kind == ChannelKind::Slack && record.secret.is_none() {
             // A URL still in clear is sealed by any update.
             if let Some(url) = &existing_secret {
