@@ -40,6 +40,7 @@ mod identity_links;
 mod import_identities;
 mod integrity_check;
 mod key_activity;
+mod key_rotation;
 mod lifecycle;
 mod metrics;
 mod notification_test;

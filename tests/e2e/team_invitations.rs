@@ -177,7 +177,7 @@ async fn an_invitation_travels_by_email_and_its_link_makes_a_member(
     let dump = app.query_texts("SELECT payload AS t FROM outbox");
     assert!(dump.iter().all(|p| !p.contains(&token)), "{dump:?}");
     let sealed = app.query_texts("SELECT payload AS t FROM outbox WHERE kind <> 'event'");
-    assert!(sealed.iter().all(|p| p.starts_with("v1.")), "{sealed:?}");
+    assert!(sealed.iter().all(|p| p.starts_with("v2.")), "{sealed:?}");
     let hashes = app.query_texts("SELECT token_hash AS t FROM invitations");
     assert!(hashes.iter().all(|h| !h.contains(&token)));
 

@@ -22,6 +22,7 @@ fn channels(n: usize) -> Vec<Channel> {
             digest: None,
             created_at: None,
             updated_at: None,
+            previous_secret: None,
         })
         .collect()
 }

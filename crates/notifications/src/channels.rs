@@ -120,6 +120,17 @@ pub struct Channel {
     pub digest: Option<DigestPeriod>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// A webhook's signing secret before the last change, while it is still valid: deliveries
+    /// are signed with it too, so receivers roll over without missing an event.
+    pub previous_secret: Option<PreviousSecret>,
+}
+
+/// A replaced signing secret and when it stops being used (decision 0027).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PreviousSecret {
+    pub secret: String,
+    /// Unix seconds; a delivery signed at or after it carries only the new signature.
+    pub until: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -226,6 +237,7 @@ mod tests {
             digest: None,
             created_at: None,
             updated_at: None,
+            previous_secret: None,
         }
     }
 

@@ -80,10 +80,25 @@ pub enum JobTarget {
     Webhook {
         url: String,
         secret: Option<String>,
+        /// Also signs, until its end, after the secret was changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<crate::PreviousSecret>,
     },
 }
 
 impl JobTarget {
+    /// Where `channel` sends, with the secret it replaced while that still signs.
+    pub fn of_channel(channel: &crate::Channel) -> Self {
+        match Self::of(&channel.target) {
+            JobTarget::Webhook { url, secret, .. } => JobTarget::Webhook {
+                previous: channel.previous_secret.clone().filter(|_| secret.is_some()),
+                url,
+                secret,
+            },
+            other => other,
+        }
+    }
+
     pub fn of(target: &ChannelTarget) -> Self {
         match target.clone() {
             ChannelTarget::Email { recipients, .. } => JobTarget::Email { recipients },
@@ -95,7 +110,11 @@ impl JobTarget {
                 webhook_url,
                 channel,
             },
-            ChannelTarget::Webhook { url, secret } => JobTarget::Webhook { url, secret },
+            ChannelTarget::Webhook { url, secret } => JobTarget::Webhook {
+                url,
+                secret,
+                previous: None,
+            },
         }
     }
 }

@@ -94,7 +94,11 @@ impl DeliveryHandler {
     fn send(&self, job: &DeliveryJob) -> Result<Sent, DeliveryError> {
         let event = &job.event;
         match &job.target {
-            JobTarget::Webhook { url, secret } => {
+            JobTarget::Webhook {
+                url,
+                secret,
+                previous,
+            } => {
                 refuse_credentials(url)?;
                 let body = webhook_body(event);
                 let timestamp = self.clock.now().timestamp();
@@ -103,10 +107,14 @@ impl DeliveryHandler {
                     ("webhook-timestamp".to_owned(), timestamp.to_string()),
                 ];
                 if let Some(secret) = secret {
-                    headers.push((
-                        "webhook-signature".to_owned(),
-                        crate::sign(secret, &event.id, timestamp, &body),
-                    ));
+                    let mut signature = crate::sign(secret, &event.id, timestamp, &body);
+                    // During the overlap both secrets sign (Standard Webhooks: signatures are
+                    // space-separated, a receiver accepts the message when one verifies).
+                    if let Some(p) = previous.as_ref().filter(|p| timestamp < p.until) {
+                        signature.push(' ');
+                        signature.push_str(&crate::sign(&p.secret, &event.id, timestamp, &body));
+                    }
+                    headers.push(("webhook-signature".to_owned(), signature));
                 }
                 self.http.post_json(url, &headers, &body).map(Sent::Reply)
             }

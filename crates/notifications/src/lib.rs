@@ -10,12 +10,15 @@ mod handlers;
 mod outbound;
 mod outbox;
 mod ports;
+mod secret_overlap;
 mod service;
 mod signing;
 mod slack_url;
 
 pub use channel_config::{generate_secret, outbound_url, MAX_RECIPIENTS, SEVERITIES};
-pub use channels::{filters_match, route, Channel, ChannelKind, ChannelTarget, DigestPeriod, Rule};
+pub use channels::{
+    filters_match, route, Channel, ChannelKind, ChannelTarget, DigestPeriod, PreviousSecret, Rule,
+};
 pub use deliveries::{
     email_message, headline, slack_body, webhook_body, Attempt, Delivery, DeliveryJob,
     DeliveryStatus, JobTarget,

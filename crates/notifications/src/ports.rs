@@ -20,6 +20,8 @@ pub struct ChannelRecord {
     /// `{"configured": true}`).
     pub config: Value,
     pub secret: Option<Sealed>,
+    /// The signing secret a change replaced, and until when it still signs.
+    pub previous_secret: Option<(Sealed, DateTime<Utc>)>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -12,6 +12,7 @@ use tenantry_kernel::{
 use tenantry_security::{ChangeAudit, Sealed, SecretBox};
 
 use crate::channel_config::{parse_config, public_config, stored_target};
+use crate::secret_overlap::after_change;
 use crate::{
     parse_host_event_name, parse_rule_event, route, BuiltinRoutes, Channel, ChannelKind,
     ChannelRecord, ChannelTarget, Delivery, DeliveryJob, DigestItem, Event, JobTarget, NewDelivery,
@@ -23,6 +24,8 @@ pub struct NotificationDeps {
     pub store: Arc<dyn NotificationStore>,
     pub builtins: Arc<dyn BuiltinRoutes>,
     pub secrets: SecretBox,
+    /// How long a webhook's replaced signing secret keeps signing deliveries.
+    pub secret_overlap: chrono::Duration,
     pub policy: OutboundPolicy,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn RandomSource>,
@@ -123,6 +126,8 @@ impl NotificationService {
     /// A custom channel with its secret opened, and its public configuration.
     fn open(&self, r: ChannelRecord) -> Result<(Channel, Value), NotificationError> {
         let secret = self.secret_of(&r)?;
+        let previous_secret =
+            crate::secret_overlap::still_signing(&r, &self.d.secrets, self.d.clock.now())?;
         let target = stored_target(r.kind, &r.config, secret);
         let public = public_config(r.kind, &r.config);
         Ok((
@@ -135,6 +140,7 @@ impl NotificationService {
                 digest: None,
                 created_at: Some(r.created_at),
                 updated_at: Some(r.updated_at),
+                previous_secret,
             },
             public,
         ))
@@ -182,6 +188,7 @@ impl NotificationService {
             enabled,
             config: parsed.public.clone(),
             secret: self.seal_secret(&parsed.target),
+            previous_secret: None,
             created_at: now,
             updated_at: now,
         };
@@ -203,6 +210,7 @@ impl NotificationService {
                 digest: None,
                 created_at: Some(now),
                 updated_at: Some(now),
+                previous_secret: None,
             },
             public_config: parsed.public,
             generated_secret: parsed.generated_secret,
@@ -326,6 +334,8 @@ impl NotificationService {
             record.config = parsed.public;
             record.secret = self.seal_secret(&parsed.target);
             secret_changed = target_secret(parsed.target) != existing_secret;
+            let until = self.d.clock.now() + self.d.secret_overlap;
+            record.previous_secret = after_change(&current, &record, secret_changed, until);
         } else if current.kind == ChannelKind::Slack && record.secret.is_none() {
             // A URL still in clear is sealed by any update.
             if let Some(url) = &existing_secret {
@@ -724,7 +734,7 @@ impl NotificationService {
             delivery_id: id.to_string(),
             account_id: account.to_string(),
             channel_id: channel.id.clone(),
-            target: JobTarget::of(&channel.target),
+            target: JobTarget::of_channel(channel),
             event: event.clone(),
             to_disabled_channel,
         };
@@ -824,6 +834,7 @@ impl NotificationService {
                 digest: None,
                 created_at: None,
                 updated_at: None,
+                previous_secret: None,
             };
             let delivery = self.plan(digest.account, &event, &channel, false);
             if self.d.store.flush_digest(&digest, &delivery)? {

@@ -4,6 +4,7 @@ mod api_key;
 mod audit;
 mod authenticator;
 mod cidr;
+mod data_keys;
 mod error;
 mod ip_allowlist;
 mod key_activity;
@@ -28,6 +29,10 @@ pub use audit::{
 };
 pub use authenticator::Authenticator;
 pub use cidr::Cidr;
+pub use data_keys::{
+    reseal_all, DataKeyRecord, DataKeyState, DataKeyStore, DataKeyUse, KeyStatus, Keyring,
+    OtherKeyUse, ResealBatch, ResealCursor, ResealReport,
+};
 pub use error::SecurityError;
 pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
 pub use key_activity::{latest_per_key, KeyActivity, KeyUse, KEY_ACTIVITY_INTERVAL_SECONDS};
@@ -53,7 +58,9 @@ pub use scope::{scopes_permit, Access, Area, Scope};
 pub use secret::{
     EmailChangeToken, InvitationToken, PasswordResetToken, PortalLinkToken, SecretHash,
 };
-pub use secret_box::{Sealed, SecretBox, SecretBoxError};
+pub use secret_box::{
+    DataKeyMaterial, Kek, KeySource, LoadedKeys, Sealed, SecretBox, SecretBoxError,
+};
 pub use sessions::{
     session_expiry, AccountChoice, IssuedSession, LoginCandidate, SessionPolicy,
     SessionPolicySource, SessionRecord, SessionService, SessionStore, SEEN_GRANULARITY_SECONDS,

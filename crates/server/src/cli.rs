@@ -253,6 +253,9 @@ pub enum ConfigCommand {
     Docs,
 }
 
+/// A day: long enough for a receiver's deploy, short enough that a leaked old secret dies.
+pub const DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS: u64 = 86_400;
+
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// Directory for the SQLite database, the key file and the mail outbox.
@@ -263,9 +266,16 @@ pub struct DatabaseArgs {
     /// URL is refused.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Base64 32-byte key for secrets at rest; unset = `<data dir>/master.key` (created 0600).
+    /// Base64 32-byte key-encryption key for secrets at rest (it wraps the data keys stored in
+    /// the database); unset = `<data dir>/master.key` (created 0600 on a database without
+    /// secrets, never replaced).
     #[arg(long, env = "TENANTRY_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
+    /// The previous key-encryption key, accepted to unwrap data keys while the master key is
+    /// changed (`tenantry keys rewrap`); unset = `<data dir>/master.key.previous` when that
+    /// file exists and TENANTRY_MASTER_KEY is unset.
+    #[arg(long, env = "TENANTRY_MASTER_KEY_PREVIOUS", hide_env_values = true)]
+    pub master_key_previous: Option<String>,
     /// Log format.
     #[arg(long, env = "TENANTRY_LOG", value_enum, default_value_t = LogFormat::Pretty)]
     pub log: LogFormat,
@@ -300,6 +310,16 @@ pub struct ServeArgs {
     /// `http` is then allowed for them too), e.g. `127.0.0.0/8` for local receivers.
     #[arg(long, env = "TENANTRY_OUTBOUND_ALLOW", default_value = "")]
     pub outbound_allow: String,
+    /// Seconds a webhook channel's replaced signing secret keeps signing deliveries beside
+    /// the new one (both signatures in `webhook-signature`), so receivers roll over without
+    /// missing an event; 0 = the new secret alone at once. At most ten years.
+    #[arg(
+        long,
+        env = "TENANTRY_WEBHOOK_SECRET_OVERLAP",
+        default_value_t = DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS,
+        value_parser = clap::value_parser!(u64).range(0..=315_360_000)
+    )]
+    pub webhook_secret_overlap: u64,
     /// Sender address of notification emails.
     #[arg(
         long,
@@ -387,22 +407,50 @@ pub struct AllowlistDisableArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Re-encrypt every stored secret under a new master key, in one transaction.
+    /// Add a new data key that seals from now on, then re-seal every stored secret under it.
     ///
-    /// Stop every `tenantry serve` first. With the key file (no TENANTRY_MASTER_KEY), the new
-    /// key replaces it; with TENANTRY_MASTER_KEY, the new key is printed and must be configured
-    /// before the next start.
+    /// Servers keep running: each sees the new key through the database within 2 seconds
+    /// (and opens values sealed with it at once). After `--settle-seconds` the command re-seals
+    /// every sealed value in batches of `--batch` (one transaction each), and retires every old
+    /// data key no stored value uses any more. Interrupted, run `tenantry keys reseal`.
     #[command(after_help = "Example:\n  tenantry keys rotate --data-dir ./data")]
     Rotate(RotateArgs),
+    /// Re-seal every stored secret under the current sealing key (after an interrupted
+    /// rotation, or to move values sealed before envelope encryption), then retire unused keys.
+    #[command(after_help = "Example:\n  tenantry keys reseal --data-dir ./data")]
+    Reseal(ResealArgs),
+    /// Every data key: id, created, state (sealing/active/retired) and how many stored secrets
+    /// use it; and values sealed directly by a master key (before envelope encryption).
+    #[command(after_help = "Example:\n  tenantry keys status --data-dir ./data")]
+    Status(DatabaseArgs),
+    /// Wrap every data key with the current master key (key-encryption key).
+    ///
+    /// With TENANTRY_MASTER_KEY: set it to the new key and TENANTRY_MASTER_KEY_PREVIOUS to the
+    /// old one (on every instance), then run this; drop the previous key afterwards. With the
+    /// key file: generates a new key as `master.key.next`, re-wraps, then keeps the old key as
+    /// `master.key.previous` and moves the new one to `master.key` (no key file is ever
+    /// overwritten; an existing `master.key.previous` must be removed first).
+    #[command(after_help = "Example:\n  tenantry keys rewrap --data-dir ./data")]
+    Rewrap(DatabaseArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResealArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Rows re-sealed per transaction.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch: u32,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct RotateArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
-    /// The new key (base64, 32 bytes); generated when absent.
-    #[arg(long, env = "TENANTRY_NEW_MASTER_KEY", hide_env_values = true)]
-    pub new_key: Option<String>,
+    pub reseal: ResealArgs,
+    /// Seconds to wait after adding the key before re-sealing, so that every running server
+    /// seals with the new key first (they look every 2 seconds); 0 when none runs.
+    #[arg(long, default_value_t = 5)]
+    pub settle_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]

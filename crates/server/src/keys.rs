@@ -1,78 +1,208 @@
-//! `tenantry keys rotate`: re-encrypting every secret under a new master key.
+//! `tenantry keys ...`: data keys (rotate, reseal, status) and the key-encryption key (rewrap).
+//! See decision 0027 and docs/operations.md, "Keys".
 
 use std::io::Write;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{anyhow, Context};
-use tenantry_kernel::{OsRandom, RandomSource};
-use tenantry_security::SecretBox;
+use tenantry_security::{reseal_all, Kek, Keyring, ResealReport, SecretBox};
 
-use crate::cli::RotateArgs;
-use crate::wiring::{open_store, secret_box};
+use crate::cli::{DatabaseArgs, ResealArgs, RotateArgs};
+use crate::wiring::{self, open_store, Access, KekSource, Keks, Services};
+
+/// How often a server reads the data keys again: the bound within which every instance seals
+/// with a key `keys rotate` added (it opens values sealed with it at once, reading the keys
+/// when it meets an unknown id).
+pub const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
+/// Reads the data keys every [`REFRESH_EVERY`] for as long as the server runs.
+pub fn spawn_refresh(secrets: SecretBox) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("data-keys".into())
+        .spawn(move || loop {
+            std::thread::sleep(REFRESH_EVERY);
+            match secrets.refresh() {
+                Ok(unopenable) => {
+                    for e in unopenable {
+                        tracing::warn!(error = %e, "a data key cannot be unwrapped");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "reading the data keys failed; retrying"),
+            }
+        })
+        .map(|_| ())
+}
 
 pub fn rotate(args: &RotateArgs) -> anyhow::Result<()> {
-    let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
-    let store = open_store(&args.database)?;
-    let old = secret_box(&args.database, random.as_ref())?;
-    let new_text = match args.new_key.as_deref().filter(|k| !k.is_empty()) {
-        Some(key) => key.trim().to_owned(),
-        None => SecretBox::generate_key_base64(random.as_ref()),
-    };
-    let new = SecretBox::from_base64(&new_text).context("the new master key")?;
-    if new.key_id() == old.key_id() {
-        return Err(anyhow!("the new master key is the current one"));
-    }
-    let uses_env = args
-        .database
-        .master_key
-        .as_deref()
-        .is_some_and(|k| !k.is_empty());
-    let key_file = args.database.data_dir.join("master.key");
-    // Written before the database changes, so the new key exists somewhere durable whatever
-    // happens next; renamed over the old key file only after the transaction committed.
-    let pending = args.database.data_dir.join("master.key.next");
-    if !uses_env {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&pending)
-            .with_context(|| format!("writing {}", pending.display()))?;
-        writeln!(file, "{new_text}")?;
-        file.sync_all()?;
-    }
-    let count = tenantry_settings::rotate_master_key(&store, &old, &new, random.as_ref())
-        .map_err(|e| anyhow!("rotation failed, nothing changed: {e}"))?;
+    let services = Services::new(&args.reseal.database, None, crate::CLI_PUBLIC_URL)?;
+    let keks = wiring::keks(&args.reseal.database)?;
+    let keyring = Keyring::new(Arc::new(services.store.clone()), keks.all());
+    let id = keyring
+        .add_sealing_key(services.clock.as_ref(), services.random.as_ref())
+        .map_err(|e| anyhow!("adding a data key failed, nothing changed: {e}"))?;
     let mut out = std::io::stdout().lock();
-    if uses_env {
+    writeln!(
+        out,
+        "added data key {id}: it seals from now on (running servers use it within {} s)",
+        REFRESH_EVERY.as_secs()
+    )?;
+    drop(out);
+    if args.settle_seconds > 0 {
+        std::thread::sleep(Duration::from_secs(args.settle_seconds));
+    }
+    reseal_with(&services, args.reseal.batch)
+}
+
+pub fn reseal(args: &ResealArgs) -> anyhow::Result<()> {
+    let services = Services::new(&args.database, None, crate::CLI_PUBLIC_URL)?;
+    reseal_with(&services, args.batch)
+}
+
+fn reseal_with(services: &Services, batch: u32) -> anyhow::Result<()> {
+    let mut last = 0;
+    let report = reseal_all(
+        &services.store,
+        &services.secrets,
+        services.clock.as_ref(),
+        services.random.as_ref(),
+        batch,
+        &mut |r: &ResealReport| {
+            if r.resealed != last {
+                last = r.resealed;
+                eprintln!("re-sealed {} values ({} batches)", r.resealed, r.batches);
+            }
+        },
+    )
+    .map_err(|e| {
+        anyhow!(
+            "re-sealing stopped: {e}; the batches done are kept, run `tenantry keys reseal` again"
+        )
+    })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "re-sealed {} values under data key {} in {} batches",
+        report.resealed,
+        services.secrets.key_id(),
+        report.batches
+    )?;
+    for id in &report.retired {
+        writeln!(out, "retired data key {id}: no stored value uses it")?;
+    }
+    Ok(())
+}
+
+pub fn status(args: &DatabaseArgs) -> anyhow::Result<()> {
+    let store = wiring::open_store_with(args, Access::ReadOnly)?;
+    let keks = wiring::keks(args)?;
+    let status = Keyring::new(Arc::new(store), keks.all())
+        .status()
+        .context("reading the data keys")?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "id\tcreated\tstate\tvalues\twrapped by")?;
+    for k in &status.keys {
         writeln!(
             out,
-            "re-encrypted {count} secrets from key {} to key {}",
-            old.key_id(),
-            new.key_id()
+            "{}\t{}\t{}\t{}\t{}{}",
+            k.record.id,
+            k.record
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            k.record.state,
+            k.values,
+            k.record.kek_id,
+            if k.opens {
+                ""
+            } else {
+                " (not configured: cannot open)"
+            }
         )?;
-        writeln!(out, "new master key: {new_text}")?;
-        writeln!(
-            out,
-            "set TENANTRY_MASTER_KEY to it before starting tenantry again"
-        )?;
-    } else {
-        std::fs::rename(&pending, &key_file).with_context(|| {
+    }
+    for o in &status.others {
+        let what = if o.id == "malformed" {
+            "not a sealed value"
+        } else if o.opens {
+            "sealed by the master key itself (before envelope encryption); `keys reseal` moves them"
+        } else {
+            "sealed by a key that is not configured: cannot open"
+        };
+        writeln!(out, "{}\t-\t-\t{}\t{what}", o.id, o.values)?;
+    }
+    Ok(())
+}
+
+pub fn rewrap(args: &DatabaseArgs) -> anyhow::Result<()> {
+    let store = open_store(args)?;
+    let random = tenantry_kernel::OsRandom;
+    let keks = wiring::keks(args)?;
+    let current = keks
+        .current
+        .clone()
+        .ok_or_else(|| anyhow!("no master key: set TENANTRY_MASTER_KEY or create the key file"))?;
+    let next = args.data_dir.join("master.key.next");
+    let from_file_change = !Keks::from_env(args) && next.exists();
+    if Keks::from_env(args) || (keks.previous.is_some() && !from_file_change) {
+        // The new key is already configured (environment, or a key file change made by hand
+        // with the old key as master.key.previous): re-wrap what the previous key wrapped.
+        let count = Keyring::new(Arc::new(store), keks.all())
+            .rewrap_all(&random)
+            .map_err(|e| anyhow!("re-wrapping stopped: {e}"))?;
+        let previous = keks
+            .previous
+            .as_ref()
+            .map_or_else(|| "the previous master key".to_owned(), |p| p.from.clone());
+        println!(
+            "re-wrapped {count} data keys under master key {} ({}); once every instance runs \
+             with it, remove {previous}",
+            current.kek.id(),
+            current.from
+        );
+        return Ok(());
+    }
+    // Key file: a new key beside the current one, never replacing a file. An interrupted run
+    // left the new key in master.key.next, and is resumed with it.
+    let file = wiring::key_file(args);
+    let previous = wiring::previous_key_file(args);
+    if !next.exists() {
+        wiring::write_new_key_file(&next, &Kek::generate_base64(&random))?;
+    }
+    let new = KekSource {
+        kek: Kek::from_base64(&std::fs::read_to_string(&next)?)
+            .with_context(|| format!("{} is not a valid master key", next.display()))?,
+        from: next.display().to_string(),
+    };
+    let count = Keyring::new(
+        Arc::new(store),
+        std::iter::once(new.kek.clone()).chain(keks.all()).collect(),
+    )
+    .rewrap_all(&random)
+    .map_err(|e| anyhow!("re-wrapping stopped: {e}; run `tenantry keys rewrap` again"))?;
+    // The old key is linked as master.key.previous (a link never replaces a file), and only
+    // then is the new key renamed over master.key: the old key is never lost. A previous key
+    // file that is already this key (a run interrupted between the two steps) is kept.
+    let same = |a: &std::path::Path, b: &std::path::Path| matches!((std::fs::read_to_string(a), std::fs::read_to_string(b)), (Ok(x), Ok(y)) if x.trim() == y.trim());
+    if !(previous.exists() && same(&previous, &file)) {
+        std::fs::hard_link(&file, &previous).with_context(|| {
             format!(
-                "replacing {} (the new key is in {})",
-                key_file.display(),
-                pending.display()
+                "keeping the old key as {} (the new one is in {}; move the existing file away first)",
+                previous.display(),
+                next.display()
             )
         })?;
-        writeln!(
-            out,
-            "re-encrypted {count} secrets from key {} to key {}; {} updated",
-            old.key_id(),
-            new.key_id(),
-            key_file.display()
-        )?;
     }
+    std::fs::rename(&next, &file)
+        .with_context(|| format!("moving {} to {}", next.display(), file.display()))?;
+    if let Ok(d) = std::fs::File::open(&args.data_dir) {
+        let _ = d.sync_all();
+    }
+    println!(
+        "re-wrapped {count} data keys under the new master key {} (now {}); the old key {} is \
+         kept as {}: restart every instance, then remove it",
+        new.kek.id(),
+        file.display(),
+        current.kek.id(),
+        previous.display()
+    );
     Ok(())
 }

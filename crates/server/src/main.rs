@@ -121,6 +121,12 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Check(args) => {
             telemetry::init(args.log);
+            // Secrets first: a database whose secrets no configured key opens is refused,
+            // naming each key id, before anything else is looked at.
+            let store = wiring::open_store_with(&args, wiring::Access::ReadOnly)?;
+            if let Some(problem) = wiring::unreadable_secrets(&store, &wiring::keks(&args)?)? {
+                anyhow::bail!("{problem}");
+            }
             let services = Services::read_only(&args)?;
             let report = database_check::run(&services)?;
             if report.problems.is_empty() {
@@ -176,8 +182,20 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Rotate(args)) => {
-            telemetry::init(args.database.log);
+            telemetry::init(args.reseal.database.log);
             keys::rotate(&args)
+        }
+        Command::Keys(KeysCommand::Reseal(args)) => {
+            telemetry::init(args.database.log);
+            keys::reseal(&args)
+        }
+        Command::Keys(KeysCommand::Status(args)) => {
+            telemetry::init(args.log);
+            keys::status(&args)
+        }
+        Command::Keys(KeysCommand::Rewrap(args)) => {
+            telemetry::init(args.log);
+            keys::rewrap(&args)
         }
         Command::Accounts(AccountsCommand::List(args)) => {
             telemetry::init(args.log);
@@ -252,6 +270,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         http: http.clone(),
         mail: mail.clone(),
         policy,
+        secret_overlap: chrono::Duration::seconds(
+            i64::try_from(args.webhook_secret_overlap).unwrap_or(i64::MAX / 1_000_000),
+        ),
     };
     // Before binding: a TLS configuration that does not load stops the start, named.
     let tls = tls::from_options(args.tls_cert.as_deref(), args.tls_key.as_deref())
@@ -276,6 +297,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         return_origins: portal_return_origins,
         lifetime: chrono::Duration::seconds(i64::from(args.portal_link_seconds)),
     });
+    keys::spawn_refresh(services.secrets.clone())?;
     let operator_key = args
         .operator_key
         .filter(|k| !k.is_empty())

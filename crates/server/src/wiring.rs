@@ -11,14 +11,14 @@ use tenantry_notifications::{
     NotificationService, OutboundPolicy, OutboxKind, OutboxWorker,
 };
 use tenantry_security::{
-    AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService, SecretBox,
-    SessionService,
+    AccountProvisioning, ApiKeyService, AuditService, Authenticator, DataKeyStore, Kek, Keyring,
+    MfaService, SecretBox, SessionService,
 };
 use tenantry_settings::SettingsService;
 use tenantry_store::{Store, StoreConfig};
 use tenantry_team::{InviteLinks, TeamDeps, TeamService};
 
-use crate::cli::DatabaseArgs;
+use crate::cli::{DatabaseArgs, DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS};
 
 /// Whether a command may change the database and the data directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,61 +86,221 @@ fn seal_clear_slack_urls(
     Ok(())
 }
 
-/// The master key for secrets at rest: `TENANTRY_MASTER_KEY` (base64, 32 bytes) when given,
-/// otherwise `<data dir>/master.key`, created with mode 0600 on first start. Several instances
-/// sharing one PostgreSQL must be given the same `TENANTRY_MASTER_KEY`.
-pub fn secret_box(args: &DatabaseArgs, random: &dyn RandomSource) -> anyhow::Result<SecretBox> {
-    secret_box_with(args, random, Access::ReadWrite)
+/// Where a key-encryption key came from, for messages ("TENANTRY_MASTER_KEY", a file path).
+#[derive(Debug, Clone)]
+pub struct KekSource {
+    pub kek: Kek,
+    pub from: String,
 }
 
+/// The key-encryption keys configured: the current one (`TENANTRY_MASTER_KEY` or
+/// `<data dir>/master.key`), and the previous one during a change (`TENANTRY_MASTER_KEY_PREVIOUS`
+/// or `<data dir>/master.key.previous`). `current` is `None` when neither is there.
+#[derive(Debug, Clone)]
+pub struct Keks {
+    pub current: Option<KekSource>,
+    pub previous: Option<KekSource>,
+}
+
+impl Keks {
+    pub fn all(&self) -> Vec<Kek> {
+        self.current
+            .iter()
+            .chain(self.previous.iter())
+            .map(|k| k.kek.clone())
+            .collect()
+    }
+
+    /// Whether the keys come from the environment rather than files in the data directory.
+    pub fn from_env(args: &DatabaseArgs) -> bool {
+        args.master_key.as_deref().is_some_and(|k| !k.is_empty())
+    }
+}
+
+pub fn key_file(args: &DatabaseArgs) -> std::path::PathBuf {
+    args.data_dir.join("master.key")
+}
+
+pub fn previous_key_file(args: &DatabaseArgs) -> std::path::PathBuf {
+    args.data_dir.join("master.key.previous")
+}
+
+fn read_key_file(path: &std::path::Path) -> anyhow::Result<Option<KekSource>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(KekSource {
+            kek: Kek::from_base64(&text)
+                .with_context(|| format!("{} is not a valid master key", path.display()))?,
+            from: path.display().to_string(),
+        })),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Reads the configured key-encryption keys; creates nothing.
+pub fn keks(args: &DatabaseArgs) -> anyhow::Result<Keks> {
+    let env = |value: &Option<String>, name: &str| -> anyhow::Result<Option<KekSource>> {
+        value
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                Ok(KekSource {
+                    kek: Kek::from_base64(k).with_context(|| name.to_owned())?,
+                    from: name.to_owned(),
+                })
+            })
+            .transpose()
+    };
+    let current = match env(&args.master_key, "TENANTRY_MASTER_KEY")? {
+        Some(k) => Some(k),
+        None => read_key_file(&key_file(args))?,
+    };
+    let previous = match env(&args.master_key_previous, "TENANTRY_MASTER_KEY_PREVIOUS")? {
+        Some(k) => Some(k),
+        None if !Keks::from_env(args) => read_key_file(&previous_key_file(args))?,
+        None => None,
+    };
+    Ok(Keks { current, previous })
+}
+
+/// Writes a new random key file at `path`, never replacing one: written whole under a name of
+/// this process's own, fsynced, then hard-linked into place (a link never replaces a file, so of
+/// instances starting together on one data directory the first one's key wins, and no one
+/// reads a key file still being written). Returns whether this call created it.
+pub fn write_new_key_file(path: &std::path::Path, key_base64: &str) -> anyhow::Result<bool> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
+    let pending = dir.join(format!("{name}.{}.new", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&pending)
+        .with_context(|| format!("creating {}", pending.display()))?;
+    writeln!(file, "{key_base64}")?;
+    file.sync_all()?;
+    let linked = std::fs::hard_link(&pending, path);
+    let _ = std::fs::remove_file(&pending);
+    match linked {
+        Ok(()) => {
+            // The directory entry itself is made durable too.
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
+/// The secrets of a database that no configured key opens, as one message naming each key
+/// id, or `None` when every stored secret can be read. The function `check` (and `restore`)
+/// call: a database whose secrets cannot be opened must be refused, not served.
+pub fn unreadable_secrets(store: &Store, keks: &Keks) -> anyhow::Result<Option<String>> {
+    let keyring = Keyring::new(Arc::new(store.clone()), keks.all());
+    let unreadable = keyring
+        .unreadable()
+        .context("reading the data keys and sealed values")?;
+    if unreadable.is_empty() {
+        return Ok(None);
+    }
+    let configured = match (&keks.current, &keks.previous) {
+        (Some(c), Some(p)) => format!(
+            "the configured master keys ({} from {}, {} from {})",
+            c.kek.id(),
+            c.from,
+            p.kek.id(),
+            p.from
+        ),
+        (Some(c), None) => format!("the configured master key ({} from {})", c.kek.id(), c.from),
+        (None, _) => "no master key (no TENANTRY_MASTER_KEY, no key file)".to_owned(),
+    };
+    let keys = unreadable
+        .iter()
+        .map(|(id, n)| format!("key {id} ({n} sealed values)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(Some(format!(
+        "stored secrets cannot be opened with {configured}: {keys}. Configure the master key \
+         these were sealed under (TENANTRY_MASTER_KEY, or the data directory's master.key; \
+         during a change of master key the old one as TENANTRY_MASTER_KEY_PREVIOUS)"
+    )))
+}
+
+/// The box that seals and opens secrets at rest, over the database's data keys (decision
+/// 0027), wrapped by the configured key-encryption key. A read-write start on a database
+/// without a key creates the key file and the first data key; it refuses, instead of creating
+/// a key that opens nothing, when the database already holds secrets (a restored database in
+/// a new directory, a wrong `TENANTRY_MASTER_KEY`), naming the key ids it cannot open.
 fn secret_box_with(
     args: &DatabaseArgs,
+    store: &Store,
+    clock: &dyn Clock,
     random: &dyn RandomSource,
     access: Access,
 ) -> anyhow::Result<SecretBox> {
-    if let Some(key) = args.master_key.as_deref().filter(|k| !k.is_empty()) {
-        return SecretBox::from_base64(key).context("TENANTRY_MASTER_KEY");
+    let mut keks = keks(args)?;
+    if keks.current.is_none() {
+        let path = key_file(args);
+        if access == Access::ReadOnly {
+            anyhow::bail!(
+                "reading {}: no such file (set TENANTRY_MASTER_KEY, or point --data-dir at the service's data)",
+                path.display()
+            );
+        }
+        if let Some(problem) = unreadable_secrets(store, &keks)? {
+            anyhow::bail!(
+                "refusing to create a new master key at {}: {problem}",
+                path.display()
+            );
+        }
+        if !DataKeyStore::data_keys(store)
+            .context("reading the data keys")?
+            .is_empty()
+        {
+            anyhow::bail!(
+                "refusing to create a new master key at {}: the database holds data keys wrapped by another master key",
+                path.display()
+            );
+        }
+        if write_new_key_file(&path, &Kek::generate_base64(random))? {
+            tracing::info!(path = %path.display(), "generated the master key for secrets at rest");
+        }
+        keks = self::keks(args)?;
     }
-    let path = args.data_dir.join("master.key");
-    if !path.exists() && access == Access::ReadWrite {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::create_dir_all(&args.data_dir)
-            .with_context(|| format!("creating {}", args.data_dir.display()))?;
-        // Written whole under a name of this process's own, then linked into place: a link
-        // never replaces a file, so of instances starting together on one data directory
-        // the first one's key wins, and no one reads a key file still being written.
-        let pending = args
-            .data_dir
-            .join(format!("master.key.{}.new", std::process::id()));
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&pending)
-            .with_context(|| format!("creating {}", pending.display()))?;
-        writeln!(file, "{}", SecretBox::generate_key_base64(random))?;
-        file.sync_all()?;
-        let linked = std::fs::hard_link(&pending, &path);
-        let _ = std::fs::remove_file(&pending);
-        match linked {
-            Ok(()) => {
-                tracing::info!(path = %path.display(), "generated the master key for secrets at rest");
-            }
-            // Another process starting on the same data directory wrote it first: use theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+    if access == Access::ReadWrite {
+        if let Some(problem) = unreadable_secrets(store, &keks)? {
+            anyhow::bail!("{problem}");
         }
     }
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "reading {} (set TENANTRY_MASTER_KEY, or point --data-dir at the service's data)",
-            path.display()
-        )
-    })?;
-    SecretBox::from_base64(&text)
-        .with_context(|| format!("{} is not a valid master key", path.display()))
+    let keyring = Arc::new(Keyring::new(Arc::new(store.clone()), keks.all()));
+    if access == Access::ReadWrite {
+        keyring
+            .ensure_sealing_key(clock, random)
+            .context("creating the first data key")?;
+    }
+    let (secrets, unopenable) =
+        SecretBox::envelope(&keks.all(), keyring).context("reading the data keys")?;
+    if access == Access::ReadWrite && !unopenable.is_empty() {
+        let why = unopenable
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        anyhow::bail!(
+            "the master key does not open the database's data keys: {why}. Configure the master \
+             key they were wrapped with (during a change of master key, the old one as \
+             TENANTRY_MASTER_KEY_PREVIOUS)"
+        );
+    }
+    for e in unopenable {
+        tracing::warn!(error = %e, "a data key cannot be unwrapped");
+    }
+    Ok(secrets)
 }
 
 /// The domain services, wired to the store, the system clock and the OS random source.
@@ -189,10 +349,22 @@ impl Services {
         let outbound_policy = deliverers
             .as_ref()
             .map_or_else(OutboundPolicy::default, |d| d.policy.clone());
+        // Commands that send nothing never change a channel's secret; the server's setting
+        // applies where one is changed.
+        let secret_overlap = deliverers.as_ref().map_or_else(
+            || {
+                chrono::Duration::seconds(
+                    DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS
+                        .try_into()
+                        .unwrap_or(86_400),
+                )
+            },
+            |d| d.secret_overlap,
+        );
         let store = open_store_with(args, access)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
-        let secrets = secret_box_with(args, random.as_ref(), access)?;
+        let secrets = secret_box_with(args, &store, clock.as_ref(), random.as_ref(), access)?;
         let shared = Arc::new(store.clone());
         let settings = Arc::new({
             let service = SettingsService::new(
@@ -219,6 +391,7 @@ impl Services {
             builtins: settings.clone(),
             secrets: secrets.clone(),
             policy: outbound_policy.clone(),
+            secret_overlap,
             clock: clock.clone(),
             random: random.clone(),
         }));

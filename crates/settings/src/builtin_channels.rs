@@ -154,6 +154,7 @@ impl BuiltinRoutes for SettingsService {
                 },
                 created_at: None,
                 updated_at: None,
+                previous_secret: None,
             },
             Channel {
                 id: "nch_slack".into(),
@@ -173,6 +174,7 @@ impl BuiltinRoutes for SettingsService {
                 digest: None,
                 created_at: None,
                 updated_at: None,
+                previous_secret: None,
             },
             Channel {
                 id: "nch_webhook".into(),
@@ -186,6 +188,7 @@ impl BuiltinRoutes for SettingsService {
                 digest: None,
                 created_at: None,
                 updated_at: None,
+                previous_secret: None,
             },
         ];
         let mut rules = Vec::new();
@@ -338,6 +341,7 @@ fn email_channel(id: String, name: String, enabled: bool, recipients: Vec<String
         digest: None,
         created_at: None,
         updated_at: None,
+        previous_secret: None,
     }
 }
 
@@ -441,6 +445,7 @@ impl SettingsService {
                             digest: None,
                             created_at: None,
                             updated_at: None,
+                            previous_secret: None,
                         });
                     }
                 }

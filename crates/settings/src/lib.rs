@@ -14,7 +14,6 @@ mod error;
 mod fields;
 mod integrations;
 mod integrity;
-mod key_rotation;
 mod notification_test;
 mod notifications;
 pub mod org_settings;
@@ -53,7 +52,6 @@ pub use integrations::{
     DatadogIntegration, DockerIntegration, DockerRegistry, GithubIntegration, GrafanaIntegration,
     IntegrationSettings, MonitoringIntegrations,
 };
-pub use key_rotation::rotate_master_key;
 pub use notification_test::{Deliverers, TestChannel, TestOutcome, TestRequest};
 pub use notifications::{
     seal_clear_slack_urls, EmailAlerts, EmailChannel, NotificationSettings, SlackAlerts,

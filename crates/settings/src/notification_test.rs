@@ -24,6 +24,8 @@ pub struct Deliverers {
     pub http: Arc<dyn HttpTransport>,
     pub mail: Arc<dyn MailTransport>,
     pub policy: OutboundPolicy,
+    /// How long a webhook channel's replaced signing secret keeps signing deliveries.
+    pub secret_overlap: chrono::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

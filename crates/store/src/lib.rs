@@ -7,6 +7,7 @@ mod audit;
 mod backup;
 mod connection;
 mod credentials;
+mod data_keys;
 mod email_changes;
 mod error;
 mod integrity;

@@ -68,6 +68,8 @@ type ChannelRow = (
     Option<String>,
     i64,
     i64,
+    Option<String>,
+    Option<i64>,
 );
 type DeliveryRow = (
     String,
@@ -123,11 +125,14 @@ fn cancel_pending(
 }
 
 fn channel(row: ChannelRow) -> Result<ChannelRecord, PortError> {
-    let (id, kind, name, enabled, config, secret, created, updated) = row;
+    let (id, kind, name, enabled, config, secret, created, updated, previous, until) = row;
     Ok(ChannelRecord {
         kind: ChannelKind::parse(&kind).ok_or_else(|| corrupt("channel kind", &kind))?,
         config: serde_json::from_str(&config).map_err(|_| corrupt("channel config", &id))?,
         secret: secret.map(Sealed::from_stored),
+        previous_secret: previous
+            .zip(until)
+            .map(|(s, until)| (Sealed::from_stored(s), from_micros(until))),
         id,
         name,
         enabled,
@@ -269,6 +274,8 @@ impl NotificationStore for Store {
                     notification_channels::secret_sealed,
                     notification_channels::created_at,
                     notification_channels::updated_at,
+                    notification_channels::previous_secret_sealed,
+                    notification_channels::previous_secret_until,
                 ))
                 .load::<ChannelRow>(conn)?)
         })?;
@@ -335,6 +342,10 @@ impl NotificationStore for Store {
                 notification_channels::enabled.eq(c.enabled),
                 notification_channels::config.eq(c.config.to_string()),
                 notification_channels::secret_sealed.eq(c.secret.as_ref().map(Sealed::as_str)),
+                notification_channels::previous_secret_sealed
+                    .eq(c.previous_secret.as_ref().map(|(s, _)| s.as_str())),
+                notification_channels::previous_secret_until
+                    .eq(c.previous_secret.as_ref().map(|(_, t)| to_micros(*t))),
                 notification_channels::updated_at.eq(to_micros(c.updated_at)),
             ))
             .execute(conn)?;
@@ -494,6 +505,8 @@ impl NotificationStore for Store {
                         notification_channels::secret_sealed,
                         notification_channels::created_at,
                         notification_channels::updated_at,
+                        notification_channels::previous_secret_sealed,
+                        notification_channels::previous_secret_until,
                     ),
                 ))
                 .load::<(String, ChannelRow)>(conn)?)

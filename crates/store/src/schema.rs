@@ -247,6 +247,8 @@ diesel::table! {
         secret_sealed -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        previous_secret_sealed -> Nullable<Text>,
+        previous_secret_until -> Nullable<BigInt>,
     }
 }
 
@@ -363,6 +365,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    data_keys (id) {
+        id -> Text,
+        kek_id -> Text,
+        wrapped -> Text,
+        state -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -399,4 +412,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_digest_items,
     password_resets,
     email_changes,
+    data_keys,
 );

@@ -22,6 +22,7 @@ fn service_at(store: &Store, at: DateTime<Utc>) -> NotificationService {
         builtins: settings_at(store, at),
         secrets: SecretBox::new(&[7u8; 32]),
         policy: OutboundPolicy::default(),
+        secret_overlap: chrono::Duration::hours(24),
         clock: Arc::new(FixedClock(at)),
         random: Arc::new(OsRandom),
     })

@@ -1,0 +1,2 @@
+ALTER TABLE notification_channels DROP COLUMN previous_secret_until;
+ALTER TABLE notification_channels DROP COLUMN previous_secret_sealed;
