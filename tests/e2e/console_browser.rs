@@ -271,3 +271,49 @@ async fn browser_reset_password_from_the_email_link() {
     sign_in(&browser, "owner@localhost", PASSWORD).await;
     assert!(browser.url().await.ends_with("/console"));
 }
+
+#[tokio::test]
+async fn browser_create_an_api_key_see_its_secret_once_and_use_it() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.goto("/console/account/api-keys").await;
+    browser.check_page("API keys").await;
+    browser.fill("Name", "browser key").await;
+    browser
+        .execute("document.querySelector('input[value=\"keys:read\"]').click();")
+        .await;
+    browser.fill("Expires after (days)", "soon").await;
+    browser.click("Create key").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("Use a number of days from 1 to 3650"));
+    browser.check_page("API key refused").await;
+    browser.fill("Expires after (days)", "7").await;
+    browser.click("Create key").await;
+    browser.check_page("API key secret").await;
+    let secret = browser
+        .execute("return document.getElementById('new-secret').textContent;")
+        .await
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let copy = browser
+        .execute("return !!document.querySelector('button.copy');")
+        .await;
+    assert_eq!(copy, json!(true), "the script adds a copy button");
+    let (status, doc) = call(&app, Method::GET, "/api/user/api-keys", &secret, None).await;
+    assert_eq!(status, 200, "{doc}");
+    assert!(doc.to_string().contains("browser key"));
+    browser.goto("/console/account/api-keys").await;
+    let listed = browser.text().await;
+    assert!(
+        listed.contains("browser key") && !listed.contains(&secret),
+        "{listed}"
+    );
+    browser.check_page("API keys listed").await;
+}

@@ -61,6 +61,7 @@ async fn show(
         section.card {
             h2 { "Security" }
             p { a href="/console/account/mfa" { "Two-factor authentication" } }
+            p { a href="/console/account/api-keys" { "API keys" } }
         }
     };
     respond(

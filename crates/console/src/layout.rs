@@ -13,6 +13,7 @@ use maud::{html, Markup, DOCTYPE};
 pub(crate) enum Section {
     Home,
     Security,
+    ApiKeys,
     /// Pages outside the navigation (sign-in, links, errors).
     None,
 }
@@ -25,6 +26,7 @@ const NAV: &[(Section, &str, &str)] = &[
         "Two-factor authentication",
         "/console/account/mfa",
     ),
+    (Section::ApiKeys, "API keys", "/console/account/api-keys"),
 ];
 
 /// What the top bar shows for a signed-in visitor.

@@ -11,6 +11,7 @@
 //! *Invariant:* the console calls the domain services the JSON APIs call, with the same
 //! `Actor` the same sign-in session gives there; it never reaches the store.
 
+mod api_keys;
 mod assets;
 mod csrf;
 mod email_confirmation;
@@ -69,6 +70,7 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(login::routes)
                 .configure(home::routes)
                 .configure(mfa::routes)
+                .configure(api_keys::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.

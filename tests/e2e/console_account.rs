@@ -1,0 +1,336 @@
+//! The console's "my account" pages over plain HTTP: API keys. Every refusal (no form token,
+//! another session's token, an oversized field, a key above the visitor's role, a restricted
+//! session, no session) is checked to have changed nothing, through the API.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::console::{set_owner_password, Visitor, PASSWORD};
+use crate::on_both_backends;
+use crate::support::{call, TestApp};
+
+on_both_backends!(
+    console_api_keys_create_show_once_use_regenerate_delete,
+    console_api_key_refusals_change_nothing,
+    console_api_keys_stay_out_of_reach_of_a_restricted_session,
+);
+
+/// The secret a key page shows once.
+fn shown_secret(body: &str) -> String {
+    let marker = "data-copy=\"new-secret\">";
+    let at = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no secret in:\n{body}"))
+        + marker.len();
+    body[at..at + body[at..].find('<').expect("end")].to_owned()
+}
+
+/// The names of the live keys the API lists for `key`'s holder.
+async fn key_names(app: &TestApp, key: &str) -> Vec<String> {
+    let (status, doc) = call(app, Method::GET, "/api/user/api-keys", key, None).await;
+    assert_eq!(status, 200, "{doc}");
+    doc["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|k| k["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+async fn console_api_keys_create_show_once_use_regenerate_delete(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut visitor = Visitor::new(&app);
+    assert_eq!(
+        visitor.sign_in("owner@localhost", PASSWORD).await.status,
+        303
+    );
+    let page = visitor.get("/console/account/api-keys").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.headers.get("cache-control").expect("cache-control"),
+        "no-store"
+    );
+    assert!(page
+        .body
+        .contains("href=\"/console/account/api-keys\" aria-current=\"page\""));
+    let csrf = page.hidden("csrf");
+    let created = visitor
+        .post(
+            "/console/account/api-keys",
+            &[
+                ("csrf", &csrf),
+                ("name", "deploy bot"),
+                ("scopes", "keys:read"),
+                ("scopes", "team:read"),
+                ("expires_in_days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let secret = shown_secret(&created.body);
+    // The key is the API's: it reads within its scopes, and nothing beyond them.
+    let (status, doc) = call(&app, Method::GET, "/api/user/api-keys", &secret, None).await;
+    assert_eq!(status, 200, "{doc}");
+    let key = doc["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|k| k["name"] == "deploy bot")
+        .expect("the new key")
+        .clone();
+    assert_eq!(key["scopes"], json!(["keys:read", "team:read"]));
+    assert!(key["expires_at"].is_string());
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/user/api-keys",
+        &secret,
+        Some(json!({ "name": "more" })),
+    )
+    .await;
+    assert_eq!(status, 403, "a keys:read key writes no keys");
+    // Shown once: the listing names the key and never shows its secret again.
+    let listed = visitor.get("/console/account/api-keys").await;
+    assert!(listed.body.contains("deploy bot"));
+    assert!(!listed.body.contains(&secret));
+
+    let id = key["id"].as_str().expect("id");
+    let regenerated = visitor
+        .post(
+            &format!("/console/account/api-keys/{id}/regenerate"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(regenerated.status, 200, "{}", regenerated.body);
+    let renewed = shown_secret(&regenerated.body);
+    assert_ne!(renewed, secret);
+    assert_eq!(
+        app.get("/api/user/api-keys", Some(&secret)).await.status(),
+        401,
+        "the old secret stopped working"
+    );
+    assert_eq!(
+        app.get("/api/user/api-keys", Some(&renewed)).await.status(),
+        200
+    );
+
+    let deleted = visitor
+        .post(
+            &format!("/console/account/api-keys/{id}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert!(deleted.body.contains("The key was deleted"));
+    assert_eq!(
+        app.get("/api/user/api-keys", Some(&renewed)).await.status(),
+        401
+    );
+    assert!(!key_names(&app, app.owner_key())
+        .await
+        .contains(&"deploy bot".to_owned()));
+}
+
+async fn console_api_key_refusals_change_nothing(app: TestApp) {
+    set_owner_password(&app).await;
+    let before = key_names(&app, app.owner_key()).await;
+    let mut visitor = Visitor::new(&app);
+    let mut other = Visitor::new(&app);
+    // Anonymous: the sign-in page, no key.
+    let anonymous = visitor
+        .post("/console/account/api-keys", &[("name", "x")])
+        .await;
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(anonymous.location(), "/console/login");
+    assert_eq!(visitor.get("/console/account/api-keys").await.status, 303);
+
+    assert_eq!(
+        visitor.sign_in("owner@localhost", PASSWORD).await.status,
+        303
+    );
+    assert_eq!(other.sign_in("owner@localhost", PASSWORD).await.status, 303);
+    let csrf = visitor
+        .get("/console/account/api-keys")
+        .await
+        .hidden("csrf");
+    let foreign = other.get("/console/account/api-keys").await.hidden("csrf");
+    for form in [
+        vec![("name", "no token")],
+        vec![("csrf", foreign.as_str()), ("name", "foreign token")],
+    ] {
+        let res = visitor.post("/console/account/api-keys", &form).await;
+        assert_eq!(res.status, 403, "{}", res.body);
+        assert!(res.body.contains("This form has expired"));
+    }
+    let long_name = "n".repeat(201);
+    let res = visitor
+        .post(
+            "/console/account/api-keys",
+            &[("csrf", &csrf), ("name", &long_name)],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    assert!(res.body.contains("Name is longer than"), "{}", res.body);
+    let huge = "s".repeat(20_000);
+    let res = visitor
+        .post(
+            "/console/account/api-keys",
+            &[("csrf", &csrf), ("name", "big"), ("scopes", &huge)],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    let res = visitor
+        .post(
+            "/console/account/api-keys",
+            &[("csrf", &csrf), ("name", "a"), ("name", "b")],
+        )
+        .await;
+    assert_eq!(res.status, 400, "a field sent twice");
+    // Refused by the service's rules: shown beside the field, with what was typed kept.
+    let res = visitor
+        .post(
+            "/console/account/api-keys",
+            &[
+                ("csrf", &csrf),
+                ("name", "bad days"),
+                ("expires_in_days", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(res.body.contains("id=\"days-error\""), "{}", res.body);
+    assert!(res.body.contains("value=\"bad days\""));
+    let res = visitor
+        .post(
+            "/console/account/api-keys",
+            &[
+                ("csrf", &csrf),
+                ("name", "words"),
+                ("expires_in_days", "soon"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let res = visitor
+        .post(
+            "/console/account/api-keys",
+            &[("csrf", &csrf), ("name", "  "), ("scopes", "keys:read")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("id=\"name-error\""), "{}", res.body);
+    let res = visitor
+        .post(
+            "/console/account/api-keys",
+            &[("csrf", &csrf), ("name", "odd"), ("scopes", "root:write")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("id=\"scopes-error\""), "{}", res.body);
+
+    // A viewer: a key above the role is refused beside the scopes; so is deleting the owner's
+    // key by its id (not theirs) and regenerating it.
+    let account = app.default_account_id().await;
+    let viewer_key = app.add_member(&account, "viewer");
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/password",
+        &viewer_key,
+        Some(json!({ "new_password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 204, "{doc}");
+    let (_, profile) = call(&app, Method::GET, "/api/user/profile", &viewer_key, None).await;
+    let viewer_email = profile["data"]["email"]
+        .as_str()
+        .or_else(|| profile["email"].as_str())
+        .unwrap_or_else(|| panic!("email in {profile}"))
+        .to_owned();
+    let mut viewer = Visitor::new(&app);
+    assert_eq!(viewer.sign_in(&viewer_email, PASSWORD).await.status, 303);
+    let viewer_csrf = viewer.get("/console/account/api-keys").await.hidden("csrf");
+    let res = viewer
+        .post(
+            "/console/account/api-keys",
+            &[
+                ("csrf", &viewer_csrf),
+                ("name", "escalate"),
+                ("scopes", "team:write"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res
+        .body
+        .contains("A viewer cannot hold a key with scope team:write"));
+    assert!(res.body.contains("id=\"scopes-error\""));
+    let (_, owner_keys) = call(
+        &app,
+        Method::GET,
+        "/api/user/api-keys",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    let owner_key_id = owner_keys["data"][0]["id"].as_str().expect("id").to_owned();
+    for action in ["regenerate", "delete"] {
+        let res = viewer
+            .post(
+                &format!("/console/account/api-keys/{owner_key_id}/{action}"),
+                &[("csrf", &viewer_csrf)],
+            )
+            .await;
+        assert_eq!(res.status, 303, "{action}: {}", res.body);
+        assert!(!res.body.contains("data-copy"));
+    }
+    // Another session's token does not delete either.
+    let res = visitor
+        .post(
+            &format!("/console/account/api-keys/{owner_key_id}/delete"),
+            &[("csrf", &foreign)],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(key_names(&app, app.owner_key()).await, before);
+    assert_eq!(key_names(&app, &viewer_key).await, vec!["test".to_owned()]);
+    assert_eq!(
+        app.get("/api/user/api-keys", Some(app.owner_key()))
+            .await
+            .status(),
+        200
+    );
+}
+
+async fn console_api_keys_stay_out_of_reach_of_a_restricted_session(app: TestApp) {
+    set_owner_password(&app).await;
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            app.owner_key(),
+            &json!({"two_factor": {"enabled": true}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let before = key_names(&app, app.owner_key()).await;
+    let mut visitor = Visitor::new(&app);
+    assert_eq!(
+        visitor
+            .sign_in("owner@localhost", PASSWORD)
+            .await
+            .location(),
+        "/console/account/mfa"
+    );
+    let page = visitor.get("/console/account/api-keys").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location(), "/console/account/mfa");
+    let csrf = visitor.get("/console/account/mfa").await.hidden("csrf");
+    let res = visitor
+        .post(
+            "/console/account/api-keys",
+            &[("csrf", &csrf), ("name", "sneaky")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(key_names(&app, app.owner_key()).await, before);
+}
