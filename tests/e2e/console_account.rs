@@ -1,4 +1,4 @@
-//! The console's "my account" pages over plain HTTP: API keys. Every refusal (no form token,
+//! The console's "my account" pages over plain HTTP: API keys, sessions. Every refusal (no form token,
 //! another session's token, an oversized field, a key above the visitor's role, a restricted
 //! session, no session) is checked to have changed nothing, through the API.
 
@@ -13,6 +13,8 @@ on_both_backends!(
     console_api_keys_create_show_once_use_regenerate_delete,
     console_api_key_refusals_change_nothing,
     console_api_keys_stay_out_of_reach_of_a_restricted_session,
+    console_sessions_list_end_one_and_end_all_others,
+    console_session_refusals_change_nothing,
 );
 
 /// The secret a key page shows once.
@@ -333,4 +335,190 @@ async fn console_api_keys_stay_out_of_reach_of_a_restricted_session(app: TestApp
         .await;
     assert_eq!(res.status, 303);
     assert_eq!(key_names(&app, app.owner_key()).await, before);
+}
+
+/// The id of the session `token` (as the API lists it).
+async fn session_id(app: &TestApp, token: &str) -> String {
+    let (status, list) = call(app, Method::GET, "/api/auth/sessions", token, None).await;
+    assert_eq!(status, 200, "{list}");
+    list["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|s| s["current"] == true)
+        .and_then(|s| s["id"].as_str())
+        .expect("current session")
+        .to_owned()
+}
+
+async fn signed_in_owner(app: &TestApp) -> Visitor<'_> {
+    let mut visitor = Visitor::new(app);
+    assert_eq!(
+        visitor.sign_in("owner@localhost", PASSWORD).await.status,
+        303
+    );
+    visitor
+}
+
+async fn console_sessions_list_end_one_and_end_all_others(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut me = signed_in_owner(&app).await;
+    let mut other = signed_in_owner(&app).await;
+    let page = me.get("/console/account/sessions").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.body.matches("<dt>Signed in</dt>").count(), 2);
+    assert_eq!(page.body.matches("This session").count(), 1);
+    let other_id = session_id(&app, other.session().expect("session")).await;
+    let mine = session_id(&app, me.session().expect("session")).await;
+    assert!(page
+        .body
+        .contains(&format!("/console/account/sessions/{other_id}/revoke")));
+    assert!(
+        !page
+            .body
+            .contains(&format!("/console/account/sessions/{mine}/revoke")),
+        "the session in use ends by signing out"
+    );
+    let csrf = page.hidden("csrf");
+    let ended = me
+        .post(
+            &format!("/console/account/sessions/{other_id}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(ended.status, 200, "{}", ended.body);
+    assert!(ended.body.contains("The session was ended."));
+    assert_eq!(other.get("/console").await.location(), "/console/login");
+    assert!(other.session().is_none());
+
+    let mut third = signed_in_owner(&app).await;
+    let mut fourth = signed_in_owner(&app).await;
+    let third_token = third.session().expect("session").to_owned();
+    let all = me
+        .post(
+            "/console/account/sessions/others/revoke",
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(
+        all.body.contains("2 other sessions were ended."),
+        "{}",
+        all.body
+    );
+    assert_eq!(third.get("/console").await.status, 303);
+    assert_eq!(fourth.get("/console").await.status, 303);
+    assert_eq!(
+        app.get("/api/auth/sessions", Some(&third_token))
+            .await
+            .status(),
+        401,
+        "ended for the API too"
+    );
+    assert_eq!(me.get("/console").await.status, 200, "this one stays");
+    assert!(!all.body.contains("End all other sessions"));
+}
+
+async fn console_session_refusals_change_nothing(app: TestApp) {
+    set_owner_password(&app).await;
+    let anonymous = Visitor::new(&app)
+        .post("/console/account/sessions/others/revoke", &[])
+        .await;
+    assert_eq!(anonymous.location(), "/console/login");
+    let mut me = signed_in_owner(&app).await;
+    let mut other = signed_in_owner(&app).await;
+    let other_id = session_id(&app, other.session().expect("session")).await;
+    let foreign = other.get("/console/account/sessions").await.hidden("csrf");
+    let revoke = format!("/console/account/sessions/{other_id}/revoke");
+    for form in [vec![], vec![("csrf", foreign.as_str())]] {
+        for path in [revoke.as_str(), "/console/account/sessions/others/revoke"] {
+            let res = me.post(path, &form).await;
+            assert_eq!(res.status, 403, "{path}: {}", res.body);
+            assert!(res.body.contains("This form has expired"));
+        }
+    }
+    let csrf = me.get("/console/account/sessions").await.hidden("csrf");
+    let long = format!("/console/account/sessions/{}/revoke", "s".repeat(150));
+    let res = me.post(&long, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, 400, "{}", res.body);
+    // Another member cannot end the owner's session by its id.
+    let account = app.default_account_id().await;
+    let viewer_key = app.add_member(&account, "viewer");
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/password",
+        &viewer_key,
+        Some(json!({ "new_password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 204, "{doc}");
+    let (_, profile) = call(&app, Method::GET, "/api/user/profile", &viewer_key, None).await;
+    let viewer_email = profile["data"]["email"]
+        .as_str()
+        .or_else(|| profile["email"].as_str())
+        .expect("email")
+        .to_owned();
+    let mut viewer = Visitor::new(&app);
+    assert_eq!(viewer.sign_in(&viewer_email, PASSWORD).await.status, 303);
+    let viewer_csrf = viewer.get("/console/account/sessions").await.hidden("csrf");
+    let res = viewer.post(&revoke, &[("csrf", &viewer_csrf)]).await;
+    assert_eq!(res.status, 303);
+    let res = viewer
+        .post(
+            "/console/account/sessions/others/revoke",
+            &[("csrf", &viewer_csrf)],
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(
+        res.body.contains("0 other sessions were ended."),
+        "{}",
+        res.body
+    );
+    assert_eq!(other.get("/console").await.status, 200, "still signed in");
+    assert_eq!(me.get("/console").await.status, 200, "still signed in");
+
+    // A session restricted to enrolling MFA reaches none of it.
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            app.owner_key(),
+            &json!({"two_factor": {"enabled": true}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let mut restricted = Visitor::new(&app);
+    restricted.sign_in("owner@localhost", PASSWORD).await;
+    let mfa_csrf = restricted.get("/console/account/mfa").await.hidden("csrf");
+    assert_eq!(
+        restricted.get("/console/account/sessions").await.location(),
+        "/console/account/mfa"
+    );
+    let count = |doc: serde_json::Value| doc["data"].as_array().map_or(0, Vec::len);
+    let (_, before) = call(
+        &app,
+        Method::GET,
+        "/api/auth/sessions",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    let res = restricted
+        .post(
+            "/console/account/sessions/others/revoke",
+            &[("csrf", &mfa_csrf)],
+        )
+        .await;
+    assert_eq!(res.location(), "/console/account/mfa");
+    let (_, after) = call(
+        &app,
+        Method::GET,
+        "/api/auth/sessions",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    assert!(count(before.clone()) >= 3, "{before}");
+    assert_eq!(count(before), count(after), "no session was ended");
 }

@@ -317,3 +317,33 @@ async fn browser_create_an_api_key_see_its_secret_once_and_use_it() {
     );
     browser.check_page("API keys listed").await;
 }
+
+#[tokio::test]
+async fn browser_end_a_session_and_see_the_other_browser_signed_out() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(mine) = Browser::start(&app.base).await else {
+        return;
+    };
+    let Some(theirs) = Browser::start(&app.base).await else {
+        return;
+    };
+    sign_in(&theirs, "owner@localhost", PASSWORD).await;
+    assert!(theirs.url().await.ends_with("/console"));
+    sign_in(&mine, "owner@localhost", PASSWORD).await;
+    mine.goto("/console/account/sessions").await;
+    let text = mine.text().await;
+    assert!(text.contains("This session"), "{text}");
+    mine.check_page("sessions").await;
+    mine.click("End session").await;
+    assert!(mine.text().await.contains("The session was ended."));
+    mine.check_page("session ended").await;
+    theirs.goto("/console").await;
+    assert!(
+        theirs.url().await.ends_with("/console/login"),
+        "{}",
+        theirs.url().await
+    );
+    mine.goto("/console").await;
+    assert!(mine.url().await.ends_with("/console"), "this one stays");
+}

@@ -62,6 +62,7 @@ async fn show(
             h2 { "Security" }
             p { a href="/console/account/mfa" { "Two-factor authentication" } }
             p { a href="/console/account/api-keys" { "API keys" } }
+            p { a href="/console/account/sessions" { "Sessions" } }
         }
     };
     respond(

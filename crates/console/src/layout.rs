@@ -14,6 +14,7 @@ pub(crate) enum Section {
     Home,
     Security,
     ApiKeys,
+    Sessions,
     /// Pages outside the navigation (sign-in, links, errors).
     None,
 }
@@ -27,6 +28,7 @@ const NAV: &[(Section, &str, &str)] = &[
         "/console/account/mfa",
     ),
     (Section::ApiKeys, "API keys", "/console/account/api-keys"),
+    (Section::Sessions, "Sessions", "/console/account/sessions"),
 ];
 
 /// What the top bar shows for a signed-in visitor.

@@ -26,6 +26,7 @@ mod password_reset;
 mod qr;
 mod refusal;
 mod session;
+mod sessions;
 
 use std::sync::Arc;
 
@@ -71,6 +72,7 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(home::routes)
                 .configure(mfa::routes)
                 .configure(api_keys::routes)
+                .configure(sessions::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.
