@@ -1,4 +1,4 @@
-//! The console's "my account" pages over plain HTTP: API keys, sessions. Every refusal (no form token,
+//! The console's "my account" pages over plain HTTP: API keys, sessions, password. Every refusal (no form token,
 //! another session's token, an oversized field, a key above the visitor's role, a restricted
 //! session, no session) is checked to have changed nothing, through the API.
 
@@ -15,6 +15,8 @@ on_both_backends!(
     console_api_keys_stay_out_of_reach_of_a_restricted_session,
     console_sessions_list_end_one_and_end_all_others,
     console_session_refusals_change_nothing,
+    console_password_change_and_its_refusals,
+    an_expired_password_reaches_only_the_password_page,
 );
 
 /// The secret a key page shows once.
@@ -521,4 +523,167 @@ async fn console_session_refusals_change_nothing(app: TestApp) {
     .await;
     assert!(count(before.clone()) >= 3, "{before}");
     assert_eq!(count(before), count(after), "no session was ended");
+}
+
+const NEW_PASSWORD: &str = "a-fresh-console-passphrase-8";
+
+async fn console_password_change_and_its_refusals(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut me = signed_in_owner(&app).await;
+    let mut other = signed_in_owner(&app).await;
+    let page = me.get("/console/account/password").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<label>Current password"));
+    let csrf = page.hidden("csrf");
+    let foreign = other.get("/console/account/password").await.hidden("csrf");
+    let change = |current: &'static str, new: &'static str, repeat: &'static str| {
+        vec![
+            ("current_password", current),
+            ("new_password", new),
+            ("repeat_password", repeat),
+        ]
+    };
+    let good = change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD);
+    for token in ["", foreign.as_str()] {
+        let form = [&[("csrf", token)][..], &good[..]].concat();
+        let res = me.post("/console/account/password", &form).await;
+        assert_eq!(res.status, 403, "{}", res.body);
+        assert!(res.body.contains("This form has expired"));
+    }
+    let long = "p".repeat(1025);
+    let res = me
+        .post(
+            "/console/account/password",
+            &[
+                ("csrf", csrf.as_str()),
+                ("current_password", PASSWORD),
+                ("new_password", &long),
+                ("repeat_password", &long),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    for (form, status, field) in [
+        (
+            change("not-the-password-77", NEW_PASSWORD, NEW_PASSWORD),
+            403,
+            "current_password-error",
+        ),
+        (
+            change("", NEW_PASSWORD, NEW_PASSWORD),
+            403,
+            "current_password-error",
+        ),
+        (
+            change(PASSWORD, NEW_PASSWORD, "something-else-entirely-1"),
+            422,
+            "repeat_password-error",
+        ),
+        (
+            change(PASSWORD, "short", "short"),
+            422,
+            "new_password-error",
+        ),
+    ] {
+        let form = [&[("csrf", csrf.as_str())][..], &form[..]].concat();
+        let res = me.post("/console/account/password", &form).await;
+        assert_eq!(res.status, status, "{}", res.body);
+        assert!(
+            res.body.contains(&format!("id=\"{field}\"")),
+            "{field}: {}",
+            res.body
+        );
+        assert!(res.body.contains("Nothing was changed."));
+    }
+    // Nothing changed: the old password still signs in, the other session still works.
+    assert_eq!(other.get("/console").await.status, 200);
+    assert_eq!(
+        Visitor::new(&app)
+            .sign_in("owner@localhost", PASSWORD)
+            .await
+            .status,
+        303
+    );
+
+    let form = [&[("csrf", csrf.as_str())][..], &good[..]].concat();
+    let done = me.post("/console/account/password", &form).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Your password is changed."));
+    assert_eq!(me.get("/console").await.status, 200, "this session stays");
+    assert_eq!(other.get("/console").await.status, 303, "the others end");
+    assert_eq!(
+        Visitor::new(&app)
+            .sign_in("owner@localhost", PASSWORD)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        Visitor::new(&app)
+            .sign_in("owner@localhost", NEW_PASSWORD)
+            .await
+            .status,
+        303
+    );
+}
+
+async fn an_expired_password_reaches_only_the_password_page(app: TestApp) {
+    set_owner_password(&app).await;
+    let res = app
+        .client
+        .patch(app.url("/accounts/default/settings/SECURITY_PREFERENCES"))
+        .bearer_auth(app.owner_key())
+        .json(&json!({"securityPreferences": {"requireMFA": false, "passwordExpiration": 30}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let now_micros = i64::try_from(crate::console::now()).expect("time") * 1_000_000;
+    let forty_days_ago = now_micros - 40 * 86_400 * 1_000_000;
+    app.db.execute(&format!(
+        "UPDATE users SET password_changed_at = {forty_days_ago}"
+    ));
+    let mut me = Visitor::new(&app);
+    let signed = me.sign_in("owner@localhost", PASSWORD).await;
+    assert_eq!(signed.location(), "/console/account/password");
+    for page in [
+        "/console",
+        "/console/account/api-keys",
+        "/console/account/sessions",
+        "/console/account/mfa",
+    ] {
+        let res = me.get(page).await;
+        assert_eq!(res.status, 303, "{page}");
+        assert_eq!(res.location(), "/console/account/password", "{page}");
+    }
+    let page = me.get("/console/account/password").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Your password has expired"));
+    assert!(
+        !page.body.contains("aria-label=\"Console\""),
+        "no navigation"
+    );
+    let csrf = page.hidden("csrf");
+    let done = me
+        .post(
+            "/console/account/password",
+            &[
+                ("csrf", csrf.as_str()),
+                ("current_password", PASSWORD),
+                ("new_password", NEW_PASSWORD),
+                ("repeat_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Sign in again"));
+    // As the API's: the restriction stays with this session; a new sign-in is a full one.
+    assert_eq!(
+        me.get("/console").await.location(),
+        "/console/account/password"
+    );
+    me.post("/console/logout", &[("csrf", &csrf)]).await;
+    let again = me.sign_in("owner@localhost", NEW_PASSWORD).await;
+    assert_eq!(again.location(), "/console");
+    assert_eq!(me.get("/console").await.status, 200);
 }

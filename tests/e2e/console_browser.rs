@@ -347,3 +347,45 @@ async fn browser_end_a_session_and_see_the_other_browser_signed_out() {
     mine.goto("/console").await;
     assert!(mine.url().await.ends_with("/console"), "this one stays");
 }
+
+#[tokio::test]
+async fn browser_change_the_password_then_sign_in_with_the_new_one() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    let renewed = "browser-renewed-passphrase-5";
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.goto("/console/account/password").await;
+    browser.check_page("password").await;
+    browser.fill("Current password", PASSWORD).await;
+    browser.fill("New password", renewed).await;
+    browser
+        .fill("Repeat the new password", "not-the-same-one-at-all")
+        .await;
+    browser.click("Change password").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("The two new passwords differ"));
+    browser.check_page("password refused").await;
+    browser.fill("Current password", PASSWORD).await;
+    browser.fill("New password", renewed).await;
+    browser.fill("Repeat the new password", renewed).await;
+    browser.click("Change password").await;
+    assert!(browser.text().await.contains("Your password is changed."));
+    browser.check_page("password changed").await;
+    browser.click("Sign out").await;
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    assert!(
+        browser.url().await.ends_with("/console/login"),
+        "the old one fails"
+    );
+    sign_in(&browser, "owner@localhost", renewed).await;
+    assert!(
+        browser.url().await.ends_with("/console"),
+        "{}",
+        browser.url().await
+    );
+}

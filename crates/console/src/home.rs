@@ -63,6 +63,7 @@ async fn show(
             p { a href="/console/account/mfa" { "Two-factor authentication" } }
             p { a href="/console/account/api-keys" { "API keys" } }
             p { a href="/console/account/sessions" { "Sessions" } }
+            p { a href="/console/account/password" { "Password" } }
         }
     };
     respond(

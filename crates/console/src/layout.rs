@@ -15,6 +15,7 @@ pub(crate) enum Section {
     Security,
     ApiKeys,
     Sessions,
+    Password,
     /// Pages outside the navigation (sign-in, links, errors).
     None,
 }
@@ -29,6 +30,7 @@ const NAV: &[(Section, &str, &str)] = &[
     ),
     (Section::ApiKeys, "API keys", "/console/account/api-keys"),
     (Section::Sessions, "Sessions", "/console/account/sessions"),
+    (Section::Password, "Password", "/console/account/password"),
 ];
 
 /// What the top bar shows for a signed-in visitor.

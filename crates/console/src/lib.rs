@@ -22,6 +22,7 @@ mod invitation;
 mod layout;
 mod login;
 mod mfa;
+mod password;
 mod password_reset;
 mod qr;
 mod refusal;
@@ -73,6 +74,7 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(mfa::routes)
                 .configure(api_keys::routes)
                 .configure(sessions::routes)
+                .configure(password::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.
