@@ -1,4 +1,5 @@
-//! The console's "my account" pages over plain HTTP: API keys, sessions, password. Every refusal (no form token,
+//! The console's "my account" pages over plain HTTP: API keys, sessions, password,
+//! profile. Every refusal (no form token,
 //! another session's token, an oversized field, a key above the visitor's role, a restricted
 //! session, no session) is checked to have changed nothing, through the API.
 
@@ -7,7 +8,7 @@ use serde_json::json;
 
 use crate::console::{set_owner_password, Visitor, PASSWORD};
 use crate::on_both_backends;
-use crate::support::{call, TestApp};
+use crate::support::{call, token_in, TestApp};
 
 on_both_backends!(
     console_api_keys_create_show_once_use_regenerate_delete,
@@ -17,6 +18,8 @@ on_both_backends!(
     console_session_refusals_change_nothing,
     console_password_change_and_its_refusals,
     an_expired_password_reaches_only_the_password_page,
+    console_profile_name_and_email_change_with_confirmation,
+    console_profile_refusals_change_nothing,
 );
 
 /// The secret a key page shows once.
@@ -686,4 +689,151 @@ async fn an_expired_password_reaches_only_the_password_page(app: TestApp) {
     let again = me.sign_in("owner@localhost", NEW_PASSWORD).await;
     assert_eq!(again.location(), "/console");
     assert_eq!(me.get("/console").await.status, 200);
+}
+
+async fn owner_profile(app: &TestApp) -> serde_json::Value {
+    let (status, doc) = call(app, Method::GET, "/api/user/profile", app.owner_key(), None).await;
+    assert_eq!(status, 200, "{doc}");
+    doc["data"].clone()
+}
+
+async fn console_profile_name_and_email_change_with_confirmation(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut me = signed_in_owner(&app).await;
+    let page = me.get("/console/account/profile").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.hidden("csrf");
+    let saved = me
+        .post(
+            "/console/account/profile",
+            &[("csrf", &csrf), ("display_name", "Ada <Owner>")],
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(
+        saved.body.contains("value=\"Ada &lt;Owner&gt;\""),
+        "{}",
+        saved.body
+    );
+    assert_eq!(owner_profile(&app).await["display_name"], "Ada <Owner>");
+
+    let asked = me
+        .post(
+            "/console/account/profile/email",
+            &[
+                ("csrf", &csrf),
+                ("email", "moved@example.com"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.body.contains("A message is on its way"));
+    assert_eq!(
+        owner_profile(&app).await["email"],
+        "owner@localhost",
+        "not before the link"
+    );
+    let eml = app.wait_for_eml("moved@example.com").await;
+    let token = token_in(&eml, "tnt_emc_");
+    let link = format!("/confirm-email/{token}");
+    let confirm = me.get(&link).await;
+    assert_eq!(confirm.status, 200);
+    let done = me.post(&link, &[("csrf", &confirm.hidden("csrf"))]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(owner_profile(&app).await["email"], "moved@example.com");
+}
+
+async fn console_profile_refusals_change_nothing(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut me = signed_in_owner(&app).await;
+    let mut other = signed_in_owner(&app).await;
+    let csrf = me.get("/console/account/profile").await.hidden("csrf");
+    let foreign = other.get("/console/account/profile").await.hidden("csrf");
+    for token in ["", foreign.as_str()] {
+        let res = me
+            .post(
+                "/console/account/profile",
+                &[("csrf", token), ("display_name", "Forged")],
+            )
+            .await;
+        assert_eq!(res.status, 403);
+        let res = me
+            .post(
+                "/console/account/profile/email",
+                &[
+                    ("csrf", token),
+                    ("email", "elsewhere@example.com"),
+                    ("current_password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, 403);
+        assert!(res.body.contains("This form has expired"));
+    }
+    let long_name = "n".repeat(201);
+    let res = me
+        .post(
+            "/console/account/profile",
+            &[("csrf", &csrf), ("display_name", &long_name)],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    let long_email = "e".repeat(400) + "@example.com";
+    let res = me
+        .post(
+            "/console/account/profile/email",
+            &[
+                ("csrf", &csrf),
+                ("email", &long_email),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    let res = me
+        .post(
+            "/console/account/profile/email",
+            &[
+                ("csrf", &csrf),
+                ("email", "elsewhere@example.com"),
+                ("current_password", "not-the-password-11"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res.body.contains("id=\"password-error\""));
+    assert!(res.body.contains("value=\"elsewhere@example.com\""));
+    let res = me
+        .post(
+            "/console/account/profile/email",
+            &[
+                ("csrf", &csrf),
+                ("email", "not an address"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(res.body.contains("id=\"email-error\""));
+    let res = me
+        .post(
+            "/console/account/profile",
+            &[("csrf", &csrf), ("display_name", "bad\u{202e}name")],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(res.body.contains("id=\"name-error\""));
+    let profile = owner_profile(&app).await;
+    assert_eq!(profile["email"], "owner@localhost");
+    assert_eq!(
+        profile["display_name"],
+        serde_json::Value::Null,
+        "{profile}"
+    );
+    assert!(
+        app.query_texts("SELECT new_email AS t FROM email_changes")
+            .is_empty(),
+        "no change was opened"
+    );
 }

@@ -389,3 +389,44 @@ async fn browser_change_the_password_then_sign_in_with_the_new_one() {
         browser.url().await
     );
 }
+
+#[tokio::test]
+async fn browser_profile_name_and_email_change() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.goto("/console/account/profile").await;
+    browser.check_page("profile").await;
+    browser.fill("Name", "Ada Owner").await;
+    browser.click("Save name").await;
+    assert!(browser.text().await.contains("Your name is saved."));
+    browser.fill("New email address", "moved@example.com").await;
+    browser.fill("Current password", "not-the-password-3").await;
+    browser.click("Change email address").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("This is not your current password"));
+    browser.check_page("email refused").await;
+    browser.fill("Current password", PASSWORD).await;
+    browser.click("Change email address").await;
+    assert!(browser.text().await.contains("A message is on its way"));
+    browser.check_page("email asked").await;
+    let eml = app.wait_for_eml("moved@example.com").await;
+    browser
+        .goto(&format!("/confirm-email/{}", token_in(&eml, "tnt_emc_")))
+        .await;
+    browser.check_page("confirm email").await;
+    let (_, profile) = call(
+        &app,
+        Method::GET,
+        "/api/user/profile",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    assert_eq!(profile["data"]["display_name"], "Ada Owner");
+}

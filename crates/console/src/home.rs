@@ -64,6 +64,7 @@ async fn show(
             p { a href="/console/account/api-keys" { "API keys" } }
             p { a href="/console/account/sessions" { "Sessions" } }
             p { a href="/console/account/password" { "Password" } }
+            p { a href="/console/account/profile" { "Profile: name and email address" } }
         }
     };
     respond(

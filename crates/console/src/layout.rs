@@ -16,6 +16,7 @@ pub(crate) enum Section {
     ApiKeys,
     Sessions,
     Password,
+    Profile,
     /// Pages outside the navigation (sign-in, links, errors).
     None,
 }
@@ -31,6 +32,7 @@ const NAV: &[(Section, &str, &str)] = &[
     (Section::ApiKeys, "API keys", "/console/account/api-keys"),
     (Section::Sessions, "Sessions", "/console/account/sessions"),
     (Section::Password, "Password", "/console/account/password"),
+    (Section::Profile, "Profile", "/console/account/profile"),
 ];
 
 /// What the top bar shows for a signed-in visitor.

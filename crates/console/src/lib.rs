@@ -5,7 +5,7 @@
 //! navigation), `headers` (security headers), `assets` (the embedded style sheet and
 //! script), `session` (the sign-in cookie → `Actor`), `csrf` (form tokens), `form` (parsing
 //! posted fields) and `refusal` (error pages). A later page family (team, settings, audit,
-//! notifications, API keys) is one more module, one more `routes` call below and one more
+//! notifications) is one more module, one more `routes` call below and one more
 //! row in `layout::NAV`.
 //!
 //! *Invariant:* the console calls the domain services the JSON APIs call, with the same
@@ -24,6 +24,7 @@ mod login;
 mod mfa;
 mod password;
 mod password_reset;
+mod profile;
 mod qr;
 mod refusal;
 mod session;
@@ -75,6 +76,7 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(api_keys::routes)
                 .configure(sessions::routes)
                 .configure(password::routes)
+                .configure(profile::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.
