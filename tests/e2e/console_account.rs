@@ -14,6 +14,7 @@ on_both_backends!(
     console_api_keys_create_show_once_use_regenerate_delete,
     console_api_key_refusals_change_nothing,
     console_api_keys_stay_out_of_reach_of_a_restricted_session,
+    a_stale_console_session_gets_no_new_key_secret,
     console_sessions_list_end_one_and_end_all_others,
     console_session_refusals_change_nothing,
     console_password_change_and_its_refusals,
@@ -836,4 +837,68 @@ async fn console_profile_refusals_change_nothing(app: TestApp) {
             .is_empty(),
         "no change was opened"
     );
+}
+
+async fn a_stale_console_session_gets_no_new_key_secret(app: TestApp) {
+    set_owner_password(&app).await;
+    let res = app
+        .put(
+            "/v2/accounts/settings/security",
+            app.owner_key(),
+            &json!({"session": {"require_reauth_for_sensitive": true}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (_, keys) = call(
+        &app,
+        Method::GET,
+        "/api/user/api-keys",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    let id = keys["data"][0]["id"].as_str().expect("id").to_owned();
+    let mut me = signed_in_owner(&app).await;
+    let csrf = me.get("/console/account/api-keys").await.hidden("csrf");
+    let twenty_minutes_ago =
+        i64::try_from(crate::console::now()).expect("time") * 1_000_000 - 20 * 60 * 1_000_000;
+    app.db.execute(&format!(
+        "UPDATE sessions SET created_at = {twenty_minutes_ago}"
+    ));
+    let before = key_names(&app, app.owner_key()).await;
+    let created = me
+        .post(
+            "/console/account/api-keys",
+            &[("csrf", &csrf), ("name", "stale")],
+        )
+        .await;
+    assert_eq!(created.status, 403, "{}", created.body);
+    assert!(created.body.contains("sign in again"), "{}", created.body);
+    assert!(created.body.contains("value=\"stale\""));
+    let regenerated = me
+        .post(
+            &format!("/console/account/api-keys/{id}/regenerate"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(regenerated.status, 403);
+    assert!(!regenerated.body.contains("data-copy"));
+    assert_eq!(key_names(&app, app.owner_key()).await, before);
+    assert_eq!(
+        app.get("/api/user/api-keys", Some(app.owner_key()))
+            .await
+            .status(),
+        200,
+        "the key was not regenerated"
+    );
+    // Signing in again is the way.
+    let mut fresh = signed_in_owner(&app).await;
+    let csrf = fresh.get("/console/account/api-keys").await.hidden("csrf");
+    let res = fresh
+        .post(
+            "/console/account/api-keys",
+            &[("csrf", &csrf), ("name", "fresh")],
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
 }
