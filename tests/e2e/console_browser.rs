@@ -271,3 +271,162 @@ async fn browser_reset_password_from_the_email_link() {
     sign_in(&browser, "owner@localhost", PASSWORD).await;
     assert!(browser.url().await.ends_with("/console"));
 }
+
+#[tokio::test]
+async fn browser_create_an_api_key_see_its_secret_once_and_use_it() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.goto("/console/account/api-keys").await;
+    browser.check_page("API keys").await;
+    browser.fill("Name", "browser key").await;
+    browser
+        .execute("document.querySelector('input[value=\"keys:read\"]').click();")
+        .await;
+    browser.fill("Expires after (days)", "soon").await;
+    browser.click("Create key").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("Use a number of days from 1 to 3650"));
+    browser.check_page("API key refused").await;
+    browser.fill("Expires after (days)", "7").await;
+    browser.click("Create key").await;
+    browser.check_page("API key secret").await;
+    let secret = browser
+        .execute("return document.getElementById('new-secret').textContent;")
+        .await
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let copy = browser
+        .execute("return !!document.querySelector('button.copy');")
+        .await;
+    assert_eq!(copy, json!(true), "the script adds a copy button");
+    let (status, doc) = call(&app, Method::GET, "/api/user/api-keys", &secret, None).await;
+    assert_eq!(status, 200, "{doc}");
+    assert!(doc.to_string().contains("browser key"));
+    browser.goto("/console/account/api-keys").await;
+    let listed = browser.text().await;
+    assert!(
+        listed.contains("browser key") && !listed.contains(&secret),
+        "{listed}"
+    );
+    browser.check_page("API keys listed").await;
+}
+
+#[tokio::test]
+async fn browser_end_a_session_and_see_the_other_browser_signed_out() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(mine) = Browser::start(&app.base).await else {
+        return;
+    };
+    let Some(theirs) = Browser::start(&app.base).await else {
+        return;
+    };
+    sign_in(&theirs, "owner@localhost", PASSWORD).await;
+    assert!(theirs.url().await.ends_with("/console"));
+    sign_in(&mine, "owner@localhost", PASSWORD).await;
+    mine.goto("/console/account/sessions").await;
+    let text = mine.text().await;
+    assert!(text.contains("This session"), "{text}");
+    mine.check_page("sessions").await;
+    mine.click("End session").await;
+    assert!(mine.text().await.contains("The session was ended."));
+    mine.check_page("session ended").await;
+    theirs.goto("/console").await;
+    assert!(
+        theirs.url().await.ends_with("/console/login"),
+        "{}",
+        theirs.url().await
+    );
+    mine.goto("/console").await;
+    assert!(mine.url().await.ends_with("/console"), "this one stays");
+}
+
+#[tokio::test]
+async fn browser_change_the_password_then_sign_in_with_the_new_one() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    let renewed = "browser-renewed-passphrase-5";
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.goto("/console/account/password").await;
+    browser.check_page("password").await;
+    browser.fill("Current password", PASSWORD).await;
+    browser.fill("New password", renewed).await;
+    browser
+        .fill("Repeat the new password", "not-the-same-one-at-all")
+        .await;
+    browser.click("Change password").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("The two new passwords differ"));
+    browser.check_page("password refused").await;
+    browser.fill("Current password", PASSWORD).await;
+    browser.fill("New password", renewed).await;
+    browser.fill("Repeat the new password", renewed).await;
+    browser.click("Change password").await;
+    assert!(browser.text().await.contains("Your password is changed."));
+    browser.check_page("password changed").await;
+    browser.click("Sign out").await;
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    assert!(
+        browser.url().await.ends_with("/console/login"),
+        "the old one fails"
+    );
+    sign_in(&browser, "owner@localhost", renewed).await;
+    assert!(
+        browser.url().await.ends_with("/console"),
+        "{}",
+        browser.url().await
+    );
+}
+
+#[tokio::test]
+async fn browser_profile_name_and_email_change() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.goto("/console/account/profile").await;
+    browser.check_page("profile").await;
+    browser.fill("Name", "Ada Owner").await;
+    browser.click("Save name").await;
+    assert!(browser.text().await.contains("Your name is saved."));
+    browser.fill("New email address", "moved@example.com").await;
+    browser.fill("Current password", "not-the-password-3").await;
+    browser.click("Change email address").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("This is not your current password"));
+    browser.check_page("email refused").await;
+    browser.fill("Current password", PASSWORD).await;
+    browser.click("Change email address").await;
+    assert!(browser.text().await.contains("A message is on its way"));
+    browser.check_page("email asked").await;
+    let eml = app.wait_for_eml("moved@example.com").await;
+    browser
+        .goto(&format!("/confirm-email/{}", token_in(&eml, "tnt_emc_")))
+        .await;
+    browser.check_page("confirm email").await;
+    let (_, profile) = call(
+        &app,
+        Method::GET,
+        "/api/user/profile",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    assert_eq!(profile["data"]["display_name"], "Ada Owner");
+}

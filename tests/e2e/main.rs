@@ -26,6 +26,7 @@ mod cli_transfer;
 mod configuration;
 mod conformance_user_org_catalog_tenant;
 mod console;
+mod console_account;
 mod console_browser;
 mod console_links;
 mod cost_alerts;

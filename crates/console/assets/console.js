@@ -28,4 +28,19 @@
       if (text) text.textContent = words[s];
     });
   });
+
+  // A copy button beside a secret shown once (data-copy names the element holding it).
+  document.querySelectorAll("[data-copy]").forEach(function (source) {
+    if (!navigator.clipboard) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy";
+    button.textContent = "Copy";
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.textContent).then(function () {
+        button.textContent = "Copied";
+      });
+    });
+    source.insertAdjacentElement("afterend", button);
+  });
 })();

@@ -61,6 +61,10 @@ async fn show(
         section.card {
             h2 { "Security" }
             p { a href="/console/account/mfa" { "Two-factor authentication" } }
+            p { a href="/console/account/api-keys" { "API keys" } }
+            p { a href="/console/account/sessions" { "Sessions" } }
+            p { a href="/console/account/password" { "Password" } }
+            p { a href="/console/account/profile" { "Profile: name and email address" } }
         }
     };
     respond(

@@ -13,6 +13,10 @@ use maud::{html, Markup, DOCTYPE};
 pub(crate) enum Section {
     Home,
     Security,
+    ApiKeys,
+    Sessions,
+    Password,
+    Profile,
     /// Pages outside the navigation (sign-in, links, errors).
     None,
 }
@@ -25,6 +29,10 @@ const NAV: &[(Section, &str, &str)] = &[
         "Two-factor authentication",
         "/console/account/mfa",
     ),
+    (Section::ApiKeys, "API keys", "/console/account/api-keys"),
+    (Section::Sessions, "Sessions", "/console/account/sessions"),
+    (Section::Password, "Password", "/console/account/password"),
+    (Section::Profile, "Profile", "/console/account/profile"),
 ];
 
 /// What the top bar shows for a signed-in visitor.

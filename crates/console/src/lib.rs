@@ -5,12 +5,13 @@
 //! navigation), `headers` (security headers), `assets` (the embedded style sheet and
 //! script), `session` (the sign-in cookie → `Actor`), `csrf` (form tokens), `form` (parsing
 //! posted fields) and `refusal` (error pages). A later page family (team, settings, audit,
-//! notifications, API keys) is one more module, one more `routes` call below and one more
+//! notifications) is one more module, one more `routes` call below and one more
 //! row in `layout::NAV`.
 //!
 //! *Invariant:* the console calls the domain services the JSON APIs call, with the same
 //! `Actor` the same sign-in session gives there; it never reaches the store.
 
+mod api_keys;
 mod assets;
 mod csrf;
 mod email_confirmation;
@@ -21,10 +22,13 @@ mod invitation;
 mod layout;
 mod login;
 mod mfa;
+mod password;
 mod password_reset;
+mod profile;
 mod qr;
 mod refusal;
 mod session;
+mod sessions;
 
 use std::sync::Arc;
 
@@ -69,6 +73,10 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(login::routes)
                 .configure(home::routes)
                 .configure(mfa::routes)
+                .configure(api_keys::routes)
+                .configure(sessions::routes)
+                .configure(password::routes)
+                .configure(profile::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.

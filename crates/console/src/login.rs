@@ -198,6 +198,7 @@ async fn submit(
     };
     let next = match issued.restriction.as_deref() {
         Some(MFA_ENROLLMENT) => "/console/account/mfa",
+        Some(crate::session::PASSWORD_CHANGE) => "/console/account/password",
         _ => "/console",
     };
     let mut res = see_other(next);

@@ -21,6 +21,8 @@ use crate::ConsoleConfig;
 
 /// The restriction of a session that may only enrol a second factor.
 pub(crate) const MFA_ENROLLMENT: &str = "mfa_enrollment";
+/// The restriction of a session signed in with an expired password: it may only change it.
+pub(crate) const PASSWORD_CHANGE: &str = "password_change";
 
 /// The cookie's name.
 pub(crate) fn cookie_name(config: &ConsoleConfig) -> &'static str {
@@ -162,17 +164,17 @@ pub(crate) async fn signed_in(
 }
 
 /// For a page of unrestricted sessions only: `None` to go on, or where a restricted session
-/// goes instead (one restricted to enrolling MFA to the enrollment page; one restricted to a
-/// password change is told how to make it).
+/// goes instead (one restricted to enrolling MFA to the enrollment page, one restricted to a
+/// password change to the password page; any other restriction is refused).
 pub(crate) fn restricted(visitor: &SignedIn) -> Option<HttpResponse> {
     match visitor.restriction.as_deref() {
         None => None,
         Some(MFA_ENROLLMENT) => Some(crate::layout::see_other("/console/account/mfa")),
+        Some(PASSWORD_CHANGE) => Some(crate::layout::see_other("/console/account/password")),
         Some(_) => Some(crate::refusal::error_page(
             actix_web::http::StatusCode::FORBIDDEN,
-            "Your password has expired",
-            "Choose a new password before you continue: sign out, then use \"Forgot your \
-             password?\" on the sign-in page, or change it through the API.",
+            "This session is restricted",
+            "This session may only finish one task. Sign out and sign in again.",
         )),
     }
 }
