@@ -206,4 +206,77 @@ on_both_backends!(env [
 on_both_backends!(
     a_stale_session_cannot_lift_reauthentication,
     transfer_and_resend_stay_within_power,
+    invitation_passwords_share_the_sign_in_throttle,
 );
+
+/// A leaked invitation link is no way around the sign-in throttle: the password of an
+/// existing user given to accept draws on the same budget as a sign-in, so guesses through
+/// the link are refused like guesses at the sign-in, and a sign-in after them is too.
+async fn invitation_passwords_share_the_sign_in_throttle(app: TestApp) {
+    let other = app.create_account("other", "someone@example.com").await;
+    let other_key = other["owner_api_key"].as_str().expect("key").to_owned();
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/password",
+        &other_key,
+        Some(json!({ "new_password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 204, "{doc}");
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/v2/accounts/team/members/invite",
+        app.owner_key(),
+        Some(json!({ "email": "someone@example.com", "role": "admin" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    let mail = app
+        .wait_for_eml_containing("someone@example.com", "tnt_inv_")
+        .await;
+    let link = crate::team_invitations::mailed_link(&mail);
+    let accept = format!("{link}/accept");
+    let mut refused = None;
+    for attempt in 0..10 {
+        let (status, doc) = crate::team_invitations::anon(
+            &app,
+            Method::POST,
+            &accept,
+            Some(json!({ "password": format!("guess number {attempt} of many") })),
+        )
+        .await;
+        if status == 429 {
+            assert_eq!(doc["error"], "RATE_LIMITED", "{doc}");
+            refused = Some(attempt);
+            break;
+        }
+        assert_eq!(status, 401, "{doc}");
+    }
+    let refused = refused.expect("guesses through the link are throttled");
+    assert!(refused <= 5, "refused only after {refused} guesses");
+    // The right password is refused too while the budget is spent, through the link and at
+    // the sign-in alike.
+    let (status, doc) = crate::team_invitations::anon(
+        &app,
+        Method::POST,
+        &accept,
+        Some(json!({ "password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 429, "{doc}");
+    let (status, doc) = crate::team_invitations::anon(
+        &app,
+        Method::POST,
+        "/api/auth/login",
+        Some(json!({ "email": "someone@example.com", "password": PASSWORD, "account": "other" })),
+    )
+    .await;
+    assert_eq!(status, 429, "the sign-in shares the budget: {doc}");
+    let actions = app.query_texts("SELECT action AS t FROM audit_log");
+    assert!(
+        !actions.iter().any(|a| a == "team.invitation_accepted"),
+        "{actions:?}"
+    );
+}

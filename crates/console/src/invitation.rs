@@ -248,6 +248,9 @@ async fn accept(
                 "The account has reached its member limit. Ask its administrators to make room.",
             ),
             Ok(Err(TeamError::IpNotAllowed { .. })) => return crate::refusal::ip_not_allowed(),
+            Ok(Err(TeamError::RateLimited { retry_after_secs })) => {
+                return crate::refusal::too_many(u64::try_from(retry_after_secs).unwrap_or(1))
+            }
             Ok(Err(TeamError::Port(_))) | Err(tenantry_http::Refused::Busy) => {
                 return crate::refusal::unavailable()
             }

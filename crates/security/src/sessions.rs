@@ -402,20 +402,41 @@ impl SessionService {
         let result = self.attempt_login(email, password, code, account, ip);
         match &result {
             Ok(_) => self.throttle.succeeded(email, ip),
-            Err(SecurityError::Unauthenticated) => {
-                self.throttle.failed(email, ip, now);
-                if let Err(e) = self.store.record_failed_login(
-                    email,
-                    ip.map(|i| i.to_string()).as_deref(),
-                    now,
-                    &|| AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
-                ) {
-                    tracing::warn!(error = %e, "could not audit a failed login");
-                }
-            }
+            Err(SecurityError::Unauthenticated) => self.failed_password(email, ip),
             Err(_) => {}
         }
         result
+    }
+
+    /// Seconds until a password may be tried again for `email` from `ip`, if the sign-in
+    /// throttle blocks it: for a password proven outside a sign-in (an existing user accepting
+    /// an invitation), which shares the sign-in's budget.
+    pub fn password_retry_after(&self, email: &Email, ip: Option<IpAddr>) -> Option<i64> {
+        self.throttle
+            .retry_after(email.as_str(), ip, self.clock.now())
+    }
+
+    /// Counts a password tried outside a sign-in: a failure as a failed sign-in (throttled and
+    /// audited), a success clears the (email, address) count as a sign-in does.
+    pub fn password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool) {
+        if proven {
+            self.throttle.succeeded(email.as_str(), ip);
+        } else {
+            self.failed_password(email.as_str(), ip);
+        }
+    }
+
+    fn failed_password(&self, email: &str, ip: Option<IpAddr>) {
+        let now = self.clock.now();
+        self.throttle.failed(email, ip, now);
+        if let Err(e) = self.store.record_failed_login(
+            email,
+            ip.map(|i| i.to_string()).as_deref(),
+            now,
+            &|| AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
+        ) {
+            tracing::warn!(error = %e, "could not audit a failed login");
+        }
     }
 
     /// A session token → `Actor`, applying the absolute lifetime, the idle timeout and the

@@ -4,22 +4,35 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use tenantry_kernel::{AccountId, PortError};
+use tenantry_kernel::{AccountId, Email, PortError};
+use tenantry_security::SessionService;
 use tenantry_settings::{SettingsError, SettingsService};
 use tenantry_store::Store;
 
 /// The team's policy as the account settings keep it: the member limit (tenant settings'
 /// `features`) and the enforced IP allowlist (applied to invitation acceptance, which issues a
 /// credential to someone who has none yet).
-pub struct TeamPolicyOfSettings(pub Arc<SettingsService>);
+/// Passwords proven through an invitation link share the sign-in throttle of the sessions.
+pub struct TeamPolicyOfSettings {
+    pub settings: Arc<SettingsService>,
+    pub sessions: Arc<SessionService>,
+}
 
 impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
     fn max_members(&self, account: AccountId) -> Result<u32, PortError> {
-        self.0.max_members(account).map_err(into_port)
+        self.settings.max_members(account).map_err(into_port)
     }
 
     fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError> {
-        self.0.admits(account, ip)
+        self.settings.admits(account, ip)
+    }
+
+    fn password_retry_after(&self, email: &Email, ip: Option<IpAddr>) -> Option<i64> {
+        self.sessions.password_retry_after(email, ip)
+    }
+
+    fn password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool) {
+        self.sessions.password_tried(email, ip, proven);
     }
 }
 

@@ -384,8 +384,6 @@ impl Services {
             clock.clone(),
             random.clone(),
         ));
-        let team_policy: Arc<dyn tenantry_team::TeamPolicy> =
-            Arc::new(crate::bridges::TeamPolicyOfSettings(settings.clone()));
         let notifications = Arc::new(NotificationService::new(NotificationDeps {
             store: shared.clone(),
             builtins: settings.clone(),
@@ -407,6 +405,11 @@ impl Services {
             clock.clone(),
             random.clone(),
         ));
+        let team_policy: Arc<dyn tenantry_team::TeamPolicy> =
+            Arc::new(crate::bridges::TeamPolicyOfSettings {
+                settings: settings.clone(),
+                sessions: sessions.clone(),
+            });
         let portal_links = Arc::new(tenantry_security::PortalLinkService::new(
             tenantry_security::PortalDeps {
                 store: shared.clone(),

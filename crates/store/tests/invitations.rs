@@ -37,6 +37,18 @@ impl tenantry_team::TeamPolicy for TeamPolicyOf {
     ) -> Result<bool, tenantry_kernel::PortError> {
         self.0.admits(account, ip)
     }
+
+    // The sign-in throttle is the sessions' (the binary's bridge); the end-to-end tests hold
+    // invitation acceptance to it. These tests are about the store.
+    fn password_retry_after(
+        &self,
+        _: &tenantry_kernel::Email,
+        _: Option<std::net::IpAddr>,
+    ) -> Option<i64> {
+        None
+    }
+
+    fn password_tried(&self, _: &tenantry_kernel::Email, _: Option<std::net::IpAddr>, _: bool) {}
 }
 
 fn team_at(store: &Store, at: DateTime<Utc>) -> TeamService {

@@ -72,6 +72,10 @@ pub enum TeamError {
     /// (signed in as that user, or their current password).
     #[error("sign in as the invited user to accept")]
     IdentityNotProven,
+    /// Too many wrong passwords for the invited address or from the client's address (the
+    /// sign-in throttle, shared with sign-in).
+    #[error("too many failed attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: i64 },
     /// A password set-up or reset link that is malformed, unknown, used or expired.
     #[error("the password link is invalid or has expired")]
     ResetLinkInvalid,

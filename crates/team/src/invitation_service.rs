@@ -370,7 +370,20 @@ impl TeamService {
                         }
                         true
                     }
-                    (None, Some(given), Some(stored)) => verify_password(given, stored),
+                    (None, Some(given), Some(stored)) => {
+                        if let Some(secs) = self
+                            .policy
+                            .password_retry_after(&invitation.email, input.ip)
+                        {
+                            return Err(TeamError::RateLimited {
+                                retry_after_secs: secs,
+                            });
+                        }
+                        let proven = verify_password(given, stored);
+                        self.policy
+                            .password_tried(&invitation.email, input.ip, proven);
+                        proven
+                    }
                     // No password yet: only a session or key of that user proves identity; the
                     // password itself comes through a set-up link sent to the mailbox.
                     (None, _, None) | (None, None, Some(_)) => false,

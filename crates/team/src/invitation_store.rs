@@ -180,4 +180,10 @@ pub trait TeamPolicy: Send + Sync {
     /// Whether the account's IP allowlist admits `ip` (accepting an invitation issues a key, so
     /// it is held to the same allowlist as every authenticated request).
     fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError>;
+    /// Seconds until a password may be tried again for `email` from `ip`, when the sign-in
+    /// throttle blocks it. A password proven through an invitation link draws on the same budget
+    /// as a sign-in: a leaked link is no way around the throttle.
+    fn password_retry_after(&self, email: &Email, ip: Option<IpAddr>) -> Option<i64>;
+    /// Counts a password tried for `email` from `ip` (a failure as a failed sign-in).
+    fn password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool);
 }

@@ -116,6 +116,7 @@ pub(super) fn overview_error(e: TeamError) -> ApiError {
         | TeamError::InvitationNotFound
         | TeamError::InvitationClosed(_)
         | TeamError::IdentityNotProven
+        | TeamError::RateLimited { .. }
         | TeamError::ResetLinkInvalid
         | TeamError::EmailChangeRefused(_)
         | TeamError::SignedInAsAnotherUser

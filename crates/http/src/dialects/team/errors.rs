@@ -116,6 +116,15 @@ pub(super) fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
             err(status, code, message).with_details(json!({ "invitationId": user }))
         }
         // Worded so that it states what proves identity, not whether an identity exists.
+        TeamError::RateLimited { retry_after_secs } => {
+            let mut e = err(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                &format!("Too many failed attempts; retry in {retry_after_secs} s"),
+            );
+            e.retry_after_secs = Some(u64::try_from(retry_after_secs).unwrap_or(1));
+            e
+        }
         TeamError::IdentityNotProven => err(
             StatusCode::UNAUTHORIZED,
             "SIGN_IN_REQUIRED",

@@ -272,6 +272,7 @@ pub(super) fn team_error(routes: TeamRoutes, e: TeamError) -> ApiError {
         | TeamError::InvitationNotFound
         | TeamError::InvitationClosed(_)
         | TeamError::IdentityNotProven
+        | TeamError::RateLimited { .. }
         | TeamError::SignedInAsAnotherUser
         | TeamError::IpNotAllowed { .. }) => ApiError::not_produced_here(DIALECT, &e),
     }
