@@ -109,13 +109,18 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        // Chromium's own temporary files go inside the profile, which is removed with it.
-        let profile = std::env::temp_dir().join(format!("tenantry-chromium-{}", ulid::Ulid::new()));
-        let scratch = profile.join("tmp");
-        std::fs::create_dir_all(&scratch).expect("browser profile directory");
+        // Chromium's own temporary files go inside the profile, which is removed with it. The
+        // name is short: Chromium puts a socket under its temporary directory, and a socket's
+        // path may not exceed 107 bytes (`cargo xtask test` already nests the temporary
+        // directory one level down).
+        let profile = std::env::temp_dir().join(format!(
+            "tcr-{}",
+            &ulid::Ulid::new().to_string()[16..].to_ascii_lowercase()
+        ));
+        std::fs::create_dir_all(&profile).expect("browser profile directory");
         let driver = tokio::process::Command::new(driver_path.expect("checked"))
             .arg(format!("--port={port}"))
-            .env("TMPDIR", &scratch)
+            .env("TMPDIR", &profile)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

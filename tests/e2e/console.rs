@@ -172,6 +172,7 @@ on_both_backends!(
     the_api_sign_in_throttle_holds_for_the_console,
     mfa_enrol_sign_in_with_code_and_backup_code_then_disable,
     required_mfa_forces_enrolment_before_anything_else,
+    forms_another_site_posts_are_refused,
 );
 
 async fn pages_and_assets_carry_the_security_headers(app: TestApp) {
@@ -740,4 +741,44 @@ async fn the_api_sign_in_throttle_holds_for_the_console(app: TestApp) {
         .await
         .expect("request");
     assert_eq!(res.status(), 429);
+}
+
+/// A form another site made a browser post is refused even when it carries a valid form token
+/// and cookie (a sibling site on plain http can plant the pre-session cookie): the browser's
+/// `Sec-Fetch-Site`, or lacking it a foreign `Origin`, stops it, and nothing is signed in. The
+/// console's own posts (`same-origin`, `Origin: null` under its no-referrer policy) go through.
+async fn forms_another_site_posts_are_refused(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut visitor = Visitor::new(&app);
+    let page = visitor.get("/console/login").await;
+    let csrf = page.hidden("csrf");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email", "owner@localhost"),
+        ("password", PASSWORD),
+    ];
+    for (header, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "http://evil.example"),
+    ] {
+        let req = visitor
+            .client
+            .post(app.url("/console/login"))
+            .header(header, value)
+            .form(&form);
+        let answer = visitor.answer(req).await;
+        assert_eq!(answer.status, 403, "{header}: {value}: {}", answer.body);
+        assert!(answer.body.contains("This form came from another site"));
+        assert!(visitor.session().is_none(), "{header}: {value} signed in");
+    }
+    let req = visitor
+        .client
+        .post(app.url("/console/login"))
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", "null")
+        .form(&form);
+    let answer = visitor.answer(req).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert!(visitor.session().is_some());
 }

@@ -375,3 +375,67 @@ async fn api_keys_under_required_mfa(app: TestApp) {
 }
 
 on_both_backends!(api_keys_under_required_mfa);
+
+/// Turning MFA off cannot be guessed: wrong passwords and codes are counted with the sign-in's
+/// budget, and once it is spent even the right password and a valid backup code are refused
+/// (429), so a stolen session or key cannot try every code.
+async fn guesses_at_turning_mfa_off_are_throttled(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let post = |path: &'static str, body: Value| {
+        let app = &app;
+        let key = key.clone();
+        async move { call(app, reqwest::Method::POST, path, &key, Some(body)).await }
+    };
+    let (status, _) = post("/api/user/password", json!({"new_password": PASSWORD})).await;
+    assert_eq!(status, 204);
+    let (status, doc) = post(
+        "/api/user/mfa/enable",
+        json!({"method": "totp", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
+    let enrollment = doc["data"]["enrollment_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let code = tenantry_security::code_for(&secret, now()).expect("code");
+    let (status, doc) = post(
+        "/api/user/mfa/verify",
+        json!({"enrollment_id": enrollment, "code": code}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let backup = doc["data"]["backup_codes"][0]
+        .as_str()
+        .expect("a backup code")
+        .to_owned();
+
+    let mut refused = None;
+    for attempt in 0..10 {
+        let body = if attempt % 2 == 0 {
+            json!({"password": PASSWORD, "code": "not-a-code"})
+        } else {
+            json!({"password": "a wrong guess at the password", "code": "000000"})
+        };
+        let (status, doc) = post("/api/user/mfa/disable", body).await;
+        if status == 429 {
+            assert_eq!(doc["error"]["code"], "RATE_LIMITED", "{doc}");
+            refused = Some(attempt);
+            break;
+        }
+        assert!(status == 422 || status == 403, "{status}: {doc}");
+    }
+    let refused = refused.expect("guesses at turning MFA off are throttled");
+    assert!(refused <= 5, "refused only after {refused} guesses");
+    let (status, doc) = post(
+        "/api/user/mfa/disable",
+        json!({"password": PASSWORD, "code": backup}),
+    )
+    .await;
+    assert_eq!(status, 429, "the right proof waits too: {doc}");
+    let (_, doc) = call(&app, reqwest::Method::GET, "/api/user/mfa", &key, None).await;
+    assert_eq!(doc["data"]["enabled"], true, "MFA stays on: {doc}");
+}
+
+on_both_backends!(guesses_at_turning_mfa_off_are_throttled);

@@ -31,6 +31,9 @@ use crate::ConsoleConfig;
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/invite/{link}")
+            .wrap(actix_web::middleware::from_fn(
+                crate::cross_site::same_site_forms,
+            ))
             .wrap(crate::headers::secure())
             .app_data(crate::form::config())
             .route(web::get().to(show))

@@ -13,6 +13,7 @@
 
 mod api_keys;
 mod assets;
+mod cross_site;
 mod csrf;
 mod email_confirmation;
 mod form;
@@ -67,6 +68,7 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
         cfg.app_data(config.clone());
         cfg.service(
             web::scope("/console")
+                .wrap(actix_web::middleware::from_fn(cross_site::same_site_forms))
                 .wrap(headers::secure())
                 .app_data(form::config())
                 .configure(assets::routes)

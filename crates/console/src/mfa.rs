@@ -349,6 +349,9 @@ async fn disable(
             failure("The password or code is not right. Nothing was changed."),
         ),
         Ok(Err(SecurityError::MfaNotEnabled)) => return see_other("/console/account/mfa"),
+        Ok(Err(SecurityError::RateLimited { retry_after_secs })) => {
+            return crate::refusal::too_many(u64::try_from(retry_after_secs).unwrap_or(1))
+        }
         Ok(Err(SecurityError::Port(_))) | Err(tenantry_http::Refused::Busy) => {
             return crate::refusal::unavailable()
         }

@@ -138,6 +138,9 @@ pub struct MfaService {
     secrets: SecretBox,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
+    /// Failed proofs of turning MFA off (wrong password or code), per user and address, with
+    /// the sign-in's budget: a stolen session must not guess its way to switching MFA off.
+    disable_attempts: crate::login_throttle::LoginThrottle,
 }
 
 impl MfaService {
@@ -152,6 +155,7 @@ impl MfaService {
             secrets,
             clock,
             random,
+            disable_attempts: Default::default(),
         }
     }
 
@@ -319,8 +323,7 @@ impl MfaService {
         }
     }
 
-    /// Disables MFA: the password (when the user has one) and a current code are required.
-    pub fn disable(
+    fn prove_disable(
         &self,
         actor: &Actor,
         password: Option<&str>,
@@ -331,7 +334,36 @@ impl MfaService {
                 return Err(SecurityError::WrongPassword);
             }
         }
-        self.check_code(actor, code)?;
+        self.check_code(actor, code)
+    }
+
+    /// Disables MFA: the password (when the user has one) and a current code are required;
+    /// failures are throttled like sign-ins.
+    pub fn disable(
+        &self,
+        actor: &Actor,
+        password: Option<&str>,
+        code: &str,
+    ) -> Result<(), SecurityError> {
+        let who = actor.user_id.to_string();
+        if let Some(seconds) = self
+            .disable_attempts
+            .retry_after(&who, actor.ip, self.clock.now())
+        {
+            return Err(SecurityError::RateLimited {
+                retry_after_secs: seconds,
+            });
+        }
+        let proven = self.prove_disable(actor, password, code);
+        match &proven {
+            Ok(()) => self.disable_attempts.succeeded(&who, actor.ip),
+            Err(SecurityError::WrongPassword | SecurityError::InvalidCode) => {
+                self.disable_attempts
+                    .failed(&who, actor.ip, self.clock.now());
+            }
+            Err(_) => {}
+        }
+        proven?;
         let audit = AuditId::generate(self.clock.as_ref(), self.random.as_ref());
         Ok(self.store.remove_mfa(actor, audit, self.clock.now())?)
     }
