@@ -29,6 +29,7 @@ mod console;
 mod console_account;
 mod console_browser;
 mod console_links;
+mod console_password_profile;
 mod cost_alerts;
 mod crash_writers;
 mod custom_permissions;
