@@ -252,25 +252,36 @@ fn secret_box_with(
                 path.display()
             );
         }
-        if let Some(problem) = unreadable_secrets(store, &keks)? {
-            anyhow::bail!(
-                "refusing to create a new master key at {}: {problem}",
-                path.display()
-            );
+        let refusal = match unreadable_secrets(store, &keks)? {
+            Some(problem) => Some(problem.to_string()),
+            None if !DataKeyStore::data_keys(store)
+                .context("reading the data keys")?
+                .is_empty() =>
+            {
+                Some("the database holds data keys wrapped by another master key".to_owned())
+            }
+            None => None,
+        };
+        match refusal {
+            // An instance starting beside this one on the same data directory writes the key
+            // file before it creates the first data key: a data key seen now means its file,
+            // if it made one, can be read now. Only then is a missing file a refusal.
+            Some(problem) => {
+                keks = self::keks(args)?;
+                if keks.current.is_none() {
+                    anyhow::bail!(
+                        "refusing to create a new master key at {}: {problem}",
+                        path.display()
+                    );
+                }
+            }
+            None => {
+                if write_new_key_file(&path, &Kek::generate_base64(random))? {
+                    tracing::info!(path = %path.display(), "generated the master key for secrets at rest");
+                }
+                keks = self::keks(args)?;
+            }
         }
-        if !DataKeyStore::data_keys(store)
-            .context("reading the data keys")?
-            .is_empty()
-        {
-            anyhow::bail!(
-                "refusing to create a new master key at {}: the database holds data keys wrapped by another master key",
-                path.display()
-            );
-        }
-        if write_new_key_file(&path, &Kek::generate_base64(random))? {
-            tracing::info!(path = %path.display(), "generated the master key for secrets at rest");
-        }
-        keks = self::keks(args)?;
     }
     if access == Access::ReadWrite {
         if let Some(problem) = unreadable_secrets(store, &keks)? {
