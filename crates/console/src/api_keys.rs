@@ -21,8 +21,9 @@ use tenantry_kernel::ApiKeyId;
 use tenantry_security::{ApiKeyInfo, Scope, SecurityError};
 
 use crate::form::{too_long, ID_MAX, NAME_MAX};
-use crate::layout::{page, respond, see_other, Chrome, Section};
-use crate::session::{restricted, signed_in, SignedIn};
+use crate::layout::{notice, see_other, time, Section};
+use crate::session::SignedIn;
+use crate::visitor::{poster, signed_in_page, visitor, Admits};
 use crate::ConsoleConfig;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -36,26 +37,14 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const TITLE: &str = "API keys";
+
+/// Which sessions these pages serve.
+const ADMITS: Admits = Admits::Unrestricted;
 const PATH: &str = "/console/account/api-keys";
 /// Longest accepted "Expires after (days)" value: the service allows up to 3650.
 const DAYS_MAX: usize = 10;
 /// Longest scope name the form can carry (the longest real one is far shorter).
 const SCOPE_MAX: usize = 64;
-
-/// The visitor of a key page: signed in with an unrestricted session.
-async fn visitor(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    config: &ConsoleConfig,
-) -> Result<SignedIn, HttpResponse> {
-    let visitor = signed_in(req, state, config)
-        .await
-        .map_err(|not| not.into_response(config))?;
-    match restricted(&visitor) {
-        Some(res) => Err(res),
-        None => Ok(visitor),
-    }
-}
 
 /// What the create form held, to show it again beside its errors.
 #[derive(Default)]
@@ -78,14 +67,6 @@ fn failure(message: Markup) -> Markup {
     html! { div.error role="alert" { (message) } }
 }
 
-fn notice(message: &str) -> Markup {
-    html! { div.notice role="status" { p { (message) } } }
-}
-
-fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 /// The page around `content`, with the visitor's chrome.
 async fn key_page(
     state: &web::Data<AppState>,
@@ -93,23 +74,7 @@ async fn key_page(
     status: StatusCode,
     content: Markup,
 ) -> HttpResponse {
-    let settings = state.settings.clone();
-    let actor = visitor.actor.clone();
-    let email = web::block(move || settings.profile(&actor).map(|p| p.email))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
-    let csrf = visitor.csrf();
-    let chrome = Chrome {
-        who: &email,
-        csrf: &csrf,
-        restricted: false,
-    };
-    respond(
-        status,
-        page(TITLE, Section::ApiKeys, Some(&chrome), content),
-    )
+    signed_in_page(state, visitor, TITLE, Section::ApiKeys, status, content).await
 }
 
 /// One field's error, tied to its input by `aria-describedby`.
@@ -231,7 +196,7 @@ async fn show(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match visitor(&req, &state, &config, ADMITS).await {
         Ok(v) => v,
         Err(res) => return res,
     };
@@ -383,7 +348,7 @@ async fn create(
     config: web::Data<ConsoleConfig>,
     web::Form(pairs): web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match visitor(&req, &state, &config, ADMITS).await {
         Ok(v) => v,
         Err(res) => return res,
     };
@@ -465,13 +430,10 @@ async fn regenerate(
     path: web::Path<String>,
     web::Form(f): web::Form<KeyForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     let id = match path_key(&path) {
         Ok(id) => id,
         Err(res) => return *res,
@@ -504,13 +466,10 @@ async fn delete(
     path: web::Path<String>,
     web::Form(f): web::Form<KeyForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     let id = match path_key(&path) {
         Ok(id) => id,
         Err(res) => return *res,

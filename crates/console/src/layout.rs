@@ -106,6 +106,16 @@ pub(crate) fn respond(status: StatusCode, markup: Markup) -> HttpResponse {
         .body(markup.into_string())
 }
 
+/// A message that something worked, announced to screen readers.
+pub(crate) fn notice(message: &str) -> Markup {
+    html! { div.notice role="status" { p { (message) } } }
+}
+
+/// A time as the console shows it: to the minute, in UTC.
+pub(crate) fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// A 303 to `location` (after a form post, so reloading does not post again).
 pub(crate) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -3,7 +3,8 @@
 //! Layout of the crate: one module per page family (`login`, `home`, `mfa`, ...) holding its
 //! routes and markup; what every page shares lives in `layout` (the page shell and its
 //! navigation), `headers` (security headers), `assets` (the embedded style sheet and
-//! script), `session` (the sign-in cookie → `Actor`), `csrf` (form tokens), `form` (parsing
+//! script), `session` (the sign-in cookie → `Actor`), `visitor` (who may see a page, the
+//! token check of every post, the page around a signed-in visitor), `csrf` (form tokens), `form` (parsing
 //! posted fields) and `refusal` (error pages). A later page family (team, settings, audit,
 //! notifications) is one more module, one more `routes` call below and one more
 //! row in `layout::NAV`.
@@ -30,6 +31,7 @@ mod qr;
 mod refusal;
 mod session;
 mod sessions;
+mod visitor;
 
 use std::sync::Arc;
 

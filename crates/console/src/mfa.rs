@@ -19,8 +19,9 @@ use tenantry_http::AppState;
 use tenantry_security::SecurityError;
 
 use crate::form::{too_long, CODE_MAX, ID_MAX, PASSWORD_MAX};
-use crate::layout::{page, respond, see_other, Chrome, Section};
-use crate::session::{restricted, signed_in, SignedIn, MFA_ENROLLMENT};
+use crate::layout::{notice, see_other, Section};
+use crate::session::{restricted, SignedIn, MFA_ENROLLMENT};
+use crate::visitor::{poster, signed_in_page, visitor, Admits};
 use crate::ConsoleConfig;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -32,22 +33,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 const TITLE: &str = "Two-factor authentication";
 
-/// The visitor of an MFA page: signed in, unrestricted or restricted to enrolling.
-async fn visitor(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    config: &ConsoleConfig,
-) -> Result<SignedIn, HttpResponse> {
-    let visitor = signed_in(req, state, config)
-        .await
-        .map_err(|not| not.into_response(config))?;
-    if visitor.restriction.as_deref() != Some(MFA_ENROLLMENT) {
-        if let Some(res) = restricted(&visitor) {
-            return Err(res);
-        }
-    }
-    Ok(visitor)
-}
+/// Which sessions these pages serve.
+const ADMITS: Admits = Admits::AlsoRestrictedTo(MFA_ENROLLMENT);
 
 fn enrolling_only(visitor: &SignedIn) -> bool {
     visitor.restriction.as_deref() == Some(MFA_ENROLLMENT)
@@ -60,31 +47,11 @@ async fn mfa_page(
     status: StatusCode,
     content: Markup,
 ) -> HttpResponse {
-    let settings = state.settings.clone();
-    let actor = visitor.actor.clone();
-    let email = web::block(move || settings.profile(&actor).map(|p| p.email))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
-    let csrf = visitor.csrf();
-    let chrome = Chrome {
-        who: &email,
-        csrf: &csrf,
-        restricted: enrolling_only(visitor),
-    };
-    respond(
-        status,
-        page(TITLE, Section::Security, Some(&chrome), content),
-    )
+    signed_in_page(state, visitor, TITLE, Section::Security, status, content).await
 }
 
 fn failure(message: &str) -> Markup {
     html! { div.error role="alert" { p { (message) } } }
-}
-
-fn notice(message: &str) -> Markup {
-    html! { div.notice role="status" { p { (message) } } }
 }
 
 /// The status part: enrolment form when off, disable form when on.
@@ -143,7 +110,7 @@ async fn show(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match visitor(&req, &state, &config, ADMITS).await {
         Ok(v) => v,
         Err(res) => return res,
     };
@@ -188,13 +155,10 @@ async fn enroll(
     config: web::Data<ConsoleConfig>,
     web::Form(f): web::Form<EnrollForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     if let Some(res) = too_long(&[("Password", &f.password, PASSWORD_MAX)]) {
         return res;
     }
@@ -247,13 +211,10 @@ async fn verify(
     config: web::Data<ConsoleConfig>,
     web::Form(f): web::Form<VerifyForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     if let Some(res) = too_long(&[
         ("Enrollment", &f.enrollment_id, ID_MAX),
         ("Key", &f.secret, ID_MAX),
@@ -317,13 +278,10 @@ async fn disable(
     config: web::Data<ConsoleConfig>,
     web::Form(f): web::Form<DisableForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     // Turning a factor off is for a full session only.
     if let Some(res) = restricted(&visitor) {
         return res;

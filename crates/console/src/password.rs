@@ -18,8 +18,9 @@ use tenantry_http::AppState;
 use tenantry_settings::SettingsError;
 
 use crate::form::{too_long, PASSWORD_MAX};
-use crate::layout::{page, respond, Chrome, Section};
-use crate::session::{restricted, signed_in, SignedIn, PASSWORD_CHANGE};
+use crate::layout::Section;
+use crate::session::{SignedIn, PASSWORD_CHANGE};
+use crate::visitor::{poster, signed_in_page, visitor, Admits};
 use crate::ConsoleConfig;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -32,22 +33,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 const TITLE: &str = "Password";
 
-/// The visitor: signed in, unrestricted or restricted to changing the password.
-async fn visitor(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    config: &ConsoleConfig,
-) -> Result<SignedIn, HttpResponse> {
-    let visitor = signed_in(req, state, config)
-        .await
-        .map_err(|not| not.into_response(config))?;
-    if !changing_only(&visitor) {
-        if let Some(res) = restricted(&visitor) {
-            return Err(res);
-        }
-    }
-    Ok(visitor)
-}
+/// Which sessions these pages serve.
+const ADMITS: Admits = Admits::AlsoRestrictedTo(PASSWORD_CHANGE);
 
 fn changing_only(visitor: &SignedIn) -> bool {
     visitor.restriction.as_deref() == Some(PASSWORD_CHANGE)
@@ -67,23 +54,7 @@ async fn password_page(
     status: StatusCode,
     content: Markup,
 ) -> HttpResponse {
-    let settings = state.settings.clone();
-    let actor = visitor.actor.clone();
-    let email = web::block(move || settings.profile(&actor).map(|p| p.email))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
-    let csrf = visitor.csrf();
-    let chrome = Chrome {
-        who: &email,
-        csrf: &csrf,
-        restricted: changing_only(visitor),
-    };
-    respond(
-        status,
-        page(TITLE, Section::Password, Some(&chrome), content),
-    )
+    signed_in_page(state, visitor, TITLE, Section::Password, status, content).await
 }
 
 /// A password field with its label, hint and error.
@@ -130,7 +101,7 @@ async fn show(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> HttpResponse {
-    match visitor(&req, &state, &config).await {
+    match visitor(&req, &state, &config, ADMITS).await {
         Ok(v) => {
             let content = form(&v, &Errors::default());
             password_page(&state, &v, StatusCode::OK, content).await
@@ -154,13 +125,10 @@ async fn change(
     config: web::Data<ConsoleConfig>,
     web::Form(f): web::Form<ChangeForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     if let Some(res) = too_long(&[
         ("Current password", &f.current_password, PASSWORD_MAX),
         ("New password", &f.new_password, PASSWORD_MAX),

@@ -17,8 +17,9 @@ use tenantry_settings::SettingsError;
 use tenantry_team::{EmailChangeRefusal, TeamError};
 
 use crate::form::{too_long, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
-use crate::layout::{page, respond, Chrome, Section};
-use crate::session::{restricted, signed_in, SignedIn};
+use crate::layout::{notice, page, respond, Chrome, Section};
+use crate::session::SignedIn;
+use crate::visitor::{poster, visitor, Admits};
 use crate::ConsoleConfig;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -32,19 +33,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 const TITLE: &str = "Profile";
 
-async fn visitor(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    config: &ConsoleConfig,
-) -> Result<SignedIn, HttpResponse> {
-    let visitor = signed_in(req, state, config)
-        .await
-        .map_err(|not| not.into_response(config))?;
-    match restricted(&visitor) {
-        Some(res) => Err(res),
-        None => Ok(visitor),
-    }
-}
+/// Which sessions these pages serve.
+const ADMITS: Admits = Admits::Unrestricted;
 
 /// What the forms show again: the typed values and the refusals beside their fields.
 #[derive(Default)]
@@ -131,16 +121,12 @@ async fn profile_page(
     )
 }
 
-fn notice(message: &str) -> Markup {
-    html! { div.notice role="status" { p { (message) } } }
-}
-
 async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> HttpResponse {
-    match visitor(&req, &state, &config).await {
+    match visitor(&req, &state, &config, ADMITS).await {
         Ok(v) => profile_page(&state, &v, StatusCode::OK, Shown::default()).await,
         Err(res) => res,
     }
@@ -159,13 +145,10 @@ async fn rename(
     config: web::Data<ConsoleConfig>,
     web::Form(f): web::Form<NameForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     if let Some(res) = too_long(&[("Name", &f.display_name, NAME_MAX)]) {
         return res;
     }
@@ -213,13 +196,10 @@ async fn change_email(
     config: web::Data<ConsoleConfig>,
     web::Form(f): web::Form<EmailForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     if let Some(res) = too_long(&[
         ("New email address", &f.email, EMAIL_MAX),
         ("Current password", &f.current_password, PASSWORD_MAX),

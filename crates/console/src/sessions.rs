@@ -17,8 +17,9 @@ use tenantry_kernel::{Credential, SessionId};
 use tenantry_security::SecurityError;
 
 use crate::form::{too_long, ID_MAX};
-use crate::layout::{page, respond, see_other, Chrome, Section};
-use crate::session::{restricted, signed_in, SignedIn};
+use crate::layout::{notice, see_other, time, Section};
+use crate::session::SignedIn;
+use crate::visitor::{poster, signed_in_page, visitor, Admits};
 use crate::ConsoleConfig;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -30,32 +31,16 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const TITLE: &str = "Sessions";
-const PATH: &str = "/console/account/sessions";
 
-/// The visitor of a session page: signed in with an unrestricted session.
-async fn visitor(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    config: &ConsoleConfig,
-) -> Result<SignedIn, HttpResponse> {
-    let visitor = signed_in(req, state, config)
-        .await
-        .map_err(|not| not.into_response(config))?;
-    match restricted(&visitor) {
-        Some(res) => Err(res),
-        None => Ok(visitor),
-    }
-}
+/// Which sessions these pages serve.
+const ADMITS: Admits = Admits::Unrestricted;
+const PATH: &str = "/console/account/sessions";
 
 fn current(visitor: &SignedIn) -> Option<SessionId> {
     match visitor.actor.credential {
         Credential::Session(id) => Some(id),
         Credential::ApiKey(_) | Credential::Operator => None,
     }
-}
-
-fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The page with the list, after `message`.
@@ -66,21 +51,11 @@ async fn listing(
     message: Option<Markup>,
 ) -> HttpResponse {
     let sessions = state.sessions.clone();
-    let settings = state.settings.clone();
     let actor = visitor.actor.clone();
-    let loaded = web::block(move || {
-        let list = sessions.list(&actor).map_err(Err)?;
-        let email = settings.profile(&actor).map_err(Ok)?.email;
-        Ok::<_, Result<tenantry_settings::SettingsError, SecurityError>>((list, email))
-    })
-    .await;
-    let (list, email) = match loaded {
-        Ok(Ok(found)) => found,
-        Ok(Err(Err(SecurityError::Port(_)) | Ok(tenantry_settings::SettingsError::Port(_)))) => {
-            return crate::refusal::unavailable()
-        }
-        Ok(Err(Err(e))) => return crate::refusal::internal(&e),
-        Ok(Err(Ok(e))) => return crate::refusal::internal(&e),
+    let list = match web::block(move || sessions.list(&actor)).await {
+        Ok(Ok(list)) => list,
+        Ok(Err(SecurityError::Port(_))) => return crate::refusal::unavailable(),
+        Ok(Err(e)) => return crate::refusal::internal(&e),
         Err(e) => return crate::refusal::internal(&e),
     };
     let csrf = visitor.csrf();
@@ -119,19 +94,7 @@ async fn listing(
             }
         }
     };
-    let chrome = Chrome {
-        who: &email,
-        csrf: &csrf,
-        restricted: false,
-    };
-    respond(
-        status,
-        page(TITLE, Section::Sessions, Some(&chrome), content),
-    )
-}
-
-fn notice(message: &str) -> Markup {
-    html! { div.notice role="status" { p { (message) } } }
+    signed_in_page(state, visitor, TITLE, Section::Sessions, status, content).await
 }
 
 async fn show(
@@ -139,7 +102,7 @@ async fn show(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> HttpResponse {
-    match visitor(&req, &state, &config).await {
+    match visitor(&req, &state, &config, ADMITS).await {
         Ok(v) => listing(&state, &v, StatusCode::OK, None).await,
         Err(res) => res,
     }
@@ -158,13 +121,10 @@ async fn revoke(
     path: web::Path<String>,
     web::Form(f): web::Form<RevokeForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     if let Some(res) = too_long(&[("The session", &path, ID_MAX)]) {
         return res;
     }
@@ -201,13 +161,10 @@ async fn revoke_others(
     config: web::Data<ConsoleConfig>,
     web::Form(f): web::Form<RevokeForm>,
 ) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config).await {
+    let visitor = match poster(&req, &state, &config, ADMITS, &f.csrf).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !crate::csrf::session_token_matches(&visitor.token, &f.csrf) {
-        return crate::refusal::forged_form();
-    }
     let sessions = state.sessions.clone();
     let actor = visitor.actor.clone();
     let this = current(&visitor);

@@ -1,0 +1,106 @@
+//! The signed-in visitor of a console page: who may see it, the check every posted form passes
+//! first, and the page around what they see.
+//!
+//! Every page of a signed-in visitor starts here, so the order of the checks is one rule: the
+//! session (the API's own checks, `session.rs`), then its restriction (a session restricted to
+//! one task reaches that task's page only), then, for a post, the form token; a page for
+//! higher roles then asks [`below`]. A forged post is refused before its fields are looked at.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::Markup;
+use tenantry_http::AppState;
+use tenantry_kernel::Role;
+
+use crate::layout::{page, respond, Chrome, Section};
+use crate::session::{restricted, signed_in, SignedIn};
+use crate::ConsoleConfig;
+
+/// Which sessions a page serves.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Admits {
+    /// Unrestricted sessions only; a restricted one is sent to its task.
+    Unrestricted,
+    /// Unrestricted sessions and those restricted to this task (its page).
+    AlsoRestrictedTo(&'static str),
+}
+
+/// The visitor of a page, or where they go instead (sign-in, their one task, a refusal).
+pub(crate) async fn visitor(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    config: &ConsoleConfig,
+    admits: Admits,
+) -> Result<SignedIn, HttpResponse> {
+    let visitor = signed_in(req, state, config)
+        .await
+        .map_err(|not| not.into_response(config))?;
+    let admitted = match admits {
+        Admits::Unrestricted => false,
+        Admits::AlsoRestrictedTo(task) => visitor.restriction.as_deref() == Some(task),
+    };
+    if !admitted {
+        if let Some(res) = restricted(&visitor) {
+            return Err(res);
+        }
+    }
+    Ok(visitor)
+}
+
+/// The visitor of a posted form whose token is `posted_csrf`: [`visitor`], then the form
+/// token of their session (a post without it, or with another session's, changes nothing).
+pub(crate) async fn poster(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    config: &ConsoleConfig,
+    admits: Admits,
+    posted_csrf: &str,
+) -> Result<SignedIn, HttpResponse> {
+    let visitor = visitor(req, state, config, admits).await?;
+    if crate::csrf::session_token_matches(&visitor.token, posted_csrf) {
+        Ok(visitor)
+    } else {
+        Err(crate::refusal::forged_form())
+    }
+}
+
+/// For a page of higher roles: `None` when the visitor's role is at least `role`, otherwise
+/// the page that says so (the services check again: this only spares a form that would fail).
+#[allow(dead_code)] // the admin pages (team, settings, audit) call it
+pub(crate) fn below(visitor: &SignedIn, role: Role) -> Option<HttpResponse> {
+    visitor.actor.require(role).err().map(|_| {
+        crate::refusal::error_page(
+            StatusCode::FORBIDDEN,
+            "Not available to your role",
+            "This page is for members with a higher role in this account. Ask an admin or the \
+             owner if you need it.",
+        )
+    })
+}
+
+/// The page `title` around `content`, with the visitor's top bar (their address, the sign-out
+/// form; the navigation unless the session is restricted to one task).
+pub(crate) async fn signed_in_page(
+    state: &web::Data<AppState>,
+    visitor: &SignedIn,
+    title: &str,
+    section: Section,
+    status: StatusCode,
+    content: Markup,
+) -> HttpResponse {
+    let settings = state.settings.clone();
+    let actor = visitor.actor.clone();
+    // The address is decoration: a failure to read it leaves it out rather than the page.
+    let email = web::block(move || settings.profile(&actor).map(|p| p.email))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let csrf = visitor.csrf();
+    let chrome = Chrome {
+        who: &email,
+        csrf: &csrf,
+        restricted: visitor.restriction.is_some(),
+    };
+    respond(status, page(title, section, Some(&chrome), content))
+}
