@@ -6,7 +6,7 @@ use maud::html;
 use tenantry_http::AppState;
 
 use crate::layout::{page, respond, Chrome, Section};
-use crate::session::{restricted, signed_in};
+use crate::visitor::{visitor, Admits};
 use crate::ConsoleConfig;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -18,13 +18,10 @@ async fn show(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> HttpResponse {
-    let visitor = match signed_in(&req, &state, &config).await {
+    let visitor = match visitor(&req, &state, &config, Admits::Unrestricted).await {
         Ok(visitor) => visitor,
-        Err(not) => return not.into_response(&config),
+        Err(res) => return res,
     };
-    if let Some(res) = restricted(&visitor) {
-        return res;
-    }
     let settings = state.settings.clone();
     let provisioning = state.provisioning.clone();
     let actor = visitor.actor.clone();
@@ -48,6 +45,7 @@ async fn show(
         who: &profile.email,
         csrf: &csrf,
         restricted: false,
+        role: visitor.actor.role,
     };
     let content = html! {
         section.card {

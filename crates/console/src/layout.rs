@@ -7,6 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use maud::{html, Markup, DOCTYPE};
+use tenantry_kernel::Role;
 
 /// Where a page belongs in the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,18 +22,40 @@ pub(crate) enum Section {
     None,
 }
 
-/// The navigation: section, label, address.
-const NAV: &[(Section, &str, &str)] = &[
-    (Section::Home, "Home", "/console"),
+/// The navigation: section, label, address, and the lowest role that sees the row (the pages
+/// check the role again; hiding a row only spares a visit that would be refused).
+const NAV: &[(Section, &str, &str, Role)] = &[
+    (Section::Home, "Home", "/console", Role::Viewer),
     (
         Section::Security,
         "Two-factor authentication",
         "/console/account/mfa",
+        Role::Viewer,
     ),
-    (Section::ApiKeys, "API keys", "/console/account/api-keys"),
-    (Section::Sessions, "Sessions", "/console/account/sessions"),
-    (Section::Password, "Password", "/console/account/password"),
-    (Section::Profile, "Profile", "/console/account/profile"),
+    (
+        Section::ApiKeys,
+        "API keys",
+        "/console/account/api-keys",
+        Role::Viewer,
+    ),
+    (
+        Section::Sessions,
+        "Sessions",
+        "/console/account/sessions",
+        Role::Viewer,
+    ),
+    (
+        Section::Password,
+        "Password",
+        "/console/account/password",
+        Role::Viewer,
+    ),
+    (
+        Section::Profile,
+        "Profile",
+        "/console/account/profile",
+        Role::Viewer,
+    ),
 ];
 
 /// What the top bar shows for a signed-in visitor.
@@ -43,6 +66,8 @@ pub(crate) struct Chrome<'a> {
     pub csrf: &'a str,
     /// Only the sign-out form: a session restricted to one task sees no other page.
     pub restricted: bool,
+    /// The visitor's role in the account: the navigation shows the rows it reaches.
+    pub role: Role,
 }
 
 /// A whole page.
@@ -71,7 +96,7 @@ pub(crate) fn page(
                         @if !chrome.restricted {
                             nav aria-label="Console" {
                                 ul {
-                                    @for (s, label, href) in NAV {
+                                    @for (s, label, href, _) in NAV.iter().filter(|row| chrome.role >= row.3) {
                                         li {
                                             @if *s == section {
                                                 a href=(href) aria-current="page" { (label) }
@@ -133,6 +158,7 @@ mod tests {
             who: "<script>alert(1)</script>@x.test",
             csrf: "t\"ok",
             restricted: false,
+            role: Role::Viewer,
         };
         let out = page("A <b>", Section::Security, Some(&chrome), html! {}).into_string();
         assert!(!out.contains("<script>alert"));
@@ -148,6 +174,7 @@ mod tests {
             who: "a@x.test",
             csrf: "t",
             restricted: true,
+            role: Role::Owner,
         };
         let out = page("MFA", Section::Security, Some(&chrome), html! {}).into_string();
         assert!(!out.contains("aria-label=\"Console\""));

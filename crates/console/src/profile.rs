@@ -114,6 +114,7 @@ async fn profile_page(
         who: &profile.email,
         csrf: &csrf,
         restricted: false,
+        role: visitor.actor.role,
     };
     respond(
         status,

@@ -101,6 +101,7 @@ pub(crate) async fn signed_in_page(
         who: &email,
         csrf: &csrf,
         restricted: visitor.restriction.is_some(),
+        role: visitor.actor.role,
     };
     respond(status, page(title, section, Some(&chrome), content))
 }
