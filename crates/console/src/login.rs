@@ -3,9 +3,11 @@
 //! Signing in is `SessionService::sign_in`, the sign-in behind `POST /api/auth/login`: the
 //! same throttle, allowlist, password check, second factor and session policy. The form asks
 //! for the email address and password; when the user has a second factor it comes back asking
-//! for the "Code" (a TOTP code or a backup code), carrying the address and password along in
-//! hidden fields of the no-store page (nothing is kept on the server between the two steps);
-//! a member of several accounts picks the account the same way. Every failure reads the same
+//! for the "Code" (a TOTP code or a backup code); a member of several accounts picks the
+//! account the same way. The password is posted once: the next step carries a sign-in ticket
+//! (`SessionService::sign_in_step`), a few minutes' proof that the password was right, keyed
+//! by the stored password hash, so the page never holds the password and no server keeps
+//! state between the steps. Every failure reads the same
 //! ("not right"), whichever part was wrong.
 
 use actix_web::http::StatusCode;
@@ -13,13 +15,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 use tenantry_http::AppState;
-use tenantry_security::{AccountChoice, SecurityError};
+use tenantry_security::{AccountChoice, SecurityError, SignInProof, SignInStep};
 use tenantry_team::ResetPurpose;
 
 use crate::form::{too_long, CODE_MAX, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
 use crate::layout::{page, respond, see_other, Section};
 use crate::session::{append_cookie, cookie_name, set_cookie, signed_in, MFA_ENROLLMENT};
 use crate::ConsoleConfig;
+
+/// Longest sign-in ticket accepted (a real one is about 55 characters).
+const TICKET_MAX: usize = 100;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -42,12 +47,12 @@ enum Step<'a> {
     },
     Code {
         email: &'a str,
-        password: &'a str,
+        ticket: &'a str,
         account: Option<&'a str>,
     },
     Account {
         email: &'a str,
-        password: &'a str,
+        ticket: &'a str,
         accounts: &'a [String],
     },
 }
@@ -64,18 +69,18 @@ fn form(csrf: &str, step: &Step<'_>, message: Option<&str>) -> Markup {
                     label { "Email" input type="email" name="email" value=(email) autocomplete="username" required; }
                     label { "Password" input type="password" name="password" autocomplete="current-password" required; }
                 }
-                Step::Code { email, password, account } => {
+                Step::Code { email, ticket, account } => {
                     input type="hidden" name="email" value=(email);
-                    input type="hidden" name="password" value=(password);
+                    input type="hidden" name="ticket" value=(ticket);
                     @if let Some(account) = account {
                         input type="hidden" name="account" value=(account);
                     }
                     p { "Enter the code from your authenticator app, or one of your backup codes." }
                     label { "Code" input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus; }
                 }
-                Step::Account { email, password, accounts } => {
+                Step::Account { email, ticket, accounts } => {
                     input type="hidden" name="email" value=(email);
-                    input type="hidden" name="password" value=(password);
+                    input type="hidden" name="ticket" value=(ticket);
                     label { "Account"
                         select name="account" required {
                             @for name in *accounts { option value=(name) { (name) } }
@@ -123,6 +128,8 @@ struct LoginForm {
     csrf: String,
     email: String,
     password: String,
+    /// The previous step's sign-in ticket; when present, the password is not asked again.
+    ticket: String,
     code: String,
     account: String,
 }
@@ -139,6 +146,7 @@ async fn submit(
     if let Some(res) = too_long(&[
         ("Email", &f.email, EMAIL_MAX),
         ("Password", &f.password, PASSWORD_MAX),
+        ("Ticket", &f.ticket, TICKET_MAX),
         ("Code", &f.code, CODE_MAX),
         ("Account", &f.account, NAME_MAX),
     ]) {
@@ -146,7 +154,7 @@ async fn submit(
     }
     let ip = tenantry_http::client_ip(&req, &state.config.trusted_proxies);
     let sessions = state.sessions.clone();
-    let (email, password) = (f.email.clone(), f.password.clone());
+    let (email, password, ticket) = (f.email.clone(), f.password.clone(), f.ticket.clone());
     let code = Some(f.code.trim().to_owned()).filter(|c| !c.is_empty());
     let account = Some(f.account.clone()).filter(|a| !a.is_empty());
     // Argon2 runs on the API's hashing pool: console sign-ins queue with the API's.
@@ -156,27 +164,34 @@ async fn submit(
             let choice = account
                 .as_deref()
                 .map_or(AccountChoice::OnlyOne, AccountChoice::Named);
-            sessions.sign_in(&email, &password, code.as_deref(), choice, ip)
+            let proof = if ticket.is_empty() {
+                SignInProof::Password(&password)
+            } else {
+                SignInProof::Ticket(&ticket)
+            };
+            sessions.sign_in_step(&email, proof, code.as_deref(), choice, ip)
         })
         .await;
     let issued = match outcome {
-        Ok(Ok(issued)) => issued,
-        Ok(Err(SecurityError::MfaCodeRequired)) => {
+        Ok(Ok(SignInStep::Signed(issued))) => issued,
+        Ok(Ok(SignInStep::NeedsCode { ticket })) => {
             let step = Step::Code {
                 email: &f.email,
-                password: &f.password,
+                ticket: &ticket,
                 account: Some(f.account.as_str()).filter(|a| !a.is_empty()),
             };
             return login_page(StatusCode::OK, &f.csrf, &step, None);
         }
-        Ok(Err(SecurityError::AccountRequired(accounts))) => {
+        Ok(Ok(SignInStep::NeedsAccount { ticket, accounts })) => {
             let step = Step::Account {
                 email: &f.email,
-                password: &f.password,
+                ticket: &ticket,
                 accounts: &accounts,
             };
             return login_page(StatusCode::OK, &f.csrf, &step, None);
         }
+        // A ticket that expired or no longer holds (the password changed meanwhile) starts
+        // the sign-in over, as a wrong password does.
         Ok(Err(SecurityError::Unauthenticated)) => {
             return login_page(
                 StatusCode::UNAUTHORIZED,

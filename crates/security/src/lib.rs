@@ -21,6 +21,8 @@ mod scope;
 mod secret;
 mod secret_box;
 mod sessions;
+mod sign_in_ticket;
+pub use sign_in_ticket::TICKET_SECONDS as SIGN_IN_TICKET_SECONDS;
 mod token_grant;
 
 pub use api_key::{ApiKeyEnv, ApiKeyToken, IssuedApiKey};
@@ -63,7 +65,8 @@ pub use secret_box::{
 };
 pub use sessions::{
     session_expiry, AccountChoice, IssuedSession, LoginCandidate, SessionPolicy,
-    SessionPolicySource, SessionRecord, SessionService, SessionStore, SEEN_GRANULARITY_SECONDS,
+    SessionPolicySource, SessionRecord, SessionService, SessionStore, SignInProof, SignInStep,
+    SEEN_GRANULARITY_SECONDS,
 };
 pub use token_grant::{
     GrantedTokens, RefreshRecord, RefreshTokenStore, TokenGrantDeps, TokenGrantService,

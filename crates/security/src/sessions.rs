@@ -163,6 +163,59 @@ pub struct IssuedSession {
     pub user_id: UserId,
 }
 
+/// What proves the password at a sign-in.
+#[derive(Debug, Clone, Copy)]
+pub enum SignInProof<'a> {
+    /// The password itself.
+    Password(&'a str),
+    /// A ticket from an earlier step of the same interactive sign-in ([`SignInStep`]).
+    Ticket(&'a str),
+}
+
+/// Where an interactive sign-in stands: done, or one more question, with a ticket that proves
+/// the password for the next step (so the client never posts the password twice).
+pub enum SignInStep {
+    Signed(IssuedSession),
+    /// The user has a second factor: ask for its code.
+    NeedsCode {
+        ticket: String,
+    },
+    /// The user is a member of several accounts: ask which one (their names).
+    NeedsAccount {
+        ticket: String,
+        accounts: Vec<String>,
+    },
+}
+
+/// Why a sign-in attempt stopped: a refusal, or a question only the password's holder sees
+/// (with the password hash the ticket for the next step is keyed by).
+enum Stop {
+    Refused(SecurityError),
+    NeedsCode { hash: String },
+    NeedsAccount { hash: String, accounts: Vec<String> },
+}
+
+impl From<SecurityError> for Stop {
+    fn from(e: SecurityError) -> Self {
+        Self::Refused(e)
+    }
+}
+
+impl From<PortError> for Stop {
+    fn from(e: PortError) -> Self {
+        Self::Refused(e.into())
+    }
+}
+
+/// The address as every throttle and audit lookup keys it (a malformed one lowercased, so it
+/// still has one budget).
+fn canonical_email(email: &str) -> String {
+    Email::parse(email).map_or_else(
+        |_| email.trim().to_ascii_lowercase(),
+        |e| e.as_str().to_owned(),
+    )
+}
+
 /// Which of the user's accounts a sign-in opens a session in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountChoice<'a> {
@@ -241,17 +294,22 @@ impl SessionService {
     fn attempt_login(
         &self,
         email: &str,
-        password: &str,
+        proof: SignInProof<'_>,
         code: Option<&str>,
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
-    ) -> Result<IssuedSession, SecurityError> {
+    ) -> Result<IssuedSession, Stop> {
+        // A refused ticket costs a password check too: no path answers faster.
+        let password = match proof {
+            SignInProof::Password(p) => p,
+            SignInProof::Ticket(_) => "",
+        };
         let email = Email::parse(email).map_err(|_| SecurityError::Unauthenticated)?;
         let candidate = self.store.login_candidate(email.as_str())?;
         let Some(candidate) = candidate else {
             // Same cost as a wrong password, so the response time does not reveal the address.
             let _ = verify_password(password, decoy_hash());
-            return Err(SecurityError::Unauthenticated);
+            return Err(SecurityError::Unauthenticated.into());
         };
         // The account's allowlist applies before the password is checked, so an address
         // outside it can neither sign in nor learn whether a password is right. The refusal is
@@ -267,29 +325,35 @@ impl SessionService {
         if let Some((target, _, _)) = target {
             if !self.policy.ip_allowed(*target, ip)? {
                 let _ = verify_password(password, decoy_hash());
-                return Err(SecurityError::Unauthenticated);
+                return Err(SecurityError::Unauthenticated.into());
             }
         }
         // A user without a password yet (an owner who has not used their set-up link) costs
         // one verification too: a faster refusal would tell which users are new.
-        let verified = match candidate.password_hash.as_deref() {
-            Some(hash) => verify_password(password, hash),
-            None => {
+        let verified = match (proof, candidate.password_hash.as_deref()) {
+            (SignInProof::Password(p), Some(hash)) => verify_password(p, hash),
+            (SignInProof::Ticket(t), Some(hash)) => {
+                crate::sign_in_ticket::verify(t, email.as_str(), hash, self.clock.now())
+            }
+            (_, None) => {
                 let _ = verify_password(password, decoy_hash());
                 false
             }
         };
         if !verified {
-            return Err(SecurityError::Unauthenticated);
+            return Err(SecurityError::Unauthenticated.into());
         }
+        // Verified, so the hash is there: the key of the next step's ticket.
+        let hash = candidate.password_hash.clone().unwrap_or_default();
         let (account_id, _, role) = match (target, account) {
             (Some(target), _) => target.clone(),
             (None, AccountChoice::OnlyOne) if candidate.memberships.len() > 1 => {
-                return Err(SecurityError::AccountRequired(
-                    candidate.memberships.iter().map(|m| m.1.clone()).collect(),
-                ))
+                return Err(Stop::NeedsAccount {
+                    hash,
+                    accounts: candidate.memberships.iter().map(|m| m.1.clone()).collect(),
+                })
             }
-            (None, _) => return Err(SecurityError::Unauthenticated),
+            (None, _) => return Err(SecurityError::Unauthenticated.into()),
         };
         let now = self.clock.now();
         let id = SessionId::generate(self.clock.as_ref(), self.random.as_ref());
@@ -307,7 +371,9 @@ impl SessionService {
         };
         let enrolled = self.mfa.status(&actor)?.enabled;
         if enrolled {
-            let code = code.ok_or(SecurityError::MfaCodeRequired)?;
+            let Some(code) = code else {
+                return Err(Stop::NeedsCode { hash });
+            };
             self.mfa
                 .check_code(&actor, code)
                 .map_err(|_| SecurityError::Unauthenticated)?;
@@ -386,23 +452,68 @@ impl SessionService {
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
     ) -> Result<IssuedSession, SecurityError> {
+        match self.throttled_attempt(email, SignInProof::Password(password), code, account, ip) {
+            Ok(issued) => Ok(issued),
+            Err(Stop::Refused(e)) => Err(e),
+            Err(Stop::NeedsCode { .. }) => Err(SecurityError::MfaCodeRequired),
+            Err(Stop::NeedsAccount { accounts, .. }) => {
+                Err(SecurityError::AccountRequired(accounts))
+            }
+        }
+    }
+
+    /// The sign-in of a client that asks its questions one page at a time (the console):
+    /// [`Self::sign_in`], with the password or the ticket of the previous step as proof, and
+    /// a question answered by a ticket rather than by sending the password back. Tickets are
+    /// refused as a wrong password is (throttled and audited alike).
+    pub fn sign_in_step(
+        &self,
+        email: &str,
+        proof: SignInProof<'_>,
+        code: Option<&str>,
+        account: AccountChoice<'_>,
+        ip: Option<IpAddr>,
+    ) -> Result<SignInStep, SecurityError> {
+        let canonical = canonical_email(email);
+        let ticket = |hash: &str| crate::sign_in_ticket::issue(&canonical, hash, self.clock.now());
+        match self.throttled_attempt(email, proof, code, account, ip) {
+            Ok(issued) => Ok(SignInStep::Signed(issued)),
+            Err(Stop::Refused(e)) => Err(e),
+            Err(Stop::NeedsCode { hash }) => Ok(SignInStep::NeedsCode {
+                ticket: ticket(&hash),
+            }),
+            Err(Stop::NeedsAccount { hash, accounts }) => Ok(SignInStep::NeedsAccount {
+                ticket: ticket(&hash),
+                accounts,
+            }),
+        }
+    }
+
+    /// One attempt behind the sign-in throttle: refused while the address or client is
+    /// throttled, a failure counted, a success clearing the count.
+    fn throttled_attempt(
+        &self,
+        email: &str,
+        proof: SignInProof<'_>,
+        code: Option<&str>,
+        account: AccountChoice<'_>,
+        ip: Option<IpAddr>,
+    ) -> Result<IssuedSession, Stop> {
         let now = self.clock.now();
         // Every throttle and audit lookup uses the canonical address: another spelling of it
         // (case, surrounding spaces) is the same address, with the same budget.
-        let canonical = Email::parse(email).map_or_else(
-            |_| email.trim().to_ascii_lowercase(),
-            |e| e.as_str().to_owned(),
-        );
+        let canonical = canonical_email(email);
         let email = canonical.as_str();
         if let Some(seconds) = self.throttle.retry_after(email, ip, now) {
             return Err(SecurityError::RateLimited {
                 retry_after_secs: seconds,
-            });
+            }
+            .into());
         }
-        let result = self.attempt_login(email, password, code, account, ip);
+        let result = self.attempt_login(email, proof, code, account, ip);
         match &result {
             Ok(_) => self.throttle.succeeded(email, ip),
-            Err(SecurityError::Unauthenticated) => self.failed_password(email, ip),
+            Err(Stop::Refused(SecurityError::Unauthenticated)) => self.failed_password(email, ip),
             Err(_) => {}
         }
         result
