@@ -1,7 +1,9 @@
 //! What an attacker who knew only the README found in the team, permission and transfer
 //! features, each replayed: two changes that are each allowed must not combine into one that is
 //! not; a stale session cannot lift the re-authentication rule; a transfer hands over the
-//! owner's whole power; resending an invitation stays within the sender's own permissions.
+//! owner's whole power; resending an invitation stays within the sender's own permissions;
+//! every password proven (invitation, password change, email change) draws on the sign-in's
+//! budget.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -207,6 +209,7 @@ on_both_backends!(
     a_stale_session_cannot_lift_reauthentication,
     transfer_and_resend_stay_within_power,
     invitation_passwords_share_the_sign_in_throttle,
+    current_passwords_share_the_sign_in_throttle,
 );
 
 /// A leaked invitation link is no way around the sign-in throttle: the password of an
@@ -278,5 +281,69 @@ async fn invitation_passwords_share_the_sign_in_throttle(app: TestApp) {
     assert!(
         !actions.iter().any(|a| a == "team.invitation_accepted"),
         "{actions:?}"
+    );
+}
+
+/// A stolen credential is no way to guess the current password either: the password change
+/// and the email change prove it behind the sign-in's throttle, with one budget for the three.
+async fn current_passwords_share_the_sign_in_throttle(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/password",
+        &key,
+        Some(json!({ "new_password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 204, "{doc}");
+    let mut refused = None;
+    for attempt in 0..10 {
+        let (status, doc) = call(
+            &app,
+            Method::POST,
+            "/api/user/password",
+            &key,
+            Some(json!({
+                "current_password": format!("guess number {attempt} of many"),
+                "new_password": "the password an attacker would choose"
+            })),
+        )
+        .await;
+        if status == 429 {
+            assert_eq!(doc["error"]["code"], "RATE_LIMITED", "{doc}");
+            refused = Some(attempt);
+            break;
+        }
+        assert_eq!(status, 403, "{doc}");
+    }
+    let refused = refused.expect("guesses at the current password are throttled");
+    assert!(refused <= 5, "refused only after {refused} guesses");
+    // The email change and the sign-in are refused too, even with the right password.
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/email",
+        &key,
+        Some(json!({ "email": "attacker@example.com", "current_password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 429, "the email change shares the budget: {doc}");
+    let (status, doc) = crate::team_invitations::anon(
+        &app,
+        Method::POST,
+        "/api/auth/login",
+        Some(json!({ "email": "owner@localhost", "password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 429, "the sign-in shares the budget: {doc}");
+    let actions = app.query_texts("SELECT action AS t FROM audit_log");
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "user.password_changed")
+            .count(),
+        1,
+        "only the first password was set: {actions:?}"
     );
 }

@@ -164,6 +164,9 @@ async fn change(
             };
             return refuse(errors, StatusCode::FORBIDDEN).await;
         }
+        Ok(Err(SettingsError::RateLimited { retry_after_secs })) => {
+            return crate::refusal::too_many(u64::try_from(retry_after_secs).unwrap_or(1))
+        }
         Ok(Err(SettingsError::Validation(fields))) => {
             let message = fields
                 .iter()

@@ -237,6 +237,9 @@ async fn change_email(
                 ..Shown::default()
             },
         ),
+        Ok(Err(TeamError::RateLimited { retry_after_secs })) => {
+            return crate::refusal::too_many(u64::try_from(retry_after_secs).unwrap_or(1))
+        }
         Ok(Err(TeamError::InvalidField { reason, .. })) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             Shown {

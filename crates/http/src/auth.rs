@@ -264,6 +264,7 @@ fn ip_error(dialect: Dialect, e: SettingsError) -> ApiError {
         | SettingsError::PreconditionFailed { .. }
         | SettingsError::ReauthRequired
         | SettingsError::WrongPassword
+        | SettingsError::RateLimited { .. }
         | SettingsError::EmailTaken
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }

@@ -28,8 +28,12 @@ const MAX_TRACKED: usize = 100_000;
 /// Failures counted for one key: how many, since when.
 type Counts<K> = Mutex<HashMap<K, (u32, DateTime<Utc>)>>;
 
+/// The sign-in throttle. One instance serves every place a password is proven (signing in,
+/// accepting an invitation as an existing user, changing the password or the address), so
+/// all of them draw on one budget per address: guessing through another form is no way
+/// around the sign-in's limit.
 #[derive(Default)]
-pub(crate) struct LoginThrottle {
+pub struct LoginThrottle {
     by_pair: Counts<(String, Option<IpAddr>)>,
     by_email: Counts<String>,
     by_ip: Counts<IpAddr>,
@@ -65,13 +69,30 @@ fn record<K: std::hash::Hash + Eq + Clone>(
 }
 
 impl LoginThrottle {
-    /// Seconds until another attempt is allowed, if the email or the address is blocked.
-    pub(crate) fn retry_after(
+    /// A password proof for `email` from `ip` at `now`, behind the throttle: `Err(seconds)`
+    /// while blocked (then `check` does not run, so a blocked guess costs nothing and learns
+    /// nothing), else what `check` says, counted as a failure or a success.
+    pub fn prove(
         &self,
         email: &str,
         ip: Option<IpAddr>,
         now: DateTime<Utc>,
-    ) -> Option<i64> {
+        check: impl FnOnce() -> bool,
+    ) -> Result<bool, i64> {
+        if let Some(seconds) = self.retry_after(email, ip, now) {
+            return Err(seconds);
+        }
+        let proven = check();
+        if proven {
+            self.succeeded(email, ip);
+        } else {
+            self.failed(email, ip, now);
+        }
+        Ok(proven)
+    }
+
+    /// Seconds until another attempt is allowed, if the email or the address is blocked.
+    pub fn retry_after(&self, email: &str, ip: Option<IpAddr>, now: DateTime<Utc>) -> Option<i64> {
         let email = email.to_ascii_lowercase();
         let by_pair = blocked(
             &self.by_pair,
@@ -84,7 +105,7 @@ impl LoginThrottle {
         by_pair.max(by_email).max(by_ip)
     }
 
-    pub(crate) fn failed(&self, email: &str, ip: Option<IpAddr>, now: DateTime<Utc>) {
+    pub fn failed(&self, email: &str, ip: Option<IpAddr>, now: DateTime<Utc>) {
         let email = email.to_ascii_lowercase();
         record(&self.by_pair, (email.clone(), ip), now);
         record(&self.by_email, email, now);
@@ -95,7 +116,7 @@ impl LoginThrottle {
 
     /// A successful sign-in clears its own (email, address) count; the counts of other
     /// addresses stay, so a success from one place does not reset a guess from another.
-    pub(crate) fn succeeded(&self, email: &str, ip: Option<IpAddr>) {
+    pub fn succeeded(&self, email: &str, ip: Option<IpAddr>) {
         if let Ok(mut map) = self.by_pair.lock() {
             map.remove(&(email.to_ascii_lowercase(), ip));
         }

@@ -234,7 +234,7 @@ pub struct SessionService {
     mfa: Arc<MfaService>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
-    throttle: crate::login_throttle::LoginThrottle,
+    throttle: Arc<crate::login_throttle::LoginThrottle>,
 }
 
 /// A real Argon2id hash to verify against when the email is unknown (computed once).
@@ -281,6 +281,13 @@ impl SessionService {
             random,
             throttle: Default::default(),
         }
+    }
+
+    /// Shares `throttle` with the other places a password is proven (one budget per address;
+    /// see [`crate::LoginThrottle`]). Without it the service keeps a throttle of its own.
+    pub fn with_throttle(mut self, throttle: Arc<crate::LoginThrottle>) -> Self {
+        self.throttle = throttle;
+        self
     }
 
     /// Whether a bearer token is a session token (as opposed to an API key).

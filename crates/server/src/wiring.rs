@@ -377,13 +377,16 @@ impl Services {
         let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
         let secrets = secret_box_with(args, &store, clock.as_ref(), random.as_ref(), access)?;
         let shared = Arc::new(store.clone());
+        // One sign-in throttle for every password proof (sign-in, invitation, password change).
+        let throttle = Arc::new(tenantry_security::LoginThrottle::default());
         let settings = Arc::new({
             let service = SettingsService::new(
                 shared.clone(),
                 secrets.clone(),
                 clock.clone(),
                 random.clone(),
-            );
+            )
+            .with_password_throttle(throttle.clone());
             match deliverers {
                 Some(d) => service.with_deliverers(d),
                 None => service,
@@ -409,13 +412,16 @@ impl Services {
             seal_clear_slack_urls(&store, &secrets, random.as_ref(), &notifications)?;
         }
         let mfa_enrollments: Arc<dyn tenantry_security::MfaEnrollments> = mfa.clone();
-        let sessions = Arc::new(SessionService::new(
-            shared.clone(),
-            settings.clone(),
-            mfa.clone(),
-            clock.clone(),
-            random.clone(),
-        ));
+        let sessions = Arc::new(
+            SessionService::new(
+                shared.clone(),
+                settings.clone(),
+                mfa.clone(),
+                clock.clone(),
+                random.clone(),
+            )
+            .with_throttle(throttle),
+        );
         let team_policy: Arc<dyn tenantry_team::TeamPolicy> =
             Arc::new(crate::bridges::TeamPolicyOfSettings {
                 settings: settings.clone(),

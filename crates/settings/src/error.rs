@@ -45,6 +45,10 @@ pub enum SettingsError {
     ReauthRequired,
     #[error("the current password is wrong or missing")]
     WrongPassword,
+    /// Too many wrong passwords for this address (the sign-in throttle): try again after
+    /// this many seconds.
+    #[error("too many attempts; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: i64 },
     #[error("another user has this email address")]
     EmailTaken,
     #[error("no such allowlist entry")]

@@ -273,8 +273,16 @@ impl SettingsService {
             .store()
             .user_record(actor.user_id)?
             .ok_or(SettingsError::UnknownEntry)?;
+        // The current password is proven behind the sign-in's throttle: a stolen session
+        // must not guess its way to a password of its own choosing.
         if let Some(hash) = &user.password_hash {
-            if !current.is_some_and(|c| verify_password(c, hash)) {
+            let proven = self
+                .password_throttle
+                .prove(&user.email, actor.ip, self.clock().now(), || {
+                    current.is_some_and(|c| verify_password(c, hash))
+                })
+                .map_err(|retry_after_secs| SettingsError::RateLimited { retry_after_secs })?;
+            if !proven {
                 return Err(SettingsError::WrongPassword);
             }
         }

@@ -189,6 +189,8 @@ pub struct SettingsService {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     deliverers: Option<crate::Deliverers>,
+    /// The sign-in throttle, for the current password a password change proves.
+    pub(crate) password_throttle: Arc<tenantry_security::LoginThrottle>,
     policies: crate::allowlist_enforcement::PolicyCache,
     /// Recent read snapshots per (account, user) for the read endpoints, valid while nothing
     /// was written on this node and for at most `SNAPSHOT_SECONDS`.
@@ -364,11 +366,23 @@ impl SettingsService {
             clock,
             random,
             deliverers: None,
+            password_throttle: Default::default(),
             policies: crate::allowlist_enforcement::PolicyCache::default(),
             snapshots: read_cache(),
             rendered: read_cache(),
             request_audit_policies: read_cache(),
         }
+    }
+
+    /// Proves the current password of a password change behind `throttle`, the sign-in's
+    /// (one budget per address for every password proof). Without it the service keeps a
+    /// throttle of its own.
+    pub fn with_password_throttle(
+        mut self,
+        throttle: Arc<tenantry_security::LoginThrottle>,
+    ) -> Self {
+        self.password_throttle = throttle;
+        self
     }
 
     /// Enables notification tests with these transports.

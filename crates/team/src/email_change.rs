@@ -211,8 +211,25 @@ impl TeamService {
                 reason: "is already your address".into(),
             });
         }
+        // The current password is proven behind the sign-in's throttle (one budget per
+        // address): a stolen session must not guess its way to moving the account's mail.
+        let current = Email::parse(&subject.email).ok();
+        if let Some(secs) = current
+            .as_ref()
+            .and_then(|email| self.policy.password_retry_after(email, actor.ip))
+        {
+            return Err(TeamError::RateLimited {
+                retry_after_secs: secs,
+            });
+        }
         let proven = match (&subject.password_hash, current_password) {
-            (Some(hash), Some(given)) => verify_password(given, hash),
+            (Some(hash), Some(given)) => {
+                let proven = verify_password(given, hash);
+                if let Some(email) = &current {
+                    self.policy.password_tried(email, actor.ip, proven);
+                }
+                proven
+            }
             _ => false,
         };
         if !proven {

@@ -154,6 +154,7 @@ pub(super) fn settings_error(e: SettingsError) -> ApiError {
         // The profile, the allowlist entries, tenants, the catalog's settings and its webhook
         // test are other APIs' calls; the IP check answers in `auth.rs`.
         e @ (SettingsError::WrongPassword
+        | SettingsError::RateLimited { .. }
         | SettingsError::EmailTaken
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }

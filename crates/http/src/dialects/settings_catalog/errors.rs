@@ -83,6 +83,7 @@ pub(super) fn catalog_error(e: SettingsError) -> ApiError {
         | SettingsError::UnknownVersion(_)
         | SettingsError::ReauthRequired
         | SettingsError::WrongPassword
+        | SettingsError::RateLimited { .. }
         | SettingsError::EmailTaken
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }

@@ -80,6 +80,7 @@ pub(super) fn tenant_error(e: SettingsError) -> ApiError {
         | SettingsError::UnknownVersion(_)
         | SettingsError::ReauthRequired
         | SettingsError::WrongPassword
+        | SettingsError::RateLimited { .. }
         | SettingsError::EmailTaken
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }

@@ -33,6 +33,15 @@ pub(super) fn settings_error(routes: SettingsRoutes, e: SettingsError) -> ApiErr
     let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
     match e {
         SettingsError::WrongPassword => err(StatusCode::FORBIDDEN, "INVALID_CURRENT_PASSWORD", "The current password is wrong or missing".into()),
+        SettingsError::RateLimited { retry_after_secs } => {
+            let mut e = err(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!("Too many failed attempts; retry in {retry_after_secs} s"),
+            );
+            e.retry_after_secs = Some(u64::try_from(retry_after_secs).unwrap_or(1));
+            e
+        }
         SettingsError::EmailTaken => err(StatusCode::CONFLICT, "EMAIL_TAKEN", "Another user has this email address".into()),
         // Only a password change compares and swaps (the hash it verified against).
         SettingsError::VersionConflict { .. } => err(StatusCode::CONFLICT, "CONFLICT", "The password changed meanwhile; retry".into()),
@@ -244,6 +253,16 @@ pub(super) fn team_error(routes: TeamRoutes, e: TeamError) -> ApiError {
             TeamRoutes::PasswordReset => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", format!("{field} {reason}"))
                 .with_details(json!({ "field": field, "fields": [{ "field": field, "message": reason }] })),
         },
+        // The email change's current password is proven behind the sign-in's throttle.
+        TeamError::RateLimited { retry_after_secs } => {
+            let mut e = err(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!("Too many failed attempts; retry in {retry_after_secs} s"),
+            );
+            e.retry_after_secs = Some(u64::try_from(retry_after_secs).unwrap_or(1));
+            e
+        }
         TeamError::EmailChangeRefused(EmailChangeRefusal::WrongPassword) => err(StatusCode::FORBIDDEN, "INVALID_CURRENT_PASSWORD", "The current password is wrong or missing".into()),
         TeamError::EmailChangeRefused(EmailChangeRefusal::LinkInvalid) => err(StatusCode::NOT_FOUND, "EMAIL_LINK_INVALID", "This email change link is invalid, used or expired: ask for the change again".into()),
         // Only the holder of the link, who controls that mailbox, gets here.
@@ -272,7 +291,6 @@ pub(super) fn team_error(routes: TeamRoutes, e: TeamError) -> ApiError {
         | TeamError::InvitationNotFound
         | TeamError::InvitationClosed(_)
         | TeamError::IdentityNotProven
-        | TeamError::RateLimited { .. }
         | TeamError::SignedInAsAnotherUser
         | TeamError::IpNotAllowed { .. }) => ApiError::not_produced_here(DIALECT, &e),
     }
