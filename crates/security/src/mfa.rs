@@ -138,9 +138,10 @@ pub struct MfaService {
     secrets: SecretBox,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
-    /// Failed proofs of turning MFA off (wrong password or code), per user and address, with
-    /// the sign-in's budget: a stolen session must not guess its way to switching MFA off.
-    disable_attempts: crate::login_throttle::LoginThrottle,
+    /// The sign-in throttle, for the proofs enrolling and turning MFA off ask for (password,
+    /// code): a stolen session must not guess its way to either. Shared with the sign-in in the
+    /// binary ([`Self::with_throttle`]), so the budget per address is one.
+    throttle: Arc<crate::login_throttle::LoginThrottle>,
 }
 
 impl MfaService {
@@ -155,8 +156,40 @@ impl MfaService {
             secrets,
             clock,
             random,
-            disable_attempts: Default::default(),
+            throttle: Default::default(),
         }
+    }
+
+    /// Shares the sign-in's throttle (see the field's rule). Without it the service keeps one
+    /// of its own.
+    pub fn with_throttle(mut self, throttle: Arc<crate::LoginThrottle>) -> Self {
+        self.throttle = throttle;
+        self
+    }
+
+    /// `check`, a proof by the user with address `email`, behind the throttle: `RateLimited`
+    /// while blocked, else the proof's own answer, a wrong password or code counted.
+    fn throttled(
+        &self,
+        email: &str,
+        actor: &Actor,
+        check: impl FnOnce() -> Result<(), SecurityError>,
+    ) -> Result<(), SecurityError> {
+        let now = self.clock.now();
+        if let Some(seconds) = self.throttle.retry_after(email, actor.ip, now) {
+            return Err(SecurityError::RateLimited {
+                retry_after_secs: seconds,
+            });
+        }
+        let proven = check();
+        match &proven {
+            Ok(()) => self.throttle.succeeded(email, actor.ip),
+            Err(SecurityError::WrongPassword | SecurityError::InvalidCode) => {
+                self.throttle.failed(email, actor.ip, now);
+            }
+            Err(_) => {}
+        }
+        proven
     }
 
     pub fn status(&self, actor: &Actor) -> Result<MfaStatus, SecurityError> {
@@ -206,8 +239,15 @@ impl MfaService {
             && !actor.needs_reauth(true, self.clock.now());
         if !fresh_sign_in {
             match (self.store.credentials(actor.user_id)?, password) {
-                (Some((_, Some(hash))), Some(given)) if verify_password(given, &hash) => {}
-                (Some((_, Some(_))), Some(_)) => return Err(SecurityError::WrongPassword),
+                (Some((email, Some(hash))), Some(given)) => {
+                    self.throttled(&email, actor, || {
+                        if verify_password(given, &hash) {
+                            Ok(())
+                        } else {
+                            Err(SecurityError::WrongPassword)
+                        }
+                    })?;
+                }
                 _ => return Err(SecurityError::ReauthRequired),
             }
         }
@@ -323,47 +363,26 @@ impl MfaService {
         }
     }
 
-    fn prove_disable(
-        &self,
-        actor: &Actor,
-        password: Option<&str>,
-        code: &str,
-    ) -> Result<(), SecurityError> {
-        if let Some((_, Some(hash))) = self.store.credentials(actor.user_id)? {
-            if !password.is_some_and(|p| verify_password(p, &hash)) {
-                return Err(SecurityError::WrongPassword);
-            }
-        }
-        self.check_code(actor, code)
-    }
-
     /// Disables MFA: the password (when the user has one) and a current code are required;
-    /// failures are throttled like sign-ins.
+    /// failures are throttled like sign-ins, on the sign-in's budget.
     pub fn disable(
         &self,
         actor: &Actor,
         password: Option<&str>,
         code: &str,
     ) -> Result<(), SecurityError> {
-        let who = actor.user_id.to_string();
-        if let Some(seconds) = self
-            .disable_attempts
-            .retry_after(&who, actor.ip, self.clock.now())
-        {
-            return Err(SecurityError::RateLimited {
-                retry_after_secs: seconds,
-            });
-        }
-        let proven = self.prove_disable(actor, password, code);
-        match &proven {
-            Ok(()) => self.disable_attempts.succeeded(&who, actor.ip),
-            Err(SecurityError::WrongPassword | SecurityError::InvalidCode) => {
-                self.disable_attempts
-                    .failed(&who, actor.ip, self.clock.now());
+        let (email, hash) = self
+            .store
+            .credentials(actor.user_id)?
+            .unwrap_or_else(|| (actor.user_id.to_string(), None));
+        self.throttled(&email, actor, || {
+            if let Some(hash) = &hash {
+                if !password.is_some_and(|p| verify_password(p, hash)) {
+                    return Err(SecurityError::WrongPassword);
+                }
             }
-            Err(_) => {}
-        }
-        proven?;
+            self.check_code(actor, code)
+        })?;
         let audit = AuditId::generate(self.clock.as_ref(), self.random.as_ref());
         Ok(self.store.remove_mfa(actor, audit, self.clock.now())?)
     }

@@ -377,7 +377,8 @@ impl Services {
         let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
         let secrets = secret_box_with(args, &store, clock.as_ref(), random.as_ref(), access)?;
         let shared = Arc::new(store.clone());
-        // One sign-in throttle for every password proof (sign-in, invitation, password change).
+        // One sign-in throttle for every password proof (sign-in, invitation, password and email
+        // change, MFA enrolment and removal).
         let throttle = Arc::new(tenantry_security::LoginThrottle::default());
         let settings = Arc::new({
             let service = SettingsService::new(
@@ -392,12 +393,15 @@ impl Services {
                 None => service,
             }
         });
-        let mfa = Arc::new(MfaService::new(
-            shared.clone(),
-            secrets.clone(),
-            clock.clone(),
-            random.clone(),
-        ));
+        let mfa = Arc::new(
+            MfaService::new(
+                shared.clone(),
+                secrets.clone(),
+                clock.clone(),
+                random.clone(),
+            )
+            .with_throttle(throttle.clone()),
+        );
         let notifications = Arc::new(NotificationService::new(NotificationDeps {
             store: shared.clone(),
             builtins: settings.clone(),
