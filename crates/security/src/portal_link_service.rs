@@ -91,6 +91,11 @@ pub trait PortalLinkStore: Send + Sync {
 
     /// Writes one audit entry on its own (a refused redemption).
     fn audit_portal(&self, audit: &PortalAudit) -> Result<(), PortError>;
+
+    /// Deletes the links that can serve nothing any more at `now`: expired (so never
+    /// redeemable again, used or not) and without a live session opened through them. Returns
+    /// how many. Their mint and use stay in the audit log.
+    fn purge_portal_links(&self, now: DateTime<Utc>) -> Result<u64, PortError>;
 }
 
 /// What the operator configured for portal links.
@@ -285,6 +290,12 @@ impl PortalLinkService {
     /// was itself issued under the account's MFA policy (decision 0030). The session counts
     /// as never re-authenticated and carries the link's ceiling. Every outcome on a known link
     /// is audited.
+    /// Deletes the links that are done (see [`PortalLinkStore::purge_portal_links`]): run with
+    /// the retention purge, so used and expired links do not pile up.
+    pub fn purge_done(&self) -> Result<u64, SecurityError> {
+        Ok(self.deps.store.purge_portal_links(self.deps.clock.now())?)
+    }
+
     pub fn redeem(
         &self,
         token: &str,

@@ -413,6 +413,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tenantry_console::ConsoleConfig::for_public_url(&public_url, services.random.clone());
     let settings = services.settings.clone();
     let team = services.team.clone();
+    let portal_links = services.portal_links.clone();
     let metrics = services.metrics.clone();
     let purge_interval = args.purge_interval;
 
@@ -422,6 +423,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         spawn_retention_purge(
             settings,
             team,
+            portal_links,
             metrics,
             std::time::Duration::from_secs(purge_interval.max(1)),
         );
@@ -465,9 +467,6 @@ fn stop_on_signal(handle: actix_web::dev::ServerHandle) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Maintenance, every `interval` (the first run right after start): the retention purge and the
-/// suspension of inactive members. Runs on the blocking pool; a failure is logged and retried at
-/// the next tick.
 /// The inactivity threshold is account settings; suspending is the team's: each account that
 /// sets a threshold has its inactive members suspended through the team service.
 fn suspend_inactive_members(
@@ -481,9 +480,13 @@ fn suspend_inactive_members(
     Ok(total)
 }
 
+/// Maintenance, every `interval` (the first run right after start): the retention purge, the
+/// suspension of inactive members and the purge of portal links that are done. Runs on the
+/// blocking pool; a failure is logged and retried at the next tick.
 fn spawn_retention_purge(
     settings: std::sync::Arc<tenantry_settings::SettingsService>,
     team: std::sync::Arc<tenantry_team::TeamService>,
+    portal_links: std::sync::Arc<tenantry_security::PortalLinkService>,
     metrics: std::sync::Arc<tenantry_http::Metrics>,
     interval: std::time::Duration,
 ) {
@@ -492,15 +495,23 @@ fn spawn_retention_purge(
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
-            let (settings, team) = (settings.clone(), team.clone());
+            let (settings, team, links) = (settings.clone(), team.clone(), portal_links.clone());
             let job = tokio::task::spawn_blocking(move || {
                 (
                     settings.purge_expired_audit(),
                     suspend_inactive_members(&settings, &team),
+                    links.purge_done(),
                 )
             });
             match job.await {
-                Ok((purged, suspended)) => {
+                Ok((purged, suspended, links)) => {
+                    match links {
+                        Ok(0) => {}
+                        Ok(deleted) => {
+                            tracing::info!(deleted, "deleted portal links that are done")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "portal link purge failed"),
+                    }
                     match purged {
                         Ok(0) => tracing::debug!("retention purge: nothing to delete"),
                         Ok(deleted) => {

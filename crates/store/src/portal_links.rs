@@ -1,5 +1,6 @@
 //! `PortalLinkStore`: portal links and the sessions they open (decision 0030).
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tenantry_kernel::{AccountId, PortError, PortalLinkId, Role};
 use tenantry_security::{
@@ -8,7 +9,7 @@ use tenantry_security::{
 };
 
 use crate::audit::{insert_entry, NewEntry};
-use crate::schema::{memberships, portal_links, users};
+use crate::schema::{memberships, portal_links, sessions, users};
 use crate::time::{from_micros, to_micros};
 use crate::{Store, StoreError};
 
@@ -222,5 +223,22 @@ impl PortalLinkStore for Store {
     fn audit_portal(&self, audit: &PortalAudit) -> Result<(), PortError> {
         self.write(|conn| write_audit(conn, audit))?;
         Ok(())
+    }
+
+    fn purge_portal_links(&self, now: DateTime<Utc>) -> Result<u64, PortError> {
+        let now = to_micros(now);
+        let deleted = self.write(|conn| -> Result<usize, StoreError> {
+            let live_session = sessions::table
+                .filter(sessions::id.nullable().eq(portal_links::session_id))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(now));
+            Ok(diesel::delete(
+                portal_links::table
+                    .filter(portal_links::expires_at.le(now))
+                    .filter(diesel::dsl::not(diesel::dsl::exists(live_session))),
+            )
+            .execute(conn)?)
+        })?;
+        Ok(deleted as u64)
     }
 }

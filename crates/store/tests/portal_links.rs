@@ -252,3 +252,71 @@ fn a_link_never_enrols_a_second_factor() {
         );
     }
 }
+
+/// Links that are done are purged: expired and without a live session opened through them.
+/// A link whose session lives stays (the session came from it), an unexpired one stays (it may
+/// still be used), and a purged link reads as unknown.
+#[test]
+fn done_links_are_purged_and_only_those() {
+    for db in stores() {
+        let store = &db.store;
+        let account = create_account(store, "purging", t0());
+        let owner = owner(&account);
+        let back = ReturnUrl::parse("https://app.example.test/").expect("url");
+        let mint = |at: DateTime<Utc>| {
+            portal_at(store, at)
+                .mint(
+                    account.account_id,
+                    Minter::Operator,
+                    &PortalTarget::User(owner.user_id),
+                    PortalIntent::Settings,
+                    &back,
+                )
+                .expect("minted")
+        };
+        let used = mint(t0());
+        let unused = mint(t0());
+        let fresh = mint(t0() + Duration::minutes(4));
+        let at = t0() + Duration::minutes(1);
+        let session = portal_at(store, at)
+            .redeem(&token(&used.url), None)
+            .expect("redeemed")
+            .session;
+
+        let later = t0() + Duration::minutes(6);
+        assert_eq!(portal_at(store, later).purge_done().expect("purge"), 1);
+        assert_eq!(
+            portal_at(store, later)
+                .redeem(&token(&unused.url), None)
+                .err(),
+            Some(SecurityError::PortalLinkUnknown),
+            "the expired, unused link is gone"
+        );
+        assert_eq!(
+            portal_at(store, later)
+                .redeem(&token(&used.url), None)
+                .err(),
+            Some(SecurityError::PortalLinkUsed),
+            "the link of a live session stays"
+        );
+
+        // Its session ends: the link is done too.
+        let sessions = sessions_at(store, later);
+        let actor = sessions
+            .authenticate(&session.token, None)
+            .expect("a live session");
+        sessions.revoke(&actor, session.id).expect("revoked");
+        assert_eq!(portal_at(store, later).purge_done().expect("purge"), 1);
+        assert_eq!(
+            portal_at(store, later)
+                .redeem(&token(&used.url), None)
+                .err(),
+            Some(SecurityError::PortalLinkUnknown)
+        );
+        // The unexpired link was kept and still works.
+        assert!(portal_at(store, later)
+            .redeem(&token(&fresh.url), None)
+            .is_ok());
+        assert_eq!(portal_at(store, later).purge_done().expect("purge"), 0);
+    }
+}
