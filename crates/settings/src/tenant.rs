@@ -447,6 +447,16 @@ impl crate::SettingsService {
         Ok(limits.max_users_per_organization)
     }
 
+    /// The account's branding, for the pages and emails that wear it. Branding is what an
+    /// account shows to anyone it sends a link to, so reading it needs no actor.
+    pub fn branding(
+        &self,
+        account: tenantry_kernel::AccountId,
+    ) -> Result<BrandingSettings, crate::SettingsError> {
+        let doc = self.store().section_document(account, BRANDING)?;
+        stored(doc.as_ref(), "branding")
+    }
+
     /// Seed 05's `GET /tenants/{id}/settings`; any member of the account.
     pub fn tenant_settings(
         &self,

@@ -7,7 +7,7 @@ use tenantry_kernel::{AccountName, DisplayName, Email};
 use tenantry_security::{AccountSummary, SecurityError};
 use tenantry_team::ResetPurpose;
 
-use super::errors::{security_error, validation};
+use super::errors::{security_error, team_error, validation};
 use crate::auth::Operator;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -91,7 +91,7 @@ async fn create_account(
     .await
     .map_err(|e| ApiError::internal(DIALECT, &e))?;
     let (account, email, setup) = created.map_err(security_error)?;
-    let setup_sent = setup.map_err(|e| ApiError::internal(DIALECT, &e))?;
+    let setup_sent = setup.map_err(team_error)?;
     tracing::info!(
         account = %account.account_id,
         name = %account.name,

@@ -5,6 +5,7 @@
 use actix_web::http::StatusCode;
 use serde_json::json;
 use tenantry_security::SecurityError;
+use tenantry_team::TeamError;
 
 use crate::error::{ApiError, Dialect};
 
@@ -58,5 +59,35 @@ pub(super) fn security_error(e: SecurityError) -> ApiError {
         | SecurityError::PortalLinkUsed
         | SecurityError::PortalLinkExpired
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
+    }
+}
+
+/// Every failure of mailing a new owner their password set-up link: the account exists by
+/// then, so only the store can fail it (a full pool is a 503 to retry, not a 500).
+pub(super) fn team_error(e: TeamError) -> ApiError {
+    match e {
+        TeamError::Port(p) => ApiError::from_port(DIALECT, &p),
+        e @ (TeamError::InsufficientPermissions { .. }
+        | TeamError::CannotRemoveOwner
+        | TeamError::RoleAboveOwn { .. }
+        | TeamError::PermissionsExceedOwn { .. }
+        | TeamError::TransferTargetNotActiveAdmin { .. }
+        | TeamError::UnrestrictedCredentialRequired
+        | TeamError::ReauthRequired
+        | TeamError::InvalidField { .. }
+        | TeamError::MemberNotFound
+        | TeamError::Conflict
+        | TeamError::InvalidEmail { .. }
+        | TeamError::MemberAlreadyExists { .. }
+        | TeamError::InvitationAlreadyPending { .. }
+        | TeamError::MemberLimitReached { .. }
+        | TeamError::InvitationNotFound
+        | TeamError::InvitationClosed(_)
+        | TeamError::IdentityNotProven
+        | TeamError::RateLimited { .. }
+        | TeamError::ResetLinkInvalid
+        | TeamError::EmailChangeRefused(_)
+        | TeamError::SignedInAsAnotherUser
+        | TeamError::IpNotAllowed { .. }) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

@@ -103,6 +103,8 @@ pub(super) enum SecurityRoutes {
     Mfa,
     /// `/api/user/api-keys*`.
     ApiKeys,
+    /// `/api/organization*`: the account's summary (its tier).
+    Organization,
 }
 
 /// Every security failure of signing in, sessions, MFA and API keys.
@@ -137,10 +139,11 @@ pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiErr
         SecurityError::KeyNotFound => match routes {
             SecurityRoutes::Sessions => err(StatusCode::NOT_FOUND, "NOT_FOUND", "Session not found".into()),
             SecurityRoutes::ApiKeys => err(StatusCode::NOT_FOUND, "NOT_FOUND", "API key not found".into()),
-            SecurityRoutes::Mfa => ApiError::not_produced_here(DIALECT, &e),
+            SecurityRoutes::Mfa | SecurityRoutes::Organization => ApiError::not_produced_here(DIALECT, &e),
         },
         SecurityError::InvalidKeyRequest(message) => match routes {
             SecurityRoutes::Sessions => err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message),
+            SecurityRoutes::Organization => ApiError::not_produced_here(DIALECT, &SecurityError::InvalidKeyRequest(message)),
             SecurityRoutes::Mfa => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", message.clone())
                 .with_details(json!({ "fields": [{ "field": "method", "message": message }] })),
             SecurityRoutes::ApiKeys => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", message.clone())
@@ -160,7 +163,9 @@ pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiErr
                 "Sign in again (POST /api/auth/login) to create or regenerate API keys from a session"
                     .into(),
             ),
-            SecurityRoutes::Sessions => ApiError::not_produced_here(DIALECT, &e),
+            SecurityRoutes::Sessions | SecurityRoutes::Organization => {
+                ApiError::not_produced_here(DIALECT, &e)
+            }
         },
         SecurityError::MfaEnrollmentRequired => err(
             StatusCode::FORBIDDEN,

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tenantry_billing::Tier;
 use tenantry_settings::{AllowlistEntry, OrganizationSettings, SettingsError};
 
-use super::errors::{settings_error, SettingsRoutes};
+use super::errors::{security_error, settings_error, SecurityRoutes, SettingsRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -88,7 +88,7 @@ async fn tier_of(
     let summary = web::block(move || provisioning.account(account))
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(|e| ApiError::internal(DIALECT, &e))?
+        .map_err(|e| security_error(SecurityRoutes::Organization, e))?
         .ok_or_else(|| ApiError::not_found(DIALECT, "Organization"))?;
     Ok((summary.tier.parse().unwrap_or(Tier::Free), summary))
 }
