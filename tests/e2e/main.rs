@@ -53,6 +53,7 @@ mod operating_safely;
 mod operator_access;
 mod organization;
 mod outbox_crash;
+mod outbox_takeover;
 mod ownership_transfer;
 mod portal_links;
 mod preconditions;

@@ -401,8 +401,13 @@ impl Store {
                 .filter(outbox::abandoned_at.is_null())
                 .select(count_star())
                 .first(conn)?;
-            let total: i64 = a::table.select(count_star()).first(conn)?;
+            // An attempt in flight has no outcome yet; an interrupted one counts as failed.
+            let total: i64 = a::table
+                .filter(a::state.ne("in_flight"))
+                .select(count_star())
+                .first(conn)?;
             let ok: i64 = a::table
+                .filter(a::state.eq("completed"))
                 .filter(
                     a::response_code
                         .between(200, 299)
