@@ -22,6 +22,7 @@ mod authorization;
 mod backup_restore;
 mod catalog_notifications;
 mod catalog_token_grant;
+mod cli_progress;
 mod cli_transfer;
 mod configuration;
 mod conformance_user_org_catalog_tenant;

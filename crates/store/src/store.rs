@@ -289,6 +289,15 @@ impl Store {
     /// Opens the pool and applies pending migrations (or, [`StoreConfig::read_only`], checks
     /// that none is pending).
     pub fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        Self::open_reporting(config, &mut |_, _, _| {})
+    }
+
+    /// [`Store::open`], calling `progress` after each migration it applies (for `tenantry
+    /// migrate`'s progress).
+    pub fn open_reporting(
+        config: &StoreConfig,
+        progress: crate::MigrationProgress<'_>,
+    ) -> Result<Self, StoreError> {
         let sqlite_path = match &config.target {
             Target::Sqlite(path) => {
                 let path = PathBuf::from(path);
@@ -329,7 +338,7 @@ impl Store {
                 )));
             }
         } else {
-            migrations::run_pending(&mut first)?;
+            migrations::run_pending(&mut first, progress)?;
         }
         drop(first);
         let pool = Pool::builder()
