@@ -558,6 +558,18 @@ impl Receiver {
 
     /// Answers the n-th request with `statuses[n]` (the last one for every request after).
     pub async fn scripted(statuses: Vec<u16>, reply: &'static str) -> Self {
+        Self::paced(statuses, Vec::new(), reply).await
+    }
+
+    /// Answers `200 ok`, but the first request only after `hold` (recorded on arrival): a
+    /// sender is then mid-delivery for that long.
+    pub async fn holding_first(hold: Duration) -> Self {
+        Self::paced(vec![200], vec![hold, Duration::ZERO], "ok").await
+    }
+
+    /// As `scripted`, the n-th request answered after `delays[n]` (the last one for every
+    /// request after; none when empty).
+    async fn paced(statuses: Vec<u16>, delays: Vec<Duration>, reply: &'static str) -> Self {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -571,6 +583,10 @@ impl Receiver {
                 let log = log.clone();
                 let n = served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let status = statuses[n.min(statuses.len() - 1)];
+                let delay = delays
+                    .get(n.min(delays.len().saturating_sub(1)))
+                    .copied()
+                    .unwrap_or(Duration::ZERO);
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -620,6 +636,7 @@ impl Receiver {
                         headers,
                         body,
                     });
+                    tokio::time::sleep(delay).await;
                     let response = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}", reply.len());
                     let _ = socket.write_all(response.as_bytes()).await;
                 });

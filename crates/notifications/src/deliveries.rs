@@ -44,11 +44,40 @@ impl DeliveryStatus {
     }
 }
 
+/// Where an attempt stands. It is logged before it is sent, so an attempt whose process died
+/// mid-send stays in the log: `InFlight` until the next attempt of its delivery starts (after
+/// its lease ran out) or the delivery is given up, then `Interrupted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptState {
+    InFlight,
+    Completed,
+    /// Its sender stopped before it knew the outcome: the receiver may or may not have the
+    /// message (a later attempt sends it again, with the same `webhook-id`).
+    Interrupted,
+}
+
+impl AttemptState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptState::InFlight => "in_flight",
+            AttemptState::Completed => "completed",
+            AttemptState::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::InFlight, Self::Completed, Self::Interrupted]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
 /// One attempt, as the log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     pub number: u32,
     pub at: DateTime<Utc>,
+    pub state: AttemptState,
     pub response_code: Option<u16>,
     pub latency_ms: Option<u64>,
     pub error: Option<String>,

@@ -11,9 +11,9 @@ use tenantry_security::{Sealed, SecretBox};
 
 use crate::slack_url::{carries_credentials, redact_slack_url};
 use crate::{
-    email_message, slack_body, webhook_body, Attempt, BuiltinRoutes, ClaimedMessage, DeliveryError,
-    DeliveryJob, DeliveryStatus, Event, Handled, HttpReply, HttpTransport, JobTarget,
-    MailTransport, NotificationService, NotificationStore, OutboxHandler,
+    email_message, slack_body, webhook_body, Attempt, AttemptState, BuiltinRoutes, ClaimedMessage,
+    DeliveryError, DeliveryJob, DeliveryStatus, Event, Handled, HttpReply, HttpTransport,
+    JobTarget, MailTransport, NotificationService, NotificationStore, OutboxHandler,
 };
 
 /// Refuses a URL with credentials in it, whenever it was stored: no delivery sends them.
@@ -286,6 +286,13 @@ impl OutboxHandler for DeliveryHandler {
             DeliveryStatus::Retrying
         };
         let at = self.clock.now();
+        let delivery = job.delivery_id.parse::<DeliveryId>().ok();
+        if let Some(id) = delivery {
+            // Logged before sending: if this process dies mid-send, the log still shows it.
+            if let Err(e) = self.store.record_attempt_started(id, attempt, at) {
+                tracing::warn!(delivery = %id, error = %e, "could not log the delivery attempt's start");
+            }
+        }
         let (status, code, latency, error, handled) = match self.send(&job) {
             Ok(Sent::Reply(reply)) if (200..300).contains(&reply.status) => (
                 DeliveryStatus::Delivered,
@@ -352,11 +359,12 @@ impl OutboxHandler for DeliveryHandler {
         let record = Attempt {
             number: attempt,
             at,
+            state: AttemptState::Completed,
             response_code: code,
             latency_ms: latency,
             error,
         };
-        if let Ok(id) = job.delivery_id.parse::<DeliveryId>() {
+        if let Some(id) = delivery {
             if let Err(e) = self.store.record_attempt(id, &record, status) {
                 // The outbox still knows the outcome; the log missing one line is not worth
                 // sending the message twice.
@@ -364,5 +372,25 @@ impl OutboxHandler for DeliveryHandler {
             }
         }
         handled
+    }
+
+    fn abandoned(&self, message: &ClaimedMessage, _error: &str) {
+        let Some(id) = self
+            .secrets
+            .open(&Sealed::from_stored(message.payload.clone()))
+            .ok()
+            .and_then(|j| serde_json::from_str::<DeliveryJob>(&j).ok())
+            .and_then(|job| job.delivery_id.parse::<DeliveryId>().ok())
+        else {
+            return;
+        };
+        // A give-up after a completed attempt already says `failed`; one after an interrupted
+        // last attempt has only this to say so.
+        if let Err(e) = self
+            .store
+            .interrupt_attempts(id, DeliveryStatus::Failed, self.clock.now())
+        {
+            tracing::warn!(delivery = %id, error = %e, "could not mark the delivery failed");
+        }
     }
 }

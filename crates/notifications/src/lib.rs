@@ -20,8 +20,8 @@ pub use channels::{
     filters_match, route, Channel, ChannelKind, ChannelTarget, DigestPeriod, PreviousSecret, Rule,
 };
 pub use deliveries::{
-    email_message, headline, slack_body, webhook_body, Attempt, Delivery, DeliveryJob,
-    DeliveryStatus, JobTarget,
+    email_message, headline, slack_body, webhook_body, Attempt, AttemptState, Delivery,
+    DeliveryJob, DeliveryStatus, JobTarget,
 };
 pub use error::NotificationError;
 pub use event_type::EventType;
@@ -35,8 +35,8 @@ pub use outbound::{
 };
 pub use outbox::{
     next_attempt, ClaimedMessage, DispatchReport, Handled, Mail, MailHandler, OutboxEntry,
-    OutboxHandler, OutboxKind, OutboxStore, OutboxWorker, RetrySchedule, LEASE_SECS,
-    RETRY_SCHEDULE_SECS,
+    OutboxHandler, OutboxKind, OutboxStore, OutboxWorker, RetrySchedule, BATCH_WINDOW_SECS,
+    CLAIM_BATCH, LEASE_SECS, RENEW_EVERY_SECS, RETRY_SCHEDULE_SECS,
 };
 pub use ports::{
     BuiltinRoutes, ChannelRecord, DigestItem, DueDigest, NewDelivery, NotificationStore,

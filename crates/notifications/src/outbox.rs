@@ -3,7 +3,8 @@
 //! them. At-least-once: a message is marked delivered only after its transport accepted it, and
 //! a worker that dies mid-delivery loses its lease, so the next one delivers it again.
 
-use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -113,17 +114,38 @@ pub struct ClaimedMessage {
 }
 
 /// Where outbox rows live. Writing them is part of each change's own transaction (the store
-/// does it beside the change); this port is the worker's side.
+/// does it beside the change); this port is the worker's side. `holder` is the token of one
+/// claimed batch: a worker renews and starts only rows it still holds.
 pub trait OutboxStore: Send + Sync {
     /// Leases up to `limit` due messages (not delivered, not abandoned, `next_attempt_at <= now`,
-    /// no live lease) until `lease_until`. Two workers never lease the same row at once
-    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one writer at a time).
+    /// no live lease) to `holder` until `lease_until`. Two workers never lease the same row at
+    /// once (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one writer at a time). Leasing
+    /// nothing MUST NOT bump the write epoch (the idle poll runs every second or so).
     fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
+        holder: &str,
     ) -> Result<Vec<ClaimedMessage>, PortError>;
+    /// Extends to `lease_until` the leases `holder` still has on `ids` (those it lost, or
+    /// finished, are left alone).
+    fn renew_claims(
+        &self,
+        ids: &[EventId],
+        holder: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<(), PortError>;
+    /// Counts attempt number `attempts` as made, before it is made, when `holder` still has a
+    /// live lease on the message at `now`; `Ok(false)` (nothing written) when it lost it. An
+    /// attempt cut short by a crash therefore still counts, and the next one has its own number.
+    fn begin_attempt(
+        &self,
+        id: EventId,
+        attempts: u32,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
     fn mark_delivered(
         &self,
         id: EventId,
@@ -158,13 +180,28 @@ pub trait OutboxStore: Send + Sync {
 /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h: a receiver down for most of a day still gets it.
 pub const RETRY_SCHEDULE_SECS: [i64; 6] = [5, 300, 1_800, 7_200, 18_000, 36_000];
 
-/// How long a claimed batch is leased. A worker starts no message of its batch later than
-/// `LEASE_SECS - 20` seconds after claiming it (it releases the rest), and a transport gives up
-/// after 15 seconds, so a live worker never loses a lease mid-delivery. A crashed worker's
-/// messages are due again after at most this long (at once on SQLite, see `release_claims`).
-pub const LEASE_SECS: i64 = 30;
-/// The part of the lease in which a worker may still start a message.
-const START_WINDOW_SECS: i64 = LEASE_SECS - 20;
+/// Messages one claim takes. Bounded so that instances share a backlog: each takes 16 at a
+/// time, and what it has not started within `BATCH_WINDOW_SECS` goes back. 16 deliveries to a
+/// fast receiver take well under a second, so the claim transaction is paid once per 16
+/// messages; to a slow one (15 s transport timeout), only the first one or two of a batch are
+/// started by that instance and the rest is released for the others.
+pub const CLAIM_BATCH: u32 = 16;
+
+/// How long a lease lasts without renewal. While a worker works through a batch it renews the
+/// leases of the messages it has not finished every `RENEW_EVERY_SECS`, so a live worker keeps
+/// them however slow the receiver; a dead one stops renewing, and its claims are due again at
+/// most `LEASE_SECS` after its death (another instance takes them at its next poll; on SQLite a
+/// restart takes them at once, see `release_claims`).
+pub const LEASE_SECS: i64 = 10;
+
+/// How often the leases of a batch in progress are extended. A third of the lease: two
+/// renewals in a row may fail (a database hiccup) before a live worker loses a message.
+pub const RENEW_EVERY_SECS: u64 = 3;
+
+/// A worker starts no message of its batch later than this after claiming it; it hands the
+/// rest back, so a batch stuck behind slow receivers does not keep messages from idle
+/// instances.
+pub const BATCH_WINDOW_SECS: i64 = 20;
 
 /// The delays between attempts (operators may shorten or lengthen it:
 /// `TENANTRY_RETRY_SCHEDULE`); after as many failures as it has entries, plus the first
@@ -200,6 +237,12 @@ impl RetrySchedule {
     /// Whether attempt number `attempt` (from 1) is the last one.
     pub fn is_last(&self, attempt: u32) -> bool {
         attempt as usize > self.0.len()
+    }
+
+    /// Whether `made` attempts (the last of them interrupted, as a message still due after
+    /// them was never concluded) leave any to make.
+    pub fn exhausted_by(&self, made: u32) -> bool {
+        made as usize > self.0.len()
     }
 
     /// When to retry after `attempts` failed attempts, or `None` to give up. Up to 10% jitter
@@ -345,76 +388,164 @@ impl OutboxWorker {
         self
     }
 
-    /// Claims up to `limit` due messages and handles each once.
+    /// Claims up to `limit` due messages and handles each once, keeping their leases alive
+    /// meanwhile (a helper thread renews them every `RENEW_EVERY_SECS` until the batch is done).
     pub fn run_once(&self, limit: u32) -> Result<DispatchReport, PortError> {
+        let holder = claim_token(self.random.as_ref());
         let now = self.clock.now();
-        let claimed = self
-            .store
-            .claim_due(now, now + Duration::seconds(LEASE_SECS), limit)?;
+        let claimed =
+            self.store
+                .claim_due(now, now + Duration::seconds(LEASE_SECS), limit, &holder)?;
+        if claimed.is_empty() {
+            return Ok(DispatchReport::default());
+        }
+        let unfinished = Mutex::new(claimed.iter().map(|m| m.id).collect::<Vec<_>>());
+        let (done, stop) = mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            let (holder, unfinished) = (&holder, &unfinished);
+            scope.spawn(move || self.keep_leases(holder, unfinished, &stop));
+            let report = self.work_through(&claimed, holder, unfinished);
+            drop(done);
+            report
+        })
+    }
+
+    /// Renews the leases of the messages not finished yet until `stop` is dropped.
+    fn keep_leases(&self, holder: &str, unfinished: &Mutex<Vec<EventId>>, stop: &Receiver<()>) {
+        let every = std::time::Duration::from_secs(RENEW_EVERY_SECS);
+        while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+            let ids = unfinished.lock().map(|ids| ids.clone()).unwrap_or_default();
+            if ids.is_empty() {
+                continue;
+            }
+            let until = self.clock.now() + Duration::seconds(LEASE_SECS);
+            if let Err(e) = self.store.renew_claims(&ids, holder, until) {
+                tracing::warn!(error = %e, "could not renew the outbox leases; retrying");
+            }
+        }
+    }
+
+    fn work_through(
+        &self,
+        claimed: &[ClaimedMessage],
+        holder: &str,
+        unfinished: &Mutex<Vec<EventId>>,
+    ) -> Result<DispatchReport, PortError> {
+        let finished = |id: EventId| {
+            if let Ok(mut ids) = unfinished.lock() {
+                ids.retain(|i| *i != id);
+            }
+        };
         let mut report = DispatchReport::default();
         let started = self.clock.now();
         for (index, message) in claimed.iter().enumerate() {
-            if (self.clock.now() - started).num_seconds() >= START_WINDOW_SECS {
-                // Too late to start another within the lease: hand the rest back at once.
+            if (self.clock.now() - started).num_seconds() >= BATCH_WINDOW_SECS {
+                // Slow going: the rest goes back at once, for idle instances to take.
                 let rest: Vec<EventId> = claimed[index..].iter().map(|m| m.id).collect();
+                if let Ok(mut ids) = unfinished.lock() {
+                    ids.clear();
+                }
                 self.store.release_claims(Some(&rest))?;
                 break;
             }
-            let attempts = message.attempts.saturating_add(1);
             let handler = OutboxKind::parse(&message.kind)
                 .and_then(|k| self.handlers.iter().find(|(hk, _)| *hk == k))
                 .map(|(_, h)| h.clone());
+            if self.schedule.exhausted_by(message.attempts) {
+                // Still due after its last attempt: that attempt's sender died mid-way.
+                let error = "the last attempt was interrupted (its process stopped)";
+                tracing::error!(id = %message.id, kind = %message.kind, attempts = message.attempts, "outbox delivery abandoned: {error}");
+                self.store
+                    .abandon(message.id, message.attempts, self.clock.now(), error)?;
+                if let Some(h) = &handler {
+                    h.abandoned(message, error);
+                }
+                report.abandoned += 1;
+                finished(message.id);
+                continue;
+            }
+            let attempts = message.attempts.saturating_add(1);
+            if !self
+                .store
+                .begin_attempt(message.id, attempts, holder, self.clock.now())?
+            {
+                // The lease ran out (renewals failed) and another worker may have it now.
+                tracing::warn!(id = %message.id, kind = %message.kind, "outbox lease lost before sending; left to its new holder");
+                finished(message.id);
+                continue;
+            }
             let outcome = match &handler {
                 Some(h) => h.handle(message, attempts, self.schedule.is_last(attempts)),
                 None => Handled::GiveUp {
                     error: format!("no handler for message kind `{}`", message.kind),
                 },
             };
-            let at = self.clock.now();
-            let (error, retry) = match outcome {
-                Handled::Done => {
-                    self.store.mark_delivered(message.id, attempts, at)?;
-                    report.delivered += 1;
-                    continue;
-                }
-                Handled::Retry {
-                    error,
-                    not_before_secs,
-                } => {
-                    let scheduled = self
-                        .schedule
-                        .next_attempt(attempts, at, self.random.as_ref());
-                    let asked = not_before_secs
-                        .map(|s| at + Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2)));
-                    (error, scheduled.map(|t| asked.map_or(t, |a| a.max(t))))
-                }
-                Handled::GiveUp { error } => (error, None),
-                Handled::Cancelled { reason } => {
-                    tracing::info!(id = %message.id, kind = %message.kind, %reason, "outbox message cancelled");
-                    self.store
-                        .abandon(message.id, message.attempts, at, &reason)?;
-                    report.cancelled += 1;
-                    continue;
-                }
-            };
-            match retry {
-                Some(next) => {
-                    tracing::warn!(id = %message.id, kind = %message.kind, attempts, %error, "outbox delivery failed; will retry");
-                    self.store.reschedule(message.id, attempts, next, &error)?;
-                    report.retried += 1;
-                }
-                None => {
-                    tracing::error!(id = %message.id, kind = %message.kind, attempts, %error, "outbox delivery abandoned");
-                    self.store.abandon(message.id, attempts, at, &error)?;
-                    if let Some(h) = &handler {
-                        h.abandoned(message, &error);
-                    }
-                    report.abandoned += 1;
-                }
-            }
+            self.conclude(message, attempts, outcome, handler.as_deref(), &mut report)?;
+            finished(message.id);
         }
         Ok(report)
     }
+
+    /// Records what attempt `attempts` of `message` came to.
+    fn conclude(
+        &self,
+        message: &ClaimedMessage,
+        attempts: u32,
+        outcome: Handled,
+        handler: Option<&dyn OutboxHandler>,
+        report: &mut DispatchReport,
+    ) -> Result<(), PortError> {
+        let at = self.clock.now();
+        let (error, retry) = match outcome {
+            Handled::Done => {
+                self.store.mark_delivered(message.id, attempts, at)?;
+                report.delivered += 1;
+                return Ok(());
+            }
+            Handled::Retry {
+                error,
+                not_before_secs,
+            } => {
+                let scheduled = self
+                    .schedule
+                    .next_attempt(attempts, at, self.random.as_ref());
+                let asked = not_before_secs
+                    .map(|s| at + Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2)));
+                (error, scheduled.map(|t| asked.map_or(t, |a| a.max(t))))
+            }
+            Handled::GiveUp { error } => (error, None),
+            Handled::Cancelled { reason } => {
+                tracing::info!(id = %message.id, kind = %message.kind, %reason, "outbox message cancelled");
+                self.store
+                    .abandon(message.id, message.attempts, at, &reason)?;
+                report.cancelled += 1;
+                return Ok(());
+            }
+        };
+        match retry {
+            Some(next) => {
+                tracing::warn!(id = %message.id, kind = %message.kind, attempts, %error, "outbox delivery failed; will retry");
+                self.store.reschedule(message.id, attempts, next, &error)?;
+                report.retried += 1;
+            }
+            None => {
+                tracing::error!(id = %message.id, kind = %message.kind, attempts, %error, "outbox delivery abandoned");
+                self.store.abandon(message.id, attempts, at, &error)?;
+                if let Some(h) = handler {
+                    h.abandoned(message, &error);
+                }
+                report.abandoned += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A fresh token naming one claimed batch (128 random bits, hex).
+fn claim_token(random: &dyn RandomSource) -> String {
+    let mut bytes = [0u8; 16];
+    random.fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -168,11 +168,30 @@ pub trait NotificationStore: Send + Sync {
     /// The sealed job of a delivery (for redelivery).
     fn delivery_job(&self, account: AccountId, id: DeliveryId)
         -> Result<Option<String>, PortError>;
+    /// Logs attempt `number` as in flight, before it is sent, and marks the delivery's earlier
+    /// attempts still in flight as interrupted (their sender died: this attempt could only
+    /// start after their lease ran out).
+    fn record_attempt_started(
+        &self,
+        delivery: DeliveryId,
+        number: u32,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError>;
+    /// Completes the attempt's log row with its outcome (writing the row if its start was not
+    /// logged) and sets the delivery's status.
     fn record_attempt(
         &self,
         delivery: DeliveryId,
         attempt: &Attempt,
         status: DeliveryStatus,
+    ) -> Result<(), PortError>;
+    /// Marks the delivery's attempts still in flight as interrupted and sets its status (its
+    /// last attempt was cut short and no other follows).
+    fn interrupt_attempts(
+        &self,
+        delivery: DeliveryId,
+        status: DeliveryStatus,
+        at: DateTime<Utc>,
     ) -> Result<(), PortError>;
 
     /// Where an email channel without recipients sends: the account's active admins and owner.

@@ -11,7 +11,8 @@ use anyhow::{bail, Context};
 use tenantry_store::sqlite_companions;
 
 use crate::cli::{BackupArgs, DatabaseArgs, RestoreArgs};
-use crate::wiring::{open_store_with, store_config, Access, Services};
+use crate::progress::Progress;
+use crate::wiring::{open_store_reporting, open_store_with, store_config, Access, Services};
 
 const PG_BACKUP: &str = "the database is PostgreSQL: back it up with pg_dump, e.g.\n  \
     pg_dump --format=custom --file=tenantry.dump \"$DATABASE_URL\"\n\
@@ -57,8 +58,15 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<()> {
             args.file.display()
         );
     }
+    let progress = Progress::start("backup");
     let pending = pending_name(&args.file, "partial");
     discard(&pending);
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    progress.step(&format!(
+        "1/3 copying {} ({} bytes)",
+        source.display(),
+        size(source)
+    ));
     if let Err(e) = tenantry_store::backup_sqlite(source, &pending) {
         discard(&pending);
         return Err(e).with_context(|| format!("copying the database to {}", pending.display()));
@@ -74,6 +82,7 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<()> {
     }
     // The copy is checked before it gets the backup's name: a backup is only useful if it
     // restores.
+    progress.step(&format!("2/3 checking the copy ({} bytes)", size(&pending)));
     let report = Services::read_only(&at(&args.database, &pending))
         .and_then(|services| crate::database_check::run(&services));
     let report = match report {
@@ -91,11 +100,16 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<()> {
             return Err(e.context("checking the copy"));
         }
     };
+    progress.step(&format!("3/3 naming it {}", args.file.display()));
     // A link never replaces a file: a backup written meanwhile at the same name is kept.
     let linked = std::fs::hard_link(&pending, &args.file);
     discard(&pending);
     linked.with_context(|| format!("naming the backup {}", args.file.display()))?;
-    let bytes = std::fs::metadata(&args.file).map_or(0, |m| m.len());
+    let bytes = size(&args.file);
+    progress.finish(&format!(
+        "{} accounts, {bytes} bytes, checked",
+        report.accounts
+    ));
     println!(
         "backup written: {} ({} accounts, {bytes} bytes, checked)",
         args.file.display(),
@@ -142,16 +156,28 @@ pub fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    let progress = Progress::start("restore");
     let pending = pending_name(&target, "restoring");
     discard(&pending);
     let checked = (|| -> anyhow::Result<crate::database_check::CheckReport> {
+        progress.step(&format!(
+            "1/4 copying {} ({} bytes)",
+            args.file.display(),
+            std::fs::metadata(&args.file).map_or(0, |m| m.len())
+        ));
         std::fs::copy(&args.file, &pending)
             .with_context(|| format!("copying {} to {}", args.file.display(), pending.display()))?;
         // Migrated first: a backup made by an older release comes up to this one's schema.
-        drop(open_store_with(
+        progress.step("2/4 migrating the copy");
+        let mut migrated = 0;
+        drop(open_store_reporting(
             &at(&args.database, &pending),
             Access::ReadWrite,
+            &mut |done, _, _| migrated = done,
         )?);
+        progress.step(&format!(
+            "3/4 checking the copy ({migrated} migration(s) applied)"
+        ));
         // Read-only from here: the master key must already be there (never a new one, which
         // would leave every stored secret unreadable).
         let services = Services::read_only(&at(&args.database, &pending))?;
@@ -184,6 +210,7 @@ pub fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
             }
         }
     }
+    progress.step(&format!("4/4 moving it into place as {}", target.display()));
     std::fs::rename(&pending, &target).with_context(|| {
         format!(
             "moving {} into place as {}",
@@ -191,6 +218,10 @@ pub fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
             target.display()
         )
     })?;
+    progress.finish(&format!(
+        "{} accounts checked, no problems",
+        report.accounts
+    ));
     println!(
         "restored {} into {}: {} accounts checked, no problems",
         args.file.display(),

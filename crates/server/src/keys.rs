@@ -9,6 +9,7 @@ use anyhow::{anyhow, Context};
 use tenantry_security::{reseal_all, Kek, Keyring, ResealReport, SecretBox};
 
 use crate::cli::{DatabaseArgs, ResealArgs, RotateArgs};
+use crate::progress::Progress;
 use crate::wiring::{self, open_store, Access, KekSource, Keks, Services};
 
 /// How often a server reads the data keys again: the bound within which every instance seals
@@ -48,18 +49,53 @@ pub fn rotate(args: &RotateArgs) -> anyhow::Result<()> {
         REFRESH_EVERY.as_secs()
     )?;
     drop(out);
+    let progress = Progress::start("keys rotate");
     if args.settle_seconds > 0 {
+        progress.step(&format!(
+            "waiting {} s for running servers to seal with {id}",
+            args.settle_seconds
+        ));
         std::thread::sleep(Duration::from_secs(args.settle_seconds));
     }
-    reseal_with(&services, args.reseal.batch)
+    reseal_with(&services, args.reseal.batch, progress, &keyring)
 }
 
 pub fn reseal(args: &ResealArgs) -> anyhow::Result<()> {
     let services = Services::new(&args.database, None, crate::CLI_PUBLIC_URL)?;
-    reseal_with(&services, args.batch)
+    let keyring = Keyring::new(
+        Arc::new(services.store.clone()),
+        wiring::keks(&args.database)?.all(),
+    );
+    reseal_with(
+        &services,
+        args.batch,
+        Progress::start("keys reseal"),
+        &keyring,
+    )
 }
 
-fn reseal_with(services: &Services, batch: u32) -> anyhow::Result<()> {
+fn reseal_with(
+    services: &Services,
+    batch: u32,
+    progress: Progress,
+    keyring: &Keyring,
+) -> anyhow::Result<()> {
+    // The values to re-seal: every stored value under another key than the sealing one (read
+    // after the keys, so a key just added is the sealing one).
+    services
+        .secrets
+        .refresh()
+        .context("reading the data keys")?;
+    let sealing = services.secrets.key_id();
+    let total = keyring
+        .status()
+        .map(|status| {
+            let data = status.keys.iter().filter(|k| k.record.id != sealing);
+            data.map(|k| k.values).sum::<u64>()
+                + status.others.iter().map(|o| o.values).sum::<u64>()
+        })
+        .context("counting the values to re-seal")?;
+    progress.count(0, total, "values re-sealed");
     let mut last = 0;
     let report = reseal_all(
         &services.store,
@@ -70,7 +106,11 @@ fn reseal_with(services: &Services, batch: u32) -> anyhow::Result<()> {
         &mut |r: &ResealReport| {
             if r.resealed != last {
                 last = r.resealed;
-                eprintln!("re-sealed {} values ({} batches)", r.resealed, r.batches);
+                progress.count(
+                    r.resealed,
+                    total.max(r.resealed),
+                    &format!("values re-sealed ({} batches)", r.batches),
+                );
             }
         },
     )
@@ -90,6 +130,12 @@ fn reseal_with(services: &Services, batch: u32) -> anyhow::Result<()> {
     for id in &report.retired {
         writeln!(out, "retired data key {id}: no stored value uses it")?;
     }
+    progress.finish(&format!(
+        "{} of {total} value(s) re-sealed in {} batch(es), {} key(s) retired",
+        report.resealed,
+        report.batches,
+        report.retired.len()
+    ));
     Ok(())
 }
 

@@ -17,6 +17,7 @@ mod operator_access;
 mod operator_key;
 mod outbound;
 mod outbox;
+mod progress;
 mod request_audit;
 mod telemetry;
 mod tls;
@@ -34,7 +35,7 @@ use crate::cli::{
     AccountsCommand, AllowlistCommand, ApiKeysCommand, AuditCommand, Cli, Command, ConfigCommand,
     KeysCommand, ServeArgs, UsersCommand,
 };
-use crate::wiring::{open_store, Services};
+use crate::wiring::Services;
 
 /// Parses the command line over the configuration file's values (config.rs), exiting with
 /// clap's usage error, or with every problem of the file (but for `config check`, which reports
@@ -114,8 +115,10 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Import(args) => {
             telemetry::init(args.database.log);
+            let progress = progress::Progress::start("import");
+            progress.step("opening the database");
             let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
-            let summary = transfer::import(&services, &args)?;
+            let summary = transfer::import(&services, &args, &progress)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
@@ -157,7 +160,17 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Migrate(args) => {
             telemetry::init(args.log);
-            open_store(&args)?;
+            let progress = progress::Progress::start("migrate");
+            let mut applied = 0;
+            wiring::open_store_reporting(
+                &args,
+                wiring::Access::ReadWrite,
+                &mut |done, pending, name| {
+                    applied = done;
+                    progress.count(done as u64, pending as u64, name);
+                },
+            )?;
+            progress.finish(&format!("{applied} migration(s) applied"));
             println!("migrations applied");
             Ok(())
         }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tenantry_notifications::OutboxWorker;
 
-/// Messages claimed per pass.
-const BATCH: u32 = 50;
+/// Messages claimed per pass (bounded so instances share a backlog; see the constant).
+const BATCH: u32 = tenantry_notifications::CLAIM_BATCH;
 
 pub struct OutboxRunner {
     stop: Arc<AtomicBool>,

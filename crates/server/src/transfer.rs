@@ -7,6 +7,7 @@ use tenantry_kernel::{AccountName, Actor};
 use tenantry_settings::{MergeStrategy, Section};
 
 use crate::cli::{ExportArgs, ExportFormat, ImportArgs, ImportStrategy};
+use crate::progress::Progress;
 use crate::wiring::Services;
 
 fn operator_in(services: &Services, account: &str) -> anyhow::Result<Actor> {
@@ -42,8 +43,13 @@ pub fn export(services: &Services, args: &ExportArgs) -> anyhow::Result<String> 
 }
 
 /// Applies a file; returns the per-section summary the HTTP import answers with.
-pub fn import(services: &Services, args: &ImportArgs) -> anyhow::Result<Value> {
+pub fn import(
+    services: &Services,
+    args: &ImportArgs,
+    progress: &Progress,
+) -> anyhow::Result<Value> {
     let actor = operator_in(services, &args.account)?;
+    progress.step(&format!("reading {}", args.file.display()));
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     // JSON first (an export is JSON unless asked otherwise); YAML is a superset of it, so a
@@ -67,16 +73,41 @@ pub fn import(services: &Services, args: &ImportArgs) -> anyhow::Result<Value> {
         ImportStrategy::Merge => MergeStrategy::Merge,
         ImportStrategy::Overwrite => MergeStrategy::Overwrite,
     };
+    let given = settings.as_object().map_or(0, serde_json::Map::len);
+    progress.step(&format!(
+        "{} {given} section(s)",
+        if args.validate_only {
+            "validating"
+        } else {
+            "importing"
+        }
+    ));
     let outcome = services
         .settings
         .import(&actor, settings, strategy, args.validate_only)
         .map_err(|e| anyhow!(e))?;
     let mut sections = serde_json::Map::new();
-    for s in &outcome.sections {
+    let total = outcome.sections.len() as u64;
+    let mut changes = 0;
+    for (done, s) in outcome.sections.iter().enumerate() {
+        changes += s.changes.len();
+        progress.count(
+            done as u64 + 1,
+            total,
+            &format!("{}: {} change(s)", s.section.as_str(), s.changes.len()),
+        );
         sections.insert(
             s.section.as_str().to_owned(),
             json!({ "changes": s.changes, "version": s.version }),
         );
     }
+    progress.finish(&format!(
+        "{total} section(s), {changes} change(s){}",
+        if outcome.validate_only {
+            " (validated only, nothing written)"
+        } else {
+            ""
+        }
+    ));
     Ok(json!({ "validate_only": outcome.validate_only, "sections": sections }))
 }

@@ -47,13 +47,23 @@ pub fn open_store(args: &DatabaseArgs) -> anyhow::Result<Store> {
 }
 
 pub fn open_store_with(args: &DatabaseArgs, access: Access) -> anyhow::Result<Store> {
+    open_store_reporting(args, access, &mut |_, _, _| {})
+}
+
+/// [`open_store_with`], calling `progress` after each migration applied.
+pub fn open_store_reporting(
+    args: &DatabaseArgs,
+    access: Access,
+    progress: tenantry_store::MigrationProgress<'_>,
+) -> anyhow::Result<Store> {
     let config = store_config(args)?;
     let config = match access {
         Access::ReadWrite => config,
         Access::ReadOnly => config.read_only(),
     };
     let backend = config.backend().as_str();
-    let store = Store::open(&config).with_context(|| format!("opening the {backend} database"))?;
+    let store = Store::open_reporting(&config, progress)
+        .with_context(|| format!("opening the {backend} database"))?;
     tracing::info!(backend, ?access, "database ready");
     Ok(store)
 }

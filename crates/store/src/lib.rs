@@ -31,4 +31,5 @@ mod usage;
 pub use backup::{backup_sqlite, sqlite_companions};
 pub use connection::{Backend, DbConnection};
 pub use error::StoreError;
+pub use migrations::MigrationProgress;
 pub use store::{redacted_url, Store, StoreConfig, StoreGauges};

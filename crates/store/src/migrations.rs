@@ -15,17 +15,25 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgre
 /// `CREATE TABLE` and one failed on `pg_type_typname_nsp_index`.
 const MIGRATION_LOCK: i64 = 0x7465_6e61_6e74_7279; // "tenantry"
 
-/// Applies every pending migration of the connection's backend; returns how many ran.
-pub(crate) fn run_pending(conn: &mut DbConnection) -> Result<usize, StoreError> {
+/// Called after each migration applied: (applied so far, pending at the start, its name).
+pub type MigrationProgress<'a> = &'a mut dyn FnMut(usize, usize, &str);
+
+/// Applies every pending migration of the connection's backend, one at a time (each in its
+/// own transaction, as diesel's `run_pending_migrations` does), reporting each; returns how
+/// many ran.
+pub(crate) fn run_pending(
+    conn: &mut DbConnection,
+    progress: MigrationProgress<'_>,
+) -> Result<usize, StoreError> {
     let applied = match conn {
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE).map(|v| v.len()),
+        DbConnection::Sqlite(c) => run_each(c, SQLITE, progress),
         DbConnection::Postgresql(c) => {
             // A session lock: held across the migrations' own transactions, and released by
             // PostgreSQL when the connection closes, whatever happened in between.
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
                 .execute(c)
                 .map_err(|e| StoreError::Migrate(format!("taking the migration lock: {e}")))?;
-            let applied = c.run_pending_migrations(POSTGRES).map(|v| v.len());
+            let applied = run_each(c, POSTGRES, progress);
             diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
                 .execute(c)
                 .map_err(|e| StoreError::Migrate(format!("releasing the migration lock: {e}")))?;
@@ -33,6 +41,25 @@ pub(crate) fn run_pending(conn: &mut DbConnection) -> Result<usize, StoreError> 
         }
     };
     applied.map_err(|e| StoreError::Migrate(e.to_string()))
+}
+
+fn run_each<B, C>(
+    conn: &mut C,
+    source: EmbeddedMigrations,
+    progress: MigrationProgress<'_>,
+) -> diesel::migration::Result<usize>
+where
+    B: diesel::backend::Backend,
+    C: MigrationHarness<B>,
+    EmbeddedMigrations: MigrationSource<B>,
+{
+    let pending = conn.pending_migrations(source)?;
+    let total = pending.len();
+    for (done, migration) in pending.iter().enumerate() {
+        conn.run_migration(migration.as_ref())?;
+        progress(done + 1, total, &migration.name().to_string());
+    }
+    Ok(total)
 }
 
 #[derive(QueryableByName)]

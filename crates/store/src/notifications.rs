@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use serde_json::Value;
 use tenantry_kernel::{AccountId, Cursor, DeliveryId, Page, PageRequest, PortError, Role};
 use tenantry_notifications::{
-    Attempt, ChannelKind, ChannelRecord, Delivery, DeliveryStatus, DigestItem, DueDigest, Event,
-    NewDelivery, NotificationStore, OutboxEntry, Rule,
+    Attempt, AttemptState, ChannelKind, ChannelRecord, Delivery, DeliveryStatus, DigestItem,
+    DueDigest, Event, NewDelivery, NotificationStore, OutboxEntry, Rule,
 };
 use tenantry_security::{ChangeAudit, MemberStatus, Sealed};
 
@@ -141,6 +141,27 @@ fn channel(row: ChannelRow) -> Result<ChannelRecord, PortError> {
     })
 }
 
+/// Whether attempt `number` of the delivery `id` has a log row.
+fn attempt_logged(conn: &mut DbConnection, id: &str, number: u32) -> Result<bool, StoreError> {
+    Ok(notification_delivery_attempts::table
+        .filter(notification_delivery_attempts::delivery_id.eq(id))
+        .filter(notification_delivery_attempts::attempt.eq(i64::from(number)))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+/// Marks the delivery's attempts still in flight as interrupted: they will never complete.
+fn interrupt_in_flight(conn: &mut DbConnection, id: &str) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        notification_delivery_attempts::table
+            .filter(notification_delivery_attempts::delivery_id.eq(id))
+            .filter(notification_delivery_attempts::state.eq(AttemptState::InFlight.as_str())),
+    )
+    .set(notification_delivery_attempts::state.eq(AttemptState::Interrupted.as_str()))
+    .execute(conn)?)
+}
+
 impl Store {
     fn attempts_of(&self, ids: &[String]) -> Result<Vec<(String, Attempt)>, StoreError> {
         let rows = self.read(|conn| {
@@ -157,24 +178,35 @@ impl Store {
                     notification_delivery_attempts::response_code,
                     notification_delivery_attempts::latency_ms,
                     notification_delivery_attempts::error,
+                    notification_delivery_attempts::state,
                 ))
-                .load::<(String, i64, i64, Option<i64>, Option<i64>, Option<String>)>(conn)?)
+                .load::<(
+                    String,
+                    i64,
+                    i64,
+                    Option<i64>,
+                    Option<i64>,
+                    Option<String>,
+                    String,
+                )>(conn)?)
         })?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, n, at, code, latency, error)| {
-                (
+        rows.into_iter()
+            .map(|(id, n, at, code, latency, error, state)| {
+                Ok((
                     id,
                     Attempt {
                         number: u32::try_from(n).unwrap_or(0),
                         at: from_micros(at),
+                        state: AttemptState::parse(&state).ok_or_else(|| {
+                            StoreError::Corrupt(format!("delivery attempt state `{state}`"))
+                        })?,
                         response_code: code.and_then(|c| u16::try_from(c).ok()),
                         latency_ms: latency.and_then(|l| u64::try_from(l).ok()),
                         error,
                     },
-                )
+                ))
             })
-            .collect())
+            .collect()
     }
 
     fn with_attempts(&self, rows: Vec<DeliveryRow>) -> Result<Vec<Delivery>, PortError> {
@@ -821,6 +853,30 @@ impl NotificationStore for Store {
         })?)
     }
 
+    fn record_attempt_started(
+        &self,
+        delivery: DeliveryId,
+        number: u32,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        let id = delivery.to_string();
+        Ok(self.write(|conn| -> Result<(), StoreError> {
+            interrupt_in_flight(conn, &id)?;
+            let known = attempt_logged(conn, &id, number)?;
+            if !known {
+                diesel::insert_into(notification_delivery_attempts::table)
+                    .values((
+                        notification_delivery_attempts::delivery_id.eq(&id),
+                        notification_delivery_attempts::attempt.eq(i64::from(number)),
+                        notification_delivery_attempts::attempted_at.eq(to_micros(at)),
+                        notification_delivery_attempts::state.eq(AttemptState::InFlight.as_str()),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })?)
+    }
+
     fn record_attempt(
         &self,
         delivery: DeliveryId,
@@ -829,23 +885,28 @@ impl NotificationStore for Store {
     ) -> Result<(), PortError> {
         let id = delivery.to_string();
         Ok(self.write(|conn| -> Result<(), StoreError> {
-            // A redelivered lease may repeat an attempt number; the first record stands.
-            let known = notification_delivery_attempts::table
-                .filter(notification_delivery_attempts::delivery_id.eq(&id))
-                .filter(notification_delivery_attempts::attempt.eq(i64::from(a.number)))
-                .count()
-                .get_result::<i64>(conn)?;
-            if known == 0 {
+            let outcome = (
+                notification_delivery_attempts::attempted_at.eq(to_micros(a.at)),
+                notification_delivery_attempts::state.eq(a.state.as_str()),
+                notification_delivery_attempts::response_code.eq(a.response_code.map(i64::from)),
+                notification_delivery_attempts::latency_ms
+                    .eq(a.latency_ms.and_then(|l| i64::try_from(l).ok())),
+                notification_delivery_attempts::error.eq(a.error.as_deref()),
+            );
+            if attempt_logged(conn, &id, a.number)? {
+                diesel::update(
+                    notification_delivery_attempts::table
+                        .filter(notification_delivery_attempts::delivery_id.eq(&id))
+                        .filter(notification_delivery_attempts::attempt.eq(i64::from(a.number))),
+                )
+                .set(outcome)
+                .execute(conn)?;
+            } else {
                 diesel::insert_into(notification_delivery_attempts::table)
                     .values((
                         notification_delivery_attempts::delivery_id.eq(&id),
                         notification_delivery_attempts::attempt.eq(i64::from(a.number)),
-                        notification_delivery_attempts::attempted_at.eq(to_micros(a.at)),
-                        notification_delivery_attempts::response_code
-                            .eq(a.response_code.map(i64::from)),
-                        notification_delivery_attempts::latency_ms
-                            .eq(a.latency_ms.and_then(|l| i64::try_from(l).ok())),
-                        notification_delivery_attempts::error.eq(a.error.as_deref()),
+                        outcome,
                     ))
                     .execute(conn)?;
             }
@@ -853,6 +914,25 @@ impl NotificationStore for Store {
                 .set((
                     notification_deliveries::status.eq(status.as_str()),
                     notification_deliveries::updated_at.eq(to_micros(a.at)),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })?)
+    }
+
+    fn interrupt_attempts(
+        &self,
+        delivery: DeliveryId,
+        status: DeliveryStatus,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        let id = delivery.to_string();
+        Ok(self.write(|conn| -> Result<(), StoreError> {
+            interrupt_in_flight(conn, &id)?;
+            diesel::update(notification_deliveries::table.find(&id))
+                .set((
+                    notification_deliveries::status.eq(status.as_str()),
+                    notification_deliveries::updated_at.eq(to_micros(at)),
                 ))
                 .execute(conn)?;
             Ok(())

@@ -41,6 +41,7 @@ impl OutboxStore for Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
+        holder: &str,
     ) -> Result<Vec<ClaimedMessage>, PortError> {
         let (now, until) = (to_micros(now), to_micros(lease_until));
         let limit = i64::from(limit);
@@ -75,7 +76,10 @@ impl OutboxStore for Store {
                 return Ok(Vec::new());
             }
             diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-                .set(outbox::claimed_until.eq(until))
+                .set((
+                    outbox::claimed_until.eq(until),
+                    outbox::claimed_by.eq(holder),
+                ))
                 .execute(conn)?;
             Ok(outbox::table
                 .filter(outbox::id.eq_any(&ids))
@@ -101,6 +105,50 @@ impl OutboxStore for Store {
             .collect()
     }
 
+    fn renew_claims(
+        &self,
+        ids: &[EventId],
+        holder: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        // Uncached: a lease's end is in no read a cache holds, and a busy worker renews every
+        // few seconds (decision 0011).
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
+            diesel::update(
+                outbox::table
+                    .filter(outbox::id.eq_any(&ids))
+                    .filter(outbox::claimed_by.eq(holder))
+                    .filter(outbox::delivered_at.is_null())
+                    .filter(outbox::abandoned_at.is_null()),
+            )
+            .set(outbox::claimed_until.eq(to_micros(lease_until)))
+            .execute(conn)?;
+            Ok(())
+        })?)
+    }
+
+    fn begin_attempt(
+        &self,
+        id: EventId,
+        attempts: u32,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, PortError> {
+        let id = id.to_string();
+        Ok(self.write(|conn| -> Result<bool, StoreError> {
+            let changed = diesel::update(
+                outbox::table
+                    .find(&id)
+                    .filter(outbox::claimed_by.eq(holder))
+                    .filter(outbox::claimed_until.gt(to_micros(now))),
+            )
+            .set(outbox::attempts.eq(i64::from(attempts)))
+            .execute(conn)?;
+            Ok(changed == 1)
+        })?)
+    }
+
     fn mark_delivered(
         &self,
         id: EventId,
@@ -114,6 +162,7 @@ impl OutboxStore for Store {
                     outbox::delivered_at.eq(to_micros(at)),
                     outbox::attempts.eq(i64::from(attempts)),
                     outbox::claimed_until.eq(None::<i64>),
+                    outbox::claimed_by.eq(None::<String>),
                     outbox::last_error.eq(None::<String>),
                 ))
                 .execute(conn)?;
@@ -135,6 +184,7 @@ impl OutboxStore for Store {
                     outbox::next_attempt_at.eq(to_micros(next_attempt)),
                     outbox::attempts.eq(i64::from(attempts)),
                     outbox::claimed_until.eq(None::<i64>),
+                    outbox::claimed_by.eq(None::<String>),
                     outbox::last_error.eq(clip(error)),
                 ))
                 .execute(conn)?;
@@ -156,6 +206,7 @@ impl OutboxStore for Store {
                     outbox::abandoned_at.eq(to_micros(at)),
                     outbox::attempts.eq(i64::from(attempts)),
                     outbox::claimed_until.eq(None::<i64>),
+                    outbox::claimed_by.eq(None::<String>),
                     outbox::last_error.eq(clip(error)),
                 ))
                 .execute(conn)?;
@@ -168,10 +219,16 @@ impl OutboxStore for Store {
         Ok(self.write(|conn| -> Result<(), StoreError> {
             match &ids {
                 Some(ids) => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-                    .set(outbox::claimed_until.eq(None::<i64>))
+                    .set((
+                        outbox::claimed_until.eq(None::<i64>),
+                        outbox::claimed_by.eq(None::<String>),
+                    ))
                     .execute(conn)?,
                 None => diesel::update(outbox::table.filter(outbox::claimed_until.is_not_null()))
-                    .set(outbox::claimed_until.eq(None::<i64>))
+                    .set((
+                        outbox::claimed_until.eq(None::<i64>),
+                        outbox::claimed_by.eq(None::<String>),
+                    ))
                     .execute(conn)?,
             };
             Ok(())

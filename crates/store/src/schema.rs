@@ -221,6 +221,7 @@ diesel::table! {
         delivered_at -> Nullable<BigInt>,
         abandoned_at -> Nullable<BigInt>,
         last_error -> Nullable<Text>,
+        claimed_by -> Nullable<Text>,
     }
 }
 
@@ -288,6 +289,7 @@ diesel::table! {
         response_code -> Nullable<BigInt>,
         latency_ms -> Nullable<BigInt>,
         error -> Nullable<Text>,
+        state -> Text,
     }
 }
 

@@ -289,6 +289,15 @@ impl Store {
     /// Opens the pool and applies pending migrations (or, [`StoreConfig::read_only`], checks
     /// that none is pending).
     pub fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        Self::open_reporting(config, &mut |_, _, _| {})
+    }
+
+    /// [`Store::open`], calling `progress` after each migration it applies (for `tenantry
+    /// migrate`'s progress).
+    pub fn open_reporting(
+        config: &StoreConfig,
+        progress: crate::MigrationProgress<'_>,
+    ) -> Result<Self, StoreError> {
         let sqlite_path = match &config.target {
             Target::Sqlite(path) => {
                 let path = PathBuf::from(path);
@@ -329,7 +338,7 @@ impl Store {
                 )));
             }
         } else {
-            migrations::run_pending(&mut first)?;
+            migrations::run_pending(&mut first, progress)?;
         }
         drop(first);
         let pool = Pool::builder()
@@ -401,8 +410,13 @@ impl Store {
                 .filter(outbox::abandoned_at.is_null())
                 .select(count_star())
                 .first(conn)?;
-            let total: i64 = a::table.select(count_star()).first(conn)?;
+            // An attempt in flight has no outcome yet; an interrupted one counts as failed.
+            let total: i64 = a::table
+                .filter(a::state.ne("in_flight"))
+                .select(count_star())
+                .first(conn)?;
             let ok: i64 = a::table
+                .filter(a::state.eq("completed"))
                 .filter(
                     a::response_code
                         .between(200, 299)

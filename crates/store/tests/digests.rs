@@ -40,7 +40,7 @@ fn login_failed(account: &str, at: DateTime<Utc>) -> Event {
 
 fn deliveries_due(store: &Store, at: DateTime<Utc>) -> Vec<DeliveryJob> {
     store
-        .claim_due(at, at + Duration::seconds(30), 500)
+        .claim_due(at, at + Duration::seconds(30), 500, "test")
         .expect("claim")
         .into_iter()
         .filter(|m| m.kind == "delivery")

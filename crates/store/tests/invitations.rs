@@ -83,7 +83,7 @@ fn request(email: &str, lifetime: InvitationLifetime) -> InviteRequest {
 fn mailed_token(store: &Store, to: &str) -> String {
     let far = t0() + Duration::days(3650);
     let claimed = store
-        .claim_due(far, far + Duration::minutes(1), 500)
+        .claim_due(far, far + Duration::minutes(1), 500, "test")
         .expect("claim");
     store.release_claims(None).expect("release");
     let secrets = SecretBox::new(&[7u8; 32]);
@@ -206,6 +206,7 @@ fn invitations_expire_renew_and_cancel_on_the_clock() {
                 later + Duration::minutes(1),
                 later + Duration::minutes(2),
                 50,
+                "test",
             )
             .expect("claim");
         let kinds = |kind: &str| due.iter().filter(|m| m.kind == kind).count();
@@ -216,6 +217,7 @@ fn invitations_expire_renew_and_cancel_on_the_clock() {
                 later + Duration::minutes(1),
                 later + Duration::minutes(2),
                 50,
+                "test",
             )
             .expect("claim");
         assert!(again.is_empty(), "leased messages are not handed out twice");
@@ -224,6 +226,7 @@ fn invitations_expire_renew_and_cancel_on_the_clock() {
                 later + Duration::minutes(3),
                 later + Duration::minutes(4),
                 50,
+                "test",
             )
             .expect("claim");
         assert_eq!(

@@ -5,6 +5,7 @@
 
 mod digests;
 mod invitations;
+mod outbox_claims;
 mod outbox_epoch;
 mod portal_links;
 mod retention;

@@ -15,7 +15,10 @@ fn claiming_nothing_leaves_the_write_epoch_and_claiming_a_message_bumps_it() {
         let (now, lease) = (t0(), t0() + Duration::seconds(60));
 
         let before = store.write_epoch();
-        assert!(store.claim_due(now, lease, 10).expect("claim").is_empty());
+        assert!(store
+            .claim_due(now, lease, 10, "test")
+            .expect("claim")
+            .is_empty());
         assert_eq!(
             store.write_epoch(),
             before,
@@ -33,12 +36,21 @@ fn claiming_nothing_leaves_the_write_epoch_and_claiming_a_message_bumps_it() {
             })
             .expect("insert");
         let before = store.write_epoch();
-        assert_eq!(store.claim_due(now, lease, 10).expect("claim").len(), 1);
+        assert_eq!(
+            store
+                .claim_due(now, lease, 10, "test")
+                .expect("claim")
+                .len(),
+            1
+        );
         assert_ne!(store.write_epoch(), before, "a claim that leased a message");
 
         // Leased now: the next poll finds nothing again, and leaves the epoch.
         let before = store.write_epoch();
-        assert!(store.claim_due(now, lease, 10).expect("claim").is_empty());
+        assert!(store
+            .claim_due(now, lease, 10, "test")
+            .expect("claim")
+            .is_empty());
         assert_eq!(
             store.write_epoch(),
             before,

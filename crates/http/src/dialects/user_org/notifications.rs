@@ -106,6 +106,7 @@ fn delivery_json(d: &Delivery) -> Value {
         "attempts": d.attempts.iter().map(|a| json!({
             "attempt": a.number,
             "at": time(a.at),
+            "state": a.state.as_str(),
             "response_code": a.response_code,
             "latency_ms": a.latency_ms,
             "error": a.error,

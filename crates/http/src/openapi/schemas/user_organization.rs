@@ -518,7 +518,7 @@ fn notifications(s: &mut Map<String, Value>) {
             "id": id("ndl"), "event_id": string(), "event_type": string(), "channel_id": readable_id("nch"),
             "status": enumeration(&["queued", "retrying", "delivered", "failed", "cancelled"]),
             "response_code": nullable_integer(), "latency_ms": nullable_integer(),
-            "attempts": array_of(object(json!({ "attempt": integer(), "at": timestamp(), "response_code": nullable_integer(), "latency_ms": nullable_integer(), "error": nullable_string() }), &["attempt", "at", "response_code", "latency_ms", "error"])),
+            "attempts": array_of(object(json!({ "attempt": integer(), "at": timestamp(), "state": enumeration(&["in_flight", "completed", "interrupted"]), "response_code": nullable_integer(), "latency_ms": nullable_integer(), "error": nullable_string() }), &["attempt", "at", "state", "response_code", "latency_ms", "error"])),
             "created_at": timestamp(), "updated_at": timestamp(),
         }),
         &[

@@ -1,0 +1,2 @@
+ALTER TABLE notification_delivery_attempts DROP COLUMN state;
+ALTER TABLE outbox DROP COLUMN claimed_by;
