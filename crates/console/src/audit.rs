@@ -129,10 +129,12 @@ fn query_string(q: &Query, cursor: Option<&str>) -> String {
 }
 
 /// The query of `req`, its length bounds checked; a refusal page when it cannot be read.
-fn read_query(req: &HttpRequest) -> Result<Query, HttpResponse> {
+fn read_query(req: &HttpRequest) -> Result<Query, Box<HttpResponse>> {
     let q = web::Query::<Query>::from_query(req.query_string())
         .map_err(|_| {
-            crate::refusal::bad_form("The filters could not be read. Go back and try again.")
+            Box::new(crate::refusal::bad_form(
+                "The filters could not be read. Go back and try again.",
+            ))
         })?
         .into_inner();
     if let Some(res) = too_long(&[
@@ -142,7 +144,7 @@ fn read_query(req: &HttpRequest) -> Result<Query, HttpResponse> {
         ("Before", &q.until, TIME_MAX),
         ("The page link", &q.cursor, CURSOR_MAX),
     ]) {
-        return Err(res);
+        return Err(Box::new(res));
     }
     Ok(q)
 }
@@ -263,7 +265,7 @@ async fn show(
     }
     let q = match read_query(&req) {
         Ok(q) => q,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let filter = match filter(&q) {
         Ok(f) => f,
@@ -354,7 +356,7 @@ async fn download(
     }
     let q = match read_query(&req) {
         Ok(q) => q,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let filter = match filter(&q) {
         Ok(f) => f,

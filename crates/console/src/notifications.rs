@@ -278,23 +278,26 @@ async fn show(
     .await
 }
 
+/// The fields read once, and the repeated `channel_ids`.
+type Fields = (Map<String, Value>, Vec<String>);
+
 /// A posted form's fields: `channel_ids` may repeat (one per ticked box); every other field
 /// counts once (a second one is a malformed form, not a choice).
-fn fields(pairs: Vec<(String, String)>) -> Result<(Map<String, Value>, Vec<String>), HttpResponse> {
+fn fields(pairs: Vec<(String, String)>) -> Result<Fields, Box<HttpResponse>> {
     let mut once = Map::new();
     let mut repeated = Vec::new();
     for (field, value) in pairs {
         if field == "channel_ids" {
             if repeated.len() >= 20 || repeated.contains(&value) {
-                return Err(crate::refusal::bad_form(
+                return Err(Box::new(crate::refusal::bad_form(
                     "A field was sent twice. Nothing was changed.",
-                ));
+                )));
             }
             repeated.push(value);
         } else if once.insert(field, Value::String(value)).is_some() {
-            return Err(crate::refusal::bad_form(
+            return Err(Box::new(crate::refusal::bad_form(
                 "A field was sent twice. Nothing was changed.",
-            ));
+            )));
         }
     }
     Ok((once, repeated))
@@ -325,7 +328,7 @@ async fn create_channel(
     };
     let (f, _) = match fields(pairs) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let draft = Draft {
         name: text(&f, "name"),
@@ -463,7 +466,7 @@ async fn create_rule(
     };
     let (f, channel_ids) = match fields(pairs) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let draft = Draft {
         kind: "email".into(),
