@@ -221,6 +221,11 @@ const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
     ("console", "team", "invitations and mailed links"),
     (
         "console",
+        "notifications",
+        "the notification pages call the notification service",
+    ),
+    (
+        "console",
         "http",
         "served by its server: shared state, hashing pool, client address",
     ),

@@ -18,6 +18,8 @@ pub(crate) enum Section {
     Sessions,
     Password,
     Profile,
+    Audit,
+    Notifications,
     /// Pages outside the navigation (sign-in, links, errors).
     None,
 }
@@ -55,6 +57,13 @@ const NAV: &[(Section, &str, &str, Role)] = &[
         "Profile",
         "/console/account/profile",
         Role::Viewer,
+    ),
+    (Section::Audit, "Audit log", "/console/audit", Role::Admin),
+    (
+        Section::Notifications,
+        "Notifications",
+        "/console/notifications",
+        Role::Admin,
     ),
 ];
 

@@ -14,6 +14,8 @@
 
 mod api_keys;
 mod assets;
+mod audit;
+mod audit_csv;
 mod cross_site;
 mod csrf;
 mod email_confirmation;
@@ -24,6 +26,8 @@ mod invitation;
 mod layout;
 mod login;
 mod mfa;
+mod notifications;
+mod notifications_page;
 mod password;
 mod password_reset;
 mod profile;
@@ -81,6 +85,8 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(sessions::routes)
                 .configure(password::routes)
                 .configure(profile::routes)
+                .configure(audit::routes)
+                .configure(notifications::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.

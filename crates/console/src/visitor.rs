@@ -11,6 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::Markup;
 use tenantry_http::AppState;
 use tenantry_kernel::Role;
+use tenantry_security::{scopes_permit, Access, Area};
 
 use crate::layout::{page, respond, Chrome, Section};
 use crate::session::{restricted, signed_in, SignedIn};
@@ -66,7 +67,6 @@ pub(crate) async fn poster(
 
 /// For a page of higher roles: `None` when the visitor's role is at least `role`, otherwise
 /// the page that says so (the services check again: this only spares a form that would fail).
-#[allow(dead_code)] // the admin pages (team, settings, audit) call it
 pub(crate) fn below(visitor: &SignedIn, role: Role) -> Option<HttpResponse> {
     visitor.actor.require(role).err().map(|_| {
         crate::refusal::error_page(
@@ -74,6 +74,26 @@ pub(crate) fn below(visitor: &SignedIn, role: Role) -> Option<HttpResponse> {
             "Not available to your role",
             "This page is for members with a higher role in this account. Ask an admin or the \
              owner if you need it.",
+        )
+    })
+}
+
+/// For a page whose API route needs `access` to `area` (`tenantry_http`'s scope table):
+/// `None` when the visitor's credential permits it, otherwise the page that says so. A session
+/// opened through a portal link carries the scopes of the credential that minted it, and the
+/// services check roles, not scopes: without this, such a session would read here what the
+/// API refuses it (a credential never reaches more through the console than through the API).
+pub(crate) fn outside_scopes(
+    visitor: &SignedIn,
+    area: Area,
+    access: Access,
+) -> Option<HttpResponse> {
+    (!scopes_permit(&visitor.actor.scopes, area, access)).then(|| {
+        crate::refusal::error_page(
+            StatusCode::FORBIDDEN,
+            "Not available to this sign-in",
+            "This session was opened for other tasks and cannot show this page. Sign in \
+             with your password to see it.",
         )
     })
 }
