@@ -23,13 +23,13 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use tenantry_http::AppState;
 use tenantry_kernel::{Cursor, KernelError, PageRequest, Role};
-use tenantry_security::{Access, Area, AuditEntry, AuditFilter, SecurityError};
+use tenantry_security::{AuditEntry, AuditFilter, SecurityError};
 
 use crate::audit_csv;
 use crate::form::{too_long, ID_MAX, NAME_MAX};
 use crate::layout::{time, Section};
 use crate::session::SignedIn;
-use crate::visitor::{below, outside_scopes, signed_in_page, visitor, Admits};
+use crate::visitor::{below, signed_in_page, visitor, Admits};
 use crate::ConsoleConfig;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -258,9 +258,7 @@ async fn show(
         Ok(v) => v,
         Err(res) => return res,
     };
-    if let Some(res) =
-        below(&visitor, ROLE).or_else(|| outside_scopes(&visitor, Area::Audit, Access::Read))
-    {
+    if let Some(res) = below(&visitor, ROLE) {
         return res;
     }
     let q = match read_query(&req) {
@@ -349,9 +347,7 @@ async fn download(
         Ok(v) => v,
         Err(res) => return res,
     };
-    if let Some(res) =
-        below(&visitor, ROLE).or_else(|| outside_scopes(&visitor, Area::Audit, Access::Read))
-    {
+    if let Some(res) = below(&visitor, ROLE) {
         return res;
     }
     let q = match read_query(&req) {

@@ -13,6 +13,7 @@
 //! `Actor` the same sign-in session gives there; it never reaches the store.
 
 mod api_keys;
+mod api_twin;
 mod assets;
 mod audit;
 mod audit_csv;

@@ -21,7 +21,6 @@ use serde_json::{json, Map, Value};
 use tenantry_http::AppState;
 use tenantry_kernel::{DeliveryId, PageRequest, Role};
 use tenantry_notifications::{ChannelKind, NewRule, NotificationError};
-use tenantry_security::{Access, Area};
 
 use crate::form::{too_long, EMAIL_MAX, ID_MAX, NAME_MAX};
 use crate::layout::{notice, Section};
@@ -29,7 +28,7 @@ use crate::notifications_page::{
     channels_section, deliveries_section, rules_section, Draft, Errors, Listing,
 };
 use crate::session::SignedIn;
-use crate::visitor::{below, outside_scopes, poster, signed_in_page, visitor, Admits};
+use crate::visitor::{below, poster, signed_in_page, visitor, Admits};
 use crate::ConsoleConfig;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -63,24 +62,18 @@ const SECRET_MAX: usize = 256;
 const RECIPIENTS_MAX: usize = 20 * EMAIL_MAX;
 const CURSOR_MAX: usize = 256;
 
-/// The visitor of a page (`write`: of a post whose token is `csrf`), with the role and scope.
+/// The visitor of a page (or of a post whose token is `csrf`), with the role the API asks.
 async fn admitted(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     config: &ConsoleConfig,
     csrf: Option<&str>,
 ) -> Result<SignedIn, HttpResponse> {
-    let (v, access) = match csrf {
-        Some(csrf) => (
-            poster(req, state, config, Admits::Unrestricted, csrf).await?,
-            Access::Write,
-        ),
-        None => (
-            visitor(req, state, config, Admits::Unrestricted).await?,
-            Access::Read,
-        ),
+    let v = match csrf {
+        Some(csrf) => poster(req, state, config, Admits::Unrestricted, csrf).await?,
+        None => visitor(req, state, config, Admits::Unrestricted).await?,
     };
-    match below(&v, ROLE).or_else(|| outside_scopes(&v, Area::Settings, access)) {
+    match below(&v, ROLE) {
         Some(res) => Err(res),
         None => Ok(v),
     }

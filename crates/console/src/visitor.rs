@@ -3,15 +3,15 @@
 //!
 //! Every page of a signed-in visitor starts here, so the order of the checks is one rule: the
 //! session (the API's own checks, `session.rs`), then its restriction (a session restricted to
-//! one task reaches that task's page only), then, for a post, the form token; a page for
-//! higher roles then asks [`below`]. A forged post is refused before its fields are looked at.
+//! one task reaches that task's page only), then the scopes of the page's twin in the
+//! API (`api_twin.rs`), then, for a post, the form token; a page for higher roles then asks
+//! [`below`]. A forged post is refused before its fields are looked at.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::Markup;
 use tenantry_http::AppState;
 use tenantry_kernel::Role;
-use tenantry_security::{scopes_permit, Access, Area};
 
 use crate::layout::{page, respond, Chrome, Section};
 use crate::session::{restricted, signed_in, SignedIn};
@@ -44,6 +44,16 @@ pub(crate) async fn visitor(
         if let Some(res) = restricted(&visitor) {
             return Err(res);
         }
+        // A restricted session's one task is its whole power; any other session reaches a
+        // page only as far as its credential's scopes reach the page's twin in the API.
+        if !crate::api_twin::permits(&visitor.actor.scopes, req.method(), req.path()) {
+            return Err(crate::refusal::error_page(
+                StatusCode::FORBIDDEN,
+                "Not available to this sign-in",
+                "This session was opened for other tasks and cannot show this page. Sign in \
+                 with your password to see it.",
+            ));
+        }
     }
     Ok(visitor)
 }
@@ -74,26 +84,6 @@ pub(crate) fn below(visitor: &SignedIn, role: Role) -> Option<HttpResponse> {
             "Not available to your role",
             "This page is for members with a higher role in this account. Ask an admin or the \
              owner if you need it.",
-        )
-    })
-}
-
-/// For a page whose API route needs `access` to `area` (`tenantry_http`'s scope table):
-/// `None` when the visitor's credential permits it, otherwise the page that says so. A session
-/// opened through a portal link carries the scopes of the credential that minted it, and the
-/// services check roles, not scopes: without this, such a session would read here what the
-/// API refuses it (a credential never reaches more through the console than through the API).
-pub(crate) fn outside_scopes(
-    visitor: &SignedIn,
-    area: Area,
-    access: Access,
-) -> Option<HttpResponse> {
-    (!scopes_permit(&visitor.actor.scopes, area, access)).then(|| {
-        crate::refusal::error_page(
-            StatusCode::FORBIDDEN,
-            "Not available to this sign-in",
-            "This session was opened for other tasks and cannot show this page. Sign in \
-             with your password to see it.",
         )
     })
 }

@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use tenantry_security::{Access, Area};
 
 /// The scopes (area, access) a request needs. Reads need `:read`, everything else `:write`.
-pub(crate) fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
+pub fn required(method: &Method, path: &str) -> Vec<(Area, Access)> {
     let access = if method == Method::GET || method == Method::HEAD {
         Access::Read
     } else {
