@@ -1,7 +1,7 @@
 //! `PortalLinkStore`: portal links and the sessions they open (decision 0030).
 
 use diesel::prelude::*;
-use tenantry_kernel::{AccountId, PortError, PortalLinkId, Role};
+use tenantry_kernel::{AccountId, PortError, PortalLinkId, Role, SessionId};
 use tenantry_security::{
     MemberStatus, PortalAudit, PortalIntent, PortalLinkRecord, PortalLinkStore, PortalMember,
     PortalTarget, SecretHash, SessionCap, SessionRecord,
@@ -222,5 +222,20 @@ impl PortalLinkStore for Store {
     fn audit_portal(&self, audit: &PortalAudit) -> Result<(), PortError> {
         self.write(|conn| write_audit(conn, audit))?;
         Ok(())
+    }
+
+    fn portal_return_url(
+        &self,
+        account: AccountId,
+        session: SessionId,
+    ) -> Result<Option<String>, PortError> {
+        Ok(self.read(|conn| {
+            Ok(portal_links::table
+                .filter(portal_links::session_id.eq(session.to_string()))
+                .filter(portal_links::account_id.eq(account.to_string()))
+                .select(portal_links::return_url)
+                .first::<String>(conn)
+                .optional()?)
+        })?)
     }
 }
