@@ -26,11 +26,13 @@ mod login;
 mod mfa;
 mod password;
 mod password_reset;
+mod portal;
 mod profile;
 mod qr;
 mod refusal;
 mod session;
 mod sessions;
+mod team;
 mod visitor;
 
 use std::sync::Arc;
@@ -81,6 +83,8 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(sessions::routes)
                 .configure(password::routes)
                 .configure(profile::routes)
+                .configure(team::routes)
+                .configure(portal::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.
