@@ -33,6 +33,7 @@ mod refusal;
 mod session;
 mod sessions;
 mod team;
+mod team_bulk;
 mod visitor;
 
 use std::sync::Arc;

@@ -22,8 +22,8 @@ use tenantry_http::AppState;
 use tenantry_kernel::{effective_permissions, Cursor, Email, InvitationId, PageRequest, Role};
 use tenantry_security::{scopes_permit, Access, Area, MemberStatus};
 use tenantry_team::{
-    ensure_can_grant, ensure_can_manage, BulkOperation, Invitation, InvitationState, InviteRequest,
-    Member, MemberChange, MemberFilter, Permission, TeamError, MAX_BULK_MEMBERS,
+    ensure_can_grant, ensure_can_manage, Invitation, InvitationState, InviteRequest, Member,
+    MemberChange, MemberFilter, Permission, TeamError,
 };
 
 use crate::form::{too_long, EMAIL_MAX, ID_MAX};
@@ -35,7 +35,7 @@ use crate::ConsoleConfig;
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/team").route(web::get().to(show)))
         .service(web::resource("/team/invite").route(web::post().to(invite)))
-        .service(web::resource("/team/bulk").route(web::post().to(bulk)))
+        .service(web::resource("/team/bulk").route(web::post().to(crate::team_bulk::bulk)))
         .service(web::resource("/team/members/{id}/{action}").route(web::post().to(member_action)))
         .service(
             web::resource("/team/invitations/{id}/{action}")
@@ -44,7 +44,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const TITLE: &str = "Team";
-const ADMITS: Admits = Admits::Unrestricted;
+pub(crate) const ADMITS: Admits = Admits::Unrestricted;
 const PATH: &str = "/console/team";
 /// Members per page.
 const PAGE_SIZE: u32 = 25;
@@ -64,7 +64,7 @@ fn manages_team(v: &SignedIn) -> bool {
 }
 
 /// The refusal for a visitor who may not manage the team, if they may not.
-fn refused_visitor(v: &SignedIn) -> Option<HttpResponse> {
+pub(crate) fn refused_visitor(v: &SignedIn) -> Option<HttpResponse> {
     below(v, Role::Admin).or_else(|| {
         (!manages_team(v)).then(|| {
             crate::refusal::error_page(
@@ -80,7 +80,7 @@ fn refused_visitor(v: &SignedIn) -> Option<HttpResponse> {
 /// The list's filters and position, as the query string carries them.
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     role: String,
     status: String,
     cursor: String,
@@ -123,7 +123,7 @@ struct Draft {
 
 /// A refusal: the page's message (above the list, or beside an invite field) and status.
 #[derive(Default)]
-struct Outcome {
+pub(crate) struct Outcome {
     status: Option<StatusCode>,
     message: Option<Markup>,
     email_error: Option<String>,
@@ -139,7 +139,15 @@ impl Outcome {
         }
     }
 
-    fn failed(status: StatusCode, message: &str) -> Self {
+    /// A page-wide message of the caller's own making (the bulk report).
+    pub(crate) fn with_message(message: Markup) -> Self {
+        Self {
+            message: Some(message),
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn failed(status: StatusCode, message: &str) -> Self {
         Self {
             status: Some(status),
             message: Some(failure(message)),
@@ -155,7 +163,7 @@ fn failure(message: &str) -> Markup {
 /// What a refused team call tells the visitor: status and message, or a page of its own (the
 /// store failed; the allowlist or the throttle refused). Every variant is named: a new one is
 /// a compile error here, not a 500.
-fn explain(e: TeamError) -> Result<(StatusCode, String), Box<HttpResponse>> {
+pub(crate) fn explain(e: TeamError) -> Result<(StatusCode, String), Box<HttpResponse>> {
     let nothing = "Nothing was changed.";
     Ok(match e {
         TeamError::InsufficientPermissions { .. } => (
@@ -336,7 +344,7 @@ async fn read(
 }
 
 /// The whole page for `q`, after `outcome`.
-async fn draw(
+pub(crate) async fn draw(
     state: &web::Data<AppState>,
     v: &SignedIn,
     q: &ListQuery,
@@ -810,236 +818,9 @@ async fn invitation_action(
     }
 }
 
-/// The bulk form, read from its pairs: `members` repeats (one per ticked box); every other
-/// field counts once.
-struct BulkForm {
-    csrf: String,
-    action: String,
-    role: String,
-    members: Vec<String>,
-}
-
-fn parse_bulk(pairs: Vec<(String, String)>) -> Result<BulkForm, &'static str> {
-    let (mut csrf, mut action, mut role) = (None, None, None);
-    let mut members: Vec<String> = Vec::new();
-    let twice = "A field was sent twice. Nothing was changed.";
-    for (field, value) in pairs {
-        let slot = match field.as_str() {
-            "csrf" => &mut csrf,
-            "action" => &mut action,
-            "role" => &mut role,
-            "members" => {
-                if members.contains(&value) {
-                    return Err(twice);
-                }
-                if members.len() >= MAX_BULK_MEMBERS {
-                    return Err("More members were selected than one action takes (100). \
-                                Nothing was changed.");
-                }
-                members.push(value);
-                continue;
-            }
-            _ => continue,
-        };
-        if slot.replace(value).is_some() {
-            return Err(twice);
-        }
-    }
-    Ok(BulkForm {
-        csrf: csrf.unwrap_or_default(),
-        action: action.unwrap_or_default(),
-        role: role.unwrap_or_default(),
-        members,
-    })
-}
-
-/// What happened to one selected member, in the visitor's words.
-fn bulk_line(result: &Result<bool, TeamError>, done: &str, unchanged: &str) -> (bool, String) {
-    match result {
-        Ok(true) => (true, done.to_owned()),
-        Ok(false) => (true, unchanged.to_owned()),
-        Err(e) => (
-            false,
-            match explain(e.clone()) {
-                Ok((_, message)) => format!("refused: {message}"),
-                Err(_) => "not done: the service could not finish it; try again.".to_owned(),
-            },
-        ),
-    }
-}
-
-async fn bulk(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-    web::Form(pairs): web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let v = match visitor(&req, &state, &config, ADMITS).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    let form = match parse_bulk(pairs) {
-        Ok(f) => f,
-        Err(message) => return crate::refusal::bad_form(message),
-    };
-    if !crate::csrf::session_token_matches(&v.token, &form.csrf) {
-        return crate::refusal::forged_form();
-    }
-    if let Some(res) = refused_visitor(&v) {
-        return res;
-    }
-    let mut checks = vec![
-        ("Action", form.action.as_str(), ID_MAX),
-        ("Role", form.role.as_str(), ID_MAX),
-    ];
-    checks.extend(
-        form.members
-            .iter()
-            .map(|m| ("A member", m.as_str(), ID_MAX)),
-    );
-    if let Some(res) = too_long(&checks) {
-        return res;
-    }
-    if form.members.is_empty() {
-        let o = Outcome::failed(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Select at least one member. Nothing was changed.",
-        );
-        return draw(&state, &v, &ListQuery::default(), o).await;
-    }
-    let operation = match form.action.as_str() {
-        "suspend" => Some(BulkOperation::Suspend),
-        "reactivate" => Some(BulkOperation::Reactivate),
-        "change_role" => match form.role.parse::<Role>() {
-            Ok(role) => Some(BulkOperation::UpdateRole(role)),
-            Err(_) => {
-                let o = Outcome::failed(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Role: choose one of the listed roles. Nothing was changed.",
-                );
-                return draw(&state, &v, &ListQuery::default(), o).await;
-            }
-        },
-        "remove" => None,
-        _ => {
-            return crate::refusal::bad_form(
-                "Choose one of the listed actions. Nothing was changed.",
-            )
-        }
-    };
-    let (done, unchanged) = match &operation {
-        Some(BulkOperation::Suspend) => ("suspended", "already suspended"),
-        Some(BulkOperation::Reactivate) => ("reactivated", "already active"),
-        Some(_) => ("role changed", "already held that role"),
-        None => ("removed", "removed"),
-    };
-    let team = state.team.clone();
-    let actor = v.actor.clone();
-    let members = form.members;
-    let outcome = web::block(move || {
-        // Addresses first, so the report names people rather than ids (a removed member has
-        // none afterwards); an id that names nobody here stays as sent.
-        let names: Vec<String> = members
-            .iter()
-            .map(|raw| {
-                raw.parse()
-                    .ok()
-                    .and_then(|user| team.get(&actor, user).ok())
-                    .map_or_else(|| raw.clone(), |m| m.email)
-            })
-            .collect();
-        let results: Vec<Result<bool, TeamError>> = match operation {
-            Some(op) => team
-                .bulk(&actor, &op, &members)?
-                .into_iter()
-                .map(|o| o.result)
-                .collect(),
-            // Removal has no bulk call in the API: the same `remove`, member by member, each
-            // on its own (one refusal leaves the others done).
-            None => members
-                .iter()
-                .map(|raw| {
-                    let user = raw.parse().map_err(|_| TeamError::MemberNotFound)?;
-                    team.remove(&actor, user).map(|_| true)
-                })
-                .collect(),
-        };
-        Ok::<_, TeamError>(names.into_iter().zip(results).collect::<Vec<_>>())
-    })
-    .await;
-    let report = match outcome {
-        Ok(Ok(report)) => report,
-        Ok(Err(e)) => {
-            return match explain(e) {
-                Ok((status, message)) => {
-                    draw(
-                        &state,
-                        &v,
-                        &ListQuery::default(),
-                        Outcome::failed(status, &message),
-                    )
-                    .await
-                }
-                Err(res) => *res,
-            }
-        }
-        Err(e) => return crate::refusal::internal(&e),
-    };
-    let lines: Vec<(String, bool, String)> = report
-        .iter()
-        .map(|(name, result)| {
-            let (ok, text) = bulk_line(result, done, unchanged);
-            (name.clone(), ok, text)
-        })
-        .collect();
-    let refused = lines.iter().filter(|l| !l.1).count();
-    let summary = format!(
-        "{} of {} selected members done; {refused} refused.",
-        lines.len() - refused,
-        lines.len()
-    );
-    let message = html! {
-        div class=(if refused == 0 { "notice" } else { "error" }) role=(if refused == 0 { "status" } else { "alert" }) {
-            p { (summary) }
-            ul {
-                @for (name, _, text) in &lines { li { (name) ": " (text) } }
-            }
-        }
-    };
-    let o = Outcome {
-        message: Some(message),
-        ..Outcome::default()
-    };
-    draw(&state, &v, &ListQuery::default(), o).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn members_repeat_but_other_fields_count_once() {
-        let form = parse_bulk(pairs(&[
-            ("csrf", "t"),
-            ("action", "suspend"),
-            ("members", "a"),
-            ("members", "b"),
-        ]))
-        .expect("a form");
-        assert_eq!(form.members, ["a", "b"]);
-        assert!(parse_bulk(pairs(&[("action", "a"), ("action", "b")])).is_err());
-        assert!(parse_bulk(pairs(&[("members", "a"), ("members", "a")])).is_err());
-        let many: Vec<(String, String)> = (0..=MAX_BULK_MEMBERS)
-            .map(|i| ("members".to_owned(), i.to_string()))
-            .collect();
-        assert!(parse_bulk(many).is_err());
-    }
 
     #[test]
     fn only_the_offered_filters_are_read() {
