@@ -754,9 +754,10 @@ async fn test_databases_leave_no_directory_behind() {
 }
 
 impl TestApp {
-    /// Redeems a portal link the way the console does: one call of the portal service, built
-    /// on this server's database and master key, in this process (the console's route is not
-    /// served yet). The session it opens is then used over HTTP like any other.
+    /// Redeems a portal link the way the console's "Continue" does: one call of the portal
+    /// service, built on this server's database and master key, in this process (for tests of
+    /// the session itself; console_portal.rs redeems through the page). The session it opens
+    /// is then used over HTTP like any other.
     pub fn redeem_portal_link(
         &self,
         url: &str,

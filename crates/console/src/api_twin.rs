@@ -1,14 +1,17 @@
 //! Each console page's twin in the API: the route a client would call to do what the page
-//! does. A page needs the scopes its twin needs (`tenantry_http::scopes_required`, the one
-//! table of the API), read for showing it and write for a form posted to it, so a credential
-//! never reaches more through the console than through the API: a session opened through a
-//! portal link carries the scopes of the credential that minted it, and the services check
-//! roles, not scopes.
+//! does. A page needs what its twin needs beyond the role: the scopes
+//! (`tenantry_http::scopes_required`) and the member's custom permission
+//! (`tenantry_http::route_permission`), the API's own tables, read for showing the page and
+//! write for a form posted to it. So a credential never reaches more through the console than
+//! through the API: a session opened through a portal link carries the scopes of the credential
+//! that minted it, a member's custom permissions bind all their sessions, and the services
+//! check roles, not these.
 //!
 //! A console path not named here has no twin, and a scoped session is refused it: a page added
 //! without its row fails closed.
 
 use actix_web::http::Method;
+use tenantry_kernel::Actor;
 use tenantry_security::scopes_permit;
 
 /// Console path prefix → its twin in the API. The longest matching prefix decides.
@@ -33,8 +36,13 @@ const OPEN: &[&str] = &["/console", "/console/settings"];
 pub(crate) enum Twin {
     /// Nothing a scope guards.
     Open,
-    /// The API route whose scopes the page needs.
-    Route(String),
+    /// The API route whose scopes and permission the page needs: its path, its router
+    /// pattern, and the pattern's `{section}` when it has one.
+    Route {
+        path: String,
+        pattern: &'static str,
+        section: Option<String>,
+    },
     /// No twin: refused to a scoped session.
     Unknown,
 }
@@ -46,7 +54,11 @@ pub(crate) fn twin(path: &str) -> Twin {
     }
     // A settings section's page is that section's route.
     if let Some(section) = path.strip_prefix("/console/settings/") {
-        return Twin::Route(format!("/v2/accounts/settings/{section}"));
+        return Twin::Route {
+            path: format!("/v2/accounts/settings/{section}"),
+            pattern: "/v2/accounts/settings/{section}",
+            section: Some(section.to_owned()),
+        };
     }
     TWINS
         .iter()
@@ -57,30 +69,66 @@ pub(crate) fn twin(path: &str) -> Twin {
                     .is_some_and(|rest| rest.starts_with(['/', '.']))
         })
         .max_by_key(|(prefix, _)| prefix.len())
-        .map_or(Twin::Unknown, |(_, api)| Twin::Route((*api).to_owned()))
+        .map_or(Twin::Unknown, |(_, api)| Twin::Route {
+            path: (*api).to_owned(),
+            pattern: api,
+            section: None,
+        })
 }
 
-/// Whether a credential with `scopes` (empty: unscoped) may make a `method` request to the
-/// console's `path`: a page read as a read of its twin, a form post as a write.
-pub(crate) fn permits(scopes: &[String], method: &Method, path: &str) -> bool {
-    if scopes.is_empty() {
+/// Whether `actor` may make a `method` request to the console's `path`: a page read as a read
+/// of its twin, a form post as a write. An unscoped credential without custom permissions
+/// passes at once (the role is the pages' and the services' to check).
+pub(crate) fn permits(actor: &Actor, method: &Method, path: &str) -> bool {
+    if actor.scopes.is_empty() && actor.permissions.is_none() {
         return true;
     }
     match twin(path) {
         Twin::Open => true,
         Twin::Unknown => false,
-        Twin::Route(api) => tenantry_http::scopes_required(method, &api)
-            .into_iter()
-            .all(|(area, access)| scopes_permit(scopes, area, access)),
+        Twin::Route {
+            path,
+            pattern,
+            section,
+        } => {
+            tenantry_http::scopes_required(method, &path)
+                .into_iter()
+                .all(|(area, access)| scopes_permit(&actor.scopes, area, access))
+                && tenantry_http::route_permission(method, pattern, section.as_deref())
+                    .is_none_or(|p| actor.has_permission(p))
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tenantry_kernel::{
+        AccountId, Credential, FixedClock, OsRandom, Permission, Role, SessionId, UserId,
+    };
+
     use super::*;
 
-    fn scopes(s: &[&str]) -> Vec<String> {
-        s.iter().map(|s| (*s).to_owned()).collect()
+    fn actor(scopes: &[&str], permissions: Option<Vec<Permission>>) -> Actor {
+        let clock = FixedClock(chrono::Utc::now());
+        Actor {
+            account_id: AccountId::generate(&clock, &OsRandom),
+            user_id: UserId::generate(&clock, &OsRandom),
+            role: Role::Admin,
+            credential: Credential::Session(SessionId::generate(&clock, &OsRandom)),
+            ip: None,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            authenticated_at: None,
+            permissions,
+        }
+    }
+
+    fn pattern(path: &str) -> Option<(&'static str, Option<String>)> {
+        match twin(path) {
+            Twin::Route {
+                pattern, section, ..
+            } => Some((pattern, section)),
+            Twin::Open | Twin::Unknown => None,
+        }
     }
 
     #[test]
@@ -88,20 +136,20 @@ mod tests {
         assert_eq!(twin("/console"), Twin::Open);
         assert_eq!(twin("/console/settings/"), Twin::Open);
         assert_eq!(
-            twin("/console/account/profile/email"),
-            Twin::Route("/api/user/email".into())
+            pattern("/console/account/profile/email"),
+            Some(("/api/user/email", None))
         );
         assert_eq!(
-            twin("/console/audit.csv"),
-            Twin::Route("/v2/accounts/audit-logs".into())
+            pattern("/console/audit.csv"),
+            Some(("/v2/accounts/audit-logs", None))
         );
         assert_eq!(
-            twin("/console/team/usr_1/role"),
-            Twin::Route("/v2/accounts/team/members".into())
+            pattern("/console/team/usr_1/role"),
+            Some(("/v2/accounts/team/members", None))
         );
         assert_eq!(
-            twin("/console/settings/security"),
-            Twin::Route("/v2/accounts/settings/security".into())
+            pattern("/console/settings/security"),
+            Some(("/v2/accounts/settings/{section}", Some("security".into())))
         );
         assert_eq!(twin("/console/teamwork"), Twin::Unknown);
         assert_eq!(twin("/console/whatever"), Twin::Unknown);
@@ -109,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_scoped_credential_reaches_what_its_twin_allows() {
-        let team = scopes(&["team:write"]);
+        let team = actor(&["team:write"], None);
         assert!(permits(&team, &Method::POST, "/console/team/invite"));
         assert!(permits(&team, &Method::GET, "/console"));
         assert!(!permits(&team, &Method::GET, "/console/audit"));
@@ -119,8 +167,28 @@ mod tests {
             "/console/account/sessions/others/revoke"
         ));
         assert!(!permits(&team, &Method::GET, "/console/unknown"));
-        let audit = scopes(&["audit:read"]);
+        let audit = actor(&["audit:read"], None);
         assert!(permits(&audit, &Method::GET, "/console/audit.csv"));
-        assert!(permits(&[], &Method::POST, "/console/anything"), "unscoped");
+        assert!(permits(
+            &actor(&[], None),
+            &Method::POST,
+            "/console/anything"
+        ));
+    }
+
+    #[test]
+    fn custom_permissions_bind_the_pages_as_they_bind_the_api() {
+        let reader = actor(&[], Some(vec![Permission::Read]));
+        assert!(permits(&reader, &Method::GET, "/console/team"));
+        assert!(!permits(&reader, &Method::POST, "/console/team/invite"));
+        assert!(!permits(
+            &reader,
+            &Method::POST,
+            "/console/settings/security"
+        ));
+        assert!(
+            permits(&reader, &Method::POST, "/console/account/password"),
+            "one's own account needs no permission"
+        );
     }
 }

@@ -41,11 +41,13 @@ async fn show(
     let account_name =
         account.map_or_else(|| visitor.actor.account_id.to_string(), |a| a.display_name);
     let csrf = visitor.csrf();
+    let back = crate::visitor::way_back(&state, &visitor).await;
     let chrome = Chrome {
         who: &profile.email,
         csrf: &csrf,
         restricted: false,
         role: visitor.actor.role,
+        back: back.as_ref().map(|url| (url.as_str(), url.host())),
     };
     let content = html! {
         section.card {

@@ -20,6 +20,7 @@ pub(crate) enum Section {
     Profile,
     Audit,
     Notifications,
+    Team,
     /// Pages outside the navigation (sign-in, links, errors).
     None,
 }
@@ -65,6 +66,7 @@ const NAV: &[(Section, &str, &str, Role)] = &[
         "/console/notifications",
         Role::Admin,
     ),
+    (Section::Team, "Team", "/console/team", Role::Admin),
 ];
 
 /// What the top bar shows for a signed-in visitor.
@@ -77,6 +79,8 @@ pub(crate) struct Chrome<'a> {
     pub restricted: bool,
     /// The visitor's role in the account: the navigation shows the rows it reaches.
     pub role: Role,
+    /// A portal session's way back: the URL and the host it names (`None` for a sign-in).
+    pub back: Option<(&'a str, &'a str)>,
 }
 
 /// A whole page.
@@ -101,6 +105,9 @@ pub(crate) fn page(
             body {
                 header.top {
                     a.brand href="/console" { "Tenantry" }
+                    @if let Some((url, host)) = chrome.and_then(|c| c.back) {
+                        a.back href=(url) { "Back to " (host) }
+                    }
                     @if let Some(chrome) = chrome {
                         @if !chrome.restricted {
                             nav aria-label="Console" {
@@ -168,6 +175,7 @@ mod tests {
             csrf: "t\"ok",
             restricted: false,
             role: Role::Viewer,
+            back: Some(("https://app.example.test/x?a=1&b=\"", "app.example.test")),
         };
         let out = page("A <b>", Section::Security, Some(&chrome), html! {}).into_string();
         assert!(!out.contains("<script>alert"));
@@ -175,6 +183,9 @@ mod tests {
         assert!(out.contains("A &lt;b&gt;"));
         assert!(out.contains("t&quot;ok"));
         assert!(out.contains("href=\"/console/account/mfa\" aria-current=\"page\""));
+        assert!(out.contains(
+            "href=\"https://app.example.test/x?a=1&amp;b=&quot;\">Back to app.example.test</a>"
+        ));
     }
 
     #[test]
@@ -184,6 +195,7 @@ mod tests {
             csrf: "t",
             restricted: true,
             role: Role::Owner,
+            back: None,
         };
         let out = page("MFA", Section::Security, Some(&chrome), html! {}).into_string();
         assert!(!out.contains("aria-label=\"Console\""));

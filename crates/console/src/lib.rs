@@ -31,11 +31,14 @@ mod notifications;
 mod notifications_page;
 mod password;
 mod password_reset;
+mod portal;
 mod profile;
 mod qr;
 mod refusal;
 mod session;
 mod sessions;
+mod team;
+mod team_bulk;
 mod visitor;
 
 use std::sync::Arc;
@@ -88,6 +91,8 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(profile::routes)
                 .configure(audit::routes)
                 .configure(notifications::routes)
+                .configure(team::routes)
+                .configure(portal::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.

@@ -110,11 +110,13 @@ async fn profile_page(
             button type="submit" { "Change email address" }
         }
     };
+    let back = crate::visitor::way_back(state, visitor).await;
     let chrome = Chrome {
         who: &profile.email,
         csrf: &csrf,
         restricted: false,
         role: visitor.actor.role,
+        back: back.as_ref().map(|url| (url.as_str(), url.host())),
     };
     respond(
         status,

@@ -45,8 +45,9 @@ pub(crate) async fn visitor(
             return Err(res);
         }
         // A restricted session's one task is its whole power; any other session reaches a
-        // page only as far as its credential's scopes reach the page's twin in the API.
-        if !crate::api_twin::permits(&visitor.actor.scopes, req.method(), req.path()) {
+        // page only as far as its scopes and its member's permissions reach the page's twin
+        // in the API.
+        if !crate::api_twin::permits(&visitor.actor, req.method(), req.path()) {
             return Err(crate::refusal::error_page(
                 StatusCode::FORBIDDEN,
                 "Not available to this sign-in",
@@ -99,19 +100,41 @@ pub(crate) async fn signed_in_page(
     content: Markup,
 ) -> HttpResponse {
     let settings = state.settings.clone();
+    let links = state.portal_links.clone();
     let actor = visitor.actor.clone();
-    // The address is decoration: a failure to read it leaves it out rather than the page.
-    let email = web::block(move || settings.profile(&actor).map(|p| p.email))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
+    // The address and the way back are decoration: a failure to read either leaves it out
+    // rather than the page.
+    let (email, back) = web::block(move || {
+        let email = settings
+            .profile(&actor)
+            .map(|p| p.email)
+            .unwrap_or_default();
+        let back = links.return_url(&actor).ok().flatten();
+        (email, back)
+    })
+    .await
+    .unwrap_or_default();
     let csrf = visitor.csrf();
     let chrome = Chrome {
         who: &email,
         csrf: &csrf,
         restricted: visitor.restriction.is_some(),
         role: visitor.actor.role,
+        back: back.as_ref().map(|url| (url.as_str(), url.host())),
     };
     respond(status, page(title, section, Some(&chrome), content))
+}
+
+/// A portal session's way back (the return URL of the link that opened it), for a page that
+/// draws its own top bar; `None` for a sign-in session, and when it cannot be read.
+pub(crate) async fn way_back(
+    state: &web::Data<AppState>,
+    visitor: &SignedIn,
+) -> Option<tenantry_security::ReturnUrl> {
+    let links = state.portal_links.clone();
+    let actor = visitor.actor.clone();
+    web::block(move || links.return_url(&actor).ok().flatten())
+        .await
+        .ok()
+        .flatten()
 }

@@ -43,6 +43,7 @@ pub use process_figures::ProcessFigures;
 pub use rate_limit::{RateLimit, RateLimits};
 pub use readiness::Readiness;
 pub use request_audit::{RequestAuditQueue, QUEUE_CAPACITY as REQUEST_AUDIT_QUEUE};
+pub use route_permissions::required as route_permission;
 pub use scopes::required as scopes_required;
 pub use state::{AppState, HttpConfig};
 pub use store_reads::ReadPool;

@@ -43,11 +43,7 @@ fn is(list: &[(&str, &str)], method: &Method, pattern: &str) -> bool {
 
 /// The permission a request to `pattern` (the router's pattern; `section` the value of its
 /// `{section}` segment) needs, `None` when it needs none.
-pub(crate) fn required(
-    method: &Method,
-    pattern: &str,
-    section: Option<&str>,
-) -> Option<Permission> {
+pub fn required(method: &Method, pattern: &str, section: Option<&str>) -> Option<Permission> {
     let pattern = crate::versioned_paths::unversioned(pattern);
     let read = method == Method::GET || method == Method::HEAD;
     let personal = pattern.starts_with("/api/user/")

@@ -107,6 +107,14 @@ impl ReturnUrl {
     pub fn origin(&self) -> &str {
         &self.origin
     }
+
+    /// The host (and port, when not the scheme's default) of the origin: what "Back to …"
+    /// names.
+    pub fn host(&self) -> &str {
+        self.origin
+            .split_once("://")
+            .map_or(self.origin.as_str(), |(_, host)| host)
+    }
 }
 
 /// A list of allowed return origins: `TENANTRY_PORTAL_RETURN_ORIGINS` (comma-separated) for the

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use tenantry_kernel::{
-    AccountId, AuditId, Clock, Email, PortError, PortalLinkId, RandomSource, SessionId, UserId,
+    AccountId, Actor, AuditId, Clock, Credential, Email, PortError, PortalLinkId, RandomSource,
+    SessionId, UserId,
 };
 
 use crate::portal_link::{portal_cap, Minter, PortalIntent, PortalMember, ReturnOrigins};
@@ -96,6 +97,14 @@ pub trait PortalLinkStore: Send + Sync {
     /// redeemable again, used or not) and without a live session opened through them. Returns
     /// how many. Their mint and use stay in the audit log.
     fn purge_portal_links(&self, now: DateTime<Utc>) -> Result<u64, PortError>;
+
+    /// The `return_url` of the link of `account` whose redemption opened `session`;
+    /// `Ok(None)` when no link did (a sign-in session).
+    fn portal_return_url(
+        &self,
+        account: AccountId,
+        session: SessionId,
+    ) -> Result<Option<String>, PortError>;
 }
 
 /// What the operator configured for portal links.
@@ -277,6 +286,22 @@ impl PortalLinkService {
             expires_at: record.expires_at,
             cap,
         })
+    }
+
+    /// Where the console's "Back to …" link of `actor`'s session points: the return URL of the
+    /// portal link that opened the session, as stored when it was minted (after the origin
+    /// check), parsed again so only an http(s) URL is ever handed out. `None` for a session
+    /// opened by signing in, and for every other credential. Kept with the link, on the
+    /// server: nothing the visitor holds can change it.
+    pub fn return_url(&self, actor: &Actor) -> Result<Option<ReturnUrl>, SecurityError> {
+        let Credential::Session(session) = actor.credential else {
+            return Ok(None);
+        };
+        Ok(self
+            .deps
+            .store
+            .portal_return_url(actor.account_id, session)?
+            .and_then(|url| ReturnUrl::parse(&url).ok()))
     }
 
     /// Redeems a link: the one call the console makes for `/console/portal/{token}`.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use tenantry_kernel::{AccountId, PortError, PortalLinkId, Role};
+use tenantry_kernel::{AccountId, PortError, PortalLinkId, Role, SessionId};
 use tenantry_security::{
     MemberStatus, PortalAudit, PortalIntent, PortalLinkRecord, PortalLinkStore, PortalMember,
     PortalTarget, SecretHash, SessionCap, SessionRecord,
@@ -240,5 +240,20 @@ impl PortalLinkStore for Store {
             .execute(conn)?)
         })?;
         Ok(deleted as u64)
+    }
+
+    fn portal_return_url(
+        &self,
+        account: AccountId,
+        session: SessionId,
+    ) -> Result<Option<String>, PortError> {
+        Ok(self.read(|conn| {
+            Ok(portal_links::table
+                .filter(portal_links::session_id.eq(session.to_string()))
+                .filter(portal_links::account_id.eq(account.to_string()))
+                .select(portal_links::return_url)
+                .first::<String>(conn)
+                .optional()?)
+        })?)
     }
 }

@@ -1,0 +1,1 @@
+DROP INDEX portal_links_session;
