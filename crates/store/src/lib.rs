@@ -15,6 +15,7 @@ mod invitations;
 mod members;
 mod mfa;
 mod migrations;
+mod notification_attempts;
 mod notifications;
 mod outbox;
 mod password_resets;
