@@ -30,6 +30,7 @@ mod console_account;
 mod console_browser;
 mod console_links;
 mod console_password_profile;
+mod console_settings;
 mod cost_alerts;
 mod crash_writers;
 mod custom_permissions;

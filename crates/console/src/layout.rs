@@ -18,6 +18,7 @@ pub(crate) enum Section {
     Sessions,
     Password,
     Profile,
+    Settings,
     /// Pages outside the navigation (sign-in, links, errors).
     None,
 }
@@ -54,6 +55,13 @@ const NAV: &[(Section, &str, &str, Role)] = &[
         Section::Profile,
         "Profile",
         "/console/account/profile",
+        Role::Viewer,
+    ),
+    // Every member reads the settings (and edits their own preferences).
+    (
+        Section::Settings,
+        "Settings",
+        "/console/settings",
         Role::Viewer,
     ),
 ];

@@ -5,7 +5,7 @@
 //! navigation), `headers` (security headers), `assets` (the embedded style sheet and
 //! script), `session` (the sign-in cookie → `Actor`), `visitor` (who may see a page, the
 //! token check of every post, the page around a signed-in visitor), `csrf` (form tokens), `form` (parsing
-//! posted fields) and `refusal` (error pages). A later page family (team, settings, audit,
+//! posted fields) and `refusal` (error pages). A later page family (team, audit,
 //! notifications) is one more module, one more `routes` call below and one more
 //! row in `layout::NAV`.
 //!
@@ -31,6 +31,8 @@ mod qr;
 mod refusal;
 mod session;
 mod sessions;
+mod settings;
+mod settings_form;
 mod visitor;
 
 use std::sync::Arc;
@@ -81,6 +83,7 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(sessions::routes)
                 .configure(password::routes)
                 .configure(profile::routes)
+                .configure(settings::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.

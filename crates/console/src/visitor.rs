@@ -66,7 +66,6 @@ pub(crate) async fn poster(
 
 /// For a page of higher roles: `None` when the visitor's role is at least `role`, otherwise
 /// the page that says so (the services check again: this only spares a form that would fail).
-#[allow(dead_code)] // the admin pages (team, settings, audit) call it
 pub(crate) fn below(visitor: &SignedIn, role: Role) -> Option<HttpResponse> {
     visitor.actor.require(role).err().map(|_| {
         crate::refusal::error_page(
