@@ -135,6 +135,9 @@ pub(crate) fn form_pairs(body: &str, action: &str) -> Vec<(String, String)> {
     pairs
 }
 
+/// A form's fields as posted.
+type Pairs = Vec<(String, String)>;
+
 fn with(pairs: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = pairs
         .iter()
@@ -656,7 +659,7 @@ async fn console_settings_forged_and_malformed_posts_change_nothing(app: TestApp
         .into_iter()
         .filter(|(k, _)| k != "csrf")
         .collect();
-    let cases: Vec<(Vec<(String, String)>, u16, &str)> = vec![
+    let cases: Vec<(Pairs, u16, &str)> = vec![
         (no_token, 403, "This form has expired"),
         (
             with(&form, &[change, ("csrf", &foreign)]),

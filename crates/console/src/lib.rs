@@ -33,6 +33,7 @@ mod session;
 mod sessions;
 mod settings;
 mod settings_form;
+mod settings_refusal;
 mod visitor;
 
 use std::sync::Arc;
