@@ -226,7 +226,7 @@ impl Browser {
     /// The field of the visible label `label`.
     pub async fn field(&self, label: &str) -> String {
         let xpath = format!(
-            "//label[normalize-space(text()[1])='{label}']//*[self::input or self::select]"
+            "//label[normalize-space(text()[1])='{label}']//*[self::input or self::select or self::textarea]"
         );
         let found = self
             .post("/elements", json!({ "using": "xpath", "value": xpath }))

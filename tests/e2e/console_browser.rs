@@ -430,3 +430,48 @@ async fn browser_profile_name_and_email_change() {
     .await;
     assert_eq!(profile["data"]["display_name"], "Ada Owner");
 }
+
+#[tokio::test]
+async fn browser_settings_edit_a_section_and_see_the_allowlist_address() {
+    let app = app().await;
+    set_owner_password(&app).await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    sign_in(&browser, "owner@localhost", PASSWORD).await;
+    browser.goto("/console/settings").await;
+    browser.check_page("settings").await;
+    browser.goto("/console/settings/billing").await;
+    browser.check_page("billing settings").await;
+    browser.fill("Billing address: city", "Lyon").await;
+    browser.click("Save").await;
+    assert!(browser.text().await.contains("Saved."));
+    browser.check_page("billing saved").await;
+    let (status, doc) = call(
+        &app,
+        Method::GET,
+        "/v2/accounts/settings/billing",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["billing_address"]["city"], "Lyon");
+    browser.goto("/console/settings/security").await;
+    browser.check_page("security settings").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Your address: 127.0.0.1 — NOT covered by this list"),
+        "{text}"
+    );
+    browser
+        .fill("API access: IP whitelist", "127.0.0.0/8")
+        .await;
+    browser.click("Save").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Your address: 127.0.0.1 — covered by this list"),
+        "{text}"
+    );
+    browser.check_page("allowlist saved").await;
+}

@@ -21,6 +21,7 @@ pub(crate) enum Section {
     Audit,
     Notifications,
     Team,
+    Settings,
     /// Pages outside the navigation (sign-in, links, errors).
     None,
 }
@@ -67,6 +68,13 @@ const NAV: &[(Section, &str, &str, Role)] = &[
         Role::Admin,
     ),
     (Section::Team, "Team", "/console/team", Role::Admin),
+    // Every member reads the settings (and edits their own preferences).
+    (
+        Section::Settings,
+        "Settings",
+        "/console/settings",
+        Role::Viewer,
+    ),
 ];
 
 /// What the top bar shows for a signed-in visitor.

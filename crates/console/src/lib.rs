@@ -5,7 +5,7 @@
 //! navigation), `headers` (security headers), `assets` (the embedded style sheet and
 //! script), `session` (the sign-in cookie → `Actor`), `visitor` (who may see a page, the
 //! token check of every post, the page around a signed-in visitor), `csrf` (form tokens), `form` (parsing
-//! posted fields) and `refusal` (error pages). A later page family (team, settings, audit,
+//! posted fields) and `refusal` (error pages). A later page family (team, audit,
 //! notifications) is one more module, one more `routes` call below and one more
 //! row in `layout::NAV`.
 //!
@@ -37,6 +37,9 @@ mod qr;
 mod refusal;
 mod session;
 mod sessions;
+mod settings;
+mod settings_form;
+mod settings_refusal;
 mod team;
 mod team_bulk;
 mod visitor;
@@ -93,6 +96,7 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .configure(notifications::routes)
                 .configure(team::routes)
                 .configure(portal::routes)
+                .configure(settings::routes)
                 .default_service(web::to(refusal::not_found)),
         )
         // The pages behind mailed links keep the paths the emails already carry.

@@ -476,6 +476,54 @@ impl SettingsService {
         })
     }
 
+    /// The dotted paths of the secrets stored in `section` (`webhook.secret`,
+    /// `docker.registries[0].access_token`): what a form shows as set, without showing it.
+    /// Only for those who may change the section: the API's reads leave some of them out
+    /// entirely (an integration's access token), so a reader learns nothing more here.
+    ///
+    /// ```ignore
+    /// let set = service.configured_secrets(&admin, Section::Integrations)?;
+    /// assert!(set.contains(&"github.access_token".to_owned()));
+    /// ```
+    pub fn configured_secrets(
+        &self,
+        actor: &Actor,
+        section: Section,
+    ) -> Result<Vec<String>, SettingsError> {
+        fn walk(v: &Value, path: &str, out: &mut Vec<String>) {
+            match v {
+                Value::Object(map) if map.contains_key(crate::fields::SEALED_MARKER) => {
+                    out.push(path.to_owned())
+                }
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        let p = if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        };
+                        walk(v, &p, out);
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, &format!("{path}[{i}]"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Self::require(actor, section)?;
+        let settings = self.account_settings(actor)?;
+        let mut out = Vec::new();
+        walk(
+            &settings.render_section(section, &SecretView::Sealed, false),
+            "",
+            &mut out,
+        );
+        Ok(out)
+    }
+
     fn require(actor: &Actor, section: Section) -> Result<(), SettingsError> {
         let required = section.required_role();
         if actor.role >= required {
