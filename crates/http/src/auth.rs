@@ -420,6 +420,32 @@ impl FromRequest for Operator {
     }
 }
 
+/// Who may read `/metrics`: the holder of the metrics token (when one is configured) or the
+/// operator. Only `/metrics` takes this extractor, so the metrics token opens nothing else:
+/// every other route asks for [`Operator`] or a member's credential, and the token is neither.
+pub(crate) struct MetricsReader;
+
+impl FromRequest for MetricsReader {
+    type Error = ApiError;
+    type Future = BoxedFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let dialect = Dialect::of(req);
+        let expected = state(req, dialect)
+            .ok()
+            .and_then(|s| s.config.metrics_token);
+        // Hash, then constant-time compare: how long a wrong token takes says nothing of how
+        // much of it was right.
+        if let (Some(expected), Some(token)) = (expected, bearer(req)) {
+            if expected.matches(&token) {
+                return Box::pin(async { Ok(MetricsReader) });
+            }
+        }
+        let operator = Operator::from_request(req, payload);
+        Box::pin(async move { operator.await.map(|_| MetricsReader) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

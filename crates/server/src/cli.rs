@@ -300,6 +300,11 @@ pub struct ServeArgs {
     /// printed once.
     #[arg(long, env = "TENANTRY_OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<String>,
+    /// Read-only token for `GET /metrics` (`Authorization: Bearer <token>`), so that a scraper
+    /// holds no operator key; it opens nothing else. Same strength rule as the operator key,
+    /// and it must differ from it. Unset = `/metrics` takes an operator key only.
+    #[arg(long, env = "TENANTRY_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Largest accepted request body in bytes.
     #[arg(long, env = "TENANTRY_BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,

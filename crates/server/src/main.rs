@@ -311,6 +311,24 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })
         .transpose()?
         .map(operator_key::StrongOperatorKey::into_inner);
+    // Checked again here (as `config check` does) for embedders of `serve` that skip it.
+    let metrics_token = args
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let strong = operator_key::StrongOperatorKey::parse(t).map_err(|reason| {
+                anyhow::anyhow!(
+                    "TENANTRY_METRICS_TOKEN is too weak: {reason}; {}",
+                    operator_key::HOW_TO_MAKE_ONE
+                )
+            })?;
+            if operator_key.as_deref() == Some(t) {
+                anyhow::bail!("TENANTRY_METRICS_TOKEN is the operator key; give the scraper a token of its own");
+            }
+            Ok(tenantry_security::SecretHash::of(&strong.into_inner()))
+        })
+        .transpose()?;
     bootstrap::first_start(
         &services,
         &args.bootstrap_owner_email,
@@ -350,6 +368,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = HttpConfig {
         body_limit: args.body_limit,
         operator_key,
+        metrics_token,
         workers,
         trusted_proxies: tenantry_security::IpMatcher::new(&trusted),
         tls: tls.map(std::sync::Arc::new),
