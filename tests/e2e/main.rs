@@ -51,6 +51,7 @@ mod one_domain_laws;
 mod openapi;
 mod operating_safely;
 mod operator_access;
+mod operator_keys;
 mod organization;
 mod outbox_crash;
 mod ownership_transfer;

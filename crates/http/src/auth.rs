@@ -19,8 +19,10 @@ use crate::AppState;
 /// The authenticated caller.
 pub(crate) struct Authenticated(pub Actor);
 
-/// The operator (holder of the operator key), for the `/admin` API.
-pub(crate) struct Operator;
+/// The operator (holder of the bootstrap key or a named operator key), for the `/admin` API:
+/// which of the operator's credentials it was, for the audit.
+#[allow(dead_code)] // first read by the operator audit of `/admin` changes
+pub(crate) struct Operator(pub tenantry_kernel::OperatorCredential);
 
 /// The bearer token of the request's one `Authorization` header. Two or more headers are no
 /// credential at all (401), never "the first one": a proxy and the client may disagree on which
@@ -150,14 +152,14 @@ pub(crate) async fn authentication(req: &HttpRequest) -> Option<Result<Option<Ac
     }
     let operator = req.extensions().get::<OperatorOutcome>().cloned();
     match operator {
-        Some(OperatorOutcome(outcome)) => Some(outcome.await.map(|()| None)),
+        Some(OperatorOutcome(outcome)) => Some(outcome.await.map(|_| None)),
         None => None,
     }
 }
 
 /// The operator extractor's outcome, shared like [`AuthOutcome`].
 #[derive(Clone)]
-struct OperatorOutcome(Shared<BoxedFuture<()>>);
+struct OperatorOutcome(Shared<BoxedFuture<tenantry_kernel::OperatorCredential>>);
 
 /// Authenticates the bearer credential, applies the account's IP allowlist, session
 /// restrictions, the key's scopes and the per-credential rate limit.
@@ -401,7 +403,7 @@ impl FromRequest for Operator {
         let dialect = Dialect::of(req);
         let state = state(req, dialect);
         let token = bearer(req);
-        let outcome: BoxedFuture<()> = Box::pin(async move {
+        let outcome: BoxedFuture<tenantry_kernel::OperatorCredential> = Box::pin(async move {
             let state = state?;
             let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
             let authenticator = state.authenticator.clone();
@@ -416,7 +418,7 @@ impl FromRequest for Operator {
         let outcome = outcome.shared();
         req.extensions_mut()
             .insert(OperatorOutcome(outcome.clone()));
-        Box::pin(async move { outcome.await.map(|()| Operator) })
+        Box::pin(async move { outcome.await.map(Operator) })
     }
 }
 

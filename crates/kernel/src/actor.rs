@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::{AccountId, ApiKeyId, KernelError, Permission, Role, SessionId, UserId};
+use crate::{AccountId, ApiKeyId, KernelError, OperatorKeyId, Permission, Role, SessionId, UserId};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +12,37 @@ pub enum Credential {
     /// The operator at the command line (`tenantry export|import`), acting in an account with
     /// its owner's rights; audited as `operator`. Never produced by the HTTP layer.
     Operator,
+}
+
+/// Which of the operator's credentials acted: the bootstrap key (`TENANTRY_OPERATOR_KEY`, or
+/// the key generated at first start), a named key (`tenantry operators create`), or the command
+/// line (whoever holds the database and its key file). Audit entries name it as
+/// `operator:env`, `operator:opk_…` or `operator:cli`, so that one leaked key's actions can be
+/// told from another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OperatorCredential {
+    Env,
+    Key(OperatorKeyId),
+    Cli,
+}
+
+/// `env`, the key's public id (`opk_…`), or `cli`; never a secret.
+impl std::fmt::Display for OperatorCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OperatorCredential::Env => f.write_str("env"),
+            OperatorCredential::Key(id) => std::fmt::Display::fmt(id, f),
+            OperatorCredential::Cli => f.write_str("cli"),
+        }
+    }
+}
+
+impl OperatorCredential {
+    /// The audit actor of an action by this credential: `operator:env`, `operator:opk_…`,
+    /// `operator:cli`.
+    pub fn actor(&self) -> String {
+        format!("operator:{self}")
+    }
 }
 
 /// The credential's public name, for audit entries, alerts and logs: the key's public id

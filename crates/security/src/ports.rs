@@ -77,6 +77,20 @@ pub trait CredentialStore: Send + Sync {
     /// The stored operator key hash, if one was ever generated.
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError>;
 
+    /// The named operator key with this id, revoked or not; `Ok(None)` when none exists.
+    fn named_operator_key(
+        &self,
+        id: tenantry_kernel::OperatorKeyId,
+    ) -> Result<Option<crate::OperatorKeyRecord>, PortError>;
+
+    /// Records that the named key was used at `at` (never moving the time back). Like
+    /// [`Self::record_key_uses`], it need not move the write epoch.
+    fn record_operator_key_use(
+        &self,
+        id: tenantry_kernel::OperatorKeyId,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError>;
+
     /// A number that changes whenever this process writes to the store, except for settings
     /// writes (settings documents, allowlist entries, a user's preferences and record), which
     /// change nothing a credential cache holds. Caches of credentials compare it to drop what a

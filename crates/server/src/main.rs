@@ -15,6 +15,7 @@ mod keys;
 mod log_buffer;
 mod operator_access;
 mod operator_key;
+mod operator_keys;
 mod outbound;
 mod outbox;
 mod request_audit;
@@ -32,7 +33,7 @@ use tenantry_http::HttpConfig;
 
 use crate::cli::{
     AccountsCommand, AllowlistCommand, ApiKeysCommand, AuditCommand, Cli, Command, ConfigCommand,
-    KeysCommand, ServeArgs, UsersCommand,
+    KeysCommand, OperatorsCommand, ServeArgs, UsersCommand,
 };
 use crate::wiring::{open_store, Services};
 
@@ -217,12 +218,20 @@ fn main() -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Tail(args)) => {
             telemetry::init(args.database.log);
             let services = Services::read_only(&args.database)?;
-            let name = tenantry_kernel::AccountName::parse(&args.account)
-                .map_err(|e| anyhow::anyhow!("--account: {e}"))?;
-            let account = services
-                .provisioning
-                .find(&name)?
-                .ok_or_else(|| anyhow::anyhow!("no account named `{name}`"))?;
+            // `--operators` (the instance's own entries) or `--account`: clap requires one.
+            let account = match &args.account {
+                Some(account) => {
+                    let name = tenantry_kernel::AccountName::parse(account)
+                        .map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+                    Some(
+                        services
+                            .provisioning
+                            .find(&name)?
+                            .ok_or_else(|| anyhow::anyhow!("no account named `{name}`"))?,
+                    )
+                }
+                None => None,
+            };
             audit_tail::run(&services.audit, account, &args)
         }
         Command::Users(UsersCommand::ResetPassword(args)) => {
@@ -234,6 +243,22 @@ fn main() -> anyhow::Result<()> {
             telemetry::init(args.database.log);
             let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
             operator_access::create_api_key(&services, &args)
+        }
+        Command::Operators(OperatorsCommand::Create(args)) => {
+            telemetry::init(args.database.log);
+            operator_keys::create(&Services::new(&args.database, None, CLI_PUBLIC_URL)?, &args)
+        }
+        Command::Operators(OperatorsCommand::List(args)) => {
+            telemetry::init(args.log);
+            operator_keys::list(&Services::read_only(&args)?)
+        }
+        Command::Operators(OperatorsCommand::Rotate(args)) => {
+            telemetry::init(args.database.log);
+            operator_keys::rotate(&Services::new(&args.database, None, CLI_PUBLIC_URL)?, &args)
+        }
+        Command::Operators(OperatorsCommand::Revoke(args)) => {
+            telemetry::init(args.database.log);
+            operator_keys::revoke(&Services::new(&args.database, None, CLI_PUBLIC_URL)?, &args)
         }
         Command::Accounts(AccountsCommand::Create(args)) | Command::Bootstrap(args) => {
             telemetry::init(args.database.log);

@@ -16,6 +16,7 @@ mod members;
 mod mfa;
 mod migrations;
 mod notifications;
+mod operator_keys;
 mod outbox;
 mod password_resets;
 mod portal_links;
