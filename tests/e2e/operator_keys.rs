@@ -229,3 +229,117 @@ async fn bad_operator_key_commands_are_refused_naming_the_problem(app: TestApp) 
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+crate::on_both_backends!(env [
+    ("TENANTRY_TRUSTED_PROXIES", "127.0.0.0/8"),
+    ("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test"),
+]; the_audit_names_which_operator_key_acted_and_from_where);
+
+/// Two named keys and the bootstrap key change things through `/admin`; each entry names the
+/// key (`operator:opk_…`, `operator:env`) and the client address (behind a trusted proxy, the
+/// forwarded one), in `audit tail` and in the account's own audit API.
+async fn the_audit_names_which_operator_key_acted_and_from_where(app: TestApp) {
+    let (_, stdout, _) = cli(&app, &["operators", "create", "--name", "ci"]).await;
+    let (ci_id, ci_key) = printed_key(&stdout);
+    let (_, stdout, _) = cli(&app, &["operators", "create", "--name", "alice"]).await;
+    let (alice_id, alice_key) = printed_key(&stdout);
+
+    let send = |method: Method, path: &str, key: &str, from: &str, body: Value| {
+        app.client
+            .request(method, app.url(path))
+            .bearer_auth(key)
+            .header("x-forwarded-for", from)
+            .json(&body)
+            .send()
+    };
+    let res = send(
+        Method::POST,
+        "/admin/accounts",
+        &ci_key,
+        "203.0.113.7",
+        json!({ "name": "audited", "owner_email": "owner@audited.test" }),
+    )
+    .await
+    .expect("request");
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.expect("json");
+    let account = created["id"].as_str().expect("id").to_owned();
+    let owner_key = created["owner_api_key"].as_str().expect("key").to_owned();
+    let owner_id = created["owner"]["id"].as_str().expect("owner").to_owned();
+    let res = send(
+        Method::PATCH,
+        &format!("/admin/accounts/{account}"),
+        &alice_key,
+        "198.51.100.9",
+        json!({ "tier": "pro" }),
+    )
+    .await
+    .expect("request");
+    assert_eq!(res.status(), 200);
+    let res = send(
+        Method::POST,
+        &format!("/admin/accounts/{account}/portal-links"),
+        app.operator_key(),
+        "192.0.2.44",
+        json!({ "userId": owner_id, "intent": "settings", "returnUrl": "https://app.example.test/back" }),
+    )
+    .await
+    .expect("request");
+    assert_eq!(res.status(), 201);
+
+    let (ok, stdout, stderr) = cli(
+        &app,
+        &[
+            "audit",
+            "tail",
+            "--account",
+            "audited",
+            "--without-requests",
+        ],
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    let entries: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let by = |action: &str| -> (String, String) {
+        let e = entries
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("no {action}: {stdout}"));
+        (
+            e["actor"].as_str().unwrap_or_default().to_owned(),
+            e["ip"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    assert_eq!(
+        by("account.created"),
+        (format!("operator:{ci_id}"), "203.0.113.7".to_owned())
+    );
+    assert_eq!(
+        by("account.updated"),
+        (format!("operator:{alice_id}"), "198.51.100.9".to_owned())
+    );
+    let minted = entries
+        .iter()
+        .find(|e| e["actor"] == "operator:env")
+        .unwrap_or_else(|| panic!("no entry by the bootstrap key: {stdout}"));
+    assert_eq!(minted["ip"], "192.0.2.44", "{stdout}");
+    assert!(!stdout.contains(&ci_key) && !stdout.contains(&alice_key));
+
+    // The account's own audit API shows the same to its owner.
+    let (status, body) = call(
+        &app,
+        Method::GET,
+        "/v2/accounts/audit-logs",
+        &owner_key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let text = body.to_string();
+    assert!(text.contains(&format!("operator:{ci_id}")), "{text}");
+    assert!(text.contains(&format!("operator:{alice_id}")), "{text}");
+    assert!(text.contains("203.0.113.7"), "{text}");
+}

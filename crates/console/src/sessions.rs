@@ -50,7 +50,7 @@ async fn visitor(
 fn current(visitor: &SignedIn) -> Option<SessionId> {
     match visitor.actor.credential {
         Credential::Session(id) => Some(id),
-        Credential::ApiKey(_) | Credential::Operator => None,
+        Credential::ApiKey(_) | Credential::Operator(_) => None,
     }
 }
 

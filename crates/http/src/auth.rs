@@ -21,8 +21,7 @@ pub(crate) struct Authenticated(pub Actor);
 
 /// The operator (holder of the bootstrap key or a named operator key), for the `/admin` API:
 /// which of the operator's credentials it was, for the audit.
-#[allow(dead_code)] // first read by the operator audit of `/admin` changes
-pub(crate) struct Operator(pub tenantry_kernel::OperatorCredential);
+pub(crate) struct Operator(pub tenantry_kernel::OperatorCaller);
 
 /// The bearer token of the request's one `Authorization` header. Two or more headers are no
 /// credential at all (401), never "the first one": a proxy and the client may disagree on which
@@ -225,7 +224,7 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
         let credential = match actor.credential {
             tenantry_kernel::Credential::ApiKey(id) => id.to_string(),
             tenantry_kernel::Credential::Session(id) => id.to_string(),
-            tenantry_kernel::Credential::Operator => "operator".to_owned(),
+            tenantry_kernel::Credential::Operator(by) => by.actor(),
         };
         if let Err(secs) = state
             .rate_limits
@@ -403,6 +402,12 @@ impl FromRequest for Operator {
         let dialect = Dialect::of(req);
         let state = state(req, dialect);
         let token = bearer(req);
+        // The address the access log and the allowlist see (a trusted proxy's
+        // `X-Forwarded-For` resolved), for the audit entries of what this operator changes.
+        let ip = state
+            .as_ref()
+            .ok()
+            .and_then(|s| crate::client_ip::client_ip(req, &s.config.trusted_proxies));
         let outcome: BoxedFuture<tenantry_kernel::OperatorCredential> = Box::pin(async move {
             let state = state?;
             let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
@@ -418,7 +423,11 @@ impl FromRequest for Operator {
         let outcome = outcome.shared();
         req.extensions_mut()
             .insert(OperatorOutcome(outcome.clone()));
-        Box::pin(async move { outcome.await.map(Operator) })
+        Box::pin(async move {
+            outcome
+                .await
+                .map(|credential| Operator(tenantry_kernel::OperatorCaller { credential, ip }))
+        })
     }
 }
 

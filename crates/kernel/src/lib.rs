@@ -14,7 +14,7 @@ mod random;
 mod role;
 
 pub use account_name::AccountName;
-pub use actor::{Actor, Credential, OperatorCredential, REAUTH_WINDOW_MINUTES};
+pub use actor::{Actor, Credential, OperatorCaller, OperatorCredential, REAUTH_WINDOW_MINUTES};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use display_name::{DisplayName, DisplayNameError};
 pub use email::Email;

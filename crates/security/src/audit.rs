@@ -40,7 +40,7 @@ pub struct ApiRequestRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     pub id: String,
-    /// `usr_...` for members, `operator` for the operator API.
+    /// `usr_...` for members, `operator:env`, `operator:opk_...` or `operator:cli` for the operator.
     pub actor: String,
     pub action: String,
     pub target: Option<String>,

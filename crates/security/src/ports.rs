@@ -116,6 +116,8 @@ pub struct NewAccount<'a> {
     pub created_at: DateTime<Utc>,
     /// Id of the `account.created` audit entry written in the same transaction.
     pub audit_id: AuditId,
+    /// Who created it (the entry's actor and address).
+    pub by: tenantry_kernel::OperatorCaller,
 }
 
 /// An account as the operator API lists it.
@@ -145,6 +147,7 @@ pub trait AccountStore: Send + Sync {
         display_name: Option<&str>,
         audit_id: AuditId,
         at: DateTime<Utc>,
+        by: tenantry_kernel::OperatorCaller,
     ) -> Result<bool, PortError>;
 
     /// One account's summary.

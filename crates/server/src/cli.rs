@@ -540,8 +540,8 @@ pub struct AuditTailArgs {
     /// Only entries of this action (e.g. `settings.updated`).
     #[arg(long)]
     pub action: Option<String>,
-    /// Only entries by this actor (a user id, `operator` or `system`; with `--operators`,
-    /// `operator:cli`).
+    /// Only entries by this actor (a user id, `operator:env`, `operator:opk_…`, `operator:cli`
+    /// or `system`).
     #[arg(long)]
     pub actor: Option<String>,
     /// Only entries at or after this time (RFC 3339).

@@ -146,7 +146,7 @@ fn of_concurrent_redemptions_exactly_one_wins() {
             let link = portal_at(store, t0())
                 .mint(
                     account.account_id,
-                    Minter::Operator,
+                    Minter::Operator(tenantry_kernel::OperatorCaller::CLI),
                     &PortalTarget::User(owner.user_id),
                     PortalIntent::Settings,
                     &back,
@@ -198,7 +198,7 @@ fn a_link_never_enrols_a_second_factor() {
             portal_at(store, t0())
                 .mint(
                     account.account_id,
-                    Minter::Operator,
+                    Minter::Operator(tenantry_kernel::OperatorCaller::CLI),
                     &PortalTarget::User(owner.user_id),
                     PortalIntent::Security,
                     &back,
