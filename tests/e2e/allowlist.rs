@@ -277,7 +277,7 @@ async fn lockout_is_refused_without_override_and_break_glass_restores_access(app
     let audited = app.query_texts(
         "SELECT actor AS t FROM audit_log WHERE action = 'security.allowlist_break_glass'",
     );
-    assert_eq!(audited, ["operator"]);
+    assert_eq!(audited, ["operator:cli"]);
 
     let bad = app
         .db

@@ -1,5 +1,5 @@
 //! `tenantry export` / `tenantry import`: the HTTP export's format from the command line, the
-//! operator acting with the owner's rights and audited as `operator`; all or nothing.
+//! operator acting with the owner's rights and audited as `operator:cli`; all or nothing.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -48,7 +48,10 @@ async fn export_and_import_from_the_command_line(app: TestApp) {
         exported["export"]["settings"]["notifications"]["webhook"]["secret"],
         json!({ "configured": true })
     );
-    assert_eq!(exported["export"]["metadata"]["exported_by"], "operator");
+    assert_eq!(
+        exported["export"]["metadata"]["exported_by"],
+        "operator:cli"
+    );
     let (_, http) = call(
         &app,
         Method::GET,
@@ -160,7 +163,7 @@ async fn export_and_import_from_the_command_line(app: TestApp) {
     );
     let actors = app.query_texts("SELECT actor AS t FROM audit_log WHERE action IN ('settings.imported', 'billing.updated', 'settings.exported_with_secrets')");
     assert!(
-        !actors.is_empty() && actors.iter().all(|a| a == "operator"),
+        !actors.is_empty() && actors.iter().all(|a| a == "operator:cli"),
         "{actors:?}"
     );
 

@@ -58,6 +58,7 @@ mod one_domain_laws;
 mod openapi;
 mod operating_safely;
 mod operator_access;
+mod operator_keys;
 mod organization;
 mod outbox_crash;
 mod outbox_takeover;

@@ -167,3 +167,164 @@ async fn the_access_log_names_the_client_and_the_account(app: TestApp) {
     assert!(anonymous.contains("client=127.0.0.1"), "{anonymous}");
     assert!(anonymous.contains("account=-"), "{anonymous}");
 }
+
+/// A token as `openssl rand -base64 32` prints one, for the scraper alone.
+const METRICS_TOKEN: &str = "Zx4Jm0Qp7Tn2Wc9Vb1Lr6Yk3Hd8Gf5Sa0Ue2Io7Pw4=";
+
+on_both_backends!(env [("TENANTRY_METRICS_TOKEN", crate::metrics::METRICS_TOKEN)]; the_metrics_token_opens_metrics_and_nothing_else);
+
+/// The error body without what differs between two requests (their ids).
+fn without_request_ids(mut v: serde_json::Value) -> serde_json::Value {
+    match &mut v {
+        serde_json::Value::Object(map) => {
+            map.retain(|k, _| {
+                !k.to_ascii_lowercase()
+                    .replace('_', "")
+                    .contains("requestid")
+            });
+            for value in map.values_mut() {
+                *value = without_request_ids(value.take());
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for value in items.iter_mut() {
+                *value = without_request_ids(value.take());
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+/// A scraper holds a token that reads `/metrics` (the operator key still does too) and is
+/// refused everywhere else, exactly as an unknown token is: on `/admin` and on every
+/// operation of every account API the document lists.
+async fn the_metrics_token_opens_metrics_and_nothing_else(app: TestApp) {
+    let res = app.get("/metrics", Some(METRICS_TOKEN)).await;
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .expect("text")
+        .contains("tenantry_http_requests_total"));
+    let res = app.get("/metrics", Some(app.operator_key())).await;
+    assert_eq!(res.status(), 200, "the operator key still reads metrics");
+    let mut near = METRICS_TOKEN.to_owned();
+    near.pop();
+    near.push('A');
+    for wrong in [near.as_str(), app.owner_key(), "tnt_op_guess"] {
+        let res = app.get("/metrics", Some(wrong)).await;
+        assert_eq!(res.status(), 401, "{wrong}");
+    }
+
+    let account = app.default_account_id().await;
+    let guarded: Vec<(String, String)> = crate::support::served_operations(&app)
+        .await
+        .into_iter()
+        .filter(|(_, path, op)| {
+            path != "/metrics" && op["security"].as_array().is_some_and(|s| !s.is_empty())
+        })
+        .map(|(method, path, _)| {
+            let path = path
+                .replace("{account_name}", "default")
+                .replace("{id}", &account)
+                .replace("{section}", "billing")
+                .replace("{setting_name}", "SECURITY_PREFERENCES")
+                .replace("{key}", "theme");
+            (method, path)
+        })
+        .collect();
+    assert!(
+        guarded.iter().any(|(_, p)| p.starts_with("/admin/"))
+            && guarded.iter().any(|(_, p)| p.starts_with("/v2/accounts/"))
+            && guarded.iter().any(|(_, p)| p.starts_with("/api/"))
+            && guarded.iter().any(|(_, p)| p.starts_with("/accounts/"))
+            && guarded.iter().any(|(_, p)| p.starts_with("/tenants/")),
+        "{guarded:?}"
+    );
+    for (method, path) in &guarded {
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        let body = (method != Method::GET && method != Method::DELETE)
+            .then(|| serde_json::json!({ "name": "scraped", "owner_email": "x@scraper.test" }));
+        let (status, refused) = call(&app, method.clone(), path, METRICS_TOKEN, body.clone()).await;
+        assert_eq!(status, 401, "{method} {path}: {refused}");
+        let (_, unknown) = call(&app, method.clone(), path, "tnt_op_unknown", body).await;
+        assert_eq!(
+            without_request_ids(refused),
+            without_request_ids(unknown),
+            "{method} {path}: the metrics token is refused like an unknown token"
+        );
+    }
+    let (status, accounts) = call(
+        &app,
+        Method::GET,
+        "/admin/accounts",
+        app.operator_key(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        accounts["accounts"].as_array().map(Vec::len),
+        Some(1),
+        "nothing was created with the metrics token"
+    );
+}
+
+/// `config check` (and `serve`) refuse a guessable metrics token, and one equal to the
+/// operator key (every scraper would be an operator), without printing it.
+#[tokio::test]
+async fn a_weak_metrics_token_or_the_operator_keys_twin_is_refused() {
+    let db = crate::support::TestDb::create(crate::support::Backend::Sqlite).expect("sqlite");
+    let run = |args: &'static [&'static str], env: Vec<(&'static str, &'static str)>| {
+        let mut cmd = db.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        async move {
+            let out = cmd.output().await.expect("run tenantry");
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    let weak = "metrics-secret-from-config";
+    for args in [&["config", "check"][..], &["serve"][..]] {
+        let (ok, stderr) = run(
+            args,
+            vec![
+                ("TENANTRY_METRICS_TOKEN", weak),
+                ("TENANTRY_BIND", "127.0.0.1:0"),
+            ],
+        )
+        .await;
+        assert!(!ok, "{args:?}");
+        assert!(
+            stderr.contains("TENANTRY_METRICS_TOKEN") && stderr.contains("openssl rand -base64 32"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains(weak), "the token is shown: {stderr}");
+        let (ok, stderr) = run(
+            args,
+            vec![
+                ("TENANTRY_METRICS_TOKEN", METRICS_TOKEN),
+                ("TENANTRY_OPERATOR_KEY", METRICS_TOKEN),
+                ("TENANTRY_BIND", "127.0.0.1:0"),
+            ],
+        )
+        .await;
+        assert!(!ok, "{args:?}");
+        assert!(stderr.contains("is the operator key"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains(METRICS_TOKEN),
+            "the token is shown: {stderr}"
+        );
+    }
+    let (ok, stderr) = run(
+        &["config", "check"],
+        vec![("TENANTRY_METRICS_TOKEN", METRICS_TOKEN)],
+    )
+    .await;
+    assert!(ok, "{stderr}");
+}

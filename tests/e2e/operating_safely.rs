@@ -208,6 +208,7 @@ async fn read_only_commands_create_nothing_and_work_on_a_read_only_copy() {
     for args in [
         vec!["accounts", "list"],
         vec!["audit", "tail", "--account", "acme"],
+        vec!["operators", "list"],
         vec!["export", "--account", "acme"],
         vec!["check"],
     ] {
@@ -246,6 +247,8 @@ async fn read_only_commands_create_nothing_and_work_on_a_read_only_copy() {
     for args in [
         vec!["accounts", "list"],
         vec!["audit", "tail", "--account", "acme"],
+        vec!["audit", "tail", "--operators"],
+        vec!["operators", "list"],
         vec!["export", "--account", "acme"],
         vec!["check"],
         vec!["config", "print"],
@@ -395,6 +398,7 @@ async fn read_only_commands_on_postgresql_read_and_create_nothing() {
     for args in [
         vec!["accounts", "list"],
         vec!["audit", "tail", "--account", "acme"],
+        vec!["operators", "list"],
         vec!["export", "--account", "acme"],
         vec!["check"],
     ] {

@@ -1,6 +1,6 @@
 //! The operator's way back in for a member who lost their credentials, from the command line
 //! beside a running server: a password reset link to the member's own mailbox, or a new API key
-//! printed once, bounded by the member's role; both audited with the actor `operator`.
+//! printed once, bounded by the member's role; both audited with the actor `operator:cli`.
 
 use reqwest::Method;
 use serde_json::json;
@@ -73,7 +73,7 @@ async fn a_lost_owner_gets_the_reset_link_from_the_operator(app: TestApp) {
     assert_eq!(status, 200, "{doc}");
     let actors = app
         .query_texts("SELECT actor AS t FROM audit_log WHERE action = 'user.password_reset_sent'");
-    assert_eq!(actors, ["operator"], "audited as the operator");
+    assert_eq!(actors, ["operator:cli"], "audited as the operator");
 
     // Only a member of the named account: not an address of another account's owner.
     app.create_account("other", "other-owner@example.com").await;
@@ -139,7 +139,7 @@ async fn the_operator_issues_a_key_bounded_by_the_members_role(app: TestApp) {
     assert_eq!(status, 403, "and does no more than its scopes");
     let actors =
         app.query_texts("SELECT actor AS t FROM audit_log WHERE action = 'api_key.created'");
-    assert_eq!(actors, ["operator"], "audited as the operator");
+    assert_eq!(actors, ["operator:cli"], "audited as the operator");
 
     // A viewer gets no scope above a viewer's, even from the operator.
     let account = app.default_account_id().await;

@@ -443,7 +443,7 @@ async fn the_operator_sets_the_tier_and_entitlements_follow(app: TestApp) {
     assert_eq!(res.status(), 401, "owners cannot raise their own tier");
     let audited =
         app.query_texts("SELECT actor AS t FROM audit_log WHERE action = 'account.updated'");
-    assert_eq!(audited, ["operator"]);
+    assert_eq!(audited, ["operator:env"], "the bootstrap key");
 }
 
 on_both_backends!(the_operator_sets_the_tier_and_entitlements_follow);

@@ -169,7 +169,7 @@ async fn minting_is_refused_above_the_minter_and_for_strangers(app: TestApp) {
     assert!(first["details"]["credential"]
         .as_str()
         .is_some_and(|c| c.starts_with("key_")));
-    assert_eq!(created[0]["actor"], "operator");
+    assert_eq!(created[0]["actor"], "operator:env");
 }
 
 on_both_backends!(env [("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test")];

@@ -19,8 +19,9 @@ use crate::AppState;
 /// The authenticated caller.
 pub(crate) struct Authenticated(pub Actor);
 
-/// The operator (holder of the operator key), for the `/admin` API.
-pub(crate) struct Operator;
+/// The operator (holder of the bootstrap key or a named operator key), for the `/admin` API:
+/// which of the operator's credentials it was, for the audit.
+pub(crate) struct Operator(pub tenantry_kernel::OperatorCaller);
 
 /// The bearer token of the request's one `Authorization` header. Two or more headers are no
 /// credential at all (401), never "the first one": a proxy and the client may disagree on which
@@ -150,14 +151,14 @@ pub(crate) async fn authentication(req: &HttpRequest) -> Option<Result<Option<Ac
     }
     let operator = req.extensions().get::<OperatorOutcome>().cloned();
     match operator {
-        Some(OperatorOutcome(outcome)) => Some(outcome.await.map(|()| None)),
+        Some(OperatorOutcome(outcome)) => Some(outcome.await.map(|_| None)),
         None => None,
     }
 }
 
 /// The operator extractor's outcome, shared like [`AuthOutcome`].
 #[derive(Clone)]
-struct OperatorOutcome(Shared<BoxedFuture<()>>);
+struct OperatorOutcome(Shared<BoxedFuture<tenantry_kernel::OperatorCredential>>);
 
 /// Authenticates the bearer credential, applies the account's IP allowlist, session
 /// restrictions, the key's scopes and the per-credential rate limit.
@@ -223,7 +224,7 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
         let credential = match actor.credential {
             tenantry_kernel::Credential::ApiKey(id) => id.to_string(),
             tenantry_kernel::Credential::Session(id) => id.to_string(),
-            tenantry_kernel::Credential::Operator => "operator".to_owned(),
+            tenantry_kernel::Credential::Operator(by) => by.actor(),
         };
         if let Err(secs) = state
             .rate_limits
@@ -402,7 +403,13 @@ impl FromRequest for Operator {
         let dialect = Dialect::of(req);
         let state = state(req, dialect);
         let token = bearer(req);
-        let outcome: BoxedFuture<()> = Box::pin(async move {
+        // The address the access log and the allowlist see (a trusted proxy's
+        // `X-Forwarded-For` resolved), for the audit entries of what this operator changes.
+        let ip = state
+            .as_ref()
+            .ok()
+            .and_then(|s| crate::client_ip::client_ip(req, &s.config.trusted_proxies));
+        let outcome: BoxedFuture<tenantry_kernel::OperatorCredential> = Box::pin(async move {
             let state = state?;
             let token = token.ok_or_else(|| ApiError::unauthorized(dialect))?;
             let authenticator = state.authenticator.clone();
@@ -417,7 +424,37 @@ impl FromRequest for Operator {
         let outcome = outcome.shared();
         req.extensions_mut()
             .insert(OperatorOutcome(outcome.clone()));
-        Box::pin(async move { outcome.await.map(|()| Operator) })
+        Box::pin(async move {
+            outcome
+                .await
+                .map(|credential| Operator(tenantry_kernel::OperatorCaller { credential, ip }))
+        })
+    }
+}
+
+/// Who may read `/metrics`: the holder of the metrics token (when one is configured) or the
+/// operator. Only `/metrics` takes this extractor, so the metrics token opens nothing else:
+/// every other route asks for [`Operator`] or a member's credential, and the token is neither.
+pub(crate) struct MetricsReader;
+
+impl FromRequest for MetricsReader {
+    type Error = ApiError;
+    type Future = BoxedFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let dialect = Dialect::of(req);
+        let expected = state(req, dialect)
+            .ok()
+            .and_then(|s| s.config.metrics_token);
+        // Hash, then constant-time compare: how long a wrong token takes says nothing of how
+        // much of it was right.
+        if let (Some(expected), Some(token)) = (expected, bearer(req)) {
+            if expected.matches(&token) {
+                return Box::pin(async { Ok(MetricsReader) });
+            }
+        }
+        let operator = Operator::from_request(req, payload);
+        Box::pin(async move { operator.await.map(|_| MetricsReader) })
     }
 }
 

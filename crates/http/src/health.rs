@@ -39,8 +39,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics; the operator key is required (they describe every account's traffic).
-async fn metrics(state: web::Data<AppState>, _operator: crate::auth::Operator) -> HttpResponse {
+/// Prometheus metrics: they describe every account's traffic, so the metrics token or an
+/// operator key is required.
+async fn metrics(state: web::Data<AppState>, _reader: crate::auth::MetricsReader) -> HttpResponse {
     let readiness = state.readiness.clone();
     let mut gauges = match web::block(move || readiness.gauges()).await {
         Ok(Ok(g)) => g,

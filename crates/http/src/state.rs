@@ -16,6 +16,9 @@ pub struct HttpConfig {
     /// Operator key given by configuration; when `None` the stored hash of the generated key is
     /// used.
     pub operator_key: Option<String>,
+    /// Hash of the read-only token that opens `GET /metrics` and nothing else
+    /// (`TENANTRY_METRICS_TOKEN`); `None`: `/metrics` takes an operator key only.
+    pub metrics_token: Option<tenantry_security::SecretHash>,
     pub workers: usize,
     /// Proxies whose `X-Forwarded-For` is believed (`TENANTRY_TRUSTED_PROXIES`).
     pub trusted_proxies: tenantry_security::IpMatcher,
@@ -40,6 +43,7 @@ impl Default for HttpConfig {
         Self {
             body_limit: 64 * 1024,
             operator_key: None,
+            metrics_token: None,
             workers: 2,
             trusted_proxies: tenantry_security::IpMatcher::default(),
             tls: None,

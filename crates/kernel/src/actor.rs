@@ -2,26 +2,87 @@
 
 use std::net::IpAddr;
 
-use crate::{AccountId, ApiKeyId, KernelError, Permission, Role, SessionId, UserId};
+use crate::{AccountId, ApiKeyId, KernelError, OperatorKeyId, Permission, Role, SessionId, UserId};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
     ApiKey(ApiKeyId),
     Session(SessionId),
-    /// The operator at the command line (`tenantry export|import`), acting in an account with
-    /// its owner's rights; audited as `operator`. Never produced by the HTTP layer.
-    Operator,
+    /// The operator at the command line (`tenantry export|import`: `OperatorCredential::Cli`),
+    /// acting in an account with its owner's rights; audited as `operator:cli`. Never produced by
+    /// the HTTP layer for a member route.
+    Operator(OperatorCredential),
+}
+
+/// Which of the operator's credentials acted: the bootstrap key (`TENANTRY_OPERATOR_KEY`, or
+/// the key generated at first start), a named key (`tenantry operators create`), or the command
+/// line (whoever holds the database and its key file). Audit entries name it as
+/// `operator:env`, `operator:opk_…` or `operator:cli`, so that one leaked key's actions can be
+/// told from another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OperatorCredential {
+    Env,
+    Key(OperatorKeyId),
+    Cli,
+}
+
+/// `env`, the key's public id (`opk_…`), or `cli`; never a secret.
+impl std::fmt::Display for OperatorCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OperatorCredential::Env => f.write_str("env"),
+            OperatorCredential::Key(id) => std::fmt::Display::fmt(id, f),
+            OperatorCredential::Cli => f.write_str("cli"),
+        }
+    }
+}
+
+/// An operator's action: which credential, from which client address (`None` at the command
+/// line, which has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperatorCaller {
+    pub credential: OperatorCredential,
+    pub ip: Option<IpAddr>,
+}
+
+impl OperatorCaller {
+    /// The command line.
+    pub const CLI: OperatorCaller = OperatorCaller {
+        credential: OperatorCredential::Cli,
+        ip: None,
+    };
+
+    /// The audit actor: `operator:env`, `operator:opk_…`, `operator:cli`.
+    pub fn actor(&self) -> String {
+        self.credential.actor()
+    }
+
+    /// The audit entry's address: the request's client address, or `cli`.
+    pub fn address(&self) -> Option<String> {
+        match (self.credential, self.ip) {
+            (OperatorCredential::Cli, _) => Some("cli".to_owned()),
+            (_, ip) => ip.map(|i| i.to_string()),
+        }
+    }
+}
+
+impl OperatorCredential {
+    /// The audit actor of an action by this credential: `operator:env`, `operator:opk_…`,
+    /// `operator:cli`.
+    pub fn actor(&self) -> String {
+        format!("operator:{self}")
+    }
 }
 
 /// The credential's public name, for audit entries, alerts and logs: the key's public id
-/// (`key_…`), the session's id (`ses_…`), or `operator`. Never the `Debug` form.
+/// (`key_…`), the session's id (`ses_…`), or `operator:env|opk_…|cli`. Never the `Debug` form.
 impl std::fmt::Display for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credential::ApiKey(id) => std::fmt::Display::fmt(id, f),
             Credential::Session(id) => std::fmt::Display::fmt(id, f),
-            Credential::Operator => f.write_str("operator"),
+            Credential::Operator(by) => f.write_str(&by.actor()),
         }
     }
 }
@@ -115,7 +176,14 @@ mod tests {
         assert_eq!(Credential::ApiKey(key).to_string(), key.to_string());
         assert!(Credential::ApiKey(key).to_string().starts_with("key_"));
         assert!(Credential::Session(session).to_string().starts_with("ses_"));
-        assert_eq!(Credential::Operator.to_string(), "operator");
+        assert_eq!(
+            Credential::Operator(OperatorCredential::Cli).to_string(),
+            "operator:cli"
+        );
+        assert_eq!(
+            Credential::Operator(OperatorCredential::Env).to_string(),
+            "operator:env"
+        );
         for c in [Credential::ApiKey(key), Credential::Session(session)] {
             let shown = c.to_string();
             assert!(!shown.contains('(') && !shown.contains("Ulid"), "{shown}");

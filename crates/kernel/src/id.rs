@@ -102,6 +102,10 @@ public_id!(InvitationId, "inv", "invitation");
 public_id!(ApiKeyId, "key", "API key");
 public_id!(SessionId, "ses", "session");
 public_id!(
+    /// A named operator key (`tenantry operators create`): the public part of its token.
+    OperatorKeyId, "opk", "operator key"
+);
+public_id!(
     /// A refresh token of the token grant (its family shares the id of the first one).
     RefreshTokenId, "rft", "refresh token"
 );

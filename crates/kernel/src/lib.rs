@@ -14,7 +14,7 @@ mod random;
 mod role;
 
 pub use account_name::AccountName;
-pub use actor::{Actor, Credential, REAUTH_WINDOW_MINUTES};
+pub use actor::{Actor, Credential, OperatorCaller, OperatorCredential, REAUTH_WINDOW_MINUTES};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use display_name::{DisplayName, DisplayNameError};
 pub use email::Email;
@@ -22,7 +22,7 @@ pub use epoch_cache::EpochCache;
 pub use error::{KernelError, PortError};
 pub use id::{
     AccountId, ApiKeyId, AuditId, ChannelId, DeliveryId, EventId, InvitationId, IpEntryId,
-    MfaEnrollmentId, PortalLinkId, RefreshTokenId, RuleId, SessionId, UserId,
+    MfaEnrollmentId, OperatorKeyId, PortalLinkId, RefreshTokenId, RuleId, SessionId, UserId,
 };
 pub use page::{Cursor, Page, PageRequest, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 pub use permission::{default_permissions, effective_permissions, Permission};

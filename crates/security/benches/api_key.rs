@@ -32,6 +32,19 @@ impl CredentialStore for MapStore {
     fn store_operator_key_hash(&self, _: SecretHash) -> Result<bool, PortError> {
         Ok(false)
     }
+    fn named_operator_key(
+        &self,
+        _: tenantry_kernel::OperatorKeyId,
+    ) -> Result<Option<tenantry_security::OperatorKeyRecord>, PortError> {
+        Ok(None)
+    }
+    fn record_operator_key_use(
+        &self,
+        _: tenantry_kernel::OperatorKeyId,
+        _: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), PortError> {
+        Ok(())
+    }
 }
 
 fn bench(c: &mut Criterion) {

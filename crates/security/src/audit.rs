@@ -40,7 +40,7 @@ pub struct ApiRequestRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     pub id: String,
-    /// `usr_...` for members, `operator` for the operator API.
+    /// `usr_...` for members, `operator:env`, `operator:opk_...` or `operator:cli` for the operator.
     pub actor: String,
     pub action: String,
     pub target: Option<String>,
@@ -60,10 +60,12 @@ pub struct AuditFilter {
 }
 
 pub trait AuditLogReader: Send + Sync {
-    /// The account's entries matching `filter`, newest first, one keyset page.
+    /// The account's entries matching `filter`, newest first, one keyset page. `None`: the
+    /// instance's own entries (the operator's keys), which belong to no account; no member's
+    /// request ever asks for those.
     fn list_audit(
         &self,
-        account: AccountId,
+        account: Option<AccountId>,
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEntry>, PortError>;
@@ -78,10 +80,11 @@ impl AuditService {
         Self { reader }
     }
 
-    /// An account's audit log for the operator (the command line; no account credential).
+    /// An account's audit log for the operator (the command line; no account credential), or
+    /// with `None` the instance's own (the operator's keys).
     pub fn list_for_operator(
         &self,
-        account: AccountId,
+        account: Option<AccountId>,
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEntry>, SecurityError> {
@@ -96,6 +99,8 @@ impl AuditService {
         page: &PageRequest,
     ) -> Result<Page<AuditEntry>, SecurityError> {
         actor.require(Role::Admin)?;
-        Ok(self.reader.list_audit(actor.account_id, filter, page)?)
+        Ok(self
+            .reader
+            .list_audit(Some(actor.account_id), filter, page)?)
     }
 }

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tenantry_kernel::{Actor, Clock, Credential, EpochCache};
+use tenantry_kernel::{Actor, Clock, Credential, EpochCache, OperatorCredential, OperatorKeyId};
 
 use crate::key_activity::{KeyActivity, KeyUse};
 use crate::ports::{CredentialStore, KeyRecord, MemberStatus};
@@ -14,7 +14,7 @@ use crate::ports::{CredentialStore, KeyRecord, MemberStatus};
 pub const KEY_CACHE_SECONDS: u64 = 2;
 /// Cached records at most; past it the cache starts over.
 const KEY_CACHE_ENTRIES: usize = 10_000;
-use crate::{ApiKeyToken, OperatorKey, SecretHash, SecurityError};
+use crate::{ApiKeyToken, OperatorKey, OperatorKeyRecord, SecretHash, SecurityError};
 
 /// Turns a bearer token into an [`Actor`].
 ///
@@ -27,6 +27,9 @@ pub struct Authenticator {
     decoy: SecretHash,
     /// Known keys' records (never unknown ids, which an attacker could vary without bound).
     cache: EpochCache<tenantry_kernel::ApiKeyId, KeyRecord>,
+    /// Known named operator keys' records, for the same [`KEY_CACHE_SECONDS`]: a key revoked
+    /// or rotated from the command line (another process) stops working here within that.
+    operator_cache: EpochCache<OperatorKeyId, OperatorKeyRecord>,
     /// Where key uses go when they are written in batches (else: written at once).
     activity: std::sync::OnceLock<Arc<KeyActivity>>,
 }
@@ -45,6 +48,10 @@ impl Authenticator {
             clock,
             decoy: SecretHash::of("tenantry-decoy-secret"),
             cache: EpochCache::new(Duration::from_secs(KEY_CACHE_SECONDS), KEY_CACHE_ENTRIES),
+            operator_cache: EpochCache::new(
+                Duration::from_secs(KEY_CACHE_SECONDS),
+                KEY_CACHE_ENTRIES,
+            ),
             activity: std::sync::OnceLock::new(),
         }
     }
@@ -163,12 +170,17 @@ impl Authenticator {
         }))
     }
 
-    /// Checks an operator token against the configured key (if any) or the stored hash.
+    /// Checks an operator token: a named key's (`tnt_opk_…`) against its stored hash, anything
+    /// else against the bootstrap key (the configured one if any, else the stored hash of the
+    /// generated one). Says which credential it was, for the audit.
     pub fn authenticate_operator(
         &self,
         token: &str,
         configured: Option<&str>,
-    ) -> Result<(), SecurityError> {
+    ) -> Result<OperatorCredential, SecurityError> {
+        if let Some(id) = crate::operator_key_id_of(token) {
+            return self.authenticate_named_operator(id, token);
+        }
         if !token.starts_with(OperatorKey::PREFIX) && configured.is_none() {
             return Err(SecurityError::Unauthenticated);
         }
@@ -180,10 +192,47 @@ impl Authenticator {
                 .ok_or(SecurityError::Unauthenticated)?,
         };
         if expected.matches(token) {
-            Ok(())
+            Ok(OperatorCredential::Env)
         } else {
             Err(SecurityError::Unauthenticated)
         }
+    }
+
+    fn authenticate_named_operator(
+        &self,
+        id: OperatorKeyId,
+        token: &str,
+    ) -> Result<OperatorCredential, SecurityError> {
+        let epoch = self.store.write_epoch();
+        let record = match self.operator_cache.get(&id, epoch) {
+            Some(record) => Some(record),
+            None => {
+                let record = self.store.named_operator_key(id)?;
+                if let Some(r) = &record {
+                    self.operator_cache.put(id, r.clone(), epoch);
+                }
+                record
+            }
+        };
+        let Some(mut record) = record else {
+            // An unknown id costs the same hash and compare as a known one.
+            let _ = self.decoy.matches(token);
+            return Err(SecurityError::Unauthenticated);
+        };
+        // The whole token is hashed (id included), so a secret moved to another id fails.
+        if !record.secret_hash.matches(token) || record.revoked_at.is_some() {
+            return Err(SecurityError::Unauthenticated);
+        }
+        let now = self.clock.now();
+        if KeyActivity::is_due(record.last_used_at, now) {
+            if let Err(e) = self.store.record_operator_key_use(id, now) {
+                // Failing to record the use must not fail the request.
+                tracing::warn!(error = %e, "could not record an operator key's use");
+            }
+            record.last_used_at = Some(now);
+            self.operator_cache.put(id, record, epoch);
+        }
+        Ok(OperatorCredential::Key(id))
     }
 }
 
@@ -205,6 +254,7 @@ mod tests {
     struct MemoryStore {
         keys: Mutex<HashMap<ApiKeyId, KeyRecord>>,
         operator: Mutex<Option<SecretHash>>,
+        named: Mutex<HashMap<OperatorKeyId, OperatorKeyRecord>>,
     }
 
     impl CredentialStore for MemoryStore {
@@ -224,6 +274,22 @@ mod tests {
                 if let Some(record) = keys.get_mut(&used.key) {
                     record.last_used_at = Some(used.at);
                 }
+            }
+            Ok(())
+        }
+        fn named_operator_key(
+            &self,
+            id: OperatorKeyId,
+        ) -> Result<Option<OperatorKeyRecord>, PortError> {
+            Ok(self.named.lock().expect("lock").get(&id).cloned())
+        }
+        fn record_operator_key_use(
+            &self,
+            id: OperatorKeyId,
+            at: DateTime<Utc>,
+        ) -> Result<(), PortError> {
+            if let Some(r) = self.named.lock().expect("lock").get_mut(&id) {
+                r.last_used_at = Some(at);
             }
             Ok(())
         }
@@ -333,7 +399,10 @@ mod tests {
         auth.store
             .store_operator_key_hash(op.hash())
             .expect("stores");
-        assert!(auth.authenticate_operator(op.token(), None).is_ok());
+        assert_eq!(
+            auth.authenticate_operator(op.token(), None),
+            Ok(OperatorCredential::Env)
+        );
         assert!(auth.authenticate_operator("tnt_op_wrong", None).is_err());
         assert!(auth
             .authenticate_operator("my-configured", Some("my-configured"))
@@ -341,5 +410,70 @@ mod tests {
         assert!(auth
             .authenticate_operator(op.token(), Some("my-configured"))
             .is_err());
+    }
+
+    /// A named key authenticates as itself; a wrong secret, another key's id, a revoked key and
+    /// an unknown id are all the one refusal.
+    #[test]
+    fn named_operator_keys_authenticate_as_themselves_until_revoked() {
+        let clock = FixedClock(now());
+        let store = Arc::new(MemoryStore::default());
+        let auth = Authenticator::new(store.clone(), Arc::new(clock));
+        let issue = || {
+            let key = crate::IssuedOperatorKey::generate(
+                OperatorKeyId::generate(&clock, &OsRandom),
+                &OsRandom,
+            );
+            store.named.lock().expect("lock").insert(
+                key.id,
+                OperatorKeyRecord {
+                    id: key.id,
+                    name: "ci".into(),
+                    secret_hash: key.hash,
+                    created_at: now(),
+                    last_used_at: None,
+                    revoked_at: None,
+                },
+            );
+            key
+        };
+        let (a, b) = (issue(), issue());
+        assert_eq!(
+            auth.authenticate_operator(a.token(), None),
+            Ok(OperatorCredential::Key(a.id))
+        );
+        assert_eq!(
+            store.named.lock().expect("lock")[&a.id].last_used_at,
+            Some(now()),
+            "the use is recorded"
+        );
+        // b's secret under a's id.
+        let secret_b = b.token().rsplit('_').next().expect("secret");
+        let swapped = format!("tnt_opk_{}_{secret_b}", a.id.ulid_lowercase());
+        assert_eq!(
+            auth.authenticate_operator(&swapped, None),
+            Err(SecurityError::Unauthenticated)
+        );
+        let unknown = crate::IssuedOperatorKey::generate(
+            OperatorKeyId::generate(&clock, &OsRandom),
+            &OsRandom,
+        );
+        assert_eq!(
+            auth.authenticate_operator(unknown.token(), Some("configured-bootstrap-key")),
+            Err(SecurityError::Unauthenticated)
+        );
+        // Revoked in the store: a fresh authenticator (no cache) refuses it at once.
+        store
+            .named
+            .lock()
+            .expect("lock")
+            .get_mut(&b.id)
+            .expect("b")
+            .revoked_at = Some(now());
+        let fresh = Authenticator::new(store.clone(), Arc::new(clock));
+        assert_eq!(
+            fresh.authenticate_operator(b.token(), None),
+            Err(SecurityError::Unauthenticated)
+        );
     }
 }

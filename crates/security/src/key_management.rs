@@ -38,7 +38,7 @@ pub struct ApiKeyInfo {
 pub struct KeyAudit {
     pub id: AuditId,
     /// The operator made the change (`tenantry api-keys create`): the entry's actor is
-    /// `operator`, not the key's holder.
+    /// `operator:cli`, not the key's holder.
     pub by_operator: bool,
     pub action: &'static str,
     pub at: DateTime<Utc>,
@@ -150,7 +150,7 @@ impl ApiKeyService {
     fn audit(&self, actor: &Actor, action: &'static str) -> KeyAudit {
         KeyAudit {
             id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
-            by_operator: actor.credential == tenantry_kernel::Credential::Operator,
+            by_operator: matches!(actor.credential, tenantry_kernel::Credential::Operator(_)),
             action,
             at: self.clock.now(),
             ip: actor.ip.map(|ip| ip.to_string()),

@@ -12,6 +12,7 @@ mod key_management;
 mod login_throttle;
 mod mfa;
 mod operator_key;
+mod operator_keys;
 mod password;
 mod portal_link;
 mod portal_link_service;
@@ -45,6 +46,10 @@ pub use mfa::{
     MfaStore,
 };
 pub use operator_key::OperatorKey;
+pub use operator_keys::{
+    operator_key_id_of, IssuedOperatorKey, OperatorKeyAudit, OperatorKeyName, OperatorKeyRecord,
+    OperatorKeyService, OperatorKeyStore, OPERATOR_KEY_TOKEN_PREFIX,
+};
 pub use password::{hash_password, keep_hash_memory_on_this_thread, verify_password, NewPassword};
 pub use portal_link::{
     portal_cap, Minter, PortalIntent, PortalMember, ReturnOrigins, ReturnUrl, SessionCap,

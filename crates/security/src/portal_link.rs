@@ -188,7 +188,8 @@ pub struct PortalMember {
 /// a member's credential (the link never exceeds it).
 #[derive(Debug, Clone, Copy)]
 pub enum Minter<'a> {
-    Operator,
+    /// Which operator credential, from where (for the audit).
+    Operator(tenantry_kernel::OperatorCaller),
     Member(&'a Actor),
 }
 
@@ -237,11 +238,11 @@ fn narrowing_scopes(scopes: &[String]) -> Vec<String> {
 /// assert_eq!(cap.scopes, vec!["team:write".to_owned()]);
 /// let owner = PortalMember { role: Role::Owner, ..developer };
 /// assert!(portal_cap(Minter::Member(&admin_key), &owner).is_err());
-/// assert!(portal_cap(Minter::Operator, &owner).is_ok());
+/// assert!(portal_cap(Minter::Operator(tenantry_kernel::OperatorCaller::CLI), &owner).is_ok());
 /// ```
 pub fn portal_cap(minter: Minter<'_>, target: &PortalMember) -> Result<SessionCap, SecurityError> {
     let actor = match minter {
-        Minter::Operator => {
+        Minter::Operator(_) => {
             return Ok(SessionCap {
                 role: target.role,
                 scopes: Vec::new(),
@@ -453,7 +454,7 @@ mod tests {
                 }
                 Err(_) => prop_assert!(refused, "refused where the rule mints"),
             }
-            let by_operator = portal_cap(Minter::Operator, &target).expect("the operator mints");
+            let by_operator = portal_cap(Minter::Operator(tenantry_kernel::OperatorCaller::CLI), &target).expect("the operator mints");
             prop_assert_eq!(by_operator.role, target_role);
             prop_assert!(by_operator.scopes.is_empty());
         }

@@ -38,14 +38,14 @@ pub struct PortalLinkRecord {
     pub intent: PortalIntent,
     pub return_url: String,
     pub cap: SessionCap,
-    /// The minting credential's public name (`key_…`, `ses_…`, `operator`).
+    /// The minting credential's public name (`key_…`, `ses_…`, `operator:…`).
     pub minted_by: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
 }
 
-/// One audit entry about a link: `actor` is `usr_…` or `operator`.
+/// One audit entry about a link: `actor` is `usr_…` or `operator:…`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortalAudit {
     pub id: AuditId,
@@ -188,7 +188,7 @@ impl PortalLinkService {
         return_url: &ReturnUrl,
     ) -> Result<MintedPortalLink, SecurityError> {
         let (actor_name, minted_by, ip) = match minter {
-            Minter::Operator => ("operator".to_owned(), "operator".to_owned(), None),
+            Minter::Operator(by) => (by.actor(), by.actor(), by.address()),
             Minter::Member(actor) => {
                 actor.require(tenantry_kernel::Role::Admin)?;
                 if actor.account_id != account {

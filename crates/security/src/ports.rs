@@ -77,6 +77,20 @@ pub trait CredentialStore: Send + Sync {
     /// The stored operator key hash, if one was ever generated.
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError>;
 
+    /// The named operator key with this id, revoked or not; `Ok(None)` when none exists.
+    fn named_operator_key(
+        &self,
+        id: tenantry_kernel::OperatorKeyId,
+    ) -> Result<Option<crate::OperatorKeyRecord>, PortError>;
+
+    /// Records that the named key was used at `at` (never moving the time back). Like
+    /// [`Self::record_key_uses`], it need not move the write epoch.
+    fn record_operator_key_use(
+        &self,
+        id: tenantry_kernel::OperatorKeyId,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError>;
+
     /// A number that changes whenever this process writes to the store, except for settings
     /// writes (settings documents, allowlist entries, a user's preferences and record), which
     /// change nothing a credential cache holds. Caches of credentials compare it to drop what a
@@ -102,6 +116,8 @@ pub struct NewAccount<'a> {
     pub created_at: DateTime<Utc>,
     /// Id of the `account.created` audit entry written in the same transaction.
     pub audit_id: AuditId,
+    /// Who created it (the entry's actor and address).
+    pub by: tenantry_kernel::OperatorCaller,
 }
 
 /// An account as the operator API lists it.
@@ -131,6 +147,7 @@ pub trait AccountStore: Send + Sync {
         display_name: Option<&str>,
         audit_id: AuditId,
         at: DateTime<Utc>,
+        by: tenantry_kernel::OperatorCaller,
     ) -> Result<bool, PortError>;
 
     /// One account's summary.

@@ -48,6 +48,7 @@ impl AccountProvisioning {
         display_name: Option<&str>,
         owner_email: &Email,
         initial_documents: &[(String, String)],
+        by: tenantry_kernel::OperatorCaller,
     ) -> Result<ProvisionedAccount, SecurityError> {
         let clock = self.clock.as_ref();
         let random = self.random.as_ref();
@@ -67,6 +68,7 @@ impl AccountProvisioning {
                 initial_documents,
                 created_at: clock.now(),
                 audit_id: AuditId::generate(clock, random),
+                by,
             })
             .map_err(|e| match e {
                 PortError::Conflict(_) => SecurityError::AccountNameTaken(name.to_string()),
@@ -90,6 +92,7 @@ impl AccountProvisioning {
         id: AccountId,
         tier: Option<&str>,
         display_name: Option<&str>,
+        by: tenantry_kernel::OperatorCaller,
     ) -> Result<Option<AccountSummary>, SecurityError> {
         let clock = self.clock.as_ref();
         let found = self.store.update_account(
@@ -98,6 +101,7 @@ impl AccountProvisioning {
             display_name,
             AuditId::generate(clock, self.random.as_ref()),
             clock.now(),
+            by,
         )?;
         if !found {
             return Ok(None);
@@ -126,7 +130,9 @@ impl AccountProvisioning {
             account_id: account,
             user_id: owner,
             role: tenantry_kernel::Role::Owner,
-            credential: tenantry_kernel::Credential::Operator,
+            credential: tenantry_kernel::Credential::Operator(
+                tenantry_kernel::OperatorCredential::Cli,
+            ),
             ip: None,
             scopes: Vec::new(),
             authenticated_at: None,

@@ -655,9 +655,11 @@ impl SessionService {
     pub fn logout(&self, actor: &Actor) -> Result<(), SecurityError> {
         match actor.credential {
             Credential::Session(id) => self.revoke(actor, id),
-            Credential::ApiKey(_) | Credential::Operator => Err(SecurityError::InvalidKeyRequest(
-                "logout ends a session; this request used an API key".into(),
-            )),
+            Credential::ApiKey(_) | Credential::Operator(_) => {
+                Err(SecurityError::InvalidKeyRequest(
+                    "logout ends a session; this request used an API key".into(),
+                ))
+            }
         }
     }
 }

@@ -38,7 +38,7 @@ pub fn filter(args: &AuditTailArgs) -> anyhow::Result<AuditFilter> {
 /// The newest `lines` entries matching, newest first (skipping `api.request` when asked).
 fn newest(
     audit: &AuditService,
-    account: AccountId,
+    account: Option<AccountId>,
     filter: &AuditFilter,
     args: &AuditTailArgs,
 ) -> anyhow::Result<Vec<AuditEntry>> {
@@ -85,7 +85,11 @@ fn print(out: &mut impl Write, e: &AuditEntry) -> std::io::Result<()> {
 }
 
 /// Prints the newest entries, oldest of them first; with `--follow`, then every new one.
-pub fn run(audit: &AuditService, account: AccountId, args: &AuditTailArgs) -> anyhow::Result<()> {
+pub fn run(
+    audit: &AuditService,
+    account: Option<AccountId>,
+    args: &AuditTailArgs,
+) -> anyhow::Result<()> {
     let filter = filter(args)?;
     let mut shown = newest(audit, account, &filter, args)?;
     shown.reverse();

@@ -40,6 +40,7 @@ pub fn create_account(
             display_name.as_ref().map(DisplayName::as_str),
             &email,
             &documents,
+            tenantry_kernel::OperatorCaller::CLI,
         )
         .map_err(|e| match e {
             SecurityError::AccountNameTaken(n) => anyhow!("an account named `{n}` already exists"),

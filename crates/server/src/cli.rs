@@ -96,6 +96,45 @@ pub enum Command {
     /// Issue API keys as the operator (audited as the operator).
     #[command(subcommand, name = "api-keys")]
     ApiKeys(ApiKeysCommand),
+    /// Named operator keys for `/admin` beside TENANTRY_OPERATOR_KEY: one per person or job,
+    /// each rotated or revoked on its own (audited; `tenantry audit tail --operators`).
+    #[command(subcommand)]
+    Operators(OperatorsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorsCommand {
+    /// Create a named operator key and print its secret once (only its hash is kept).
+    #[command(after_help = "Example:\n  tenantry operators create --name ci-deploy")]
+    Create(OperatorCreateArgs),
+    /// Every named operator key: id, name, created, last used, revoked. Never a secret; reads
+    /// only.
+    #[command(after_help = "Example:\n  tenantry operators list --data-dir ./data")]
+    List(DatabaseArgs),
+    /// Give a key a new secret, printed once; the old one stops working (on running servers
+    /// within 2 seconds).
+    #[command(after_help = "Example:\n  tenantry operators rotate opk_01j…")]
+    Rotate(OperatorKeyArgs),
+    /// Revoke a key for good (running servers refuse it within 2 seconds).
+    #[command(after_help = "Example:\n  tenantry operators revoke opk_01j…")]
+    Revoke(OperatorKeyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OperatorCreateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// What the key is for (`ci-deploy`, `alice`), 1 to 64 characters.
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OperatorKeyArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The key's id (`opk_…`, from `tenantry operators list`).
+    pub id: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -300,6 +339,11 @@ pub struct ServeArgs {
     /// printed once.
     #[arg(long, env = "TENANTRY_OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<String>,
+    /// Read-only token for `GET /metrics` (`Authorization: Bearer <token>`), so that a scraper
+    /// holds no operator key; it opens nothing else. Same strength rule as the operator key,
+    /// and it must differ from it. Unset = `/metrics` takes an operator key only.
+    #[arg(long, env = "TENANTRY_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Largest accepted request body in bytes.
     #[arg(long, env = "TENANTRY_BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,
@@ -480,15 +524,24 @@ pub struct AuditTailArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// Account name (slug).
+    #[arg(
+        long,
+        required_unless_present = "operators",
+        conflicts_with = "operators"
+    )]
+    pub account: Option<String>,
+    /// The instance's own entries instead of an account's: the operator's keys created,
+    /// rotated and revoked (`tenantry operators`).
     #[arg(long)]
-    pub account: String,
+    pub operators: bool,
     /// How many entries (1-1000).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub lines: u32,
     /// Only entries of this action (e.g. `settings.updated`).
     #[arg(long)]
     pub action: Option<String>,
-    /// Only entries by this actor (a user id, `operator` or `system`).
+    /// Only entries by this actor (a user id, `operator:env`, `operator:opk_…`, `operator:cli`
+    /// or `system`).
     #[arg(long)]
     pub actor: Option<String>,
     /// Only entries at or after this time (RFC 3339).

@@ -54,6 +54,25 @@ pub fn value_problems(command: &Command, serve: &ArgMatches, file: &ConfigFile) 
             ));
         }
     }
+    if let Some(token) = serve
+        .get_one::<String>("metrics_token")
+        .filter(|t| !t.is_empty())
+    {
+        let source = source_of(command, serve, file, "metrics_token");
+        if let Err(reason) = StrongOperatorKey::parse(token) {
+            problems.push(format!(
+                "{source}: the metrics token is too weak: {reason}; {HOW_TO_MAKE_ONE}"
+            ));
+        }
+        // The same value would make every scraper an operator: the point of the token is that
+        // a leaked scrape configuration opens `/metrics` and nothing else.
+        let operator_key = serve.get_one::<String>("operator_key");
+        if operator_key.is_some_and(|k| k == token) {
+            problems.push(format!(
+                "{source}: the metrics token is the operator key; give the scraper a token of its own"
+            ));
+        }
+    }
     if let Some(origins) = serve.get_one::<String>("portal_return_origins") {
         if let Err(e) = tenantry_security::ReturnOrigins::parse_list(origins) {
             problems.push(format!(

@@ -15,6 +15,7 @@ mod keys;
 mod log_buffer;
 mod operator_access;
 mod operator_key;
+mod operator_keys;
 mod outbound;
 mod outbox;
 mod progress;
@@ -33,7 +34,7 @@ use tenantry_http::HttpConfig;
 
 use crate::cli::{
     AccountsCommand, AllowlistCommand, ApiKeysCommand, AuditCommand, Cli, Command, ConfigCommand,
-    KeysCommand, ServeArgs, UsersCommand,
+    KeysCommand, OperatorsCommand, ServeArgs, UsersCommand,
 };
 use crate::wiring::Services;
 
@@ -230,12 +231,20 @@ fn main() -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Tail(args)) => {
             telemetry::init(args.database.log);
             let services = Services::read_only(&args.database)?;
-            let name = tenantry_kernel::AccountName::parse(&args.account)
-                .map_err(|e| anyhow::anyhow!("--account: {e}"))?;
-            let account = services
-                .provisioning
-                .find(&name)?
-                .ok_or_else(|| anyhow::anyhow!("no account named `{name}`"))?;
+            // `--operators` (the instance's own entries) or `--account`: clap requires one.
+            let account = match &args.account {
+                Some(account) => {
+                    let name = tenantry_kernel::AccountName::parse(account)
+                        .map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+                    Some(
+                        services
+                            .provisioning
+                            .find(&name)?
+                            .ok_or_else(|| anyhow::anyhow!("no account named `{name}`"))?,
+                    )
+                }
+                None => None,
+            };
             audit_tail::run(&services.audit, account, &args)
         }
         Command::Users(UsersCommand::ResetPassword(args)) => {
@@ -247,6 +256,22 @@ fn main() -> anyhow::Result<()> {
             telemetry::init(args.database.log);
             let services = Services::new(&args.database, None, CLI_PUBLIC_URL)?;
             operator_access::create_api_key(&services, &args)
+        }
+        Command::Operators(OperatorsCommand::Create(args)) => {
+            telemetry::init(args.database.log);
+            operator_keys::create(&Services::new(&args.database, None, CLI_PUBLIC_URL)?, &args)
+        }
+        Command::Operators(OperatorsCommand::List(args)) => {
+            telemetry::init(args.log);
+            operator_keys::list(&Services::read_only(&args)?)
+        }
+        Command::Operators(OperatorsCommand::Rotate(args)) => {
+            telemetry::init(args.database.log);
+            operator_keys::rotate(&Services::new(&args.database, None, CLI_PUBLIC_URL)?, &args)
+        }
+        Command::Operators(OperatorsCommand::Revoke(args)) => {
+            telemetry::init(args.database.log);
+            operator_keys::revoke(&Services::new(&args.database, None, CLI_PUBLIC_URL)?, &args)
         }
         Command::Accounts(AccountsCommand::Create(args)) | Command::Bootstrap(args) => {
             telemetry::init(args.database.log);
@@ -324,6 +349,24 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })
         .transpose()?
         .map(operator_key::StrongOperatorKey::into_inner);
+    // Checked again here (as `config check` does) for embedders of `serve` that skip it.
+    let metrics_token = args
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let strong = operator_key::StrongOperatorKey::parse(t).map_err(|reason| {
+                anyhow::anyhow!(
+                    "TENANTRY_METRICS_TOKEN is too weak: {reason}; {}",
+                    operator_key::HOW_TO_MAKE_ONE
+                )
+            })?;
+            if operator_key.as_deref() == Some(t) {
+                anyhow::bail!("TENANTRY_METRICS_TOKEN is the operator key; give the scraper a token of its own");
+            }
+            Ok(tenantry_security::SecretHash::of(&strong.into_inner()))
+        })
+        .transpose()?;
     bootstrap::first_start(
         &services,
         &args.bootstrap_owner_email,
@@ -363,6 +406,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = HttpConfig {
         body_limit: args.body_limit,
         operator_key,
+        metrics_token,
         workers,
         trusted_proxies: tenantry_security::IpMatcher::new(&trusted),
         tls: tls.map(std::sync::Arc::new),

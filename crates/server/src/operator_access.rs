@@ -1,7 +1,7 @@
 //! The operator's way back in for a member who lost their credentials: `tenantry users
 //! reset-password` mails the member the reset link of `POST /api/auth/password-reset`, and
 //! `tenantry api-keys create` prints a new key of theirs once. Both are audited in the account
-//! with the actor `operator`, and neither gives the member more than their role allows.
+//! with the actor `operator:cli`, and neither gives the member more than their role allows.
 
 use std::io::Write;
 
@@ -63,7 +63,7 @@ pub fn create_api_key(services: &Services, args: &ApiKeyCreateArgs) -> anyhow::R
         );
     }
     // The key is the member's, bounded by the member's role (a viewer gets no admin scope),
-    // made by the operator: the audit entry's actor is `operator`.
+    // made by the operator: the audit entry's actor is `operator:cli`.
     let actor = Actor {
         user_id: member.user_id,
         role: member.role,

@@ -1,5 +1,5 @@
 //! `tenantry export` and `tenantry import`: the HTTP export's format, run by the operator in
-//! an account with its owner's rights (`Credential::Operator`, audited as `operator`).
+//! an account with its owner's rights (`Credential::Operator`, audited as `operator:cli`).
 
 use anyhow::{anyhow, Context};
 use serde_json::{json, Value};

@@ -198,7 +198,7 @@ impl SettingsService {
         let ctx = crate::ports::WriteContext {
             account,
             user: None,
-            actor: "operator".into(),
+            actor: tenantry_kernel::OperatorCaller::CLI.actor(),
             ip: None,
             at: self.clock().now(),
         };

@@ -50,7 +50,7 @@ pub struct WriteContext {
     /// The member making the change; `None` for operator actions (break-glass), which cannot
     /// touch per-user preferences.
     pub user: Option<UserId>,
-    /// Who the audit log and history name: the user's id, or `operator`.
+    /// Who the audit log and history name: the user's id, or `operator:…`.
     pub actor: String,
     pub ip: Option<String>,
     pub at: DateTime<Utc>,

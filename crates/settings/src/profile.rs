@@ -314,7 +314,9 @@ impl SettingsService {
         // Every other session of the user ends: whoever knew the old password is out.
         let keep = match actor.credential {
             tenantry_kernel::Credential::Session(id) => Some(id),
-            tenantry_kernel::Credential::ApiKey(_) | tenantry_kernel::Credential::Operator => None,
+            tenantry_kernel::Credential::ApiKey(_) | tenantry_kernel::Credential::Operator(_) => {
+                None
+            }
         };
         self.store()
             .revoke_other_sessions(actor.user_id, keep, self.clock().now())?;

@@ -621,7 +621,7 @@ impl SettingsService {
             user: Some(actor.user_id),
             // The operator acts with the owner's rights, but the audit trail says who it was.
             actor: match actor.credential {
-                tenantry_kernel::Credential::Operator => "operator".to_owned(),
+                tenantry_kernel::Credential::Operator(by) => by.actor(),
                 _ => actor.user_id.to_string(),
             },
             ip: actor.ip.map(|ip| ip.to_string()),

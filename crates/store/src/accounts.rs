@@ -92,14 +92,14 @@ impl AccountStore for Store {
                 NewEntry {
                     id: new.audit_id.to_string(),
                     account: &account_id,
-                    actor: "operator",
+                    actor: &new.by.actor(),
                     action: "account.created",
                     target: Some(&account_id),
                     diff: Some(
                         serde_json::json!({ "name": new.name.as_str(), "owner": &owner_id })
                             .to_string(),
                     ),
-                    ip: None,
+                    ip: new.by.address().as_deref(),
                     at: new.created_at,
                 },
             )?;
@@ -122,6 +122,7 @@ impl AccountStore for Store {
         display_name: Option<&str>,
         audit_id: tenantry_kernel::AuditId,
         at: chrono::DateTime<chrono::Utc>,
+        by: tenantry_kernel::OperatorCaller,
     ) -> Result<bool, PortError> {
         let account = id.to_string();
         Ok(self.write(|conn| -> Result<bool, StoreError> {
@@ -141,14 +142,14 @@ impl AccountStore for Store {
                 NewEntry {
                     id: audit_id.to_string(),
                     account: &account,
-                    actor: "operator",
+                    actor: &by.actor(),
                     action: "account.updated",
                     target: Some(&account),
                     diff: Some(
                         serde_json::json!({ "tier": [old_tier, new_tier], "display_name": [old_name, new_name] })
                             .to_string(),
                     ),
-                    ip: None,
+                    ip: by.address().as_deref(),
                     at,
                 },
             )?;

@@ -55,16 +55,23 @@ fn audit(
     key: &str,
     a: &KeyAudit,
 ) -> Result<(), StoreError> {
+    // Only the command line issues keys for a member (`tenantry api-keys create`).
+    let operator = tenantry_kernel::OperatorCaller::CLI;
+    let (operator_actor, operator_ip) = (operator.actor(), operator.address());
     insert_entry(
         conn,
         NewEntry {
             id: a.id.to_string(),
             account,
-            actor: if a.by_operator { "operator" } else { user },
+            actor: if a.by_operator { &operator_actor } else { user },
             action: a.action,
             target: Some(key),
             diff: None,
-            ip: a.ip.as_deref(),
+            ip: if a.by_operator {
+                operator_ip.as_deref()
+            } else {
+                a.ip.as_deref()
+            },
             at: a.at,
         },
     )

@@ -41,6 +41,29 @@ pub(crate) fn insert_entry(
     emit_event(conn, &e)
 }
 
+/// Writes an audit entry of the instance itself (the operator's keys), which belongs to no
+/// account: `account_id` is NULL, so no account's members read it, and it emits no account
+/// event. `tenantry audit tail --operators` reads these.
+pub(crate) fn insert_instance_entry(
+    conn: &mut crate::DbConnection,
+    e: &tenantry_security::OperatorKeyAudit,
+    target: &str,
+) -> Result<(), crate::StoreError> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(e.id.to_string()),
+            audit_log::account_id.eq(None::<String>),
+            audit_log::actor.eq(&e.actor),
+            audit_log::action.eq(e.action),
+            audit_log::target.eq(Some(target)),
+            audit_log::diff.eq(Some(e.details.to_string())),
+            audit_log::ip.eq(Some("cli")),
+            audit_log::created_at.eq(to_micros(e.at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Writes a domain change's audit entry (team, notification changes) inside the caller's
 /// transaction.
 pub(crate) fn insert_change(
@@ -160,15 +183,14 @@ struct Row {
 impl AuditLogReader for Store {
     fn list_audit(
         &self,
-        account: AccountId,
+        account: Option<AccountId>,
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEntry>, PortError> {
-        let account = account.to_string();
+        let account = account.map(|a| a.to_string());
         let limit = i64::from(page.limit);
         let rows = self.read(|conn| {
             let mut q = audit_log::table
-                .filter(audit_log::account_id.eq(&account))
                 .select((
                     audit_log::id,
                     audit_log::actor,
@@ -181,6 +203,10 @@ impl AuditLogReader for Store {
                 .order((audit_log::created_at.desc(), audit_log::id.desc()))
                 .limit(limit + 1)
                 .into_boxed();
+            q = match &account {
+                Some(account) => q.filter(audit_log::account_id.eq(account.clone())),
+                None => q.filter(audit_log::account_id.is_null()),
+            };
             if let Some(actor) = &filter.actor {
                 q = q.filter(audit_log::actor.eq(actor.clone()));
             }

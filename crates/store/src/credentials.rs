@@ -151,6 +151,21 @@ impl CredentialStore for Store {
             .transpose()
     }
 
+    fn named_operator_key(
+        &self,
+        id: tenantry_kernel::OperatorKeyId,
+    ) -> Result<Option<tenantry_security::OperatorKeyRecord>, PortError> {
+        self.named_operator_key_row(id)
+    }
+
+    fn record_operator_key_use(
+        &self,
+        id: tenantry_kernel::OperatorKeyId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), PortError> {
+        self.record_operator_key_use_at(id, at)
+    }
+
     fn store_operator_key_hash(&self, hash: SecretHash) -> Result<bool, PortError> {
         let stored = self.write(|conn| -> Result<_, StoreError> {
             let exists = instance_meta::table

@@ -17,6 +17,7 @@ mod mfa;
 mod migrations;
 mod notification_attempts;
 mod notifications;
+mod operator_keys;
 mod outbox;
 mod password_resets;
 mod portal_links;

@@ -54,11 +54,11 @@ impl PasswordResetStore for Store {
                     NewEntry {
                         id: audit.id.to_string(),
                         account: &audit.account.to_string(),
-                        actor: "operator",
+                        actor: &tenantry_kernel::OperatorCaller::CLI.actor(),
                         action: "user.password_reset_sent",
                         target: Some(&user),
                         diff: None,
-                        ip: None,
+                        ip: tenantry_kernel::OperatorCaller::CLI.address().as_deref(),
                         at: r.created_at,
                     },
                 )?;

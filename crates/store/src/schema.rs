@@ -142,6 +142,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    operator_keys (id) {
+        id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Text,
         family_id -> Text,
@@ -397,6 +408,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_mfa,
     sessions,
     portal_links,
+    operator_keys,
     refresh_tokens,
     audit_log,
     instance_meta,

@@ -146,7 +146,7 @@ fn of_concurrent_redemptions_exactly_one_wins() {
             let link = portal_at(store, t0())
                 .mint(
                     account.account_id,
-                    Minter::Operator,
+                    Minter::Operator(tenantry_kernel::OperatorCaller::CLI),
                     &PortalTarget::User(owner.user_id),
                     PortalIntent::Settings,
                     &back,
@@ -198,7 +198,7 @@ fn a_link_never_enrols_a_second_factor() {
             portal_at(store, t0())
                 .mint(
                     account.account_id,
-                    Minter::Operator,
+                    Minter::Operator(tenantry_kernel::OperatorCaller::CLI),
                     &PortalTarget::User(owner.user_id),
                     PortalIntent::Security,
                     &back,
@@ -267,7 +267,7 @@ fn done_links_are_purged_and_only_those() {
             portal_at(store, at)
                 .mint(
                     account.account_id,
-                    Minter::Operator,
+                    Minter::Operator(tenantry_kernel::OperatorCaller::CLI),
                     &PortalTarget::User(owner.user_id),
                     PortalIntent::Settings,
                     &back,

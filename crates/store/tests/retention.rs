@@ -10,7 +10,7 @@ use crate::support::{create_account, owner, settings_at, stores, t0};
 fn actions(store: &Store, account: &ProvisionedAccount) -> Vec<String> {
     let page = store
         .list_audit(
-            account.account_id,
+            Some(account.account_id),
             &AuditFilter::default(),
             &PageRequest::default(),
         )

@@ -96,6 +96,7 @@ pub fn create_account(
         None,
         &tenantry_kernel::Email::parse(&format!("o@{name}.test")).expect("email"),
         &tenantry_settings::defaults::initial_documents(),
+        tenantry_kernel::OperatorCaller::CLI,
     )
     .expect("account")
 }

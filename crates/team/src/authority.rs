@@ -107,7 +107,7 @@ mod tests {
             account_id: AccountId::generate(&clock, &OsRandom),
             user_id: UserId::generate(&clock, &OsRandom),
             role,
-            credential: Credential::Operator,
+            credential: Credential::Operator(tenantry_kernel::OperatorCredential::Cli),
             ip: None,
             scopes: Vec::new(),
             authenticated_at: None,

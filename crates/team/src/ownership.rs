@@ -67,7 +67,7 @@ pub fn ensure_can_transfer(actor: &Actor, now: DateTime<Utc>) -> Result<(), Team
             Err(TeamError::UnrestrictedCredentialRequired)
         }
         Credential::Session(_) if actor.needs_reauth(true, now) => Err(TeamError::ReauthRequired),
-        Credential::ApiKey(_) | Credential::Session(_) | Credential::Operator => Ok(()),
+        Credential::ApiKey(_) | Credential::Session(_) | Credential::Operator(_) => Ok(()),
     }
 }
 

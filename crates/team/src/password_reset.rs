@@ -56,7 +56,7 @@ pub struct NewPasswordReset<'a> {
     pub mail: &'a OutboxEntry,
     pub max_open: i64,
     /// Set when the operator sent the link (`tenantry users reset-password`): the store then
-    /// writes a `user.password_reset_sent` entry, actor `operator`, in this account, in the
+    /// writes a `user.password_reset_sent` entry, actor `operator:cli`, in this account, in the
     /// same transaction.
     pub operator_audit: Option<OperatorResetAudit>,
 }
@@ -125,7 +125,7 @@ impl TeamService {
     /// operator's credential may use it; the address must be a member of the actor's account.
     /// `Ok(false)`: the member already holds the most open links allowed.
     pub fn operator_password_reset(&self, actor: &Actor, email: &Email) -> Result<bool, TeamError> {
-        if actor.credential != Credential::Operator {
+        if !matches!(actor.credential, Credential::Operator(_)) {
             return Err(TeamError::InsufficientPermissions {
                 required: tenantry_kernel::Role::Owner,
                 current: actor.role,

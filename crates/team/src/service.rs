@@ -451,7 +451,7 @@ mod tests {
             account_id: AccountId::generate(&SystemClock, &OsRandom),
             user_id: user,
             role,
-            credential: Credential::Operator,
+            credential: Credential::Operator(tenantry_kernel::OperatorCredential::Cli),
             ip: None,
             scopes: Vec::new(),
             authenticated_at: None,

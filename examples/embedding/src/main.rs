@@ -48,6 +48,8 @@ fn run(data_dir: &Path) -> Result<Report, Error> {
         Some("Embedded Co"),
         &Email::parse("owner@embedded.test")?,
         &tenantry_settings::defaults::initial_documents(),
+        // Audited as the operator at the command line: the embedding process itself.
+        tenantry_kernel::OperatorCaller::CLI,
     )?;
 
     // 4. Verify the key as the HTTP server does: the result is the caller (`Actor`).

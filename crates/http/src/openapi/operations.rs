@@ -1225,7 +1225,7 @@ fn all_operations() -> Vec<Operation> {
             "get",
             "/metrics",
             "metrics",
-            "Prometheus metrics",
+            "Prometheus metrics (the metrics token or an operator key)",
             Operator,
             200,
         )

@@ -96,7 +96,7 @@ impl SettingsService {
                     "version": "2.0",
                     "account_id": actor.account_id.to_string(),
                     "exported_by": match actor.credential {
-                        tenantry_kernel::Credential::Operator => "operator".to_owned(),
+                        tenantry_kernel::Credential::Operator(by) => by.actor(),
                         _ => actor.user_id.to_string(),
                     },
                 },

@@ -51,7 +51,7 @@ fn summary(a: &AccountSummary) -> serde_json::Value {
 
 async fn create_account(
     state: web::Data<AppState>,
-    _operator: Operator,
+    Operator(by): Operator,
     JsonBody(body): JsonBody<CreateAccount>,
 ) -> Result<HttpResponse, ApiError> {
     let mut invalid = Vec::new();
@@ -82,7 +82,7 @@ async fn create_account(
     let documents = tenantry_settings::defaults::initial_documents();
     let created = web::block(move || {
         let account =
-            provisioning.create_account(name, display_name.as_deref(), &email, &documents)?;
+            provisioning.create_account(name, display_name.as_deref(), &email, &documents, by)?;
         // The owner chooses their password through a link mailed to them; nobody else (the
         // operator included) ever holds it. An owner who already has a password gets none.
         let setup = team.request_password_reset(&email, ResetPurpose::Setup);
@@ -142,7 +142,7 @@ struct UpdateAccount {
 /// features and limits of seed 03 and 05) or display name.
 async fn update_account(
     state: web::Data<AppState>,
-    _operator: Operator,
+    Operator(by): Operator,
     path: web::Path<String>,
     JsonBody(body): JsonBody<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
@@ -173,7 +173,7 @@ async fn update_account(
     }
     let provisioning = state.provisioning.clone();
     let updated = web::block(move || {
-        provisioning.update_account(id, body.tier.as_deref(), display_name.as_deref())
+        provisioning.update_account(id, body.tier.as_deref(), display_name.as_deref(), by)
     })
     .await
     .map_err(|e| ApiError::internal(DIALECT, &e))?

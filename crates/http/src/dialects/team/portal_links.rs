@@ -221,7 +221,7 @@ async fn mint(
 /// `POST /admin/accounts/{id}/portal-links`: the operator's, for any member of any account.
 async fn mint_as_operator(
     state: web::Data<AppState>,
-    _operator: Operator,
+    Operator(by): Operator,
     path: web::Path<String>,
     JsonBody(body): JsonBody<MintBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -233,7 +233,7 @@ async fn mint_as_operator(
     let link = web::block(move || {
         portal.mint(
             account,
-            Minter::Operator,
+            Minter::Operator(by),
             &request.target,
             request.intent,
             &request.return_url,
