@@ -479,12 +479,8 @@ impl SettingsService {
     /// The dotted paths of the secrets stored in `section` (`webhook.secret`,
     /// `docker.registries[0].access_token`): what a form shows as set, without showing it.
     /// Only for those who may change the section: the API's reads leave some of them out
-    /// entirely (an integration's access token), so a reader learns nothing more here.
-    ///
-    /// ```ignore
-    /// let set = service.configured_secrets(&admin, Section::Integrations)?;
-    /// assert!(set.contains(&"github.access_token".to_owned()));
-    /// ```
+    /// entirely (an integration's access token), so a reader learns nothing more here. An
+    /// integrations section with a GitHub token stored answers `["github.access_token"]`.
     pub fn configured_secrets(
         &self,
         actor: &Actor,
