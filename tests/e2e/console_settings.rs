@@ -690,6 +690,13 @@ async fn console_settings_forged_and_malformed_posts_change_nothing(app: TestApp
             400,
             "which version",
         ),
+        // "Any version" is no version the page drew: it would skip the conflict check.
+        (with(&form, &[change, ("etag", "*")]), 400, "which version"),
+        (
+            with(&form, &[change, ("etag", "\"a\", \"b\"")]),
+            400,
+            "which version",
+        ),
         (
             [
                 with(&form, &[change]),

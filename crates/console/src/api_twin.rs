@@ -14,6 +14,36 @@ use actix_web::http::Method;
 use tenantry_kernel::Actor;
 use tenantry_security::scopes_permit;
 
+/// Console forms whose twin is a route of its own (not their family's): the calls the API
+/// classes apart, such as the `execute` permission's tests and redeliveries. `{id}` matches
+/// one segment. These are asked before the prefixes below.
+const ROUTES: &[(&str, &str)] = &[
+    (
+        "/console/settings/notifications/test",
+        "/v2/accounts/settings/notifications/test",
+    ),
+    (
+        "/console/notifications/channels/{id}/test",
+        "/api/notifications/channels/{id}/test",
+    ),
+    (
+        "/console/notifications/deliveries/{id}/redeliver",
+        "/api/notifications/deliveries/{id}/redeliver",
+    ),
+];
+
+/// Whether `path` has `pattern`'s shape (`{...}` segments match any one segment).
+fn shaped(path: &str, pattern: &str) -> bool {
+    let (mut p, mut q) = (path.split('/'), pattern.split('/'));
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b || (b.starts_with('{') && !a.is_empty()) => {}
+            _ => return false,
+        }
+    }
+}
+
 /// Console path prefix → its twin in the API. The longest matching prefix decides.
 const TWINS: &[(&str, &str)] = &[
     ("/console/account/api-keys", "/api/user/api-keys"),
@@ -51,6 +81,13 @@ pub(crate) fn twin(path: &str) -> Twin {
     let path = path.trim_end_matches('/');
     if OPEN.contains(&path) {
         return Twin::Open;
+    }
+    if let Some((_, api)) = ROUTES.iter().find(|(console, _)| shaped(path, console)) {
+        return Twin::Route {
+            path: (*api).to_owned(),
+            pattern: api,
+            section: None,
+        };
     }
     // A settings section's page is that section's route.
     if let Some(section) = path.strip_prefix("/console/settings/") {
@@ -174,6 +211,43 @@ mod tests {
             &Method::POST,
             "/console/anything"
         ));
+    }
+
+    #[test]
+    fn calls_the_api_classes_apart_have_their_own_twins() {
+        assert_eq!(
+            pattern("/console/notifications/channels/nch_1/test"),
+            Some(("/api/notifications/channels/{id}/test", None))
+        );
+        assert_eq!(
+            pattern("/console/notifications/deliveries/dlv_1/redeliver"),
+            Some(("/api/notifications/deliveries/{id}/redeliver", None))
+        );
+        assert_eq!(
+            pattern("/console/settings/notifications/test"),
+            Some(("/v2/accounts/settings/notifications/test", None))
+        );
+        assert_eq!(
+            pattern("/console/notifications/channels/nch_1/delete"),
+            Some(("/api/notifications/channels", None))
+        );
+        let no_execute = actor(
+            &[],
+            Some(vec![
+                Permission::Read,
+                Permission::Write,
+                Permission::ManageTeam,
+            ]),
+        );
+        for path in [
+            "/console/settings/notifications/test",
+            "/console/notifications/channels/nch_1/test",
+            "/console/notifications/deliveries/dlv_1/redeliver",
+        ] {
+            assert!(!permits(&no_execute, &Method::POST, path), "{path}");
+            let executes = actor(&[], Some(vec![Permission::Execute]));
+            assert!(permits(&executes, &Method::POST, path), "{path}");
+        }
     }
 
     #[test]

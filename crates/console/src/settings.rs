@@ -558,9 +558,11 @@ async fn save(
         .and_then(|v| v.first())
         .cloned()
         .unwrap_or_default();
-    // A form without the version it was drawn from could overwrite an edit it never saw.
+    // A form without the version it was drawn from could overwrite an edit it never saw; so
+    // could `*` ("any version"), which the page never draws: only one real version counts.
+    let one_version = etag.starts_with('"') && !etag.contains(',');
     let preconditions = match Preconditions::parse(Some(&etag), None) {
-        Ok(p) if !etag.is_empty() => p,
+        Ok(p) if one_version => p,
         _ => {
             return crate::refusal::bad_form(
                 "The form does not say which version of the settings it was drawn from. \

@@ -51,8 +51,8 @@ pub(crate) async fn visitor(
             return Err(crate::refusal::error_page(
                 StatusCode::FORBIDDEN,
                 "Not available to this sign-in",
-                "This session was opened for other tasks and cannot show this page. Sign in \
-                 with your password to see it.",
+                "Nothing was changed. Your permissions in this account, or the link that opened \
+                 this session, do not reach this page; the API refuses it too.",
             ));
         }
     }
