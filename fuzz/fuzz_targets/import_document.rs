@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use tenantry_settings::{BillingSettings, Fields, UserPreferences};
+use tenantry_settings::{billing_document, Fields, UserPreferences};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         .or_else(|| document.get("settings"))
         .unwrap_or(&document);
     let mut fields = Fields::default();
-    let _ = BillingSettings::read(settings.get("billing").unwrap_or(settings), &mut fields);
+    let _ = billing_document::read(settings.get("billing").unwrap_or(settings), &mut fields);
     let mut fields = Fields::default();
     let _ = UserPreferences::read(settings.get("preferences").unwrap_or(settings), &mut fields);
 });

@@ -1,7 +1,7 @@
-//! Host-reported usage feeds seed 01's cost alerts and auto-recharge: a weekly threshold fires
-//! once in the week it is crossed and again the next week; a budget warning fires at 80 %; a
-//! balance falling below the auto-recharge threshold requests a recharge once per fall. The
-//! events reach a real webhook receiver through the rules.
+//! Host-reported usage feeds the billing section's cost alerts and auto-recharge: a weekly
+//! threshold fires once in the week it is crossed and again the next week; a budget warning
+//! fires at 80 %; a balance falling below the auto-recharge threshold requests a recharge once
+//! per fall. The events reach a real webhook receiver through the rules.
 
 use std::time::Duration;
 
@@ -280,3 +280,73 @@ async fn amounts_add_up_exactly(app: TestApp) {
 }
 
 on_both_backends!(amounts_add_up_exactly);
+
+/// Usage reports are refused in the account settings API's error shape, naming the record at
+/// fault under `records` (the service's checks and the handler's parsing alike), and a role
+/// below admin is refused before anything is recorded.
+async fn usage_refusals_keep_the_account_settings_error_bodies(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let refusal = |message: &str| {
+        json!({
+            "error": "VALIDATION_ERROR",
+            "message": "Invalid value for records",
+            "details": { "fields": [ { "field": "records", "message": message } ] },
+        })
+    };
+    for (records, message) in [
+        (json!([]), "must hold 1-1000 records"),
+        (
+            json!([{ "id": "ok", "cost": 1.0 }, { "id": "x", "cost": -1.0 }]),
+            "records[1].cost must be 0-1000000000",
+        ),
+        (
+            json!([{ "id": "bad id", "cost": 1.0 }]),
+            "records[0].id must be 1-128 characters of letters, digits, `.`, `_`, `:` or `-`",
+        ),
+        (
+            json!([{ "id": "y", "cost": 1.0, "occurred_at": "2999-01-01T00:00:00Z" }]),
+            "records[0].occurred_at is in the future",
+        ),
+        (
+            json!([{ "id": "z", "cost": 0.0000001 }]),
+            "records[0].cost must have at most 6 digits after the decimal point",
+        ),
+    ] {
+        let (status, doc) = call(
+            &app,
+            Method::POST,
+            USAGE,
+            &owner,
+            Some(json!({ "records": records })),
+        )
+        .await;
+        assert_eq!((status, doc), (422, refusal(message)), "{records}");
+    }
+    let account = app.default_account_id().await;
+    for role in ["developer", "viewer"] {
+        let key = app.add_member(&account, role);
+        let (status, doc) = call(
+            &app,
+            Method::POST,
+            USAGE,
+            &key,
+            Some(json!({ "records": [{ "id": "z", "cost": 1.0 }] })),
+        )
+        .await;
+        assert_eq!(status, 403, "{role}: {doc}");
+        assert_eq!(doc["error"], "INSUFFICIENT_PERMISSIONS", "{role}: {doc}");
+        assert_eq!(doc["details"]["requiredRole"], "admin", "{role}: {doc}");
+    }
+    // Nothing refused was recorded: the same ids are new to a report the owner may make.
+    let doc = post(
+        &app,
+        json!([{ "id": "ok", "cost": 1.0 }, { "id": "z", "cost": 1.0 }]),
+    )
+    .await;
+    assert_eq!(
+        (doc["recorded"].clone(), doc["duplicates"].clone()),
+        (json!(2), json!(0))
+    );
+}
+
+on_both_backends!(usage_refusals_keep_the_account_settings_error_bodies);

@@ -164,7 +164,11 @@ fn domain_crates_stay_free_of_frameworks() {
 /// (store, http) on the domain; the binary on everything. A new edge fails here: add it to this
 /// list with its reason, and record the reason in docs/decisions/ if it crosses a context.
 const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
-    ("billing", "kernel", "ids and errors"),
+    (
+        "billing",
+        "kernel",
+        "ids, actors, errors, time zones and countries",
+    ),
     ("security", "kernel", "ids, actors and errors"),
     ("notifications", "kernel", "ids, actors and errors"),
     (
@@ -184,7 +188,11 @@ const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
         "credentials issued on acceptance, password hashing, revocation",
     ),
     ("settings", "kernel", "ids, actors and errors"),
-    ("settings", "billing", "tiers and their limits"),
+    (
+        "settings",
+        "billing",
+        "the account settings document holds the billing section; tiers and their limits",
+    ),
     (
         "settings",
         "notifications",
@@ -196,7 +204,11 @@ const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
         "allowlist policy, sealing, sessions' policy",
     ),
     ("store", "kernel", "ports' vocabulary"),
-    ("store", "billing", "amounts of money stored exactly"),
+    (
+        "store",
+        "billing",
+        "implements the usage port; amounts of money stored exactly",
+    ),
     (
         "store",
         "notifications",
@@ -206,7 +218,11 @@ const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
     ("store", "settings", "implements the settings ports"),
     ("store", "team", "implements the team ports"),
     ("http", "kernel", "actors"),
-    ("http", "billing", "tiers shown by the organization API"),
+    (
+        "http",
+        "billing",
+        "calls the billing service; tiers shown by the organization API",
+    ),
     ("http", "notifications", "calls the notification service"),
     ("http", "security", "calls the identity services"),
     ("http", "settings", "calls the settings service"),

@@ -18,21 +18,27 @@ pub struct Money(i64);
 /// Why a text is not an amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
+    /// Not a decimal number.
     #[error("must be a decimal number")]
     NotANumber,
+    /// More than six digits after the decimal point.
     #[error("must have at most {DECIMALS} digits after the decimal point")]
     TooPrecise,
+    /// Beyond what an `i64` of micro-units holds.
     #[error("is too large")]
     TooLarge,
 }
 
 impl Money {
+    /// Nothing.
     pub const ZERO: Money = Money(0);
 
+    /// The amount of `micros` millionths of the unit.
     pub const fn from_micros(micros: i64) -> Self {
         Self(micros)
     }
 
+    /// The amount in millionths of the unit.
     pub const fn micros(self) -> i64 {
         self.0
     }
@@ -99,6 +105,7 @@ impl Money {
             .map_err(|_| MoneyError::TooLarge)
     }
 
+    /// The sum, or `None` when it overflows.
     pub fn checked_add(self, other: Money) -> Option<Money> {
         self.0.checked_add(other.0).map(Money)
     }

@@ -8,20 +8,27 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
+    /// The default plan.
     Free,
+    /// The paid plan for growing teams.
     Pro,
+    /// The plan with the highest limits.
     Enterprise,
 }
 
 /// What a tier allows. Account policy may lower these, never raise them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
+    /// Members of the account, owners included.
     pub max_members: u32,
+    /// Organizations the account may hold.
     pub max_organizations: u32,
+    /// The longest the audit log may be kept, in days.
     pub max_audit_retention_days: u32,
 }
 
 impl Tier {
+    /// The tier's public name: `free`, `pro` or `enterprise`.
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Free => "free",
@@ -30,8 +37,8 @@ impl Tier {
         }
     }
 
-    /// The tier's limits. The free tier's figures are API-MAP.md's defaults (100 members,
-    /// 10 organizations); retention is bounded by seed 01's 365-day maximum.
+    /// The tier's limits. The free tier allows 100 members and 10 organizations; every tier
+    /// keeps the audit log at most 365 days, the longest retention an account may choose.
     pub fn limits(self) -> Limits {
         match self {
             Tier::Free => Limits {
@@ -54,8 +61,7 @@ impl Tier {
 }
 
 impl Tier {
-    /// The features the tier enables (seed 03 `/api/features`, and the `feature_flags` of
-    /// `/api/settings/all`).
+    /// The features the tier enables, by their public names.
     pub fn features(self) -> &'static [&'static str] {
         match self {
             Tier::Free => &["audit_log", "ip_allowlist", "webhooks", "api_keys"],

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
+use tenantry_billing::BillingService;
 use tenantry_security::{
     AccountProvisioning, ApiKeyService, AuditService, Authenticator, MfaService, SessionService,
 };
-use tenantry_settings::{SettingsService, UsageStore};
+use tenantry_settings::SettingsService;
 
 /// Settings of the HTTP adapter itself.
 #[derive(Debug, Clone)]
@@ -63,8 +64,8 @@ pub struct AppState {
     pub clock: Arc<dyn tenantry_kernel::Clock>,
     /// The database's health, for `/readyz` and `/metrics`.
     pub readiness: Arc<dyn crate::Readiness>,
-    /// Where usage records are kept (`POST /v2/accounts/usage`).
-    pub usage: Arc<dyn UsageStore>,
+    /// Host-reported usage and what it sets off (cost alerts, auto-recharge).
+    pub billing: Arc<BillingService>,
     pub authenticator: Arc<Authenticator>,
     pub settings: Arc<SettingsService>,
     pub provisioning: Arc<AccountProvisioning>,

@@ -3,6 +3,8 @@
 mod account_name;
 mod actor;
 mod clock;
+mod closed_set;
+mod country;
 mod display_name;
 mod email;
 mod epoch_cache;
@@ -12,10 +14,12 @@ mod page;
 mod permission;
 mod random;
 mod role;
+mod timezone;
 
 pub use account_name::AccountName;
 pub use actor::{Actor, Credential, OperatorCaller, OperatorCredential, REAUTH_WINDOW_MINUTES};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use country::Country;
 pub use display_name::{DisplayName, DisplayNameError};
 pub use email::Email;
 pub use epoch_cache::EpochCache;
@@ -28,3 +32,4 @@ pub use page::{Cursor, Page, PageRequest, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 pub use permission::{default_permissions, effective_permissions, Permission};
 pub use random::{OsRandom, RandomSource};
 pub use role::Role;
+pub use timezone::Timezone;

@@ -330,6 +330,8 @@ pub struct Services {
     pub random: Arc<dyn RandomSource>,
     pub authenticator: Arc<Authenticator>,
     pub settings: Arc<SettingsService>,
+    /// Usage reports with the cost alerts and auto-recharge they set off.
+    pub billing: Arc<tenantry_billing::BillingService>,
     pub provisioning: Arc<AccountProvisioning>,
     pub audit: Arc<AuditService>,
     pub api_keys: Arc<ApiKeyService>,
@@ -458,7 +460,13 @@ impl Services {
                 ),
             },
         ));
+        let billing = Arc::new(tenantry_billing::BillingService::new(
+            clock.clone(),
+            random.clone(),
+            shared.clone(),
+        ));
         Ok(Self {
+            billing,
             mfa: mfa.clone(),
             token_grants: Arc::new(tenantry_security::TokenGrantService::new(
                 tenantry_security::TokenGrantDeps {
@@ -564,7 +572,7 @@ impl Services {
         Ok(AppState {
             clock: self.clock.clone(),
             readiness: Arc::new(crate::bridges::StoreReadiness(self.store.clone())),
-            usage: Arc::new(self.store.clone()),
+            billing: self.billing.clone(),
             authenticator: self.authenticator.clone(),
             settings: self.settings.clone(),
             provisioning: self.provisioning.clone(),

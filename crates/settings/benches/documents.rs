@@ -8,7 +8,7 @@
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use serde_json::{json, Map, Value};
 use tenantry_settings::tenant::rfc7396_merge;
-use tenantry_settings::{BillingSettings, Fields};
+use tenantry_settings::{billing_document, Fields};
 
 /// About 5 KiB of JSON: 50 groups of 5 settings each.
 fn document() -> Value {
@@ -68,7 +68,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("validate/billing section, 20 cost alerts", |b| {
         b.iter(|| {
             let mut fields = Fields::default();
-            let parsed = BillingSettings::read(black_box(&billing), &mut fields);
+            let parsed = billing_document::read(black_box(&billing), &mut fields);
             assert!(fields.errors.is_empty(), "{:?}", fields.errors);
             parsed
         })

@@ -1,8 +1,9 @@
 //! The documents a new account starts with.
 
+use tenantry_billing::BillingSettings;
+
 use crate::{
-    BillingSettings, IntegrationSettings, NotificationSettings, OrganizationSettings, Section,
-    SecurityPolicy,
+    IntegrationSettings, NotificationSettings, OrganizationSettings, Section, SecurityPolicy,
 };
 
 /// `(section, JSON)` for every account-level section, with API-MAP.md's defaults. Stored as

@@ -1,7 +1,7 @@
 //! The closed sets of display preferences: language, theme, date and number formats, email
 //! frequency.
 
-use crate::closed_set::closed_set;
+use tenantry_kernel::closed_set;
 
 closed_set!(
     /// Interface language (seed 01 `preferences.language`).

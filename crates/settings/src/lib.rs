@@ -1,12 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 mod allowlist_enforcement;
-mod billing;
+mod aws_region;
+pub mod billing_document;
 mod builtin_channels;
 mod catalog_notifications;
 mod catalog_settings;
-mod closed_set;
-mod country;
 pub mod defaults;
 mod diff;
 mod display;
@@ -30,20 +29,14 @@ mod security_policy;
 pub mod security_preferences;
 mod service;
 pub mod tenant;
-mod timezone;
 mod urls;
-mod usage;
 
 pub use allowlist_enforcement::POLICY_TTL_SECONDS;
-pub use billing::{
-    AutoRecharge, BillingAddress, BillingSettings, CardBrand, CostAlert, PaymentMethod,
-    PaymentMethodType,
-};
+pub use aws_region::AwsRegion;
 pub use catalog_notifications::{
     push_channel_events, CatalogDocument, CatalogSetting, AVAILABLE_CHANNELS, CATALOG,
 };
 pub use catalog_settings::CatalogWrite;
-pub use country::{AwsRegion, Country};
 pub use diff::diff;
 pub use display::{DateFormat, EmailFrequency, Language, NumberFormat, Theme};
 pub use error::SettingsError;
@@ -71,9 +64,4 @@ pub use service::{
     section_etag, AccountSettings, HistoryView, ImportOutcome, MergeStrategy, RenderedSettings,
     SectionOutcome, SectionView, SettingsService, Versions,
 };
-pub use timezone::Timezone;
 pub use urls::{HttpsUrl, SlackWebhookUrl, WebhookUrl};
-pub use usage::{
-    check_records, checks_for, period_bounds, period_name, CheckKind, RechargeRule, ThresholdCheck,
-    UsageBatch, UsageOutcome, UsageRecord, UsageStore, BUDGET_WARNING_SHARE,
-};

@@ -9,7 +9,8 @@ use tenantry_security::Cidr;
 use crate::fields::Fields;
 use crate::ports::{AllowlistEntry, AuditRecord, SectionWrite, Writes};
 use crate::service::LockoutGuard;
-use crate::{OrganizationSettings, SecurityPolicy, SettingsError, SettingsService, Timezone};
+use crate::{OrganizationSettings, SecurityPolicy, SettingsError, SettingsService};
+use tenantry_kernel::Timezone;
 
 /// Why `require_sso: true` is refused.
 pub const SSO_UNAVAILABLE: &str = "cannot be true: this service offers no single sign-on yet, so \

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::timezone::Timezone;
+use tenantry_kernel::Timezone;
 
 /// Organization-wide settings (seed 03 `/api/settings`): the default timezone members inherit
 /// until they choose their own, whether SSO is required, and where data resides.

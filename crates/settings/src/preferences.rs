@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::country::AwsRegion;
+use crate::aws_region::AwsRegion;
 use crate::display::{DateFormat, Language, NumberFormat, Theme};
 use crate::fields::Fields;
-use crate::timezone::Timezone;
+use tenantry_kernel::Timezone;
 
 /// A user's display preferences (seed 01 `preferences`, seed 03 `/user-preferences/display.*`).
 /// Stored per (user, key); a key never written reads as its default.

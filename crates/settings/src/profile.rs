@@ -9,7 +9,8 @@ use tenantry_security::{hash_password, verify_password, NewPassword};
 use crate::fields::Fields;
 use crate::ports::{AuditRecord, PreferencesWrite, UserWrite, Writes};
 use crate::preferences::storage;
-use crate::{HttpsUrl, Language, SettingsError, SettingsService, Timezone};
+use crate::{HttpsUrl, Language, SettingsError, SettingsService};
+use tenantry_kernel::Timezone;
 
 const LOCALE: &str = "profile.locale";
 const AVATAR: &str = "profile.avatar_url";

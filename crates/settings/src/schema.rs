@@ -8,9 +8,11 @@
 
 use serde_json::{json, Value};
 
-use crate::country::{AwsRegion, ISO_3166_ALPHA2};
+use crate::aws_region::AwsRegion;
 use crate::display::{DateFormat, EmailFrequency, Language, NumberFormat, Theme};
-use crate::{CardBrand, PaymentMethodType, Section, SettingsError};
+use crate::{Section, SettingsError};
+use tenantry_billing::{CardBrand, PaymentMethodType};
+use tenantry_kernel::Country;
 
 const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
@@ -130,7 +132,7 @@ pub fn section_schema(section: Section) -> Value {
             })),
             "billing_address": object(json!({
                 "name": text(200), "company": text(200), "address": text(500), "city": text(100),
-                "state": text(100), "zip": text(20), "country": nullable(one_of(ISO_3166_ALPHA2)),
+                "state": text(100), "zip": text(20), "country": nullable(one_of(Country::CODES)),
             })),
             "auto_recharge": object(json!({ "enabled": boolean(), "threshold": nullable(amount()), "amount": nullable(amount()) })),
             "cost_alerts": {
@@ -264,8 +266,10 @@ fn pointer_to_path(pointer: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::billing_document;
     use crate::fields::Fields;
-    use crate::{BillingSettings, NotificationSettings, SecurityPolicy, UserPreferences};
+    use crate::{NotificationSettings, SecurityPolicy, UserPreferences};
+    use tenantry_billing::BillingSettings;
     use tenantry_security::Sealed;
 
     /// The typed validation of a (partial) document: merged onto the defaults and read.
@@ -276,7 +280,7 @@ mod tests {
             Section::Notifications => {
                 NotificationSettings::default().render(&crate::SecretView::Sealed)
             }
-            Section::Billing => BillingSettings::default().render(),
+            Section::Billing => billing_document::render(&BillingSettings::default()),
             Section::Security => SecurityPolicy::default().render(&[], None),
             Section::Preferences => UserPreferences::default().render(None),
             _ => json!({}),
@@ -290,7 +294,7 @@ mod tests {
                 &tenantry_notifications::OutboundPolicy::default(),
             )
             .is_some(),
-            Section::Billing => BillingSettings::read(&doc, &mut f).is_some(),
+            Section::Billing => billing_document::read(&doc, &mut f).is_some(),
             Section::Security => {
                 let mut bad = Vec::new();
                 SecurityPolicy::default()

@@ -17,6 +17,7 @@ use tenantry_kernel::{
 };
 use tenantry_security::{Cidr, Sealed, SecretBox};
 
+use crate::billing_document;
 use crate::fields::{
     contains_sealed_marker, keep_configured_secrets, merge_patch, FieldError, Fields, SecretView,
 };
@@ -25,9 +26,10 @@ use crate::ports::{
     WriteContext, Writes,
 };
 use crate::{
-    BillingSettings, FailedPrecondition, IntegrationSettings, NotificationSettings,
-    OrganizationSettings, Preconditions, Section, SecurityPolicy, SettingsError, UserPreferences,
+    FailedPrecondition, IntegrationSettings, NotificationSettings, OrganizationSettings,
+    Preconditions, Section, SecurityPolicy, SettingsError, UserPreferences,
 };
+use tenantry_billing::BillingSettings;
 
 /// The account's settings as one reader (the calling user) sees them.
 #[derive(Debug, Clone, PartialEq)]
@@ -324,7 +326,7 @@ impl AccountSettings {
     ) -> Value {
         match section {
             Section::Notifications => self.notifications.render(secrets),
-            Section::Billing => self.billing.render(),
+            Section::Billing => billing_document::render(&self.billing),
             Section::Security => self.security.render(
                 &self.allowlist,
                 for_read.then_some(self.unused_backup_codes),
@@ -672,7 +674,7 @@ fn stored_default(section: Section) -> Result<Value, SettingsError> {
 fn default_rendering(section: Section) -> Value {
     match section {
         Section::Notifications => NotificationSettings::default().render(&SecretView::Sealed),
-        Section::Billing => BillingSettings::default().render(),
+        Section::Billing => billing_document::render(&BillingSettings::default()),
         Section::Security => SecurityPolicy::default().render(&[], None),
         Section::Integrations => IntegrationSettings::default().render(&SecretView::Sealed),
         Section::Preferences => UserPreferences::default().render(None),

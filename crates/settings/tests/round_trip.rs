@@ -4,10 +4,12 @@
 
 use proptest::prelude::*;
 use serde_json::json;
+use tenantry_billing::BillingSettings;
+use tenantry_kernel::Timezone;
 use tenantry_security::Cidr;
 use tenantry_settings::{
-    merge_patch, AwsRegion, BillingSettings, DateFormat, Fields, Language, NumberFormat,
-    SecurityPolicy, Theme, Timezone, UserPreferences,
+    billing_document, merge_patch, AwsRegion, DateFormat, Fields, Language, NumberFormat,
+    SecurityPolicy, Theme, UserPreferences,
 };
 
 fn pick(items: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
@@ -131,13 +133,13 @@ proptest! {
 
     #[test]
     fn billing_patch_then_read_is_stable(patch in billing()) {
-        let mut doc = BillingSettings::default().render();
+        let mut doc = billing_document::render(&BillingSettings::default());
         merge_patch(&mut doc, &patch);
         let mut f = Fields::default();
-        let once = BillingSettings::read(&doc, &mut f).expect("valid patch");
+        let once = billing_document::read(&doc, &mut f).expect("valid patch");
         prop_assert!(f.is_clean(), "{:?}", f.errors);
         let mut f2 = Fields::default();
-        let twice = BillingSettings::read(&once.render(), &mut f2).expect("re-reads");
+        let twice = billing_document::read(&billing_document::render(&once), &mut f2).expect("re-reads");
         prop_assert_eq!(once, twice);
     }
 }

@@ -1,13 +1,16 @@
-//! `UsageStore`: host-reported usage, cost-alert firings and the auto-recharge balance.
+//! `UsageStore`: host-reported usage, cost-alert firings and the auto-recharge balance, and
+//! the billing settings they are checked against (the account settings document's billing
+//! section).
 
 use diesel::prelude::*;
 use serde_json::json;
-use tenantry_billing::Money;
-use tenantry_kernel::PortError;
-use tenantry_settings::{period_name, CheckKind, UsageBatch, UsageOutcome, UsageStore};
+use tenantry_billing::{
+    BillingSettings, CheckKind, FiredAlert, Money, UsageBatch, UsageOutcome, UsageStore,
+};
+use tenantry_kernel::{AccountId, PortError};
 
 use crate::audit::{insert_entry, NewEntry};
-use crate::schema::{billing_balances, cost_alert_firings, usage_records};
+use crate::schema::{billing_balances, cost_alert_firings, settings_documents, usage_records};
 use crate::time::to_micros;
 use crate::{DbConnection, Store, StoreError};
 
@@ -23,6 +26,21 @@ fn lock_account(conn: &mut DbConnection, account: &str) -> Result<(), StoreError
 }
 
 impl UsageStore for Store {
+    fn billing_settings(&self, account: AccountId) -> Result<Option<BillingSettings>, PortError> {
+        let doc = self.read(|conn| {
+            Ok(settings_documents::table
+                .filter(settings_documents::account_id.eq(account.to_string()))
+                .filter(settings_documents::section.eq("billing"))
+                .select(settings_documents::document)
+                .first::<String>(conn)
+                .optional()?)
+        })?;
+        doc.map(|d| {
+            serde_json::from_str(&d).map_err(|e| PortError::Corrupt(format!("billing: {e}")))
+        })
+        .transpose()
+    }
+
     fn record_usage(&self, b: &UsageBatch<'_>) -> Result<UsageOutcome, PortError> {
         let account = b.account.to_string();
         let at = to_micros(b.at);
@@ -109,12 +127,12 @@ impl UsageStore for Store {
                         diff: Some(
                             json!({
                                 "threshold": check.threshold,
-                                "period": period_name(check.period),
+                                "period": check.period.as_str(),
                                 "period_start": period_start,
                                 "period_end": check.period_end.to_rfc3339(),
                                 "total": total,
                                 "value": total,
-                                "currency": b.currency,
+                                "currency": b.currency.as_str(),
                             })
                             .to_string(),
                         ),
@@ -122,7 +140,10 @@ impl UsageStore for Store {
                         at: b.at,
                     },
                 )?;
-                out.fired.push((check.clone(), total));
+                out.fired.push(FiredAlert {
+                    check: check.clone(),
+                    total,
+                });
             }
 
             if let Some((occurred, balance)) = newest_balance {
@@ -153,7 +174,7 @@ impl UsageStore for Store {
                                             "amount": rule.amount,
                                             "balance": balance,
                                             "threshold": rule.threshold,
-                                            "currency": rule.currency,
+                                            "currency": rule.currency.as_str(),
                                             "value": balance,
                                         })
                                         .to_string(),

@@ -44,7 +44,7 @@ impl SettingsService {
         for section in Section::ALL.into_iter().filter(|s| sections.contains(s)) {
             let doc = match section {
                 Section::Notifications => settings.notifications.render(&view),
-                Section::Billing => settings.billing.render(),
+                Section::Billing => billing_document::render(&settings.billing),
                 Section::Security => settings.security.render(&settings.allowlist, None),
                 Section::Integrations => settings.integrations.render(&view),
                 // An unset timezone exports as null ("follow the organization"), so a re-import

@@ -196,7 +196,7 @@ impl SettingsService {
         &self,
         actor: &Actor,
         rows: &[(String, Value)],
-        default_tz: crate::Timezone,
+        default_tz: tenantry_kernel::Timezone,
         edit: &dyn Fn(&mut Value) -> Result<(), SettingsError>,
     ) -> Result<(PreferencesWrite, Value), SettingsError> {
         let current = UserPreferences::from_rows(rows.iter().map(|(k, v)| (k.as_str(), v)));
@@ -295,15 +295,15 @@ impl SettingsService {
             Section::Billing => {
                 let current: BillingSettings =
                     serde_json::from_value(stored.clone()).map_err(parse_err)?;
-                let mut doc = current.render();
+                let mut doc = billing_document::render(&current);
                 let mut fields = Fields::over(doc.clone());
                 edit(&mut doc)?;
-                let next = BillingSettings::read(&doc, &mut fields);
+                let next = billing_document::read(&doc, &mut fields);
                 let next = check(fields, Vec::new(), next)?;
                 if !next.auto_recharge_chargeable(self.clock.now()) {
                     return Err(SettingsError::PaymentMethodRequired);
                 }
-                let public = next.render();
+                let public = billing_document::render(&next);
                 finish!(next, public, None, None)
             }
             Section::Security => {

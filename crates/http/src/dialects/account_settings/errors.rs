@@ -4,6 +4,7 @@
 
 use actix_web::http::StatusCode;
 use serde_json::json;
+use tenantry_billing::BillingError;
 use tenantry_kernel::KernelError;
 use tenantry_security::SecurityError;
 use tenantry_settings::{SettingsError, VALID_IP_FORMAT};
@@ -167,6 +168,26 @@ pub(super) fn settings_error(e: SettingsError) -> ApiError {
         | SettingsError::CatalogOperationUnsupported { .. }) => {
             ApiError::not_produced_here(DIALECT, &e)
         }
+    }
+}
+
+/// Usage reports' refusals, worded as the settings refusals of the billing section they were
+/// before billing had its own service (one body shape for one API).
+pub(super) fn billing_error(e: BillingError) -> ApiError {
+    match e {
+        BillingError::Forbidden { required, current } => settings_error(SettingsError::Forbidden {
+            section: "billing",
+            required,
+            current,
+        }),
+        BillingError::InvalidRecords(message) => settings_error(SettingsError::Validation(vec![
+            tenantry_settings::FieldError {
+                field: "records".into(),
+                message,
+                allowed: None,
+            },
+        ])),
+        BillingError::Port(p) => ApiError::from_port(DIALECT, &p),
     }
 }
 

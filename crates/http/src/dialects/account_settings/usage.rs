@@ -1,14 +1,13 @@
-//! `POST /v2/accounts/usage` (seed 01's dialect, snake_case): host-reported usage and cost,
-//! which feeds seed 01's `cost_alerts` and `auto_recharge` (decision 0008).
+//! `POST /v2/accounts/usage` (the account settings API, snake_case): host-reported usage and cost,
+//! which feeds the billing section's `cost_alerts` and `auto_recharge` (decision 0008).
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
-use tenantry_billing::Money;
-use tenantry_settings::{period_name, CheckKind, SettingsError, UsageRecord};
+use tenantry_billing::{BillingError, CheckKind, Money, UsageOutcome, UsageRecord};
 
-use super::errors::settings_error;
+use super::errors::billing_error;
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -37,14 +36,9 @@ struct Record {
     occurred_at: Option<String>,
 }
 
+/// A record the handler cannot read answers as one the service refuses.
 fn invalid(message: String) -> ApiError {
-    settings_error(SettingsError::Validation(vec![
-        tenantry_settings::FieldError {
-            field: "records".into(),
-            message,
-            allowed: None,
-        },
-    ]))
+    billing_error(BillingError::InvalidRecords(message))
 }
 
 async fn record(
@@ -83,25 +77,29 @@ async fn record(
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    let settings = state.settings.clone();
-    let usage = state.usage.clone();
-    let outcome = web::block(move || settings.record_usage(&caller.0, &records, usage.as_ref()))
+    let billing = state.billing.clone();
+    let outcome = web::block(move || billing.record_usage(&caller.0, &records))
         .await
         .map_err(|e| ApiError::internal(Dialect::V2, &e))?
-        .map_err(settings_error)?;
-    Ok(HttpResponse::Ok().json(json!({
+        .map_err(billing_error)?;
+    Ok(HttpResponse::Ok().json(render(&outcome)))
+}
+
+/// The outcome in this API's shape: alerts by their event names, amounts as JSON numbers.
+fn render(outcome: &UsageOutcome) -> serde_json::Value {
+    json!({
         "recorded": outcome.recorded,
         "duplicates": outcome.duplicates,
-        "alerts_fired": outcome.fired.iter().map(|(c, total)| json!({
-            "type": match c.kind {
+        "alerts_fired": outcome.fired.iter().map(|fired| json!({
+            "type": match fired.check.kind {
                 CheckKind::Exceeded => "cost.threshold_exceeded",
                 CheckKind::Warning => "cost.budget_warning",
             },
-            "threshold": c.threshold,
-            "period": period_name(c.period),
-            "period_start": c.period_start.to_rfc3339(),
-            "total": total,
+            "threshold": fired.check.threshold,
+            "period": fired.check.period.as_str(),
+            "period_start": fired.check.period_start.to_rfc3339(),
+            "total": fired.total,
         })).collect::<Vec<_>>(),
         "auto_recharge_requested": outcome.recharge_requested.map(|amount| json!({ "amount": amount })),
-    })))
+    })
 }

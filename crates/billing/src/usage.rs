@@ -1,18 +1,16 @@
-//! Host-reported usage and cost (`POST /v2/accounts/usage`), and what it sets off: seed 01's
-//! `cost_alerts` (a threshold per daily, weekly or monthly period in the billing time zone, each
-//! firing once per period, with a budget warning at 80 %) and `auto_recharge` (the reported
-//! balance falling below the threshold requests a recharge of `amount`; charging is the host's
-//! job). The events are emitted through the audit entries the store writes with the records.
+//! Host-reported usage and cost, and the rules it is checked against: each enabled cost alert
+//! is evaluated once per period a record falls in (a local day, ISO week or calendar month in
+//! the billing time zone), with a budget warning at 80 % of its threshold; a reported balance
+//! falling below the auto-recharge threshold requests a recharge (charging is the host's job).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
-use serde_json::Value;
-use tenantry_billing::{AlertPeriod, Money};
-use tenantry_kernel::{AccountId, Actor, AuditId, PortError, Role};
+use tenantry_kernel::{AccountId, AuditId, Timezone};
 
-use crate::{BillingSettings, SettingsError, SettingsService, Timezone};
+use crate::{AlertPeriod, BillingError, BillingSettings, Currency, Money};
 
-/// The share of a threshold at which `cost.budget_warning` fires: 4/5 (80 %), applied exactly.
+/// The share of a threshold at which a budget warning fires: 4/5 (80 %), applied exactly.
 pub const BUDGET_WARNING_SHARE: (i64, i64) = (4, 5);
+/// The most records one report may hold.
 pub const MAX_RECORDS_PER_REQUEST: usize = 1_000;
 
 /// One usage or cost record reported by the host.
@@ -20,9 +18,11 @@ pub const MAX_RECORDS_PER_REQUEST: usize = 1_000;
 pub struct UsageRecord {
     /// The host's id; a record already known is skipped.
     pub id: String,
+    /// What the usage cost, from 0 to 10^9.
     pub cost: Money,
     /// The account's balance after this record, when the host tracks one.
     pub balance: Option<Money>,
+    /// When the usage happened; decides the periods it counts in.
     pub occurred_at: DateTime<Utc>,
 }
 
@@ -31,58 +31,80 @@ pub struct UsageRecord {
 pub struct ThresholdCheck {
     /// Identifies the alert and kind: `cost:weekly:250` or `warning:weekly:250`.
     pub key: String,
+    /// Whether reaching the trigger means the threshold is exceeded or only approached.
     pub kind: CheckKind,
+    /// The alert's threshold.
     pub threshold: Money,
     /// The sum must reach this to fire (the threshold, or 80 % of it for a warning).
     pub trigger: Money,
+    /// The alert's period.
     pub period: AlertPeriod,
+    /// The period's first instant.
     pub period_start: DateTime<Utc>,
+    /// The first instant after the period.
     pub period_end: DateTime<Utc>,
 }
 
+/// What a fired check announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckKind {
+    /// The period's total reached the threshold.
     Exceeded,
+    /// The period's total reached 80 % of the threshold.
     Warning,
 }
 
 /// The auto-recharge rule, if on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RechargeRule {
+    /// A balance below this requests a recharge (once per crossing from above).
     pub threshold: Money,
+    /// The recharge requested.
     pub amount: Money,
-    pub currency: &'static str,
+    /// The billing currency.
+    pub currency: Currency,
 }
 
-/// What recording a batch did.
+/// A check that fired, with the period's total that made it fire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiredAlert {
+    /// The alert, kind and period that fired.
+    pub check: ThresholdCheck,
+    /// The period's total, this report's records included.
+    pub total: Money,
+}
+
+/// What recording a report did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UsageOutcome {
+    /// Records kept.
     pub recorded: usize,
+    /// Records skipped because their id was already known.
     pub duplicates: usize,
-    /// The checks that fired, with the period total that made them fire.
-    pub fired: Vec<(ThresholdCheck, Money)>,
+    /// The checks that fired for the first time in their period.
+    pub fired: Vec<FiredAlert>,
+    /// The recharge requested, when the newest balance fell below the threshold.
     pub recharge_requested: Option<Money>,
 }
 
 /// Everything the store writes and evaluates in one transaction.
 pub struct UsageBatch<'a> {
+    /// The account reporting.
     pub account: AccountId,
+    /// Who reported, as the audit entries name them.
     pub actor: String,
+    /// The records, checked already.
     pub records: &'a [UsageRecord],
+    /// The checks the records call for.
     pub checks: &'a [ThresholdCheck],
+    /// The auto-recharge rule, if on.
     pub recharge: Option<RechargeRule>,
-    pub currency: &'static str,
+    /// The billing currency, named in the audit entries.
+    pub currency: Currency,
+    /// When the report is recorded.
     pub at: DateTime<Utc>,
     /// Fresh audit ids for the entries (one per firing, at most).
     pub new_audit_id: &'a (dyn Fn() -> AuditId + Sync),
-}
-
-pub fn period_name(p: AlertPeriod) -> &'static str {
-    match p {
-        AlertPeriod::Daily => "daily",
-        AlertPeriod::Weekly => "weekly",
-        AlertPeriod::Monthly => "monthly",
-    }
 }
 
 fn local_midnight(tz: chrono_tz::Tz, date: NaiveDate) -> DateTime<Utc> {
@@ -100,7 +122,7 @@ fn local_midnight(tz: chrono_tz::Tz, date: NaiveDate) -> DateTime<Utc> {
 }
 
 /// The period containing `at`, in the billing time zone: a local day, an ISO week (Monday to
-/// Monday) or a calendar month.
+/// Monday) or a calendar month, as `(first instant, first instant after)`.
 pub fn period_bounds(
     period: AlertPeriod,
     tz: Timezone,
@@ -128,7 +150,7 @@ pub fn period_bounds(
     (local_midnight(tz, start), local_midnight(tz, end))
 }
 
-/// The checks a batch calls for: every enabled alert, for each period a record falls in.
+/// The checks a report calls for: every enabled alert, for each period a record falls in.
 pub fn checks_for(billing: &BillingSettings, records: &[UsageRecord]) -> Vec<ThresholdCheck> {
     let mut checks: Vec<ThresholdCheck> = Vec::new();
     for alert in billing.cost_alerts.iter().filter(|a| a.enabled) {
@@ -144,7 +166,7 @@ pub fn checks_for(billing: &BillingSettings, records: &[UsageRecord]) -> Vec<Thr
                 ),
                 (CheckKind::Exceeded, alert.threshold, "cost"),
             ] {
-                let key = format!("{prefix}:{}:{}", period_name(alert.period), alert.threshold);
+                let key = format!("{prefix}:{}:{}", alert.period.as_str(), alert.threshold);
                 if !checks
                     .iter()
                     .any(|c| c.key == key && c.period_start == start)
@@ -165,24 +187,11 @@ pub fn checks_for(billing: &BillingSettings, records: &[UsageRecord]) -> Vec<Thr
     checks
 }
 
-/// Where usage is kept. `record_usage` inserts the new records, evaluates every check against
-/// the period's total (records of earlier batches included), records each first firing per
-/// (check, period) and its audit entry — which emits the event — and applies the recharge rule
-/// to the newest reported balance, all in one transaction.
-pub trait UsageStore: Send + Sync {
-    fn record_usage(&self, batch: &UsageBatch<'_>) -> Result<UsageOutcome, PortError>;
-}
-
-fn invalid(message: String) -> SettingsError {
-    SettingsError::Validation(vec![crate::FieldError {
-        field: "records".into(),
-        message,
-        allowed: None,
-    }])
-}
-
-/// Checks a batch before anything is written.
-pub fn check_records(records: &[UsageRecord], now: DateTime<Utc>) -> Result<(), SettingsError> {
+/// Checks a report before anything is written: 1 to [`MAX_RECORDS_PER_REQUEST`] records, each
+/// with a printable id, a cost from 0 to 10^9, a balance within ±10^9 and a time no more than
+/// five minutes ahead of `now`. The error names the first record refused.
+pub fn check_records(records: &[UsageRecord], now: DateTime<Utc>) -> Result<(), BillingError> {
+    let invalid = BillingError::InvalidRecords;
     if records.is_empty() || records.len() > MAX_RECORDS_PER_REQUEST {
         return Err(invalid(format!(
             "must hold 1-{MAX_RECORDS_PER_REQUEST} records"
@@ -218,62 +227,10 @@ pub fn check_records(records: &[UsageRecord], now: DateTime<Utc>) -> Result<(), 
     Ok(())
 }
 
-impl SettingsService {
-    /// Records host-reported usage and fires the cost alerts and auto-recharge it crosses.
-    /// Admins and owners only (billing is theirs).
-    pub fn record_usage(
-        &self,
-        actor: &Actor,
-        records: &[UsageRecord],
-        usage: &dyn UsageStore,
-    ) -> Result<UsageOutcome, SettingsError> {
-        actor
-            .require(Role::Admin)
-            .map_err(|_| SettingsError::Forbidden {
-                section: "billing",
-                required: Role::Admin,
-                current: actor.role,
-            })?;
-        let now = self.clock().now();
-        check_records(records, now)?;
-        let doc: Option<Value> = self.store().section_document(actor.account_id, "billing")?;
-        let billing: BillingSettings = match doc {
-            Some(d) => serde_json::from_value(d)
-                .map_err(|e| SettingsError::Port(PortError::Corrupt(format!("billing: {e}"))))?,
-            None => BillingSettings::default(),
-        };
-        let checks = checks_for(&billing, records);
-        let recharge = match (
-            &billing.auto_recharge.enabled,
-            billing.auto_recharge.threshold,
-            billing.auto_recharge.amount,
-        ) {
-            (true, Some(threshold), Some(amount)) => Some(RechargeRule {
-                threshold,
-                amount,
-                currency: billing.currency.as_str(),
-            }),
-            _ => None,
-        };
-        let clock = self.clock();
-        let random = self.random();
-        let new_id = || AuditId::generate(clock, random);
-        Ok(usage.record_usage(&UsageBatch {
-            account: actor.account_id,
-            actor: actor.user_id.to_string(),
-            records,
-            checks: &checks,
-            recharge,
-            currency: billing.currency.as_str(),
-            at: now,
-            new_audit_id: &new_id,
-        })?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::CostAlert;
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)
@@ -309,19 +266,21 @@ mod tests {
 
     #[test]
     fn each_enabled_alert_is_checked_once_per_period_touched() {
-        let mut billing = BillingSettings::default();
-        billing.cost_alerts = vec![
-            crate::billing::CostAlert {
-                threshold: Money::units(250),
-                period: AlertPeriod::Weekly,
-                enabled: true,
-            },
-            crate::billing::CostAlert {
-                threshold: Money::units(1000),
-                period: AlertPeriod::Monthly,
-                enabled: false,
-            },
-        ];
+        let billing = BillingSettings {
+            cost_alerts: vec![
+                CostAlert {
+                    threshold: Money::units(250),
+                    period: AlertPeriod::Weekly,
+                    enabled: true,
+                },
+                CostAlert {
+                    threshold: Money::units(1000),
+                    period: AlertPeriod::Monthly,
+                    enabled: false,
+                },
+            ],
+            ..BillingSettings::default()
+        };
         let record = |id: &str, t: &str| UsageRecord {
             id: id.into(),
             cost: Money::units(1),

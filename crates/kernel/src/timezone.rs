@@ -11,14 +11,18 @@ use serde::{Deserialize, Serialize};
 pub struct Timezone(chrono_tz::Tz);
 
 impl Timezone {
+    /// Coordinated Universal Time, the default of every section that holds a zone.
     pub const UTC: Timezone = Timezone(chrono_tz::Tz::UTC);
 
+    /// Reads an IANA name exactly as the tz database spells it (`Europe/London`, not
+    /// `europe/london`); offsets such as `+02:00` are not zones.
     pub fn parse(s: &str) -> Result<Self, String> {
         chrono_tz::Tz::from_str(s)
             .map(Self)
             .map_err(|_| "must be an IANA time zone name, e.g. Europe/London".to_owned())
     }
 
+    /// The IANA name.
     pub fn as_str(&self) -> &'static str {
         self.0.name()
     }
