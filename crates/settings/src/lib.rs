@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod allowlist_enforcement;
+mod allowlist_entries;
 mod billing;
 mod builtin_channels;
 mod catalog_notifications;
@@ -31,10 +32,12 @@ pub mod security_preferences;
 mod service;
 pub mod tenant;
 mod timezone;
+mod typed_update;
 mod urls;
 mod usage;
 
-pub use allowlist_enforcement::POLICY_TTL_SECONDS;
+pub use allowlist_enforcement::{Decision, POLICY_TTL_SECONDS};
+pub use allowlist_entries::AllowlistBlock;
 pub use billing::{
     AutoRecharge, BillingAddress, BillingSettings, CardBrand, CostAlert, PaymentMethod,
     PaymentMethodType,
@@ -72,6 +75,7 @@ pub use service::{
     SectionOutcome, SectionView, SettingsService, Versions,
 };
 pub use timezone::Timezone;
+pub use typed_update::TypedSection;
 pub use urls::{HttpsUrl, SlackWebhookUrl, WebhookUrl};
 pub use usage::{
     check_records, checks_for, period_bounds, period_name, CheckKind, RechargeRule, ThresholdCheck,

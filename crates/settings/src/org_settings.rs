@@ -1,4 +1,4 @@
-//! Seed 03's organization half: organization settings, log retention and the IP allowlist as
+//! The user and organization API's organization half: organization settings, log retention and the IP allowlist as
 //! entries with ids and labels. Every change goes through the same transactional write, history
 //! and audit as the other dialects, and the allowlist's lockout guard applies.
 
@@ -18,7 +18,7 @@ pub const SSO_UNAVAILABLE: &str = "cannot be true: this service offers no single
 /// Where data may reside.
 pub const DATA_RESIDENCIES: [&str; 6] = ["us", "eu", "uk", "ca", "au", "ap"];
 
-/// Seed 03 ranges for retention (days), which seed 03 leaves open: at least a day, at most the
+/// The user and organization API ranges for retention (days), which the user and organization API leaves open: at least a day, at most the
 /// 365 days every tier retains.
 const RETENTION_MAX: u32 = 365;
 
@@ -43,7 +43,7 @@ type OrgEdit<'a> = &'a mut dyn FnMut(
     &mut Vec<Cidr>,
 ) -> Result<Vec<(String, String)>, SettingsError>;
 
-/// Log retention in seed 03's terms.
+/// Log retention in the user and organization API's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogRetention {
     pub run_logs_days: u32,
@@ -312,7 +312,21 @@ impl SettingsService {
         Self::require_admin(actor, "IP whitelist")?;
         let cidr = Cidr::parse(cidr)
             .map_err(|_| SettingsError::InvalidIpWhitelist(vec![cidr.to_owned()]))?;
-        let label = label.unwrap_or("").trim().to_owned();
+        self.add_allowlist_block(actor, cidr, label.unwrap_or(""))
+    }
+
+    /// Adds `cidr` with `label` (trimmed; at most 200 printable characters) as the admin
+    /// `actor`; `AllowlistEntryExists` when the list holds the block, `Validation` for a bad
+    /// label or a full list (1000 entries), `WouldLockOut` when enforcement would refuse the
+    /// caller's own address.
+    pub(crate) fn add_allowlist_block(
+        &self,
+        actor: &Actor,
+        cidr: Cidr,
+        label: &str,
+    ) -> Result<AllowlistEntry, SettingsError> {
+        Self::require_admin(actor, "IP whitelist")?;
+        let label = label.trim().to_owned();
         if label.chars().count() > 200 || label.chars().any(char::is_control) {
             return Err(SettingsError::Validation(vec![crate::FieldError {
                 field: "label".into(),
@@ -395,7 +409,7 @@ impl SettingsService {
     }
 }
 
-/// Session policy in seed 03's terms (`/api/session-timeout`).
+/// Session policy in the user and organization API's terms (`/api/session-timeout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionTimeout {
     /// `None`: no idle timeout.
@@ -421,7 +435,7 @@ impl SettingsService {
     }
 
     /// `PUT /api/session-timeout` (admins): the given fields. Idle 0 or `null` = no idle timeout,
-    /// else 1–1440 minutes; absolute 60–10080 minutes (seed 01's 1–168 hours).
+    /// else 1–1440 minutes; absolute 60–10080 minutes (the account settings API's 1–168 hours).
     pub fn update_session_timeout(
         &self,
         actor: &Actor,
