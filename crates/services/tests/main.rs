@@ -1,11 +1,13 @@
-//! The services as an embedding program opens them (`Services::open` on a fresh SQLite
-//! database), driving the typed calls through the same rules as the APIs. One test binary.
+//! The services as an embedding program opens them (`Services::open` on a fresh database:
+//! SQLite always, PostgreSQL too when `TENANTRY_TEST_PG` names one), driving the typed calls
+//! through the same rules as the APIs. One test binary.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use proptest::prelude::*;
 use tenantry_kernel::{
     AccountId, AccountName, Actor, Email, ExternalSubject, OperatorCaller, OsRandom, PageRequest,
@@ -22,12 +24,22 @@ struct Opened {
     services: Services,
     account: AccountId,
     owner: UserId,
+    key: Kek,
+    config: StoreConfig,
     dir: PathBuf,
+    /// PostgreSQL: the admin URL and the database to drop afterwards.
+    pg: Option<(String, String)>,
 }
 
 impl Drop for Opened {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut conn) = PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
     }
 }
 
@@ -38,15 +50,45 @@ fn scratch() -> PathBuf {
     std::env::temp_dir().join(format!("tenantry-services-{name}"))
 }
 
-fn open() -> Opened {
+/// A fresh SQLite database, and a fresh PostgreSQL one when configured (required when
+/// `TENANTRY_REQUIRE_PG=1`).
+fn backends() -> Vec<Opened> {
     let dir = scratch();
+    let mut out = vec![open(
+        StoreConfig::sqlite(dir.join("tenantry.db")),
+        dir,
+        None,
+    )];
+    match std::env::var("TENANTRY_TEST_PG") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = format!(
+                "tenantry_svc_{}",
+                scratch()
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('-', "_")
+            );
+            let mut conn = PgConnection::establish(&admin).expect("connect");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .expect("create db");
+            let (base, _) = admin.rsplit_once('/').expect("database path");
+            let config =
+                StoreConfig::from_url(&format!("{base}/{name}")).expect("a PostgreSQL URL");
+            out.push(open(config, scratch(), Some((admin, name))));
+        }
+        _ => assert!(
+            std::env::var("TENANTRY_REQUIRE_PG").as_deref() != Ok("1"),
+            "TENANTRY_TEST_PG is required"
+        ),
+    }
+    out
+}
+
+fn open(config: StoreConfig, dir: PathBuf, pg: Option<(String, String)>) -> Opened {
     let key = master_key::load_or_create(&dir.join("master.key")).expect("key");
-    let services = Services::open(
-        &StoreConfig::sqlite(dir.join("tenantry.db")),
-        &key,
-        "https://app.embedded.test",
-    )
-    .expect("open");
+    let services = Services::open(&config, &key, "https://app.embedded.test").expect("open");
     let account = services
         .provisioning
         .create_account(
@@ -61,7 +103,10 @@ fn open() -> Opened {
         account: account.account_id,
         owner: account.owner_id,
         services,
+        key,
+        config,
         dir,
+        pg,
     }
 }
 
@@ -99,7 +144,12 @@ impl Opened {
 
 #[test]
 fn a_typed_update_is_validated_versioned_and_audited_as_the_external_caller() {
-    let t = open();
+    for t in backends() {
+        a_typed_update_is_validated_versioned_and_audited_as_the_external_caller_on(&t);
+    }
+}
+
+fn a_typed_update_is_validated_versioned_and_audited_as_the_external_caller_on(t: &Opened) {
     let owner = t.owner();
     let before = t
         .services
@@ -146,7 +196,12 @@ fn a_typed_update_is_validated_versioned_and_audited_as_the_external_caller() {
 
 #[test]
 fn a_typed_update_never_drops_a_field_the_section_does_not_carry() {
-    let t = open();
+    for t in backends() {
+        a_typed_update_never_drops_a_field_the_section_does_not_carry_on(&t);
+    }
+}
+
+fn a_typed_update_never_drops_a_field_the_section_does_not_carry_on(t: &Opened) {
     let owner = t.owner();
     let result = t
         .services
@@ -170,7 +225,12 @@ fn a_typed_update_never_drops_a_field_the_section_does_not_carry() {
 
 #[test]
 fn a_typed_update_on_a_stale_version_is_a_conflict_not_a_lost_update() {
-    let t = open();
+    for t in backends() {
+        a_typed_update_on_a_stale_version_is_a_conflict_not_a_lost_update_on(&t);
+    }
+}
+
+fn a_typed_update_on_a_stale_version_is_a_conflict_not_a_lost_update_on(t: &Opened) {
     let owner = t.owner();
     let read = t
         .services
@@ -200,7 +260,12 @@ fn a_typed_update_on_a_stale_version_is_a_conflict_not_a_lost_update() {
 
 #[test]
 fn the_role_an_embedder_vouches_for_is_all_an_external_caller_may_do() {
-    let t = open();
+    for t in backends() {
+        the_role_an_embedder_vouches_for_is_all_an_external_caller_may_do_on(&t);
+    }
+}
+
+fn the_role_an_embedder_vouches_for_is_all_an_external_caller_may_do_on(t: &Opened) {
     let viewer = t.external(Role::Viewer, OFFICE_IP);
     let result = t
         .services
@@ -223,7 +288,12 @@ fn the_role_an_embedder_vouches_for_is_all_an_external_caller_may_do() {
 
 #[test]
 fn typed_allowlist_entries_are_added_listed_and_removed_with_their_description() {
-    let t = open();
+    for t in backends() {
+        typed_allowlist_entries_are_added_listed_and_removed_with_their_description_on(&t);
+    }
+}
+
+fn typed_allowlist_entries_are_added_listed_and_removed_with_their_description_on(t: &Opened) {
     let owner = t.owner();
     let office = Cidr::parse("203.0.113.0/24").unwrap();
     let vpn = Cidr::parse("2001:db8::/32").unwrap();
@@ -274,7 +344,12 @@ fn typed_allowlist_entries_are_added_listed_and_removed_with_their_description()
 
 #[test]
 fn enforcing_an_allowlist_that_excludes_the_external_caller_is_refused() {
-    let t = open();
+    for t in backends() {
+        enforcing_an_allowlist_that_excludes_the_external_caller_is_refused_on(&t);
+    }
+}
+
+fn enforcing_an_allowlist_that_excludes_the_external_caller_is_refused_on(t: &Opened) {
     let outside = t.external(Role::Owner, "198.51.100.1");
     t.services
         .settings
@@ -292,7 +367,12 @@ fn enforcing_an_allowlist_that_excludes_the_external_caller_is_refused() {
 
 #[test]
 fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it() {
-    let t = open();
+    for t in backends() {
+        check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(&t);
+    }
+}
+
+fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(t: &Opened) {
     let owner = t.owner();
     let outside: IpAddr = "198.51.100.1".parse().unwrap();
     let inside: IpAddr = OFFICE_IP.parse().unwrap();
@@ -333,8 +413,13 @@ fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it() {
 }
 
 #[test]
-fn opening_with_another_master_key_than_the_secrets_were_sealed_under_is_refused() {
-    let t = open();
+fn the_same_master_key_opens_the_secrets_again_and_another_is_refused() {
+    for t in backends() {
+        the_same_master_key_opens_the_secrets_again_and_another_is_refused_on(&t);
+    }
+}
+
+fn the_same_master_key_opens_the_secrets_again_and_another_is_refused_on(t: &Opened) {
     t.services
         .settings
         .update_section(
@@ -344,12 +429,17 @@ fn opening_with_another_master_key_than_the_secrets_were_sealed_under_is_refused
             None,
         )
         .expect("a secret");
-    let other = Kek::from_base64(&Kek::generate_base64(&OsRandom)).unwrap();
-    let result = Services::open(
-        &StoreConfig::sqlite(t.dir.join("tenantry.db")),
-        &other,
-        "https://app.embedded.test",
+    let again = Services::open(&t.config, &t.key, "https://app.embedded.test").expect("same key");
+    let export = again
+        .settings
+        .export(&t.owner(), true, &[Section::Integrations])
+        .expect("export");
+    assert_eq!(
+        export["integrations"]["github"]["access_token"],
+        "ghp_kept0sealed0token0value"
     );
+    let other = Kek::from_base64(&Kek::generate_base64(&OsRandom)).unwrap();
+    let result = Services::open(&t.config, &other, "https://app.embedded.test");
     assert!(
         matches!(result, Err(OpenError::WrongMasterKey { .. })),
         "{:?}",
@@ -362,8 +452,13 @@ fn opening_with_another_master_key_than_the_secrets_were_sealed_under_is_refused
 /// and writing the stored value back is no change at all (no new version).
 #[test]
 fn a_typed_update_stores_exactly_what_it_was_given() {
+    for t in backends() {
+        a_typed_update_stores_exactly_what_it_was_given_on(&t);
+    }
+}
+
+fn a_typed_update_stores_exactly_what_it_was_given_on(t: &Opened) {
     const SEED: u64 = 0x0040;
-    let t = open();
     let owner = t.owner();
     let strategy = (
         any::<bool>(),

@@ -296,13 +296,17 @@ impl SettingsService {
         })
     }
 
-    /// `GET /api/settings/ip-whitelist` (admins: the list reveals the network layout).
+    /// The account's IP allowlist entries with their ids and labels, in the order they were
+    /// added (admins: the list reveals the network layout; `Forbidden` below). The user and
+    /// organization API serves it; [`SettingsService::allowlist_blocks`] is the typed form.
     pub fn allowlist_entries(&self, actor: &Actor) -> Result<Vec<AllowlistEntry>, SettingsError> {
         Self::require_admin(actor, "IP whitelist")?;
         Ok(self.store().allowlist_entries(actor.account_id)?)
     }
 
-    /// `POST /api/settings/ip-whitelist`: adds one entry (or relabels an existing one).
+    /// Adds one allowlist entry from its text form (an address or CIDR block) with an optional
+    /// label: `InvalidIpWhitelist` when the text is neither, else as
+    /// [`SettingsService::add_to_allowlist`], the typed form.
     pub fn add_allowlist_entry(
         &self,
         actor: &Actor,
@@ -376,7 +380,8 @@ impl SettingsService {
             .ok_or_else(|| corrupt("added entry not found"))
     }
 
-    /// `DELETE /api/settings/ip-whitelist/{id}`; an unknown id is `UnknownVersion`-style not found.
+    /// Removes the allowlist entry with this id (admins); `UnknownEntry` for an id the account
+    /// does not hold, `WouldLockOut` when the rest of an enforced list would refuse the caller.
     pub fn remove_allowlist_entry(&self, actor: &Actor, id: &str) -> Result<(), SettingsError> {
         Self::require_admin(actor, "IP whitelist")?;
         let entry = self
@@ -397,7 +402,7 @@ impl SettingsService {
         Ok(())
     }
 
-    /// `POST /api/settings/ip-whitelist/toggle` (admins; the lockout guard applies, with no
+    /// Turns allowlist enforcement on or off (admins; the lockout guard applies, with no
     /// override: see `LockoutGuard`).
     pub fn toggle_allowlist(&self, actor: &Actor, enabled: bool) -> Result<bool, SettingsError> {
         Self::require_admin(actor, "IP whitelist")?;
