@@ -245,6 +245,14 @@ const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
         "http",
         "served by its server: shared state, hashing pool, client address",
     ),
+    ("services", "billing", "wiring"),
+    ("services", "kernel", "wiring"),
+    ("services", "notifications", "wiring"),
+    ("services", "security", "wiring"),
+    ("services", "settings", "wiring"),
+    ("services", "store", "wiring"),
+    ("services", "team", "wiring"),
+    ("server", "services", "the one wiring of the services"),
     ("server", "kernel", "wiring"),
     ("server", "billing", "wiring"),
     ("server", "notifications", "wiring"),
@@ -290,7 +298,7 @@ fn crates_depend_only_along_the_allowed_edges() {
     assert!(
         unexpected.is_empty(),
         "crate edges not in ALLOWED_EDGES (xtask/tests/tidy.rs): {unexpected:?}. Bridge the \
-         contexts in crates/server/src/bridges.rs, or add the edge there with its reason"
+         contexts in crates/services/src/bridges.rs, or add the edge there with its reason"
     );
 }
 
@@ -476,5 +484,39 @@ fn http_error_mappers_name_every_variant() {
         catch_alls.is_empty(),
         "error mappers with a catch-all arm: {catch_alls:?}. Name each variant: a client answer, \
          `ApiError::internal` for an infrastructure failure, or `ApiError::not_produced_here`"
+    );
+}
+
+/// An external caller (`Credential::External`) is one an embedding program vouches for; no HTTP
+/// request may produce one, or a request could claim any member's role. The HTTP and console
+/// adapters therefore never name `ExternalSubject` (the only way to make the credential) nor
+/// `Actor::external`; they may match the credential, never build it.
+#[test]
+fn no_request_can_produce_an_external_caller() {
+    let mut found = Vec::new();
+    for top in ["crates/http/src", "crates/console/src"] {
+        let mut stack = vec![root().join(top)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                // The kernel's error for a malformed subject is mapped, never built, here.
+                let text = std::fs::read_to_string(&path)
+                    .expect("source")
+                    .replace("KernelError::InvalidExternalSubject", "");
+                for needle in ["ExternalSubject", "Actor::external", "::external("] {
+                    if text.contains(needle) {
+                        found.push(format!("{} names {needle}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the HTTP adapters must not build external callers: {found:?}"
     );
 }

@@ -39,7 +39,7 @@ const PATH: &str = "/console/account/sessions";
 fn current(visitor: &SignedIn) -> Option<SessionId> {
     match visitor.actor.credential {
         Credential::Session(id) => Some(id),
-        Credential::ApiKey(_) | Credential::Operator(_) => None,
+        Credential::ApiKey(_) | Credential::Operator(_) | Credential::External(_) => None,
     }
 }
 

@@ -225,6 +225,8 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
             tenantry_kernel::Credential::ApiKey(id) => id.to_string(),
             tenantry_kernel::Credential::Session(id) => id.to_string(),
             tenantry_kernel::Credential::Operator(by) => by.actor(),
+            // Never produced by a request (only an embedder's code makes one).
+            c @ tenantry_kernel::Credential::External(_) => c.to_string(),
         };
         if let Err(secs) = state
             .rate_limits

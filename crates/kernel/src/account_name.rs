@@ -7,14 +7,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::KernelError;
 
-/// An account's unique slug: seed 04 puts it in its paths (`/accounts/{accountName}/...`) and
-/// seed 03 shows it as the organization `slug`. 3–63 characters of `a-z`, `0-9` and `-`, starting
+/// An account's unique slug: the settings catalog API puts it in its paths (`/accounts/{accountName}/...`) and
+/// the user and organization API shows it as the organization `slug`. 3–63 characters of `a-z`, `0-9` and `-`, starting
 /// with a letter and not ending with `-`, so it is safe in a URL path and a DNS label.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct AccountName(String);
 
 impl AccountName {
+    /// Parses a slug; `KernelError::InvalidAccountName` when it breaks the rule above.
     pub fn parse(s: &str) -> Result<Self, KernelError> {
         let ok = (3..=63).contains(&s.len())
             && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
@@ -30,6 +31,7 @@ impl AccountName {
         }
     }
 
+    /// The slug as parsed.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -7,12 +7,78 @@ use crate::{AccountId, ApiKeyId, KernelError, OperatorKeyId, Permission, Role, S
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
+    /// An API key: its public id (`key_…`).
     ApiKey(ApiKeyId),
+    /// A sign-in session: its id (`ses_…`).
     Session(SessionId),
     /// The operator at the command line (`tenantry export|import`: `OperatorCredential::Cli`),
     /// acting in an account with its owner's rights; audited as `operator:cli`. Never produced by
     /// the HTTP layer for a member route.
     Operator(OperatorCredential),
+    /// A caller authenticated by an embedding program's own system (its single sign-on, its
+    /// service mesh), which vouches for the member and role on the [`Actor`]; audited as
+    /// `external:<subject>`. Only code linking the crates can make one ([`Actor::external`]):
+    /// no HTTP request produces it, so it never stands for a caller of Tenantry's own APIs.
+    /// Checks treat it like a session signed in at `authenticated_at` (re-authentication
+    /// windows, a fresh proof for enabling MFA), and like an unscoped credential otherwise.
+    External(ExternalSubject),
+}
+
+/// Who an embedding program's own system authenticated: its user name, service account or
+/// token subject, as the audit log shows it (`external:<subject>`). 1 to 64 printable ASCII
+/// characters without spaces, so an entry can neither be forged by a line break nor pass for
+/// another credential's name. A copyable value (the credential it names is copied freely).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExternalSubject {
+    bytes: [u8; ExternalSubject::MAX_LEN],
+    len: u8,
+}
+
+impl ExternalSubject {
+    /// The longest subject, in bytes.
+    pub const MAX_LEN: usize = 64;
+
+    /// Parses a subject; `KernelError::InvalidExternalSubject` when it is empty, longer than
+    /// [`Self::MAX_LEN`], or holds anything but printable ASCII other than a space.
+    ///
+    /// ```
+    /// # use tenantry_kernel::ExternalSubject;
+    /// assert_eq!(ExternalSubject::parse("sso|alice").unwrap().as_str(), "sso|alice");
+    /// assert!(ExternalSubject::parse("alice\nforged").is_err());
+    /// assert!(ExternalSubject::parse("").is_err());
+    /// ```
+    pub fn parse(subject: &str) -> Result<Self, KernelError> {
+        let raw = subject.as_bytes();
+        if raw.is_empty() || raw.len() > Self::MAX_LEN || !raw.iter().all(|b| b.is_ascii_graphic())
+        {
+            return Err(KernelError::InvalidExternalSubject);
+        }
+        let mut bytes = [0u8; Self::MAX_LEN];
+        bytes[..raw.len()].copy_from_slice(raw);
+        Ok(Self {
+            bytes,
+            // At most MAX_LEN (64), checked above.
+            len: raw.len() as u8,
+        })
+    }
+
+    /// The subject as parsed.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII was ever stored (see `parse`).
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for ExternalSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ExternalSubject({:?})", self.as_str())
+    }
+}
+
+impl std::fmt::Display for ExternalSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Which of the operator's credentials acted: the bootstrap key (`TENANTRY_OPERATOR_KEY`, or
@@ -22,8 +88,11 @@ pub enum Credential {
 /// told from another's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OperatorCredential {
+    /// The bootstrap key (`TENANTRY_OPERATOR_KEY` or the generated one).
     Env,
+    /// A named operator key.
     Key(OperatorKeyId),
+    /// The command line.
     Cli,
 }
 
@@ -42,7 +111,9 @@ impl std::fmt::Display for OperatorCredential {
 /// line, which has none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperatorCaller {
+    /// Which operator credential acted.
     pub credential: OperatorCredential,
+    /// The client address of the request, if any.
     pub ip: Option<IpAddr>,
 }
 
@@ -76,13 +147,15 @@ impl OperatorCredential {
 }
 
 /// The credential's public name, for audit entries, alerts and logs: the key's public id
-/// (`key_…`), the session's id (`ses_…`), or `operator:env|opk_…|cli`. Never the `Debug` form.
+/// (`key_…`), the session's id (`ses_…`), `operator:env|opk_…|cli`, or `external:<subject>`.
+/// Never the `Debug` form.
 impl std::fmt::Display for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credential::ApiKey(id) => std::fmt::Display::fmt(id, f),
             Credential::Session(id) => std::fmt::Display::fmt(id, f),
             Credential::Operator(by) => f.write_str(&by.actor()),
+            Credential::External(subject) => write!(f, "external:{subject}"),
         }
     }
 }
@@ -94,10 +167,15 @@ impl std::fmt::Display for Credential {
 /// cross-account access impossible by construction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// The account every query of the call is scoped to.
     pub account_id: AccountId,
+    /// The member acting.
     pub user_id: UserId,
+    /// The member's role in the account (what the credential may do, at most).
     pub role: Role,
+    /// How the caller proved who they are.
     pub credential: Credential,
+    /// The caller's address (the allowlist judges it; audit entries record it).
     pub ip: Option<IpAddr>,
     /// The credential's scopes (public names); empty = whatever the role allows.
     pub scopes: Vec<String>,
@@ -114,12 +192,61 @@ pub struct Actor {
 pub const REAUTH_WINDOW_MINUTES: i64 = 10;
 
 impl Actor {
-    /// Whether a sensitive operation must first re-authenticate: only sessions older than
-    /// [`REAUTH_WINDOW_MINUTES`] do (API keys are credentials of their own), and only when the
-    /// account's policy asks for it.
+    /// A caller authenticated by the embedding program's own system, acting as member `user`
+    /// of `account` with the `role` that system vouches for, signed in there at
+    /// `authenticated_at` (sensitive operations ask for a sign-in within
+    /// [`REAUTH_WINDOW_MINUTES`], as for a session). Unscoped: the role is all it may do, and
+    /// the services still check the role for every operation.
+    ///
+    /// ```
+    /// # use tenantry_kernel::*;
+    /// # let clock = FixedClock(chrono::DateTime::from_timestamp(0, 0).unwrap());
+    /// # let (account, user) = (AccountId::generate(&clock, &OsRandom), UserId::generate(&clock, &OsRandom));
+    /// let subject = ExternalSubject::parse("sso|alice").unwrap();
+    /// let actor = Actor::external(account, user, Role::Admin, subject, None, clock.now());
+    /// assert_eq!(actor.audit_name(), "external:sso|alice");
+    /// assert!(!actor.needs_reauth(true, clock.now()));
+    /// ```
+    pub fn external(
+        account: AccountId,
+        user: UserId,
+        role: Role,
+        subject: ExternalSubject,
+        ip: Option<IpAddr>,
+        authenticated_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            account_id: account,
+            user_id: user,
+            role,
+            credential: Credential::External(subject),
+            ip,
+            scopes: Vec::new(),
+            authenticated_at: Some(authenticated_at),
+            permissions: None,
+        }
+    }
+
+    /// Who the audit log names for this caller's changes: the operator credential
+    /// (`operator:…`) or the external subject (`external:…`) when one acted, the member's user
+    /// id otherwise.
+    pub fn audit_name(&self) -> String {
+        match self.credential {
+            Credential::Operator(by) => by.actor(),
+            Credential::External(_) => self.credential.to_string(),
+            Credential::ApiKey(_) | Credential::Session(_) => self.user_id.to_string(),
+        }
+    }
+
+    /// Whether a sensitive operation must first re-authenticate: only sessions (and external
+    /// callers, whose sign-in time the embedder states) older than [`REAUTH_WINDOW_MINUTES`] do
+    /// (API keys are credentials of their own), and only when the account's policy asks for it.
     pub fn needs_reauth(&self, policy_requires: bool, now: chrono::DateTime<chrono::Utc>) -> bool {
         policy_requires
-            && matches!(self.credential, Credential::Session(_))
+            && matches!(
+                self.credential,
+                Credential::Session(_) | Credential::External(_)
+            )
             && self
                 .authenticated_at
                 .is_none_or(|at| now - at > chrono::Duration::minutes(REAUTH_WINDOW_MINUTES))
@@ -184,9 +311,46 @@ mod tests {
             Credential::Operator(OperatorCredential::Env).to_string(),
             "operator:env"
         );
+        let subject = ExternalSubject::parse("sso|alice").expect("subject");
+        assert_eq!(
+            Credential::External(subject).to_string(),
+            "external:sso|alice"
+        );
         for c in [Credential::ApiKey(key), Credential::Session(session)] {
             let shown = c.to_string();
             assert!(!shown.contains('(') && !shown.contains("Ulid"), "{shown}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod external_subject_laws {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever an embedder passes, a parsed subject is 1-64 printable ASCII characters
+        /// without spaces, reads back as given, and its audit name cannot hold a line break or
+        /// pass for another credential's name.
+        #[test]
+        fn a_parsed_subject_is_what_was_given_and_nothing_else(raw in "\\PC{0,80}") {
+            match ExternalSubject::parse(&raw) {
+                Ok(subject) => {
+                    prop_assert_eq!(subject.as_str(), raw.as_str());
+                    prop_assert!((1..=ExternalSubject::MAX_LEN).contains(&raw.len()));
+                    prop_assert!(raw.bytes().all(|b| b.is_ascii_graphic()));
+                    let shown = Credential::External(subject).to_string();
+                    prop_assert!(shown.starts_with("external:"));
+                    prop_assert!(!shown.contains(['\n', '\r', ' ']));
+                }
+                Err(_) => prop_assert!(
+                    raw.is_empty()
+                        || raw.len() > ExternalSubject::MAX_LEN
+                        || !raw.bytes().all(|b| b.is_ascii_graphic())
+                ),
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 /// Where "now" comes from. Services take a clock instead of calling `Utc::now()` so that
 /// expiry, timeouts and retention can be tested deterministically.
 pub trait Clock: Send + Sync {
+    /// The current instant.
     fn now(&self) -> DateTime<Utc>;
 }
 

@@ -21,7 +21,12 @@ pub enum DisplayNameError {
     /// Nothing left after trimming whitespace.
     Empty,
     /// More characters (not bytes) than allowed, after trimming.
-    TooLong { max: usize, got: usize },
+    TooLong {
+        /// The most characters allowed.
+        max: usize,
+        /// How many were given.
+        got: usize,
+    },
     /// A control character (`U+0000`–`U+001F`, `U+007F`–`U+009F`) or a line/paragraph separator.
     ControlCharacter,
     /// A bidirectional control or mark (`U+202A`–`U+202E`, `U+2066`–`U+2069`, `U+200E`,
@@ -89,10 +94,12 @@ impl DisplayName {
             .map_err(KernelError::InvalidDisplayName)
     }
 
+    /// The name as parsed.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The name, owned.
     pub fn into_string(self) -> String {
         self.0
     }

@@ -21,6 +21,7 @@ use crate::KernelError;
 pub struct Email(String);
 
 impl Email {
+    /// Parses an address (trimmed, lowercased); `KernelError::InvalidEmail` when it is not one.
     pub fn parse(s: &str) -> Result<Self, KernelError> {
         let invalid = || KernelError::InvalidEmail(s.chars().take(80).collect());
         let s = s.trim();
@@ -66,6 +67,7 @@ impl Email {
         }
     }
 
+    /// The address as parsed.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -8,6 +8,8 @@ use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Values by key, each valid while the epoch it was read under is current and for at most
+/// the cache's lifetime; past its capacity the oldest half is dropped.
 #[derive(Debug)]
 pub struct EpochCache<K, V> {
     lifetime: Duration,

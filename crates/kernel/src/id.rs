@@ -15,10 +15,12 @@ use crate::{Clock, KernelError, RandomSource};
 macro_rules! public_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
         $(#[$doc])*
+        #[doc = concat!("\n\nThe public id of a ", $kind, ": `", $prefix, "_` and a lowercase ULID, which sorts by creation time.")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(Ulid);
 
         impl $name {
+            /// What the public form starts with, before the `_`.
             pub const PREFIX: &'static str = $prefix;
 
             /// A new id whose time component is `clock`'s now, so ids sort by creation time.
@@ -26,10 +28,12 @@ macro_rules! public_id {
                 Self(new_ulid(clock.now(), random))
             }
 
+            /// The id of this ULID (as stored).
             pub fn from_ulid(ulid: Ulid) -> Self {
                 Self(ulid)
             }
 
+            /// The ULID behind the id (as stored).
             pub fn ulid(&self) -> Ulid {
                 self.0
             }
@@ -94,7 +98,7 @@ fn new_ulid(now: DateTime<Utc>, random: &dyn RandomSource) -> Ulid {
 }
 
 public_id!(
-    /// An account (tenant). Seed 05 names it by the same 128 bits written as a UUID.
+    /// An account (tenant). The tenant settings API names it by the same 128 bits written as a UUID.
     AccountId, "acc", "account"
 );
 public_id!(UserId, "usr", "user");
@@ -122,7 +126,7 @@ public_id!(EventId, "evt", "event");
 public_id!(AuditId, "aud", "audit entry");
 
 impl AccountId {
-    /// The account's id in seed 05's form: the same 128 bits as a hyphenated lowercase UUID.
+    /// The account's id in the tenant settings API's form: the same 128 bits as a hyphenated lowercase UUID.
     pub fn to_uuid_string(&self) -> String {
         let hex = format!("{:032x}", self.0 .0);
         format!(
@@ -135,7 +139,7 @@ impl AccountId {
         )
     }
 
-    /// Parses seed 05's UUID form (hyphenated, either case).
+    /// Parses the tenant settings API's UUID form (hyphenated, either case).
     pub fn from_uuid_str(s: &str) -> Result<Self, KernelError> {
         let err = || invalid("tenant", "uuid", s);
         let groups: Vec<&str> = s.split('-').collect();

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 mod account_name;
 mod actor;
@@ -17,7 +18,9 @@ mod role;
 mod timezone;
 
 pub use account_name::AccountName;
-pub use actor::{Actor, Credential, OperatorCaller, OperatorCredential, REAUTH_WINDOW_MINUTES};
+pub use actor::{
+    Actor, Credential, ExternalSubject, OperatorCaller, OperatorCredential, REAUTH_WINDOW_MINUTES,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use country::Country;
 pub use display_name::{DisplayName, DisplayNameError};

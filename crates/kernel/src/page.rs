@@ -4,7 +4,9 @@
 
 use crate::KernelError;
 
+/// Rows per page when a client names no `limit`.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+/// The most rows a client may ask for in one page.
 pub const MAX_PAGE_LIMIT: u32 = 200;
 
 /// The position after which the next page starts: the sort key of the last row returned.
@@ -25,6 +27,8 @@ impl Cursor {
         raw.bytes().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// Reads a cursor a client sent back; `KernelError::InvalidCursor` for anything
+    /// [`Cursor::encode`] did not produce.
     pub fn decode(s: &str) -> Result<Self, KernelError> {
         if s.len() % 2 != 0 || s.len() > 256 {
             return Err(KernelError::InvalidCursor);
@@ -50,7 +54,9 @@ impl Cursor {
 /// What a client asked for: at most `limit` rows after `after`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest {
+    /// Rows wanted, 1 to [`MAX_PAGE_LIMIT`].
     pub limit: u32,
+    /// Where the page starts: after this row; `None` for the first page.
     pub after: Option<Cursor>,
 }
 
@@ -85,7 +91,9 @@ impl Default for PageRequest {
 /// One page of results and, unless it is the last, the cursor of the next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
+    /// The rows, in list order.
     pub items: Vec<T>,
+    /// Where the next page starts; `None` on the last page.
     pub next: Option<Cursor>,
 }
 

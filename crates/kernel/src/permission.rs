@@ -28,6 +28,7 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Every permission, in the order the APIs list them.
     pub const ALL: [Permission; 5] = [
         Permission::Read,
         Permission::Write,
@@ -36,6 +37,7 @@ impl Permission {
         Permission::ManageBilling,
     ];
 
+    /// The snake_case name the APIs use (`manage_team`).
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::Read => "read",

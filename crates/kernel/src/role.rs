@@ -12,15 +12,21 @@ use crate::KernelError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Reads the account's settings and team.
     Viewer,
+    /// Also changes settings and uses the account's resources.
     Developer,
+    /// Also manages the team, the security policy and the IP allowlist.
     Admin,
+    /// Also owns billing and may hand the account over; exactly one per account.
     Owner,
 }
 
 impl Role {
+    /// Every role, most privileged first.
     pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Developer, Role::Viewer];
 
+    /// The lowercase name every API and the audit log use (`owner`, `admin`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",

@@ -1,4 +1,4 @@
-//! Seed 03 channel configurations, parsed: what each kind needs, checked before anything is
+//! The user and organization API channel configurations, parsed: what each kind needs, checked before anything is
 //! stored. Two values are secrets, sealed in the channel's `secret` and shown back only as
 //! `{"configured": true}`: a webhook's signing secret and a Slack channel's incoming-webhook URL
 //! (the URL is the credential). Sending `{"configured": true}` back keeps the stored value.

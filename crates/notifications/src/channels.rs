@@ -1,6 +1,6 @@
 //! Channels (where notifications go) and rules (which events go where), and routing an event
-//! through them. Seed 01's email, Slack and webhook settings are the built-in channels
-//! `nch_email`, `nch_slack`, `nch_webhook` with their alert toggles as built-in rules; seed 03's
+//! through them. The account settings API's email, Slack and webhook settings are the built-in channels
+//! `nch_email`, `nch_slack`, `nch_webhook` with their alert toggles as built-in rules; the user and organization API's
 //! channels and rules are the account's own. One routing function serves both.
 
 use chrono::{DateTime, Utc};
@@ -113,9 +113,9 @@ pub struct Channel {
     pub name: String,
     pub enabled: bool,
     pub target: ChannelTarget,
-    /// Built from seed 01's notification settings (changed there, never deleted).
+    /// Built from the account settings API's notification settings (changed there, never deleted).
     pub builtin: bool,
-    /// Emails batched into one message per period instead of one per event (seed 01's
+    /// Emails batched into one message per period instead of one per event (the account settings API's
     /// `frequency`: `daily_digest`, `weekly_digest`).
     pub digest: Option<DigestPeriod>,
     pub created_at: Option<DateTime<Utc>>,

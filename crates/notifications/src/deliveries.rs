@@ -1,4 +1,4 @@
-//! Deliveries: one event to one channel, with a log of every attempt (seed 03 delivery ids,
+//! Deliveries: one event to one channel, with a log of every attempt (the user and organization API delivery ids,
 //! `GET /api/notifications/deliveries`). What a delivery sends is fixed when the event is
 //! routed (a `DeliveryJob`, sealed in the outbox), so a later configuration change does not
 //! alter a message already on its way.

@@ -14,7 +14,7 @@ pub enum NotificationError {
     /// Fields that failed their contract: (field, message).
     #[error("invalid fields")]
     Validation(Vec<(String, String)>),
-    /// Built-in channels are seed 01's settings: changed there, never deleted.
+    /// Built-in channels are the account settings API's settings: changed there, never deleted.
     #[error("{0}")]
     BuiltinChannel(String),
     #[error(transparent)]

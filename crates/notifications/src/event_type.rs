@@ -1,7 +1,7 @@
 //! The closed set of event types rules and webhooks subscribe to.
 
 /// The kinds of domain events that notification rules and webhooks subscribe to. The names are
-/// the public strings of seed 01's webhook `events` list (`endpoint.failed`,
+/// the public strings of the account settings API's webhook `events` list (`endpoint.failed`,
 /// `cost.threshold_exceeded`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {

@@ -1,5 +1,5 @@
 //! The notification engine's ports: where channels, rules and deliveries are kept, and where
-//! the built-in channels come from (seed 01's settings, owned by the settings crate).
+//! the built-in channels come from (the account settings API's settings, owned by the settings crate).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -200,12 +200,12 @@ pub trait NotificationStore: Send + Sync {
     fn insert_event(&self, entry: &OutboxEntry) -> Result<(), PortError>;
 }
 
-/// Seed 01's built-in channels (`nch_email`, `nch_slack`, `nch_webhook`) and the rules their
+/// The account settings API's built-in channels (`nch_email`, `nch_slack`, `nch_webhook`) and the rules their
 /// alert toggles and event lists amount to, with secrets opened.
 pub trait BuiltinRoutes: Send + Sync {
     fn builtin_routes(&self, account: AccountId) -> Result<(Vec<Channel>, Vec<Rule>), PortError>;
-    /// Turns a built-in channel on or off (seed 03's PUT, or a `410 Gone` from its receiver),
-    /// as a change of seed 01's settings; `actor` is `None` for the system. `Ok(changed)`.
+    /// Turns a built-in channel on or off (the user and organization API's PUT, or a `410 Gone` from its receiver),
+    /// as a change of the account settings API's settings; `actor` is `None` for the system. `Ok(changed)`.
     /// Turning on a channel that has nowhere to deliver (no URL) MUST be refused with
     /// [`crate::NotificationError::Validation`] naming the missing field: the switch is the very field
     /// the account settings show, and answering `enabled: false` to a request for `true` would

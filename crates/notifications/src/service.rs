@@ -1,4 +1,4 @@
-//! `NotificationService`: seed 03's channels, rules and deliveries over one engine, and the
+//! `NotificationService`: the user and organization API's channels, rules and deliveries over one engine, and the
 //! routing of each event (`fan_out`, run by the outbox worker) into deliveries.
 
 use std::sync::Arc;
@@ -42,7 +42,7 @@ pub struct CreatedChannel {
     pub generated_secret: Option<String>,
 }
 
-/// Seed 03's channel update: absent fields stay.
+/// The user and organization API's channel update: absent fields stay.
 #[derive(Debug, Clone, Default)]
 pub struct ChannelUpdate {
     pub name: Option<String>,
@@ -72,7 +72,7 @@ pub struct HostEvent {
 
 pub const BUILTIN_CHANNELS: [&str; 3] = ["nch_email", "nch_slack", "nch_webhook"];
 
-/// Channels that are another dialect's settings: seed 01's three, and seed 04's `nch_catalog_*`.
+/// Channels that are another dialect's settings: the account settings API's three, and the settings catalog API's `nch_catalog_*`.
 pub fn is_builtin(id: &str) -> bool {
     BUILTIN_CHANNELS.contains(&id) || id.starts_with("nch_catalog_")
 }
@@ -475,7 +475,7 @@ impl NotificationService {
         })
     }
 
-    /// "Create or replace" (seed 03): the name keys a rule, so creating a rule under the name of
+    /// "Create or replace" (the user and organization API): the name keys a rule, so creating a rule under the name of
     /// one of the account's own rules replaces that rule (same id and creation time) and returns
     /// `false`; a new name creates a rule and returns `true`. Built-in rules follow another
     /// dialect's settings: their names cannot be taken.

@@ -1,7 +1,7 @@
 //! Slack incoming-webhook URLs (`https://hooks.slack.com/services/T…/B…/<secret>`). The URL is
 //! itself the credential: whoever holds it can post into the workspace. So it is sealed at rest,
 //! shown back only as `{"configured": true}`, masked in every error text, and its shape is the
-//! same rule wherever one is accepted (seed 01's settings and test, seed 03's channels).
+//! same rule wherever one is accepted (the account settings API's settings and test, the user and organization API's channels).
 //!
 //! ```
 //! use tenantry_notifications::{OutboundPolicy, SlackWebhookUrl};

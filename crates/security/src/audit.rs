@@ -40,7 +40,8 @@ pub struct ApiRequestRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     pub id: String,
-    /// `usr_...` for members, `operator:env`, `operator:opk_...` or `operator:cli` for the operator.
+    /// `usr_...` for members, `operator:env`, `operator:opk_...` or `operator:cli` for the operator,
+    /// `external:<subject>` for a caller an embedding program vouched for.
     pub actor: String,
     pub action: String,
     pub target: Option<String>,

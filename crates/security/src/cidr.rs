@@ -57,7 +57,7 @@ impl Cidr {
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.network() {
-            // Every rendering of the settings and each write through seed 05 formats the whole
+            // Every rendering of the settings and each write through the tenant settings API formats the whole
             // allowlist, up to 1,000 entries, several times; four `u8` Display calls through
             // `fmt::write` per address were a tenth of a tenant-settings PATCH's time, spent
             // holding the database's write lock. The digits are written by hand instead.

@@ -1,4 +1,4 @@
-//! A member's own API keys (seed 03 `/api/user/api-keys`): list, create with scopes and expiry,
+//! A member's own API keys (the user and organization API `/api/user/api-keys`): list, create with scopes and expiry,
 //! read, delete, regenerate. The secret exists only in the create/regenerate response; the
 //! account's `max_api_keys` is enforced in the same transaction as the insert.
 //!

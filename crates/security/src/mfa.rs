@@ -75,7 +75,7 @@ pub struct MfaRecord {
     pub last_used_step: Option<i64>,
 }
 
-/// What seed 03 `GET /api/user/mfa` shows.
+/// What the user and organization API `GET /api/user/mfa` shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaStatus {
     pub enabled: bool,
@@ -235,8 +235,11 @@ impl MfaService {
         if self.store.mfa(actor.user_id)?.is_some_and(|m| m.enabled) {
             return Err(SecurityError::MfaAlreadyEnabled);
         }
-        let fresh_sign_in = matches!(actor.credential, Credential::Session(_))
-            && !actor.needs_reauth(true, self.clock.now());
+        // An external caller's sign-in time is the embedder's word, as a session's is ours.
+        let fresh_sign_in = matches!(
+            actor.credential,
+            Credential::Session(_) | Credential::External(_)
+        ) && !actor.needs_reauth(true, self.clock.now());
         if !fresh_sign_in {
             match (self.store.credentials(actor.user_id)?, password) {
                 (Some((email, Some(hash))), Some(given)) => {

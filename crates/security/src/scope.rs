@@ -15,7 +15,7 @@ pub enum Area {
     Audit,
     /// The caller's own API keys.
     Keys,
-    /// Team members, invitations and activity (seed 02).
+    /// Team members, invitations and activity (the team API).
     Team,
 }
 

@@ -655,7 +655,7 @@ impl SessionService {
     pub fn logout(&self, actor: &Actor) -> Result<(), SecurityError> {
         match actor.credential {
             Credential::Session(id) => self.revoke(actor, id),
-            Credential::ApiKey(_) | Credential::Operator(_) => {
+            Credential::ApiKey(_) | Credential::Operator(_) | Credential::External(_) => {
                 Err(SecurityError::InvalidKeyRequest(
                     "logout ends a session; this request used an API key".into(),
                 ))

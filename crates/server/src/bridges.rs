@@ -1,47 +1,7 @@
-//! Where one bounded context's port is served by another context's service. The contexts do not
-//! know each other (`settings` does not depend on `team`); the binary joins them here.
+//! Where the HTTP adapter's ports are served by the store. (The domain contexts' bridges are
+//! in `tenantry_services`, the one wiring of the services.)
 
-use std::net::IpAddr;
-use std::sync::Arc;
-
-use tenantry_kernel::{AccountId, Email, PortError};
-use tenantry_security::SessionService;
-use tenantry_settings::{SettingsError, SettingsService};
 use tenantry_store::Store;
-
-/// The team's policy as the account settings keep it: the member limit (tenant settings'
-/// `features`) and the enforced IP allowlist (applied to invitation acceptance, which issues a
-/// credential to someone who has none yet).
-/// Passwords proven through an invitation link share the sign-in throttle of the sessions.
-pub struct TeamPolicyOfSettings {
-    pub settings: Arc<SettingsService>,
-    pub sessions: Arc<SessionService>,
-}
-
-impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
-    fn max_members(&self, account: AccountId) -> Result<u32, PortError> {
-        self.settings.max_members(account).map_err(into_port)
-    }
-
-    fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError> {
-        self.settings.admits(account, ip)
-    }
-
-    fn password_retry_after(&self, email: &Email, ip: Option<IpAddr>) -> Option<i64> {
-        self.sessions.password_retry_after(email, ip)
-    }
-
-    fn password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool) {
-        self.sessions.password_tried(email, ip, proven);
-    }
-}
-
-fn into_port(e: SettingsError) -> PortError {
-    match e {
-        SettingsError::Port(p) => p,
-        other => PortError::Corrupt(other.to_string()),
-    }
-}
 
 /// The database's health for `/readyz` and `/metrics`.
 pub struct StoreReadiness(pub Store);

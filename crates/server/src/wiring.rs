@@ -5,18 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tenantry_http::{AppState, HttpConfig};
-use tenantry_kernel::{Clock, OsRandom, RandomSource, SystemClock};
-use tenantry_notifications::{
-    DeliveryHandler, EventHandler, HttpTransport, MailHandler, MailTransport, NotificationDeps,
-    NotificationService, OutboundPolicy, OutboxKind, OutboxWorker,
-};
-use tenantry_security::{
-    AccountProvisioning, ApiKeyService, AuditService, Authenticator, DataKeyStore, Kek, Keyring,
-    MfaService, SecretBox, SessionService,
-};
-use tenantry_settings::SettingsService;
+use tenantry_kernel::{Clock, RandomSource};
+use tenantry_security::{DataKeyStore, Kek, Keyring, SecretBox};
 use tenantry_store::{Store, StoreConfig};
-use tenantry_team::{InviteLinks, TeamDeps, TeamService};
 
 use crate::cli::{DatabaseArgs, DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS};
 
@@ -66,34 +57,6 @@ pub fn open_store_reporting(
         .with_context(|| format!("opening the {backend} database"))?;
     tracing::info!(backend, ?access, "database ready");
     Ok(store)
-}
-
-/// Slack incoming-webhook URLs written before they were sealed (seed 01's settings, current and
-/// history, and seed 03's Slack channels) are sealed here, before any command reads them: a
-/// migration cannot, the master key is not in SQL. A cheap query skips it when none is left.
-fn seal_clear_slack_urls(
-    store: &Store,
-    secrets: &SecretBox,
-    random: &dyn RandomSource,
-    notifications: &NotificationService,
-) -> anyhow::Result<()> {
-    if !store
-        .holds_clear_slack_urls()
-        .context("looking for Slack URLs stored in clear")?
-    {
-        return Ok(());
-    }
-    let documents = tenantry_settings::seal_clear_slack_urls(store, secrets, random)
-        .context("sealing the Slack URLs of the notification settings")?;
-    let channels = notifications
-        .seal_clear_slack_urls()
-        .context("sealing the Slack URLs of the notification channels")?;
-    tracing::info!(
-        documents,
-        channels,
-        "sealed Slack webhook URLs stored in clear"
-    );
-    Ok(())
 }
 
 /// Where a key-encryption key came from, for messages ("TENANTRY_MASTER_KEY", a file path).
@@ -178,33 +141,7 @@ pub fn keks(args: &DatabaseArgs) -> anyhow::Result<Keks> {
 /// instances starting together on one data directory the first one's key wins, and no one
 /// reads a key file still being written). Returns whether this call created it.
 pub fn write_new_key_file(path: &std::path::Path, key_base64: &str) -> anyhow::Result<bool> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
-    let pending = dir.join(format!("{name}.{}.new", std::process::id()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&pending)
-        .with_context(|| format!("creating {}", pending.display()))?;
-    writeln!(file, "{key_base64}")?;
-    file.sync_all()?;
-    let linked = std::fs::hard_link(&pending, path);
-    let _ = std::fs::remove_file(&pending);
-    match linked {
-        Ok(()) => {
-            // The directory entry itself is made durable too.
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-            Ok(true)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
-    }
+    Ok(tenantry_services::master_key::write_new(path, key_base64)?)
 }
 
 /// The secrets of a database that no configured key opens, as one message naming each key
@@ -324,28 +261,25 @@ fn secret_box_with(
     Ok(secrets)
 }
 
-/// The domain services, wired to the store, the system clock and the OS random source.
+/// The domain services (one wiring: `tenantry_services`, which embedding programs use too)
+/// and what the HTTP server adds to them.
 pub struct Services {
-    pub store: Store,
-    pub random: Arc<dyn RandomSource>,
-    pub authenticator: Arc<Authenticator>,
-    pub settings: Arc<SettingsService>,
-    /// Usage reports with the cost alerts and auto-recharge they set off.
-    pub billing: Arc<tenantry_billing::BillingService>,
-    pub provisioning: Arc<AccountProvisioning>,
-    pub audit: Arc<AuditService>,
-    pub api_keys: Arc<ApiKeyService>,
-    pub mfa: Arc<MfaService>,
-    pub sessions: Arc<SessionService>,
-    pub token_grants: Arc<tenantry_security::TokenGrantService>,
-    pub team: Arc<TeamService>,
-    pub notifications: Arc<NotificationService>,
+    core: tenantry_services::Services,
     pub metrics: Arc<tenantry_http::Metrics>,
-    pub clock: Arc<dyn Clock>,
-    pub secrets: SecretBox,
-    /// Portal links, with the operator's configuration once `serve` read it
-    /// ([`Services::configure_portal`]); commands get the defaults (no return origins).
-    pub portal_links: Arc<tenantry_security::PortalLinkService>,
+}
+
+impl std::ops::Deref for Services {
+    type Target = tenantry_services::Services;
+
+    fn deref(&self) -> &Self::Target {
+        &self.core
+    }
+}
+
+impl std::ops::DerefMut for Services {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.core
+    }
 }
 
 impl Services {
@@ -369,196 +303,28 @@ impl Services {
         public_url: &str,
         access: Access,
     ) -> anyhow::Result<Self> {
-        let outbound_policy = deliverers
-            .as_ref()
-            .map_or_else(OutboundPolicy::default, |d| d.policy.clone());
+        let store = open_store_with(args, access)?;
+        let mut options = tenantry_services::Options::new(public_url);
         // Commands that send nothing never change a channel's secret; the server's setting
         // applies where one is changed.
-        let secret_overlap = deliverers.as_ref().map_or_else(
-            || {
-                chrono::Duration::seconds(
-                    DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS
-                        .try_into()
-                        .unwrap_or(86_400),
-                )
-            },
-            |d| d.secret_overlap,
+        options.secret_overlap = chrono::Duration::seconds(
+            DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS
+                .try_into()
+                .unwrap_or(86_400),
         );
-        let store = open_store_with(args, access)?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
-        let secrets = secret_box_with(args, &store, clock.as_ref(), random.as_ref(), access)?;
-        let shared = Arc::new(store.clone());
-        // One sign-in throttle for every password proof (sign-in, invitation, password and email
-        // change, MFA enrolment and removal).
-        let throttle = Arc::new(tenantry_security::LoginThrottle::default());
-        let settings = Arc::new({
-            let service = SettingsService::new(
-                shared.clone(),
-                secrets.clone(),
-                clock.clone(),
-                random.clone(),
-            )
-            .with_password_throttle(throttle.clone());
-            match deliverers {
-                Some(d) => service.with_deliverers(d),
-                None => service,
-            }
-        });
-        let mfa = Arc::new(
-            MfaService::new(
-                shared.clone(),
-                secrets.clone(),
-                clock.clone(),
-                random.clone(),
-            )
-            .with_throttle(throttle.clone()),
-        );
-        let notifications = Arc::new(NotificationService::new(NotificationDeps {
-            store: shared.clone(),
-            builtins: settings.clone(),
-            secrets: secrets.clone(),
-            policy: outbound_policy.clone(),
-            secret_overlap,
-            clock: clock.clone(),
-            random: random.clone(),
-        }));
-        // Sealing is a write; a read-only command leaves it to the next `serve` or `migrate`.
-        if access == Access::ReadWrite {
-            seal_clear_slack_urls(&store, &secrets, random.as_ref(), &notifications)?;
-        }
-        let mfa_enrollments: Arc<dyn tenantry_security::MfaEnrollments> = mfa.clone();
-        let sessions = Arc::new(
-            SessionService::new(
-                shared.clone(),
-                settings.clone(),
-                mfa.clone(),
-                clock.clone(),
-                random.clone(),
-            )
-            .with_throttle(throttle),
-        );
-        let team_policy: Arc<dyn tenantry_team::TeamPolicy> =
-            Arc::new(crate::bridges::TeamPolicyOfSettings {
-                settings: settings.clone(),
-                sessions: sessions.clone(),
-            });
-        let portal_links = Arc::new(tenantry_security::PortalLinkService::new(
-            tenantry_security::PortalDeps {
-                store: shared.clone(),
-                policy: settings.clone(),
-                origins: settings.clone(),
-                mfa: mfa_enrollments,
-                clock: clock.clone(),
-                random: random.clone(),
-            },
-            tenantry_security::PortalConfig {
-                public_url: public_url.to_owned(),
-                return_origins: tenantry_security::ReturnOrigins::default(),
-                lifetime: chrono::Duration::seconds(
-                    tenantry_security::PortalConfig::DEFAULT_LIFETIME_SECONDS,
-                ),
-            },
-        ));
-        let billing = Arc::new(tenantry_billing::BillingService::new(
-            clock.clone(),
-            random.clone(),
-            shared.clone(),
-        ));
+        options.deliverers = deliverers;
+        options.writable = access == Access::ReadWrite;
+        let secrets = secret_box_with(
+            args,
+            &store,
+            options.clock.as_ref(),
+            options.random.as_ref(),
+            access,
+        )?;
         Ok(Self {
-            billing,
-            mfa: mfa.clone(),
-            token_grants: Arc::new(tenantry_security::TokenGrantService::new(
-                tenantry_security::TokenGrantDeps {
-                    sessions: sessions.clone(),
-                    session_store: shared.clone(),
-                    policy: settings.clone(),
-                    store: shared.clone(),
-                    clock: clock.clone(),
-                    random: random.clone(),
-                },
-            )),
-            sessions,
-            authenticator: Arc::new(Authenticator::new(shared.clone(), clock.clone())),
-            api_keys: Arc::new(ApiKeyService::new(
-                shared.clone(),
-                settings.clone(),
-                mfa,
-                clock.clone(),
-                random.clone(),
-            )),
-            settings,
-            team: Arc::new(TeamService::new(
-                shared.clone(),
-                TeamDeps {
-                    policy: team_policy,
-                    secrets: secrets.clone(),
-                    links: InviteLinks::new(public_url),
-                    clock: clock.clone(),
-                    random: random.clone(),
-                },
-            )),
-            audit: Arc::new(AuditService::new(shared.clone())),
-            portal_links,
-            provisioning: Arc::new(AccountProvisioning::new(
-                shared,
-                clock.clone(),
-                random.clone(),
-            )),
-            store,
-            random,
-            clock,
-            secrets,
-            notifications,
+            core: tenantry_services::Services::assemble(store, secrets, options)?,
             metrics: Arc::new(tenantry_http::Metrics::default()),
         })
-    }
-
-    /// Portal links as the operator configured them (`TENANTRY_PORTAL_RETURN_ORIGINS`,
-    /// `TENANTRY_PORTAL_LINK_SECONDS`).
-    pub fn configure_portal(&mut self, config: tenantry_security::PortalConfig) {
-        let settings = self.settings.clone();
-        let mfa: Arc<dyn tenantry_security::MfaEnrollments> = self.mfa.clone();
-        self.portal_links = Arc::new(tenantry_security::PortalLinkService::new(
-            tenantry_security::PortalDeps {
-                store: Arc::new(self.store.clone()),
-                policy: settings.clone(),
-                origins: settings,
-                mfa,
-                clock: self.clock.clone(),
-                random: self.random.clone(),
-            },
-            config,
-        ));
-    }
-
-    /// The outbox worker: invitation emails, event routing and deliveries.
-    pub fn outbox_worker(
-        &self,
-        mail: Arc<dyn MailTransport>,
-        http: Arc<dyn HttpTransport>,
-    ) -> OutboxWorker {
-        let store = Arc::new(self.store.clone());
-        OutboxWorker::new(store.clone(), self.clock.clone(), self.random.clone())
-            .with_handler(
-                OutboxKind::Email,
-                Arc::new(MailHandler::new(self.secrets.clone(), mail.clone())),
-            )
-            .with_handler(
-                OutboxKind::Event,
-                Arc::new(EventHandler::new(self.notifications.clone())),
-            )
-            .with_handler(
-                OutboxKind::Delivery,
-                Arc::new(DeliveryHandler::new(
-                    store,
-                    self.settings.clone(),
-                    self.secrets.clone(),
-                    http,
-                    mail,
-                    self.clock.clone(),
-                )),
-            )
     }
 
     pub fn app_state(

@@ -22,6 +22,15 @@ const DENIAL_AUDIT_WINDOW_SECONDS: i64 = 60;
 const MAX_CACHED_POLICIES: usize = 100_000;
 const MAX_TRACKED_DENIALS: usize = 10_000;
 
+/// What the allowlist says of an address ([`SettingsService::check_address`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The account does not enforce its allowlist, or the address is inside it.
+    Allowed,
+    /// The account enforces its allowlist and the address is outside it (audited).
+    Refused,
+}
+
 /// A compiled policy and when it was read.
 type CachedPolicy = (DateTime<Utc>, Arc<AllowlistPolicy>);
 
@@ -155,31 +164,63 @@ impl SettingsService {
         let address = actor
             .ip
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let ctx = self.write_context(actor);
+        self.audit_refusal(ctx, actor.ip, &address, &actor.credential.to_string());
+        Err(SettingsError::IpNotAllowed { address })
+    }
+
+    /// Judges `ip` against `account`'s allowlist for a program that gates its own requests
+    /// (before or without a Tenantry credential): [`Decision::Refused`] when the account
+    /// enforces its allowlist and the address is outside it, audited as `security.ip_denied`
+    /// by `anonymous` (at most once a minute per address, as for API requests). Errors only
+    /// when the policy cannot be read (`Port`).
+    pub fn check_address(
+        &self,
+        account: tenantry_kernel::AccountId,
+        ip: std::net::IpAddr,
+    ) -> Result<Decision, SettingsError> {
+        let policy = self.allowlist_policy(account)?;
+        if policy.allows(Some(ip)) {
+            return Ok(Decision::Allowed);
+        }
+        let ctx = crate::ports::WriteContext {
+            account,
+            user: None,
+            actor: "anonymous".into(),
+            ip: Some(ip.to_string()),
+            at: self.clock().now(),
+        };
+        self.audit_refusal(ctx, Some(ip), &ip.to_string(), "none");
+        Ok(Decision::Refused)
+    }
+
+    /// Audits a refused address (throttled per address), never failing the refusal.
+    fn audit_refusal(
+        &self,
+        ctx: crate::ports::WriteContext,
+        ip: Option<std::net::IpAddr>,
+        address: &str,
+        credential: &str,
+    ) {
         let now = self.clock().now();
-        let audit = actor
-            .ip
-            .is_none_or(|ip| self.policies().should_audit(actor.account_id, ip, now));
+        let audit = ip.is_none_or(|ip| self.policies().should_audit(ctx.account, ip, now));
         if audit {
             let record = AuditRecord {
                 id: AuditId::generate(self.clock(), self.random()),
                 action: "security.ip_denied".into(),
-                target: address.clone(),
-                diff: serde_json::json!({ "address": address, "credential": actor.credential.to_string() }),
+                target: address.to_owned(),
+                diff: serde_json::json!({ "address": address, "credential": credential }),
             };
             // A failure to audit must not turn a refusal into an acceptance, nor into a 500.
-            if let Err(e) = self
-                .store()
-                .update(&self.write_context(actor), &[], false, &mut |_| {
-                    Ok(Writes {
-                        audit: vec![record.clone()],
-                        ..Writes::default()
-                    })
+            if let Err(e) = self.store().update(&ctx, &[], false, &mut |_| {
+                Ok(Writes {
+                    audit: vec![record.clone()],
+                    ..Writes::default()
                 })
-            {
+            }) {
                 tracing::warn!(error = %e, "could not audit a refused request");
             }
         }
-        Err(SettingsError::IpNotAllowed { address })
     }
 
     /// When the account's enforced allowlist last judged a request on this node.

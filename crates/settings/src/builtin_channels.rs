@@ -1,4 +1,4 @@
-//! Seed 01's notification settings as the engine's built-in channels and rules (API-MAP.md):
+//! The account settings API's notification settings as the engine's built-in channels and rules (API-MAP.md):
 //! `notifications.email`, `.slack` and `.webhook` are the channels `nch_email`, `nch_slack` and
 //! `nch_webhook`; each alert toggle is a rule for the events it names, and the webhook's
 //! `events` list one rule per event. Changing either view changes the one document.
@@ -18,7 +18,7 @@ use crate::{
 
 const SECTION: &str = "notifications";
 
-/// The events each seed 01 alert toggle stands for.
+/// The events each account settings API alert toggle stands for.
 fn toggles(n: &NotificationSettings) -> Vec<(&'static str, &'static str, bool, Vec<&'static str>)> {
     use EventType as E;
     let names = |events: &[E]| events.iter().map(|e| e.as_str()).collect::<Vec<_>>();
@@ -247,7 +247,7 @@ impl BuiltinRoutes for SettingsService {
             at: self.clock().now(),
         };
         let mut changed = false;
-        // Set when the channel would be turned on without a URL: refused, as seed 01's own
+        // Set when the channel would be turned on without a URL: refused, as the account settings API's own
         // write refuses `enabled: true` without one (decision 0021).
         let mut missing_url: Option<&'static str> = None;
         self.store()
@@ -346,7 +346,7 @@ fn email_channel(id: String, name: String, enabled: bool, recipients: Vec<String
 }
 
 impl SettingsService {
-    /// Seed 04's notification settings as channels and rules: each email setting is one channel
+    /// The settings catalog API's notification settings as channels and rules: each email setting is one channel
     /// with a rule per event it covers (its `threshold` as the rule's threshold filter); each
     /// zone of ZONE_USAGE_NOTIFICATION and each PUSH_NOTIFICATIONS webhook is a channel of its own.
     fn catalog_routes(

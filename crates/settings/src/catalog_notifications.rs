@@ -1,7 +1,7 @@
-//! Seed 04's notification settings (ZONE_TRANSFER_NOTIFICATION, SERVICE_NOTIFICATION,
+//! The settings catalog API's notification settings (ZONE_TRANSFER_NOTIFICATION, SERVICE_NOTIFICATION,
 //! USAGE_NOTIFICATION, ZONE_USAGE_NOTIFICATION, PUSH_NOTIFICATIONS): parsed DTOs, stored as
 //! settings sections (versioned, audited), and seen by the notification engine as built-in
-//! channels and rules (`nch_catalog_*`), like seed 01's settings (API-MAP.md).
+//! channels and rules (`nch_catalog_*`), like the account settings API's settings (API-MAP.md).
 
 use std::collections::BTreeMap;
 
@@ -21,7 +21,7 @@ pub enum CatalogSetting {
     Push,
 }
 
-/// The catalog, in the seed's order: (setting name, display name).
+/// The catalog, in the API's order: (setting name, display name).
 pub const CATALOG: [(&str, &str); 6] = [
     ("ZONE_TRANSFER_NOTIFICATION", "Zone Transfer Notifications"),
     ("SERVICE_NOTIFICATION", "Service Notifications"),
@@ -38,8 +38,8 @@ pub const MAX_PUSH_WEBHOOKS: usize = 3;
 pub const MAX_OTHER_EMAILS: usize = 20;
 pub const ZONE_USAGE_THRESHOLDS: [u32; 7] = [5, 10, 20, 25, 50, 75, 100];
 
-/// The channels of seed 04's PUSH_NOTIFICATIONS `include`, with the events each stands for
-/// (`ALL_TELEMETRY`, used by the seed's own update example, stands for every event).
+/// The channels of the settings catalog API's PUSH_NOTIFICATIONS `include`, with the events each stands for
+/// (`ALL_TELEMETRY`, used by the API's own update example, stands for every event).
 pub fn push_channel_events(id: &str) -> Option<Vec<&'static str>> {
     let changes = ["domain.changed", "record.changed", "user_group.changed"];
     let xfr = ["zone.transfer.succeeded", "zone.transfer.failed"];
@@ -265,7 +265,7 @@ fn email_notification(
     };
     let emails = emails(map.get("emails"), "emailNotification.emails", max, exact)
         .map_err(|e| SettingsError::Validation(vec![e]))?;
-    // SERVICE_NOTIFICATION has no `enable` (the seed: not applicable); it is always on.
+    // SERVICE_NOTIFICATION has no `enable` (the settings catalog API: not applicable); it is always on.
     let enable = match (setting, map.get("enable")) {
         (CatalogSetting::Service, _) => true,
         (_, Some(Value::Bool(b))) => *b,
@@ -350,7 +350,7 @@ pub fn parse_catalog(
         CatalogSetting::ZoneTransfer | CatalogSetting::Service | CatalogSetting::Usage => {
             only(map, &["threshold", "emailNotification"], "")?;
             let threshold = match (setting, map.get("threshold")) {
-                // Not applicable to SERVICE_NOTIFICATION: ignored, as the seed says.
+                // Not applicable to SERVICE_NOTIFICATION: ignored, as the settings catalog API says.
                 (CatalogSetting::Service, _) => None,
                 (_, Some(v)) => Some(
                     v.as_i64()
@@ -502,7 +502,7 @@ pub fn check_service_change(before: &[String], after: &[String]) -> Result<(), S
 }
 
 impl CatalogDocument {
-    /// The seed 04 DTO.
+    /// The settings catalog API DTO.
     pub fn render(&self, setting: CatalogSetting) -> Value {
         let email = |e: &EmailNotification| match setting {
             CatalogSetting::Service => json!({ "emails": e.emails }),

@@ -1,4 +1,4 @@
-//! Seed 04's catalog: the list of settings, and the notification settings' POST (create), PUT
+//! The settings catalog API's catalog: the list of settings, and the notification settings' POST (create), PUT
 //! (replace), PATCH (merge), GET and DELETE, each a versioned, audited settings section.
 
 use serde_json::{json, Value};
@@ -258,7 +258,7 @@ impl SettingsService {
             })?;
         let mut id = [0u8; 16];
         self.random().fill(&mut id);
-        // A version 4 UUID, as the seed shows.
+        // A version 4 UUID, as the settings catalog API shows.
         id[6] = (id[6] & 0x0f) | 0x40;
         id[8] = (id[8] & 0x3f) | 0x80;
         let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();

@@ -18,7 +18,7 @@ pub fn initial_documents() -> Vec<(String, String)> {
             )
         })
         .collect();
-    // Seed 05's tenant defaults beyond seed 01's sections.
+    // The tenant settings API's tenant defaults beyond the account settings API's sections.
     let branding =
         serde_json::to_value(crate::tenant::BrandingSettings::default()).unwrap_or_default();
     let features =

@@ -4,7 +4,7 @@
 use tenantry_kernel::closed_set;
 
 closed_set!(
-    /// Interface language (seed 01 `preferences.language`).
+    /// Interface language (the account settings API `preferences.language`).
     Language { En => "en", Es => "es", Fr => "fr", De => "de", Ja => "ja", Zh => "zh" }
 );
 

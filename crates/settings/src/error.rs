@@ -80,13 +80,13 @@ pub enum SettingsError {
     NoDeliverers,
     #[error("a stored secret cannot be opened: {0}")]
     Secret(String),
-    /// Seed 04: the catalog setting has not been created (GET, PUT, PATCH, DELETE).
+    /// The settings catalog API: the catalog setting has not been created (GET, PUT, PATCH, DELETE).
     #[error("the setting {0} does not exist for this account")]
     CatalogSettingMissing(&'static str),
-    /// Seed 04: POST of a setting that already exists.
+    /// The settings catalog API: POST of a setting that already exists.
     #[error("the setting {0} already exists for this account")]
     CatalogSettingExists(&'static str),
-    /// Seed 04: PATCH and DELETE are not supported for SERVICE_NOTIFICATION.
+    /// The settings catalog API: PATCH and DELETE are not supported for SERVICE_NOTIFICATION.
     #[error("{operation} is not supported for the {setting} setting")]
     CatalogOperationUnsupported {
         operation: &'static str,

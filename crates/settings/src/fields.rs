@@ -367,7 +367,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
         (Value::Object(target), Value::Object(patch)) => {
             for (key, value) in patch {
                 if value.is_null() {
-                    // Seed 01 reads `null` as "clear a nullable field", so the key stays, as null;
+                    // The account settings API reads `null` as "clear a nullable field", so the key stays, as null;
                     // the section parser decides whether null is allowed there.
                     target.insert(key.clone(), Value::Null);
                 } else {

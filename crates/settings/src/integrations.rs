@@ -10,7 +10,7 @@ use crate::urls::HttpsUrl;
 const MAX_REPOSITORIES: usize = 100;
 const MAX_REGISTRIES: usize = 20;
 
-/// Seed 01's integrations section. Tokens are stored sealed (`*_sealed`), never in clear.
+/// The account settings API's integrations section. Tokens are stored sealed (`*_sealed`), never in clear.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IntegrationSettings {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod allowlist_enforcement;
+mod allowlist_entries;
 mod aws_region;
 pub mod billing_document;
 mod builtin_channels;
@@ -29,9 +30,11 @@ mod security_policy;
 pub mod security_preferences;
 mod service;
 pub mod tenant;
+mod typed_update;
 mod urls;
 
-pub use allowlist_enforcement::POLICY_TTL_SECONDS;
+pub use allowlist_enforcement::{Decision, POLICY_TTL_SECONDS};
+pub use allowlist_entries::AllowlistBlock;
 pub use aws_region::AwsRegion;
 pub use catalog_notifications::{
     push_channel_events, CatalogDocument, CatalogSetting, AVAILABLE_CHANNELS, CATALOG,
@@ -64,4 +67,5 @@ pub use service::{
     section_etag, AccountSettings, HistoryView, ImportOutcome, MergeStrategy, RenderedSettings,
     SectionOutcome, SectionView, SettingsService, Versions,
 };
+pub use typed_update::TypedSection;
 pub use urls::{HttpsUrl, SlackWebhookUrl, WebhookUrl};

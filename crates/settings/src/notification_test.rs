@@ -1,4 +1,4 @@
-//! Seed 01's `POST /v2/accounts/settings/notifications/test`: really sends a test message over
+//! The account settings API's `POST /v2/accounts/settings/notifications/test`: really sends a test message over
 //! one channel, with the configuration in the request or, for fields it leaves out, the saved
 //! one, and reports what the receiver answered. A Slack URL is a credential: no answer quotes
 //! it (errors show `[Slack webhook URL]` in its place).

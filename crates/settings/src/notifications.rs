@@ -12,7 +12,7 @@ use crate::fields::{FieldError, Fields, Sealer, SecretView, SEALED_MARKER};
 use crate::urls::{SlackWebhookUrl, WebhookUrl};
 use crate::{SettingsError, SettingsStore};
 
-/// Seed 01's three built-in notification channels of an account (email, Slack, webhook) with
+/// The account settings API's three built-in notification channels of an account (email, Slack, webhook) with
 /// their alert toggles. Two values are secrets, stored sealed and never in clear: the webhook
 /// signing secret and the Slack incoming-webhook URL (whoever holds the URL can post).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -109,7 +109,7 @@ const WEBHOOK_URL_FIELD: &str = "webhook.url";
 const SLACK_URL_REQUIRED: &str = "is required when slack.enabled is true";
 const WEBHOOK_URL_REQUIRED: &str = "is required when webhook.enabled is true";
 
-/// Seed 01 answers a refused webhook URL (Slack or webhook) with `INVALID_WEBHOOK_URL`: a
+/// The account settings API answers a refused webhook URL (Slack or webhook) with `INVALID_WEBHOOK_URL`: a
 /// validation failure made only of refused URLs becomes [`SettingsError::InvalidWebhookUrl`]
 /// naming each field. Mixed with other problems it stays a validation error, so one response
 /// still names every failing field.
@@ -227,7 +227,7 @@ fn event_name(s: &str) -> Result<String, String> {
 }
 
 impl NotificationSettings {
-    /// Seed 01's shape.
+    /// The account settings API's shape.
     pub fn render(&self, secrets: &SecretView<'_>) -> Value {
         json!({
             "email": {
@@ -261,7 +261,7 @@ impl NotificationSettings {
         })
     }
 
-    /// Reads a complete seed 01 document (after merging), collecting every problem in `f`.
+    /// Reads a complete the account settings API document (after merging), collecting every problem in `f`.
     /// `policy` is the operator's outbound allowance: it decides which URLs may be saved.
     pub fn read(
         doc: &Value,

@@ -1,4 +1,4 @@
-//! Seed 03's organization half: organization settings, log retention and the IP allowlist as
+//! The user and organization API's organization half: organization settings, log retention and the IP allowlist as
 //! entries with ids and labels. Every change goes through the same transactional write, history
 //! and audit as the other dialects, and the allowlist's lockout guard applies.
 
@@ -19,7 +19,7 @@ pub const SSO_UNAVAILABLE: &str = "cannot be true: this service offers no single
 /// Where data may reside.
 pub const DATA_RESIDENCIES: [&str; 6] = ["us", "eu", "uk", "ca", "au", "ap"];
 
-/// Seed 03 ranges for retention (days), which seed 03 leaves open: at least a day, at most the
+/// The user and organization API ranges for retention (days), which the user and organization API leaves open: at least a day, at most the
 /// 365 days every tier retains.
 const RETENTION_MAX: u32 = 365;
 
@@ -44,7 +44,7 @@ type OrgEdit<'a> = &'a mut dyn FnMut(
     &mut Vec<Cidr>,
 ) -> Result<Vec<(String, String)>, SettingsError>;
 
-/// Log retention in seed 03's terms.
+/// Log retention in the user and organization API's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogRetention {
     pub run_logs_days: u32,
@@ -297,13 +297,17 @@ impl SettingsService {
         })
     }
 
-    /// `GET /api/settings/ip-whitelist` (admins: the list reveals the network layout).
+    /// The account's IP allowlist entries with their ids and labels, in the order they were
+    /// added (admins: the list reveals the network layout; `Forbidden` below). The user and
+    /// organization API serves it; [`SettingsService::allowlist_blocks`] is the typed form.
     pub fn allowlist_entries(&self, actor: &Actor) -> Result<Vec<AllowlistEntry>, SettingsError> {
         Self::require_admin(actor, "IP whitelist")?;
         Ok(self.store().allowlist_entries(actor.account_id)?)
     }
 
-    /// `POST /api/settings/ip-whitelist`: adds one entry (or relabels an existing one).
+    /// Adds one allowlist entry from its text form (an address or CIDR block) with an optional
+    /// label: `InvalidIpWhitelist` when the text is neither, else as
+    /// [`SettingsService::add_to_allowlist`], the typed form.
     pub fn add_allowlist_entry(
         &self,
         actor: &Actor,
@@ -313,7 +317,21 @@ impl SettingsService {
         Self::require_admin(actor, "IP whitelist")?;
         let cidr = Cidr::parse(cidr)
             .map_err(|_| SettingsError::InvalidIpWhitelist(vec![cidr.to_owned()]))?;
-        let label = label.unwrap_or("").trim().to_owned();
+        self.add_allowlist_block(actor, cidr, label.unwrap_or(""))
+    }
+
+    /// Adds `cidr` with `label` (trimmed; at most 200 printable characters) as the admin
+    /// `actor`; `AllowlistEntryExists` when the list holds the block, `Validation` for a bad
+    /// label or a full list (1000 entries), `WouldLockOut` when enforcement would refuse the
+    /// caller's own address.
+    pub(crate) fn add_allowlist_block(
+        &self,
+        actor: &Actor,
+        cidr: Cidr,
+        label: &str,
+    ) -> Result<AllowlistEntry, SettingsError> {
+        Self::require_admin(actor, "IP whitelist")?;
+        let label = label.trim().to_owned();
         if label.chars().count() > 200 || label.chars().any(char::is_control) {
             return Err(SettingsError::Validation(vec![crate::FieldError {
                 field: "label".into(),
@@ -363,7 +381,8 @@ impl SettingsService {
             .ok_or_else(|| corrupt("added entry not found"))
     }
 
-    /// `DELETE /api/settings/ip-whitelist/{id}`; an unknown id is `UnknownVersion`-style not found.
+    /// Removes the allowlist entry with this id (admins); `UnknownEntry` for an id the account
+    /// does not hold, `WouldLockOut` when the rest of an enforced list would refuse the caller.
     pub fn remove_allowlist_entry(&self, actor: &Actor, id: &str) -> Result<(), SettingsError> {
         Self::require_admin(actor, "IP whitelist")?;
         let entry = self
@@ -384,7 +403,7 @@ impl SettingsService {
         Ok(())
     }
 
-    /// `POST /api/settings/ip-whitelist/toggle` (admins; the lockout guard applies, with no
+    /// Turns allowlist enforcement on or off (admins; the lockout guard applies, with no
     /// override: see `LockoutGuard`).
     pub fn toggle_allowlist(&self, actor: &Actor, enabled: bool) -> Result<bool, SettingsError> {
         Self::require_admin(actor, "IP whitelist")?;
@@ -396,7 +415,7 @@ impl SettingsService {
     }
 }
 
-/// Session policy in seed 03's terms (`/api/session-timeout`).
+/// Session policy in the user and organization API's terms (`/api/session-timeout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionTimeout {
     /// `None`: no idle timeout.
@@ -422,7 +441,7 @@ impl SettingsService {
     }
 
     /// `PUT /api/session-timeout` (admins): the given fields. Idle 0 or `null` = no idle timeout,
-    /// else 1–1440 minutes; absolute 60–10080 minutes (seed 01's 1–168 hours).
+    /// else 1–1440 minutes; absolute 60–10080 minutes (the account settings API's 1–168 hours).
     pub fn update_session_timeout(
         &self,
         actor: &Actor,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use tenantry_kernel::Timezone;
 
-/// Organization-wide settings (seed 03 `/api/settings`): the default timezone members inherit
+/// Organization-wide settings (the user and organization API `/api/settings`): the default timezone members inherit
 /// until they choose their own, whether SSO is required, and where data resides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -12,7 +12,7 @@ pub struct OrganizationSettings {
     pub default_timezone: Timezone,
     pub sso_required: bool,
     pub data_residency: String,
-    /// Retention of run logs and diagnostic artifacts (seed 03 `/settings/log-retention`); audit
+    /// Retention of run logs and diagnostic artifacts (the user and organization API `/settings/log-retention`); audit
     /// log retention is the security policy's.
     pub run_logs_days: u32,
     pub diagnostic_artifacts_days: u32,

@@ -15,7 +15,7 @@ pub struct StoredSection {
     pub version: i64,
 }
 
-/// Everything seed 01's settings view is assembled from, read in one consistent snapshot.
+/// Everything the account settings API's settings view is assembled from, read in one consistent snapshot.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StoredSettings {
     pub sections: Vec<StoredSection>,
@@ -29,11 +29,11 @@ pub struct StoredSettings {
     pub unused_backup_codes: u32,
     /// The account's plan tier (`free`, `pro`, `enterprise`), which bounds its limits.
     pub tier: String,
-    /// The account's name (slug), which seed 04 puts in its paths.
+    /// The account's name (slug), which the settings catalog API puts in its paths.
     pub account_name: String,
 }
 
-/// One seed 04 telemetry webhook test and its receiver's answer.
+/// One the settings catalog API telemetry webhook test and its receiver's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TelemetryTest {
     pub id: String,
@@ -176,7 +176,7 @@ impl Writes {
     }
 }
 
-/// One IP allowlist entry as seed 03 lists it.
+/// One IP allowlist entry as the user and organization API lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AllowlistEntry {
     pub id: String,
@@ -234,7 +234,7 @@ pub trait SettingsStore: Send + Sync {
         account: AccountId,
     ) -> Result<(Option<Value>, Vec<String>), PortError>;
 
-    /// Records what a seed 04 telemetry webhook test's receiver answered.
+    /// Records what a settings catalog API telemetry webhook test's receiver answered.
     fn record_telemetry_test(
         &self,
         account: AccountId,

@@ -1,5 +1,5 @@
-//! Seed 03's per-user preferences (`/api/user-preferences`): dotted keys with any JSON value.
-//! The `display.*` keys are seed 01's typed display preferences (validated as such); `profile.*`
+//! The user and organization API's per-user preferences (`/api/user-preferences`): dotted keys with any JSON value.
+//! The `display.*` keys are the account settings API's typed display preferences (validated as such); `profile.*`
 //! keys belong to the profile and are not listed here; any other key is free-form.
 
 use chrono::{DateTime, Utc};
@@ -17,7 +17,7 @@ pub const MAX_VALUE_BYTES: usize = 4096;
 /// Most preferences one user may keep.
 pub const MAX_KEYS: usize = 200;
 
-/// One preference as seed 03 shows it.
+/// One preference as the user and organization API shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreferenceItem {
     pub key: String,
@@ -60,7 +60,7 @@ fn check_key(key: &str) -> Result<(), SettingsError> {
 /// A closed set's spellings and its parser, as a yes/no check.
 type ClosedSetCheck = (&'static [&'static str], fn(&str) -> bool);
 
-/// `display.*` values must be what seed 01's preferences accept.
+/// `display.*` values must be what the account settings API's preferences accept.
 fn check_value(key: &str, value: &Value) -> Result<(), SettingsError> {
     let typed: Option<ClosedSetCheck> = match key {
         storage::THEME => Some((Theme::ALLOWED, |s| Theme::parse(s).is_ok())),

@@ -8,7 +8,7 @@ use crate::display::{DateFormat, Language, NumberFormat, Theme};
 use crate::fields::Fields;
 use tenantry_kernel::Timezone;
 
-/// A user's display preferences (seed 01 `preferences`, seed 03 `/user-preferences/display.*`).
+/// A user's display preferences (the account settings API `preferences`, the user and organization API `/user-preferences/display.*`).
 /// Stored per (user, key); a key never written reads as its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -35,8 +35,8 @@ impl Default for UserPreferences {
     }
 }
 
-/// The keys the typed preferences are stored under: seed 03's `display.*` preference keys, and
-/// `profile.*` for the two values seed 03 shows in the user's profile (timezone, locale).
+/// The keys the typed preferences are stored under: the user and organization API's `display.*` preference keys, and
+/// `profile.*` for the two values the user and organization API shows in the user's profile (timezone, locale).
 pub mod storage {
     pub const TIMEZONE: &str = "profile.timezone";
     pub const LANGUAGE: &str = "profile.language";
@@ -46,7 +46,7 @@ pub mod storage {
     pub const DEFAULT_REGION: &str = "display.default_region";
 }
 
-/// Seed 01's field names, in its order.
+/// The account settings API's field names, in its order.
 pub const PREFERENCE_KEYS: [&str; 6] = [
     "timezone",
     "language",
@@ -58,7 +58,7 @@ pub const PREFERENCE_KEYS: [&str; 6] = [
 
 impl UserPreferences {
     /// Builds preferences from stored `(key, JSON value)` rows. Unknown keys are ignored (they
-    /// belong to seed 03's free-form preferences) and a value that no longer parses falls back to
+    /// belong to the user and organization API's free-form preferences) and a value that no longer parses falls back to
     /// the default for that key rather than failing the whole read.
     pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a Value)>) -> Self {
         let mut prefs = Self::default();
@@ -100,7 +100,7 @@ impl UserPreferences {
         ]
     }
 
-    /// Seed 01's shape; an unset timezone reads as the organization default.
+    /// The account settings API's shape; an unset timezone reads as the organization default.
     pub fn render(&self, default_timezone: Option<Timezone>) -> Value {
         json!({
             "timezone": self.timezone.or(default_timezone).map(|t| t.as_str()),

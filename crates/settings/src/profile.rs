@@ -1,5 +1,5 @@
-//! The user's profile (seed 03 `/api/user/profile`) and password (`/api/user/password`). The
-//! profile's timezone and locale are the same values as seed 01's `preferences.timezone` and
+//! The user's profile (the user and organization API `/api/user/profile`) and password (`/api/user/password`). The
+//! profile's timezone and locale are the same values as the account settings API's `preferences.timezone` and
 //! `preferences.language` (API-MAP.md), so they live with the other per-user preferences.
 
 use serde_json::{json, Value};
@@ -49,7 +49,7 @@ pub fn parse_locale(s: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// The profile as seed 03 shows it.
+/// The profile as the user and organization API shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     pub id: UserId,
@@ -76,8 +76,8 @@ impl SettingsService {
                 .and_then(|(_, v)| v.as_str().map(str::to_owned))
         };
         let language = settings.preferences.language.as_str();
-        // The stored full locale counts while it agrees with seed 01's language (or names a
-        // language seed 01 cannot express); otherwise seed 01 changed it and the language wins.
+        // The stored full locale counts while it agrees with the account settings API's language (or names a
+        // language the account settings API cannot express); otherwise the account settings API changed it and the language wins.
         let locale = match text(LOCALE) {
             Some(l)
                 if l.split('-').next() == Some(language)
@@ -315,9 +315,9 @@ impl SettingsService {
         // Every other session of the user ends: whoever knew the old password is out.
         let keep = match actor.credential {
             tenantry_kernel::Credential::Session(id) => Some(id),
-            tenantry_kernel::Credential::ApiKey(_) | tenantry_kernel::Credential::Operator(_) => {
-                None
-            }
+            tenantry_kernel::Credential::ApiKey(_)
+            | tenantry_kernel::Credential::Operator(_)
+            | tenantry_kernel::Credential::External(_) => None,
         };
         self.store()
             .revoke_other_sessions(actor.user_id, keep, self.clock().now())?;

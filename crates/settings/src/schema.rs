@@ -1,4 +1,4 @@
-//! JSON Schemas (draft 2020-12) of the seed 01 section documents, generated from the same lists
+//! JSON Schemas (draft 2020-12) of the account settings API section documents, generated from the same lists
 //! the domain types parse with (currencies, countries, regions, time zones, ...), so the schema
 //! and the typed validation cannot drift apart on what they accept. Every property is optional
 //! (PUT and import are partial) and unknown properties are refused.

@@ -1,6 +1,6 @@
 //! The sections of the account settings document.
 
-/// The sections of seed 01's account settings document.
+/// The sections of the account settings API's account settings document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Section {
     Notifications,
@@ -9,12 +9,12 @@ pub enum Section {
     Integrations,
     /// Per user, not per account (API-MAP.md): every member edits their own.
     Preferences,
-    /// Organization-wide defaults (seed 03 `/api/settings`); not one of seed 01's sections.
+    /// Organization-wide defaults (the user and organization API `/api/settings`); not one of the account settings API's sections.
     Organization,
 }
 
 impl Section {
-    /// Seed 01's five sections, in its order.
+    /// The account settings API's five sections, in its order.
     pub const ALL: [Section; 5] = [
         Section::Notifications,
         Section::Billing,
@@ -50,7 +50,7 @@ impl Section {
             .find(|section| section.as_str() == s)
     }
 
-    /// An export's section list (`billing,security`): seed 01's sections only; absent or blank
+    /// An export's section list (`billing,security`): the account settings API's sections only; absent or blank
     /// means all of them. The error is the first name that is not one.
     pub fn parse_export_list(raw: Option<&str>) -> Result<Vec<Self>, String> {
         let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {

@@ -6,7 +6,7 @@ use tenantry_security::Cidr;
 
 use crate::fields::Fields;
 
-/// The account's security policy in domain units (minutes, days). Seeds 01, 03, 04 and 05 each
+/// The account's security policy in domain units (minutes, days). the account settings, user and organization, settings catalog and tenant settings API each
 /// show parts of it under their own names and units (API-MAP.md); this is the one stored value.
 ///
 /// The IP allowlist entries are not here: they have identity of their own (id, label, creator)
@@ -14,14 +14,14 @@ use crate::fields::Fields;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SecurityPolicy {
-    /// Members must enrol MFA (seed 01 `two_factor.enabled`, 04 `requireMFA`, 05 `mfaRequired`).
+    /// Members must enrol MFA (the account settings API `two_factor.enabled`, 04 `requireMFA`, 05 `mfaRequired`).
     pub mfa_required: bool,
-    /// The second factor members use (seed 01 `two_factor.method`).
+    /// The second factor members use (the account settings API `two_factor.method`).
     pub mfa_method: MfaMethod,
     /// Requests from outside the allowlist are refused.
     pub ip_allowlist_enforced: bool,
     pub max_api_keys: u32,
-    /// Absolute session lifetime (seed 01 `session.timeout` in hours).
+    /// Absolute session lifetime (the account settings API `session.timeout` in hours).
     pub absolute_session_minutes: u32,
     /// Idle timeout; `None` disables it.
     pub idle_timeout_minutes: Option<u32>,
@@ -80,7 +80,7 @@ impl SecurityPolicy {
     }
 }
 
-/// Seed 01 `session.timeout` is hours, 1-168; the domain keeps whole minutes. Hours are shown
+/// The account settings API `session.timeout` is hours, 1-168; the domain keeps whole minutes. Hours are shown
 /// as minutes / 60 rounded to 6 decimals; a written hour value is the nearest whole minute, so
 /// every shown value converts back to the stored minute (docs/api/mapping.md).
 fn hours(minutes: u32) -> Value {
@@ -106,12 +106,12 @@ pub(crate) fn in_stored_order(existing: &[Cidr], written: &[Cidr]) -> Vec<Cidr> 
 /// How many portal return origins an account may list.
 pub const MAX_PORTAL_RETURN_ORIGINS: usize = 20;
 
-/// The seed 01 description of a valid allowlist entry, quoted in `INVALID_IP_WHITELIST`.
+/// The account settings API description of a valid allowlist entry, quoted in `INVALID_IP_WHITELIST`.
 pub const VALID_IP_FORMAT: &str =
     "IPv4 or IPv6 address or CIDR block (e.g., 192.168.1.0/24, 2001:db8::/32)";
 
 impl SecurityPolicy {
-    /// Seed 01's `security` section. `backup_codes` (the caller's unused MFA codes) is read-only
+    /// The account settings API's `security` section. `backup_codes` (the caller's unused MFA codes) is read-only
     /// and only present in reads.
     pub fn render(&self, allowlist: &[Cidr], backup_codes: Option<u32>) -> Value {
         let mut two_factor = json!({
@@ -142,7 +142,7 @@ impl SecurityPolicy {
         })
     }
 
-    /// Reads seed 01's `security` document onto `self` (fields seed 01 does not show keep their
+    /// Reads the account settings API's `security` document onto `self` (fields the account settings API does not show keep their
     /// values). Invalid allowlist entries are collected in `invalid_ips`, all of them.
     pub fn read(
         &self,

@@ -1,4 +1,4 @@
-//! Seed 04's `SECURITY_PREFERENCES` setting: four fields of the one security policy, in the
+//! The settings catalog API's `SECURITY_PREFERENCES` setting: four fields of the one security policy, in the
 //! catalog API's camelCase and with its "0 = not set" convention.
 
 use serde_json::{json, Map, Value};
@@ -24,7 +24,7 @@ pub enum PreferencesWriteMode {
     Partial,
 }
 
-/// Seed 04's document.
+/// The settings catalog API's document.
 pub fn render(policy: &SecurityPolicy) -> Value {
     json!({
         "securityPreferences": {
@@ -146,7 +146,7 @@ impl SettingsService {
         if account_name != stored_name {
             return Err(SettingsError::UnknownTenant);
         }
-        // Seed 04: only the owner and administrators read or change account settings.
+        // The settings catalog API: only the owner and administrators read or change account settings.
         if actor.role < Role::Admin {
             return Err(SettingsError::Forbidden {
                 section: "security preferences",

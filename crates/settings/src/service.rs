@@ -140,7 +140,7 @@ fn check_section(
         })
 }
 
-/// A section as returned by reads and writes: seed 01's shape with secrets hidden.
+/// A section as returned by reads and writes: the account settings API's shape with secrets hidden.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SectionView {
     pub section: Section,
@@ -211,7 +211,7 @@ enum Keep {
     No,
 }
 
-/// Seed 01's whole settings document as it goes on the wire, with its ETag: rendered once and
+/// The account settings API's whole settings document as it goes on the wire, with its ETag: rendered once and
 /// shared by the reads that follow while nothing changes.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RenderedSettings {
@@ -298,7 +298,7 @@ pub(crate) fn assemble(stored: StoredSettings) -> Result<AccountSettings, Settin
     })
 }
 
-/// Integrations as public reads show them: seed 01 shows no token fields for GitHub and Docker
+/// Integrations as public reads show them: the account settings API shows no token fields for GitHub and Docker
 /// (kept exact), and `{"configured": true}` or `null` for the Datadog key.
 fn integrations_public(integrations: &IntegrationSettings) -> Value {
     let mut v = integrations.render(&SecretView::Configured);
@@ -317,7 +317,7 @@ fn integrations_public(integrations: &IntegrationSettings) -> Value {
 }
 
 impl AccountSettings {
-    /// One section in seed 01's shape. `backup_codes` appears only in reads.
+    /// One section in the account settings API's shape. `backup_codes` appears only in reads.
     pub fn render_section(
         &self,
         section: Section,
@@ -342,7 +342,7 @@ impl AccountSettings {
         }
     }
 
-    /// Seed 01's whole document (`sections` limits it, as export's `sections=` does).
+    /// The account settings API's whole document (`sections` limits it, as export's `sections=` does).
     pub fn render(&self, secrets: &SecretView<'_>, sections: &[Section]) -> Value {
         let mut doc = serde_json::Map::new();
         for section in Section::ALL.into_iter().filter(|s| sections.contains(s)) {
@@ -393,7 +393,7 @@ impl SettingsService {
         self
     }
 
-    /// Seed 01's notification test: sends a real message over `channel` (developer role, as for
+    /// The account settings API's notification test: sends a real message over `channel` (developer role, as for
     /// changing notifications) and reports the receiver's answer.
     pub fn test_notification(
         &self,
@@ -424,7 +424,7 @@ impl SettingsService {
         )
     }
 
-    /// Seed 01's `GET /v2/accounts/settings`: the actor's account sections plus the actor's own
+    /// The account settings API's `GET /v2/accounts/settings`: the actor's account sections plus the actor's own
     /// preferences. Every member may read it.
     pub fn account_settings(&self, actor: &Actor) -> Result<AccountSettings, SettingsError> {
         assemble(self.snapshot(actor.account_id, actor.user_id)?)
@@ -617,11 +617,9 @@ impl SettingsService {
         WriteContext {
             account: actor.account_id,
             user: Some(actor.user_id),
-            // The operator acts with the owner's rights, but the audit trail says who it was.
-            actor: match actor.credential {
-                tenantry_kernel::Credential::Operator(by) => by.actor(),
-                _ => actor.user_id.to_string(),
-            },
+            // The operator (or an embedder's external caller) acts with a member's rights, but
+            // the audit trail says who it was.
+            actor: actor.audit_name(),
             ip: actor.ip.map(|ip| ip.to_string()),
             at: self.clock.now(),
         }
@@ -766,7 +764,7 @@ fn with_allowlist(section: Section, document: &Value, allowlist: &[String]) -> V
     doc
 }
 
-/// Turns what a reader collected into the error the seed prescribes, in its precedence:
+/// Turns what a reader collected into the error the API document prescribes, in its precedence:
 /// unknown fields, then invalid allowlist entries, then other invalid values.
 pub(crate) fn check<T>(
     fields: Fields,

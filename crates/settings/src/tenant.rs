@@ -1,5 +1,5 @@
-//! Seed 05's tenant settings (`/tenants/{id}/settings`): one camelCase document over the same
-//! domain fields seed 01 shows (MFA required, password expiry, concurrent sessions, allowlist,
+//! The tenant settings API's tenant settings (`/tenants/{id}/settings`): one camelCase document over the same
+//! domain fields the account settings API shows (MFA required, password expiry, concurrent sessions, allowlist,
 //! audit retention) plus the account's branding and feature limits. Updates are RFC 7396 merge
 //! patches; a field patched to `null` returns to its default.
 
@@ -14,7 +14,7 @@ use tenantry_security::Cidr;
 use crate::fields::{join, Fields};
 use crate::{HttpsUrl, SecurityPolicy};
 
-/// The stored section names of the two documents only seed 05 shows.
+/// The stored section names of the two documents only the tenant settings API shows.
 pub const BRANDING: &str = "branding";
 pub const FEATURES: &str = "features";
 
@@ -68,7 +68,7 @@ impl From<HexColor> for String {
     }
 }
 
-/// The account's branding (seed 05 `branding`).
+/// The account's branding (the tenant settings API `branding`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BrandingSettings {
@@ -87,7 +87,7 @@ impl Default for BrandingSettings {
     }
 }
 
-/// The account's own limits (seed 05 `features`), at most what its tier allows.
+/// The account's own limits (the tenant settings API `features`), at most what its tier allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FeatureLimits {
@@ -104,7 +104,7 @@ impl Default for FeatureLimits {
     }
 }
 
-/// Everything seed 05's document shows.
+/// Everything the tenant settings API's document shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TenantSettings {
     pub security: SecurityPolicy,
@@ -136,7 +136,7 @@ pub fn rfc7396_merge(target: &mut Value, patch: &Value) {
 }
 
 impl TenantSettings {
-    /// Seed 05's document.
+    /// The tenant settings API's document.
     pub fn render(&self) -> Value {
         json!({
             "security": {
@@ -163,8 +163,8 @@ impl TenantSettings {
         })
     }
 
-    /// Reads a merged seed 05 document onto `self`: absent fields (a patch's `null`) take the
-    /// defaults. Changed numbers are checked against seed 05's ranges and the tier's `limits`;
+    /// Reads a merged the tenant settings API document onto `self`: absent fields (a patch's `null`) take the
+    /// defaults. Changed numbers are checked against the tenant settings API's ranges and the tier's `limits`;
     /// every invalid field is reported. `f` must be made [`Fields::over`] `self.render()`.
     pub fn read(
         &self,
@@ -235,7 +235,7 @@ impl TenantSettings {
                 "must be an array of at most 1000 CIDR blocks",
             ),
         }
-        // Seed 05 shows the ranges in force and has no enforcement flag: the list sent back as
+        // The tenant settings API shows the ranges in force and has no enforcement flag: the list sent back as
         // read (in any order) changes nothing; a changed list replaces the entries, and turns
         // enforcement on when it is non-empty, off when it is empty.
         let shown: Vec<Cidr> = if self.security.ip_allowlist_enforced {
@@ -377,7 +377,7 @@ fn stored<T: serde::de::DeserializeOwned + Default>(
     )
 }
 
-/// The versions of the three stored sections seed 05's document shows; every write of any of
+/// The versions of the three stored sections the tenant settings API's document shows; every write of any of
 /// them (through any dialect, the allowlist included) makes a new version, so together they are
 /// a strong validator of the document.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -397,7 +397,7 @@ impl TenantVersions {
         }
     }
 
-    /// The opaque text of the ETag: unlike any seed 01 tag, so neither is taken for the other.
+    /// The opaque text of the ETag: unlike any the account settings API tag, so neither is taken for the other.
     fn opaque(self) -> String {
         format!(
             "tenant-s{}-f{}-b{}",
@@ -410,7 +410,7 @@ impl TenantVersions {
     }
 }
 
-/// Seed 05's document with the ETag that `PATCH` compares `If-Match` and `If-None-Match` with.
+/// The tenant settings API's document with the ETag that `PATCH` compares `If-Match` and `If-None-Match` with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TenantView {
     pub document: Value,
@@ -457,7 +457,7 @@ impl crate::SettingsService {
         stored(doc.as_ref(), "branding")
     }
 
-    /// Seed 05's `GET /tenants/{id}/settings`; any member of the account.
+    /// The tenant settings API's `GET /tenants/{id}/settings`; any member of the account.
     pub fn tenant_settings(
         &self,
         actor: &tenantry_kernel::Actor,
@@ -502,7 +502,7 @@ impl crate::SettingsService {
         })
     }
 
-    /// Seed 05's `PATCH /tenants/{id}/settings`: an RFC 7396 merge patch over the document,
+    /// The tenant settings API's `PATCH /tenants/{id}/settings`: an RFC 7396 merge patch over the document,
     /// validated as a whole and written (security, features, branding) in one transaction.
     /// Admins only; the lockout guard applies. `preconditions` are checked against the
     /// document's ETag in the write's own transaction, so a concurrent write cannot slip between.

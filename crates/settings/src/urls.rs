@@ -55,9 +55,9 @@ impl From<HttpsUrl> for String {
     }
 }
 
-/// A webhook URL an account saved (seed 01's `notifications.webhook.url`). When written it must
+/// A webhook URL an account saved (the account settings API's `notifications.webhook.url`). When written it must
 /// pass the notification engine's one outbound rule ([`tenantry_notifications::outbound_url`],
-/// also applied by the test endpoint and seed 03's channels): https, or plain http to an
+/// also applied by the test endpoint and the user and organization API's channels): https, or plain http to an
 /// address the operator opened with `TENANTRY_OUTBOUND_ALLOW`, never with credentials. A stored
 /// one is read back as written, whatever the allowance is today: the transport checks every
 /// delivery's resolved address and scheme against the current allowance anyway.
@@ -115,8 +115,8 @@ impl From<WebhookUrl> for String {
     }
 }
 
-/// Slack incoming-webhook URLs follow the notification engine's one shape rule, so seed 01's
-/// settings, its test and seed 03's channels cannot drift apart on what they accept.
+/// Slack incoming-webhook URLs follow the notification engine's one shape rule, so the account settings API's
+/// settings, its test and the user and organization API's channels cannot drift apart on what they accept.
 pub use tenantry_notifications::SlackWebhookUrl;
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Team activity (seed 02 `activity`, `resources`, `GET /team/activity`): every figure is
+//! Team activity (the team API `activity`, `resources`, `GET /team/activity`): every figure is
 //! computed from recorded facts, never invented. Sign-ins come from the service's own sessions;
 //! product activity (endpoint executions, resources created, collaborations, sharing) is
 //! reported by the host platform as events, idempotent by the host's event id. The formulas are
@@ -102,7 +102,7 @@ pub struct ActivityEvent {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// Seed 02's `period`.
+/// The team API's `period`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ActivityPeriod {
     SevenDays,
@@ -166,7 +166,7 @@ impl ActivityTotals {
     }
 
     /// Everything counted for one member: sign-ins, executions, resources created and
-    /// collaborations (seed 02's four `activity` figures).
+    /// collaborations (the team API's four `activity` figures).
     fn member_total(&self, user: UserId) -> u64 {
         self.logins_of(user)
             + self.event(user, ActivityKind::EndpointExecuted)
@@ -218,7 +218,7 @@ pub trait ActivityStore: Send + Sync {
     ) -> Result<Option<DateTime<Utc>>, PortError>;
 }
 
-/// Seed 02's `activity` and `resources` of one member, from all their recorded events.
+/// The team API's `activity` and `resources` of one member, from all their recorded events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MemberActivity {
     pub endpoints_created: u64,

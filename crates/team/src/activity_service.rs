@@ -14,7 +14,7 @@ use crate::{
 const CLOCK_SKEW: i64 = 300;
 
 impl TeamService {
-    /// Seed 02's member details: the member with their `activity` and `resources`.
+    /// The team API's member details: the member with their `activity` and `resources`.
     pub fn details(
         &self,
         actor: &Actor,

@@ -1,4 +1,4 @@
-//! Who may change whom. Seed 02: only admins and the owner manage the team, the owner "cannot be
+//! Who may change whom. The team API: only admins and the owner manage the team, the owner "cannot be
 //! assigned" and cannot be removed. We add the rule every role ladder needs: a manager never grants a
 //! role above their own and never acts on someone who outranks them, so an admin cannot mint a second
 //! owner or demote the owner's peers above them.

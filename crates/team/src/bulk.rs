@@ -1,4 +1,4 @@
-//! Seed 02's bulk operations: one change applied to many members, each member's change atomic on
+//! The team API's bulk operations: one change applied to many members, each member's change atomic on
 //! its own, so one refusal (an unknown id, the owner) never blocks or undoes the others.
 
 use tenantry_kernel::Role;
@@ -49,7 +49,7 @@ impl BulkOperation {
         }
     }
 
-    /// Whether applying the operation to `m` would change anything (seed 02's `updated`).
+    /// Whether applying the operation to `m` would change anything (the team API's `updated`).
     pub(crate) fn changes(&self, m: &Member) -> bool {
         match self {
             BulkOperation::UpdateRole(role) => m.role != *role,

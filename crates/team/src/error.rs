@@ -6,7 +6,7 @@ use tenantry_kernel::{InvitationId, KernelError, Permission, PortError, Role};
 
 use crate::{EmailChangeRefusal, InvitationState};
 
-/// Everything a team operation can refuse. The HTTP adapter maps each variant onto seed 02's
+/// Everything a team operation can refuse. The HTTP adapter maps each variant onto the team API's
 /// error bodies (`INSUFFICIENT_PERMISSIONS`, `CANNOT_REMOVE_OWNER`, `VALIDATION_ERROR`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TeamError {
@@ -39,7 +39,7 @@ pub enum TeamError {
     /// The session signed in too long ago for this action: sign in again.
     #[error("sign in again to do this")]
     ReauthRequired,
-    /// A field failed its contract; `field` is the seed's camelCase name.
+    /// A field failed its contract; `field` is the API's camelCase name.
     #[error("{field}: {reason}")]
     InvalidField { field: &'static str, reason: String },
     #[error("team member not found")]
@@ -48,10 +48,10 @@ pub enum TeamError {
     /// time); nothing was applied.
     #[error("the member was changed concurrently; reload and retry")]
     Conflict,
-    /// Seed 02 `INVALID_EMAIL`: the invited address is not an email address.
+    /// The team API `INVALID_EMAIL`: the invited address is not an email address.
     #[error("invalid email address `{value}`")]
     InvalidEmail { value: String },
-    /// Seed 02 `MEMBER_ALREADY_EXISTS`: the address already belongs to a member.
+    /// The team API `MEMBER_ALREADY_EXISTS`: the address already belongs to a member.
     #[error("{email} is already a team member")]
     MemberAlreadyExists { email: String, current_role: Role },
     /// An open invitation for the address exists; resend it instead.

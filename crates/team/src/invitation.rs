@@ -1,4 +1,4 @@
-//! An invitation's lifecycle (seed 02 plus acceptance). What is stored is what happened (sent,
+//! An invitation's lifecycle (the team API plus acceptance). What is stored is what happened (sent,
 //! resent, accepted, cancelled); whether it has expired is computed against the clock, so an
 //! invitation expires on time without a job flipping rows.
 
@@ -105,7 +105,7 @@ impl Invitation {
         }
     }
 
-    /// Seed 02's `status`: `sent`, `resent`, `accepted`, `cancelled`, or `expired` once past
+    /// The team API's `status`: `sent`, `resent`, `accepted`, `cancelled`, or `expired` once past
     /// `expiresAt`.
     pub fn public_status(&self, now: DateTime<Utc>) -> &'static str {
         match self.state(now) {
@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(
             inv.expires_at - inv.created_at,
             Duration::days(7),
-            "the seed's default"
+            "the team API's default"
         );
         let day = invitation(InvitationStatus::Sent, InvitationLifetime::OneDay);
         assert_eq!(day.expires_at - day.created_at, Duration::days(1));

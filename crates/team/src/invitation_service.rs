@@ -23,7 +23,7 @@ use crate::{
     Member, NewInvitation, Permission, Reissue, TeamError, TeamService, Title,
 };
 
-/// Seed 02's invite request, parsed.
+/// The team API's invite request, parsed.
 #[derive(Debug, Clone)]
 pub struct InviteRequest {
     pub email: Email,

@@ -1,4 +1,4 @@
-//! The free-text and enumerated fields of seed 02's member and invitation bodies, as types that
+//! The free-text and enumerated fields of the team API's member and invitation bodies, as types that
 //! only exist valid: a `Department` is at most 100 characters, an `InvitationLifetime` is one of
 //! `1d`, `7d`, `30d`. Lengths count characters, not bytes, because the limits are user-facing.
 
@@ -59,28 +59,28 @@ macro_rules! bounded_text {
 }
 
 bounded_text!(
-    /// A member's department (seed 02: "optional, max 100 characters").
+    /// A member's department (the team API: "optional, max 100 characters").
     Department,
     "department",
     100,
     false
 );
 bounded_text!(
-    /// A member's job title (seed 02: "optional, max 100 characters").
+    /// A member's job title (the team API: "optional, max 100 characters").
     Title,
     "title",
     100,
     false
 );
 bounded_text!(
-    /// The personal note carried by an invitation email (seed 02: "max 500 characters").
+    /// The personal note carried by an invitation email (the team API: "max 500 characters").
     InviteMessage,
     "message",
     500,
     true
 );
 
-/// How long an invitation stays acceptable (seed 02 `expiresIn`: `1d`, `7d`, `30d`, default `7d`).
+/// How long an invitation stays acceptable (the team API `expiresIn`: `1d`, `7d`, `30d`, default `7d`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InvitationLifetime {
     OneDay,

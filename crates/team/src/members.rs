@@ -1,4 +1,4 @@
-//! Members as seed 02 shows them, and the store port that keeps them.
+//! Members as the team API shows them, and the store port that keeps them.
 
 use chrono::{DateTime, Utc};
 use tenantry_kernel::{AccountId, AuditId, Page, PageRequest, PortError, Role, UserId};
@@ -38,7 +38,7 @@ pub struct MemberFilter {
     pub status: Option<MemberStatus>,
 }
 
-/// Members per role (active and suspended alike) and pending ones, as seed 02's `roles`.
+/// Members per role (active and suspended alike) and pending ones, as the team API's `roles`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RoleCounts {
     pub owner: u64,

@@ -66,8 +66,13 @@ pub fn ensure_can_transfer(actor: &Actor, now: DateTime<Utc>) -> Result<(), Team
         Credential::ApiKey(_) if !actor.scopes.is_empty() => {
             Err(TeamError::UnrestrictedCredentialRequired)
         }
-        Credential::Session(_) if actor.needs_reauth(true, now) => Err(TeamError::ReauthRequired),
-        Credential::ApiKey(_) | Credential::Session(_) | Credential::Operator(_) => Ok(()),
+        Credential::Session(_) | Credential::External(_) if actor.needs_reauth(true, now) => {
+            Err(TeamError::ReauthRequired)
+        }
+        Credential::ApiKey(_)
+        | Credential::Session(_)
+        | Credential::Operator(_)
+        | Credential::External(_) => Ok(()),
     }
 }
 

@@ -27,7 +27,7 @@ pub struct TeamOverview {
     pub owner: Option<Member>,
 }
 
-/// One page of members with the account-wide counts seed 02 reports beside it.
+/// One page of members with the account-wide counts the team API reports beside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberList {
     /// Members of this page; `page.next` is the cursor of the whole list (members and

@@ -5,7 +5,7 @@
 use super::*;
 
 impl SettingsService {
-    /// The `settings` of seed 01's export: the chosen sections, importable as they are.
+    /// The `settings` of the account settings API's export: the chosen sections, importable as they are.
     /// Secrets are shown as `{"configured": true}` unless `include_secrets`, which only admins
     /// may ask for and which is audited.
     pub fn export(
@@ -75,7 +75,7 @@ impl SettingsService {
         Ok(Value::Object(out))
     }
 
-    /// Seed 01's whole export envelope (`{"export": {timestamp, format, include_secrets,
+    /// The account settings API's whole export envelope (`{"export": {timestamp, format, include_secrets,
     /// settings, metadata}}`), the one `GET /v2/accounts/settings/export` and `tenantry export`
     /// both produce and `import` reads back. `format` is only recorded; rendering is the caller's.
     pub fn export_envelope(
@@ -95,16 +95,13 @@ impl SettingsService {
                 "metadata": {
                     "version": "2.0",
                     "account_id": actor.account_id.to_string(),
-                    "exported_by": match actor.credential {
-                        tenantry_kernel::Credential::Operator(by) => by.actor(),
-                        _ => actor.user_id.to_string(),
-                    },
+                    "exported_by": actor.audit_name(),
                 },
             }
         }))
     }
 
-    /// Seed 01's import: every named section validated as a whole and written in ONE
+    /// The account settings API's import: every named section validated as a whole and written in ONE
     /// transaction (all or nothing); `validate_only` reports the changes and writes nothing.
     pub fn import(
         &self,

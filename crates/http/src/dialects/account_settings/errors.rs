@@ -150,6 +150,7 @@ pub(super) fn settings_error(e: SettingsError) -> ApiError {
             | KernelError::InvalidAccountName(_)
             | KernelError::InvalidEmail(_)
             | KernelError::InvalidDisplayName(_)
+            | KernelError::InvalidExternalSubject
             | KernelError::InsufficientRole { .. },
         ) => ApiError::not_produced_here(DIALECT, &e),
         // The profile, the allowlist entries, tenants, the catalog's settings and its webhook
@@ -213,6 +214,7 @@ pub(super) fn audit_error(e: SecurityError) -> ApiError {
             | KernelError::InvalidAccountName(_)
             | KernelError::InvalidEmail(_)
             | KernelError::InvalidDisplayName(_)
+            | KernelError::InvalidExternalSubject
             | KernelError::InvalidCursor
             | KernelError::InvalidLimit { .. },
         ) => ApiError::not_produced_here(DIALECT, &e),

@@ -93,7 +93,7 @@ async fn logout(
 async fn list(state: web::Data<AppState>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
     let current = match caller.0.credential {
         Credential::Session(id) => Some(id),
-        Credential::ApiKey(_) | Credential::Operator(_) => None,
+        Credential::ApiKey(_) | Credential::Operator(_) | Credential::External(_) => None,
     };
     let sessions = state.sessions.clone();
     let list = run(move || sessions.list(&caller.0)).await?;

@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod bridges;
+mod error;
+pub mod master_key;
+mod services;
+
+pub use bridges::TeamPolicyOfSettings;
+pub use error::OpenError;
+pub use services::{seal_clear_slack_urls, Options, Services};

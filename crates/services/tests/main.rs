@@ -1,0 +1,515 @@
+//! The services as an embedding program opens them (`Services::open` on a fresh database:
+//! SQLite always, PostgreSQL too when `TENANTRY_TEST_PG` names one), driving the typed calls
+//! through the same rules as the APIs. One test binary.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use proptest::prelude::*;
+use tenantry_kernel::{
+    AccountId, AccountName, Actor, Email, ExternalSubject, OperatorCaller, OsRandom, PageRequest,
+    RandomSource, Role, UserId,
+};
+use tenantry_security::{AuditFilter, Cidr, Kek};
+use tenantry_services::{master_key, OpenError, Services};
+use tenantry_settings::{Decision, Section, SecurityPolicy, SettingsError};
+use tenantry_store::StoreConfig;
+
+const OFFICE_IP: &str = "203.0.113.7";
+
+struct Opened {
+    services: Services,
+    account: AccountId,
+    owner: UserId,
+    key: Kek,
+    config: StoreConfig,
+    dir: PathBuf,
+    /// PostgreSQL: the admin URL and the database to drop afterwards.
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut conn) = PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+fn scratch() -> PathBuf {
+    let mut b = [0u8; 8];
+    OsRandom.fill(&mut b);
+    let name: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    std::env::temp_dir().join(format!("tenantry-services-{name}"))
+}
+
+/// A fresh SQLite database, and a fresh PostgreSQL one when configured (required when
+/// `TENANTRY_REQUIRE_PG=1`).
+fn backends() -> Vec<Opened> {
+    let dir = scratch();
+    let mut out = vec![open(
+        StoreConfig::sqlite(dir.join("tenantry.db")),
+        dir,
+        None,
+    )];
+    match std::env::var("TENANTRY_TEST_PG") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = format!(
+                "tenantry_svc_{}",
+                scratch()
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('-', "_")
+            );
+            let mut conn = PgConnection::establish(&admin).expect("connect");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .expect("create db");
+            let (base, _) = admin.rsplit_once('/').expect("database path");
+            let config =
+                StoreConfig::from_url(&format!("{base}/{name}")).expect("a PostgreSQL URL");
+            out.push(open(config, scratch(), Some((admin, name))));
+        }
+        _ => assert!(
+            std::env::var("TENANTRY_REQUIRE_PG").as_deref() != Ok("1"),
+            "TENANTRY_TEST_PG is required"
+        ),
+    }
+    out
+}
+
+fn open(config: StoreConfig, dir: PathBuf, pg: Option<(String, String)>) -> Opened {
+    let key = master_key::load_or_create(&dir.join("master.key")).expect("key");
+    let services = Services::open(&config, &key, "https://app.embedded.test").expect("open");
+    let account = services
+        .provisioning
+        .create_account(
+            AccountName::parse("embedded").unwrap(),
+            None,
+            &Email::parse("owner@embedded.test").unwrap(),
+            &tenantry_settings::defaults::initial_documents(),
+            OperatorCaller::CLI,
+        )
+        .expect("account");
+    Opened {
+        account: account.account_id,
+        owner: account.owner_id,
+        services,
+        key,
+        config,
+        dir,
+        pg,
+    }
+}
+
+impl Opened {
+    fn external(&self, role: Role, ip: &str) -> Actor {
+        Actor::external(
+            self.account,
+            self.owner,
+            role,
+            ExternalSubject::parse("sso|owner").unwrap(),
+            Some(ip.parse().unwrap()),
+            self.services.clock.now(),
+        )
+    }
+
+    fn owner(&self) -> Actor {
+        self.external(Role::Owner, OFFICE_IP)
+    }
+
+    fn audit(&self, action: &str) -> Vec<tenantry_security::AuditEntry> {
+        self.services
+            .audit
+            .list(
+                &self.owner(),
+                &AuditFilter {
+                    action: Some(action.into()),
+                    ..AuditFilter::default()
+                },
+                &PageRequest::default(),
+            )
+            .expect("audit")
+            .items
+    }
+}
+
+#[test]
+fn a_typed_update_is_validated_versioned_and_audited_as_the_external_caller() {
+    for t in backends() {
+        a_typed_update_is_validated_versioned_and_audited_as_the_external_caller_on(&t);
+    }
+}
+
+fn a_typed_update_is_validated_versioned_and_audited_as_the_external_caller_on(t: &Opened) {
+    let owner = t.owner();
+    let before = t
+        .services
+        .settings
+        .section(&owner, Section::Security)
+        .unwrap();
+    let refused = t
+        .services
+        .settings
+        .update::<SecurityPolicy>(&owner, None, |s| s.audit_retention_days = 5);
+    assert!(
+        matches!(&refused, Err(SettingsError::Validation(f)) if f.iter().any(|f| f.field == "audit.retention_days")),
+        "{refused:?}"
+    );
+    let view = t
+        .services
+        .settings
+        .update::<SecurityPolicy>(&owner, None, |s| {
+            s.audit_retention_days = 180;
+            s.mfa_required = true;
+        })
+        .expect("update");
+    assert_eq!(view.version, before.version + 1);
+    let stored = t
+        .services
+        .settings
+        .account_settings(&owner)
+        .unwrap()
+        .security;
+    assert_eq!(stored.audit_retention_days, 180);
+    assert!(stored.mfa_required);
+    let entries = t.audit("settings.updated");
+    assert!(
+        entries.iter().any(|e| e.actor == "external:sso|owner"),
+        "{entries:?}"
+    );
+    let history = t
+        .services
+        .settings
+        .history(&owner, Section::Security, &PageRequest::default())
+        .expect("history");
+    assert!(!history.items.is_empty());
+}
+
+#[test]
+fn a_typed_update_never_drops_a_field_the_section_does_not_carry() {
+    for t in backends() {
+        a_typed_update_never_drops_a_field_the_section_does_not_carry_on(&t);
+    }
+}
+
+fn a_typed_update_never_drops_a_field_the_section_does_not_carry_on(t: &Opened) {
+    let owner = t.owner();
+    let result = t
+        .services
+        .settings
+        .update::<SecurityPolicy>(&owner, None, |s| s.idle_timeout_minutes = Some(5));
+    assert!(
+        matches!(&result, Err(SettingsError::Validation(f)) if f[0].field == "idle_timeout_minutes"),
+        "{result:?}"
+    );
+    let stored = t
+        .services
+        .settings
+        .account_settings(&owner)
+        .unwrap()
+        .security;
+    assert_eq!(
+        stored.idle_timeout_minutes,
+        SecurityPolicy::default().idle_timeout_minutes
+    );
+}
+
+#[test]
+fn a_typed_update_on_a_stale_version_is_a_conflict_not_a_lost_update() {
+    for t in backends() {
+        a_typed_update_on_a_stale_version_is_a_conflict_not_a_lost_update_on(&t);
+    }
+}
+
+fn a_typed_update_on_a_stale_version_is_a_conflict_not_a_lost_update_on(t: &Opened) {
+    let owner = t.owner();
+    let read = t
+        .services
+        .settings
+        .section(&owner, Section::Security)
+        .unwrap();
+    t.services
+        .settings
+        .update::<SecurityPolicy>(&owner, None, |s| s.concurrent_sessions = 3)
+        .unwrap();
+    let stale = t
+        .services
+        .settings
+        .update::<SecurityPolicy>(&owner, Some(&read.etag), |s| s.max_api_keys = 7);
+    assert!(
+        matches!(stale, Err(SettingsError::VersionConflict { .. })),
+        "{stale:?}"
+    );
+    let stored = t
+        .services
+        .settings
+        .account_settings(&owner)
+        .unwrap()
+        .security;
+    assert_eq!((stored.concurrent_sessions, stored.max_api_keys), (3, 20));
+}
+
+#[test]
+fn the_role_an_embedder_vouches_for_is_all_an_external_caller_may_do() {
+    for t in backends() {
+        the_role_an_embedder_vouches_for_is_all_an_external_caller_may_do_on(&t);
+    }
+}
+
+fn the_role_an_embedder_vouches_for_is_all_an_external_caller_may_do_on(t: &Opened) {
+    let viewer = t.external(Role::Viewer, OFFICE_IP);
+    let result = t
+        .services
+        .settings
+        .update::<SecurityPolicy>(&viewer, None, |s| s.mfa_required = true);
+    assert!(
+        matches!(result, Err(SettingsError::Forbidden { .. })),
+        "{result:?}"
+    );
+    let block = Cidr::parse("203.0.113.0/24").unwrap();
+    let added = t
+        .services
+        .settings
+        .add_to_allowlist(&viewer, block, "office");
+    assert!(
+        matches!(added, Err(SettingsError::Forbidden { .. })),
+        "{added:?}"
+    );
+}
+
+#[test]
+fn typed_allowlist_entries_are_added_listed_and_removed_with_their_description() {
+    for t in backends() {
+        typed_allowlist_entries_are_added_listed_and_removed_with_their_description_on(&t);
+    }
+}
+
+fn typed_allowlist_entries_are_added_listed_and_removed_with_their_description_on(t: &Opened) {
+    let owner = t.owner();
+    let office = Cidr::parse("203.0.113.0/24").unwrap();
+    let vpn = Cidr::parse("2001:db8::/32").unwrap();
+    let added = t
+        .services
+        .settings
+        .add_to_allowlist(&owner, office, "head office")
+        .unwrap();
+    assert_eq!(
+        (added.block, added.description.as_str()),
+        (office, "head office")
+    );
+    t.services
+        .settings
+        .add_to_allowlist(&owner, vpn, "vpn")
+        .unwrap();
+    let again = t
+        .services
+        .settings
+        .add_to_allowlist(&owner, office, "again");
+    assert!(
+        matches!(again, Err(SettingsError::AllowlistEntryExists { .. })),
+        "{again:?}"
+    );
+    let listed: Vec<(Cidr, String)> = t
+        .services
+        .settings
+        .allowlist_blocks(&owner)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.block, e.description))
+        .collect();
+    assert_eq!(
+        listed,
+        [(office, "head office".to_owned()), (vpn, "vpn".to_owned())]
+    );
+    t.services
+        .settings
+        .remove_from_allowlist(&owner, vpn)
+        .unwrap();
+    let gone = t.services.settings.remove_from_allowlist(&owner, vpn);
+    assert!(matches!(gone, Err(SettingsError::UnknownEntry)), "{gone:?}");
+    assert_eq!(
+        t.services.settings.allowlist_blocks(&owner).unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn enforcing_an_allowlist_that_excludes_the_external_caller_is_refused() {
+    for t in backends() {
+        enforcing_an_allowlist_that_excludes_the_external_caller_is_refused_on(&t);
+    }
+}
+
+fn enforcing_an_allowlist_that_excludes_the_external_caller_is_refused_on(t: &Opened) {
+    let outside = t.external(Role::Owner, "198.51.100.1");
+    t.services
+        .settings
+        .add_to_allowlist(&outside, Cidr::parse("203.0.113.0/24").unwrap(), "office")
+        .unwrap();
+    let result = t
+        .services
+        .settings
+        .update::<SecurityPolicy>(&outside, None, |s| s.ip_allowlist_enforced = true);
+    assert!(
+        matches!(result, Err(SettingsError::WouldLockOut { .. })),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it() {
+    for t in backends() {
+        check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(&t);
+    }
+}
+
+fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(t: &Opened) {
+    let owner = t.owner();
+    let outside: IpAddr = "198.51.100.1".parse().unwrap();
+    let inside: IpAddr = OFFICE_IP.parse().unwrap();
+    assert_eq!(
+        t.services
+            .settings
+            .check_address(t.account, outside)
+            .unwrap(),
+        Decision::Allowed,
+        "nothing is enforced yet"
+    );
+    t.services
+        .settings
+        .add_to_allowlist(&owner, Cidr::parse("203.0.113.0/24").unwrap(), "office")
+        .unwrap();
+    t.services
+        .settings
+        .update::<SecurityPolicy>(&owner, None, |s| s.ip_allowlist_enforced = true)
+        .unwrap();
+    assert_eq!(
+        t.services
+            .settings
+            .check_address(t.account, inside)
+            .unwrap(),
+        Decision::Allowed
+    );
+    assert!(t.audit("security.ip_denied").is_empty());
+    assert_eq!(
+        t.services
+            .settings
+            .check_address(t.account, outside)
+            .unwrap(),
+        Decision::Refused
+    );
+    let denied = t.audit("security.ip_denied");
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0].ip.as_deref(), Some("198.51.100.1"));
+}
+
+#[test]
+fn the_same_master_key_opens_the_secrets_again_and_another_is_refused() {
+    for t in backends() {
+        the_same_master_key_opens_the_secrets_again_and_another_is_refused_on(&t);
+    }
+}
+
+fn the_same_master_key_opens_the_secrets_again_and_another_is_refused_on(t: &Opened) {
+    t.services
+        .settings
+        .update_section(
+            &t.owner(),
+            Section::Integrations,
+            &serde_json::json!({ "github": { "enabled": true, "username": "bot", "access_token": "ghp_kept0sealed0token0value" } }),
+            None,
+        )
+        .expect("a secret");
+    let again = Services::open(&t.config, &t.key, "https://app.embedded.test").expect("same key");
+    let export = again
+        .settings
+        .export(&t.owner(), true, &[Section::Integrations])
+        .expect("export");
+    assert_eq!(
+        export["integrations"]["github"]["access_token"],
+        "ghp_kept0sealed0token0value"
+    );
+    let other = Kek::from_base64(&Kek::generate_base64(&OsRandom)).unwrap();
+    let result = Services::open(&t.config, &other, "https://app.embedded.test");
+    assert!(
+        matches!(result, Err(OpenError::WrongMasterKey { .. })),
+        "{:?}",
+        result.err()
+    );
+}
+
+/// Whatever carried values a typed update sets within the section's ranges, what is stored
+/// is exactly what the change left (no unit conversion loses a minute, no field is dropped),
+/// and writing the stored value back is no change at all (no new version).
+#[test]
+fn a_typed_update_stores_exactly_what_it_was_given() {
+    for t in backends() {
+        a_typed_update_stores_exactly_what_it_was_given_on(&t);
+    }
+}
+
+fn a_typed_update_stores_exactly_what_it_was_given_on(t: &Opened) {
+    const SEED: u64 = 0x0040;
+    let owner = t.owner();
+    let strategy = (
+        any::<bool>(),
+        1u32..=50,
+        60u32..=10_080,
+        1u32..=10,
+        30u32..=365,
+        any::<(bool, bool, bool)>(),
+    );
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 40,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(SEED),
+        ..ProptestConfig::default()
+    });
+    let outcome = runner.run(
+        &strategy,
+        |(mfa, keys, minutes, sessions, retention, (reauth, api_log, access_log))| {
+            let edit = |s: &mut SecurityPolicy| {
+                s.mfa_required = mfa;
+                s.max_api_keys = keys;
+                s.absolute_session_minutes = minutes;
+                s.concurrent_sessions = sessions;
+                s.audit_retention_days = retention;
+                s.reauth_for_sensitive = reauth;
+                s.log_api_requests = api_log;
+                s.log_resource_access = access_log;
+            };
+            let mut expected = t
+                .services
+                .settings
+                .account_settings(&owner)
+                .unwrap()
+                .security;
+            edit(&mut expected);
+            t.services
+                .settings
+                .update::<SecurityPolicy>(&owner, None, edit)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let stored = t.services.settings.account_settings(&owner).unwrap();
+            prop_assert_eq!(&stored.security, &expected);
+            let again = t
+                .services
+                .settings
+                .update::<SecurityPolicy>(&owner, None, |_| {})
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(again.version, stored.versions.of(Section::Security));
+            Ok(())
+        },
+    );
+    if let Err(e) = outcome {
+        panic!("{e}; proptest seed {SEED:#x}");
+    }
+}
