@@ -2,6 +2,8 @@
 
 mod allowlist_enforcement;
 mod billing;
+mod brand_contrast;
+mod brand_logo;
 mod builtin_channels;
 mod catalog_notifications;
 mod catalog_settings;
@@ -39,6 +41,8 @@ pub use billing::{
     AutoRecharge, BillingAddress, BillingSettings, CardBrand, CostAlert, PaymentMethod,
     PaymentMethodType,
 };
+pub use brand_contrast::{contrast_ratio, relative_luminance, TextOn};
+pub use brand_logo::{LogoFormat, LogoImage, LOGO_MAX_BYTES};
 pub use catalog_notifications::{
     push_channel_events, CatalogDocument, CatalogSetting, AVAILABLE_CHANNELS, CATALOG,
 };
