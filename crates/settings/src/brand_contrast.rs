@@ -57,7 +57,9 @@ impl HexColor {
     /// ```
     /// use tenantry_settings::tenant::HexColor;
     /// use tenantry_settings::TextOn;
-    /// assert_eq!(HexColor::parse("#6366f1").unwrap().text_on(), TextOn::White);
+    /// assert_eq!(HexColor::parse("#1e3a8a").unwrap().text_on(), TextOn::White);
+    /// // The default indigo: black reaches 4.7:1, white only 4.47:1.
+    /// assert_eq!(HexColor::parse("#6366f1").unwrap().text_on(), TextOn::Black);
     /// assert_eq!(HexColor::parse("#ffcc00").unwrap().text_on(), TextOn::Black);
     /// ```
     pub fn text_on(&self) -> TextOn {
