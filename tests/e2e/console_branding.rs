@@ -430,6 +430,25 @@ async fn the_invitation_page_and_emails_wear_the_inviting_account_branding(app: 
         .wait_for_eml_containing("owner@localhost", "Reset your password")
         .await;
     assert!(!reset.contains("Questions?"), "{reset}");
+
+    // The operator's reset of a member is sent on behalf of the account: it carries the line.
+    let (ok, _, stderr) = crate::operator_access::cli(
+        &app,
+        &[
+            "users",
+            "reset-password",
+            "--account",
+            "default",
+            "--email",
+            "owner@localhost",
+        ],
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    let by_operator = app
+        .wait_for_eml_containing("owner@localhost", "Questions? Write to help@brand.example")
+        .await;
+    assert!(by_operator.contains("Reset your password"), "{by_operator}");
 }
 
 /// In a real browser: the logo comes from this origin and is drawn, the colour is on the
