@@ -124,3 +124,53 @@ async fn config_check_names_every_bad_key_and_print_masks_secrets() {
         "secrets shown:\n{printed}"
     );
 }
+
+#[tokio::test]
+async fn an_outbound_ca_file_that_holds_no_certificate_stops_the_check_and_the_start() {
+    let db = TestDb::create(Backend::Sqlite).expect("sqlite");
+    let not_pem = db.dir.join("not-a-ca.pem");
+    std::fs::write(&not_pem, "this is no certificate\n").expect("write");
+    let missing = db.dir.join("missing.pem");
+    for (file, why) in [
+        (&not_pem, "holds no PEM certificate"),
+        (&missing, "cannot read"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["config", "check"])
+            .env_remove("TENANTRY_CONFIG")
+            .env("TENANTRY_OUTBOUND_CA_FILE", file)
+            .output()
+            .expect("run config check");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{why}: refused");
+        assert!(
+            stderr.contains("TENANTRY_OUTBOUND_CA_FILE") && stderr.contains(why),
+            "{why} not named in:\n{stderr}"
+        );
+        let out = db
+            .command(&["serve"])
+            .env("TENANTRY_BIND", "127.0.0.1:0")
+            .env("TENANTRY_OUTBOUND_CA_FILE", file)
+            .output()
+            .await
+            .expect("run serve");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{why}: serve does not start");
+        assert!(stderr.contains("TENANTRY_OUTBOUND_CA_FILE"), "{stderr}");
+    }
+    // The CA of the branding tests is a good bundle.
+    let out = Command::new(BIN)
+        .args(["config", "check"])
+        .env_remove("TENANTRY_CONFIG")
+        .env(
+            "TENANTRY_OUTBOUND_CA_FILE",
+            crate::console_branding::ca_file(),
+        )
+        .output()
+        .expect("run config check");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -29,6 +29,7 @@ mod conformance_user_org_catalog_tenant;
 mod console;
 mod console_account;
 mod console_audit;
+mod console_branding;
 mod console_browser;
 mod console_links;
 mod console_notifications;

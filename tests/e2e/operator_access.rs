@@ -9,7 +9,7 @@ use crate::support::{call, token_in, TestApp};
 use crate::team_invitations::anon;
 
 /// Runs the binary on the app's database; (success, stdout, stderr).
-async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+pub(crate) async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let out = app
         .db
         .command(args)

@@ -42,7 +42,15 @@ async fn show(
         account.map_or_else(|| visitor.actor.account_id.to_string(), |a| a.display_name);
     let csrf = visitor.csrf();
     let back = crate::visitor::way_back(&state, &visitor).await;
+    let brand = crate::brand::of_account(
+        &state,
+        &visitor.logos,
+        visitor.actor.account_id,
+        Some(account_name.clone()),
+    )
+    .await;
     let chrome = Chrome {
+        brand: brand.as_ref(),
         who: &profile.email,
         csrf: &csrf,
         restricted: false,

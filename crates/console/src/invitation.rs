@@ -22,8 +22,9 @@ use tenantry_http::AppState;
 use tenantry_security::{AccountChoice, InvitationToken, SecurityError};
 use tenantry_team::{AcceptInput, InvitationPreview, InvitationState, TeamError};
 
+use crate::brand::Brand;
 use crate::form::{too_long, NAME_MAX, PASSWORD_MAX};
-use crate::layout::{page, respond, see_other, Section};
+use crate::layout::{branded_page, page, respond, see_other, Section};
 use crate::refusal::error_page;
 use crate::session::{append_cookie, cookie_name, set_cookie};
 use crate::ConsoleConfig;
@@ -90,6 +91,7 @@ fn invitation_page(
     status: StatusCode,
     link: &str,
     preview: &InvitationPreview,
+    brand: Option<&Brand>,
     csrf: &str,
     message: Option<&str>,
 ) -> HttpResponse {
@@ -129,8 +131,23 @@ fn invitation_page(
     };
     respond(
         status,
-        page("Your invitation", Section::None, None, content),
+        branded_page("Your invitation", Section::None, None, brand, content),
     )
+}
+
+/// The inviting account's branding: the invitee sees the account they are joining.
+async fn brand_of(
+    state: &web::Data<AppState>,
+    config: &ConsoleConfig,
+    preview: &InvitationPreview,
+) -> Option<Brand> {
+    crate::brand::of_account(
+        state,
+        &config.logos,
+        preview.account_id,
+        Some(preview.account_name.clone()),
+    )
+    .await
 }
 
 async fn preview(
@@ -164,7 +181,8 @@ async fn show(
         Err(res) => return res,
     };
     let (csrf, cookie) = crate::csrf::pre_session(&req, &config);
-    let mut res = invitation_page(StatusCode::OK, &link, &preview, &csrf, None);
+    let brand = brand_of(&state, &config, &preview).await;
+    let mut res = invitation_page(StatusCode::OK, &link, &preview, brand.as_ref(), &csrf, None);
     if let Some(cookie) = cookie {
         append_cookie(&mut res, &cookie);
     }
@@ -218,8 +236,17 @@ async fn accept(
         .password_pool
         .run(move || team.accept(&token, input))
         .await;
-    let retry =
-        |status, message: &str| invitation_page(status, &link, &preview, &f.csrf, Some(message));
+    let brand = brand_of(&state, &config, &preview).await;
+    let retry = |status, message: &str| {
+        invitation_page(
+            status,
+            &link,
+            &preview,
+            brand.as_ref(),
+            &f.csrf,
+            Some(message),
+        )
+    };
     let accepted =
         match outcome {
             Ok(Ok(accepted)) => accepted,

@@ -9,6 +9,8 @@ use actix_web::HttpResponse;
 use maud::{html, Markup, DOCTYPE};
 use tenantry_kernel::Role;
 
+use crate::brand::Brand;
+
 /// Where a page belongs in the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
@@ -89,13 +91,34 @@ pub(crate) struct Chrome<'a> {
     pub role: Role,
     /// A portal session's way back: the URL and the host it names (`None` for a sign-in).
     pub back: Option<(&'a str, &'a str)>,
+    /// The account's branding (`None`: the default look).
+    pub brand: Option<&'a Brand>,
 }
 
-/// A whole page.
+/// A whole page; a signed-in visitor's wears their account's branding.
 pub(crate) fn page(
     title: &str,
     section: Section,
     chrome: Option<&Chrome<'_>>,
+    content: Markup,
+) -> Markup {
+    branded_page(
+        title,
+        section,
+        chrome,
+        chrome.and_then(|c| c.brand),
+        content,
+    )
+}
+
+/// A whole page in `brand`'s colours and logo: its style sheet after the console's (so its
+/// custom properties win), and in the top bar the logo, or, when the logo could not be
+/// fetched, the account's name. Both come from this origin; no inline style.
+pub(crate) fn branded_page(
+    title: &str,
+    section: Section,
+    chrome: Option<&Chrome<'_>>,
+    brand: Option<&Brand>,
     content: Markup,
 ) -> Markup {
     html! {
@@ -108,11 +131,22 @@ pub(crate) fn page(
                 // No icon request to a path that has none (a 404 in the browser's console).
                 link rel="icon" href="data:,";
                 link rel="stylesheet" href=(crate::assets::stylesheet());
+                @if let Some(brand) = brand {
+                    link rel="stylesheet" href=(brand.stylesheet);
+                }
                 script src=(crate::assets::script()) defer {}
             }
             body {
                 header.top {
-                    a.brand href="/console" { "Tenantry" }
+                    a.brand href="/console" {
+                        @match brand {
+                            Some(Brand { logo: Some(src), name, .. }) => {
+                                img.logo src=(src) alt=(if name.is_empty() { "Home" } else { name.as_str() });
+                            }
+                            Some(Brand { wants_logo: true, name, .. }) if !name.is_empty() => { (name) }
+                            _ => { "Tenantry" }
+                        }
+                    }
                     @if let Some((url, host)) = chrome.and_then(|c| c.back) {
                         a.back href=(url) { "Back to " (host) }
                     }
@@ -184,6 +218,7 @@ mod tests {
             restricted: false,
             role: Role::Viewer,
             back: Some(("https://app.example.test/x?a=1&b=\"", "app.example.test")),
+            brand: None,
         };
         let out = page("A <b>", Section::Security, Some(&chrome), html! {}).into_string();
         assert!(!out.contains("<script>alert"));
@@ -204,6 +239,7 @@ mod tests {
             restricted: true,
             role: Role::Owner,
             back: None,
+            brand: None,
         };
         let out = page("MFA", Section::Security, Some(&chrome), html! {}).into_string();
         assert!(!out.contains("aria-label=\"Console\""));

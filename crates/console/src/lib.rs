@@ -3,7 +3,7 @@
 //! Layout of the crate: one module per page family (`login`, `home`, `mfa`, ...) holding its
 //! routes and markup; what every page shares lives in `layout` (the page shell and its
 //! navigation), `headers` (security headers), `assets` (the embedded style sheet and
-//! script), `session` (the sign-in cookie → `Actor`), `visitor` (who may see a page, the
+//! script), `brand` and `logo_cache` (an account's colours and logo on its pages), `session` (the sign-in cookie → `Actor`), `visitor` (who may see a page, the
 //! token check of every post, the page around a signed-in visitor), `csrf` (form tokens), `form` (parsing
 //! posted fields) and `refusal` (error pages). A later page family (team, audit,
 //! notifications) is one more module, one more `routes` call below and one more
@@ -17,6 +17,7 @@ mod api_twin;
 mod assets;
 mod audit;
 mod audit_csv;
+mod brand;
 mod cross_site;
 mod csrf;
 mod email_confirmation;
@@ -26,6 +27,7 @@ mod home;
 mod invitation;
 mod layout;
 mod login;
+mod logo_cache;
 mod mfa;
 mod notifications;
 mod notifications_page;
@@ -56,6 +58,8 @@ pub struct ConsoleConfig {
     pub secure_cookies: bool,
     /// Where form tokens' randomness comes from.
     pub random: Arc<dyn tenantry_kernel::RandomSource>,
+    /// The accounts' logos, fetched through the outbound guard (`brand.rs`).
+    logos: Arc<logo_cache::LogoCache>,
 }
 
 impl ConsoleConfig {
@@ -70,7 +74,16 @@ impl ConsoleConfig {
                 .to_ascii_lowercase()
                 .starts_with("https://"),
             random,
+            logos: Arc::new(logo_cache::LogoCache::new(None)),
         }
+    }
+
+    /// Account logos are fetched with `outbound`, the guarded client of outbound calls;
+    /// without it pages show an account's name in place of its logo.
+    #[must_use]
+    pub fn with_logos(mut self, outbound: Arc<dyn tenantry_notifications::HttpGet>) -> Self {
+        self.logos = Arc::new(logo_cache::LogoCache::new(Some(outbound)));
+        self
     }
 }
 
@@ -85,6 +98,7 @@ pub fn routes(config: ConsoleConfig) -> tenantry_http::ExtraRoutes {
                 .wrap(headers::secure())
                 .app_data(form::config())
                 .configure(assets::routes)
+                .configure(brand::routes)
                 .configure(login::routes)
                 .configure(home::routes)
                 .configure(mfa::routes)

@@ -111,7 +111,10 @@ async fn profile_page(
         }
     };
     let back = crate::visitor::way_back(state, visitor).await;
+    let brand =
+        crate::brand::of_account(state, &visitor.logos, visitor.actor.account_id, None).await;
     let chrome = Chrome {
+        brand: brand.as_ref(),
         who: &profile.email,
         csrf: &csrf,
         restricted: false,

@@ -67,6 +67,8 @@ pub(crate) struct SignedIn {
     pub token: String,
     /// The one task a restricted session may do (`mfa_enrollment`, `password_change`).
     pub restriction: Option<String>,
+    /// The console's logo cache, for the branding of the visitor's account on their pages.
+    pub logos: std::sync::Arc<crate::logo_cache::LogoCache>,
 }
 
 impl SignedIn {
@@ -160,6 +162,7 @@ pub(crate) async fn signed_in(
         actor,
         token,
         restriction,
+        logos: config.logos.clone(),
     })
 }
 
@@ -189,6 +192,7 @@ mod tests {
         ConsoleConfig {
             secure_cookies: secure,
             random: std::sync::Arc::new(tenantry_kernel::OsRandom),
+            logos: std::sync::Arc::new(crate::logo_cache::LogoCache::new(None)),
         }
     }
 

@@ -114,6 +114,8 @@ pub(crate) async fn signed_in_page(
     })
     .await
     .unwrap_or_default();
+    let brand =
+        crate::brand::of_account(state, &visitor.logos, visitor.actor.account_id, None).await;
     let csrf = visitor.csrf();
     let chrome = Chrome {
         who: &email,
@@ -121,6 +123,7 @@ pub(crate) async fn signed_in_page(
         restricted: visitor.restriction.is_some(),
         role: visitor.actor.role,
         back: back.as_ref().map(|url| (url.as_str(), url.host())),
+        brand: brand.as_ref(),
     };
     respond(status, page(title, section, Some(&chrome), content))
 }

@@ -31,7 +31,8 @@ pub use events::{
 };
 pub use handlers::{DeliveryHandler, EventHandler};
 pub use outbound::{
-    is_global, DeliveryError, HttpReply, HttpTransport, MailTransport, OutboundPolicy,
+    is_global, DeliveryError, FetchedBody, HttpGet, HttpReply, HttpTransport, MailTransport,
+    OutboundPolicy,
 };
 pub use outbox::{
     next_attempt, ClaimedMessage, DispatchReport, Handled, Mail, MailHandler, OutboxEntry,

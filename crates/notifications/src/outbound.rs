@@ -126,6 +126,21 @@ pub trait HttpTransport: Send + Sync {
     ) -> Result<HttpReply, DeliveryError>;
 }
 
+/// What a GET answered: its status, declared content type and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedBody {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Fetches a resource with GET under the same outbound policy as [`HttpTransport`] (scheme,
+/// every resolved address, a timeout, redirects not followed), reading at most `max_bytes` of
+/// the body: a longer body is `DeliveryError::Refused`, never truncated into something else.
+pub trait HttpGet: Send + Sync {
+    fn get(&self, url: &str, max_bytes: usize) -> Result<FetchedBody, DeliveryError>;
+}
+
 /// Sends an email; returns the message id.
 pub trait MailTransport: Send + Sync {
     fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError>;

@@ -354,6 +354,11 @@ pub struct ServeArgs {
     /// `http` is then allowed for them too), e.g. `127.0.0.0/8` for local receivers.
     #[arg(long, env = "TENANTRY_OUTBOUND_ALLOW", default_value = "")]
     pub outbound_allow: String,
+    /// PEM file of extra CA certificates that outbound HTTPS calls (webhooks, account logos)
+    /// trust besides the public roots, e.g. a private CA of internal receivers. It changes
+    /// whom TLS believes, never which addresses may be reached.
+    #[arg(long, env = "TENANTRY_OUTBOUND_CA_FILE")]
+    pub outbound_ca_file: Option<std::path::PathBuf>,
     /// Seconds a webhook channel's replaced signing secret keeps signing deliveries beside
     /// the new one (both signatures in `webhook-signature`), so receivers roll over without
     /// missing an event; 0 = the new secret alone at once. At most ten years.

@@ -87,6 +87,12 @@ pub fn value_problems(command: &Command, serve: &ArgMatches, file: &ConfigFile) 
             .filter(|p| !p.as_os_str().is_empty())
             .map(std::path::PathBuf::as_path)
     };
+    if let Err(reason) = crate::outbound::extra_roots(path("outbound_ca_file")) {
+        problems.push(format!(
+            "{}: {reason}",
+            source_of(command, serve, file, "outbound_ca_file")
+        ));
+    }
     let (cert, key) = (path("tls_cert"), path("tls_key"));
     if let Err(reason) = crate::tls::from_options(cert, key) {
         let id = if cert.is_some() {

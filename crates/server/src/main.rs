@@ -294,8 +294,12 @@ pub(crate) const CLI_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let policy = tenantry_notifications::OutboundPolicy::parse(&args.outbound_allow)
         .map_err(|e| anyhow::anyhow!("TENANTRY_OUTBOUND_ALLOW: {e}"))?;
-    let http: std::sync::Arc<dyn tenantry_notifications::HttpTransport> =
-        std::sync::Arc::new(outbound::GuardedHttp::new(policy.clone()));
+    let guarded = std::sync::Arc::new(outbound::GuardedHttp::new(
+        policy.clone(),
+        outbound::extra_roots(args.outbound_ca_file.as_deref())
+            .map_err(|e| anyhow::anyhow!("TENANTRY_OUTBOUND_CA_FILE: {e}"))?,
+    ));
+    let http: std::sync::Arc<dyn tenantry_notifications::HttpTransport> = guarded.clone();
     let mail: std::sync::Arc<dyn tenantry_notifications::MailTransport> =
         match args.smtp_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => std::sync::Arc::new(outbound::SmtpMail::from_url(url, &args.mail_from)?),
@@ -467,7 +471,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::bail!("the key-activity queue was set twice");
     }
     let console =
-        tenantry_console::ConsoleConfig::for_public_url(&public_url, services.random.clone());
+        tenantry_console::ConsoleConfig::for_public_url(&public_url, services.random.clone())
+            .with_logos(guarded);
     let settings = services.settings.clone();
     let team = services.team.clone();
     let portal_links = services.portal_links.clone();

@@ -1,6 +1,9 @@
-//! The real transports behind the notification ports: HTTP POST with the SSRF guard, and email
-//! as `.eml` files in the data directory (the embedded default; SMTP arrives with the delivery
-//! engine).
+//! The real transports behind the notification ports: HTTP POST (webhooks) and GET (account
+//! logos) with the SSRF guard, and email as `.eml` files in the data directory or over SMTP.
+//!
+//! `TENANTRY_OUTBOUND_CA_FILE` adds the certificates of a PEM bundle to the roots the HTTP
+//! client trusts (a private CA in front of internal receivers, and the tests' own); the public
+//! roots stay trusted. It changes whom TLS believes, never which addresses may be reached.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -9,19 +12,62 @@ use std::time::{Duration, Instant};
 
 use tenantry_kernel::{OsRandom, RandomSource};
 use tenantry_notifications::{
-    DeliveryError, HttpReply, HttpTransport, MailTransport, OutboundPolicy,
+    DeliveryError, FetchedBody, HttpGet, HttpReply, HttpTransport, MailTransport, OutboundPolicy,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(15);
+/// A logo is fetched while a page waits for it: a slow host costs the page at most this.
+const GET_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BODY: usize = 1024;
 
 pub struct GuardedHttp {
     policy: OutboundPolicy,
+    extra_roots: Vec<reqwest::Certificate>,
+}
+
+/// The certificates of the PEM bundle at `path` (`TENANTRY_OUTBOUND_CA_FILE`), or why not: a
+/// file that cannot be read or holds no certificate is a configuration mistake that stops the
+/// start, never a silent fallback to the public roots alone.
+pub fn extra_roots(path: Option<&std::path::Path>) -> Result<Vec<reqwest::Certificate>, String> {
+    let Some(path) = path.filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("{}: not a PEM certificate bundle: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: holds no PEM certificate", path.display()));
+    }
+    Ok(certs)
 }
 
 impl GuardedHttp {
-    pub fn new(policy: OutboundPolicy) -> Self {
-        Self { policy }
+    pub fn new(policy: OutboundPolicy, extra_roots: Vec<reqwest::Certificate>) -> Self {
+        Self {
+            policy,
+            extra_roots,
+        }
+    }
+
+    /// A client that connects to `addr` for `host` only, follows no redirect (a redirect
+    /// would lead past the address check) and trusts the extra roots.
+    fn client(
+        &self,
+        host: &str,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<reqwest::blocking::Client, DeliveryError> {
+        let mut builder = reqwest::blocking::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(host, addr)
+            .user_agent(concat!("Tenantry/", env!("CARGO_PKG_VERSION")));
+        for root in &self.extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        builder
+            .build()
+            .map_err(|e| DeliveryError::Local(e.to_string()))
     }
 
     /// Resolves the URL's host and checks every address against the policy; returns the
@@ -74,13 +120,7 @@ impl HttpTransport for GuardedHttp {
             .map_err(|e| DeliveryError::Refused(format!("invalid URL: {e}")))?;
         let addr = self.target(&parsed)?;
         let host = parsed.host_str().unwrap_or_default().to_owned();
-        let client = reqwest::blocking::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .resolve(&host, addr)
-            .user_agent(concat!("Tenantry/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| DeliveryError::Local(e.to_string()))?;
+        let client = self.client(&host, addr, TIMEOUT)?;
         let mut request = client
             .post(parsed)
             .header("content-type", "application/json")
@@ -89,16 +129,7 @@ impl HttpTransport for GuardedHttp {
             request = request.header(name.as_str(), value.as_str());
         }
         let started = Instant::now();
-        let response = request.send().map_err(|e| {
-            let kind = if e.is_timeout() {
-                "timed out"
-            } else if e.is_connect() {
-                "connection failed"
-            } else {
-                "request failed"
-            };
-            DeliveryError::Unreachable(format!("{kind}: {e}"))
-        })?;
+        let response = request.send().map_err(unreachable)?;
         let status = response.status().as_u16();
         let retry_after_secs = response
             .headers()
@@ -114,6 +145,60 @@ impl HttpTransport for GuardedHttp {
             body: text,
             latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             retry_after_secs,
+        })
+    }
+}
+
+fn unreachable(e: reqwest::Error) -> DeliveryError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    DeliveryError::Unreachable(format!("{kind}: {e}"))
+}
+
+impl HttpGet for GuardedHttp {
+    fn get(&self, url: &str, max_bytes: usize) -> Result<FetchedBody, DeliveryError> {
+        use std::io::Read;
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| DeliveryError::Refused(format!("invalid URL: {e}")))?;
+        let addr = self.target(&parsed)?;
+        let host = parsed.host_str().unwrap_or_default().to_owned();
+        let client = self.client(&host, addr, GET_TIMEOUT)?;
+        let response = client.get(parsed).send().map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // A declared length over the limit is refused before reading; an undeclared or false
+        // one is cut off one byte past it, so the memory a fetch takes is bounded either way.
+        if response
+            .content_length()
+            .is_some_and(|len| len > max_bytes as u64)
+        {
+            return Err(DeliveryError::Refused(format!(
+                "the body is larger than {max_bytes} bytes"
+            )));
+        }
+        let mut body = Vec::new();
+        response
+            .take(max_bytes as u64 + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| DeliveryError::Unreachable(format!("reading the body: {e}")))?;
+        if body.len() > max_bytes {
+            return Err(DeliveryError::Refused(format!(
+                "the body is larger than {max_bytes} bytes"
+            )));
+        }
+        Ok(FetchedBody {
+            status,
+            content_type,
+            body,
         })
     }
 }

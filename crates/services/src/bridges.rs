@@ -35,6 +35,13 @@ impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
     fn password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool) {
         self.sessions.password_tried(email, ip, proven);
     }
+
+    fn support_email(&self, account: AccountId) -> Result<Option<Email>, PortError> {
+        self.settings
+            .branding(account)
+            .map(|b| b.support_email)
+            .map_err(into_port)
+    }
 }
 
 fn into_port(e: SettingsError) -> PortError {

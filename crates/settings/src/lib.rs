@@ -4,6 +4,8 @@ mod allowlist_enforcement;
 mod allowlist_entries;
 mod aws_region;
 pub mod billing_document;
+mod brand_contrast;
+mod brand_logo;
 mod builtin_channels;
 mod catalog_notifications;
 mod catalog_settings;
@@ -36,6 +38,8 @@ mod urls;
 pub use allowlist_enforcement::{Decision, POLICY_TTL_SECONDS};
 pub use allowlist_entries::AllowlistBlock;
 pub use aws_region::AwsRegion;
+pub use brand_contrast::{contrast_ratio, relative_luminance, TextOn};
+pub use brand_logo::{LogoFormat, LogoImage, LOGO_MAX_BYTES};
 pub use catalog_notifications::{
     push_channel_events, CatalogDocument, CatalogSetting, AVAILABLE_CHANNELS, CATALOG,
 };

@@ -38,6 +38,16 @@ impl tenantry_team::TeamPolicy for TeamPolicyOf {
         self.0.admits(account, ip)
     }
 
+    fn support_email(
+        &self,
+        account: tenantry_kernel::AccountId,
+    ) -> Result<Option<tenantry_kernel::Email>, tenantry_kernel::PortError> {
+        self.0
+            .branding(account)
+            .map(|b| b.support_email)
+            .map_err(|e| tenantry_kernel::PortError::Corrupt(e.to_string()))
+    }
+
     // The sign-in throttle is the sessions' (the binary's bridge); the end-to-end tests hold
     // invitation acceptance to it. These tests are about the store.
     fn password_retry_after(

@@ -59,10 +59,22 @@ pub(crate) struct MailContext<'a> {
     /// The secret API link (`/v2/invitations/<token>`).
     pub api_link: &'a str,
     pub resent: bool,
+    /// The account's support address, for the contact line.
+    pub support: Option<&'a tenantry_kernel::Email>,
 }
 
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The contact line of an email sent on behalf of an account that has a support address: the
+/// last paragraph, so the person who got the email knows whom to ask (the account, not the
+/// service that sends for it). Plain text like the rest; the address was parsed as one, so it
+/// cannot carry a line break into the message.
+pub(crate) fn append_support_line(text: &mut String, support: Option<&tenantry_kernel::Email>) {
+    if let Some(address) = support {
+        text.push_str(&format!("\nQuestions? Write to {}.\n", address.as_str()));
+    }
 }
 
 pub(crate) fn invitation_mail(inv: &Invitation, ctx: &MailContext<'_>) -> Mail {
@@ -98,9 +110,25 @@ pub(crate) fn invitation_mail(inv: &Invitation, ctx: &MailContext<'_>) -> Mail {
         ctx.api_link,
         time(inv.expires_at)
     ));
+    append_support_line(&mut text, ctx.support);
     Mail {
         to: inv.email.as_str().to_owned(),
         subject,
         text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_support_line_closes_the_mail_only_when_the_account_has_an_address() {
+        let mut text = String::from("Body.\n");
+        append_support_line(&mut text, None);
+        assert_eq!(text, "Body.\n");
+        let support = tenantry_kernel::Email::parse("help@brand.example").expect("email");
+        append_support_line(&mut text, Some(&support));
+        assert_eq!(text, "Body.\n\nQuestions? Write to help@brand.example.\n");
     }
 }

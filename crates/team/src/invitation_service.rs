@@ -47,6 +47,8 @@ pub struct IssuedInvitation {
 /// What someone holding an invitation link may see before accepting.
 #[derive(Debug, Clone)]
 pub struct InvitationPreview {
+    /// The account that invites: its page wears the account's branding.
+    pub account_id: AccountId,
     pub invitation: Invitation,
     pub account_name: String,
     /// Who sent it, as the email names them: "Name <address>", the address, or "An
@@ -224,6 +226,7 @@ impl TeamService {
             .unwrap_or_default();
         let inviter = self.inviter(account, invitation.invited_by)?;
         Ok(InvitationPreview {
+            account_id: account,
             inviter,
             state: invitation.state(self.clock.now()),
             invitation,
@@ -460,6 +463,7 @@ impl TeamService {
             .store
             .account_display_name(actor.account_id)?
             .unwrap_or_default();
+        let support = self.policy.support_email(actor.account_id)?;
         let mail = invitation_mail(
             invitation,
             &MailContext {
@@ -468,6 +472,7 @@ impl TeamService {
                 link: &self.links.page(token),
                 api_link: &self.links.api(token),
                 resent,
+                support: support.as_ref(),
             },
         );
         Ok(OutboxEntry::mail(

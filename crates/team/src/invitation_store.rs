@@ -186,4 +186,7 @@ pub trait TeamPolicy: Send + Sync {
     fn password_retry_after(&self, email: &Email, ip: Option<IpAddr>) -> Option<i64>;
     /// Counts a password tried for `email` from `ip` (a failure as a failed sign-in).
     fn password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool);
+    /// The account's support address (its branding's `supportEmail`), the contact line of the
+    /// emails sent on its behalf; `None` when it has none.
+    fn support_email(&self, account: AccountId) -> Result<Option<Email>, PortError>;
 }

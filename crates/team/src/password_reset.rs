@@ -165,7 +165,7 @@ impl TeamService {
                 "An account was created for you. Choose the password you will sign in with.",
             ),
         };
-        let text = format!(
+        let mut text = format!(
             "{intro}\n\nChoose your password here:\n\n    {link}\n\n\
              From an API client, send a POST to {}/api/auth/password-reset/{} with the body \
              {{\"password\": \"<your new password>\"}}.\n\n\
@@ -175,6 +175,13 @@ impl TeamService {
             token.secret(),
             time(expires_at),
         );
+        // Only the operator's reset is sent on behalf of one account; the public one is about a
+        // sign-in that may belong to several, so it names none (decision 0037).
+        let support = match &operator_audit {
+            Some(audit) => self.policy.support_email(audit.account)?,
+            None => None,
+        };
+        crate::invitation_mail::append_support_line(&mut text, support.as_ref());
         let mail = OutboxEntry::mail(
             None,
             &Mail {
