@@ -40,7 +40,7 @@ pub use error::SecurityError;
 pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
 pub use key_activity::{latest_per_key, KeyActivity, KeyUse, KEY_ACTIVITY_INTERVAL_SECONDS};
 pub use key_management::{ApiKeyInfo, ApiKeyService, ApiKeyStore, KeyAudit, KeyPolicy};
-pub use login_throttle::LoginThrottle;
+pub use login_throttle::{LoginThrottle, MAX_SECOND_FACTOR_FAILURES};
 pub use mfa::{
     base32, code_at, code_for, MfaEnrollment, MfaEnrollments, MfaRecord, MfaService, MfaStatus,
     MfaStore,

@@ -305,6 +305,7 @@ impl SessionService {
         code: Option<&str>,
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
+        browser: &str,
     ) -> Result<IssuedSession, Stop> {
         // A refused ticket costs a password check too: no path answers faster.
         let password = match proof {
@@ -340,7 +341,7 @@ impl SessionService {
         let verified = match (proof, candidate.password_hash.as_deref()) {
             (SignInProof::Password(p), Some(hash)) => verify_password(p, hash),
             (SignInProof::Ticket(t), Some(hash)) => {
-                crate::sign_in_ticket::verify(t, email.as_str(), hash, self.clock.now())
+                crate::sign_in_ticket::verify(t, email.as_str(), hash, self.clock.now(), browser)
             }
             (_, None) => {
                 let _ = verify_password(password, decoy_hash());
@@ -381,9 +382,12 @@ impl SessionService {
             let Some(code) = code else {
                 return Err(Stop::NeedsCode { hash });
             };
-            self.mfa
-                .check_code(&actor, code)
-                .map_err(|_| SecurityError::Unauthenticated)?;
+            // A spent second-factor budget says so (only the password's holder gets this far);
+            // every other failure is the one generic refusal.
+            self.mfa.check_code(&actor, code).map_err(|e| match e {
+                SecurityError::RateLimited { .. } => e,
+                _ => SecurityError::Unauthenticated,
+            })?;
         }
         let policy = self.policy.session_policy(account_id)?;
         // An expired password or a missing required second factor gives a session that can only
@@ -459,7 +463,15 @@ impl SessionService {
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
     ) -> Result<IssuedSession, SecurityError> {
-        match self.throttled_attempt(email, SignInProof::Password(password), code, account, ip) {
+        // No ticket is issued nor taken here: the binding is never used.
+        match self.throttled_attempt(
+            email,
+            SignInProof::Password(password),
+            code,
+            account,
+            ip,
+            "",
+        ) {
             Ok(issued) => Ok(issued),
             Err(Stop::Refused(e)) => Err(e),
             Err(Stop::NeedsCode { .. }) => Err(SecurityError::MfaCodeRequired),
@@ -473,6 +485,10 @@ impl SessionService {
     /// [`Self::sign_in`], with the password or the ticket of the previous step as proof, and
     /// a question answered by a ticket rather than by sending the password back. Tickets are
     /// refused as a wrong password is (throttled and audited alike).
+    ///
+    /// `browser` is the client's own secret for this sign-in (the console's pre-session form
+    /// cookie): the tickets a step hands out are bound to it, and a ticket is taken only with
+    /// the binding it was issued with, so one copied to another browser is refused.
     pub fn sign_in_step(
         &self,
         email: &str,
@@ -480,10 +496,12 @@ impl SessionService {
         code: Option<&str>,
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
+        browser: &str,
     ) -> Result<SignInStep, SecurityError> {
         let canonical = canonical_email(email);
-        let ticket = |hash: &str| crate::sign_in_ticket::issue(&canonical, hash, self.clock.now());
-        match self.throttled_attempt(email, proof, code, account, ip) {
+        let ticket =
+            |hash: &str| crate::sign_in_ticket::issue(&canonical, hash, self.clock.now(), browser);
+        match self.throttled_attempt(email, proof, code, account, ip, browser) {
             Ok(issued) => Ok(SignInStep::Signed(issued)),
             Err(Stop::Refused(e)) => Err(e),
             Err(Stop::NeedsCode { hash }) => Ok(SignInStep::NeedsCode {
@@ -505,6 +523,7 @@ impl SessionService {
         code: Option<&str>,
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
+        browser: &str,
     ) -> Result<IssuedSession, Stop> {
         let now = self.clock.now();
         // Every throttle and audit lookup uses the canonical address: another spelling of it
@@ -517,7 +536,7 @@ impl SessionService {
             }
             .into());
         }
-        let result = self.attempt_login(email, proof, code, account, ip);
+        let result = self.attempt_login(email, proof, code, account, ip, browser);
         match &result {
             Ok(_) => self.throttle.succeeded(email, ip),
             Err(Stop::Refused(SecurityError::Unauthenticated)) => self.failed_password(email, ip),
