@@ -63,6 +63,7 @@ mod organization;
 mod outbox_crash;
 mod outbox_takeover;
 mod ownership_transfer;
+mod portal_link_minters;
 mod portal_links;
 mod preconditions;
 mod protocol;

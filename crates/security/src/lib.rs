@@ -16,6 +16,7 @@ mod operator_keys;
 mod password;
 mod portal_link;
 mod portal_link_service;
+mod portal_minter;
 mod ports;
 mod provisioning;
 mod scope;
@@ -58,6 +59,7 @@ pub use portal_link_service::{
     AccountReturnOrigins, MintedPortalLink, PortalAudit, PortalConfig, PortalDeps,
     PortalLinkRecord, PortalLinkService, PortalLinkStore, PortalTarget, RedeemedPortalLink,
 };
+pub use portal_minter::{PortalMinterDeps, PortalMinters};
 pub use ports::{
     AccountStore, AccountSummary, CredentialStore, KeyRecord, MemberStatus, NewAccount,
 };

@@ -235,6 +235,8 @@ pub struct SessionService {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     throttle: Arc<crate::login_throttle::LoginThrottle>,
+    /// Whether a portal session's minter still stands behind it (decision 0036).
+    portal_minters: Option<Arc<crate::PortalMinters>>,
 }
 
 /// A real Argon2id hash to verify against when the email is unknown (computed once).
@@ -280,7 +282,17 @@ impl SessionService {
             clock,
             random,
             throttle: Default::default(),
+            portal_minters: None,
         }
+    }
+
+    /// Checks, at every request of a session opened through a portal link, that the
+    /// credential that minted the link still stands behind it, and ends the session when it
+    /// does not (decision 0036). Without it a portal session is refused outright: nothing
+    /// could vouch for it.
+    pub fn with_portal_minters(mut self, minters: Arc<crate::PortalMinters>) -> Self {
+        self.portal_minters = Some(minters);
+        self
     }
 
     /// Shares `throttle` with the other places a password is proven (one budget per address;
@@ -596,6 +608,17 @@ impl SessionService {
         if now >= session_expiry(&record, &policy) {
             let _ = self.store.revoke_session(record.user_id, id, now);
             return Err(SecurityError::Unauthenticated);
+        }
+        // A portal session lives only while its link's minter stands behind it: read at every
+        // request (sessions are never cached), so a revocation anywhere applies at the next.
+        if record.cap.is_some() {
+            let continues = match &self.portal_minters {
+                Some(minters) => minters.session_may_continue(&record)?,
+                None => false,
+            };
+            if !continues {
+                return Err(SecurityError::Unauthenticated);
+            }
         }
         // Requiring MFA binds the sessions already open, from their next request: the session
         // of a member without MFA becomes what a sign-in would give now, restricted to

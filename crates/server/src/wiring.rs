@@ -344,6 +344,8 @@ pub struct Services {
     /// Portal links, with the operator's configuration once `serve` read it
     /// ([`Services::configure_portal`]); commands get the defaults (no return origins).
     pub portal_links: Arc<tenantry_security::PortalLinkService>,
+    /// The check of portal links' minters the sessions share with `portal_links`.
+    pub portal_minters: Arc<tenantry_security::PortalMinters>,
 }
 
 impl Services {
@@ -426,6 +428,18 @@ impl Services {
             seal_clear_slack_urls(&store, &secrets, random.as_ref(), &notifications)?;
         }
         let mfa_enrollments: Arc<dyn tenantry_security::MfaEnrollments> = mfa.clone();
+        // One check of portal links' minters, for redeeming a link and for every request of
+        // the session it opened (decision 0036).
+        let portal_minters = Arc::new(tenantry_security::PortalMinters::new(
+            tenantry_security::PortalMinterDeps {
+                links: shared.clone(),
+                credentials: shared.clone(),
+                sessions: shared.clone(),
+                policy: settings.clone(),
+                clock: clock.clone(),
+                random: random.clone(),
+            },
+        ));
         let sessions = Arc::new(
             SessionService::new(
                 shared.clone(),
@@ -434,7 +448,8 @@ impl Services {
                 clock.clone(),
                 random.clone(),
             )
-            .with_throttle(throttle),
+            .with_throttle(throttle)
+            .with_portal_minters(portal_minters.clone()),
         );
         let team_policy: Arc<dyn tenantry_team::TeamPolicy> =
             Arc::new(crate::bridges::TeamPolicyOfSettings {
@@ -447,6 +462,7 @@ impl Services {
                 policy: settings.clone(),
                 origins: settings.clone(),
                 mfa: mfa_enrollments,
+                minters: portal_minters.clone(),
                 clock: clock.clone(),
                 random: random.clone(),
             },
@@ -459,6 +475,7 @@ impl Services {
             },
         ));
         Ok(Self {
+            portal_minters,
             mfa: mfa.clone(),
             token_grants: Arc::new(tenantry_security::TokenGrantService::new(
                 tenantry_security::TokenGrantDeps {
@@ -517,6 +534,7 @@ impl Services {
                 policy: settings.clone(),
                 origins: settings,
                 mfa,
+                minters: self.portal_minters.clone(),
                 clock: self.clock.clone(),
                 random: self.random.clone(),
             },
