@@ -584,6 +584,24 @@ async fn mfa_enrol_sign_in_with_code_and_backup_code_then_disable(app: TestApp) 
             wrong.status
         );
     }
+    // The ticket is bound to this browser's form cookie: copied, with a current code, into
+    // another browser (its own form cookie and token), it is refused like a wrong password.
+    let mut elsewhere = Visitor::new(&app);
+    let their_csrf = elsewhere.get("/console/login").await.hidden("csrf");
+    assert_ne!(their_csrf, form_csrf);
+    let copied = elsewhere
+        .post(
+            "/console/login",
+            &[
+                ("csrf", their_csrf.as_str()),
+                ("email", "owner@localhost"),
+                ("ticket", ticket.as_str()),
+                ("code", code.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(copied.status, 401, "a copied ticket: {}", copied.body);
+    assert!(elsewhere.session().is_none(), "a copied ticket signed in");
     let pairs = with_ticket(&ticket, &code);
     let pairs: Vec<(&str, &str)> = pairs
         .iter()

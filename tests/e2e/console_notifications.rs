@@ -16,7 +16,8 @@ crate::on_both_backends!(env [
     ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
     ("TENANTRY_OUTBOX_POLL_MS", "50"),
 ]; console_notifications_channels_rules_test_and_redeliver,
-   console_notifications_refusals_change_nothing);
+   console_notifications_refusals_change_nothing,
+   console_tests_and_redeliveries_need_the_execute_permission);
 
 const PAGE: &str = "/console/notifications";
 const SECRET: &str = "typed-signing-secret-0123456789";
@@ -510,4 +511,96 @@ async fn browser_notifications_add_channel_and_rule() {
     let text = browser.text().await;
     assert!(text.contains("The rule pipelines was added."), "{text}");
     browser.check_page("rule added").await;
+}
+
+/// A signed-in admin of the default account whose custom permissions are `permissions` (set
+/// by the owner through the team API).
+async fn signed_in_admin_with<'a>(app: &'a TestApp, permissions: &[&str]) -> Visitor<'a> {
+    let account = app.default_account_id().await;
+    let key = app.add_member(&account, "admin");
+    let id = crate::team_members::user_id(app, &key).await;
+    let (status, doc) = call(
+        app,
+        Method::PUT,
+        &format!("/v2/accounts/team/members/{id}"),
+        app.owner_key(),
+        Some(json!({ "permissions": permissions })),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let (status, _) = call(
+        app,
+        Method::POST,
+        "/api/user/password",
+        &key,
+        Some(json!({ "new_password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, profile) = call(app, Method::GET, "/api/user/profile", &key, None).await;
+    let email = profile["data"]["email"].as_str().expect("email").to_owned();
+    let mut visitor = Visitor::new(app);
+    assert_eq!(visitor.sign_in(&email, PASSWORD).await.status, 303);
+    visitor
+}
+
+/// Tests and redeliveries make the account act: through the console, as through the API, they
+/// need the `execute` permission of a member whose permissions are custom; reading and writing
+/// the page's configuration is not enough.
+async fn console_tests_and_redeliveries_need_the_execute_permission(app: TestApp) {
+    let receiver = Receiver::start(200, "ok").await;
+    let url = format!("{}/sink", receiver.url);
+    let (status, created) = call(
+        &app,
+        Method::POST,
+        "/api/notifications/channels",
+        app.owner_key(),
+        Some(json!({ "type": "webhook", "name": "exec", "config": { "url": url } })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let channel = created["data"]["id"].as_str().expect("id").to_owned();
+    let (status, test) = call(
+        &app,
+        Method::POST,
+        &format!("/api/notifications/channels/{channel}/test"),
+        app.owner_key(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{test}");
+    let delivery = test["data"]["delivery_id"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    let test_path = format!("{PAGE}/channels/{channel}/test");
+    let redeliver_path = format!("{PAGE}/deliveries/{delivery}/redeliver");
+
+    // Read and write, no execute: the page shows, both forms are refused and nothing is sent.
+    let mut without = signed_in_admin_with(&app, &["read", "write"]).await;
+    let page = without.get(PAGE).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.hidden("csrf");
+    for path in [&test_path, &redeliver_path] {
+        let res = without.post(path, &[("csrf", &csrf)]).await;
+        assert_eq!(res.status, 403, "{path}: {}", res.body);
+        assert!(!res.body.contains("on its way"), "{path}");
+        assert!(!res.body.contains("is being sent again"), "{path}");
+    }
+    assert_eq!(
+        api_ids(&app, app.owner_key(), "deliveries").await,
+        vec![delivery.clone()],
+        "no delivery was made"
+    );
+
+    // With execute: both go through, each a new delivery.
+    let mut with = signed_in_admin_with(&app, &["read", "write", "execute"]).await;
+    let csrf = with.get(PAGE).await.hidden("csrf");
+    let tested = with.post(&test_path, &[("csrf", &csrf)]).await;
+    assert_eq!(tested.status, 200, "{}", tested.body);
+    assert!(tested.body.contains("A test notification is on its way."));
+    let again = with.post(&redeliver_path, &[("csrf", &csrf)]).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(again.body.contains("is being sent again"));
+    assert_eq!(api_ids(&app, app.owner_key(), "deliveries").await.len(), 3);
 }

@@ -64,6 +64,7 @@ mod organization;
 mod outbox_crash;
 mod outbox_takeover;
 mod ownership_transfer;
+mod portal_link_minters;
 mod portal_links;
 mod preconditions;
 mod protocol;

@@ -788,12 +788,23 @@ impl TestApp {
             Arc::new(SystemClock),
             Arc::new(OsRandom),
         ));
+        let minters = Arc::new(tenantry_security::PortalMinters::new(
+            tenantry_security::PortalMinterDeps {
+                links: store.clone(),
+                credentials: store.clone(),
+                sessions: store.clone(),
+                policy: settings.clone(),
+                clock: Arc::new(SystemClock),
+                random: Arc::new(OsRandom),
+            },
+        ));
         tenantry_security::PortalLinkService::new(
             tenantry_security::PortalDeps {
                 store,
                 policy: settings.clone(),
                 origins: settings,
                 mfa,
+                minters,
                 clock: Arc::new(SystemClock),
                 random: Arc::new(OsRandom),
             },

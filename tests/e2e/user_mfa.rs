@@ -439,3 +439,92 @@ async fn guesses_at_turning_mfa_off_are_throttled(app: TestApp) {
 }
 
 on_both_backends!(guesses_at_turning_mfa_off_are_throttled);
+
+/// Second-factor guesses have one budget per user, whatever the client address (decision
+/// 0036's sibling in the sign-in throttle): a password holder spreading wrong codes over many
+/// addresses (each far below the per-address limits) is stopped after the budget, then even
+/// the right code gets 429 from the API, and the console, drawing on the same budget, says
+/// to wait. The addresses come through a trusted proxy (`X-Forwarded-For`).
+async fn code_guesses_spread_over_addresses_spend_one_budget(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let post = |path: &'static str, body: Value| {
+        let app = &app;
+        let key = key.clone();
+        async move { call(app, reqwest::Method::POST, path, &key, Some(body)).await }
+    };
+    let (status, _) = post("/api/user/password", json!({"new_password": PASSWORD})).await;
+    assert_eq!(status, 204);
+    let (status, doc) = post(
+        "/api/user/mfa/enable",
+        json!({"method": "totp", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
+    let enrollment = doc["data"]["enrollment_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // The previous step's code, so the current one is still unused afterwards.
+    let previous = tenantry_security::code_for(&secret, now() - 30).expect("code");
+    let (status, doc) = post(
+        "/api/user/mfa/verify",
+        json!({"enrollment_id": enrollment, "code": previous}),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let (_, profile) = call(&app, reqwest::Method::GET, "/api/user/profile", &key, None).await;
+    let email = profile["data"]["email"].as_str().expect("email").to_owned();
+
+    let login = |from: String, code: String| {
+        let app = &app;
+        let email = email.clone();
+        async move {
+            let res = app
+                .client
+                .post(app.url("/api/auth/login"))
+                .header("x-forwarded-for", from)
+                .json(&json!({ "email": email, "password": PASSWORD, "code": code }))
+                .send()
+                .await
+                .expect("login");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let budget = tenantry_security::MAX_SECOND_FACTOR_FAILURES;
+    for n in 0..budget {
+        let (status, doc) = login(format!("198.51.100.{n}"), "000000x".into()).await;
+        assert_eq!(status, 401, "guess {n}: {doc}");
+    }
+    let right = tenantry_security::code_for(&secret, now()).expect("code");
+    let (status, doc) = login("203.0.113.9".into(), right.clone()).await;
+    assert_eq!(status, 429, "the budget is spent: {doc}");
+    assert_eq!(doc["error"]["code"], "RATE_LIMITED", "{doc}");
+
+    // The console's sign-in, from yet another address, draws on the same budget.
+    let mut visitor = crate::console::Visitor::new(&app);
+    let step = visitor.sign_in(&email, PASSWORD).await;
+    assert_eq!(step.status, 200, "{}", step.body);
+    let refused = visitor
+        .post(
+            "/console/login",
+            &[
+                ("csrf", step.hidden("csrf").as_str()),
+                ("email", email.as_str()),
+                ("ticket", step.hidden("ticket").as_str()),
+                ("code", right.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(
+        refused.body.contains("Too many attempts"),
+        "{}",
+        refused.body
+    );
+    assert!(visitor.session().is_none());
+}
+
+on_both_backends!(env [("TENANTRY_TRUSTED_PROXIES", "127.0.0.1/32")];
+    code_guesses_spread_over_addresses_spend_one_budget);

@@ -155,6 +155,9 @@ async fn submit(
     let ip = tenantry_http::client_ip(&req, &state.config.trusted_proxies);
     let sessions = state.sessions.clone();
     let (email, password, ticket) = (f.email.clone(), f.password.clone(), f.ticket.clone());
+    // The form's token equals the browser's pre-session cookie (checked above): the tickets
+    // of this sign-in are bound to it, so a ticket copied into another browser is refused.
+    let browser = f.csrf.clone();
     let code = Some(f.code.trim().to_owned()).filter(|c| !c.is_empty());
     let account = Some(f.account.clone()).filter(|a| !a.is_empty());
     // Argon2 runs on the API's hashing pool: console sign-ins queue with the API's.
@@ -169,7 +172,7 @@ async fn submit(
             } else {
                 SignInProof::Ticket(&ticket)
             };
-            sessions.sign_in_step(&email, proof, code.as_deref(), choice, ip)
+            sessions.sign_in_step(&email, proof, code.as_deref(), choice, ip, &browser)
         })
         .await;
     let issued = match outcome {

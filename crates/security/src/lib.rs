@@ -16,6 +16,7 @@ mod operator_keys;
 mod password;
 mod portal_link;
 mod portal_link_service;
+mod portal_minter;
 mod ports;
 mod provisioning;
 mod scope;
@@ -40,7 +41,7 @@ pub use error::SecurityError;
 pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
 pub use key_activity::{latest_per_key, KeyActivity, KeyUse, KEY_ACTIVITY_INTERVAL_SECONDS};
 pub use key_management::{ApiKeyInfo, ApiKeyService, ApiKeyStore, KeyAudit, KeyPolicy};
-pub use login_throttle::LoginThrottle;
+pub use login_throttle::{LoginThrottle, MAX_SECOND_FACTOR_FAILURES};
 pub use mfa::{
     base32, code_at, code_for, MfaEnrollment, MfaEnrollments, MfaRecord, MfaService, MfaStatus,
     MfaStore,
@@ -58,6 +59,7 @@ pub use portal_link_service::{
     AccountReturnOrigins, MintedPortalLink, PortalAudit, PortalConfig, PortalDeps,
     PortalLinkRecord, PortalLinkService, PortalLinkStore, PortalTarget, RedeemedPortalLink,
 };
+pub use portal_minter::{PortalMinterDeps, PortalMinters};
 pub use ports::{
     AccountStore, AccountSummary, CredentialStore, KeyRecord, MemberStatus, NewAccount,
 };

@@ -7,6 +7,14 @@
 //!   least `MAX_FAILURES_PER_EMAIL_ANYWHERE / MAX_FAILURES_PER_EMAIL` addresses: the bound on a
 //!   distributed guess, which an ordinary user's retries never reach.
 //!
+//!
+//! Second factors have a budget of their own, per user and from anywhere
+//! (`MAX_SECOND_FACTOR_FAILURES`): a TOTP or backup code is guessed only by someone who already
+//! holds the password (or a session or key of the user), and spreading those guesses over many
+//! client addresses must not buy more of them. Once it is spent, every code of that user is
+//! refused until the window ends, the right one too: checking it would tell which guess hit.
+//! The cost, accepted: someone holding the password can lock the user's code step for a window.
+//!
 //! An attacker spreading guesses over N nodes gets at most N× each limit, which Argon2's cost
 //! keeps small. Emails are canonical (the caller passes `Email`'s form).
 
@@ -22,6 +30,9 @@ pub const MAX_FAILURES_PER_EMAIL: u32 = 5;
 pub const MAX_FAILURES_PER_EMAIL_ANYWHERE: u32 = 100;
 /// Failures allowed per client address in one window.
 pub const MAX_FAILURES_PER_IP: u32 = 20;
+/// Wrong second-factor codes allowed per user from all client addresses together in one
+/// window: against a TOTP code (three accepted among a million) about 3 in 100,000 per window.
+pub const MAX_SECOND_FACTOR_FAILURES: u32 = 10;
 pub const WINDOW_MINUTES: i64 = 15;
 const MAX_TRACKED: usize = 100_000;
 
@@ -37,6 +48,8 @@ pub struct LoginThrottle {
     by_pair: Counts<(String, Option<IpAddr>)>,
     by_email: Counts<String>,
     by_ip: Counts<IpAddr>,
+    /// Wrong second-factor codes per user (their id), whatever the address.
+    second_factor: Counts<String>,
 }
 
 fn blocked<K: std::hash::Hash + Eq>(
@@ -114,6 +127,23 @@ impl LoginThrottle {
         }
     }
 
+    /// Seconds until `user` may try a second-factor code again, if their budget of wrong codes
+    /// (per user, from every address together) is spent.
+    pub fn second_factor_retry_after(&self, user: &str, now: DateTime<Utc>) -> Option<i64> {
+        blocked(
+            &self.second_factor,
+            &user.to_owned(),
+            MAX_SECOND_FACTOR_FAILURES,
+            now,
+        )
+    }
+
+    /// A wrong second-factor code of `user`. A right one clears nothing: the user's own success
+    /// must not give a guesser elsewhere a fresh budget.
+    pub fn second_factor_failed(&self, user: &str, now: DateTime<Utc>) {
+        record(&self.second_factor, user.to_owned(), now);
+    }
+
     /// A successful sign-in clears its own (email, address) count; the counts of other
     /// addresses stay, so a success from one place does not reset a guess from another.
     pub fn succeeded(&self, email: &str, ip: Option<IpAddr>) {
@@ -171,5 +201,25 @@ mod tests {
             }
         }
         assert!(t.retry_after("spread@b.co", Some(user), now).is_some());
+    }
+
+    /// Wrong codes count per user from anywhere: the budget is spent whatever addresses they
+    /// came from, binds that user only, and a new window opens it again.
+    #[test]
+    fn second_factor_guesses_have_one_budget_per_user() {
+        let t = LoginThrottle::default();
+        let now = DateTime::from_timestamp(1_700_000_000, 0).expect("ts");
+        for n in 0..MAX_SECOND_FACTOR_FAILURES {
+            assert_eq!(t.second_factor_retry_after("usr_a", now), None, "{n}");
+            t.second_factor_failed("usr_a", now);
+        }
+        assert!(t
+            .second_factor_retry_after("usr_a", now)
+            .is_some_and(|s| s > 0 && s <= WINDOW_MINUTES * 60));
+        assert_eq!(t.second_factor_retry_after("usr_b", now), None);
+        // The password budgets are another matter: no address is blocked by codes alone.
+        assert_eq!(t.retry_after("a@b.co", None, now), None);
+        let later = now + Duration::minutes(WINDOW_MINUTES);
+        assert_eq!(t.second_factor_retry_after("usr_a", later), None);
     }
 }

@@ -339,8 +339,27 @@ impl MfaService {
         Ok(codes)
     }
 
-    /// Checks a TOTP code (once per time step) or an unused backup code (once).
+    /// Checks a TOTP code (once per time step) or an unused backup code (once), behind the
+    /// user's budget of wrong codes (shared by every door a code is given at: the API's and the
+    /// console's sign-in, turning MFA off): `RateLimited` once it is spent, without looking at
+    /// the code, until the window ends. A wrong code counts against it whatever the client's
+    /// address, so guesses spread over many addresses stop there too.
     pub fn check_code(&self, actor: &Actor, code: &str) -> Result<(), SecurityError> {
+        let user = actor.user_id.to_string();
+        let now = self.clock.now();
+        if let Some(seconds) = self.throttle.second_factor_retry_after(&user, now) {
+            return Err(SecurityError::RateLimited {
+                retry_after_secs: seconds,
+            });
+        }
+        let checked = self.check_code_unthrottled(actor, code);
+        if matches!(checked, Err(SecurityError::InvalidCode)) {
+            self.throttle.second_factor_failed(&user, now);
+        }
+        checked
+    }
+
+    fn check_code_unthrottled(&self, actor: &Actor, code: &str) -> Result<(), SecurityError> {
         let record = self
             .store
             .mfa(actor.user_id)?
@@ -421,6 +440,158 @@ fn decode_base32(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One user's enabled enrollment in memory, used steps recorded as the store does.
+    struct OneEnrollment {
+        sealed: Sealed,
+        last_step: std::sync::Mutex<Option<i64>>,
+    }
+
+    impl MfaStore for OneEnrollment {
+        fn mfa(&self, _: UserId) -> Result<Option<MfaRecord>, PortError> {
+            Ok(Some(MfaRecord {
+                enrollment_id: "mfaenr_test".into(),
+                secret_sealed: self.sealed.clone(),
+                enabled: true,
+                last_used_step: *self.last_step.lock().expect("lock"),
+            }))
+        }
+        fn unused_backup_codes(&self, _: UserId) -> Result<u32, PortError> {
+            Ok(0)
+        }
+        fn put_pending(
+            &self,
+            _: UserId,
+            _: &str,
+            _: &Sealed,
+            _: DateTime<Utc>,
+        ) -> Result<(), PortError> {
+            Ok(())
+        }
+        fn activate(
+            &self,
+            _: &Actor,
+            _: &str,
+            _: i64,
+            _: &[SecretHash],
+            _: AuditId,
+            _: DateTime<Utc>,
+        ) -> Result<bool, PortError> {
+            Ok(false)
+        }
+        fn use_step(&self, _: UserId, step: i64) -> Result<bool, PortError> {
+            let mut last = self.last_step.lock().expect("lock");
+            if last.is_some_and(|l| l >= step) {
+                return Ok(false);
+            }
+            *last = Some(step);
+            Ok(true)
+        }
+        fn consume_backup_code(
+            &self,
+            _: UserId,
+            _: &SecretHash,
+            _: DateTime<Utc>,
+        ) -> Result<bool, PortError> {
+            Ok(false)
+        }
+        fn remove_mfa(&self, _: &Actor, _: AuditId, _: DateTime<Utc>) -> Result<(), PortError> {
+            Ok(())
+        }
+        fn credentials(&self, _: UserId) -> Result<Option<(String, Option<String>)>, PortError> {
+            Ok(None)
+        }
+    }
+
+    /// A clock the test moves.
+    struct Moving(std::sync::Mutex<DateTime<Utc>>);
+
+    impl Clock for Moving {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().expect("lock")
+        }
+    }
+
+    /// Wrong codes spread over many client addresses, each address far below every per-address
+    /// limit, still spend the user's one budget: then even the right code is refused
+    /// (`RateLimited`) until the window ends, another user is untouched, and after the window
+    /// the right code works.
+    #[test]
+    fn wrong_codes_from_many_addresses_spend_one_budget_per_user() {
+        use crate::login_throttle::{MAX_SECOND_FACTOR_FAILURES, WINDOW_MINUTES};
+        let secrets = SecretBox::new(&[7u8; 32]);
+        let secret = [9u8; 20];
+        let store = Arc::new(OneEnrollment {
+            sealed: secrets.seal(&base32(&secret), &tenantry_kernel::OsRandom),
+            last_step: std::sync::Mutex::new(None),
+        });
+        let start = DateTime::from_timestamp(1_800_000_000, 0).expect("ts");
+        let clock = Arc::new(Moving(std::sync::Mutex::new(start)));
+        let service = MfaService::new(
+            store,
+            secrets,
+            clock.clone(),
+            Arc::new(tenantry_kernel::OsRandom),
+        );
+        let actor = |user: UserId, n: u8| Actor {
+            account_id: tenantry_kernel::AccountId::generate(
+                &tenantry_kernel::FixedClock(start),
+                &tenantry_kernel::OsRandom,
+            ),
+            user_id: user,
+            role: tenantry_kernel::Role::Viewer,
+            credential: Credential::Session(tenantry_kernel::SessionId::generate(
+                &tenantry_kernel::FixedClock(start),
+                &tenantry_kernel::OsRandom,
+            )),
+            ip: Some(std::net::IpAddr::from([203, 0, 113, n])),
+            scopes: Vec::new(),
+            authenticated_at: None,
+            permissions: None,
+        };
+        let new_user = || {
+            UserId::generate(
+                &tenantry_kernel::FixedClock(start),
+                &tenantry_kernel::OsRandom,
+            )
+        };
+        let (victim, bystander) = (new_user(), new_user());
+        let right = |at: DateTime<Utc>| {
+            code_at(
+                &secret,
+                u64::try_from(at.timestamp()).expect("after 1970") / STEP_SECONDS,
+            )
+            .expect("code")
+        };
+        let wrong = |at: DateTime<Utc>| {
+            let code: u32 = right(at).parse().expect("digits");
+            format!("{:06}", (code + 500_000) % 1_000_000)
+        };
+        for n in 0..MAX_SECOND_FACTOR_FAILURES {
+            let from = actor(victim, u8::try_from(n).expect("small"));
+            assert_eq!(
+                service.check_code(&from, &wrong(start)),
+                Err(SecurityError::InvalidCode),
+                "guess {n}"
+            );
+        }
+        let refused = service.check_code(&actor(victim, 200), &right(start));
+        assert!(
+            matches!(refused, Err(SecurityError::RateLimited { retry_after_secs }) if retry_after_secs > 0),
+            "{refused:?}"
+        );
+        assert_eq!(
+            service.check_code(&actor(bystander, 201), &wrong(start)),
+            Err(SecurityError::InvalidCode),
+            "another user has their own budget"
+        );
+        let later = start + chrono::Duration::minutes(WINDOW_MINUTES);
+        *clock.0.lock().expect("lock") = later;
+        assert_eq!(
+            service.check_code(&actor(victim, 202), &right(later)),
+            Ok(())
+        );
+    }
 
     #[test]
     fn rfc_6238_sha1_test_vector() {

@@ -43,6 +43,10 @@ pub struct PortalLinkRecord {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// A fingerprint of the minting key's or named operator key's secret as it was at the
+    /// mint (`None` for a session and the operator's instance key): a regenerated or rotated
+    /// minter no longer stands behind the link (decision 0036).
+    pub minter_fingerprint: Option<SecretHash>,
 }
 
 /// One audit entry about a link: `actor` is `usr_…` or `operator:…`.
@@ -98,6 +102,12 @@ pub trait PortalLinkStore: Send + Sync {
     /// how many. Their mint and use stay in the audit log.
     fn purge_portal_links(&self, now: DateTime<Utc>) -> Result<u64, PortError>;
 
+    /// The link (of any account) whose redemption opened `session`, if one did.
+    fn portal_link_of_session(
+        &self,
+        session: SessionId,
+    ) -> Result<Option<PortalLinkRecord>, PortError>;
+
     /// The `return_url` of the link of `account` whose redemption opened `session`;
     /// `Ok(None)` when no link did (a sign-in session).
     fn portal_return_url(
@@ -152,6 +162,8 @@ pub struct PortalDeps {
     pub policy: Arc<dyn SessionPolicySource>,
     pub origins: Arc<dyn AccountReturnOrigins>,
     pub mfa: Arc<dyn MfaEnrollments>,
+    /// Whether a link's minter still stands behind it (shared with the sessions' check).
+    pub minters: Arc<crate::PortalMinters>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn RandomSource>,
 }
@@ -255,6 +267,7 @@ impl PortalLinkService {
             created_at: now,
             expires_at: now + self.config.lifetime,
             used_at: None,
+            minter_fingerprint: self.deps.minters.fingerprint_of(&minted_by)?,
         };
         self.deps.store.insert_portal_link(
             &record,
@@ -363,6 +376,11 @@ impl PortalLinkService {
         let Some(member) = member else {
             return refuse("member_inactive", SecurityError::Unauthenticated);
         };
+        // The link is the minter's power lent: a minter that no longer stands behind it
+        // (revoked, expired, regenerated, signed out, suspended, demoted) ends it unused.
+        if let Some(reason) = self.deps.minters.why_not(&link, &member)? {
+            return refuse(reason, SecurityError::Unauthenticated);
+        }
         if !self.deps.policy.ip_allowed(link.account_id, ip)? {
             return refuse("address_not_allowed", SecurityError::Unauthenticated);
         }

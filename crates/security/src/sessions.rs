@@ -235,6 +235,8 @@ pub struct SessionService {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     throttle: Arc<crate::login_throttle::LoginThrottle>,
+    /// Whether a portal session's minter still stands behind it (decision 0036).
+    portal_minters: Option<Arc<crate::PortalMinters>>,
 }
 
 /// A real Argon2id hash to verify against when the email is unknown (computed once).
@@ -280,7 +282,17 @@ impl SessionService {
             clock,
             random,
             throttle: Default::default(),
+            portal_minters: None,
         }
+    }
+
+    /// Checks, at every request of a session opened through a portal link, that the
+    /// credential that minted the link still stands behind it, and ends the session when it
+    /// does not (decision 0036). Without it a portal session is refused outright: nothing
+    /// could vouch for it.
+    pub fn with_portal_minters(mut self, minters: Arc<crate::PortalMinters>) -> Self {
+        self.portal_minters = Some(minters);
+        self
     }
 
     /// Shares `throttle` with the other places a password is proven (one budget per address;
@@ -305,6 +317,7 @@ impl SessionService {
         code: Option<&str>,
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
+        browser: &str,
     ) -> Result<IssuedSession, Stop> {
         // A refused ticket costs a password check too: no path answers faster.
         let password = match proof {
@@ -340,7 +353,7 @@ impl SessionService {
         let verified = match (proof, candidate.password_hash.as_deref()) {
             (SignInProof::Password(p), Some(hash)) => verify_password(p, hash),
             (SignInProof::Ticket(t), Some(hash)) => {
-                crate::sign_in_ticket::verify(t, email.as_str(), hash, self.clock.now())
+                crate::sign_in_ticket::verify(t, email.as_str(), hash, self.clock.now(), browser)
             }
             (_, None) => {
                 let _ = verify_password(password, decoy_hash());
@@ -381,9 +394,12 @@ impl SessionService {
             let Some(code) = code else {
                 return Err(Stop::NeedsCode { hash });
             };
-            self.mfa
-                .check_code(&actor, code)
-                .map_err(|_| SecurityError::Unauthenticated)?;
+            // A spent second-factor budget says so (only the password's holder gets this far);
+            // every other failure is the one generic refusal.
+            self.mfa.check_code(&actor, code).map_err(|e| match e {
+                SecurityError::RateLimited { .. } => e,
+                _ => SecurityError::Unauthenticated,
+            })?;
         }
         let policy = self.policy.session_policy(account_id)?;
         // An expired password or a missing required second factor gives a session that can only
@@ -459,7 +475,15 @@ impl SessionService {
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
     ) -> Result<IssuedSession, SecurityError> {
-        match self.throttled_attempt(email, SignInProof::Password(password), code, account, ip) {
+        // No ticket is issued nor taken here: the binding is never used.
+        match self.throttled_attempt(
+            email,
+            SignInProof::Password(password),
+            code,
+            account,
+            ip,
+            "",
+        ) {
             Ok(issued) => Ok(issued),
             Err(Stop::Refused(e)) => Err(e),
             Err(Stop::NeedsCode { .. }) => Err(SecurityError::MfaCodeRequired),
@@ -473,6 +497,10 @@ impl SessionService {
     /// [`Self::sign_in`], with the password or the ticket of the previous step as proof, and
     /// a question answered by a ticket rather than by sending the password back. Tickets are
     /// refused as a wrong password is (throttled and audited alike).
+    ///
+    /// `browser` is the client's own secret for this sign-in (the console's pre-session form
+    /// cookie): the tickets a step hands out are bound to it, and a ticket is taken only with
+    /// the binding it was issued with, so one copied to another browser is refused.
     pub fn sign_in_step(
         &self,
         email: &str,
@@ -480,10 +508,12 @@ impl SessionService {
         code: Option<&str>,
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
+        browser: &str,
     ) -> Result<SignInStep, SecurityError> {
         let canonical = canonical_email(email);
-        let ticket = |hash: &str| crate::sign_in_ticket::issue(&canonical, hash, self.clock.now());
-        match self.throttled_attempt(email, proof, code, account, ip) {
+        let ticket =
+            |hash: &str| crate::sign_in_ticket::issue(&canonical, hash, self.clock.now(), browser);
+        match self.throttled_attempt(email, proof, code, account, ip, browser) {
             Ok(issued) => Ok(SignInStep::Signed(issued)),
             Err(Stop::Refused(e)) => Err(e),
             Err(Stop::NeedsCode { hash }) => Ok(SignInStep::NeedsCode {
@@ -505,6 +535,7 @@ impl SessionService {
         code: Option<&str>,
         account: AccountChoice<'_>,
         ip: Option<IpAddr>,
+        browser: &str,
     ) -> Result<IssuedSession, Stop> {
         let now = self.clock.now();
         // Every throttle and audit lookup uses the canonical address: another spelling of it
@@ -517,7 +548,7 @@ impl SessionService {
             }
             .into());
         }
-        let result = self.attempt_login(email, proof, code, account, ip);
+        let result = self.attempt_login(email, proof, code, account, ip, browser);
         match &result {
             Ok(_) => self.throttle.succeeded(email, ip),
             Err(Stop::Refused(SecurityError::Unauthenticated)) => self.failed_password(email, ip),
@@ -577,6 +608,17 @@ impl SessionService {
         if now >= session_expiry(&record, &policy) {
             let _ = self.store.revoke_session(record.user_id, id, now);
             return Err(SecurityError::Unauthenticated);
+        }
+        // A portal session lives only while its link's minter stands behind it: read at every
+        // request (sessions are never cached), so a revocation anywhere applies at the next.
+        if record.cap.is_some() {
+            let continues = match &self.portal_minters {
+                Some(minters) => minters.session_may_continue(&record)?,
+                None => false,
+            };
+            if !continues {
+                return Err(SecurityError::Unauthenticated);
+            }
         }
         // Requiring MFA binds the sessions already open, from their next request: the session
         // of a member without MFA becomes what a sign-in would give now, restricted to

@@ -90,6 +90,8 @@ pub struct Services {
     pub billing: Arc<tenantry_billing::BillingService>,
     /// Portal links (see [`Services::configure_portal`]; default: no return origins).
     pub portal_links: Arc<tenantry_security::PortalLinkService>,
+    /// The check of portal links' minters the sessions share with `portal_links`.
+    pub portal_minters: Arc<tenantry_security::PortalMinters>,
     mfa_enrollments: Arc<dyn tenantry_security::MfaEnrollments>,
 }
 
@@ -183,6 +185,18 @@ impl Services {
             seal_clear_slack_urls(&store, &secrets, random.as_ref(), &notifications)?;
         }
         let mfa_enrollments: Arc<dyn tenantry_security::MfaEnrollments> = mfa.clone();
+        // One check of portal links' minters, for redeeming a link and for every request of
+        // the session it opened (decision 0036).
+        let portal_minters = Arc::new(tenantry_security::PortalMinters::new(
+            tenantry_security::PortalMinterDeps {
+                links: shared.clone(),
+                credentials: shared.clone(),
+                sessions: shared.clone(),
+                policy: settings.clone(),
+                clock: clock.clone(),
+                random: random.clone(),
+            },
+        ));
         let sessions = Arc::new(
             SessionService::new(
                 shared.clone(),
@@ -191,7 +205,8 @@ impl Services {
                 clock.clone(),
                 random.clone(),
             )
-            .with_throttle(throttle),
+            .with_throttle(throttle)
+            .with_portal_minters(portal_minters.clone()),
         );
         let team_policy: Arc<dyn tenantry_team::TeamPolicy> =
             Arc::new(crate::TeamPolicyOfSettings {
@@ -211,6 +226,7 @@ impl Services {
                 policy: settings.clone(),
                 origins: settings.clone(),
                 mfa: mfa_enrollments.clone(),
+                minters: portal_minters.clone(),
                 clock: clock.clone(),
                 random: random.clone(),
             },
@@ -222,6 +238,7 @@ impl Services {
             shared.clone(),
         ));
         Ok(Self {
+            portal_minters,
             billing,
             mfa: mfa.clone(),
             token_grants: Arc::new(tenantry_security::TokenGrantService::new(
@@ -279,6 +296,7 @@ impl Services {
                 policy: settings.clone(),
                 origins: settings,
                 mfa: self.mfa_enrollments.clone(),
+                minters: self.portal_minters.clone(),
                 clock: self.clock.clone(),
                 random: self.random.clone(),
             },

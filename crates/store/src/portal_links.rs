@@ -65,6 +65,7 @@ type LinkRow = (
     i64,
     i64,
     Option<i64>,
+    Option<String>,
 );
 
 fn link(row: LinkRow) -> Result<PortalLinkRecord, PortError> {
@@ -81,6 +82,7 @@ fn link(row: LinkRow) -> Result<PortalLinkRecord, PortError> {
         created,
         expires,
         used,
+        fingerprint,
     ) = row;
     Ok(PortalLinkRecord {
         id: id.parse().map_err(|_| corrupt("portal link id"))?,
@@ -94,8 +96,44 @@ fn link(row: LinkRow) -> Result<PortalLinkRecord, PortError> {
         created_at: from_micros(created),
         expires_at: from_micros(expires),
         used_at: used.map(from_micros),
+        minter_fingerprint: fingerprint
+            .map(|f| SecretHash::from_hex(&f).ok_or_else(|| corrupt("minter fingerprint")))
+            .transpose()?,
     })
 }
+
+/// The columns of a [`LinkRow`], in its order.
+type LinkColumns = (
+    portal_links::id,
+    portal_links::account_id,
+    portal_links::user_id,
+    portal_links::token_hash,
+    portal_links::intent,
+    portal_links::return_url,
+    portal_links::cap_role,
+    portal_links::cap_scopes,
+    portal_links::minted_by,
+    portal_links::created_at,
+    portal_links::expires_at,
+    portal_links::used_at,
+    portal_links::minter_fingerprint,
+);
+
+const LINK_COLUMNS: LinkColumns = (
+    portal_links::id,
+    portal_links::account_id,
+    portal_links::user_id,
+    portal_links::token_hash,
+    portal_links::intent,
+    portal_links::return_url,
+    portal_links::cap_role,
+    portal_links::cap_scopes,
+    portal_links::minted_by,
+    portal_links::created_at,
+    portal_links::expires_at,
+    portal_links::used_at,
+    portal_links::minter_fingerprint,
+);
 
 impl PortalLinkStore for Store {
     fn portal_member(
@@ -158,6 +196,8 @@ impl PortalLinkStore for Store {
                     portal_links::minted_by.eq(&l.minted_by),
                     portal_links::created_at.eq(to_micros(l.created_at)),
                     portal_links::expires_at.eq(to_micros(l.expires_at)),
+                    portal_links::minter_fingerprint
+                        .eq(l.minter_fingerprint.as_ref().map(SecretHash::to_hex)),
                 ))
                 .execute(conn)?;
             write_audit(conn, audit)
@@ -169,20 +209,7 @@ impl PortalLinkStore for Store {
         let row = self.read(|conn| {
             Ok(portal_links::table
                 .filter(portal_links::token_hash.eq(hash.to_hex()))
-                .select((
-                    portal_links::id,
-                    portal_links::account_id,
-                    portal_links::user_id,
-                    portal_links::token_hash,
-                    portal_links::intent,
-                    portal_links::return_url,
-                    portal_links::cap_role,
-                    portal_links::cap_scopes,
-                    portal_links::minted_by,
-                    portal_links::created_at,
-                    portal_links::expires_at,
-                    portal_links::used_at,
-                ))
+                .select(LINK_COLUMNS)
                 .first::<LinkRow>(conn)
                 .optional()?)
         })?;
@@ -255,5 +282,19 @@ impl PortalLinkStore for Store {
                 .first::<String>(conn)
                 .optional()?)
         })?)
+    }
+
+    fn portal_link_of_session(
+        &self,
+        session: SessionId,
+    ) -> Result<Option<PortalLinkRecord>, PortError> {
+        let row = self.read(|conn| {
+            Ok(portal_links::table
+                .filter(portal_links::session_id.eq(session.to_string()))
+                .select(LINK_COLUMNS)
+                .first::<LinkRow>(conn)
+                .optional()?)
+        })?;
+        row.map(link).transpose()
     }
 }

@@ -138,6 +138,7 @@ diesel::table! {
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         session_id -> Nullable<Text>,
+        minter_fingerprint -> Nullable<Text>,
     }
 }
 

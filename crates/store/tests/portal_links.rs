@@ -7,12 +7,25 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use tenantry_kernel::{Actor, Credential, FixedClock, OsRandom, Role};
 use tenantry_security::{
-    MfaService, Minter, PortalConfig, PortalDeps, PortalIntent, PortalLinkService, PortalTarget,
-    ReturnOrigins, ReturnUrl, SecretBox, SecurityError, SessionService,
+    MfaService, Minter, PortalConfig, PortalDeps, PortalIntent, PortalLinkService,
+    PortalMinterDeps, PortalMinters, PortalTarget, ReturnOrigins, ReturnUrl, SecretBox,
+    SecurityError, SessionService,
 };
 use tenantry_store::Store;
 
 use crate::support::{create_account, owner, settings_at, stores, t0};
+
+/// The check of links' minters, as the binary wires it.
+fn minters_at(store: &Store, at: DateTime<Utc>) -> Arc<PortalMinters> {
+    Arc::new(PortalMinters::new(PortalMinterDeps {
+        links: Arc::new(store.clone()),
+        credentials: Arc::new(store.clone()),
+        sessions: Arc::new(store.clone()),
+        policy: settings_at(store, at),
+        clock: Arc::new(FixedClock(at)),
+        random: Arc::new(OsRandom),
+    }))
+}
 
 fn portal_at(store: &Store, at: DateTime<Utc>) -> PortalLinkService {
     let clock = Arc::new(FixedClock(at));
@@ -28,6 +41,7 @@ fn portal_at(store: &Store, at: DateTime<Utc>) -> PortalLinkService {
                 clock.clone(),
                 Arc::new(OsRandom),
             )),
+            minters: minters_at(store, at),
             clock,
             random: Arc::new(OsRandom),
         },
@@ -53,6 +67,7 @@ fn sessions_at(store: &Store, at: DateTime<Utc>) -> SessionService {
         clock,
         Arc::new(OsRandom),
     )
+    .with_portal_minters(minters_at(store, at))
 }
 
 fn token(url: &str) -> String {

@@ -1,0 +1,1 @@
+ALTER TABLE portal_links DROP COLUMN minter_fingerprint;
