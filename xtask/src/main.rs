@@ -6,7 +6,8 @@
 //!   the machine's packages first (`preflight.rs`) and names every missing one in one
 //!   `apt-get install` line.
 //! - `pg`   : starts a throwaway PostgreSQL cluster, prints its URL, stops it on Enter/EOF.
-//! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`).
+//! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`); `bench --console`:
+//!   render time and weight of each console page (see `console_figures.rs`).
 //! - `openapi`: writes docs/api/openapi.json from the code (a test fails when it is stale).
 //! - `fuzz [--seconds N]`: every cargo-fuzz target in `fuzz/` for N seconds (20) from the
 //!   committed corpus; also a step of `test`.
@@ -14,6 +15,7 @@
 //!   (`fuzz_api.py`); also the last step of `test`.
 
 mod bench;
+mod console_figures;
 mod pg;
 mod preflight;
 
@@ -25,6 +27,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("test") => test(&args[1..]),
         Some("pg") => pg::interactive(),
+        Some("bench") if args.get(1).is_some_and(|a| a == "--console") => {
+            console_figures::run(&root(), &args[2..])
+        }
         Some("bench") => bench::bench(&root(), &args[1..]),
         Some("openapi") => openapi(),
         Some("fuzz") => fuzz(&args[1..]),
@@ -33,7 +38,7 @@ fn main() -> ExitCode {
             fuzz_api(&tools, &args[1..], pg.as_deref())
         }),
         _ => {
-            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | fuzz [--seconds N] | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C]>");
+            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | fuzz [--seconds N] | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C] | bench --console [--renders N]>");
             return ExitCode::from(2);
         }
     };
@@ -46,10 +51,31 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (this crate lives in `<root>/xtask`).
+/// The workspace root (this crate lives in `<root>/xtask`): the checkout `cargo xtask` runs in.
+///
+/// `cargo run` (the alias) gives the process it starts `CARGO_MANIFEST_DIR`, which names that
+/// checkout. The path compiled into the binary is only the fallback: cargo does not rebuild for
+/// a checkout at another path when the sources are no newer than a binary another checkout
+/// built in a shared target directory, and that checkout may be gone by now (`cargo xtask bench`
+/// then measured for minutes and failed on docs/benchmarks.md with "No such file or directory").
 fn root() -> std::path::PathBuf {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    );
+    manifest
+        .parent()
+        .map_or_else(|| manifest.clone(), std::path::Path::to_path_buf)
+}
+
+/// The checkout's commit, short, for the figures' rows (empty when git cannot say).
+fn commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn cargo() -> Command {
