@@ -8,6 +8,8 @@
 //! - `pg`   : starts a throwaway PostgreSQL cluster, prints its URL, stops it on Enter/EOF.
 //! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`); `bench --console`:
 //!   render time and weight of each console page (see `console_figures.rs`).
+//! - `screenshots`: the console's key pages in headless Chromium at 1280 and 375 pixels, written
+//!   to docs/console/ (the e2e test `console_screenshots` with `TENANTRY_SCREENSHOTS_DIR` set).
 //! - `openapi`: writes docs/api/openapi.json from the code (a test fails when it is stale).
 //! - `fuzz [--seconds N]`: every cargo-fuzz target in `fuzz/` for N seconds (20) from the
 //!   committed corpus; also a step of `test`.
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
             console_figures::run(&root(), &args[2..])
         }
         Some("bench") => bench::bench(&root(), &args[1..]),
+        Some("screenshots") => screenshots(),
         Some("openapi") => openapi(),
         Some("fuzz") => fuzz(&args[1..]),
         Some("fuzz-api") => python_tools().and_then(|tools| {
@@ -38,7 +41,7 @@ fn main() -> ExitCode {
             fuzz_api(&tools, &args[1..], pg.as_deref())
         }),
         _ => {
-            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | fuzz [--seconds N] | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C] | bench --console [--renders N]>");
+            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | screenshots | fuzz [--seconds N] | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C] | bench --console [--renders N]>");
             return ExitCode::from(2);
         }
     };
@@ -122,6 +125,28 @@ fn openapi() -> Result<(), String> {
     let path = root().join("docs/api/openapi.json");
     std::fs::write(&path, &out.stdout).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("xtask: wrote {}", path.display());
+    Ok(())
+}
+
+/// The console's screenshots: the e2e test that takes them, with the directory to write them
+/// to, so that the browser support and the real server of the tests are the ones used (the
+/// test also runs in the suite, writing nothing, so this command keeps working).
+fn screenshots() -> Result<(), String> {
+    let node = node_tools()?;
+    let dir = root().join("docs/console");
+    run(cargo()
+        .args([
+            "test",
+            "-p",
+            "tenantry",
+            "--test",
+            "e2e",
+            "console_screenshots::",
+        ])
+        .env("TENANTRY_SCREENSHOTS_DIR", &dir)
+        .env("TENANTRY_NODE_TOOLS_BIN", &node)
+        .env("TENANTRY_REQUIRE_TOOLS", "1"))?;
+    eprintln!("xtask: wrote the screenshots to {}", dir.display());
     Ok(())
 }
 
