@@ -284,8 +284,16 @@ impl Browser {
             .to_owned()
     }
 
-    /// A PNG of the window (for a failing test's investigation).
-    #[allow(dead_code)]
+    /// Resizes the window; headless, the page's viewport is then exactly `width` × `height`.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.post(
+            "/window/rect",
+            json!({ "x": 0, "y": 0, "width": width, "height": height }),
+        )
+        .await;
+    }
+
+    /// A PNG of the viewport (the console's screenshots, and a failing test's investigation).
     pub async fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;
         let v = self

@@ -142,6 +142,69 @@ pub(crate) async fn set_owner_password(app: &TestApp) {
     assert_eq!(status, 204, "{doc}");
 }
 
+/// A member with the console password [`PASSWORD`]: their API key, user id and sign-in address.
+pub(crate) struct Member {
+    pub key: String,
+    pub id: String,
+    pub email: String,
+}
+
+impl Member {
+    /// A new member of `account` with `role`, whose password is set with their own key (a member
+    /// always manages their own sign-in), so they can sign in to the console.
+    pub async fn new(app: &TestApp, account: &str, role: &str) -> Self {
+        let key = app.add_member(account, role);
+        let (status, doc) = call(
+            app,
+            reqwest::Method::POST,
+            "/api/user/password",
+            &key,
+            Some(json!({ "new_password": PASSWORD })),
+        )
+        .await;
+        assert_eq!(status, 204, "{doc}");
+        let (status, profile) =
+            call(app, reqwest::Method::GET, "/api/user/profile", &key, None).await;
+        assert_eq!(status, 200, "{profile}");
+        let data = if profile["data"].is_object() {
+            &profile["data"]
+        } else {
+            &profile
+        };
+        let field = |name: &str| {
+            data[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} in {profile}"))
+                .to_owned()
+        };
+        Self {
+            id: field("id"),
+            email: field("email"),
+            key,
+        }
+    }
+
+    /// A visitor signed in to the console as this member.
+    pub async fn signed_in<'a>(&self, app: &'a TestApp) -> Visitor<'a> {
+        signed_in_as(app, &self.email).await
+    }
+}
+
+/// A visitor signed in to the console as `email` (whose password is [`PASSWORD`]).
+pub(crate) async fn signed_in_as<'a>(app: &'a TestApp, email: &str) -> Visitor<'a> {
+    let mut visitor = Visitor::new(app);
+    let answer = visitor.sign_in(email, PASSWORD).await;
+    assert_eq!(answer.status, 303, "signing in as {email}: {}", answer.body);
+    visitor
+}
+
+/// A new member of the default account with `role`, signed in to the console.
+pub(crate) async fn signed_in_member<'a>(app: &'a TestApp, role: &str) -> (Visitor<'a>, Member) {
+    let account = app.default_account_id().await;
+    let member = Member::new(app, &account, role).await;
+    (member.signed_in(app).await, member)
+}
+
 pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

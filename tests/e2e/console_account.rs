@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::console::{set_owner_password, Visitor, PASSWORD};
+use crate::console::{set_owner_password, signed_in_as, signed_in_member, Visitor, PASSWORD};
 use crate::on_both_backends;
 use crate::support::{call, TestApp};
 
@@ -234,25 +234,7 @@ async fn console_api_key_refusals_change_nothing(app: TestApp) {
 
     // A viewer: a key above the role is refused beside the scopes; so is deleting the owner's
     // key by its id (not theirs) and regenerating it.
-    let account = app.default_account_id().await;
-    let viewer_key = app.add_member(&account, "viewer");
-    let (status, doc) = call(
-        &app,
-        Method::POST,
-        "/api/user/password",
-        &viewer_key,
-        Some(json!({ "new_password": PASSWORD })),
-    )
-    .await;
-    assert_eq!(status, 204, "{doc}");
-    let (_, profile) = call(&app, Method::GET, "/api/user/profile", &viewer_key, None).await;
-    let viewer_email = profile["data"]["email"]
-        .as_str()
-        .or_else(|| profile["email"].as_str())
-        .unwrap_or_else(|| panic!("email in {profile}"))
-        .to_owned();
-    let mut viewer = Visitor::new(&app);
-    assert_eq!(viewer.sign_in(&viewer_email, PASSWORD).await.status, 303);
+    let (mut viewer, viewer_member) = signed_in_member(&app, "viewer").await;
     let viewer_csrf = viewer.get("/console/account/api-keys").await.hidden("csrf");
     let res = viewer
         .post(
@@ -297,7 +279,10 @@ async fn console_api_key_refusals_change_nothing(app: TestApp) {
         .await;
     assert_eq!(res.status, 403);
     assert_eq!(key_names(&app, app.owner_key()).await, before);
-    assert_eq!(key_names(&app, &viewer_key).await, vec!["test".to_owned()]);
+    assert_eq!(
+        key_names(&app, &viewer_member.key).await,
+        vec!["test".to_owned()]
+    );
     assert_eq!(
         app.get("/api/user/api-keys", Some(app.owner_key()))
             .await
@@ -354,12 +339,7 @@ async fn session_id(app: &TestApp, token: &str) -> String {
 }
 
 pub(crate) async fn signed_in_owner(app: &TestApp) -> Visitor<'_> {
-    let mut visitor = Visitor::new(app);
-    assert_eq!(
-        visitor.sign_in("owner@localhost", PASSWORD).await.status,
-        303
-    );
-    visitor
+    signed_in_as(app, "owner@localhost").await
 }
 
 async fn console_sessions_list_end_one_and_end_all_others(app: TestApp) {
@@ -444,25 +424,7 @@ async fn console_session_refusals_change_nothing(app: TestApp) {
     let res = me.post(&long, &[("csrf", &csrf)]).await;
     assert_eq!(res.status, 400, "{}", res.body);
     // Another member cannot end the owner's session by its id.
-    let account = app.default_account_id().await;
-    let viewer_key = app.add_member(&account, "viewer");
-    let (status, doc) = call(
-        &app,
-        Method::POST,
-        "/api/user/password",
-        &viewer_key,
-        Some(json!({ "new_password": PASSWORD })),
-    )
-    .await;
-    assert_eq!(status, 204, "{doc}");
-    let (_, profile) = call(&app, Method::GET, "/api/user/profile", &viewer_key, None).await;
-    let viewer_email = profile["data"]["email"]
-        .as_str()
-        .or_else(|| profile["email"].as_str())
-        .expect("email")
-        .to_owned();
-    let mut viewer = Visitor::new(&app);
-    assert_eq!(viewer.sign_in(&viewer_email, PASSWORD).await.status, 303);
+    let (mut viewer, _) = signed_in_member(&app, "viewer").await;
     let viewer_csrf = viewer.get("/console/account/sessions").await.hidden("csrf");
     let res = viewer.post(&revoke, &[("csrf", &viewer_csrf)]).await;
     assert_eq!(res.status, 303);

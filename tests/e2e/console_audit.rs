@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::console::{set_owner_password, Visitor, PASSWORD};
+use crate::console::{set_owner_password, signed_in_member, Visitor, PASSWORD};
 use crate::console_account::signed_in_owner;
 use crate::on_both_backends;
 use crate::support::{call, Backend, TestApp, TestDb};
@@ -65,30 +65,6 @@ async fn user_id(app: &TestApp, key: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("id in {profile}"))
         .to_owned()
-}
-
-/// A member of the default account with `role`, signed in to the console.
-async fn member<'a>(app: &'a TestApp, role: &str) -> (Visitor<'a>, String) {
-    let account = app.default_account_id().await;
-    let key = app.add_member(&account, role);
-    let (status, doc) = call(
-        app,
-        Method::POST,
-        "/api/user/password",
-        &key,
-        Some(json!({ "new_password": PASSWORD })),
-    )
-    .await;
-    assert_eq!(status, 204, "{doc}");
-    let (_, profile) = call(app, Method::GET, "/api/user/profile", &key, None).await;
-    let email = profile["data"]["email"]
-        .as_str()
-        .or_else(|| profile["email"].as_str())
-        .unwrap_or_else(|| panic!("email in {profile}"))
-        .to_owned();
-    let mut visitor = Visitor::new(app);
-    assert_eq!(visitor.sign_in(&email, PASSWORD).await.status, 303);
-    (visitor, key)
 }
 
 /// Every entry id the JSON API lists for `query`, following its cursor.
@@ -295,7 +271,7 @@ async fn console_audit_refuses_lower_roles_other_accounts_and_bad_filters(app: T
         assert_eq!(anonymous.location(), "/console/login");
     }
     for role in ["viewer", "developer"] {
-        let (mut lower, _) = member(&app, role).await;
+        let (mut lower, _) = signed_in_member(&app, role).await;
         let home = lower.get("/console").await;
         assert!(!home.body.contains("href=\"/console/audit\""), "{role}");
         for path in [
@@ -308,7 +284,7 @@ async fn console_audit_refuses_lower_roles_other_accounts_and_bad_filters(app: T
             assert!(!res.body.contains("account.created"), "{role} {path}");
         }
     }
-    let (mut admin, _) = member(&app, "admin").await;
+    let (mut admin, _) = signed_in_member(&app, "admin").await;
     assert_eq!(admin.get("/console/audit").await.status, 200);
     assert_eq!(admin.get("/console/audit.csv").await.status, 200);
 

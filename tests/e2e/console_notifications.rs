@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::console::{set_owner_password, Answer, Visitor, PASSWORD};
+use crate::console::{set_owner_password, signed_in_member, Answer, Visitor, PASSWORD};
 use crate::console_account::signed_in_owner;
 use crate::support::{call, Backend, Receiver, TestApp, TestDb};
 
@@ -276,22 +276,8 @@ async fn console_notifications_refusals_change_nothing(app: TestApp) {
     assert_eq!(anonymous.location(), "/console/login");
 
     // Lower roles: the page and every form are refused, even with their own token.
-    let account = app.default_account_id().await;
     for role in ["viewer", "developer"] {
-        let key = app.add_member(&account, role);
-        let (status, _) = call(
-            &app,
-            Method::POST,
-            "/api/user/password",
-            &key,
-            Some(json!({ "new_password": PASSWORD })),
-        )
-        .await;
-        assert_eq!(status, 204);
-        let (_, profile) = call(&app, Method::GET, "/api/user/profile", &key, None).await;
-        let email = profile["data"]["email"].as_str().expect("email").to_owned();
-        let mut lower = Visitor::new(&app);
-        assert_eq!(lower.sign_in(&email, PASSWORD).await.status, 303);
+        let (mut lower, _) = signed_in_member(&app, role).await;
         assert!(!lower
             .get("/console")
             .await

@@ -6,9 +6,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::console::{set_owner_password, Answer, Visitor};
+use crate::console::{set_owner_password, Answer, Member, Visitor};
 use crate::console_account::signed_in_owner;
-use crate::console_team::member;
 use crate::on_both_backends;
 use crate::support::{call, TestApp};
 
@@ -71,7 +70,11 @@ on_both_backends!(env [("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.t
 
 async fn console_portal_link_opens_its_page_once_with_a_way_back(app: TestApp) {
     let account = app.default_account_id().await;
-    let (_, admin_id, admin) = member(&app, &account, "admin").await;
+    let Member {
+        id: admin_id,
+        email: admin,
+        ..
+    } = Member::new(&app, &account, "admin").await;
     let path = mint(&app, app.owner_key(), &admin_id, "team").await;
 
     // What a link scanner does: fetch it, twice. Nothing is spent.
@@ -143,7 +146,7 @@ async fn console_portal_link_opens_its_page_once_with_a_way_back(app: TestApp) {
 
 async fn console_portal_spent_expired_unknown_and_tampered_links_read_the_same(app: TestApp) {
     let account = app.default_account_id().await;
-    let (_, admin_id, _) = member(&app, &account, "admin").await;
+    let admin_id = Member::new(&app, &account, "admin").await.id;
     let used = mint(&app, app.owner_key(), &admin_id, "team").await;
     assert_eq!(redeem(&mut Visitor::new(&app), &used).await.status, 303);
     assert_gone(&redeem(&mut Visitor::new(&app), &used).await, "used");
@@ -187,9 +190,9 @@ async fn console_portal_spent_expired_unknown_and_tampered_links_read_the_same(a
 
 async fn console_portal_sessions_keep_the_links_ceiling(app: TestApp) {
     let account = app.default_account_id().await;
-    let (_, dev_id, _) = member(&app, &account, "developer").await;
-    let (admin_key, _, _) = member(&app, &account, "admin").await;
-    let (_, other_admin_id, _) = member(&app, &account, "admin").await;
+    let dev_id = Member::new(&app, &account, "developer").await.id;
+    let admin_key = Member::new(&app, &account, "admin").await.key;
+    let other_admin_id = Member::new(&app, &account, "admin").await.id;
 
     // A developer's link reaches no team page.
     let path = mint(&app, app.owner_key(), &dev_id, "team").await;

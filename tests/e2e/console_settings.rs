@@ -9,7 +9,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::console::{set_owner_password, Answer, Visitor, PASSWORD};
+use crate::console::{set_owner_password, signed_in_member, Answer, Visitor};
 use crate::console_account::signed_in_owner;
 use crate::on_both_backends;
 use crate::support::{call, Receiver, TestApp};
@@ -532,30 +532,6 @@ async fn console_settings_secrets_are_write_only_and_kept_when_empty(app: TestAp
     );
 }
 
-/// A member with `role`, signed in to the console.
-async fn member<'a>(app: &'a TestApp, role: &str) -> (Visitor<'a>, String) {
-    let account = app.default_account_id().await;
-    let key = app.add_member(&account, role);
-    let (status, doc) = call(
-        app,
-        Method::POST,
-        "/api/user/password",
-        &key,
-        Some(json!({ "new_password": PASSWORD })),
-    )
-    .await;
-    assert_eq!(status, 204, "{doc}");
-    let (_, profile) = call(app, Method::GET, "/api/user/profile", &key, None).await;
-    let email = profile["data"]["email"]
-        .as_str()
-        .or_else(|| profile["email"].as_str())
-        .expect("email")
-        .to_owned();
-    let mut visitor = Visitor::new(app);
-    assert_eq!(visitor.sign_in(&email, PASSWORD).await.status, 303);
-    (visitor, key)
-}
-
 async fn console_settings_roles_read_only_and_refused(app: TestApp) {
     set_owner_password(&app).await;
     let mut owner = signed_in_owner(&app).await;
@@ -563,8 +539,8 @@ async fn console_settings_roles_read_only_and_refused(app: TestApp) {
         &owner.get("/console/settings/security").await.body,
         "/console/settings/security",
     );
-    let (mut viewer, _) = member(&app, "viewer").await;
-    let (mut developer, _) = member(&app, "developer").await;
+    let (mut viewer, _) = signed_in_member(&app, "viewer").await;
+    let (mut developer, _) = signed_in_member(&app, "developer").await;
     let index = viewer.get("/console/settings").await;
     assert_eq!(index.status, 200, "{}", index.body);
     assert!(index.body.contains("read only for your role"));
@@ -770,7 +746,7 @@ async fn console_settings_notification_test_shows_the_answer(app: TestApp) {
         )
         .await;
     assert_eq!(res.status, 403);
-    let (mut viewer, _) = member(&app, "viewer").await;
+    let (mut viewer, _) = signed_in_member(&app, "viewer").await;
     let viewer_csrf = viewer.get(path).await.hidden("csrf");
     let res = viewer
         .post(

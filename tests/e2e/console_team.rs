@@ -8,34 +8,12 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::console::{set_owner_password, Answer, Visitor, PASSWORD};
+use crate::console::{set_owner_password, signed_in_as, Answer, Member, Visitor};
 use crate::console_account::signed_in_owner;
 use crate::on_both_backends;
 use crate::support::{call, token_in, TestApp};
 
 const TEAM: &str = "/console/team";
-
-/// A member of `account` with `role` and the console password; their key, id and address.
-pub(crate) async fn member(app: &TestApp, account: &str, role: &str) -> (String, String, String) {
-    let key = app.add_member(account, role);
-    let (status, doc) = call(
-        app,
-        Method::POST,
-        "/api/user/password",
-        &key,
-        Some(json!({ "new_password": PASSWORD })),
-    )
-    .await;
-    assert_eq!(status, 204, "{doc}");
-    let (_, profile) = call(app, Method::GET, "/api/user/profile", &key, None).await;
-    let email = profile["data"]["email"]
-        .as_str()
-        .or_else(|| profile["email"].as_str())
-        .unwrap_or_else(|| panic!("email in {profile}"))
-        .to_owned();
-    let id = user_id(app, &email).await;
-    (key, id, email)
-}
 
 /// The member `email` as the JSON API reads it (`Value::Null` when not listed).
 pub(crate) async fn api_member(app: &TestApp, email: &str) -> Value {
@@ -62,13 +40,6 @@ async fn user_id(app: &TestApp, email: &str) -> String {
         .as_str()
         .expect("member id")
         .to_owned()
-}
-
-/// The visitor signed in as `email`.
-async fn signed_in<'a>(app: &'a TestApp, email: &str) -> Visitor<'a> {
-    let mut v = Visitor::new(app);
-    assert_eq!(v.sign_in(email, PASSWORD).await.status, 303);
-    v
 }
 
 /// The team page, asserted to be served, and its form token.
@@ -118,7 +89,7 @@ async fn console_team_lists_filters_and_pages_members(app: TestApp) {
     for _ in 0..27 {
         app.add_member(&account, "viewer");
     }
-    let (_, _, admin) = member(&app, &account, "admin").await;
+    let admin = Member::new(&app, &account, "admin").await.email;
     let mut owner = signed_in_owner(&app).await;
     let (first, _) = team_page(&mut owner).await;
     assert!(
@@ -173,9 +144,13 @@ async fn console_team_lists_filters_and_pages_members(app: TestApp) {
 
 async fn console_team_changes_roles_suspends_reactivates_and_removes(app: TestApp) {
     let account = app.default_account_id().await;
-    let (_, _, admin) = member(&app, &account, "admin").await;
-    let (dev_key, dev_id, dev) = member(&app, &account, "developer").await;
-    let mut v = signed_in(&app, &admin).await;
+    let admin = Member::new(&app, &account, "admin").await.email;
+    let Member {
+        key: dev_key,
+        id: dev_id,
+        email: dev,
+    } = Member::new(&app, &account, "developer").await;
+    let mut v = signed_in_as(&app, &admin).await;
     let (page, csrf) = team_page(&mut v).await;
     assert!(page.body.contains(&format!("Role for {dev}")));
     assert!(
@@ -234,14 +209,22 @@ async fn console_team_changes_roles_suspends_reactivates_and_removes(app: TestAp
 async fn console_team_refusals_are_clear_and_change_nothing(app: TestApp) {
     set_owner_password(&app).await;
     let account = app.default_account_id().await;
-    let (_, admin_id, admin) = member(&app, &account, "admin").await;
-    let (_, dev_id, dev) = member(&app, &account, "developer").await;
-    let (_, _, viewer) = member(&app, &account, "viewer").await;
+    let Member {
+        id: admin_id,
+        email: admin,
+        ..
+    } = Member::new(&app, &account, "admin").await;
+    let Member {
+        id: dev_id,
+        email: dev,
+        ..
+    } = Member::new(&app, &account, "developer").await;
+    let viewer = Member::new(&app, &account, "viewer").await.email;
     let owner_id = user_id(&app, "owner@localhost").await;
 
     // Lower roles: no page, no navigation row, no change.
     for email in [&dev, &viewer] {
-        let mut low = signed_in(&app, email).await;
+        let mut low = signed_in_as(&app, email).await;
         let home = low.get("/console").await;
         assert!(!home.body.contains("href=\"/console/team\""), "no row");
         let res = low.get(TEAM).await;
@@ -271,7 +254,7 @@ async fn console_team_refusals_are_clear_and_change_nothing(app: TestApp) {
     assert!(pending(&app).await.is_empty());
 
     // The service's rules, as an admin: the owner is out of reach, no role above one's own.
-    let mut v = signed_in(&app, &admin).await;
+    let mut v = signed_in_as(&app, &admin).await;
     let (_, csrf) = team_page(&mut v).await;
     for action in ["suspend", "remove"] {
         let res = v
@@ -350,7 +333,7 @@ async fn console_team_refusals_are_clear_and_change_nothing(app: TestApp) {
     )
     .await;
     assert_eq!(status, 200, "{doc}");
-    let mut narrowed = signed_in(&app, &admin).await;
+    let mut narrowed = signed_in_as(&app, &admin).await;
     let res = narrowed.get(TEAM).await;
     assert_eq!(res.status, 403, "{}", res.body);
     assert!(res.body.contains("Not available to this sign-in"));
@@ -513,11 +496,19 @@ async fn console_team_invites_resends_and_cancels(app: TestApp) {
 
 async fn console_team_selected_members_report_each_outcome(app: TestApp) {
     let account = app.default_account_id().await;
-    let (_, _, admin) = member(&app, &account, "admin").await;
-    let (_, d1, dev1) = member(&app, &account, "developer").await;
-    let (_, d2, dev2) = member(&app, &account, "developer").await;
+    let admin = Member::new(&app, &account, "admin").await.email;
+    let Member {
+        id: d1,
+        email: dev1,
+        ..
+    } = Member::new(&app, &account, "developer").await;
+    let Member {
+        id: d2,
+        email: dev2,
+        ..
+    } = Member::new(&app, &account, "developer").await;
     let owner_id = user_id(&app, "owner@localhost").await;
-    let mut v = signed_in(&app, &admin).await;
+    let mut v = signed_in_as(&app, &admin).await;
     let (page, csrf) = team_page(&mut v).await;
     assert!(page.body.contains("form=\"bulk\""));
     assert!(page.body.contains(&format!("Select {dev1}")));
@@ -644,7 +635,11 @@ async fn console_team_selected_members_report_each_outcome(app: TestApp) {
 async fn console_team_forms_without_their_token_or_with_bad_fields_change_nothing(app: TestApp) {
     set_owner_password(&app).await;
     let account = app.default_account_id().await;
-    let (_, dev_id, dev) = member(&app, &account, "developer").await;
+    let Member {
+        id: dev_id,
+        email: dev,
+        ..
+    } = Member::new(&app, &account, "developer").await;
     let mut v = signed_in_owner(&app).await;
     let (_, csrf) = team_page(&mut v).await;
     let mut other = signed_in_owner(&app).await;

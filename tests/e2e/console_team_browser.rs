@@ -6,9 +6,9 @@
 use serde_json::json;
 
 use crate::browser::Browser;
-use crate::console::{set_owner_password, PASSWORD};
+use crate::console::{set_owner_password, Member, PASSWORD};
 use crate::console_portal::mint;
-use crate::console_team::{api_member, member};
+use crate::console_team::api_member;
 use crate::support::{Backend, TestApp, TestDb};
 
 async fn app(env: &[(&str, &str)]) -> TestApp {
@@ -20,7 +20,11 @@ async fn browser_team_invite_change_a_role_and_suspend_selected_members() {
     let app = app(&[]).await;
     set_owner_password(&app).await;
     let account = app.default_account_id().await;
-    let (_, dev_id, dev) = member(&app, &account, "developer").await;
+    let Member {
+        id: dev_id,
+        email: dev,
+        ..
+    } = Member::new(&app, &account, "developer").await;
     let Some(browser) = Browser::start(&app.base).await else {
         return;
     };
@@ -78,7 +82,11 @@ async fn browser_team_invite_change_a_role_and_suspend_selected_members() {
 async fn browser_portal_link_lands_on_the_team_page_with_a_way_back() {
     let app = app(&[("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test")]).await;
     let account = app.default_account_id().await;
-    let (_, admin_id, admin) = member(&app, &account, "admin").await;
+    let Member {
+        id: admin_id,
+        email: admin,
+        ..
+    } = Member::new(&app, &account, "admin").await;
     let path = mint(&app, app.owner_key(), &admin_id, "team").await;
     let Some(browser) = Browser::start(&app.base).await else {
         return;

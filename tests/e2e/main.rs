@@ -35,6 +35,7 @@ mod console_links;
 mod console_notifications;
 mod console_password_profile;
 mod console_portal;
+mod console_screenshots;
 mod console_settings;
 mod console_team;
 mod console_team_browser;

@@ -106,7 +106,7 @@ fn options(args: &[String]) -> Result<Options, String> {
 }
 
 /// A child process killed when dropped.
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -116,7 +116,10 @@ impl Drop for Running {
 }
 
 /// Starts `cmd`, returns it with the stdout lines read up to the one starting with `ready`.
-fn start(mut cmd: Command, ready: &str) -> Result<(Running, Vec<String>, String), String> {
+pub(crate) fn start(
+    mut cmd: Command,
+    ready: &str,
+) -> Result<(Running, Vec<String>, String), String> {
     let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()
@@ -136,7 +139,7 @@ fn start(mut cmd: Command, ready: &str) -> Result<(Running, Vec<String>, String)
 }
 
 /// One HTTP/1.1 request with `Connection: close`; the status and body.
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -162,7 +165,7 @@ fn http(
     Ok((status, body))
 }
 
-fn printed(lines: &[String], label: &str) -> Result<String, String> {
+pub(crate) fn printed(lines: &[String], label: &str) -> Result<String, String> {
     lines
         .iter()
         .find_map(|l| l.strip_prefix(label))
@@ -225,7 +228,7 @@ fn wrk_with(
 
 /// The string value of the first `"key":"..."` in a JSON text (enough for the ids, keys and
 /// cursors the seeding reads; xtask stays dependency-free).
-fn json_str(text: &str, key: &str) -> Option<String> {
+pub(crate) fn json_str(text: &str, key: &str) -> Option<String> {
     let at = text.find(&format!("\"{key}\":\""))? + key.len() + 4;
     let rest = &text[at..];
     Some(rest[..rest.find('"')?].to_owned())
@@ -262,7 +265,7 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 }
 
 /// Waits (at most 10 s) until the process uses under 10 % of a CPU over 200 ms.
-fn settle(pid: u32) {
+pub(crate) fn settle(pid: u32) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let mut last = cpu_ticks(pid);
     while std::time::Instant::now() < deadline {
@@ -284,7 +287,7 @@ fn reset_peak_rss(pid: u32) -> bool {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
 }
 
-fn expect(status: u16, what: &str, text: &str, want: u16) -> Result<(), String> {
+pub(crate) fn expect(status: u16, what: &str, text: &str, want: u16) -> Result<(), String> {
     if status == want {
         Ok(())
     } else {
@@ -294,7 +297,7 @@ fn expect(status: u16, what: &str, text: &str, want: u16) -> Result<(), String> 
 
 /// `n` members (viewers) inserted straight into the database: going through invitations would
 /// measure Argon2 10,000 times, not the list.
-fn seed_members(
+pub(crate) fn seed_members(
     data: &Path,
     database_url: Option<&str>,
     account: &str,
@@ -351,6 +354,92 @@ fn seed_members(
     }
 }
 
+/// docs/benchmarks.md of the checkout, which must exist.
+pub(crate) fn benchmarks_doc(root: &Path) -> Result<PathBuf, String> {
+    let doc = root.join("docs/benchmarks.md");
+    if doc.is_file() {
+        Ok(doc)
+    } else {
+        Err(format!(
+            "{} does not exist: run `cargo xtask` inside a checkout of the repository",
+            doc.display()
+        ))
+    }
+}
+
+/// Adds `block` (a complete table with its own header and the line that introduces it) at the
+/// end of the section `heading` of `doc`, creating the section (with `intro`) at the end of the
+/// file when it is missing. The end of the section, not of the file: the sections are read as
+/// prose with tables, and rows pushed at the end of the file land under whatever comes last,
+/// without a header.
+pub(crate) fn record(doc: &Path, heading: &str, intro: &str, block: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(doc).map_err(|e| format!("{}: {e}", doc.display()))?;
+    let text = insert_in_section(&text, heading, intro, block);
+    std::fs::write(doc, text).map_err(|e| format!("{}: {e}", doc.display()))?;
+    eprintln!(
+        "xtask: recorded the figures in {} ({heading})",
+        doc.display()
+    );
+    Ok(())
+}
+
+/// `text` with `block` at the end of the `## ` section `heading` (see [`record`]).
+fn insert_in_section(text: &str, heading: &str, intro: &str, block: &str) -> String {
+    let block = block.trim_end();
+    let Some(start) = text
+        .match_indices(heading)
+        .map(|(at, _)| at)
+        .find(|&at| at == 0 || text[..at].ends_with('\n'))
+    else {
+        return format!("{}\n\n{heading}\n\n{intro}\n\n{block}\n", text.trim_end());
+    };
+    let body = start + heading.len();
+    let end = text[body..]
+        .find("\n## ")
+        .map_or(text.len(), |at| body + at + 1);
+    let (before, after) = text.split_at(end);
+    if after.is_empty() {
+        format!("{}\n\n{block}\n", before.trim_end())
+    } else {
+        format!("{}\n\n{block}\n\n{after}", before.trim_end())
+    }
+}
+
+/// Builds `packages` in release mode; the directory that holds their binaries.
+pub(crate) fn build_release(packages: &[&str]) -> Result<PathBuf, String> {
+    let mut build = crate::cargo();
+    build.args(["build", "--release"]);
+    for package in packages {
+        build.args(["-p", package]);
+    }
+    crate::run(&mut build)?;
+    Ok(crate::target_dir().join("release"))
+}
+
+/// An empty directory `<temp>/<prefix>-<pid>` for a server's data.
+pub(crate) fn fresh_data_dir(prefix: &str) -> Result<PathBuf, String> {
+    let data = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    Ok(data)
+}
+
+/// `tenantry serve` on `data` and port 0, rate limits off, its log (at `rust_log`) in
+/// `data/server.log`; SQLite unless the caller sets `DATABASE_URL`.
+pub(crate) fn serve_command(bin: &Path, data: &Path, rust_log: &str) -> Result<Command, String> {
+    let log = data.join("server.log");
+    let mut cmd = Command::new(bin);
+    cmd.arg("serve")
+        .env("TENANTRY_DATA_DIR", data)
+        .env("TENANTRY_BIND", "127.0.0.1:0")
+        .env("TENANTRY_RATE_LIMIT_PER_IP", "0")
+        .env("TENANTRY_RATE_LIMIT_PER_KEY", "0")
+        .env_remove("TENANTRY_CONFIG")
+        .env("RUST_LOG", rust_log)
+        .stderr(std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?);
+    Ok(cmd)
+}
+
 struct Scenario {
     name: String,
     path: String,
@@ -366,18 +455,14 @@ fn script(data: &Path, name: &str, text: &str) -> Result<Option<PathBuf>, String
 
 pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let o = options(args)?;
-    let mut build = crate::cargo();
-    build.args(["build", "--release", "-p", "tenantry-bench-ceiling"]);
+    // Before minutes of measuring: the figures must have somewhere to go.
+    let doc = benchmarks_doc(root)?;
+    let mut packages = vec!["tenantry-bench-ceiling"];
     if o.server_bin.is_none() {
-        build.args(["-p", "tenantry"]);
+        packages.push("tenantry");
     }
-    crate::run(&mut build)?;
-    let target =
-        std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
-    let bin = target.join("release");
-    let data = std::env::temp_dir().join(format!("tenantry-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let bin = build_release(&packages)?;
+    let data = fresh_data_dir("tenantry-bench")?;
     let cluster = if o.pg {
         Some(crate::pg::Cluster::start()?)
     } else {
@@ -385,15 +470,11 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     };
     let database_url = cluster.as_ref().map(crate::pg::Cluster::url);
 
-    let mut cmd = Command::new(o.server_bin.clone().unwrap_or_else(|| bin.join("tenantry")));
-    cmd.arg("serve")
-        .env("TENANTRY_DATA_DIR", &data)
-        .env("TENANTRY_BIND", "127.0.0.1:0")
-        .env("TENANTRY_RATE_LIMIT_PER_IP", "0")
-        .env("TENANTRY_RATE_LIMIT_PER_KEY", "0")
-        .env_remove("TENANTRY_CONFIG")
-        .env("RUST_LOG", if o.no_access_log { "warn" } else { "info" })
-        .stderr(std::fs::File::create(data.join("server.log")).map_err(|e| e.to_string())?);
+    let mut cmd = serve_command(
+        &o.server_bin.clone().unwrap_or_else(|| bin.join("tenantry")),
+        &data,
+        if o.no_access_log { "warn" } else { "info" },
+    )?;
     match &database_url {
         Some(url) => cmd.env("DATABASE_URL", url),
         None => cmd.env_remove("DATABASE_URL"),
@@ -622,22 +703,62 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         "| {date} | {backend} | start (empty data dir) {:.0} ms · idle RSS {idle_rss:.1} MiB · after the load: RSS {rss_now:.1} MiB of which anonymous {anon:.1} MiB (database file {db_size:.0} MiB) · peak RSS {rss_peak:.1} MiB (per phase: {peaks}) | | | | | | |",
         startup.as_secs_f64() * 1000.0
     ));
-    let doc = root.join("docs/benchmarks.md");
-    let mut text = std::fs::read_to_string(&doc).map_err(|e| e.to_string())?;
     const HEADING: &str = "## HTTP load against the ceiling, every scenario (`cargo xtask bench`)";
-    if !text.contains(HEADING) {
-        text.push_str(&format!(
-            "\n{HEADING}\n\nCommand: `cargo xtask bench` (SQLite) and `cargo xtask bench --pg` (defaults: {} accounts and {} members seeded, wrk -t2 -c{} -d{}s, release build, rate limits off, logs at info to a file). The ceiling is `bench/ceiling`: the same actix-web stack answering each path with the bytes tenantry answered it with, no auth, no database.\n\n| date | backend | scenario | req/s | p50 | p99 | non-2xx | ceiling req/s | ratio |\n|---|---|---|---|---|---|---|---|---|\n",
-            o.accounts, o.members, o.connections, o.duration
-        ));
-    }
-    for row in rows {
-        text.push_str(&row);
-        text.push('\n');
-    }
-    std::fs::write(&doc, text).map_err(|e| e.to_string())?;
+    let intro = format!(
+        "Command: `cargo xtask bench` (SQLite) and `cargo xtask bench --pg` (defaults: {} accounts and {} members seeded, wrk -t2 -c{} -d{}s, release build, rate limits off, logs at info to a file). The ceiling is `bench/ceiling`: the same actix-web stack answering each path with the bytes tenantry answered it with, no auth, no database.",
+        o.accounts, o.members, o.connections, o.duration
+    );
+    let options = args.join(" ");
+    let block = format!(
+        "`cargo xtask bench{}{options}`, {date}, at {}:\n\n| date | backend | scenario | req/s | p50 | p99 | non-2xx | ceiling req/s | ratio |\n|---|---|---|---|---|---|---|---|---|\n{}\n",
+        if options.is_empty() { "" } else { " " },
+        crate::commit(),
+        rows.join("\n")
+    );
+    record(&doc, HEADING, &intro, &block)?;
     drop(server);
     drop(cluster);
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::insert_in_section;
+
+    const DOC: &str = "# Benchmarks\n\n## Load\n\nIntro.\n\n| a |\n|---|\n| 1 |\n\nProse after the table.\n\n## Other\n\nOther text.\n";
+
+    #[test]
+    fn a_block_goes_at_the_end_of_its_section_not_of_the_file() {
+        let out = insert_in_section(DOC, "## Load", "unused", "| a |\n|---|\n| 2 |\n");
+        assert_eq!(
+            out,
+            "# Benchmarks\n\n## Load\n\nIntro.\n\n| a |\n|---|\n| 1 |\n\nProse after the table.\n\n| a |\n|---|\n| 2 |\n\n## Other\n\nOther text.\n"
+        );
+    }
+
+    #[test]
+    fn the_last_section_grows_at_the_end_of_the_file() {
+        let out = insert_in_section(DOC, "## Other", "unused", "| b |\n");
+        assert!(out.ends_with("Other text.\n\n| b |\n"), "{out}");
+    }
+
+    #[test]
+    fn a_missing_section_is_created_with_its_introduction() {
+        let out = insert_in_section(DOC, "## New", "How it is measured.", "| c |\n");
+        assert!(
+            out.ends_with("Other text.\n\n## New\n\nHow it is measured.\n\n| c |\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_heading_is_only_found_at_the_start_of_a_line() {
+        let doc = "Text naming ## Load inline.\n\n## Load\n\nx\n";
+        let out = insert_in_section(doc, "## Load", "unused", "| d |");
+        assert_eq!(
+            out,
+            "Text naming ## Load inline.\n\n## Load\n\nx\n\n| d |\n"
+        );
+    }
 }

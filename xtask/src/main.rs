@@ -6,7 +6,10 @@
 //!   the machine's packages first (`preflight.rs`) and names every missing one in one
 //!   `apt-get install` line.
 //! - `pg`   : starts a throwaway PostgreSQL cluster, prints its URL, stops it on Enter/EOF.
-//! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`).
+//! - `bench`: HTTP load against the ceiling server with wrk (see `bench.rs`); `bench --console`:
+//!   render time and weight of each console page (see `console_figures.rs`).
+//! - `screenshots`: the console's key pages in headless Chromium at 1280 and 375 pixels, written
+//!   to docs/console/ (the e2e test `console_screenshots` with `TENANTRY_SCREENSHOTS_DIR` set).
 //! - `openapi`: writes docs/api/openapi.json from the code (a test fails when it is stale).
 //! - `fuzz [--seconds N]`: every cargo-fuzz target in `fuzz/` for N seconds (20) from the
 //!   committed corpus; also a step of `test`.
@@ -14,6 +17,7 @@
 //!   (`fuzz_api.py`); also the last step of `test`.
 
 mod bench;
+mod console_figures;
 mod pg;
 mod preflight;
 
@@ -25,7 +29,11 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("test") => test(&args[1..]),
         Some("pg") => pg::interactive(),
+        Some("bench") if args.get(1).is_some_and(|a| a == "--console") => {
+            console_figures::run(&root(), &args[2..])
+        }
         Some("bench") => bench::bench(&root(), &args[1..]),
+        Some("screenshots") => screenshots(),
         Some("openapi") => openapi(),
         Some("fuzz") => fuzz(&args[1..]),
         Some("fuzz-api") => python_tools().and_then(|tools| {
@@ -33,7 +41,7 @@ fn main() -> ExitCode {
             fuzz_api(&tools, &args[1..], pg.as_deref())
         }),
         _ => {
-            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | fuzz [--seconds N] | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C]>");
+            eprintln!("usage: cargo xtask <ci | test [cargo test args] | pg | openapi | screenshots | fuzz [--seconds N] | fuzz-api [--requests N] | bench [--accounts N] [--duration S] [--connections C] | bench --console [--renders N]>");
             return ExitCode::from(2);
         }
     };
@@ -46,10 +54,31 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (this crate lives in `<root>/xtask`).
+/// The workspace root (this crate lives in `<root>/xtask`): the checkout `cargo xtask` runs in.
+///
+/// `cargo run` (the alias) gives the process it starts `CARGO_MANIFEST_DIR`, which names that
+/// checkout. The path compiled into the binary is only the fallback: cargo does not rebuild for
+/// a checkout at another path when the sources are no newer than a binary another checkout
+/// built in a shared target directory, and that checkout may be gone by now (`cargo xtask bench`
+/// then measured for minutes and failed on docs/benchmarks.md with "No such file or directory").
 fn root() -> std::path::PathBuf {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    );
+    manifest
+        .parent()
+        .map_or_else(|| manifest.clone(), std::path::Path::to_path_buf)
+}
+
+/// The checkout's commit, short, for the figures' rows (empty when git cannot say).
+fn commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn cargo() -> Command {
@@ -96,6 +125,28 @@ fn openapi() -> Result<(), String> {
     let path = root().join("docs/api/openapi.json");
     std::fs::write(&path, &out.stdout).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("xtask: wrote {}", path.display());
+    Ok(())
+}
+
+/// The console's screenshots: the e2e test that takes them, with the directory to write them
+/// to, so that the browser support and the real server of the tests are the ones used (the
+/// test also runs in the suite, writing nothing, so this command keeps working).
+fn screenshots() -> Result<(), String> {
+    let node = node_tools()?;
+    let dir = root().join("docs/console");
+    run(cargo()
+        .args([
+            "test",
+            "-p",
+            "tenantry",
+            "--test",
+            "e2e",
+            "console_screenshots::",
+        ])
+        .env("TENANTRY_SCREENSHOTS_DIR", &dir)
+        .env("TENANTRY_NODE_TOOLS_BIN", &node)
+        .env("TENANTRY_REQUIRE_TOOLS", "1"))?;
+    eprintln!("xtask: wrote the screenshots to {}", dir.display());
     Ok(())
 }
 
