@@ -296,6 +296,31 @@ async fn minting_sessions_and_members_signed_out_suspended_removed_or_demoted_en
     )
     .await;
     assert_ended(&app, &lent, "minter_demoted").await;
+    // Ended for good: promoting the minter again does not bring the link back.
+    member(
+        format!("/v2/accounts/team/members/{minter_id}"),
+        json!({ "role": "admin" }),
+    )
+    .await;
+    assert_eq!(
+        app.redeem_portal_link(&lent.unused, None).err(),
+        Some(SecurityError::PortalLinkUsed)
+    );
+    // So does a suspended member's: reactivating them does not revive the link.
+    let minter = app.add_member(&account, "admin");
+    let suspended = user_id(&app, &app.add_member(&account, "developer")).await;
+    let lent = lend(&app, &minter, &suspended).await;
+    let path = format!("/v2/accounts/team/members/{suspended}");
+    member(path.clone(), json!({ "status": "suspended" })).await;
+    assert_eq!(
+        app.redeem_portal_link(&lent.unused, None).err(),
+        Some(SecurityError::Unauthenticated)
+    );
+    member(path, json!({ "status": "active" })).await;
+    assert_eq!(
+        app.redeem_portal_link(&lent.unused, None).err(),
+        Some(SecurityError::PortalLinkUsed)
+    );
 
     // A session that keeps its power keeps vouching.
     let steady = app.add_member(&account, "admin");

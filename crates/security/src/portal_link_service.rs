@@ -97,6 +97,10 @@ pub trait PortalLinkStore: Send + Sync {
     /// Writes one audit entry on its own (a refused redemption).
     fn audit_portal(&self, audit: &PortalAudit) -> Result<(), PortError>;
 
+    /// In one transaction: marks the link used at `audit.at` if it is still unused (without a
+    /// session) and writes `audit`. A retired link is never redeemable again.
+    fn retire_portal_link(&self, link: PortalLinkId, audit: &PortalAudit) -> Result<(), PortError>;
+
     /// Deletes the links that can serve nothing any more at `now`: expired (so never
     /// redeemable again, used or not) and without a live session opened through them. Returns
     /// how many. Their mint and use stay in the audit log.
@@ -349,17 +353,26 @@ impl PortalLinkService {
             .ok_or(SecurityError::PortalLinkUnknown)?;
         let now = self.deps.clock.now();
         let address = ip.map(|i| i.to_string());
+        let refusal = |reason: &str| PortalAudit {
+            id: self.audit_id(),
+            account: link.account_id,
+            actor: "anonymous".into(),
+            action: "portal_link.redemption_failed",
+            target: link.user_id.to_string(),
+            details: json!({ "link": link.id.to_string(), "reason": reason }),
+            ip: address.clone(),
+            at: now,
+        };
         let refuse = |reason: &str, error: SecurityError| -> Result<RedeemedPortalLink, _> {
-            self.deps.store.audit_portal(&PortalAudit {
-                id: self.audit_id(),
-                account: link.account_id,
-                actor: "anonymous".into(),
-                action: "portal_link.redemption_failed",
-                target: link.user_id.to_string(),
-                details: json!({ "link": link.id.to_string(), "reason": reason }),
-                ip: address.clone(),
-                at: now,
-            })?;
+            self.deps.store.audit_portal(&refusal(reason))?;
+            Err(error)
+        };
+        // What ends a link's power for good (its member or its minter no longer standing
+        // behind it) retires it: a later re-promotion or reactivation does not bring it back.
+        let retire = |reason: &str, error: SecurityError| -> Result<RedeemedPortalLink, _> {
+            self.deps
+                .store
+                .retire_portal_link(link.id, &refusal(reason))?;
             Err(error)
         };
         if link.used_at.is_some() {
@@ -374,12 +387,12 @@ impl PortalLinkService {
             .portal_member(link.account_id, &PortalTarget::User(link.user_id))?
             .filter(|m| m.status == MemberStatus::Active);
         let Some(member) = member else {
-            return refuse("member_inactive", SecurityError::Unauthenticated);
+            return retire("member_inactive", SecurityError::Unauthenticated);
         };
         // The link is the minter's power lent: a minter that no longer stands behind it
         // (revoked, expired, regenerated, signed out, suspended, demoted) ends it unused.
         if let Some(reason) = self.deps.minters.why_not(&link, &member)? {
-            return refuse(reason, SecurityError::Unauthenticated);
+            return retire(reason, SecurityError::Unauthenticated);
         }
         if !self.deps.policy.ip_allowed(link.account_id, ip)? {
             return refuse("address_not_allowed", SecurityError::Unauthenticated);

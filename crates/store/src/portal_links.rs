@@ -252,6 +252,21 @@ impl PortalLinkStore for Store {
         Ok(())
     }
 
+    fn retire_portal_link(&self, id: PortalLinkId, audit: &PortalAudit) -> Result<(), PortError> {
+        let at = to_micros(audit.at);
+        self.write(|conn| -> Result<(), StoreError> {
+            diesel::update(
+                portal_links::table
+                    .filter(portal_links::id.eq(id.to_string()))
+                    .filter(portal_links::used_at.is_null()),
+            )
+            .set(portal_links::used_at.eq(at))
+            .execute(conn)?;
+            write_audit(conn, audit)
+        })?;
+        Ok(())
+    }
+
     fn purge_portal_links(&self, now: DateTime<Utc>) -> Result<u64, PortError> {
         let now = to_micros(now);
         let deleted = self.write(|conn| -> Result<usize, StoreError> {
