@@ -128,12 +128,17 @@ impl Browser {
             .expect("start chromedriver");
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        for _ in 0..200 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
             if let Ok(res) = http.get(format!("{base}/status")).send().await {
                 if res.status().is_success() {
                     break;
                 }
             }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "chromedriver did not answer on port {port} in 30 s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let caps = json!({ "capabilities": { "alwaysMatch": {
@@ -175,6 +180,18 @@ impl Browser {
     }
 
     async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        self.try_command(method, path, body)
+            .await
+            .unwrap_or_else(|(error, message)| panic!("webdriver {path}: {error}: {message}"))
+    }
+
+    /// A WebDriver command's value, or its error's name and message.
+    async fn try_command(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> Result<Value, (String, Value)> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let req = self.http.request(method, url);
         let req = if body.is_null() { req } else { req.json(&body) };
@@ -185,10 +202,10 @@ impl Browser {
             .json()
             .await
             .expect("json");
-        if let Some(error) = res["value"]["error"].as_str() {
-            panic!("webdriver {path}: {error}: {}", res["value"]["message"]);
+        match res["value"]["error"].as_str() {
+            Some(error) => Err((error.to_owned(), res["value"]["message"].clone())),
+            None => Ok(res["value"].clone()),
         }
-        res["value"].clone()
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
@@ -258,7 +275,10 @@ impl Browser {
         // another document has loaded in its place.
         self.execute("window.__before_click = true;").await;
         self.post(&format!("/element/{id}/click"), json!({})).await;
-        for _ in 0..200 {
+        // A bound, not a timing assertion: on a loaded machine a sign-in's password check
+        // waits behind the rest of the suite's.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
             let loaded = self
                 .execute("return !window.__before_click && document.readyState === 'complete';")
                 .await;
@@ -267,7 +287,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("clicking {text} loaded no page");
+        panic!("clicking {text} loaded no page in 30 s");
     }
 
     pub async fn execute(&self, script: &str) -> Value {
@@ -296,9 +316,21 @@ impl Browser {
     /// A PNG of the viewport (the console's screenshots, and a failing test's investigation).
     pub async fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;
-        let v = self
-            .command(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await;
+        // Capturing waits for the renderer, and chromedriver gives up after 10 s with a
+        // `timeout` error: on a machine busy with the rest of the suite that is the load, not
+        // the page, so a capture is tried up to three times.
+        let mut tries = 0;
+        let v = loop {
+            tries += 1;
+            match self
+                .try_command(reqwest::Method::GET, "/screenshot", Value::Null)
+                .await
+            {
+                Ok(v) => break v,
+                Err((error, _)) if error == "timeout" && tries < 3 => continue,
+                Err((error, message)) => panic!("webdriver /screenshot: {error}: {message}"),
+            }
+        };
         base64::engine::general_purpose::STANDARD
             .decode(v.as_str().unwrap_or(""))
             .expect("png")
