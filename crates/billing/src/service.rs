@@ -64,7 +64,7 @@ impl BillingService {
         let new_id = || AuditId::generate(clock, random);
         Ok(self.usage.record_usage(&UsageBatch {
             account: actor.account_id,
-            actor: actor.user_id.to_string(),
+            actor: actor.audit_name(),
             records,
             checks: &checks,
             recharge,

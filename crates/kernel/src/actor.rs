@@ -238,6 +238,22 @@ impl Actor {
         }
     }
 
+    /// The address the audit log records for this caller's changes: the operator command
+    /// line's `cli`, the request's client address otherwise (none for an external caller whose
+    /// embedder gave none).
+    pub fn audit_address(&self) -> Option<String> {
+        match self.credential {
+            Credential::Operator(by) => OperatorCaller {
+                credential: by,
+                ip: self.ip,
+            }
+            .address(),
+            Credential::ApiKey(_) | Credential::Session(_) | Credential::External(_) => {
+                self.ip.map(|ip| ip.to_string())
+            }
+        }
+    }
+
     /// Whether a sensitive operation must first re-authenticate: only sessions (and external
     /// callers, whose sign-in time the embedder states) older than [`REAUTH_WINDOW_MINUTES`] do
     /// (API keys are credentials of their own), and only when the account's policy asks for it.

@@ -101,10 +101,10 @@ impl NotificationService {
     fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> ChangeAudit {
         ChangeAudit {
             id: AuditId::generate(self.d.clock.as_ref(), self.d.random.as_ref()),
-            actor: actor.user_id,
+            actor: actor.audit_name(),
             action,
             at: self.d.clock.now(),
-            ip: actor.ip.map(|ip| ip.to_string()),
+            ip: actor.audit_address(),
             details,
         }
     }

@@ -14,7 +14,9 @@ use crate::SecurityError;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeAudit {
     pub id: tenantry_kernel::AuditId,
-    pub actor: tenantry_kernel::UserId,
+    /// Who acted, as the audit log names them ([`tenantry_kernel::Actor::audit_name`]; the
+    /// user's id when a member acts through a mailed link of their own).
+    pub actor: String,
     pub action: &'static str,
     pub at: DateTime<Utc>,
     pub ip: Option<String>,

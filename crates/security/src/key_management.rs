@@ -37,9 +37,9 @@ pub struct ApiKeyInfo {
 #[derive(Debug, Clone)]
 pub struct KeyAudit {
     pub id: AuditId,
-    /// The operator made the change (`tenantry api-keys create`): the entry's actor is
-    /// `operator:cli`, not the key's holder.
-    pub by_operator: bool,
+    /// Who made the change ([`Actor::audit_name`]): the key's holder, or the operator
+    /// (`tenantry api-keys create`: `operator:cli`), or an embedder's external caller.
+    pub actor: String,
     pub action: &'static str,
     pub at: DateTime<Utc>,
     pub ip: Option<String>,
@@ -150,10 +150,10 @@ impl ApiKeyService {
     fn audit(&self, actor: &Actor, action: &'static str) -> KeyAudit {
         KeyAudit {
             id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
-            by_operator: matches!(actor.credential, tenantry_kernel::Credential::Operator(_)),
+            actor: actor.audit_name(),
             action,
             at: self.clock.now(),
-            ip: actor.ip.map(|ip| ip.to_string()),
+            ip: actor.audit_address(),
         }
     }
 

@@ -211,9 +211,9 @@ impl PortalLinkService {
                     return Err(SecurityError::PortalTargetNotFound);
                 }
                 (
-                    actor.user_id.to_string(),
+                    actor.audit_name(),
                     actor.credential.to_string(),
-                    actor.ip.map(|i| i.to_string()),
+                    actor.audit_address(),
                 )
             }
         };

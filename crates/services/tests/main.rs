@@ -513,3 +513,66 @@ fn a_typed_update_stores_exactly_what_it_was_given_on(t: &Opened) {
         panic!("{e}; proptest seed {SEED:#x}");
     }
 }
+
+#[test]
+fn every_context_audits_an_external_caller_by_its_subject() {
+    for t in backends() {
+        every_context_audits_an_external_caller_by_its_subject_on(&t);
+    }
+}
+
+/// The audit log names whoever acted (`Actor::audit_name`) in every context, not the member's
+/// user id the embedder vouched for: an external caller's changes read `external:<subject>`.
+fn every_context_audits_an_external_caller_by_its_subject_on(t: &Opened) {
+    let owner = t.owner();
+    t.services
+        .team
+        .invite(
+            &owner,
+            tenantry_team::InviteRequest {
+                email: Email::parse("new.hire@example.com").unwrap(),
+                role: Role::Developer,
+                department: None,
+                title: None,
+                message: None,
+                permissions: None,
+                lifetime: tenantry_team::InvitationLifetime::default(),
+            },
+        )
+        .expect("invite");
+    t.services
+        .api_keys
+        .create(&owner, "deploy", &["settings:read".to_owned()], None)
+        .expect("key");
+    t.services
+        .notifications
+        .create_channel(
+            &owner,
+            tenantry_notifications::ChannelKind::Email,
+            "ops",
+            true,
+            &serde_json::json!({ "recipients": ["ops@example.com"] }),
+        )
+        .expect("channel");
+    let entries = t
+        .services
+        .audit
+        .list(&owner, &AuditFilter::default(), &PageRequest::default())
+        .expect("audit")
+        .items;
+    for action in [
+        "team.member_invited",
+        "api_key.created",
+        "notifications.channel_created",
+    ] {
+        let found: Vec<_> = entries.iter().filter(|e| e.action == action).collect();
+        assert!(
+            !found.is_empty() && found.iter().all(|e| e.actor == "external:sso|owner"),
+            "{action}: {found:?}\nall: {:?}",
+            entries
+                .iter()
+                .map(|e| (&e.action, &e.actor))
+                .collect::<Vec<_>>()
+        );
+    }
+}

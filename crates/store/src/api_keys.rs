@@ -51,27 +51,19 @@ fn live_keys(
 fn audit(
     conn: &mut DbConnection,
     account: &str,
-    user: &str,
     key: &str,
     a: &KeyAudit,
 ) -> Result<(), StoreError> {
-    // Only the command line issues keys for a member (`tenantry api-keys create`).
-    let operator = tenantry_kernel::OperatorCaller::CLI;
-    let (operator_actor, operator_ip) = (operator.actor(), operator.address());
     insert_entry(
         conn,
         NewEntry {
             id: a.id.to_string(),
             account,
-            actor: if a.by_operator { &operator_actor } else { user },
+            actor: &a.actor,
             action: a.action,
             target: Some(key),
             diff: None,
-            ip: if a.by_operator {
-                operator_ip.as_deref()
-            } else {
-                a.ip.as_deref()
-            },
+            ip: a.ip.as_deref(),
             at: a.at,
         },
     )
@@ -148,7 +140,7 @@ impl ApiKeyStore for Store {
                     api_keys::expires_at.eq(key.expires_at.map(to_micros)),
                 ))
                 .execute(conn)?;
-            audit(conn, &account, &user, &id, a)?;
+            audit(conn, &account, &id, a)?;
             Ok(true)
         })?)
     }
@@ -172,7 +164,7 @@ impl ApiKeyStore for Store {
             .set(api_keys::revoked_at.eq(to_micros(a.at)))
             .execute(conn)?;
             if n == 1 {
-                audit(conn, &account, &user, &id, a)?;
+                audit(conn, &account, &id, a)?;
             }
             Ok(n == 1)
         })?)
@@ -202,7 +194,7 @@ impl ApiKeyStore for Store {
             ))
             .execute(conn)?;
             if n == 1 {
-                audit(conn, &account, &user, &id, a)?;
+                audit(conn, &account, &id, a)?;
             }
             Ok(n == 1)
         })?)

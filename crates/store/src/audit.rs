@@ -77,7 +77,7 @@ pub(crate) fn insert_change(
         NewEntry {
             id: a.id.to_string(),
             account,
-            actor: &a.actor.to_string(),
+            actor: &a.actor,
             action: a.action,
             target: Some(target),
             diff: Some(a.details.to_string()),

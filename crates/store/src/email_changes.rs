@@ -148,7 +148,7 @@ impl EmailChangeStore for Store {
                 let id = stored_user_id(&user)?;
                 insert_change_in_each_account(conn, &user, &|| ChangeAudit {
                     id: (c.new_audit_id)(),
-                    actor: id,
+                    actor: user.clone(),
                     action: "user.email_changed",
                     at: c.at,
                     ip: c.ip.clone(),

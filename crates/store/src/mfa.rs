@@ -18,13 +18,13 @@ fn audit(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let (account, user) = (actor.account_id.to_string(), actor.user_id.to_string());
-    let ip = actor.ip.map(|ip| ip.to_string());
+    let (name, ip) = (actor.audit_name(), actor.audit_address());
     insert_entry(
         conn,
         NewEntry {
             id: id.to_string(),
             account: &account,
-            actor: &user,
+            actor: &name,
             action,
             target: Some(&user),
             diff: None,

@@ -263,10 +263,10 @@ impl TeamService {
         let (to_new, to_old) = (seal(&to_new), seal(&to_old));
         let audit = ChangeAudit {
             id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
-            actor: actor.user_id,
+            actor: actor.audit_name(),
             action: "user.email_change_requested",
             at: now,
-            ip: actor.ip.map(|ip| ip.to_string()),
+            ip: actor.audit_address(),
             details: json!({ "newEmail": new_email.as_str(), "expiresAt": time(expires_at) }),
         };
         // `false` (too many open links) is not reported: the answer must not differ.

@@ -269,8 +269,8 @@ impl TeamService {
         };
         let max_members = self.policy.max_members(account)?;
         let audit = self.audit_as(
-            user,
-            ip,
+            user.to_string(),
+            ip.map(|ip| ip.to_string()),
             "team.invitation_accepted",
             json!({
                 "invitationId": invitation.id.to_string(),

@@ -338,22 +338,22 @@ impl TeamService {
     }
 
     pub(crate) fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> ChangeAudit {
-        self.audit_as(actor.user_id, actor.ip, action, details)
+        self.audit_as(actor.audit_name(), actor.audit_address(), action, details)
     }
 
     pub(crate) fn audit_as(
         &self,
-        user: UserId,
-        ip: Option<std::net::IpAddr>,
+        actor: String,
+        ip: Option<String>,
         action: &'static str,
         details: Value,
     ) -> ChangeAudit {
         ChangeAudit {
             id: AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
-            actor: user,
+            actor,
             action,
             at: self.clock.now(),
-            ip: ip.map(|ip| ip.to_string()),
+            ip,
             details,
         }
     }
