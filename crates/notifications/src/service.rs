@@ -21,32 +21,45 @@ use crate::{
 
 /// Everything the service is wired to.
 pub struct NotificationDeps {
+    /// Channels, rules, deliveries.
     pub store: Arc<dyn NotificationStore>,
+    /// The built-in channels and their rules, kept by the account settings.
     pub builtins: Arc<dyn BuiltinRoutes>,
+    /// Seals channel secrets and delivery jobs.
     pub secrets: SecretBox,
     /// How long a webhook's replaced signing secret keeps signing deliveries.
     pub secret_overlap: chrono::Duration,
+    /// Which addresses a channel may deliver to (the SSRF guard).
     pub policy: OutboundPolicy,
+    /// The source of time.
     pub clock: Arc<dyn Clock>,
+    /// The source of randomness (ids, generated secrets).
     pub random: Arc<dyn RandomSource>,
 }
 
+/// Notification channels, rules and the delivery log of an account, and the routing of each event into deliveries. Only admins (and the owner) read or change any of it: channels carry secrets and say where the account's events go.
 pub struct NotificationService {
     d: NotificationDeps,
 }
 
 /// A channel as created, with its generated secret (shown once).
 pub struct CreatedChannel {
+    /// The channel.
     pub channel: Channel,
+    /// Its configuration as reads show it (no secret in it).
     pub public_config: Value,
+    /// The signing secret generated for a webhook that was created without one; shown this once, then only sealed.
     pub generated_secret: Option<String>,
 }
 
 /// The user and organization API's channel update: absent fields stay.
 #[derive(Debug, Clone, Default)]
 pub struct ChannelUpdate {
+    /// A new name.
     pub name: Option<String>,
+    /// Switches the channel on or off.
     pub enabled: Option<bool>,
+    /// A new configuration, checked as on creation.
     pub config: Option<Value>,
     /// The channel's `type` as a read showed it: read-only, so it must be the channel's own.
     pub kind: Option<String>,
@@ -54,22 +67,31 @@ pub struct ChannelUpdate {
     pub builtin: Option<bool>,
 }
 
+/// A rule to create: which events go to which channels.
 #[derive(Debug, Clone)]
 pub struct NewRule {
+    /// The rule's name.
     pub name: String,
+    /// An event name, or `*` for all.
     pub event: String,
+    /// The channels it sends to; each must be a channel of the account.
     pub channel_ids: Vec<String>,
+    /// Conditions on the event's data (see [`crate::filters_match`]).
     pub filters: Map<String, Value>,
+    /// Whether it routes events.
     pub enabled: bool,
 }
 
 /// An event a host platform reports.
 #[derive(Debug, Clone)]
 pub struct HostEvent {
+    /// The host's event name.
     pub event: String,
+    /// What the event carries.
     pub data: Value,
 }
 
+/// The ids of the account settings' built-in channels (email, Slack, webhook), which are switched on and off but never created or deleted.
 pub const BUILTIN_CHANNELS: [&str; 3] = ["nch_email", "nch_slack", "nch_webhook"];
 
 /// Channels that are another dialect's settings: the account settings API's three, and the settings catalog API's `nch_catalog_*`.
@@ -94,6 +116,7 @@ fn check_name(name: &str) -> Result<String, NotificationError> {
 }
 
 impl NotificationService {
+    /// The service, wired to `deps`.
     pub fn new(deps: NotificationDeps) -> Self {
         Self { d: deps }
     }
@@ -168,6 +191,7 @@ impl NotificationService {
         Ok(out)
     }
 
+    /// Creates a channel of `kind` (admins only). The configuration is checked (recipients, a Slack URL's shape, an outbound URL the policy allows) and its secret sealed; the change is audited. `NotificationError::Validation` names each field that fails.
     pub fn create_channel(
         &self,
         actor: &Actor,
@@ -230,6 +254,7 @@ impl NotificationService {
         }
     }
 
+    /// Changes a channel (admins only). A built-in channel only switches on or off; a settings catalog channel is changed through its setting (`NotificationError::BuiltinChannel`); `NotFound` for a channel the account does not have. Switching a channel off cancels its pending deliveries.
     pub fn update_channel(
         &self,
         actor: &Actor,
@@ -368,6 +393,7 @@ impl NotificationService {
         self.open(record)
     }
 
+    /// Deletes one of the account's own channels (admins only) and cancels its pending deliveries; a built-in one cannot be deleted (`NotificationError::BuiltinChannel`).
     pub fn delete_channel(&self, actor: &Actor, id: &str) -> Result<(), NotificationError> {
         actor.require(Role::Admin)?;
         if is_builtin(id) {
@@ -408,6 +434,7 @@ impl NotificationService {
         Ok(delivery_id)
     }
 
+    /// Every rule of the account (admins only): the built-in channels' rules first, then its own.
     pub fn rules(&self, actor: &Actor) -> Result<Vec<Rule>, NotificationError> {
         actor.require(Role::Admin)?;
         let (_, mut rules) = self.d.builtins.builtin_routes(actor.account_id)?;
@@ -574,6 +601,7 @@ impl NotificationService {
         Ok(rule)
     }
 
+    /// Deletes one of the account's own rules (admins only); `NotFound` for any other id.
     pub fn delete_rule(&self, actor: &Actor, id: &str) -> Result<(), NotificationError> {
         actor.require(Role::Admin)?;
         self.own_rule(actor.account_id, id)?;
@@ -602,6 +630,7 @@ impl NotificationService {
             .ok_or(NotificationError::NotFound("rule"))
     }
 
+    /// One page of the account's delivery log, newest first (admins only).
     pub fn deliveries(
         &self,
         actor: &Actor,
@@ -611,6 +640,7 @@ impl NotificationService {
         Ok(self.d.store.deliveries(actor.account_id, page)?)
     }
 
+    /// One delivery of the account's log (admins only); `NotFound` for another account's.
     pub fn delivery(&self, actor: &Actor, id: DeliveryId) -> Result<Delivery, NotificationError> {
         actor.require(Role::Admin)?;
         self.d
