@@ -137,8 +137,8 @@ pub struct Channel {
     pub target: ChannelTarget,
     /// Built from the account settings API's notification settings (changed there, never deleted).
     pub builtin: bool,
-    /// Emails batched into one message per period instead of one per event (the account settings API's
-    /// `frequency`: `daily_digest`, `weekly_digest`).
+    /// Emails batched into one message per period instead of one per event (the account settings
+    /// API's `frequency`: `daily_digest`, `weekly_digest`).
     pub digest: Option<DigestPeriod>,
     /// When it was created (`None` for a built-in).
     pub created_at: Option<DateTime<Utc>>,

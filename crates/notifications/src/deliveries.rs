@@ -162,7 +162,8 @@ impl JobTarget {
         }
     }
 
-    /// What a delivery to `target` needs (without a replaced signing secret; the caller adds it while it still signs).
+    /// What a delivery to `target` needs (without a replaced signing secret; the caller adds it
+    /// while it still signs).
     pub fn of(target: &ChannelTarget) -> Self {
         match target.clone() {
             ChannelTarget::Email { recipients, .. } => JobTarget::Email { recipients },

@@ -15,7 +15,8 @@ pub enum NotificationError {
         /// The caller's role.
         current: Role,
     },
-    /// The named thing does not exist in the caller's account (another account's is not found either).
+    /// The named thing does not exist in the caller's account (another account's is not found
+    /// either).
     #[error("{0} not found")]
     NotFound(&'static str),
     /// Fields that failed their contract: (field, message).

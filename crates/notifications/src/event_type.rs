@@ -25,7 +25,8 @@ pub enum EventType {
     CostThresholdExceeded,
     /// Spending neared the budget (`cost.budget_warning`).
     CostBudgetWarning,
-    /// The balance fell below the auto-recharge threshold and a recharge is asked of the host (`billing.auto_recharge_requested`).
+    /// The balance fell below the auto-recharge threshold and a recharge is asked of the host
+    /// (`billing.auto_recharge_requested`).
     BillingAutoRechargeRequested,
     /// A host reported a failed endpoint (`endpoint.failed`).
     EndpointFailed,
@@ -70,7 +71,8 @@ impl EventType {
         }
     }
 
-    /// The event type a public name stands for; `None` for a name Tenantry does not define (a host's own event names are carried as text instead).
+    /// The event type a public name stands for; `None` for a name Tenantry does not define (a
+    /// host's own event names are carried as text instead).
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.as_str() == s)
     }

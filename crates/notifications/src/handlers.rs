@@ -74,7 +74,8 @@ enum Sent {
 }
 
 impl DeliveryHandler {
-    /// A handler that sends deliveries through the given transports, opening sealed channel secrets with `secrets`, and logs every attempt in `store`.
+    /// A handler that sends deliveries through the given transports, opening sealed channel secrets
+    /// with `secrets`, and logs every attempt in `store`.
     pub fn new(
         store: Arc<dyn NotificationStore>,
         builtins: Arc<dyn BuiltinRoutes>,

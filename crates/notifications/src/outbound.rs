@@ -120,7 +120,9 @@ impl std::fmt::Display for DeliveryError {
 /// Sends an HTTP POST with a JSON body, applying the outbound policy (scheme, resolved address),
 /// a 15-second timeout and no redirects.
 pub trait HttpTransport: Send + Sync {
-    /// Posts `body` to `url` with `headers`. Returns the reply whatever its status (a 4xx or 5xx is a reply, not an error); `DeliveryError::Refused` when the policy forbids the URL or its address, `DeliveryError::Unreachable` when no reply came.
+    /// Posts `body` to `url` with `headers`. Returns the reply whatever its status (a 4xx or 5xx is
+    /// a reply, not an error); `DeliveryError::Refused` when the policy forbids the URL or its
+    /// address, `DeliveryError::Unreachable` when no reply came.
     fn post_json(
         &self,
         url: &str,
@@ -144,13 +146,16 @@ pub struct FetchedBody {
 /// every resolved address, a timeout, redirects not followed), reading at most `max_bytes` of
 /// the body: a longer body is `DeliveryError::Refused`, never truncated into something else.
 pub trait HttpGet: Send + Sync {
-    /// Fetches `url`. `DeliveryError::Refused` when the policy forbids it or the body is longer than `max_bytes`, `DeliveryError::Unreachable` when no reply came.
+    /// Fetches `url`. `DeliveryError::Refused` when the policy forbids it or the body is longer
+    /// than `max_bytes`, `DeliveryError::Unreachable` when no reply came.
     fn get(&self, url: &str, max_bytes: usize) -> Result<FetchedBody, DeliveryError>;
 }
 
 /// Sends an email; returns the message id.
 pub trait MailTransport: Send + Sync {
-    /// Sends a plain-text mail and returns its message id; `DeliveryError::Unreachable` when the mail server cannot be reached or refuses it, `DeliveryError::Local` when writing it locally failed.
+    /// Sends a plain-text mail and returns its message id; `DeliveryError::Unreachable` when the
+    /// mail server cannot be reached or refuses it, `DeliveryError::Local` when writing it locally
+    /// failed.
     fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError>;
 }
 

@@ -20,7 +20,8 @@ pub struct Mail {
     pub to: String,
     /// The subject line.
     pub subject: String,
-    /// The plain-text body; it may carry a secret link, so it is sealed in the outbox and never printed.
+    /// The plain-text body; it may carry a secret link, so it is sealed in the outbox and never
+    /// printed.
     pub text: String,
 }
 
@@ -80,7 +81,8 @@ pub struct OutboxEntry {
 }
 
 impl OutboxEntry {
-    /// An email entry: `mail` as JSON, sealed with the master key (its text may carry a secret link).
+    /// An email entry: `mail` as JSON, sealed with the master key (its text may carry a secret
+    /// link).
     pub fn mail(
         account: Option<AccountId>,
         mail: &Mail,
@@ -334,7 +336,8 @@ pub enum Handled {
 /// Delivers the messages of one kind. `attempt` counts from 1; `last` says no retry follows a
 /// failure of this one.
 pub trait OutboxHandler: Send + Sync {
-    /// Tries to deliver `message` once and says what came of it; it never panics or errors on a bad message, it gives up on it.
+    /// Tries to deliver `message` once and says what came of it; it never panics or errors on a bad
+    /// message, it gives up on it.
     fn handle(&self, message: &ClaimedMessage, attempt: u32, last: bool) -> Handled;
     /// The message will not be tried again (its retries are exhausted or it was refused for
     /// good); the handler records that where its users can see it.

@@ -229,17 +229,17 @@ pub trait NotificationStore: Send + Sync {
     fn insert_event(&self, entry: &OutboxEntry) -> Result<(), PortError>;
 }
 
-/// The account settings API's built-in channels (`nch_email`, `nch_slack`, `nch_webhook`) and the rules their
-/// alert toggles and event lists amount to, with secrets opened.
+/// The account settings API's built-in channels (`nch_email`, `nch_slack`, `nch_webhook`) and the
+/// rules their alert toggles and event lists amount to, with secrets opened.
 pub trait BuiltinRoutes: Send + Sync {
     /// The built-in channels of `account`, enabled or not, and the rules they amount to.
     fn builtin_routes(&self, account: AccountId) -> Result<(Vec<Channel>, Vec<Rule>), PortError>;
-    /// Turns a built-in channel on or off (the user and organization API's PUT, or a `410 Gone` from its receiver),
-    /// as a change of the account settings API's settings; `actor` is `None` for the system. `Ok(changed)`.
-    /// Turning on a channel that has nowhere to deliver (no URL) MUST be refused with
-    /// [`crate::NotificationError::Validation`] naming the missing field: the switch is the very field
-    /// the account settings show, and answering `enabled: false` to a request for `true` would
-    /// make the two views disagree.
+    /// Turns a built-in channel on or off (the user and organization API's PUT, or a `410 Gone`
+    /// from its receiver), as a change of the account settings API's settings; `actor` is `None`
+    /// for the system. `Ok(changed)`. Turning on a channel that has nowhere to deliver (no URL)
+    /// MUST be refused with [`crate::NotificationError::Validation`] naming the missing field: the
+    /// switch is the very field the account settings show, and answering `enabled: false` to a
+    /// request for `true` would make the two views disagree.
     fn set_builtin_enabled(
         &self,
         account: AccountId,

@@ -37,7 +37,9 @@ pub struct NotificationDeps {
     pub random: Arc<dyn RandomSource>,
 }
 
-/// Notification channels, rules and the delivery log of an account, and the routing of each event into deliveries. Only admins (and the owner) read or change any of it: channels carry secrets and say where the account's events go.
+/// Notification channels, rules and the delivery log of an account, and the routing of each event
+/// into deliveries. Only admins (and the owner) read or change any of it: channels carry secrets
+/// and say where the account's events go.
 pub struct NotificationService {
     d: NotificationDeps,
 }
@@ -48,7 +50,8 @@ pub struct CreatedChannel {
     pub channel: Channel,
     /// Its configuration as reads show it (no secret in it).
     pub public_config: Value,
-    /// The signing secret generated for a webhook that was created without one; shown this once, then only sealed.
+    /// The signing secret generated for a webhook that was created without one; shown this once,
+    /// then only sealed.
     pub generated_secret: Option<String>,
 }
 
@@ -91,10 +94,12 @@ pub struct HostEvent {
     pub data: Value,
 }
 
-/// The ids of the account settings' built-in channels (email, Slack, webhook), which are switched on and off but never created or deleted.
+/// The ids of the account settings' built-in channels (email, Slack, webhook), which are switched
+/// on and off but never created or deleted.
 pub const BUILTIN_CHANNELS: [&str; 3] = ["nch_email", "nch_slack", "nch_webhook"];
 
-/// Channels that are another dialect's settings: the account settings API's three, and the settings catalog API's `nch_catalog_*`.
+/// Channels that are another dialect's settings: the account settings API's three, and the settings
+/// catalog API's `nch_catalog_*`.
 pub fn is_builtin(id: &str) -> bool {
     BUILTIN_CHANNELS.contains(&id) || id.starts_with("nch_catalog_")
 }
@@ -191,7 +196,9 @@ impl NotificationService {
         Ok(out)
     }
 
-    /// Creates a channel of `kind` (admins only). The configuration is checked (recipients, a Slack URL's shape, an outbound URL the policy allows) and its secret sealed; the change is audited. `NotificationError::Validation` names each field that fails.
+    /// Creates a channel of `kind` (admins only). The configuration is checked (recipients, a Slack
+    /// URL's shape, an outbound URL the policy allows) and its secret sealed; the change is
+    /// audited. `NotificationError::Validation` names each field that fails.
     pub fn create_channel(
         &self,
         actor: &Actor,
@@ -254,7 +261,10 @@ impl NotificationService {
         }
     }
 
-    /// Changes a channel (admins only). A built-in channel only switches on or off; a settings catalog channel is changed through its setting (`NotificationError::BuiltinChannel`); `NotFound` for a channel the account does not have. Switching a channel off cancels its pending deliveries.
+    /// Changes a channel (admins only). A built-in channel only switches on or off; a settings
+    /// catalog channel is changed through its setting (`NotificationError::BuiltinChannel`);
+    /// `NotFound` for a channel the account does not have. Switching a channel off cancels its
+    /// pending deliveries.
     pub fn update_channel(
         &self,
         actor: &Actor,
@@ -393,7 +403,8 @@ impl NotificationService {
         self.open(record)
     }
 
-    /// Deletes one of the account's own channels (admins only) and cancels its pending deliveries; a built-in one cannot be deleted (`NotificationError::BuiltinChannel`).
+    /// Deletes one of the account's own channels (admins only) and cancels its pending deliveries;
+    /// a built-in one cannot be deleted (`NotificationError::BuiltinChannel`).
     pub fn delete_channel(&self, actor: &Actor, id: &str) -> Result<(), NotificationError> {
         actor.require(Role::Admin)?;
         if is_builtin(id) {
@@ -502,10 +513,10 @@ impl NotificationService {
         })
     }
 
-    /// "Create or replace" (the user and organization API): the name keys a rule, so creating a rule under the name of
-    /// one of the account's own rules replaces that rule (same id and creation time) and returns
-    /// `false`; a new name creates a rule and returns `true`. Built-in rules follow another
-    /// dialect's settings: their names cannot be taken.
+    /// "Create or replace" (the user and organization API): the name keys a rule, so creating a
+    /// rule under the name of one of the account's own rules replaces that rule (same id and
+    /// creation time) and returns `false`; a new name creates a rule and returns `true`. Built-in
+    /// rules follow another dialect's settings: their names cannot be taken.
     pub fn create_rule(
         &self,
         actor: &Actor,

@@ -65,6 +65,8 @@ const COMMON: &[&str] = &[
 pub struct NewPassword(String);
 
 impl NewPassword {
+    /// Accepts a password of the allowed length that is not among the most common ones; the error
+    /// says which rule it breaks.
     pub fn parse(s: &str) -> Result<Self, String> {
         let len = s.chars().count();
         if len < MIN_LENGTH {

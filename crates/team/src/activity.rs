@@ -16,17 +16,20 @@ use crate::TeamError;
 pub enum ActivityKind {
     /// The host created an endpoint (`endpoint.created`).
     EndpointCreated,
-    /// The host deleted an endpoint (`endpoint.deleted`); subtracted from the endpoints a member owns.
+    /// The host deleted an endpoint (`endpoint.deleted`); subtracted from the endpoints a member
+    /// owns.
     EndpointDeleted,
     /// An endpoint ran (`endpoint.executed`); `count` may carry a batch of runs.
     EndpointExecuted,
     /// The member shared an endpoint (`endpoint.shared`).
     EndpointShared,
-    /// The member stopped sharing an endpoint (`endpoint.unshared`); subtracted from the shared ones.
+    /// The member stopped sharing an endpoint (`endpoint.unshared`); subtracted from the shared
+    /// ones.
     EndpointUnshared,
     /// The host created a cluster (`cluster.created`).
     ClusterCreated,
-    /// The host deleted a cluster (`cluster.deleted`); subtracted from the clusters a member manages.
+    /// The host deleted a cluster (`cluster.deleted`); subtracted from the clusters a member
+    /// manages.
     ClusterDeleted,
     /// The member worked with someone else (`collaboration`); feeds the collaboration score.
     Collaboration,
@@ -110,7 +113,8 @@ impl HostEventId {
 /// One host-reported fact about a member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityEvent {
-    /// The host's id of the event: an id already recorded for the account is skipped, so a host may retry a batch.
+    /// The host's id of the event: an id already recorded for the account is skipped, so a host may
+    /// retry a batch.
     pub id: HostEventId,
     /// The member the event is about.
     pub user: UserId,
@@ -274,7 +278,8 @@ pub struct MemberActivity {
 }
 
 impl MemberActivity {
-    /// Computes a member's figures from the account's all-time totals (the formulas of docs/team-activity.md).
+    /// Computes a member's figures from the account's all-time totals (the formulas of
+    /// docs/team-activity.md).
     pub fn from_totals(
         user: UserId,
         all: &ActivityTotals,
@@ -328,7 +333,8 @@ pub struct TeamActivity {
     pub new_members: u64,
     /// Sign-ins, endpoint runs, resources created and collaborations of everyone in the period.
     pub total_activity: u64,
-    /// 10 × the share of active members with at least one collaboration, one decimal; 0 without active members.
+    /// 10 × the share of active members with at least one collaboration, one decimal; 0 without
+    /// active members.
     pub collaboration_score: f64,
     /// One row per current member.
     pub members: Vec<MemberPeriodActivity>,
@@ -343,7 +349,8 @@ pub struct TeamActivity {
     pub activity_growth: Option<f64>,
     /// Active members ÷ total members, two decimals.
     pub member_engagement: f64,
-    /// Of those who were members when the period began, the share still members now; 1.0 when nobody was.
+    /// Of those who were members when the period began, the share still members now; 1.0 when
+    /// nobody was.
     pub retention_rate: f64,
 }
 

@@ -9,7 +9,8 @@ use crate::{Department, Member, MemberChange, TeamError};
 /// The most members one bulk request may name; more is a validation error, not a partial run.
 pub const MAX_BULK_MEMBERS: usize = 100;
 
-/// One change a manager applies to many members at once; each member's change is checked by the same rules as a single change.
+/// One change a manager applies to many members at once; each member's change is checked by the
+/// same rules as a single change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BulkOperation {
     /// Give every named member this role (never the owner role, never above the manager's own).

@@ -63,7 +63,8 @@ impl std::fmt::Display for EmailChangeRefusal {
 pub struct EmailChangeSubject {
     /// Their current sign-in address, which gets the notice.
     pub email: String,
-    /// Their password hash; `None` for a user without a password, who cannot prove it and so cannot change the address.
+    /// Their password hash; `None` for a user without a password, who cannot prove it and so cannot
+    /// change the address.
     pub password_hash: Option<String>,
 }
 
@@ -118,7 +119,8 @@ pub enum EmailChangeOutcome {
     AddressTaken,
 }
 
-/// Where email change links are kept. Every method returns `PortError` when the store fails; nothing else is an error.
+/// Where email change links are kept. Every method returns `PortError` when the store fails;
+/// nothing else is an error.
 pub trait EmailChangeStore: Send + Sync {
     /// The user's current address and password hash; `None` for an unknown user.
     fn email_change_subject(&self, user: UserId) -> Result<Option<EmailChangeSubject>, PortError>;

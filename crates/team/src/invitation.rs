@@ -82,7 +82,8 @@ impl InvitationState {
     }
 }
 
-/// An invitation to join an account, as stored. Its token is never here: only its hash is stored, and only by the store.
+/// An invitation to join an account, as stored. Its token is never here: only its hash is stored,
+/// and only by the store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invitation {
     /// The invitation's public id (it carries no secret).
@@ -97,7 +98,8 @@ pub struct Invitation {
     pub title: Option<Title>,
     /// The inviter's personal message, shown in the email.
     pub message: Option<InviteMessage>,
-    /// Custom permissions the invitee gets instead of the role's defaults; never more than the inviter holds.
+    /// Custom permissions the invitee gets instead of the role's defaults; never more than the
+    /// inviter holds.
     pub permissions: Option<Vec<Permission>>,
     /// Who invited (the audit and the email name them).
     pub invited_by: UserId,
@@ -119,7 +121,8 @@ pub fn expiry(at: DateTime<Utc>, lifetime: InvitationLifetime) -> DateTime<Utc> 
 }
 
 impl Invitation {
-    /// The state at `now`: stored `accepted` and `cancelled` are final; anything else is expired from `expires_at` on, and pending before.
+    /// The state at `now`: stored `accepted` and `cancelled` are final; anything else is expired
+    /// from `expires_at` on, and pending before.
     pub fn state(&self, now: DateTime<Utc>) -> InvitationState {
         match self.status {
             InvitationStatus::Accepted => InvitationState::Accepted,

@@ -138,14 +138,17 @@ pub enum AcceptOutcome {
 /// Where invitations live. Every method returns `PortError` when the store fails; a refusal the
 /// domain cares about is an outcome, not an error.
 pub trait InvitationStore: Send + Sync {
-    /// Writes the invitation with its email and audit entry in one transaction, unless the address is a current member, an unexpired open invitation for it exists or the member limit is reached (then nothing is written and the outcome says which). Errors only as `PortError`.
+    /// Writes the invitation with its email and audit entry in one transaction, unless the address
+    /// is a current member, an unexpired open invitation for it exists or the member limit is
+    /// reached (then nothing is written and the outcome says which). Errors only as `PortError`.
     fn create_invitation(
         &self,
         account: AccountId,
         new: &NewInvitation<'_>,
     ) -> Result<InviteOutcome, PortError>;
 
-    /// The invitation `id` of `account`; `None` when it does not exist or belongs to another account.
+    /// The invitation `id` of `account`; `None` when it does not exist or belongs to another
+    /// account.
     fn find_invitation(
         &self,
         account: AccountId,
@@ -163,7 +166,8 @@ pub trait InvitationStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<(Page<Invitation>, u64), PortError>;
 
-    /// The invitation whose current token has this hash, with its account; `None` for an unknown or replaced token.
+    /// The invitation whose current token has this hash, with its account; `None` for an unknown or
+    /// replaced token.
     fn invitation_by_token(
         &self,
         hash: &SecretHash,
@@ -191,7 +195,9 @@ pub trait InvitationStore: Send + Sync {
     /// The user who signs in with `email`, in any account; `None` if nobody does.
     fn user_by_email(&self, email: &Email) -> Result<Option<ExistingUser>, PortError>;
 
-    /// Writes everything of [`Acceptance`] in one transaction, only if the invitation is still open with the same token, the joiner is not already a member and the limit allows; otherwise writes nothing and says why. Errors only as `PortError`.
+    /// Writes everything of [`Acceptance`] in one transaction, only if the invitation is still open
+    /// with the same token, the joiner is not already a member and the limit allows; otherwise
+    /// writes nothing and says why. Errors only as `PortError`.
     fn accept_invitation(&self, acceptance: &Acceptance<'_>) -> Result<AcceptOutcome, PortError>;
 
     /// The account's display name, for the invitation email.

@@ -42,7 +42,8 @@ macro_rules! bounded_text {
             /// The longest value accepted, in characters (after trimming).
             pub const MAX_CHARS: usize = $max;
 
-            /// Parses a value: trimmed, at most `MAX_CHARS` characters, no control characters; otherwise `TeamError::InvalidField` naming the field.
+            /// Parses a value: trimmed, at most `MAX_CHARS` characters, no control characters;
+            /// otherwise `TeamError::InvalidField` naming the field.
             pub fn parse(raw: &str) -> Result<Self, TeamError> {
                 bounded($field, raw, $max, $multiline).map(Self)
             }
@@ -83,7 +84,8 @@ bounded_text!(
     true
 );
 
-/// How long an invitation stays acceptable (the team API `expiresIn`: `1d`, `7d`, `30d`, default `7d`).
+/// How long an invitation stays acceptable (the team API `expiresIn`: `1d`, `7d`, `30d`, default
+/// `7d`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InvitationLifetime {
     /// One day (`1d`).

@@ -61,7 +61,8 @@ pub struct RoleCounts {
     pub developer: u64,
     /// Viewers.
     pub viewer: u64,
-    /// Memberships still pending.
+    /// Pending members: memberships not yet active, plus the open invitations (which the
+    /// service adds to what the store counts).
     pub pending: u64,
 }
 

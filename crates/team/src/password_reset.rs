@@ -92,7 +92,8 @@ pub struct CompletedReset<'a> {
     pub ip: Option<String>,
 }
 
-/// Where password set-up and reset links are kept. Every method returns `PortError` when the store fails; an unusable link is `Ok(None)` or `Ok(false)`, not an error.
+/// Where password set-up and reset links are kept. Every method returns `PortError` when the store
+/// fails; an unusable link is `Ok(None)` or `Ok(false)`, not an error.
 pub trait PasswordResetStore: Send + Sync {
     /// Writes the link and its mail in one transaction if `email` belongs to a user who holds
     /// fewer than `max_open` unused, unexpired links (and, for a set-up link, has no password);

@@ -41,7 +41,10 @@ pub struct MemberList {
     pub invitations: Vec<Invitation>,
 }
 
-/// The team's use cases: listing, reading, changing and removing members, bulk changes, invitations, activity, ownership transfer, email change and password links. Every change is checked against the caller's role and permissions (a manager acts only at or below their own rank, never on the owner) and audited.
+/// The team's use cases: listing, reading, changing and removing members, bulk changes,
+/// invitations, activity, ownership transfer, email change and password links. Every change is
+/// checked against the caller's role and permissions (a manager acts only at or below their own
+/// rank, never on the owner) and audited.
 pub struct TeamService {
     pub(crate) store: Arc<dyn TeamStore>,
     pub(crate) policy: Arc<dyn TeamPolicy>,
@@ -212,7 +215,9 @@ impl TeamService {
         })
     }
 
-    /// The member `user` of the caller's account; any member may read it. `TeamError::MemberNotFound` when there is no such member here (another account's member is not found).
+    /// The member `user` of the caller's account; any member may read it.
+    /// `TeamError::MemberNotFound` when there is no such member here (another account's member is
+    /// not found).
     pub fn get(&self, actor: &Actor, user: UserId) -> Result<Member, TeamError> {
         actor.require(Role::Viewer)?;
         self.store
