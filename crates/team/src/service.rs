@@ -53,8 +53,9 @@ pub struct TeamService {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) random: Arc<dyn RandomSource>,
     /// Role counts and open invitations per account: every list page shows them, and counting
-    /// a 10,000-member account on each page was most of the list's cost (docs/benchmarks.md,
-    /// scenario (d)). Same bound as the other read caches (decision 0011).
+    /// them anew for a large account costs more than the page itself. Bounded and invalidated
+    /// like the other read caches (docs/decisions/0011-read-caches.md, item 5, has the
+    /// measurement).
     summaries: tenantry_kernel::EpochCache<AccountId, (RoleCounts, Vec<Invitation>)>,
 }
 
