@@ -9,7 +9,9 @@ use tenantry_kernel::{Email, RandomSource};
 use crate::slack_url::carries_credentials;
 use crate::{ChannelKind, ChannelTarget, NotificationError, OutboundPolicy, SlackWebhookUrl};
 
+/// The most email recipients one channel may have.
 pub const MAX_RECIPIENTS: usize = 20;
+/// The severities a rule may filter on, least to most severe.
 pub const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
 
 /// A parsed configuration: the target (with its secret in clear) and the public part.

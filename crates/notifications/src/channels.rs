@@ -8,14 +8,19 @@ use serde_json::{Map, Value};
 
 use crate::Event;
 
+/// What kind of receiver a channel is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelKind {
+    /// Email to a list of recipients (the account's admins when empty).
     Email,
+    /// A Slack incoming webhook.
     Slack,
+    /// An HTTP endpoint that receives signed JSON.
     Webhook,
 }
 
 impl ChannelKind {
+    /// The public word (`email`, `slack`, `webhook`).
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelKind::Email => "email",
@@ -24,6 +29,7 @@ impl ChannelKind {
         }
     }
 
+    /// The kind a public word stands for; `None` for any other word.
     pub fn parse(s: &str) -> Option<Self> {
         [ChannelKind::Email, ChannelKind::Slack, ChannelKind::Webhook]
             .into_iter()
@@ -35,18 +41,27 @@ impl ChannelKind {
 /// memory, on their way to a delivery; stores keep them sealed.
 #[derive(Clone, PartialEq, Eq)]
 pub enum ChannelTarget {
+    /// Email.
     Email {
+        /// The addresses; empty sends to the account's active admins and owner.
         recipients: Vec<String>,
         /// Only events of these severities; empty = all.
         severity_filter: Vec<String>,
     },
+    /// Slack.
     Slack {
+        /// The incoming-webhook URL (a secret: whoever has it can post to the workspace).
         webhook_url: String,
+        /// The Slack channel name, as shown.
         channel: Option<String>,
+        /// The Slack workspace name, as shown.
         workspace: Option<String>,
     },
+    /// Webhook.
     Webhook {
+        /// The receiving URL, allowed by the outbound policy.
         url: String,
+        /// The signing secret (Standard Webhooks); `None` sends unsigned.
         secret: Option<String>,
     },
 }
@@ -71,6 +86,7 @@ impl std::fmt::Debug for ChannelTarget {
 }
 
 impl ChannelTarget {
+    /// The kind of receiver this is.
     pub fn kind(&self) -> ChannelKind {
         match self {
             ChannelTarget::Email { .. } => ChannelKind::Email,
@@ -83,7 +99,9 @@ impl ChannelTarget {
 /// A digest's period, in UTC: a day (ending at midnight) or an ISO week (ending Monday 00:00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DigestPeriod {
+    /// One message per day, sent at midnight UTC.
     Daily,
+    /// One message per ISO week, sent Monday 00:00 UTC.
     Weekly,
 }
 
@@ -106,19 +124,25 @@ impl DigestPeriod {
     }
 }
 
+/// A place an account's events are delivered to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channel {
     /// `nch_<ulid>`, or `nch_email` / `nch_slack` / `nch_webhook` for the built-ins.
     pub id: String,
+    /// The name the account gave it.
     pub name: String,
+    /// Whether it receives deliveries.
     pub enabled: bool,
+    /// Where and how it delivers.
     pub target: ChannelTarget,
     /// Built from the account settings API's notification settings (changed there, never deleted).
     pub builtin: bool,
-    /// Emails batched into one message per period instead of one per event (the account settings API's
-    /// `frequency`: `daily_digest`, `weekly_digest`).
+    /// Emails batched into one message per period instead of one per event (the account settings
+    /// API's `frequency`: `daily_digest`, `weekly_digest`).
     pub digest: Option<DigestPeriod>,
+    /// When it was created (`None` for a built-in).
     pub created_at: Option<DateTime<Utc>>,
+    /// When it was last changed (`None` for a built-in).
     pub updated_at: Option<DateTime<Utc>>,
     /// A webhook's signing secret before the last change, while it is still valid: deliveries
     /// are signed with it too, so receivers roll over without missing an event.
@@ -128,22 +152,30 @@ pub struct Channel {
 /// A replaced signing secret and when it stops being used (decision 0027).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PreviousSecret {
+    /// The secret.
     pub secret: String,
     /// Unix seconds; a delivery signed at or after it carries only the new signature.
     pub until: i64,
 }
 
+/// A rule: events of one name (or all) that satisfy its filters go to its channels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     /// `nrl_<ulid>`, or `nrl_<channel>_<toggle>_<n>` for the built-ins.
     pub id: String,
+    /// The rule's name.
     pub name: String,
     /// An event name, or `*` for all.
     pub event: String,
+    /// The channels it sends to.
     pub channel_ids: Vec<String>,
+    /// Conditions on the event's data, all of which must hold (see [`filters_match`]).
     pub filters: Map<String, Value>,
+    /// Whether it routes events.
     pub enabled: bool,
+    /// Whether it comes from the account settings' built-in channels (changed there, never here).
     pub builtin: bool,
+    /// When it was created (`None` for a built-in).
     pub created_at: Option<DateTime<Utc>>,
 }
 

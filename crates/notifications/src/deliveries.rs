@@ -10,17 +10,23 @@ use tenantry_kernel::DeliveryId;
 
 use crate::{ChannelTarget, Event};
 
+/// Where a delivery stands, as the delivery log shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryStatus {
+    /// Waiting for its first attempt.
     Queued,
+    /// An attempt failed; another will follow.
     Retrying,
+    /// A receiver accepted it.
     Delivered,
+    /// Every attempt failed, or it was refused for good; no more follow.
     Failed,
     /// Never (or no more) sent: its channel was deleted or disabled while it waited.
     Cancelled,
 }
 
 impl DeliveryStatus {
+    /// The public word (`queued`, `retrying`, `delivered`, `failed`, `cancelled`).
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Queued => "queued",
@@ -31,6 +37,7 @@ impl DeliveryStatus {
         }
     }
 
+    /// The status a public word stands for; `None` for any other word.
     pub fn parse(s: &str) -> Option<Self> {
         [
             Self::Queued,
@@ -49,7 +56,9 @@ impl DeliveryStatus {
 /// its lease ran out) or the delivery is given up, then `Interrupted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptState {
+    /// Being sent now (or its sender died; see `Interrupted`).
     InFlight,
+    /// The receiver answered, or the send failed with a known error.
     Completed,
     /// Its sender stopped before it knew the outcome: the receiver may or may not have the
     /// message (a later attempt sends it again, with the same `webhook-id`).
@@ -57,6 +66,7 @@ pub enum AttemptState {
 }
 
 impl AttemptState {
+    /// The stored word (`in_flight`, `completed`, `interrupted`).
     pub fn as_str(self) -> &'static str {
         match self {
             AttemptState::InFlight => "in_flight",
@@ -65,6 +75,7 @@ impl AttemptState {
         }
     }
 
+    /// The state a stored word stands for; `None` for any other word.
     pub fn parse(s: &str) -> Option<Self> {
         [Self::InFlight, Self::Completed, Self::Interrupted]
             .into_iter()
@@ -75,23 +86,38 @@ impl AttemptState {
 /// One attempt, as the log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
+    /// 1 for the first attempt.
     pub number: u32,
+    /// When it started.
     pub at: DateTime<Utc>,
+    /// Where it stands.
     pub state: AttemptState,
+    /// The receiver's HTTP status, if it answered.
     pub response_code: Option<u16>,
+    /// How long the receiver took, if it answered.
     pub latency_ms: Option<u64>,
+    /// Why it failed, if it did.
     pub error: Option<String>,
 }
 
+/// One event sent (or to be sent) to one channel, with every attempt logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
+    /// The delivery's id.
     pub id: DeliveryId,
+    /// The event it carries.
     pub event_id: String,
+    /// That event's name.
     pub event_type: String,
+    /// The channel it goes to.
     pub channel_id: String,
+    /// Where it stands.
     pub status: DeliveryStatus,
+    /// When it was queued.
     pub created_at: DateTime<Utc>,
+    /// When its status last changed.
     pub updated_at: DateTime<Utc>,
+    /// Every attempt, oldest first.
     pub attempts: Vec<Attempt>,
 }
 
@@ -99,15 +125,23 @@ pub struct Delivery {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum JobTarget {
+    /// Email.
     Email {
+        /// The addresses.
         recipients: Vec<String>,
     },
+    /// Slack.
     Slack {
+        /// The incoming-webhook URL (a secret).
         webhook_url: String,
+        /// The Slack channel name, as shown.
         channel: Option<String>,
     },
+    /// Webhook.
     Webhook {
+        /// The receiving URL.
         url: String,
+        /// The signing secret; `None` sends unsigned.
         secret: Option<String>,
         /// Also signs, until its end, after the secret was changed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,6 +162,8 @@ impl JobTarget {
         }
     }
 
+    /// What a delivery to `target` needs (without a replaced signing secret; the caller adds it
+    /// while it still signs).
     pub fn of(target: &ChannelTarget) -> Self {
         match target.clone() {
             ChannelTarget::Email { recipients, .. } => JobTarget::Email { recipients },
@@ -151,10 +187,15 @@ impl JobTarget {
 /// Everything one delivery needs.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct DeliveryJob {
+    /// The delivery's id.
     pub delivery_id: String,
+    /// The account whose event it is.
     pub account_id: String,
+    /// The channel it goes to.
     pub channel_id: String,
+    /// Where and how it is sent.
     pub target: JobTarget,
+    /// The event.
     pub event: Event,
     /// A test an admin asked for while the channel was off: sent although the channel is
     /// disabled. Every other delivery goes out only while its channel exists and is enabled.

@@ -7,8 +7,16 @@ use tenantry_kernel::{KernelError, PortError, Role};
 /// Everything a notification operation can refuse.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum NotificationError {
+    /// The operation needs a role the caller does not hold.
     #[error("this needs the {required} role (the caller is {current})")]
-    InsufficientPermissions { required: Role, current: Role },
+    InsufficientPermissions {
+        /// The least role that may do it.
+        required: Role,
+        /// The caller's role.
+        current: Role,
+    },
+    /// The named thing does not exist in the caller's account (another account's is not found
+    /// either).
     #[error("{0} not found")]
     NotFound(&'static str),
     /// Fields that failed their contract: (field, message).
@@ -17,11 +25,13 @@ pub enum NotificationError {
     /// Built-in channels are the account settings API's settings: changed there, never deleted.
     #[error("{0}")]
     BuiltinChannel(String),
+    /// The store or another port failed; nothing was changed.
     #[error(transparent)]
     Port(#[from] PortError),
 }
 
 impl NotificationError {
+    /// A validation refusal of one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         NotificationError::Validation(vec![(field.to_owned(), message.into())])
     }

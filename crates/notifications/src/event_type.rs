@@ -5,22 +5,37 @@
 /// `cost.threshold_exceeded`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
+    /// Someone was invited to the team (`member.invited`).
     MemberInvited,
+    /// An invitation was accepted (`member.joined`).
     MemberJoined,
+    /// A member was removed (`member.removed`).
     MemberRemoved,
+    /// Account settings changed (`settings.updated`).
     SettingsUpdated,
+    /// The IP allowlist refused a request (`security.ip_denied`).
     SecurityIpDenied,
+    /// An API key was created (`api_key.created`).
     ApiKeyCreated,
+    /// A member signed in (`login.succeeded`).
     LoginSucceeded,
+    /// A sign-in failed (`login.failed`).
     LoginFailed,
+    /// Usage crossed a cost alert's threshold (`cost.threshold_exceeded`).
     CostThresholdExceeded,
+    /// Spending neared the budget (`cost.budget_warning`).
     CostBudgetWarning,
+    /// The balance fell below the auto-recharge threshold and a recharge is asked of the host
+    /// (`billing.auto_recharge_requested`).
     BillingAutoRechargeRequested,
+    /// A host reported a failed endpoint (`endpoint.failed`).
     EndpointFailed,
+    /// A host reported a cluster event (`cluster.event`).
     ClusterEvent,
 }
 
 impl EventType {
+    /// Every event type Tenantry names, in the order the notifications API lists them.
     pub const ALL: [EventType; 13] = [
         EventType::MemberInvited,
         EventType::MemberJoined,
@@ -37,6 +52,7 @@ impl EventType {
         EventType::ClusterEvent,
     ];
 
+    /// The event's public name.
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::MemberInvited => "member.invited",
@@ -55,6 +71,8 @@ impl EventType {
         }
     }
 
+    /// The event type a public name stands for; `None` for a name Tenantry does not define (a
+    /// host's own event names are carried as text instead).
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.as_str() == s)
     }

@@ -12,12 +12,16 @@ use crate::EventType;
 /// (`webhook-id`), so receivers can drop duplicates after a crash-and-redeliver.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// The event's id (`evt_<ulid>`), the idempotency key of every delivery of it.
     pub id: String,
+    /// The event's name (`member.invited`, or a host's own name).
     #[serde(rename = "type")]
     pub event_type: String,
+    /// The account the event belongs to; it is delivered only through that account's rules.
     pub account_id: String,
     /// RFC 3339, UTC, seconds.
     pub occurred_at: String,
+    /// What the event carries, as its source described it.
     pub data: Value,
 }
 

@@ -32,6 +32,7 @@ pub struct EventHandler {
 }
 
 impl EventHandler {
+    /// A handler that routes each event through `service`'s rules into deliveries.
     pub fn new(service: Arc<NotificationService>) -> Self {
         Self { service }
     }
@@ -73,6 +74,8 @@ enum Sent {
 }
 
 impl DeliveryHandler {
+    /// A handler that sends deliveries through the given transports, opening sealed channel secrets
+    /// with `secrets`, and logs every attempt in `store`.
     pub fn new(
         store: Arc<dyn NotificationStore>,
         builtins: Arc<dyn BuiltinRoutes>,

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 mod channel_config;
 mod channels;
@@ -10,6 +11,7 @@ mod handlers;
 mod outbound;
 mod outbox;
 mod ports;
+mod rule_service;
 mod secret_overlap;
 mod service;
 mod signing;
@@ -42,9 +44,10 @@ pub use outbox::{
 pub use ports::{
     BuiltinRoutes, ChannelRecord, DigestItem, DueDigest, NewDelivery, NotificationStore,
 };
+pub use rule_service::NewRule;
 pub use service::{
-    is_builtin, ChannelUpdate, CreatedChannel, HostEvent, NewRule, NotificationDeps,
-    NotificationService, BUILTIN_CHANNELS,
+    is_builtin, ChannelUpdate, CreatedChannel, HostEvent, NotificationDeps, NotificationService,
+    BUILTIN_CHANNELS,
 };
 pub use signing::{sign, verify};
 pub use slack_url::{

@@ -86,9 +86,11 @@ impl OutboundPolicy {
 /// What a receiver answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpReply {
+    /// The HTTP status.
     pub status: u16,
     /// The first KiB of the body, as text.
     pub body: String,
+    /// How long the receiver took to answer.
     pub latency_ms: u64,
     /// The receiver's `Retry-After`, in seconds (delta form).
     pub retry_after_secs: Option<u64>,
@@ -118,6 +120,9 @@ impl std::fmt::Display for DeliveryError {
 /// Sends an HTTP POST with a JSON body, applying the outbound policy (scheme, resolved address),
 /// a 15-second timeout and no redirects.
 pub trait HttpTransport: Send + Sync {
+    /// Posts `body` to `url` with `headers`. Returns the reply whatever its status (a 4xx or 5xx is
+    /// a reply, not an error); `DeliveryError::Refused` when the policy forbids the URL or its
+    /// address, `DeliveryError::Unreachable` when no reply came.
     fn post_json(
         &self,
         url: &str,
@@ -129,8 +134,11 @@ pub trait HttpTransport: Send + Sync {
 /// What a GET answered: its status, declared content type and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedBody {
+    /// The HTTP status.
     pub status: u16,
+    /// The declared `Content-Type`, if any.
     pub content_type: Option<String>,
+    /// The body, at most the `max_bytes` asked for.
     pub body: Vec<u8>,
 }
 
@@ -138,11 +146,16 @@ pub struct FetchedBody {
 /// every resolved address, a timeout, redirects not followed), reading at most `max_bytes` of
 /// the body: a longer body is `DeliveryError::Refused`, never truncated into something else.
 pub trait HttpGet: Send + Sync {
+    /// Fetches `url`. `DeliveryError::Refused` when the policy forbids it or the body is longer
+    /// than `max_bytes`, `DeliveryError::Unreachable` when no reply came.
     fn get(&self, url: &str, max_bytes: usize) -> Result<FetchedBody, DeliveryError>;
 }
 
 /// Sends an email; returns the message id.
 pub trait MailTransport: Send + Sync {
+    /// Sends a plain-text mail and returns its message id; `DeliveryError::Unreachable` when the
+    /// mail server cannot be reached or refuses it, `DeliveryError::Local` when writing it locally
+    /// failed.
     fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError>;
 }
 

@@ -16,8 +16,12 @@ use crate::{DeliveryError, MailTransport};
 /// An email to send.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
+    /// The recipient's address.
     pub to: String,
+    /// The subject line.
     pub subject: String,
+    /// The plain-text body; it may carry a secret link, so it is sealed in the outbox and never
+    /// printed.
     pub text: String,
 }
 
@@ -43,6 +47,7 @@ pub enum OutboxKind {
 }
 
 impl OutboxKind {
+    /// The stored word (`email`, `event`, `delivery`).
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxKind::Email => "email",
@@ -51,6 +56,7 @@ impl OutboxKind {
         }
     }
 
+    /// The kind a stored word stands for; `None` for any other word.
     pub fn parse(s: &str) -> Option<Self> {
         [OutboxKind::Email, OutboxKind::Event, OutboxKind::Delivery]
             .into_iter()
@@ -62,15 +68,21 @@ impl OutboxKind {
 /// sealed with the master key: it may carry a secret (an invitation link).
 #[derive(Debug, Clone)]
 pub struct OutboxEntry {
+    /// The message's id.
     pub id: EventId,
+    /// The account it belongs to; `None` for mail not sent on any account's behalf.
     pub account: Option<AccountId>,
+    /// What it holds, which decides how it is delivered.
     pub kind: OutboxKind,
     /// Sealed text for email and delivery, plain JSON for events (see `OutboxKind`).
     pub payload: String,
+    /// When it was written, in the transaction of the change that caused it.
     pub created_at: DateTime<Utc>,
 }
 
 impl OutboxEntry {
+    /// An email entry: `mail` as JSON, sealed with the master key (its text may carry a secret
+    /// link).
     pub fn mail(
         account: Option<AccountId>,
         mail: &Mail,
@@ -105,7 +117,9 @@ impl OutboxEntry {
 /// A due message, leased to one worker.
 #[derive(Debug, Clone)]
 pub struct ClaimedMessage {
+    /// The message's id.
     pub id: EventId,
+    /// Its kind's stored word.
     pub kind: String,
     /// Sealed for kinds that may carry secrets (email, delivery), plain JSON for events.
     pub payload: String,
@@ -115,7 +129,8 @@ pub struct ClaimedMessage {
 
 /// Where outbox rows live. Writing them is part of each change's own transaction (the store
 /// does it beside the change); this port is the worker's side. `holder` is the token of one
-/// claimed batch: a worker renews and starts only rows it still holds.
+/// claimed batch: a worker renews and starts only rows it still holds. Every method returns
+/// `PortError` when the store fails.
 pub trait OutboxStore: Send + Sync {
     /// Leases up to `limit` due messages (not delivered, not abandoned, `next_attempt_at <= now`,
     /// no live lease) to `holder` until `lease_until`. Two workers never lease the same row at
@@ -146,6 +161,7 @@ pub trait OutboxStore: Send + Sync {
         holder: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, PortError>;
+    /// Marks the message delivered after attempt number `attempts`; it is never claimed again.
     fn mark_delivered(
         &self,
         id: EventId,
@@ -274,14 +290,18 @@ pub fn next_attempt(
 /// What one pass of the worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DispatchReport {
+    /// Messages delivered in this pass.
     pub delivered: u32,
+    /// Messages that failed and will be tried again.
     pub retried: u32,
+    /// Messages that failed for the last time, or were refused for good.
     pub abandoned: u32,
     /// Not sent because what they were for is gone (a deleted or disabled channel).
     pub cancelled: u32,
 }
 
 impl DispatchReport {
+    /// Every message the pass finished with, whatever the outcome.
     pub fn handled(&self) -> u32 {
         self.delivered + self.retried + self.abandoned + self.cancelled
     }
@@ -290,20 +310,25 @@ impl DispatchReport {
 /// What handling one outbox message came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
+    /// Delivered.
     Done,
     /// Try again per the retry schedule, or not before `not_before` seconds (a receiver's
     /// `Retry-After`) when that is later.
     Retry {
+        /// Why this attempt failed.
         error: String,
+        /// The receiver's `Retry-After`, in seconds, if it sent one.
         not_before_secs: Option<u64>,
     },
     /// Never try again (a permanent refusal).
     GiveUp {
+        /// Why it can never be delivered.
         error: String,
     },
     /// Not sent, and never to be: what the message was for is gone (its channel was deleted
     /// or disabled). No attempt was made, so none is counted.
     Cancelled {
+        /// Why it is not sent.
         reason: String,
     },
 }
@@ -311,6 +336,8 @@ pub enum Handled {
 /// Delivers the messages of one kind. `attempt` counts from 1; `last` says no retry follows a
 /// failure of this one.
 pub trait OutboxHandler: Send + Sync {
+    /// Tries to deliver `message` once and says what came of it; it never panics or errors on a bad
+    /// message, it gives up on it.
     fn handle(&self, message: &ClaimedMessage, attempt: u32, last: bool) -> Handled;
     /// The message will not be tried again (its retries are exhausted or it was refused for
     /// good); the handler records that where its users can see it.
@@ -324,6 +351,7 @@ pub struct MailHandler {
 }
 
 impl MailHandler {
+    /// A handler that opens each sealed mail with `secrets` and sends it through `mail`.
     pub fn new(secrets: SecretBox, mail: Arc<dyn MailTransport>) -> Self {
         Self { secrets, mail }
     }
@@ -364,6 +392,7 @@ pub struct OutboxWorker {
 }
 
 impl OutboxWorker {
+    /// A worker over `store` with no handlers yet and the default retry schedule.
     pub fn new(
         store: Arc<dyn OutboxStore>,
         clock: Arc<dyn Clock>,
@@ -378,11 +407,13 @@ impl OutboxWorker {
         }
     }
 
+    /// The worker with another retry schedule.
     pub fn with_schedule(mut self, schedule: RetrySchedule) -> Self {
         self.schedule = schedule;
         self
     }
 
+    /// The worker with `handler` delivering messages of `kind`.
     pub fn with_handler(mut self, kind: OutboxKind, handler: Arc<dyn OutboxHandler>) -> Self {
         self.handlers.push((kind, handler));
         self

@@ -12,46 +12,67 @@ use crate::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus, Event, Outb
 /// signing secret, a Slack channel's incoming-webhook URL).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelRecord {
+    /// The channel's id (`nch_...`).
     pub id: String,
+    /// Email, Slack or webhook.
     pub kind: ChannelKind,
+    /// The name its account gave it.
     pub name: String,
+    /// Whether it receives deliveries.
     pub enabled: bool,
     /// What the API shows of the configuration (no secret in it; a Slack URL reads
     /// `{"configured": true}`).
     pub config: Value,
+    /// The channel's secret, sealed: a webhook's signing secret or a Slack URL.
     pub secret: Option<Sealed>,
     /// The signing secret a change replaced, and until when it still signs.
     pub previous_secret: Option<(Sealed, DateTime<Utc>)>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// A delivery to create, with its outbox row (the sealed job).
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
+    /// The delivery's id.
     pub id: DeliveryId,
+    /// The account it belongs to.
     pub account: AccountId,
+    /// The event it carries.
     pub event_id: String,
+    /// That event's name.
     pub event_type: String,
+    /// The channel it goes to.
     pub channel_id: String,
+    /// When it was queued.
     pub created_at: DateTime<Utc>,
+    /// The sealed job the outbox worker delivers.
     pub job: OutboxEntry,
 }
 
 /// An event held for a channel's digest.
 #[derive(Debug, Clone)]
 pub struct DigestItem {
+    /// The account.
     pub account: AccountId,
+    /// The channel whose digest holds it.
     pub channel_id: String,
+    /// The event held.
     pub event: Event,
+    /// When the digest period it belongs to ends.
     pub period_end: DateTime<Utc>,
 }
 
 /// The held events of one channel whose digest period has ended.
 #[derive(Debug, Clone)]
 pub struct DueDigest {
+    /// The account.
     pub account: AccountId,
+    /// The channel.
     pub channel_id: String,
+    /// When the digest period ended.
     pub period_end: DateTime<Utc>,
     /// (item id, event), oldest first.
     pub items: Vec<(String, Event)>,
@@ -62,10 +83,15 @@ pub struct DueDigest {
 /// their outbox rows are abandoned, so no worker claims them again, and the log shows them
 /// `cancelled`. A worker already holding one re-checks [`NotificationStore::delivery_cancelled`]
 /// and the channel right before sending.
+///
+/// Every method returns `PortError` when the store fails; an unknown channel, rule or delivery
+/// of the account is `Ok(None)` or `Ok(false)`, not an error.
 pub trait NotificationStore: Send + Sync {
+    /// The account's own channels (not the built-in ones), with their sealed secrets.
     fn channel_records(&self, account: AccountId) -> Result<Vec<ChannelRecord>, PortError>;
     /// `None` when the account has no such channel, else whether it is enabled.
     fn channel_enabled(&self, account: AccountId, id: &str) -> Result<Option<bool>, PortError>;
+    /// Writes the channel and its audit entry in one transaction.
     fn insert_channel(
         &self,
         account: AccountId,
@@ -123,7 +149,9 @@ pub trait NotificationStore: Send + Sync {
         after: &ChannelRecord,
     ) -> Result<bool, PortError>;
 
+    /// The account's rules.
     fn rules(&self, account: AccountId) -> Result<Vec<Rule>, PortError>;
+    /// Writes the rule and its audit entry in one transaction.
     fn insert_rule(
         &self,
         account: AccountId,
@@ -164,6 +192,7 @@ pub trait NotificationStore: Send + Sync {
         account: AccountId,
         page: &PageRequest,
     ) -> Result<Page<Delivery>, PortError>;
+    /// The delivery `id` of `account`; `None` when it does not exist or belongs to another account.
     fn delivery(&self, account: AccountId, id: DeliveryId) -> Result<Option<Delivery>, PortError>;
     /// The sealed job of a delivery (for redelivery).
     fn delivery_job(&self, account: AccountId, id: DeliveryId)
@@ -200,16 +229,17 @@ pub trait NotificationStore: Send + Sync {
     fn insert_event(&self, entry: &OutboxEntry) -> Result<(), PortError>;
 }
 
-/// The account settings API's built-in channels (`nch_email`, `nch_slack`, `nch_webhook`) and the rules their
-/// alert toggles and event lists amount to, with secrets opened.
+/// The account settings API's built-in channels (`nch_email`, `nch_slack`, `nch_webhook`) and the
+/// rules their alert toggles and event lists amount to, with secrets opened.
 pub trait BuiltinRoutes: Send + Sync {
+    /// The built-in channels of `account`, enabled or not, and the rules they amount to.
     fn builtin_routes(&self, account: AccountId) -> Result<(Vec<Channel>, Vec<Rule>), PortError>;
-    /// Turns a built-in channel on or off (the user and organization API's PUT, or a `410 Gone` from its receiver),
-    /// as a change of the account settings API's settings; `actor` is `None` for the system. `Ok(changed)`.
-    /// Turning on a channel that has nowhere to deliver (no URL) MUST be refused with
-    /// [`crate::NotificationError::Validation`] naming the missing field: the switch is the very field
-    /// the account settings show, and answering `enabled: false` to a request for `true` would
-    /// make the two views disagree.
+    /// Turns a built-in channel on or off (the user and organization API's PUT, or a `410 Gone`
+    /// from its receiver), as a change of the account settings API's settings; `actor` is `None`
+    /// for the system. `Ok(changed)`. Turning on a channel that has nowhere to deliver (no URL)
+    /// MUST be refused with [`crate::NotificationError::Validation`] naming the missing field: the
+    /// switch is the very field the account settings show, and answering `enabled: false` to a
+    /// request for `true` would make the two views disagree.
     fn set_builtin_enabled(
         &self,
         account: AccountId,

@@ -6,10 +6,10 @@ use tenantry_security::{Sealed, SecretBox};
 
 use crate::{ChannelKind, ChannelRecord, NotificationError, PreviousSecret};
 
-/// The previous secret `changed` keeps: when its secret changed from `current`'s, that one,
-/// signing until `until`; otherwise the one it had. Only the last one: a second change within the overlap replaces it (the
-/// receiver followed the first change or did not; either way it knows the secret just
-/// replaced). None when the channel is no webhook or signs no more.
+/// The previous secret `changed` keeps: when its secret changed from `current`'s, that one, signing
+/// until `until`; otherwise the one it had. Only the last one: a second change within the overlap
+/// replaces it (the receiver followed the first change or did not; either way it knows the secret
+/// just replaced). None when the channel is no webhook or signs no more.
 pub(crate) fn after_change(
     current: &ChannelRecord,
     changed: &ChannelRecord,

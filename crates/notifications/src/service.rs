@@ -1,52 +1,69 @@
-//! `NotificationService`: the user and organization API's channels, rules and deliveries over one engine, and the
-//! routing of each event (`fan_out`, run by the outbox worker) into deliveries.
+//! `NotificationService`: the user and organization API's channels and deliveries over one
+//! engine (its rules are in `rule_service`), and the routing of each event (`fan_out`, run by the
+//! outbox worker) into deliveries.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tenantry_kernel::{
     AccountId, Actor, AuditId, ChannelId, Clock, DeliveryId, EventId, Page, PageRequest,
-    RandomSource, Role, RuleId,
+    RandomSource, Role,
 };
 use tenantry_security::{ChangeAudit, Sealed, SecretBox};
 
 use crate::channel_config::{parse_config, public_config, stored_target};
 use crate::secret_overlap::after_change;
 use crate::{
-    parse_host_event_name, parse_rule_event, route, BuiltinRoutes, Channel, ChannelKind,
-    ChannelRecord, ChannelTarget, Delivery, DeliveryJob, DigestItem, Event, JobTarget, NewDelivery,
-    NotificationError, NotificationStore, OutboundPolicy, OutboxEntry, OutboxKind, Rule,
+    parse_host_event_name, route, BuiltinRoutes, Channel, ChannelKind, ChannelRecord,
+    ChannelTarget, Delivery, DeliveryJob, DigestItem, Event, JobTarget, NewDelivery,
+    NotificationError, NotificationStore, OutboundPolicy, OutboxEntry, OutboxKind,
 };
 
 /// Everything the service is wired to.
 pub struct NotificationDeps {
+    /// Channels, rules, deliveries.
     pub store: Arc<dyn NotificationStore>,
+    /// The built-in channels and their rules, kept by the account settings.
     pub builtins: Arc<dyn BuiltinRoutes>,
+    /// Seals channel secrets and delivery jobs.
     pub secrets: SecretBox,
     /// How long a webhook's replaced signing secret keeps signing deliveries.
     pub secret_overlap: chrono::Duration,
+    /// Which addresses a channel may deliver to (the SSRF guard).
     pub policy: OutboundPolicy,
+    /// The source of time.
     pub clock: Arc<dyn Clock>,
+    /// The source of randomness (ids, generated secrets).
     pub random: Arc<dyn RandomSource>,
 }
 
+/// Notification channels, rules and the delivery log of an account, and the routing of each event
+/// into deliveries. Only admins (and the owner) read or change any of it: channels carry secrets
+/// and say where the account's events go.
 pub struct NotificationService {
-    d: NotificationDeps,
+    pub(crate) d: NotificationDeps,
 }
 
 /// A channel as created, with its generated secret (shown once).
 pub struct CreatedChannel {
+    /// The channel.
     pub channel: Channel,
+    /// Its configuration as reads show it (no secret in it).
     pub public_config: Value,
+    /// The signing secret generated for a webhook that was created without one; shown this once,
+    /// then only sealed.
     pub generated_secret: Option<String>,
 }
 
 /// The user and organization API's channel update: absent fields stay.
 #[derive(Debug, Clone, Default)]
 pub struct ChannelUpdate {
+    /// A new name.
     pub name: Option<String>,
+    /// Switches the channel on or off.
     pub enabled: Option<bool>,
+    /// A new configuration, checked as on creation.
     pub config: Option<Value>,
     /// The channel's `type` as a read showed it: read-only, so it must be the channel's own.
     pub kind: Option<String>,
@@ -54,25 +71,21 @@ pub struct ChannelUpdate {
     pub builtin: Option<bool>,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewRule {
-    pub name: String,
-    pub event: String,
-    pub channel_ids: Vec<String>,
-    pub filters: Map<String, Value>,
-    pub enabled: bool,
-}
-
 /// An event a host platform reports.
 #[derive(Debug, Clone)]
 pub struct HostEvent {
+    /// The host's event name.
     pub event: String,
+    /// What the event carries.
     pub data: Value,
 }
 
+/// The ids of the account settings' built-in channels (email, Slack, webhook), which are switched
+/// on and off but never created or deleted.
 pub const BUILTIN_CHANNELS: [&str; 3] = ["nch_email", "nch_slack", "nch_webhook"];
 
-/// Channels that are another dialect's settings: the account settings API's three, and the settings catalog API's `nch_catalog_*`.
+/// Channels that are another dialect's settings: the account settings API's three, and the settings
+/// catalog API's `nch_catalog_*`.
 pub fn is_builtin(id: &str) -> bool {
     BUILTIN_CHANNELS.contains(&id) || id.starts_with("nch_catalog_")
 }
@@ -82,7 +95,7 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn check_name(name: &str) -> Result<String, NotificationError> {
+pub(crate) fn check_name(name: &str) -> Result<String, NotificationError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
         return Err(NotificationError::invalid(
@@ -94,11 +107,12 @@ fn check_name(name: &str) -> Result<String, NotificationError> {
 }
 
 impl NotificationService {
+    /// The service, wired to `deps`.
     pub fn new(deps: NotificationDeps) -> Self {
         Self { d: deps }
     }
 
-    fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> ChangeAudit {
+    pub(crate) fn audit(&self, actor: &Actor, action: &'static str, details: Value) -> ChangeAudit {
         ChangeAudit {
             id: AuditId::generate(self.d.clock.as_ref(), self.d.random.as_ref()),
             actor: actor.audit_name(),
@@ -153,7 +167,10 @@ impl NotificationService {
         self.all_channels(actor.account_id)
     }
 
-    fn all_channels(&self, account: AccountId) -> Result<Vec<(Channel, Value)>, NotificationError> {
+    pub(crate) fn all_channels(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(Channel, Value)>, NotificationError> {
         let (builtins, _) = self.d.builtins.builtin_routes(account)?;
         let mut out: Vec<(Channel, Value)> = builtins
             .into_iter()
@@ -168,6 +185,9 @@ impl NotificationService {
         Ok(out)
     }
 
+    /// Creates a channel of `kind` (admins only). The configuration is checked (recipients, a Slack
+    /// URL's shape, an outbound URL the policy allows) and its secret sealed; the change is
+    /// audited. `NotificationError::Validation` names each field that fails.
     pub fn create_channel(
         &self,
         actor: &Actor,
@@ -230,6 +250,10 @@ impl NotificationService {
         }
     }
 
+    /// Changes a channel (admins only). A built-in channel only switches on or off; a settings
+    /// catalog channel is changed through its setting (`NotificationError::BuiltinChannel`);
+    /// `NotFound` for a channel the account does not have. Switching a channel off cancels its
+    /// pending deliveries.
     pub fn update_channel(
         &self,
         actor: &Actor,
@@ -368,6 +392,8 @@ impl NotificationService {
         self.open(record)
     }
 
+    /// Deletes one of the account's own channels (admins only) and cancels its pending deliveries;
+    /// a built-in one cannot be deleted (`NotificationError::BuiltinChannel`).
     pub fn delete_channel(&self, actor: &Actor, id: &str) -> Result<(), NotificationError> {
         actor.require(Role::Admin)?;
         if is_builtin(id) {
@@ -408,13 +434,6 @@ impl NotificationService {
         Ok(delivery_id)
     }
 
-    pub fn rules(&self, actor: &Actor) -> Result<Vec<Rule>, NotificationError> {
-        actor.require(Role::Admin)?;
-        let (_, mut rules) = self.d.builtins.builtin_routes(actor.account_id)?;
-        rules.extend(self.d.store.rules(actor.account_id)?);
-        Ok(rules)
-    }
-
     /// One channel, built-in or the account's own, with its public configuration.
     pub fn channel(&self, actor: &Actor, id: &str) -> Result<(Channel, Value), NotificationError> {
         actor.require(Role::Admin)?;
@@ -424,184 +443,7 @@ impl NotificationService {
             .ok_or(NotificationError::NotFound("channel"))
     }
 
-    /// One rule, built-in or the account's own.
-    pub fn rule(&self, actor: &Actor, id: &str) -> Result<Rule, NotificationError> {
-        self.rules(actor)?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(NotificationError::NotFound("rule"))
-    }
-
-    /// Checks a rule as the API document states it (name, event, 1-20 known channels) and
-    /// returns the fields to store, under `id` and `created_at`.
-    fn checked_rule(
-        &self,
-        account: AccountId,
-        new: NewRule,
-        id: String,
-        created_at: DateTime<Utc>,
-    ) -> Result<Rule, NotificationError> {
-        let name = check_name(&new.name)?;
-        let event =
-            parse_rule_event(&new.event).map_err(|m| NotificationError::invalid("event", m))?;
-        if new.channel_ids.is_empty() || new.channel_ids.len() > 20 {
-            return Err(NotificationError::invalid(
-                "channel_ids",
-                "must list 1-20 channel ids",
-            ));
-        }
-        let known: Vec<String> = self
-            .all_channels(account)?
-            .into_iter()
-            .map(|(c, _)| c.id)
-            .collect();
-        if let Some(unknown) = new.channel_ids.iter().find(|c| !known.contains(c)) {
-            return Err(NotificationError::invalid(
-                "channel_ids",
-                format!("`{unknown}` is not a channel of this account"),
-            ));
-        }
-        let mut channel_ids = new.channel_ids;
-        channel_ids.dedup();
-        Ok(Rule {
-            id,
-            name,
-            event,
-            channel_ids,
-            filters: new.filters,
-            enabled: new.enabled,
-            builtin: false,
-            created_at: Some(created_at),
-        })
-    }
-
-    /// "Create or replace" (the user and organization API): the name keys a rule, so creating a rule under the name of
-    /// one of the account's own rules replaces that rule (same id and creation time) and returns
-    /// `false`; a new name creates a rule and returns `true`. Built-in rules follow another
-    /// dialect's settings: their names cannot be taken.
-    pub fn create_rule(
-        &self,
-        actor: &Actor,
-        new: NewRule,
-    ) -> Result<(Rule, bool), NotificationError> {
-        actor.require(Role::Admin)?;
-        let name = check_name(&new.name)?;
-        let (_, builtins) = self.d.builtins.builtin_routes(actor.account_id)?;
-        if builtins.iter().any(|r| r.name == name) {
-            return Err(NotificationError::invalid(
-                "name",
-                "is the name of a built-in rule",
-            ));
-        }
-        let existing = self
-            .d
-            .store
-            .rules(actor.account_id)?
-            .into_iter()
-            .find(|r| r.name == name);
-        if let Some(existing) = existing {
-            let rule = self.replace_checked(actor, &existing, new)?;
-            return Ok((rule, false));
-        }
-        let id = RuleId::generate(self.d.clock.as_ref(), self.d.random.as_ref()).to_string();
-        let rule = self.checked_rule(actor.account_id, new, id, self.d.clock.now())?;
-        let audit = self.audit(
-            actor,
-            "notifications.rule_created",
-            json!({ "ruleId": rule.id, "event": rule.event, "channel_ids": rule.channel_ids }),
-        );
-        self.d.store.insert_rule(actor.account_id, &rule, &audit)?;
-        Ok((rule, true))
-    }
-
-    /// Replaces every field of one of the account's own rules (PUT is a whole replacement: an
-    /// absent `filters` clears them). Its name must not be another rule's, since names key
-    /// "create or replace".
-    pub fn replace_rule(
-        &self,
-        actor: &Actor,
-        id: &str,
-        new: NewRule,
-    ) -> Result<Rule, NotificationError> {
-        actor.require(Role::Admin)?;
-        let existing = self.own_rule(actor.account_id, id)?;
-        let name = check_name(&new.name)?;
-        let (_, builtins) = self.d.builtins.builtin_routes(actor.account_id)?;
-        let taken = builtins.iter().any(|r| r.name == name)
-            || self
-                .d
-                .store
-                .rules(actor.account_id)?
-                .iter()
-                .any(|r| r.name == name && r.id != existing.id);
-        if taken {
-            return Err(NotificationError::invalid(
-                "name",
-                "is the name of another rule",
-            ));
-        }
-        self.replace_checked(actor, &existing, new)
-    }
-
-    fn replace_checked(
-        &self,
-        actor: &Actor,
-        existing: &Rule,
-        new: NewRule,
-    ) -> Result<Rule, NotificationError> {
-        let rule = self.checked_rule(
-            actor.account_id,
-            new,
-            existing.id.clone(),
-            existing.created_at.unwrap_or_else(|| self.d.clock.now()),
-        )?;
-        let unchanged = rule.name == existing.name
-            && rule.event == existing.event
-            && rule.channel_ids == existing.channel_ids
-            && rule.filters == existing.filters
-            && rule.enabled == existing.enabled;
-        if unchanged {
-            return Ok(existing.clone());
-        }
-        let audit = self.audit(
-            actor,
-            "notifications.rule_updated",
-            json!({ "ruleId": rule.id, "name": rule.name, "event": rule.event, "channel_ids": rule.channel_ids, "enabled": rule.enabled }),
-        );
-        if !self.d.store.update_rule(actor.account_id, &rule, &audit)? {
-            return Err(NotificationError::NotFound("rule"));
-        }
-        Ok(rule)
-    }
-
-    pub fn delete_rule(&self, actor: &Actor, id: &str) -> Result<(), NotificationError> {
-        actor.require(Role::Admin)?;
-        self.own_rule(actor.account_id, id)?;
-        let audit = self.audit(actor, "notifications.rule_deleted", json!({ "ruleId": id }));
-        if self.d.store.delete_rule(actor.account_id, id, &audit)? {
-            Ok(())
-        } else {
-            Err(NotificationError::NotFound("rule"))
-        }
-    }
-
-    /// One of the account's own rules; a built-in one is refused (it is another dialect's
-    /// notification settings, changed there).
-    fn own_rule(&self, account: AccountId, id: &str) -> Result<Rule, NotificationError> {
-        let (_, builtins) = self.d.builtins.builtin_routes(account)?;
-        if builtins.iter().any(|r| r.id == id) {
-            return Err(NotificationError::BuiltinChannel(format!(
-                "{id} is a built-in rule and follows the notification settings; change them instead"
-            )));
-        }
-        self.d
-            .store
-            .rules(account)?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(NotificationError::NotFound("rule"))
-    }
-
+    /// One page of the account's delivery log, newest first (admins only).
     pub fn deliveries(
         &self,
         actor: &Actor,
@@ -611,6 +453,7 @@ impl NotificationService {
         Ok(self.d.store.deliveries(actor.account_id, page)?)
     }
 
+    /// One delivery of the account's log (admins only); `NotFound` for another account's.
     pub fn delivery(&self, actor: &Actor, id: DeliveryId) -> Result<Delivery, NotificationError> {
         actor.require(Role::Admin)?;
         self.d

@@ -8,7 +8,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// The signing key of a secret: `whsec_<base64>` secrets are decoded as the standard says; any
-/// other secret (the account settings API lets users choose one, e.g. `webhook_secret_key`) is used as its bytes.
+/// other secret (the account settings API lets users choose one, e.g. `webhook_secret_key`) is used
+/// as its bytes.
 fn key_of(secret: &str) -> Vec<u8> {
     secret
         .strip_prefix("whsec_")

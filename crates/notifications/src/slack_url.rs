@@ -102,10 +102,12 @@ impl SlackWebhookUrl {
         Ok(Self(url.to_string()))
     }
 
+    /// The URL, as checked.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The URL, as checked, owned.
     pub fn into_string(self) -> String {
         self.0
     }

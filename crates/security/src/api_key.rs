@@ -13,11 +13,14 @@ const SECRET_LEN: usize = 43;
 /// Which environment a key belongs to; part of the token so a leaked test key is recognisable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiKeyEnv {
+    /// A production key (`tnt_live_...`).
     Live,
+    /// A test key (`tnt_test_...`).
     Test,
 }
 
 impl ApiKeyEnv {
+    /// The word in the token (`live`, `test`).
     pub fn as_str(self) -> &'static str {
         match self {
             ApiKeyEnv::Live => "live",
@@ -32,12 +35,17 @@ impl ApiKeyEnv {
 /// `Authenticator`'s job.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKeyToken<'a> {
+    /// The key's environment.
     pub env: ApiKeyEnv,
+    /// The key's id, which finds its record.
     pub id: ApiKeyId,
+    /// The secret, compared in constant time against the stored hash.
     pub secret: &'a str,
 }
 
 impl<'a> ApiKeyToken<'a> {
+    /// Splits a token into its parts; `SecurityError::MalformedCredential` when it does not have
+    /// the shape of an API key.
     pub fn parse(token: &'a str) -> Result<Self, SecurityError> {
         let rest = token
             .strip_prefix("tnt_")
@@ -77,13 +85,17 @@ impl fmt::Debug for ApiKeyToken<'_> {
 /// A freshly generated key: the full token (shown to its owner exactly once) and the hash that
 /// is stored.
 pub struct IssuedApiKey {
+    /// The key's id.
     pub id: ApiKeyId,
+    /// The key's environment.
     pub env: ApiKeyEnv,
+    /// The hash of the secret, the only thing stored.
     pub hash: SecretHash,
     token: String,
 }
 
 impl IssuedApiKey {
+    /// A new key `id` in `env` with a fresh random secret.
     pub fn generate(env: ApiKeyEnv, id: ApiKeyId, random: &dyn RandomSource) -> Self {
         let secret = random_alphanumeric(random, SECRET_LEN);
         let token = format!("tnt_{}_{}_{}", env.as_str(), id.ulid_lowercase(), secret);

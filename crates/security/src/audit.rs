@@ -13,13 +13,18 @@ use crate::SecurityError;
 /// who did what, when, from where, with the details the log shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeAudit {
+    /// The entry's id.
     pub id: tenantry_kernel::AuditId,
     /// Who acted, as the audit log names them ([`tenantry_kernel::Actor::audit_name`]; the
     /// user's id when a member acts through a mailed link of their own).
     pub actor: String,
+    /// What was done (`member.role_changed`, ...).
     pub action: &'static str,
+    /// When.
     pub at: DateTime<Utc>,
+    /// The client address, if known.
     pub ip: Option<String>,
+    /// What changed (before and after, secrets masked).
     pub details: Value,
 }
 
@@ -27,41 +32,58 @@ pub struct ChangeAudit {
 /// an `api.request` entry whose target is `METHOD path` and whose details carry the status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiRequestRecord {
+    /// The account called.
     pub account: tenantry_kernel::AccountId,
+    /// The member whose credential made the request.
     pub user: tenantry_kernel::UserId,
+    /// The HTTP method.
     pub method: String,
     /// The path without its query string (ids, never secrets: credentials travel in headers).
     pub path: String,
+    /// The response status.
     pub status: u16,
+    /// The client address, if known.
     pub ip: Option<String>,
+    /// The request id, which ties the entry to the server's log line.
     pub request_id: Option<String>,
+    /// When the request was answered.
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One audit entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
+    /// The entry's id.
     pub id: String,
-    /// `usr_...` for members, `operator:env`, `operator:opk_...` or `operator:cli` for the operator,
-    /// `external:<subject>` for a caller an embedding program vouched for.
+    /// `usr_...` for members, `operator:env`, `operator:opk_...` or `operator:cli` for the
+    /// operator, `external:<subject>` for a caller an embedding program vouched for.
     pub actor: String,
+    /// What was done (`member.role_changed`, ...).
     pub action: String,
+    /// What it was done to (a member, key, channel id), if anything.
     pub target: Option<String>,
     /// Before/after differences (secrets masked) or other details of the action.
     pub details: Option<Value>,
+    /// The client address, if known.
     pub ip: Option<String>,
+    /// When it happened.
     pub created_at: DateTime<Utc>,
 }
 
 /// Which entries to list. Every condition is optional; all given ones must hold.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuditFilter {
+    /// Only entries by this actor (as the entry names it).
     pub actor: Option<String>,
+    /// Only entries of this action.
     pub action: Option<String>,
+    /// Only entries made at or after this instant.
     pub since: Option<DateTime<Utc>>,
+    /// Only entries made before this instant.
     pub until: Option<DateTime<Utc>>,
 }
 
+/// Reads the audit log. Every method returns `PortError` when the store fails.
 pub trait AuditLogReader: Send + Sync {
     /// The account's entries matching `filter`, newest first, one keyset page. `None`: the
     /// instance's own entries (the operator's keys), which belong to no account; no member's
@@ -74,11 +96,14 @@ pub trait AuditLogReader: Send + Sync {
     ) -> Result<Page<AuditEntry>, PortError>;
 }
 
+/// Reading the audit log: admins and the owner read their account's, the operator any account's and
+/// the instance's own.
 pub struct AuditService {
     reader: Arc<dyn AuditLogReader>,
 }
 
 impl AuditService {
+    /// The service over `reader`.
     pub fn new(reader: Arc<dyn AuditLogReader>) -> Self {
         Self { reader }
     }

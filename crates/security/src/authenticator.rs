@@ -42,6 +42,7 @@ enum Lookup {
 }
 
 impl Authenticator {
+    /// An authenticator over `store`; keys and sessions are checked against `clock`'s time.
     pub fn new(store: Arc<dyn CredentialStore>, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,

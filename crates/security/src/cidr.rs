@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 pub struct Cidr(IpNetwork);
 
 impl Cidr {
+    /// Parses `a.b.c.d/n`, an IPv6 network or a bare address; the error says why a value is refused
+    /// (host bits set, prefix too long, not an address).
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         if s.is_empty() || s.len() > 64 {
@@ -45,10 +47,12 @@ impl Cidr {
         Ok(Self(network))
     }
 
+    /// Whether `ip` is in the network.
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.0.contains(ip)
     }
 
+    /// The network.
     pub fn network(&self) -> IpNetwork {
         self.0
     }

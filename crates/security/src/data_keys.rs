@@ -28,6 +28,7 @@ pub enum DataKeyState {
 }
 
 impl DataKeyState {
+    /// The stored word (`sealing`, `active`, `retired`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sealing => "sealing",
@@ -36,6 +37,7 @@ impl DataKeyState {
         }
     }
 
+    /// The state a stored word stands for; `None` for any other word.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "sealing" => Some(Self::Sealing),
@@ -55,17 +57,24 @@ impl fmt::Display for DataKeyState {
 /// A data key as stored: wrapped by the KEK named `kek_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataKeyRecord {
+    /// The key's id, which every value it seals names.
     pub id: String,
+    /// The id of the KEK that wraps it.
     pub kek_id: String,
+    /// The key, wrapped (encrypted) by that KEK: the database alone opens nothing.
     pub wrapped: String,
+    /// Where it is in its life.
     pub state: DataKeyState,
+    /// When it was added.
     pub created_at: DateTime<Utc>,
 }
 
 /// Where a re-seal pass is: which kind of stored row, and how many of its rows were visited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResealCursor {
+    /// Which kind of stored row (an index into the places that hold sealed values).
     pub place: u32,
+    /// How many rows of that kind were visited.
     pub offset: u64,
 }
 
@@ -78,7 +87,8 @@ pub struct ResealBatch {
     pub next: Option<ResealCursor>,
 }
 
-/// What data keys need from the database. Implemented by `tenantry-store`.
+/// What data keys need from the database. Implemented by `tenantry-store`. Every method returns
+/// `PortError` when the store fails, and `Conflict` where it says so.
 pub trait DataKeyStore: Send + Sync {
     /// Every data key, oldest first.
     fn data_keys(&self) -> Result<Vec<DataKeyRecord>, PortError>;
@@ -280,7 +290,9 @@ impl KeySource for Keyring {
 /// A data key and how many stored values use it.
 #[derive(Debug, Clone)]
 pub struct DataKeyUse {
+    /// The key.
     pub record: DataKeyRecord,
+    /// How many stored values it sealed.
     pub values: u64,
     /// Whether the configured KEK(s) unwrap it.
     pub opens: bool,
@@ -289,7 +301,9 @@ pub struct DataKeyUse {
 /// A key id stored values name that is not a data key.
 #[derive(Debug, Clone)]
 pub struct OtherKeyUse {
+    /// The key id.
     pub id: String,
+    /// How many stored values name it.
     pub values: u64,
     /// Whether it is a configured KEK (values sealed before envelope encryption).
     pub opens: bool,
@@ -298,15 +312,20 @@ pub struct OtherKeyUse {
 /// `tenantry keys status`.
 #[derive(Debug, Clone)]
 pub struct KeyStatus {
+    /// Every data key with its use.
     pub keys: Vec<DataKeyUse>,
+    /// Key ids stored values name that are not data keys.
     pub others: Vec<OtherKeyUse>,
 }
 
 /// What a re-seal pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResealReport {
+    /// Sealed values written again under the sealing key.
     pub resealed: u64,
+    /// Batches it took.
     pub batches: u64,
+    /// Keys retired because no stored value uses them any more.
     pub retired: Vec<String>,
 }
 

@@ -52,6 +52,7 @@ fn contains<T: Ord + Copy>(ranges: &[(T, T)], x: T) -> bool {
 }
 
 impl IpMatcher {
+    /// A matcher for `networks` (overlapping and adjacent ones merged).
     pub fn new(networks: &[Cidr]) -> Self {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
@@ -78,6 +79,7 @@ impl IpMatcher {
         }
     }
 
+    /// Whether `ip` is in any of the networks.
     pub fn contains(&self, ip: IpAddr) -> bool {
         match ip {
             IpAddr::V4(v4) => contains(&self.v4, u32::from(v4)),
@@ -89,6 +91,7 @@ impl IpMatcher {
         }
     }
 
+    /// Whether no network is listed.
     pub fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty()
     }
@@ -97,11 +100,14 @@ impl IpMatcher {
 /// An account's allowlist policy as the request path applies it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowlistPolicy {
+    /// Whether the allowlist is on; off admits every address.
     pub enforced: bool,
+    /// The listed networks.
     pub matcher: IpMatcher,
 }
 
 impl AllowlistPolicy {
+    /// The policy of an allowlist that is `enforced` or not, listing `networks`.
     pub fn new(enforced: bool, networks: &[Cidr]) -> Self {
         Self {
             enforced,

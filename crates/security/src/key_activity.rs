@@ -22,9 +22,13 @@ const REMEMBERED_KEYS: usize = 10_000;
 /// One use of an API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyUse {
+    /// The account the key belongs to.
     pub account: AccountId,
+    /// The key's owner, whose last activity it also is.
     pub user: UserId,
+    /// The key.
     pub key: ApiKeyId,
+    /// When it was used.
     pub at: DateTime<Utc>,
 }
 

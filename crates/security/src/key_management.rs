@@ -24,27 +24,41 @@ use crate::{ApiKeyEnv, IssuedApiKey, MfaEnrollments, SecretHash, SecurityError};
 /// What is shown about a key (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyInfo {
+    /// The key's id.
     pub id: ApiKeyId,
+    /// The name its owner gave it.
     pub name: String,
+    /// The first characters of the token (`tnt_live_01hzx3k5`), enough to recognise it and useless
+    /// to authenticate.
     pub prefix: String,
+    /// What it may do; empty means whatever its owner's role allows.
     pub scopes: Vec<String>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last used (kept to the minute).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// When it stops working; `None` for never.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Where a key change is recorded.
 #[derive(Debug, Clone)]
 pub struct KeyAudit {
+    /// The entry's id.
     pub id: AuditId,
     /// Who made the change ([`Actor::audit_name`]): the key's holder, or the operator
     /// (`tenantry api-keys create`: `operator:cli`), or an embedder's external caller.
     pub actor: String,
+    /// What was done (`api_key.created`, ...).
     pub action: &'static str,
+    /// When.
     pub at: DateTime<Utc>,
+    /// The client address, if known.
     pub ip: Option<String>,
 }
 
+/// Where API keys are kept. Every method returns `PortError` when the store fails; a missing key or
+/// a reached limit is an `Ok` answer, not an error.
 pub trait ApiKeyStore: Send + Sync {
     /// The user's keys in the account that are neither revoked nor expired at `now`.
     fn list_keys(
@@ -86,6 +100,7 @@ pub trait ApiKeyStore: Send + Sync {
 
 /// The account policy the key service needs (implemented by the settings service).
 pub trait KeyPolicy: Send + Sync {
+    /// The most live keys one member may hold in `account` (`max_api_keys`).
     fn max_api_keys(&self, account: AccountId) -> Result<u32, PortError>;
     /// Whether sensitive operations need a recent sign-in (`require_reauth_for_sensitive`).
     fn reauth_for_sensitive(&self, account: AccountId) -> Result<bool, PortError>;
@@ -94,6 +109,9 @@ pub trait KeyPolicy: Send + Sync {
     fn mfa_required(&self, account: AccountId) -> Result<bool, PortError>;
 }
 
+/// A member's own API keys: list, create, read, regenerate, delete. A member only ever sees and
+/// changes their own keys, a key's scopes never exceed its owner's role, and a credential never
+/// creates, regenerates or deletes a key stronger than itself.
 pub struct ApiKeyService {
     store: Arc<dyn ApiKeyStore>,
     policy: Arc<dyn KeyPolicy>,
@@ -131,6 +149,7 @@ fn stored_scopes(names: &[String]) -> Vec<Scope> {
 }
 
 impl ApiKeyService {
+    /// The service over `store`, obeying the account's `policy` and MFA requirement (`mfa`).
     pub fn new(
         store: Arc<dyn ApiKeyStore>,
         policy: Arc<dyn KeyPolicy>,
@@ -157,12 +176,14 @@ impl ApiKeyService {
         }
     }
 
+    /// The caller's own live keys (neither revoked nor expired).
     pub fn list(&self, actor: &Actor) -> Result<Vec<ApiKeyInfo>, SecurityError> {
         Ok(self
             .store
             .list_keys(actor.account_id, actor.user_id, self.clock.now())?)
     }
 
+    /// One of the caller's own live keys; `SecurityError::KeyNotFound` for any other key.
     pub fn get(&self, actor: &Actor, id: ApiKeyId) -> Result<ApiKeyInfo, SecurityError> {
         self.list(actor)?
             .into_iter()

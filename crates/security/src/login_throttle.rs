@@ -118,6 +118,8 @@ impl LoginThrottle {
         by_pair.max(by_email).max(by_ip)
     }
 
+    /// Counts a failed attempt for `email` from `ip`, in the windows of the pair, the address and
+    /// the email.
     pub fn failed(&self, email: &str, ip: Option<IpAddr>, now: DateTime<Utc>) {
         let email = email.to_ascii_lowercase();
         record(&self.by_pair, (email.clone(), ip), now);

@@ -69,28 +69,41 @@ fn matching_step(
 /// A user's stored enrollment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaRecord {
+    /// The enrollment's id.
     pub enrollment_id: String,
+    /// The TOTP secret, sealed.
     pub secret_sealed: Sealed,
+    /// Whether the enrollment was confirmed with a code (a pending one protects nothing yet).
     pub enabled: bool,
+    /// The last TOTP time step accepted; a step is accepted once, so a code cannot be replayed.
     pub last_used_step: Option<i64>,
 }
 
 /// What the user and organization API `GET /api/user/mfa` shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaStatus {
+    /// Whether a second factor is on.
     pub enabled: bool,
+    /// Backup codes not yet used.
     pub backup_codes_remaining: u32,
 }
 
 /// A started enrollment: the secret is shown once, here.
 pub struct MfaEnrollment {
+    /// The enrollment's id, to confirm it with a code.
     pub enrollment_id: MfaEnrollmentId,
+    /// The TOTP secret in base32, for typing into an authenticator app.
     pub secret_base32: String,
+    /// The `otpauth://` URI of the same secret, for a QR code.
     pub otpauth_uri: String,
 }
 
+/// Where second factors are kept. Every method returns `PortError` when the store fails; a code
+/// that no longer applies is `Ok(false)`, not an error.
 pub trait MfaStore: Send + Sync {
+    /// The user's enrollment, pending or enabled; `None` without one.
     fn mfa(&self, user: UserId) -> Result<Option<MfaRecord>, PortError>;
+    /// How many of the user's backup codes are unused.
     fn unused_backup_codes(&self, user: UserId) -> Result<u32, PortError>;
     /// Stores a pending (not enabled) enrollment, replacing any pending one.
     fn put_pending(
@@ -130,9 +143,13 @@ pub trait MfaStore: Send + Sync {
 /// Whether a user has MFA enrolled (an enrollment verified with a code and not disabled since):
 /// the one question other services ask of the MFA context.
 pub trait MfaEnrollments: Send + Sync {
+    /// Whether `user` has an enabled second factor; `SecurityError::Port` when the store fails.
     fn is_enrolled(&self, user: UserId) -> Result<bool, SecurityError>;
 }
 
+/// Second factors: enrol, confirm, disable, and check a code at sign-in. Enrolling and disabling
+/// ask for proof (the password, a code) under the sign-in throttle, so a stolen session cannot
+/// guess its way to either.
 pub struct MfaService {
     store: Arc<dyn MfaStore>,
     secrets: SecretBox,
@@ -145,6 +162,8 @@ pub struct MfaService {
 }
 
 impl MfaService {
+    /// The service over `store`, opening secrets with `secrets`, with a throttle of its own (see
+    /// [`Self::with_throttle`]).
     pub fn new(
         store: Arc<dyn MfaStore>,
         secrets: SecretBox,
@@ -192,6 +211,7 @@ impl MfaService {
         proven
     }
 
+    /// The caller's own second-factor status.
     pub fn status(&self, actor: &Actor) -> Result<MfaStatus, SecurityError> {
         let enabled = self.is_enrolled(actor.user_id)?;
         let remaining = if enabled {

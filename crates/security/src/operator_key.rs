@@ -14,18 +14,22 @@ pub struct OperatorKey {
 }
 
 impl OperatorKey {
+    /// The start of every operator key token.
     pub const PREFIX: &'static str = "tnt_op_";
 
+    /// A new key with a random secret.
     pub fn generate(random: &dyn RandomSource) -> Self {
         Self {
             token: format!("{}{}", Self::PREFIX, random_alphanumeric(random, 43)),
         }
     }
 
+    /// The token: shown once, never logged or stored.
     pub fn token(&self) -> &str {
         &self.token
     }
 
+    /// The hash that is stored.
     pub fn hash(&self) -> SecretHash {
         SecretHash::of(&self.token)
     }

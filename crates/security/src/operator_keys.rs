@@ -21,12 +21,15 @@ const SECRET_LEN: usize = 43;
 
 /// A freshly issued named key: its token exists only here, to be shown once.
 pub struct IssuedOperatorKey {
+    /// The key's id (public: it names the key in listings and audit entries).
     pub id: OperatorKeyId,
     token: String,
+    /// The hash of the token, the only thing stored.
     pub hash: SecretHash,
 }
 
 impl IssuedOperatorKey {
+    /// A new token for key `id` with a fresh random secret.
     pub fn generate(id: OperatorKeyId, random: &dyn RandomSource) -> Self {
         let token = format!(
             "{OPERATOR_KEY_TOKEN_PREFIX}{}_{}",
@@ -37,6 +40,7 @@ impl IssuedOperatorKey {
         Self { id, token, hash }
     }
 
+    /// The token: shown once, never logged or stored.
     pub fn token(&self) -> &str {
         &self.token
     }
@@ -72,8 +76,11 @@ pub fn operator_key_id_of(token: &str) -> Option<OperatorKeyId> {
 pub struct OperatorKeyName(String);
 
 impl OperatorKeyName {
+    /// The longest name accepted, in characters.
     pub const MAX_CHARS: usize = 64;
 
+    /// Accepts a non-empty name of at most `MAX_CHARS` characters without control characters;
+    /// `SecurityError::InvalidKeyRequest` otherwise.
     pub fn parse(name: &str) -> Result<Self, SecurityError> {
         let name = name.trim();
         let invalid = |why: &str| SecurityError::InvalidKeyRequest(format!("the name {why}"));
@@ -92,6 +99,7 @@ impl OperatorKeyName {
         Ok(Self(name.to_owned()))
     }
 
+    /// The name, trimmed.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -100,11 +108,17 @@ impl OperatorKeyName {
 /// A named key as stored: never its secret, only the hash of its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorKeyRecord {
+    /// The key's id.
     pub id: OperatorKeyId,
+    /// Its name.
     pub name: String,
+    /// The hash of its token.
     pub secret_hash: SecretHash,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last authenticated a request.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked; a revoked key never works again.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -112,16 +126,19 @@ pub struct OperatorKeyRecord {
 /// belongs to no account: it is the instance's own record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorKeyAudit {
+    /// The entry's id.
     pub id: AuditId,
     /// `operator:cli`, `operator:env`, `operator:opk_…`.
     pub actor: String,
     /// `operator_key.created`, `.rotated`, `.revoked`.
     pub action: &'static str,
+    /// Which key, and what changed.
     pub details: serde_json::Value,
+    /// When.
     pub at: DateTime<Utc>,
 }
 
-/// Where named keys live.
+/// Where named keys live. Every method returns `PortError` when the store fails.
 pub trait OperatorKeyStore: Send + Sync {
     /// Stores a new key with its audit entry.
     fn insert_operator_key(
@@ -153,8 +170,11 @@ pub trait OperatorKeyStore: Send + Sync {
 
 /// The operator's management of named keys (the command line's `tenantry operators`).
 pub struct OperatorKeyService<'a> {
+    /// Where the keys live.
     pub store: &'a dyn OperatorKeyStore,
+    /// The source of time.
     pub clock: &'a dyn Clock,
+    /// The source of randomness (tokens, ids).
     pub random: &'a dyn RandomSource,
 }
 
@@ -201,6 +221,7 @@ impl OperatorKeyService<'_> {
         Ok((record, issued))
     }
 
+    /// Every named key, revoked ones included, oldest first; never a secret.
     pub fn list(&self) -> Result<Vec<OperatorKeyRecord>, SecurityError> {
         Ok(self.store.operator_keys()?)
     }
@@ -228,6 +249,7 @@ impl OperatorKeyService<'_> {
         }
     }
 
+    /// Revokes a key for good; `SecurityError::KeyNotFound` when no such unrevoked key exists.
     pub fn revoke(&self, by: OperatorCredential, id: OperatorKeyId) -> Result<(), SecurityError> {
         let audit = self.audit(
             by,

@@ -1,11 +1,10 @@
 //! Passwords: Argon2id with OWASP's recommended parameters (19 MiB memory, 2 iterations, 1 lane),
 //! a minimum length and a list of the most common passwords refused outright.
 //!
-//! A thread that hashes all day (the server's password pool) can keep Argon2's 19 MiB of working
-//! memory between hashes: [`keep_hash_memory_on_this_thread`]. Allocating it per hash made
-//! glibc's malloc keep three 19 MiB blocks in that thread's arena after the first three sign-ins
-//! (its mmap threshold rises after the first large free; small allocations between hashes then
-//! split the freed block), 58 MiB for one hashing thread. Other threads allocate per hash.
+//! A thread that hashes all day (the server's password pool) keeps Argon2's 19 MiB of working
+//! memory between hashes ([`keep_hash_memory_on_this_thread`]), because allocating it per hash
+//! leaves several such blocks in the thread's malloc arena; other threads allocate per hash. The
+//! measurement is in docs/decisions/0013-password-hashing-pool.md.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -65,6 +64,8 @@ const COMMON: &[&str] = &[
 pub struct NewPassword(String);
 
 impl NewPassword {
+    /// Accepts a password of the allowed length that is not among the most common ones; the error
+    /// says which rule it breaks.
     pub fn parse(s: &str) -> Result<Self, String> {
         let len = s.chars().count();
         if len < MIN_LENGTH {

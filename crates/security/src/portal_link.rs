@@ -19,14 +19,20 @@ use crate::SecurityError;
 /// The console page a link lands on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PortalIntent {
+    /// The team page.
     Team,
+    /// The account settings page.
     Settings,
+    /// The security settings page.
     Security,
+    /// The audit log page.
     Audit,
+    /// The member's API keys page.
     ApiKeys,
 }
 
 impl PortalIntent {
+    /// Every page a link may land on.
     pub const ALL: [PortalIntent; 5] = [
         PortalIntent::Team,
         PortalIntent::Settings,
@@ -46,6 +52,7 @@ impl PortalIntent {
         }
     }
 
+    /// The page a public name stands for; `None` for any other name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|i| i.as_str() == s)
     }
@@ -76,8 +83,11 @@ fn loopback(host: &url::Host<&str>) -> bool {
 }
 
 impl ReturnUrl {
+    /// The longest return URL accepted, in bytes.
     pub const MAX_LEN: usize = 2048;
 
+    /// Accepts an absolute `https` URL (or `http` on a loopback host) without credentials, at
+    /// most `MAX_LEN` long; the error says which rule it breaks.
     pub fn parse(s: &str) -> Result<Self, String> {
         if s.len() > Self::MAX_LEN {
             return Err(format!("must be at most {} characters", Self::MAX_LEN));
@@ -99,6 +109,7 @@ impl ReturnUrl {
         })
     }
 
+    /// The URL as given.
     pub fn as_str(&self) -> &str {
         &self.url
     }
@@ -149,10 +160,12 @@ impl ReturnOrigins {
         Ok(Self(out))
     }
 
+    /// Whether `url`'s origin is on the list.
     pub fn admits(&self, url: &ReturnUrl) -> bool {
         self.0.iter().any(|o| o == url.origin())
     }
 
+    /// The origins, in their canonical form.
     pub fn as_slice(&self) -> &[String] {
         &self.0
     }
@@ -163,6 +176,7 @@ impl ReturnOrigins {
 /// the role allows). It never raises anything: a member whose role dropped keeps the lower one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionCap {
+    /// The highest role the session acts with (the lower of the member's and the minter's).
     pub role: Role,
     /// Scope names (`team:write`); never `*` and never a restriction marker.
     pub scopes: Vec<String>,
@@ -178,9 +192,13 @@ impl SessionCap {
 /// The member a link is for, as the rule needs them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortalMember {
+    /// The member's user.
     pub user_id: tenantry_kernel::UserId,
+    /// Their role now.
     pub role: Role,
+    /// Their status; only an active member can be signed in by a link.
     pub status: crate::MemberStatus,
+    /// Their custom permissions; `None` means the role's defaults.
     pub permissions: Option<Vec<Permission>>,
 }
 
@@ -190,6 +208,8 @@ pub struct PortalMember {
 pub enum Minter<'a> {
     /// Which operator credential, from where (for the audit).
     Operator(tenantry_kernel::OperatorCaller),
+    /// A member's credential (API key or session): the link is capped by that credential's member
+    /// role and scopes.
     Member(&'a Actor),
 }
 

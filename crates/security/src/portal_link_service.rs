@@ -24,24 +24,36 @@ use crate::{
 /// How a mint request names the member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PortalTarget {
+    /// By the member's address.
     Email(Email),
+    /// By the member's user id.
     User(UserId),
 }
 
 /// A stored link (its token exists only in the URL handed to the minter).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortalLinkRecord {
+    /// The link's id (public; it carries no secret).
     pub id: PortalLinkId,
+    /// The account it signs into.
     pub account_id: AccountId,
+    /// The member it signs in.
     pub user_id: UserId,
+    /// The hash of its token.
     pub token_hash: SecretHash,
+    /// The console page it lands on.
     pub intent: PortalIntent,
+    /// Where the console's "back" link goes.
     pub return_url: String,
+    /// The ceiling of the session it opens.
     pub cap: SessionCap,
     /// The minting credential's public name (`key_…`, `ses_…`, `operator:…`).
     pub minted_by: String,
+    /// When it was minted.
     pub created_at: DateTime<Utc>,
+    /// When it stops being redeemable.
     pub expires_at: DateTime<Utc>,
+    /// When it was redeemed; a link is redeemed once.
     pub used_at: Option<DateTime<Utc>>,
     /// A fingerprint of the minting key's or named operator key's secret as it was at the
     /// mint (`None` for a session and the operator's instance key): a regenerated or rotated
@@ -52,16 +64,26 @@ pub struct PortalLinkRecord {
 /// One audit entry about a link: `actor` is `usr_…` or `operator:…`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortalAudit {
+    /// The entry's id.
     pub id: AuditId,
+    /// The account the link belongs to.
     pub account: AccountId,
+    /// Who acted (`usr_…`, `operator:…`, or `anonymous` for a redemption).
     pub actor: String,
+    /// What happened (`portal_link.created`, `portal_link.redeemed`, ...).
     pub action: &'static str,
+    /// The member the link is for.
     pub target: String,
+    /// The link's id and the reason of a refusal.
     pub details: serde_json::Value,
+    /// The client address, if known.
     pub ip: Option<String>,
+    /// When.
     pub at: DateTime<Utc>,
 }
 
+/// Where portal links live. Every method returns `PortError` when the store fails; an unknown
+/// member or link is `Ok(None)`, not an error.
 pub trait PortalLinkStore: Send + Sync {
     /// The member of `account` that `target` names, whatever their status; `Ok(None)` when the
     /// user does not exist or is no member of that account.
@@ -133,6 +155,7 @@ pub struct PortalConfig {
 }
 
 impl PortalConfig {
+    /// How long a link stays redeemable unless the operator configures otherwise: five minutes.
     pub const DEFAULT_LIFETIME_SECONDS: i64 = 300;
     /// The longest lifetime the operator may configure: a link is a bearer sign-in.
     pub const MAX_LIFETIME_SECONDS: i64 = 3600;
@@ -140,38 +163,56 @@ impl PortalConfig {
 
 /// The per-account return origins (account settings), read when a link is minted.
 pub trait AccountReturnOrigins: Send + Sync {
+    /// The account's own allowed return origins; `PortError` when the store fails.
     fn return_origins(&self, account: AccountId) -> Result<Vec<String>, PortError>;
 }
 
 /// What the minter gets back.
 #[derive(Debug)]
 pub struct MintedPortalLink {
+    /// The link's id.
     pub id: PortalLinkId,
+    /// The URL that redeems it; it holds the token, so it is handed only to the minter.
     pub url: String,
+    /// When it stops being redeemable.
     pub expires_at: DateTime<Utc>,
+    /// The ceiling of the session it opens.
     pub cap: SessionCap,
 }
 
 /// What the console needs after a redemption: the session to set as its cookie, the page to
 /// open and where "back" goes. No `Debug`: it holds the session's token.
 pub struct RedeemedPortalLink {
+    /// The new sign-in session (its token goes into the console's cookie).
     pub session: IssuedSession,
+    /// The console page to open.
     pub intent: PortalIntent,
+    /// Where "back" goes.
     pub return_url: String,
 }
 
 /// Everything the service needs from the outside.
 pub struct PortalDeps {
+    /// Where links live.
     pub store: Arc<dyn PortalLinkStore>,
+    /// The account's session policy, which bounds the session a link opens.
     pub policy: Arc<dyn SessionPolicySource>,
+    /// The account's own allowed return origins.
     pub origins: Arc<dyn AccountReturnOrigins>,
+    /// Whether the member has a second factor (an account that requires MFA signs in no unenrolled
+    /// member by link).
     pub mfa: Arc<dyn MfaEnrollments>,
     /// Whether a link's minter still stands behind it (shared with the sessions' check).
     pub minters: Arc<crate::PortalMinters>,
+    /// The source of time.
     pub clock: Arc<dyn Clock>,
+    /// The source of randomness (tokens, ids).
     pub random: Arc<dyn RandomSource>,
 }
 
+/// Portal links: minting (by an admin's credential or the operator) and redeeming. A link signs one
+/// member into the console on one page, once, for a few minutes, and its session is never stronger
+/// than the member or the credential that minted it.
 pub struct PortalLinkService {
     deps: PortalDeps,
     config: PortalConfig,
@@ -182,6 +223,7 @@ fn cap_json(cap: &SessionCap) -> serde_json::Value {
 }
 
 impl PortalLinkService {
+    /// The service over `deps`, with the operator's `config` (lifetime, allowed return origins).
     pub fn new(deps: PortalDeps, config: PortalConfig) -> Self {
         Self { deps, config }
     }
@@ -321,6 +363,12 @@ impl PortalLinkService {
             .and_then(|url| ReturnUrl::parse(&url).ok()))
     }
 
+    /// Deletes the links that are done (see [`PortalLinkStore::purge_portal_links`]): run with
+    /// the retention purge, so used and expired links do not pile up.
+    pub fn purge_done(&self) -> Result<u64, SecurityError> {
+        Ok(self.deps.store.purge_portal_links(self.deps.clock.now())?)
+    }
+
     /// Redeems a link: the one call the console makes for `/console/portal/{token}`.
     ///
     /// Unknown, used and expired links are `PortalLinkUnknown`, `PortalLinkUsed` and
@@ -332,12 +380,6 @@ impl PortalLinkService {
     /// was itself issued under the account's MFA policy (decision 0030). The session counts
     /// as never re-authenticated and carries the link's ceiling. Every outcome on a known link
     /// is audited.
-    /// Deletes the links that are done (see [`PortalLinkStore::purge_portal_links`]): run with
-    /// the retention purge, so used and expired links do not pile up.
-    pub fn purge_done(&self) -> Result<u64, SecurityError> {
-        Ok(self.deps.store.purge_portal_links(self.deps.clock.now())?)
-    }
-
     pub fn redeem(
         &self,
         token: &str,

@@ -36,11 +36,17 @@ const MAX_CHAIN: usize = 4;
 
 /// Everything the check needs from the outside.
 pub struct PortalMinterDeps {
+    /// The links and their minters' fingerprints.
     pub links: Arc<dyn PortalLinkStore>,
+    /// API keys, to check a minting key still exists with the same secret.
     pub credentials: Arc<dyn CredentialStore>,
+    /// Sessions, to check a minting session is still signed in.
     pub sessions: Arc<dyn SessionStore>,
+    /// The account's session policy, for a minting session's lifetime.
     pub policy: Arc<dyn SessionPolicySource>,
+    /// The source of time.
     pub clock: Arc<dyn Clock>,
+    /// The source of randomness.
     pub random: Arc<dyn RandomSource>,
 }
 
@@ -77,6 +83,7 @@ fn fingerprint(hash: &SecretHash) -> SecretHash {
 }
 
 impl PortalMinters {
+    /// The check over `deps`.
     pub fn new(deps: PortalMinterDeps) -> Self {
         Self { deps }
     }

@@ -11,13 +11,19 @@ use crate::{IssuedApiKey, SecretHash};
 /// A member's state in an account; only `Active` members can authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberStatus {
+    /// A member who can act; the only status that authenticates.
     Active,
+    /// Not yet active (the team list shows open invitations with this status); cannot authenticate.
+    /// Suspended by a manager: still a member, but no credential of theirs works in the account.
     Suspended,
+    /// Not yet active.
     Pending,
+    /// Removed from the account; kept for the record, never listed.
     Removed,
 }
 
 impl MemberStatus {
+    /// The stored word (`active`, `suspended`, `pending`, `removed`).
     pub fn as_str(self) -> &'static str {
         match self {
             MemberStatus::Active => "active",
@@ -27,6 +33,7 @@ impl MemberStatus {
         }
     }
 
+    /// The status a stored word stands for; `None` for any other word.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "active" => Some(MemberStatus::Active),
@@ -41,15 +48,22 @@ impl MemberStatus {
 /// Everything needed to decide whether an API key authenticates, in one lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
+    /// The key's id.
     pub id: ApiKeyId,
+    /// The account it belongs to.
     pub account_id: AccountId,
+    /// Its owner.
     pub user_id: UserId,
+    /// The hash of its secret.
     pub secret_hash: SecretHash,
+    /// When it stops working; `None` for never.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Whether it was revoked; a revoked key never authenticates.
     pub revoked: bool,
     /// The owner's current role and status in the key's account (from the membership, so a role
     /// change or suspension applies to existing keys at once).
     pub role: Role,
+    /// The owner's status in the account; only an active member's key authenticates.
     pub member_status: MemberStatus,
     /// When this key was last used, as stored (`None`: never). Whether a use is due to be
     /// recorded is decided on the key's own time, not the member's: a member active through
@@ -61,6 +75,8 @@ pub struct KeyRecord {
     pub permissions: Option<Vec<tenantry_kernel::Permission>>,
 }
 
+/// What the authenticator needs from the store. Every method returns `PortError` for infrastructure
+/// failures only.
 pub trait CredentialStore: Send + Sync {
     /// The key with this id, joined with its owner's membership; `Ok(None)` when no such key
     /// exists. MUST return `PortError` only for infrastructure failures.
@@ -105,14 +121,21 @@ pub trait CredentialStore: Send + Sync {
 
 /// A new account with its owner, the owner's first API key and the initial settings documents.
 pub struct NewAccount<'a> {
+    /// The new account's id.
     pub id: AccountId,
+    /// Its unique name.
     pub name: &'a AccountName,
+    /// The name it is shown with.
     pub display_name: &'a str,
+    /// The owner's user id, used when no user has `owner_email` yet.
     pub owner_id: UserId,
+    /// The owner's address.
     pub owner_email: &'a Email,
+    /// The owner's first API key.
     pub owner_key: &'a IssuedApiKey,
     /// `(section, JSON document)` pairs stored as version 1 of each account settings section.
     pub initial_documents: &'a [(String, String)],
+    /// When it is created.
     pub created_at: DateTime<Utc>,
     /// Id of the `account.created` audit entry written in the same transaction.
     pub audit_id: AuditId,
@@ -123,19 +146,28 @@ pub struct NewAccount<'a> {
 /// An account as the operator API lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSummary {
+    /// The account's id.
     pub id: AccountId,
+    /// Its unique name.
     pub name: AccountName,
+    /// The name it is shown with.
     pub display_name: String,
+    /// Its tier, which decides its entitlements.
     pub tier: String,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
 }
 
+/// Where accounts are created and read (by the operator). Every method returns `PortError` when the
+/// store fails, and `Conflict` where it says so.
 pub trait AccountStore: Send + Sync {
     /// Creates everything in `account` in one transaction. The owner user is reused when a user
-    /// with that email already exists (`owner_id` is then unused). MUST return `PortError::Conflict("account_name")` when the
-    /// name is taken. Returns the owner's user id (the existing user's when the email was known).
+    /// with that email already exists (`owner_id` is then unused). MUST return
+    /// `PortError::Conflict("account_name")` when the name is taken. Returns the owner's user id
+    /// (the existing user's when the email was known).
     fn create_account(&self, account: NewAccount<'_>) -> Result<UserId, PortError>;
 
+    /// How many accounts exist.
     fn account_count(&self) -> Result<u64, PortError>;
 
     /// Sets the account's tier and/or display name, with an operator audit entry, in one

@@ -13,9 +13,13 @@ use crate::{ApiKeyEnv, IssuedApiKey, SecurityError};
 /// The result of creating an account: ids and the owner's API key, whose token exists only here.
 #[derive(Debug)]
 pub struct ProvisionedAccount {
+    /// The new account's id.
     pub account_id: AccountId,
+    /// Its unique name.
     pub name: AccountName,
+    /// The owner's user id (an existing user's when the address was known).
     pub owner_id: UserId,
+    /// The owner's first API key; its token is shown once and never again.
     pub owner_key: IssuedApiKey,
 }
 
@@ -27,6 +31,7 @@ pub struct AccountProvisioning {
 }
 
 impl AccountProvisioning {
+    /// Provisioning over `store`.
     pub fn new(
         store: Arc<dyn AccountStore>,
         clock: Arc<dyn Clock>,
@@ -82,6 +87,7 @@ impl AccountProvisioning {
         })
     }
 
+    /// Accounts in creation order, one page (for the operator).
     pub fn list_accounts(&self, page: &PageRequest) -> Result<Page<AccountSummary>, SecurityError> {
         Ok(self.store.list_accounts(page)?)
     }
@@ -109,10 +115,12 @@ impl AccountProvisioning {
         Ok(self.store.account(id)?)
     }
 
+    /// The account `id`; `None` when it does not exist.
     pub fn account(&self, id: AccountId) -> Result<Option<AccountSummary>, SecurityError> {
         Ok(self.store.account(id)?)
     }
 
+    /// The account named `name`; `None` when there is none.
     pub fn find(&self, name: &AccountName) -> Result<Option<AccountId>, SecurityError> {
         Ok(self.store.account_by_name(name)?)
     }

@@ -11,7 +11,9 @@ pub enum Area {
     Settings,
     /// Security policy, IP allowlist, security preferences, tenant security, log retention.
     Security,
+    /// Billing settings, usage and cost alerts.
     Billing,
+    /// The audit log (read only).
     Audit,
     /// The caller's own API keys.
     Keys,
@@ -19,20 +21,26 @@ pub enum Area {
     Team,
 }
 
+/// What a scope allows in its area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
+    /// Reading.
     Read,
+    /// Reading and writing.
     Write,
 }
 
 /// One scope: `area:read` or `area:write` (write implies read), or `*` for everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
+    /// Everything the key's owner's role allows (`*`).
     All,
+    /// One area, read or read and write.
     Grant(Area, Access),
 }
 
 impl Area {
+    /// Every area, in documentation order.
     pub const ALL: [Area; 6] = [
         Area::Settings,
         Area::Security,
@@ -42,6 +50,7 @@ impl Area {
         Area::Team,
     ];
 
+    /// The area's name in a scope (`settings`, `team`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Area::Settings => "settings",
@@ -67,6 +76,7 @@ impl Scope {
         names
     }
 
+    /// Parses `*`, `area:read` or `area:write`; the error names the scope that is not one.
     pub fn parse(s: &str) -> Result<Self, String> {
         if s == "*" {
             return Ok(Scope::All);

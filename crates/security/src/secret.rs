@@ -35,6 +35,7 @@ pub(crate) fn random_alphanumeric(random: &dyn RandomSource, len: usize) -> Stri
 pub struct SecretHash([u8; 32]);
 
 impl SecretHash {
+    /// The hash of `secret`.
     pub fn of(secret: &str) -> Self {
         Self(Sha256::digest(secret.as_bytes()).into())
     }
@@ -45,10 +46,12 @@ impl SecretHash {
         self.0.ct_eq(&candidate.0).into()
     }
 
+    /// The hash as 64 lowercase hex digits, as stored.
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// A hash stored as 64 hex digits; `None` for anything else.
     pub fn from_hex(s: &str) -> Option<Self> {
         if s.len() != 64 {
             return None;
@@ -79,12 +82,16 @@ macro_rules! link_token {
         $(#[$doc])*
         pub struct $name {
             secret: String,
+            /// The hash of the token, the only thing stored.
             pub hash: SecretHash,
         }
 
         impl $name {
+            /// The start of every token of this kind, so a token of one kind is never taken for
+            /// another.
             pub const PREFIX: &'static str = $prefix;
 
+            /// A new token with a fresh random secret.
             pub fn generate(random: &dyn RandomSource) -> Self {
                 let secret = format!(
                     "{}{}",

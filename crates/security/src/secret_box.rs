@@ -27,6 +27,7 @@ use tenantry_kernel::RandomSource;
 pub struct Sealed(String);
 
 impl Sealed {
+    /// The sealed value as stored (`v2.<data key id>.<base64>`).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -75,17 +76,27 @@ enum Format {
 /// Why a secret could not be sealed or opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretBoxError {
+    /// The master key (KEK) given is not 32 bytes of base64.
     #[error("the master key must be 32 bytes, base64-encoded")]
     BadKey,
+    /// The value does not have the shape of a sealed value.
     #[error("the sealed value is malformed")]
     Malformed,
+    /// The value names a key this instance does not have (the id it names).
     #[error("the sealed value was sealed with another key ({0})")]
     WrongKey(String),
+    /// The value failed authentication: it was changed after sealing, or this key did not seal
+    /// it. It is not opened.
     #[error("the sealed value failed authentication")]
     Tampered,
     /// A wrapped data key that the configured key-encryption key(s) cannot unwrap.
     #[error("data key {id} cannot be unwrapped: it is wrapped by key-encryption key {kek_id}, which is not configured (or the stored key is damaged)")]
-    CannotUnwrap { id: String, kek_id: String },
+    CannotUnwrap {
+        /// The data key.
+        id: String,
+        /// The KEK that wrapped it.
+        kek_id: String,
+    },
     /// The data keys could not be read.
     #[error("the data keys cannot be read: {0}")]
     Unavailable(String),
@@ -163,6 +174,7 @@ fn decode_key(text: &str) -> Result<[u8; 32], SecretBoxError> {
 pub struct Kek(Key);
 
 impl Kek {
+    /// A KEK from 32 key bytes; its id is derived from them.
     pub fn new(key: &[u8; 32]) -> Self {
         Self(Key::new(key, digest_id(key)))
     }
@@ -190,6 +202,8 @@ impl Kek {
         self.0.encrypt(id.as_bytes(), &key.0, random)
     }
 
+    /// Unwraps data key `id`; `SecretBoxError::Tampered` (or `Malformed`) when the wrapping was
+    /// not made by this KEK for that id.
     pub fn unwrap_key(&self, id: &str, wrapped: &str) -> Result<DataKeyMaterial, SecretBoxError> {
         let bytes = self.0.decrypt(id.as_bytes(), wrapped)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| SecretBoxError::Malformed)?;
@@ -208,6 +222,7 @@ impl fmt::Debug for Kek {
 pub struct DataKeyMaterial([u8; 32]);
 
 impl DataKeyMaterial {
+    /// 32 fresh random bytes.
     pub fn generate(random: &dyn RandomSource) -> Self {
         let mut key = [0u8; 32];
         random.fill(&mut key);
@@ -225,13 +240,18 @@ impl fmt::Debug for DataKeyMaterial {
 /// the ids of those it could not unwrap.
 #[derive(Debug, Default)]
 pub struct LoadedKeys {
+    /// Every data key unwrapped, with its id.
     pub keys: Vec<(String, DataKeyMaterial)>,
+    /// The id of the key new values are sealed with, if any.
     pub sealing: Option<String>,
+    /// One error per key that could not be unwrapped.
     pub unopenable: Vec<SecretBoxError>,
 }
 
 /// Where a [`SecretBox`] gets its data keys (the database, through `data_keys::Keyring`).
 pub trait KeySource: Send + Sync {
+    /// Reads and unwraps the data keys; `SecretBoxError::Unavailable` or `Store` when they cannot
+    /// be read.
     fn load(&self) -> Result<LoadedKeys, SecretBoxError>;
 }
 
@@ -263,7 +283,8 @@ impl SecretBox {
         }
     }
 
-    /// From the base64 form used by `TENANTRY_MASTER_KEY` and the key file (see [`SecretBox::new`]).
+    /// From the base64 form used by `TENANTRY_MASTER_KEY` and the key file (see
+    /// [`SecretBox::new`]).
     pub fn from_base64(text: &str) -> Result<Self, SecretBoxError> {
         Ok(Self::new(&decode_key(text)?))
     }
@@ -330,6 +351,7 @@ impl SecretBox {
                 .contains_key(key_id)
     }
 
+    /// Seals `plaintext` under the current sealing key (the KEK when no data key exists yet).
     pub fn seal(&self, plaintext: &str, random: &dyn RandomSource) -> Sealed {
         let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
         if let Some(key) = ring.sealing.as_ref().and_then(|id| ring.data.get(id)) {
@@ -348,6 +370,8 @@ impl SecretBox {
         }
     }
 
+    /// Opens a sealed value; `Malformed`, `WrongKey` or `Tampered` when it cannot be opened, never
+    /// a wrong plaintext.
     pub fn open(&self, sealed: &Sealed) -> Result<String, SecretBoxError> {
         let (format, key_id, body) = sealed.header().ok_or(SecretBoxError::Malformed)?;
         let plain = match format {

@@ -36,16 +36,25 @@ pub const PASSWORD_CHANGE: &str = "password_change";
 /// The account policy a session obeys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
+    /// Whether members must have a second factor; a member without one gets a session restricted to
+    /// enrolling.
     pub mfa_required: bool,
     /// `None`: passwords never expire.
     pub password_expiry_days: Option<u32>,
+    /// The absolute lifetime of a session, from sign-in.
     pub absolute_minutes: u32,
+    /// The idle timeout; `None` for none.
     pub idle_minutes: Option<u32>,
+    /// Whether activity pushes the idle timeout back.
     pub extend_on_activity: bool,
+    /// The most live sessions a user may hold in the account; the oldest is signed out to make
+    /// room.
     pub concurrent_sessions: u32,
 }
 
+/// The account policy sessions obey, kept by the settings.
 pub trait SessionPolicySource: Send + Sync {
+    /// The account's session policy; `PortError` when it cannot be read.
     fn session_policy(&self, account: AccountId) -> Result<SessionPolicy, PortError>;
     /// Whether the account's IP allowlist (when enforced) admits `ip`.
     fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError>;
@@ -54,18 +63,29 @@ pub trait SessionPolicySource: Send + Sync {
 /// A stored session with its member's current role and status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
+    /// The session's id (public; it names the session in lists and the audit log).
     pub id: SessionId,
+    /// The account it signs into.
     pub account_id: AccountId,
+    /// The user signed in.
     pub user_id: UserId,
+    /// The hash of its secret.
     pub secret_hash: SecretHash,
+    /// When the user signed in.
     pub created_at: DateTime<Utc>,
+    /// Its last recorded activity (to [`SEEN_GRANULARITY_SECONDS`]).
     pub last_seen_at: DateTime<Utc>,
+    /// The lifetime it was issued with; [`session_expiry`] may end it sooner.
     pub expires_at: DateTime<Utc>,
+    /// Whether it was signed out; a revoked session never works again.
     pub revoked: bool,
+    /// The address it was signed in from.
     pub ip: Option<String>,
     /// `mfa_enrollment` or `password_change`: the only task this session may do.
     pub restriction: Option<String>,
+    /// The member's current role in the account.
     pub role: Role,
+    /// The member's current status; only an active member's session works.
     pub member_status: MemberStatus,
     /// The member's custom permissions (`None`: the role's).
     pub permissions: Option<Vec<tenantry_kernel::Permission>>,
@@ -77,7 +97,10 @@ pub struct SessionRecord {
 /// Who may sign in: a user, their password hash and their active memberships.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginCandidate {
+    /// The user.
     pub user_id: UserId,
+    /// Their password hash; `None` for a user who never set one (who cannot sign in with a
+    /// password).
     pub password_hash: Option<String>,
     /// When the password was last set (`None`: before tracking began).
     pub password_changed_at: Option<DateTime<Utc>>,
@@ -85,8 +108,12 @@ pub struct LoginCandidate {
     pub memberships: Vec<(AccountId, String, Role)>,
 }
 
+/// Where sessions live. Every method returns `PortError` when the store fails; an unknown or dead
+/// session is `Ok(None)` or `Ok(false)`, not an error.
 pub trait SessionStore: Send + Sync {
+    /// The user who signs in with `email`, with their active memberships; `None` when nobody does.
     fn login_candidate(&self, email: &str) -> Result<Option<LoginCandidate>, PortError>;
+    /// The session `id` with its member's current role and status; `None` when it does not exist.
     fn session(&self, id: SessionId) -> Result<Option<SessionRecord>, PortError>;
     /// Inserts the session, first signing out the user's oldest live sessions in the account
     /// so that at most `cap` remain, with an audit entry, in one transaction.
@@ -96,6 +123,7 @@ pub trait SessionStore: Send + Sync {
         cap: u32,
         audit: AuditId,
     ) -> Result<(), PortError>;
+    /// Records activity on the session at `at`.
     fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), PortError>;
     /// Gives the session `restriction` unless it already has one (a restriction is never
     /// replaced nor removed). No read cache holds sessions: they are read on every request.
@@ -154,12 +182,18 @@ pub fn session_expiry(session: &SessionRecord, policy: &SessionPolicy) -> DateTi
 
 /// A new session; the token exists only here.
 pub struct IssuedSession {
+    /// The session's id.
     pub id: SessionId,
     /// Set when the session may only enrol MFA or change the password.
     pub restriction: Option<String>,
+    /// The bearer token (`tnt_ses_<id>_<secret>`): handed to the client once, never stored or
+    /// logged.
     pub token: String,
+    /// When it expires unless the policy ends it sooner.
     pub expires_at: DateTime<Utc>,
+    /// The account it signs into.
     pub account_id: AccountId,
+    /// The user signed in.
     pub user_id: UserId,
 }
 
@@ -175,14 +209,18 @@ pub enum SignInProof<'a> {
 /// Where an interactive sign-in stands: done, or one more question, with a ticket that proves
 /// the password for the next step (so the client never posts the password twice).
 pub enum SignInStep {
+    /// Signed in.
     Signed(IssuedSession),
     /// The user has a second factor: ask for its code.
     NeedsCode {
+        /// Proof that the password was right, for the next step.
         ticket: String,
     },
     /// The user is a member of several accounts: ask which one (their names).
     NeedsAccount {
+        /// Proof that the password was right, for the next step.
         ticket: String,
+        /// The names of the user's accounts.
         accounts: Vec<String>,
     },
 }
@@ -228,6 +266,9 @@ pub enum AccountChoice<'a> {
     OnlyOrFirstJoined,
 }
 
+/// Sign-in sessions: signing in (password, second factor, account choice, under the throttle and
+/// the allowlist), authenticating a session token on each request under the account's policy,
+/// listing and signing out a user's own sessions.
 pub struct SessionService {
     store: Arc<dyn SessionStore>,
     policy: Arc<dyn SessionPolicySource>,
@@ -268,6 +309,7 @@ fn parse_token(token: &str) -> Option<(SessionId, &str)> {
 }
 
 impl SessionService {
+    /// The service over `store`, obeying `policy`, asking `mfa` for second factors.
     pub fn new(
         store: Arc<dyn SessionStore>,
         policy: Arc<dyn SessionPolicySource>,
@@ -682,6 +724,8 @@ impl SessionService {
             .collect())
     }
 
+    /// Signs out one of the caller's own sessions; `SecurityError::KeyNotFound` for any other
+    /// (another user's session is not found).
     pub fn revoke(&self, actor: &Actor, id: SessionId) -> Result<(), SecurityError> {
         if self
             .store

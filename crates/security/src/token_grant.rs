@@ -35,21 +35,30 @@ const PREFIX: &str = "tnt_rft_";
 /// A stored refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshRecord {
+    /// The token's id.
     pub id: RefreshTokenId,
     /// The id of the family's first token: every rotation of one sign-in shares it.
     pub family: RefreshTokenId,
     /// The session issued together with this token.
     pub session_id: SessionId,
+    /// The account its session signs into.
     pub account_id: AccountId,
+    /// The user.
     pub user_id: UserId,
+    /// The hash of its secret.
     pub secret_hash: SecretHash,
+    /// When it was issued.
     pub created_at: DateTime<Utc>,
+    /// Whether it was exchanged; a used token presented again revokes its whole family (it was
+    /// stolen or replayed).
     pub used: bool,
+    /// Whether it was revoked.
     pub revoked: bool,
 }
 
 /// Where refresh tokens are kept. Only hashes of their secrets are stored.
 pub trait RefreshTokenStore: Send + Sync {
+    /// The token `id`; `None` when it does not exist. `PortError` only when the store fails.
     fn refresh_token(&self, id: RefreshTokenId) -> Result<Option<RefreshRecord>, PortError>;
     /// Stores the first token of a family (after a password grant).
     fn insert_refresh_token(&self, record: &RefreshRecord) -> Result<(), PortError>;
@@ -77,11 +86,15 @@ pub trait RefreshTokenStore: Send + Sync {
 
 /// What a grant gives: an access token (a session token), its expiry and a refresh token.
 pub struct GrantedTokens {
+    /// The access token: a sign-in session token.
     pub access_token: String,
+    /// The refresh token that gets the next pair; single-use.
     pub refresh_token: String,
+    /// When the access token expires.
     pub expires_at: DateTime<Utc>,
     /// Seconds from now to `expires_at`.
     pub expires_in_secs: i64,
+    /// The account signed into.
     pub account_id: AccountId,
 }
 
@@ -110,15 +123,22 @@ fn parse_token(token: &str) -> Option<(RefreshTokenId, &str)> {
 
 /// Collaborators of [`TokenGrantService`].
 pub struct TokenGrantDeps {
+    /// Signs in for the password grant.
     pub sessions: Arc<SessionService>,
+    /// Reads and refreshes the sessions behind refresh tokens.
     pub session_store: Arc<dyn SessionStore>,
+    /// The account's session policy.
     pub policy: Arc<dyn SessionPolicySource>,
+    /// Where refresh tokens are kept.
     pub store: Arc<dyn RefreshTokenStore>,
+    /// The source of time.
     pub clock: Arc<dyn Clock>,
+    /// The source of randomness (tokens, ids).
     pub random: Arc<dyn RandomSource>,
 }
 
 impl TokenGrantService {
+    /// The service over `deps`.
     pub fn new(deps: TokenGrantDeps) -> Self {
         Self {
             sessions: deps.sessions,

@@ -14,19 +14,33 @@ use crate::TeamError;
 /// What a host-reported event counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActivityKind {
+    /// The host created an endpoint (`endpoint.created`).
     EndpointCreated,
+    /// The host deleted an endpoint (`endpoint.deleted`); subtracted from the endpoints a member
+    /// owns.
     EndpointDeleted,
+    /// An endpoint ran (`endpoint.executed`); `count` may carry a batch of runs.
     EndpointExecuted,
+    /// The member shared an endpoint (`endpoint.shared`).
     EndpointShared,
+    /// The member stopped sharing an endpoint (`endpoint.unshared`); subtracted from the shared
+    /// ones.
     EndpointUnshared,
+    /// The host created a cluster (`cluster.created`).
     ClusterCreated,
+    /// The host deleted a cluster (`cluster.deleted`); subtracted from the clusters a member
+    /// manages.
     ClusterDeleted,
+    /// The member worked with someone else (`collaboration`); feeds the collaboration score.
     Collaboration,
+    /// The member took part in a project across teams (`cross_team_project`).
     CrossTeamProject,
+    /// The member shared knowledge (`knowledge.shared`).
     KnowledgeShared,
 }
 
 impl ActivityKind {
+    /// Every kind, in the order the team API documents them.
     pub const ALL: [ActivityKind; 10] = [
         ActivityKind::EndpointCreated,
         ActivityKind::EndpointDeleted,
@@ -40,6 +54,7 @@ impl ActivityKind {
         ActivityKind::KnowledgeShared,
     ];
 
+    /// The event name the host sends and the team API shows (`endpoint.created`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             ActivityKind::EndpointCreated => "endpoint.created",
@@ -55,6 +70,7 @@ impl ActivityKind {
         }
     }
 
+    /// The kind a host's event name stands for; `None` for a name this service does not count.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -72,6 +88,7 @@ pub const MAX_EVENT_COUNT: u64 = 1_000_000;
 pub struct HostEventId(String);
 
 impl HostEventId {
+    /// Parses a host's event id; the error message says what is wrong, for the field error.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let ok = !raw.is_empty()
             && raw.len() <= MAX_EVENT_ID_LEN
@@ -87,6 +104,7 @@ impl HostEventId {
         }
     }
 
+    /// The id as the host sent it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -95,23 +113,33 @@ impl HostEventId {
 /// One host-reported fact about a member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityEvent {
+    /// The host's id of the event: an id already recorded for the account is skipped, so a host may
+    /// retry a batch.
     pub id: HostEventId,
+    /// The member the event is about.
     pub user: UserId,
+    /// What happened.
     pub kind: ActivityKind,
+    /// How many times it happened (1 to [`MAX_EVENT_COUNT`]).
     pub count: u64,
+    /// When it happened, by the host's clock; it decides which period the event counts in.
     pub occurred_at: DateTime<Utc>,
 }
 
 /// The team API's `period`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ActivityPeriod {
+    /// The last 7 days (`7d`).
     SevenDays,
+    /// The last 30 days (`30d`), the default.
     #[default]
     ThirtyDays,
+    /// The last 90 days (`90d`).
     NinetyDays,
 }
 
 impl ActivityPeriod {
+    /// The period named `7d`, `30d` or `90d`; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "7d" => Some(Self::SevenDays),
@@ -121,6 +149,7 @@ impl ActivityPeriod {
         }
     }
 
+    /// The period's public name (`7d`, `30d`, `90d`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SevenDays => "7d",
@@ -129,6 +158,7 @@ impl ActivityPeriod {
         }
     }
 
+    /// How far back the period reaches from now.
     pub fn length(self) -> Duration {
         Duration::days(match self {
             Self::SevenDays => 7,
@@ -141,22 +171,31 @@ impl ActivityPeriod {
 /// A member's time on the team (removed members included, for the retention rate).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MembershipSpan {
+    /// The member.
     pub user: UserId,
+    /// Their display name, if they set one.
     pub name: Option<String>,
+    /// Their role now (or when they were removed).
     pub role: Role,
+    /// When they joined the team.
     pub joined_at: DateTime<Utc>,
+    /// When they were removed; `None` while they are a member.
     pub removed_at: Option<DateTime<Utc>>,
+    /// Their last key or session use, which makes them active in a period without any host event.
     pub last_active_at: Option<DateTime<Utc>>,
 }
 
 /// Per-user sums of host events and sign-ins in a window `[from, to)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActivityTotals {
+    /// Sums of each member's host events by kind.
     pub events: HashMap<(UserId, ActivityKind), u64>,
+    /// Sign-ins per member.
     pub logins: HashMap<UserId, u64>,
 }
 
 impl ActivityTotals {
+    /// The sum of `user`'s events of `kind`; 0 when there were none.
     pub fn event(&self, user: UserId, kind: ActivityKind) -> u64 {
         self.events.get(&(user, kind)).copied().unwrap_or(0)
     }
@@ -211,6 +250,7 @@ pub trait ActivityStore: Send + Sync {
     /// Every membership the account has had, removed ones included.
     fn membership_spans(&self, account: AccountId) -> Result<Vec<MembershipSpan>, PortError>;
 
+    /// When `user` last signed in (their newest session's creation time); `None` if never.
     fn last_login(
         &self,
         account: AccountId,
@@ -221,16 +261,25 @@ pub trait ActivityStore: Send + Sync {
 /// The team API's `activity` and `resources` of one member, from all their recorded events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MemberActivity {
+    /// Endpoints the member created, all time.
     pub endpoints_created: u64,
+    /// Clusters the member manages: created minus deleted, never below 0.
     pub clusters_managed: u64,
+    /// Endpoint runs the member made, all time.
     pub total_executions: u64,
+    /// When the member last signed in, if ever.
     pub last_login: Option<DateTime<Utc>>,
+    /// Endpoints the member owns: created minus deleted, never below 0.
     pub owned_endpoints: u64,
+    /// Clusters the member owns: created minus deleted, never below 0.
     pub owned_clusters: u64,
+    /// Endpoints the member shares: shared minus unshared, never below 0.
     pub shared_endpoints: u64,
 }
 
 impl MemberActivity {
+    /// Computes a member's figures from the account's all-time totals (the formulas of
+    /// docs/team-activity.md).
     pub fn from_totals(
         user: UserId,
         all: &ActivityTotals,
@@ -255,32 +304,53 @@ impl MemberActivity {
 /// One row of `memberActivity`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberPeriodActivity {
+    /// The member.
     pub user: UserId,
+    /// Their display name, if they set one.
     pub name: Option<String>,
+    /// Their role.
     pub role: Role,
+    /// Sign-ins in the period.
     pub logins: u64,
+    /// Endpoint runs in the period.
     pub endpoint_executions: u64,
+    /// Endpoints and clusters created in the period.
     pub resources_created: u64,
+    /// Collaborations in the period.
     pub collaborations: u64,
 }
 
 /// `GET /v2/accounts/team/activity`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TeamActivity {
+    /// The period the figures cover.
     pub period: ActivityPeriod,
+    /// Current members, active and suspended (removed ones are not counted).
     pub total_members: u64,
+    /// Current members with any activity or API use in the period.
     pub active_members: u64,
+    /// Current members who joined in the period.
     pub new_members: u64,
+    /// Sign-ins, endpoint runs, resources created and collaborations of everyone in the period.
     pub total_activity: u64,
+    /// 10 × the share of active members with at least one collaboration, one decimal; 0 without
+    /// active members.
     pub collaboration_score: f64,
+    /// One row per current member.
     pub members: Vec<MemberPeriodActivity>,
+    /// Endpoints shared in the period.
     pub shared_endpoints: u64,
+    /// Cross-team projects in the period.
     pub cross_team_projects: u64,
+    /// Knowledge shared in the period.
     pub knowledge_sharing: u64,
     /// Percent change of `total_activity` against the previous period of the same length;
     /// `None` when the previous period had no activity (growth from nothing is undefined).
     pub activity_growth: Option<f64>,
+    /// Active members ÷ total members, two decimals.
     pub member_engagement: f64,
+    /// Of those who were members when the period began, the share still members now; 1.0 when
+    /// nobody was.
     pub retention_rate: f64,
 }
 

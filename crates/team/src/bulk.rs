@@ -9,16 +9,22 @@ use crate::{Department, Member, MemberChange, TeamError};
 /// The most members one bulk request may name; more is a validation error, not a partial run.
 pub const MAX_BULK_MEMBERS: usize = 100;
 
+/// One change a manager applies to many members at once; each member's change is checked by the
+/// same rules as a single change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BulkOperation {
+    /// Give every named member this role (never the owner role, never above the manager's own).
     UpdateRole(Role),
     /// `None` clears the department.
     UpdateDepartment(Option<Department>),
+    /// Suspend every named member: they keep their membership but can no longer act in the account.
     Suspend,
+    /// Reactivate every named suspended member.
     Reactivate,
 }
 
 impl BulkOperation {
+    /// The operation's name as the team API spells it (`update_role`, ...), for results and audit.
     pub fn name(&self) -> &'static str {
         match self {
             BulkOperation::UpdateRole(_) => "update_role",

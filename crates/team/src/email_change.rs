@@ -61,39 +61,56 @@ impl std::fmt::Display for EmailChangeRefusal {
 /// The user as an email change needs them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailChangeSubject {
+    /// Their current sign-in address, which gets the notice.
     pub email: String,
+    /// Their password hash; `None` for a user without a password, who cannot prove it and so cannot
+    /// change the address.
     pub password_hash: Option<String>,
 }
 
 /// A confirmation link to write, with its two mails (sealed in the outbox) and the audit entry
 /// of the request.
 pub struct NewEmailChange<'a> {
+    /// The user whose address changes.
     pub user: UserId,
     /// The account the request was made in (where the request is audited).
     pub account: AccountId,
+    /// The address the link will set.
     pub new_email: &'a Email,
+    /// The hash of the link's token (the token itself is only in the mail).
     pub token_hash: &'a SecretHash,
+    /// When the change was asked.
     pub created_at: DateTime<Utc>,
+    /// When the link stops working (24 hours later).
     pub expires_at: DateTime<Utc>,
     /// The mail to the new address and the notice to the current one.
     pub mails: [&'a OutboxEntry; 2],
+    /// How many open links a user may hold; the store writes nothing when this many are open.
     pub max_open: i64,
+    /// The audit entry of the request.
     pub audit: &'a ChangeAudit,
 }
 
 /// Using a link.
 pub struct CompletedEmailChange<'a> {
+    /// The hash of the token in the link used.
     pub token_hash: &'a SecretHash,
+    /// When it was used; an expired link is refused.
     pub at: DateTime<Utc>,
+    /// Makes the id of each audit entry written (one per account of the user).
     pub new_audit_id: &'a dyn Fn() -> AuditId,
+    /// The client address, recorded in the audit entries.
     pub ip: Option<String>,
 }
 
 /// What using a link came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmailChangeOutcome {
+    /// The address changed.
     Changed {
+        /// The user whose address changed.
         user: UserId,
+        /// Their new address.
         email: String,
     },
     /// Nothing written.
@@ -102,6 +119,8 @@ pub enum EmailChangeOutcome {
     AddressTaken,
 }
 
+/// Where email change links are kept. Every method returns `PortError` when the store fails;
+/// nothing else is an error.
 pub trait EmailChangeStore: Send + Sync {
     /// The user's current address and password hash; `None` for an unknown user.
     fn email_change_subject(&self, user: UserId) -> Result<Option<EmailChangeSubject>, PortError>;

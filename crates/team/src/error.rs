@@ -12,24 +12,39 @@ use crate::{EmailChangeRefusal, InvitationState};
 pub enum TeamError {
     /// Managing the team needs at least `required`; the caller holds `current`.
     #[error("only {required}s can manage team members")]
-    InsufficientPermissions { required: Role, current: Role },
+    InsufficientPermissions {
+        /// The least role that may manage the team.
+        required: Role,
+        /// The caller's role.
+        current: Role,
+    },
     /// The owner is never assigned, changed, suspended or removed through team management.
     #[error("cannot change or remove the account owner")]
     CannotRemoveOwner,
     /// A manager cannot grant a role above their own, nor act on someone who outranks them.
     #[error("a {current} cannot act on or grant the role {target}")]
-    RoleAboveOwn { current: Role, target: Role },
+    RoleAboveOwn {
+        /// The caller's role.
+        current: Role,
+        /// The role granted, or the role of the member acted on.
+        target: Role,
+    },
     /// The member would end up with permissions the caller does not hold (by a custom list, a
     /// return to the role's defaults, or a role change): a credential never yields a stronger
     /// one, and nobody widens their own permissions.
     #[error("you cannot give permissions you do not hold: {}", list(exceeding))]
-    PermissionsExceedOwn { exceeding: Vec<Permission> },
+    PermissionsExceedOwn {
+        /// The permissions the member would get that the caller does not hold.
+        exceeding: Vec<Permission>,
+    },
     /// Only an active admin can be handed the account.
     #[error(
         "the account can only be handed to an active admin (this member is {status:?} {role})"
     )]
     TransferTargetNotActiveAdmin {
+        /// The chosen member's role.
         role: Role,
+        /// The chosen member's status.
         status: tenantry_security::MemberStatus,
     },
     /// The action needs a credential as strong as the member: an API key without scopes (or a
@@ -41,7 +56,14 @@ pub enum TeamError {
     ReauthRequired,
     /// A field failed its contract; `field` is the API's camelCase name.
     #[error("{field}: {reason}")]
-    InvalidField { field: &'static str, reason: String },
+    InvalidField {
+        /// The field's name in the team API (camelCase).
+        field: &'static str,
+        /// What is wrong with the value, for the person who sent it.
+        reason: String,
+    },
+    /// No member with that id in the caller's account (a member of another account is not
+    /// found either: accounts never see one another).
     #[error("team member not found")]
     MemberNotFound,
     /// The member changed between our read and our write (another admin acted at the same
@@ -50,19 +72,33 @@ pub enum TeamError {
     Conflict,
     /// The team API `INVALID_EMAIL`: the invited address is not an email address.
     #[error("invalid email address `{value}`")]
-    InvalidEmail { value: String },
+    InvalidEmail {
+        /// The value sent.
+        value: String,
+    },
     /// The team API `MEMBER_ALREADY_EXISTS`: the address already belongs to a member.
     #[error("{email} is already a team member")]
-    MemberAlreadyExists { email: String, current_role: Role },
+    MemberAlreadyExists {
+        /// The address.
+        email: String,
+        /// The role the member holds now.
+        current_role: Role,
+    },
     /// An open invitation for the address exists; resend it instead.
     #[error("{email} already has a pending invitation")]
     InvitationAlreadyPending {
+        /// The address.
         email: String,
+        /// The open invitation, which may be resent.
         invitation: InvitationId,
     },
     /// The account's `maxUsersPerOrganization` (members plus pending invitations) is reached.
     #[error("the account's member limit of {max} is reached")]
-    MemberLimitReached { max: u32 },
+    MemberLimitReached {
+        /// The account's limit.
+        max: u32,
+    },
+    /// No invitation with that id (or token) in the caller's account.
     #[error("invitation not found")]
     InvitationNotFound,
     /// The invitation was accepted, cancelled or has expired, so the operation no longer applies.
@@ -75,7 +111,10 @@ pub enum TeamError {
     /// Too many wrong passwords for the invited address or from the client's address (the
     /// sign-in throttle, shared with sign-in).
     #[error("too many failed attempts; retry in {retry_after_secs} s")]
-    RateLimited { retry_after_secs: i64 },
+    RateLimited {
+        /// Seconds until the next attempt may be made.
+        retry_after_secs: i64,
+    },
     /// A password set-up or reset link that is malformed, unknown, used or expired.
     #[error("the password link is invalid or has expired")]
     ResetLinkInvalid,
@@ -87,7 +126,11 @@ pub enum TeamError {
     SignedInAsAnotherUser,
     /// The account's IP allowlist does not admit the caller.
     #[error("requests from {address} are not allowed for this account")]
-    IpNotAllowed { address: String },
+    IpNotAllowed {
+        /// The caller's address, as the allowlist saw it.
+        address: String,
+    },
+    /// The store or another port failed; the change was not made.
     #[error(transparent)]
     Port(#[from] PortError),
 }

@@ -10,13 +10,18 @@ use crate::{Department, InvitationLifetime, InviteMessage, Permission, Title};
 /// What happened to an invitation, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvitationStatus {
+    /// Sent and not acted on since.
     Sent,
+    /// Sent again (with a new link and a fresh lifetime).
     Resent,
+    /// Accepted: the invitee became a member; final.
     Accepted,
+    /// Cancelled by a manager; final.
     Cancelled,
 }
 
 impl InvitationStatus {
+    /// The stored word (`sent`, `resent`, `accepted`, `cancelled`).
     pub fn as_str(self) -> &'static str {
         match self {
             InvitationStatus::Sent => "sent",
@@ -26,6 +31,7 @@ impl InvitationStatus {
         }
     }
 
+    /// The status a stored word stands for; `None` for any other word.
     pub fn parse(s: &str) -> Option<Self> {
         [
             InvitationStatus::Sent,
@@ -43,12 +49,16 @@ impl InvitationStatus {
 pub enum InvitationState {
     /// Can still be accepted.
     Pending,
+    /// Not accepted before `expires_at`; it may still be resent.
     Expired,
+    /// Accepted; final.
     Accepted,
+    /// Cancelled; final.
     Cancelled,
 }
 
 impl InvitationState {
+    /// Every state, in the order the team API lists them.
     pub const ALL: [InvitationState; 4] = [
         InvitationState::Pending,
         InvitationState::Expired,
@@ -56,6 +66,7 @@ impl InvitationState {
         InvitationState::Cancelled,
     ];
 
+    /// The state's public word, also the invitation list's `status` filter.
     pub fn as_str(self) -> &'static str {
         match self {
             InvitationState::Pending => "pending",
@@ -71,21 +82,36 @@ impl InvitationState {
     }
 }
 
+/// An invitation to join an account, as stored. Its token is never here: only its hash is stored,
+/// and only by the store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invitation {
+    /// The invitation's public id (it carries no secret).
     pub id: InvitationId,
+    /// The invited address.
     pub email: Email,
+    /// The role the invitee gets on acceptance (never the owner role, never above the inviter's).
     pub role: Role,
+    /// The department the invitee gets.
     pub department: Option<Department>,
+    /// The title the invitee gets.
     pub title: Option<Title>,
+    /// The inviter's personal message, shown in the email.
     pub message: Option<InviteMessage>,
+    /// Custom permissions the invitee gets instead of the role's defaults; never more than the
+    /// inviter holds.
     pub permissions: Option<Vec<Permission>>,
+    /// Who invited (the audit and the email name them).
     pub invited_by: UserId,
     /// The `expiresIn` it was sent with; a resend grants the same span again.
     pub lifetime: InvitationLifetime,
+    /// What happened to it, as stored; [`Invitation::state`] adds expiry.
     pub status: InvitationStatus,
+    /// When it was first sent.
     pub created_at: DateTime<Utc>,
+    /// When it stops being acceptable (the instant itself is already too late).
     pub expires_at: DateTime<Utc>,
+    /// When it was last resent, if ever.
     pub resent_at: Option<DateTime<Utc>>,
 }
 
@@ -95,6 +121,8 @@ pub fn expiry(at: DateTime<Utc>, lifetime: InvitationLifetime) -> DateTime<Utc> 
 }
 
 impl Invitation {
+    /// The state at `now`: stored `accepted` and `cancelled` are final; anything else is expired
+    /// from `expires_at` on, and pending before.
     pub fn state(&self, now: DateTime<Utc>) -> InvitationState {
         match self.status {
             InvitationStatus::Accepted => InvitationState::Accepted,

@@ -15,8 +15,11 @@ use crate::{ensure_manager, Invitation, InvitationState, TeamError, TeamService}
 /// were computed at (so `status` in the answer agrees with the filter that chose them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvitationList {
+    /// The invitations on this page, newest first.
     pub page: Page<Invitation>,
+    /// How many invitations match the filter in all.
     pub total: u64,
+    /// The instant the states were computed at.
     pub now: DateTime<Utc>,
 }
 

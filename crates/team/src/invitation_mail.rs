@@ -23,6 +23,7 @@ pub struct InviteLinks {
 }
 
 impl InviteLinks {
+    /// The links under the public URL `public_url` (a trailing `/` is ignored).
     pub fn new(public_url: &str) -> Self {
         Self {
             base: public_url.trim_end_matches('/').to_owned(),

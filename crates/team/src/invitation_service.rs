@@ -26,12 +26,19 @@ use crate::{
 /// The team API's invite request, parsed.
 #[derive(Debug, Clone)]
 pub struct InviteRequest {
+    /// The address invited.
     pub email: Email,
+    /// The role the invitee gets; never the owner role, never above the inviter's own.
     pub role: Role,
+    /// The department the invitee gets.
     pub department: Option<Department>,
+    /// The title the invitee gets.
     pub title: Option<Title>,
+    /// A personal message for the email.
     pub message: Option<InviteMessage>,
+    /// Custom permissions instead of the role's defaults; refused if they exceed the inviter's.
     pub permissions: Option<Vec<Permission>>,
+    /// How long the link stays acceptable.
     pub lifetime: InvitationLifetime,
 }
 
@@ -40,7 +47,9 @@ pub struct InviteRequest {
 /// sent the invitation cannot accept it in the invitee's name.
 #[derive(Debug, Clone)]
 pub struct IssuedInvitation {
+    /// The invitation as stored.
     pub invitation: Invitation,
+    /// Its public page, by id.
     pub invite_url: String,
 }
 
@@ -49,11 +58,14 @@ pub struct IssuedInvitation {
 pub struct InvitationPreview {
     /// The account that invites: its page wears the account's branding.
     pub account_id: AccountId,
+    /// The invitation.
     pub invitation: Invitation,
+    /// The account's display name, as the page and the email show it.
     pub account_name: String,
-    /// Who sent it, as the email names them: "Name <address>", the address, or "An
+    /// Who sent it, as the email names them: `Name <address>`, the address, or "An
     /// administrator" when they are no longer a member.
     pub inviter: String,
+    /// Its state when the page was asked for.
     pub state: InvitationState,
 }
 
@@ -65,7 +77,9 @@ pub struct InvitationPreview {
 /// that user's current password. An acceptance never writes anything of an existing identity.
 #[derive(Clone)]
 pub struct AcceptInput {
+    /// The new user's name (ignored when an existing identity joins).
     pub name: Option<String>,
+    /// The new user's password, or an existing user's current password as proof of being them.
     pub password: Option<String>,
     /// The user whose credential came with the request, if any.
     pub signed_in_as: Option<UserId>,
@@ -75,9 +89,13 @@ pub struct AcceptInput {
 
 /// The new member and their first API key (shown once).
 pub struct Accepted {
+    /// The account joined.
     pub account: AccountId,
+    /// The new member.
     pub member: Member,
+    /// The member's first API key, as listed.
     pub key: ApiKeyInfo,
+    /// The key's secret, shown once and never again.
     pub issued: IssuedApiKey,
 }
 

@@ -15,59 +15,82 @@ use crate::{ActivityStore, Invitation, InvitationState, MemberStore};
 
 /// A new invitation to write.
 pub struct NewInvitation<'a> {
+    /// The invitation.
     pub invitation: &'a Invitation,
+    /// The hash of the token mailed to the invitee.
     pub token_hash: &'a SecretHash,
     /// Members plus unexpired open invitations may not exceed this.
     pub max_members: u32,
+    /// The invitation email, sealed, written to the outbox in the same transaction.
     pub mail: &'a OutboxEntry,
+    /// The audit entry of the invitation.
     pub audit: &'a ChangeAudit,
 }
 
 /// What creating an invitation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InviteOutcome {
+    /// Written, with its email and audit entry.
     Created,
     /// The address belongs to a current member (not removed).
     AlreadyMember {
+        /// The member's current role.
         role: Role,
     },
     /// An unexpired open invitation for the address exists.
     AlreadyInvited {
+        /// The open invitation, which may be resent instead.
         id: InvitationId,
     },
+    /// The account's member limit is reached; nothing written.
     LimitReached,
 }
 
 /// A resend: a new token and expiry for an open invitation.
 pub struct Reissue<'a> {
+    /// The invitation.
     pub id: InvitationId,
+    /// The hash of the new token; the old link stops working.
     pub token_hash: &'a SecretHash,
+    /// The new expiry.
     pub expires_at: DateTime<Utc>,
+    /// The new email, sealed.
     pub mail: &'a OutboxEntry,
+    /// The audit entry of the resend.
     pub audit: &'a ChangeAudit,
 }
 
 /// A user already known by the invited address.
 #[derive(Debug, Clone)]
 pub struct ExistingUser {
+    /// The user.
     pub id: UserId,
+    /// Their password hash; `None` for a user who never set one.
     pub password_hash: Option<String>,
 }
 
 /// Who joins through an accepted invitation.
 #[derive(Debug, Clone)]
 pub enum Joiner {
+    /// A new user, created by the acceptance.
     New {
+        /// The new user's id.
         id: UserId,
+        /// Their name.
         name: Option<String>,
+        /// The hash of the password they chose.
         password_hash: String,
     },
     /// A user of another account (or a former member) joins with their existing identity,
     /// which the acceptance never changes (no password, name or address is written).
-    Existing { id: UserId },
+    Existing {
+        /// The existing user.
+        id: UserId,
+    },
 }
 
 impl Joiner {
+    /// The user who joins, new or existing.
     pub fn user_id(&self) -> UserId {
         match self {
             Joiner::New { id, .. } | Joiner::Existing { id, .. } => *id,
@@ -78,36 +101,54 @@ impl Joiner {
 /// Everything an acceptance writes in one transaction: the user (if new), the membership, the
 /// member's first API key, the invitation's new status and the audit entry.
 pub struct Acceptance<'a> {
+    /// The account joined.
     pub account: AccountId,
+    /// The invitation accepted.
     pub invitation: &'a Invitation,
     /// The token the caller presented: the invitation is accepted only if it still carries it.
     pub token_hash: &'a SecretHash,
+    /// Who joins.
     pub joiner: &'a Joiner,
+    /// The member's first API key.
     pub key: &'a ApiKeyInfo,
+    /// The hash of that key's secret.
     pub key_hash: &'a SecretHash,
+    /// Members may not exceed this after the acceptance.
     pub max_members: u32,
+    /// The audit entry of the acceptance.
     pub audit: &'a ChangeAudit,
 }
 
+/// What accepting an invitation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AcceptOutcome {
+    /// The joiner is now a member; the invitation is accepted.
     Accepted,
     /// Accepted, cancelled or re-issued by someone else in the meantime.
     NoLongerPending,
+    /// The joiner is already a member of the account; nothing written.
     AlreadyMember {
+        /// Their current role.
         role: Role,
     },
+    /// The account's member limit is reached; nothing written.
     LimitReached,
 }
 
-/// Where invitations live.
+/// Where invitations live. Every method returns `PortError` when the store fails; a refusal the
+/// domain cares about is an outcome, not an error.
 pub trait InvitationStore: Send + Sync {
+    /// Writes the invitation with its email and audit entry in one transaction, unless the address
+    /// is a current member, an unexpired open invitation for it exists or the member limit is
+    /// reached (then nothing is written and the outcome says which). Errors only as `PortError`.
     fn create_invitation(
         &self,
         account: AccountId,
         new: &NewInvitation<'_>,
     ) -> Result<InviteOutcome, PortError>;
 
+    /// The invitation `id` of `account`; `None` when it does not exist or belongs to another
+    /// account.
     fn find_invitation(
         &self,
         account: AccountId,
@@ -125,6 +166,8 @@ pub trait InvitationStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<(Page<Invitation>, u64), PortError>;
 
+    /// The invitation whose current token has this hash, with its account; `None` for an unknown or
+    /// replaced token.
     fn invitation_by_token(
         &self,
         hash: &SecretHash,
@@ -149,8 +192,12 @@ pub trait InvitationStore: Send + Sync {
         audit: &ChangeAudit,
     ) -> Result<bool, PortError>;
 
+    /// The user who signs in with `email`, in any account; `None` if nobody does.
     fn user_by_email(&self, email: &Email) -> Result<Option<ExistingUser>, PortError>;
 
+    /// Writes everything of [`Acceptance`] in one transaction, only if the invitation is still open
+    /// with the same token, the joiner is not already a member and the limit allows; otherwise
+    /// writes nothing and says why. Errors only as `PortError`.
     fn accept_invitation(&self, acceptance: &Acceptance<'_>) -> Result<AcceptOutcome, PortError>;
 
     /// The account's display name, for the invitation email.

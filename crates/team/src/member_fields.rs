@@ -39,12 +39,16 @@ macro_rules! bounded_text {
         pub struct $name(String);
 
         impl $name {
+            /// The longest value accepted, in characters (after trimming).
             pub const MAX_CHARS: usize = $max;
 
+            /// Parses a value: trimmed, at most `MAX_CHARS` characters, no control characters;
+            /// otherwise `TeamError::InvalidField` naming the field.
             pub fn parse(raw: &str) -> Result<Self, TeamError> {
                 bounded($field, raw, $max, $multiline).map(Self)
             }
 
+            /// The value, trimmed.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -80,16 +84,21 @@ bounded_text!(
     true
 );
 
-/// How long an invitation stays acceptable (the team API `expiresIn`: `1d`, `7d`, `30d`, default `7d`).
+/// How long an invitation stays acceptable (the team API `expiresIn`: `1d`, `7d`, `30d`, default
+/// `7d`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InvitationLifetime {
+    /// One day (`1d`).
     OneDay,
+    /// Seven days (`7d`), the default.
     #[default]
     SevenDays,
+    /// Thirty days (`30d`).
     ThirtyDays,
 }
 
 impl InvitationLifetime {
+    /// The team API's word for it (`1d`, `7d`, `30d`).
     pub fn as_str(self) -> &'static str {
         match self {
             InvitationLifetime::OneDay => "1d",
@@ -105,6 +114,7 @@ impl InvitationLifetime {
             .find(|l| l.days() == days)
     }
 
+    /// How many days an invitation sent with this lifetime stays acceptable.
     pub fn days(self) -> i64 {
         match self {
             InvitationLifetime::OneDay => 1,

@@ -9,17 +9,27 @@ use crate::{effective_permissions, Department, Permission, Title};
 /// One member of an account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
+    /// The member's user.
     pub user_id: UserId,
+    /// The address they sign in with.
     pub email: String,
+    /// Their display name, if they set one.
     pub name: Option<String>,
+    /// Their role in this account.
     pub role: Role,
     /// Custom permissions; `None` means the role's defaults.
     pub custom_permissions: Option<Vec<Permission>>,
+    /// Active, suspended or removed.
     pub status: MemberStatus,
+    /// When they joined the account.
     pub joined_at: DateTime<Utc>,
+    /// Their last API key or session use in this account.
     pub last_active_at: Option<DateTime<Utc>>,
+    /// Who invited them; `None` for the owner and members added by an operator.
     pub invited_by: Option<UserId>,
+    /// Their department in this account.
     pub department: Option<Department>,
+    /// Their title in this account.
     pub title: Option<Title>,
 }
 
@@ -34,17 +44,25 @@ impl Member {
 /// Which members to list; every given condition must hold. Removed members are never listed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberFilter {
+    /// Only members with this role.
     pub role: Option<Role>,
+    /// Only members with this status.
     pub status: Option<MemberStatus>,
 }
 
 /// Members per role (active and suspended alike) and pending ones, as the team API's `roles`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RoleCounts {
+    /// The owner (always 1 in a live account).
     pub owner: u64,
+    /// Admins.
     pub admin: u64,
+    /// Developers.
     pub developer: u64,
+    /// Viewers.
     pub viewer: u64,
+    /// Pending members: memberships not yet active, plus the open invitations (which the
+    /// service adds to what the store counts).
     pub pending: u64,
 }
 
@@ -60,16 +78,20 @@ impl RoleCounts {
 /// optional text field.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemberChange {
+    /// The new role; `None` keeps it.
     pub role: Option<Role>,
     /// `Some(None)` returns to the role's defaults.
     pub permissions: Option<Option<Vec<Permission>>>,
+    /// The new department; `Some(None)` clears it, `None` keeps it.
     pub department: Option<Option<Department>>,
+    /// The new title; `Some(None)` clears it, `None` keeps it.
     pub title: Option<Option<Title>>,
     /// Only `Active` or `Suspended` (the service refuses anything else).
     pub status: Option<MemberStatus>,
 }
 
 impl MemberChange {
+    /// Whether the change changes nothing.
     pub fn is_empty(&self) -> bool {
         *self == MemberChange::default()
     }
@@ -102,7 +124,8 @@ impl MemberChange {
     }
 }
 
-/// Where members live.
+/// Where members live. Every method returns `PortError` when the store fails; a refusal the domain
+/// cares about is an outcome, not an error.
 pub trait MemberStore: Send + Sync {
     /// One keyset page of the account's members (by joining time), removed ones excluded.
     fn list_members(
@@ -112,6 +135,8 @@ pub trait MemberStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<Member>, PortError>;
 
+    /// How many members of each role the account has, and how many are pending (removed ones
+    /// are not counted).
     fn count_members(&self, account: AccountId) -> Result<RoleCounts, PortError>;
 
     /// Changes whenever this store instance writes anything but settings (see `EpochCache`;

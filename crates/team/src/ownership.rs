@@ -30,12 +30,14 @@ pub struct OwnershipTransfer<'a> {
     pub to: UserId,
     /// One email to each of them.
     pub mails: &'a [OutboxEntry],
+    /// The audit entry of the transfer.
     pub audit: &'a ChangeAudit,
 }
 
 /// What the store found when it came to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferOutcome {
+    /// The new owner holds the account; the old one is an admin.
     Transferred,
     /// `from` is no longer the owner (a concurrent transfer won).
     NotOwner,
@@ -46,8 +48,11 @@ pub enum TransferOutcome {
 /// A completed transfer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transferred {
+    /// The owner who handed over, now an admin.
     pub previous_owner: UserId,
+    /// The new owner.
     pub new_owner: UserId,
+    /// When it happened.
     pub at: DateTime<Utc>,
 }
 

@@ -25,6 +25,7 @@ pub enum ResetPurpose {
 }
 
 impl ResetPurpose {
+    /// The word stored with the link and used in its audit entry (`reset`, `setup`).
     pub fn as_str(self) -> &'static str {
         match self {
             ResetPurpose::Reset => "reset",
@@ -48,12 +49,19 @@ pub const MAX_OPEN_RESETS_PER_USER: i64 = 3;
 
 /// A link to write: the token's hash, its mail (sealed in the outbox) and its lifetime.
 pub struct NewPasswordReset<'a> {
+    /// The address the link is for; it goes to no other.
     pub email: &'a Email,
+    /// The hash of the token (the token itself is only in the mail).
     pub token_hash: &'a SecretHash,
+    /// Set-up or reset.
     pub purpose: ResetPurpose,
+    /// When it was asked.
     pub created_at: DateTime<Utc>,
+    /// When the link stops working.
     pub expires_at: DateTime<Utc>,
+    /// The mail with the link, sealed in the outbox.
     pub mail: &'a OutboxEntry,
+    /// How many open links a user may hold; the store writes nothing when this many are open.
     pub max_open: i64,
     /// Set when the operator sent the link (`tenantry users reset-password`): the store then
     /// writes a `user.password_reset_sent` entry, actor `operator:cli`, in this account, in the
@@ -64,19 +72,28 @@ pub struct NewPasswordReset<'a> {
 /// Where an operator-sent link is audited.
 #[derive(Debug, Clone, Copy)]
 pub struct OperatorResetAudit {
+    /// The account the operator acted in.
     pub account: AccountId,
+    /// The id of the audit entry.
     pub id: AuditId,
 }
 
 /// Using a link: the new password's hash and the audit ids to write.
 pub struct CompletedReset<'a> {
+    /// The hash of the token in the link used.
     pub token_hash: &'a SecretHash,
+    /// The hash of the new password.
     pub password_hash: &'a str,
+    /// When the link was used; an expired link is refused.
     pub at: DateTime<Utc>,
+    /// Makes the id of each audit entry written (one per account of the user).
     pub new_audit_id: &'a dyn Fn() -> AuditId,
+    /// The client address, recorded in the audit entries.
     pub ip: Option<String>,
 }
 
+/// Where password set-up and reset links are kept. Every method returns `PortError` when the store
+/// fails; an unusable link is `Ok(None)` or `Ok(false)`, not an error.
 pub trait PasswordResetStore: Send + Sync {
     /// Writes the link and its mail in one transaction if `email` belongs to a user who holds
     /// fewer than `max_open` unused, unexpired links (and, for a set-up link, has no password);

@@ -23,7 +23,9 @@ use crate::{
 /// The size of a team and its owner ([`TeamService::overview`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TeamOverview {
+    /// How many members the team has (removed ones excluded; pending ones not counted).
     pub members: u64,
+    /// The owner, if the account has one.
     pub owner: Option<Member>,
 }
 
@@ -33,11 +35,16 @@ pub struct MemberList {
     /// Members of this page; `page.next` is the cursor of the whole list (members and
     /// invitations), not of the members alone.
     pub page: Page<Member>,
+    /// Members per role and pending ones, for the whole team (not this page).
     pub counts: RoleCounts,
     /// Open invitations on this page, shown as pending members after the members.
     pub invitations: Vec<Invitation>,
 }
 
+/// The team's use cases: listing, reading, changing and removing members, bulk changes,
+/// invitations, activity, ownership transfer, email change and password links. Every change is
+/// checked against the caller's role and permissions (a manager acts only at or below their own
+/// rank, never on the owner) and audited.
 pub struct TeamService {
     pub(crate) store: Arc<dyn TeamStore>,
     pub(crate) policy: Arc<dyn TeamPolicy>,
@@ -46,8 +53,9 @@ pub struct TeamService {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) random: Arc<dyn RandomSource>,
     /// Role counts and open invitations per account: every list page shows them, and counting
-    /// a 10,000-member account on each page was most of the list's cost (docs/benchmarks.md,
-    /// scenario (d)). Same bound as the other read caches (decision 0011).
+    /// them anew for a large account costs more than the page itself. Bounded and invalidated
+    /// like the other read caches (docs/decisions/0011-read-caches.md, item 5, has the
+    /// measurement).
     summaries: tenantry_kernel::EpochCache<AccountId, (RoleCounts, Vec<Invitation>)>,
 }
 
@@ -56,15 +64,20 @@ const SUMMARY_CACHE_ENTRIES: usize = 1024;
 
 /// What the team service is wired to besides its store.
 pub struct TeamDeps {
+    /// The account policy: member limit, allowlist, sign-in throttle, support address.
     pub policy: Arc<dyn TeamPolicy>,
     /// Seals invitation emails in the outbox (their links are secrets).
     pub secrets: SecretBox,
+    /// Builds the public links mailed and answered.
     pub links: InviteLinks,
+    /// The source of time (expiry, audit).
     pub clock: Arc<dyn Clock>,
+    /// The source of randomness (tokens, ids).
     pub random: Arc<dyn RandomSource>,
 }
 
 impl TeamService {
+    /// The service over `store`, wired to `deps`.
     pub fn new(store: Arc<dyn TeamStore>, deps: TeamDeps) -> Self {
         Self {
             store,
@@ -203,6 +216,9 @@ impl TeamService {
         })
     }
 
+    /// The member `user` of the caller's account; any member may read it.
+    /// `TeamError::MemberNotFound` when there is no such member here (another account's member is
+    /// not found).
     pub fn get(&self, actor: &Actor, user: UserId) -> Result<Member, TeamError> {
         actor.require(Role::Viewer)?;
         self.store
