@@ -19,6 +19,7 @@ mod portal_link_service;
 mod portal_minter;
 mod ports;
 mod provisioning;
+mod retention;
 mod scope;
 mod secret;
 mod secret_box;
@@ -61,9 +62,11 @@ pub use portal_link_service::{
 };
 pub use portal_minter::{PortalMinterDeps, PortalMinters};
 pub use ports::{
-    AccountStore, AccountSummary, CredentialStore, KeyRecord, MemberStatus, NewAccount,
+    AccountStore, AccountSummary, AuditPurgeStore, AuditRetentionPolicy, CredentialStore,
+    KeyRecord, MemberStatus, NewAccount,
 };
 pub use provisioning::{AccountProvisioning, ProvisionedAccount};
+pub use retention::{AuditRetention, PURGE_BATCH};
 pub use scope::{scopes_permit, Access, Area, Scope};
 pub use secret::{
     EmailChangeToken, InvitationToken, PasswordResetToken, PortalLinkToken, SecretHash,

@@ -162,3 +162,23 @@ pub trait AccountStore: Send + Sync {
     /// Accounts in creation order, one keyset page.
     fn list_accounts(&self, page: &PageRequest) -> Result<Page<AccountSummary>, PortError>;
 }
+
+/// How long each account keeps its audit log: its security policy's, which the settings
+/// context keeps (the binary bridges it in; this crate does not depend on settings).
+pub trait AuditRetentionPolicy: Send + Sync {
+    /// Every account with its audit retention in days (the policy's default where the account
+    /// set none). MUST list every account: one left out keeps its entries forever.
+    fn audit_retention_days(&self) -> Result<Vec<(AccountId, u32)>, PortError>;
+}
+
+/// Deletes audit entries (the retention purge).
+pub trait AuditPurgeStore: Send + Sync {
+    /// Deletes at most `limit` of the account's audit entries created strictly before
+    /// `cutoff`, oldest first; returns how many were deleted.
+    fn purge_audit_before(
+        &self,
+        account: AccountId,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, PortError>;
+}

@@ -44,6 +44,19 @@ impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
     }
 }
 
+/// Each account's audit retention as its security policy (kept by the settings) sets it, for
+/// the security context's purge.
+pub struct RetentionOfSettings {
+    /// Where the security policy is kept.
+    pub settings: Arc<SettingsService>,
+}
+
+impl tenantry_security::AuditRetentionPolicy for RetentionOfSettings {
+    fn audit_retention_days(&self) -> Result<Vec<(AccountId, u32)>, PortError> {
+        self.settings.audit_retention_days().map_err(into_port)
+    }
+}
+
 fn into_port(e: SettingsError) -> PortError {
     match e {
         SettingsError::Port(p) => p,

@@ -74,6 +74,8 @@ pub struct Services {
     pub provisioning: Arc<AccountProvisioning>,
     /// Reads the audit log.
     pub audit: Arc<AuditService>,
+    /// Deletes audit entries past their account's retention (the maintenance job).
+    pub audit_retention: Arc<tenantry_security::AuditRetention>,
     /// Issues, lists, rotates and revokes API keys.
     pub api_keys: Arc<ApiKeyService>,
     /// Multi-factor enrolment and verification.
@@ -237,6 +239,13 @@ impl Services {
             random.clone(),
             shared.clone(),
         ));
+        let audit_retention = Arc::new(tenantry_security::AuditRetention::new(
+            Arc::new(crate::RetentionOfSettings {
+                settings: settings.clone(),
+            }),
+            shared.clone(),
+            clock.clone(),
+        ));
         Ok(Self {
             portal_minters,
             billing,
@@ -272,6 +281,7 @@ impl Services {
                 },
             )),
             audit: Arc::new(AuditService::new(shared.clone())),
+            audit_retention,
             portal_links,
             provisioning: Arc::new(AccountProvisioning::new(
                 shared,

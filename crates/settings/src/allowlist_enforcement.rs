@@ -189,6 +189,7 @@ impl SettingsService {
             actor: "anonymous".into(),
             ip: Some(ip.to_string()),
             at: self.clock().now(),
+            ids: self.ids(),
         };
         self.audit_refusal(ctx, Some(ip), &ip.to_string(), "none");
         Ok(Decision::Refused)
@@ -242,6 +243,7 @@ impl SettingsService {
             actor: tenantry_kernel::OperatorCaller::CLI.actor(),
             ip: None,
             at: self.clock().now(),
+            ids: self.ids(),
         };
         let mut was_on = false;
         self.store().update(&ctx, &["security"], false, &mut |snapshot| {

@@ -16,6 +16,7 @@ mod error;
 mod fields;
 mod integrations;
 mod integrity;
+mod maintenance_policy;
 mod notification_test;
 mod notifications;
 pub mod org_settings;
@@ -25,7 +26,6 @@ mod precondition;
 pub mod preference_keys;
 pub mod preferences;
 pub mod profile;
-pub mod retention;
 pub mod schema;
 mod section;
 mod security_policy;
@@ -60,8 +60,8 @@ pub use notifications::{
 pub use organization::OrganizationSettings;
 pub use ports::{
     AllowlistEntry, Applied, AuditRecord, CurrentPreferences, CurrentSection, HistoryEntry,
-    PreferencesWrite, SectionWrite, SettingsChange, SettingsStore, Snapshot, StoredSection,
-    StoredSettings, TelemetryTest, UserRecord, UserWrite, WriteContext, Writes,
+    IdSource, PreferencesWrite, SectionWrite, SettingsChange, SettingsStore, Snapshot,
+    StoredSection, StoredSettings, TelemetryTest, UserRecord, UserWrite, WriteContext, Writes,
 };
 pub use precondition::{FailedPrecondition, Preconditions};
 pub use preferences::{UserPreferences, PREFERENCE_KEYS};

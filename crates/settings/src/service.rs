@@ -622,7 +622,13 @@ impl SettingsService {
             actor: actor.audit_name(),
             ip: actor.ip.map(|ip| ip.to_string()),
             at: self.clock.now(),
+            ids: self.ids(),
         }
+    }
+
+    /// The service's clock and randomness, for ids the store mints in a write.
+    pub(crate) fn ids(&self) -> crate::ports::IdSource {
+        crate::ports::IdSource::new(self.clock.clone(), self.random.clone())
     }
 
     /// Every sealed value in a stored document with its plaintext (those that open).

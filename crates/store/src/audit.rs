@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError};
-use tenantry_security::{AuditEntry, AuditFilter, AuditLogReader};
+use tenantry_security::{AuditEntry, AuditFilter, AuditLogReader, AuditPurgeStore};
 
 use crate::schema::audit_log;
 use crate::time::{from_micros, to_micros};
@@ -178,6 +178,36 @@ struct Row {
     diff: Option<String>,
     ip: Option<String>,
     created_at: i64,
+}
+
+impl AuditPurgeStore for Store {
+    fn purge_audit_before(
+        &self,
+        account: AccountId,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<u64, PortError> {
+        let account = account.to_string();
+        let cutoff = to_micros(cutoff);
+        let deleted = self.write(|conn| -> Result<usize, crate::StoreError> {
+            // Select the batch first: DELETE ... LIMIT is not portable.
+            let ids = audit_log::table
+                .filter(audit_log::account_id.eq(&account))
+                .filter(audit_log::created_at.lt(cutoff))
+                .order(audit_log::created_at.asc())
+                .select(audit_log::id)
+                .limit(i64::from(limit))
+                .load::<String>(conn)?;
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            Ok(
+                diesel::delete(audit_log::table.filter(audit_log::id.eq_any(&ids)))
+                    .execute(conn)?,
+            )
+        })?;
+        Ok(deleted as u64)
+    }
 }
 
 impl AuditLogReader for Store {
