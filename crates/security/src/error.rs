@@ -77,6 +77,10 @@ pub enum SecurityError {
     PortalLinkExpired,
     #[error("an account named `{0}` already exists")]
     AccountNameTaken(String),
+    /// The account enforces its IP allowlist and the caller's address (`unknown` when it has
+    /// none) is outside it: the request is refused whatever its credential.
+    #[error("requests from {address} are not allowed for this account")]
+    IpNotAllowed { address: String },
     #[error(transparent)]
     Kernel(#[from] KernelError),
     #[error(transparent)]

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod allowlist_enforcement;
 mod api_key;
 mod audit;
 mod authenticator;
@@ -28,6 +29,9 @@ mod sign_in_ticket;
 pub use sign_in_ticket::TICKET_SECONDS as SIGN_IN_TICKET_SECONDS;
 mod token_grant;
 
+pub use allowlist_enforcement::{
+    AllowlistCache, AllowlistDeps, AllowlistEnforcement, Decision, POLICY_TTL_SECONDS,
+};
 pub use api_key::{ApiKeyEnv, ApiKeyToken, IssuedApiKey};
 pub use audit::{
     ApiRequestRecord, AuditEntry, AuditFilter, AuditLogReader, AuditService, ChangeAudit,
@@ -62,8 +66,8 @@ pub use portal_link_service::{
 };
 pub use portal_minter::{PortalMinterDeps, PortalMinters};
 pub use ports::{
-    AccountStore, AccountSummary, AuditPurgeStore, AuditRetentionPolicy, CredentialStore,
-    KeyRecord, MemberStatus, NewAccount,
+    AccountStore, AccountSummary, AllowlistSource, AuditPurgeStore, AuditRetentionPolicy,
+    CredentialStore, DenialAudit, IpDenial, KeyRecord, MemberStatus, NewAccount,
 };
 pub use provisioning::{AccountProvisioning, ProvisionedAccount};
 pub use retention::{AuditRetention, PURGE_BATCH};

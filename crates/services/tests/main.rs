@@ -13,9 +13,9 @@ use tenantry_kernel::{
     AccountId, AccountName, Actor, Email, ExternalSubject, OperatorCaller, OsRandom, PageRequest,
     RandomSource, Role, UserId,
 };
-use tenantry_security::{AuditFilter, Cidr, Kek};
+use tenantry_security::{AuditFilter, Cidr, Decision, Kek};
 use tenantry_services::{master_key, OpenError, Options, Services};
-use tenantry_settings::{Decision, Section, SecurityPolicy, SettingsError};
+use tenantry_settings::{Section, SecurityPolicy, SettingsError};
 use tenantry_store::StoreConfig;
 
 const OFFICE_IP: &str = "203.0.113.7";
@@ -418,7 +418,7 @@ fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(t: &Open
     let inside: IpAddr = OFFICE_IP.parse().unwrap();
     assert_eq!(
         t.services
-            .settings
+            .allowlist
             .check_address(t.account, outside)
             .unwrap(),
         Decision::Allowed,
@@ -434,7 +434,7 @@ fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(t: &Open
         .unwrap();
     assert_eq!(
         t.services
-            .settings
+            .allowlist
             .check_address(t.account, inside)
             .unwrap(),
         Decision::Allowed
@@ -442,7 +442,7 @@ fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(t: &Open
     assert!(t.audit("security.ip_denied").is_empty());
     assert_eq!(
         t.services
-            .settings
+            .allowlist
             .check_address(t.account, outside)
             .unwrap(),
         Decision::Refused

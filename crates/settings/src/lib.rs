@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
-mod allowlist_enforcement;
 mod allowlist_entries;
+mod allowlist_policy;
 mod aws_region;
 pub mod billing_document;
 mod brand_contrast;
@@ -35,7 +35,6 @@ pub mod tenant;
 mod typed_update;
 mod urls;
 
-pub use allowlist_enforcement::{Decision, POLICY_TTL_SECONDS};
 pub use allowlist_entries::AllowlistBlock;
 pub use aws_region::AwsRegion;
 pub use brand_contrast::{contrast_ratio, relative_luminance, TextOn};

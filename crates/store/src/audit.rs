@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError};
-use tenantry_security::{AuditEntry, AuditFilter, AuditLogReader, AuditPurgeStore};
+use tenantry_security::{
+    AuditEntry, AuditFilter, AuditLogReader, AuditPurgeStore, DenialAudit, IpDenial,
+};
 
 use crate::schema::audit_log;
 use crate::time::{from_micros, to_micros};
@@ -178,6 +180,32 @@ struct Row {
     diff: Option<String>,
     ip: Option<String>,
     created_at: i64,
+}
+
+impl DenialAudit for Store {
+    fn record_ip_denial(&self, denial: &IpDenial) -> Result<(), PortError> {
+        let account = denial.account.to_string();
+        let ip = denial.ip.map(|ip| ip.to_string());
+        let diff = serde_json::json!({
+            "address": denial.address,
+            "credential": denial.credential,
+        });
+        Ok(self.write(|conn| -> Result<(), crate::StoreError> {
+            insert_entry(
+                conn,
+                NewEntry {
+                    id: denial.id.to_string(),
+                    account: &account,
+                    actor: &denial.actor,
+                    action: "security.ip_denied",
+                    target: Some(&denial.address),
+                    diff: Some(diff.to_string()),
+                    ip: ip.as_deref(),
+                    at: denial.at,
+                },
+            )
+        })?)
+    }
 }
 
 impl AuditPurgeStore for Store {
