@@ -80,7 +80,10 @@ pub enum SecurityError {
     /// The account enforces its IP allowlist and the caller's address (`unknown` when it has
     /// none) is outside it: the request is refused whatever its credential.
     #[error("requests from {address} are not allowed for this account")]
-    IpNotAllowed { address: String },
+    IpNotAllowed {
+        /// The refused address, as the response and the audit entry show it.
+        address: String,
+    },
     #[error(transparent)]
     Kernel(#[from] KernelError),
     #[error(transparent)]
