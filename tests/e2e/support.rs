@@ -782,6 +782,19 @@ impl TestApp {
             Arc::new(SystemClock),
             Arc::new(OsRandom),
         ));
+        // The security policy and the allowlist as tenantry-services bridges them.
+        let policy = Arc::new(tenantry_services::SecurityPolicyOfSettings {
+            settings: settings.clone(),
+            allowlist: Arc::new(tenantry_security::AllowlistEnforcement::new(
+                tenantry_security::AllowlistDeps {
+                    source: Arc::new(tenantry_services::AllowlistOfSettings { settings }),
+                    audit: store.clone(),
+                    cache: Arc::default(),
+                    clock: Arc::new(SystemClock),
+                    random: Arc::new(OsRandom),
+                },
+            )),
+        });
         let mfa = Arc::new(tenantry_security::MfaService::new(
             store.clone(),
             secrets,
@@ -793,7 +806,7 @@ impl TestApp {
                 links: store.clone(),
                 credentials: store.clone(),
                 sessions: store.clone(),
-                policy: settings.clone(),
+                policy: policy.clone(),
                 clock: Arc::new(SystemClock),
                 random: Arc::new(OsRandom),
             },
@@ -801,8 +814,8 @@ impl TestApp {
         tenantry_security::PortalLinkService::new(
             tenantry_security::PortalDeps {
                 store,
-                policy: settings.clone(),
-                origins: settings,
+                policy: policy.clone(),
+                origins: policy,
                 mfa,
                 minters,
                 clock: Arc::new(SystemClock),

@@ -1,7 +1,7 @@
 //! The sign-in cookie. It carries the token of a session issued by the same sign-in as
 //! `POST /api/auth/login` (`SessionService::sign_in`), and every request turns it into an
 //! `Actor` through the same `SessionService::authenticate` and the same allowlist check
-//! (`SettingsService::check_ip`) as a bearer session: timeouts, revocation, the MFA
+//! (`AllowlistEnforcement::check_ip`) as a bearer session: timeouts, revocation, the MFA
 //! requirement and the allowlist apply unchanged. A session revoked through the API (or
 //! timed out, or of a removed member) is signed out here at its next request.
 //!
@@ -15,7 +15,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use tenantry_http::AppState;
 use tenantry_kernel::Actor;
 use tenantry_security::{SecurityError, SessionService};
-use tenantry_settings::SettingsError;
 
 use crate::ConsoleConfig;
 
@@ -124,27 +123,26 @@ pub(crate) async fn signed_in(
     let token = token.to_owned();
     let ip = tenantry_http::client_ip(req, &state.config.trusted_proxies);
     let sessions = state.sessions.clone();
-    let settings = state.settings.clone();
+    let allowlist = state.allowlist.clone();
     let presented = token.clone();
     let outcome = web::block(move || {
-        let actor = sessions.authenticate(&presented, ip).map_err(Err)?;
-        settings.check_ip(&actor).map_err(Ok)?;
-        Ok::<_, Result<SettingsError, SecurityError>>(actor)
+        let actor = sessions.authenticate(&presented, ip)?;
+        allowlist.check_ip(&actor)?;
+        Ok::<_, SecurityError>(actor)
     })
     .await;
     let actor = match outcome {
         Ok(Ok(actor)) => actor,
-        Ok(Err(Err(SecurityError::Unauthenticated | SecurityError::MalformedCredential))) => {
+        Ok(Err(SecurityError::Unauthenticated | SecurityError::MalformedCredential)) => {
             return Err(NotSignedIn::Anonymous { stale: true })
         }
-        Ok(Err(Ok(SettingsError::IpNotAllowed { .. }))) => {
+        Ok(Err(SecurityError::IpNotAllowed { .. })) => {
             return Err(NotSignedIn::Refused(crate::refusal::ip_not_allowed()))
         }
-        Ok(Err(Err(SecurityError::Port(_)) | Ok(SettingsError::Port(_)))) => {
+        Ok(Err(SecurityError::Port(_))) => {
             return Err(NotSignedIn::Refused(crate::refusal::unavailable()))
         }
-        Ok(Err(Err(other))) => return Err(NotSignedIn::Refused(crate::refusal::internal(&other))),
-        Ok(Err(Ok(other))) => return Err(NotSignedIn::Refused(crate::refusal::internal(&other))),
+        Ok(Err(other)) => return Err(NotSignedIn::Refused(crate::refusal::internal(&other))),
         Err(e) => return Err(NotSignedIn::Refused(crate::refusal::internal(&e))),
     };
     // The API's per-credential budget: the console is one more client of the session.

@@ -133,7 +133,6 @@ pub(crate) fn refused(e: SettingsError) -> Refused {
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }
         | SettingsError::UnknownTenant
-        | SettingsError::IpNotAllowed { .. }
         | SettingsError::DeliveryFailed { .. }
         | SettingsError::TelemetryTestFailed { .. }
         | SettingsError::UnknownTelemetryEvent

@@ -11,7 +11,6 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::{FutureExt, Shared};
 use tenantry_kernel::{Actor, Role};
 use tenantry_security::SecurityError;
-use tenantry_settings::SettingsError;
 
 use crate::error::{ApiError, Dialect};
 use crate::AppState;
@@ -53,6 +52,14 @@ fn map_security_error(dialect: Dialect, e: SecurityError) -> ApiError {
             ApiError::unauthorized(dialect)
         }
         SecurityError::Port(p) => ApiError::from_port(dialect, &p),
+        // The account's allowlist refused the caller's address, whatever the credential.
+        SecurityError::IpNotAllowed { address } => ApiError::new(
+            dialect,
+            StatusCode::FORBIDDEN,
+            "IP_NOT_ALLOWED",
+            format!("Requests from {address} are not allowed for this account"),
+        )
+        .with_details(serde_json::json!({ "address": address })),
         // Authentication answers every refusal as `Unauthenticated` (the authenticator says
         // which credential failed to nobody); the rest belong to other calls.
         e @ (SecurityError::ReauthRequired
@@ -192,7 +199,7 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
             .flatten()
             .map(|outcome| {
                 let actor = outcome.map_err(|e| map_security_error(dialect, e))?;
-                Ok(state.settings.check_ip_in_memory(&actor).map(|()| actor))
+                Ok(state.allowlist.check_ip_in_memory(&actor).map(|()| actor))
             })
             .transpose()?
             .flatten();
@@ -201,7 +208,7 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
             None => {
                 let authenticator = state.authenticator.clone();
                 let sessions = state.sessions.clone();
-                let settings = state.settings.clone();
+                let allowlist = state.allowlist.clone();
                 // Authenticate, then apply the account's IP allowlist: one blocking hop for both.
                 web::block(move || {
                     let actor = if is_session {
@@ -210,9 +217,9 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
                         authenticator.authenticate_api_key(&token, ip)
                     }
                     .map_err(|e| map_security_error(dialect, e))?;
-                    settings
+                    allowlist
                         .check_ip(&actor)
-                        .map_err(|e| ip_error(dialect, e))?;
+                        .map_err(|e| map_security_error(dialect, e))?;
                     authorize(actor, dialect, &method, &path, &route)
                 })
                 .await
@@ -237,51 +244,6 @@ fn authenticate(req: &HttpRequest) -> BoxedFuture<Actor> {
         }
         Ok(actor)
     })
-}
-
-fn ip_error(dialect: Dialect, e: SettingsError) -> ApiError {
-    match e {
-        SettingsError::IpNotAllowed { address } => ApiError::new(
-            dialect,
-            StatusCode::FORBIDDEN,
-            "IP_NOT_ALLOWED",
-            format!("Requests from {address} are not allowed for this account"),
-        )
-        .with_details(serde_json::json!({ "address": address })),
-        SettingsError::Port(p) => ApiError::from_port(dialect, &p),
-        // Infrastructure: the stored settings lack their allowlist section, or hold a secret
-        // the server's key cannot open.
-        e @ (SettingsError::UnknownVersion(_) | SettingsError::Secret(_)) => {
-            ApiError::internal(dialect, &e)
-        }
-        // The allowlist check refuses with `IpNotAllowed` only.
-        e @ (SettingsError::Forbidden { .. }
-        | SettingsError::ForbiddenAction { .. }
-        | SettingsError::UnknownFields(_)
-        | SettingsError::InvalidIpWhitelist(_)
-        | SettingsError::Validation(_)
-        | SettingsError::InvalidWebhookUrl(_)
-        | SettingsError::PaymentMethodRequired
-        | SettingsError::VersionConflict { .. }
-        | SettingsError::BadPrecondition
-        | SettingsError::PreconditionFailed { .. }
-        | SettingsError::ReauthRequired
-        | SettingsError::WrongPassword
-        | SettingsError::RateLimited { .. }
-        | SettingsError::EmailTaken
-        | SettingsError::UnknownEntry
-        | SettingsError::AllowlistEntryExists { .. }
-        | SettingsError::UnknownTenant
-        | SettingsError::WouldLockOut { .. }
-        | SettingsError::DeliveryFailed { .. }
-        | SettingsError::TelemetryTestFailed { .. }
-        | SettingsError::UnknownTelemetryEvent
-        | SettingsError::NoDeliverers
-        | SettingsError::CatalogSettingMissing(_)
-        | SettingsError::CatalogSettingExists(_)
-        | SettingsError::CatalogOperationUnsupported { .. }
-        | SettingsError::Kernel(_)) => ApiError::not_produced_here(dialect, &e),
-    }
 }
 
 /// The route a request matched: its pattern and the value of its `{section}` segment.

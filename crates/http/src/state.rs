@@ -67,6 +67,8 @@ pub struct AppState {
     /// Host-reported usage and what it sets off (cost alerts, auto-recharge).
     pub billing: Arc<BillingService>,
     pub authenticator: Arc<Authenticator>,
+    /// The IP allowlist, applied to every authenticated request (`auth.rs`).
+    pub allowlist: Arc<tenantry_security::AllowlistEnforcement>,
     pub settings: Arc<SettingsService>,
     pub provisioning: Arc<AccountProvisioning>,
     pub audit: Arc<AuditService>,

@@ -119,6 +119,13 @@ pub enum SecurityError {
     /// Creating an account under a name another account has.
     #[error("an account named `{0}` already exists")]
     AccountNameTaken(String),
+    /// The account enforces its IP allowlist and the caller's address (`unknown` when it has
+    /// none) is outside it: the request is refused whatever its credential.
+    #[error("requests from {address} are not allowed for this account")]
+    IpNotAllowed {
+        /// The refused address, as the response and the audit entry show it.
+        address: String,
+    },
     /// A kernel rule refused (a role the caller lacks, an invalid value).
     #[error(transparent)]
     Kernel(#[from] KernelError),

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod allowlist_enforcement;
 mod api_key;
 mod audit;
 mod authenticator;
@@ -20,6 +21,7 @@ mod portal_link_service;
 mod portal_minter;
 mod ports;
 mod provisioning;
+mod retention;
 mod scope;
 mod secret;
 mod secret_box;
@@ -28,6 +30,9 @@ mod sign_in_ticket;
 pub use sign_in_ticket::TICKET_SECONDS as SIGN_IN_TICKET_SECONDS;
 mod token_grant;
 
+pub use allowlist_enforcement::{
+    AllowlistCache, AllowlistDeps, AllowlistEnforcement, Decision, POLICY_TTL_SECONDS,
+};
 pub use api_key::{ApiKeyEnv, ApiKeyToken, IssuedApiKey};
 pub use audit::{
     ApiRequestRecord, AuditEntry, AuditFilter, AuditLogReader, AuditService, ChangeAudit,
@@ -62,9 +67,11 @@ pub use portal_link_service::{
 };
 pub use portal_minter::{PortalMinterDeps, PortalMinters};
 pub use ports::{
-    AccountStore, AccountSummary, CredentialStore, KeyRecord, MemberStatus, NewAccount,
+    AccountStore, AccountSummary, AllowlistSource, AuditPurgeStore, AuditRetentionPolicy,
+    CredentialStore, DenialAudit, IpDenial, KeyRecord, MemberStatus, NewAccount,
 };
 pub use provisioning::{AccountProvisioning, ProvisionedAccount};
+pub use retention::{AuditRetention, PURGE_BATCH};
 pub use scope::{scopes_permit, Access, Area, Scope};
 pub use secret::{
     EmailChangeToken, InvitationToken, PasswordResetToken, PortalLinkToken, SecretHash,

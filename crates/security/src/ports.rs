@@ -194,3 +194,59 @@ pub trait AccountStore: Send + Sync {
     /// Accounts in creation order, one keyset page.
     fn list_accounts(&self, page: &PageRequest) -> Result<Page<AccountSummary>, PortError>;
 }
+
+/// How long each account keeps its audit log: its security policy's, which the settings
+/// context keeps (the binary bridges it in; this crate does not depend on settings).
+pub trait AuditRetentionPolicy: Send + Sync {
+    /// Every account with its audit retention in days (the policy's default where the account
+    /// set none). MUST list every account: one left out keeps its entries forever.
+    fn audit_retention_days(&self) -> Result<Vec<(AccountId, u32)>, PortError>;
+}
+
+/// Deletes audit entries (the retention purge).
+pub trait AuditPurgeStore: Send + Sync {
+    /// Deletes at most `limit` of the account's audit entries created strictly before
+    /// `cutoff`, oldest first; returns how many were deleted.
+    fn purge_audit_before(
+        &self,
+        account: AccountId,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, PortError>;
+}
+
+/// Each account's IP allowlist policy as its security settings keep it (the settings context's
+/// document; the binary bridges it in).
+pub trait AllowlistSource: Send + Sync {
+    /// Whether `account` enforces its allowlist, compiled with its entries. MUST read what is
+    /// stored now (the enforcement caches it) and MUST fail with `PortError` rather than
+    /// answer "not enforced" when the policy cannot be read or parsed: a guess would admit
+    /// everyone.
+    fn allowlist_policy(&self, account: AccountId) -> Result<crate::AllowlistPolicy, PortError>;
+}
+
+/// A request refused by the account's allowlist, as audited (`security.ip_denied`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpDenial {
+    /// The audit entry's id.
+    pub id: AuditId,
+    /// Whose allowlist refused it.
+    pub account: AccountId,
+    /// Who the audit log names: the caller's audit name, or `anonymous` without a credential.
+    pub actor: String,
+    /// The caller's address, when known.
+    pub ip: Option<std::net::IpAddr>,
+    /// The address as shown (`unknown` when there is none): the entry's target.
+    pub address: String,
+    /// The credential presented (`none` without one).
+    pub credential: String,
+    /// When it was refused.
+    pub at: DateTime<Utc>,
+}
+
+/// Where allowlist refusals are audited.
+pub trait DenialAudit: Send + Sync {
+    /// Appends `denial` to its account's audit log as `security.ip_denied`, targeting the
+    /// address, with `{"address", "credential"}` as its diff.
+    fn record_ip_denial(&self, denial: &IpDenial) -> Result<(), PortError>;
+}

@@ -476,6 +476,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = services.settings.clone();
     let team = services.team.clone();
     let portal_links = services.portal_links.clone();
+    let audit_retention = services.audit_retention.clone();
     let metrics = services.metrics.clone();
     let purge_interval = args.purge_interval;
 
@@ -484,6 +485,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         stop_on_signal(server.handle())?;
         spawn_retention_purge(
             settings,
+            audit_retention,
             team,
             portal_links,
             metrics,
@@ -547,6 +549,7 @@ fn suspend_inactive_members(
 /// blocking pool; a failure is logged and retried at the next tick.
 fn spawn_retention_purge(
     settings: std::sync::Arc<tenantry_settings::SettingsService>,
+    audit_retention: std::sync::Arc<tenantry_security::AuditRetention>,
     team: std::sync::Arc<tenantry_team::TeamService>,
     portal_links: std::sync::Arc<tenantry_security::PortalLinkService>,
     metrics: std::sync::Arc<tenantry_http::Metrics>,
@@ -557,10 +560,15 @@ fn spawn_retention_purge(
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
-            let (settings, team, links) = (settings.clone(), team.clone(), portal_links.clone());
+            let (settings, retention, team, links) = (
+                settings.clone(),
+                audit_retention.clone(),
+                team.clone(),
+                portal_links.clone(),
+            );
             let job = tokio::task::spawn_blocking(move || {
                 (
-                    settings.purge_expired_audit(),
+                    retention.purge_expired_audit(),
                     suspend_inactive_members(&settings, &team),
                     links.purge_done(),
                 )

@@ -340,6 +340,7 @@ impl Services {
             readiness: Arc::new(crate::bridges::StoreReadiness(self.store.clone())),
             billing: self.billing.clone(),
             authenticator: self.authenticator.clone(),
+            allowlist: self.allowlist.clone(),
             settings: self.settings.clone(),
             provisioning: self.provisioning.clone(),
             audit: self.audit.clone(),

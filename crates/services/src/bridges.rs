@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use tenantry_kernel::{AccountId, Email, PortError};
-use tenantry_security::SessionService;
+use tenantry_security::{AllowlistEnforcement, SessionService};
 use tenantry_settings::{SettingsError, SettingsService};
 
 /// The team's policy as the account settings keep it: the member limit (the tenant settings'
@@ -13,8 +13,10 @@ use tenantry_settings::{SettingsError, SettingsService};
 /// credential to someone who has none yet). Passwords proven through an invitation link share
 /// the sign-in throttle of the sessions.
 pub struct TeamPolicyOfSettings {
-    /// Where the limits and the allowlist are kept.
+    /// Where the limits are kept.
     pub settings: Arc<SettingsService>,
+    /// The allowlist as this node enforces it (the same cache as requests').
+    pub allowlist: Arc<AllowlistEnforcement>,
     /// Whose sign-in throttle password proofs share.
     pub sessions: Arc<SessionService>,
 }
@@ -25,7 +27,7 @@ impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
     }
 
     fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError> {
-        self.settings.admits(account, ip)
+        self.allowlist.admits(account, ip)
     }
 
     fn password_retry_after(&self, email: &Email, ip: Option<IpAddr>) -> Option<i64> {
@@ -41,6 +43,100 @@ impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
             .branding(account)
             .map(|b| b.support_email)
             .map_err(into_port)
+    }
+}
+
+/// The IP allowlist policy as the account's security settings keep it, for the security
+/// context's enforcement (which caches it).
+pub struct AllowlistOfSettings {
+    /// Where the policy is kept.
+    pub settings: Arc<SettingsService>,
+}
+
+impl tenantry_security::AllowlistSource for AllowlistOfSettings {
+    fn allowlist_policy(
+        &self,
+        account: AccountId,
+    ) -> Result<tenantry_security::AllowlistPolicy, PortError> {
+        self.settings
+            .stored_allowlist_policy(account)
+            .map_err(into_port)
+    }
+}
+
+/// The security policy as the account's security settings keep it, for the security
+/// context's services: API key limits and re-authentication, the session rules, the portal
+/// links' return origins, and the allowlist sign-in and portal redemption apply (through the
+/// same cache as requests).
+pub struct SecurityPolicyOfSettings {
+    /// Where the policy is kept (read on every call: each answer decides whether a credential
+    /// is handed out, and those calls are rare).
+    pub settings: Arc<SettingsService>,
+    /// The allowlist as this node enforces it.
+    pub allowlist: Arc<AllowlistEnforcement>,
+}
+
+impl tenantry_security::KeyPolicy for SecurityPolicyOfSettings {
+    fn max_api_keys(&self, account: AccountId) -> Result<u32, PortError> {
+        Ok(self.settings.stored_security_policy(account)?.max_api_keys)
+    }
+
+    fn reauth_for_sensitive(&self, account: AccountId) -> Result<bool, PortError> {
+        Ok(self
+            .settings
+            .stored_security_policy(account)?
+            .reauth_for_sensitive)
+    }
+
+    fn mfa_required(&self, account: AccountId) -> Result<bool, PortError> {
+        Ok(self.settings.stored_security_policy(account)?.mfa_required)
+    }
+}
+
+impl tenantry_security::SessionPolicySource for SecurityPolicyOfSettings {
+    fn session_policy(
+        &self,
+        account: AccountId,
+    ) -> Result<tenantry_security::SessionPolicy, PortError> {
+        let p = self.settings.stored_security_policy(account)?;
+        Ok(tenantry_security::SessionPolicy {
+            mfa_required: p.mfa_required,
+            password_expiry_days: p.password_expiry_days,
+            absolute_minutes: p.absolute_session_minutes,
+            idle_minutes: p.idle_timeout_minutes,
+            extend_on_activity: p.extend_on_activity,
+            concurrent_sessions: p.concurrent_sessions,
+        })
+    }
+
+    /// The same rule as the team's and the requests' (one implementation:
+    /// [`AllowlistEnforcement::admits`]).
+    fn ip_allowed(&self, account: AccountId, ip: Option<IpAddr>) -> Result<bool, PortError> {
+        self.allowlist.admits(account, ip)
+    }
+}
+
+/// The account's own portal return origins (decision 0030), read on every mint: minting is
+/// rare, and a removed origin must stop working at once.
+impl tenantry_security::AccountReturnOrigins for SecurityPolicyOfSettings {
+    fn return_origins(&self, account: AccountId) -> Result<Vec<String>, PortError> {
+        Ok(self
+            .settings
+            .stored_security_policy(account)?
+            .portal_return_origins)
+    }
+}
+
+/// Each account's audit retention as its security policy (kept by the settings) sets it, for
+/// the security context's purge.
+pub struct RetentionOfSettings {
+    /// Where the security policy is kept.
+    pub settings: Arc<SettingsService>,
+}
+
+impl tenantry_security::AuditRetentionPolicy for RetentionOfSettings {
+    fn audit_retention_days(&self) -> Result<Vec<(AccountId, u32)>, PortError> {
+        self.settings.audit_retention_days().map_err(into_port)
     }
 }
 

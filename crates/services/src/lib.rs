@@ -6,6 +6,8 @@ mod error;
 pub mod master_key;
 mod services;
 
-pub use bridges::TeamPolicyOfSettings;
+pub use bridges::{
+    AllowlistOfSettings, RetentionOfSettings, SecurityPolicyOfSettings, TeamPolicyOfSettings,
+};
 pub use error::OpenError;
 pub use services::{seal_clear_slack_urls, Options, Services};

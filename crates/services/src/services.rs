@@ -9,8 +9,8 @@ use tenantry_notifications::{
     NotificationService, OutboundPolicy, OutboxKind, OutboxWorker,
 };
 use tenantry_security::{
-    AccountProvisioning, ApiKeyService, AuditService, Authenticator, Kek, Keyring, MfaService,
-    SecretBox, SessionService,
+    AccountProvisioning, AllowlistCache, AllowlistDeps, AllowlistEnforcement, ApiKeyService,
+    AuditService, Authenticator, Kek, Keyring, MfaService, SecretBox, SessionService,
 };
 use tenantry_settings::{Deliverers, SettingsService};
 use tenantry_store::{Store, StoreConfig};
@@ -68,12 +68,16 @@ pub struct Services {
     pub secrets: SecretBox,
     /// Account settings: sections (JSON or typed), the IP allowlist, history, export.
     pub settings: Arc<SettingsService>,
+    /// The IP allowlist applied to requests (and to sign-in, portal links and invitations).
+    pub allowlist: Arc<AllowlistEnforcement>,
     /// Verifies API keys and sessions into an `Actor`.
     pub authenticator: Arc<Authenticator>,
     /// Creates accounts with their owner and first API key.
     pub provisioning: Arc<AccountProvisioning>,
     /// Reads the audit log.
     pub audit: Arc<AuditService>,
+    /// Deletes audit entries past their account's retention (the maintenance job).
+    pub audit_retention: Arc<tenantry_security::AuditRetention>,
     /// Issues, lists, rotates and revokes API keys.
     pub api_keys: Arc<ApiKeyService>,
     /// Multi-factor enrolment and verification.
@@ -93,6 +97,7 @@ pub struct Services {
     /// The check of portal links' minters the sessions share with `portal_links`.
     pub portal_minters: Arc<tenantry_security::PortalMinters>,
     mfa_enrollments: Arc<dyn tenantry_security::MfaEnrollments>,
+    security_policy: Arc<crate::SecurityPolicyOfSettings>,
 }
 
 impl Services {
@@ -149,6 +154,7 @@ impl Services {
         // One sign-in throttle for every password proof (sign-in, invitation, password and email
         // change, MFA enrolment and removal).
         let throttle = Arc::new(tenantry_security::LoginThrottle::default());
+        let allowlist_cache = Arc::new(AllowlistCache::default());
         let settings = Arc::new({
             let service = SettingsService::new(
                 shared.clone(),
@@ -156,11 +162,27 @@ impl Services {
                 clock.clone(),
                 random.clone(),
             )
-            .with_password_throttle(throttle.clone());
+            .with_password_throttle(throttle.clone())
+            .with_allowlist_cache(allowlist_cache.clone());
             match deliverers {
                 Some(d) => service.with_deliverers(d),
                 None => service,
             }
+        });
+        // One enforcement of the allowlist for requests, sign-in, portal links and invitations,
+        // on the cache the settings writes invalidate.
+        let allowlist = Arc::new(AllowlistEnforcement::new(AllowlistDeps {
+            source: Arc::new(crate::AllowlistOfSettings {
+                settings: settings.clone(),
+            }),
+            audit: shared.clone(),
+            cache: allowlist_cache,
+            clock: clock.clone(),
+            random: random.clone(),
+        }));
+        let security_policy = Arc::new(crate::SecurityPolicyOfSettings {
+            settings: settings.clone(),
+            allowlist: allowlist.clone(),
         });
         let mfa = Arc::new(
             MfaService::new(
@@ -192,7 +214,7 @@ impl Services {
                 links: shared.clone(),
                 credentials: shared.clone(),
                 sessions: shared.clone(),
-                policy: settings.clone(),
+                policy: security_policy.clone(),
                 clock: clock.clone(),
                 random: random.clone(),
             },
@@ -200,7 +222,7 @@ impl Services {
         let sessions = Arc::new(
             SessionService::new(
                 shared.clone(),
-                settings.clone(),
+                security_policy.clone(),
                 mfa.clone(),
                 clock.clone(),
                 random.clone(),
@@ -211,6 +233,7 @@ impl Services {
         let team_policy: Arc<dyn tenantry_team::TeamPolicy> =
             Arc::new(crate::TeamPolicyOfSettings {
                 settings: settings.clone(),
+                allowlist: allowlist.clone(),
                 sessions: sessions.clone(),
             });
         let portal_config = tenantry_security::PortalConfig {
@@ -223,8 +246,8 @@ impl Services {
         let portal_links = Arc::new(tenantry_security::PortalLinkService::new(
             tenantry_security::PortalDeps {
                 store: shared.clone(),
-                policy: settings.clone(),
-                origins: settings.clone(),
+                policy: security_policy.clone(),
+                origins: security_policy.clone(),
                 mfa: mfa_enrollments.clone(),
                 minters: portal_minters.clone(),
                 clock: clock.clone(),
@@ -237,6 +260,13 @@ impl Services {
             random.clone(),
             shared.clone(),
         ));
+        let audit_retention = Arc::new(tenantry_security::AuditRetention::new(
+            Arc::new(crate::RetentionOfSettings {
+                settings: settings.clone(),
+            }),
+            shared.clone(),
+            clock.clone(),
+        ));
         Ok(Self {
             portal_minters,
             billing,
@@ -245,7 +275,7 @@ impl Services {
                 tenantry_security::TokenGrantDeps {
                     sessions: sessions.clone(),
                     session_store: shared.clone(),
-                    policy: settings.clone(),
+                    policy: security_policy.clone(),
                     store: shared.clone(),
                     clock: clock.clone(),
                     random: random.clone(),
@@ -255,7 +285,7 @@ impl Services {
             authenticator: Arc::new(Authenticator::new(shared.clone(), clock.clone())),
             api_keys: Arc::new(ApiKeyService::new(
                 shared.clone(),
-                settings.clone(),
+                security_policy.clone(),
                 mfa,
                 clock.clone(),
                 random.clone(),
@@ -272,6 +302,7 @@ impl Services {
                 },
             )),
             audit: Arc::new(AuditService::new(shared.clone())),
+            audit_retention,
             portal_links,
             provisioning: Arc::new(AccountProvisioning::new(
                 shared,
@@ -279,6 +310,8 @@ impl Services {
                 random.clone(),
             )),
             mfa_enrollments,
+            security_policy,
+            allowlist,
             store,
             random,
             clock,
@@ -289,12 +322,12 @@ impl Services {
 
     /// Portal links with the given configuration (return origins, lifetime).
     pub fn configure_portal(&mut self, config: tenantry_security::PortalConfig) {
-        let settings = self.settings.clone();
+        let policy = self.security_policy.clone();
         self.portal_links = Arc::new(tenantry_security::PortalLinkService::new(
             tenantry_security::PortalDeps {
                 store: Arc::new(self.store.clone()),
-                policy: settings.clone(),
-                origins: settings,
+                policy: policy.clone(),
+                origins: policy,
                 mfa: self.mfa_enrollments.clone(),
                 minters: self.portal_minters.clone(),
                 clock: self.clock.clone(),

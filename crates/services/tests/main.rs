@@ -13,9 +13,9 @@ use tenantry_kernel::{
     AccountId, AccountName, Actor, Email, ExternalSubject, OperatorCaller, OsRandom, PageRequest,
     RandomSource, Role, UserId,
 };
-use tenantry_security::{AuditFilter, Cidr, Kek};
-use tenantry_services::{master_key, OpenError, Services};
-use tenantry_settings::{Decision, Section, SecurityPolicy, SettingsError};
+use tenantry_security::{AuditFilter, Cidr, Decision, Kek};
+use tenantry_services::{master_key, OpenError, Options, Services};
+use tenantry_settings::{Section, SecurityPolicy, SettingsError};
 use tenantry_store::StoreConfig;
 
 const OFFICE_IP: &str = "203.0.113.7";
@@ -53,11 +53,17 @@ fn scratch() -> PathBuf {
 /// A fresh SQLite database, and a fresh PostgreSQL one when configured (required when
 /// `TENANTRY_REQUIRE_PG=1`).
 fn backends() -> Vec<Opened> {
+    backends_with(&|| Options::new("https://app.embedded.test"))
+}
+
+/// [`backends`] with services opened under `options` (a test clock, say).
+fn backends_with(options: &dyn Fn() -> Options) -> Vec<Opened> {
     let dir = scratch();
     let mut out = vec![open(
         StoreConfig::sqlite(dir.join("tenantry.db")),
         dir,
         None,
+        options(),
     )];
     match std::env::var("TENANTRY_TEST_PG") {
         Ok(admin) if !admin.is_empty() => {
@@ -76,7 +82,7 @@ fn backends() -> Vec<Opened> {
             let (base, _) = admin.rsplit_once('/').expect("database path");
             let config =
                 StoreConfig::from_url(&format!("{base}/{name}")).expect("a PostgreSQL URL");
-            out.push(open(config, scratch(), Some((admin, name))));
+            out.push(open(config, scratch(), Some((admin, name)), options()));
         }
         _ => assert!(
             std::env::var("TENANTRY_REQUIRE_PG").as_deref() != Ok("1"),
@@ -86,9 +92,14 @@ fn backends() -> Vec<Opened> {
     out
 }
 
-fn open(config: StoreConfig, dir: PathBuf, pg: Option<(String, String)>) -> Opened {
+fn open(
+    config: StoreConfig,
+    dir: PathBuf,
+    pg: Option<(String, String)>,
+    options: Options,
+) -> Opened {
     let key = master_key::load_or_create(&dir.join("master.key")).expect("key");
-    let services = Services::open(&config, &key, "https://app.embedded.test").expect("open");
+    let services = Services::open_with(&config, &key, options).expect("open");
     let account = services
         .provisioning
         .create_account(
@@ -343,6 +354,35 @@ fn typed_allowlist_entries_are_added_listed_and_removed_with_their_description_o
 }
 
 #[test]
+fn a_new_allowlist_entry_id_comes_from_the_injected_clock() {
+    // Far from the system's now: an id minted from the system clock cannot pass for it.
+    let frozen = chrono::DateTime::parse_from_rfc3339("2001-02-03T04:05:06.789Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let options = || Options {
+        clock: std::sync::Arc::new(tenantry_kernel::FixedClock(frozen)),
+        ..Options::new("https://app.embedded.test")
+    };
+    for t in backends_with(&options) {
+        let added = t
+            .services
+            .settings
+            .add_to_allowlist(
+                &t.owner(),
+                Cidr::parse("198.51.100.0/24").unwrap(),
+                "branch",
+            )
+            .unwrap();
+        let id: tenantry_kernel::IpEntryId = added.id.parse().unwrap();
+        assert_eq!(
+            id.ulid().timestamp_ms(),
+            u64::try_from(frozen.timestamp_millis()).unwrap(),
+            "{added:?}"
+        );
+    }
+}
+
+#[test]
 fn enforcing_an_allowlist_that_excludes_the_external_caller_is_refused() {
     for t in backends() {
         enforcing_an_allowlist_that_excludes_the_external_caller_is_refused_on(&t);
@@ -378,7 +418,7 @@ fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(t: &Open
     let inside: IpAddr = OFFICE_IP.parse().unwrap();
     assert_eq!(
         t.services
-            .settings
+            .allowlist
             .check_address(t.account, outside)
             .unwrap(),
         Decision::Allowed,
@@ -394,7 +434,7 @@ fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(t: &Open
         .unwrap();
     assert_eq!(
         t.services
-            .settings
+            .allowlist
             .check_address(t.account, inside)
             .unwrap(),
         Decision::Allowed
@@ -402,7 +442,7 @@ fn check_address_refuses_outside_an_enforced_allowlist_and_audits_it_on(t: &Open
     assert!(t.audit("security.ip_denied").is_empty());
     assert_eq!(
         t.services
-            .settings
+            .allowlist
             .check_address(t.account, outside)
             .unwrap(),
         Decision::Refused

@@ -245,6 +245,7 @@ impl BuiltinRoutes for SettingsService {
             actor: actor.map_or_else(|| "system".to_owned(), |a| a.user_id.to_string()),
             ip: actor.and_then(|a| a.ip).map(|ip| ip.to_string()),
             at: self.clock().now(),
+            ids: self.ids(),
         };
         let mut changed = false;
         // Set when the channel would be turned on without a URL: refused, as the account settings API's own
@@ -469,6 +470,7 @@ impl SettingsService {
             actor: actor.map_or_else(|| "system".to_owned(), |a| a.user_id.to_string()),
             ip: actor.and_then(|a| a.ip).map(|ip| ip.to_string()),
             at: self.clock().now(),
+            ids: self.ids(),
         };
         let mut changed = false;
         self.store().update(&ctx, &[section], false, &mut |snapshot| {

@@ -61,8 +61,6 @@ pub enum SettingsError {
     UnknownTenant,
     #[error("this change would refuse the caller's own address {address}")]
     WouldLockOut { address: String },
-    #[error("requests from {address} are not allowed for this account")]
-    IpNotAllowed { address: String },
     #[error("{url} is not valid or unreachable: {reason}")]
     DeliveryFailed { url: String, reason: String },
     /// The settings catalog's webhook test reached no 2xx; it is recorded under

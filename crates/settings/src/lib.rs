@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
-mod allowlist_enforcement;
 mod allowlist_entries;
+mod allowlist_policy;
 mod aws_region;
 pub mod billing_document;
 mod brand_contrast;
@@ -16,6 +16,7 @@ mod error;
 mod fields;
 mod integrations;
 mod integrity;
+mod maintenance_policy;
 mod notification_test;
 mod notifications;
 pub mod org_settings;
@@ -25,7 +26,6 @@ mod precondition;
 pub mod preference_keys;
 pub mod preferences;
 pub mod profile;
-pub mod retention;
 pub mod schema;
 mod section;
 mod security_policy;
@@ -35,7 +35,6 @@ pub mod tenant;
 mod typed_update;
 mod urls;
 
-pub use allowlist_enforcement::{Decision, POLICY_TTL_SECONDS};
 pub use allowlist_entries::AllowlistBlock;
 pub use aws_region::AwsRegion;
 pub use brand_contrast::{contrast_ratio, relative_luminance, TextOn};
@@ -60,8 +59,8 @@ pub use notifications::{
 pub use organization::OrganizationSettings;
 pub use ports::{
     AllowlistEntry, Applied, AuditRecord, CurrentPreferences, CurrentSection, HistoryEntry,
-    PreferencesWrite, SectionWrite, SettingsChange, SettingsStore, Snapshot, StoredSection,
-    StoredSettings, TelemetryTest, UserRecord, UserWrite, WriteContext, Writes,
+    IdSource, PreferencesWrite, SectionWrite, SettingsChange, SettingsStore, Snapshot,
+    StoredSection, StoredSettings, TelemetryTest, UserRecord, UserWrite, WriteContext, Writes,
 };
 pub use precondition::{FailedPrecondition, Preconditions};
 pub use preferences::{UserPreferences, PREFERENCE_KEYS};

@@ -2,7 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use tenantry_kernel::{AccountId, AuditId, Page, PageRequest, PortError, UserId};
+use std::sync::Arc;
+
+use tenantry_kernel::{
+    AccountId, AuditId, Clock, IpEntryId, Page, PageRequest, PortError, RandomSource, UserId,
+};
 use tenantry_security::Cidr;
 
 use crate::SettingsError;
@@ -44,7 +48,7 @@ pub struct TelemetryTest {
 }
 
 /// Who changes what, when: written into history and the audit log with the change.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WriteContext {
     pub account: AccountId,
     /// The member making the change; `None` for operator actions (break-glass), which cannot
@@ -54,6 +58,41 @@ pub struct WriteContext {
     pub actor: String,
     pub ip: Option<String>,
     pub at: DateTime<Utc>,
+    /// The service's injected clock and randomness, for ids the store mints inside the
+    /// transaction (a new allowlist entry's): ids stay deterministic under a test clock.
+    pub ids: IdSource,
+}
+
+impl std::fmt::Debug for WriteContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteContext")
+            .field("account", &self.account)
+            .field("user", &self.user)
+            .field("actor", &self.actor)
+            .field("ip", &self.ip)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The clock and random source a store mints ids from: the writing service's own ports, never
+/// the system's, so what a test injects is what the store uses.
+#[derive(Clone)]
+pub struct IdSource {
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+}
+
+impl IdSource {
+    /// Ids from `clock` and `random`.
+    pub fn new(clock: Arc<dyn Clock>, random: Arc<dyn RandomSource>) -> Self {
+        Self { clock, random }
+    }
+
+    /// A new allowlist entry's id.
+    pub fn ip_entry_id(&self) -> IpEntryId {
+        IpEntryId::generate(self.clock.as_ref(), self.random.as_ref())
+    }
 }
 
 /// The audit entry of a change.
@@ -274,17 +313,9 @@ pub trait SettingsStore: Send + Sync {
     /// The account's allowlist entries in creation order.
     fn allowlist_entries(&self, account: AccountId) -> Result<Vec<AllowlistEntry>, PortError>;
 
-    /// Every account with its security document (for the retention purge).
+    /// Every account with its security document (for the audit retention and the inactivity
+    /// threshold the maintenance job applies).
     fn retention_sources(&self) -> Result<Vec<(AccountId, Option<Value>)>, PortError>;
-
-    /// Deletes at most `limit` of the account's audit entries created before `cutoff`; returns
-    /// how many were deleted.
-    fn purge_audit_before(
-        &self,
-        account: AccountId,
-        cutoff: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<u64, PortError>;
 
     /// A section's history, newest first.
     fn history(

@@ -193,7 +193,9 @@ pub struct SettingsService {
     deliverers: Option<crate::Deliverers>,
     /// The sign-in throttle, for the current password a password change proves.
     pub(crate) password_throttle: Arc<tenantry_security::LoginThrottle>,
-    policies: crate::allowlist_enforcement::PolicyCache,
+    /// This node's cache of enforced allowlists (the security context's), forgotten for an
+    /// account whenever its security section or allowlist is written here.
+    policies: Arc<tenantry_security::AllowlistCache>,
     /// Recent read snapshots per (account, user) for the read endpoints, valid while nothing
     /// was written on this node and for at most `SNAPSHOT_SECONDS`.
     snapshots: tenantry_kernel::EpochCache<(AccountId, UserId), StoredSettings>,
@@ -369,7 +371,7 @@ impl SettingsService {
             random,
             deliverers: None,
             password_throttle: Default::default(),
-            policies: crate::allowlist_enforcement::PolicyCache::default(),
+            policies: Arc::default(),
             snapshots: read_cache(),
             rendered: read_cache(),
             request_audit_policies: read_cache(),
@@ -384,6 +386,15 @@ impl SettingsService {
         throttle: Arc<tenantry_security::LoginThrottle>,
     ) -> Self {
         self.password_throttle = throttle;
+        self
+    }
+
+    /// Forgets an account's policy in `cache` whenever this service writes its security
+    /// section or allowlist: pass the cache of the `AllowlistEnforcement` that serves this
+    /// node's requests, or a change applies to them only after its time to live. Without it
+    /// the service invalidates a cache of its own, which nothing reads.
+    pub fn with_allowlist_cache(mut self, cache: Arc<tenantry_security::AllowlistCache>) -> Self {
+        self.policies = cache;
         self
     }
 
@@ -605,7 +616,7 @@ impl SettingsService {
         self.store.as_ref()
     }
 
-    pub(crate) fn policies(&self) -> &crate::allowlist_enforcement::PolicyCache {
+    pub(crate) fn policies(&self) -> &tenantry_security::AllowlistCache {
         &self.policies
     }
 
@@ -622,7 +633,13 @@ impl SettingsService {
             actor: actor.audit_name(),
             ip: actor.ip.map(|ip| ip.to_string()),
             at: self.clock.now(),
+            ids: self.ids(),
         }
+    }
+
+    /// The service's clock and randomness, for ids the store mints in a write.
+    pub(crate) fn ids(&self) -> crate::ports::IdSource {
+        crate::ports::IdSource::new(self.clock.clone(), self.random.clone())
     }
 
     /// Every sealed value in a stored document with its plaintext (those that open).

@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError};
-use tenantry_security::{AuditEntry, AuditFilter, AuditLogReader};
+use tenantry_security::{
+    AuditEntry, AuditFilter, AuditLogReader, AuditPurgeStore, DenialAudit, IpDenial,
+};
 
 use crate::schema::audit_log;
 use crate::time::{from_micros, to_micros};
@@ -178,6 +180,62 @@ struct Row {
     diff: Option<String>,
     ip: Option<String>,
     created_at: i64,
+}
+
+impl DenialAudit for Store {
+    fn record_ip_denial(&self, denial: &IpDenial) -> Result<(), PortError> {
+        let account = denial.account.to_string();
+        let ip = denial.ip.map(|ip| ip.to_string());
+        let diff = serde_json::json!({
+            "address": denial.address,
+            "credential": denial.credential,
+        });
+        Ok(self.write(|conn| -> Result<(), crate::StoreError> {
+            insert_entry(
+                conn,
+                NewEntry {
+                    id: denial.id.to_string(),
+                    account: &account,
+                    actor: &denial.actor,
+                    action: "security.ip_denied",
+                    target: Some(&denial.address),
+                    diff: Some(diff.to_string()),
+                    ip: ip.as_deref(),
+                    at: denial.at,
+                },
+            )
+        })?)
+    }
+}
+
+impl AuditPurgeStore for Store {
+    fn purge_audit_before(
+        &self,
+        account: AccountId,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<u64, PortError> {
+        let account = account.to_string();
+        let cutoff = to_micros(cutoff);
+        let deleted = self.write(|conn| -> Result<usize, crate::StoreError> {
+            // Select the batch first: DELETE ... LIMIT is not portable.
+            let ids = audit_log::table
+                .filter(audit_log::account_id.eq(&account))
+                .filter(audit_log::created_at.lt(cutoff))
+                .order(audit_log::created_at.asc())
+                .select(audit_log::id)
+                .limit(i64::from(limit))
+                .load::<String>(conn)?;
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            Ok(
+                diesel::delete(audit_log::table.filter(audit_log::id.eq_any(&ids)))
+                    .execute(conn)?,
+            )
+        })?;
+        Ok(deleted as u64)
+    }
 }
 
 impl AuditLogReader for Store {

@@ -6,9 +6,7 @@ use writes::SettingsTx;
 
 use diesel::prelude::*;
 use serde_json::Value;
-use tenantry_kernel::{
-    AccountId, Cursor, IpEntryId, OsRandom, Page, PageRequest, PortError, SystemClock, UserId,
-};
+use tenantry_kernel::{AccountId, Cursor, Page, PageRequest, PortError, UserId};
 use tenantry_security::Cidr;
 use tenantry_settings::{
     Applied, AuditRecord, CurrentPreferences, CurrentSection, HistoryEntry, SettingsChange,
@@ -16,8 +14,7 @@ use tenantry_settings::{
 };
 
 use crate::schema::{
-    audit_log, ip_allowlist_entries, mfa_backup_codes, settings_documents, settings_history,
-    user_preferences,
+    ip_allowlist_entries, mfa_backup_codes, settings_documents, settings_history, user_preferences,
 };
 use crate::time::{from_micros, to_micros};
 use crate::transaction::TxError;
@@ -146,34 +143,6 @@ impl SettingsStore for Store {
                 Ok((id, doc))
             })
             .collect()
-    }
-
-    fn purge_audit_before(
-        &self,
-        account: AccountId,
-        cutoff: chrono::DateTime<chrono::Utc>,
-        limit: u32,
-    ) -> Result<u64, PortError> {
-        let account = account.to_string();
-        let cutoff = to_micros(cutoff);
-        let deleted = self.write(|conn| -> Result<usize, StoreError> {
-            // Select the batch first: DELETE ... LIMIT is not portable.
-            let ids = audit_log::table
-                .filter(audit_log::account_id.eq(&account))
-                .filter(audit_log::created_at.lt(cutoff))
-                .order(audit_log::created_at.asc())
-                .select(audit_log::id)
-                .limit(i64::from(limit))
-                .load::<String>(conn)?;
-            if ids.is_empty() {
-                return Ok(0);
-            }
-            Ok(
-                diesel::delete(audit_log::table.filter(audit_log::id.eq_any(&ids)))
-                    .execute(conn)?,
-            )
-        })?;
-        Ok(deleted as u64)
     }
 
     fn revoke_other_sessions(

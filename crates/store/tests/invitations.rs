@@ -18,7 +18,10 @@ use crate::support::{create_account, owner, settings_at, stores, t0};
 const PASSWORD: &str = "a long and unusual passphrase";
 
 /// The team's policy served by the settings, as the binary's bridge does (`bridges.rs`).
-struct TeamPolicyOf(Arc<tenantry_settings::SettingsService>);
+struct TeamPolicyOf(
+    Arc<tenantry_settings::SettingsService>,
+    Arc<tenantry_security::AllowlistEnforcement>,
+);
 
 impl tenantry_team::TeamPolicy for TeamPolicyOf {
     fn max_members(
@@ -35,7 +38,7 @@ impl tenantry_team::TeamPolicy for TeamPolicyOf {
         account: tenantry_kernel::AccountId,
         ip: Option<std::net::IpAddr>,
     ) -> Result<bool, tenantry_kernel::PortError> {
-        self.0.admits(account, ip)
+        self.1.admits(account, ip)
     }
 
     fn support_email(
@@ -66,7 +69,10 @@ fn team_at(store: &Store, at: DateTime<Utc>) -> TeamService {
     TeamService::new(
         Arc::new(store.clone()),
         TeamDeps {
-            policy: Arc::new(TeamPolicyOf(settings_at(store, at))),
+            policy: Arc::new(TeamPolicyOf(
+                settings_at(store, at),
+                crate::support::allowlist_at(store, at),
+            )),
             secrets: SecretBox::new(&[7u8; 32]),
             links: InviteLinks::new("https://console.example.test"),
             clock,

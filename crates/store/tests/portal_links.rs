@@ -13,7 +13,7 @@ use tenantry_security::{
 };
 use tenantry_store::Store;
 
-use crate::support::{create_account, owner, settings_at, stores, t0};
+use crate::support::{create_account, owner, policy_at, settings_at, stores, t0};
 
 /// The check of links' minters, as the binary wires it.
 fn minters_at(store: &Store, at: DateTime<Utc>) -> Arc<PortalMinters> {
@@ -21,7 +21,7 @@ fn minters_at(store: &Store, at: DateTime<Utc>) -> Arc<PortalMinters> {
         links: Arc::new(store.clone()),
         credentials: Arc::new(store.clone()),
         sessions: Arc::new(store.clone()),
-        policy: settings_at(store, at),
+        policy: policy_at(store, at),
         clock: Arc::new(FixedClock(at)),
         random: Arc::new(OsRandom),
     }))
@@ -29,12 +29,12 @@ fn minters_at(store: &Store, at: DateTime<Utc>) -> Arc<PortalMinters> {
 
 fn portal_at(store: &Store, at: DateTime<Utc>) -> PortalLinkService {
     let clock = Arc::new(FixedClock(at));
-    let settings = settings_at(store, at);
+    let policy = policy_at(store, at);
     PortalLinkService::new(
         PortalDeps {
             store: Arc::new(store.clone()),
-            policy: settings.clone(),
-            origins: settings,
+            policy: policy.clone(),
+            origins: policy,
             mfa: Arc::new(MfaService::new(
                 Arc::new(store.clone()),
                 SecretBox::new(&[7u8; 32]),
@@ -57,7 +57,7 @@ fn sessions_at(store: &Store, at: DateTime<Utc>) -> SessionService {
     let clock = Arc::new(FixedClock(at));
     SessionService::new(
         Arc::new(store.clone()),
-        settings_at(store, at),
+        policy_at(store, at),
         Arc::new(MfaService::new(
             Arc::new(store.clone()),
             SecretBox::new(&[7u8; 32]),

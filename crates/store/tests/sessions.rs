@@ -24,7 +24,7 @@ fn sessions_at(store: &Store, at: DateTime<Utc>) -> SessionService {
     ));
     SessionService::new(
         Arc::new(store.clone()),
-        settings_at(store, at),
+        crate::support::policy_at(store, at),
         mfa,
         clock,
         Arc::new(OsRandom),

@@ -80,6 +80,112 @@ pub fn settings_at(
     ))
 }
 
+/// The IP allowlist over `store` as the binary enforces it, its clock at `at`, reading the
+/// policy from the settings (the binary's `AllowlistOfSettings` bridge, in tenantry-services).
+pub fn allowlist_at(
+    store: &Store,
+    at: chrono::DateTime<chrono::Utc>,
+) -> std::sync::Arc<tenantry_security::AllowlistEnforcement> {
+    struct Source(std::sync::Arc<tenantry_settings::SettingsService>);
+    impl tenantry_security::AllowlistSource for Source {
+        fn allowlist_policy(
+            &self,
+            account: tenantry_kernel::AccountId,
+        ) -> Result<tenantry_security::AllowlistPolicy, tenantry_kernel::PortError> {
+            self.0
+                .stored_allowlist_policy(account)
+                .map_err(|e| tenantry_kernel::PortError::Corrupt(e.to_string()))
+        }
+    }
+    std::sync::Arc::new(tenantry_security::AllowlistEnforcement::new(
+        tenantry_security::AllowlistDeps {
+            source: std::sync::Arc::new(Source(settings_at(store, at))),
+            audit: std::sync::Arc::new(store.clone()),
+            cache: std::sync::Arc::default(),
+            clock: std::sync::Arc::new(tenantry_kernel::FixedClock(at)),
+            random: std::sync::Arc::new(OsRandom),
+        },
+    ))
+}
+
+/// The security policy the settings keep, served to the security services as the binary's
+/// `SecurityPolicyOfSettings` bridge (tenantry-services) serves it, its clock at `at`.
+pub struct PolicyOf {
+    settings: std::sync::Arc<tenantry_settings::SettingsService>,
+    allowlist: std::sync::Arc<tenantry_security::AllowlistEnforcement>,
+}
+
+/// [`PolicyOf`] over `store` at `at`.
+pub fn policy_at(store: &Store, at: chrono::DateTime<chrono::Utc>) -> std::sync::Arc<PolicyOf> {
+    std::sync::Arc::new(PolicyOf {
+        settings: settings_at(store, at),
+        allowlist: allowlist_at(store, at),
+    })
+}
+
+impl tenantry_security::KeyPolicy for PolicyOf {
+    fn max_api_keys(
+        &self,
+        account: tenantry_kernel::AccountId,
+    ) -> Result<u32, tenantry_kernel::PortError> {
+        Ok(self.settings.stored_security_policy(account)?.max_api_keys)
+    }
+
+    fn reauth_for_sensitive(
+        &self,
+        account: tenantry_kernel::AccountId,
+    ) -> Result<bool, tenantry_kernel::PortError> {
+        Ok(self
+            .settings
+            .stored_security_policy(account)?
+            .reauth_for_sensitive)
+    }
+
+    fn mfa_required(
+        &self,
+        account: tenantry_kernel::AccountId,
+    ) -> Result<bool, tenantry_kernel::PortError> {
+        Ok(self.settings.stored_security_policy(account)?.mfa_required)
+    }
+}
+
+impl tenantry_security::SessionPolicySource for PolicyOf {
+    fn session_policy(
+        &self,
+        account: tenantry_kernel::AccountId,
+    ) -> Result<tenantry_security::SessionPolicy, tenantry_kernel::PortError> {
+        let p = self.settings.stored_security_policy(account)?;
+        Ok(tenantry_security::SessionPolicy {
+            mfa_required: p.mfa_required,
+            password_expiry_days: p.password_expiry_days,
+            absolute_minutes: p.absolute_session_minutes,
+            idle_minutes: p.idle_timeout_minutes,
+            extend_on_activity: p.extend_on_activity,
+            concurrent_sessions: p.concurrent_sessions,
+        })
+    }
+
+    fn ip_allowed(
+        &self,
+        account: tenantry_kernel::AccountId,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<bool, tenantry_kernel::PortError> {
+        self.allowlist.admits(account, ip)
+    }
+}
+
+impl tenantry_security::AccountReturnOrigins for PolicyOf {
+    fn return_origins(
+        &self,
+        account: tenantry_kernel::AccountId,
+    ) -> Result<Vec<String>, tenantry_kernel::PortError> {
+        Ok(self
+            .settings
+            .stored_security_policy(account)?
+            .portal_return_origins)
+    }
+}
+
 /// Creates the account `name` with its owner `o@<name>.test`, at `at`.
 pub fn create_account(
     store: &Store,

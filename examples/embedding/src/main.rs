@@ -13,9 +13,9 @@ use tenantry_kernel::{
     AccountId, AccountName, Actor, Email, ExternalSubject, OperatorCaller, Role, UserId,
 };
 use tenantry_notifications::{DeliveryError, HttpReply, HttpTransport, MailTransport};
-use tenantry_security::Cidr;
+use tenantry_security::{Cidr, Decision};
 use tenantry_services::{master_key, Services};
-use tenantry_settings::{Decision, Section, SecurityPolicy};
+use tenantry_settings::{Section, SecurityPolicy};
 use tenantry_store::StoreConfig;
 use tenantry_team::{AcceptInput, InvitationLifetime, InviteRequest};
 
@@ -175,9 +175,9 @@ fn run(data_dir: &Path) -> Result<Report, Error> {
     // 3. Gate this program's own requests with the account's allowlist (refusals audited).
     let office: IpAddr = OFFICE_IP.parse()?;
     let elsewhere: IpAddr = "198.51.100.1".parse()?;
-    let office_allowed = services.settings.check_address(account, office)? == Decision::Allowed;
+    let office_allowed = services.allowlist.check_address(account, office)? == Decision::Allowed;
     let elsewhere_allowed =
-        services.settings.check_address(account, elsewhere)? == Decision::Allowed;
+        services.allowlist.check_address(account, elsewhere)? == Decision::Allowed;
 
     // 4. Read back the typed settings, the allowlist and the secret.
     let settings = services.settings.account_settings(&owner)?;

@@ -169,8 +169,7 @@ fn replace_allowlist(
     for (i, cidr) in wanted.iter().filter(|c| !existing.contains(c)).enumerate() {
         diesel::insert_into(ip_allowlist_entries::table)
             .values((
-                ip_allowlist_entries::id
-                    .eq(IpEntryId::generate(&SystemClock, &OsRandom).to_string()),
+                ip_allowlist_entries::id.eq(ctx.ids.ip_entry_id().to_string()),
                 ip_allowlist_entries::account_id.eq(&account),
                 ip_allowlist_entries::cidr.eq(cidr),
                 ip_allowlist_entries::label.eq(""),

@@ -161,7 +161,6 @@ pub(super) fn settings_error(e: SettingsError) -> ApiError {
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }
         | SettingsError::UnknownTenant
-        | SettingsError::IpNotAllowed { .. }
         | SettingsError::TelemetryTestFailed { .. }
         | SettingsError::UnknownTelemetryEvent
         | SettingsError::CatalogSettingMissing(_)
@@ -242,6 +241,9 @@ pub(super) fn audit_error(e: SecurityError) -> ApiError {
         | SecurityError::PortalLinkUnknown
         | SecurityError::PortalLinkUsed
         | SecurityError::PortalLinkExpired
+        // The allowlist is applied by the authentication middleware (auth.rs), before any
+        // handler runs.
+        | SecurityError::IpNotAllowed { .. }
         | SecurityError::AccountNameTaken(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

@@ -88,7 +88,6 @@ pub(super) fn catalog_error(e: SettingsError) -> ApiError {
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }
         | SettingsError::WouldLockOut { .. }
-        | SettingsError::IpNotAllowed { .. }
         | SettingsError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }
@@ -184,6 +183,9 @@ pub(super) fn grant_error(e: SecurityError, refresh: bool) -> ApiError {
         | SecurityError::PortalLinkUnknown
         | SecurityError::PortalLinkUsed
         | SecurityError::PortalLinkExpired
+        // The allowlist is applied by the authentication middleware (auth.rs), before any
+        // handler runs.
+        | SecurityError::IpNotAllowed { .. }
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

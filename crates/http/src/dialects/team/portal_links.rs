@@ -179,6 +179,9 @@ fn portal_error(e: SecurityError) -> ApiError {
         | SecurityError::PortalLinkUnknown
         | SecurityError::PortalLinkUsed
         | SecurityError::PortalLinkExpired
+        // The allowlist is applied by the authentication middleware (auth.rs), before any
+        // handler runs.
+        | SecurityError::IpNotAllowed { .. }
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

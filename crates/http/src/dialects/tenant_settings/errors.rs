@@ -84,7 +84,6 @@ pub(super) fn tenant_error(e: SettingsError) -> ApiError {
         | SettingsError::EmailTaken
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }
-        | SettingsError::IpNotAllowed { .. }
         | SettingsError::DeliveryFailed { .. }
         | SettingsError::TelemetryTestFailed { .. }
         | SettingsError::UnknownTelemetryEvent

@@ -83,7 +83,6 @@ pub(super) fn settings_error(routes: SettingsRoutes, e: SettingsError) -> ApiErr
         | SettingsError::UnknownVersion(_)
         | SettingsError::ReauthRequired
         | SettingsError::UnknownTenant
-        | SettingsError::IpNotAllowed { .. }
         | SettingsError::DeliveryFailed { .. }
         | SettingsError::TelemetryTestFailed { .. }
         | SettingsError::UnknownTelemetryEvent
@@ -221,6 +220,9 @@ pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiErr
         | SecurityError::PortalLinkUnknown
         | SecurityError::PortalLinkUsed
         | SecurityError::PortalLinkExpired
+        // The allowlist is applied by the authentication middleware (auth.rs), before any
+        // handler runs.
+        | SecurityError::IpNotAllowed { .. }
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

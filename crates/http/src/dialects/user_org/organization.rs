@@ -187,12 +187,8 @@ async fn allowlist_status(
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    let account = caller.0.account_id;
-    let (view, last) = run(move || {
-        let view = settings.account_settings(&caller.0)?;
-        Ok((view, settings.allowlist_last_evaluated(account)))
-    })
-    .await?;
+    let last = state.allowlist.last_evaluated(caller.0.account_id);
+    let view = run(move || settings.account_settings(&caller.0)).await?;
     Ok(data(json!({
         "enabled": view.security.ip_allowlist_enforced,
         // Enforced on the API; Tenantry serves no UI of its own.
