@@ -720,12 +720,18 @@ pub(crate) fn unique(prefix: &str) -> String {
     format!("{prefix}{}", ulid::Ulid::new())
 }
 
+/// A test notification of `channel`, sent through the API as the owner: its delivery's id.
 pub(crate) async fn test_delivery(app: &TestApp, channel: &str) -> String {
+    test_delivery_as(app, app.owner_key(), channel).await
+}
+
+/// A test notification of `channel`, sent through the API with `key`: its delivery's id.
+pub(crate) async fn test_delivery_as(app: &TestApp, key: &str, channel: &str) -> String {
     let (status, doc) = call(
         app,
         Method::POST,
         &format!("{CHANNELS}/{channel}/test"),
-        app.owner_key(),
+        key,
         None,
     )
     .await;
