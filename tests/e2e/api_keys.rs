@@ -558,6 +558,7 @@ async fn the_key_list_honours_limit_and_cursor(app: TestApp) {
         .await;
         assert_eq!(status, 201, "{doc}");
     }
-    crate::notifications::assert_pages_like_the_whole(&app, "/api/user/api-keys", &owner).await;
+    crate::notification_rules::assert_pages_like_the_whole(&app, "/api/user/api-keys", &owner)
+        .await;
 }
 on_both_backends!(the_key_list_honours_limit_and_cursor);

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::console::{set_owner_password, signed_in_member, Answer, Visitor, PASSWORD};
 use crate::console_account::signed_in_owner;
+use crate::notifications::test_delivery_as;
 use crate::support::{call, Backend, Receiver, TestApp, TestDb};
 
 crate::on_both_backends!(env [
@@ -21,6 +22,20 @@ crate::on_both_backends!(env [
 
 const PAGE: &str = "/console/notifications";
 const SECRET: &str = "typed-signing-secret-0123456789";
+
+/// A webhook channel named `name` posting to `url`, made through the JSON API with `key`: its id.
+async fn api_webhook(app: &TestApp, key: &str, name: &str, url: &str) -> String {
+    let (status, created) = call(
+        app,
+        Method::POST,
+        "/api/notifications/channels",
+        key,
+        Some(json!({ "type": "webhook", "name": name, "config": { "url": url } })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    created["data"]["id"].as_str().expect("id").to_owned()
+}
 
 /// The ids of what the JSON API lists at `path` (`channels`, `rules`, `deliveries`).
 async fn api_ids(app: &TestApp, key: &str, what: &str) -> Vec<String> {
@@ -257,16 +272,7 @@ async fn console_notifications_refusals_change_nothing(app: TestApp) {
     set_owner_password(&app).await;
     let receiver = Receiver::start(200, "ok").await;
     let url = format!("{}/sink", receiver.url);
-    let (status, created) = call(
-        &app,
-        Method::POST,
-        "/api/notifications/channels",
-        app.owner_key(),
-        Some(json!({ "type": "webhook", "name": "mine", "config": { "url": url } })),
-    )
-    .await;
-    assert_eq!(status, 201, "{created}");
-    let mine = created["data"]["id"].as_str().expect("id").to_owned();
+    let mine = api_webhook(&app, app.owner_key(), "mine", &url).await;
     let channels = api_ids(&app, app.owner_key(), "channels").await;
     let anonymous = Visitor::new(&app).get(PAGE).await;
     assert_eq!(anonymous.location(), "/console/login");
@@ -295,17 +301,7 @@ async fn console_notifications_refusals_change_nothing(app: TestApp) {
             let res = lower.post(&path, &[("csrf", &own)]).await;
             assert_eq!(res.status, 403, "{role} {path}");
         }
-        let res = lower
-            .post(
-                &format!("{PAGE}/channels"),
-                &[
-                    ("csrf", &own),
-                    ("name", "x"),
-                    ("kind", "webhook"),
-                    ("url", &url),
-                ],
-            )
-            .await;
+        let res = webhook_form(&mut lower, &own, "x", &url, "").await;
         assert_eq!(res.status, 403, "{role}");
     }
 
@@ -325,17 +321,7 @@ async fn console_notifications_refusals_change_nothing(app: TestApp) {
             assert_eq!(res.status, 403, "{path}");
             assert!(res.body.contains("This form has expired"));
         }
-        let res = me
-            .post(
-                &format!("{PAGE}/channels"),
-                &[
-                    ("csrf", token),
-                    ("name", "x"),
-                    ("kind", "webhook"),
-                    ("url", &url),
-                ],
-            )
-            .await;
+        let res = webhook_form(&mut me, token, "x", &url, "").await;
         assert_eq!(res.status, 403);
         let res = me
             .post(
@@ -399,29 +385,8 @@ async fn console_notifications_refusals_change_nothing(app: TestApp) {
         .create_account("notify-other", "other@example.test")
         .await;
     let their_key = stranger["owner_api_key"].as_str().expect("key");
-    let (status, theirs) = call(
-        &app,
-        Method::POST,
-        "/api/notifications/channels",
-        their_key,
-        Some(json!({ "type": "webhook", "name": "theirs", "config": { "url": url } })),
-    )
-    .await;
-    assert_eq!(status, 201, "{theirs}");
-    let theirs = theirs["data"]["id"].as_str().expect("id").to_owned();
-    let (status, test) = call(
-        &app,
-        Method::POST,
-        &format!("/api/notifications/channels/{theirs}/test"),
-        their_key,
-        None,
-    )
-    .await;
-    assert_eq!(status, 202, "{test}");
-    let their_delivery = test["data"]["delivery_id"]
-        .as_str()
-        .expect("delivery")
-        .to_owned();
+    let theirs = api_webhook(&app, their_key, "theirs", &url).await;
+    let their_delivery = test_delivery_as(&app, their_key, &theirs).await;
     for path in [
         format!("{PAGE}/channels/{theirs}/delete"),
         format!("{PAGE}/channels/{theirs}/test"),
@@ -536,29 +501,8 @@ async fn signed_in_admin_with<'a>(app: &'a TestApp, permissions: &[&str]) -> Vis
 async fn console_tests_and_redeliveries_need_the_execute_permission(app: TestApp) {
     let receiver = Receiver::start(200, "ok").await;
     let url = format!("{}/sink", receiver.url);
-    let (status, created) = call(
-        &app,
-        Method::POST,
-        "/api/notifications/channels",
-        app.owner_key(),
-        Some(json!({ "type": "webhook", "name": "exec", "config": { "url": url } })),
-    )
-    .await;
-    assert_eq!(status, 201, "{created}");
-    let channel = created["data"]["id"].as_str().expect("id").to_owned();
-    let (status, test) = call(
-        &app,
-        Method::POST,
-        &format!("/api/notifications/channels/{channel}/test"),
-        app.owner_key(),
-        None,
-    )
-    .await;
-    assert_eq!(status, 202, "{test}");
-    let delivery = test["data"]["delivery_id"]
-        .as_str()
-        .expect("delivery")
-        .to_owned();
+    let channel = api_webhook(&app, app.owner_key(), "exec", &url).await;
+    let delivery = test_delivery_as(&app, app.owner_key(), &channel).await;
     let test_path = format!("{PAGE}/channels/{channel}/test");
     let redeliver_path = format!("{PAGE}/deliveries/{delivery}/redeliver");
 

@@ -552,7 +552,11 @@ async fn the_allowlist_honours_limit_and_cursor(app: TestApp) {
         .await;
         assert_eq!(status, 201, "{doc}");
     }
-    crate::notifications::assert_pages_like_the_whole(&app, "/api/settings/ip-whitelist", &key)
-        .await;
+    crate::notification_rules::assert_pages_like_the_whole(
+        &app,
+        "/api/settings/ip-whitelist",
+        &key,
+    )
+    .await;
 }
 on_both_backends!(the_allowlist_honours_limit_and_cursor);

@@ -22,15 +22,15 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
 use tenantry_http::AppState;
-use tenantry_kernel::{Cursor, KernelError, PageRequest, Role};
+use tenantry_kernel::{Cursor, KernelError, PageRequest};
 use tenantry_security::{AuditEntry, AuditFilter, SecurityError};
 
+use crate::admission::{Admins, PageOf};
 use crate::audit_csv;
 use crate::form::{too_long, ID_MAX, NAME_MAX};
 use crate::layout::{time, Section};
 use crate::session::SignedIn;
-use crate::visitor::{below, signed_in_page, visitor, Admits};
-use crate::ConsoleConfig;
+use crate::visitor::signed_in_page;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/audit").route(web::get().to(show)))
@@ -39,8 +39,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 
 const TITLE: &str = "Audit log";
 const PATH: &str = "/console/audit";
-/// The role of `GET /v2/accounts/audit-logs` (`route_roles.rs`); the service checks it again.
-const ROLE: Role = Role::Admin;
+/// Both addresses are for admins and the owner: the role of `GET /v2/accounts/audit-logs`
+/// (`route_roles.rs`); the service checks it again.
+type Page = PageOf<Admins>;
 /// Entries per page of the download: few reads for a long log, little memory per read.
 const CSV_PAGE: u32 = 500;
 /// Longest accepted time and cursor values (a cursor is at most 256 characters).
@@ -249,36 +250,36 @@ fn entries_table(entries: &[AuditEntry]) -> Markup {
     }
 }
 
-async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config, Admits::Unrestricted).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    if let Some(res) = below(&visitor, ROLE) {
-        return res;
-    }
-    let q = match read_query(&req) {
-        Ok(q) => q,
-        Err(res) => return *res,
-    };
-    let filter = match filter(&q) {
-        Ok(f) => f,
+/// The query both addresses take and the filter it asks for, or the page that says why not
+/// (an unreadable address, or the filter form with each field's error).
+async fn asked(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    visitor: &SignedIn,
+) -> Result<(Query, AuditFilter), HttpResponse> {
+    let q = read_query(req).map_err(|res| *res)?;
+    match filter(&q) {
+        Ok(f) => Ok((q, f)),
         Err(errors) => {
             let content = filter_form(&q, &errors);
-            return signed_in_page(
-                &state,
-                &visitor,
+            Err(signed_in_page(
+                state,
+                visitor,
                 TITLE,
                 Section::Audit,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 content,
             )
-            .await;
+            .await)
         }
+    }
+}
+
+async fn show(req: HttpRequest, state: web::Data<AppState>, page: Page) -> HttpResponse {
+    let visitor = page.visitor;
+    let (q, filter) = match asked(&req, &state, &visitor).await {
+        Ok(asked) => asked,
+        Err(res) => return res,
     };
     let cursor = q.cursor.trim();
     let Ok(page) = PageRequest::parse(None, Some(cursor).filter(|c| !c.is_empty())) else {
@@ -338,36 +339,11 @@ fn rows(entries: &[AuditEntry]) -> Bytes {
     Bytes::from(entries.iter().map(audit_csv::row).collect::<String>())
 }
 
-async fn download(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-) -> HttpResponse {
-    let visitor = match visitor(&req, &state, &config, Admits::Unrestricted).await {
-        Ok(v) => v,
+async fn download(req: HttpRequest, state: web::Data<AppState>, page: Page) -> HttpResponse {
+    let visitor = page.visitor;
+    let (_, filter) = match asked(&req, &state, &visitor).await {
+        Ok(asked) => asked,
         Err(res) => return res,
-    };
-    if let Some(res) = below(&visitor, ROLE) {
-        return res;
-    }
-    let q = match read_query(&req) {
-        Ok(q) => q,
-        Err(res) => return *res,
-    };
-    let filter = match filter(&q) {
-        Ok(f) => f,
-        Err(errors) => {
-            let content = filter_form(&q, &errors);
-            return signed_in_page(
-                &state,
-                &visitor,
-                TITLE,
-                Section::Audit,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                content,
-            )
-            .await;
-        }
     };
     let first_page = PageRequest {
         limit: CSV_PAGE,

@@ -12,6 +12,7 @@
 //! *Invariant:* the console calls the domain services the JSON APIs call, with the same
 //! `Actor` the same sign-in session gives there; it never reaches the store.
 
+mod admission;
 mod api_keys;
 mod api_twin;
 mod assets;

@@ -19,17 +19,17 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tenantry_http::AppState;
-use tenantry_kernel::{DeliveryId, PageRequest, Role};
-use tenantry_notifications::{ChannelKind, NewRule, NotificationError};
+use tenantry_kernel::{Actor, DeliveryId, PageRequest};
+use tenantry_notifications::{ChannelKind, NewRule, NotificationError, NotificationService};
 
+use crate::admission::{Admins, ButtonForm, PageOf, PostOf};
 use crate::form::{too_long, EMAIL_MAX, ID_MAX, NAME_MAX};
 use crate::layout::{notice, Section};
 use crate::notifications_page::{
     channels_section, deliveries_section, rules_section, Draft, Errors, Listing,
 };
 use crate::session::SignedIn;
-use crate::visitor::{below, poster, signed_in_page, visitor, Admits};
-use crate::ConsoleConfig;
+use crate::visitor::signed_in_page;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/notifications").route(web::get().to(show)))
@@ -52,8 +52,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const TITLE: &str = "Notifications";
-/// The role of every `/api/notifications` route (`route_roles.rs`); the service checks it too.
-const ROLE: Role = Role::Admin;
 /// Deliveries per page.
 const DELIVERIES_PAGE: u32 = 20;
 /// Longest URL, secret and recipient list accepted from the form.
@@ -62,22 +60,15 @@ const SECRET_MAX: usize = 256;
 const RECIPIENTS_MAX: usize = 20 * EMAIL_MAX;
 const CURSOR_MAX: usize = 256;
 
-/// The visitor of a page (or of a post whose token is `csrf`), with the role the API asks.
-async fn admitted(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    config: &ConsoleConfig,
-    csrf: Option<&str>,
-) -> Result<SignedIn, HttpResponse> {
-    let v = match csrf {
-        Some(csrf) => poster(req, state, config, Admits::Unrestricted, csrf).await?,
-        None => visitor(req, state, config, Admits::Unrestricted).await?,
-    };
-    match below(&v, ROLE) {
-        Some(res) => Err(res),
-        None => Ok(v),
-    }
-}
+/// Every page and form here is for admins and the owner: the role of every
+/// `/api/notifications` route (`route_roles.rs`); the service checks it too.
+type Page = PageOf<Admins>;
+/// A posted form here, read field by field (`channel_ids` repeats).
+type Post = PostOf<Admins, Vec<(String, String)>>;
+/// A button's post here.
+type Button = PostOf<Admins, ButtonForm>;
+/// What every handler here reads through.
+type State = web::Data<AppState>;
 
 /// A refusal the page shows, or a page of its own.
 enum Refused {
@@ -225,21 +216,62 @@ async fn render(
     .await
 }
 
+/// The forms as they first show: the email channel chosen, nothing typed.
+fn fresh_draft() -> Draft {
+    Draft {
+        kind: "email".into(),
+        ..Draft::default()
+    }
+}
+
+/// The page after a change went through: `message`, above the forms as they first show.
+async fn changed(
+    state: &State,
+    visitor: &SignedIn,
+    status: StatusCode,
+    message: Markup,
+) -> HttpResponse {
+    let draft = fresh_draft();
+    let errors = Errors::default();
+    render(
+        state,
+        visitor,
+        first_page(),
+        status,
+        &draft,
+        &errors,
+        Some(message),
+    )
+    .await
+}
+
+/// The page after a refused change: each error beside its field of `form`, with what was typed
+/// (`draft`) kept and `amend` adding to the errors, or the refusal's own page.
+async fn refused(
+    state: &State,
+    visitor: &SignedIn,
+    e: NotificationError,
+    form: Form,
+    draft: &Draft,
+    amend: impl FnOnce(&mut Errors),
+) -> HttpResponse {
+    match refusal(e, form) {
+        Refused::Shown(status, mut errors) => {
+            amend(&mut errors);
+            render(state, visitor, first_page(), status, draft, &errors, None).await
+        }
+        Refused::Page(res) => res,
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ShowQuery {
     deliveries: String,
 }
 
-async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-) -> HttpResponse {
-    let visitor = match admitted(&req, &state, &config, None).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+async fn show(req: HttpRequest, state: State, page: Page) -> HttpResponse {
+    let visitor = page.visitor;
     let Ok(q) = web::Query::<ShowQuery>::from_query(req.query_string()) else {
         return crate::refusal::bad_form("The address could not be read. Nothing was changed.");
     };
@@ -255,16 +287,12 @@ async fn show(
         );
     };
     page.limit = DELIVERIES_PAGE;
-    let draft = Draft {
-        kind: "email".into(),
-        ..Draft::default()
-    };
     render(
         &state,
         &visitor,
         page,
         StatusCode::OK,
-        &draft,
+        &fresh_draft(),
         &Errors::default(),
         None,
     )
@@ -303,23 +331,9 @@ fn text(map: &Map<String, Value>, key: &str) -> String {
         .to_owned()
 }
 
-async fn create_channel(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-    web::Form(pairs): web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    // The token first: a forged post is refused before its fields are looked at.
-    let csrf = pairs
-        .iter()
-        .find(|(field, _)| field == "csrf")
-        .map(|(_, value)| value.clone())
-        .unwrap_or_default();
-    let visitor = match admitted(&req, &state, &config, Some(&csrf)).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    let (f, _) = match fields(pairs) {
+async fn create_channel(state: State, post: Post) -> HttpResponse {
+    let visitor = post.visitor;
+    let (f, _) = match fields(post.form) {
         Ok(f) => f,
         Err(res) => return *res,
     };
@@ -401,63 +415,26 @@ async fn create_channel(
                 },
                 None => notice("The channel was added."),
             };
-            let draft = Draft {
-                kind: "email".into(),
-                ..Draft::default()
-            };
-            render(
-                &state,
-                &visitor,
-                first_page(),
-                StatusCode::CREATED,
-                &draft,
-                &Errors::default(),
-                Some(message),
-            )
-            .await
+            changed(&state, &visitor, StatusCode::CREATED, message).await
         }
-        Ok(Err(e)) => match refusal(e, Form::Channel) {
-            Refused::Shown(status, mut errors) => {
+        Ok(Err(e)) => {
+            refused(&state, &visitor, e, Form::Channel, &draft, |errors| {
                 // A refused form never shows a typed secret again: say to type it again.
                 if !secret.is_empty() || !slack_url.is_empty() {
                     errors.channel_form.get_or_insert_with(|| {
                         "Secrets are never shown back: type them again.".to_owned()
                     });
                 }
-                render(
-                    &state,
-                    &visitor,
-                    first_page(),
-                    status,
-                    &draft,
-                    &errors,
-                    None,
-                )
-                .await
-            }
-            Refused::Page(res) => res,
-        },
+            })
+            .await
+        }
         Err(e) => crate::refusal::internal(&e),
     }
 }
 
-async fn create_rule(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-    web::Form(pairs): web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    // The token first: a forged post is refused before its fields are looked at.
-    let csrf = pairs
-        .iter()
-        .find(|(field, _)| field == "csrf")
-        .map(|(_, value)| value.clone())
-        .unwrap_or_default();
-    let visitor = match admitted(&req, &state, &config, Some(&csrf)).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    let (f, channel_ids) = match fields(pairs) {
+async fn create_rule(state: State, post: Post) -> HttpResponse {
+    let visitor = post.visitor;
+    let (f, channel_ids) = match fields(post.form) {
         Ok(f) => f,
         Err(res) => return *res,
     };
@@ -497,188 +474,85 @@ async fn create_rule(
             } else {
                 format!("The rule {} was replaced.", rule.name)
             };
-            let draft = Draft {
-                kind: "email".into(),
-                ..Draft::default()
-            };
-            render(
-                &state,
-                &visitor,
-                first_page(),
-                StatusCode::OK,
-                &draft,
-                &Errors::default(),
-                Some(notice(&message)),
-            )
-            .await
+            changed(&state, &visitor, StatusCode::OK, notice(&message)).await
         }
-        Ok(Err(e)) => match refusal(e, Form::Rule) {
-            Refused::Shown(status, errors) => {
-                render(
-                    &state,
-                    &visitor,
-                    first_page(),
-                    status,
-                    &draft,
-                    &errors,
-                    None,
-                )
-                .await
-            }
-            Refused::Page(res) => res,
-        },
+        Ok(Err(e)) => refused(&state, &visitor, e, Form::Rule, &draft, |_| ()).await,
         Err(e) => crate::refusal::internal(&e),
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ButtonForm {
-    csrf: String,
+/// What a button does to the `{id}` of its path.
+#[derive(Clone, Copy)]
+enum Act {
+    DeleteChannel,
+    TestChannel,
+    DeleteRule,
+    Redeliver,
 }
 
-/// The outcome of a button's service call: the page with `done`, or with the refusal.
-async fn after_button<T>(
-    state: &web::Data<AppState>,
-    visitor: &SignedIn,
-    outcome: Result<Result<T, NotificationError>, actix_web::error::BlockingError>,
-    done: impl FnOnce(T) -> String,
-) -> HttpResponse {
-    let draft = Draft {
-        kind: "email".into(),
-        ..Draft::default()
-    };
-    match outcome {
-        Ok(Ok(value)) => {
-            let message = notice(&done(value));
-            render(
-                state,
-                visitor,
-                first_page(),
-                StatusCode::OK,
-                &draft,
-                &Errors::default(),
-                Some(message),
-            )
-            .await
-        }
-        Ok(Err(e)) => match refusal(e, Form::List) {
-            Refused::Shown(status, errors) => {
-                render(state, visitor, first_page(), status, &draft, &errors, None).await
+impl Act {
+    /// The service call, as `/api/notifications` makes it, and what the page says after it.
+    fn run(
+        self,
+        service: &NotificationService,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<&'static str, NotificationError> {
+        match self {
+            Self::DeleteChannel => service
+                .delete_channel(actor, id)
+                .map(|()| "The channel was deleted."),
+            Self::TestChannel => service.test_channel(actor, id).map(|_| {
+                "A test notification is on its way. Its delivery is listed below: reload this \
+                 page to see what the receiver answered."
+            }),
+            Self::DeleteRule => service
+                .delete_rule(actor, id)
+                .map(|()| "The rule was deleted."),
+            Self::Redeliver => {
+                // An id that is no delivery id names no delivery: the service's "not found".
+                let id = id
+                    .parse::<DeliveryId>()
+                    .map_err(|_| NotificationError::NotFound("delivery"))?;
+                service
+                    .redeliver(actor, id)
+                    .map(|_| "The message is being sent again, as a new delivery listed below.")
             }
-            Refused::Page(res) => res,
-        },
+        }
+    }
+}
+
+/// A button's post: `act` on the `{id}` of its path (bounded), then the page with what it did,
+/// or with the refusal.
+async fn on_button(state: State, path: web::Path<String>, post: Button, act: Act) -> HttpResponse {
+    let visitor = post.visitor;
+    if let Some(res) = too_long(&[("The id", &path, ID_MAX)]) {
+        return res;
+    }
+    let (service, actor, id) = (
+        state.notifications.clone(),
+        visitor.actor.clone(),
+        path.into_inner(),
+    );
+    match web::block(move || act.run(&service, &actor, &id)).await {
+        Ok(Ok(done)) => changed(&state, &visitor, StatusCode::OK, notice(done)).await,
+        Ok(Err(e)) => refused(&state, &visitor, e, Form::List, &fresh_draft(), |_| ()).await,
         Err(e) => crate::refusal::internal(&e),
     }
 }
 
-/// A button's post: its visitor and the `{id}` of its path, bounded.
-async fn button(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    config: &ConsoleConfig,
-    csrf: &str,
-    id: &str,
-) -> Result<SignedIn, HttpResponse> {
-    let visitor = admitted(req, state, config, Some(csrf)).await?;
-    if let Some(res) = too_long(&[("The id", id, ID_MAX)]) {
-        return Err(res);
-    }
-    Ok(visitor)
+async fn delete_channel(state: State, path: web::Path<String>, post: Button) -> HttpResponse {
+    on_button(state, path, post, Act::DeleteChannel).await
 }
 
-async fn delete_channel(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-    path: web::Path<String>,
-    web::Form(f): web::Form<ButtonForm>,
-) -> HttpResponse {
-    let visitor = match button(&req, &state, &config, &f.csrf, &path).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    let (service, actor, id) = (
-        state.notifications.clone(),
-        visitor.actor.clone(),
-        path.into_inner(),
-    );
-    let outcome = web::block(move || service.delete_channel(&actor, &id)).await;
-    after_button(&state, &visitor, outcome, |()| {
-        "The channel was deleted.".to_owned()
-    })
-    .await
+async fn test_channel(state: State, path: web::Path<String>, post: Button) -> HttpResponse {
+    on_button(state, path, post, Act::TestChannel).await
 }
 
-async fn test_channel(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-    path: web::Path<String>,
-    web::Form(f): web::Form<ButtonForm>,
-) -> HttpResponse {
-    let visitor = match button(&req, &state, &config, &f.csrf, &path).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    let (service, actor, id) = (
-        state.notifications.clone(),
-        visitor.actor.clone(),
-        path.into_inner(),
-    );
-    let outcome = web::block(move || service.test_channel(&actor, &id)).await;
-    after_button(&state, &visitor, outcome, |_| {
-        "A test notification is on its way. Its delivery is listed below: reload this page to \
-         see what the receiver answered."
-            .to_owned()
-    })
-    .await
+async fn delete_rule(state: State, path: web::Path<String>, post: Button) -> HttpResponse {
+    on_button(state, path, post, Act::DeleteRule).await
 }
 
-async fn delete_rule(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-    path: web::Path<String>,
-    web::Form(f): web::Form<ButtonForm>,
-) -> HttpResponse {
-    let visitor = match button(&req, &state, &config, &f.csrf, &path).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    let (service, actor, id) = (
-        state.notifications.clone(),
-        visitor.actor.clone(),
-        path.into_inner(),
-    );
-    let outcome = web::block(move || service.delete_rule(&actor, &id)).await;
-    after_button(&state, &visitor, outcome, |()| {
-        "The rule was deleted.".to_owned()
-    })
-    .await
-}
-
-async fn redeliver(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-    path: web::Path<String>,
-    web::Form(f): web::Form<ButtonForm>,
-) -> HttpResponse {
-    let visitor = match button(&req, &state, &config, &f.csrf, &path).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    // An id that is no delivery id names no delivery: the service's "not found".
-    let outcome = match path.parse::<DeliveryId>() {
-        Ok(id) => {
-            let (service, actor) = (state.notifications.clone(), visitor.actor.clone());
-            web::block(move || service.redeliver(&actor, id)).await
-        }
-        Err(_) => Ok(Err(NotificationError::NotFound("delivery"))),
-    };
-    after_button(&state, &visitor, outcome, |_| {
-        "The message is being sent again, as a new delivery listed below.".to_owned()
-    })
-    .await
+async fn redeliver(state: State, path: web::Path<String>, post: Button) -> HttpResponse {
+    on_button(state, path, post, Act::Redeliver).await
 }

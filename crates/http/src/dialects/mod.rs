@@ -27,3 +27,14 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     tenant_settings::routes(cfg);
     settings_catalog::routes(cfg);
 }
+
+/// Each API's rows of the OpenAPI route table, for openapi/operations.rs to assemble in document
+/// order (decision 0042).
+pub(crate) mod openapi_rows {
+    pub(crate) use super::account_settings::openapi::operations as account_settings;
+    pub(crate) use super::admin::openapi::operations as admin;
+    pub(crate) use super::settings_catalog::openapi::operations as settings_catalog;
+    pub(crate) use super::team::openapi::operations as team;
+    pub(crate) use super::tenant_settings::openapi::operations as tenant_settings;
+    pub(crate) use super::user_org::openapi::operations as user_org;
+}

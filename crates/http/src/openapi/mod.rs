@@ -1,8 +1,10 @@
-//! The OpenAPI 3.1 document of every dialect, built from the route table in `operations` and
+//! The OpenAPI 3.1 document of every dialect, built from the route table in `operations` (each
+//! API's rows written in its dialect folder with the builder in `operation`) and
 //! the schemas in `schemas`, served at `/openapi.json`, with a self-contained reference page at
 //! `/docs` (no CDN: the page and its script ship inside this crate). `cargo xtask openapi`
 //! writes the same document to docs/api/openapi.json, and a test fails when they differ.
 
+mod operation;
 mod operations;
 mod schemas;
 
@@ -11,9 +13,10 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use crate::error::{method_not_allowed, Dialect};
+pub(crate) use operation::{op, Access, Operation, PAGE};
+pub(crate) use operations::operations;
 #[cfg(test)]
 pub(crate) use operations::ALIASES;
-pub(crate) use operations::{operations, Access, Operation};
 
 /// Real requests and answers, recorded from the authorization matrix's run
 /// (`TENANTRY_MATRIX_RECORD=1`, tests/e2e/authorization.rs): keyed "METHOD /path/template",

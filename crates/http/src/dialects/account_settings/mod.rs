@@ -3,6 +3,7 @@
 
 mod audit_logs;
 mod errors;
+pub(super) mod openapi;
 mod sections;
 mod usage;
 

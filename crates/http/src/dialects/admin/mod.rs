@@ -3,6 +3,7 @@
 
 mod accounts;
 mod errors;
+pub(super) mod openapi;
 
 use actix_web::web;
 

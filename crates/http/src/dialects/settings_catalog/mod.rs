@@ -4,6 +4,7 @@
 
 mod accounts;
 mod errors;
+pub(super) mod openapi;
 mod settings;
 mod token_grant;
 

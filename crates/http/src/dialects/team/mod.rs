@@ -5,6 +5,7 @@ mod activity;
 mod errors;
 mod invitations;
 mod members;
+pub(super) mod openapi;
 mod portal_links;
 
 use actix_web::web;

@@ -2,6 +2,7 @@
 //! problem+json errors.
 
 mod errors;
+pub(super) mod openapi;
 mod settings;
 
 use actix_web::web;

@@ -5,6 +5,7 @@ mod api_keys;
 mod errors;
 mod mfa;
 mod notifications;
+pub(super) mod openapi;
 mod organization;
 mod preferences;
 mod profile;
