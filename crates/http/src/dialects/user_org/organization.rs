@@ -282,8 +282,8 @@ async fn get_limits(
     })
     .await?;
     Ok(data(json!({
-        "max_users_per_organization": tenant["features"]["maxUsersPerOrganization"],
-        "max_organizations": tenant["features"]["maxOrganizations"],
+        "max_users_per_organization": tenant.features.max_users_per_organization,
+        "max_organizations": tenant.features.max_organizations,
         "max_api_keys_per_user": max_api_keys,
         "max_audit_retention_days": tier.limits().max_audit_retention_days,
     })))
