@@ -3,6 +3,7 @@
 //! "errorMessage"}]` errors.
 
 mod accounts;
+mod codec;
 mod errors;
 mod settings;
 mod token_grant;
