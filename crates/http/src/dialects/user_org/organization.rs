@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tenantry_billing::Tier;
 use tenantry_settings::{AllowlistEntry, OrganizationSettings, SettingsError};
 
+use super::codec;
 use super::errors::{security_error, settings_error, SecurityRoutes, SettingsRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
@@ -108,7 +109,10 @@ async fn post_settings(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    let org = run(move || settings.update_organization_settings(&caller.0, &body)).await?;
+    let org = run(move || {
+        settings.update_organization_settings(&caller.0, codec::organization_update(&body))
+    })
+    .await?;
     let mut doc = org_json(&org);
     doc["updated_at"] = json!(now(&state));
     Ok(data(doc))
@@ -240,7 +244,9 @@ async fn put_retention(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    let r = run(move || settings.update_log_retention(&caller.0, &body)).await?;
+    let r =
+        run(move || settings.update_log_retention(&caller.0, codec::log_retention_update(&body)))
+            .await?;
     Ok(data(
         json!({ "run_logs_days": r.run_logs_days, "audit_logs_days": r.audit_logs_days, "diagnostic_artifacts_days": r.diagnostic_artifacts_days, "updated_at": now(&state) }),
     ))
@@ -323,7 +329,10 @@ async fn put_session_timeout(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    let t = run(move || settings.update_session_timeout(&caller.0, &body)).await?;
+    let t = run(move || {
+        settings.update_session_timeout(&caller.0, codec::session_timeout_update(&body))
+    })
+    .await?;
     let mut doc = session_json(&t);
     doc["updated_at"] = json!(now(&state));
     Ok(data(doc))
