@@ -359,7 +359,7 @@ impl Fields {
 }
 
 /// The JSON type of a value, as an error message names it.
-pub(crate) fn json_type(value: Option<&Value>) -> &'static str {
+pub fn json_type(value: Option<&Value>) -> &'static str {
     match value {
         None | Some(Value::Null) => "null",
         Some(Value::Bool(_)) => "boolean",

@@ -49,7 +49,7 @@ pub use catalog_settings::{CatalogChange, CatalogWrite, TelemetryEvent, UrlCheck
 pub use diff::diff;
 pub use display::{DateFormat, EmailFrequency, Language, NumberFormat, Theme};
 pub use error::SettingsError;
-pub use fields::{merge_patch, FieldError, Fields, SecretView};
+pub use fields::{json_type, merge_patch, FieldError, Fields, SecretView};
 pub use integrations::{
     DatadogIntegration, DockerIntegration, DockerRegistry, GithubIntegration, GrafanaIntegration,
     IntegrationSettings, MonitoringIntegrations,

@@ -5,6 +5,7 @@
 mod accounts;
 mod codec;
 mod errors;
+mod security_preferences;
 mod settings;
 mod token_grant;
 

@@ -6,13 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tenantry_settings::security_preferences::PreferencesWriteMode;
 use tenantry_settings::{
     merge_patch, CatalogDocument, CatalogSetting, CatalogWrite, SettingsError, UrlCheck,
 };
 
 use super::codec::parse_catalog;
 use super::errors::catalog_error;
+use super::security_preferences::{self, PreferencesWriteMode};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::{parse_json, JsonBody, RawBody};
@@ -206,7 +206,12 @@ async fn get_setting(
     let settings = state.settings.clone();
     match setting(&name)? {
         Named::SecurityPreferences => {
-            respond(move || settings.security_preferences(&caller.0, &account)).await
+            respond(move || {
+                settings
+                    .security_preferences(&caller.0, &account)
+                    .map(|policy| security_preferences::render(&policy))
+            })
+            .await
         }
         Named::Notification(s) => {
             respond(move || {
@@ -236,7 +241,11 @@ async fn write(
                 PreferencesWriteMode::Replace
             };
             return respond(move || {
-                settings.set_security_preferences(&caller.0, &account, &body, mode)
+                settings
+                    .set_security_preferences(&caller.0, &account, &|current| {
+                        security_preferences::apply(&body, current, mode)
+                    })
+                    .map(|policy| security_preferences::render(&policy))
             })
             .await;
         }
