@@ -616,3 +616,74 @@ fn every_context_audits_an_external_caller_by_its_subject_on(t: &Opened) {
         );
     }
 }
+
+#[test]
+fn an_organization_update_stores_only_a_listed_data_residency() {
+    for t in backends() {
+        an_organization_update_stores_only_a_listed_data_residency_on(&t);
+    }
+}
+
+/// The closed set of residencies is the domain's: an embedder's typed update outside it is
+/// refused by the service itself, not only by the HTTP reader.
+fn an_organization_update_stores_only_a_listed_data_residency_on(t: &Opened) {
+    use tenantry_settings::org_settings::OrganizationUpdate;
+    let owner = t.owner();
+    let update = |residency: &str| OrganizationUpdate {
+        data_residency: Some(residency.to_owned()),
+        ..OrganizationUpdate::default()
+    };
+    let refused = t
+        .services
+        .settings
+        .update_organization_settings(&owner, Ok(update("mars")));
+    assert!(
+        matches!(&refused, Err(SettingsError::Validation(f)) if f.iter().any(|f| f.field == "data_residency")),
+        "{refused:?}"
+    );
+    let stored = t
+        .services
+        .settings
+        .update_organization_settings(&owner, Ok(update("eu")))
+        .expect("a listed residency");
+    assert_eq!(stored.data_residency, "eu");
+}
+
+#[test]
+fn an_unreadable_update_from_a_lower_role_is_refused_for_the_role() {
+    for t in backends() {
+        an_unreadable_update_from_a_lower_role_is_refused_for_the_role_on(&t);
+    }
+}
+
+/// A body that could not be read is reported only to a caller who may make the change: a
+/// lower role learns nothing of how the body is validated.
+fn an_unreadable_update_from_a_lower_role_is_refused_for_the_role_on(t: &Opened) {
+    let unreadable = || {
+        Err(SettingsError::Validation(vec![
+            tenantry_settings::FieldError {
+                field: "run_logs_days".into(),
+                message: "must be an integer".into(),
+                allowed: None,
+            },
+        ]))
+    };
+    let developer = t.external(Role::Developer, OFFICE_IP);
+    let refused = t
+        .services
+        .settings
+        .update_log_retention(&developer, unreadable());
+    assert!(
+        matches!(refused, Err(SettingsError::Forbidden { .. })),
+        "{refused:?}"
+    );
+    let owner = t.owner();
+    let reported = t
+        .services
+        .settings
+        .update_log_retention(&owner, unreadable());
+    assert!(
+        matches!(reported, Err(SettingsError::Validation(_))),
+        "{reported:?}"
+    );
+}

@@ -1,15 +1,55 @@
 //! The settings catalog API's catalog: the list of settings, and the notification settings' POST (create), PUT
-//! (replace), PATCH (merge), GET and DELETE, each a versioned, audited settings section.
+//! (replace), PATCH (merge), GET and DELETE, each a versioned, audited settings section. The
+//! service takes and returns the domain [`CatalogDocument`]; reading the API's DTO is the
+//! dialect's (decision 0043).
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use tenantry_kernel::{Actor, AuditId, PortError};
 use tenantry_notifications::OutboundPolicy;
 
-use crate::catalog_notifications::{check_service_change, parse_catalog};
+use crate::catalog_notifications::check_service_change;
 use crate::ports::{AuditRecord, Writes};
 use crate::{
-    merge_patch, CatalogDocument, CatalogSetting, SettingsError, SettingsService, CATALOG,
+    CatalogDocument, CatalogSetting, SettingsError, SettingsService, TelemetryTest,
+    AVAILABLE_CHANNELS, CATALOG,
 };
+
+/// The outbound policy's check of a push webhook URL: the URL as it will be called, or why it
+/// may not be.
+pub type UrlCheck<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
+/// The document a catalog write stores, worked out inside the write's transaction from the
+/// stored document (given for PATCH only, which merges onto it), with every push webhook URL
+/// passed through the [`UrlCheck`].
+pub type CatalogChange<'a> =
+    &'a dyn Fn(Option<&CatalogDocument>, UrlCheck<'_>) -> Result<CatalogDocument, SettingsError>;
+
+/// A push notification channel: (id, name, parent id, display order among its siblings).
+pub type PushChannel = (&'static str, &'static str, Option<&'static str>, u32);
+
+/// A `TEST_TELEMETRY_WEBHOOK` event as sent to the webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelemetryEvent {
+    /// A version 4 UUID, as the settings catalog API shows.
+    pub id: String,
+    pub time: DateTime<Utc>,
+    pub account_name: String,
+}
+
+impl TelemetryEvent {
+    /// The event's JSON. It is what the webhook receives, and the settings catalog API answers
+    /// the test with the very event it sent, so this one rendering serves both.
+    pub fn payload(&self) -> Value {
+        json!({
+            "telemetryEventId": self.id,
+            "telemetryEventType": "TEST_TELEMETRY_WEBHOOK",
+            "telemetryEventTime": self.time.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+            "environment": "tenantry",
+            "accountName": self.account_name,
+        })
+    }
+}
 
 /// How a catalog write treats what is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,15 +82,14 @@ impl SettingsService {
         }
     }
 
-    /// `GET /accounts/{accountName}/settings/`.
-    pub fn catalog_items(&self, actor: &Actor, account_name: &str) -> Result<Value, SettingsError> {
+    /// `GET /accounts/{accountName}/settings/`: (setting name, display name), in the API's order.
+    pub fn catalog_items(
+        &self,
+        actor: &Actor,
+        account_name: &str,
+    ) -> Result<&'static [(&'static str, &'static str)], SettingsError> {
         self.catalog_guard(actor, account_name)?;
-        Ok(json!({
-            "accountSettingsCatalogItems": CATALOG.iter().map(|(name, display)| json!({
-                "displayName": display,
-                "uri": format!("/accounts/{account_name}/settings/{name}"),
-            })).collect::<Vec<_>>()
-        }))
+        Ok(&CATALOG)
     }
 
     pub fn catalog_setting(
@@ -58,43 +97,32 @@ impl SettingsService {
         actor: &Actor,
         account_name: &str,
         setting: CatalogSetting,
-    ) -> Result<Value, SettingsError> {
+    ) -> Result<CatalogDocument, SettingsError> {
         self.catalog_guard(actor, account_name)?;
         self.catalog_document(actor.account_id, setting)?
-            .map(|d| d.render(setting))
             .ok_or(SettingsError::CatalogSettingMissing(setting.name()))
     }
 
-    /// `GET .../PUSH_NOTIFICATIONS/availableChannels`.
+    /// `GET .../PUSH_NOTIFICATIONS/availableChannels`: (id, name, parent, display order).
     pub fn available_push_channels(
         &self,
         actor: &Actor,
         account_name: &str,
-    ) -> Result<Value, SettingsError> {
+    ) -> Result<&'static [PushChannel], SettingsError> {
         self.catalog_guard(actor, account_name)?;
-        Ok(json!({
-            "availableChannels": crate::AVAILABLE_CHANNELS.iter().map(|(id, name, parent, order)| {
-                let mut c = json!({ "id": id, "name": name, "parentId": parent, "displayOrder": order });
-                if *id == "DOMAIN_CHANGES" {
-                    c["testEventPayload"] = json!(json!({
-                        "objectType": "ZONE", "changeType": "DELETE",
-                        "object": "udns-telemetry-test.invalid.", "user": "test-user",
-                        "account": account_name, "changeComment": "Test telemetry event",
-                    }).to_string());
-                }
-                c
-            }).collect::<Vec<_>>()
-        }))
+        Ok(&AVAILABLE_CHANNELS)
     }
 
+    /// POST, PUT and PATCH of a notification setting: `mode` says whether it must exist,
+    /// `change` works out the new document. Writing what is stored is no write.
     pub fn write_catalog_setting(
         &self,
         actor: &Actor,
         account_name: &str,
         setting: CatalogSetting,
-        body: &Value,
         mode: CatalogWrite,
-    ) -> Result<Value, SettingsError> {
+        change: CatalogChange<'_>,
+    ) -> Result<CatalogDocument, SettingsError> {
         self.catalog_guard(actor, account_name)?;
         if mode == CatalogWrite::Patch && setting == CatalogSetting::Service {
             return Err(SettingsError::CatalogOperationUnsupported {
@@ -114,7 +142,7 @@ impl SettingsService {
             })
         };
         let section = setting.section();
-        let mut rendered = Value::Null;
+        let mut written = None;
         self.store().update(
             &self.write_context(actor),
             &[section],
@@ -138,15 +166,10 @@ impl SettingsService {
                     (CatalogWrite::Replace | CatalogWrite::Patch, None) => {
                         return Err(SettingsError::CatalogSettingMissing(setting.name()))
                     }
-                    (CatalogWrite::Patch, Some(stored)) => {
-                        let mut merged = stored.render(setting);
-                        merge_patch(&mut merged, body);
-                        parse_catalog(setting, &merged, false, &check_url)?
+                    (CatalogWrite::Patch, Some(stored)) => change(Some(stored), &check_url)?,
+                    (CatalogWrite::Replace, Some(_)) | (CatalogWrite::Create, None) => {
+                        change(None, &check_url)?
                     }
-                    (CatalogWrite::Replace, Some(_)) => {
-                        parse_catalog(setting, body, false, &check_url)?
-                    }
-                    (CatalogWrite::Create, None) => parse_catalog(setting, body, true, &check_url)?,
                 };
                 if let (
                     Some(CatalogDocument::Notification {
@@ -163,7 +186,8 @@ impl SettingsService {
                         check_service_change(&old.emails, &new.emails)?;
                     }
                 }
-                rendered = doc.render(setting);
+                let rendered = doc.render(setting);
+                written = Some(doc.clone());
                 // Writing what is stored (a document sent back as read) is no write.
                 if before
                     .as_ref()
@@ -189,7 +213,9 @@ impl SettingsService {
                 ))
             },
         )?;
-        Ok(rendered)
+        written.ok_or_else(|| {
+            SettingsError::Port(PortError::Corrupt("store did not run the change".into()))
+        })
     }
 
     /// DELETE (not for SERVICE_NOTIFICATION): the setting stops existing; its channels stop
@@ -246,7 +272,7 @@ impl SettingsService {
         actor: &Actor,
         account_name: &str,
         url: &str,
-    ) -> Result<Value, SettingsError> {
+    ) -> Result<TelemetryEvent, SettingsError> {
         self.catalog_guard(actor, account_name)?;
         let deliverers = self.deliverers().ok_or(SettingsError::NoDeliverers)?;
         let url =
@@ -271,14 +297,12 @@ impl SettingsService {
             &hex[20..]
         );
         let now = self.clock().now();
-        let event = json!({
-            "telemetryEventId": event_id,
-            "telemetryEventType": "TEST_TELEMETRY_WEBHOOK",
-            "telemetryEventTime": now.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
-            "environment": "tenantry",
-            "accountName": account_name,
-        });
-        let body = event.to_string();
+        let event = TelemetryEvent {
+            id: event_id.clone(),
+            time: now,
+            account_name: account_name.to_owned(),
+        };
+        let body = event.payload().to_string();
         let headers = vec![
             ("webhook-id".to_owned(), event_id.clone()),
             ("webhook-timestamp".to_owned(), now.timestamp().to_string()),
@@ -315,25 +339,21 @@ impl SettingsService {
         }
     }
 
-    /// The verify call: the test `telemetry_event_id` reached its endpoint with a 2xx answer.
+    /// The verify call: the test `telemetry_event_id` reached its endpoint with a 2xx answer
+    /// (then the recorded test is returned; its `response_code` is that answer).
     pub fn telemetry_verify(
         &self,
         actor: &Actor,
         account_name: &str,
         telemetry_event_id: &str,
-    ) -> Result<Value, SettingsError> {
+    ) -> Result<TelemetryTest, SettingsError> {
         self.catalog_guard(actor, account_name)?;
         let test = self
             .store()
             .telemetry_test(actor.account_id, telemetry_event_id)?
             .ok_or(SettingsError::UnknownTelemetryEvent)?;
         match test.response_code {
-            Some(c) if (200..300).contains(&c) => Ok(json!({
-                "telemetryEventId": test.id,
-                "url": test.url,
-                "verified": true,
-                "responseCode": c,
-            })),
+            Some(c) if (200..300).contains(&c) => Ok(test),
             other => Err(SettingsError::TelemetryTestFailed {
                 telemetry_event_id: test.id,
                 url: test.url,

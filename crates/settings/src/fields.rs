@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::SettingsError;
+
 /// One invalid field: its dotted path, what is wrong, and (when the set is closed) what is allowed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
@@ -57,6 +59,13 @@ impl Fields {
             }
         }
         at == value
+    }
+
+    /// What the reader found, as the error every API reports it with, in the API documents'
+    /// precedence: unknown fields, then invalid allowlist entries (`invalid_ips`), then other
+    /// invalid values; otherwise the value read.
+    pub fn finish<T>(self, invalid_ips: Vec<String>, value: Option<T>) -> Result<T, SettingsError> {
+        crate::service::check(self, invalid_ips, value)
     }
 
     pub fn is_clean(&self) -> bool {
@@ -242,7 +251,7 @@ impl Fields {
     }
 
     /// A missing value, or one of the wrong JSON type, where a number belongs.
-    pub(crate) fn type_error(
+    pub fn type_error(
         &mut self,
         field: String,
         value: Option<&Value>,
@@ -350,7 +359,7 @@ impl Fields {
 }
 
 /// The JSON type of a value, as an error message names it.
-pub(crate) fn json_type(value: Option<&Value>) -> &'static str {
+pub fn json_type(value: Option<&Value>) -> &'static str {
     match value {
         None | Some(Value::Null) => "null",
         Some(Value::Bool(_)) => "boolean",

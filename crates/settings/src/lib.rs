@@ -40,13 +40,15 @@ pub use aws_region::AwsRegion;
 pub use brand_contrast::{contrast_ratio, relative_luminance, TextOn};
 pub use brand_logo::{LogoFormat, LogoImage, LOGO_MAX_BYTES};
 pub use catalog_notifications::{
-    push_channel_events, CatalogDocument, CatalogSetting, AVAILABLE_CHANNELS, CATALOG,
+    push_channel_events, CatalogDocument, CatalogSetting, EmailNotification, PushWebhook,
+    ZoneUsage, AVAILABLE_CHANNELS, CATALOG, MAX_OTHER_EMAILS, MAX_PUSH_WEBHOOKS, MAX_USAGE_EMAILS,
+    MAX_ZONES, MAX_ZONE_EMAILS, ZONE_USAGE_THRESHOLDS,
 };
-pub use catalog_settings::CatalogWrite;
+pub use catalog_settings::{CatalogChange, CatalogWrite, TelemetryEvent, UrlCheck};
 pub use diff::diff;
 pub use display::{DateFormat, EmailFrequency, Language, NumberFormat, Theme};
 pub use error::SettingsError;
-pub use fields::{merge_patch, FieldError, Fields, SecretView};
+pub use fields::{json_type, merge_patch, FieldError, Fields, SecretView};
 pub use integrations::{
     DatadogIntegration, DockerIntegration, DockerRegistry, GithubIntegration, GrafanaIntegration,
     IntegrationSettings, MonitoringIntegrations,
@@ -65,7 +67,7 @@ pub use ports::{
 pub use precondition::{FailedPrecondition, Preconditions};
 pub use preferences::{UserPreferences, PREFERENCE_KEYS};
 pub use section::Section;
-pub use security_policy::{MfaMethod, SecurityPolicy, VALID_IP_FORMAT};
+pub use security_policy::{in_stored_order, MfaMethod, SecurityPolicy, VALID_IP_FORMAT};
 pub use service::{
     section_etag, AccountSettings, HistoryView, ImportOutcome, MergeStrategy, RenderedSettings,
     SectionOutcome, SectionView, SettingsService, Versions,

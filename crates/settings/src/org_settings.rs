@@ -1,12 +1,17 @@
 //! The user and organization API's organization half: organization settings, log retention and the IP allowlist as
 //! entries with ids and labels. Every change goes through the same transactional write, history
-//! and audit as the other dialects, and the allowlist's lockout guard applies.
+//! and audit as the other dialects, and the allowlist's lockout guard applies. The service takes
+//! partial updates as domain values; reading them from the API's bodies, with that API's write
+//! ranges, is the dialect's (`user_org/codec.rs`, decision 0043).
+//!
+//! An update is passed as a `Result`: `Err` when the body could not be read. That answer is
+//! given only after the caller is known to be an admin, so a lower role learns nothing of how
+//! the body is validated.
 
 use serde_json::{json, Value};
 use tenantry_kernel::{Actor, AuditId, Role};
 use tenantry_security::Cidr;
 
-use crate::fields::Fields;
 use crate::ports::{AllowlistEntry, AuditRecord, SectionWrite, Writes};
 use crate::service::LockoutGuard;
 use crate::{OrganizationSettings, SecurityPolicy, SettingsError, SettingsService};
@@ -19,9 +24,32 @@ pub const SSO_UNAVAILABLE: &str = "cannot be true: this service offers no single
 /// Where data may reside.
 pub const DATA_RESIDENCIES: [&str; 6] = ["us", "eu", "uk", "ca", "au", "ap"];
 
-/// The user and organization API ranges for retention (days), which the user and organization API leaves open: at least a day, at most the
-/// 365 days every tier retains.
-const RETENTION_MAX: u32 = 365;
+/// A partial change of the organization settings: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrganizationUpdate {
+    pub default_timezone: Option<Timezone>,
+    /// `true` is refused while no single sign-on exists ([`SSO_UNAVAILABLE`]).
+    pub require_sso: Option<bool>,
+    /// One of [`DATA_RESIDENCIES`].
+    pub data_residency: Option<String>,
+}
+
+/// A partial change of the log retention, in days: `None` leaves a field as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogRetentionUpdate {
+    pub run_logs_days: Option<u32>,
+    pub audit_logs_days: Option<u32>,
+    pub diagnostic_artifacts_days: Option<u32>,
+}
+
+/// A partial change of the session policy: `None` leaves a field as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionTimeoutUpdate {
+    /// `Some(None)`: no idle timeout.
+    pub idle_timeout_minutes: Option<Option<u32>>,
+    pub absolute_timeout_minutes: Option<u32>,
+    pub extend_on_activity: Option<bool>,
+}
 
 fn corrupt(e: impl std::fmt::Display) -> SettingsError {
     SettingsError::Port(tenantry_kernel::PortError::Corrupt(e.to_string()))
@@ -174,55 +202,29 @@ impl SettingsService {
         Ok(self.org_state(actor)?.0)
     }
 
-    /// `POST /api/settings`: a partial update of `default_timezone`, `require_sso`,
-    /// `data_residency` (admins).
+    /// `POST /api/settings`: a partial update of the default timezone, whether SSO is required
+    /// and the data residency (admins).
     pub fn update_organization_settings(
         &self,
         actor: &Actor,
-        body: &Value,
+        update: Result<OrganizationUpdate, SettingsError>,
     ) -> Result<OrganizationSettings, SettingsError> {
         Self::require_admin(actor, "organization")?;
-        let mut f = Fields::default();
-        let map = f
-            .object(
-                body,
-                "",
-                &["default_timezone", "require_sso", "data_residency"],
-            )
-            .cloned();
-        let tz = map
-            .as_ref()
-            .filter(|m| m.contains_key("default_timezone"))
-            .map(|m| f.parse(m, "default_timezone", "", Timezone::parse, None));
-        let sso = map
-            .as_ref()
-            .filter(|m| m.contains_key("require_sso"))
-            .map(|m| f.bool(m, "require_sso", ""));
-        let residency = map
-            .as_ref()
-            .filter(|m| m.contains_key("data_residency"))
-            .map(|m| {
-                f.parse(
-                    m,
-                    "data_residency",
-                    "",
-                    |s| {
-                        DATA_RESIDENCIES
-                            .contains(&s)
-                            .then(|| s.to_owned())
-                            .ok_or_else(|| {
-                                format!("must be one of: {}", DATA_RESIDENCIES.join(", "))
-                            })
-                    },
-                    Some(&DATA_RESIDENCIES),
-                )
-            });
-        crate::service::check(f, Vec::new(), Some(()))?;
+        let update = update?;
+        if let Some(r) = &update.data_residency {
+            if !DATA_RESIDENCIES.contains(&r.as_str()) {
+                return Err(SettingsError::Validation(vec![crate::FieldError {
+                    field: "data_residency".into(),
+                    message: format!("must be one of: {}", DATA_RESIDENCIES.join(", ")),
+                    allowed: Some(json!(DATA_RESIDENCIES)),
+                }]));
+            }
+        }
         let (org, _, _) = self.edit_org(actor, "organization.updated", &mut |org, _, _| {
-            if let Some(Some(tz)) = tz {
+            if let Some(tz) = update.default_timezone {
                 org.default_timezone = tz;
             }
-            if let Some(Some(sso)) = sso {
+            if let Some(sso) = update.require_sso {
                 // Tenantry has no single sign-on: storing "required" would promise members a
                 // sign-in rule nothing enforces. Turning it on is refused; off, and the value
                 // already stored (a `true` from before this rule, sent back as read), pass.
@@ -235,7 +237,7 @@ impl SettingsService {
                 }
                 org.sso_required = sso;
             }
-            if let Some(Some(r)) = &residency {
+            if let Some(r) = &update.data_residency {
                 org.data_residency = r.clone();
             }
             Ok(Vec::new())
@@ -253,39 +255,22 @@ impl SettingsService {
         })
     }
 
-    /// `PUT /api/settings/log-retention`: the given fields, 1–365 days each (admins).
+    /// `PUT /api/settings/log-retention`: the given fields (admins).
     pub fn update_log_retention(
         &self,
         actor: &Actor,
-        body: &Value,
+        update: Result<LogRetentionUpdate, SettingsError>,
     ) -> Result<LogRetention, SettingsError> {
         Self::require_admin(actor, "log retention")?;
-        let mut f = Fields::default();
-        let keys = [
-            "run_logs_days",
-            "audit_logs_days",
-            "diagnostic_artifacts_days",
-        ];
-        let map = f.object(body, "", &keys).cloned().unwrap_or_default();
-        let values: Vec<Option<u32>> = keys
-            .iter()
-            .map(|k| {
-                if map.contains_key(*k) {
-                    f.integer(&map, k, "", 1, RETENTION_MAX)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        crate::service::check(f, Vec::new(), Some(()))?;
+        let update = update?;
         let (org, sec, _) = self.edit_org(actor, "settings.updated", &mut |org, sec, _| {
-            if let Some(v) = values[0] {
+            if let Some(v) = update.run_logs_days {
                 org.run_logs_days = v;
             }
-            if let Some(v) = values[1] {
+            if let Some(v) = update.audit_logs_days {
                 sec.audit_retention_days = v;
             }
-            if let Some(v) = values[2] {
+            if let Some(v) = update.diagnostic_artifacts_days {
                 org.diagnostic_artifacts_days = v;
             }
             Ok(Vec::new())
@@ -440,52 +425,22 @@ impl SettingsService {
         Ok(SessionTimeout::from(&self.org_state(actor)?.1))
     }
 
-    /// `PUT /api/session-timeout` (admins): the given fields. Idle 0 or `null` = no idle timeout,
-    /// else 1–1440 minutes; absolute 60–10080 minutes (the account settings API's 1–168 hours).
+    /// `PUT /api/session-timeout` (admins): the given fields.
     pub fn update_session_timeout(
         &self,
         actor: &Actor,
-        body: &Value,
+        update: Result<SessionTimeoutUpdate, SettingsError>,
     ) -> Result<SessionTimeout, SettingsError> {
         Self::require_admin(actor, "session")?;
-        let mut f = Fields::default();
-        let map = f
-            .object(
-                body,
-                "",
-                &[
-                    "idle_timeout_minutes",
-                    "absolute_timeout_minutes",
-                    "extend_on_activity",
-                ],
-            )
-            .cloned()
-            .unwrap_or_default();
-        let idle = match map.get("idle_timeout_minutes") {
-            None => None,
-            Some(Value::Null) => Some(None),
-            Some(Value::Number(n)) if n.as_u64() == Some(0) => Some(None),
-            Some(_) => f
-                .integer(&map, "idle_timeout_minutes", "", 1, 1440)
-                .map(Some),
-        };
-        let absolute = map
-            .contains_key("absolute_timeout_minutes")
-            .then(|| f.integer(&map, "absolute_timeout_minutes", "", 60, 10_080))
-            .flatten();
-        let extend = map
-            .contains_key("extend_on_activity")
-            .then(|| f.bool(&map, "extend_on_activity", ""))
-            .flatten();
-        crate::service::check(f, Vec::new(), Some(()))?;
+        let update = update?;
         let (_, sec, _) = self.edit_org(actor, "settings.updated", &mut |_, sec, _| {
-            if let Some(v) = idle {
+            if let Some(v) = update.idle_timeout_minutes {
                 sec.idle_timeout_minutes = v;
             }
-            if let Some(v) = absolute {
+            if let Some(v) = update.absolute_timeout_minutes {
                 sec.absolute_session_minutes = v;
             }
-            if let Some(v) = extend {
+            if let Some(v) = update.extend_on_activity {
                 sec.extend_on_activity = v;
             }
             Ok(Vec::new())

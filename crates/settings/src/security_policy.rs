@@ -94,7 +94,7 @@ fn hours(minutes: u32) -> Value {
 /// The allowlist in the one order every API shows it: the order the entries were created in,
 /// so entries kept by a list write keep their place and new ones follow in the order written.
 /// A write's reply and the next read therefore agree.
-pub(crate) fn in_stored_order(existing: &[Cidr], written: &[Cidr]) -> Vec<Cidr> {
+pub fn in_stored_order(existing: &[Cidr], written: &[Cidr]) -> Vec<Cidr> {
     existing
         .iter()
         .filter(|c| written.contains(c))

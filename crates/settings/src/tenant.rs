@@ -1,7 +1,9 @@
-//! The tenant settings API's tenant settings (`/tenants/{id}/settings`): one camelCase document over the same
-//! domain fields the account settings API shows (MFA required, password expiry, concurrent sessions, allowlist,
-//! audit retention) plus the account's branding and feature limits. Updates are RFC 7396 merge
-//! patches; a field patched to `null` returns to its default.
+//! The tenant settings (`/tenants/{id}/settings`): the same domain fields the account settings
+//! API shows (MFA required, password expiry, concurrent sessions, allowlist, audit retention)
+//! plus the account's branding and feature limits, read and written as one [`TenantSettings`].
+//! The tenant settings API's camelCase document and its merge-patch reading are that API's own
+//! (the HTTP crate's `tenant_settings` dialect, decision 0043); the service here takes and
+//! returns the domain value.
 
 use std::fmt;
 
@@ -11,7 +13,6 @@ use tenantry_billing::Limits;
 use tenantry_kernel::Email;
 use tenantry_security::Cidr;
 
-use crate::fields::{join, Fields};
 use crate::{HttpsUrl, SecurityPolicy};
 
 /// The stored section names of the two documents only the tenant settings API shows.
@@ -135,234 +136,6 @@ pub fn rfc7396_merge(target: &mut Value, patch: &Value) {
     }
 }
 
-impl TenantSettings {
-    /// The tenant settings API's document.
-    pub fn render(&self) -> Value {
-        json!({
-            "security": {
-                "mfaRequired": self.security.mfa_required,
-                "passwordExpiryDays": self.security.password_expiry_days.unwrap_or(0),
-                "maxConcurrentSessions": self.security.concurrent_sessions,
-                // The ranges in force: none while enforcement is off (docs/api/mapping.md).
-                "allowedIpRanges": if self.security.ip_allowlist_enforced {
-                    self.allowlist.iter().map(ToString::to_string).collect::<Vec<_>>()
-                } else {
-                    Vec::new()
-                },
-            },
-            "features": {
-                "auditLogRetentionDays": self.security.audit_retention_days,
-                "maxOrganizations": self.features.max_organizations,
-                "maxUsersPerOrganization": self.features.max_users_per_organization,
-            },
-            "branding": {
-                "primaryColor": self.branding.primary_color.as_str(),
-                "logoUrl": self.branding.logo_url.as_ref().map(HttpsUrl::as_str),
-                "supportEmail": self.branding.support_email.as_ref().map(Email::as_str),
-            },
-        })
-    }
-
-    /// Reads a merged the tenant settings API document onto `self`: absent fields (a patch's `null`) take the
-    /// defaults. Changed numbers are checked against the tenant settings API's ranges and the tier's `limits`;
-    /// every invalid field is reported. `f` must be made [`Fields::over`] `self.render()`.
-    pub fn read(
-        &self,
-        doc: &Value,
-        limits: Limits,
-        f: &mut Fields,
-        invalid_ips: &mut Vec<String>,
-    ) -> Option<Self> {
-        let root = f.object(doc, "", &["security", "features", "branding"])?;
-        let empty = Map::new();
-        let section = |f: &mut Fields, key: &str, known: &[&str]| -> Map<String, Value> {
-            match root.get(key) {
-                None | Some(Value::Null) => empty.clone(),
-                Some(v) => f.object(v, key, known).cloned().unwrap_or_default(),
-            }
-        };
-        let sec = section(
-            f,
-            "security",
-            &[
-                "mfaRequired",
-                "passwordExpiryDays",
-                "maxConcurrentSessions",
-                "allowedIpRanges",
-            ],
-        );
-        let feat = section(
-            f,
-            "features",
-            &[
-                "auditLogRetentionDays",
-                "maxOrganizations",
-                "maxUsersPerOrganization",
-            ],
-        );
-        let brand = section(f, "branding", &["primaryColor", "logoUrl", "supportEmail"]);
-        let defaults = SecurityPolicy::default();
-
-        let mut security = self.security.clone();
-        let mfa = opt(&sec, "mfaRequired").map_or(Some(defaults.mfa_required), |_| {
-            f.bool(&sec, "mfaRequired", "security")
-        });
-        let expiry = opt(&sec, "passwordExpiryDays").map_or(Some(90), |_| {
-            non_negative(f, &sec, "passwordExpiryDays", "security", 3650)
-        });
-        let sessions = opt(&sec, "maxConcurrentSessions")
-            .map_or(Some(defaults.concurrent_sessions), |_| {
-                f.integer(&sec, "maxConcurrentSessions", "security", 1, 100)
-            });
-        let ranges = sec.get("allowedIpRanges");
-        let mut allowlist = Vec::new();
-        match ranges {
-            None => {}
-            Some(Value::Array(items)) if items.len() <= 1000 => {
-                for item in items {
-                    match item.as_str().map(Cidr::parse) {
-                        Some(Ok(c)) if !allowlist.contains(&c) => allowlist.push(c),
-                        Some(Ok(_)) => {}
-                        _ => invalid_ips.push(
-                            item.as_str()
-                                .map_or_else(|| item.to_string(), str::to_owned),
-                        ),
-                    }
-                }
-            }
-            Some(_) => f.error(
-                "security.allowedIpRanges",
-                "must be an array of at most 1000 CIDR blocks",
-            ),
-        }
-        // The tenant settings API shows the ranges in force and has no enforcement flag: the list sent back as
-        // read (in any order) changes nothing; a changed list replaces the entries, and turns
-        // enforcement on when it is non-empty, off when it is empty.
-        let shown: Vec<Cidr> = if self.security.ip_allowlist_enforced {
-            self.allowlist.clone()
-        } else {
-            Vec::new()
-        };
-        let same_set =
-            allowlist.len() == shown.len() && allowlist.iter().all(|c| shown.contains(c));
-        if same_set {
-            allowlist = self.allowlist.clone();
-        } else {
-            security.ip_allowlist_enforced = !allowlist.is_empty();
-            allowlist = crate::security_policy::in_stored_order(&self.allowlist, &allowlist);
-        }
-        let retention =
-            opt(&feat, "auditLogRetentionDays").map_or(Some(defaults.audit_retention_days), |_| {
-                f.integer(
-                    &feat,
-                    "auditLogRetentionDays",
-                    "features",
-                    1,
-                    limits.max_audit_retention_days,
-                )
-            });
-        let max_orgs = opt(&feat, "maxOrganizations").map_or(
-            Some(
-                FeatureLimits::default()
-                    .max_organizations
-                    .min(limits.max_organizations),
-            ),
-            |_| {
-                f.integer(
-                    &feat,
-                    "maxOrganizations",
-                    "features",
-                    1,
-                    limits.max_organizations,
-                )
-            },
-        );
-        let max_users = opt(&feat, "maxUsersPerOrganization").map_or(
-            Some(
-                FeatureLimits::default()
-                    .max_users_per_organization
-                    .min(limits.max_members),
-            ),
-            |_| {
-                f.integer(
-                    &feat,
-                    "maxUsersPerOrganization",
-                    "features",
-                    1,
-                    limits.max_members,
-                )
-            },
-        );
-
-        let defaults_b = BrandingSettings::default();
-        let color = opt(&brand, "primaryColor")
-            .map_or(Some(defaults_b.primary_color.clone()), |_| {
-                f.parse(&brand, "primaryColor", "branding", HexColor::parse, None)
-            });
-        let logo = f.parse_opt(&brand, "logoUrl", "branding", HttpsUrl::parse);
-        let email = f.parse_opt(&brand, "supportEmail", "branding", |s| {
-            Email::parse(s).map_err(|e| e.to_string())
-        });
-        // Every field was read (each error recorded) before any is given up on.
-        security.mfa_required = mfa?;
-        security.password_expiry_days = expiry.map(|e| (e > 0).then_some(e))?;
-        security.concurrent_sessions = sessions?;
-        security.audit_retention_days = retention?;
-        Some(Self {
-            security,
-            allowlist,
-            features: FeatureLimits {
-                max_organizations: max_orgs?,
-                max_users_per_organization: max_users?,
-            },
-            branding: BrandingSettings {
-                primary_color: color?,
-                logo_url: logo?,
-                support_email: email?,
-            },
-        })
-    }
-}
-
-fn opt<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    map.get(key).filter(|v| !v.is_null())
-}
-
-fn non_negative(
-    f: &mut Fields,
-    map: &Map<String, Value>,
-    key: &str,
-    path: &str,
-    max: u32,
-) -> Option<u32> {
-    let field = join(path, key);
-    let value = map.get(key);
-    match value
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
-    {
-        Some(n) if n <= max || f.unchanged(&field, value) => Some(n),
-        _ if !value.is_some_and(Value::is_number) => {
-            f.type_error(field, value, "an integer", 0.0, f64::from(max));
-            None
-        }
-        Some(_) => {
-            f.error(
-                join(path, key),
-                format!("{key} must be at most {max} (0 = never)"),
-            );
-            None
-        }
-        None => {
-            f.error(
-                join(path, key),
-                format!("{key} must be a non-negative number"),
-            );
-            None
-        }
-    }
-}
-
 fn corrupt(what: impl fmt::Display) -> crate::SettingsError {
     crate::SettingsError::Port(tenantry_kernel::PortError::Corrupt(what.to_string()))
 }
@@ -410,12 +183,18 @@ impl TenantVersions {
     }
 }
 
-/// The tenant settings API's document with the ETag that `PATCH` compares `If-Match` and `If-None-Match` with.
+/// The tenant settings with the ETag that `PATCH` compares `If-Match` and `If-None-Match` with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TenantView {
-    pub document: Value,
+    pub settings: TenantSettings,
     pub etag: String,
 }
+
+/// A change of the tenant settings, worked out from the current ones and the tier's limits
+/// inside the write's transaction (a merge patch depends on what it merges onto). It reports
+/// every invalid field the way its API names them.
+pub type TenantChange<'a> =
+    &'a dyn Fn(&TenantSettings, Limits) -> Result<TenantSettings, crate::SettingsError>;
 
 fn limits_of(tier: &str) -> Limits {
     tier.parse::<tenantry_billing::Tier>()
@@ -457,14 +236,14 @@ impl crate::SettingsService {
         stored(doc.as_ref(), "branding")
     }
 
-    /// The tenant settings API's `GET /tenants/{id}/settings`; any member of the account.
+    /// The tenant settings (`GET /tenants/{id}/settings`); any member of the account.
     pub fn tenant_settings(
         &self,
         actor: &tenantry_kernel::Actor,
         tenant: tenantry_kernel::AccountId,
-    ) -> Result<Value, crate::SettingsError> {
+    ) -> Result<TenantSettings, crate::SettingsError> {
         self.tenant_settings_view(actor, tenant)
-            .map(|view| view.document)
+            .map(|view| view.settings)
     }
 
     /// [`Self::tenant_settings`] with its ETag.
@@ -497,20 +276,24 @@ impl crate::SettingsService {
             branding: stored(doc(BRANDING), "branding")?,
         };
         Ok(TenantView {
-            document: settings.render(),
+            settings,
             etag: versions.etag(),
         })
     }
 
-    /// The tenant settings API's `PATCH /tenants/{id}/settings`: an RFC 7396 merge patch over the document,
-    /// validated as a whole and written (security, features, branding) in one transaction.
-    /// Admins only; the lockout guard applies. `preconditions` are checked against the
-    /// document's ETag in the write's own transaction, so a concurrent write cannot slip between.
+    /// `PATCH /tenants/{id}/settings`: `change` worked out over the current settings, validated
+    /// as a whole and written (security, features, branding) in one transaction. Admins only;
+    /// the lockout guard applies. `preconditions` are checked against the ETag in the write's
+    /// own transaction, so a concurrent write cannot slip between.
+    ///
+    /// `change` is `Err` when the request could not be read as a change at all (a body that is
+    /// not a JSON object): that answer is given only after the caller is known to be an admin
+    /// of this tenant, so an outsider learns nothing from it.
     pub fn patch_tenant_settings(
         &self,
         actor: &tenantry_kernel::Actor,
         tenant: tenantry_kernel::AccountId,
-        patch: &Value,
+        change: Result<TenantChange<'_>, crate::SettingsError>,
         preconditions: &crate::Preconditions,
     ) -> Result<TenantView, crate::SettingsError> {
         Self::tenant_guard(actor, tenant)?;
@@ -521,13 +304,7 @@ impl crate::SettingsService {
                 current: actor.role,
             });
         }
-        if !patch.is_object() {
-            return Err(crate::SettingsError::Validation(vec![crate::FieldError {
-                field: String::new(),
-                message: "the body must be a JSON object".into(),
-                allowed: None,
-            }]));
-        }
+        let change = change?;
         let ctx = self.write_context(actor);
         let mut rendered = None;
         let mut versions = TenantVersions::default();
@@ -557,12 +334,7 @@ impl crate::SettingsService {
                 features: stored(docs.get(FEATURES).and_then(Option::as_ref), "feature limits")?,
                 branding: stored(docs.get(BRANDING).and_then(Option::as_ref), "branding")?,
             };
-            let mut doc = current.render();
-            let mut fields = Fields::over(doc.clone());
-            rfc7396_merge(&mut doc, patch);
-            let mut invalid = Vec::new();
-            let next = current.read(&doc, limits, &mut fields, &mut invalid);
-            let next = crate::service::check(fields, invalid, next)?;
+            let next = change(&current, limits)?;
             crate::service::LockoutGuard { caller: actor.ip }.check(next.security.ip_allowlist_enforced, &next.allowlist)?;
 
             let mut writes = crate::ports::Writes::default();
@@ -599,7 +371,7 @@ impl crate::SettingsService {
             section(FEATURES, docs.get(FEATURES).and_then(Option::as_ref), features.clone(), features, None);
             let branding = serde_json::to_value(&next.branding).map_err(corrupt)?;
             section(BRANDING, docs.get(BRANDING).and_then(Option::as_ref), branding.clone(), branding, None);
-            rendered = Some(next.render());
+            rendered = Some(next);
             Ok(writes)
         })?;
         self.policies().invalidate(actor.account_id);
@@ -607,7 +379,7 @@ impl crate::SettingsService {
             versions.set(name, *version);
         }
         Ok(TenantView {
-            document: rendered.ok_or_else(|| corrupt("store did not run the change"))?,
+            settings: rendered.ok_or_else(|| corrupt("store did not run the change"))?,
             etag: versions.etag(),
         })
     }

@@ -2,5 +2,4 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod merge_patch;
 mod round_trip;

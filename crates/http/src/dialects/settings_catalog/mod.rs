@@ -3,8 +3,10 @@
 //! "errorMessage"}]` errors.
 
 mod accounts;
+mod codec;
 mod errors;
 pub(super) mod openapi;
+mod security_preferences;
 mod settings;
 mod token_grant;
 

@@ -6,10 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tenantry_settings::security_preferences::PreferencesWriteMode;
-use tenantry_settings::{CatalogSetting, CatalogWrite, SettingsError};
+use tenantry_settings::{
+    merge_patch, CatalogDocument, CatalogSetting, CatalogWrite, SettingsError, UrlCheck,
+};
 
+use super::codec::parse_catalog;
 use super::errors::catalog_error;
+use super::security_preferences::{self, PreferencesWriteMode};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::{parse_json, JsonBody, RawBody};
@@ -97,7 +100,16 @@ async fn catalog(
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     let settings = state.settings.clone();
-    respond(move || settings.catalog_items(&caller.0, &account)).await
+    respond(move || {
+        let items = settings.catalog_items(&caller.0, &account)?;
+        Ok(json!({
+            "accountSettingsCatalogItems": items.iter().map(|(name, display)| json!({
+                "displayName": display,
+                "uri": format!("/accounts/{account}/settings/{name}"),
+            })).collect::<Vec<_>>()
+        }))
+    })
+    .await
 }
 
 async fn available_channels(
@@ -107,7 +119,23 @@ async fn available_channels(
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     let settings = state.settings.clone();
-    respond(move || settings.available_push_channels(&caller.0, &account)).await
+    respond(move || {
+        let channels = settings.available_push_channels(&caller.0, &account)?;
+        Ok(json!({
+            "availableChannels": channels.iter().map(|(id, name, parent, order)| {
+                let mut c = json!({ "id": id, "name": name, "parentId": parent, "displayOrder": order });
+                if *id == "DOMAIN_CHANGES" {
+                    c["testEventPayload"] = json!(json!({
+                        "objectType": "ZONE", "changeType": "DELETE",
+                        "object": "udns-telemetry-test.invalid.", "user": "test-user",
+                        "account": account, "changeComment": "Test telemetry event",
+                    }).to_string());
+                }
+                c
+            }).collect::<Vec<_>>()
+        }))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -135,7 +163,16 @@ async fn telemetry_test(
     let account = path.into_inner();
     let settings = state.settings.clone();
     if let Some(id) = query.into_inner().telemetry_event_id {
-        return respond(move || settings.telemetry_verify(&caller.0, &account, &id)).await;
+        return respond(move || {
+            let test = settings.telemetry_verify(&caller.0, &account, &id)?;
+            Ok(json!({
+                "telemetryEventId": test.id,
+                "url": test.url,
+                "verified": true,
+                "responseCode": test.response_code,
+            }))
+        })
+        .await;
     }
     // Like every body: broken JSON 40001, a field the DTO lacks 40002, a missing `url` 42201.
     let body: TelemetryTestBody = parse_json(DIALECT, &body.bytes)?;
@@ -152,7 +189,12 @@ async fn telemetry_test(
             },
         ])));
     }
-    respond(move || settings.telemetry_test(&caller.0, &account, &body.url)).await
+    respond(move || {
+        settings
+            .telemetry_test(&caller.0, &account, &body.url)
+            .map(|event| event.payload())
+    })
+    .await
 }
 
 async fn get_setting(
@@ -164,10 +206,20 @@ async fn get_setting(
     let settings = state.settings.clone();
     match setting(&name)? {
         Named::SecurityPreferences => {
-            respond(move || settings.security_preferences(&caller.0, &account)).await
+            respond(move || {
+                settings
+                    .security_preferences(&caller.0, &account)
+                    .map(|policy| security_preferences::render(&policy))
+            })
+            .await
         }
         Named::Notification(s) => {
-            respond(move || settings.catalog_setting(&caller.0, &account, s)).await
+            respond(move || {
+                settings
+                    .catalog_setting(&caller.0, &account, s)
+                    .map(|doc| doc.render(s))
+            })
+            .await
         }
     }
 }
@@ -189,17 +241,34 @@ async fn write(
                 PreferencesWriteMode::Replace
             };
             return respond(move || {
-                settings.set_security_preferences(&caller.0, &account, &body, mode)
+                settings
+                    .set_security_preferences(&caller.0, &account, &|current| {
+                        security_preferences::apply(&body, current, mode)
+                    })
+                    .map(|policy| security_preferences::render(&policy))
             })
             .await;
         }
         Named::Notification(s) => s,
     };
-    let doc =
-        web::block(move || settings.write_catalog_setting(&caller.0, &account, s, &body, mode))
-            .await
-            .map_err(|e| ApiError::internal(DIALECT, &e))?
-            .map_err(catalog_error)?;
+    // POST and PUT read the body as the whole DTO (POST: SERVICE_NOTIFICATION then needs
+    // exactly one address); PATCH merges it onto the stored DTO as this API shows it first.
+    let change = move |stored: Option<&CatalogDocument>, check_url: UrlCheck<'_>| match stored {
+        Some(stored) => {
+            let mut merged = stored.render(s);
+            merge_patch(&mut merged, &body);
+            parse_catalog(s, &merged, false, check_url)
+        }
+        None => parse_catalog(s, &body, mode == CatalogWrite::Create, check_url),
+    };
+    let doc = web::block(move || {
+        settings
+            .write_catalog_setting(&caller.0, &account, s, mode, &change)
+            .map(|doc| doc.render(s))
+    })
+    .await
+    .map_err(|e| ApiError::internal(DIALECT, &e))?
+    .map_err(catalog_error)?;
     let (status, verb) = match mode {
         // The seed answers 200 to the creation of push notifications, 201 to the others.
         CatalogWrite::Create if s != CatalogSetting::Push => (StatusCode::CREATED, "created"),

@@ -1,6 +1,7 @@
 //! The tenant settings API (`/tenants/{id}/settings`): camelCase, RFC 7396 merge-PATCH, RFC 9457
 //! problem+json errors.
 
+mod codec;
 mod errors;
 pub(super) mod openapi;
 mod settings;

@@ -4,10 +4,12 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
+use tenantry_billing::Limits;
 use tenantry_kernel::AccountId;
-use tenantry_settings::tenant::TenantView;
+use tenantry_settings::tenant::{TenantChange, TenantSettings, TenantView};
 use tenantry_settings::SettingsError;
 
+use super::codec;
 use super::errors::{not_found, tenant_error};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
@@ -39,7 +41,7 @@ async fn blocking(
         .map_err(tenant_error)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, view.etag))
-        .json(view.document))
+        .json(codec::render(&view.settings)))
 }
 
 async fn get_settings(
@@ -62,6 +64,20 @@ async fn patch_settings(
     let tenant = tenant_id(&path)?;
     let preconditions = crate::preconditions::of(&req).map_err(tenant_error)?;
     let settings = state.settings.clone();
-    blocking(move || settings.patch_tenant_settings(&caller.0, tenant, &patch, &preconditions))
-        .await
+    blocking(move || {
+        // A body that is no merge patch is refused by the service, after authorization.
+        let patch = codec::merge_patch(patch);
+        let change = |current: &TenantSettings, limits: Limits| match &patch {
+            Ok(patch) => codec::apply(current, limits, patch),
+            Err(e) => Err(e.clone()),
+        };
+        let change: TenantChange<'_> = &change;
+        settings.patch_tenant_settings(
+            &caller.0,
+            tenant,
+            patch.as_ref().map(|_| change).map_err(Clone::clone),
+            &preconditions,
+        )
+    })
+    .await
 }

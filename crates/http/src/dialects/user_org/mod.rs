@@ -2,6 +2,7 @@
 //! envelopes, errors as `{"error": {"code", "message", "details"}}`.
 
 mod api_keys;
+mod codec;
 mod errors;
 mod mfa;
 mod notifications;

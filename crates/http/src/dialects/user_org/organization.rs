@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tenantry_billing::Tier;
 use tenantry_settings::{AllowlistEntry, OrganizationSettings, SettingsError};
 
+use super::codec;
 use super::errors::{security_error, settings_error, SecurityRoutes, SettingsRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
@@ -108,7 +109,10 @@ async fn post_settings(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    let org = run(move || settings.update_organization_settings(&caller.0, &body)).await?;
+    let org = run(move || {
+        settings.update_organization_settings(&caller.0, codec::organization_update(&body))
+    })
+    .await?;
     let mut doc = org_json(&org);
     doc["updated_at"] = json!(now(&state));
     Ok(data(doc))
@@ -236,7 +240,9 @@ async fn put_retention(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    let r = run(move || settings.update_log_retention(&caller.0, &body)).await?;
+    let r =
+        run(move || settings.update_log_retention(&caller.0, codec::log_retention_update(&body)))
+            .await?;
     Ok(data(
         json!({ "run_logs_days": r.run_logs_days, "audit_logs_days": r.audit_logs_days, "diagnostic_artifacts_days": r.diagnostic_artifacts_days, "updated_at": now(&state) }),
     ))
@@ -278,8 +284,8 @@ async fn get_limits(
     })
     .await?;
     Ok(data(json!({
-        "max_users_per_organization": tenant["features"]["maxUsersPerOrganization"],
-        "max_organizations": tenant["features"]["maxOrganizations"],
+        "max_users_per_organization": tenant.features.max_users_per_organization,
+        "max_organizations": tenant.features.max_organizations,
         "max_api_keys_per_user": max_api_keys,
         "max_audit_retention_days": tier.limits().max_audit_retention_days,
     })))
@@ -319,7 +325,10 @@ async fn put_session_timeout(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.clone();
-    let t = run(move || settings.update_session_timeout(&caller.0, &body)).await?;
+    let t = run(move || {
+        settings.update_session_timeout(&caller.0, codec::session_timeout_update(&body))
+    })
+    .await?;
     let mut doc = session_json(&t);
     doc["updated_at"] = json!(now(&state));
     Ok(data(doc))
