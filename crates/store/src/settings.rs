@@ -154,9 +154,10 @@ impl SettingsStore for Store {
         cutoff: chrono::DateTime<chrono::Utc>,
         limit: u32,
     ) -> Result<u64, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
         let cutoff = to_micros(cutoff);
-        let deleted = self.write(|conn| -> Result<usize, StoreError> {
+        let deleted = self.write_account(epoch_account, |conn| -> Result<usize, StoreError> {
             // Select the batch first: DELETE ... LIMIT is not portable.
             let ids = audit_log::table
                 .filter(audit_log::account_id.eq(&account))
@@ -318,20 +319,23 @@ impl SettingsStore for Store {
         account: AccountId,
         t: &tenantry_settings::TelemetryTest,
     ) -> Result<(), PortError> {
+        let epoch_account = account;
         use crate::schema::telemetry_webhook_tests as tw;
-        Ok(self.write(|conn| -> Result<(), crate::StoreError> {
-            diesel::insert_into(tw::table)
-                .values((
-                    tw::id.eq(&t.id),
-                    tw::account_id.eq(account.to_string()),
-                    tw::url.eq(&t.url),
-                    tw::response_code.eq(t.response_code.map(i64::from)),
-                    tw::error.eq(t.error.as_deref()),
-                    tw::tested_at.eq(to_micros(t.tested_at)),
-                ))
-                .execute(conn)?;
-            Ok(())
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<(), crate::StoreError> {
+                diesel::insert_into(tw::table)
+                    .values((
+                        tw::id.eq(&t.id),
+                        tw::account_id.eq(account.to_string()),
+                        tw::url.eq(&t.url),
+                        tw::response_code.eq(t.response_code.map(i64::from)),
+                        tw::error.eq(t.error.as_deref()),
+                        tw::tested_at.eq(to_micros(t.tested_at)),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })?,
+        )
     }
 
     fn telemetry_test(
@@ -360,7 +364,11 @@ impl SettingsStore for Store {
     }
 
     fn settings_epoch(&self, account: AccountId, user: Option<UserId>) -> u64 {
-        Store::settings_epoch(self, account, user)
+        let epochs = Store::write_epochs(self);
+        match user {
+            Some(user) => epochs.account_user(account, user),
+            None => epochs.account(account),
+        }
     }
 
     fn section_document(

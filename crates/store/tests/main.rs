@@ -6,8 +6,8 @@
 mod digests;
 mod invitations;
 mod outbox_claims;
-mod outbox_epoch;
 mod portal_links;
 mod retention;
 mod sessions;
 mod support;
+mod write_epochs;
