@@ -42,6 +42,10 @@ pub struct StoreGauges {
     pub delivery_attempts_failed: u64,
     pub pool_connections: u32,
     pub pool_idle: u32,
+    /// Times a caller of this process found no idle connection and waited for one.
+    pub pool_waits: u64,
+    /// The time those callers waited, in total.
+    pub pool_wait_time: Duration,
 }
 
 /// `url` with the password of its user part (and any `password=` parameter) replaced by
@@ -161,8 +165,18 @@ pub struct Store {
     /// cache holds: the touched account's epoch, a user's, or the process-wide one (see
     /// `tenantry_kernel::WriteEpochs`, decision 0044).
     epochs: std::sync::Arc<tenantry_kernel::WriteEpochs>,
+    /// Waits for a pooled connection (see [`PoolWaits`]).
+    pool_waits: std::sync::Arc<PoolWaits>,
     /// SQLite only: where this process's writers queue (see [`WriterQueue`]).
     writers: Option<std::sync::Arc<WriterQueue>>,
+}
+
+/// How often a store call found every pooled connection busy, and how long such calls waited:
+/// the sign that the pool, not the database, is what requests queue for.
+#[derive(Default)]
+struct PoolWaits {
+    waits: std::sync::atomic::AtomicU64,
+    micros: std::sync::atomic::AtomicU64,
 }
 
 /// SQLite admits one writer at a time. Left to SQLite, a writer that finds the lock taken polls
@@ -322,6 +336,7 @@ impl Store {
             backend: config.backend(),
             sqlite_path,
             epochs: Default::default(),
+            pool_waits: Default::default(),
             writers: (config.backend() == Backend::Sqlite).then(Default::default),
         })
     }
@@ -336,7 +351,18 @@ impl Store {
     }
 
     pub(crate) fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
-        Ok(self.pool.get()?)
+        // An idle connection first, without waiting: only the calls that found none are
+        // counted and timed (a wait that ends in a timeout included).
+        if let Some(conn) = self.pool.try_get() {
+            return Ok(conn);
+        }
+        let start = std::time::Instant::now();
+        let conn = self.pool.get();
+        let waited = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let order = std::sync::atomic::Ordering::Relaxed;
+        self.pool_waits.waits.fetch_add(1, order);
+        self.pool_waits.micros.fetch_add(waited, order);
+        Ok(conn?)
     }
 
     /// Readiness: the database answers a query and, for SQLite, its file is still where the
@@ -396,6 +422,15 @@ impl Store {
             delivery_attempts_failed: n(failed),
             pool_connections: state.connections,
             pool_idle: state.idle_connections,
+            pool_waits: self
+                .pool_waits
+                .waits
+                .load(std::sync::atomic::Ordering::Relaxed),
+            pool_wait_time: Duration::from_micros(
+                self.pool_waits
+                    .micros
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            ),
         })
     }
 

@@ -6,6 +6,7 @@
 mod digests;
 mod invitations;
 mod outbox_claims;
+mod pool_waits;
 mod portal_links;
 mod retention;
 mod sessions;
