@@ -61,6 +61,8 @@ async fn metrics_count_requests_by_route_pattern(app: TestApp) {
     for gauge in [
         "tenantry_outbox_depth ",
         "tenantry_db_pool_connections ",
+        "# TYPE tenantry_db_pool_waits_total counter\ntenantry_db_pool_waits_total ",
+        "# TYPE tenantry_db_pool_wait_seconds_total counter\ntenantry_db_pool_wait_seconds_total ",
         "tenantry_delivery_attempts_failed_total ",
         "tenantry_retention_purged_total ",
     ] {

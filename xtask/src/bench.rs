@@ -7,10 +7,13 @@
 //! Scenarios: (a) GET settings with key auth and a 100-entry enforced allowlist, (b) PUT
 //! preferences, (c) PATCH tenant settings, (d) the member list of a 10,000-member account, first
 //! page and a deep cursor, (e) password sign-in (Argon2id) with (a) measured beside it, (f) 90/10
-//! reads/writes spread over every seeded account's key. Also reported: start-up time on an empty
-//! data directory, idle RSS after start and peak RSS after the load.
+//! reads/writes spread over every seeded account's key, (g) 95/5 reads/writes spread uniformly
+//! over many more accounts' keys (10,000), with the peak RSS during it: memory must stay bounded
+//! by the caches' capacities however many tenants are active. Also reported: start-up time on
+//! an empty data directory, idle RSS after start and peak RSS after the load.
 //!
-//! Options: `--accounts N` (1000), `--members N` (10000), `--duration S` (10),
+//! Options: `--accounts N` (1000), `--many-accounts N` (10000, scenario (g); seeded only when
+//! (g) runs), `--members N` (10000), `--duration S` (10),
 //! `--connections C` (64), `--pg` (a throwaway PostgreSQL instead of SQLite), `--only LETTERS`
 //! (run only those scenarios, e.g. `--only ad`; the rows are still recorded), `--server-bin PATH`
 //! (measure that `tenantry` binary, e.g. a copy of an older build, instead of building this
@@ -25,6 +28,8 @@ use std::process::{Child, Command, Stdio};
 
 struct Options {
     accounts: usize,
+    /// Accounts whose keys scenario (g) spreads its load over.
+    many_accounts: usize,
     duration: u32,
     connections: u32,
     members: usize,
@@ -43,6 +48,7 @@ struct Options {
 fn options(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         accounts: 1000,
+        many_accounts: 10_000,
         duration: 10,
         connections: 64,
         members: 10_000,
@@ -68,9 +74,9 @@ fn options(args: &[String]) -> Result<Options, String> {
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         if flag == "--only" {
-            if value.is_empty() || !value.chars().all(|c| ('a'..='f').contains(&c)) {
+            if value.is_empty() || !value.chars().all(|c| ('a'..='g').contains(&c)) {
                 return Err(format!(
-                    "--only takes scenario letters a to f, not `{value}`"
+                    "--only takes scenario letters a to g, not `{value}`"
                 ));
             }
             o.only = value.clone();
@@ -89,6 +95,7 @@ fn options(args: &[String]) -> Result<Options, String> {
             .map_err(|_| format!("{flag}: `{value}` is not a number"))?;
         match flag.as_str() {
             "--accounts" => o.accounts = usize::try_from(n).map_err(|e| e.to_string())?,
+            "--many-accounts" => o.many_accounts = usize::try_from(n).map_err(|e| e.to_string())?,
             "--duration" => o.duration = u32::try_from(n).map_err(|e| e.to_string())?,
             "--connections" => o.connections = u32::try_from(n).map_err(|e| e.to_string())?,
             "--members" => o.members = usize::try_from(n).map_err(|e| e.to_string())?,
@@ -489,9 +496,16 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let operator = printed(&lines, "operator key:")?;
     let tenant = printed(&lines, "tenant id:")?;
 
-    eprintln!("xtask: seeding {} accounts", o.accounts);
-    let mut keys = Vec::with_capacity(o.accounts);
-    for i in 0..o.accounts {
+    // Scenario (g)'s accounts only when it runs: seeding 10,000 takes a while.
+    let runs_g = o.only.is_empty() || o.only.contains('g');
+    let seeded = if runs_g {
+        o.accounts.max(o.many_accounts)
+    } else {
+        o.accounts
+    };
+    eprintln!("xtask: seeding {seeded} accounts");
+    let mut keys = Vec::with_capacity(seeded);
+    for i in 0..seeded {
         let body = format!(r#"{{"name":"bench-{i:05}","owner_email":"o{i}@bench.test"}}"#);
         let (status, text) = http(&addr, "POST", "/admin/accounts", &operator, Some(&body))?;
         expect(status, "seeding an account", &text, 201)?;
@@ -564,7 +578,12 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
 
     let tenant_path = format!("/tenants/{tenant}/settings");
     let deep = format!("/v2/accounts/team/members?limit=50&cursor={cursor}");
-    let key_list: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
+    let key_list: Vec<String> = keys
+        .iter()
+        .take(o.accounts)
+        .map(|k| format!("\"{k}\""))
+        .collect();
+    let many_list: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
     let scenarios = [
         Scenario { name: "(a) GET /v2/accounts/settings, key auth, 100-entry allowlist".into(), path: "/v2/accounts/settings".into(), key: owner.clone(), script: None },
         Scenario { name: "(b) PUT /v2/accounts/settings/preferences, alternating values".into(), path: "/v2/accounts/settings/preferences".into(), key: owner.clone(), script: script(&data, "b.lua",
@@ -576,8 +595,10 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         Scenario { name: format!("(d) GET /v2/accounts/team/members?limit=50, {} members, cursor at the middle", o.members), path: deep, key: owner.clone(), script: None },
         Scenario { name: "(e) POST /api/auth/login (Argon2id)".into(), path: "/api/auth/login".into(), key: String::new(), script: script(&data, "e.lua",
             &format!("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = '{{\"email\":\"owner@localhost\",\"password\":\"{PASSWORD}\"}}'\n"))? },
-        Scenario { name: format!("(f) 90 % GET settings / 10 % PUT preferences over {} accounts' keys", keys.len()), path: "/v2/accounts/settings".into(), key: String::new(), script: script(&data, "f.lua",
+        Scenario { name: format!("(f) 90 % GET settings / 10 % PUT preferences over {} accounts' keys", key_list.len()), path: "/v2/accounts/settings".into(), key: String::new(), script: script(&data, "f.lua",
             &format!("local keys = {{ {} }}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  local h = {{ [\"Authorization\"] = \"Bearer \" .. keys[math.random(#keys)], [\"Content-Type\"] = \"application/json\" }}\n  if n % 10 == 0 then\n    local theme = (n % 20 == 0) and \"dark\" or \"light\"\n    return wrk.format(\"PUT\", \"/v2/accounts/settings/preferences\", h, '{{\"theme\":\"' .. theme .. '\"}}')\n  end\n  return wrk.format(\"GET\", \"/v2/accounts/settings\", h)\nend\n", key_list.join(", ")))? },
+        Scenario { name: format!("(g) 95 % GET settings / 5 % PUT preferences over {} accounts' keys", many_list.len()), path: "/v2/accounts/settings".into(), key: String::new(), script: script(&data, "g.lua",
+            &format!("local keys = {{ {} }}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  local h = {{ [\"Authorization\"] = \"Bearer \" .. keys[math.random(#keys)], [\"Content-Type\"] = \"application/json\" }}\n  if n % 20 == 0 then\n    local theme = (n % 40 == 0) and \"dark\" or \"light\"\n    return wrk.format(\"PUT\", \"/v2/accounts/settings/preferences\", h, '{{\"theme\":\"' .. theme .. '\"}}')\n  end\n  return wrk.format(\"GET\", \"/v2/accounts/settings\", h)\nend\n", many_list.join(", ")))? },
     ];
 
     // The ceiling answers each path with the bytes tenantry answers it with.
@@ -664,6 +685,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
             let (_, peak) = rss_mib(pid);
             peaks.push((s.name[..3].to_owned(), peak));
             reset_peak_rss(pid);
+            println!("  peak RSS during {}: {peak:.1} MiB", &s.name[..3]);
         }
         println!(
             "{} [{backend}]\n  tenantry: {:.0} req/s, p50 {}, p99 {}, non-2xx {}\n  ceiling:  {:.0} req/s, p50 {}, p99 {}\n  ratio:    {ratio:.1} %",

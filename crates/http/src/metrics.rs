@@ -46,6 +46,10 @@ pub struct ScrapeGauges {
     pub delivery_attempts_failed: u64,
     pub pool_connections: u32,
     pub pool_idle: u32,
+    /// Store calls of this instance that found no idle pooled connection and waited for one.
+    pub pool_waits: u64,
+    /// How long they waited, in total.
+    pub pool_wait_time: std::time::Duration,
     /// API key uses not recorded because the key-activity queue was full.
     pub key_activity_dropped: u64,
     /// The process's own figures; `None` where the system does not tell them (not Linux).
@@ -160,7 +164,7 @@ impl Metrics {
             .iter()
             .filter_map(|c| errors.get(c))
             .sum();
-        let simple: [(&str, &str, &str, u64); 10] = [
+        let simple: [(&str, &str, &str, u64); 11] = [
             (
                 "tenantry_auth_failures_total",
                 "counter",
@@ -221,6 +225,12 @@ impl Metrics {
                 "Database connections open in this instance's pool.",
                 u64::from(g.pool_connections),
             ),
+            (
+                "tenantry_db_pool_waits_total",
+                "counter",
+                "Store calls of this instance that found no idle pooled connection and waited for one.",
+                g.pool_waits,
+            ),
         ];
         for (name, kind, help, value) in simple {
             let _ = writeln!(
@@ -232,6 +242,11 @@ impl Metrics {
             out,
             "# HELP tenantry_db_pool_idle_connections Idle connections in this instance's pool.\n# TYPE tenantry_db_pool_idle_connections gauge\ntenantry_db_pool_idle_connections {}",
             g.pool_idle
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tenantry_db_pool_wait_seconds_total Time store calls of this instance waited for a pooled connection.\n# TYPE tenantry_db_pool_wait_seconds_total counter\ntenantry_db_pool_wait_seconds_total {}",
+            g.pool_wait_time.as_secs_f64()
         );
         if let Some(p) = &g.process {
             let process: [(&str, &str, &str, String); 4] = [

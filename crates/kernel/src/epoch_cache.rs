@@ -1,5 +1,6 @@
 //! A small read cache whose entries are valid while the write epoch they were read under is
-//! unchanged and for at most a fixed lifetime: what the request path caches (decision 0011).
+//! unchanged and for at most a fixed lifetime: what the request path caches (decision 0011), each entry
+//! under the epoch of what it belongs to (an account, a user: decision 0044).
 //! Writes through this process change the epochs of what they touch; changes from elsewhere
 //! show within the lifetime.
 
@@ -55,6 +56,16 @@ impl<K: Hash + Eq, V: Clone> EpochCache<K, V> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.map.get(key)?;
         (entry.epoch == epoch && entry.at.elapsed() < self.lifetime).then(|| entry.value.clone())
+    }
+
+    /// The value for `key` if it was stored under the epoch `epoch_of` gives for it now, less
+    /// than the lifetime ago: for values that name what they belong to (a key's record, its
+    /// account), so the key alone does not tell which epoch applies.
+    pub fn get_by(&self, key: &K, epoch_of: impl FnOnce(&V) -> u64) -> Option<V> {
+        let entries = self.entries.lock().ok()?;
+        let entry = entries.map.get(key)?;
+        (entry.epoch == epoch_of(&entry.value) && entry.at.elapsed() < self.lifetime)
+            .then(|| entry.value.clone())
     }
 
     /// Stores `value`, read under `epoch` (read the epoch before reading the value, so a write
@@ -134,6 +145,15 @@ mod tests {
         assert_eq!(c.get(&"b", 8), Some(2));
         c.put("b", 4, 9);
         assert_eq!(c.get(&"b", 9), Some(4));
+    }
+
+    #[test]
+    fn get_by_compares_with_the_epoch_of_what_the_value_names() {
+        let c = EpochCache::new(Duration::from_secs(60), 10);
+        let epochs = [5u64, 9];
+        c.put("key", ("account 1", 1usize), 9);
+        assert_eq!(c.get_by(&"key", |v| epochs[v.1]), Some(("account 1", 1)));
+        assert_eq!(c.get_by(&"key", |_| epochs[0]), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod permission;
 mod random;
 mod role;
 mod timezone;
+mod write_epochs;
 
 pub use account_name::AccountName;
 pub use actor::{
@@ -36,3 +37,4 @@ pub use permission::{default_permissions, effective_permissions, Permission};
 pub use random::{OsRandom, RandomSource};
 pub use role::Role;
 pub use timezone::Timezone;
+pub use write_epochs::{WriteEpochs, EPOCH_SHARDS};

@@ -16,6 +16,10 @@ use tenantry_security::{
 
 struct MapStore(HashMap<ApiKeyId, KeyRecord>);
 
+/// Nothing is written while the benchmark runs.
+static EPOCHS: std::sync::LazyLock<tenantry_kernel::WriteEpochs> =
+    std::sync::LazyLock::new(tenantry_kernel::WriteEpochs::new);
+
 impl CredentialStore for MapStore {
     fn api_key(&self, id: ApiKeyId) -> Result<Option<KeyRecord>, PortError> {
         Ok(self.0.get(&id).cloned())
@@ -23,8 +27,8 @@ impl CredentialStore for MapStore {
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {
         Ok(None)
     }
-    fn write_epoch(&self) -> u64 {
-        0
+    fn write_epochs(&self) -> &tenantry_kernel::WriteEpochs {
+        &EPOCHS
     }
     fn record_key_uses(&self, _: &[KeyUse]) -> Result<(), PortError> {
         Ok(())

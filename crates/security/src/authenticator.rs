@@ -77,16 +77,23 @@ impl Authenticator {
         id: tenantry_kernel::ApiKeyId,
         lookup: Lookup,
     ) -> Result<Option<Option<KeyRecord>>, SecurityError> {
-        let epoch = self.store.write_epoch();
-        if let Some(record) = self.cache.get(&id, epoch) {
+        // A record answers to its own account's epoch (a revocation, suspension or role change
+        // in another account leaves it cached), which the id alone does not tell.
+        let epochs = self.store.write_epochs();
+        if let Some(record) = self.cache.get_by(&id, |r| epochs.account(r.account_id)) {
             return Ok(Some(Some(record)));
         }
         if lookup == Lookup::MemoryOnly {
             return Ok(None);
         }
+        // The account is known only once the record is read: it is cached only if no write
+        // of this process was counted meanwhile (`WriteEpochs::account_since`).
+        let seen = epochs.writes();
         let record = self.store.api_key(id)?;
         if let Some(r) = &record {
-            self.cache.put(id, r.clone(), epoch);
+            if let Some(epoch) = epochs.account_since(seen, r.account_id) {
+                self.cache.put(id, r.clone(), epoch);
+            }
         }
         Ok(Some(record))
     }
@@ -204,7 +211,8 @@ impl Authenticator {
         id: OperatorKeyId,
         token: &str,
     ) -> Result<OperatorCredential, SecurityError> {
-        let epoch = self.store.write_epoch();
+        // Operator keys belong to no account: their writes bump the global epoch.
+        let epoch = self.store.write_epochs().global();
         let record = match self.operator_cache.get(&id, epoch) {
             Some(record) => Some(record),
             None => {
@@ -256,6 +264,7 @@ mod tests {
         keys: Mutex<HashMap<ApiKeyId, KeyRecord>>,
         operator: Mutex<Option<SecretHash>>,
         named: Mutex<HashMap<OperatorKeyId, OperatorKeyRecord>>,
+        epochs: tenantry_kernel::WriteEpochs,
     }
 
     impl CredentialStore for MemoryStore {
@@ -265,9 +274,9 @@ mod tests {
         fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {
             Ok(*self.operator.lock().expect("lock"))
         }
-        fn write_epoch(&self) -> u64 {
-            // Every test writes before it authenticates; the epoch never needs to move here.
-            0
+        fn write_epochs(&self) -> &tenantry_kernel::WriteEpochs {
+            // Every test writes before it authenticates; the epochs never need to move here.
+            &self.epochs
         }
         fn record_key_uses(&self, uses: &[KeyUse]) -> Result<(), PortError> {
             let mut keys = self.keys.lock().expect("lock");
@@ -332,6 +341,54 @@ mod tests {
         let store = MemoryStore::default();
         store.keys.lock().expect("lock").insert(key.id, record);
         (Authenticator::new(Arc::new(store), Arc::new(clock)), key)
+    }
+
+    #[test]
+    fn a_cached_record_answers_to_its_own_accounts_writes_only() {
+        let clock = FixedClock(now());
+        let key = IssuedApiKey::generate(
+            ApiKeyEnv::Live,
+            ApiKeyId::generate(&clock, &OsRandom),
+            &OsRandom,
+        );
+        let account = AccountId::generate(&clock, &OsRandom);
+        // On another epoch counter: counters are taken by the ULID's low bits.
+        let other = AccountId::from_ulid((account.ulid().0 ^ 1).into());
+        let store = Arc::new(MemoryStore::default());
+        store.keys.lock().expect("lock").insert(
+            key.id,
+            KeyRecord {
+                id: key.id,
+                account_id: account,
+                user_id: UserId::generate(&clock, &OsRandom),
+                secret_hash: key.hash,
+                expires_at: None,
+                revoked: false,
+                role: Role::Admin,
+                member_status: MemberStatus::Active,
+                last_used_at: Some(now()),
+                scopes: Vec::new(),
+                permissions: None,
+            },
+        );
+        let auth = Authenticator::new(store.clone(), Arc::new(clock));
+        assert!(auth.authenticate_api_key(key.token(), None).is_ok());
+        // Revoked in the store; only a write to the key's own account drops the cached record.
+        if let Some(r) = store.keys.lock().expect("lock").get_mut(&key.id) {
+            r.revoked = true;
+        }
+        store.epochs.bump_account(other);
+        assert!(
+            auth.authenticate_api_key_in_memory(key.token(), None)
+                .is_some_and(|r| r.is_ok()),
+            "another account's write dropped the cached record"
+        );
+        store.epochs.bump_account(account);
+        assert_eq!(
+            auth.authenticate_api_key(key.token(), None),
+            Err(SecurityError::Unauthenticated),
+            "the revocation in the key's own account"
+        );
     }
 
     #[test]

@@ -107,12 +107,12 @@ pub trait CredentialStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<(), PortError>;
 
-    /// A number that changes whenever this process writes to the store, except for settings
-    /// writes (settings documents, allowlist entries, a user's preferences and record), which
-    /// change nothing a credential cache holds. Caches of credentials compare it to drop what a
-    /// revocation, suspension or role change on this node may have invalidated (other nodes are
-    /// bounded by the cache's lifetime instead).
-    fn write_epoch(&self) -> u64;
+    /// The epochs this process's writes bump: a write that may change a key's record (a
+    /// revocation, a suspension, a role change) bumps the key's account's epoch or the global
+    /// one; operator keys' writes bump the global one. Caches of credentials compare them to
+    /// drop what a write on this node may have invalidated (other nodes are bounded by the
+    /// cache's lifetime instead). See `tenantry_kernel::WriteEpochs`.
+    fn write_epochs(&self) -> &tenantry_kernel::WriteEpochs;
 
     /// Stores the operator key hash unless one exists; returns whether it was stored (so two
     /// instances starting together agree on one key).

@@ -23,6 +23,8 @@ impl tenantry_http::Readiness for StoreReadiness {
             delivery_attempts_failed: g.delivery_attempts_failed,
             pool_connections: g.pool_connections,
             pool_idle: g.pool_idle,
+            pool_waits: g.pool_waits,
+            pool_wait_time: g.pool_wait_time,
             key_activity_dropped: 0,
             process: None,
         })

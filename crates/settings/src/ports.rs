@@ -261,9 +261,9 @@ pub trait SettingsStore: Send + Sync {
     ) -> Result<u64, SettingsError>;
 
     /// A number that changes whenever this process writes anything that `load` returns for
-    /// `account` (and for `user`, when given): read caches compare it. A settings write in
-    /// another account, or of another user's preferences, leaves it as it was; every other
-    /// write of the process changes it (see `tenantry_security::CredentialStore::write_epoch`).
+    /// `account` (and for `user`, when given): read caches compare it. A write in another
+    /// account, or of another user's preferences, leaves it as it was; a write that spans
+    /// accounts changes it (`tenantry_kernel::WriteEpochs::account_user`).
     fn settings_epoch(&self, account: AccountId, user: Option<UserId>) -> u64;
 
     /// The security section's document (if stored) and the allowlist entries: what the

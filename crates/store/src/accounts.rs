@@ -124,8 +124,9 @@ impl AccountStore for Store {
         at: chrono::DateTime<chrono::Utc>,
         by: tenantry_kernel::OperatorCaller,
     ) -> Result<bool, PortError> {
+        let epoch_account = id;
         let account = id.to_string();
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
+        Ok(self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
             let before = accounts::table
                 .filter(accounts::id.eq(&account))
                 .select((accounts::tier, accounts::display_name))

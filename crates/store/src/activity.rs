@@ -22,47 +22,53 @@ impl ActivityStore for Store {
         events: &[ActivityEvent],
         recorded_at: DateTime<Utc>,
     ) -> Result<Vec<bool>, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
         let at = to_micros(recorded_at);
-        Ok(self.write(|conn| -> Result<Vec<bool>, StoreError> {
-            let mut fresh = Vec::with_capacity(events.len());
-            for e in events {
-                // Checked under the write lock (SQLite) or skipped on conflict (PostgreSQL,
-                // where another instance may insert the same id concurrently).
-                let known = team_activity_events::table
-                    .filter(team_activity_events::account_id.eq(&account))
-                    .filter(team_activity_events::event_id.eq(e.id.as_str()))
-                    .select(count_star())
-                    .first::<i64>(conn)?
-                    > 0;
-                if known {
-                    fresh.push(false);
-                    continue;
-                }
-                let row = (
-                    team_activity_events::account_id.eq(&account),
-                    team_activity_events::event_id.eq(e.id.as_str()),
-                    team_activity_events::user_id.eq(e.user.to_string()),
-                    team_activity_events::kind.eq(e.kind.as_str()),
-                    team_activity_events::quantity.eq(i64::try_from(e.count).unwrap_or(i64::MAX)),
-                    team_activity_events::occurred_at.eq(to_micros(e.occurred_at)),
-                    team_activity_events::recorded_at.eq(at),
-                );
-                let inserted = match conn {
-                    DbConnection::Postgresql(pg) => {
-                        diesel::insert_into(team_activity_events::table)
-                            .values(row)
-                            .on_conflict_do_nothing()
-                            .execute(pg)?
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<Vec<bool>, StoreError> {
+                let mut fresh = Vec::with_capacity(events.len());
+                for e in events {
+                    // Checked under the write lock (SQLite) or skipped on conflict (PostgreSQL,
+                    // where another instance may insert the same id concurrently).
+                    let known = team_activity_events::table
+                        .filter(team_activity_events::account_id.eq(&account))
+                        .filter(team_activity_events::event_id.eq(e.id.as_str()))
+                        .select(count_star())
+                        .first::<i64>(conn)?
+                        > 0;
+                    if known {
+                        fresh.push(false);
+                        continue;
                     }
-                    DbConnection::Sqlite(lite) => diesel::insert_into(team_activity_events::table)
-                        .values(row)
-                        .execute(lite)?,
-                };
-                fresh.push(inserted == 1);
-            }
-            Ok(fresh)
-        })?)
+                    let row = (
+                        team_activity_events::account_id.eq(&account),
+                        team_activity_events::event_id.eq(e.id.as_str()),
+                        team_activity_events::user_id.eq(e.user.to_string()),
+                        team_activity_events::kind.eq(e.kind.as_str()),
+                        team_activity_events::quantity
+                            .eq(i64::try_from(e.count).unwrap_or(i64::MAX)),
+                        team_activity_events::occurred_at.eq(to_micros(e.occurred_at)),
+                        team_activity_events::recorded_at.eq(at),
+                    );
+                    let inserted = match conn {
+                        DbConnection::Postgresql(pg) => {
+                            diesel::insert_into(team_activity_events::table)
+                                .values(row)
+                                .on_conflict_do_nothing()
+                                .execute(pg)?
+                        }
+                        DbConnection::Sqlite(lite) => {
+                            diesel::insert_into(team_activity_events::table)
+                                .values(row)
+                                .execute(lite)?
+                        }
+                    };
+                    fresh.push(inserted == 1);
+                }
+                Ok(fresh)
+            })?,
+        )
     }
 
     fn activity_totals(

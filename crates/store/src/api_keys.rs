@@ -113,36 +113,39 @@ impl ApiKeyStore for Store {
         max: u32,
         a: &KeyAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let (account, user) = (account.to_string(), user.to_string());
         let now = to_micros(a.at);
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            // Counted under the write lock, so concurrent creations cannot both pass the limit
-            // (SQLite: BEGIN IMMEDIATE; PostgreSQL: the user row is locked first).
-            if let DbConnection::Postgresql(pg) = conn {
-                diesel::sql_query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
-                    .bind::<diesel::sql_types::Text, _>(&user)
-                    .execute(pg)?;
-            }
-            if live_keys(conn, &account, &user, now)?.len() >= max as usize {
-                return Ok(false);
-            }
-            let id = key.id.to_string();
-            diesel::insert_into(api_keys::table)
-                .values((
-                    api_keys::id.eq(&id),
-                    api_keys::account_id.eq(&account),
-                    api_keys::user_id.eq(&user),
-                    api_keys::name.eq(&key.name),
-                    api_keys::display_prefix.eq(&key.prefix),
-                    api_keys::secret_hash.eq(hash.to_hex()),
-                    api_keys::scopes.eq(serde_json::json!(key.scopes).to_string()),
-                    api_keys::created_at.eq(to_micros(key.created_at)),
-                    api_keys::expires_at.eq(key.expires_at.map(to_micros)),
-                ))
-                .execute(conn)?;
-            audit(conn, &account, &id, a)?;
-            Ok(true)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                // Counted under the write lock, so concurrent creations cannot both pass the limit
+                // (SQLite: BEGIN IMMEDIATE; PostgreSQL: the user row is locked first).
+                if let DbConnection::Postgresql(pg) = conn {
+                    diesel::sql_query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+                        .bind::<diesel::sql_types::Text, _>(&user)
+                        .execute(pg)?;
+                }
+                if live_keys(conn, &account, &user, now)?.len() >= max as usize {
+                    return Ok(false);
+                }
+                let id = key.id.to_string();
+                diesel::insert_into(api_keys::table)
+                    .values((
+                        api_keys::id.eq(&id),
+                        api_keys::account_id.eq(&account),
+                        api_keys::user_id.eq(&user),
+                        api_keys::name.eq(&key.name),
+                        api_keys::display_prefix.eq(&key.prefix),
+                        api_keys::secret_hash.eq(hash.to_hex()),
+                        api_keys::scopes.eq(serde_json::json!(key.scopes).to_string()),
+                        api_keys::created_at.eq(to_micros(key.created_at)),
+                        api_keys::expires_at.eq(key.expires_at.map(to_micros)),
+                    ))
+                    .execute(conn)?;
+                audit(conn, &account, &id, a)?;
+                Ok(true)
+            })?,
+        )
     }
 
     fn revoke_key(
@@ -152,22 +155,25 @@ impl ApiKeyStore for Store {
         id: ApiKeyId,
         a: &KeyAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let (account, user, id) = (account.to_string(), user.to_string(), id.to_string());
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let n = diesel::update(
-                api_keys::table
-                    .filter(api_keys::id.eq(&id))
-                    .filter(api_keys::account_id.eq(&account))
-                    .filter(api_keys::user_id.eq(&user))
-                    .filter(api_keys::revoked_at.is_null()),
-            )
-            .set(api_keys::revoked_at.eq(to_micros(a.at)))
-            .execute(conn)?;
-            if n == 1 {
-                audit(conn, &account, &id, a)?;
-            }
-            Ok(n == 1)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let n = diesel::update(
+                    api_keys::table
+                        .filter(api_keys::id.eq(&id))
+                        .filter(api_keys::account_id.eq(&account))
+                        .filter(api_keys::user_id.eq(&user))
+                        .filter(api_keys::revoked_at.is_null()),
+                )
+                .set(api_keys::revoked_at.eq(to_micros(a.at)))
+                .execute(conn)?;
+                if n == 1 {
+                    audit(conn, &account, &id, a)?;
+                }
+                Ok(n == 1)
+            })?,
+        )
     }
 
     fn rotate_key(
@@ -179,24 +185,27 @@ impl ApiKeyStore for Store {
         prefix: &str,
         a: &KeyAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let (account, user, id) = (account.to_string(), user.to_string(), id.to_string());
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let n = diesel::update(
-                api_keys::table
-                    .filter(api_keys::id.eq(&id))
-                    .filter(api_keys::account_id.eq(&account))
-                    .filter(api_keys::user_id.eq(&user))
-                    .filter(api_keys::revoked_at.is_null()),
-            )
-            .set((
-                api_keys::secret_hash.eq(hash.to_hex()),
-                api_keys::display_prefix.eq(prefix),
-            ))
-            .execute(conn)?;
-            if n == 1 {
-                audit(conn, &account, &id, a)?;
-            }
-            Ok(n == 1)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let n = diesel::update(
+                    api_keys::table
+                        .filter(api_keys::id.eq(&id))
+                        .filter(api_keys::account_id.eq(&account))
+                        .filter(api_keys::user_id.eq(&user))
+                        .filter(api_keys::revoked_at.is_null()),
+                )
+                .set((
+                    api_keys::secret_hash.eq(hash.to_hex()),
+                    api_keys::display_prefix.eq(prefix),
+                ))
+                .execute(conn)?;
+                if n == 1 {
+                    audit(conn, &account, &id, a)?;
+                }
+                Ok(n == 1)
+            })?,
+        )
     }
 }

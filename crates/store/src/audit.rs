@@ -215,25 +215,27 @@ impl AuditPurgeStore for Store {
         cutoff: chrono::DateTime<chrono::Utc>,
         limit: u32,
     ) -> Result<u64, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
         let cutoff = to_micros(cutoff);
-        let deleted = self.write(|conn| -> Result<usize, crate::StoreError> {
-            // Select the batch first: DELETE ... LIMIT is not portable.
-            let ids = audit_log::table
-                .filter(audit_log::account_id.eq(&account))
-                .filter(audit_log::created_at.lt(cutoff))
-                .order(audit_log::created_at.asc())
-                .select(audit_log::id)
-                .limit(i64::from(limit))
-                .load::<String>(conn)?;
-            if ids.is_empty() {
-                return Ok(0);
-            }
-            Ok(
-                diesel::delete(audit_log::table.filter(audit_log::id.eq_any(&ids)))
-                    .execute(conn)?,
-            )
-        })?;
+        let deleted =
+            self.write_account(epoch_account, |conn| -> Result<usize, crate::StoreError> {
+                // Select the batch first: DELETE ... LIMIT is not portable.
+                let ids = audit_log::table
+                    .filter(audit_log::account_id.eq(&account))
+                    .filter(audit_log::created_at.lt(cutoff))
+                    .order(audit_log::created_at.asc())
+                    .select(audit_log::id)
+                    .limit(i64::from(limit))
+                    .load::<String>(conn)?;
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                Ok(
+                    diesel::delete(audit_log::table.filter(audit_log::id.eq_any(&ids)))
+                        .execute(conn)?,
+                )
+            })?;
         Ok(deleted as u64)
     }
 }

@@ -135,8 +135,8 @@ impl CredentialStore for Store {
         Ok(())
     }
 
-    fn write_epoch(&self) -> u64 {
-        Store::write_epoch(self)
+    fn write_epochs(&self) -> &tenantry_kernel::WriteEpochs {
+        Store::write_epochs(self)
     }
 
     fn operator_key_hash(&self) -> Result<Option<SecretHash>, PortError> {

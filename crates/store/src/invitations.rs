@@ -159,69 +159,72 @@ impl InvitationStore for Store {
         account: AccountId,
         new: &NewInvitation<'_>,
     ) -> Result<InviteOutcome, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
         let inv = new.invitation;
         let now = to_micros(inv.created_at);
-        Ok(self.write(|conn| -> Result<InviteOutcome, StoreError> {
-            lock_account(conn, &account)?;
-            if let Some(role) = member_role_by_email(conn, &account, inv.email.as_str())? {
-                return Ok(InviteOutcome::AlreadyMember {
-                    role: parse_role(&role)?,
-                });
-            }
-            let open = invitations::table
-                .filter(invitations::account_id.eq(&account))
-                .filter(invitations::email.eq(inv.email.as_str()))
-                .filter(invitations::status.eq_any(OPEN))
-                .select((invitations::id, invitations::expires_at))
-                .first::<(String, i64)>(conn)
-                .optional()?;
-            if let Some((id, expires_at)) = open {
-                if expires_at > now {
-                    let id = id
-                        .parse()
-                        .map_err(|_| StoreError::Corrupt(format!("invitation id `{id}`")))?;
-                    return Ok(InviteOutcome::AlreadyInvited { id });
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<InviteOutcome, StoreError> {
+                lock_account(conn, &account)?;
+                if let Some(role) = member_role_by_email(conn, &account, inv.email.as_str())? {
+                    return Ok(InviteOutcome::AlreadyMember {
+                        role: parse_role(&role)?,
+                    });
                 }
-                // An expired invitation is superseded by the new one (its link is dead anyway).
-                diesel::update(invitations::table.find(&id))
-                    .set((
-                        invitations::status.eq(InvitationStatus::Cancelled.as_str()),
-                        invitations::closed_at.eq(now),
+                let open = invitations::table
+                    .filter(invitations::account_id.eq(&account))
+                    .filter(invitations::email.eq(inv.email.as_str()))
+                    .filter(invitations::status.eq_any(OPEN))
+                    .select((invitations::id, invitations::expires_at))
+                    .first::<(String, i64)>(conn)
+                    .optional()?;
+                if let Some((id, expires_at)) = open {
+                    if expires_at > now {
+                        let id = id
+                            .parse()
+                            .map_err(|_| StoreError::Corrupt(format!("invitation id `{id}`")))?;
+                        return Ok(InviteOutcome::AlreadyInvited { id });
+                    }
+                    // An expired invitation is superseded by the new one (its link is dead anyway).
+                    diesel::update(invitations::table.find(&id))
+                        .set((
+                            invitations::status.eq(InvitationStatus::Cancelled.as_str()),
+                            invitations::closed_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                }
+                let pending: i64 = invitations::table
+                    .filter(invitations::account_id.eq(&account))
+                    .filter(invitations::status.eq_any(OPEN))
+                    .filter(invitations::expires_at.gt(now))
+                    .select(count_star())
+                    .first(conn)?;
+                if member_count(conn, &account)? + pending >= i64::from(new.max_members) {
+                    return Ok(InviteOutcome::LimitReached);
+                }
+                diesel::insert_into(invitations::table)
+                    .values((
+                        invitations::id.eq(inv.id.to_string()),
+                        invitations::account_id.eq(&account),
+                        invitations::email.eq(inv.email.as_str()),
+                        invitations::role.eq(inv.role.as_str()),
+                        invitations::department.eq(inv.department.as_ref().map(Department::as_str)),
+                        invitations::title.eq(inv.title.as_ref().map(Title::as_str)),
+                        invitations::message.eq(inv.message.as_ref().map(InviteMessage::as_str)),
+                        invitations::permissions.eq(permissions_json(&inv.permissions)),
+                        invitations::invited_by.eq(inv.invited_by.to_string()),
+                        invitations::status.eq(inv.status.as_str()),
+                        invitations::token_hash.eq(new.token_hash.to_hex()),
+                        invitations::lifetime_days.eq(inv.lifetime.days()),
+                        invitations::created_at.eq(now),
+                        invitations::expires_at.eq(to_micros(inv.expires_at)),
                     ))
                     .execute(conn)?;
-            }
-            let pending: i64 = invitations::table
-                .filter(invitations::account_id.eq(&account))
-                .filter(invitations::status.eq_any(OPEN))
-                .filter(invitations::expires_at.gt(now))
-                .select(count_star())
-                .first(conn)?;
-            if member_count(conn, &account)? + pending >= i64::from(new.max_members) {
-                return Ok(InviteOutcome::LimitReached);
-            }
-            diesel::insert_into(invitations::table)
-                .values((
-                    invitations::id.eq(inv.id.to_string()),
-                    invitations::account_id.eq(&account),
-                    invitations::email.eq(inv.email.as_str()),
-                    invitations::role.eq(inv.role.as_str()),
-                    invitations::department.eq(inv.department.as_ref().map(Department::as_str)),
-                    invitations::title.eq(inv.title.as_ref().map(Title::as_str)),
-                    invitations::message.eq(inv.message.as_ref().map(InviteMessage::as_str)),
-                    invitations::permissions.eq(permissions_json(&inv.permissions)),
-                    invitations::invited_by.eq(inv.invited_by.to_string()),
-                    invitations::status.eq(inv.status.as_str()),
-                    invitations::token_hash.eq(new.token_hash.to_hex()),
-                    invitations::lifetime_days.eq(inv.lifetime.days()),
-                    invitations::created_at.eq(now),
-                    invitations::expires_at.eq(to_micros(inv.expires_at)),
-                ))
-                .execute(conn)?;
-            insert_outbox(conn, new.mail)?;
-            insert_change(conn, &account, &inv.id.to_string(), new.audit)?;
-            Ok(InviteOutcome::Created)
-        })?)
+                insert_outbox(conn, new.mail)?;
+                insert_change(conn, &account, &inv.id.to_string(), new.audit)?;
+                Ok(InviteOutcome::Created)
+            })?,
+        )
     }
 
     fn find_invitation(
@@ -345,28 +348,31 @@ impl InvitationStore for Store {
     }
 
     fn reissue_invitation(&self, account: AccountId, r: &Reissue<'_>) -> Result<bool, PortError> {
+        let epoch_account = account;
         let (account, id) = (account.to_string(), r.id.to_string());
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let changed = diesel::update(
-                invitations::table
-                    .filter(invitations::account_id.eq(&account))
-                    .filter(invitations::id.eq(&id))
-                    .filter(invitations::status.eq_any(OPEN)),
-            )
-            .set((
-                invitations::status.eq(InvitationStatus::Resent.as_str()),
-                invitations::token_hash.eq(r.token_hash.to_hex()),
-                invitations::expires_at.eq(to_micros(r.expires_at)),
-                invitations::resent_at.eq(to_micros(r.audit.at)),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            insert_outbox(conn, r.mail)?;
-            insert_change(conn, &account, &id, r.audit)?;
-            Ok(true)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let changed = diesel::update(
+                    invitations::table
+                        .filter(invitations::account_id.eq(&account))
+                        .filter(invitations::id.eq(&id))
+                        .filter(invitations::status.eq_any(OPEN)),
+                )
+                .set((
+                    invitations::status.eq(InvitationStatus::Resent.as_str()),
+                    invitations::token_hash.eq(r.token_hash.to_hex()),
+                    invitations::expires_at.eq(to_micros(r.expires_at)),
+                    invitations::resent_at.eq(to_micros(r.audit.at)),
+                ))
+                .execute(conn)?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                insert_outbox(conn, r.mail)?;
+                insert_change(conn, &account, &id, r.audit)?;
+                Ok(true)
+            })?,
+        )
     }
 
     fn cancel_invitation(
@@ -375,25 +381,28 @@ impl InvitationStore for Store {
         id: InvitationId,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let (account, id) = (account.to_string(), id.to_string());
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let changed = diesel::update(
-                invitations::table
-                    .filter(invitations::account_id.eq(&account))
-                    .filter(invitations::id.eq(&id))
-                    .filter(invitations::status.eq_any(OPEN)),
-            )
-            .set((
-                invitations::status.eq(InvitationStatus::Cancelled.as_str()),
-                invitations::closed_at.eq(to_micros(audit.at)),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            insert_change(conn, &account, &id, audit)?;
-            Ok(true)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let changed = diesel::update(
+                    invitations::table
+                        .filter(invitations::account_id.eq(&account))
+                        .filter(invitations::id.eq(&id))
+                        .filter(invitations::status.eq_any(OPEN)),
+                )
+                .set((
+                    invitations::status.eq(InvitationStatus::Cancelled.as_str()),
+                    invitations::closed_at.eq(to_micros(audit.at)),
+                ))
+                .execute(conn)?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                insert_change(conn, &account, &id, audit)?;
+                Ok(true)
+            })?,
+        )
     }
 
     fn user_by_email(&self, email: &Email) -> Result<Option<ExistingUser>, PortError> {
@@ -416,112 +425,118 @@ impl InvitationStore for Store {
     }
 
     fn accept_invitation(&self, a: &Acceptance<'_>) -> Result<AcceptOutcome, PortError> {
+        // The joiner's record may be created or changed too: the user's epoch moves as well.
+        let (epoch_account, epoch_user) = (a.account, a.joiner.user_id());
         let account = a.account.to_string();
         let inv = a.invitation;
         let inv_id = inv.id.to_string();
         let user = a.joiner.user_id().to_string();
         let at = to_micros(a.audit.at);
-        Ok(self.write(|conn| -> Result<AcceptOutcome, StoreError> {
-            lock_account(conn, &account)?;
-            // Every check comes before the first write, so a refusal leaves nothing behind.
-            let still_open = invitations::table
-                .filter(invitations::id.eq(&inv_id))
-                .filter(invitations::token_hash.eq(a.token_hash.to_hex()))
-                .filter(invitations::status.eq_any(OPEN))
-                .filter(invitations::expires_at.gt(at))
-                .select(count_star())
-                .first::<i64>(conn)?;
-            if still_open == 0 {
-                return Ok(AcceptOutcome::NoLongerPending);
-            }
-            let membership = memberships::table
-                .filter(memberships::account_id.eq(&account))
-                .filter(memberships::user_id.eq(&user))
-                .select((memberships::role, memberships::status))
-                .first::<(String, String)>(conn)
-                .optional()?;
-            if let Some((role, status)) = &membership {
-                if status != MemberStatus::Removed.as_str() {
-                    return Ok(AcceptOutcome::AlreadyMember {
-                        role: parse_role(role)?,
-                    });
+        Ok(self.write_for(
+            Some(epoch_account),
+            Some(epoch_user),
+            |conn| -> Result<AcceptOutcome, StoreError> {
+                lock_account(conn, &account)?;
+                // Every check comes before the first write, so a refusal leaves nothing behind.
+                let still_open = invitations::table
+                    .filter(invitations::id.eq(&inv_id))
+                    .filter(invitations::token_hash.eq(a.token_hash.to_hex()))
+                    .filter(invitations::status.eq_any(OPEN))
+                    .filter(invitations::expires_at.gt(at))
+                    .select(count_star())
+                    .first::<i64>(conn)?;
+                if still_open == 0 {
+                    return Ok(AcceptOutcome::NoLongerPending);
                 }
-            }
-            if member_count(conn, &account)? >= i64::from(a.max_members) {
-                return Ok(AcceptOutcome::LimitReached);
-            }
+                let membership = memberships::table
+                    .filter(memberships::account_id.eq(&account))
+                    .filter(memberships::user_id.eq(&user))
+                    .select((memberships::role, memberships::status))
+                    .first::<(String, String)>(conn)
+                    .optional()?;
+                if let Some((role, status)) = &membership {
+                    if status != MemberStatus::Removed.as_str() {
+                        return Ok(AcceptOutcome::AlreadyMember {
+                            role: parse_role(role)?,
+                        });
+                    }
+                }
+                if member_count(conn, &account)? >= i64::from(a.max_members) {
+                    return Ok(AcceptOutcome::LimitReached);
+                }
 
-            match a.joiner {
-                Joiner::New {
-                    name,
-                    password_hash,
-                    ..
-                } => {
-                    diesel::insert_into(users::table)
+                match a.joiner {
+                    Joiner::New {
+                        name,
+                        password_hash,
+                        ..
+                    } => {
+                        diesel::insert_into(users::table)
+                            .values((
+                                users::id.eq(&user),
+                                users::email.eq(inv.email.as_str()),
+                                users::display_name.eq(name.as_deref()),
+                                users::password_hash.eq(password_hash),
+                                users::password_changed_at.eq(at),
+                                users::created_at.eq(at),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Joiner::Existing { .. } => {}
+                }
+                let details = (
+                    memberships::role.eq(inv.role.as_str()),
+                    memberships::status.eq(MemberStatus::Active.as_str()),
+                    memberships::created_at.eq(at),
+                    memberships::department.eq(inv.department.as_ref().map(Department::as_str)),
+                    memberships::title.eq(inv.title.as_ref().map(Title::as_str)),
+                    memberships::permissions.eq(permissions_json(&inv.permissions)),
+                    memberships::invited_by.eq(inv.invited_by.to_string()),
+                );
+                if membership.is_some() {
+                    // A former member rejoins: their old row (kept for the audit trail) is reused.
+                    diesel::update(
+                        memberships::table
+                            .filter(memberships::account_id.eq(&account))
+                            .filter(memberships::user_id.eq(&user)),
+                    )
+                    .set((
+                        details,
+                        memberships::removed_at.eq(None::<i64>),
+                        memberships::last_active_at.eq(None::<i64>),
+                    ))
+                    .execute(conn)?;
+                } else {
+                    diesel::insert_into(memberships::table)
                         .values((
-                            users::id.eq(&user),
-                            users::email.eq(inv.email.as_str()),
-                            users::display_name.eq(name.as_deref()),
-                            users::password_hash.eq(password_hash),
-                            users::password_changed_at.eq(at),
-                            users::created_at.eq(at),
+                            memberships::account_id.eq(&account),
+                            memberships::user_id.eq(&user),
+                            details,
                         ))
                         .execute(conn)?;
                 }
-                Joiner::Existing { .. } => {}
-            }
-            let details = (
-                memberships::role.eq(inv.role.as_str()),
-                memberships::status.eq(MemberStatus::Active.as_str()),
-                memberships::created_at.eq(at),
-                memberships::department.eq(inv.department.as_ref().map(Department::as_str)),
-                memberships::title.eq(inv.title.as_ref().map(Title::as_str)),
-                memberships::permissions.eq(permissions_json(&inv.permissions)),
-                memberships::invited_by.eq(inv.invited_by.to_string()),
-            );
-            if membership.is_some() {
-                // A former member rejoins: their old row (kept for the audit trail) is reused.
-                diesel::update(
-                    memberships::table
-                        .filter(memberships::account_id.eq(&account))
-                        .filter(memberships::user_id.eq(&user)),
-                )
-                .set((
-                    details,
-                    memberships::removed_at.eq(None::<i64>),
-                    memberships::last_active_at.eq(None::<i64>),
-                ))
-                .execute(conn)?;
-            } else {
-                diesel::insert_into(memberships::table)
+                diesel::insert_into(api_keys::table)
                     .values((
-                        memberships::account_id.eq(&account),
-                        memberships::user_id.eq(&user),
-                        details,
+                        api_keys::id.eq(a.key.id.to_string()),
+                        api_keys::account_id.eq(&account),
+                        api_keys::user_id.eq(&user),
+                        api_keys::name.eq(&a.key.name),
+                        api_keys::display_prefix.eq(&a.key.prefix),
+                        api_keys::secret_hash.eq(a.key_hash.to_hex()),
+                        api_keys::scopes.eq(serde_json::json!(a.key.scopes).to_string()),
+                        api_keys::created_at.eq(at),
                     ))
                     .execute(conn)?;
-            }
-            diesel::insert_into(api_keys::table)
-                .values((
-                    api_keys::id.eq(a.key.id.to_string()),
-                    api_keys::account_id.eq(&account),
-                    api_keys::user_id.eq(&user),
-                    api_keys::name.eq(&a.key.name),
-                    api_keys::display_prefix.eq(&a.key.prefix),
-                    api_keys::secret_hash.eq(a.key_hash.to_hex()),
-                    api_keys::scopes.eq(serde_json::json!(a.key.scopes).to_string()),
-                    api_keys::created_at.eq(at),
-                ))
-                .execute(conn)?;
-            diesel::update(invitations::table.find(&inv_id))
-                .set((
-                    invitations::status.eq(InvitationStatus::Accepted.as_str()),
-                    invitations::closed_at.eq(at),
-                ))
-                .execute(conn)?;
-            insert_change(conn, &account, &inv_id, a.audit)?;
-            Ok(AcceptOutcome::Accepted)
-        })?)
+                diesel::update(invitations::table.find(&inv_id))
+                    .set((
+                        invitations::status.eq(InvitationStatus::Accepted.as_str()),
+                        invitations::closed_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                insert_change(conn, &account, &inv_id, a.audit)?;
+                Ok(AcceptOutcome::Accepted)
+            },
+        )?)
     }
 
     fn account_display_name(&self, account: AccountId) -> Result<Option<String>, PortError> {

@@ -135,8 +135,8 @@ fn revoke_access(
 }
 
 impl MemberStore for Store {
-    fn write_epoch(&self) -> u64 {
-        Store::write_epoch(self)
+    fn write_epochs(&self) -> &tenantry_kernel::WriteEpochs {
+        Store::write_epochs(self)
     }
 
     fn list_members(
@@ -258,80 +258,83 @@ impl MemberStore for Store {
         change: &MemberChange,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let (account, user) = (account.to_string(), user.to_string());
         let permissions = change
             .permissions
             .as_ref()
             .map(|p| p.as_deref().map(permissions_to_json));
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            // The member row is held (PostgreSQL; SQLite writers are serialized) while their
-            // permissions are compared with what the change was authorized against.
-            if let DbConnection::Postgresql(pg) = conn {
-                diesel::sql_query(
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                // The member row is held (PostgreSQL; SQLite writers are serialized) while their
+                // permissions are compared with what the change was authorized against.
+                if let DbConnection::Postgresql(pg) = conn {
+                    diesel::sql_query(
                     "SELECT 1 FROM memberships WHERE account_id = $1 AND user_id = $2 FOR UPDATE",
                 )
                 .bind::<diesel::sql_types::Text, _>(&account)
                 .bind::<diesel::sql_types::Text, _>(&user)
                 .execute(pg)?;
-            }
-            let stored: Option<Option<String>> = memberships::table
-                .filter(memberships::account_id.eq(&account))
-                .filter(memberships::user_id.eq(&user))
-                .select(memberships::permissions)
-                .first(conn)
-                .optional()?;
-            let stored = stored
-                .flatten()
-                .map(|p| {
-                    permissions_from_json(&p)
-                        .ok_or_else(|| StoreError::Corrupt(format!("member permissions {p}")))
-                })
-                .transpose()?;
-            if stored.as_deref() != expected_permissions {
-                return Ok(false);
-            }
-            let target = memberships::table
-                .filter(memberships::account_id.eq(&account))
-                .filter(memberships::user_id.eq(&user))
-                .filter(memberships::role.eq(expected_role.as_str()))
-                .filter(memberships::status.ne(MemberStatus::Removed.as_str()));
-            // One statement per field keeps the query static for both backends; they all run
-            // in this transaction, and the first one proves the member is still as checked.
-            let found = diesel::update(target)
-                .set(memberships::role.eq(change.role.unwrap_or(expected_role).as_str()))
-                .execute(conn)?;
-            if found == 0 {
-                return Ok(false);
-            }
-            let this = memberships::table
-                .filter(memberships::account_id.eq(&account))
-                .filter(memberships::user_id.eq(&user));
-            if let Some(p) = &permissions {
-                diesel::update(this)
-                    .set(memberships::permissions.eq(p.as_deref()))
-                    .execute(conn)?;
-            }
-            if let Some(d) = &change.department {
-                diesel::update(this)
-                    .set(memberships::department.eq(d.as_ref().map(|d| d.as_str())))
-                    .execute(conn)?;
-            }
-            if let Some(t) = &change.title {
-                diesel::update(this)
-                    .set(memberships::title.eq(t.as_ref().map(|t| t.as_str())))
-                    .execute(conn)?;
-            }
-            if let Some(status) = change.status {
-                diesel::update(this)
-                    .set(memberships::status.eq(status.as_str()))
-                    .execute(conn)?;
-                if status != MemberStatus::Active {
-                    revoke_access(conn, &account, &user, to_micros(audit.at))?;
                 }
-            }
-            insert_change(conn, &account, &user, audit)?;
-            Ok(true)
-        })?)
+                let stored: Option<Option<String>> = memberships::table
+                    .filter(memberships::account_id.eq(&account))
+                    .filter(memberships::user_id.eq(&user))
+                    .select(memberships::permissions)
+                    .first(conn)
+                    .optional()?;
+                let stored = stored
+                    .flatten()
+                    .map(|p| {
+                        permissions_from_json(&p)
+                            .ok_or_else(|| StoreError::Corrupt(format!("member permissions {p}")))
+                    })
+                    .transpose()?;
+                if stored.as_deref() != expected_permissions {
+                    return Ok(false);
+                }
+                let target = memberships::table
+                    .filter(memberships::account_id.eq(&account))
+                    .filter(memberships::user_id.eq(&user))
+                    .filter(memberships::role.eq(expected_role.as_str()))
+                    .filter(memberships::status.ne(MemberStatus::Removed.as_str()));
+                // One statement per field keeps the query static for both backends; they all run
+                // in this transaction, and the first one proves the member is still as checked.
+                let found = diesel::update(target)
+                    .set(memberships::role.eq(change.role.unwrap_or(expected_role).as_str()))
+                    .execute(conn)?;
+                if found == 0 {
+                    return Ok(false);
+                }
+                let this = memberships::table
+                    .filter(memberships::account_id.eq(&account))
+                    .filter(memberships::user_id.eq(&user));
+                if let Some(p) = &permissions {
+                    diesel::update(this)
+                        .set(memberships::permissions.eq(p.as_deref()))
+                        .execute(conn)?;
+                }
+                if let Some(d) = &change.department {
+                    diesel::update(this)
+                        .set(memberships::department.eq(d.as_ref().map(|d| d.as_str())))
+                        .execute(conn)?;
+                }
+                if let Some(t) = &change.title {
+                    diesel::update(this)
+                        .set(memberships::title.eq(t.as_ref().map(|t| t.as_str())))
+                        .execute(conn)?;
+                }
+                if let Some(status) = change.status {
+                    diesel::update(this)
+                        .set(memberships::status.eq(status.as_str()))
+                        .execute(conn)?;
+                    if status != MemberStatus::Active {
+                        revoke_access(conn, &account, &user, to_micros(audit.at))?;
+                    }
+                }
+                insert_change(conn, &account, &user, audit)?;
+                Ok(true)
+            })?,
+        )
     }
 
     fn inactive_members(
@@ -362,34 +365,37 @@ impl MemberStore for Store {
         audit_id: AuditId,
         at: DateTime<Utc>,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let (account, user) = (account.to_string(), user.to_string());
         let (cutoff, at_micros) = (to_micros(cutoff), to_micros(at));
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            // Re-checked in the transaction: a use since the list was read keeps the member.
-            let changed = diesel::update(
-                inactive_since!(&account, cutoff).filter(memberships::user_id.eq(&user)),
-            )
-            .set(memberships::status.eq(MemberStatus::Suspended.as_str()))
-            .execute(conn)?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            revoke_access(conn, &account, &user, at_micros)?;
-            crate::audit::insert_entry(
-                conn,
-                crate::audit::NewEntry {
-                    id: audit_id.to_string(),
-                    account: &account,
-                    actor: "system",
-                    action: "member.suspended_inactive",
-                    target: Some(&user),
-                    diff: None,
-                    ip: None,
-                    at,
-                },
-            )?;
-            Ok(true)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                // Re-checked in the transaction: a use since the list was read keeps the member.
+                let changed = diesel::update(
+                    inactive_since!(&account, cutoff).filter(memberships::user_id.eq(&user)),
+                )
+                .set(memberships::status.eq(MemberStatus::Suspended.as_str()))
+                .execute(conn)?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                revoke_access(conn, &account, &user, at_micros)?;
+                crate::audit::insert_entry(
+                    conn,
+                    crate::audit::NewEntry {
+                        id: audit_id.to_string(),
+                        account: &account,
+                        actor: "system",
+                        action: "member.suspended_inactive",
+                        target: Some(&user),
+                        diff: None,
+                        ip: None,
+                        at,
+                    },
+                )?;
+                Ok(true)
+            })?,
+        )
     }
 
     fn transfer_ownership(
@@ -397,50 +403,54 @@ impl MemberStore for Store {
         account: AccountId,
         transfer: &OwnershipTransfer<'_>,
     ) -> Result<TransferOutcome, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
         let (from, to) = (transfer.from.to_string(), transfer.to.to_string());
-        Ok(self.write(|conn| -> Result<TransferOutcome, StoreError> {
-            // PostgreSQL: transfers of one account queue here, so the second reads the first's
-            // result. SQLite runs one write transaction at a time anyway.
-            crate::invitations::lock_account(conn, &account)?;
-            let active_in = |user: &str, role: Role| {
-                memberships::table
-                    .filter(memberships::account_id.eq(account.clone()))
-                    .filter(memberships::user_id.eq(user.to_owned()))
-                    .filter(memberships::role.eq(role.as_str()))
-                    .filter(memberships::status.eq(MemberStatus::Active.as_str()))
-            };
-            let still_owner: i64 = active_in(&from, Role::Owner)
-                .select(count_star())
-                .first(conn)?;
-            if still_owner == 0 {
-                return Ok(TransferOutcome::NotOwner);
-            }
-            let still_admin: i64 = active_in(&to, Role::Admin)
-                .select(count_star())
-                .first(conn)?;
-            if still_admin == 0 {
-                return Ok(TransferOutcome::TargetChanged);
-            }
-            // Demote first: the unique index on the owner row (one per account) holds after
-            // every statement, not only at commit.
-            diesel::update(active_in(&from, Role::Owner))
-                .set(memberships::role.eq(Role::Admin.as_str()))
-                .execute(conn)?;
-            // The new owner holds the owner's whole power: custom permissions narrowed an
-            // admin, and an owner nobody may change must not keep them (decision 0019).
-            diesel::update(active_in(&to, Role::Admin))
-                .set((
-                    memberships::role.eq(Role::Owner.as_str()),
-                    memberships::permissions.eq(None::<String>),
-                ))
-                .execute(conn)?;
-            for mail in transfer.mails {
-                crate::outbox::insert_outbox(conn, mail)?;
-            }
-            insert_change(conn, &account, &to, transfer.audit)?;
-            Ok(TransferOutcome::Transferred)
-        })?)
+        Ok(self.write_account(
+            epoch_account,
+            |conn| -> Result<TransferOutcome, StoreError> {
+                // PostgreSQL: transfers of one account queue here, so the second reads the first's
+                // result. SQLite runs one write transaction at a time anyway.
+                crate::invitations::lock_account(conn, &account)?;
+                let active_in = |user: &str, role: Role| {
+                    memberships::table
+                        .filter(memberships::account_id.eq(account.clone()))
+                        .filter(memberships::user_id.eq(user.to_owned()))
+                        .filter(memberships::role.eq(role.as_str()))
+                        .filter(memberships::status.eq(MemberStatus::Active.as_str()))
+                };
+                let still_owner: i64 = active_in(&from, Role::Owner)
+                    .select(count_star())
+                    .first(conn)?;
+                if still_owner == 0 {
+                    return Ok(TransferOutcome::NotOwner);
+                }
+                let still_admin: i64 = active_in(&to, Role::Admin)
+                    .select(count_star())
+                    .first(conn)?;
+                if still_admin == 0 {
+                    return Ok(TransferOutcome::TargetChanged);
+                }
+                // Demote first: the unique index on the owner row (one per account) holds after
+                // every statement, not only at commit.
+                diesel::update(active_in(&from, Role::Owner))
+                    .set(memberships::role.eq(Role::Admin.as_str()))
+                    .execute(conn)?;
+                // The new owner holds the owner's whole power: custom permissions narrowed an
+                // admin, and an owner nobody may change must not keep them (decision 0019).
+                diesel::update(active_in(&to, Role::Admin))
+                    .set((
+                        memberships::role.eq(Role::Owner.as_str()),
+                        memberships::permissions.eq(None::<String>),
+                    ))
+                    .execute(conn)?;
+                for mail in transfer.mails {
+                    crate::outbox::insert_outbox(conn, mail)?;
+                }
+                insert_change(conn, &account, &to, transfer.audit)?;
+                Ok(TransferOutcome::Transferred)
+            },
+        )?)
     }
 
     fn remove_member(
@@ -450,27 +460,30 @@ impl MemberStore for Store {
         expected_role: Role,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let (account, user) = (account.to_string(), user.to_string());
         let at = to_micros(audit.at);
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let found = diesel::update(
-                memberships::table
-                    .filter(memberships::account_id.eq(&account))
-                    .filter(memberships::user_id.eq(&user))
-                    .filter(memberships::role.eq(expected_role.as_str()))
-                    .filter(memberships::status.ne(MemberStatus::Removed.as_str())),
-            )
-            .set((
-                memberships::status.eq(MemberStatus::Removed.as_str()),
-                memberships::removed_at.eq(at),
-            ))
-            .execute(conn)?;
-            if found == 0 {
-                return Ok(false);
-            }
-            revoke_access(conn, &account, &user, at)?;
-            insert_change(conn, &account, &user, audit)?;
-            Ok(true)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let found = diesel::update(
+                    memberships::table
+                        .filter(memberships::account_id.eq(&account))
+                        .filter(memberships::user_id.eq(&user))
+                        .filter(memberships::role.eq(expected_role.as_str()))
+                        .filter(memberships::status.ne(MemberStatus::Removed.as_str())),
+                )
+                .set((
+                    memberships::status.eq(MemberStatus::Removed.as_str()),
+                    memberships::removed_at.eq(at),
+                ))
+                .execute(conn)?;
+                if found == 0 {
+                    return Ok(false);
+                }
+                revoke_access(conn, &account, &user, at)?;
+                insert_change(conn, &account, &user, audit)?;
+                Ok(true)
+            })?,
+        )
     }
 }

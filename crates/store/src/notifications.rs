@@ -225,23 +225,27 @@ impl NotificationStore for Store {
         c: &ChannelRecord,
         audit: &ChangeAudit,
     ) -> Result<(), PortError> {
+        let epoch_account = account;
         let account = account.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
-            diesel::insert_into(notification_channels::table)
-                .values((
-                    notification_channels::id.eq(&c.id),
-                    notification_channels::account_id.eq(&account),
-                    notification_channels::kind.eq(c.kind.as_str()),
-                    notification_channels::name.eq(&c.name),
-                    notification_channels::enabled.eq(c.enabled),
-                    notification_channels::config.eq(c.config.to_string()),
-                    notification_channels::secret_sealed.eq(c.secret.as_ref().map(Sealed::as_str)),
-                    notification_channels::created_at.eq(to_micros(c.created_at)),
-                    notification_channels::updated_at.eq(to_micros(c.updated_at)),
-                ))
-                .execute(conn)?;
-            insert_change(conn, &account, &c.id, audit)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<(), StoreError> {
+                diesel::insert_into(notification_channels::table)
+                    .values((
+                        notification_channels::id.eq(&c.id),
+                        notification_channels::account_id.eq(&account),
+                        notification_channels::kind.eq(c.kind.as_str()),
+                        notification_channels::name.eq(&c.name),
+                        notification_channels::enabled.eq(c.enabled),
+                        notification_channels::config.eq(c.config.to_string()),
+                        notification_channels::secret_sealed
+                            .eq(c.secret.as_ref().map(Sealed::as_str)),
+                        notification_channels::created_at.eq(to_micros(c.created_at)),
+                        notification_channels::updated_at.eq(to_micros(c.updated_at)),
+                    ))
+                    .execute(conn)?;
+                insert_change(conn, &account, &c.id, audit)
+            })?,
+        )
     }
 
     fn update_channel(
@@ -250,46 +254,49 @@ impl NotificationStore for Store {
         c: &ChannelRecord,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let was_enabled = notification_channels::table
-                .filter(notification_channels::account_id.eq(&account))
-                .filter(notification_channels::id.eq(&c.id))
-                .select(notification_channels::enabled)
-                .first::<bool>(conn)
-                .optional()?;
-            let n = diesel::update(
-                notification_channels::table
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let was_enabled = notification_channels::table
                     .filter(notification_channels::account_id.eq(&account))
-                    .filter(notification_channels::id.eq(&c.id)),
-            )
-            .set((
-                notification_channels::name.eq(&c.name),
-                notification_channels::enabled.eq(c.enabled),
-                notification_channels::config.eq(c.config.to_string()),
-                notification_channels::secret_sealed.eq(c.secret.as_ref().map(Sealed::as_str)),
-                notification_channels::previous_secret_sealed
-                    .eq(c.previous_secret.as_ref().map(|(s, _)| s.as_str())),
-                notification_channels::previous_secret_until
-                    .eq(c.previous_secret.as_ref().map(|(_, t)| to_micros(*t))),
-                notification_channels::updated_at.eq(to_micros(c.updated_at)),
-            ))
-            .execute(conn)?;
-            if n == 0 {
-                return Ok(false);
-            }
-            if was_enabled == Some(true) && !c.enabled {
-                cancel_pending(
-                    conn,
-                    &account,
-                    &c.id,
-                    "cancelled: the channel was disabled",
-                    to_micros(audit.at),
-                )?;
-            }
-            insert_change(conn, &account, &c.id, audit)?;
-            Ok(true)
-        })?)
+                    .filter(notification_channels::id.eq(&c.id))
+                    .select(notification_channels::enabled)
+                    .first::<bool>(conn)
+                    .optional()?;
+                let n = diesel::update(
+                    notification_channels::table
+                        .filter(notification_channels::account_id.eq(&account))
+                        .filter(notification_channels::id.eq(&c.id)),
+                )
+                .set((
+                    notification_channels::name.eq(&c.name),
+                    notification_channels::enabled.eq(c.enabled),
+                    notification_channels::config.eq(c.config.to_string()),
+                    notification_channels::secret_sealed.eq(c.secret.as_ref().map(Sealed::as_str)),
+                    notification_channels::previous_secret_sealed
+                        .eq(c.previous_secret.as_ref().map(|(s, _)| s.as_str())),
+                    notification_channels::previous_secret_until
+                        .eq(c.previous_secret.as_ref().map(|(_, t)| to_micros(*t))),
+                    notification_channels::updated_at.eq(to_micros(c.updated_at)),
+                ))
+                .execute(conn)?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                if was_enabled == Some(true) && !c.enabled {
+                    cancel_pending(
+                        conn,
+                        &account,
+                        &c.id,
+                        "cancelled: the channel was disabled",
+                        to_micros(audit.at),
+                    )?;
+                }
+                insert_change(conn, &account, &c.id, audit)?;
+                Ok(true)
+            })?,
+        )
     }
 
     fn delete_channel(
@@ -298,27 +305,30 @@ impl NotificationStore for Store {
         id: &str,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let n = diesel::delete(
-                notification_channels::table
-                    .filter(notification_channels::account_id.eq(&account))
-                    .filter(notification_channels::id.eq(id)),
-            )
-            .execute(conn)?;
-            if n == 0 {
-                return Ok(false);
-            }
-            cancel_pending(
-                conn,
-                &account,
-                id,
-                "cancelled: the channel was deleted",
-                to_micros(audit.at),
-            )?;
-            insert_change(conn, &account, id, audit)?;
-            Ok(true)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let n = diesel::delete(
+                    notification_channels::table
+                        .filter(notification_channels::account_id.eq(&account))
+                        .filter(notification_channels::id.eq(id)),
+                )
+                .execute(conn)?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                cancel_pending(
+                    conn,
+                    &account,
+                    id,
+                    "cancelled: the channel was deleted",
+                    to_micros(audit.at),
+                )?;
+                insert_change(conn, &account, id, audit)?;
+                Ok(true)
+            })?,
+        )
     }
 
     fn disable_channel(
@@ -328,47 +338,50 @@ impl NotificationStore for Store {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<(), PortError> {
+        let epoch_account = account;
         let account = account.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
-            let n = diesel::update(
-                notification_channels::table
-                    .filter(notification_channels::account_id.eq(&account))
-                    .filter(notification_channels::id.eq(id))
-                    .filter(notification_channels::enabled.eq(true)),
-            )
-            .set((
-                notification_channels::enabled.eq(false),
-                notification_channels::updated_at.eq(to_micros(at)),
-            ))
-            .execute(conn)?;
-            if n > 0 {
-                cancel_pending(
-                    conn,
-                    &account,
-                    id,
-                    "cancelled: the channel was disabled",
-                    to_micros(at),
-                )?;
-                insert_entry(
-                    conn,
-                    NewEntry {
-                        id: tenantry_kernel::AuditId::generate(
-                            &tenantry_kernel::FixedClock(at),
-                            &tenantry_kernel::OsRandom,
-                        )
-                        .to_string(),
-                        account: &account,
-                        actor: "system",
-                        action: "notifications.channel_disabled",
-                        target: Some(id),
-                        diff: Some(serde_json::json!({ "reason": reason }).to_string()),
-                        ip: None,
-                        at,
-                    },
-                )?;
-            }
-            Ok(())
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<(), StoreError> {
+                let n = diesel::update(
+                    notification_channels::table
+                        .filter(notification_channels::account_id.eq(&account))
+                        .filter(notification_channels::id.eq(id))
+                        .filter(notification_channels::enabled.eq(true)),
+                )
+                .set((
+                    notification_channels::enabled.eq(false),
+                    notification_channels::updated_at.eq(to_micros(at)),
+                ))
+                .execute(conn)?;
+                if n > 0 {
+                    cancel_pending(
+                        conn,
+                        &account,
+                        id,
+                        "cancelled: the channel was disabled",
+                        to_micros(at),
+                    )?;
+                    insert_entry(
+                        conn,
+                        NewEntry {
+                            id: tenantry_kernel::AuditId::generate(
+                                &tenantry_kernel::FixedClock(at),
+                                &tenantry_kernel::OsRandom,
+                            )
+                            .to_string(),
+                            account: &account,
+                            actor: "system",
+                            action: "notifications.channel_disabled",
+                            target: Some(id),
+                            diff: Some(serde_json::json!({ "reason": reason }).to_string()),
+                            ip: None,
+                            at,
+                        },
+                    )?;
+                }
+                Ok(())
+            })?,
+        )
     }
 
     fn cancel_deliveries(
@@ -378,8 +391,9 @@ impl NotificationStore for Store {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<u64, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
-        let n = self.write(|conn| -> Result<usize, StoreError> {
+        let n = self.write_account(epoch_account, |conn| -> Result<usize, StoreError> {
             cancel_pending(conn, &account, channel_id, reason, to_micros(at))
         })?;
         Ok(u64::try_from(n).unwrap_or(u64::MAX))
@@ -387,7 +401,7 @@ impl NotificationStore for Store {
 
     fn cancel_delivery(&self, delivery: DeliveryId, at: DateTime<Utc>) -> Result<(), PortError> {
         let id = delivery.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
             diesel::update(
                 notification_deliveries::table
                     .filter(notification_deliveries::id.eq(&id))
@@ -453,21 +467,25 @@ impl NotificationStore for Store {
         before: &ChannelRecord,
         after: &ChannelRecord,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let n = diesel::update(
-                notification_channels::table
-                    .filter(notification_channels::account_id.eq(&account))
-                    .filter(notification_channels::id.eq(&before.id))
-                    .filter(notification_channels::config.eq(before.config.to_string())),
-            )
-            .set((
-                notification_channels::config.eq(after.config.to_string()),
-                notification_channels::secret_sealed.eq(after.secret.as_ref().map(Sealed::as_str)),
-            ))
-            .execute(conn)?;
-            Ok(n > 0)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let n = diesel::update(
+                    notification_channels::table
+                        .filter(notification_channels::account_id.eq(&account))
+                        .filter(notification_channels::id.eq(&before.id))
+                        .filter(notification_channels::config.eq(before.config.to_string())),
+                )
+                .set((
+                    notification_channels::config.eq(after.config.to_string()),
+                    notification_channels::secret_sealed
+                        .eq(after.secret.as_ref().map(Sealed::as_str)),
+                ))
+                .execute(conn)?;
+                Ok(n > 0)
+            })?,
+        )
     }
 
     fn rules(&self, account: AccountId) -> Result<Vec<Rule>, PortError> {
@@ -515,24 +533,28 @@ impl NotificationStore for Store {
         rule: &Rule,
         audit: &ChangeAudit,
     ) -> Result<(), PortError> {
+        let epoch_account = account;
         let account = account.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
-            diesel::insert_into(notification_rules::table)
-                .values((
-                    notification_rules::id.eq(&rule.id),
-                    notification_rules::account_id.eq(&account),
-                    notification_rules::name.eq(&rule.name),
-                    notification_rules::event.eq(&rule.event),
-                    notification_rules::channel_ids
-                        .eq(serde_json::json!(rule.channel_ids).to_string()),
-                    notification_rules::filters.eq(Value::Object(rule.filters.clone()).to_string()),
-                    notification_rules::enabled.eq(rule.enabled),
-                    notification_rules::created_at
-                        .eq(to_micros(rule.created_at.unwrap_or(audit.at))),
-                ))
-                .execute(conn)?;
-            insert_change(conn, &account, &rule.id, audit)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<(), StoreError> {
+                diesel::insert_into(notification_rules::table)
+                    .values((
+                        notification_rules::id.eq(&rule.id),
+                        notification_rules::account_id.eq(&account),
+                        notification_rules::name.eq(&rule.name),
+                        notification_rules::event.eq(&rule.event),
+                        notification_rules::channel_ids
+                            .eq(serde_json::json!(rule.channel_ids).to_string()),
+                        notification_rules::filters
+                            .eq(Value::Object(rule.filters.clone()).to_string()),
+                        notification_rules::enabled.eq(rule.enabled),
+                        notification_rules::created_at
+                            .eq(to_micros(rule.created_at.unwrap_or(audit.at))),
+                    ))
+                    .execute(conn)?;
+                insert_change(conn, &account, &rule.id, audit)
+            })?,
+        )
     }
 
     fn update_rule(
@@ -541,27 +563,31 @@ impl NotificationStore for Store {
         rule: &Rule,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let n = diesel::update(
-                notification_rules::table
-                    .filter(notification_rules::account_id.eq(&account))
-                    .filter(notification_rules::id.eq(&rule.id)),
-            )
-            .set((
-                notification_rules::name.eq(&rule.name),
-                notification_rules::event.eq(&rule.event),
-                notification_rules::channel_ids.eq(serde_json::json!(rule.channel_ids).to_string()),
-                notification_rules::filters.eq(Value::Object(rule.filters.clone()).to_string()),
-                notification_rules::enabled.eq(rule.enabled),
-            ))
-            .execute(conn)?;
-            if n == 0 {
-                return Ok(false);
-            }
-            insert_change(conn, &account, &rule.id, audit)?;
-            Ok(true)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let n = diesel::update(
+                    notification_rules::table
+                        .filter(notification_rules::account_id.eq(&account))
+                        .filter(notification_rules::id.eq(&rule.id)),
+                )
+                .set((
+                    notification_rules::name.eq(&rule.name),
+                    notification_rules::event.eq(&rule.event),
+                    notification_rules::channel_ids
+                        .eq(serde_json::json!(rule.channel_ids).to_string()),
+                    notification_rules::filters.eq(Value::Object(rule.filters.clone()).to_string()),
+                    notification_rules::enabled.eq(rule.enabled),
+                ))
+                .execute(conn)?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                insert_change(conn, &account, &rule.id, audit)?;
+                Ok(true)
+            })?,
+        )
     }
 
     fn delete_rule(
@@ -570,20 +596,23 @@ impl NotificationStore for Store {
         id: &str,
         audit: &ChangeAudit,
     ) -> Result<bool, PortError> {
+        let epoch_account = account;
         let account = account.to_string();
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
-            let n = diesel::delete(
-                notification_rules::table
-                    .filter(notification_rules::account_id.eq(&account))
-                    .filter(notification_rules::id.eq(id)),
-            )
-            .execute(conn)?;
-            if n == 0 {
-                return Ok(false);
-            }
-            insert_change(conn, &account, id, audit)?;
-            Ok(true)
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<bool, StoreError> {
+                let n = diesel::delete(
+                    notification_rules::table
+                        .filter(notification_rules::account_id.eq(&account))
+                        .filter(notification_rules::id.eq(id)),
+                )
+                .execute(conn)?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                insert_change(conn, &account, id, audit)?;
+                Ok(true)
+            })?,
+        )
     }
 
     fn enqueue_deliveries(
@@ -591,7 +620,7 @@ impl NotificationStore for Store {
         deliveries: &[NewDelivery],
         digests: &[DigestItem],
     ) -> Result<(), PortError> {
-        Ok(self.write(|conn| -> Result<(), StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
             for item in digests {
                 diesel::insert_into(notification_digest_items::table)
                     .values((
@@ -660,7 +689,7 @@ impl NotificationStore for Store {
     fn flush_digest(&self, digest: &DueDigest, delivery: &NewDelivery) -> Result<bool, PortError> {
         let ids: Vec<&str> = digest.items.iter().map(|(id, _)| id.as_str()).collect();
         Ok(self
-            .write(|conn| -> Result<bool, StoreError> {
+            .write_uncached(|conn| -> Result<bool, StoreError> {
                 let n = diesel::update(
                     notification_digest_items::table
                         .filter(notification_digest_items::id.eq_any(&ids))
@@ -754,7 +783,7 @@ impl NotificationStore for Store {
         at: DateTime<Utc>,
     ) -> Result<(), PortError> {
         let id = delivery.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
             interrupt_in_flight(conn, &id)?;
             let known = attempt_logged(conn, &id, number)?;
             if !known {
@@ -778,7 +807,7 @@ impl NotificationStore for Store {
         status: DeliveryStatus,
     ) -> Result<(), PortError> {
         let id = delivery.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
             let outcome = (
                 notification_delivery_attempts::attempted_at.eq(to_micros(a.at)),
                 notification_delivery_attempts::state.eq(a.state.as_str()),
@@ -821,7 +850,7 @@ impl NotificationStore for Store {
         at: DateTime<Utc>,
     ) -> Result<(), PortError> {
         let id = delivery.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
             interrupt_in_flight(conn, &id)?;
             diesel::update(notification_deliveries::table.find(&id))
                 .set((
@@ -847,6 +876,6 @@ impl NotificationStore for Store {
     }
 
     fn insert_event(&self, entry: &OutboxEntry) -> Result<(), PortError> {
-        Ok(self.write(|conn| -> Result<(), StoreError> { insert_outbox(conn, entry) })?)
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> { insert_outbox(conn, entry) })?)
     }
 }

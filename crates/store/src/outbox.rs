@@ -45,10 +45,9 @@ impl OutboxStore for Store {
     ) -> Result<Vec<ClaimedMessage>, PortError> {
         let (now, until) = (to_micros(now), to_micros(lease_until));
         let limit = i64::from(limit);
-        // Not `write`: the worker polls this every second or so, and an idle poll that bumped
-        // the write epoch emptied every read cache of the process each time (decision 0011:
-        // only a write that may change what a cache holds bumps it). A claim that leased rows,
-        // or failed (its commit may have changed something), bumps it as any write does.
+        // Not `write`: no read cache holds outbox rows, so neither an idle poll nor a claim
+        // that leases rows moves any epoch (before, each such claim emptied every read cache
+        // of the process; decision 0044).
         let claimed = self.write_uncached(|conn| -> Result<_, StoreError> {
             macro_rules! due {
                 () => {
@@ -87,9 +86,6 @@ impl OutboxStore for Store {
                 .select((outbox::id, outbox::kind, outbox::payload, outbox::attempts))
                 .load::<(String, String, String, i64)>(conn)?)
         });
-        if !matches!(&claimed, Ok(rows) if rows.is_empty()) {
-            self.bump_write_epoch();
-        }
         claimed?
             .into_iter()
             .map(|(id, kind, payload, attempts)| {
@@ -136,7 +132,7 @@ impl OutboxStore for Store {
         now: DateTime<Utc>,
     ) -> Result<bool, PortError> {
         let id = id.to_string();
-        Ok(self.write(|conn| -> Result<bool, StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<bool, StoreError> {
             let changed = diesel::update(
                 outbox::table
                     .find(&id)
@@ -156,7 +152,7 @@ impl OutboxStore for Store {
         at: DateTime<Utc>,
     ) -> Result<(), PortError> {
         let id = id.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
             diesel::update(outbox::table.find(&id))
                 .set((
                     outbox::delivered_at.eq(to_micros(at)),
@@ -178,7 +174,7 @@ impl OutboxStore for Store {
         error: &str,
     ) -> Result<(), PortError> {
         let id = id.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
             diesel::update(outbox::table.find(&id))
                 .set((
                     outbox::next_attempt_at.eq(to_micros(next_attempt)),
@@ -200,7 +196,7 @@ impl OutboxStore for Store {
         error: &str,
     ) -> Result<(), PortError> {
         let id = id.to_string();
-        Ok(self.write(|conn| -> Result<(), StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
             diesel::update(outbox::table.find(&id))
                 .set((
                     outbox::abandoned_at.eq(to_micros(at)),
@@ -216,7 +212,7 @@ impl OutboxStore for Store {
 
     fn release_claims(&self, ids: Option<&[EventId]>) -> Result<(), PortError> {
         let ids: Option<Vec<String>> = ids.map(|ids| ids.iter().map(ToString::to_string).collect());
-        Ok(self.write(|conn| -> Result<(), StoreError> {
+        Ok(self.write_uncached(|conn| -> Result<(), StoreError> {
             match &ids {
                 Some(ids) => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
                     .set((

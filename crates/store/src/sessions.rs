@@ -206,8 +206,9 @@ impl SessionStore for Store {
     }
 
     fn create_session(&self, r: &SessionRecord, cap: u32, audit: AuditId) -> Result<(), PortError> {
+        let epoch_account = r.account_id;
         let (account, user) = (r.account_id.to_string(), r.user_id.to_string());
-        self.write(|conn| -> Result<(), StoreError> {
+        self.write_account(epoch_account, |conn| -> Result<(), StoreError> {
             insert_session(conn, r, cap)?;
             insert_entry(
                 conn,

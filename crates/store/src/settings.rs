@@ -287,20 +287,23 @@ impl SettingsStore for Store {
         account: AccountId,
         t: &tenantry_settings::TelemetryTest,
     ) -> Result<(), PortError> {
+        let epoch_account = account;
         use crate::schema::telemetry_webhook_tests as tw;
-        Ok(self.write(|conn| -> Result<(), crate::StoreError> {
-            diesel::insert_into(tw::table)
-                .values((
-                    tw::id.eq(&t.id),
-                    tw::account_id.eq(account.to_string()),
-                    tw::url.eq(&t.url),
-                    tw::response_code.eq(t.response_code.map(i64::from)),
-                    tw::error.eq(t.error.as_deref()),
-                    tw::tested_at.eq(to_micros(t.tested_at)),
-                ))
-                .execute(conn)?;
-            Ok(())
-        })?)
+        Ok(
+            self.write_account(epoch_account, |conn| -> Result<(), crate::StoreError> {
+                diesel::insert_into(tw::table)
+                    .values((
+                        tw::id.eq(&t.id),
+                        tw::account_id.eq(account.to_string()),
+                        tw::url.eq(&t.url),
+                        tw::response_code.eq(t.response_code.map(i64::from)),
+                        tw::error.eq(t.error.as_deref()),
+                        tw::tested_at.eq(to_micros(t.tested_at)),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })?,
+        )
     }
 
     fn telemetry_test(
@@ -329,7 +332,11 @@ impl SettingsStore for Store {
     }
 
     fn settings_epoch(&self, account: AccountId, user: Option<UserId>) -> u64 {
-        Store::settings_epoch(self, account, user)
+        let epochs = Store::write_epochs(self);
+        match user {
+            Some(user) => epochs.account_user(account, user),
+            None => epochs.account(account),
+        }
     }
 
     fn section_document(

@@ -42,6 +42,10 @@ pub struct StoreGauges {
     pub delivery_attempts_failed: u64,
     pub pool_connections: u32,
     pub pool_idle: u32,
+    /// Times a caller of this process found no idle connection and waited for one.
+    pub pool_waits: u64,
+    /// The time those callers waited, in total.
+    pub pool_wait_time: Duration,
 }
 
 /// `url` with the password of its user part (and any `password=` parameter) replaced by
@@ -157,48 +161,22 @@ pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
     sqlite_path: Option<PathBuf>,
-    /// Bumped after every write transaction of this process but a settings write (see
-    /// `CredentialStore::write_epoch`).
-    epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    /// Bumped by settings writes, for the account and the user they change (see
-    /// [`SettingsEpochs`]).
-    settings_epochs: std::sync::Arc<SettingsEpochs>,
+    /// Bumped after every write transaction of this process that may change what a read
+    /// cache holds: the touched account's epoch, a user's, or the process-wide one (see
+    /// `tenantry_kernel::WriteEpochs`, decision 0044).
+    epochs: std::sync::Arc<tenantry_kernel::WriteEpochs>,
+    /// Waits for a pooled connection (see [`PoolWaits`]).
+    pool_waits: std::sync::Arc<PoolWaits>,
     /// SQLite only: where this process's writers queue (see [`WriterQueue`]).
     writers: Option<std::sync::Arc<WriterQueue>>,
 }
 
-/// What a settings write changes (settings documents, the allowlist, a user's preferences and
-/// record) is cached only by the settings read caches, per account and per user. So instead of
-/// the process-wide epoch, such a write bumps a counter for its account and one for its user,
-/// and a settings entry's epoch is the process-wide one plus those two. A write in one account
-/// then leaves every other account's cached settings and every cached key valid; before, each
-/// emptied all of them (decision 0011). Ids share `SHARDS` counters: two ids on one counter
-/// only cost each other a re-read.
-pub(crate) struct SettingsEpochs([std::sync::atomic::AtomicU64; SHARDS]);
-
-const SHARDS: usize = 1024;
-
-impl SettingsEpochs {
-    /// `id`: the id's ULID as a number, whose low bits are random.
-    fn shard(id: u128) -> usize {
-        (id % SHARDS as u128) as usize
-    }
-
-    fn of(&self, id: u128) -> u64 {
-        self.0[Self::shard(id)].load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    fn bump(&self, id: u128) {
-        self.0[Self::shard(id)].fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Default for SettingsEpochs {
-    fn default() -> Self {
-        Self(std::array::from_fn(|_| {
-            std::sync::atomic::AtomicU64::new(0)
-        }))
-    }
+/// How often a store call found every pooled connection busy, and how long such calls waited:
+/// the sign that the pool, not the database, is what requests queue for.
+#[derive(Default)]
+struct PoolWaits {
+    waits: std::sync::atomic::AtomicU64,
+    micros: std::sync::atomic::AtomicU64,
 }
 
 /// SQLite admits one writer at a time. Left to SQLite, a writer that finds the lock taken polls
@@ -357,8 +335,8 @@ impl Store {
             pool,
             backend: config.backend(),
             sqlite_path,
-            epoch: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
-            settings_epochs: Default::default(),
+            epochs: Default::default(),
+            pool_waits: Default::default(),
             writers: (config.backend() == Backend::Sqlite).then(Default::default),
         })
     }
@@ -373,7 +351,18 @@ impl Store {
     }
 
     pub(crate) fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
-        Ok(self.pool.get()?)
+        // An idle connection first, without waiting: only the calls that found none are
+        // counted and timed (a wait that ends in a timeout included).
+        if let Some(conn) = self.pool.try_get() {
+            return Ok(conn);
+        }
+        let start = std::time::Instant::now();
+        let conn = self.pool.get();
+        let waited = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let order = std::sync::atomic::Ordering::Relaxed;
+        self.pool_waits.waits.fetch_add(1, order);
+        self.pool_waits.micros.fetch_add(waited, order);
+        Ok(conn?)
     }
 
     /// Readiness: the database answers a query and, for SQLite, its file is still where the
@@ -433,6 +422,15 @@ impl Store {
             delivery_attempts_failed: n(failed),
             pool_connections: state.connections,
             pool_idle: state.idle_connections,
+            pool_waits: self
+                .pool_waits
+                .waits
+                .load(std::sync::atomic::Ordering::Relaxed),
+            pool_wait_time: Duration::from_micros(
+                self.pool_waits
+                    .micros
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            ),
         })
     }
 
@@ -445,43 +443,56 @@ impl Store {
         f(&mut conn)
     }
 
-    /// Runs `f` in a write transaction (see `transaction::write_transaction`).
+    /// Runs `f` in a write transaction (see `transaction::write_transaction`) that may change
+    /// what several accounts' caches hold, or what belongs to no account: it bumps the
+    /// process-wide epoch, dropping every cached entry. Writes within one account use
+    /// [`Self::write_account`].
     pub(crate) fn write<T, E: crate::transaction::TxError + From<StoreError>>(
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
         let result = self.queued_transaction(f);
         // Bumped whatever the outcome: a failed commit may still have changed something.
-        self.bump_write_epoch();
+        self.epochs.bump_global();
         result
     }
 
-    /// For a `write_uncached` transaction that turned out to change something a cache may
-    /// hold (an outbox claim that leased rows).
-    pub(crate) fn bump_write_epoch(&self) {
-        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// A write transaction of settings data only (see [`SettingsEpochs`]): it bumps the epochs
-    /// of `account` and `user` instead of the process-wide one. Only `settings_write` uses it,
-    /// and only for the tables listed there.
-    pub(crate) fn write_settings<T, E: crate::transaction::TxError + From<StoreError>>(
+    /// A write transaction that changes only what belongs to `account` (its members, keys,
+    /// invitations, settings, usage): it bumps that account's epoch alone, so other tenants'
+    /// cached entries stay valid.
+    pub(crate) fn write_account<T, E: crate::transaction::TxError + From<StoreError>>(
         &self,
         account: tenantry_kernel::AccountId,
-        user: Option<tenantry_kernel::UserId>,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
         let result = self.queued_transaction(f);
         // Bumped whatever the outcome, as in `write`.
-        self.settings_epochs.bump(account.ulid().0);
+        self.epochs.bump_account(account);
+        result
+    }
+
+    /// A write transaction that bumps `account`'s epoch when given and `user`'s when given: a
+    /// settings write bumps the account's when it changes the account's documents or
+    /// allowlist, and the user's when it may change the user's preferences or record, so one
+    /// member's preferences leave the others' cached documents.
+    pub(crate) fn write_for<T, E: crate::transaction::TxError + From<StoreError>>(
+        &self,
+        account: Option<tenantry_kernel::AccountId>,
+        user: Option<tenantry_kernel::UserId>,
+        f: impl FnMut(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let result = self.queued_transaction(f);
+        if let Some(account) = account {
+            self.epochs.bump_account(account);
+        }
         if let Some(user) = user {
-            self.settings_epochs.bump(user.ulid().0);
+            self.epochs.bump_user(user);
         }
         result
     }
 
-    /// A write transaction that does not bump the write epoch: for rows no cache holds (the
-    /// request audit), so that writing them does not drop every cached key and snapshot.
+    /// A write transaction that bumps no epoch: for rows no cache holds (the request audit, the
+    /// outbox), so that writing them does not drop cached keys and snapshots.
     pub(crate) fn write_uncached<T>(
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
@@ -489,7 +500,7 @@ impl Store {
         self.queued_transaction(f)
     }
 
-    /// The write transaction all three above share, after this process's earlier writers.
+    /// The write transaction all those above share, after this process's earlier writers.
     fn queued_transaction<T, E: crate::transaction::TxError + From<StoreError>>(
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
@@ -501,26 +512,9 @@ impl Store {
         crate::transaction::write_transaction(&mut conn, f)
     }
 
-    /// See `CredentialStore::write_epoch`.
-    pub fn write_epoch(&self) -> u64 {
-        self.epoch.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// See `SettingsStore::settings_epoch`: the process-wide epoch plus the account's and the
-    /// user's settings epochs. A sum of counters that only grow changes whenever one of them
-    /// does, and never returns to an earlier value.
-    pub fn settings_epoch(
-        &self,
-        account: tenantry_kernel::AccountId,
-        user: Option<tenantry_kernel::UserId>,
-    ) -> u64 {
-        let mut epoch = self
-            .write_epoch()
-            .wrapping_add(self.settings_epochs.of(account.ulid().0));
-        if let Some(user) = user {
-            epoch = epoch.wrapping_add(self.settings_epochs.of(user.ulid().0));
-        }
-        epoch
+    /// The epochs this process's writes bump (see `CredentialStore::write_epochs`).
+    pub fn write_epochs(&self) -> &tenantry_kernel::WriteEpochs {
+        &self.epochs
     }
 }
 

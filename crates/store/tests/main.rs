@@ -6,8 +6,9 @@
 mod digests;
 mod invitations;
 mod outbox_claims;
-mod outbox_epoch;
+mod pool_waits;
 mod portal_links;
 mod retention;
 mod sessions;
 mod support;
+mod write_epochs;

@@ -5,8 +5,8 @@ use tenantry_store::{Store, StoreConfig};
 /// A fresh database; dropped (PostgreSQL) or deleted (SQLite) with the value.
 pub struct TestStore {
     pub store: Store,
-    dir: Option<std::path::PathBuf>,
-    pg: Option<(String, String)>,
+    pub dir: Option<std::path::PathBuf>,
+    pub pg: Option<(String, String)>,
 }
 
 impl Drop for TestStore {

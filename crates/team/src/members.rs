@@ -139,10 +139,11 @@ pub trait MemberStore: Send + Sync {
     /// are not counted).
     fn count_members(&self, account: AccountId) -> Result<RoleCounts, PortError>;
 
-    /// Changes whenever this store instance writes anything but settings (see `EpochCache`;
-    /// settings writes touch no membership or invitation): cached counts are dropped by the
-    /// next such write of this instance and live at most 2 s otherwise.
-    fn write_epoch(&self) -> u64;
+    /// The epochs this store instance's writes bump (see `tenantry_kernel::WriteEpochs`): a
+    /// write of an account's members or invitations moves that account's epoch, so cached
+    /// counts are dropped by the next such write of this instance and live at most 2 s
+    /// otherwise.
+    fn write_epochs(&self) -> &tenantry_kernel::WriteEpochs;
 
     /// The member, unless unknown or removed.
     fn find_member(&self, account: AccountId, user: UserId) -> Result<Option<Member>, PortError>;

@@ -94,7 +94,7 @@ impl TeamService {
     }
 
     fn summary(&self, account: AccountId) -> Result<(RoleCounts, Vec<Invitation>), TeamError> {
-        let epoch = self.store.write_epoch();
+        let epoch = self.store.write_epochs().account(account);
         if let Some(summary) = self.summaries.get(&account, epoch) {
             return Ok(summary);
         }

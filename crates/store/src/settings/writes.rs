@@ -201,8 +201,11 @@ impl Store {
         let at = to_micros(ctx.at);
         // Every table written below (settings documents and history, allowlist entries, the
         // user's preferences and record, the audit log) is cached only by the settings read
-        // caches, under the account's and the user's epochs: see `Store::write_settings`.
-        self.write_settings(ctx.account, ctx.user, |conn| {
+        // caches, under the account's and the user's epochs: see `Store::write_for`. A
+        // write of preferences alone reads and writes no section of the account, so it moves
+        // the user's epoch only: the account's other members keep their cached documents.
+        let touches_account = !(sections.is_empty() && with_preferences);
+        self.write_for(touches_account.then_some(ctx.account), ctx.user, |conn| {
             // Lock in a fixed order (sections sorted, then the user) so two multi-section
             // writers can never deadlock each other on PostgreSQL.
             let mut order: Vec<&str> = sections.to_vec();
