@@ -37,8 +37,8 @@ struct Entry<V> {
 }
 
 impl<K: Hash + Eq, V: Clone> EpochCache<K, V> {
-    /// At most `capacity` entries (past it, expired ones are dropped, then all), each for
-    /// `lifetime`.
+    /// At most `capacity` entries (past it, expired ones are dropped, then the older half),
+    /// each for `lifetime`.
     pub fn new(lifetime: Duration, capacity: usize) -> Self {
         Self {
             lifetime,
@@ -83,7 +83,13 @@ impl<K: Hash + Eq, V: Clone> EpochCache<K, V> {
                 entries.swept = Instant::now();
             }
             if entries.map.len() >= self.capacity && !entries.map.contains_key(&key) {
-                entries.map.clear();
+                // The older half goes: a working set larger than the capacity keeps its newer
+                // half instead of starting over empty, and eviction runs once per
+                // `capacity / 2` insertions, so its linear cost is constant per insertion.
+                let mut ages: Vec<Instant> = entries.map.values().map(|e| e.at).collect();
+                let last_dropped = (ages.len() - 1) / 2;
+                let cut = *ages.select_nth_unstable(last_dropped).1;
+                entries.map.retain(|_, e| e.at > cut);
             }
             entries.map.insert(
                 key,
@@ -121,9 +127,12 @@ mod tests {
         let short = EpochCache::new(Duration::ZERO, 2);
         short.put("a", 1, 7);
         assert_eq!(short.get(&"a", 7), None, "too old");
+        std::thread::sleep(Duration::from_millis(2));
         c.put("b", 2, 7);
+        std::thread::sleep(Duration::from_millis(2));
         c.put("c", 3, 7);
-        assert_eq!(c.get(&"a", 7), None, "over capacity: started over");
+        assert_eq!(c.get(&"a", 7), None, "over capacity: the older half went");
+        assert_eq!(c.get(&"b", 7), Some(2), "the newer half stays");
         assert_eq!(c.get(&"c", 7), Some(3));
     }
 
@@ -166,5 +175,25 @@ mod tests {
         assert_eq!(c.get(&"a", 1), Some(2), "only the expired entry made room");
         assert_eq!(c.get(&"b", 1), Some(3));
         assert_eq!(c.entries.lock().expect("lock").map.len(), 2);
+    }
+
+    #[test]
+    fn a_working_set_larger_than_the_capacity_keeps_the_newer_half() {
+        let c = EpochCache::new(Duration::from_secs(60), 100);
+        for i in 0..100u32 {
+            c.put(i, i, 1);
+        }
+        c.put(100, 100, 1);
+        let kept: Vec<u32> = (0..=100).filter(|i| c.get(i, 1).is_some()).collect();
+        assert!(kept.contains(&100), "the new entry is stored");
+        assert!(
+            (50..=52).contains(&kept.len()),
+            "about half the entries stay: {}",
+            kept.len()
+        );
+        assert!(
+            kept.iter().filter(|&&i| i < 100).all(|&i| i >= 40),
+            "the older entries went first: {kept:?}"
+        );
     }
 }

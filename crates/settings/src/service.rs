@@ -225,7 +225,9 @@ pub struct RenderedSettings {
 /// How long a read snapshot is served when nothing was written on this node: the bound after
 /// which another instance's change shows here (the same as the allowlist policy cache's).
 pub const SNAPSHOT_SECONDS: u64 = 2;
-const SNAPSHOT_ENTRIES: usize = 2_000;
+/// Entries per read cache: room for 10,000 active accounts' documents within one lifetime
+/// (decision 0044 lists every cache's bound).
+const SNAPSHOT_ENTRIES: usize = 16_384;
 
 /// A read cache under the snapshot rules: the write epoch and at most `SNAPSHOT_SECONDS`.
 fn read_cache<K: std::hash::Hash + Eq, V: Clone>() -> tenantry_kernel::EpochCache<K, V> {
