@@ -616,3 +616,105 @@ fn every_context_audits_an_external_caller_by_its_subject_on(t: &Opened) {
         );
     }
 }
+
+/// The profile and password as an embedder calls them (`services.profile`): the first password
+/// needs no current one, the next needs it, and a write stored over a hash that changed after
+/// the proof stores nothing.
+#[test]
+fn a_password_change_needs_the_current_password_and_never_overwrites_a_newer_one() {
+    for t in backends() {
+        a_password_change_needs_the_current_password_and_never_overwrites_a_newer_one_on(&t);
+    }
+}
+
+fn a_password_change_needs_the_current_password_and_never_overwrites_a_newer_one_on(t: &Opened) {
+    use tenantry_security::{ProfileChange, ProfileStore, SecurityError};
+    let owner = t.owner();
+    let profile = &t.services.profile;
+    profile
+        .change_password(&owner, None, "first-passphrase-41")
+        .expect("the first password needs no current one");
+    assert_eq!(
+        profile.change_password(&owner, None, "second-passphrase-41"),
+        Err(SecurityError::WrongPassword)
+    );
+    assert_eq!(
+        profile.change_password(&owner, Some("not-it-at-all"), "second-passphrase-41"),
+        Err(SecurityError::WrongPassword)
+    );
+    let proven = t.services.store.profile_record(t.owner).unwrap().unwrap();
+
+    // Another change landed after this one proved the password: its hash is kept.
+    let change = |expected: Option<String>| ProfileChange {
+        display_name: None,
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into()),
+        expected_hash: Some(expected),
+        preference_rows: Vec::new(),
+        audit_id: tenantry_kernel::AuditId::generate(
+            t.services.clock.as_ref(),
+            t.services.random.as_ref(),
+        ),
+        action: "user.password_changed",
+        diff: serde_json::json!({ "first_password": false }),
+    };
+    let stale = change(Some("$argon2id$an-older-hash".into()));
+    assert!(!t
+        .services
+        .store
+        .write_profile(&owner, t.services.clock.now(), &stale)
+        .unwrap());
+    assert_eq!(
+        t.services.store.profile_record(t.owner).unwrap().unwrap(),
+        proven,
+        "nothing stored over a hash that changed"
+    );
+    assert_eq!(t.audit("user.password_changed").len(), 1, "nor audited");
+
+    let current = change(proven.password_hash.clone());
+    assert!(t
+        .services
+        .store
+        .write_profile(&owner, t.services.clock.now(), &current)
+        .unwrap());
+    assert_eq!(
+        t.services
+            .store
+            .profile_record(t.owner)
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        current.password_hash
+    );
+    assert_eq!(t.audit("user.password_changed").len(), 2);
+}
+
+/// The avatar's address (the security context's `AvatarUrl`) obeys the settings' https-URL
+/// rule exactly: the same inputs pass, normalised alike, and the others fail with the same
+/// words (a profile refusal reads as it did when settings parsed it).
+#[test]
+fn the_avatar_url_rule_is_the_settings_https_url_rule() {
+    const SEED: u64 = 0x0041_a7a7;
+    let strategy = prop_oneof![
+        "(https?|HTTPS|ftp)://([a-z]{0,3}(:[a-z]{0,3})?@)?[a-z0-9.-]{0,10}(:[0-9]{1,6})?(/[a-zA-Z0-9%._ -]{0,8}){0,3}",
+        ".{0,24}",
+        (2020usize..2040).prop_map(|n| format!("https://x.example/{}", "a".repeat(n))),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(SEED),
+        ..ProptestConfig::default()
+    });
+    let outcome = runner.run(&strategy, |s| {
+        prop_assert_eq!(
+            tenantry_security::AvatarUrl::parse(&s).map(|u| u.as_str().to_owned()),
+            tenantry_settings::HttpsUrl::parse(&s).map(|u| u.as_str().to_owned()),
+            "{:?}",
+            s
+        );
+        Ok(())
+    });
+    if let Err(e) = outcome {
+        panic!("{e}; proptest seed {SEED:#x}");
+    }
+}
