@@ -122,7 +122,7 @@ async fn metrics_report_the_process_and_the_build(app: TestApp) {
 fn checkout_commit() -> String {
     std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(crate::support::workspace())
         .output()
         .ok()
         .filter(|o| o.status.success())

@@ -670,7 +670,10 @@ pub async fn call(
 
 /// The repository root (this test binary belongs to crates/server).
 pub fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // The package directory at run time: the checkout under test, even when this binary was
+    // built, unchanged, from another checkout sharing the target directory.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .ancestors()
         .nth(2)
         .expect("workspace root")

@@ -22,11 +22,11 @@ async fn show(
         Ok(visitor) => visitor,
         Err(res) => return res,
     };
-    let settings = state.settings.clone();
+    let profiles = state.profile.clone();
     let provisioning = state.provisioning.clone();
     let actor = visitor.actor.clone();
     let loaded = web::block(move || {
-        let profile = settings.profile(&actor).map_err(|e| e.to_string())?;
+        let profile = profiles.profile(&actor).map_err(|e| e.to_string())?;
         let account = provisioning
             .account(actor.account_id)
             .map_err(|e| e.to_string())?;

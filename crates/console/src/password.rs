@@ -1,7 +1,7 @@
 //! `/console/account/password`: change the signed-in user's password.
 //!
-//! This is `SettingsService::change_password`, the call of `POST /api/user/password`: the
-//! current password must match (a stolen session alone cannot lock its owner out), the new one
+//! This is `ProfileService::change_password` (the security context's), the call of
+//! `POST /api/user/password`: the current password must match (a stolen session alone cannot lock its owner out), the new one
 //! obeys the API's rules, and every other session of the user ends. The console adds one check
 //! the API has no use for: the new password typed twice must agree (nothing is sent otherwise).
 //!
@@ -15,7 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 use tenantry_http::AppState;
-use tenantry_settings::SettingsError;
+use tenantry_security::SecurityError;
 
 use crate::form::{too_long, PASSWORD_MAX};
 use crate::layout::Section;
@@ -147,27 +147,27 @@ async fn change(
         };
         return refuse(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let settings = state.settings.clone();
+    let profiles = state.profile.clone();
     let actor = visitor.actor.clone();
     let current = Some(f.current_password).filter(|p| !p.is_empty());
     let new = f.new_password;
     let outcome = state
         .password_pool
-        .run(move || settings.change_password(&actor, current.as_deref(), &new))
+        .run(move || profiles.change_password(&actor, current.as_deref(), &new))
         .await;
     match outcome {
         Ok(Ok(())) => {}
-        Ok(Err(SettingsError::WrongPassword)) => {
+        Ok(Err(SecurityError::WrongPassword)) => {
             let errors = Errors {
                 current: Some("This is not your current password. Nothing was changed.".into()),
                 ..Errors::default()
             };
             return refuse(errors, StatusCode::FORBIDDEN).await;
         }
-        Ok(Err(SettingsError::RateLimited { retry_after_secs })) => {
+        Ok(Err(SecurityError::RateLimited { retry_after_secs })) => {
             return crate::refusal::too_many(u64::try_from(retry_after_secs).unwrap_or(1))
         }
-        Ok(Err(SettingsError::Validation(fields))) => {
+        Ok(Err(SecurityError::InvalidFields(fields))) => {
             let message = fields
                 .iter()
                 .map(|f| f.message.clone())
@@ -179,7 +179,7 @@ async fn change(
             };
             return refuse(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
-        Ok(Err(SettingsError::VersionConflict { .. })) => {
+        Ok(Err(SecurityError::PasswordChangedMeanwhile)) => {
             let errors = Errors {
                 current: Some(
                     "Your password changed meanwhile. Nothing was changed; try again.".into(),
@@ -188,7 +188,7 @@ async fn change(
             };
             return refuse(errors, StatusCode::CONFLICT).await;
         }
-        Ok(Err(SettingsError::Port(_))) | Err(tenantry_http::Refused::Busy) => {
+        Ok(Err(SecurityError::Port(_))) | Err(tenantry_http::Refused::Busy) => {
             return crate::refusal::unavailable()
         }
         Ok(Err(e)) => return crate::refusal::internal(&e),

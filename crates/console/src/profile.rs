@@ -1,6 +1,6 @@
 //! `/console/account/profile`: the signed-in user's name and sign-in address.
 //!
-//! The name is `SettingsService::update_profile` with `display_name` alone, the call of
+//! The name is `ProfileService::update_profile` (the security context's) with `display_name` alone, the call of
 //! `PUT /api/user/profile` (an empty name clears it). A new address is
 //! `TeamService::request_email_change`, the call of `POST /api/user/email`: it needs the current
 //! password, mails a confirmation link to the new address (confirmed on `/confirm-email/...`)
@@ -13,7 +13,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 use tenantry_http::AppState;
-use tenantry_settings::SettingsError;
+use tenantry_security::SecurityError;
 use tenantry_team::{EmailChangeRefusal, TeamError};
 
 use crate::form::{too_long, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
@@ -57,11 +57,11 @@ async fn profile_page(
     status: StatusCode,
     shown: Shown,
 ) -> HttpResponse {
-    let settings = state.settings.clone();
+    let profiles = state.profile.clone();
     let actor = visitor.actor.clone();
-    let profile = match web::block(move || settings.profile(&actor)).await {
+    let profile = match web::block(move || profiles.profile(&actor)).await {
         Ok(Ok(p)) => p,
-        Ok(Err(SettingsError::Port(_))) => return crate::refusal::unavailable(),
+        Ok(Err(SecurityError::Port(_))) => return crate::refusal::unavailable(),
         Ok(Err(e)) => return crate::refusal::internal(&e),
         Err(e) => return crate::refusal::internal(&e),
     };
@@ -158,10 +158,10 @@ async fn rename(
     if let Some(res) = too_long(&[("Name", &f.display_name, NAME_MAX)]) {
         return res;
     }
-    let settings = state.settings.clone();
+    let profiles = state.profile.clone();
     let actor = visitor.actor.clone();
     let body = serde_json::json!({ "display_name": f.display_name });
-    match web::block(move || settings.update_profile(&actor, &body)).await {
+    match web::block(move || profiles.update_profile(&actor, &body)).await {
         Ok(Ok(_)) => {
             let shown = Shown {
                 message: Some(notice("Your name is saved.")),
@@ -169,7 +169,7 @@ async fn rename(
             };
             profile_page(&state, &visitor, StatusCode::OK, shown).await
         }
-        Ok(Err(SettingsError::Validation(fields))) => {
+        Ok(Err(SecurityError::InvalidFields(fields))) => {
             let message = fields
                 .iter()
                 .map(|f| f.message.clone())
@@ -182,7 +182,7 @@ async fn rename(
             };
             profile_page(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, shown).await
         }
-        Ok(Err(SettingsError::Port(_))) => crate::refusal::unavailable(),
+        Ok(Err(SecurityError::Port(_))) => crate::refusal::unavailable(),
         Ok(Err(e)) => crate::refusal::internal(&e),
         Err(e) => crate::refusal::internal(&e),
     }

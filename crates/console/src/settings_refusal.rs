@@ -127,8 +127,6 @@ pub(crate) fn refused(e: SettingsError) -> Refused {
         | SettingsError::Secret(_)
         | SettingsError::Kernel(_)
         | SettingsError::UnknownVersion(_)
-        | SettingsError::WrongPassword
-        | SettingsError::RateLimited { .. }
         | SettingsError::EmailTaken
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }

@@ -99,13 +99,13 @@ pub(crate) async fn signed_in_page(
     status: StatusCode,
     content: Markup,
 ) -> HttpResponse {
-    let settings = state.settings.clone();
+    let profiles = state.profile.clone();
     let links = state.portal_links.clone();
     let actor = visitor.actor.clone();
     // The address and the way back are decoration: a failure to read either leaves it out
     // rather than the page.
     let (email, back) = web::block(move || {
-        let email = settings
+        let email = profiles
             .profile(&actor)
             .map(|p| p.email)
             .unwrap_or_default();

@@ -85,6 +85,10 @@ fn map_security_error(dialect: Dialect, e: SecurityError) -> ApiError {
         | SecurityError::PortalLinkUnknown
         | SecurityError::PortalLinkUsed
         | SecurityError::PortalLinkExpired
+        // The profile and the password change are the user and organization API's.
+        | SecurityError::InvalidFields(_)
+        | SecurityError::UnknownFields(_)
+        | SecurityError::PasswordChangedMeanwhile
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(dialect, &e),
     }
 }

@@ -70,6 +70,8 @@ pub struct AppState {
     /// The IP allowlist, applied to every authenticated request (`auth.rs`).
     pub allowlist: Arc<tenantry_security::AllowlistEnforcement>,
     pub settings: Arc<SettingsService>,
+    /// The caller's own profile and password change (`/api/user/profile`, `/api/user/password`).
+    pub profile: Arc<tenantry_security::ProfileService>,
     pub provisioning: Arc<AccountProvisioning>,
     pub audit: Arc<AuditService>,
     pub api_keys: Arc<ApiKeyService>,

@@ -10,6 +10,7 @@ mod display_name;
 mod email;
 mod epoch_cache;
 mod error;
+mod https_url;
 mod id;
 mod page;
 mod permission;
@@ -28,6 +29,7 @@ pub use display_name::{DisplayName, DisplayNameError};
 pub use email::Email;
 pub use epoch_cache::EpochCache;
 pub use error::{KernelError, PortError};
+pub use https_url::HttpsUrl;
 pub use id::{
     AccountId, ApiKeyId, AuditId, ChannelId, DeliveryId, EventId, InvitationId, IpEntryId,
     MfaEnrollmentId, OperatorKeyId, PortalLinkId, RefreshTokenId, RuleId, SessionId, UserId,

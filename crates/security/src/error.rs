@@ -126,10 +126,32 @@ pub enum SecurityError {
         /// The refused address, as the response and the audit entry show it.
         address: String,
     },
+    /// A request's fields are invalid: each one with what is wrong, in the order found (a
+    /// profile write; rendered like the settings' validation error).
+    #[error("invalid fields: {}", .0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", "))]
+    InvalidFields(Vec<InvalidField>),
+    /// A request names fields the call does not know (a profile write; one refusal listing
+    /// all of them, before any value is checked).
+    #[error("unknown fields: {}", .0.join(", "))]
+    UnknownFields(Vec<String>),
+    /// The password changed between proving the current one and storing the new one (a
+    /// concurrent change or reset): nothing was stored; the caller may retry.
+    #[error("the password changed meanwhile; retry")]
+    PasswordChangedMeanwhile,
     /// A kernel rule refused (a role the caller lacks, an invalid value).
     #[error(transparent)]
     Kernel(#[from] KernelError),
     /// The store or another port failed; nothing was changed.
     #[error(transparent)]
     Port(#[from] PortError),
+}
+
+/// One invalid field of a request: its dotted path (empty for the whole body) and what is
+/// wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidField {
+    /// The field's path, as the request names it.
+    pub field: String,
+    /// What is wrong, worded to follow the field's name ("must be a string").
+    pub message: String,
 }

@@ -20,6 +20,7 @@ mod portal_link;
 mod portal_link_service;
 mod portal_minter;
 mod ports;
+mod profile;
 mod provisioning;
 mod retention;
 mod scope;
@@ -43,7 +44,7 @@ pub use data_keys::{
     reseal_all, DataKeyRecord, DataKeyState, DataKeyStore, DataKeyUse, KeyStatus, Keyring,
     OtherKeyUse, ResealBatch, ResealCursor, ResealReport,
 };
-pub use error::SecurityError;
+pub use error::{InvalidField, SecurityError};
 pub use ip_allowlist::{AllowlistPolicy, IpMatcher};
 pub use key_activity::{latest_per_key, KeyActivity, KeyUse, KEY_ACTIVITY_INTERVAL_SECONDS};
 pub use key_management::{ApiKeyInfo, ApiKeyService, ApiKeyStore, KeyAudit, KeyPolicy};
@@ -68,8 +69,10 @@ pub use portal_link_service::{
 pub use portal_minter::{PortalMinterDeps, PortalMinters};
 pub use ports::{
     AccountStore, AccountSummary, AllowlistSource, AuditPurgeStore, AuditRetentionPolicy,
-    CredentialStore, DenialAudit, IpDenial, KeyRecord, MemberStatus, NewAccount,
+    CredentialStore, DenialAudit, IpDenial, KeyRecord, MemberStatus, NewAccount, ProfileChange,
+    ProfilePreferences, ProfileRecord, ProfileStore, ShownPreferences,
 };
+pub use profile::{parse_locale, AvatarUrl, Profile, ProfileDeps, ProfileService};
 pub use provisioning::{AccountProvisioning, ProvisionedAccount};
 pub use retention::{AuditRetention, PURGE_BATCH};
 pub use scope::{scopes_permit, Access, Area, Scope};

@@ -250,3 +250,95 @@ pub trait DenialAudit: Send + Sync {
     /// address, with `{"address", "credential"}` as its diff.
     fn record_ip_denial(&self, denial: &IpDenial) -> Result<(), PortError>;
 }
+
+/// The user's own record as the profile and the password change read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileRecord {
+    /// The address the user signs in with.
+    pub email: String,
+    /// The name shown for the user, if they set one.
+    pub display_name: Option<String>,
+    /// Argon2id PHC string; `None` until a first password is set.
+    pub password_hash: Option<String>,
+}
+
+/// A change of the user's own record and preference rows, with its audit entry: stored in one
+/// transaction, all or nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileChange {
+    /// `Some(None)` clears the display name; `None` leaves it as it is.
+    pub display_name: Option<Option<String>>,
+    /// A new password hash; `None` leaves the password as it is.
+    pub password_hash: Option<String>,
+    /// Only store `password_hash` if the stored hash is still this one (`Some(None)`: still
+    /// none): the hash the current password was proven against.
+    pub expected_hash: Option<Option<String>>,
+    /// Preference rows `(key, value)` to insert or replace.
+    pub preference_rows: Vec<(String, serde_json::Value)>,
+    /// The audit entry's id.
+    pub audit_id: AuditId,
+    /// The audit entry's action (`user.profile_updated`, `user.password_changed`).
+    pub action: &'static str,
+    /// The audit entry's diff.
+    pub diff: serde_json::Value,
+}
+
+/// Where the user's own record and preference rows are kept (the rows the account settings
+/// API's preferences are stored in, so a profile write is a preferences write: the same
+/// locking, versions and cache invalidation).
+pub trait ProfileStore: Send + Sync {
+    /// The user's record; `Ok(None)` when no such user exists.
+    fn profile_record(&self, user: UserId) -> Result<Option<ProfileRecord>, PortError>;
+
+    /// The user's preference rows `(key, value)`, by key.
+    fn profile_rows(&self, user: UserId) -> Result<Vec<(String, serde_json::Value)>, PortError>;
+
+    /// Stores `change` for `actor`'s user at `at` in one transaction, with the user's
+    /// preferences locked against concurrent writers, its audit entry naming `actor` (its
+    /// audit name and address) and targeting the user. Returns `false`, storing nothing, when
+    /// `expected_hash` is given and the stored hash differs.
+    fn write_profile(
+        &self,
+        actor: &tenantry_kernel::Actor,
+        at: DateTime<Utc>,
+        change: &ProfileChange,
+    ) -> Result<bool, PortError>;
+
+    /// Signs out every session of the user except `keep`; returns how many ended.
+    fn end_other_sessions(
+        &self,
+        user: UserId,
+        keep: Option<tenantry_kernel::SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, PortError>;
+}
+
+/// The user's time zone and language as the account settings API shows them: the values the
+/// profile shows, kept by the settings context (the binary bridges it in; this crate does not
+/// depend on settings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownPreferences {
+    /// The user's time zone, or the organization's default where the user set none.
+    pub timezone: String,
+    /// The user's language (`en`, `de`, ...), the account settings API's default when unset.
+    pub language: String,
+}
+
+/// The account settings' preferences the profile shows and writes.
+pub trait ProfilePreferences: Send + Sync {
+    /// `actor`'s time zone and language as the account settings API shows them now.
+    fn shown(&self, actor: &tenantry_kernel::Actor) -> Result<ShownPreferences, PortError>;
+
+    /// The account settings API's language for a language subtag (`de` for `de`), or `None`
+    /// when it cannot express that language.
+    fn language(&self, subtag: &str) -> Option<&'static str>;
+
+    /// The preference row that stores the user's time zone (`None`: unset, the default).
+    fn timezone_row(
+        &self,
+        timezone: Option<&tenantry_kernel::Timezone>,
+    ) -> (String, serde_json::Value);
+
+    /// The preference row that stores the user's language (one [`Self::language`] returned).
+    fn language_row(&self, language: &str) -> (String, serde_json::Value);
+}

@@ -342,6 +342,7 @@ impl Services {
             authenticator: self.authenticator.clone(),
             allowlist: self.allowlist.clone(),
             settings: self.settings.clone(),
+            profile: self.profile.clone(),
             provisioning: self.provisioning.clone(),
             audit: self.audit.clone(),
             api_keys: self.api_keys.clone(),

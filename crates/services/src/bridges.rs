@@ -140,6 +140,54 @@ impl tenantry_security::AuditRetentionPolicy for RetentionOfSettings {
     }
 }
 
+/// The account settings' time zone and language, for the security context's profile (which
+/// shows them and writes them as preference rows the account settings API reads).
+pub struct PreferencesOfSettings {
+    /// Where the preferences are kept.
+    pub settings: Arc<SettingsService>,
+}
+
+impl tenantry_security::ProfilePreferences for PreferencesOfSettings {
+    fn shown(
+        &self,
+        actor: &tenantry_kernel::Actor,
+    ) -> Result<tenantry_security::ShownPreferences, PortError> {
+        let settings = self.settings.account_settings(actor).map_err(into_port)?;
+        Ok(tenantry_security::ShownPreferences {
+            timezone: settings
+                .preferences
+                .timezone
+                .unwrap_or(settings.organization.default_timezone)
+                .as_str()
+                .to_owned(),
+            language: settings.preferences.language.as_str().to_owned(),
+        })
+    }
+
+    fn language(&self, subtag: &str) -> Option<&'static str> {
+        tenantry_settings::Language::parse(subtag)
+            .ok()
+            .map(tenantry_settings::Language::as_str)
+    }
+
+    fn timezone_row(
+        &self,
+        timezone: Option<&tenantry_kernel::Timezone>,
+    ) -> (String, serde_json::Value) {
+        (
+            tenantry_settings::preferences::storage::TIMEZONE.into(),
+            timezone.map_or(serde_json::Value::Null, |t| serde_json::json!(t.as_str())),
+        )
+    }
+
+    fn language_row(&self, language: &str) -> (String, serde_json::Value) {
+        (
+            tenantry_settings::preferences::storage::LANGUAGE.into(),
+            serde_json::json!(language),
+        )
+    }
+}
+
 fn into_port(e: SettingsError) -> PortError {
     match e {
         SettingsError::Port(p) => p,

@@ -7,7 +7,8 @@ pub mod master_key;
 mod services;
 
 pub use bridges::{
-    AllowlistOfSettings, RetentionOfSettings, SecurityPolicyOfSettings, TeamPolicyOfSettings,
+    AllowlistOfSettings, PreferencesOfSettings, RetentionOfSettings, SecurityPolicyOfSettings,
+    TeamPolicyOfSettings,
 };
 pub use error::OpenError;
 pub use services::{seal_clear_slack_urls, Options, Services};

@@ -70,6 +70,8 @@ pub struct Services {
     pub settings: Arc<SettingsService>,
     /// The IP allowlist applied to requests (and to sign-in, portal links and invitations).
     pub allowlist: Arc<AllowlistEnforcement>,
+    /// The caller's own profile (name, avatar, locale, time zone) and password change.
+    pub profile: Arc<tenantry_security::ProfileService>,
     /// Verifies API keys and sessions into an `Actor`.
     pub authenticator: Arc<Authenticator>,
     /// Creates accounts with their owner and first API key.
@@ -162,7 +164,6 @@ impl Services {
                 clock.clone(),
                 random.clone(),
             )
-            .with_password_throttle(throttle.clone())
             .with_allowlist_cache(allowlist_cache.clone());
             match deliverers {
                 Some(d) => service.with_deliverers(d),
@@ -184,6 +185,17 @@ impl Services {
             settings: settings.clone(),
             allowlist: allowlist.clone(),
         });
+        let profile = Arc::new(
+            tenantry_security::ProfileService::new(tenantry_security::ProfileDeps {
+                store: shared.clone(),
+                preferences: Arc::new(crate::PreferencesOfSettings {
+                    settings: settings.clone(),
+                }),
+                clock: clock.clone(),
+                random: random.clone(),
+            })
+            .with_throttle(throttle.clone()),
+        );
         let mfa = Arc::new(
             MfaService::new(
                 shared.clone(),
@@ -312,6 +324,7 @@ impl Services {
             mfa_enrollments,
             security_policy,
             allowlist,
+            profile,
             store,
             random,
             clock,

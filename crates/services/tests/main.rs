@@ -687,3 +687,74 @@ fn an_unreadable_update_from_a_lower_role_is_refused_for_the_role_on(t: &Opened)
         "{reported:?}"
     );
 }
+
+/// The profile and password as an embedder calls them (`services.profile`): the first password
+/// needs no current one, the next needs it, and a write stored over a hash that changed after
+/// the proof stores nothing.
+#[test]
+fn a_password_change_needs_the_current_password_and_never_overwrites_a_newer_one() {
+    for t in backends() {
+        a_password_change_needs_the_current_password_and_never_overwrites_a_newer_one_on(&t);
+    }
+}
+
+fn a_password_change_needs_the_current_password_and_never_overwrites_a_newer_one_on(t: &Opened) {
+    use tenantry_security::{ProfileChange, ProfileStore, SecurityError};
+    let owner = t.owner();
+    let profile = &t.services.profile;
+    profile
+        .change_password(&owner, None, "first-passphrase-41")
+        .expect("the first password needs no current one");
+    assert_eq!(
+        profile.change_password(&owner, None, "second-passphrase-41"),
+        Err(SecurityError::WrongPassword)
+    );
+    assert_eq!(
+        profile.change_password(&owner, Some("not-it-at-all"), "second-passphrase-41"),
+        Err(SecurityError::WrongPassword)
+    );
+    let proven = t.services.store.profile_record(t.owner).unwrap().unwrap();
+
+    // Another change landed after this one proved the password: its hash is kept.
+    let change = |expected: Option<String>| ProfileChange {
+        display_name: None,
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into()),
+        expected_hash: Some(expected),
+        preference_rows: Vec::new(),
+        audit_id: tenantry_kernel::AuditId::generate(
+            t.services.clock.as_ref(),
+            t.services.random.as_ref(),
+        ),
+        action: "user.password_changed",
+        diff: serde_json::json!({ "first_password": false }),
+    };
+    let stale = change(Some("$argon2id$an-older-hash".into()));
+    assert!(!t
+        .services
+        .store
+        .write_profile(&owner, t.services.clock.now(), &stale)
+        .unwrap());
+    assert_eq!(
+        t.services.store.profile_record(t.owner).unwrap().unwrap(),
+        proven,
+        "nothing stored over a hash that changed"
+    );
+    assert_eq!(t.audit("user.password_changed").len(), 1, "nor audited");
+
+    let current = change(proven.password_hash.clone());
+    assert!(t
+        .services
+        .store
+        .write_profile(&owner, t.services.clock.now(), &current)
+        .unwrap());
+    assert_eq!(
+        t.services
+            .store
+            .profile_record(t.owner)
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        current.password_hash
+    );
+    assert_eq!(t.audit("user.password_changed").len(), 2);
+}

@@ -43,12 +43,6 @@ pub enum SettingsError {
     UnknownVersion(i64),
     #[error("sign in again to do this")]
     ReauthRequired,
-    #[error("the current password is wrong or missing")]
-    WrongPassword,
-    /// Too many wrong passwords for this address (the sign-in throttle): try again after
-    /// this many seconds.
-    #[error("too many attempts; retry after {retry_after_secs} s")]
-    RateLimited { retry_after_secs: i64 },
     #[error("another user has this email address")]
     EmailTaken,
     #[error("no such allowlist entry")]

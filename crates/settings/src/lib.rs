@@ -25,7 +25,6 @@ mod ports;
 mod precondition;
 pub mod preference_keys;
 pub mod preferences;
-pub mod profile;
 pub mod schema;
 mod section;
 mod security_policy;

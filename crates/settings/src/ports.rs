@@ -293,17 +293,6 @@ pub trait SettingsStore: Send + Sync {
         section: &str,
     ) -> Result<Option<Value>, PortError>;
 
-    /// Signs out every session of the user except `keep` (after a password change).
-    fn revoke_other_sessions(
-        &self,
-        user: UserId,
-        keep: Option<tenantry_kernel::SessionId>,
-        at: DateTime<Utc>,
-    ) -> Result<u64, PortError>;
-
-    /// The user's own record.
-    fn user_record(&self, user: UserId) -> Result<Option<UserRecord>, PortError>;
-
     /// The user's preference rows `(key, value, updated_at)`, by key.
     fn user_preference_rows(
         &self,

@@ -191,8 +191,6 @@ pub struct SettingsService {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     deliverers: Option<crate::Deliverers>,
-    /// The sign-in throttle, for the current password a password change proves.
-    pub(crate) password_throttle: Arc<tenantry_security::LoginThrottle>,
     /// This node's cache of enforced allowlists (the security context's), forgotten for an
     /// account whenever its security section or allowlist is written here.
     policies: Arc<tenantry_security::AllowlistCache>,
@@ -372,23 +370,11 @@ impl SettingsService {
             clock,
             random,
             deliverers: None,
-            password_throttle: Default::default(),
             policies: Arc::default(),
             snapshots: read_cache(),
             rendered: read_cache(),
             request_audit_policies: read_cache(),
         }
-    }
-
-    /// Proves the current password of a password change behind `throttle`, the sign-in's
-    /// (one budget per address for every password proof). Without it the service keeps a
-    /// throttle of its own.
-    pub fn with_password_throttle(
-        mut self,
-        throttle: Arc<tenantry_security::LoginThrottle>,
-    ) -> Self {
-        self.password_throttle = throttle;
-        self
     }
 
     /// Forgets an account's policy in `cache` whenever this service writes its security

@@ -1,5 +1,6 @@
 //! `SettingsStore`: account sections, the user's preferences, allowlist and MFA code count.
 
+mod profile;
 mod writes;
 
 use writes::SettingsTx;
@@ -143,50 +144,6 @@ impl SettingsStore for Store {
                 Ok((id, doc))
             })
             .collect()
-    }
-
-    fn revoke_other_sessions(
-        &self,
-        user: UserId,
-        keep: Option<tenantry_kernel::SessionId>,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<u64, PortError> {
-        use crate::schema::sessions;
-        let user = user.to_string();
-        let keep = keep.map(|k| k.to_string()).unwrap_or_default();
-        let n = self.write(|conn| -> Result<usize, StoreError> {
-            Ok(diesel::update(
-                sessions::table
-                    .filter(sessions::user_id.eq(&user))
-                    .filter(sessions::id.ne(&keep))
-                    .filter(sessions::revoked_at.is_null()),
-            )
-            .set(sessions::revoked_at.eq(to_micros(at)))
-            .execute(conn)?)
-        })?;
-        Ok(n as u64)
-    }
-
-    fn user_record(
-        &self,
-        user: UserId,
-    ) -> Result<Option<tenantry_settings::UserRecord>, PortError> {
-        use crate::schema::users;
-        let user = user.to_string();
-        let row = self.read(|conn| {
-            Ok(users::table
-                .filter(users::id.eq(&user))
-                .select((users::email, users::display_name, users::password_hash))
-                .first::<(String, Option<String>, Option<String>)>(conn)
-                .optional()?)
-        })?;
-        Ok(row.map(
-            |(email, display_name, password_hash)| tenantry_settings::UserRecord {
-                email,
-                display_name,
-                password_hash,
-            },
-        ))
     }
 
     fn user_preference_rows(

@@ -10,7 +10,7 @@ use tenantry_security::{MfaService, SecretBox, SecurityError, SessionService};
 use tenantry_settings::Section;
 use tenantry_store::Store;
 
-use crate::support::{create_account, owner, settings_at, stores, t0};
+use crate::support::{create_account, owner, profile_at, settings_at, stores, t0};
 
 const PASSWORD: &str = "clock-test-passphrase-1";
 
@@ -37,7 +37,7 @@ fn session_rules_follow_the_clock() {
         let store = &db.store;
         let account = create_account(store, "clocked", t0());
         let owner = owner(&account);
-        settings_at(store, t0())
+        profile_at(store, t0())
             .change_password(&owner, None, PASSWORD)
             .expect("first password");
         let login = |at: DateTime<Utc>| {

@@ -220,3 +220,64 @@ pub fn owner(account: &tenantry_security::ProvisionedAccount) -> tenantry_kernel
         permissions: None,
     }
 }
+
+/// The account settings' time zone and language, served to the security context's profile as
+/// the binary's `PreferencesOfSettings` bridge (tenantry-services) serves them.
+pub struct PreferencesOf(std::sync::Arc<tenantry_settings::SettingsService>);
+
+impl tenantry_security::ProfilePreferences for PreferencesOf {
+    fn shown(
+        &self,
+        actor: &tenantry_kernel::Actor,
+    ) -> Result<tenantry_security::ShownPreferences, tenantry_kernel::PortError> {
+        let settings = self.0.account_settings(actor).map_err(|e| match e {
+            tenantry_settings::SettingsError::Port(p) => p,
+            other => tenantry_kernel::PortError::Corrupt(other.to_string()),
+        })?;
+        Ok(tenantry_security::ShownPreferences {
+            timezone: settings
+                .preferences
+                .timezone
+                .unwrap_or(settings.organization.default_timezone)
+                .as_str()
+                .to_owned(),
+            language: settings.preferences.language.as_str().to_owned(),
+        })
+    }
+
+    fn language(&self, subtag: &str) -> Option<&'static str> {
+        tenantry_settings::Language::parse(subtag)
+            .ok()
+            .map(tenantry_settings::Language::as_str)
+    }
+
+    fn timezone_row(
+        &self,
+        timezone: Option<&tenantry_kernel::Timezone>,
+    ) -> (String, serde_json::Value) {
+        (
+            tenantry_settings::preferences::storage::TIMEZONE.into(),
+            timezone.map_or(serde_json::Value::Null, |t| serde_json::json!(t.as_str())),
+        )
+    }
+
+    fn language_row(&self, language: &str) -> (String, serde_json::Value) {
+        (
+            tenantry_settings::preferences::storage::LANGUAGE.into(),
+            serde_json::json!(language),
+        )
+    }
+}
+
+/// The profile and password change over `store`, its clock at `at`.
+pub fn profile_at(
+    store: &Store,
+    at: chrono::DateTime<chrono::Utc>,
+) -> tenantry_security::ProfileService {
+    tenantry_security::ProfileService::new(tenantry_security::ProfileDeps {
+        store: std::sync::Arc::new(store.clone()),
+        preferences: std::sync::Arc::new(PreferencesOf(settings_at(store, at))),
+        clock: std::sync::Arc::new(tenantry_kernel::FixedClock(at)),
+        random: std::sync::Arc::new(OsRandom),
+    })
+}

@@ -27,3 +27,12 @@ pub(super) fn field_list(fields: &[FieldError]) -> Vec<Value> {
         .map(|f| json!({ "field": f.field, "message": f.message }))
         .collect()
 }
+
+/// The security context's invalid fields in the same shape as [`field_list`]'s: a profile
+/// refusal reads like a settings one.
+pub(super) fn invalid_field_list(fields: &[tenantry_security::InvalidField]) -> Vec<Value> {
+    fields
+        .iter()
+        .map(|f| json!({ "field": f.field, "message": f.message }))
+        .collect()
+}

@@ -155,9 +155,7 @@ pub(super) fn settings_error(e: SettingsError) -> ApiError {
         ) => ApiError::not_produced_here(DIALECT, &e),
         // The profile, the allowlist entries, tenants, the catalog's settings and its webhook
         // test are other APIs' calls; the IP check answers in `auth.rs`.
-        e @ (SettingsError::WrongPassword
-        | SettingsError::RateLimited { .. }
-        | SettingsError::EmailTaken
+        e @ (SettingsError::EmailTaken
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }
         | SettingsError::UnknownTenant
@@ -244,6 +242,10 @@ pub(super) fn audit_error(e: SecurityError) -> ApiError {
         // The allowlist is applied by the authentication middleware (auth.rs), before any
         // handler runs.
         | SecurityError::IpNotAllowed { .. }
+        // The profile and the password change are the user and organization API's.
+        | SecurityError::InvalidFields(_)
+        | SecurityError::UnknownFields(_)
+        | SecurityError::PasswordChangedMeanwhile
         | SecurityError::AccountNameTaken(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

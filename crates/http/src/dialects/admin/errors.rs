@@ -61,6 +61,10 @@ pub(super) fn security_error(e: SecurityError) -> ApiError {
         // The allowlist is applied by the authentication middleware (auth.rs), before any
         // handler runs.
         | SecurityError::IpNotAllowed { .. }
+        // The profile and the password change are the user and organization API's.
+        | SecurityError::InvalidFields(_)
+        | SecurityError::UnknownFields(_)
+        | SecurityError::PasswordChangedMeanwhile
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

@@ -82,8 +82,6 @@ pub(super) fn catalog_error(e: SettingsError) -> ApiError {
         | SettingsError::PreconditionFailed { .. }
         | SettingsError::UnknownVersion(_)
         | SettingsError::ReauthRequired
-        | SettingsError::WrongPassword
-        | SettingsError::RateLimited { .. }
         | SettingsError::EmailTaken
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }
@@ -186,6 +184,10 @@ pub(super) fn grant_error(e: SecurityError, refresh: bool) -> ApiError {
         // The allowlist is applied by the authentication middleware (auth.rs), before any
         // handler runs.
         | SecurityError::IpNotAllowed { .. }
+        // The profile and the password change are the user and organization API's.
+        | SecurityError::InvalidFields(_)
+        | SecurityError::UnknownFields(_)
+        | SecurityError::PasswordChangedMeanwhile
         | SecurityError::Kernel(_)) => ApiError::not_produced_here(DIALECT, &e),
     }
 }

@@ -79,8 +79,6 @@ pub(super) fn tenant_error(e: SettingsError) -> ApiError {
         | SettingsError::VersionConflict { .. }
         | SettingsError::UnknownVersion(_)
         | SettingsError::ReauthRequired
-        | SettingsError::WrongPassword
-        | SettingsError::RateLimited { .. }
         | SettingsError::EmailTaken
         | SettingsError::UnknownEntry
         | SettingsError::AllowlistEntryExists { .. }

@@ -20,42 +20,25 @@ const DIALECT: Dialect = Dialect::Api;
 /// Which routes a settings failure comes from.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum SettingsRoutes {
-    /// `/api/user/profile`, `/api/user/password`.
-    Profile,
     /// `/api/user-preferences`.
     Preferences,
     /// `/api/settings*`, `/api/organization`, `/api/features*`, `/api/tier`, the allowlist.
     Organization,
 }
 
-/// Every settings failure of the user's profile, preferences and the organization's settings.
+/// Every settings failure of the user's preferences and the organization's settings.
 pub(super) fn settings_error(routes: SettingsRoutes, e: SettingsError) -> ApiError {
     let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
     match e {
-        SettingsError::WrongPassword => err(StatusCode::FORBIDDEN, "INVALID_CURRENT_PASSWORD", "The current password is wrong or missing".into()),
-        SettingsError::RateLimited { retry_after_secs } => {
-            let mut e = err(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                format!("Too many failed attempts; retry in {retry_after_secs} s"),
-            );
-            e.retry_after_secs = Some(u64::try_from(retry_after_secs).unwrap_or(1));
-            e
-        }
         SettingsError::EmailTaken => err(StatusCode::CONFLICT, "EMAIL_TAKEN", "Another user has this email address".into()),
-        // Only a password change compares and swaps (the hash it verified against).
-        SettingsError::VersionConflict { .. } => err(StatusCode::CONFLICT, "CONFLICT", "The password changed meanwhile; retry".into()),
         SettingsError::Validation(fields) => match routes {
             // A preference is one value: the message names it and what it allows.
             SettingsRoutes::Preferences => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", fields.first().map_or_else(String::new, |f| format!("{}: {}", f.field, f.message)))
                 .with_details(json!({ "fields": fields.iter().map(|f| json!({ "field": f.field, "message": f.message, "allowed": f.allowed })).collect::<Vec<_>>() })),
-            SettingsRoutes::Profile | SettingsRoutes::Organization => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", "The request has invalid fields".into())
+            SettingsRoutes::Organization => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", "The request has invalid fields".into())
                 .with_details(json!({ "fields": common::field_list(&fields) })),
         },
-        SettingsError::UnknownFields(fields) => match routes {
-            SettingsRoutes::Profile => err(StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", "Unknown fields".into()).with_details(json!({ "fields": fields })),
-            SettingsRoutes::Preferences | SettingsRoutes::Organization => err(StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", format!("Unknown field(s): {}", fields.join(", "))).with_details(json!({ "fields": fields })),
-        },
+        SettingsError::UnknownFields(fields) => err(StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", format!("Unknown field(s): {}", fields.join(", "))).with_details(json!({ "fields": fields })),
         SettingsError::Forbidden { section, required, current } => err(StatusCode::FORBIDDEN, "INSUFFICIENT_PERMISSIONS", format!("Changing {section} settings requires the {required} role"))
             .with_details(json!({ "required_role": required.as_str(), "current_role": current.as_str() })),
         SettingsError::InvalidIpWhitelist(entries) => err(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_IP_WHITELIST", "Not an IP address or CIDR block".into())
@@ -66,16 +49,15 @@ pub(super) fn settings_error(routes: SettingsRoutes, e: SettingsError) -> ApiErr
         SettingsError::UnknownEntry => match routes {
             SettingsRoutes::Preferences => err(StatusCode::NOT_FOUND, "NOT_FOUND", "Preference not set".into()),
             SettingsRoutes::Organization => err(StatusCode::NOT_FOUND, "NOT_FOUND", "IP whitelist entry not found".into()),
-            // The caller's own user record vanished under the request: a bug, not an answer.
-            SettingsRoutes::Profile => ApiError::not_produced_here(DIALECT, &e),
         },
         SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
         // Infrastructure: a password that cannot be hashed or a stored secret the server's key
         // cannot open; no transport configured (never needed by these routes).
         e @ (SettingsError::Secret(_) | SettingsError::NoDeliverers) => ApiError::internal(DIALECT, &e),
-        // Sections, history, tenants and the catalog belong to the other APIs' calls; the IP
-        // check answers in `auth.rs`.
+        // Sections (and their versions), history, tenants and the catalog belong to the other
+        // APIs' calls; the profile and password are the security context's.
         e @ (SettingsError::ForbiddenAction { .. }
+        | SettingsError::VersionConflict { .. }
         | SettingsError::InvalidWebhookUrl(_)
         | SettingsError::PaymentMethodRequired
         | SettingsError::BadPrecondition
@@ -104,9 +86,11 @@ pub(super) enum SecurityRoutes {
     ApiKeys,
     /// `/api/organization*`: the account's summary (its tier).
     Organization,
+    /// `/api/user/profile`, `/api/user/password`.
+    Profile,
 }
 
-/// Every security failure of signing in, sessions, MFA and API keys.
+/// Every security failure of signing in, sessions, MFA, API keys, the profile and the password.
 pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiError {
     let err = |status, code, message: String| ApiError::new(DIALECT, status, code, message);
     match e {
@@ -138,11 +122,11 @@ pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiErr
         SecurityError::KeyNotFound => match routes {
             SecurityRoutes::Sessions => err(StatusCode::NOT_FOUND, "NOT_FOUND", "Session not found".into()),
             SecurityRoutes::ApiKeys => err(StatusCode::NOT_FOUND, "NOT_FOUND", "API key not found".into()),
-            SecurityRoutes::Mfa | SecurityRoutes::Organization => ApiError::not_produced_here(DIALECT, &e),
+            SecurityRoutes::Mfa | SecurityRoutes::Organization | SecurityRoutes::Profile => ApiError::not_produced_here(DIALECT, &e),
         },
         SecurityError::InvalidKeyRequest(message) => match routes {
             SecurityRoutes::Sessions => err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message),
-            SecurityRoutes::Organization => ApiError::not_produced_here(DIALECT, &SecurityError::InvalidKeyRequest(message)),
+            SecurityRoutes::Organization | SecurityRoutes::Profile => ApiError::not_produced_here(DIALECT, &SecurityError::InvalidKeyRequest(message)),
             SecurityRoutes::Mfa => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", message.clone())
                 .with_details(json!({ "fields": [{ "field": "method", "message": message }] })),
             SecurityRoutes::ApiKeys => err(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", message.clone())
@@ -162,7 +146,7 @@ pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiErr
                 "Sign in again (POST /api/auth/login) to create or regenerate API keys from a session"
                     .into(),
             ),
-            SecurityRoutes::Sessions | SecurityRoutes::Organization => {
+            SecurityRoutes::Sessions | SecurityRoutes::Organization | SecurityRoutes::Profile => {
                 ApiError::not_produced_here(DIALECT, &e)
             }
         },
@@ -183,10 +167,34 @@ pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiErr
             "INVALID_CODE",
             e.to_string(),
         ),
-        SecurityError::WrongPassword => err(
-            StatusCode::FORBIDDEN,
-            "INVALID_CURRENT_PASSWORD",
-            e.to_string(),
+        SecurityError::WrongPassword => match routes {
+            // The password change asks for the current one.
+            SecurityRoutes::Profile => err(
+                StatusCode::FORBIDDEN,
+                "INVALID_CURRENT_PASSWORD",
+                "The current password is wrong or missing".into(),
+            ),
+            SecurityRoutes::Sessions | SecurityRoutes::Mfa | SecurityRoutes::ApiKeys | SecurityRoutes::Organization => err(
+                StatusCode::FORBIDDEN,
+                "INVALID_CURRENT_PASSWORD",
+                e.to_string(),
+            ),
+        },
+        SecurityError::InvalidFields(fields) => err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            "The request has invalid fields".into(),
+        )
+        .with_details(json!({ "fields": common::invalid_field_list(&fields) })),
+        SecurityError::UnknownFields(fields) => {
+            err(StatusCode::BAD_REQUEST, "UNKNOWN_FIELD", "Unknown fields".into())
+                .with_details(json!({ "fields": fields }))
+        }
+        // Only a password change compares and swaps (the hash it verified against).
+        SecurityError::PasswordChangedMeanwhile => err(
+            StatusCode::CONFLICT,
+            "CONFLICT",
+            "The password changed meanwhile; retry".into(),
         ),
         SecurityError::TooManyKeys { max } => err(
             StatusCode::CONFLICT,

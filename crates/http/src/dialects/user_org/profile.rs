@@ -6,10 +6,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tenantry_settings::profile::Profile;
-use tenantry_settings::SettingsError;
+use tenantry_security::{InvalidField, Profile, SecurityError};
 
-use super::errors::{settings_error, team_error, SettingsRoutes, TeamRoutes};
+use super::errors::{security_error, team_error, SecurityRoutes, TeamRoutes};
 use crate::auth::Authenticated;
 use crate::error::{method_not_allowed, ApiError, Dialect};
 use crate::json_body::JsonBody;
@@ -69,15 +68,14 @@ fn without_read_only(caller: &tenantry_kernel::Actor, mut body: Value) -> Result
     if changed.is_empty() {
         Ok(body)
     } else {
-        Err(settings_error(
-            SettingsRoutes::Profile,
-            SettingsError::Validation(
+        Err(security_error(
+            SecurityRoutes::Profile,
+            SecurityError::InvalidFields(
                 changed
                     .into_iter()
-                    .map(|field| tenantry_settings::FieldError {
+                    .map(|field| InvalidField {
                         field: field.into(),
                         message: "is read-only: send it as read, or leave it out".into(),
-                        allowed: None,
                     })
                     .collect(),
             ),
@@ -86,20 +84,20 @@ fn without_read_only(caller: &tenantry_kernel::Actor, mut body: Value) -> Result
 }
 
 async fn run<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, SettingsError> + Send + 'static,
+    f: impl FnOnce() -> Result<T, SecurityError> + Send + 'static,
 ) -> Result<T, ApiError> {
     web::block(f)
         .await
         .map_err(|e| ApiError::internal(DIALECT, &e))?
-        .map_err(|e| settings_error(SettingsRoutes::Profile, e))
+        .map_err(|e| security_error(SecurityRoutes::Profile, e))
 }
 
 async fn get_profile(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let settings = state.settings.clone();
-    let p = run(move || settings.profile(&caller.0)).await?;
+    let profiles = state.profile.clone();
+    let p = run(move || profiles.profile(&caller.0)).await?;
     Ok(HttpResponse::Ok().json(json!({ "data": profile_json(&p) })))
 }
 
@@ -109,8 +107,8 @@ async fn put_profile(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let body = without_read_only(&caller.0, body)?;
-    let settings = state.settings.clone();
-    let p = run(move || settings.update_profile(&caller.0, &body)).await?;
+    let profiles = state.profile.clone();
+    let p = run(move || profiles.update_profile(&caller.0, &body)).await?;
     let mut doc = profile_json(&p);
     doc["updated_at"] = json!(state
         .clock
@@ -131,16 +129,16 @@ async fn change_password(
     caller: Authenticated,
     JsonBody(body): JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let settings = state.settings.clone();
+    let profiles = state.profile.clone();
     crate::password_work::run(&state, DIALECT, move || {
-        settings.change_password(
+        profiles.change_password(
             &caller.0,
             body.current_password.as_deref(),
             &body.new_password,
         )
     })
     .await?
-    .map_err(|e| settings_error(SettingsRoutes::Profile, e))?;
+    .map_err(|e| security_error(SecurityRoutes::Profile, e))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
