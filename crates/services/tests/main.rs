@@ -26,14 +26,29 @@ struct Opened {
     owner: UserId,
     key: Kek,
     config: StoreConfig,
+    /// Declared last, so it runs after `services` (and the store's pool) is dropped.
+    _cleanup: Cleanup,
+}
+
+/// Removes a test's directory and PostgreSQL database once its services are gone: a pool
+/// still open could create the SQLite file again behind a removal.
+struct Cleanup {
     dir: PathBuf,
     /// PostgreSQL: the admin URL and the database to drop afterwards.
     pg: Option<(String, String)>,
 }
 
-impl Drop for Opened {
+impl Drop for Cleanup {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // A connection the pool was opening in the background when the services were dropped
+        // may still create the file; try again for a moment.
+        for _ in 0..40 {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            if !self.dir.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         if let Some((admin, name)) = &self.pg {
             if let Ok(mut conn) = PgConnection::establish(admin) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -116,8 +131,7 @@ fn open(
         services,
         key,
         config,
-        dir,
-        pg,
+        _cleanup: Cleanup { dir, pg },
     }
 }
 
