@@ -9,7 +9,9 @@ use crate::tenant::HexColor;
 /// The colour text takes on a background.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextOn {
+    /// `#000000`.
     Black,
+    /// `#ffffff`.
     White,
 }
 

@@ -12,9 +12,13 @@ pub const LOGO_MAX_BYTES: usize = 256 * 1024;
 /// The image formats a logo may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogoFormat {
+    /// `image/png`.
     Png,
+    /// `image/jpeg`.
     Jpeg,
+    /// `image/gif`.
     Gif,
+    /// `image/webp`.
     Webp,
 }
 
@@ -81,10 +85,12 @@ impl LogoImage {
         Ok(Self { format, bytes })
     }
 
+    /// The image's format, which both its declared content type and its bytes agree on.
     pub fn format(&self) -> LogoFormat {
         self.format
     }
 
+    /// The image's bytes, at most [`LOGO_MAX_BYTES`].
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }

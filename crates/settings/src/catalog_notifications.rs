@@ -16,10 +16,16 @@ use crate::{FieldError, SettingsError};
 /// A catalog notification setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogSetting {
+    /// Who is emailed about zone transfer updates and failures (`ZONE_TRANSFER_NOTIFICATION`).
     ZoneTransfer,
+    /// Who receives service emails (`SERVICE_NOTIFICATION`): always on, no threshold.
     Service,
+    /// Who is emailed when the account's query volume passes a percentage of its allowance
+    /// (`USAGE_NOTIFICATION`).
     Usage,
+    /// The same per zone (`ZONE_USAGE_NOTIFICATION`).
     ZoneUsage,
+    /// Webhooks that receive events as they happen (`PUSH_NOTIFICATIONS`).
     Push,
 }
 
@@ -33,11 +39,17 @@ pub const CATALOG: [(&str, &str); 6] = [
     ("SECURITY_PREFERENCES", "Security Preferences"),
 ];
 
+/// Addresses a usage notification may email.
 pub const MAX_USAGE_EMAILS: usize = 5;
+/// Addresses each zone of a zone usage notification may email.
 pub const MAX_ZONE_EMAILS: usize = 5;
+/// Zones a zone usage notification may watch.
 pub const MAX_ZONES: usize = 5;
+/// Webhooks a push notification setting may hold.
 pub const MAX_PUSH_WEBHOOKS: usize = 3;
+/// Addresses the zone transfer and service notifications may email.
 pub const MAX_OTHER_EMAILS: usize = 20;
+/// The only thresholds a zone usage notification accepts, in percent of the zone's allowance.
 pub const ZONE_USAGE_THRESHOLDS: [u32; 7] = [5, 10, 20, 25, 50, 75, 100];
 
 /// The channels of the settings catalog API's PUSH_NOTIFICATIONS `include`, with the events each stands for
@@ -72,7 +84,8 @@ pub fn push_channel_events(id: &str) -> Option<Vec<&'static str>> {
     })
 }
 
-/// `GET .../PUSH_NOTIFICATIONS/availableChannels`: (id, name, parent, display order).
+/// The channels a push webhook may include, as a tree: (id, display name, parent id, order among
+/// its siblings). Ids are those [`push_channel_events`] knows.
 pub const AVAILABLE_CHANNELS: [(&str, &str, Option<&str>, u32); 14] = [
     ("ALL_CHANGES", "All Changes", None, 1),
     ("DOMAIN_CHANGES", "Domain Changes", Some("ALL_CHANGES"), 1),
@@ -121,6 +134,7 @@ pub const AVAILABLE_CHANNELS: [(&str, &str, Option<&str>, u32); 14] = [
 ];
 
 impl CatalogSetting {
+    /// Every catalog notification setting, in the catalog's order.
     pub const ALL: [CatalogSetting; 5] = [
         CatalogSetting::ZoneTransfer,
         CatalogSetting::Service,
@@ -129,6 +143,7 @@ impl CatalogSetting {
         CatalogSetting::Push,
     ];
 
+    /// The setting's name in the catalog (`ZONE_TRANSFER_NOTIFICATION`).
     pub fn name(self) -> &'static str {
         match self {
             CatalogSetting::ZoneTransfer => "ZONE_TRANSFER_NOTIFICATION",
@@ -139,6 +154,8 @@ impl CatalogSetting {
         }
     }
 
+    /// The setting named `name` (exactly as [`Self::name`] spells it); `None` for any other name,
+    /// including `SECURITY_PREFERENCES`, which is not a notification setting.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }
@@ -155,23 +172,34 @@ impl CatalogSetting {
     }
 }
 
+/// Whom a catalog notification emails.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailNotification {
+    /// Whether the emails are sent; always `true` for the service notification.
     pub enable: bool,
+    /// The recipients, at most the setting's limit (`MAX_*_EMAILS`).
     pub emails: Vec<String>,
 }
 
+/// One zone a zone usage notification watches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZoneUsage {
+    /// The zone's name.
     pub zone: String,
+    /// Percent of the zone's allowance that triggers the email; one of [`ZONE_USAGE_THRESHOLDS`].
     pub threshold: u32,
+    /// Whom it emails.
     pub email_notification: EmailNotification,
 }
 
+/// One webhook of the push notification setting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushWebhook {
+    /// Whether events are sent to it.
     pub enable: bool,
+    /// Where events are posted.
     pub url: String,
+    /// Which channels it receives, by channel id ([`AVAILABLE_CHANNELS`]).
     pub include: BTreeMap<String, bool>,
 }
 
@@ -181,13 +209,20 @@ pub struct PushWebhook {
 pub enum CatalogDocument {
     /// ZONE_TRANSFER_NOTIFICATION, SERVICE_NOTIFICATION (no threshold), USAGE_NOTIFICATION.
     Notification {
+        /// The value (1 to 1,000,000) at or above which the emails are sent; `None` for the
+        /// service notification, which has none.
         threshold: Option<i64>,
+        /// Whom it emails.
         email_notification: EmailNotification,
     },
+    /// ZONE_USAGE_NOTIFICATION: one entry per watched zone.
     ZoneUsage {
+        /// The watched zones, at most [`MAX_ZONES`].
         zones: Vec<ZoneUsage>,
     },
+    /// PUSH_NOTIFICATIONS.
     Push {
+        /// The webhooks, at most [`MAX_PUSH_WEBHOOKS`].
         webhooks: Vec<PushWebhook>,
     },
 }
@@ -215,7 +250,8 @@ pub fn check_service_change(before: &[String], after: &[String]) -> Result<(), S
 }
 
 impl CatalogDocument {
-    /// The settings catalog API DTO.
+    /// The setting as the settings catalog API shows it (camelCase; the service notification
+    /// without `enable` and threshold). Audit records keep this shape.
     pub fn render(&self, setting: CatalogSetting) -> Value {
         let email = |e: &EmailNotification| match setting {
             CatalogSetting::Service => json!({ "emails": e.emails }),

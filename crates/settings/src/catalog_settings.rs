@@ -1,5 +1,5 @@
-//! The settings catalog API's catalog: the list of settings, and the notification settings' POST (create), PUT
-//! (replace), PATCH (merge), GET and DELETE, each a versioned, audited settings section. The
+//! The settings catalog API's catalog: the list of settings, and the notification settings'
+//! create, replace, merge, read and delete, each a versioned, audited settings section. The
 //! service takes and returns the domain [`CatalogDocument`]; reading the API's DTO is the
 //! dialect's (decision 0043).
 
@@ -33,7 +33,9 @@ pub type PushChannel = (&'static str, &'static str, Option<&'static str>, u32);
 pub struct TelemetryEvent {
     /// A version 4 UUID, as the settings catalog API shows.
     pub id: String,
+    /// When the event was sent.
     pub time: DateTime<Utc>,
+    /// The account's name (slug), so that the receiver knows whose test it is.
     pub account_name: String,
 }
 
@@ -54,11 +56,12 @@ impl TelemetryEvent {
 /// How a catalog write treats what is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogWrite {
-    /// POST: the setting must not exist yet.
+    /// The setting must not exist yet (`CatalogSettingExists` otherwise).
     Create,
-    /// PUT: the setting must exist; the body replaces it.
+    /// The setting must exist (`CatalogSettingMissing` otherwise); the new document replaces it.
     Replace,
-    /// PATCH: the setting must exist; the body is merged onto it.
+    /// The setting must exist (`CatalogSettingMissing` otherwise); the change is worked out from
+    /// the stored document. Not for the service notification.
     Patch,
 }
 
@@ -82,7 +85,9 @@ impl SettingsService {
         }
     }
 
-    /// `GET /accounts/{accountName}/settings/`: (setting name, display name), in the API's order.
+    /// The catalog: (setting name, display name), in its order. Admins of the account named
+    /// `account_name` only: another account's name answers `UnknownTenant`, a lower role
+    /// `Forbidden`.
     pub fn catalog_items(
         &self,
         actor: &Actor,
@@ -92,6 +97,8 @@ impl SettingsService {
         Ok(&CATALOG)
     }
 
+    /// A notification setting of the account, `CatalogSettingMissing` if it was never created;
+    /// the same guard as [`Self::catalog_items`].
     pub fn catalog_setting(
         &self,
         actor: &Actor,
@@ -103,7 +110,8 @@ impl SettingsService {
             .ok_or(SettingsError::CatalogSettingMissing(setting.name()))
     }
 
-    /// `GET .../PUSH_NOTIFICATIONS/availableChannels`: (id, name, parent, display order).
+    /// The channels a push webhook may include ([`AVAILABLE_CHANNELS`]); the same guard as
+    /// [`Self::catalog_items`].
     pub fn available_push_channels(
         &self,
         actor: &Actor,
@@ -113,7 +121,7 @@ impl SettingsService {
         Ok(&AVAILABLE_CHANNELS)
     }
 
-    /// POST, PUT and PATCH of a notification setting: `mode` says whether it must exist,
+    /// Creates, replaces or merges a notification setting: `mode` says whether it must exist,
     /// `change` works out the new document. Writing what is stored is no write.
     pub fn write_catalog_setting(
         &self,

@@ -4,19 +4,22 @@
 use tenantry_kernel::closed_set;
 
 closed_set!(
-    /// Interface language (the account settings API `preferences.language`).
+    /// The language the interface and emails speak to a user.
     Language { En => "en", Es => "es", Fr => "fr", De => "de", Ja => "ja", Zh => "zh" }
 );
 
 closed_set!(
+    /// The interface's colour scheme; `auto` follows the user's system.
     Theme { Light => "light", Dark => "dark", Auto => "auto" }
 );
 
 closed_set!(
+    /// How dates are written: month, day or year first.
     DateFormat { MonthFirst => "MM/DD/YYYY", DayFirst => "DD/MM/YYYY", YearFirst => "YYYY/MM/DD" }
 );
 
 closed_set!(
+    /// How numbers are written, named by how 1234.56 looks (thousands and decimal separators).
     NumberFormat { CommaDot => "1,234.56", DotComma => "1.234,56", SpaceComma => "1 234,56" }
 );
 

@@ -9,8 +9,11 @@ use crate::SettingsError;
 /// One invalid field: its dotted path, what is wrong, and (when the set is closed) what is allowed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
+    /// The field's dotted path in the document (`security.session_timeout_minutes`).
     pub field: String,
+    /// What is wrong, as a sentence end ("must be between 5 and 1440").
     pub message: String,
+    /// The accepted values, for a closed set.
     pub allowed: Option<Value>,
 }
 
@@ -23,7 +26,9 @@ pub struct FieldError {
 /// (decision 0018, laws 1 and 2).
 #[derive(Debug, Default)]
 pub struct Fields {
+    /// Every invalid value found so far.
     pub errors: Vec<FieldError>,
+    /// The dotted paths of every unknown field found so far.
     pub unknown: Vec<String>,
     baseline: Value,
 }
@@ -68,10 +73,12 @@ impl Fields {
         crate::service::check(self, invalid_ips, value)
     }
 
+    /// True when nothing was found wrong so far.
     pub fn is_clean(&self) -> bool {
         self.errors.is_empty() && self.unknown.is_empty()
     }
 
+    /// Records that `field` (a dotted path) is invalid, and why.
     pub fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.errors.push(FieldError {
             field: field.into(),
@@ -80,6 +87,7 @@ impl Fields {
         });
     }
 
+    /// Records that `field` is not one of the `allowed` values.
     pub fn error_allowed(
         &mut self,
         field: impl Into<String>,
@@ -127,6 +135,7 @@ impl Fields {
         self.object(map.get(key).unwrap_or(&NULL), &join(path, key), known)
     }
 
+    /// The required boolean under `key`; anything else (absent included) is recorded as an error.
     pub fn bool(&mut self, map: &Map<String, Value>, key: &str, path: &str) -> Option<bool> {
         match map.get(key) {
             Some(Value::Bool(b)) => Some(*b),
@@ -400,6 +409,7 @@ pub enum SecretView<'a> {
 }
 
 impl SecretView<'_> {
+    /// A secret field's value in this view: `null` when unset, else as the variant says.
     pub fn show(&self, secret: &Option<tenantry_security::Sealed>) -> Value {
         match (self, secret) {
             (_, None) => Value::Null,

@@ -14,54 +14,80 @@ const MAX_REGISTRIES: usize = 20;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IntegrationSettings {
+    /// The GitHub connection.
     pub github: GithubIntegration,
+    /// The Docker registries.
     pub docker: DockerIntegration,
+    /// The monitoring services.
     pub monitoring: MonitoringIntegrations,
 }
 
+/// The GitHub connection: which account and repositories, and the token to reach them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GithubIntegration {
+    /// Whether the integration is used.
     pub enabled: bool,
+    /// The GitHub user or organization (1–39 alphanumerics or single inner hyphens).
     pub username: Option<String>,
+    /// Repositories as `owner/name`, at most 100.
     pub repositories: Vec<String>,
+    /// The access token, sealed; never shown by public reads.
     pub access_token_sealed: Option<Sealed>,
 }
 
+/// The Docker registries the account pulls from.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DockerIntegration {
+    /// Whether the integration is used.
     pub enabled: bool,
+    /// The registries, at most 20; each is identified by its `url` and `username`.
     pub registries: Vec<DockerRegistry>,
 }
 
+/// One Docker registry and its credentials.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DockerRegistry {
+    /// The registry host with optional port and path, no scheme, lower-cased
+    /// (`registry.example.com:5000/team`).
     pub url: String,
+    /// The registry user (1–200 printable characters, no spaces).
     pub username: Option<String>,
+    /// The access token, sealed; never shown by public reads.
     pub access_token_sealed: Option<Sealed>,
 }
 
+/// The monitoring services the account reports to.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MonitoringIntegrations {
+    /// Datadog.
     pub datadog: DatadogIntegration,
+    /// Grafana.
     pub grafana: GrafanaIntegration,
 }
 
+/// The Datadog connection.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DatadogIntegration {
+    /// Whether the integration is used.
     pub enabled: bool,
+    /// The API key, sealed; public reads show only whether it is set.
     pub api_key_sealed: Option<Sealed>,
 }
 
+/// The Grafana dashboard the account links to.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GrafanaIntegration {
+    /// Whether the integration is used.
     pub enabled: bool,
+    /// The Grafana instance (https only).
     pub url: Option<HttpsUrl>,
+    /// The dashboard (1–200 printable characters, no spaces).
     pub dashboard_id: Option<String>,
 }
 
@@ -175,6 +201,8 @@ pub(crate) fn keep_registry_tokens(doc: &mut Value, before: &Value) {
 }
 
 impl IntegrationSettings {
+    /// The section as a document, its secrets shown as `secrets` says (configured or not, sealed
+    /// for a merge, or in clear for an admin's export).
     pub fn render(&self, secrets: &SecretView<'_>) -> Value {
         json!({
             "github": {
@@ -205,6 +233,9 @@ impl IntegrationSettings {
         })
     }
 
+    /// Parses a whole section document, sealing new tokens with `seal`. Every problem is
+    /// recorded in `f` (unknown fields, values out of range) and the result is `None` if there
+    /// was any, so that all of them are reported at once.
     pub fn read(doc: &Value, f: &mut Fields, seal: Sealer<'_>) -> Option<Self> {
         let root = f.object(doc, "", &["github", "docker", "monitoring"])?;
         let github = f

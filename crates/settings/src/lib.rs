@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 mod allowlist_entries;
 mod allowlist_policy;
@@ -27,6 +28,8 @@ pub mod preference_keys;
 pub mod preferences;
 pub mod schema;
 mod section;
+// Documented with its field types (issue #21 step 5).
+#[allow(missing_docs)]
 mod security_policy;
 pub mod security_preferences;
 mod service;

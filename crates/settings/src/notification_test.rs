@@ -1,4 +1,4 @@
-//! The account settings API's `POST /v2/accounts/settings/notifications/test`: really sends a test message over
+//! The notification test of the account settings API: really sends a test message over
 //! one channel, with the configuration in the request or, for fields it leaves out, the saved
 //! one, and reports what the receiver answered. A Slack URL is a credential: no answer quotes
 //! it (errors show `[Slack webhook URL]` in its place).
@@ -21,21 +21,30 @@ pub(crate) type Opener<'a> = &'a dyn Fn(&Sealed) -> Result<String, SettingsError
 /// The transports a test uses, and the operator's outbound policy.
 #[derive(Clone)]
 pub struct Deliverers {
+    /// Posts Slack and webhook tests.
     pub http: Arc<dyn HttpTransport>,
+    /// Sends email tests.
     pub mail: Arc<dyn MailTransport>,
+    /// Which addresses may be reached (no private or loopback address unless the operator
+    /// allows it).
     pub policy: OutboundPolicy,
     /// How long a webhook channel's replaced signing secret keeps signing deliveries.
     pub secret_overlap: chrono::Duration,
 }
 
+/// The built-in channel a test message goes over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestChannel {
+    /// An email to the given or saved address.
     Email,
+    /// A post to the given or saved Slack incoming webhook.
     Slack,
+    /// A signed post to the given or saved webhook URL.
     Webhook,
 }
 
 impl TestChannel {
+    /// The channel's name (`"email"`, `"slack"`, `"webhook"`).
     pub fn as_str(self) -> &'static str {
         match self {
             TestChannel::Email => "email",
@@ -48,17 +57,25 @@ impl TestChannel {
 /// What to test; unset fields come from the saved notification settings.
 #[derive(Debug, Clone, Default)]
 pub struct TestRequest {
+    /// Slack: the incoming-webhook URL.
     pub webhook_url: Option<String>,
+    /// Slack: the channel to post to.
     pub channel: Option<String>,
+    /// Webhook: where to post.
     pub url: Option<String>,
+    /// Webhook: the signing secret.
     pub secret: Option<String>,
+    /// Email: the recipient.
     pub email: Option<String>,
 }
 
 /// What the receiver answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestOutcome {
+    /// The channel tested.
     pub channel: TestChannel,
+    /// The receiver's answer: status, body and latency for Slack and webhooks, the recipient
+    /// and message id for email. Never the Slack URL.
     pub response: Value,
 }
 

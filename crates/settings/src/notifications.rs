@@ -18,16 +18,23 @@ use crate::{SettingsError, SettingsStore};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NotificationSettings {
+    /// Alerts by email.
     pub email: EmailChannel,
+    /// Alerts posted to a Slack channel.
     pub slack: SlackChannel,
+    /// Events posted, signed, to the account's own endpoint.
     pub webhook: WebhookChannel,
 }
 
+/// The email channel: on by default, immediate, to the account's admins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EmailChannel {
+    /// Whether alerts are emailed at all.
     pub enabled: bool,
+    /// Which alerts are emailed.
     pub alerts: EmailAlerts,
+    /// Whether each alert goes out at once or in a daily or weekly digest.
     pub frequency: EmailFrequency,
     /// Recipient; `None` sends to the account's admins.
     pub email: Option<Email>,
@@ -44,13 +51,20 @@ impl Default for EmailChannel {
     }
 }
 
+/// Which alerts the email channel sends; marketing and system updates are opt-in, the rest
+/// opt-out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EmailAlerts {
+    /// Cost thresholds and budget warnings, auto-recharge requests.
     pub cost_alerts: bool,
+    /// Usage passed a threshold.
     pub usage_warnings: bool,
+    /// Failed sign-ins, refused addresses, new API keys, members invited, joined or removed.
     pub security_notifications: bool,
+    /// System updates.
     pub system_updates: bool,
+    /// Announcements.
     pub marketing_emails: bool,
 }
 
@@ -66,21 +80,30 @@ impl Default for EmailAlerts {
     }
 }
 
+/// The Slack channel: off until an incoming-webhook URL is set.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SlackChannel {
+    /// Whether alerts are posted; needs `webhook_url_sealed`.
     pub enabled: bool,
     /// The incoming-webhook URL, sealed; it was checked as a [`SlackWebhookUrl`] before.
     pub webhook_url_sealed: Option<Sealed>,
+    /// The Slack channel to post to (`#` then 1–80 of a-z, 0-9, `-`, `_`, `.`); `None` posts to
+    /// the webhook's own channel.
     pub channel: Option<String>,
+    /// Which alerts are posted.
     pub alerts: SlackAlerts,
 }
 
+/// Which alerts the Slack channel posts; all on by default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SlackAlerts {
+    /// An endpoint failed.
     pub endpoint_failures: bool,
+    /// Cost thresholds and budget warnings.
     pub cost_thresholds: bool,
+    /// Cluster events.
     pub cluster_events: bool,
 }
 
@@ -94,12 +117,17 @@ impl Default for SlackAlerts {
     }
 }
 
+/// The webhook channel: events posted to the account's endpoint, signed with its secret.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct WebhookChannel {
+    /// Whether events are posted; needs `url`.
     pub enabled: bool,
+    /// Where events are posted (an address the operator's outbound policy allows).
     pub url: Option<WebhookUrl>,
+    /// The event types posted, at most 32, each one the notification engine knows.
     pub events: Vec<String>,
+    /// The signing secret, sealed; never shown by public reads.
     pub secret_sealed: Option<Sealed>,
 }
 
@@ -227,7 +255,8 @@ fn event_name(s: &str) -> Result<String, String> {
 }
 
 impl NotificationSettings {
-    /// The account settings API's shape.
+    /// The section as a document, its secrets (the Slack URL, the webhook secret) shown as
+    /// `secrets` says.
     pub fn render(&self, secrets: &SecretView<'_>) -> Value {
         json!({
             "email": {
@@ -261,7 +290,8 @@ impl NotificationSettings {
         })
     }
 
-    /// Reads a complete the account settings API document (after merging), collecting every problem in `f`.
+    /// Reads a complete section document (after merging), collecting every problem in `f`; `None`
+    /// if there was any. New secrets are sealed with `seal`.
     /// `policy` is the operator's outbound allowance: it decides which URLs may be saved.
     pub fn read(
         doc: &Value,

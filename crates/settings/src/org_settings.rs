@@ -27,6 +27,7 @@ pub const DATA_RESIDENCIES: [&str; 6] = ["us", "eu", "uk", "ca", "au", "ap"];
 /// A partial change of the organization settings: `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrganizationUpdate {
+    /// A new default timezone for members who chose none.
     pub default_timezone: Option<Timezone>,
     /// `true` is refused while no single sign-on exists ([`SSO_UNAVAILABLE`]).
     pub require_sso: Option<bool>,
@@ -37,8 +38,11 @@ pub struct OrganizationUpdate {
 /// A partial change of the log retention, in days: `None` leaves a field as it is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LogRetentionUpdate {
+    /// Days run logs are kept.
     pub run_logs_days: Option<u32>,
+    /// Days the audit log is kept (the security policy's `audit_retention_days`).
     pub audit_logs_days: Option<u32>,
+    /// Days diagnostic artifacts are kept.
     pub diagnostic_artifacts_days: Option<u32>,
 }
 
@@ -47,7 +51,9 @@ pub struct LogRetentionUpdate {
 pub struct SessionTimeoutUpdate {
     /// `Some(None)`: no idle timeout.
     pub idle_timeout_minutes: Option<Option<u32>>,
+    /// Minutes after sign-in at which a session ends, active or not.
     pub absolute_timeout_minutes: Option<u32>,
+    /// Whether activity pushes the idle timeout back.
     pub extend_on_activity: Option<bool>,
 }
 
@@ -72,11 +78,15 @@ type OrgEdit<'a> = &'a mut dyn FnMut(
     &mut Vec<Cidr>,
 ) -> Result<Vec<(String, String)>, SettingsError>;
 
-/// Log retention in the user and organization API's terms.
+/// How long the account keeps its logs, in days: run logs and diagnostic artifacts from the
+/// organization settings, the audit log from the security policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogRetention {
+    /// Days run logs are kept.
     pub run_logs_days: u32,
+    /// Days the audit log is kept.
     pub audit_logs_days: u32,
+    /// Days diagnostic artifacts are kept.
     pub diagnostic_artifacts_days: u32,
 }
 
@@ -194,7 +204,7 @@ impl SettingsService {
         Ok((settings.organization, settings.security))
     }
 
-    /// `GET /api/settings`.
+    /// The organization settings; every member may read them.
     pub fn organization_settings(
         &self,
         actor: &Actor,
@@ -202,8 +212,10 @@ impl SettingsService {
         Ok(self.org_state(actor)?.0)
     }
 
-    /// `POST /api/settings`: a partial update of the default timezone, whether SSO is required
-    /// and the data residency (admins).
+    /// Changes the given fields of the organization settings (admins; `Forbidden` below).
+    /// `update` is `Err` when the request could not be read; that error is returned only after
+    /// the role check. `Validation` for a data residency outside [`DATA_RESIDENCIES`] or for
+    /// turning on `require_sso`.
     pub fn update_organization_settings(
         &self,
         actor: &Actor,
@@ -245,7 +257,7 @@ impl SettingsService {
         Ok(org)
     }
 
-    /// `GET /api/settings/log-retention`.
+    /// How long the account keeps its logs; every member may read it.
     pub fn log_retention(&self, actor: &Actor) -> Result<LogRetention, SettingsError> {
         let (org, sec) = self.org_state(actor)?;
         Ok(LogRetention {
@@ -255,7 +267,9 @@ impl SettingsService {
         })
     }
 
-    /// `PUT /api/settings/log-retention`: the given fields (admins).
+    /// Changes the given retention periods (admins; `Forbidden` below), organization and
+    /// security sections in one transaction. The values are stored as given: the caller checks
+    /// their range.
     pub fn update_log_retention(
         &self,
         actor: &Actor,
@@ -400,12 +414,14 @@ impl SettingsService {
     }
 }
 
-/// Session policy in the user and organization API's terms (`/api/session-timeout`).
+/// The session part of the security policy, in minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionTimeout {
-    /// `None`: no idle timeout.
+    /// Minutes without activity after which a session ends; `None`: no idle timeout.
     pub idle_timeout_minutes: Option<u32>,
+    /// Minutes after sign-in at which a session ends, active or not.
     pub absolute_timeout_minutes: u32,
+    /// Whether activity pushes the idle timeout back.
     pub extend_on_activity: bool,
 }
 
@@ -420,12 +436,13 @@ impl From<&SecurityPolicy> for SessionTimeout {
 }
 
 impl SettingsService {
-    /// `GET /api/session-timeout`.
+    /// The session policy; every member may read it.
     pub fn session_timeout(&self, actor: &Actor) -> Result<SessionTimeout, SettingsError> {
         Ok(SessionTimeout::from(&self.org_state(actor)?.1))
     }
 
-    /// `PUT /api/session-timeout` (admins): the given fields.
+    /// Changes the given fields of the session policy (admins; `Forbidden` below). The values
+    /// are stored as given: the caller checks their range.
     pub fn update_session_timeout(
         &self,
         actor: &Actor,

@@ -4,17 +4,24 @@ use serde::{Deserialize, Serialize};
 
 use tenantry_kernel::Timezone;
 
-/// Organization-wide settings (the user and organization API `/api/settings`): the default timezone members inherit
-/// until they choose their own, whether SSO is required, and where data resides.
+/// Organization-wide settings (the user and organization API's organization settings): the
+/// default timezone members inherit until they choose their own, whether SSO is required, and
+/// where data resides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OrganizationSettings {
+    /// The timezone of members who chose none.
     pub default_timezone: Timezone,
+    /// Whether members must sign in through single sign-on; it cannot be turned on while none
+    /// exists.
     pub sso_required: bool,
+    /// Where the organization's data resides, one of
+    /// [`org_settings::DATA_RESIDENCIES`](crate::org_settings::DATA_RESIDENCIES).
     pub data_residency: String,
-    /// Retention of run logs and diagnostic artifacts (the user and organization API `/settings/log-retention`); audit
-    /// log retention is the security policy's.
+    /// How many days run logs are kept (default 30); audit log retention is the security
+    /// policy's.
     pub run_logs_days: u32,
+    /// How many days diagnostic artifacts are kept (default 7).
     pub diagnostic_artifacts_days: u32,
 }
 

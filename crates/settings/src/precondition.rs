@@ -26,7 +26,10 @@ enum Condition {
 /// Which precondition failed: the adapter answers 412 either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailedPrecondition {
+    /// `If-Match` named no current tag: the write was based on an older version.
     IfMatch,
+    /// `If-None-Match` named the current tag, or was `*` (a settings resource always exists:
+    /// defaults are a representation).
     IfNoneMatch,
 }
 

@@ -20,8 +20,11 @@ pub const MAX_KEYS: usize = 200;
 /// One preference as the user and organization API shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreferenceItem {
+    /// The preference's key.
     pub key: String,
+    /// Its value, any JSON of at most [`MAX_VALUE_BYTES`] serialized.
     pub value: Value,
+    /// When it was last written.
     pub updated_at: DateTime<Utc>,
 }
 

@@ -8,17 +8,23 @@ use crate::display::{DateFormat, Language, NumberFormat, Theme};
 use crate::fields::Fields;
 use tenantry_kernel::Timezone;
 
-/// A user's display preferences (the account settings API `preferences`, the user and organization API `/user-preferences/display.*`).
+/// A user's display preferences (the `preferences` section of the account settings API, the
+/// `display.*` keys of the user and organization API): each member's own, never the account's.
 /// Stored per (user, key); a key never written reads as its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UserPreferences {
     /// `None` = follow the organization's default timezone.
     pub timezone: Option<Timezone>,
+    /// Interface and email language (default `en`).
     pub language: Language,
+    /// Colour scheme (default `auto`).
     pub theme: Theme,
+    /// How dates are written (default `MM/DD/YYYY`).
     pub date_format: DateFormat,
+    /// How numbers are written (default `1,234.56`).
     pub number_format: NumberFormat,
+    /// The region new resources are placed in unless chosen otherwise (default `us-east-1`).
     pub default_region: AwsRegion,
 }
 
@@ -38,11 +44,17 @@ impl Default for UserPreferences {
 /// The keys the typed preferences are stored under: the user and organization API's `display.*` preference keys, and
 /// `profile.*` for the two values the user and organization API shows in the user's profile (timezone, locale).
 pub mod storage {
+    /// [`UserPreferences::timezone`](super::UserPreferences::timezone).
     pub const TIMEZONE: &str = "profile.timezone";
+    /// [`UserPreferences::language`](super::UserPreferences::language).
     pub const LANGUAGE: &str = "profile.language";
+    /// [`UserPreferences::theme`](super::UserPreferences::theme).
     pub const THEME: &str = "display.theme";
+    /// [`UserPreferences::date_format`](super::UserPreferences::date_format).
     pub const DATE_FORMAT: &str = "display.date_format";
+    /// [`UserPreferences::number_format`](super::UserPreferences::number_format).
     pub const NUMBER_FORMAT: &str = "display.number_format";
+    /// [`UserPreferences::default_region`](super::UserPreferences::default_region).
     pub const DEFAULT_REGION: &str = "display.default_region";
 }
 
@@ -112,6 +124,8 @@ impl UserPreferences {
         })
     }
 
+    /// Parses a complete preferences document (the fields of [`PREFERENCE_KEYS`]), recording
+    /// every problem in `f`; `None` if there was any.
     pub fn read(doc: &Value, f: &mut Fields) -> Option<Self> {
         let m = f.object(doc, "", &PREFERENCE_KEYS)?;
         let timezone = f.parse_opt(m, "timezone", "", Timezone::parse);

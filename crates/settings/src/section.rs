@@ -3,13 +3,18 @@
 /// The sections of the account settings API's account settings document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Section {
+    /// Where and when the account is alerted (email, Slack, webhooks).
     Notifications,
+    /// Plan, payment and auto-recharge; its rules are the billing context's.
     Billing,
+    /// The security policy: sessions, passwords, MFA, the IP allowlist, audit retention.
     Security,
+    /// Connections to monitoring and registry services.
     Integrations,
     /// Per user, not per account (API-MAP.md): every member edits their own.
     Preferences,
-    /// Organization-wide defaults (the user and organization API `/api/settings`); not one of the account settings API's sections.
+    /// Organization-wide defaults of the user and organization API; not one of the account
+    /// settings API's sections.
     Organization,
 }
 
@@ -32,6 +37,7 @@ impl Section {
         Section::Organization,
     ];
 
+    /// The section's name in documents and error messages (`"security"`).
     pub fn as_str(self) -> &'static str {
         match self {
             Section::Notifications => "notifications",
@@ -43,6 +49,7 @@ impl Section {
         }
     }
 
+    /// The section named `s` (exactly as [`Section::as_str`] spells it), `None` for any other name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL
             .into_iter()

@@ -34,11 +34,17 @@ use tenantry_billing::BillingSettings;
 /// The account's settings as one reader (the calling user) sees them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountSettings {
+    /// Where and when the account is alerted.
     pub notifications: NotificationSettings,
+    /// Plan, payment and auto-recharge.
     pub billing: BillingSettings,
+    /// The security policy.
     pub security: SecurityPolicy,
+    /// Connections to monitoring and registry services.
     pub integrations: IntegrationSettings,
+    /// Organization-wide defaults.
     pub organization: OrganizationSettings,
+    /// The reader's own display preferences.
     pub preferences: UserPreferences,
     /// IP allowlist entries.
     pub allowlist: Vec<Cidr>,
@@ -48,17 +54,26 @@ pub struct AccountSettings {
     pub versions: Versions,
 }
 
+/// The current version of each section (0 for one never written): what optimistic concurrency
+/// compares a write's precondition against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Versions {
+    /// The notifications section's version.
     pub notifications: i64,
+    /// The billing section's version.
     pub billing: i64,
+    /// The security section's version.
     pub security: i64,
+    /// The integrations section's version.
     pub integrations: i64,
+    /// The organization defaults' version.
     pub organization: i64,
+    /// The highest version among the reader's preference rows.
     pub preferences: i64,
 }
 
 impl Versions {
+    /// The version of `section`.
     pub fn of(&self, section: Section) -> i64 {
         match section {
             Section::Notifications => self.notifications,
@@ -143,9 +158,13 @@ fn check_section(
 /// A section as returned by reads and writes: the account settings API's shape with secrets hidden.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SectionView {
+    /// Which section.
     pub section: Section,
+    /// The section's document; secrets show as `{"configured": true}` or `null`, never in clear.
     pub document: Value,
+    /// The section's version.
     pub version: i64,
+    /// Its entity tag ([`section_etag`]), for the next write's precondition.
     pub etag: String,
 }
 
@@ -161,16 +180,21 @@ pub enum MergeStrategy {
 /// What an import did (or, with `validate_only`, would do) to each section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportOutcome {
+    /// Whether this was a dry run: nothing was written.
     pub validate_only: bool,
+    /// Each imported section, in the order of [`Section::ALL`].
     pub sections: Vec<SectionOutcome>,
     /// Secrets the document showed only as `{"configured": true}` that this account does not
     /// have: left unset (dotted paths, e.g. `notifications.webhook.secret`).
     pub unset_secrets: Vec<String>,
 }
 
+/// What an import did (or would do) to one section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SectionOutcome {
+    /// Which section.
     pub section: Section,
+    /// Each changed field as `{"path", "before", "after"}` ([`diff`](crate::diff)); secrets masked.
     pub changes: Vec<Value>,
     /// The new version; `None` for `validate_only`.
     pub version: Option<i64>,
@@ -179,12 +203,22 @@ pub struct SectionOutcome {
 /// One version of a section's history as shown to clients.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryView {
+    /// The version.
     pub version: i64,
+    /// When it was written.
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Who wrote it (a user id or `operator:…`); `None` when not recorded.
     pub updated_by: Option<String>,
+    /// Each field it changed against the version before, as `{"path", "before", "after"}`
+    /// ([`diff`](crate::diff)); secrets masked.
     pub changes: Vec<Value>,
 }
 
+/// The use cases of account settings: reading the sections as a member sees them, writing one
+/// section (whole, as a merge patch or typed) with validation, optimistic concurrency, the
+/// allowlist lockout guard, history and audit, rollback, export and import, notification tests
+/// and the IP allowlist. Each method checks the actor's role for the section itself
+/// ([`Section::required_role`]); callers pass the authenticated [`Actor`] and nothing more.
 pub struct SettingsService {
     store: Arc<dyn SettingsStore>,
     secrets: SecretBox,
@@ -215,6 +249,7 @@ enum Keep {
 /// shared by the reads that follow while nothing changes.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RenderedSettings {
+    /// The whole document's entity tag ([`Versions::etag`]).
     pub etag: String,
     /// The JSON body.
     pub body: Vec<u8>,
@@ -358,6 +393,8 @@ impl AccountSettings {
 }
 
 impl SettingsService {
+    /// A service over `store`, opening and sealing secrets with `secrets`, taking time from
+    /// `clock` and ids from `random`. Notification tests need [`Self::with_deliverers`].
     pub fn new(
         store: Arc<dyn SettingsStore>,
         secrets: SecretBox,
@@ -466,6 +503,8 @@ impl SettingsService {
         )
     }
 
+    /// One section as the actor sees it, with its version and entity tag; secrets show only as
+    /// configured or not. Every member may read every section.
     pub fn section(&self, actor: &Actor, section: Section) -> Result<SectionView, SettingsError> {
         let settings = self.account_settings(actor)?;
         let version = settings.versions.of(section);

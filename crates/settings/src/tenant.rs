@@ -15,8 +15,11 @@ use tenantry_security::Cidr;
 
 use crate::{HttpsUrl, SecurityPolicy};
 
-/// The stored section names of the two documents only the tenant settings API shows.
+/// The stored section name of the account's branding ([`BrandingSettings`]), which only the
+/// tenant settings API shows.
 pub const BRANDING: &str = "branding";
+/// The stored section name of the account's own limits ([`FeatureLimits`]), which only the tenant
+/// settings API shows.
 pub const FEATURES: &str = "features";
 
 /// A colour as `#rrggbb` (a 3-digit `#rgb` is expanded), stored lowercase.
@@ -25,6 +28,15 @@ pub const FEATURES: &str = "features";
 pub struct HexColor(String);
 
 impl HexColor {
+    /// Reads `#rrggbb` or `#rgb` in either case; anything else is refused with a message that
+    /// shows the expected form.
+    ///
+    /// ```
+    /// use tenantry_settings::tenant::HexColor;
+    ///
+    /// assert_eq!(HexColor::parse("#ABC").unwrap().as_str(), "#aabbcc");
+    /// assert!(HexColor::parse("6366f1").is_err());
+    /// ```
     pub fn parse(s: &str) -> Result<Self, String> {
         let hex = s
             .strip_prefix('#')
@@ -45,6 +57,7 @@ impl HexColor {
         }
     }
 
+    /// The colour as `#rrggbb`, lowercase.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -69,12 +82,15 @@ impl From<HexColor> for String {
     }
 }
 
-/// The account's branding (the tenant settings API `branding`).
+/// The account's branding: what the pages and emails it sends people to wear.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BrandingSettings {
+    /// The accent colour (default `#6366f1`).
     pub primary_color: HexColor,
+    /// The logo, served over https.
     pub logo_url: Option<HttpsUrl>,
+    /// Where people are told to ask for help.
     pub support_email: Option<Email>,
 }
 
@@ -88,11 +104,13 @@ impl Default for BrandingSettings {
     }
 }
 
-/// The account's own limits (the tenant settings API `features`), at most what its tier allows.
+/// The account's own limits, each at most what its tier allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FeatureLimits {
+    /// Organizations the account may have (default 10).
     pub max_organizations: u32,
+    /// Members the account may have, pending invitations included (default 100).
     pub max_users_per_organization: u32,
 }
 
@@ -105,12 +123,17 @@ impl Default for FeatureLimits {
     }
 }
 
-/// Everything the tenant settings API's document shows.
+/// An account's settings as the tenant settings API shows them: the security policy with its
+/// allowlist, the account's own limits and its branding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TenantSettings {
+    /// The security policy.
     pub security: SecurityPolicy,
+    /// The IP allowlist, in creation order.
     pub allowlist: Vec<Cidr>,
+    /// The account's own limits.
     pub features: FeatureLimits,
+    /// The account's branding.
     pub branding: BrandingSettings,
 }
 
@@ -183,10 +206,12 @@ impl TenantVersions {
     }
 }
 
-/// The tenant settings with the ETag that `PATCH` compares `If-Match` and `If-None-Match` with.
+/// The tenant settings with the entity tag that a change's preconditions are compared with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TenantView {
+    /// The settings.
     pub settings: TenantSettings,
+    /// Changes whenever the security policy, the allowlist, the limits or the branding do.
     pub etag: String,
 }
 
@@ -215,8 +240,8 @@ impl crate::SettingsService {
         }
     }
 
-    /// `maxUsersPerOrganization`: how many members (pending invitations included) the account
-    /// may have.
+    /// How many members (pending invitations included) the account may have: its own limit
+    /// ([`FeatureLimits::max_users_per_organization`]).
     pub fn max_members(
         &self,
         account: tenantry_kernel::AccountId,
@@ -236,7 +261,8 @@ impl crate::SettingsService {
         stored(doc.as_ref(), "branding")
     }
 
-    /// The tenant settings (`GET /tenants/{id}/settings`); any member of the account.
+    /// The tenant's settings; any member of the tenant may read them, anyone else gets
+    /// `UnknownTenant`.
     pub fn tenant_settings(
         &self,
         actor: &tenantry_kernel::Actor,
@@ -281,7 +307,7 @@ impl crate::SettingsService {
         })
     }
 
-    /// `PATCH /tenants/{id}/settings`: `change` worked out over the current settings, validated
+    /// Changes the tenant's settings: `change` worked out over the current settings, validated
     /// as a whole and written (security, features, branding) in one transaction. Admins only;
     /// the lockout guard applies. `preconditions` are checked against the ETag in the write's
     /// own transaction, so a concurrent write cannot slip between.

@@ -49,6 +49,7 @@ impl WebhookUrl {
         }
     }
 
+    /// The URL as stored and called.
     pub fn as_str(&self) -> &str {
         &self.0
     }
