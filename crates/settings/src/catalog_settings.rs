@@ -20,7 +20,7 @@ use crate::{
 pub type UrlCheck<'a> = &'a dyn Fn(&str) -> Result<String, String>;
 
 /// The document a catalog write stores, worked out inside the write's transaction from the
-/// stored document (given for PATCH only, which merges onto it), with every push webhook URL
+/// stored document (given for a merge only), with every push webhook URL
 /// passed through the [`UrlCheck`].
 pub type CatalogChange<'a> =
     &'a dyn Fn(Option<&CatalogDocument>, UrlCheck<'_>) -> Result<CatalogDocument, SettingsError>;
@@ -226,7 +226,7 @@ impl SettingsService {
         })
     }
 
-    /// DELETE (not for SERVICE_NOTIFICATION): the setting stops existing; its channels stop
+    /// Deletes a notification setting (not the service notification): it stops existing; its channels stop
     /// receiving.
     pub fn delete_catalog_setting(
         &self,
@@ -272,9 +272,8 @@ impl SettingsService {
 }
 
 impl SettingsService {
-    /// `POST /accounts/{accountName}/telemetryWebhook/test`: really sends a
-    /// `TEST_TELEMETRY_WEBHOOK` event to `url` and records the answer; 200 with the event when
-    /// the receiver answered 2xx, `DeliveryFailed` otherwise.
+    /// Really sends a `TEST_TELEMETRY_WEBHOOK` event to `url` and records the answer: the
+    /// event when the receiver answered 2xx, `DeliveryFailed` otherwise.
     pub fn telemetry_test(
         &self,
         actor: &Actor,

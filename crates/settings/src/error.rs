@@ -129,13 +129,15 @@ pub enum SettingsError {
     /// A sealed secret could not be opened (wrong or missing data key, corrupt ciphertext).
     #[error("a stored secret cannot be opened: {0}")]
     Secret(String),
-    /// The settings catalog API: the catalog setting has not been created (GET, PUT, PATCH, DELETE).
+    /// The catalog setting has not been created, so it cannot be read, replaced, merged or
+    /// deleted.
     #[error("the setting {0} does not exist for this account")]
     CatalogSettingMissing(&'static str),
-    /// The settings catalog API: POST of a setting that already exists.
+    /// Creating a catalog setting that already exists.
     #[error("the setting {0} already exists for this account")]
     CatalogSettingExists(&'static str),
-    /// The settings catalog API: PATCH and DELETE are not supported for SERVICE_NOTIFICATION.
+    /// The operation does not apply to this catalog setting: the service notification can be
+    /// neither merged nor deleted.
     #[error("{operation} is not supported for the {setting} setting")]
     CatalogOperationUnsupported {
         /// The refused operation.

@@ -1,6 +1,7 @@
-//! The user and organization API's per-user preferences (`/api/user-preferences`): dotted keys with any JSON value.
-//! The `display.*` keys are the account settings API's typed display preferences (validated as such); `profile.*`
-//! keys belong to the profile and are not listed here; any other key is free-form.
+//! The user and organization API's per-user preferences: dotted keys with any JSON value.
+//! The `display.*` keys are the account settings API's typed display preferences (validated as
+//! such); `profile.*` keys belong to the profile and are not listed here; any other key is
+//! free-form.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -91,7 +92,7 @@ fn check_value(key: &str, value: &Value) -> Result<(), SettingsError> {
 }
 
 impl SettingsService {
-    /// `GET /api/user-preferences`: the caller's preferences (not the profile's).
+    /// The caller's own preferences (not the profile's), each with when it was last written.
     pub fn list_preferences(&self, actor: &Actor) -> Result<Vec<PreferenceItem>, SettingsError> {
         Ok(self
             .store()
@@ -106,7 +107,8 @@ impl SettingsService {
             .collect())
     }
 
-    /// `GET /api/user-preferences/{key}`; `UnknownEntry` when unset.
+    /// One of the caller's own preferences; `Validation` for a malformed or `profile.*` key,
+    /// `UnknownEntry` when unset.
     pub fn get_preference(
         &self,
         actor: &Actor,
@@ -119,7 +121,8 @@ impl SettingsService {
             .ok_or(SettingsError::UnknownEntry)
     }
 
-    /// `PUT /api/user-preferences/{key}` (`value: Some`) or `DELETE` (`None`), audited.
+    /// Sets (`value: Some`) or removes (`None`) one of the caller's own preferences, audited;
+    /// every member may, for themselves only.
     pub fn set_preference(
         &self,
         actor: &Actor,

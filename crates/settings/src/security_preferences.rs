@@ -29,7 +29,9 @@ impl SettingsService {
         Ok(())
     }
 
-    /// `GET /accounts/{accountName}/settings/SECURITY_PREFERENCES`.
+    /// The security policy as the settings catalog API's `SECURITY_PREFERENCES` setting:
+    /// admins of the account named `account_name` only (another account's name answers
+    /// `UnknownTenant`, a lower role `Forbidden`).
     pub fn security_preferences(
         &self,
         actor: &Actor,
@@ -52,7 +54,7 @@ impl SettingsService {
         Ok(policy)
     }
 
-    /// POST / PUT / PATCH of `SECURITY_PREFERENCES`, audited, in one transaction: `change`
+    /// Creates, replaces or merges `SECURITY_PREFERENCES`, audited, in one transaction: `change`
     /// works out the new policy from the stored one (an unchanged policy is no write).
     pub fn set_security_preferences(
         &self,

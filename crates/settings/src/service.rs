@@ -171,7 +171,7 @@ pub struct SectionView {
 /// How an import combines with what is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MergeStrategy {
-    /// Like `PUT`: fields in the document replace stored ones, absent fields keep their value.
+    /// Like a section write: fields in the document replace stored ones, absent fields keep their value.
     Merge,
     /// Each imported section replaces the stored one; absent fields take their defaults.
     Overwrite,
@@ -231,7 +231,7 @@ pub struct SettingsService {
     /// Recent read snapshots per (account, user) for the read endpoints, valid while nothing
     /// was written on this node and for at most `SNAPSHOT_SECONDS`.
     snapshots: tenantry_kernel::EpochCache<(AccountId, UserId), StoredSettings>,
-    /// `GET /v2/accounts/settings` as sent, per (account, user), under the same rules as
+    /// The whole account settings document as sent, per (account, user), under the same rules as
     /// `snapshots`: parsing five sections and rendering them is most of a read's cost.
     rendered: tenantry_kernel::EpochCache<(AccountId, UserId), Arc<RenderedSettings>>,
     /// `security.audit.log_api_requests` per account, for the request-audit writer.
@@ -460,8 +460,8 @@ impl SettingsService {
         )
     }
 
-    /// The account settings API's `GET /v2/accounts/settings`: the actor's account sections plus the actor's own
-    /// preferences. Every member may read it.
+    /// The actor's account sections plus the actor's own preferences. Every member may read
+    /// them.
     pub fn account_settings(&self, actor: &Actor) -> Result<AccountSettings, SettingsError> {
         assemble(self.snapshot(actor.account_id, actor.user_id)?)
     }

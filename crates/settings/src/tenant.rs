@@ -1,4 +1,4 @@
-//! The tenant settings (`/tenants/{id}/settings`): the same domain fields the account settings
+//! The tenant settings: the same domain fields the account settings
 //! API shows (MFA required, password expiry, concurrent sessions, allowlist, audit retention)
 //! plus the account's branding and feature limits, read and written as one [`TenantSettings`].
 //! The tenant settings API's camelCase document and its merge-patch reading are that API's own

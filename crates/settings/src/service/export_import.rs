@@ -75,9 +75,9 @@ impl SettingsService {
         Ok(Value::Object(out))
     }
 
-    /// The account settings API's whole export envelope (`{"export": {timestamp, format, include_secrets,
-    /// settings, metadata}}`), the one `GET /v2/accounts/settings/export` and `tenantry export`
-    /// both produce and `import` reads back. `format` is only recorded; rendering is the caller's.
+    /// The account settings API's whole export envelope (`{"export": {timestamp, format,
+    /// include_secrets, settings, metadata}}`), the one the API and `tenantry export` both
+    /// produce and `import` reads back. `format` is only recorded; rendering is the caller's.
     pub fn export_envelope(
         &self,
         actor: &Actor,

@@ -6,7 +6,7 @@
 use super::*;
 
 impl SettingsService {
-    /// The account settings API's `PUT /v2/accounts/settings/{section}`: merges `patch` into the current section
+    /// Changes one section: merges `patch` into the current section
     /// (absent fields keep their value, `null` clears), validates the result as a whole, and
     /// stores it as a new version, atomically. `if_match` guards against lost updates.
     pub fn update_section(
