@@ -342,7 +342,7 @@ fn authorize(
 }
 
 impl Authenticated {
-    /// The role guard: 403 `INSUFFICIENT_PERMISSIONS` with `requiredRole`/`currentRole` (seed 01).
+    /// The role guard: 403 `INSUFFICIENT_PERMISSIONS` with `requiredRole`/`currentRole` (the account settings API).
     #[allow(dead_code)] // first used by the settings write endpoints
     pub(crate) fn require(&self, dialect: Dialect, role: Role, what: &str) -> Result<(), ApiError> {
         self.0.require(role).map_err(|_| {

@@ -1,5 +1,5 @@
 //! Error policy: every failure a client can cause becomes an `ApiError` with a stable,
-//! documented code (docs/api/errors.md) and the status code the seeds use. Infrastructure
+//! documented code (docs/api/errors.md) and the status code its API document uses. Infrastructure
 //! failures become `INTERNAL` (500) carrying only the request id, never a cause chain; the cause
 //! is logged. Contention becomes `SERVICE_BUSY` (503) with `Retry-After`.
 //!
@@ -16,14 +16,14 @@ use crate::request_id;
 /// The API document a request belongs to, which fixes its error format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
-    /// Seeds 01 and 02 (`/v2/accounts/...`), and the operator API (`/admin/...`).
+    /// The account settings API and the team API (`/v2/accounts/...`), and the operator API (`/admin/...`).
     V2,
-    /// Seed 03 (`/api/...`).
+    /// The user and organization API (`/api/...`).
     Api,
-    /// Seed 04 (`/accounts/{accountName}/...`, the account list `/accounts`, `/version`, the
+    /// The settings catalog API (`/accounts/{accountName}/...`, the account list `/accounts`, `/version`, the
     /// token grant `/authorization/token`, and all of them under `/v1`).
     Catalog,
-    /// Seed 05 (`/tenants/{id}/settings`).
+    /// The tenant settings API (`/tenants/{id}/settings`).
     Tenant,
 }
 

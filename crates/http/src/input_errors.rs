@@ -67,7 +67,7 @@ fn query_error(dialect: Dialect, e: &QueryPayloadError) -> ApiError {
     );
     match unknown_parameter(&cause) {
         // `parameter` for the JSON dialects, `fields` for the catalog's per-problem list and
-        // seed 05's `errors`.
+        // the tenant settings API's `errors`.
         Some(name) => error.with_details(serde_json::json!({
             "parameter": name,
             "fields": [{ "field": name, "message": "is not a parameter of this route" }],

@@ -39,7 +39,7 @@ const MANAGER: Needs = Needs::Role(MANAGER_ROLE);
 
 /// (method, route pattern as the router and the OpenAPI document spell it, what it needs).
 const ROUTES: &[(&str, &str, Needs)] = &[
-    // Seed 01.
+    // The account settings API.
     ("PUT", "/v2/accounts/settings/{section}", SectionInPath),
     (
         "GET",
@@ -60,7 +60,7 @@ const ROUTES: &[(&str, &str, Needs)] = &[
     // A portal link signs a member in: admins only, never for anyone above them (decision 0030).
     ("POST", "/v2/accounts/portal-links", ADMIN),
     ("POST", "/v2/accounts/usage", ADMIN),
-    // Seed 02.
+    // The team API.
     ("POST", "/v2/accounts/team/members", MANAGER),
     ("POST", "/v2/accounts/team/members/invite", MANAGER),
     ("POST", "/v2/accounts/team/members/bulk", MANAGER),
@@ -76,7 +76,7 @@ const ROUTES: &[(&str, &str, Needs)] = &[
     ("POST", "/v2/accounts/team/invitations/{id}/resend", MANAGER),
     ("DELETE", "/v2/accounts/team/invitations/{id}", MANAGER),
     ("POST", "/v2/accounts/team/activity/events", MANAGER),
-    // Seed 03.
+    // The user and organization API.
     ("PUT", "/api/session-timeout", ADMIN),
     ("POST", "/api/settings", ADMIN),
     ("GET", "/api/settings/ip-whitelist", ADMIN),
@@ -103,7 +103,7 @@ const ROUTES: &[(&str, &str, Needs)] = &[
         ADMIN,
     ),
     ("POST", "/api/notifications/events", ADMIN),
-    // Seed 04: every route is the account's owner's or an admin's.
+    // The settings catalog API: every route is the account's owner's or an admin's.
     ("GET", "/accounts/{account_name}/settings", ADMIN),
     ("GET", "/accounts/{account_name}/settings/", ADMIN),
     (
@@ -141,7 +141,7 @@ const ROUTES: &[(&str, &str, Needs)] = &[
         "/accounts/{account_name}/telemetryWebhook/test",
         ADMIN,
     ),
-    // Seed 05.
+    // The tenant settings API.
     ("PATCH", "/tenants/{id}/settings", ADMIN),
 ];
 

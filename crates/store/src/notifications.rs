@@ -1,4 +1,4 @@
-//! `NotificationStore`: seed 03 channels and rules, the delivery log, and host events; and the
+//! `NotificationStore`: the user and organization API's channels and rules, the delivery log, and host events; and the
 //! cancelling of a deleted or disabled channel's pending deliveries, inside the transaction that
 //! deletes or disables it.
 
@@ -28,8 +28,8 @@ use crate::{DbConnection, Store, StoreError};
 const CLEAR_SLACK_URL: &str = "%\"webhook_url\":\"%";
 
 impl Store {
-    /// Whether any Slack URL is still stored in clear, in seed 01's notification settings
-    /// (current or history) or in a seed 03 channel: a cheap check, so the start-up pass that
+    /// Whether any Slack URL is still stored in clear, in the account settings API's notification
+    /// settings (current or history) or in a channel of the user and organization API: a cheap check, so the start-up pass that
     /// seals them runs only when there is something to seal.
     pub fn holds_clear_slack_urls(&self) -> Result<bool, PortError> {
         Ok(self.read(|conn| {

@@ -86,7 +86,7 @@ pub(super) fn settings_error(e: SettingsError) -> ApiError {
                 v
             }).collect::<Vec<_>>()
         })),
-        // Seed 01's shape with the field named instead of the URL: a Slack URL is a credential.
+        // The account settings API's shape with the field named instead of the URL: a Slack URL is a credential.
         SettingsError::InvalidWebhookUrl(fields) => err(
             StatusCode::BAD_REQUEST,
             "INVALID_WEBHOOK_URL",

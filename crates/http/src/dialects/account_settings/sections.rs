@@ -226,7 +226,7 @@ fn query_error(field: &str, message: &str) -> ApiError {
     .with_details(json!({ "fields": [{ "field": field, "message": message }] }))
 }
 
-/// The settings of `sections=` (comma-separated); all of seed 01's sections when absent.
+/// The settings of `sections=` (comma-separated); all of the account settings API's sections when absent.
 fn sections_param(raw: Option<&str>) -> Result<Vec<Section>, ApiError> {
     Section::parse_export_list(raw).map_err(|_| {
         query_error("sections", "must be a comma-separated list of: notifications, billing, security, integrations, preferences")

@@ -139,7 +139,7 @@ struct UpdateAccount {
 }
 
 /// `PATCH /admin/accounts/{id}`: the operator sets an account's tier (its entitlements: the
-/// features and limits of seed 03 and 05) or display name.
+/// features and limits of the user and organization API and the tenant settings API) or display name.
 async fn update_account(
     state: web::Data<AppState>,
     Operator(by): Operator,

@@ -1,4 +1,4 @@
-//! Seed 04, `/accounts/{accountName}/settings/{settingName}`: the catalog API's camelCase and its
+//! The settings catalog API, `/accounts/{accountName}/settings/{settingName}`: the catalog API's camelCase and its
 //! `[{"errorCode", "errorMessage"}]` errors: the catalog, `SECURITY_PREFERENCES`, the
 //! notification settings (channels and rules of the one engine) and the telemetry webhook test.
 
@@ -270,7 +270,7 @@ async fn write(
     .map_err(|e| ApiError::internal(DIALECT, &e))?
     .map_err(catalog_error)?;
     let (status, verb) = match mode {
-        // The seed answers 200 to the creation of push notifications, 201 to the others.
+        // The settings catalog API answers 200 to the creation of push notifications, 201 to the others.
         CatalogWrite::Create if s != CatalogSetting::Push => (StatusCode::CREATED, "created"),
         CatalogWrite::Create => (StatusCode::OK, "created"),
         _ => (StatusCode::OK, "updated"),

@@ -1,4 +1,4 @@
-//! Seed 02 `GET /v2/accounts/team/activity`, and `POST /v2/accounts/team/activity/events`
+//! The team API's `GET /v2/accounts/team/activity`, and `POST /v2/accounts/team/activity/events`
 //! through which the host platform reports the product activity the figures are computed from.
 
 use actix_web::http::StatusCode;

@@ -1,5 +1,5 @@
-//! Seed 02 invitations (`POST /v2/accounts/team/members[/invite]`, resend, cancel) and the
-//! invitation link itself (`/v2/invitations/{token}`, not in the seed: a team feature is useless
+//! The team API's invitations (`POST /v2/accounts/team/members[/invite]`, resend, cancel) and the
+//! invitation link itself (`/v2/invitations/{token}`, not in the team API document: a team feature is useless
 //! without a way to accept). Same dialect and error bodies as the member endpoints.
 
 use actix_web::http::StatusCode;
@@ -142,7 +142,7 @@ async fn send(
     run(None, move || team.invite(&caller.0, request)).await
 }
 
-/// `POST /v2/accounts/team/members/invite`: the seed's second form, wrapped in `invitation`.
+/// `POST /v2/accounts/team/members/invite`: the team API's second form, wrapped in `invitation`.
 async fn invite(
     state: web::Data<AppState>,
     caller: Authenticated,

@@ -1,4 +1,4 @@
-//! Seed 02 `/v2/accounts/team/members`: who is on the team, and managing them (camelCase).
+//! The team API's `/v2/accounts/team/members`: who is on the team, and managing them (camelCase).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -65,9 +65,9 @@ pub(super) fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The member object of seed 02. `username` and `avatar` are the host platform's to fill in;
+/// The team API's member object. `username` and `avatar` are the host platform's to fill in;
 /// Tenantry keeps neither, so they are `null` rather than invented. Serialized straight from
-/// this struct (fields in the seed's order): the member list renders fifty of them per request,
+/// this struct (fields in the API document's order): the member list renders fifty of them per request,
 /// and building `Value` maps first cost a third of the list's time.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -111,7 +111,7 @@ pub(super) fn member_json(m: &Member) -> Value {
     serde_json::to_value(MemberDto::from(m)).unwrap_or(Value::Null)
 }
 
-/// An open invitation as seed 02 lists it: a member entry with status `pending`. Its `id` is
+/// An open invitation as the team API lists it: a member entry with status `pending`. Its `id` is
 /// the invitation's (the one resend and cancel take); `invitationStatus` tells whether it was
 /// sent, resent or has expired.
 #[derive(Serialize)]

@@ -1,4 +1,4 @@
-//! Seed 03 `/api/user/api-keys`: the caller's own API keys, in `{"data": ...}` envelopes.
+//! The user and organization API's `/api/user/api-keys`: the caller's own API keys, in `{"data": ...}` envelopes.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

@@ -1,4 +1,4 @@
-//! Seed 03 `/api/user/mfa*`: TOTP enrollment, verification, status and disabling.
+//! The user and organization API's `/api/user/mfa*`: TOTP enrollment, verification, status and disabling.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;

@@ -1,6 +1,6 @@
-//! Seed 03 `/api/notifications/*`: channels, rules, the delivery log and host events, in
+//! The user and organization API's `/api/notifications/*`: channels, rules, the delivery log and host events, in
 //! `{"data": ...}` envelopes and snake_case. The built-in channels (`nch_email`, `nch_slack`,
-//! `nch_webhook`) are seed 01's notification settings seen through this dialect.
+//! `nch_webhook`) are the account settings API's notification settings seen through this dialect.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

@@ -1,4 +1,4 @@
-//! Seed 03's organization half (`/api/settings*`, `/api/organization`, `/api/features*`,
+//! The user and organization API's organization half (`/api/settings*`, `/api/organization`, `/api/features*`,
 //! `/api/tier`): snake_case inside a `{"data": ...}` envelope, errors as
 //! `{"error": {"code", "message", "details"}}`.
 

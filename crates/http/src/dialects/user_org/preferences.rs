@@ -1,4 +1,4 @@
-//! Seed 03 `/api/user-preferences`: the caller's own preferences, `{"data": ...}` envelopes.
+//! The user and organization API's `/api/user-preferences`: the caller's own preferences, `{"data": ...}` envelopes.
 
 use actix_web::{web, HttpResponse};
 use chrono::SecondsFormat;

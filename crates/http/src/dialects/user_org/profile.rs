@@ -1,5 +1,5 @@
-//! Seed 03 `/api/user/profile` and `/api/user/password`: the caller's own profile and password;
-//! and the email change, which seed 03 does not define: `POST /api/user/email` asks (current
+//! The user and organization API's `/api/user/profile` and `/api/user/password`: the caller's own profile and password;
+//! and the email change, which that API's document does not define: `POST /api/user/email` asks (current
 //! password; 202, one body whatever the address) and `POST /api/user/email/confirm/{token}`,
 //! the mailed link's API form, applies it (decision 0016, addendum on email changes).
 

@@ -1,4 +1,4 @@
-//! Sign-in (`/api/auth/*`, seed 03's dialect): login with password (+ TOTP or backup code),
+//! Sign-in (`/api/auth/*`, the user and organization API's dialect): login with password (+ TOTP or backup code),
 //! logout, and the caller's sessions.
 
 use actix_web::http::StatusCode;
