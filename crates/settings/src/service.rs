@@ -1,12 +1,17 @@
 //! `SettingsService`: the account settings sections as one reader sees them, and the snapshot
 //! and rendering caches that serve repeated reads while nothing was written on this node
 //! (decision 0015 §2, §7). A section's writes are in `section_writes`, its history and rollback
-//! in `history`, export and import in `export_import`; all go through one validating write
+//! in `history`, export and import in `export_import`, the entity tags preconditions compare in
+//! `entity_tags`; all go through one validating write
 //! (decisions 0002, 0011, 0018).
 
+mod entity_tags;
 mod export_import;
 mod history;
 mod section_writes;
+
+use entity_tags::check_section;
+pub use entity_tags::section_etag;
 
 use std::sync::Arc;
 
@@ -97,62 +102,6 @@ impl Versions {
             self.preferences
         )
     }
-}
-
-/// The ETag of one section: its letter and version, the same token the whole-document ETag
-/// carries for it, so either can be sent back in `If-Match`.
-pub fn section_etag(section: Section, version: i64) -> String {
-    format!("\"{}{version}\"", section.letter())
-}
-
-/// Which version of `section` an entity tag's opaque text names: the section's own ETag
-/// (`s3`) or the whole-document ETag (`n1.b1.s3.i1.o1.p0`). Any other text names none: it is a
-/// tag this server never issued for the section, so a precondition on it fails (412) rather
-/// than being malformed (precondition.rs).
-fn names_version(section: Section, opaque: &str) -> Option<i64> {
-    let version = |part: &str, letter: char| {
-        part.strip_prefix(letter)
-            // Only the spelling this server issues: no sign, no leading zero.
-            .filter(|v| {
-                !v.is_empty()
-                    && v.bytes().all(|b| b.is_ascii_digit())
-                    && (v.len() == 1 || !v.starts_with('0'))
-            })
-            .and_then(|v| v.parse::<i64>().ok())
-    };
-    if let Some(v) = version(opaque, section.letter()) {
-        return Some(v);
-    }
-    let parts: Vec<&str> = opaque.split('.').collect();
-    let letters = ['n', 'b', 's', 'i', 'o', 'p'];
-    if parts.len() != letters.len() {
-        return None;
-    }
-    let mut named = None;
-    for (part, letter) in parts.into_iter().zip(letters) {
-        let v = version(part, letter)?;
-        if letter == section.letter() {
-            named = Some(v);
-        }
-    }
-    named
-}
-
-/// The precondition check of a write of `section`, whose current version is `current`.
-fn check_section(
-    preconditions: &Preconditions,
-    section: Section,
-    current: i64,
-) -> Result<(), SettingsError> {
-    preconditions
-        .evaluate(|tag| names_version(section, tag) == Some(current))
-        .map_err(|failed| match failed {
-            FailedPrecondition::IfMatch => SettingsError::VersionConflict { current },
-            FailedPrecondition::IfNoneMatch => SettingsError::PreconditionFailed {
-                header: failed.header(),
-                etag: section_etag(section, current),
-            },
-        })
 }
 
 /// A section as returned by reads and writes: the account settings API's shape with secrets hidden.
@@ -840,59 +789,11 @@ impl Section {
             Section::Preferences => Role::Viewer,
         }
     }
-
-    pub(crate) fn letter(self) -> char {
-        match self {
-            Section::Notifications => 'n',
-            Section::Billing => 'b',
-            Section::Security => 's',
-            Section::Integrations => 'i',
-            Section::Organization => 'o',
-            Section::Preferences => 'p',
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tags_name_a_version_of_their_own_section_only() {
-        assert_eq!(names_version(Section::Security, "s3"), Some(3));
-        assert_eq!(
-            names_version(Section::Security, "n1.b1.s7.i1.o1.p0"),
-            Some(7)
-        );
-        for other in [
-            "s2",
-            "zzz",
-            "b",
-            "b-1",
-            "b+2",
-            "b02",
-            "n1.b1.s7",
-            "x1.b2.s1.i1.o1.p0",
-            "",
-        ] {
-            assert_eq!(names_version(Section::Billing, other), None, "{other}");
-        }
-        let p = |h: &str| Preconditions::parse(Some(h), None).expect("valid syntax");
-        assert_eq!(
-            check_section(&p("\"b2\", \"b4\""), Section::Billing, 4),
-            Ok(())
-        );
-        assert_eq!(check_section(&p("*"), Section::Billing, 9), Ok(()));
-        // Never issued (another section's tag, unknown text, weak): the condition fails.
-        for unknown in ["\"s2\"", "\"zzz\"", "W/\"b2\""] {
-            assert_eq!(
-                check_section(&p(unknown), Section::Billing, 2),
-                Err(SettingsError::VersionConflict { current: 2 }),
-                "{unknown}"
-            );
-        }
-        assert!(Preconditions::parse(Some("b2"), None).is_err());
-    }
 
     #[test]
     fn missing_sections_read_as_defaults() {
