@@ -517,3 +517,117 @@ fn no_request_can_produce_an_external_caller() {
         "the HTTP adapters must not build external callers: {found:?}"
     );
 }
+
+/// The domain crates are a library for embedders as much as the server's parts (issue #21):
+/// each warns on an undocumented public item, which clippy's `-D warnings` makes an error.
+#[test]
+fn domain_crates_document_their_public_api() {
+    for name in [
+        "kernel",
+        "billing",
+        "team",
+        "notifications",
+        "security",
+        "services",
+        "settings",
+    ] {
+        let lib = root().join("crates").join(name).join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).expect("lib.rs");
+        assert!(
+            text.lines().any(|l| matches!(
+                l.trim(),
+                "#![warn(missing_docs)]" | "#![deny(missing_docs)]"
+            )),
+            "{}: add `#![warn(missing_docs)]` and document every public item",
+            lib.display()
+        );
+    }
+}
+
+/// True when `line` calls an API document a "seed" (`seed 03`, `the seed`, `seed's`, `seed
+/// document`). A property test's random seed is written `0x…` and is exempt.
+fn names_an_api_document_a_seed(line: &str) -> bool {
+    let line = line.to_lowercase();
+    if line.contains("0x") {
+        return false;
+    }
+    let words: Vec<&str> = line
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().any(|(i, word)| {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        match *word {
+            "seed's" | "seeds'" => true,
+            "seed" | "seeds" => {
+                (i > 0 && words[i - 1] == "the")
+                    || next.starts_with('0')
+                    || next.starts_with("document")
+            }
+            _ => false,
+        }
+    })
+}
+
+/// Docs name each API by what it is (the account settings API, the team API, the user and
+/// organization API, the settings catalog API, the tenant settings API, the operator API): a
+/// reader of the crate docs, the READMEs or the guides has never seen the documents they were
+/// built from. Code comments count (a crate's source is its embedders' documentation too);
+/// decision records are history and keep their words.
+#[test]
+fn docs_name_each_api_not_the_document_it_came_from() {
+    assert!(names_an_api_document_a_seed("//! Seed 03 `/api/user`"));
+    assert!(names_an_api_document_a_seed(
+        "/// fields in the seed's order"
+    ));
+    assert!(names_an_api_document_a_seed(
+        "// the status code the seeds use"
+    ));
+    assert!(!names_an_api_document_a_seed(
+        "/// the seed is fixed (0x0043)"
+    ));
+    assert!(!names_an_api_document_a_seed(
+        "1000 accounts seeded, the seeding phase"
+    ));
+
+    let mut found = Vec::new();
+    let mut check = |path: &Path, comments_only: bool| {
+        let text = std::fs::read_to_string(path).expect("text file");
+        for (n, line) in text.lines().enumerate() {
+            if comments_only && !line.trim_start().starts_with("//") {
+                continue;
+            }
+            if names_an_api_document_a_seed(line) {
+                found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    };
+    for path in sources() {
+        let rel = path
+            .strip_prefix(root())
+            .expect("inside")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.starts_with("crates/") && rel.contains("/src/") {
+            check(&path, true);
+        }
+    }
+    let mut markdown = vec![root().join("README.md")];
+    for dir in ["crates", "docs"] {
+        for entry in std::fs::read_dir(root().join(dir)).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() && dir == "crates" {
+                markdown.push(path.join("README.md"));
+            } else if path.extension().is_some_and(|e| e == "md") {
+                markdown.push(path);
+            }
+        }
+    }
+    for path in markdown.iter().filter(|p| p.exists()) {
+        check(path, false);
+    }
+    assert!(
+        found.is_empty(),
+        "name the API instead (the account settings API, the team API, ...): {found:?}"
+    );
+}
