@@ -76,7 +76,7 @@ fn check_count(
 /// preferences write with the snapshot cached). Decision 0049 explains each statement.
 fn expected(backend: Backend) -> (usize, usize, usize, usize) {
     match backend {
-        Backend::Postgres => (8, 9, 11, 8),
+        Backend::Postgres => (2, 9, 11, 8),
         Backend::Sqlite => (7, 8, 10, 7),
     }
 }
