@@ -24,6 +24,19 @@ enum Bind {
     Int(i64),
 }
 
+/// A section's next version, as [`Batch::section`] writes it.
+pub(super) struct SectionVersion<'a> {
+    pub(super) account: &'a str,
+    pub(super) section: &'a str,
+    /// The document stored from now on.
+    pub(super) document: &'a str,
+    /// The document the history row keeps.
+    pub(super) history: &'a str,
+    pub(super) version: i64,
+    pub(super) at: i64,
+    pub(super) actor: &'a str,
+}
+
 /// The parts collected so far and their bound values (`$1`… numbered across all parts).
 #[derive(Default)]
 pub(super) struct Batch {
@@ -49,62 +62,35 @@ impl Batch {
         self.bind(Bind::Int(value))
     }
 
-    /// A section's stored document becomes `document` at `version`: an UPDATE of the row the
-    /// transaction locked, or the INSERT of a section never stored.
-    pub(super) fn document(
-        &mut self,
-        existed: bool,
-        account: &str,
-        section: &str,
-        document: &str,
-        version: i64,
-        at: i64,
-        actor: &str,
-    ) {
-        let (a, s, d, v, t, by) = (
-            self.text(account),
-            self.text(section),
-            self.text(document),
-            self.int(version),
-            self.int(at),
-            self.text(actor),
+    /// A section's next version: its stored document becomes `v.document` (an UPDATE of the
+    /// row the transaction locked, or the INSERT of a section never stored), and its history
+    /// row of that version.
+    pub(super) fn section(&mut self, existed: bool, v: &SectionVersion<'_>) {
+        let (a, s, d, n, t, by) = (
+            self.text(v.account),
+            self.text(v.section),
+            self.text(v.document),
+            self.int(v.version),
+            self.int(v.at),
+            self.text(v.actor),
         );
         self.parts.push(if existed {
             format!(
-                "UPDATE settings_documents SET document = {d}, version = {v}, updated_at = {t}, \
+                "UPDATE settings_documents SET document = {d}, version = {n}, updated_at = {t}, \
                  updated_by = {by} WHERE account_id = {a} AND section = {s}"
             )
         } else {
             format!(
                 "INSERT INTO settings_documents \
                  (account_id, section, document, version, updated_at, updated_by) \
-                 VALUES ({a}, {s}, {d}, {v}, {t}, {by})"
+                 VALUES ({a}, {s}, {d}, {n}, {t}, {by})"
             )
         });
-    }
-
-    /// The section's history row of `version`.
-    pub(super) fn history(
-        &mut self,
-        account: &str,
-        section: &str,
-        version: i64,
-        document: &str,
-        at: i64,
-        actor: &str,
-    ) {
-        let (a, s, v, d, t, by) = (
-            self.text(account),
-            self.text(section),
-            self.int(version),
-            self.text(document),
-            self.int(at),
-            self.text(actor),
-        );
+        let h = self.text(v.history);
         self.parts.push(format!(
             "INSERT INTO settings_history \
              (account_id, section, version, document, updated_at, updated_by) \
-             VALUES ({a}, {s}, {v}, {d}, {t}, {by})"
+             VALUES ({a}, {s}, {n}, {h}, {t}, {by})"
         ));
     }
 

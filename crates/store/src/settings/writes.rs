@@ -4,7 +4,7 @@
 //! audit entries; a domain refusal aborts everything and is returned unchanged. Also the key
 //! rotation's rewrite of every stored document.
 
-use super::batch::Batch;
+use super::batch::{Batch, SectionVersion};
 use super::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
@@ -79,6 +79,9 @@ struct LockedSection {
     version: Option<i64>,
 }
 
+/// The user's email, display name and password hash.
+type UserRow = (String, Option<String>, Option<String>);
+
 #[derive(QueryableByName)]
 struct LockedUser {
     #[diesel(sql_type = Nullable<Text>)]
@@ -128,7 +131,7 @@ fn read_user_for_update(
     user: &str,
 ) -> Result<(Option<tenantry_settings::UserRecord>, TierRead), SettingsTx> {
     use crate::schema::users;
-    let (row, tier): (Option<(String, Option<String>, Option<String>)>, TierRead) = match conn {
+    let (row, tier): (Option<UserRow>, TierRead) = match conn {
         DbConnection::Postgresql(pg) => {
             let row: LockedUser = diesel::sql_query(LOCK_USER)
                 .bind::<Text, _>(account)
@@ -400,9 +403,19 @@ impl Store {
                 let next = version + 1;
                 let text = write.document.to_string();
                 if let Some(batch) = batch.as_mut() {
-                    batch.document(existed, &account, section, &text, next, at, &actor);
                     let history = write.history_document.to_string();
-                    batch.history(&account, section, next, &history, at, &actor);
+                    batch.section(
+                        existed,
+                        &SectionVersion {
+                            account: &account,
+                            section,
+                            document: &text,
+                            history: &history,
+                            version: next,
+                            at,
+                            actor: &actor,
+                        },
+                    );
                 } else if existed {
                     diesel::update(
                         settings_documents::table
