@@ -9,6 +9,7 @@ mod outbox_claims;
 mod pool_waits;
 mod portal_links;
 mod retention;
+mod round_trips;
 mod sessions;
 mod support;
 mod write_epochs;
