@@ -1,6 +1,6 @@
-//! A wrong current password on the member's own password change is an attempt by that member:
-//! the account's log names the member and the attempt (`password_change.failed`), and never
-//! the password tried.
+//! A wrong current password on the member's own password or address change is an attempt by
+//! that member, not a sign-in by nobody: the account's log names the member and the attempt
+//! (`password_change.failed`, `email_change.failed`), and never the password tried.
 
 use reqwest::Method;
 use serde_json::json;
@@ -50,4 +50,25 @@ async fn a_wrong_current_password_on_a_password_change_is_audited_as_the_member(
     assert_eq!(accounts, [account], "in the member's account's log");
 }
 
-on_both_backends!(a_wrong_current_password_on_a_password_change_is_audited_as_the_member);
+async fn a_wrong_current_password_on_an_email_change_is_audited_as_the_member(app: TestApp) {
+    let owner = owner_with_password(&app).await;
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/email",
+        app.owner_key(),
+        Some(json!({ "email": "elsewhere@example.com", "current_password": GUESS })),
+    )
+    .await;
+    assert_eq!(status, 403, "{doc}");
+    let audited = entries(&app, "email_change.failed");
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0].0, owner, "names the signed-in member");
+    assert!(!audited[0].1.contains(GUESS), "never the password tried");
+    assert_eq!(entries(&app, "login.failed"), [], "nobody tried to sign in");
+}
+
+on_both_backends!(
+    a_wrong_current_password_on_a_password_change_is_audited_as_the_member,
+    a_wrong_current_password_on_an_email_change_is_audited_as_the_member,
+);

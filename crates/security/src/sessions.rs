@@ -617,6 +617,16 @@ impl SessionService {
         }
     }
 
+    /// Counts a password tried outside a sign-in against the throttle only, auditing nothing:
+    /// for a signed-in member's own change, whose service audits the failure naming them.
+    pub fn password_counted(&self, email: &Email, ip: Option<IpAddr>, proven: bool) {
+        if proven {
+            self.throttle.succeeded(email.as_str(), ip);
+        } else {
+            self.throttle.failed(email.as_str(), ip, self.clock.now());
+        }
+    }
+
     fn failed_password(&self, email: &str, ip: Option<IpAddr>) {
         let now = self.clock.now();
         self.throttle.failed(email, ip, now);

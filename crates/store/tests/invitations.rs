@@ -62,6 +62,14 @@ impl tenantry_team::TeamPolicy for TeamPolicyOf {
     }
 
     fn password_tried(&self, _: &tenantry_kernel::Email, _: Option<std::net::IpAddr>, _: bool) {}
+
+    fn current_password_tried(
+        &self,
+        _: &tenantry_kernel::Email,
+        _: Option<std::net::IpAddr>,
+        _: bool,
+    ) {
+    }
 }
 
 fn team_at(store: &Store, at: DateTime<Utc>) -> TeamService {
