@@ -568,6 +568,7 @@ mod tests {
             scopes: Vec::new(),
             authenticated_at: None,
             permissions: None,
+            operator_link: None,
         };
         let new_user = || {
             UserId::generate(

@@ -218,6 +218,7 @@ pub fn owner(account: &tenantry_security::ProvisionedAccount) -> tenantry_kernel
         scopes: Vec::new(),
         authenticated_at: None,
         permissions: None,
+        operator_link: None,
     }
 }
 
