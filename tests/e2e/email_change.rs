@@ -26,7 +26,7 @@ async fn login(app: &TestApp, email: &str, password: &str) -> (u16, Value) {
 }
 
 /// Gives the bootstrap owner (`owner@localhost`, no password yet) `password`.
-async fn owner_with_password(app: &TestApp, password: &str) -> String {
+pub(crate) async fn owner_with_password(app: &TestApp, password: &str) -> String {
     let key = app.owner_key().to_owned();
     let (status, doc) = call(
         app,

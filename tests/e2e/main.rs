@@ -74,6 +74,7 @@ mod preconditions;
 mod protocol;
 mod read_as_enforced;
 mod read_caches;
+mod refusal_audit;
 mod request_audit;
 mod secret_hygiene;
 mod sessions;

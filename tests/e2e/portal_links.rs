@@ -24,6 +24,26 @@ async fn mint(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     .await
 }
 
+/// Mints through the operator API's route for `account`, with `key`.
+async fn mint_as_operator(app: &TestApp, key: &str, account: &str, body: Value) -> (u16, Value) {
+    call(
+        app,
+        Method::POST,
+        &format!("/admin/accounts/{account}/portal-links"),
+        key,
+        Some(body),
+    )
+    .await
+}
+
+/// The session token a redemption of the minted `link` opens.
+fn session_of(app: &TestApp, link: &Value) -> String {
+    app.redeem_portal_link(link["url"].as_str().expect("url"), None)
+        .expect("redeemed")
+        .session
+        .token
+}
+
 fn link_for(user: &str, intent: &str) -> Value {
     json!({ "userId": user, "intent": intent, "returnUrl": format!("{ORIGIN}/settings?tab=team") })
 }
@@ -135,24 +155,17 @@ async fn minting_is_refused_above_the_minter_and_for_strangers(app: TestApp) {
     assert_eq!(answers.len(), 1, "{answers:?}");
 
     // The operator may mint for the owner, in any account; the cap is the owner's own role.
-    let (status, body) = call(
+    let (status, body) = mint_as_operator(
         &app,
-        Method::POST,
-        &format!("/admin/accounts/{account}/portal-links"),
         app.operator_key(),
-        Some(link_for(&owner_id, "settings")),
+        &account,
+        link_for(&owner_id, "settings"),
     )
     .await;
     assert_eq!(status, 201, "{body}");
     // A member key is no operator key.
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("/admin/accounts/{account}/portal-links"),
-        &admin,
-        Some(link_for(&owner_id, "settings")),
-    )
-    .await;
+    let (status, _) =
+        mint_as_operator(&app, &admin, &account, link_for(&owner_id, "settings")).await;
     assert_eq!(status, 401);
 
     // Every mint is audited: who, for whom, which credential, intent and cap.
@@ -375,11 +388,7 @@ async fn a_portal_session_follows_the_members_role_down_and_never_reauthenticate
     let target_id = user_id(&app, &target).await;
     let (status, link) = mint(&app, &minter, link_for(&target_id, "audit")).await;
     assert_eq!(status, 201, "{link}");
-    let session = app
-        .redeem_portal_link(link["url"].as_str().expect("url"), None)
-        .expect("redeemed")
-        .session
-        .token;
+    let session = session_of(&app, &link);
     let audit_log = |s: String| {
         let app = &app;
         async move {
@@ -490,3 +499,60 @@ async fn a_link_never_hands_over_permissions_its_minter_lacks(app: TestApp) {
 
 on_both_backends!(env [("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test")];
     a_link_never_hands_over_permissions_its_minter_lacks);
+
+/// A change made in a session an operator's link opened is the operator's doing as much as the
+/// member's: the audit log names the member and the operator credential whose link it was. A
+/// member-minted link's session names the member alone (their admin lent them nothing they did
+/// not have); neither changes what the session may do.
+async fn changes_through_an_operator_link_name_the_operator(app: TestApp) {
+    let account = app.default_account_id().await;
+    let owner_id = user_id(&app, app.owner_key()).await;
+    let (status, link) = mint_as_operator(
+        &app,
+        app.operator_key(),
+        &account,
+        link_for(&owner_id, "settings"),
+    )
+    .await;
+    assert_eq!(status, 201, "{link}");
+    let session = session_of(&app, &link);
+    let rename = |name: &'static str| json!({ "display_name": name });
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        "/api/user/profile",
+        &session,
+        Some(rename("Renamed by support")),
+    )
+    .await;
+    assert_eq!(status, 200, "the session's power is the owner's: {doc}");
+
+    let developer = app.add_member(&account, "developer");
+    let developer_id = user_id(&app, &developer).await;
+    let (status, link) = mint(&app, app.owner_key(), link_for(&developer_id, "settings")).await;
+    assert_eq!(status, 201, "{link}");
+    let session = session_of(&app, &link);
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        "/api/user/profile",
+        &session,
+        Some(rename("Renamed by myself")),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+
+    let updated = audit(&app, "user.profile_updated").await;
+    let actors: Vec<&str> = updated.iter().filter_map(|e| e["actor"].as_str()).collect();
+    assert_eq!(
+        actors,
+        [
+            developer_id.clone(),
+            format!("{owner_id} via operator portal link operator:env")
+        ],
+        "newest first: {updated:?}"
+    );
+}
+
+on_both_backends!(env [("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test")];
+    changes_through_an_operator_link_name_the_operator);

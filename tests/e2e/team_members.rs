@@ -603,8 +603,50 @@ async fn authorization_matrix(app: TestApp) {
     }
 }
 
+/// A read-only field sent with another value than a read shows is refused naming it, and
+/// nothing changes; sent as read (or re-formatted, for a timestamp) it is accepted.
+async fn changed_read_only_fields_are_refused_and_unchanged_ones_accepted(app: TestApp) {
+    let owner = app.owner_key().to_owned();
+    let account = app.default_account_id().await;
+    let dev = app.add_member(&account, "developer");
+    let dev_id = user_id(&app, &dev).await;
+    let path = format!("{MEMBERS}/{dev_id}");
+    let (status, read) = call(&app, Method::GET, &path, &owner, None).await;
+    assert_eq!(status, 200, "{read}");
+    let read = read["member"].clone();
+
+    let joined = read["joinedAt"].as_str().expect("joinedAt").to_owned();
+    let mut as_read = read.clone();
+    as_read["title"] = json!("Engineer");
+    as_read["joinedAt"] = json!(joined.replace('Z', "+00:00"));
+    let (status, doc) = call(&app, Method::PUT, &path, &owner, Some(as_read)).await;
+    assert_eq!(status, 200, "sent back as read: {doc}");
+    assert_eq!(doc["title"], "Engineer");
+
+    for (field, value) in [
+        ("email", json!("someone-else@example.com")),
+        ("joinedAt", json!("2020-01-01T00:00:00Z")),
+        ("name", json!("A new name")),
+        ("invitedBy", json!(dev_id)),
+        ("username", json!("dev")),
+        ("avatar", json!("https://cdn.example.com/a.png")),
+    ] {
+        let mut body = read.clone();
+        body["title"] = json!("Changed alongside");
+        body[field] = value;
+        let (status, err) = call(&app, Method::PUT, &path, &owner, Some(body)).await;
+        assert_eq!(status, 422, "{field}: {err}");
+        assert_eq!(err["error"], "VALIDATION_ERROR", "{err}");
+        assert_eq!(err["details"]["fields"][0]["field"], field, "{err}");
+    }
+    let (_, after) = call(&app, Method::GET, &path, &owner, None).await;
+    assert_eq!(after["member"]["title"], "Engineer", "nothing changed");
+    assert_eq!(after["member"]["email"], read["email"]);
+}
+
 on_both_backends!(
     authorization_matrix,
+    changed_read_only_fields_are_refused_and_unchanged_ones_accepted,
     members_are_listed_with_counts_filters_and_pages,
     roles_are_managed_within_the_ladder,
     suspension_and_removal_cut_access_at_once,

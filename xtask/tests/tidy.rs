@@ -221,6 +221,11 @@ const ALLOWED_EDGES: &[(&str, &str, &str)] = &[
     ("store", "security", "implements the identity ports"),
     ("store", "settings", "implements the settings ports"),
     ("store", "team", "implements the team ports"),
+    (
+        "store",
+        "services",
+        "dev-dependency only: the integration tests run the real bridges, not copies",
+    ),
     ("http", "kernel", "actors"),
     (
         "http",

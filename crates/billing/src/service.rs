@@ -138,6 +138,7 @@ mod tests {
             scopes: Vec::new(),
             authenticated_at: None,
             permissions: None,
+            operator_link: None,
         }
     }
 

@@ -156,6 +156,7 @@ mod tests {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             authenticated_at: None,
             permissions,
+            operator_link: None,
         }
     }
 

@@ -144,6 +144,22 @@ impl OperatorCredential {
     pub fn actor(&self) -> String {
         format!("operator:{self}")
     }
+
+    /// The credential an audit actor names ([`Self::actor`]'s inverse); `None` for anything
+    /// else (a member's key or session, an unknown name).
+    ///
+    /// ```
+    /// # use tenantry_kernel::OperatorCredential;
+    /// assert_eq!(OperatorCredential::from_actor("operator:env"), Some(OperatorCredential::Env));
+    /// assert_eq!(OperatorCredential::from_actor("key_01"), None);
+    /// ```
+    pub fn from_actor(actor: &str) -> Option<Self> {
+        match actor.strip_prefix("operator:")? {
+            "env" => Some(Self::Env),
+            "cli" => Some(Self::Cli),
+            key => key.parse().ok().map(Self::Key),
+        }
+    }
 }
 
 /// The credential's public name, for audit entries, alerts and logs: the key's public id
@@ -186,6 +202,10 @@ pub struct Actor {
     /// belong to the member, not the credential: every key and session of the member carries
     /// them, so no credential of theirs escapes them.
     pub permissions: Option<Vec<Permission>>,
+    /// The operator credential whose portal link opened this session (decision 0030), if one
+    /// did. It lends no power (the session's ceiling does that); it only makes the audit log
+    /// say that the member's changes came through the operator's link ([`Actor::audit_name`]).
+    pub operator_link: Option<OperatorCredential>,
 }
 
 /// How recent a sign-in must be for a sensitive operation through a session.
@@ -224,17 +244,23 @@ impl Actor {
             scopes: Vec::new(),
             authenticated_at: Some(authenticated_at),
             permissions: None,
+            operator_link: None,
         }
     }
 
     /// Who the audit log names for this caller's changes: the operator credential
     /// (`operator:…`) or the external subject (`external:…`) when one acted, the member's user
-    /// id otherwise.
+    /// id otherwise, followed by `via operator portal link operator:…` when the member acts in
+    /// a session an operator's portal link opened: the operator chose to act as the member, and
+    /// the log must not pass that off as the member's own doing.
     pub fn audit_name(&self) -> String {
-        match self.credential {
-            Credential::Operator(by) => by.actor(),
-            Credential::External(_) => self.credential.to_string(),
-            Credential::ApiKey(_) | Credential::Session(_) => self.user_id.to_string(),
+        match (self.credential, self.operator_link) {
+            (Credential::Operator(by), _) => by.actor(),
+            (Credential::External(_), _) => self.credential.to_string(),
+            (Credential::ApiKey(_) | Credential::Session(_), None) => self.user_id.to_string(),
+            (Credential::ApiKey(_) | Credential::Session(_), Some(by)) => {
+                format!("{} via operator portal link {}", self.user_id, by.actor())
+            }
         }
     }
 
@@ -290,6 +316,7 @@ impl Actor {
     ///     scopes: Vec::new(),
     ///     authenticated_at: None,
     ///     permissions: None,
+    ///     operator_link: None,
     /// };
     /// assert!(actor.require(Role::Viewer).is_ok());
     /// assert!(actor.require(Role::Admin).is_err());
@@ -336,6 +363,46 @@ mod tests {
             let shown = c.to_string();
             assert!(!shown.contains('(') && !shown.contains("Ulid"), "{shown}");
         }
+    }
+
+    #[test]
+    fn operator_actors_parse_back_to_their_credential() {
+        let clock = FixedClock(chrono::DateTime::from_timestamp(0, 0).expect("epoch"));
+        let key = OperatorKeyId::generate(&clock, &OsRandom);
+        for by in [
+            OperatorCredential::Env,
+            OperatorCredential::Cli,
+            OperatorCredential::Key(key),
+        ] {
+            assert_eq!(OperatorCredential::from_actor(&by.actor()), Some(by));
+        }
+        for other in ["operator:", "operator:nonsense", "env", "usr_01", ""] {
+            assert_eq!(OperatorCredential::from_actor(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_member_in_an_operator_link_session_is_named_with_the_link() {
+        let clock = FixedClock(chrono::DateTime::from_timestamp(0, 0).expect("epoch"));
+        let user = UserId::generate(&clock, &OsRandom);
+        let key = OperatorKeyId::generate(&clock, &OsRandom);
+        let mut actor = Actor {
+            account_id: AccountId::generate(&clock, &OsRandom),
+            user_id: user,
+            role: Role::Admin,
+            credential: Credential::Session(SessionId::generate(&clock, &OsRandom)),
+            ip: None,
+            scopes: Vec::new(),
+            authenticated_at: None,
+            permissions: None,
+            operator_link: None,
+        };
+        assert_eq!(actor.audit_name(), user.to_string());
+        actor.operator_link = Some(OperatorCredential::Key(key));
+        assert_eq!(
+            actor.audit_name(),
+            format!("{user} via operator portal link operator:{key}")
+        );
     }
 }
 

@@ -175,6 +175,7 @@ impl Authenticator {
             scopes: record.scopes.into_iter().filter(|s| s != "*").collect(),
             authenticated_at: None,
             permissions: record.permissions,
+            operator_link: None,
         }))
     }
 

@@ -516,6 +516,7 @@ mod tests {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             authenticated_at: None,
             permissions: None,
+            operator_link: None,
         }
     }
 

@@ -13,6 +13,8 @@ mod key_activity;
 mod key_management;
 mod login_throttle;
 mod mfa;
+#[cfg(test)]
+mod mfa_in_memory;
 mod operator_key;
 mod operator_keys;
 mod password;

@@ -461,67 +461,7 @@ fn decode_base32(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    /// One user's enabled enrollment in memory, used steps recorded as the store does.
-    struct OneEnrollment {
-        sealed: Sealed,
-        last_step: std::sync::Mutex<Option<i64>>,
-    }
-
-    impl MfaStore for OneEnrollment {
-        fn mfa(&self, _: UserId) -> Result<Option<MfaRecord>, PortError> {
-            Ok(Some(MfaRecord {
-                enrollment_id: "mfaenr_test".into(),
-                secret_sealed: self.sealed.clone(),
-                enabled: true,
-                last_used_step: *self.last_step.lock().expect("lock"),
-            }))
-        }
-        fn unused_backup_codes(&self, _: UserId) -> Result<u32, PortError> {
-            Ok(0)
-        }
-        fn put_pending(
-            &self,
-            _: UserId,
-            _: &str,
-            _: &Sealed,
-            _: DateTime<Utc>,
-        ) -> Result<(), PortError> {
-            Ok(())
-        }
-        fn activate(
-            &self,
-            _: &Actor,
-            _: &str,
-            _: i64,
-            _: &[SecretHash],
-            _: AuditId,
-            _: DateTime<Utc>,
-        ) -> Result<bool, PortError> {
-            Ok(false)
-        }
-        fn use_step(&self, _: UserId, step: i64) -> Result<bool, PortError> {
-            let mut last = self.last_step.lock().expect("lock");
-            if last.is_some_and(|l| l >= step) {
-                return Ok(false);
-            }
-            *last = Some(step);
-            Ok(true)
-        }
-        fn consume_backup_code(
-            &self,
-            _: UserId,
-            _: &SecretHash,
-            _: DateTime<Utc>,
-        ) -> Result<bool, PortError> {
-            Ok(false)
-        }
-        fn remove_mfa(&self, _: &Actor, _: AuditId, _: DateTime<Utc>) -> Result<(), PortError> {
-            Ok(())
-        }
-        fn credentials(&self, _: UserId) -> Result<Option<(String, Option<String>)>, PortError> {
-            Ok(None)
-        }
-    }
+    use crate::mfa_in_memory::OneEnrollment;
 
     /// A clock the test moves.
     struct Moving(std::sync::Mutex<DateTime<Utc>>);
@@ -541,10 +481,9 @@ mod tests {
         use crate::login_throttle::{MAX_SECOND_FACTOR_FAILURES, WINDOW_MINUTES};
         let secrets = SecretBox::new(&[7u8; 32]);
         let secret = [9u8; 20];
-        let store = Arc::new(OneEnrollment {
-            sealed: secrets.seal(&base32(&secret), &tenantry_kernel::OsRandom),
-            last_step: std::sync::Mutex::new(None),
-        });
+        let store = Arc::new(OneEnrollment::enabled(
+            secrets.seal(&base32(&secret), &tenantry_kernel::OsRandom),
+        ));
         let start = DateTime::from_timestamp(1_800_000_000, 0).expect("ts");
         let clock = Arc::new(Moving(std::sync::Mutex::new(start)));
         let service = MfaService::new(
@@ -568,6 +507,7 @@ mod tests {
             scopes: Vec::new(),
             authenticated_at: None,
             permissions: None,
+            operator_link: None,
         };
         let new_user = || {
             UserId::generate(

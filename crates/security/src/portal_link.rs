@@ -246,6 +246,7 @@ fn narrowing_scopes(scopes: &[String]) -> Vec<String> {
 ///     scopes: vec!["team:write".into()],
 ///     authenticated_at: None,
 ///     permissions: None,
+///     operator_link: None,
 /// };
 /// let developer = PortalMember {
 ///     user_id: UserId::generate(&clock, &OsRandom),
@@ -380,6 +381,7 @@ mod tests {
             scopes,
             authenticated_at: None,
             permissions,
+            operator_link: None,
         }
     }
 

@@ -164,6 +164,7 @@ impl PortalMinters {
                     scopes: key.scopes.into_iter().filter(|s| s != "*").collect(),
                     authenticated_at: None,
                     permissions: key.permissions,
+                    operator_link: None,
                 }
             }
             Some(MintedBy::Session(id)) => {
@@ -185,7 +186,7 @@ impl PortalMinters {
                 }
                 // A portal session that minted: its own link's minter must stand too.
                 if session.cap.is_some() {
-                    if let Some(reason) = self.session_why_not(&session, depth + 1)? {
+                    if let Err(reason) = self.session_standing(&session, depth + 1)? {
                         return Ok(Some(reason));
                     }
                 }
@@ -202,6 +203,7 @@ impl PortalMinters {
                     scopes,
                     authenticated_at: None,
                     permissions: session.permissions,
+                    operator_link: None,
                 }
             }
         };
@@ -218,19 +220,19 @@ impl PortalMinters {
         Ok((!may_mint).then_some("minter_demoted"))
     }
 
-    /// Why the portal session `session` may not go on (its link's minter no longer stands
-    /// behind it, or its link is gone); `None` when it may.
-    fn session_why_not(
+    /// The link of the portal session `session` when it may go on; otherwise why not (its
+    /// link's minter no longer stands behind it, or its link is gone).
+    fn session_standing(
         &self,
         session: &SessionRecord,
         depth: usize,
-    ) -> Result<Option<&'static str>, SecurityError> {
+    ) -> Result<Result<PortalLinkRecord, &'static str>, SecurityError> {
         if depth > MAX_CHAIN {
-            return Ok(Some("minter_chain_too_long"));
+            return Ok(Err("minter_chain_too_long"));
         }
         // A capped session whose link is unknown has no minter to vouch for it: it ends.
         let Some(link) = self.deps.links.portal_link_of_session(session.id)? else {
-            return Ok(Some("link_gone"));
+            return Ok(Err("link_gone"));
         };
         let target = PortalMember {
             user_id: session.user_id,
@@ -238,19 +240,28 @@ impl PortalMinters {
             status: session.member_status,
             permissions: session.permissions.clone(),
         };
-        self.why_not_at(&link, &target, depth)
+        Ok(match self.why_not_at(&link, &target, depth)? {
+            Some(reason) => Err(reason),
+            None => Ok(link),
+        })
     }
 
-    /// For every request of a session opened through a portal link (`record.cap` set): `true`
-    /// when it may go on. Otherwise the session is revoked at once, with a
-    /// `portal_link.session_ended` audit entry naming the link, its minter and the reason, and
-    /// the answer is `false`. A sign-in session is never ended here.
-    pub fn session_may_continue(&self, record: &SessionRecord) -> Result<bool, SecurityError> {
+    /// For every request of a session opened through a portal link (`record.cap` set): the
+    /// link that opened it when it may go on (its `minted_by` names who lent the session its
+    /// power, which the audit log names with the member). Otherwise the session is revoked at
+    /// once, with a `portal_link.session_ended` audit entry naming the link, its minter and the
+    /// reason, and the answer is `None`. A sign-in session has no link: `None`, and it is
+    /// never ended here (the caller asks only for portal sessions).
+    pub fn session_link(
+        &self,
+        record: &SessionRecord,
+    ) -> Result<Option<PortalLinkRecord>, SecurityError> {
         if record.cap.is_none() {
-            return Ok(true);
+            return Ok(None);
         }
-        let Some(reason) = self.session_why_not(record, 0)? else {
-            return Ok(true);
+        let reason = match self.session_standing(record, 0)? {
+            Ok(link) => return Ok(Some(link)),
+            Err(reason) => reason,
         };
         let now = self.deps.clock.now();
         let link = self.deps.links.portal_link_of_session(record.id)?;
@@ -275,7 +286,7 @@ impl PortalMinters {
                 at: now,
             })?;
         }
-        Ok(false)
+        Ok(None)
     }
 }
 

@@ -304,6 +304,15 @@ pub trait ProfileStore: Send + Sync {
         change: &ProfileChange,
     ) -> Result<bool, PortError>;
 
+    /// Writes `audit` alone, in `account`'s log with `target` as its target: an attempt that
+    /// changed nothing (a wrong current password) but that the account's admins must see.
+    fn audit_refusal(
+        &self,
+        account: tenantry_kernel::AccountId,
+        target: UserId,
+        audit: &crate::ChangeAudit,
+    ) -> Result<(), PortError>;
+
     /// Signs out every session of the user except `keep`; returns how many ended.
     fn end_other_sessions(
         &self,

@@ -14,7 +14,8 @@ use tenantry_kernel::{
 
 use crate::ports::{ProfileChange, ProfilePreferences, ProfileRecord, ProfileStore};
 use crate::{
-    hash_password, verify_password, InvalidField, LoginThrottle, NewPassword, SecurityError,
+    hash_password, verify_password, ChangeAudit, InvalidField, LoginThrottle, NewPassword,
+    SecurityError,
 };
 
 /// The preference row of the full locale the profile shows (the account settings API keeps
@@ -386,6 +387,20 @@ impl ProfileService {
                 })
                 .map_err(|retry_after_secs| SecurityError::RateLimited { retry_after_secs })?;
             if !proven {
+                // The attempt is the member's, so their account's log names them (not a
+                // sign-in by nobody); the password tried is never written.
+                self.deps.store.audit_refusal(
+                    actor.account_id,
+                    actor.user_id,
+                    &ChangeAudit {
+                        id: AuditId::generate(self.deps.clock.as_ref(), self.deps.random.as_ref()),
+                        actor: actor.audit_name(),
+                        action: "password_change.failed",
+                        at: now,
+                        ip: actor.audit_address(),
+                        details: json!({ "reason": "wrong current password" }),
+                    },
+                )?;
                 return Err(SecurityError::WrongPassword);
             }
         }

@@ -145,6 +145,7 @@ impl AccountProvisioning {
             scopes: Vec::new(),
             authenticated_at: None,
             permissions: None,
+            operator_link: None,
         }))
     }
 

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use tenantry_kernel::{
-    AccountId, Actor, AuditId, Clock, Credential, Email, PortError, RandomSource, Role, SessionId,
-    UserId,
+    AccountId, Actor, AuditId, Clock, Credential, Email, OperatorCredential, PortError,
+    RandomSource, Role, SessionId, UserId,
 };
 
 use crate::ports::MemberStatus;
@@ -430,6 +430,7 @@ impl SessionService {
             // Only used to check the MFA code; every request of the session is authorized from
             // its stored record, custom permissions included.
             permissions: None,
+            operator_link: None,
         };
         let enrolled = self.mfa.status(&actor)?.enabled;
         if enrolled {
@@ -617,6 +618,16 @@ impl SessionService {
         }
     }
 
+    /// Counts a password tried outside a sign-in against the throttle only, auditing nothing:
+    /// for a signed-in member's own change, whose service audits the failure naming them.
+    pub fn password_counted(&self, email: &Email, ip: Option<IpAddr>, proven: bool) {
+        if proven {
+            self.throttle.succeeded(email.as_str(), ip);
+        } else {
+            self.throttle.failed(email.as_str(), ip, self.clock.now());
+        }
+    }
+
     fn failed_password(&self, email: &str, ip: Option<IpAddr>) {
         let now = self.clock.now();
         self.throttle.failed(email, ip, now);
@@ -653,14 +664,18 @@ impl SessionService {
         }
         // A portal session lives only while its link's minter stands behind it: read at every
         // request (sessions are never cached), so a revocation anywhere applies at the next.
+        // The operator credential whose link it was is named with the member in the audit log
+        // (it lends no power: the ceiling below does that).
+        let mut operator_link = None;
         if record.cap.is_some() {
-            let continues = match &self.portal_minters {
-                Some(minters) => minters.session_may_continue(&record)?,
-                None => false,
+            let link = match &self.portal_minters {
+                Some(minters) => minters.session_link(&record)?,
+                None => None,
             };
-            if !continues {
+            let Some(link) = link else {
                 return Err(SecurityError::Unauthenticated);
-            }
+            };
+            operator_link = OperatorCredential::from_actor(&link.minted_by);
         }
         // Requiring MFA binds the sessions already open, from their next request: the session
         // of a member without MFA becomes what a sign-in would give now, restricted to
@@ -703,6 +718,7 @@ impl SessionService {
             scopes: restriction.map_or(scopes, |r| vec![format!("restricted:{r}")]),
             authenticated_at,
             permissions: record.permissions,
+            operator_link,
         })
     }
 

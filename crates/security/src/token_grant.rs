@@ -294,7 +294,8 @@ mod tests {
     use tenantry_kernel::{OsRandom, Role};
 
     use super::*;
-    use crate::sessions::tests::{idle_policy, now, Enrollment, Fixed, MemSessions, Now};
+    use crate::mfa_in_memory::OneEnrollment;
+    use crate::sessions::tests::{idle_policy, now, Fixed, MemSessions, Now};
     use crate::{MfaService, SecretBox};
 
     /// Refresh tokens in memory, next to the sessions they issue.
@@ -379,7 +380,7 @@ mod tests {
         let sessions = Arc::new(MemSessions::default());
         let policy = Arc::new(Fixed(idle_policy(60)));
         let mfa = Arc::new(MfaService::new(
-            Arc::new(Enrollment::default()),
+            Arc::new(OneEnrollment::default()),
             SecretBox::new(&[7u8; 32]),
             clock.clone(),
             Arc::new(OsRandom),

@@ -38,6 +38,10 @@ impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
         self.sessions.password_tried(email, ip, proven);
     }
 
+    fn current_password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool) {
+        self.sessions.password_counted(email, ip, proven);
+    }
+
     fn support_email(&self, account: AccountId) -> Result<Option<Email>, PortError> {
         self.settings
             .branding(account)

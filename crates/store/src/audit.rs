@@ -319,6 +319,19 @@ impl AuditLogReader for Store {
 }
 
 impl Store {
+    /// Writes the audit entry of an attempt that changed nothing (a wrong current password on
+    /// a password or address change), alone in its own transaction: the one way the ports that
+    /// audit refusals (`ProfileStore`, `EmailChangeStore`) write them.
+    pub(crate) fn insert_refusal(
+        &self,
+        account: AccountId,
+        target: tenantry_kernel::UserId,
+        audit: &tenantry_security::ChangeAudit,
+    ) -> Result<(), PortError> {
+        let (account, target) = (account.to_string(), target.to_string());
+        Ok(self.write(|conn| insert_change(conn, &account, &target, audit))?)
+    }
+
     /// Writes request-audit records (`api.request` entries) in one transaction. These are
     /// records of requests, not changes: no notification event, and no cache is invalidated.
     pub fn insert_api_requests(

@@ -40,6 +40,15 @@ impl EmailChangeStore for Store {
         Ok(n > 0)
     }
 
+    fn audit_refusal(
+        &self,
+        account: tenantry_kernel::AccountId,
+        target: UserId,
+        audit: &ChangeAudit,
+    ) -> Result<(), PortError> {
+        self.insert_refusal(account, target, audit)
+    }
+
     fn create_email_change(&self, c: &NewEmailChange<'_>) -> Result<bool, PortError> {
         let created = to_micros(c.created_at);
         let user = c.user.to_string();

@@ -68,6 +68,33 @@ type LinkRow = (
     Option<String>,
 );
 
+/// Marks link `id` used at `at` if it is still unused: the one way a link stops being
+/// redeemable, whether a redemption spends it (`session`: the session it opens, and only while
+/// the link is unexpired at `at`) or a refusal retires it (no session, expired or not).
+/// Compare-and-set: of two concurrent calls exactly one finds the link unused and answers
+/// `true`.
+fn spend(
+    conn: &mut crate::DbConnection,
+    id: PortalLinkId,
+    at: i64,
+    session: Option<tenantry_kernel::SessionId>,
+) -> Result<bool, StoreError> {
+    // A retirement has no expiry bound: `i64::MIN` is before every expiry.
+    let unexpired_at = if session.is_some() { at } else { i64::MIN };
+    let marked = diesel::update(
+        portal_links::table
+            .filter(portal_links::id.eq(id.to_string()))
+            .filter(portal_links::used_at.is_null())
+            .filter(portal_links::expires_at.gt(unexpired_at)),
+    )
+    .set((
+        portal_links::used_at.eq(at),
+        portal_links::session_id.eq(session.map(|s| s.to_string())),
+    ))
+    .execute(conn)?;
+    Ok(marked == 1)
+}
+
 fn link(row: LinkRow) -> Result<PortalLinkRecord, PortError> {
     let (
         id,
@@ -225,19 +252,7 @@ impl PortalLinkStore for Store {
     ) -> Result<bool, PortError> {
         let now = to_micros(session.created_at);
         let redeemed = self.write(|conn| -> Result<bool, StoreError> {
-            // Compare-and-set: of two redemptions of one link, exactly one finds it unused.
-            let marked = diesel::update(
-                portal_links::table
-                    .filter(portal_links::id.eq(id.to_string()))
-                    .filter(portal_links::used_at.is_null())
-                    .filter(portal_links::expires_at.gt(now)),
-            )
-            .set((
-                portal_links::used_at.eq(now),
-                portal_links::session_id.eq(session.id.to_string()),
-            ))
-            .execute(conn)?;
-            if marked != 1 {
+            if !spend(conn, id, now, Some(session.id))? {
                 return Ok(false);
             }
             crate::sessions::insert_session(conn, session, concurrent)?;
@@ -255,13 +270,7 @@ impl PortalLinkStore for Store {
     fn retire_portal_link(&self, id: PortalLinkId, audit: &PortalAudit) -> Result<(), PortError> {
         let at = to_micros(audit.at);
         self.write(|conn| -> Result<(), StoreError> {
-            diesel::update(
-                portal_links::table
-                    .filter(portal_links::id.eq(id.to_string()))
-                    .filter(portal_links::used_at.is_null()),
-            )
-            .set(portal_links::used_at.eq(at))
-            .execute(conn)?;
+            spend(conn, id, at, None)?;
             write_audit(conn, audit)
         })?;
         Ok(())

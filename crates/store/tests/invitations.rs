@@ -17,62 +17,18 @@ use crate::support::{create_account, owner, settings_at, stores, t0};
 
 const PASSWORD: &str = "a long and unusual passphrase";
 
-/// The team's policy served by the settings, as the binary's bridge does (`bridges.rs`).
-struct TeamPolicyOf(
-    Arc<tenantry_settings::SettingsService>,
-    Arc<tenantry_security::AllowlistEnforcement>,
-);
-
-impl tenantry_team::TeamPolicy for TeamPolicyOf {
-    fn max_members(
-        &self,
-        account: tenantry_kernel::AccountId,
-    ) -> Result<u32, tenantry_kernel::PortError> {
-        self.0
-            .max_members(account)
-            .map_err(|e| tenantry_kernel::PortError::Corrupt(e.to_string()))
-    }
-
-    fn ip_allowed(
-        &self,
-        account: tenantry_kernel::AccountId,
-        ip: Option<std::net::IpAddr>,
-    ) -> Result<bool, tenantry_kernel::PortError> {
-        self.1.admits(account, ip)
-    }
-
-    fn support_email(
-        &self,
-        account: tenantry_kernel::AccountId,
-    ) -> Result<Option<tenantry_kernel::Email>, tenantry_kernel::PortError> {
-        self.0
-            .branding(account)
-            .map(|b| b.support_email)
-            .map_err(|e| tenantry_kernel::PortError::Corrupt(e.to_string()))
-    }
-
-    // The sign-in throttle is the sessions' (the binary's bridge); the end-to-end tests hold
-    // invitation acceptance to it. These tests are about the store.
-    fn password_retry_after(
-        &self,
-        _: &tenantry_kernel::Email,
-        _: Option<std::net::IpAddr>,
-    ) -> Option<i64> {
-        None
-    }
-
-    fn password_tried(&self, _: &tenantry_kernel::Email, _: Option<std::net::IpAddr>, _: bool) {}
-}
-
 fn team_at(store: &Store, at: DateTime<Utc>) -> TeamService {
     let clock = Arc::new(FixedClock(at));
     TeamService::new(
         Arc::new(store.clone()),
         TeamDeps {
-            policy: Arc::new(TeamPolicyOf(
-                settings_at(store, at),
-                crate::support::allowlist_at(store, at),
-            )),
+            // The binary's own bridge: the settings' limits, the enforced allowlist and the
+            // sessions' sign-in throttle.
+            policy: Arc::new(tenantry_services::TeamPolicyOfSettings {
+                settings: settings_at(store, at),
+                allowlist: crate::support::allowlist_at(store, at),
+                sessions: Arc::new(crate::support::sessions_at(store, at)),
+            }),
             secrets: SecretBox::new(&[7u8; 32]),
             links: InviteLinks::new("https://console.example.test"),
             clock,

@@ -1,35 +1,14 @@
 //! Session rules with the clock moved: idle timeout, absolute lifetime, concurrency cap,
 //! re-authentication window — through the real services and store, on both backends.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use tenantry_kernel::{FixedClock, OsRandom};
-use tenantry_security::{MfaService, SecretBox, SecurityError, SessionService};
+use tenantry_security::SecurityError;
 use tenantry_settings::Section;
-use tenantry_store::Store;
 
-use crate::support::{create_account, owner, profile_at, settings_at, stores, t0};
+use crate::support::{create_account, owner, profile_at, sessions_at, settings_at, stores, t0};
 
 const PASSWORD: &str = "clock-test-passphrase-1";
-
-fn sessions_at(store: &Store, at: DateTime<Utc>) -> SessionService {
-    let clock = Arc::new(FixedClock(at));
-    let mfa = Arc::new(MfaService::new(
-        Arc::new(store.clone()),
-        SecretBox::new(&[7u8; 32]),
-        clock.clone(),
-        Arc::new(OsRandom),
-    ));
-    SessionService::new(
-        Arc::new(store.clone()),
-        crate::support::policy_at(store, at),
-        mfa,
-        clock,
-        Arc::new(OsRandom),
-    )
-}
 
 #[test]
 fn session_rules_follow_the_clock() {

@@ -81,25 +81,16 @@ pub fn settings_at(
 }
 
 /// The IP allowlist over `store` as the binary enforces it, its clock at `at`, reading the
-/// policy from the settings (the binary's `AllowlistOfSettings` bridge, in tenantry-services).
+/// policy from the settings through the binary's own bridge.
 pub fn allowlist_at(
     store: &Store,
     at: chrono::DateTime<chrono::Utc>,
 ) -> std::sync::Arc<tenantry_security::AllowlistEnforcement> {
-    struct Source(std::sync::Arc<tenantry_settings::SettingsService>);
-    impl tenantry_security::AllowlistSource for Source {
-        fn allowlist_policy(
-            &self,
-            account: tenantry_kernel::AccountId,
-        ) -> Result<tenantry_security::AllowlistPolicy, tenantry_kernel::PortError> {
-            self.0
-                .stored_allowlist_policy(account)
-                .map_err(|e| tenantry_kernel::PortError::Corrupt(e.to_string()))
-        }
-    }
     std::sync::Arc::new(tenantry_security::AllowlistEnforcement::new(
         tenantry_security::AllowlistDeps {
-            source: std::sync::Arc::new(Source(settings_at(store, at))),
+            source: std::sync::Arc::new(tenantry_services::AllowlistOfSettings {
+                settings: settings_at(store, at),
+            }),
             audit: std::sync::Arc::new(store.clone()),
             cache: std::sync::Arc::default(),
             clock: std::sync::Arc::new(tenantry_kernel::FixedClock(at)),
@@ -108,82 +99,37 @@ pub fn allowlist_at(
     ))
 }
 
-/// The security policy the settings keep, served to the security services as the binary's
-/// `SecurityPolicyOfSettings` bridge (tenantry-services) serves it, its clock at `at`.
-pub struct PolicyOf {
-    settings: std::sync::Arc<tenantry_settings::SettingsService>,
-    allowlist: std::sync::Arc<tenantry_security::AllowlistEnforcement>,
-}
-
-/// [`PolicyOf`] over `store` at `at`.
-pub fn policy_at(store: &Store, at: chrono::DateTime<chrono::Utc>) -> std::sync::Arc<PolicyOf> {
-    std::sync::Arc::new(PolicyOf {
+/// The security policy the settings keep, served to the security services by the binary's
+/// own bridge, its clock at `at`.
+pub fn policy_at(
+    store: &Store,
+    at: chrono::DateTime<chrono::Utc>,
+) -> std::sync::Arc<tenantry_services::SecurityPolicyOfSettings> {
+    std::sync::Arc::new(tenantry_services::SecurityPolicyOfSettings {
         settings: settings_at(store, at),
         allowlist: allowlist_at(store, at),
     })
 }
 
-impl tenantry_security::KeyPolicy for PolicyOf {
-    fn max_api_keys(
-        &self,
-        account: tenantry_kernel::AccountId,
-    ) -> Result<u32, tenantry_kernel::PortError> {
-        Ok(self.settings.stored_security_policy(account)?.max_api_keys)
-    }
-
-    fn reauth_for_sensitive(
-        &self,
-        account: tenantry_kernel::AccountId,
-    ) -> Result<bool, tenantry_kernel::PortError> {
-        Ok(self
-            .settings
-            .stored_security_policy(account)?
-            .reauth_for_sensitive)
-    }
-
-    fn mfa_required(
-        &self,
-        account: tenantry_kernel::AccountId,
-    ) -> Result<bool, tenantry_kernel::PortError> {
-        Ok(self.settings.stored_security_policy(account)?.mfa_required)
-    }
-}
-
-impl tenantry_security::SessionPolicySource for PolicyOf {
-    fn session_policy(
-        &self,
-        account: tenantry_kernel::AccountId,
-    ) -> Result<tenantry_security::SessionPolicy, tenantry_kernel::PortError> {
-        let p = self.settings.stored_security_policy(account)?;
-        Ok(tenantry_security::SessionPolicy {
-            mfa_required: p.mfa_required,
-            password_expiry_days: p.password_expiry_days,
-            absolute_minutes: p.absolute_session_minutes,
-            idle_minutes: p.idle_timeout_minutes,
-            extend_on_activity: p.extend_on_activity,
-            concurrent_sessions: p.concurrent_sessions,
-        })
-    }
-
-    fn ip_allowed(
-        &self,
-        account: tenantry_kernel::AccountId,
-        ip: Option<std::net::IpAddr>,
-    ) -> Result<bool, tenantry_kernel::PortError> {
-        self.allowlist.admits(account, ip)
-    }
-}
-
-impl tenantry_security::AccountReturnOrigins for PolicyOf {
-    fn return_origins(
-        &self,
-        account: tenantry_kernel::AccountId,
-    ) -> Result<Vec<String>, tenantry_kernel::PortError> {
-        Ok(self
-            .settings
-            .stored_security_policy(account)?
-            .portal_return_origins)
-    }
+/// The sign-in sessions over `store`, their clock at `at`.
+pub fn sessions_at(
+    store: &Store,
+    at: chrono::DateTime<chrono::Utc>,
+) -> tenantry_security::SessionService {
+    let clock = std::sync::Arc::new(tenantry_kernel::FixedClock(at));
+    let mfa = std::sync::Arc::new(tenantry_security::MfaService::new(
+        std::sync::Arc::new(store.clone()),
+        tenantry_security::SecretBox::new(&[7u8; 32]),
+        clock.clone(),
+        std::sync::Arc::new(OsRandom),
+    ));
+    tenantry_security::SessionService::new(
+        std::sync::Arc::new(store.clone()),
+        policy_at(store, at),
+        mfa,
+        clock,
+        std::sync::Arc::new(OsRandom),
+    )
 }
 
 /// Creates the account `name` with its owner `o@<name>.test`, at `at`.
@@ -218,54 +164,7 @@ pub fn owner(account: &tenantry_security::ProvisionedAccount) -> tenantry_kernel
         scopes: Vec::new(),
         authenticated_at: None,
         permissions: None,
-    }
-}
-
-/// The account settings' time zone and language, served to the security context's profile as
-/// the binary's `PreferencesOfSettings` bridge (tenantry-services) serves them.
-pub struct PreferencesOf(std::sync::Arc<tenantry_settings::SettingsService>);
-
-impl tenantry_security::ProfilePreferences for PreferencesOf {
-    fn shown(
-        &self,
-        actor: &tenantry_kernel::Actor,
-    ) -> Result<tenantry_security::ShownPreferences, tenantry_kernel::PortError> {
-        let settings = self.0.account_settings(actor).map_err(|e| match e {
-            tenantry_settings::SettingsError::Port(p) => p,
-            other => tenantry_kernel::PortError::Corrupt(other.to_string()),
-        })?;
-        Ok(tenantry_security::ShownPreferences {
-            timezone: settings
-                .preferences
-                .timezone
-                .unwrap_or(settings.organization.default_timezone)
-                .as_str()
-                .to_owned(),
-            language: settings.preferences.language.as_str().to_owned(),
-        })
-    }
-
-    fn language(&self, subtag: &str) -> Option<&'static str> {
-        tenantry_settings::Language::parse(subtag)
-            .ok()
-            .map(tenantry_settings::Language::as_str)
-    }
-
-    fn timezone_row(
-        &self,
-        timezone: Option<&tenantry_kernel::Timezone>,
-    ) -> (String, serde_json::Value) {
-        (
-            tenantry_settings::preferences::storage::TIMEZONE.into(),
-            timezone.map_or(serde_json::Value::Null, |t| serde_json::json!(t.as_str())),
-        )
-    }
-
-    fn language_row(&self, language: &str) -> (String, serde_json::Value) {
-        (
-            tenantry_settings::preferences::storage::LANGUAGE.into(),
-            serde_json::json!(language),
-        )
+        operator_link: None,
     }
 }
 
@@ -276,7 +175,9 @@ pub fn profile_at(
 ) -> tenantry_security::ProfileService {
     tenantry_security::ProfileService::new(tenantry_security::ProfileDeps {
         store: std::sync::Arc::new(store.clone()),
-        preferences: std::sync::Arc::new(PreferencesOf(settings_at(store, at))),
+        preferences: std::sync::Arc::new(tenantry_services::PreferencesOfSettings {
+            settings: settings_at(store, at),
+        }),
         clock: std::sync::Arc::new(tenantry_kernel::FixedClock(at)),
         random: std::sync::Arc::new(OsRandom),
     })

@@ -112,6 +112,7 @@ mod tests {
             scopes: Vec::new(),
             authenticated_at: None,
             permissions,
+            operator_link: None,
         }
     }
 

@@ -133,6 +133,15 @@ pub trait EmailChangeStore: Send + Sync {
     /// nothing and answers `false`.
     fn create_email_change(&self, change: &NewEmailChange<'_>) -> Result<bool, PortError>;
 
+    /// Writes `audit` alone, in `account`'s log with `target` as its target: an attempt that
+    /// changed nothing (a wrong current password) but that the account's admins must see.
+    fn audit_refusal(
+        &self,
+        account: AccountId,
+        target: UserId,
+        audit: &ChangeAudit,
+    ) -> Result<(), PortError>;
+
     /// In one transaction: finds the unused, unexpired link (void if the user's password changed
     /// after it was made), checks that no other user has its address, marks it used, retires the
     /// user's other email change links and open password links, sets the address and writes a
@@ -245,13 +254,24 @@ impl TeamService {
             (Some(hash), Some(given)) => {
                 let proven = verify_password(given, hash);
                 if let Some(email) = &current {
-                    self.policy.password_tried(email, actor.ip, proven);
+                    self.policy.current_password_tried(email, actor.ip, proven);
                 }
                 proven
             }
             _ => false,
         };
         if !proven {
+            // The attempt is the signed-in member's: their account's log names them and what
+            // they tried to do (never the password), not a sign-in by nobody.
+            self.store.audit_refusal(
+                actor.account_id,
+                actor.user_id,
+                &self.audit(
+                    actor,
+                    "email_change.failed",
+                    json!({ "reason": "wrong or missing current password" }),
+                ),
+            )?;
             return Err(TeamError::EmailChangeRefused(
                 EmailChangeRefusal::WrongPassword,
             ));

@@ -233,6 +233,10 @@ pub trait TeamPolicy: Send + Sync {
     fn password_retry_after(&self, email: &Email, ip: Option<IpAddr>) -> Option<i64>;
     /// Counts a password tried for `email` from `ip` (a failure as a failed sign-in).
     fn password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool);
+    /// Counts a current password a signed-in member tried for a change of their own against
+    /// the same budget, auditing nothing: the attempt is the member's, not a sign-in by
+    /// nobody, so the caller audits it naming them.
+    fn current_password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool);
     /// The account's support address (its branding's `supportEmail`), the contact line of the
     /// emails sent on its behalf; `None` when it has none.
     fn support_email(&self, account: AccountId) -> Result<Option<Email>, PortError>;

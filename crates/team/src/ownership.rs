@@ -217,6 +217,7 @@ mod tests {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             authenticated_at: Some(t0()),
             permissions: None,
+            operator_link: None,
         }
     }
 

@@ -233,8 +233,28 @@ impl TeamService {
         user: UserId,
         change: MemberChange,
     ) -> Result<Member, TeamError> {
+        self.update_as_read(actor, user, change, |_| None)
+    }
+
+    /// [`Self::update`] for a client that also sent read-only fields back: `changed_read_only`
+    /// names the first one whose value differs from what a read of the member (as it is now)
+    /// shows, and the whole update is then refused naming it (decision 0048). A value sent
+    /// back as read is no change: clients send back what they read.
+    pub fn update_as_read(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        change: MemberChange,
+        changed_read_only: impl FnOnce(&Member) -> Option<&'static str>,
+    ) -> Result<Member, TeamError> {
         crate::ensure_manager(actor.role)?;
         let current = self.get(actor, user)?;
+        if let Some(field) = changed_read_only(&current) {
+            return Err(TeamError::InvalidField {
+                field,
+                reason: "is read-only: send it as a read shows it, or leave it out".into(),
+            });
+        }
         // A member sent back as read changes nothing and is answered as it is.
         let change = change.against(&current);
         if change.is_empty() {
@@ -472,6 +492,7 @@ mod tests {
             scopes: Vec::new(),
             authenticated_at: None,
             permissions: None,
+            operator_link: None,
         }
     }
 

@@ -10,7 +10,8 @@ use proptest::prelude::*;
 use tenantry_kernel::{FixedClock, OsRandom};
 
 use super::*;
-use crate::{MfaRecord, MfaStore, Sealed, SecretBox};
+use crate::mfa_in_memory::OneEnrollment;
+use crate::SecretBox;
 
 /// Sessions in memory.
 #[derive(Default)]
@@ -92,61 +93,6 @@ impl SessionPolicySource for Policy {
     }
 }
 
-/// Whether the one user has an enabled enrollment, switchable.
-#[derive(Default)]
-pub(crate) struct Enrollment(Mutex<bool>);
-
-impl MfaStore for Enrollment {
-    fn mfa(&self, _: UserId) -> Result<Option<MfaRecord>, PortError> {
-        Ok(Some(MfaRecord {
-            enrollment_id: "mfaenr_test".into(),
-            secret_sealed: Sealed::from_stored(String::new()),
-            enabled: *self.0.lock().unwrap(),
-            last_used_step: None,
-        }))
-    }
-    fn unused_backup_codes(&self, _: UserId) -> Result<u32, PortError> {
-        Ok(0)
-    }
-    fn put_pending(
-        &self,
-        _: UserId,
-        _: &str,
-        _: &Sealed,
-        _: DateTime<Utc>,
-    ) -> Result<(), PortError> {
-        Ok(())
-    }
-    fn activate(
-        &self,
-        _: &Actor,
-        _: &str,
-        _: i64,
-        _: &[SecretHash],
-        _: AuditId,
-        _: DateTime<Utc>,
-    ) -> Result<bool, PortError> {
-        Ok(false)
-    }
-    fn use_step(&self, _: UserId, _: i64) -> Result<bool, PortError> {
-        Ok(false)
-    }
-    fn consume_backup_code(
-        &self,
-        _: UserId,
-        _: &SecretHash,
-        _: DateTime<Utc>,
-    ) -> Result<bool, PortError> {
-        Ok(false)
-    }
-    fn remove_mfa(&self, _: &Actor, _: AuditId, _: DateTime<Utc>) -> Result<(), PortError> {
-        Ok(())
-    }
-    fn credentials(&self, _: UserId) -> Result<Option<(String, Option<String>)>, PortError> {
-        Ok(None)
-    }
-}
-
 pub(crate) fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap()
 }
@@ -154,7 +100,7 @@ pub(crate) fn now() -> DateTime<Utc> {
 struct World {
     service: SessionService,
     policy: Arc<Policy>,
-    enrollment: Arc<Enrollment>,
+    enrollment: Arc<OneEnrollment>,
     /// A live session and its token.
     token: String,
 }
@@ -167,7 +113,7 @@ fn world(restriction: Option<&str>) -> World {
         Arc::new(MemSessions::default()),
         Arc::new(Policy::default()),
     );
-    let enrollment = Arc::new(Enrollment::default());
+    let enrollment = Arc::new(OneEnrollment::default());
     let mfa = Arc::new(MfaService::new(
         enrollment.clone(),
         SecretBox::new(&[7u8; 32]),
@@ -222,11 +168,11 @@ fn requiring_mfa_restricts_a_live_session_at_its_next_request() {
     *w.policy.0.lock().unwrap() = true;
     assert_eq!(restriction_seen(&w).as_deref(), Some(MFA_ENROLLMENT));
     // Enrolling from this session does not lift it: a sign-in with the code does.
-    *w.enrollment.0.lock().unwrap() = true;
+    *w.enrollment.enabled.lock().unwrap() = true;
     assert_eq!(restriction_seen(&w).as_deref(), Some(MFA_ENROLLMENT));
     // An enrolled member's live session is not restricted.
     let enrolled = world(None);
-    *enrolled.enrollment.0.lock().unwrap() = true;
+    *enrolled.enrollment.enabled.lock().unwrap() = true;
     *enrolled.policy.0.lock().unwrap() = true;
     assert_eq!(restriction_seen(&enrolled), None);
 }
@@ -268,7 +214,7 @@ fn timed_world(policy: SessionPolicy) -> (SessionService, Arc<Now>, String) {
     let clock = Arc::new(Now(Mutex::new(now())));
     let store = Arc::new(MemSessions::default());
     let mfa = Arc::new(MfaService::new(
-        Arc::new(Enrollment::default()),
+        Arc::new(OneEnrollment::default()),
         SecretBox::new(&[7u8; 32]),
         clock.clone(),
         Arc::new(OsRandom),
@@ -451,7 +397,7 @@ proptest! {
                 }
                 Step::Enrolled(on) => {
                     enrolled = *on;
-                    *w.enrollment.0.lock().unwrap() = *on;
+                    *w.enrollment.enabled.lock().unwrap() = *on;
                 }
                 Step::Request => {
                     if expected.is_none() && required && !enrolled {

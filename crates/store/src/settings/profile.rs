@@ -94,6 +94,15 @@ impl ProfileStore for Store {
         }
     }
 
+    fn audit_refusal(
+        &self,
+        account: tenantry_kernel::AccountId,
+        target: UserId,
+        audit: &tenantry_security::ChangeAudit,
+    ) -> Result<(), PortError> {
+        self.insert_refusal(account, target, audit)
+    }
+
     fn end_other_sessions(
         &self,
         user: UserId,

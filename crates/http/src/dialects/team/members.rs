@@ -323,30 +323,76 @@ struct MemberUpdate {
     title: Option<Option<String>>,
     status: Option<String>,
     // Output-only fields a read shows, accepted back as read (Google AIP-203) so a client may
-    // PUT the member it got; `id` must be the one in the path.
+    // PUT the member it got, and refused when they differ from what a read shows now (a client
+    // that sends another address or join date means a change it cannot make: silence would
+    // tell it the change was made; decision 0048). `id` must be the one in the path.
     id: Option<String>,
-    #[serde(rename = "email")]
-    _email: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "name")]
-    _name: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "username")]
-    _username: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "avatar")]
-    _avatar: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "joinedAt")]
-    _joined_at: Option<serde::de::IgnoredAny>,
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    username: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    avatar: Option<Option<Value>>,
+    #[serde(default, rename = "joinedAt", deserialize_with = "present")]
+    joined_at: Option<Option<Value>>,
+    #[serde(default, rename = "invitedBy", deserialize_with = "present")]
+    invited_by: Option<Option<Value>>,
+    // These move by themselves (any request of the member, any execution), so what a client
+    // read a moment ago may differ without the client meaning a change: accepted and ignored.
     #[serde(rename = "lastActive")]
     _last_active: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "invitedBy")]
-    _invited_by: Option<serde::de::IgnoredAny>,
     #[serde(rename = "activity")]
     _activity: Option<serde::de::IgnoredAny>,
     #[serde(rename = "resources")]
     _resources: Option<serde::de::IgnoredAny>,
 }
 
+/// The read-only fields a client sent back, as the member object names them (`null` as
+/// `Value::Null`); fields not sent are not listed.
+#[derive(Debug, Default)]
+struct SentReadOnly(Vec<(&'static str, Value)>);
+
+impl SentReadOnly {
+    /// The first field whose value differs from what a read of `current` shows. A timestamp
+    /// is compared as an instant, so a client that re-formats it (`+00:00` for `Z`) sends
+    /// the same value.
+    fn changed(&self, current: &Member) -> Option<&'static str> {
+        let shown = member_json(current);
+        self.0
+            .iter()
+            .find(|(field, sent)| {
+                let now = &shown[*field];
+                match (instant(sent), instant(now)) {
+                    (Some(a), Some(b)) => a != b,
+                    _ => sent != now,
+                }
+            })
+            .map(|(field, _)| *field)
+    }
+}
+
+fn instant(v: &Value) -> Option<DateTime<chrono::FixedOffset>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+}
+
 impl MemberUpdate {
-    fn parse(self) -> Result<MemberChange, TeamError> {
+    fn parse(self) -> Result<(MemberChange, SentReadOnly), TeamError> {
+        let sent = SentReadOnly(
+            [
+                ("email", self.email),
+                ("name", self.name),
+                ("username", self.username),
+                ("avatar", self.avatar),
+                ("joinedAt", self.joined_at),
+                ("invitedBy", self.invited_by),
+            ]
+            .into_iter()
+            .filter_map(|(field, v)| v.map(|v| (field, v.unwrap_or(Value::Null))))
+            .collect(),
+        );
         let invalid =
             |field: &'static str, reason: String| TeamError::InvalidField { field, reason };
         let role = self
@@ -389,13 +435,16 @@ impl MemberUpdate {
                 _ => Err(invalid("status", "must be active or suspended".into())),
             })
             .transpose()?;
-        Ok(MemberChange {
-            role,
-            permissions,
-            department,
-            title,
-            status,
-        })
+        Ok((
+            MemberChange {
+                role,
+                permissions,
+                department,
+                title,
+                status,
+            },
+            sent,
+        ))
     }
 }
 
@@ -416,9 +465,12 @@ async fn update(
             Some(&raw),
         ));
     }
-    let change = body.parse().map_err(|e| team_error(e, Some(&raw)))?;
+    let (change, sent) = body.parse().map_err(|e| team_error(e, Some(&raw)))?;
     let team = state.team.clone();
-    let member = run(Some(raw), move || team.update(&caller.0, user, change)).await?;
+    let member = run(Some(raw), move || {
+        team.update_as_read(&caller.0, user, change, |current| sent.changed(current))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(member_json(&member)))
 }
 

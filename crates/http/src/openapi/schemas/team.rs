@@ -108,11 +108,18 @@ pub(super) fn components(s: &mut Map<String, Value>) {
             &["member"],
         ),
     );
-    // The output-only fields of a read are accepted back as read (a client may PUT what it got).
+    // The output-only fields of a read are accepted back as read (a client may PUT what it
+    // got), and refused with 422 when they differ from what a read shows (decision 0048);
+    // those that move by themselves are ignored.
     let mut update = member_fields();
     for writable in ["role", "permissions", "department", "title"] {
         update[writable]["description"] = json!("Writable");
     }
+    for read_only in ["id", "email", "name", "joinedAt", "invitedBy"] {
+        update[read_only]["description"] =
+            json!("Read-only: accepted when equal to what a read shows, otherwise 422 naming it");
+    }
+    update["lastActive"]["description"] = json!("Output-only; ignored");
     update["role"] = enumeration(&INVITABLE_ROLES);
     update["permissions"] = json!({ "type": ["array", "null"], "items": enumeration(&PERMISSIONS), "description": "null: the role's defaults" });
     update["activity"] = json!({ "type": "object", "description": "Output-only; ignored", "additionalProperties": true });
