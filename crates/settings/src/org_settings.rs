@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 use tenantry_kernel::{Actor, AuditId, Role};
-use tenantry_security::Cidr;
+use tenantry_security::{Cidr, IdleTimeout, RetentionDays, SessionLifetime};
 
 use crate::ports::{AllowlistEntry, AuditRecord, SectionWrite, Writes};
 use crate::service::LockoutGuard;
@@ -38,7 +38,8 @@ pub struct OrganizationUpdate {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LogRetentionUpdate {
     pub run_logs_days: Option<u32>,
-    pub audit_logs_days: Option<u32>,
+    /// The security policy's audit retention.
+    pub audit_logs_days: Option<RetentionDays>,
     pub diagnostic_artifacts_days: Option<u32>,
 }
 
@@ -46,8 +47,8 @@ pub struct LogRetentionUpdate {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionTimeoutUpdate {
     /// `Some(None)`: no idle timeout.
-    pub idle_timeout_minutes: Option<Option<u32>>,
-    pub absolute_timeout_minutes: Option<u32>,
+    pub idle_timeout_minutes: Option<Option<IdleTimeout>>,
+    pub absolute_timeout_minutes: Option<SessionLifetime>,
     pub extend_on_activity: Option<bool>,
 }
 
@@ -76,7 +77,8 @@ type OrgEdit<'a> = &'a mut dyn FnMut(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogRetention {
     pub run_logs_days: u32,
-    pub audit_logs_days: u32,
+    /// The security policy's audit retention.
+    pub audit_logs_days: RetentionDays,
     pub diagnostic_artifacts_days: u32,
 }
 
@@ -404,8 +406,8 @@ impl SettingsService {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionTimeout {
     /// `None`: no idle timeout.
-    pub idle_timeout_minutes: Option<u32>,
-    pub absolute_timeout_minutes: u32,
+    pub idle_timeout_minutes: Option<IdleTimeout>,
+    pub absolute_timeout_minutes: SessionLifetime,
     pub extend_on_activity: bool,
 }
 

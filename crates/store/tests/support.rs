@@ -127,7 +127,7 @@ impl tenantry_security::KeyPolicy for PolicyOf {
     fn max_api_keys(
         &self,
         account: tenantry_kernel::AccountId,
-    ) -> Result<u32, tenantry_kernel::PortError> {
+    ) -> Result<tenantry_security::ApiKeyLimit, tenantry_kernel::PortError> {
         Ok(self.settings.stored_security_policy(account)?.max_api_keys)
     }
 
