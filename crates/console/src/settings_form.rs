@@ -485,8 +485,8 @@ mod tests {
         assert_eq!(
             kind(&security, "api_access.max_api_keys"),
             Kind::Integer {
-                min: Some(1.0),
-                max: Some(50.0),
+                min: Some(f64::from(tenantry_security::ApiKeyLimit::MIN)),
+                max: Some(f64::from(tenantry_security::ApiKeyLimit::MAX)),
                 nullable: false,
             }
         );

@@ -19,7 +19,7 @@ use tenantry_kernel::{
 };
 
 use crate::scope::{covers, exceeding, Access, Area, Scope};
-use crate::{ApiKeyEnv, IssuedApiKey, MfaEnrollments, SecretHash, SecurityError};
+use crate::{ApiKeyEnv, ApiKeyLimit, IssuedApiKey, MfaEnrollments, SecretHash, SecurityError};
 
 /// What is shown about a key (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +101,7 @@ pub trait ApiKeyStore: Send + Sync {
 /// The account policy the key service needs (implemented by the settings service).
 pub trait KeyPolicy: Send + Sync {
     /// The most live keys one member may hold in `account` (`max_api_keys`).
-    fn max_api_keys(&self, account: AccountId) -> Result<u32, PortError>;
+    fn max_api_keys(&self, account: AccountId) -> Result<ApiKeyLimit, PortError>;
     /// Whether sensitive operations need a recent sign-in (`require_reauth_for_sensitive`).
     fn reauth_for_sensitive(&self, account: AccountId) -> Result<bool, PortError>;
     /// Whether the account requires its members to have MFA enrolled (`mfa_required`), as the
@@ -303,7 +303,7 @@ impl ApiKeyService {
             last_used_at: None,
             expires_at: expires_in_days.map(|d| now + Duration::days(i64::from(d))),
         };
-        let max = self.policy.max_api_keys(actor.account_id)?;
+        let max = self.policy.max_api_keys(actor.account_id)?.get();
         if !self.store.insert_key(
             actor.account_id,
             actor.user_id,
@@ -458,8 +458,8 @@ mod tests {
     }
 
     impl KeyPolicy for Policy {
-        fn max_api_keys(&self, _: AccountId) -> Result<u32, PortError> {
-            Ok(100)
+        fn max_api_keys(&self, _: AccountId) -> Result<ApiKeyLimit, PortError> {
+            Ok(ApiKeyLimit::new(ApiKeyLimit::MAX).unwrap())
         }
         fn reauth_for_sensitive(&self, _: AccountId) -> Result<bool, PortError> {
             Ok(self.reauth)

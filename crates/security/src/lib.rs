@@ -18,6 +18,7 @@ mod mfa_in_memory;
 mod operator_key;
 mod operator_keys;
 mod password;
+mod policy_quantity;
 mod portal_link;
 mod portal_link_service;
 mod portal_minter;
@@ -61,6 +62,10 @@ pub use operator_keys::{
     OperatorKeyService, OperatorKeyStore, OPERATOR_KEY_TOKEN_PREFIX,
 };
 pub use password::{hash_password, keep_hash_memory_on_this_thread, verify_password, NewPassword};
+pub use policy_quantity::{
+    ApiKeyLimit, IdleTimeout, InactivityLock, PasswordExpiry, PolicyQuantity, RangeError,
+    RetentionDays, SessionLifetime, SessionLimit, WriteRange,
+};
 pub use portal_link::{
     portal_cap, Minter, PortalIntent, PortalMember, ReturnOrigins, ReturnUrl, SessionCap,
 };

@@ -452,7 +452,7 @@ impl PortalLinkService {
             secret_hash: SecretHash::of(&secret),
             created_at: now,
             last_seen_at: now,
-            expires_at: now + Duration::minutes(i64::from(policy.absolute_minutes)),
+            expires_at: now + Duration::minutes(i64::from(policy.absolute_minutes.get())),
             revoked: false,
             ip: address.clone(),
             restriction: None,
@@ -464,7 +464,7 @@ impl PortalLinkService {
         let redeemed = self.deps.store.redeem_portal_link(
             link.id,
             &record,
-            policy.concurrent_sessions.max(1),
+            policy.concurrent_sessions.get(),
             &PortalAudit {
                 id: self.audit_id(),
                 account: link.account_id,

@@ -6,7 +6,7 @@ use tenantry_kernel::{
     AccountId, AccountName, ApiKeyId, AuditId, Email, Page, PageRequest, PortError, Role, UserId,
 };
 
-use crate::{IssuedApiKey, SecretHash};
+use crate::{IssuedApiKey, RetentionDays, SecretHash};
 
 /// A member's state in an account; only `Active` members can authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,7 +200,7 @@ pub trait AccountStore: Send + Sync {
 pub trait AuditRetentionPolicy: Send + Sync {
     /// Every account with its audit retention in days (the policy's default where the account
     /// set none). MUST list every account: one left out keeps its entries forever.
-    fn audit_retention_days(&self) -> Result<Vec<(AccountId, u32)>, PortError>;
+    fn audit_retention_days(&self) -> Result<Vec<(AccountId, RetentionDays)>, PortError>;
 }
 
 /// Deletes audit entries (the retention purge).

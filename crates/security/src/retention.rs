@@ -44,7 +44,7 @@ impl AuditRetention {
         let now = self.clock.now();
         let mut total = 0u64;
         for (account, days) in self.policy.audit_retention_days()? {
-            let cutoff = now - Duration::days(i64::from(days));
+            let cutoff = now - Duration::days(i64::from(days.get()));
             loop {
                 let deleted = self
                     .store

@@ -20,7 +20,10 @@ use tenantry_kernel::{
 
 use crate::ports::MemberStatus;
 use crate::secret::random_alphanumeric;
-use crate::{verify_password, MfaEnrollments, MfaService, SecretHash, SecurityError};
+use crate::{
+    verify_password, IdleTimeout, MfaEnrollments, MfaService, PasswordExpiry, SecretHash,
+    SecurityError, SessionLifetime, SessionLimit,
+};
 
 pub(crate) const SECRET_LEN: usize = 43;
 /// `last_seen_at` is written at most this often (a session used at every request does not write
@@ -39,17 +42,17 @@ pub struct SessionPolicy {
     /// Whether members must have a second factor; a member without one gets a session restricted to
     /// enrolling.
     pub mfa_required: bool,
-    /// `None`: passwords never expire.
-    pub password_expiry_days: Option<u32>,
-    /// The absolute lifetime of a session, from sign-in.
-    pub absolute_minutes: u32,
-    /// The idle timeout; `None` for none.
-    pub idle_minutes: Option<u32>,
+    /// Days after which a password expires; `None`: passwords never expire.
+    pub password_expiry_days: Option<PasswordExpiry>,
+    /// The absolute lifetime of a session, from sign-in, in minutes.
+    pub absolute_minutes: SessionLifetime,
+    /// The idle timeout in minutes; `None` for none.
+    pub idle_minutes: Option<IdleTimeout>,
     /// Whether activity pushes the idle timeout back.
     pub extend_on_activity: bool,
     /// The most live sessions a user may hold in the account; the oldest is signed out to make
-    /// room.
-    pub concurrent_sessions: u32,
+    /// room. At least 1, so the session being created always fits.
+    pub concurrent_sessions: SessionLimit,
 }
 
 /// The account policy sessions obey, kept by the settings.
@@ -168,9 +171,9 @@ pub trait SessionStore: Send + Sync {
 pub fn session_expiry(session: &SessionRecord, policy: &SessionPolicy) -> DateTime<Utc> {
     let absolute = session
         .expires_at
-        .min(session.created_at + Duration::minutes(i64::from(policy.absolute_minutes)));
+        .min(session.created_at + Duration::minutes(i64::from(policy.absolute_minutes.get())));
     let idle = policy.idle_minutes.map(|m| {
-        let timeout = Duration::minutes(i64::from(m));
+        let timeout = Duration::minutes(i64::from(m.get()));
         if policy.extend_on_activity {
             session.last_seen_at + timeout + Duration::seconds(SEEN_GRANULARITY_SECONDS)
         } else {
@@ -450,7 +453,7 @@ impl SessionService {
         let expired = policy.password_expiry_days.is_some_and(|days| {
             candidate
                 .password_changed_at
-                .is_some_and(|at| now - at > Duration::days(i64::from(days)))
+                .is_some_and(|at| now - at > Duration::days(i64::from(days.get())))
         });
         let restriction = if expired {
             Some(PASSWORD_CHANGE.to_owned())
@@ -467,7 +470,7 @@ impl SessionService {
             secret_hash: SecretHash::of(&secret),
             created_at: now,
             last_seen_at: now,
-            expires_at: now + Duration::minutes(i64::from(policy.absolute_minutes)),
+            expires_at: now + Duration::minutes(i64::from(policy.absolute_minutes.get())),
             revoked: false,
             ip: ip.map(|i| i.to_string()),
             restriction: restriction.clone(),
@@ -478,7 +481,7 @@ impl SessionService {
         };
         self.store.create_session(
             &record,
-            policy.concurrent_sessions.max(1),
+            policy.concurrent_sessions.get(),
             AuditId::generate(self.clock.as_ref(), self.random.as_ref()),
         )?;
         Ok(IssuedSession {

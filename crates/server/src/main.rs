@@ -539,7 +539,7 @@ fn suspend_inactive_members(
 ) -> anyhow::Result<u64> {
     let mut total = 0;
     for (account, days) in settings.inactivity_thresholds()? {
-        total += team.suspend_inactive_members(account, days)?;
+        total += team.suspend_inactive_members(account, days.get())?;
     }
     Ok(total)
 }

@@ -81,7 +81,10 @@ pub struct SecurityPolicyOfSettings {
 }
 
 impl tenantry_security::KeyPolicy for SecurityPolicyOfSettings {
-    fn max_api_keys(&self, account: AccountId) -> Result<u32, PortError> {
+    fn max_api_keys(
+        &self,
+        account: AccountId,
+    ) -> Result<tenantry_security::ApiKeyLimit, PortError> {
         Ok(self.settings.stored_security_policy(account)?.max_api_keys)
     }
 
@@ -139,7 +142,9 @@ pub struct RetentionOfSettings {
 }
 
 impl tenantry_security::AuditRetentionPolicy for RetentionOfSettings {
-    fn audit_retention_days(&self) -> Result<Vec<(AccountId, u32)>, PortError> {
+    fn audit_retention_days(
+        &self,
+    ) -> Result<Vec<(AccountId, tenantry_security::RetentionDays)>, PortError> {
         self.settings.audit_retention_days().map_err(into_port)
     }
 }

@@ -13,7 +13,10 @@ use tenantry_kernel::{
     AccountId, AccountName, Actor, Email, ExternalSubject, OperatorCaller, OsRandom, PageRequest,
     RandomSource, Role, UserId,
 };
-use tenantry_security::{AuditFilter, Cidr, Decision, Kek};
+use tenantry_security::{
+    ApiKeyLimit, AuditFilter, Cidr, Decision, IdleTimeout, Kek, RetentionDays, SessionLifetime,
+    SessionLimit,
+};
 use tenantry_services::{master_key, OpenError, Options, Services};
 use tenantry_settings::{Section, SecurityPolicy, SettingsError};
 use tenantry_store::StoreConfig;
@@ -184,7 +187,9 @@ fn a_typed_update_is_validated_versioned_and_audited_as_the_external_caller_on(t
     let refused = t
         .services
         .settings
-        .update::<SecurityPolicy>(&owner, None, |s| s.audit_retention_days = 5);
+        .update::<SecurityPolicy>(&owner, None, |s| {
+            s.audit_retention_days = RetentionDays::new(5).unwrap();
+        });
     assert!(
         matches!(&refused, Err(SettingsError::Validation(f)) if f.iter().any(|f| f.field == "audit.retention_days")),
         "{refused:?}"
@@ -193,7 +198,7 @@ fn a_typed_update_is_validated_versioned_and_audited_as_the_external_caller_on(t
         .services
         .settings
         .update::<SecurityPolicy>(&owner, None, |s| {
-            s.audit_retention_days = 180;
+            s.audit_retention_days = RetentionDays::new(180).unwrap();
             s.mfa_required = true;
         })
         .expect("update");
@@ -204,7 +209,7 @@ fn a_typed_update_is_validated_versioned_and_audited_as_the_external_caller_on(t
         .account_settings(&owner)
         .unwrap()
         .security;
-    assert_eq!(stored.audit_retention_days, 180);
+    assert_eq!(stored.audit_retention_days.get(), 180);
     assert!(stored.mfa_required);
     let entries = t.audit("settings.updated");
     assert!(
@@ -231,7 +236,9 @@ fn a_typed_update_never_drops_a_field_the_section_does_not_carry_on(t: &Opened) 
     let result = t
         .services
         .settings
-        .update::<SecurityPolicy>(&owner, None, |s| s.idle_timeout_minutes = Some(5));
+        .update::<SecurityPolicy>(&owner, None, |s| {
+            s.idle_timeout_minutes = IdleTimeout::new(5).ok();
+        });
     assert!(
         matches!(&result, Err(SettingsError::Validation(f)) if f[0].field == "idle_timeout_minutes"),
         "{result:?}"
@@ -264,12 +271,16 @@ fn a_typed_update_on_a_stale_version_is_a_conflict_not_a_lost_update_on(t: &Open
         .unwrap();
     t.services
         .settings
-        .update::<SecurityPolicy>(&owner, None, |s| s.concurrent_sessions = 3)
+        .update::<SecurityPolicy>(&owner, None, |s| {
+            s.concurrent_sessions = SessionLimit::new(3).unwrap();
+        })
         .unwrap();
     let stale = t
         .services
         .settings
-        .update::<SecurityPolicy>(&owner, Some(&read.etag), |s| s.max_api_keys = 7);
+        .update::<SecurityPolicy>(&owner, Some(&read.etag), |s| {
+            s.max_api_keys = ApiKeyLimit::new(7).unwrap();
+        });
     assert!(
         matches!(stale, Err(SettingsError::VersionConflict { .. })),
         "{stale:?}"
@@ -280,7 +291,10 @@ fn a_typed_update_on_a_stale_version_is_a_conflict_not_a_lost_update_on(t: &Open
         .account_settings(&owner)
         .unwrap()
         .security;
-    assert_eq!((stored.concurrent_sessions, stored.max_api_keys), (3, 20));
+    assert_eq!(
+        (stored.concurrent_sessions.get(), stored.max_api_keys.get()),
+        (3, 20)
+    );
 }
 
 #[test]
@@ -533,10 +547,10 @@ fn a_typed_update_stores_exactly_what_it_was_given_on(t: &Opened) {
         |(mfa, keys, minutes, sessions, retention, (reauth, api_log, access_log))| {
             let edit = |s: &mut SecurityPolicy| {
                 s.mfa_required = mfa;
-                s.max_api_keys = keys;
-                s.absolute_session_minutes = minutes;
-                s.concurrent_sessions = sessions;
-                s.audit_retention_days = retention;
+                s.max_api_keys = ApiKeyLimit::new(keys).unwrap();
+                s.absolute_session_minutes = SessionLifetime::new(minutes).unwrap();
+                s.concurrent_sessions = SessionLimit::new(sessions).unwrap();
+                s.audit_retention_days = RetentionDays::new(retention).unwrap();
                 s.reauth_for_sensitive = reauth;
                 s.log_api_requests = api_log;
                 s.log_resource_access = access_log;

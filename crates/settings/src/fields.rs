@@ -3,6 +3,7 @@
 //! constructors; this module only walks the document and records paths.
 
 use serde_json::{Map, Value};
+use tenantry_security::{PolicyQuantity, WriteRange};
 
 use crate::SettingsError;
 
@@ -234,6 +235,36 @@ impl Fields {
         }
     }
 
+    /// A policy quantity `Q`: an integer in the API's `write` range (or unchanged: see
+    /// [`Fields::over`]), refused with the same message as [`Fields::integer`]. An unchanged
+    /// value still has to lie in `Q`'s domain range, which the stored value always does.
+    pub fn quantity<Q: PolicyQuantity>(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        write: WriteRange<Q>,
+    ) -> Option<Q> {
+        let n = self.integer(map, key, path, write.min(), write.max())?;
+        match Q::try_new(n) {
+            Ok(q) => Some(q),
+            Err(_) => {
+                self.range_of(join(path, key), write);
+                None
+            }
+        }
+    }
+
+    /// Records that the value at `field` lies outside the API's `write` range of a quantity.
+    pub(crate) fn range_of<Q: PolicyQuantity>(&mut self, field: String, write: WriteRange<Q>) {
+        self.range(
+            field,
+            f64::from(write.min()),
+            f64::from(write.max()),
+            "an integer",
+        );
+    }
+
     /// A number in `min..=max` (finite; or unchanged: see [`Fields::over`]).
     pub fn number(
         &mut self,
@@ -350,7 +381,8 @@ impl Fields {
         }
     }
 
-    fn range(&mut self, field: String, min: f64, max: f64, what: &str) {
+    /// Records that the value at `field` lies outside `min..=max`.
+    pub(crate) fn range(&mut self, field: String, min: f64, max: f64, what: &str) {
         self.errors.push(FieldError {
             field,
             message: format!("must be {what} between {min} and {max}"),

@@ -69,7 +69,10 @@ pub use ports::{
 pub use precondition::{FailedPrecondition, Preconditions};
 pub use preferences::{UserPreferences, PREFERENCE_KEYS};
 pub use section::Section;
-pub use security_policy::{in_stored_order, MfaMethod, SecurityPolicy, VALID_IP_FORMAT};
+pub use security_policy::{
+    in_stored_order, MfaMethod, SecurityPolicy, ACCOUNT_SETTINGS_RETENTION,
+    ACCOUNT_SETTINGS_SESSIONS, ACCOUNT_SETTINGS_TIMEOUT_HOURS, VALID_IP_FORMAT,
+};
 pub use service::{
     section_etag, AccountSettings, HistoryView, ImportOutcome, MergeStrategy, RenderedSettings,
     SectionOutcome, SectionView, SettingsService, Versions,

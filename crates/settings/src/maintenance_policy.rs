@@ -4,13 +4,14 @@
 //! bridges them to their enforcers.
 
 use tenantry_kernel::AccountId;
+use tenantry_security::{InactivityLock, RetentionDays};
 
 use crate::{SecurityPolicy, SettingsError, SettingsService};
 
 impl SettingsService {
     /// Every account with its `audit.retention_days` (the default where its security section
     /// sets none): what the audit retention purge deletes after.
-    pub fn audit_retention_days(&self) -> Result<Vec<(AccountId, u32)>, SettingsError> {
+    pub fn audit_retention_days(&self) -> Result<Vec<(AccountId, RetentionDays)>, SettingsError> {
         self.store()
             .retention_sources()?
             .into_iter()
@@ -26,7 +27,7 @@ impl SettingsService {
     /// Each account's `inactivityUserLockThreshold` in days, for the accounts that set one: the
     /// team context suspends members inactive that long (the binary's maintenance job joins
     /// the two).
-    pub fn inactivity_thresholds(&self) -> Result<Vec<(AccountId, u32)>, SettingsError> {
+    pub fn inactivity_thresholds(&self) -> Result<Vec<(AccountId, InactivityLock)>, SettingsError> {
         let mut out = Vec::new();
         for (account, security) in self.store().retention_sources()? {
             if let Some(days) = SecurityPolicy::from_stored(security)?.inactivity_lock_days {

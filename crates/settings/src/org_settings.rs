@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 use tenantry_kernel::{Actor, AuditId, Role};
-use tenantry_security::Cidr;
+use tenantry_security::{Cidr, IdleTimeout, RetentionDays, SessionLifetime};
 
 use crate::ports::{AllowlistEntry, AuditRecord, SectionWrite, Writes};
 use crate::service::LockoutGuard;
@@ -40,8 +40,8 @@ pub struct OrganizationUpdate {
 pub struct LogRetentionUpdate {
     /// Days run logs are kept.
     pub run_logs_days: Option<u32>,
-    /// Days the audit log is kept (the security policy's `audit_retention_days`).
-    pub audit_logs_days: Option<u32>,
+    /// Days the audit log is kept (the security policy's audit retention).
+    pub audit_logs_days: Option<RetentionDays>,
     /// Days diagnostic artifacts are kept.
     pub diagnostic_artifacts_days: Option<u32>,
 }
@@ -50,9 +50,9 @@ pub struct LogRetentionUpdate {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionTimeoutUpdate {
     /// `Some(None)`: no idle timeout.
-    pub idle_timeout_minutes: Option<Option<u32>>,
+    pub idle_timeout_minutes: Option<Option<IdleTimeout>>,
     /// Minutes after sign-in at which a session ends, active or not.
-    pub absolute_timeout_minutes: Option<u32>,
+    pub absolute_timeout_minutes: Option<SessionLifetime>,
     /// Whether activity pushes the idle timeout back.
     pub extend_on_activity: Option<bool>,
 }
@@ -84,8 +84,8 @@ type OrgEdit<'a> = &'a mut dyn FnMut(
 pub struct LogRetention {
     /// Days run logs are kept.
     pub run_logs_days: u32,
-    /// Days the audit log is kept.
-    pub audit_logs_days: u32,
+    /// Days the audit log is kept (the security policy's audit retention).
+    pub audit_logs_days: RetentionDays,
     /// Days diagnostic artifacts are kept.
     pub diagnostic_artifacts_days: u32,
 }
@@ -418,9 +418,9 @@ impl SettingsService {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionTimeout {
     /// Minutes without activity after which a session ends; `None`: no idle timeout.
-    pub idle_timeout_minutes: Option<u32>,
+    pub idle_timeout_minutes: Option<IdleTimeout>,
     /// Minutes after sign-in at which a session ends, active or not.
-    pub absolute_timeout_minutes: u32,
+    pub absolute_timeout_minutes: SessionLifetime,
     /// Whether activity pushes the idle timeout back.
     pub extend_on_activity: bool,
 }

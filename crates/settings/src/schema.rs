@@ -10,9 +10,13 @@ use serde_json::{json, Value};
 
 use crate::aws_region::AwsRegion;
 use crate::display::{DateFormat, EmailFrequency, Language, NumberFormat, Theme};
+use crate::security_policy::{
+    ACCOUNT_SETTINGS_RETENTION, ACCOUNT_SETTINGS_SESSIONS, ACCOUNT_SETTINGS_TIMEOUT_HOURS,
+};
 use crate::{Section, SettingsError};
 use tenantry_billing::{CardBrand, PaymentMethodType};
 use tenantry_kernel::Country;
+use tenantry_security::{ApiKeyLimit, PolicyQuantity, WriteRange};
 
 const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
@@ -40,16 +44,23 @@ fn integer(min: u32, max: u32) -> Value {
 /// so what a read shows and a write may send back unchanged); a value this API *changes* the
 /// field to must lie in its own narrower write range, which the description states and the
 /// section's reader checks (decision 0018).
-fn shared_integer(domain: (u32, u32), write: (u32, u32)) -> Value {
+/// Both ranges come from the quantity (`Q::DOMAIN`) and the API's [`WriteRange`] of it.
+fn shared_integer<Q: PolicyQuantity>(write: WriteRange<Q>) -> Value {
+    let domain = Q::DOMAIN;
     json!({
         "type": "integer",
         "minimum": domain.0,
         "maximum": domain.1,
         "description": format!(
             "Set through this API: {}-{}. A value another API stored ({}-{}) reads as it is and is accepted back unchanged",
-            write.0, write.1, domain.0, domain.1
+            write.min(), write.max(), domain.0, domain.1
         ),
     })
+}
+
+/// A quantity this API writes over its whole domain range.
+fn quantity<Q: PolicyQuantity>() -> Value {
+    integer(Q::DOMAIN.0, Q::DOMAIN.1)
 }
 
 fn amount() -> Value {
@@ -151,15 +162,15 @@ pub fn section_schema(section: Section) -> Value {
             "api_access": object(json!({
                 "ip_whitelist": { "type": "array", "maxItems": 1000, "items": { "type": "string", "maxLength": 64 } },
                 "require_ip_whitelist": boolean(),
-                "max_api_keys": integer(1, 50),
+                "max_api_keys": quantity::<ApiKeyLimit>(),
                 "portal_return_origins": { "type": "array", "maxItems": 20, "items": { "type": "string", "maxLength": 2048 } },
             })),
             "session": object(json!({
-                "timeout": { "type": "number", "minimum": 1, "maximum": 168 },
+                "timeout": { "type": "number", "minimum": ACCOUNT_SETTINGS_TIMEOUT_HOURS.0, "maximum": ACCOUNT_SETTINGS_TIMEOUT_HOURS.1 },
                 "require_reauth_for_sensitive": boolean(),
-                "concurrent_sessions": shared_integer((1, 100), (1, 10)),
+                "concurrent_sessions": shared_integer(ACCOUNT_SETTINGS_SESSIONS),
             })),
-            "audit": object(json!({ "log_api_requests": boolean(), "log_resource_access": boolean(), "retention_days": shared_integer((1, 365), (30, 365)) })),
+            "audit": object(json!({ "log_api_requests": boolean(), "log_resource_access": boolean(), "retention_days": shared_integer(ACCOUNT_SETTINGS_RETENTION) })),
         })),
         Section::Integrations => object(json!({
             "github": object(json!({

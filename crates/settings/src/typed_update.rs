@@ -95,12 +95,17 @@ impl SettingsService {
     ///
     /// ```
     /// # use tenantry_kernel::Actor;
+    /// # use tenantry_security::RetentionDays;
     /// # use tenantry_settings::{SecurityPolicy, SettingsError, SettingsService};
     /// /// Requires MFA and keeps 180 days of audit log.
     /// fn harden(settings: &SettingsService, admin: &Actor) -> Result<(), SettingsError> {
+    ///     const HALF_YEAR: RetentionDays = match RetentionDays::new(180) {
+    ///         Ok(days) => days,
+    ///         Err(_) => panic!("180 days lie in the retention range"),
+    ///     };
     ///     settings.update::<SecurityPolicy>(admin, None, |s| {
     ///         s.mfa_required = true;
-    ///         s.audit_retention_days = 180;
+    ///         s.audit_retention_days = HALF_YEAR;
     ///     })?;
     ///     Ok(())
     /// }

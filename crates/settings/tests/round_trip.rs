@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use tenantry_billing::BillingSettings;
 use tenantry_kernel::Timezone;
-use tenantry_security::Cidr;
+use tenantry_security::{ApiKeyLimit, Cidr, RetentionDays, SessionLifetime, SessionLimit};
 use tenantry_settings::{
     billing_document, merge_patch, AwsRegion, DateFormat, Fields, Language, NumberFormat,
     SecurityPolicy, Theme, UserPreferences,
@@ -67,11 +67,13 @@ fn security() -> impl Strategy<Value = (SecurityPolicy, Vec<Cidr>)> {
                 let policy = SecurityPolicy {
                     mfa_required: mfa,
                     ip_allowlist_enforced: enforced,
-                    max_api_keys: keys,
-                    absolute_session_minutes: minutes,
-                    concurrent_sessions: sessions,
+                    max_api_keys: ApiKeyLimit::new(keys).expect("generated in range"),
+                    absolute_session_minutes: SessionLifetime::new(minutes)
+                        .expect("generated in range"),
+                    concurrent_sessions: SessionLimit::new(sessions).expect("generated in range"),
                     reauth_for_sensitive: reauth,
-                    audit_retention_days: retention,
+                    audit_retention_days: RetentionDays::new(retention)
+                        .expect("generated in range"),
                     ..SecurityPolicy::default()
                 };
                 let mut list: Vec<Cidr> = Vec::new();

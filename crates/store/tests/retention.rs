@@ -13,7 +13,10 @@ struct RetentionOfSettings(std::sync::Arc<tenantry_settings::SettingsService>);
 impl tenantry_security::AuditRetentionPolicy for RetentionOfSettings {
     fn audit_retention_days(
         &self,
-    ) -> Result<Vec<(tenantry_kernel::AccountId, u32)>, tenantry_kernel::PortError> {
+    ) -> Result<
+        Vec<(tenantry_kernel::AccountId, tenantry_security::RetentionDays)>,
+        tenantry_kernel::PortError,
+    > {
         self.0
             .audit_retention_days()
             .map_err(|e| tenantry_kernel::PortError::Corrupt(e.to_string()))

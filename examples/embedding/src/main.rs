@@ -13,7 +13,7 @@ use tenantry_kernel::{
     AccountId, AccountName, Actor, Email, ExternalSubject, OperatorCaller, Role, UserId,
 };
 use tenantry_notifications::{DeliveryError, HttpReply, HttpTransport, MailTransport};
-use tenantry_security::{Cidr, Decision};
+use tenantry_security::{Cidr, Decision, RetentionDays};
 use tenantry_services::{master_key, Services};
 use tenantry_settings::{Section, SecurityPolicy};
 use tenantry_store::StoreConfig;
@@ -110,11 +110,13 @@ fn set_up(services: &Services, tenant_file: &Path) -> Result<(), Error> {
     services
         .settings
         .add_to_allowlist(&owner, Cidr::parse(OFFICE)?, "head office")?;
+    // Policy numbers are typed: a retention outside 1-365 days is refused here, by its type.
+    let half_year = RetentionDays::new(180)?;
     services
         .settings
         .update::<SecurityPolicy>(&owner, None, |policy| {
             policy.ip_allowlist_enforced = true;
-            policy.audit_retention_days = 180;
+            policy.audit_retention_days = half_year;
         })?;
 
     // A secret: sealed at rest under the data keys that the master key wraps.
@@ -239,7 +241,7 @@ fn run(data_dir: &Path) -> Result<Report, Error> {
     members.sort();
     Ok(Report {
         first_run,
-        audit_retention_days: settings.security.audit_retention_days,
+        audit_retention_days: settings.security.audit_retention_days.get(),
         allowlist,
         office_allowed,
         elsewhere_allowed,

@@ -82,10 +82,10 @@ impl SessionPolicySource for Policy {
         Ok(SessionPolicy {
             mfa_required: *self.0.lock().unwrap(),
             password_expiry_days: None,
-            absolute_minutes: 1440,
+            absolute_minutes: SessionLifetime::new(1440).unwrap(),
             idle_minutes: None,
             extend_on_activity: true,
-            concurrent_sessions: 5,
+            concurrent_sessions: SessionLimit::new(5).unwrap(),
         })
     }
     fn ip_allowed(&self, _: AccountId, _: Option<IpAddr>) -> Result<bool, PortError> {
@@ -202,10 +202,10 @@ pub(crate) fn idle_policy(idle_minutes: u32) -> SessionPolicy {
     SessionPolicy {
         mfa_required: false,
         password_expiry_days: None,
-        absolute_minutes: 10_080,
-        idle_minutes: Some(idle_minutes),
+        absolute_minutes: SessionLifetime::new(10_080).unwrap(),
+        idle_minutes: Some(IdleTimeout::new(idle_minutes).unwrap()),
         extend_on_activity: true,
-        concurrent_sessions: 5,
+        concurrent_sessions: SessionLimit::new(5).unwrap(),
     }
 }
 
@@ -230,7 +230,7 @@ fn timed_world(policy: SessionPolicy) -> (SessionService, Arc<Now>, String) {
             secret_hash: SecretHash::of(&secret),
             created_at: now(),
             last_seen_at: now(),
-            expires_at: now() + Duration::minutes(i64::from(policy.absolute_minutes)),
+            expires_at: now() + Duration::minutes(i64::from(policy.absolute_minutes.get())),
             revoked: false,
             ip: None,
             restriction: None,

@@ -3,6 +3,7 @@
 //! (decision 0043). The service takes a change of the domain `SecurityPolicy`.
 
 use serde_json::{json, Map, Value};
+use tenantry_security::{IdleTimeout, InactivityLock, PasswordExpiry, PolicyQuantity, WriteRange};
 use tenantry_settings::{json_type, Fields, SecurityPolicy, SettingsError};
 
 const KEYS: [&str; 4] = [
@@ -11,6 +12,16 @@ const KEYS: [&str; 4] = [
     "passwordExpiration",
     "inactivityUserLockThreshold",
 ];
+
+/// This API's write range of `inactivityTimeout` (10-120 of the domain's idle timeout minutes).
+const INACTIVITY_TIMEOUT: WriteRange<IdleTimeout> = WriteRange::new(10, 120);
+
+/// This API's write range of `passwordExpiration` (14-365 of the domain's expiry days).
+const PASSWORD_EXPIRATION: WriteRange<PasswordExpiry> = WriteRange::new(14, 365);
+
+/// This API's write range of `inactivityUserLockThreshold`: the whole domain range (it is the
+/// only API that writes it).
+const LOCK_THRESHOLD: WriteRange<InactivityLock> = WriteRange::DOMAIN;
 
 /// How a write combines with the stored preferences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,30 +37,34 @@ pub(super) fn render(policy: &SecurityPolicy) -> Value {
     json!({
         "securityPreferences": {
             "requireMFA": policy.mfa_required,
-            "inactivityTimeout": policy.idle_timeout_minutes.unwrap_or(0),
-            "passwordExpiration": policy.password_expiry_days.unwrap_or(0),
-            "inactivityUserLockThreshold": policy.inactivity_lock_days.unwrap_or(0),
+            "inactivityTimeout": policy.idle_timeout_minutes.map_or(0, IdleTimeout::get),
+            "passwordExpiration": policy.password_expiry_days.map_or(0, PasswordExpiry::get),
+            "inactivityUserLockThreshold": policy.inactivity_lock_days.map_or(0, InactivityLock::get),
         }
     })
 }
 
-/// `0` (not set) or a value in `min..=max`, or the value the stored policy shows (unchanged:
+/// `0` (not set) or a value in this API's `write` range of `Q`, or the value the stored policy shows (unchanged:
 /// another dialect may have stored a value outside this one's range, see [`Fields::over`]).
-fn zero_or_range(
+fn zero_or_range<Q: PolicyQuantity>(
     f: &mut Fields,
     map: &Map<String, Value>,
     key: &str,
-    min: u32,
-    max: u32,
-) -> Option<Option<u32>> {
+    write: WriteRange<Q>,
+) -> Option<Option<Q>> {
+    let (min, max) = (write.min(), write.max());
     let field = format!("securityPreferences.{key}");
     let value = map.get(key);
-    match value
+    let number = value
         .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
-    {
-        Some(0) => Some(None),
-        Some(n) if (min..=max).contains(&n) || f.unchanged(&field, value) => Some(Some(n)),
+        .and_then(|n| u32::try_from(n).ok());
+    // An unchanged value is the stored one, so it lies in the domain range.
+    let accepted = number
+        .filter(|n| write.parse(*n).is_ok() || f.unchanged(&field, value))
+        .and_then(|n| Q::try_new(n).ok());
+    match (number, accepted) {
+        (Some(0), _) => Some(None),
+        (_, Some(q)) => Some(Some(q)),
         _ if !value.is_some_and(Value::is_number) => {
             f.error_allowed(
                 field,
@@ -114,19 +129,15 @@ pub(super) fn read(
                 }
             }
             Some(_) => {
-                let (min, max) = match key {
-                    "inactivityTimeout" => (10, 120),
-                    "passwordExpiration" => (14, 365),
-                    _ => (60, 365),
+                let read = match key {
+                    "inactivityTimeout" => zero_or_range(f, &prefs, key, INACTIVITY_TIMEOUT)
+                        .map(|v| next.idle_timeout_minutes = v),
+                    "passwordExpiration" => zero_or_range(f, &prefs, key, PASSWORD_EXPIRATION)
+                        .map(|v| next.password_expiry_days = v),
+                    _ => zero_or_range(f, &prefs, key, LOCK_THRESHOLD)
+                        .map(|v| next.inactivity_lock_days = v),
                 };
-                match zero_or_range(f, &prefs, key, min, max) {
-                    Some(v) => match key {
-                        "inactivityTimeout" => next.idle_timeout_minutes = v,
-                        "passwordExpiration" => next.password_expiry_days = v,
-                        _ => next.inactivity_lock_days = v,
-                    },
-                    None => ok = false,
-                }
+                ok &= read.is_some();
             }
         }
     }

@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 use tenantry_billing::Limits;
 use tenantry_kernel::Email;
-use tenantry_security::Cidr;
+use tenantry_security::{Cidr, PasswordExpiry, PolicyQuantity, RetentionDays, WriteRange};
 use tenantry_settings::tenant::{
     rfc7396_merge, BrandingSettings, FeatureLimits, HexColor, TenantSettings,
 };
@@ -19,7 +19,7 @@ pub(super) fn render(settings: &TenantSettings) -> Value {
     json!({
         "security": {
             "mfaRequired": settings.security.mfa_required,
-            "passwordExpiryDays": settings.security.password_expiry_days.unwrap_or(0),
+            "passwordExpiryDays": settings.security.password_expiry_days.map_or(0, PasswordExpiry::get),
             "maxConcurrentSessions": settings.security.concurrent_sessions,
             // The ranges in force: none while enforcement is off (docs/api/mapping.md).
             "allowedIpRanges": if settings.security.ip_allowlist_enforced {
@@ -113,12 +113,26 @@ fn read(
     let mfa = opt(&sec, "mfaRequired").map_or(Some(defaults.mfa_required), |_| {
         f.bool(&sec, "mfaRequired", "security")
     });
-    let expiry = opt(&sec, "passwordExpiryDays").map_or(Some(90), |_| {
-        non_negative(f, &sec, "passwordExpiryDays", "security", 3650)
-    });
-    let sessions = opt(&sec, "maxConcurrentSessions")
-        .map_or(Some(defaults.concurrent_sessions), |_| {
-            f.integer(&sec, "maxConcurrentSessions", "security", 1, 100)
+    let expiry =
+        opt(&sec, "passwordExpiryDays").map_or(Some(defaults.password_expiry_days), |_| {
+            // This API writes the whole domain range of the password expiry, 0 = never.
+            never_or(
+                f,
+                &sec,
+                "passwordExpiryDays",
+                "security",
+                WriteRange::<PasswordExpiry>::DOMAIN,
+            )
+        });
+    // This API writes the whole domain range of the concurrent sessions.
+    let sessions =
+        opt(&sec, "maxConcurrentSessions").map_or(Some(defaults.concurrent_sessions), |_| {
+            f.quantity(
+                &sec,
+                "maxConcurrentSessions",
+                "security",
+                WriteRange::DOMAIN,
+            )
         });
     let ranges = sec.get("allowedIpRanges");
     let mut allowlist = Vec::new();
@@ -156,14 +170,14 @@ fn read(
         security.ip_allowlist_enforced = !allowlist.is_empty();
         allowlist = in_stored_order(&current.allowlist, &allowlist);
     }
+    // The whole domain range of the audit retention, up to the tier's cap.
     let retention =
         opt(&feat, "auditLogRetentionDays").map_or(Some(defaults.audit_retention_days), |_| {
-            f.integer(
+            f.quantity(
                 &feat,
                 "auditLogRetentionDays",
                 "features",
-                1,
-                limits.max_audit_retention_days,
+                WriteRange::<RetentionDays>::DOMAIN.capped_at(limits.max_audit_retention_days),
             )
         });
     let max_orgs = opt(&feat, "maxOrganizations").map_or(
@@ -209,7 +223,7 @@ fn read(
     });
     // Every field was read (each error recorded) before any is given up on.
     security.mfa_required = mfa?;
-    security.password_expiry_days = expiry.map(|e| (e > 0).then_some(e))?;
+    security.password_expiry_days = expiry?;
     security.concurrent_sessions = sessions?;
     security.audit_retention_days = retention?;
     Some(TenantSettings {
@@ -231,30 +245,36 @@ fn opt<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     map.get(key).filter(|v| !v.is_null())
 }
 
-/// An integer in `0..=max`, where 0 means "never" (or unchanged: see [`Fields::over`]).
-fn non_negative(
+/// `0` ("never") or an integer in this API's `write` range of `Q` (or unchanged: see
+/// [`Fields::over`]; the stored value lies in `Q`'s domain range).
+fn never_or<Q: PolicyQuantity>(
     f: &mut Fields,
     map: &Map<String, Value>,
     key: &str,
     path: &str,
-    max: u32,
-) -> Option<u32> {
+    write: WriteRange<Q>,
+) -> Option<Option<Q>> {
+    let max = write.max();
     let field = format!("{path}.{key}");
     let value = map.get(key);
-    match value
+    let number = value
         .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
-    {
-        Some(n) if n <= max || f.unchanged(&field, value) => Some(n),
+        .and_then(|n| u32::try_from(n).ok());
+    let accepted = number
+        .filter(|n| write.parse(*n).is_ok() || f.unchanged(&field, value))
+        .and_then(|n| Q::try_new(n).ok());
+    match (number, accepted) {
+        (Some(0), _) => Some(None),
+        (_, Some(q)) => Some(Some(q)),
         _ if !value.is_some_and(Value::is_number) => {
             f.type_error(field, value, "an integer", 0.0, f64::from(max));
             None
         }
-        Some(_) => {
+        (Some(_), None) => {
             f.error(field, format!("{key} must be at most {max} (0 = never)"));
             None
         }
-        None => {
+        (None, _) => {
             f.error(field, format!("{key} must be a non-negative number"));
             None
         }

@@ -5,14 +5,16 @@
 
 use serde_json::Value;
 use tenantry_kernel::Timezone;
+use tenantry_security::{IdleTimeout, RetentionDays, SessionLifetime, WriteRange};
 use tenantry_settings::org_settings::{
     LogRetentionUpdate, OrganizationUpdate, SessionTimeoutUpdate, DATA_RESIDENCIES,
 };
 use tenantry_settings::{Fields, SettingsError};
 
-/// Retention in days, which the API leaves open: at least a day, at most the 365 days every
-/// tier retains.
-const RETENTION_MAX: u32 = 365;
+/// Run-log and diagnostic retention in days, which the API leaves open: at least a day, at
+/// most what the audit log may be kept (the domain's [`RetentionDays`] range), which every tier
+/// retains.
+const RETENTION_MAX: u32 = RetentionDays::MAX;
 
 /// `POST /api/settings`: `default_timezone`, `require_sso`, `data_residency`, each optional.
 pub(super) fn organization_update(body: &Value) -> Result<OrganizationUpdate, SettingsError> {
@@ -75,21 +77,28 @@ pub(super) fn log_retention_update(body: &Value) -> Result<LogRetentionUpdate, S
         )
         .cloned()
         .unwrap_or_default();
-    let mut days = |key: &str| {
+    let days = |f: &mut Fields, key: &str| {
         map.contains_key(key)
             .then(|| f.integer(&map, key, "", 1, RETENTION_MAX))
             .flatten()
     };
+    let run_logs_days = days(&mut f, "run_logs_days");
+    // The audit log's retention is the security policy's: this API writes its whole range.
+    let audit_logs_days = map
+        .contains_key("audit_logs_days")
+        .then(|| f.quantity(&map, "audit_logs_days", "", WriteRange::DOMAIN))
+        .flatten();
     let update = LogRetentionUpdate {
-        run_logs_days: days("run_logs_days"),
-        audit_logs_days: days("audit_logs_days"),
-        diagnostic_artifacts_days: days("diagnostic_artifacts_days"),
+        run_logs_days,
+        audit_logs_days,
+        diagnostic_artifacts_days: days(&mut f, "diagnostic_artifacts_days"),
     };
     f.finish(Vec::new(), Some(update))
 }
 
 /// `PUT /api/session-timeout`: the given fields. Idle 0 or `null` = no idle timeout, else
-/// 1–1440 minutes; absolute 60–10080 minutes (the account settings API's 1–168 hours).
+/// 1–1440 minutes; absolute 60–10080 minutes (the account settings API's 1–168 hours). Both are
+/// the domain ranges of [`IdleTimeout`] and [`SessionLifetime`]: this API writes them whole.
 pub(super) fn session_timeout_update(body: &Value) -> Result<SessionTimeoutUpdate, SettingsError> {
     let mut f = Fields::default();
     let map = f
@@ -109,12 +118,14 @@ pub(super) fn session_timeout_update(body: &Value) -> Result<SessionTimeoutUpdat
         Some(Value::Null) => Some(None),
         Some(Value::Number(n)) if n.as_u64() == Some(0) => Some(None),
         Some(_) => f
-            .integer(&map, "idle_timeout_minutes", "", 1, 1440)
+            .quantity::<IdleTimeout>(&map, "idle_timeout_minutes", "", WriteRange::DOMAIN)
             .map(Some),
     };
     let absolute_timeout_minutes = map
         .contains_key("absolute_timeout_minutes")
-        .then(|| f.integer(&map, "absolute_timeout_minutes", "", 60, 10_080))
+        .then(|| {
+            f.quantity::<SessionLifetime>(&map, "absolute_timeout_minutes", "", WriteRange::DOMAIN)
+        })
         .flatten();
     let extend_on_activity = map
         .contains_key("extend_on_activity")

@@ -304,7 +304,7 @@ async fn get_tier(
 
 fn session_json(t: &tenantry_settings::org_settings::SessionTimeout) -> Value {
     json!({
-        "idle_timeout_minutes": t.idle_timeout_minutes.unwrap_or(0),
+        "idle_timeout_minutes": t.idle_timeout_minutes.map_or(0, |m| m.get()),
         "absolute_timeout_minutes": t.absolute_timeout_minutes,
         "extend_on_activity": t.extend_on_activity,
     })

@@ -1,10 +1,12 @@
 //! The tenant settings API (`/tenants/{id}/settings`, camelCase, JSON merge-PATCH).
 
 use serde_json::{json, Map, Value};
+use tenantry_security::{PasswordExpiry, SessionLimit};
 
 use super::{object, put};
 
-/// The groups and their fields, with the bounds the settings crate enforces (`tenant.rs`);
+/// The groups and their fields, with the bounds the domain's quantities and this API's codec
+/// enforce;
 /// `nullable` for the PATCH, where `null` resets a field to its default (RFC 7396).
 fn groups(nullable: bool) -> Value {
     let t = |ty: &str| {
@@ -17,8 +19,8 @@ fn groups(nullable: bool) -> Value {
     json!({
         "security": { "type": t("object"), "properties": {
             "mfaRequired": { "type": t("boolean") },
-            "passwordExpiryDays": { "type": t("integer"), "minimum": 0, "maximum": 3650, "description": "0: passwords never expire" },
-            "maxConcurrentSessions": { "type": t("integer"), "minimum": 1, "maximum": 100 },
+            "passwordExpiryDays": { "type": t("integer"), "minimum": 0, "maximum": PasswordExpiry::MAX, "description": "0: passwords never expire" },
+            "maxConcurrentSessions": { "type": t("integer"), "minimum": SessionLimit::MIN, "maximum": SessionLimit::MAX },
             "allowedIpRanges": { "type": t("array"), "maxItems": 1000, "items": { "type": "string", "description": "An IP address or CIDR block" }, "description": "Non-empty: only these addresses may call; empty: no restriction" },
         }, "additionalProperties": false },
         "features": { "type": t("object"), "properties": {
