@@ -22,6 +22,7 @@ mod authorization;
 mod backup_restore;
 mod catalog_notifications;
 mod catalog_token_grant;
+mod change_feed;
 mod cli_progress;
 mod cli_transfer;
 mod configuration;

@@ -50,6 +50,8 @@ pub struct ScrapeGauges {
     pub pool_waits: u64,
     /// How long they waited, in total.
     pub pool_wait_time: std::time::Duration,
+    /// How long ago the change feed was last confirmed; `None`: never in this process.
+    pub feed_age: Option<std::time::Duration>,
     /// API key uses not recorded because the key-activity queue was full.
     pub key_activity_dropped: u64,
     /// The process's own figures; `None` where the system does not tell them (not Linux).
@@ -247,6 +249,13 @@ impl Metrics {
             out,
             "# HELP tenantry_db_pool_wait_seconds_total Time store calls of this instance waited for a pooled connection.\n# TYPE tenantry_db_pool_wait_seconds_total counter\ntenantry_db_pool_wait_seconds_total {}",
             g.pool_wait_time.as_secs_f64()
+        );
+        // +Inf when the feed was never followed: every cache then keeps the 2 s bound.
+        let _ = writeln!(
+            out,
+            "# HELP tenantry_cache_feed_age_seconds How long ago this instance last confirmed the change feed (caches keep entries past 2 s only while it is under 1.5 s).\n# TYPE tenantry_cache_feed_age_seconds gauge\ntenantry_cache_feed_age_seconds {}",
+            g.feed_age
+                .map_or_else(|| "+Inf".to_owned(), |age| age.as_secs_f64().to_string())
         );
         if let Some(p) = &g.process {
             let process: [(&str, &str, &str, String); 4] = [

@@ -39,4 +39,6 @@ pub use permission::{default_permissions, effective_permissions, Permission};
 pub use random::{OsRandom, RandomSource};
 pub use role::Role;
 pub use timezone::Timezone;
-pub use write_epochs::{WriteEpochs, EPOCH_SHARDS};
+pub use write_epochs::{
+    Epoch, WriteEpochs, CROSS_PROCESS_BOUND, EPOCH_SHARDS, FEED_MAX_LIFETIME, FEED_POLL_INTERVAL,
+};

@@ -2,8 +2,75 @@
 //! per user, for what a user's own writes change) plus one for the whole process (decision 0044).
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::{AccountId, UserId};
+
+/// How long after another process's write a cache of this process may still serve what the
+/// write changed: the documented bound for changes made elsewhere (a second instance, the CLI).
+pub const CROSS_PROCESS_BOUND: Duration = Duration::from_secs(2);
+
+/// How often the change feed's follower asks the database what other processes changed.
+pub const FEED_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How long an entry may live while the change feed is followed (decision 0047): changes are
+/// then applied as they come, and this is only a safety net.
+pub const FEED_MAX_LIFETIME: Duration = Duration::from_secs(60);
+
+/// An epoch as read from [`WriteEpochs`], with whether the change feed was confirmed when it was
+/// read (which decides how long an entry read under it may live: see [`Epoch::lifetime`]).
+///
+/// Equal epochs are the same counter value; the confirmation is a property of the moment of
+/// reading, not part of the value a cache entry answers to.
+#[derive(Debug, Clone, Copy)]
+pub struct Epoch {
+    value: u64,
+    followed: bool,
+}
+
+impl PartialEq for Epoch {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl Eq for Epoch {}
+
+impl Epoch {
+    #[cfg(test)]
+    pub(crate) fn unfollowed(value: u64) -> Self {
+        Self {
+            value,
+            followed: false,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn followed(value: u64) -> Self {
+        Self {
+            value,
+            followed: true,
+        }
+    }
+
+    /// The counter value (sums of counters that only grow: it only grows too).
+    pub fn value(self) -> u64 {
+        self.value
+    }
+
+    /// How long an entry read under this epoch may be served by a cache whose own bound is
+    /// `bound`: up to [`FEED_MAX_LIFETIME`] while the change feed was confirmed recently enough
+    /// that every change committed elsewhere more than `bound` ago has been applied, else `bound`.
+    ///
+    /// This is the one place that rule lives; every [`EpochCache`](crate::EpochCache) asks it.
+    pub fn lifetime(self, bound: Duration) -> Duration {
+        if self.followed {
+            FEED_MAX_LIFETIME.max(bound)
+        } else {
+            bound
+        }
+    }
+}
 
 /// Counters in a process: [`WriteEpochs::new`] allocates this many (8 KiB).
 pub const EPOCH_SHARDS: usize = 1024;
@@ -37,6 +104,10 @@ pub struct WriteEpochs {
     writes: AtomicU64,
     global: AtomicU64,
     shards: Box<[AtomicU64]>,
+    /// When the change feed's follower last started a poll that succeeded and was applied, in
+    /// microseconds since `base`, plus one (0: never). See [`Self::confirm_feed`].
+    feed_confirmed: AtomicU64,
+    base: Instant,
 }
 
 impl Default for WriteEpochs {
@@ -57,7 +128,45 @@ impl WriteEpochs {
             writes: AtomicU64::new(0),
             global: AtomicU64::new(0),
             shards: (0..shards.max(1)).map(|_| AtomicU64::new(0)).collect(),
+            feed_confirmed: AtomicU64::new(0),
+            base: Instant::now(),
         }
+    }
+
+    /// Records that every change another process committed before `poll_started` has been
+    /// applied here (as bumps). Call after applying them; earlier instants are ignored.
+    pub fn confirm_feed(&self, poll_started: Instant) {
+        // A poll begun before these epochs existed confirms nothing about them.
+        let Some(since) = poll_started.checked_duration_since(self.base) else {
+            return;
+        };
+        let micros = u64::try_from(since.as_micros()).unwrap_or(u64::MAX - 1) + 1;
+        self.feed_confirmed.fetch_max(micros, Ordering::SeqCst);
+    }
+
+    /// How long ago the last confirmed poll of the change feed started; `None` if the feed was
+    /// never followed in this process.
+    pub fn feed_age(&self) -> Option<Duration> {
+        match self.feed_confirmed.load(Ordering::SeqCst) {
+            0 => None,
+            micros => Some(
+                self.base
+                    .elapsed()
+                    .saturating_sub(Duration::from_micros(micros - 1)),
+            ),
+        }
+    }
+
+    /// Whether the feed is followed now: its last confirmed poll started less than
+    /// [`CROSS_PROCESS_BOUND`] minus one poll interval ago, so every change committed elsewhere
+    /// more than the bound ago is applied, with a poll's worth of margin for the applying.
+    fn followed(&self) -> bool {
+        self.feed_age()
+            .is_some_and(|age| age < CROSS_PROCESS_BOUND.saturating_sub(FEED_POLL_INTERVAL))
+    }
+
+    fn epoch(&self, value: u64, followed: bool) -> Epoch {
+        Epoch { value, followed }
     }
 
     fn shard(&self, id: u128) -> &AtomicU64 {
@@ -65,8 +174,17 @@ impl WriteEpochs {
         &self.shards[(id % self.shards.len() as u128) as usize]
     }
 
+    // Every epoch reads whether the feed is followed BEFORE the counters: a follower applies
+    // its bumps before it confirms, so a confirmation seen here covers every change whose bump
+    // the counters read next could still miss only if that change is younger than the bound.
+
     /// The epoch of what belongs to `account` alone: its own writes and global ones move it.
-    pub fn account(&self, account: AccountId) -> u64 {
+    pub fn account(&self, account: AccountId) -> Epoch {
+        let followed = self.followed();
+        self.epoch(self.account_value(account), followed)
+    }
+
+    fn account_value(&self, account: AccountId) -> u64 {
         // A sum of counters that only grow changes whenever one of them does.
         self.global
             .load(Ordering::SeqCst)
@@ -75,14 +193,18 @@ impl WriteEpochs {
 
     /// The epoch of what `user` sees in `account` (the account's documents with the user's
     /// preferences): the account's writes, the user's and global ones move it.
-    pub fn account_user(&self, account: AccountId, user: UserId) -> u64 {
-        self.account(account)
-            .wrapping_add(self.shard(user.ulid().0).load(Ordering::SeqCst))
+    pub fn account_user(&self, account: AccountId, user: UserId) -> Epoch {
+        let followed = self.followed();
+        let value = self
+            .account_value(account)
+            .wrapping_add(self.shard(user.ulid().0).load(Ordering::SeqCst));
+        self.epoch(value, followed)
     }
 
     /// The process-wide epoch alone: for what belongs to no account (operator keys).
-    pub fn global(&self) -> u64 {
-        self.global.load(Ordering::SeqCst)
+    pub fn global(&self) -> Epoch {
+        let followed = self.followed();
+        self.epoch(self.global.load(Ordering::SeqCst), followed)
     }
 
     /// How many bumps of any kind there have been: read it before a read whose account is
@@ -98,7 +220,7 @@ impl WriteEpochs {
     /// counted after `seen` was read; if it was counted before the check here, the check fails;
     /// if after, its epoch bump (which follows its count) comes after the epoch was read here,
     /// so the entry stored under this epoch is stale once the write shows.
-    pub fn account_since(&self, seen: u64, account: AccountId) -> Option<u64> {
+    pub fn account_since(&self, seen: u64, account: AccountId) -> Option<Epoch> {
         let epoch = self.account(account);
         (self.writes() == seen).then_some(epoch)
     }
@@ -188,7 +310,7 @@ mod tests {
                 let cache = EpochCache::new(Duration::from_secs(3600), 1000);
                 let mut versions: HashMap<u8, u64> = HashMap::new();
                 // (account, version read, epoch loaded before or `writes` seen before)
-                let mut pending: Vec<(u8, u64, Result<u64, u64>)> = Vec::new();
+                let mut pending: Vec<(u8, u64, Result<Epoch, u64>)> = Vec::new();
                 for step in steps {
                     match step {
                         Step::BeginRead(a, known) => {
@@ -257,7 +379,7 @@ mod tests {
         epochs.bump_account(account);
         assert_ne!(epochs.account_user(account, u2), e2);
         epochs.bump_global();
-        assert_ne!(epochs.account(id(2)), 0);
+        assert_ne!(epochs.account(id(2)).value(), 0);
     }
 
     #[test]
@@ -267,6 +389,29 @@ mod tests {
         epochs.bump_account(id(7));
         assert_eq!(epochs.account_since(seen, id(3)), None);
         let seen = epochs.writes();
-        assert_eq!(epochs.account_since(seen, id(3)), Some(0));
+        assert_eq!(epochs.account_since(seen, id(3)).map(Epoch::value), Some(0));
+    }
+
+    #[test]
+    fn entries_live_long_only_while_the_feed_was_confirmed_within_the_bound() {
+        let epochs = WriteEpochs::new();
+        let long = |e: Epoch| e.lifetime(CROSS_PROCESS_BOUND) == FEED_MAX_LIFETIME;
+        assert_eq!(epochs.feed_age(), None);
+        assert!(!long(epochs.account(id(1))), "never followed: the bound");
+        epochs.confirm_feed(Instant::now());
+        assert!(long(epochs.account(id(1))));
+        assert!(long(epochs.global()));
+        // A confirmation older than the bound less one poll interval no longer counts.
+        let then = Instant::now();
+        let stale = CROSS_PROCESS_BOUND - FEED_POLL_INTERVAL;
+        std::thread::sleep(stale + Duration::from_millis(20));
+        assert!(epochs.feed_age().is_some_and(|age| age >= stale));
+        assert!(!long(
+            epochs.account_user(id(1), UserId::from_ulid(3u128.into()))
+        ));
+        // An earlier confirmation never moves it back.
+        epochs.confirm_feed(Instant::now());
+        epochs.confirm_feed(then);
+        assert!(long(epochs.account(id(2))));
     }
 }

@@ -9,8 +9,10 @@ use tenantry_kernel::{Actor, Clock, Credential, EpochCache, OperatorCredential, 
 use crate::key_activity::{KeyActivity, KeyUse};
 use crate::ports::{CredentialStore, KeyRecord, MemberStatus};
 
-/// How long a key's record is served from memory when nothing was written on this node: the
-/// bound after which a change made on another node (a revocation, a suspension) applies here.
+/// How long a key's record is served from memory when nothing was written on this node and the
+/// change feed is not followed: the bound after which a change made on another node (a
+/// revocation, a suspension) applies here. While the feed is followed, a record lives until a
+/// write to its account is applied, at most `tenantry_kernel::FEED_MAX_LIFETIME` (decision 0047).
 pub const KEY_CACHE_SECONDS: u64 = 2;
 /// Cached records at most; past it the cache starts over.
 const KEY_CACHE_ENTRIES: usize = 10_000;

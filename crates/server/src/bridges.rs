@@ -25,6 +25,7 @@ impl tenantry_http::Readiness for StoreReadiness {
             pool_idle: g.pool_idle,
             pool_waits: g.pool_waits,
             pool_wait_time: g.pool_wait_time,
+            feed_age: g.feed_age,
             key_activity_dropped: 0,
             process: None,
         })

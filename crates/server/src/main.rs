@@ -394,6 +394,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(error = %e, "flushing email digests failed; retrying"),
         }),
     );
+    // Other processes' writes (a second instance, the CLI) reach this one's caches through the
+    // change feed; while it is followed, cached entries live until what they hold changes.
+    let change_feed = services.store.follow_changes()?;
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -502,6 +505,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     // Whatever is mid-delivery finishes; what is left stays in the outbox for the next start.
     outbox.stop();
+    change_feed.stop();
     // The server (and with it every sender) is gone: the writer drains the queue and ends.
     if audit_writer.join().is_err() {
         tracing::warn!("the request-audit writer panicked");

@@ -308,7 +308,7 @@ pub trait SettingsStore: Send + Sync {
     /// `account` (and for `user`, when given): read caches compare it. A write in another
     /// account, or of another user's preferences, leaves it as it was; a write that spans
     /// accounts changes it (`tenantry_kernel::WriteEpochs::account_user`).
-    fn settings_epoch(&self, account: AccountId, user: Option<UserId>) -> u64;
+    fn settings_epoch(&self, account: AccountId, user: Option<UserId>) -> tenantry_kernel::Epoch;
 
     /// The security section's document (if stored) and the allowlist entries: what the
     /// request path needs to enforce the allowlist.

@@ -204,8 +204,10 @@ pub struct RenderedSettings {
     pub body: Vec<u8>,
 }
 
-/// How long a read snapshot is served when nothing was written on this node: the bound after
-/// which another instance's change shows here (the same as the allowlist policy cache's).
+/// How long a read snapshot is served when nothing was written on this node and the change feed
+/// is not followed: the bound after which another instance's change shows here (the same as the
+/// allowlist policy cache's). While the feed is followed, an entry lives until a write to what
+/// it holds is applied, at most `tenantry_kernel::FEED_MAX_LIFETIME` (decision 0047).
 pub const SNAPSHOT_SECONDS: u64 = 2;
 /// Entries per read cache: room for 10,000 active accounts' documents within one lifetime
 /// (decision 0044 lists every cache's bound).

@@ -5,6 +5,7 @@ mod activity;
 mod api_keys;
 mod audit;
 mod backup;
+mod change_feed;
 mod connection;
 mod credentials;
 mod data_keys;
@@ -31,6 +32,7 @@ mod transaction;
 mod usage;
 
 pub use backup::{backup_sqlite, sqlite_companions};
+pub use change_feed::{ChangeFollower, FeedCursor, FeedPoll, FeedTiming, GAP_AGE, PRUNE_AGE};
 pub use connection::{Backend, DbConnection};
 pub use error::StoreError;
 pub use migrations::MigrationProgress;

@@ -390,6 +390,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The change feed (decision 0047): what each write moved, for the other processes.
+    cache_changes (seq) {
+        seq -> BigInt,
+        /// PostgreSQL: the writer's transaction id (set by the column default); SQLite: NULL.
+        xid -> Nullable<BigInt>,
+        scope -> Text,
+        target -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(api_keys -> accounts (account_id));
@@ -428,4 +439,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_resets,
     email_changes,
     data_keys,
+    cache_changes,
 );

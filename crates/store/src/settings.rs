@@ -255,7 +255,7 @@ impl SettingsStore for Store {
         ))
     }
 
-    fn settings_epoch(&self, account: AccountId, user: Option<UserId>) -> u64 {
+    fn settings_epoch(&self, account: AccountId, user: Option<UserId>) -> tenantry_kernel::Epoch {
         let epochs = Store::write_epochs(self);
         match user {
             Some(user) => epochs.account_user(account, user),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::r2d2::{Pool, PooledConnection};
 
+use crate::change_feed::Changes;
 use crate::connection::{Manager, ReadOnly, Target};
 use crate::{migrations, Backend, DbConnection, StoreError};
 
@@ -46,6 +47,9 @@ pub struct StoreGauges {
     pub pool_waits: u64,
     /// The time those callers waited, in total.
     pub pool_wait_time: Duration,
+    /// How long ago the change feed's follower last confirmed the feed; `None` if it never
+    /// did in this process (decision 0047).
+    pub feed_age: Option<Duration>,
 }
 
 /// `url` with the password of its user part (and any `password=` parameter) replaced by
@@ -431,6 +435,7 @@ impl Store {
                     .micros
                     .load(std::sync::atomic::Ordering::Relaxed),
             ),
+            feed_age: self.epochs.feed_age(),
         })
     }
 
@@ -451,10 +456,7 @@ impl Store {
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
-        let result = self.queued_transaction(f);
-        // Bumped whatever the outcome: a failed commit may still have changed something.
-        self.epochs.bump_global();
-        result
+        self.queued_transaction(Changes::global(), f)
     }
 
     /// A write transaction that changes only what belongs to `account` (its members, keys,
@@ -465,10 +467,11 @@ impl Store {
         account: tenantry_kernel::AccountId,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
-        let result = self.queued_transaction(f);
-        // Bumped whatever the outcome, as in `write`.
-        self.epochs.bump_account(account);
-        result
+        let changes = Changes {
+            account: Some(account),
+            ..Changes::default()
+        };
+        self.queued_transaction(changes, f)
     }
 
     /// A write transaction that bumps `account`'s epoch when given and `user`'s when given: a
@@ -481,14 +484,12 @@ impl Store {
         user: Option<tenantry_kernel::UserId>,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
-        let result = self.queued_transaction(f);
-        if let Some(account) = account {
-            self.epochs.bump_account(account);
-        }
-        if let Some(user) = user {
-            self.epochs.bump_user(user);
-        }
-        result
+        let changes = Changes {
+            global: false,
+            account,
+            user,
+        };
+        self.queued_transaction(changes, f)
     }
 
     /// A write transaction that bumps no epoch: for rows no cache holds (the request audit, the
@@ -497,19 +498,31 @@ impl Store {
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.queued_transaction(f)
+        self.queued_transaction(Changes::default(), f)
     }
 
     /// The write transaction all those above share, after this process's earlier writers.
+    /// What it moves is recorded in the change feed inside the transaction (so it commits with
+    /// the write, and other processes apply it: decision 0047), and bumped here after it ends.
     fn queued_transaction<T, E: crate::transaction::TxError + From<StoreError>>(
         &self,
-        f: impl FnMut(&mut DbConnection) -> Result<T, E>,
+        changes: Changes,
+        mut f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
-        // The turn comes before the connection: queued writers hold none of the few pooled
-        // connections the readers need.
-        let _turn = self.writers.as_deref().and_then(WriterQueue::wait);
-        let mut conn = self.conn().map_err(E::from)?;
-        crate::transaction::write_transaction(&mut conn, f)
+        let result = {
+            // The turn comes before the connection: queued writers hold none of the few pooled
+            // connections the readers need.
+            let _turn = self.writers.as_deref().and_then(WriterQueue::wait);
+            let mut conn = self.conn().map_err(E::from)?;
+            crate::transaction::write_transaction(&mut conn, |c| {
+                let value = f(c)?;
+                changes.record(c)?;
+                Ok(value)
+            })
+        };
+        // Bumped whatever the outcome: a failed commit may still have changed something.
+        changes.bump(&self.epochs);
+        result
     }
 
     /// The epochs this process's writes bump (see `CredentialStore::write_epochs`).

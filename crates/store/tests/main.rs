@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod change_feed;
 mod digests;
 mod invitations;
 mod outbox_claims;

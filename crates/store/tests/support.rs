@@ -62,6 +62,20 @@ pub fn stores() -> Vec<TestStore> {
     out
 }
 
+/// A second store on the same database, as another process (a second instance, the CLI) has:
+/// its own pool and its own write epochs.
+pub fn second_store(db: &TestStore) -> Store {
+    let config = match (&db.dir, &db.pg) {
+        (Some(dir), _) => StoreConfig::sqlite(dir.join("t.db")),
+        (None, Some((admin, name))) => {
+            let (base, _) = admin.rsplit_once('/').expect("database path");
+            StoreConfig::from_url(&format!("{base}/{name}")).expect("a PostgreSQL URL")
+        }
+        (None, None) => panic!("a test store without a database"),
+    };
+    Store::open(&config).expect("second store")
+}
+
 /// 2026-01-01T00:00:00Z, where the clocked tests start.
 pub fn t0() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("2026-01-01")
