@@ -55,19 +55,43 @@ impl Changes {
     }
 
     /// Records the changes in the write transaction `conn` is in (nothing for a write that
-    /// moves nothing): they commit with the write or not at all.
+    /// moves nothing): they commit with the write or not at all. One statement whatever the
+    /// number of rows (at most three), so a write pays one round trip for its feed rows.
     pub(crate) fn record(self, conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
-        // One statement per row (at most two): batch inserts do not go through the connection
-        // that serves both backends.
-        for (scope, target) in self.rows() {
-            diesel::insert_into(cache_changes::table)
-                .values((
-                    cache_changes::scope.eq(scope),
-                    cache_changes::target.eq(target),
-                ))
-                .execute(conn)?;
+        use diesel::sql_types::{Nullable, Text};
+        let rows = self.rows();
+        if rows.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let values = |placeholder: &dyn Fn(usize) -> String| {
+            (0..rows.len())
+                .map(|i| format!("({}, {})", placeholder(2 * i + 1), placeholder(2 * i + 2)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let insert = "INSERT INTO cache_changes (scope, target) VALUES";
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                let sql = format!("{insert} {}", values(&|n| format!("${n}")));
+                let mut query = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
+                for (scope, target) in rows {
+                    query = query
+                        .bind::<Text, _>(scope)
+                        .bind::<Nullable<Text>, _>(target);
+                }
+                query.execute(pg).map(drop)
+            }
+            DbConnection::Sqlite(lite) => {
+                let sql = format!("{insert} {}", values(&|_| "?".to_owned()));
+                let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+                for (scope, target) in rows {
+                    query = query
+                        .bind::<Text, _>(scope)
+                        .bind::<Nullable<Text>, _>(target);
+                }
+                query.execute(lite).map(drop)
+            }
+        }
     }
 
     /// Bumps the epochs here (after the transaction, whatever its outcome).
