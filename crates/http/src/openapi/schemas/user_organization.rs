@@ -3,7 +3,7 @@
 //! features and notifications.
 
 use serde_json::{json, Map, Value};
-use tenantry_security::Scope;
+use tenantry_security::{IdleTimeout, RetentionDays, Scope, SessionLifetime};
 
 use super::{
     any, array_of, boolean, closed, data, data_page, email, enumeration, id, integer, map,
@@ -14,8 +14,9 @@ use super::{
 const TIERS: [&str; 3] = ["free", "pro", "enterprise"];
 const CHANNEL_TYPES: [&str; 3] = ["email", "slack", "webhook"];
 
+/// A retention in days: every retention of this API lies in the audit retention's domain range.
 fn days() -> Value {
-    json!({ "type": "integer", "minimum": 1, "maximum": 3650 })
+    json!({ "type": "integer", "minimum": RetentionDays::MIN, "maximum": RetentionDays::MAX })
 }
 
 fn scopes() -> Value {
@@ -297,8 +298,8 @@ fn organization(s: &mut Map<String, Value>) {
         )),
     );
     let timeout = json!({
-        "idle_timeout_minutes": { "type": "integer", "minimum": 0, "description": "0: no idle timeout" },
-        "absolute_timeout_minutes": { "type": "integer", "minimum": 1 }, "extend_on_activity": boolean(),
+        "idle_timeout_minutes": { "type": "integer", "minimum": 0, "maximum": IdleTimeout::MAX, "description": format!("0: no idle timeout; otherwise {}-{} minutes", IdleTimeout::MIN, IdleTimeout::MAX) },
+        "absolute_timeout_minutes": { "type": "integer", "minimum": SessionLifetime::MIN, "maximum": SessionLifetime::MAX }, "extend_on_activity": boolean(),
     });
     let mut timeout_read = timeout.clone();
     timeout_read["updated_at"] = json!({ "type": "string", "format": "date-time" });
