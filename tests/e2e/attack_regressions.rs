@@ -210,6 +210,7 @@ on_both_backends!(
     transfer_and_resend_stay_within_power,
     invitation_passwords_share_the_sign_in_throttle,
     current_passwords_share_the_sign_in_throttle,
+    email_change_refusals_are_throttled_and_keep_the_caches,
 );
 
 /// A leaked invitation link is no way around the sign-in throttle: the password of an
@@ -345,5 +346,56 @@ async fn current_passwords_share_the_sign_in_throttle(app: TestApp) {
             .count(),
         1,
         "only the first password was set: {actions:?}"
+    );
+}
+
+/// An email change without the current password is a failed proof like a wrong one: it draws
+/// on the sign-in's budget, so refusals (each an audit entry) cannot be had for free. And a
+/// refusal changes nothing a cache holds, so it moves no epoch: a stream of them cannot keep
+/// every tenant's caches cold (the change feed would carry a global change to every instance).
+async fn email_change_refusals_are_throttled_and_keep_the_caches(app: TestApp) {
+    let key = app.owner_key().to_owned();
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/password",
+        &key,
+        Some(json!({ "new_password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 204, "{doc}");
+    let global_changes =
+        || app.query_texts("SELECT scope AS t FROM cache_changes WHERE scope = 'global'");
+    let before = global_changes().len();
+    let mut refused = None;
+    for attempt in 0..10 {
+        let (status, doc) = call(
+            &app,
+            Method::POST,
+            "/api/user/email",
+            &key,
+            Some(json!({ "email": "attacker@example.com" })),
+        )
+        .await;
+        if status == 429 {
+            assert_eq!(doc["error"]["code"], "RATE_LIMITED", "{doc}");
+            refused = Some(attempt);
+            break;
+        }
+        assert_eq!(status, 403, "{doc}");
+    }
+    let refused = refused.expect("email changes without a password are throttled");
+    assert!(refused <= 5, "refused only after {refused} attempts");
+    let failed =
+        app.query_texts("SELECT action AS t FROM audit_log WHERE action = 'email_change.failed'");
+    assert_eq!(
+        failed.len(),
+        refused,
+        "one entry per refusal, none when throttled"
+    );
+    assert_eq!(
+        global_changes().len(),
+        before,
+        "refusals move no cache epoch"
     );
 }

@@ -351,14 +351,10 @@ async fn a_portal_session_is_capped_by_its_minting_credential(app: TestApp) {
     )
     .await;
     assert_eq!(status, 200);
-    // A link minted by this session is no wider than the session.
+    // The session mints no link of its own: nobody showed a password for it (decision 0048).
     let (status, err) = mint(&app, &session, link_for(&target_id, "team")).await;
-    assert_eq!(status, 201, "{err}");
-    let created = audit(&app, "portal_link.created").await;
-    assert_eq!(
-        created[0]["details"]["cap"]["scopes"],
-        json!(["team:write", "settings:write"])
-    );
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"], "REAUTH_REQUIRED", "{err}");
 
     // Single use: the second redemption is refused and audited, as the first was.
     let again = app.redeem_portal_link(link["url"].as_str().expect("url"), None);
@@ -556,3 +552,49 @@ async fn changes_through_an_operator_link_name_the_operator(app: TestApp) {
 
 on_both_backends!(env [("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test")];
     changes_through_an_operator_link_name_the_operator);
+
+/// A portal session never proved who holds it (nobody showed a password for it), so it makes
+/// no credential of its own: it mints no portal link (which would shed the operator's audit
+/// tag), and it sets no first password (which would turn it into a full sign-in). The owner's
+/// API key still sets the first password.
+async fn a_portal_session_mints_no_link_and_sets_no_first_password(app: TestApp) {
+    let account = app.default_account_id().await;
+    let owner_id = user_id(&app, app.owner_key()).await;
+    let (status, link) = mint_as_operator(
+        &app,
+        app.operator_key(),
+        &account,
+        link_for(&owner_id, "settings"),
+    )
+    .await;
+    assert_eq!(status, 201, "{link}");
+    let session = session_of(&app, &link);
+
+    let (status, doc) = mint(&app, &session, link_for(&owner_id, "settings")).await;
+    assert_eq!(status, 403, "{doc}");
+    assert_eq!(doc["error"], "REAUTH_REQUIRED", "{doc}");
+
+    let first = json!({ "new_password": "a first password of my own 7" });
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/password",
+        &session,
+        Some(first.clone()),
+    )
+    .await;
+    assert_eq!(status, 403, "{doc}");
+    assert_eq!(doc["error"]["code"], "REAUTH_REQUIRED", "{doc}");
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/password",
+        app.owner_key(),
+        Some(first),
+    )
+    .await;
+    assert_eq!(status, 204, "{doc}");
+}
+
+on_both_backends!(env [("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test")];
+    a_portal_session_mints_no_link_and_sets_no_first_password);

@@ -179,6 +179,17 @@ async fn change(
             };
             return refuse(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
+        Ok(Err(SecurityError::ReauthRequired)) => {
+            let errors = Errors {
+                current: Some(
+                    "A first password is set through the password set-up link sent by email, \
+                     not from a portal session. Nothing was changed."
+                        .into(),
+                ),
+                ..Errors::default()
+            };
+            return refuse(errors, StatusCode::FORBIDDEN).await;
+        }
         Ok(Err(SecurityError::PasswordChangedMeanwhile)) => {
             let errors = Errors {
                 current: Some(

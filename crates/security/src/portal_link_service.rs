@@ -249,6 +249,12 @@ impl PortalLinkService {
             Minter::Operator(by) => (by.actor(), by.actor(), by.address()),
             Minter::Member(actor) => {
                 actor.require(tenantry_kernel::Role::Admin)?;
+                // A link is a credential: a session mints one only soon after its holder
+                // proved themselves. A portal session never did, so it cannot pass its power
+                // (and shed its operator's audit tag) to a link of its own.
+                if actor.needs_reauth(true, self.deps.clock.now()) {
+                    return Err(SecurityError::ReauthRequired);
+                }
                 if actor.account_id != account {
                     return Err(SecurityError::PortalTargetNotFound);
                 }

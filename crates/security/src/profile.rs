@@ -377,6 +377,13 @@ impl ProfileService {
         })?;
         let user = self.record(actor)?;
         let now = self.deps.clock.now();
+        // A first password turns whatever credential sets it into a full sign-in, so it takes
+        // a credential that proved itself: an API key or a recent sign-in, never a portal
+        // session (nobody showed a password for it: its holder would escape the link's
+        // ceiling and its audit tag by signing in).
+        if user.password_hash.is_none() && actor.needs_reauth(true, now) {
+            return Err(SecurityError::ReauthRequired);
+        }
         // The current password is proven behind the sign-in's throttle: a stolen session
         // must not guess its way to a password of its own choosing.
         if let Some(hash) = &user.password_hash {

@@ -329,7 +329,9 @@ impl Store {
         audit: &tenantry_security::ChangeAudit,
     ) -> Result<(), PortError> {
         let (account, target) = (account.to_string(), target.to_string());
-        Ok(self.write(|conn| insert_change(conn, &account, &target, audit))?)
+        // No cache holds audit entries: a refusal moves no epoch, so a stream of wrong
+        // passwords cannot keep every tenant's caches cold.
+        Ok(self.write_uncached(|conn| insert_change(conn, &account, &target, audit))?)
     }
 
     /// Writes request-audit records (`api.request` entries) in one transaction. These are

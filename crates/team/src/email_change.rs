@@ -258,7 +258,14 @@ impl TeamService {
                 }
                 proven
             }
-            _ => false,
+            // A missing password, or a member without one, is a failed proof like a wrong
+            // one: it counts against the same budget, so refusals cannot be had for free.
+            _ => {
+                if let Some(email) = &current {
+                    self.policy.current_password_tried(email, actor.ip, false);
+                }
+                false
+            }
         };
         if !proven {
             // The attempt is the signed-in member's: their account's log names them and what

@@ -155,12 +155,17 @@ fn portal_error(e: SecurityError) -> ApiError {
             "requiredRole": required.as_str(),
             "currentRole": current.as_str(),
         })),
+        SecurityError::ReauthRequired => ApiError::new(
+            DIALECT,
+            StatusCode::FORBIDDEN,
+            "REAUTH_REQUIRED",
+            "Sign in again (within the last 10 minutes) to mint a portal link from a session; a portal session cannot mint one",
+        ),
         SecurityError::Unauthenticated => ApiError::unauthorized(DIALECT),
         SecurityError::Port(p) => ApiError::from_port(DIALECT, &p),
         // Minting parses its body before calling and is not a sign-in, a key operation or a
         // redemption (the console redeems links).
         e @ (SecurityError::MalformedCredential
-        | SecurityError::ReauthRequired
         | SecurityError::MfaEnrollmentRequired
         | SecurityError::RateLimited { .. }
         | SecurityError::MfaCodeRequired

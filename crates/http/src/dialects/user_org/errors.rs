@@ -146,7 +146,14 @@ pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiErr
                 "Sign in again (POST /api/auth/login) to create or regenerate API keys from a session"
                     .into(),
             ),
-            SecurityRoutes::Sessions | SecurityRoutes::Organization | SecurityRoutes::Profile => {
+            SecurityRoutes::Profile => err(
+                StatusCode::FORBIDDEN,
+                "REAUTH_REQUIRED",
+                "A first password is set with an API key or the password set-up link \
+                 (POST /api/auth/password-reset), not from a portal session"
+                    .into(),
+            ),
+            SecurityRoutes::Sessions | SecurityRoutes::Organization => {
                 ApiError::not_produced_here(DIALECT, &e)
             }
         },
