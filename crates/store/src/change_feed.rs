@@ -55,21 +55,34 @@ impl Changes {
     }
 
     /// Records the changes in the write transaction `conn` is in (nothing for a write that
-    /// moves nothing): they commit with the write or not at all. One statement whatever the
-    /// number of rows (at most three), so a write pays one round trip for its feed rows.
-    pub(crate) fn record(self, conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
-        use diesel::sql_types::{Nullable, Text};
+    /// moves nothing), marked with the writing store's `origin`: they commit with the write or
+    /// not at all. One statement whatever the number of rows (at most three), so a write pays
+    /// one round trip for its feed rows.
+    pub(crate) fn record(
+        self,
+        conn: &mut DbConnection,
+        origin: i64,
+    ) -> Result<(), diesel::result::Error> {
+        use diesel::sql_types::{BigInt, Nullable, Text};
         let rows = self.rows();
         if rows.is_empty() {
             return Ok(());
         }
         let values = |placeholder: &dyn Fn(usize) -> String| {
             (0..rows.len())
-                .map(|i| format!("({}, {})", placeholder(2 * i + 1), placeholder(2 * i + 2)))
+                .map(|i| {
+                    let n = 3 * i;
+                    format!(
+                        "({}, {}, {})",
+                        placeholder(n + 1),
+                        placeholder(n + 2),
+                        placeholder(n + 3)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let insert = "INSERT INTO cache_changes (scope, target) VALUES";
+        let insert = "INSERT INTO cache_changes (scope, target, origin) VALUES";
         match conn {
             DbConnection::Postgresql(pg) => {
                 let sql = format!("{insert} {}", values(&|n| format!("${n}")));
@@ -77,7 +90,8 @@ impl Changes {
                 for (scope, target) in rows {
                     query = query
                         .bind::<Text, _>(scope)
-                        .bind::<Nullable<Text>, _>(target);
+                        .bind::<Nullable<Text>, _>(target)
+                        .bind::<BigInt, _>(origin);
                 }
                 query.execute(pg).map(drop)
             }
@@ -87,7 +101,8 @@ impl Changes {
                 for (scope, target) in rows {
                     query = query
                         .bind::<Text, _>(scope)
-                        .bind::<Nullable<Text>, _>(target);
+                        .bind::<Nullable<Text>, _>(target)
+                        .bind::<BigInt, _>(origin);
                 }
                 query.execute(lite).map(drop)
             }
@@ -203,8 +218,10 @@ impl Store {
                 .is_none_or(|ok| started.duration_since(ok) >= cursor.timing.gap_age);
         let mut conn = self.conn()?;
         let applied = match &mut *conn {
-            DbConnection::Sqlite(c) => poll_sqlite(c, cursor, epochs, gap)?,
-            DbConnection::Postgresql(c) => poll_postgres(c, cursor, epochs, gap)?,
+            DbConnection::Sqlite(c) => poll_sqlite(c, cursor, epochs, gap, self.feed_origin())?,
+            DbConnection::Postgresql(c) => {
+                poll_postgres(c, cursor, epochs, gap, self.feed_origin())?
+            }
         };
         drop(conn);
         if gap {
@@ -311,6 +328,7 @@ fn poll_sqlite(
     cursor: &mut FeedCursor,
     epochs: &WriteEpochs,
     gap: bool,
+    origin: i64,
 ) -> Result<usize, StoreError> {
     let Some(last) = cursor.position.filter(|_| !gap) else {
         let newest: Option<i64> = cache_changes::table
@@ -319,21 +337,30 @@ fn poll_sqlite(
         cursor.position = Some(newest.unwrap_or(0));
         return Ok(0);
     };
-    let rows: Vec<(i64, String, Option<String>)> = cache_changes::table
+    let rows: Vec<(i64, String, Option<String>, Option<i64>)> = cache_changes::table
         .filter(cache_changes::seq.gt(last))
         .order(cache_changes::seq)
         .select((
             cache_changes::seq,
             cache_changes::scope,
             cache_changes::target,
+            cache_changes::origin,
         ))
         .load(conn)?;
-    for (seq, scope, target) in &rows {
-        apply(epochs, scope, target.as_deref());
+    let mut applied = 0;
+    for (seq, scope, target, by) in &rows {
+        // This store's own rows were bumped by their writer; the position still passes them.
+        if *by != Some(origin) {
+            apply(epochs, scope, target.as_deref());
+            applied += 1;
+        }
         cursor.position = Some(*seq);
     }
-    Ok(rows.len())
+    Ok(applied)
 }
+
+/// A feed row as PostgreSQL's follower reads it: seq, xid, scope, target, origin.
+type PgFeedRow = (i64, Option<i64>, String, Option<String>, Option<i64>);
 
 /// PostgreSQL: one snapshot (REPEATABLE READ) gives both the rows and its xmin, the oldest
 /// transaction still running. Every row of a transaction below the previous poll's xmin was
@@ -344,6 +371,7 @@ fn poll_postgres(
     cursor: &mut FeedCursor,
     epochs: &WriteEpochs,
     gap: bool,
+    origin: i64,
 ) -> Result<usize, StoreError> {
     #[derive(QueryableByName)]
     struct Horizon {
@@ -364,13 +392,14 @@ fn poll_postgres(
             // applied: the global bump that follows covers them, and the next poll reads them
             // again (they may belong to a transaction that was running), but does not re-apply.
             let from = previous.unwrap_or(horizon.xmin);
-            let rows: Vec<(i64, Option<i64>, String, Option<String>)> = cache_changes::table
+            let rows: Vec<PgFeedRow> = cache_changes::table
                 .filter(cache_changes::xid.ge(from))
                 .select((
                     cache_changes::seq,
                     cache_changes::xid,
                     cache_changes::scope,
                     cache_changes::target,
+                    cache_changes::origin,
                 ))
                 .load(c)?;
             diesel::QueryResult::Ok((horizon.xmin, rows))
@@ -381,11 +410,16 @@ fn poll_postgres(
         // After a gap the global bump covers them.
         return Ok(0);
     }
+    let mut applied = 0;
     for &i in &fresh {
-        let (_, _, scope, target) = &rows[i];
-        apply(epochs, scope, target.as_deref());
+        let (_, _, scope, target, by) = &rows[i];
+        // This store's own rows were bumped by their writer.
+        if *by != Some(origin) {
+            apply(epochs, scope, target.as_deref());
+            applied += 1;
+        }
     }
-    Ok(fresh.len())
+    Ok(applied)
 }
 
 impl FeedCursor {

@@ -398,6 +398,8 @@ diesel::table! {
         xid -> Nullable<BigInt>,
         scope -> Text,
         target -> Nullable<Text>,
+        /// The writing store's random mark: its own follower skips the row.
+        origin -> Nullable<BigInt>,
     }
 }
 

@@ -169,6 +169,9 @@ pub struct Store {
     /// cache holds: the touched account's epoch, a user's, or the process-wide one (see
     /// `tenantry_kernel::WriteEpochs`, decision 0044).
     epochs: std::sync::Arc<tenantry_kernel::WriteEpochs>,
+    /// This store's mark on the change-feed rows it records: its follower skips them, since
+    /// its own writes already bumped `epochs` after they ended (decision 0047).
+    origin: i64,
     /// Waits for a pooled connection (see [`PoolWaits`]).
     pool_waits: std::sync::Arc<PoolWaits>,
     /// SQLite only: where this process's writers queue (see [`WriterQueue`]).
@@ -340,6 +343,11 @@ impl Store {
             backend: config.backend(),
             sqlite_path,
             epochs: Default::default(),
+            origin: {
+                use tenantry_kernel::RandomSource;
+                // 63 random bits: positive, and two processes never share one in practice.
+                (tenantry_kernel::OsRandom.u128() >> 65) as i64
+            },
             pool_waits: Default::default(),
             writers: (config.backend() == Backend::Sqlite).then(Default::default),
         })
@@ -516,13 +524,18 @@ impl Store {
             let mut conn = self.conn().map_err(E::from)?;
             crate::transaction::write_transaction(&mut conn, |c| {
                 let value = f(c)?;
-                changes.record(c)?;
+                changes.record(c, self.origin)?;
                 Ok(value)
             })
         };
         // Bumped whatever the outcome: a failed commit may still have changed something.
         changes.bump(&self.epochs);
         result
+    }
+
+    /// The mark this store's change-feed rows carry (see the `origin` field).
+    pub(crate) fn feed_origin(&self) -> i64 {
+        self.origin
     }
 
     /// The epochs this process's writes bump (see `CredentialStore::write_epochs`).

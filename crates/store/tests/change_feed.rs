@@ -186,3 +186,42 @@ fn a_follower_that_paused_longer_than_rows_are_kept_bumps_everything() {
         assert_ne!(reader.write_epochs().global(), global);
     }
 }
+
+/// A store's follower skips the rows its own writes recorded (the writer bumped its epochs
+/// after the commit already; applying them again would only drop fresh entries), yet moves
+/// past them, so they are pruned like any other; another store applies them.
+#[test]
+fn a_follower_skips_its_own_rows_and_still_prunes_them() {
+    for db in stores() {
+        let writer = &db.store;
+        let reader = second_store(&db);
+        let a = create_account(writer, "acme", t0()).account_id;
+        let timing = FeedTiming {
+            gap_age: Duration::from_secs(30),
+            prune_age: Duration::from_millis(300),
+            prune_every: Duration::ZERO,
+        };
+        let (mut own, mut other) = (
+            FeedCursor::with_timing(timing),
+            FeedCursor::with_timing(timing),
+        );
+        assert!(writer.poll_changes(&mut own).expect("poll").gap);
+        assert!(reader.poll_changes(&mut other).expect("poll").gap);
+
+        rename(writer, a, "One");
+        let after_write = writer.write_epochs().account(a);
+        let poll = writer.poll_changes(&mut own).expect("poll");
+        assert_eq!(poll.applied, 0, "its own row");
+        assert_eq!(writer.write_epochs().account(a), after_write);
+        assert_eq!(reader.poll_changes(&mut other).expect("poll").applied, 1);
+
+        // Only the writer follows now: its own rows still age out of the table.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut pruned = 0;
+        while pruned == 0 {
+            assert!(Instant::now() < deadline, "its own rows were never pruned");
+            std::thread::sleep(Duration::from_millis(100));
+            pruned += writer.poll_changes(&mut own).expect("poll").pruned;
+        }
+    }
+}

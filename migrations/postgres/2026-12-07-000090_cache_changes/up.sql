@@ -8,6 +8,9 @@ CREATE TABLE cache_changes (
     seq BIGSERIAL PRIMARY KEY,
     xid BIGINT DEFAULT (pg_current_xact_id()::text::bigint),
     scope TEXT NOT NULL,
-    target TEXT
+    target TEXT,
+    -- The writing process's random mark: its own follower skips its rows (its writes bumped
+    -- its caches already). NULL for a row written by hand, which every process applies.
+    origin BIGINT
 );
 CREATE INDEX cache_changes_by_xid ON cache_changes (xid);

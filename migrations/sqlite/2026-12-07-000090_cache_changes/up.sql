@@ -7,5 +7,8 @@ CREATE TABLE cache_changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     xid BIGINT,
     scope TEXT NOT NULL,
-    target TEXT
+    target TEXT,
+    -- The writing process's random mark: its own follower skips its rows (its writes bumped
+    -- its caches already). NULL for a row written by hand, which every process applies.
+    origin BIGINT
 );
