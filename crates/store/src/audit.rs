@@ -117,20 +117,13 @@ pub(crate) fn stored_user_id(raw: &str) -> Result<tenantry_kernel::UserId, crate
 }
 
 /// The notification event an audited change emits, written into the outbox in the same
-/// transaction (so an event exists exactly when its change committed).
+/// transaction (so an event exists exactly when its change committed). Its id reuses the
+/// audit entry's ULID, tying the two together.
 fn emit_event(conn: &mut crate::DbConnection, e: &NewEntry<'_>) -> Result<(), crate::StoreError> {
-    match event_of(e) {
-        Some(entry) => crate::outbox::insert_outbox(conn, &entry),
-        None => Ok(()),
-    }
-}
-
-/// The outbox row of the event an audited change emits, if its action emits one. Its id reuses
-/// the audit entry's ULID, tying the two together. (PostgreSQL's settings writes send it in
-/// their one write statement, `settings::batch`.)
-pub(crate) fn event_of(e: &NewEntry<'_>) -> Option<tenantry_notifications::OutboxEntry> {
     use tenantry_notifications::{default_severity, event_for_audit_action, Event, OutboxKind};
-    let kind = event_for_audit_action(e.action)?;
+    let Some(kind) = event_for_audit_action(e.action) else {
+        return Ok(());
+    };
     let ulid = e.id.strip_prefix("aud_").unwrap_or(&e.id);
     let details = e
         .diff
@@ -161,16 +154,21 @@ pub(crate) fn event_of(e: &NewEntry<'_>) -> Option<tenantry_notifications::Outbo
             data
         },
     };
-    // Only ids this crate generated reach here; a foreign one emits nothing rather than
-    // failing the change it belongs to.
-    let id = event.id.parse().ok()?;
-    Some(tenantry_notifications::OutboxEntry {
-        id,
-        account: e.account.parse().ok(),
-        kind: OutboxKind::Event,
-        payload: serde_json::to_string(&event).unwrap_or_default(),
-        created_at: e.at,
-    })
+    let Ok(id) = event.id.parse() else {
+        // Only ids this crate generated reach here; a foreign one emits nothing rather than
+        // failing the change it belongs to.
+        return Ok(());
+    };
+    crate::outbox::insert_outbox(
+        conn,
+        &tenantry_notifications::OutboxEntry {
+            id,
+            account: e.account.parse().ok(),
+            kind: OutboxKind::Event,
+            payload: serde_json::to_string(&event).unwrap_or_default(),
+            created_at: e.at,
+        },
+    )
 }
 
 #[derive(Queryable)]

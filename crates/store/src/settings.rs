@@ -1,6 +1,5 @@
 //! `SettingsStore`: account sections, the user's preferences, allowlist and MFA code count.
 
-mod batch;
 mod load;
 mod profile;
 mod writes;

@@ -76,8 +76,8 @@ fn check_count(
 /// preferences write with the snapshot cached). Decision 0049 explains each statement.
 fn expected(backend: Backend) -> (usize, usize, usize, usize) {
     match backend {
-        Backend::Postgres => (2, 6, 7, 7),
-        Backend::Sqlite => (7, 9, 10, 8),
+        Backend::Postgres => (8, 10, 12, 9),
+        Backend::Sqlite => (7, 9, 11, 8),
     }
 }
 

@@ -4,9 +4,7 @@
 //! audit entries; a domain refusal aborts everything and is returned unchanged. Also the key
 //! rotation's rewrite of every stored document.
 
-use super::batch::{Batch, SectionVersion};
 use super::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 
 /// Errors inside a settings write transaction: the store's own, or the domain's verdict from the
 /// change function (which aborts the transaction and is returned unchanged).
@@ -45,121 +43,46 @@ impl From<SettingsTx> for SettingsError {
     }
 }
 
-/// The account's tier as a lock statement read it on PostgreSQL: `Some(tier)` (`Some(None)`
-/// for a missing account); `None` where no lock statement reads it (SQLite, which reads it
-/// with a statement of its own).
-type TierRead = Option<Option<String>>;
-
-/// PostgreSQL: a section's row locked (`FOR UPDATE`), with the account's tier in the same
-/// round trip. The tier is under no lock a settings write takes (only the operator changes it),
-/// so reading it in the lock's snapshot, before a wait for the lock, orders it no differently
-/// from reading it after. What the lock protects (the allowlist, the preferences) is not read
-/// here: a statement that waited for the lock still sees the snapshot it started with.
-const LOCK_SECTION: &str = "\
-    WITH locked AS MATERIALIZED (SELECT document, version FROM settings_documents \
-        WHERE account_id = $1 AND section = $2 FOR UPDATE) \
-    SELECT (SELECT tier FROM accounts WHERE id = $1) AS tier, \
-        (SELECT document FROM locked) AS document, (SELECT version FROM locked) AS version";
-
-/// PostgreSQL: the user's record locked, with the account's tier, as [`LOCK_SECTION`].
-const LOCK_USER: &str = "\
-    WITH locked AS MATERIALIZED (SELECT email, display_name, password_hash FROM users \
-        WHERE id = $2 FOR UPDATE) \
-    SELECT (SELECT tier FROM accounts WHERE id = $1) AS tier, \
-        (SELECT email FROM locked) AS email, (SELECT display_name FROM locked) AS display_name, \
-        (SELECT password_hash FROM locked) AS password_hash";
-
-#[derive(QueryableByName)]
-struct LockedSection {
-    #[diesel(sql_type = Nullable<Text>)]
-    tier: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    document: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    version: Option<i64>,
-}
-
-/// The user's email, display name and password hash.
-type UserRow = (String, Option<String>, Option<String>);
-
-#[derive(QueryableByName)]
-struct LockedUser {
-    #[diesel(sql_type = Nullable<Text>)]
-    tier: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    email: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    display_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    password_hash: Option<String>,
-}
-
 /// A section's stored document and version. On PostgreSQL the row is also locked (`FOR
 /// UPDATE`), so concurrent writers of the section queue behind this transaction — one round
-/// trip for the lock, the read and the tier (SQLite's `BEGIN IMMEDIATE` already serialises
-/// all writers).
+/// trip for the lock and the read (SQLite's `BEGIN IMMEDIATE` already serialises all writers).
 fn read_section_for_update(
     conn: &mut DbConnection,
     account: &str,
     section: &str,
-) -> Result<(Option<(String, i64)>, TierRead), SettingsTx> {
+) -> Result<Option<(String, i64)>, SettingsTx> {
+    let query = settings_documents::table
+        .filter(settings_documents::account_id.eq(account))
+        .filter(settings_documents::section.eq(section))
+        .select((settings_documents::document, settings_documents::version));
     Ok(match conn {
-        DbConnection::Postgresql(pg) => {
-            let row: LockedSection = diesel::sql_query(LOCK_SECTION)
-                .bind::<Text, _>(account)
-                .bind::<Text, _>(section)
-                .get_result(pg)?;
-            (row.document.zip(row.version), Some(row.tier))
-        }
-        DbConnection::Sqlite(lite) => (
-            settings_documents::table
-                .filter(settings_documents::account_id.eq(account))
-                .filter(settings_documents::section.eq(section))
-                .select((settings_documents::document, settings_documents::version))
-                .first(lite)
-                .optional()?,
-            None,
-        ),
+        DbConnection::Postgresql(pg) => query.for_update().first(pg).optional()?,
+        DbConnection::Sqlite(lite) => query.first(lite).optional()?,
     })
 }
 
-/// The user's record, locked on PostgreSQL as [`read_section_for_update`] locks a section
-/// (with the account's tier).
+/// The user's record, locked on PostgreSQL as [`read_section_for_update`] locks a section.
 fn read_user_for_update(
     conn: &mut DbConnection,
-    account: &str,
     user: &str,
-) -> Result<(Option<tenantry_settings::UserRecord>, TierRead), SettingsTx> {
+) -> Result<Option<tenantry_settings::UserRecord>, SettingsTx> {
     use crate::schema::users;
-    let (row, tier): (Option<UserRow>, TierRead) = match conn {
-        DbConnection::Postgresql(pg) => {
-            let row: LockedUser = diesel::sql_query(LOCK_USER)
-                .bind::<Text, _>(account)
-                .bind::<Text, _>(user)
-                .get_result(pg)?;
-            // `email` is NOT NULL: NULL here means no such user.
-            (
-                row.email.map(|e| (e, row.display_name, row.password_hash)),
-                Some(row.tier),
-            )
-        }
-        DbConnection::Sqlite(lite) => (
-            users::table
-                .filter(users::id.eq(user))
-                .select((users::email, users::display_name, users::password_hash))
-                .first(lite)
-                .optional()?,
-            None,
-        ),
+    let query = users::table.filter(users::id.eq(user)).select((
+        users::email,
+        users::display_name,
+        users::password_hash,
+    ));
+    let row: Option<(String, Option<String>, Option<String>)> = match conn {
+        DbConnection::Postgresql(pg) => query.for_update().first(pg).optional()?,
+        DbConnection::Sqlite(lite) => query.first(lite).optional()?,
     };
-    let record = row.map(
+    Ok(row.map(
         |(email, display_name, password_hash)| tenantry_settings::UserRecord {
             email,
             display_name,
             password_hash,
         },
-    );
-    Ok((record, tier))
+    ))
 }
 
 /// Sets one preference row (insert or replace, in one statement).
@@ -200,49 +123,39 @@ fn upsert_preference(
     Ok(())
 }
 
-/// The audit entry (and its event) now on SQLite, or into PostgreSQL's `batch`.
 fn insert_audit(
     conn: &mut DbConnection,
-    batch: Option<&mut Batch>,
     ctx: &WriteContext,
     audit: &AuditRecord,
 ) -> Result<(), SettingsTx> {
     let account = ctx.account.to_string();
-    let entry = crate::audit::NewEntry {
-        id: audit.id.to_string(),
-        account: &account,
-        actor: &ctx.actor,
-        action: &audit.action,
-        target: Some(&audit.target),
-        diff: Some(audit.diff.to_string()),
-        ip: ctx.ip.as_deref(),
-        at: ctx.at,
-    };
-    match batch {
-        Some(batch) => batch.audit(&entry),
-        None => crate::audit::insert_entry(conn, entry)?,
-    }
-    Ok(())
+    Ok(crate::audit::insert_entry(
+        conn,
+        crate::audit::NewEntry {
+            id: audit.id.to_string(),
+            account: &account,
+            actor: &ctx.actor,
+            action: &audit.action,
+            target: Some(&audit.target),
+            diff: Some(audit.diff.to_string()),
+            ip: ctx.ip.as_deref(),
+            at: ctx.at,
+        },
+    )?)
 }
 
 /// Replaces the account's allowlist with `list`: entries whose CIDR is unchanged keep their id
-/// and label; new ones get a fresh id and an empty label. `read` is the allowlist as this
-/// transaction already read it under the security section's lock (every allowlist write
-/// holds that lock), so it is still what is stored; `None` reads it.
+/// and label; new ones get a fresh id and an empty label.
 fn replace_allowlist(
     conn: &mut DbConnection,
     ctx: &WriteContext,
     list: &[Cidr],
-    read: Option<&[String]>,
 ) -> Result<(), SettingsTx> {
     let account = ctx.account.to_string();
-    let existing = match read {
-        Some(read) => read.to_vec(),
-        None => ip_allowlist_entries::table
-            .filter(ip_allowlist_entries::account_id.eq(&account))
-            .select(ip_allowlist_entries::cidr)
-            .load::<String>(conn)?,
-    };
+    let existing = ip_allowlist_entries::table
+        .filter(ip_allowlist_entries::account_id.eq(&account))
+        .select(ip_allowlist_entries::cidr)
+        .load::<String>(conn)?;
     let wanted: Vec<String> = list.iter().map(ToString::to_string).collect();
     let stale: Vec<&String> = existing.iter().filter(|c| !wanted.contains(c)).collect();
     if !stale.is_empty() {
@@ -298,46 +211,33 @@ impl Store {
             let mut order: Vec<&str> = sections.to_vec();
             order.sort_unstable();
             let mut stored = Vec::with_capacity(order.len());
-            // On PostgreSQL each lock statement also reads the tier; the last one's is kept.
-            let mut tier_read: TierRead = None;
             for section in order {
-                let (row, tier) = read_section_for_update(conn, &account, section)?;
-                tier_read = tier.or(tier_read);
-                stored.push((section, row));
+                stored.push((section, read_section_for_update(conn, &account, section)?));
             }
             let user_record = if with_preferences {
-                let (record, tier) = read_user_for_update(conn, &account, &user)?;
-                tier_read = tier.or(tier_read);
-                record
+                read_user_for_update(conn, &user)?
             } else {
                 None
             };
-            let tier = match tier_read {
-                Some(tier) => tier,
-                None => crate::schema::accounts::table
+
+            let mut snapshot = Snapshot {
+                tier: crate::schema::accounts::table
                     .filter(crate::schema::accounts::id.eq(&account))
                     .select(crate::schema::accounts::tier)
                     .first::<String>(conn)
-                    .optional()?,
-            };
-
-            let mut snapshot = Snapshot {
-                tier: tier.unwrap_or_else(|| "free".into()),
+                    .optional()?
+                    .unwrap_or_else(|| "free".into()),
                 user: user_record,
                 ..Snapshot::default()
             };
             let mut exists = Vec::new();
-            // The allowlist as read below under the security section's lock, for the write.
-            let mut allowlist_read: Option<Vec<String>> = None;
             for section in sections {
                 let current = stored
                     .iter()
                     .find(|(s, _)| s == section)
                     .and_then(|(_, row)| row.clone());
                 let allowlist = if *section == "security" {
-                    let list = load_allowlist(conn, &account)?;
-                    allowlist_read = Some(list.clone());
-                    list
+                    load_allowlist(conn, &account)?
                 } else {
                     Vec::new()
                 };
@@ -387,9 +287,6 @@ impl Store {
 
             let writes = change(snapshot).map_err(SettingsTx::Domain)?;
             let mut applied = Applied::default();
-            // PostgreSQL: the documents, history rows, preference rows, audit entries and
-            // events go out as one statement at the end (`batch`); SQLite writes each now.
-            let mut batch = matches!(conn, DbConnection::Postgresql(_)).then(Batch::default);
             for (section, write) in &writes.sections {
                 let (existed, version) = exists
                     .iter()
@@ -402,21 +299,7 @@ impl Store {
                     })?;
                 let next = version + 1;
                 let text = write.document.to_string();
-                if let Some(batch) = batch.as_mut() {
-                    let history = write.history_document.to_string();
-                    batch.section(
-                        existed,
-                        &SectionVersion {
-                            account: &account,
-                            section,
-                            document: &text,
-                            history: &history,
-                            version: next,
-                            at,
-                            actor: &actor,
-                        },
-                    );
-                } else if existed {
+                if existed {
                     diesel::update(
                         settings_documents::table
                             .filter(settings_documents::account_id.eq(&account))
@@ -441,51 +324,31 @@ impl Store {
                         ))
                         .execute(conn)?;
                 }
-                if batch.is_none() {
-                    diesel::insert_into(settings_history::table)
-                        .values((
-                            settings_history::account_id.eq(&account),
-                            settings_history::section.eq(section),
-                            settings_history::version.eq(next),
-                            settings_history::document.eq(write.history_document.to_string()),
-                            settings_history::updated_at.eq(at),
-                            settings_history::updated_by.eq(&actor),
-                        ))
-                        .execute(conn)?;
-                }
+                diesel::insert_into(settings_history::table)
+                    .values((
+                        settings_history::account_id.eq(&account),
+                        settings_history::section.eq(section),
+                        settings_history::version.eq(next),
+                        settings_history::document.eq(write.history_document.to_string()),
+                        settings_history::updated_at.eq(at),
+                        settings_history::updated_by.eq(&actor),
+                    ))
+                    .execute(conn)?;
                 if let Some(list) = &write.allowlist {
-                    // Taken: after this replacement the list read is no longer what is stored.
-                    let read = allowlist_read.take();
-                    replace_allowlist(conn, ctx, list, read.as_deref())?;
+                    replace_allowlist(conn, ctx, list)?;
                 }
-                insert_audit(conn, batch.as_mut(), ctx, &write.audit)?;
+                insert_audit(conn, ctx, &write.audit)?;
                 applied.sections.push((section.clone(), next));
             }
             if let (Some(write), Some((current, version))) = (&writes.preferences, &stored_prefs) {
                 let next = version + 1;
-                let differing: Vec<(&str, &Value)> = write
-                    .rows
-                    .iter()
-                    .filter(|(key, value)| !current.iter().any(|(k, v)| k == key && v == value))
-                    .map(|(k, v)| (k.as_str(), v))
-                    .collect();
-                let mut changed = !differing.is_empty();
-                if let Some(batch) = batch.as_mut() {
-                    // Row by row, a later row of a key replaces an earlier one and a removal
-                    // (below) follows every upsert; one statement may set a key only once and
-                    // runs after the removals. So: each key's last row, and no removed key.
-                    let mut rows: Vec<(&str, String)> = Vec::with_capacity(differing.len());
-                    for (key, value) in differing {
-                        rows.retain(|(k, _)| *k != key);
-                        if !write.remove.iter().any(|r| r == key) {
-                            rows.push((key, value.to_string()));
-                        }
+                let mut changed = false;
+                for (key, value) in &write.rows {
+                    if current.iter().any(|(k, v)| k == key && v == value) {
+                        continue;
                     }
-                    batch.preferences(&user, &rows, next, at);
-                } else {
-                    for (key, value) in differing {
-                        upsert_preference(conn, &user, key, value, next, at)?;
-                    }
+                    changed = true;
+                    upsert_preference(conn, &user, key, value, next, at)?;
                 }
                 for key in &write.remove {
                     let n = diesel::delete(
@@ -496,12 +359,12 @@ impl Store {
                     .execute(conn)?;
                     changed |= n > 0;
                 }
-                insert_audit(conn, batch.as_mut(), ctx, &write.audit)?;
+                insert_audit(conn, ctx, &write.audit)?;
                 // When nothing changed no row carries `next`; the version stays what it was.
                 applied.preferences = Some(if changed { next } else { *version });
             }
             for audit in &writes.audit {
-                insert_audit(conn, batch.as_mut(), ctx, audit)?;
+                insert_audit(conn, ctx, audit)?;
             }
             if let Some(change) = &writes.user {
                 if !with_preferences {
@@ -538,9 +401,6 @@ impl Store {
                 )
                 .set(ip_allowlist_entries::label.eq(label))
                 .execute(conn)?;
-            }
-            if let (Some(batch), DbConnection::Postgresql(pg)) = (batch, &mut *conn) {
-                batch.execute(pg)?;
             }
             Ok(applied)
         })
