@@ -94,16 +94,22 @@ impl TestDb {
     /// Runs SQL directly against the test database (to set up states no endpoint creates yet,
     /// or to break the database on purpose).
     /// Several `;`-separated statements run on one connection (e.g. a PRAGMA, then a write).
+    /// Then records a global change in the change feed, as docs/operations.md asks of anyone
+    /// who edits rows by hand (decision 0047), so running servers drop what they cached within
+    /// the 2 s bound; a database broken on purpose may refuse that, which is ignored.
     pub fn execute(&self, sql: &str) {
         use diesel::connection::SimpleConnection;
+        const RECORD: &str = "INSERT INTO cache_changes (scope) VALUES ('global')";
         match &self.database_url {
             Some(url) => {
                 let mut conn = PgConnection::establish(url).expect("connect");
                 conn.batch_execute(sql).expect("execute");
+                let _ = conn.batch_execute(RECORD);
             }
             None => {
                 let mut conn = sqlite(&self.sqlite_path());
                 conn.batch_execute(sql).expect("execute");
+                let _ = conn.batch_execute(RECORD);
             }
         }
     }
