@@ -28,8 +28,6 @@ pub mod preference_keys;
 pub mod preferences;
 pub mod schema;
 mod section;
-// Documented with its field types (issue #21 step 5).
-#[allow(missing_docs)]
 mod security_policy;
 pub mod security_preferences;
 mod service;
