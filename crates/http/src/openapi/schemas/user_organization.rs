@@ -298,7 +298,7 @@ fn organization(s: &mut Map<String, Value>) {
         )),
     );
     let timeout = json!({
-        "idle_timeout_minutes": { "type": "integer", "minimum": 0, "maximum": IdleTimeout::MAX, "description": format!("0: no idle timeout; otherwise {}-{} minutes", IdleTimeout::MIN, IdleTimeout::MAX) },
+        "idle_timeout_minutes": { "type": ["integer", "null"], "minimum": 0, "maximum": IdleTimeout::MAX, "description": format!("0 or null: no idle timeout; otherwise {}-{} minutes", IdleTimeout::MIN, IdleTimeout::MAX) },
         "absolute_timeout_minutes": { "type": "integer", "minimum": SessionLifetime::MIN, "maximum": SessionLifetime::MAX }, "extend_on_activity": boolean(),
     });
     let mut timeout_read = timeout.clone();
