@@ -1,7 +1,9 @@
-//! Applying the IP allowlist to requests: each account's compiled policy is cached, dropped on
-//! this node the moment its security section changes ([`AllowlistCache::invalidate`], which the
-//! settings context calls on every write of it), and re-read after [`POLICY_TTL_SECONDS`] so a
-//! change made on another node applies here within that bound.
+//! Applying the IP allowlist to requests: each account's compiled policy is cached under the
+//! account's write epoch ([`AllowlistSource::policy_epoch`]), so a write of its security section
+//! or allowlist on this node shows at once, and one made elsewhere once the change feed applies
+//! it; an entry lives at most [`Epoch::lifetime`] of [`POLICY_TTL_SECONDS`], the bound when the
+//! feed is not followed (decisions 0003, 0047, 0050). The writer of the security settings also
+//! [`AllowlistCache::invalidate`]s the account, which costs nothing and keeps the rule local.
 //!
 //! The policy itself (whether the account enforces its list, and the list) is the settings
 //! context's document; it comes in through [`AllowlistSource`], bridged by the binary, so this
@@ -12,12 +14,14 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
-use tenantry_kernel::{AccountId, Actor, AuditId, Clock, PortError, RandomSource};
+use tenantry_kernel::{AccountId, Actor, AuditId, Clock, Epoch, PortError, RandomSource};
 
 use crate::ports::{AllowlistSource, DenialAudit, IpDenial};
 use crate::{AllowlistPolicy, SecurityError};
 
-/// How long another node's allowlist change may take to apply here.
+/// How long another node's allowlist change may take to apply here when the change feed is not
+/// followed (the documented cross-instance bound); while it is, entries live until a change
+/// is applied, at most `tenantry_kernel::FEED_MAX_LIFETIME`.
 pub const POLICY_TTL_SECONDS: i64 = 2;
 /// One audit entry per (account, address) per this many seconds: a refused client hammering
 /// the API must not turn into an audit-log write per request.
@@ -35,8 +39,8 @@ pub enum Decision {
     Refused,
 }
 
-/// A compiled policy and when it was read.
-type CachedPolicy = (DateTime<Utc>, Arc<AllowlistPolicy>);
+/// A compiled policy, when it was read and the epoch it was read under.
+type CachedPolicy = (DateTime<Utc>, u64, Arc<AllowlistPolicy>);
 
 /// This node's compiled allowlist policies, the refusals recently audited and when each
 /// account's enforced list last judged a request. Shared by the enforcement (which fills it)
@@ -75,17 +79,32 @@ impl AllowlistCache {
         }
     }
 
-    fn get(&self, account: AccountId, now: DateTime<Utc>) -> Option<Arc<AllowlistPolicy>> {
+    fn get(
+        &self,
+        account: AccountId,
+        now: DateTime<Utc>,
+        epoch: Epoch,
+    ) -> Option<Arc<AllowlistPolicy>> {
+        let lifetime = epoch.lifetime(std::time::Duration::from_secs(
+            POLICY_TTL_SECONDS.unsigned_abs(),
+        ));
+        let lifetime = Duration::from_std(lifetime).ok()?;
         let map = self.policies.lock().ok()?;
         map.get(&account)
-            .filter(|(loaded, _)| now - *loaded < Duration::seconds(POLICY_TTL_SECONDS))
-            .map(|(_, p)| p.clone())
+            .filter(|(loaded, at, _)| *at == epoch.value() && now - *loaded < lifetime)
+            .map(|(_, _, p)| p.clone())
     }
 
-    fn put(&self, account: AccountId, now: DateTime<Utc>, policy: Arc<AllowlistPolicy>) {
+    fn put(
+        &self,
+        account: AccountId,
+        now: DateTime<Utc>,
+        epoch: Epoch,
+        policy: Arc<AllowlistPolicy>,
+    ) {
         if let Ok(mut map) = self.policies.lock() {
-            trim(&mut map, MAX_CACHED_POLICIES, |(t, _)| *t);
-            map.insert(account, (now, policy));
+            trim(&mut map, MAX_CACHED_POLICIES, |(t, _, _)| *t);
+            map.insert(account, (now, epoch.value(), policy));
         }
     }
 
@@ -164,7 +183,8 @@ impl AllowlistEnforcement {
     /// writes): the caller then runs `check_ip` where blocking is allowed.
     pub fn check_ip_in_memory(&self, actor: &Actor) -> Option<()> {
         let now = self.clock.now();
-        let policy = self.cache.get(actor.account_id, now)?;
+        let epoch = self.source.policy_epoch(actor.account_id);
+        let policy = self.cache.get(actor.account_id, now, epoch)?;
         if !policy.allows(actor.ip) {
             return None;
         }
@@ -172,16 +192,18 @@ impl AllowlistEnforcement {
         Some(())
     }
 
-    /// The account's allowlist policy, from the cache when fresh (read at most
-    /// [`POLICY_TTL_SECONDS`] ago and not invalidated since). Errors: `Port` when it cannot be
-    /// read.
+    /// The account's allowlist policy, from the cache while fresh (read under the account's
+    /// current epoch, within its lifetime, and not invalidated since). Errors: `Port` when it
+    /// cannot be read.
     pub fn policy(&self, account: AccountId) -> Result<Arc<AllowlistPolicy>, SecurityError> {
         let now = self.clock.now();
-        if let Some(policy) = self.cache.get(account, now) {
+        // Read before the policy, so a write landing in between leaves the entry stale.
+        let epoch = self.source.policy_epoch(account);
+        if let Some(policy) = self.cache.get(account, now, epoch) {
             return Ok(policy);
         }
         let policy = Arc::new(self.source.allowlist_policy(account)?);
-        self.cache.put(account, now, policy.clone());
+        self.cache.put(account, now, epoch, policy.clone());
         Ok(policy)
     }
 

@@ -223,6 +223,13 @@ pub trait AllowlistSource: Send + Sync {
     /// answer "not enforced" when the policy cannot be read or parsed: a guess would admit
     /// everyone.
     fn allowlist_policy(&self, account: AccountId) -> Result<crate::AllowlistPolicy, PortError>;
+
+    /// The write epoch the account's policy answers to (its settings' account epoch). The
+    /// enforcement reads it before the policy and serves a cached policy only while it is
+    /// unchanged, for at most [`Epoch::lifetime`](tenantry_kernel::Epoch::lifetime) of
+    /// [`CROSS_PROCESS_BOUND`](tenantry_kernel::CROSS_PROCESS_BOUND): a write on this node
+    /// shows at once, one elsewhere once the change feed applies it (decision 0050).
+    fn policy_epoch(&self, account: AccountId) -> tenantry_kernel::Epoch;
 }
 
 /// A request refused by the account's allowlist, as audited (`security.ip_denied`).

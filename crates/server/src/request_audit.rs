@@ -37,14 +37,14 @@ impl Writer {
     }
 
     fn write(&self, batch: Vec<ApiRequestRecord>) {
-        // One policy read per (account, user) and batch; the settings snapshot is cached anyway.
+        // One policy read per account and batch; the policy is cached anyway.
         let mut wanted = HashMap::new();
         let kept: Vec<ApiRequestRecord> = batch
             .into_iter()
             .filter(|r| {
-                *wanted.entry((r.account, r.user)).or_insert_with(|| {
+                *wanted.entry(r.account).or_insert_with(|| {
                     self.settings
-                        .logs_api_requests(r.account, r.user)
+                        .logs_api_requests(r.account)
                         .unwrap_or_else(|e| {
                             // Keeping the record is the safe side of an unreadable policy.
                             tracing::warn!(error = %e, account = %r.account, "request audit: policy unreadable");

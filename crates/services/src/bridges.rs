@@ -66,6 +66,10 @@ impl tenantry_security::AllowlistSource for AllowlistOfSettings {
             .stored_allowlist_policy(account)
             .map_err(into_port)
     }
+
+    fn policy_epoch(&self, account: AccountId) -> tenantry_kernel::Epoch {
+        self.settings.account_epoch(account)
+    }
 }
 
 /// The security policy as the account's security settings keep it, for the security

@@ -185,6 +185,9 @@ pub struct SettingsService {
     rendered: tenantry_kernel::EpochCache<(AccountId, UserId), Arc<RenderedSettings>>,
     /// `security.audit.log_api_requests` per account, for the request-audit writer.
     request_audit_policies: tenantry_kernel::EpochCache<AccountId, bool>,
+    /// The organization's default time zone per account, which a preferences write renders
+    /// with: one small value instead of the whole snapshot on every write (decision 0050).
+    default_timezones: tenantry_kernel::EpochCache<AccountId, tenantry_kernel::Timezone>,
 }
 
 /// Whether a loaded snapshot joins the snapshot cache.
@@ -362,6 +365,7 @@ impl SettingsService {
             snapshots: read_cache(),
             rendered: read_cache(),
             request_audit_policies: read_cache(),
+            default_timezones: read_cache(),
         }
     }
 
@@ -555,23 +559,55 @@ impl SettingsService {
         Ok(loaded)
     }
 
-    /// Whether the account records every API request (`security.audit.log_api_requests`), from
-    /// the same cached snapshot the reads use: the request-audit writer asks for each batch.
-    pub fn logs_api_requests(
-        &self,
-        account: AccountId,
-        user: UserId,
-    ) -> Result<bool, SettingsError> {
-        // The flag is the account's alone: the account's epoch, whoever's snapshot it came from.
+    /// Whether the account records every API request (`security.audit.log_api_requests`): the
+    /// request-audit writer asks for each batch. A miss reads the security section alone.
+    pub fn logs_api_requests(&self, account: AccountId) -> Result<bool, SettingsError> {
+        // Read before the section, so a write landing in between leaves the entry stale.
         let epoch = self.store.settings_epoch(account, None);
         if let Some(on) = self.request_audit_policies.get(&account, epoch) {
             return Ok(on);
         }
-        let stored = self.snapshot_kept(account, user, Keep::No)?;
-        let (policy, _): (SecurityPolicy, i64) = parse_section(&stored, Section::Security)?;
+        let policy: SecurityPolicy = self.stored_section(account, Section::Security)?;
         self.request_audit_policies
             .put(account, policy.log_api_requests, epoch);
         Ok(policy.log_api_requests)
+    }
+
+    /// The organization's default time zone, which renders a preferences write's answer for a
+    /// member who chose none. A miss reads the organization section alone.
+    pub(crate) fn default_timezone(
+        &self,
+        account: AccountId,
+    ) -> Result<tenantry_kernel::Timezone, SettingsError> {
+        let epoch = self.store.settings_epoch(account, None);
+        if let Some(tz) = self.default_timezones.get(&account, epoch) {
+            return Ok(tz);
+        }
+        let org: OrganizationSettings = self.stored_section(account, Section::Organization)?;
+        self.default_timezones
+            .put(account, org.default_timezone, epoch);
+        Ok(org.default_timezone)
+    }
+
+    /// The write epoch of what belongs to `account` alone (its sections and allowlist): what a
+    /// cache of an account-wide policy answers to.
+    pub fn account_epoch(&self, account: AccountId) -> tenantry_kernel::Epoch {
+        self.store.settings_epoch(account, None)
+    }
+
+    /// One stored section parsed as [`assemble`] parses it (its defaults when never written),
+    /// in one statement: for a single policy value, where loading the whole snapshot (every
+    /// section, the preferences, the allowlist) would be most of the work.
+    fn stored_section<T: DeserializeOwned + Default>(
+        &self,
+        account: AccountId,
+        section: Section,
+    ) -> Result<T, SettingsError> {
+        match self.store.section_document(account, section.as_str())? {
+            None => Ok(T::default()),
+            Some(doc) => serde_json::from_value(doc)
+                .map_err(|e| corrupt(format!("settings section {}: {e}", section.as_str()))),
+        }
     }
 
     pub(crate) fn clock(&self) -> &dyn Clock {

@@ -217,7 +217,7 @@ impl Store {
                 .last_ok
                 .is_none_or(|ok| started.duration_since(ok) >= cursor.timing.gap_age);
         let mut conn = self.conn()?;
-        let applied = match &mut *conn {
+        let applied = match &mut **conn {
             DbConnection::Sqlite(c) => poll_sqlite(c, cursor, epochs, gap, self.feed_origin())?,
             DbConnection::Postgresql(c) => {
                 poll_postgres(c, cursor, epochs, gap, self.feed_origin())?

@@ -33,7 +33,7 @@ mod usage;
 
 pub use backup::{backup_sqlite, sqlite_companions};
 pub use change_feed::{ChangeFollower, FeedCursor, FeedPoll, FeedTiming, GAP_AGE, PRUNE_AGE};
-pub use connection::{Backend, DbConnection};
+pub use connection::{Backend, DbConnection, RECENTLY_USED};
 pub use error::StoreError;
 pub use migrations::MigrationProgress;
 pub use store::{redacted_url, Store, StoreConfig, StoreGauges};

@@ -241,8 +241,7 @@ fn first_connection(
     manager: &mut Manager,
     config: &StoreConfig,
 ) -> Result<DbConnection, StoreError> {
-    use diesel::r2d2::ManageConnection;
-    let shared = manager.connect().and_then(|mut conn| {
+    let shared = manager.open().and_then(|mut conn| {
         if config.read_only {
             diesel::sql_query("SELECT 1 FROM sqlite_master LIMIT 1")
                 .execute(&mut conn)
@@ -255,7 +254,7 @@ fn first_connection(
         Err(_) if manager.read_only == Some(ReadOnly::Shared) => {
             manager.read_only = Some(ReadOnly::Immutable);
             manager
-                .connect()
+                .open()
                 .map_err(|e| StoreError::Open(open_failure(config, &e)))
         }
         Err(e) => Err(StoreError::Open(open_failure(config, &e))),
@@ -329,11 +328,12 @@ impl Store {
         let pool = Pool::builder()
             .max_size(config.max_connections)
             .min_idle(Some(1))
-            // r2d2 pings (`SELECT 1`, prepared anew) every connection it hands out. A SQLite
-            // connection is a file handle in this process and cannot go stale, so the ping only
-            // cost a statement parse per store call; a PostgreSQL connection can (a server
-            // restart or failover), and the ping is what turns that into a fresh connection
-            // rather than one failed request.
+            // r2d2 checks (`SELECT 1`, prepared anew) every connection it hands out, unless
+            // it came back within `RECENTLY_USED` (`Manager::is_valid`). A SQLite connection
+            // is a file handle in this process and cannot go stale, so the check only cost a
+            // statement parse per store call; a PostgreSQL connection can (a server restart or
+            // failover), and the check is what turns that into a fresh connection rather than
+            // one failed request.
             .test_on_check_out(config.backend() == Backend::Postgres)
             .connection_timeout(config.acquire_timeout)
             .build(manager)
@@ -394,7 +394,7 @@ impl Store {
             .get_timeout(Duration::from_secs(2))
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
-            .get_result::<i32>(&mut *conn)?;
+            .get_result::<i32>(&mut **conn)?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@ mod change_feed;
 mod digests;
 mod invitations;
 mod outbox_claims;
+mod pool_checks;
 mod pool_waits;
 mod portal_links;
 mod retention;

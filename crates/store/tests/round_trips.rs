@@ -5,8 +5,9 @@
 //!
 //! Every count is taken after the same operation ran once on the connection, so PostgreSQL's
 //! one-time `PREPARE` of a cached statement is not in it: what is counted is the steady state.
-//! On PostgreSQL the pool's `SELECT 1` at checkout (r2d2's `test_on_check_out`) is a round trip
-//! too and is counted.
+//! The pool's `SELECT 1` at checkout is not counted: it is sent only for a PostgreSQL connection
+//! that sat idle (decision 0050), which `pool_checks` covers, so counting it here would make the
+//! counts depend on timing.
 
 use std::cell::RefCell;
 use std::sync::Once;
@@ -30,7 +31,15 @@ fn recorder() -> Option<Box<dyn Instrumentation>> {
             SENT.with(|sent| {
                 if let Some(list) = sent.borrow_mut().as_mut() {
                     let sql = query.to_string();
-                    list.push(sql.split(" -- binds").next().unwrap_or("").to_owned());
+                    let sql = sql
+                        .split(" -- binds")
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_owned();
+                    if sql != "SELECT 1" {
+                        list.push(sql);
+                    }
                 }
             });
         }
@@ -76,7 +85,7 @@ fn check_count(
 /// preferences write with the snapshot cached). Decision 0049 explains each statement.
 fn expected(backend: Backend) -> (usize, usize, usize, usize) {
     match backend {
-        Backend::Postgres => (8, 10, 12, 9),
+        Backend::Postgres => (7, 9, 11, 8),
         Backend::Sqlite => (7, 9, 11, 8),
     }
 }

@@ -96,12 +96,7 @@ impl SettingsService {
         let mut rendered = None;
         let check_version = |current: i64| check_section(preconditions, section, current);
         let version = if section == Section::Preferences {
-            // Not kept: the write below makes the snapshot stale at once, and under a write
-            // load over many users the kept copies were most of the process's memory.
-            let default_tz =
-                assemble(self.snapshot_kept(actor.account_id, actor.user_id, Keep::No)?)?
-                    .organization
-                    .default_timezone;
+            let default_tz = self.default_timezone(actor.account_id)?;
             let mut kept = 0;
             let applied = self.store.update(&ctx, &[], true, &mut |snapshot| {
                 let prefs = snapshot.preferences.unwrap_or_default();
