@@ -51,6 +51,7 @@ mod http_semantics;
 mod identity_links;
 mod import_identities;
 mod integrity_check;
+mod invitation_second_factor;
 mod key_activity;
 mod key_rotation;
 mod lifecycle;

@@ -94,6 +94,7 @@ fn invitation_page(
     brand: Option<&Brand>,
     csrf: &str,
     message: Option<&str>,
+    signed_in: bool,
 ) -> HttpResponse {
     let action = format!("/invite/{link}");
     let content = html! {
@@ -126,7 +127,19 @@ fn invitation_page(
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="mode" value="existing";
             label { "Current password" input type="password" name="password" autocomplete="current-password" required; }
+            p.hint { "Signing in with two-factor authentication? Sign in to the console first, \
+                      then open this link again to accept as the signed-in user." }
             button type="submit" { "Sign in and accept" }
+        }
+        @if signed_in {
+            form.stack.card method="post" action=(action) {
+                h2 { "Signed in to the console?" }
+                p { "Accept as the user you are signed in as. It must be the invited address, \
+                     signed in within the last 10 minutes." }
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="mode" value="session";
+                button type="submit" { "Accept as the signed-in user" }
+            }
         }
     };
     respond(
@@ -182,7 +195,18 @@ async fn show(
     };
     let (csrf, cookie) = crate::csrf::pre_session(&req, &config);
     let brand = brand_of(&state, &config, &preview).await;
-    let mut res = invitation_page(StatusCode::OK, &link, &preview, brand.as_ref(), &csrf, None);
+    let signed_in = crate::session::signed_in(&req, &state, &config)
+        .await
+        .is_ok();
+    let mut res = invitation_page(
+        StatusCode::OK,
+        &link,
+        &preview,
+        brand.as_ref(),
+        &csrf,
+        None,
+        signed_in,
+    );
     if let Some(cookie) = cookie {
         append_cookie(&mut res, &cookie);
     }
@@ -223,20 +247,8 @@ async fn accept(
         Err(res) => return res,
     };
     let ip = tenantry_http::client_ip(&req, &state.config.trusted_proxies);
-    let input = AcceptInput {
-        // An existing user's details are never written through the link.
-        name: (f.mode == "new").then(|| f.name.clone()),
-        password: Some(f.password.clone()),
-        signed_in_as: None,
-        ip,
-    };
-    let team = state.team.clone();
-    let token = link.clone();
-    let outcome = state
-        .password_pool
-        .run(move || team.accept(&token, input))
-        .await;
     let brand = brand_of(&state, &config, &preview).await;
+    let signed_in = crate::session::signed_in(&req, &state, &config).await.ok();
     let retry = |status, message: &str| {
         invitation_page(
             status,
@@ -245,8 +257,47 @@ async fn accept(
             brand.as_ref(),
             &f.csrf,
             Some(message),
+            signed_in.is_some(),
         )
     };
+    // Accepting as the signed-in user: the API's rule for a bearer (an unrestricted credential
+    // someone signed in to lately; never a portal session) holds for the cookie too.
+    let by_session = f.mode == "session";
+    let signed_in_as = match (&signed_in, by_session) {
+        (_, false) => None,
+        (None, true) => {
+            return retry(
+                StatusCode::UNAUTHORIZED,
+                "Sign in to the console first, then open this link again.",
+            )
+        }
+        (Some(visitor), true) => {
+            let actor = &visitor.actor;
+            let unrestricted = actor.scopes.is_empty() || actor.scopes.iter().any(|s| s == "*");
+            if !unrestricted || actor.needs_reauth(true, state.clock.now()) {
+                return retry(
+                    StatusCode::FORBIDDEN,
+                    "Accepting as the signed-in user needs a sign-in within the last 10 minutes \
+                     (a portal link's session cannot accept): sign out, sign in again, then open \
+                     this link again.",
+                );
+            }
+            Some(actor.user_id)
+        }
+    };
+    let input = AcceptInput {
+        // An existing user's details are never written through the link.
+        name: (f.mode == "new").then(|| f.name.clone()),
+        password: (!by_session).then(|| f.password.clone()),
+        signed_in_as,
+        ip,
+    };
+    let team = state.team.clone();
+    let token = link.clone();
+    let outcome = state
+        .password_pool
+        .run(move || team.accept(&token, input))
+        .await;
     let accepted =
         match outcome {
             Ok(Ok(accepted)) => accepted,
@@ -261,6 +312,22 @@ async fn accept(
                     StatusCode::UNAUTHORIZED,
                     "This address already has a sign-in: give its current password to accept. No \
                  password yet? Use \"Forgot your password?\" to get a set-up link first.",
+                )
+            }
+            Ok(Err(TeamError::SecondFactorRequired)) => {
+                return retry(
+                    StatusCode::UNAUTHORIZED,
+                    "This address signs in with two-factor authentication, so its password alone \
+                 does not accept the invitation. Sign in to the console (with your code), then \
+                 open this link again and accept as the signed-in user.",
+                )
+            }
+            Ok(Err(TeamError::SignedInAsAnotherUser)) => {
+                return error_page(
+                    StatusCode::FORBIDDEN,
+                    "Signed in as someone else",
+                    "You are signed in as a different user than the one this invitation was sent \
+                     to. Sign out, then sign in with the invited address.",
                 )
             }
             Ok(Err(TeamError::InvitationClosed(state))) => return closed(Some(state)),
@@ -287,6 +354,14 @@ async fn accept(
             Ok(Err(e)) => return crate::refusal::internal(&e),
             Err(tenantry_http::Refused::Lost) => return crate::refusal::internal(&"accept lost"),
         };
+    if by_session {
+        // Already signed in elsewhere: the new account is one more to choose at sign-in.
+        return error_page(
+            StatusCode::OK,
+            "You joined the account",
+            "You are now a member. To work in it, sign out and sign in again, choosing it.",
+        );
+    }
     // Signed in the one way there is: the sign-in with the password just given.
     let sessions = state.sessions.clone();
     let email = preview.invitation.email.as_str().to_owned();

@@ -249,6 +249,7 @@ pub(crate) fn explain(e: TeamError) -> Result<(StatusCode, String), Box<HttpResp
         | TeamError::ReauthRequired
         | TeamError::TransferTargetNotActiveAdmin { .. }
         | TeamError::IdentityNotProven
+        | TeamError::SecondFactorRequired
         | TeamError::ResetLinkInvalid
         | TeamError::EmailChangeRefused(_)
         | TeamError::SignedInAsAnotherUser) => return Err(Box::new(crate::refusal::internal(&e))),

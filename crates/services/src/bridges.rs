@@ -19,6 +19,8 @@ pub struct TeamPolicyOfSettings {
     pub allowlist: Arc<AllowlistEnforcement>,
     /// Whose sign-in throttle password proofs share.
     pub sessions: Arc<SessionService>,
+    /// Who has a second factor enrolled.
+    pub mfa: Arc<dyn tenantry_security::MfaEnrollments>,
 }
 
 impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
@@ -47,6 +49,17 @@ impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
             .branding(account)
             .map(|b| b.support_email)
             .map_err(into_port)
+    }
+
+    fn mfa_required(&self, account: AccountId) -> Result<bool, PortError> {
+        Ok(self.settings.stored_security_policy(account)?.mfa_required)
+    }
+
+    fn mfa_enrolled(&self, user: tenantry_kernel::UserId) -> Result<bool, PortError> {
+        self.mfa.is_enrolled(user).map_err(|e| match e {
+            tenantry_security::SecurityError::Port(p) => p,
+            other => PortError::Unavailable(other.to_string()),
+        })
     }
 }
 

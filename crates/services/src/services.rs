@@ -247,6 +247,7 @@ impl Services {
                 settings: settings.clone(),
                 allowlist: allowlist.clone(),
                 sessions: sessions.clone(),
+                mfa: mfa_enrollments.clone(),
             });
         let portal_config = tenantry_security::PortalConfig {
             public_url: public_url.clone(),

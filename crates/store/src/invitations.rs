@@ -515,18 +515,20 @@ impl InvitationStore for Store {
                         ))
                         .execute(conn)?;
                 }
-                diesel::insert_into(api_keys::table)
-                    .values((
-                        api_keys::id.eq(a.key.id.to_string()),
-                        api_keys::account_id.eq(&account),
-                        api_keys::user_id.eq(&user),
-                        api_keys::name.eq(&a.key.name),
-                        api_keys::display_prefix.eq(&a.key.prefix),
-                        api_keys::secret_hash.eq(a.key_hash.to_hex()),
-                        api_keys::scopes.eq(serde_json::json!(a.key.scopes).to_string()),
-                        api_keys::created_at.eq(at),
-                    ))
-                    .execute(conn)?;
+                if let Some((key, key_hash)) = a.key {
+                    diesel::insert_into(api_keys::table)
+                        .values((
+                            api_keys::id.eq(key.id.to_string()),
+                            api_keys::account_id.eq(&account),
+                            api_keys::user_id.eq(&user),
+                            api_keys::name.eq(&key.name),
+                            api_keys::display_prefix.eq(&key.prefix),
+                            api_keys::secret_hash.eq(key_hash.to_hex()),
+                            api_keys::scopes.eq(serde_json::json!(key.scopes).to_string()),
+                            api_keys::created_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                }
                 diesel::update(invitations::table.find(&inv_id))
                     .set((
                         invitations::status.eq(InvitationStatus::Accepted.as_str()),

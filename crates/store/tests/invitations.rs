@@ -28,6 +28,7 @@ fn team_at(store: &Store, at: DateTime<Utc>) -> TeamService {
                 settings: settings_at(store, at),
                 allowlist: crate::support::allowlist_at(store, at),
                 sessions: Arc::new(crate::support::sessions_at(store, at)),
+                mfa: crate::support::mfa_at(store, at),
             }),
             secrets: SecretBox::new(&[7u8; 32]),
             links: InviteLinks::new("https://console.example.test"),

@@ -125,22 +125,29 @@ pub fn policy_at(
     })
 }
 
+/// Second factors over `store`, its clock at `at`.
+pub fn mfa_at(
+    store: &Store,
+    at: chrono::DateTime<chrono::Utc>,
+) -> std::sync::Arc<tenantry_security::MfaService> {
+    std::sync::Arc::new(tenantry_security::MfaService::new(
+        std::sync::Arc::new(store.clone()),
+        tenantry_security::SecretBox::new(&[7u8; 32]),
+        std::sync::Arc::new(tenantry_kernel::FixedClock(at)),
+        std::sync::Arc::new(OsRandom),
+    ))
+}
+
 /// The sign-in sessions over `store`, their clock at `at`.
 pub fn sessions_at(
     store: &Store,
     at: chrono::DateTime<chrono::Utc>,
 ) -> tenantry_security::SessionService {
     let clock = std::sync::Arc::new(tenantry_kernel::FixedClock(at));
-    let mfa = std::sync::Arc::new(tenantry_security::MfaService::new(
-        std::sync::Arc::new(store.clone()),
-        tenantry_security::SecretBox::new(&[7u8; 32]),
-        clock.clone(),
-        std::sync::Arc::new(OsRandom),
-    ));
     tenantry_security::SessionService::new(
         std::sync::Arc::new(store.clone()),
         policy_at(store, at),
-        mfa,
+        mfa_at(store, at),
         clock,
         std::sync::Arc::new(OsRandom),
     )

@@ -108,6 +108,11 @@ pub enum TeamError {
     /// (signed in as that user, or their current password).
     #[error("sign in as the invited user to accept")]
     IdentityNotProven,
+    /// The invited address belongs to a user with a second factor, and the caller gave only
+    /// their password: that is half a sign-in. They accept signed in (with their code), as a
+    /// session or key of theirs.
+    #[error("this user signs in with a second factor: sign in to accept")]
+    SecondFactorRequired,
     /// Too many wrong passwords for the invited address or from the client's address (the
     /// sign-in throttle, shared with sign-in).
     #[error("too many failed attempts; retry in {retry_after_secs} s")]

@@ -87,16 +87,16 @@ pub struct AcceptInput {
     pub ip: Option<IpAddr>,
 }
 
-/// The new member and their first API key (shown once).
+/// The new member and their first API key (shown once), if they may hold one.
 pub struct Accepted {
     /// The account joined.
     pub account: AccountId,
     /// The new member.
     pub member: Member,
-    /// The member's first API key, as listed.
-    pub key: ApiKeyInfo,
-    /// The key's secret, shown once and never again.
-    pub issued: IssuedApiKey,
+    /// The member's first API key as listed, and its secret (shown once and never again);
+    /// `None` when the account requires a second factor the member has not enrolled: they sign
+    /// in, enrol, and then create keys.
+    pub key: Option<(ApiKeyInfo, IssuedApiKey)>,
 }
 
 /// A uniqueness conflict at write time means a concurrent request got there first (the same
@@ -255,6 +255,11 @@ impl TeamService {
     /// Accepts an invitation with its link's token: creates the user (or joins the existing user
     /// with that address, who must prove to be them: see [`AcceptInput`]), makes them a member
     /// with the invited role and details, and issues their first API key.
+    ///
+    /// Two rules keep the link from being a way around a second factor: an existing user who has
+    /// one proves to be them only signed in (a password alone is `SecondFactorRequired`), and
+    /// in an account that requires one, a member without it gets no key (the rule every key
+    /// issue obeys): they sign in, which confines them to enrolling, and create keys after.
     pub fn accept(&self, token: &str, input: AcceptInput) -> Result<Accepted, TeamError> {
         let (hash, (account, invitation)) = self.by_token(token)?;
         if !self.policy.ip_allowed(account, input.ip)? {
@@ -271,20 +276,27 @@ impl TeamService {
         let joiner = self.joiner(&invitation, input)?;
         let user = joiner.user_id();
         let now = self.clock.now();
-        let issued = IssuedApiKey::generate(
-            ApiKeyEnv::Live,
-            ApiKeyId::generate(self.clock.as_ref(), self.random.as_ref()),
-            self.random.as_ref(),
-        );
-        let key = ApiKeyInfo {
-            id: issued.id,
-            name: "Created on accepting the invitation".to_owned(),
-            prefix: issued.display_prefix(),
-            scopes: vec!["*".to_owned()],
-            created_at: now,
-            last_used_at: None,
-            expires_at: None,
+        let enrolled = match &joiner {
+            Joiner::Existing { id } => self.policy.mfa_enrolled(*id)?,
+            Joiner::New { .. } => false,
         };
+        let key = (enrolled || !self.policy.mfa_required(account)?).then(|| {
+            let issued = IssuedApiKey::generate(
+                ApiKeyEnv::Live,
+                ApiKeyId::generate(self.clock.as_ref(), self.random.as_ref()),
+                self.random.as_ref(),
+            );
+            let info = ApiKeyInfo {
+                id: issued.id,
+                name: "Created on accepting the invitation".to_owned(),
+                prefix: issued.display_prefix(),
+                scopes: vec!["*".to_owned()],
+                created_at: now,
+                last_used_at: None,
+                expires_at: None,
+            };
+            (info, issued)
+        });
         let max_members = self.policy.max_members(account)?;
         let audit = self.audit_as(
             user.to_string(),
@@ -295,6 +307,7 @@ impl TeamService {
                 "userId": user.to_string(),
                 "role": invitation.role.as_str(),
                 "newUser": matches!(joiner, Joiner::New { .. }),
+                "apiKeyIssued": key.is_some(),
             }),
         );
         let outcome = self
@@ -304,8 +317,7 @@ impl TeamService {
                 invitation: &invitation,
                 token_hash: &hash,
                 joiner: &joiner,
-                key: &key,
-                key_hash: &issued.hash,
+                key: key.as_ref().map(|(info, issued)| (info, &issued.hash)),
                 max_members,
                 audit: &audit,
             })
@@ -339,7 +351,6 @@ impl TeamService {
             account,
             member,
             key,
-            issued,
         })
     }
 
@@ -411,6 +422,12 @@ impl TeamService {
                 };
                 if !proven {
                     return Err(TeamError::IdentityNotProven);
+                }
+                // A password proves half of a user with a second factor; only their session
+                // or key (which took both) proves all of them. Asked after the password
+                // check, so only the password's holder learns that the user has one.
+                if input.signed_in_as.is_none() && self.policy.mfa_enrolled(user.id)? {
+                    return Err(TeamError::SecondFactorRequired);
                 }
                 Ok(Joiner::Existing { id: user.id })
             }

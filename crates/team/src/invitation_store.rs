@@ -109,10 +109,9 @@ pub struct Acceptance<'a> {
     pub token_hash: &'a SecretHash,
     /// Who joins.
     pub joiner: &'a Joiner,
-    /// The member's first API key.
-    pub key: &'a ApiKeyInfo,
-    /// The hash of that key's secret.
-    pub key_hash: &'a SecretHash,
+    /// The member's first API key and the hash of its secret; `None` when the member may not
+    /// hold a key yet (see [`crate::TeamService::accept`]).
+    pub key: Option<(&'a ApiKeyInfo, &'a SecretHash)>,
     /// Members may not exceed this after the acceptance.
     pub max_members: u32,
     /// The audit entry of the acceptance.
@@ -240,4 +239,8 @@ pub trait TeamPolicy: Send + Sync {
     /// The account's support address (its branding's `supportEmail`), the contact line of the
     /// emails sent on its behalf; `None` when it has none.
     fn support_email(&self, account: AccountId) -> Result<Option<Email>, PortError>;
+    /// Whether the account requires its members to use a second factor (its security policy).
+    fn mfa_required(&self, account: AccountId) -> Result<bool, PortError>;
+    /// Whether `user` has a second factor enrolled.
+    fn mfa_enrolled(&self, user: UserId) -> Result<bool, PortError>;
 }

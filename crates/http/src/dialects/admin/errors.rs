@@ -91,6 +91,7 @@ pub(super) fn team_error(e: TeamError) -> ApiError {
         | TeamError::InvitationNotFound
         | TeamError::InvitationClosed(_)
         | TeamError::IdentityNotProven
+        | TeamError::SecondFactorRequired
         | TeamError::RateLimited { .. }
         | TeamError::ResetLinkInvalid
         | TeamError::EmailChangeRefused(_)

@@ -114,6 +114,7 @@ pub(super) fn overview_error(e: TeamError) -> ApiError {
         | TeamError::InvitationNotFound
         | TeamError::InvitationClosed(_)
         | TeamError::IdentityNotProven
+        | TeamError::SecondFactorRequired
         | TeamError::RateLimited { .. }
         | TeamError::ResetLinkInvalid
         | TeamError::EmailChangeRefused(_)

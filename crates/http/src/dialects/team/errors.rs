@@ -133,6 +133,14 @@ pub(super) fn team_error(e: TeamError, user: Option<&str>) -> ApiError {
              POST /api/auth/password-reset",
         )
         .with_details(json!({ "field": "password" })),
+        TeamError::SecondFactorRequired => err(
+            StatusCode::UNAUTHORIZED,
+            "SIGN_IN_REQUIRED",
+            "This user signs in with a second factor, so a password alone does not prove them: \
+             sign in (with your code) and accept with that session or an unrestricted API key of \
+             yours as the bearer token",
+        )
+        .with_details(json!({ "field": "password", "reason": "second_factor" })),
         TeamError::SignedInAsAnotherUser => err(
             StatusCode::FORBIDDEN,
             "WRONG_USER",

@@ -357,6 +357,16 @@ async fn accept(
             )
             .with_details(json!({ "requiredScopes": ["*"], "keyScopes": actor.scopes })));
         }
+        // Nor does a session nobody signed in to lately: a portal session (someone else's link)
+        // or an old one would otherwise yield a full key in another account.
+        if actor.needs_reauth(true, state.clock.now()) {
+            return Err(ApiError::new(
+                crate::error::Dialect::V2,
+                StatusCode::FORBIDDEN,
+                "REAUTH_REQUIRED",
+                "Accepting an invitation with a session needs a sign-in within the last 10 minutes; a portal session cannot accept one",
+            ));
+        }
     }
     let team = state.team.clone();
     let input = AcceptInput {
@@ -371,20 +381,32 @@ async fn accept(
     })
     .await?
     .map_err(|e| team_error(e, None))?;
-    let key: Value = json!({
-        "id": accepted.key.id.to_string(),
-        "name": accepted.key.name,
-        "key": accepted.issued.token(),
-        "prefix": accepted.key.prefix,
-        "scopes": accepted.key.scopes,
-        "createdAt": time(accepted.key.created_at),
-    });
+    let (key, message) = match &accepted.key {
+        Some((info, issued)) => (
+            json!({
+                "id": info.id.to_string(),
+                "name": info.name,
+                "key": issued.token(),
+                "prefix": info.prefix,
+                "scopes": info.scopes,
+                "createdAt": time(info.created_at),
+            }),
+            "Invitation accepted",
+        ),
+        // The account requires a second factor the member has not enrolled (decision 0051).
+        None => (
+            Value::Null,
+            "Invitation accepted. The account requires two-factor authentication: sign in, set \
+             it up, then create API keys",
+        ),
+    };
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header(("cache-control", "no-store"))
         .json(json!({
             "accountId": accepted.account.to_string(),
             "member": member_json(&accepted.member),
             "apiKey": key,
-            "message": "Invitation accepted",
+            "mfaEnrollmentRequired": accepted.key.is_none(),
+            "message": message,
         })))
 }

@@ -313,6 +313,7 @@ pub(super) fn team_error(routes: TeamRoutes, e: TeamError) -> ApiError {
         | TeamError::InvitationNotFound
         | TeamError::InvitationClosed(_)
         | TeamError::IdentityNotProven
+        | TeamError::SecondFactorRequired
         | TeamError::SignedInAsAnotherUser
         | TeamError::IpNotAllowed { .. }) => ApiError::not_produced_here(DIALECT, &e),
     }

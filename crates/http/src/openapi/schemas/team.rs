@@ -280,19 +280,34 @@ pub(super) fn components(s: &mut Map<String, Value>) {
             &[],
         ),
     );
+    let mut first_key = object(
+        json!({
+            "id": id("key"), "name": string(), "key": { "type": "string", "description": "The secret, shown this once" },
+            "prefix": string(), "scopes": array_of(string()), "createdAt": timestamp(),
+        }),
+        &["id", "name", "key", "prefix", "scopes", "createdAt"],
+    );
+    first_key["type"] = json!(["object", "null"]);
+    first_key["description"] = json!(
+        "`null` when the account requires two-factor authentication and the member has not set it up: they sign in, set it up, then create keys"
+    );
     put(
         s,
         "InvitationAccepted",
         object(
             json!({
                 "accountId": id("acc"), "member": reference("Member"),
-                "apiKey": object(json!({
-                    "id": id("key"), "name": string(), "key": { "type": "string", "description": "The secret, shown this once" },
-                    "prefix": string(), "scopes": array_of(string()), "createdAt": timestamp(),
-                }), &["id", "name", "key", "prefix", "scopes", "createdAt"]),
+                "apiKey": first_key,
+                "mfaEnrollmentRequired": { "type": "boolean", "description": "Whether the member must set up two-factor authentication before holding an API key (then `apiKey` is `null`)" },
                 "message": string(),
             }),
-            &["accountId", "member", "apiKey", "message"],
+            &[
+                "accountId",
+                "member",
+                "apiKey",
+                "mfaEnrollmentRequired",
+                "message",
+            ],
         ),
     );
     put(
