@@ -78,7 +78,8 @@ impl<'a> Visitor<'a> {
             .join("; ")
     }
 
-    async fn answer(&mut self, req: reqwest::RequestBuilder) -> Answer {
+    /// Sends `req` with this visitor's cookies and keeps the ones it sets.
+    pub async fn answer(&mut self, req: reqwest::RequestBuilder) -> Answer {
         let req = if self.cookies.is_empty() {
             req
         } else {

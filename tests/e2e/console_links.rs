@@ -1,6 +1,8 @@
 //! The console's pages behind mailed links, over plain HTTP from the real emails: accepting an
 //! invitation (a new person, an existing user), closed and unknown invitation links, the
 //! invitation id page, choosing a password from the reset email, confirming an email change.
+//! Each of their forms refuses a post without its token, with another browser's, and with
+//! oversized or malformed fields, and changes nothing when it does: the link still works.
 
 use reqwest::Method;
 use serde_json::json;
@@ -42,7 +44,13 @@ on_both_backends!(
     closed_unknown_and_id_invitation_links_get_their_own_pages,
     the_reset_email_link_sets_a_password_that_signs_in,
     the_email_change_link_confirms_on_a_button_not_on_opening,
+    reset_forms_refuse_forged_oversized_and_malformed_posts_and_change_nothing,
+    the_invitation_form_refuses_forged_and_oversized_posts_and_stays_pending,
+    the_email_change_form_refuses_another_browsers_token_and_changes_nothing,
 );
+
+/// A password that is not the current one, for links that would set it.
+const NEW_PASSWORD: &str = "another-console-passphrase-9";
 
 async fn a_new_person_accepts_from_the_email_link_and_lands_signed_in(app: TestApp) {
     let (_, link) = invite(&app, "newcomer@example.com", "developer").await;
@@ -301,4 +309,256 @@ async fn profile_email(app: &TestApp) -> String {
         .as_str()
         .expect("email")
         .to_owned()
+}
+
+/// Rows in `table`, read from the database.
+fn rows(app: &TestApp, table: &str) -> String {
+    app.query_texts(&format!("SELECT CAST(COUNT(*) AS TEXT) AS t FROM {table}"))
+        .remove(0)
+}
+
+/// Whether `password` signs the owner in, through a browser of its own.
+async fn owner_signs_in_with(app: &TestApp, password: &str) -> bool {
+    Visitor::new(app)
+        .sign_in("owner@localhost", password)
+        .await
+        .status
+        == 303
+}
+
+/// Asserts `answer` is the page of a form without a valid token.
+fn assert_forged(answer: &crate::console::Answer, case: &str) {
+    assert_eq!(answer.status, 403, "{case}: {}", answer.body);
+    assert!(
+        answer.body.contains("This form has expired"),
+        "{case}: {}",
+        answer.body
+    );
+}
+
+/// Asserts `answer` is the page of a form that could not be read, saying `why`.
+fn assert_unreadable(answer: &crate::console::Answer, why: &str, case: &str) {
+    assert_eq!(answer.status, 400, "{case}: {}", answer.body);
+    assert!(
+        answer.body.contains("This form could not be read") && answer.body.contains(why),
+        "{case}: {}",
+        answer.body
+    );
+}
+
+async fn reset_forms_refuse_forged_oversized_and_malformed_posts_and_change_nothing(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut visitor = Visitor::new(&app);
+    let csrf = visitor.get("/console/forgot-password").await.hidden("csrf");
+    // Asking for a link without the form's token issues none.
+    let issued = rows(&app, "password_resets");
+    let forged = visitor
+        .post("/console/forgot-password", &[("email", "owner@localhost")])
+        .await;
+    assert_forged(&forged, "forgot-password without its token");
+    assert_eq!(rows(&app, "password_resets"), issued, "no link was issued");
+    let sent = visitor
+        .post(
+            "/console/forgot-password",
+            &[("csrf", &csrf), ("email", "owner@localhost")],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let eml = app
+        .wait_for_eml_containing("owner@localhost", "tnt_pwr_")
+        .await;
+    let link = format!("/reset-password/{}", token_in(&eml, "tnt_pwr_"));
+
+    let csrf = visitor.get(&link).await.hidden("csrf");
+    let mut other = Visitor::new(&app);
+    let theirs = other.get(&link).await.hidden("csrf");
+    assert_ne!(csrf, theirs, "each browser has its own token");
+    let without = visitor.post(&link, &[("password", NEW_PASSWORD)]).await;
+    assert_forged(&without, "no token");
+    let crossed = visitor
+        .post(&link, &[("csrf", &theirs), ("password", NEW_PASSWORD)])
+        .await;
+    assert_forged(&crossed, "another browser's token");
+    // Past the field's bound, past the body's, and a field sent twice.
+    let long = "p".repeat(1025);
+    let res = visitor
+        .post(&link, &[("csrf", &csrf), ("password", &long)])
+        .await;
+    assert_unreadable(&res, "Password is longer than 1024 characters", "long");
+    let huge = "p".repeat(100 * 1024);
+    let res = visitor
+        .post(&link, &[("csrf", &csrf), ("password", &huge)])
+        .await;
+    assert_unreadable(&res, "too large or malformed", "100 KB");
+    let twice = visitor.client.post(app.url(&link)).header(
+        reqwest::header::CONTENT_TYPE,
+        "application/x-www-form-urlencoded",
+    );
+    let res = visitor
+        .answer(twice.body(format!(
+            "csrf={csrf}&password={NEW_PASSWORD}&password={NEW_PASSWORD}"
+        )))
+        .await;
+    assert_unreadable(&res, "too large or malformed", "a field twice");
+
+    // Nothing changed: the old password signs in, and the link still sets a new one once.
+    assert!(owner_signs_in_with(&app, PASSWORD).await);
+    let set = visitor
+        .post(&link, &[("csrf", &csrf), ("password", NEW_PASSWORD)])
+        .await;
+    assert_eq!(set.status, 200, "the link was not spent: {}", set.body);
+    assert!(owner_signs_in_with(&app, NEW_PASSWORD).await);
+}
+
+async fn the_invitation_form_refuses_forged_and_oversized_posts_and_stays_pending(app: TestApp) {
+    let (id, link) = invite(&app, "careful@example.com", "developer").await;
+    let mut visitor = Visitor::new(&app);
+    let page = visitor.get(&link).await;
+    let csrf = page.hidden("csrf");
+    // The page asks for no longer a name than the server takes (a person's display name).
+    assert!(
+        page.body
+            .contains("name=\"name\" autocomplete=\"name\" maxlength=\"100\""),
+        "{}",
+        page.body
+    );
+    let theirs = Visitor::new(&app).get(&link).await.hidden("csrf");
+    let name_101 = "n".repeat(101);
+    let long_password = "p".repeat(1025);
+    let huge_name = "n".repeat(100 * 1024);
+    for (case, form, status, says) in [
+        (
+            "no token",
+            vec![("mode", "new"), ("name", "Ada"), ("password", PASSWORD)],
+            403,
+            "This form has expired",
+        ),
+        (
+            "another browser's token",
+            vec![
+                ("csrf", theirs.as_str()),
+                ("mode", "new"),
+                ("name", "Ada"),
+                ("password", PASSWORD),
+            ],
+            403,
+            "This form has expired",
+        ),
+        (
+            "a name over 100 characters",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("mode", "new"),
+                ("name", name_101.as_str()),
+                ("password", PASSWORD),
+            ],
+            400,
+            "Name is longer than 100 characters",
+        ),
+        (
+            "a password over 1024 characters",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("mode", "new"),
+                ("name", "Ada"),
+                ("password", long_password.as_str()),
+            ],
+            400,
+            "Password is longer than 1024 characters",
+        ),
+        (
+            "an existing user's password over 1024 characters",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("mode", "existing"),
+                ("password", long_password.as_str()),
+            ],
+            400,
+            "Password is longer than 1024 characters",
+        ),
+        (
+            "a 100 KB name",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("mode", "new"),
+                ("name", huge_name.as_str()),
+                ("password", PASSWORD),
+            ],
+            400,
+            "too large or malformed",
+        ),
+    ] {
+        let res = visitor.post(&link, &form).await;
+        assert_eq!(res.status, status, "{case}: {}", res.body);
+        assert!(res.body.contains(says), "{case}: {}", res.body);
+        assert!(visitor.session().is_none(), "{case}: no session");
+        let (_, doc) = call(
+            &app,
+            Method::GET,
+            &format!("/v2/accounts/team/invitations/{id}"),
+            app.owner_key(),
+            None,
+        )
+        .await;
+        assert_eq!(doc["invitation"]["status"], "pending", "{case}: {doc}");
+    }
+    let (_, members) = call(
+        &app,
+        Method::GET,
+        "/v2/accounts/team/members?limit=200",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    // The member list shows the invitation, pending, and nobody who joined with its address.
+    let careful: Vec<&serde_json::Value> = members["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter(|m| m["email"] == "careful@example.com")
+        .collect();
+    assert!(
+        careful.len() == 1 && careful[0]["status"] == "pending",
+        "nobody joined: {members}"
+    );
+    // Still pending: the link accepts a name of exactly the longest length.
+    let name_100 = "n".repeat(100);
+    let accepted = visitor
+        .post(
+            &link,
+            &[
+                ("csrf", &csrf),
+                ("mode", "new"),
+                ("name", &name_100),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    assert!(visitor.get("/console").await.body.contains(&name_100));
+}
+
+async fn the_email_change_form_refuses_another_browsers_token_and_changes_nothing(app: TestApp) {
+    set_owner_password(&app).await;
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/api/user/email",
+        app.owner_key(),
+        Some(json!({ "email": "moved@example.com", "current_password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 202, "{doc}");
+    let eml = app.wait_for_eml("moved@example.com").await;
+    let link = format!("/confirm-email/{}", token_in(&eml, "tnt_emc_"));
+    let mut visitor = Visitor::new(&app);
+    let csrf = visitor.get(&link).await.hidden("csrf");
+    let theirs = Visitor::new(&app).get(&link).await.hidden("csrf");
+    assert_ne!(csrf, theirs);
+    let crossed = visitor.post(&link, &[("csrf", &theirs)]).await;
+    assert_forged(&crossed, "another browser's token");
+    assert_eq!(profile_email(&app).await, "owner@localhost");
+    let done = visitor.post(&link, &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, 200, "the link was not spent: {}", done.body);
+    assert_eq!(profile_email(&app).await, "moved@example.com");
 }

@@ -1,9 +1,9 @@
 //! The console's team page over plain HTTP: the member list with its filters and pages, role
-//! changes, suspension, removal, selected members together, invitations (send, resend,
-//! cancel), and every refusal: the service's rules, lower roles, another account's ids, a
-//! credential narrowed by custom permissions, and forms without their token, with another
-//! session's, or with oversized or malformed fields. What changed (or did not) is checked
-//! through the JSON API.
+//! changes, suspension, removal, selected members together, invitations (send, resend, cancel,
+//! the pending ones paged apart from the members), and every refusal: the service's rules,
+//! lower roles, another account's ids, a credential narrowed by custom permissions, and forms
+//! without their token, with another session's, or with oversized or malformed fields. What
+//! changed (or did not) is checked through the JSON API.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -81,6 +81,7 @@ on_both_backends!(
     console_team_invites_resends_and_cancels,
     console_team_selected_members_report_each_outcome,
     console_team_forms_without_their_token_or_with_bad_fields_change_nothing,
+    console_team_pages_pending_invitations_apart_from_members,
 );
 
 async fn console_team_lists_filters_and_pages_members(app: TestApp) {
@@ -722,4 +723,86 @@ async fn console_team_forms_without_their_token_or_with_bad_fields_change_nothin
 
     assert_eq!(api_member(&app, &dev).await["status"], "active");
     assert!(pending(&app).await.is_empty());
+}
+
+/// The `href` of the link named `text` on `page`, unescaped.
+fn link_named(page: &Answer, text: &str) -> Option<String> {
+    let end = page.body.find(&format!("\">{text}</a>"))?;
+    let start = page.body[..end].rfind("href=\"")? + "href=\"".len();
+    Some(page.body[start..end].replace("&amp;", "&"))
+}
+
+/// The addresses of the pending invitations a team page lists, and how many members it lists.
+fn listed(page: &Answer) -> (Vec<String>, usize) {
+    let marker = "Cancel the invitation to ";
+    let invited = page
+        .body
+        .split(marker)
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').expect("quote")].to_owned())
+        .collect();
+    (invited, page.body.matches("<dt>Joined</dt>").count())
+}
+
+async fn console_team_pages_pending_invitations_apart_from_members(app: TestApp) {
+    set_owner_password(&app).await;
+    let account = app.default_account_id().await;
+    // Two pages of each: 27 members with the owner, 27 pending invitations.
+    for _ in 0..26 {
+        app.add_member(&account, "viewer");
+    }
+    let invited: Vec<String> = (0..27)
+        .map(|i| format!("invitee{i:02}@example.com"))
+        .collect();
+    for email in &invited {
+        let (status, doc) = call(
+            &app,
+            Method::POST,
+            "/v2/accounts/team/members/invite",
+            app.owner_key(),
+            Some(json!({ "email": email, "role": "viewer" })),
+        )
+        .await;
+        assert_eq!(status, 201, "{doc}");
+    }
+    let mut owner = signed_in_owner(&app).await;
+    let (first, _) = team_page(&mut owner).await;
+    let (first_invited, members) = listed(&first);
+    assert_eq!((first_invited.len(), members), (25, 25), "one page of each");
+    assert_eq!(first_invited, invited[..25], "oldest first");
+    assert!(first.body.contains("27 pending, oldest first."));
+    assert!(link_named(&first, "First page of invitations").is_none());
+
+    // The members' next page keeps the invitations where they were.
+    let next_members = link_named(&first, "Next page").expect("members' next page");
+    assert!(!next_members.contains("invitations="), "{next_members}");
+    let second_members = owner.get(&next_members).await;
+    assert_eq!(second_members.status, 200, "{}", second_members.body);
+    let (still_first, members) = listed(&second_members);
+    assert_eq!((still_first, members), (first_invited.clone(), 2));
+
+    // The invitations' next page keeps the members where they were.
+    let next_invited =
+        link_named(&second_members, "Next page of invitations").expect("invitations' next page");
+    assert!(
+        next_invited.contains("cursor=") && next_invited.contains("invitations="),
+        "{next_invited}"
+    );
+    let second = owner.get(&next_invited).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    let (second_invited, members) = listed(&second);
+    assert_eq!(members, 2, "still the members' second page");
+    assert_eq!(second_invited, invited[25..], "the rest, none twice");
+    assert!(link_named(&second, "Next page of invitations").is_none());
+    let back = link_named(&second, "First page of invitations").expect("back to the first");
+    let (again, members) = listed(&owner.get(&back).await);
+    assert_eq!((again, members), (first_invited, 2));
+
+    // A position this page did not write is refused like an unknown filter.
+    let too_long = format!("?invitations={}", "0".repeat(300));
+    for bad in ["?invitations=zz", too_long.as_str()] {
+        let res = owner.get(&format!("{TEAM}{bad}")).await;
+        assert_eq!(res.status, 400, "{bad}: {}", res.body);
+        assert!(res.body.contains("not one this page offers"), "{bad}");
+    }
 }

@@ -20,7 +20,7 @@ use tenantry_http::AppState;
 use tenantry_kernel::ApiKeyId;
 use tenantry_security::{ApiKeyInfo, Scope, SecurityError};
 
-use crate::form::{too_long, ID_MAX, NAME_MAX};
+use crate::form::{too_long, ID_MAX, KEY_NAME_MAX};
 use crate::layout::{notice, see_other, time, Section};
 use crate::session::SignedIn;
 use crate::visitor::{poster, signed_in_page, visitor, Admits};
@@ -117,9 +117,9 @@ async fn listing(
             input type="hidden" name="csrf" value=(csrf);
             label { "Name"
                 @if errors.name.is_some() {
-                    input type="text" name="name" value=(draft.name) maxlength="100" required aria-invalid="true" aria-describedby="name-error";
+                    input type="text" name="name" value=(draft.name) maxlength=(KEY_NAME_MAX) required aria-invalid="true" aria-describedby="name-error";
                 } @else {
-                    input type="text" name="name" value=(draft.name) maxlength="100" required;
+                    input type="text" name="name" value=(draft.name) maxlength=(KEY_NAME_MAX) required;
                 }
                 (field_error("name-error", errors.name.as_ref()))
             }
@@ -361,7 +361,7 @@ async fn create(
     }
     let draft = form.draft;
     let mut checks = vec![
-        ("Name", draft.name.as_str(), NAME_MAX),
+        ("Name", draft.name.as_str(), KEY_NAME_MAX),
         ("Expires after (days)", draft.days.as_str(), DAYS_MAX),
     ];
     checks.extend(

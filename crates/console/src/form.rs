@@ -28,6 +28,12 @@ pub(crate) const EMAIL_MAX: usize = 320;
 pub(crate) const PASSWORD_MAX: usize = 1024;
 pub(crate) const CODE_MAX: usize = 64;
 pub(crate) const NAME_MAX: usize = 200;
+/// A person's name (invitation, profile): the display name's own limit, so the page's
+/// `maxlength`, this bound and the service's parse are one rule. The service counts after
+/// trimming; a name typed in a form has no reason to carry 100 characters of spaces.
+pub(crate) const PERSON_NAME_MAX: usize = tenantry_kernel::DisplayName::MAX_CHARS;
+/// An API key's name: the key service's own limit, for the same reason.
+pub(crate) const KEY_NAME_MAX: usize = tenantry_security::ApiKeyService::NAME_MAX_CHARS;
 pub(crate) const ID_MAX: usize = 100;
 
 /// The refusal page when any `(label, value, max)` is longer than its bound (characters).

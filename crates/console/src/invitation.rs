@@ -23,7 +23,7 @@ use tenantry_security::{AccountChoice, InvitationToken, SecurityError};
 use tenantry_team::{AcceptInput, InvitationPreview, InvitationState, TeamError};
 
 use crate::brand::Brand;
-use crate::form::{too_long, NAME_MAX, PASSWORD_MAX};
+use crate::form::{too_long, PASSWORD_MAX, PERSON_NAME_MAX};
 use crate::layout::{branded_page, page, respond, see_other, Section};
 use crate::refusal::error_page;
 use crate::session::{append_cookie, cookie_name, set_cookie};
@@ -114,7 +114,7 @@ fn invitation_page(
             h2 { "New here?" }
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="mode" value="new";
-            label { "Name" input type="text" name="name" autocomplete="name" maxlength="100"; }
+            label { "Name" input type="text" name="name" autocomplete="name" maxlength=(PERSON_NAME_MAX); }
             label { "Password"
                 span.hint { "At least 12 characters; not a commonly used password." }
                 input type="password" name="password" autocomplete="new-password" required data-strength="strength";
@@ -237,7 +237,7 @@ async fn accept(
         return closed(None);
     }
     if let Some(res) = too_long(&[
-        ("Name", &f.name, NAME_MAX),
+        ("Name", &f.name, PERSON_NAME_MAX),
         ("Password", &f.password, PASSWORD_MAX),
     ]) {
         return res;

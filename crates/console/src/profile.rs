@@ -16,7 +16,7 @@ use tenantry_http::AppState;
 use tenantry_security::SecurityError;
 use tenantry_team::{EmailChangeRefusal, TeamError};
 
-use crate::form::{too_long, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
+use crate::form::{too_long, EMAIL_MAX, PASSWORD_MAX, PERSON_NAME_MAX};
 use crate::layout::{notice, page, respond, Chrome, Section};
 use crate::session::SignedIn;
 use crate::visitor::{poster, visitor, Admits};
@@ -78,9 +78,9 @@ async fn profile_page(
             label { "Name"
                 span.hint { "Shown to your team. Leave it empty to show your address instead." }
                 @if shown.name_error.is_some() {
-                    input type="text" name="display_name" value=(name) autocomplete="name" aria-invalid="true" aria-describedby="name-error";
+                    input type="text" name="display_name" value=(name) autocomplete="name" maxlength=(PERSON_NAME_MAX) aria-invalid="true" aria-describedby="name-error";
                 } @else {
-                    input type="text" name="display_name" value=(name) autocomplete="name";
+                    input type="text" name="display_name" value=(name) autocomplete="name" maxlength=(PERSON_NAME_MAX);
                 }
                 (field_error("name-error", shown.name_error.as_ref()))
             }
@@ -155,7 +155,7 @@ async fn rename(
         Ok(v) => v,
         Err(res) => return res,
     };
-    if let Some(res) = too_long(&[("Name", &f.display_name, NAME_MAX)]) {
+    if let Some(res) = too_long(&[("Name", &f.display_name, PERSON_NAME_MAX)]) {
         return res;
     }
     let profiles = state.profile.clone();

@@ -224,7 +224,7 @@ fn input(
             }
             Kind::Text { max, .. } => {
                 label { (label(name))
-                    input type="text" id=(id) name=(name) value=(text) maxlength=[max]
+                    input type="text" id=(id) name=(name) value=(text) maxlength=(max)
                         aria-invalid=[invalid] aria-describedby=[described];
                     (field_error(&err_id, error))
                 }

@@ -41,9 +41,11 @@ pub(crate) enum Kind {
         options: Vec<String>,
         nullable: bool,
     },
-    /// Free text; `nullable`: empty means none.
+    /// Free text; `nullable`: empty means none. `max`: the page's `maxlength`, the schema's
+    /// `maxLength` but never above [`TEXT_MAX`], the bound the post is checked against, so
+    /// the page never lets a browser send what the form refuses.
     Text {
-        max: Option<u64>,
+        max: usize,
         nullable: bool,
     },
     /// Write-only: never shown, empty keeps the stored one.
@@ -84,7 +86,7 @@ pub(crate) struct Form {
     pub groups: Vec<Group>,
 }
 
-/// Longest text accepted in one input when the schema states none (its longest free text).
+/// Longest text accepted in one input, whatever the schema states (its longest free text).
 pub(crate) const TEXT_MAX: usize = 2048;
 
 fn join(path: &str, key: &str) -> String {
@@ -195,7 +197,10 @@ impl Form {
                 nullable,
             },
             _ => Kind::Text {
-                max: schema["maxLength"].as_u64(),
+                max: schema["maxLength"]
+                    .as_u64()
+                    .and_then(|m| usize::try_from(m).ok())
+                    .map_or(TEXT_MAX, |m| m.min(TEXT_MAX)),
                 nullable,
             },
         };

@@ -1,6 +1,6 @@
 //! `/console/team`: the account's members (role and status filters, paging), their role,
 //! suspension and removal one by one or selected together, inviting, and the pending
-//! invitations (resend, cancel). For admins and the owner.
+//! invitations (paging, resend, cancel). For admins and the owner.
 //!
 //! Every change is the call the team API makes (`TeamService::list`, `update`, `bulk`,
 //! `remove`, `invite`, `resend`, `cancel`, `invitations`) with the session's `Actor`, so the
@@ -46,10 +46,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 const TITLE: &str = "Team";
 pub(crate) const ADMITS: Admits = Admits::Unrestricted;
 const PATH: &str = "/console/team";
-/// Members per page.
+/// Members per page, and pending invitations per page.
 const PAGE_SIZE: u32 = 25;
-/// Pending invitations shown at once (the JSON list pages through more).
-const INVITATIONS_SHOWN: u32 = 100;
 /// Longest cursor a paging link carries (the kernel refuses longer ones too).
 const CURSOR_MAX: usize = 256;
 
@@ -77,17 +75,35 @@ pub(crate) fn refused_visitor(v: &SignedIn) -> Option<HttpResponse> {
     })
 }
 
-/// The list's filters and position, as the query string carries them.
+/// The list's filters and positions, as the query string carries them: `cursor` in the
+/// members, `invitations` in the pending invitations. The two lists page on their own, and
+/// each one's links keep the other's position.
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct ListQuery {
     role: String,
     status: String,
     cursor: String,
+    invitations: String,
 }
 
-/// The filters, parsed; `None` when a value is unknown.
-fn parse_query(q: &ListQuery) -> Option<(MemberFilter, PageRequest)> {
+/// A page of `PAGE_SIZE` after `cursor`; `None` when the cursor cannot be read.
+fn page_after(cursor: &str) -> Option<PageRequest> {
+    if cursor.len() > CURSOR_MAX {
+        return None;
+    }
+    let after = match cursor {
+        "" => None,
+        c => Some(Cursor::decode(c).ok()?),
+    };
+    Some(PageRequest {
+        limit: PAGE_SIZE,
+        after,
+    })
+}
+
+/// The filters and the two pages, parsed; `None` when a value is unknown.
+fn parse_query(q: &ListQuery) -> Option<(MemberFilter, PageRequest, PageRequest)> {
     let role = match q.role.as_str() {
         "" => None,
         r => Some(r.parse::<Role>().ok()?),
@@ -98,19 +114,10 @@ fn parse_query(q: &ListQuery) -> Option<(MemberFilter, PageRequest)> {
         "suspended" => Some(MemberStatus::Suspended),
         _ => return None,
     };
-    if q.cursor.len() > CURSOR_MAX {
-        return None;
-    }
-    let after = match q.cursor.as_str() {
-        "" => None,
-        c => Some(Cursor::decode(c).ok()?),
-    };
     Some((
         MemberFilter { role, status },
-        PageRequest {
-            limit: PAGE_SIZE,
-            after,
-        },
+        page_after(&q.cursor)?,
+        page_after(&q.invitations)?,
     ))
 }
 
@@ -287,12 +294,13 @@ fn role_options(roles: &[Role], selected: &str) -> Markup {
     }
 }
 
-/// What the page reads before drawing: one page of members and the pending invitations.
+/// What the page reads before drawing: one page of members and one of pending invitations.
 struct Listing {
     members: Vec<Member>,
     counts: tenantry_team::RoleCounts,
     next: Option<Cursor>,
     invitations: Vec<Invitation>,
+    invitations_next: Option<Cursor>,
     invitations_total: u64,
 }
 
@@ -301,19 +309,13 @@ async fn read(
     v: &SignedIn,
     filter: MemberFilter,
     page: PageRequest,
+    invitations: PageRequest,
 ) -> Result<Listing, HttpResponse> {
     let team = state.team.clone();
     let actor = v.actor.clone();
     let outcome = web::block(move || {
         let list = team.list(&actor, &filter, &page)?;
-        let open = team.invitations(
-            &actor,
-            Some(InvitationState::Pending),
-            &PageRequest {
-                limit: INVITATIONS_SHOWN,
-                after: None,
-            },
-        )?;
+        let open = team.invitations(&actor, Some(InvitationState::Pending), &invitations)?;
         Ok::<_, TeamError>((list, open))
     })
     .await;
@@ -340,6 +342,7 @@ async fn read(
         counts: list.counts,
         next,
         invitations: open.page.items,
+        invitations_next: open.page.next,
         invitations_total: open.total,
     })
 }
@@ -351,7 +354,7 @@ pub(crate) async fn draw(
     q: &ListQuery,
     outcome: Outcome,
 ) -> HttpResponse {
-    let Some((filter, page)) = parse_query(q) else {
+    let Some((filter, page, invitations)) = parse_query(q) else {
         return crate::refusal::error_page(
             StatusCode::BAD_REQUEST,
             "This address could not be read",
@@ -359,7 +362,11 @@ pub(crate) async fn draw(
              from the navigation.",
         );
     };
-    let listing = match read(state, v, filter, page).await {
+    // The positions as the links carry them, re-encoded from what was read: a link repeats
+    // only a cursor this server wrote, never the visitor's text.
+    let at = |p: &PageRequest| p.after.as_ref().map(Cursor::encode).unwrap_or_default();
+    let (members_at, invitations_at) = (at(&page), at(&invitations));
+    let listing = match read(state, v, filter, page, invitations).await {
         Ok(l) => l,
         Err(res) => return res,
     };
@@ -401,11 +408,11 @@ pub(crate) async fn draw(
                 }
             }
             nav.actions aria-label="Pages" {
-                @if !q.cursor.is_empty() {
-                    a href=(page_href(q, None)) { "First page" }
+                @if !members_at.is_empty() {
+                    a href=(page_href(q, "", &invitations_at)) { "First page" }
                 }
                 @if let Some(next) = &listing.next {
-                    a href=(page_href(q, Some(&next.encode()))) { "Next page" }
+                    a href=(page_href(q, &next.encode(), &invitations_at)) { "Next page" }
                 }
             }
         }
@@ -431,16 +438,22 @@ pub(crate) async fn draw(
             }
         }
         (invite_form(&csrf, &grant, &outcome))
-        section.card {
+        section.card aria-label="Pending invitations" {
             h2 { "Pending invitations" }
             @if listing.invitations.is_empty() {
                 p { "No invitations are pending." }
             } @else {
-                @if listing.invitations_total > u64::from(INVITATIONS_SHOWN) {
-                    p.hint { "The oldest " (INVITATIONS_SHOWN) " of " (listing.invitations_total) " are shown." }
-                }
+                p.hint { (listing.invitations_total) " pending, oldest first." }
                 ul.keys.members {
                     @for i in &listing.invitations { li { (invitation_row(&csrf, i)) } }
+                }
+            }
+            nav.actions aria-label="Pages of invitations" {
+                @if !invitations_at.is_empty() {
+                    a href=(page_href(q, &members_at, "")) { "First page of invitations" }
+                }
+                @if let Some(next) = &listing.invitations_next {
+                    a href=(page_href(q, &members_at, &next.encode())) { "Next page of invitations" }
                 }
             }
         }
@@ -449,12 +462,19 @@ pub(crate) async fn draw(
     signed_in_page(state, v, TITLE, Section::Team, status, content).await
 }
 
-fn page_href(q: &ListQuery, cursor: Option<&str>) -> String {
-    // Role and status come from fixed word lists and cursors are hex: nothing to escape.
+/// The page's address with the filters of `q`, the members at `cursor` and the invitations at
+/// `invitations` (empty: the first page).
+fn page_href(q: &ListQuery, cursor: &str, invitations: &str) -> String {
+    // Role and status come from fixed word lists (an unknown one is refused before drawing)
+    // and cursors are hex: nothing to escape.
     let mut href = format!("{PATH}?role={}&status={}", q.role, q.status);
-    if let Some(c) = cursor {
-        href.push_str("&cursor=");
-        href.push_str(c);
+    for (name, value) in [("cursor", cursor), ("invitations", invitations)] {
+        if !value.is_empty() {
+            href.push('&');
+            href.push_str(name);
+            href.push('=');
+            href.push_str(value);
+        }
     }
     href
 }
@@ -829,6 +849,7 @@ mod tests {
             role: role.into(),
             status: status.into(),
             cursor: cursor.into(),
+            invitations: String::new(),
         };
         assert!(parse_query(&q("", "", "")).is_some());
         assert!(parse_query(&q("admin", "suspended", "")).is_some());
@@ -836,6 +857,44 @@ mod tests {
         assert!(parse_query(&q("", "pending", "")).is_none());
         assert!(parse_query(&q("", "", "zz")).is_none());
         assert!(parse_query(&q("", "", &"a".repeat(300))).is_none());
+        let invitations = |at: &str| ListQuery {
+            invitations: at.into(),
+            ..ListQuery::default()
+        };
+        let written = Cursor {
+            created_at_micros: 7,
+            id: "inv_x".into(),
+        }
+        .encode();
+        let (_, members, open) = parse_query(&invitations(&written)).expect("a written cursor");
+        assert!(
+            members.after.is_none(),
+            "the members stay on their first page"
+        );
+        assert_eq!(open.after.map(|c| c.encode()), Some(written));
+        assert!(parse_query(&invitations("zz")).is_none());
+        assert!(parse_query(&invitations(&"a".repeat(300))).is_none());
+    }
+
+    #[test]
+    fn each_lists_page_link_keeps_the_filters_and_the_other_lists_position() {
+        let q = ListQuery {
+            role: "admin".into(),
+            status: "active".into(),
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            page_href(&q, "", ""),
+            "/console/team?role=admin&status=active"
+        );
+        assert_eq!(
+            page_href(&q, "6d", "6e"),
+            "/console/team?role=admin&status=active&cursor=6d&invitations=6e"
+        );
+        assert_eq!(
+            page_href(&q, "", "6e"),
+            "/console/team?role=admin&status=active&invitations=6e"
+        );
     }
 
     #[test]

@@ -149,6 +149,9 @@ fn stored_scopes(names: &[String]) -> Vec<Scope> {
 }
 
 impl ApiKeyService {
+    /// The longest key name, in characters (after trimming).
+    pub const NAME_MAX_CHARS: usize = 100;
+
     /// The service over `store`, obeying the account's `policy` and MFA requirement (`mfa`).
     pub fn new(
         store: Arc<dyn ApiKeyStore>,
@@ -274,10 +277,14 @@ impl ApiKeyService {
             return Err(SecurityError::InvalidKeyRequest(message));
         }
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(SecurityError::InvalidKeyRequest(
-                "name must be 1-100 printable characters".into(),
-            ));
+        if name.is_empty()
+            || name.chars().count() > Self::NAME_MAX_CHARS
+            || name.chars().any(char::is_control)
+        {
+            return Err(SecurityError::InvalidKeyRequest(format!(
+                "name must be 1-{} printable characters",
+                Self::NAME_MAX_CHARS
+            )));
         }
         if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
             return Err(SecurityError::InvalidKeyRequest(
