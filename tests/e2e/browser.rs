@@ -266,13 +266,40 @@ impl Browser {
             .await;
     }
 
-    /// Clicks the button that reads `text`.
+    /// Clicks the button that reads `text` (the first one, in document order).
     pub async fn click(&self, text: &str) {
-        let id = self
-            .find(&format!("//button[normalize-space()='{text}']"))
+        self.click_at(&format!("//button[normalize-space()='{text}']"), text)
             .await;
-        // Every button here submits a form: mark this document, click, and wait until
-        // another document has loaded in its place.
+    }
+
+    /// Clicks the button whose accessible name (`aria-label`) is `name`: the one of several
+    /// same-looking buttons ("Redeliver", "Suspend") that a screen reader tells apart.
+    pub async fn press(&self, name: &str) {
+        self.click_at(&format!("//button[@aria-label='{name}']"), name)
+            .await;
+    }
+
+    /// Clicks the first button whose accessible name starts with `prefix` ("Redeliver
+    /// member.invited to hook", whatever its time).
+    pub async fn press_starting(&self, prefix: &str) {
+        self.click_at(
+            &format!("(//button[starts-with(@aria-label, '{prefix}')])[1]"),
+            prefix,
+        )
+        .await;
+    }
+
+    /// Follows the link that reads `text`.
+    pub async fn follow(&self, text: &str) {
+        self.click_at(&format!("//a[normalize-space()='{text}']"), text)
+            .await;
+    }
+
+    /// Clicks the element at `xpath` (`what` names it in a failure), which loads a page: a
+    /// form's button or a link.
+    async fn click_at(&self, xpath: &str, what: &str) {
+        let id = self.find(xpath).await;
+        // Mark this document, click, and wait until another document has loaded in its place.
         self.execute("window.__before_click = true;").await;
         self.post(&format!("/element/{id}/click"), json!({})).await;
         // A bound, not a timing assertion: on a loaded machine a sign-in's password check
@@ -287,7 +314,46 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("clicking {text} loaded no page in 30 s");
+        panic!("clicking {what} loaded no page in 30 s");
+    }
+
+    /// Ticks (or unticks) the checkbox labelled `label`; nothing loads.
+    pub async fn tick(&self, label: &str) {
+        let id = self.field(label).await;
+        self.post(&format!("/element/{id}/click"), json!({})).await;
+    }
+
+    /// Chooses the option that reads `option` in the list labelled `label`, by clicking it as
+    /// a person would (the page sees the same `input` and `change` events).
+    pub async fn choose(&self, label: &str, option: &str) {
+        let list = self.field(label).await;
+        let found = self
+            .post(
+                &format!("/element/{list}/element"),
+                json!({ "using": "xpath", "value": format!(".//option[normalize-space()='{option}']") }),
+            )
+            .await;
+        let id = found[ELEMENT].as_str().expect("option id");
+        self.post(&format!("/element/{id}/click"), json!({})).await;
+    }
+
+    /// Opens `path` again and again until its text satisfies `shows` (what a worker does
+    /// after the request, such as a delivery, shows only on a later load), and returns that
+    /// text. Bounded, not timed: under load the worker may take a while.
+    pub async fn reload_until(&self, path: &str, shows: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            self.goto(path).await;
+            let text = self.text().await;
+            if shows(&text) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{path} never showed what was awaited in 60 s; last:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub async fn execute(&self, script: &str) -> Value {

@@ -475,3 +475,83 @@ async fn browser_settings_edit_a_section_and_see_the_allowlist_address() {
     );
     browser.check_page("allowlist saved").await;
 }
+
+/// The strength the invitation page's meter shows, and the word beside it.
+async fn strength(browser: &Browser) -> (i64, String) {
+    let shown = browser
+        .execute("var m = document.getElementById('strength'); return [m.value, m.nextElementSibling.textContent];")
+        .await;
+    (
+        shown[0].as_i64().expect("meter value"),
+        shown[1].as_str().expect("word").to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn browser_invitation_password_strength_feedback_then_accept() {
+    let app = app().await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        "/v2/accounts/team/members/invite",
+        app.owner_key(),
+        Some(json!({ "email": "typist@example.com", "role": "viewer" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    let eml = app.wait_for_eml("typist@example.com").await;
+    browser
+        .goto(&format!("/invite/{}", token_in(&eml, "tnt_inv_")))
+        .await;
+    assert_eq!(
+        strength(&browser).await,
+        (0, String::new()),
+        "nothing typed"
+    );
+
+    // The script scores as the person types.
+    browser.fill("Password", "hunter2").await;
+    assert_eq!(strength(&browser).await, (0, "too short".to_owned()));
+    browser.fill("Password", "lowercaseonly").await;
+    assert_eq!(strength(&browser).await, (1, "weak".to_owned()));
+    browser.check_page("weak password typed").await;
+    let strong = "Quiet-Harbour-Lantern-42";
+    browser.fill("Password", strong).await;
+    assert_eq!(strength(&browser).await, (4, "strong".to_owned()));
+    browser.check_page("strong password typed").await;
+
+    // The server decides: a short one is refused whatever the meter said, then the strong one.
+    browser.fill("Name", "Tess Typist").await;
+    browser.fill("Password", "hunter2").await;
+    browser.click("Accept and create my sign-in").await;
+    let alert = browser
+        .execute("var a = document.querySelector('[role=alert]'); return a && a.textContent;")
+        .await;
+    assert!(
+        alert.as_str().is_some_and(|a| a.starts_with("Password ")),
+        "{alert}"
+    );
+    assert!(browser.url().await.contains("/invite/"));
+    browser.check_page("short password refused").await;
+    assert_eq!(strength(&browser).await.0, 0, "a fresh page, a fresh meter");
+    browser.fill("Name", "Tess Typist").await;
+    browser.fill("Password", strong).await;
+    browser.click("Accept and create my sign-in").await;
+    assert!(
+        browser.url().await.ends_with("/console"),
+        "{}",
+        browser.url().await
+    );
+    let home = browser.text().await;
+    assert!(home.contains("typist@example.com"), "{home}");
+    browser.check_page("signed in after accepting").await;
+    browser.click("Sign out").await;
+    sign_in(&browser, "typist@example.com", strong).await;
+    assert!(
+        browser.url().await.ends_with("/console"),
+        "the password works"
+    );
+}

@@ -534,3 +534,202 @@ async fn console_tests_and_redeliveries_need_the_execute_permission(app: TestApp
     assert!(again.body.contains("is being sent again"));
     assert_eq!(api_ids(&app, app.owner_key(), "deliveries").await.len(), 3);
 }
+
+/// The deliveries the page lists, newest first: (event, channel, status, attempts).
+async fn listed_deliveries(
+    browser: &crate::browser::Browser,
+) -> Vec<(String, String, String, Vec<String>)> {
+    let found = browser
+        .execute(
+            "var list = Array.from(document.querySelectorAll('section.card'))\
+               .find(function (s) { var h = s.querySelector('h2'); return h && h.textContent === 'Deliveries'; });\
+             return Array.from(list.querySelectorAll(':scope > ul.keys > li')).map(function (li) {\
+               var f = {};\
+               li.querySelectorAll('dl.facts > dt').forEach(function (dt) { f[dt.textContent] = dt.nextElementSibling; });\
+               return [f.Event.textContent, f.Channel.textContent, f.Status.textContent,\
+                 Array.from(f.Attempts.querySelectorAll('li')).map(function (a) { return a.textContent; })];\
+             });",
+        )
+        .await;
+    serde_json::from_value(found).expect("deliveries")
+}
+
+/// A team change raises an event, a rule sends it to a webhook that first fails: the page
+/// shows the delivery retrying, then delivered with both attempts; "Redeliver" sends it again
+/// as a new delivery, whose attempt the page shows too. Then "Send a test notification".
+#[tokio::test]
+async fn browser_notifications_delivery_attempts_redeliver_and_test() {
+    let app = TestApp::start(
+        TestDb::create(Backend::Sqlite).expect("sqlite"),
+        &[
+            ("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8"),
+            ("TENANTRY_OUTBOX_POLL_MS", "50"),
+            // One retry, a second after the first failure.
+            ("TENANTRY_RETRY_SCHEDULE", "1"),
+        ],
+    )
+    .await;
+    set_owner_password(&app).await;
+    let receiver = Receiver::scripted(vec![503, 200], "ok").await;
+    let Some(browser) = crate::browser::Browser::start(&app.base).await else {
+        return;
+    };
+    browser.goto("/console/login").await;
+    browser.fill("Email", "owner@localhost").await;
+    browser.fill("Password", PASSWORD).await;
+    browser.click("Sign in").await;
+    browser.goto(PAGE).await;
+    browser.fill("Name", "ops hook").await;
+    browser.choose("Type", "Webhook").await;
+    browser
+        .fill("Webhook URL", &format!("{}/sink", receiver.url))
+        .await;
+    browser.click("Add channel").await;
+    assert!(browser.text().await.contains("The channel was added."));
+    browser.fill("Rule name", "invitations").await;
+    browser.fill("Event", "member.invited").await;
+    browser
+        .execute("Array.from(document.querySelectorAll('label.check')).find(l => l.textContent.trim() === 'ops hook').querySelector('input').click();")
+        .await;
+    browser.click("Add rule").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("The rule invitations was added."));
+
+    // The team change: an invitation.
+    browser.goto("/console/team").await;
+    browser.fill("Email", "newcomer@example.com").await;
+    browser.click("Send invitation").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("An invitation was sent to newcomer@example.com"));
+    browser
+        .reload_until(PAGE, |t| t.contains("the receiver answered 200"))
+        .await;
+    browser.check_page("delivery retried and delivered").await;
+    let listed = listed_deliveries(&browser).await;
+    let ours: Vec<_> = listed.iter().filter(|d| d.1 == "ops hook").collect();
+    assert_eq!(ours.len(), 1, "{listed:?}");
+    let (event, _, status, attempts) = ours[0];
+    assert_eq!(event, "member.invited");
+    assert_eq!(status, "delivered");
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert!(
+        attempts[0].contains("the receiver answered 503")
+            && attempts[1].contains("the receiver answered 200"),
+        "{attempts:?}"
+    );
+    assert_eq!(receiver.received().await.len(), 2);
+
+    // Redeliver: a new delivery of the same event, listed above the first with its attempt.
+    browser
+        .press_starting("Redeliver member.invited to ops hook")
+        .await;
+    let text = browser.text().await;
+    assert!(text.contains("is being sent again"), "{text}");
+    browser.check_page("redelivered").await;
+    browser
+        .reload_until(PAGE, |t| {
+            t.matches("the receiver answered 200").count() == 2
+        })
+        .await;
+    let listed = listed_deliveries(&browser).await;
+    let ours: Vec<_> = listed.iter().filter(|d| d.1 == "ops hook").collect();
+    assert_eq!(ours.len(), 2, "{listed:?}");
+    assert_eq!(ours[0].0, "member.invited");
+    assert_eq!(ours[0].2, "delivered");
+    assert_eq!(ours[0].3.len(), 1, "{:?}", ours[0].3);
+    assert!(ours[0].3[0].contains("the receiver answered 200"));
+    assert_eq!(ours[1].3.len(), 2, "the first delivery is as it was");
+    let received = receiver.received().await;
+    assert_eq!(received.len(), 3);
+    assert_eq!(received[2].body, received[1].body, "the same message again");
+
+    // A test over the channel: a delivery of its own, and what the receiver answered.
+    browser.press("Send a test notification to ops hook").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("A test notification is on its way."),
+        "{text}"
+    );
+    browser.check_page("test sent").await;
+    browser
+        .reload_until(PAGE, |t| {
+            t.matches("the receiver answered 200").count() == 3
+        })
+        .await;
+    let listed = listed_deliveries(&browser).await;
+    assert_eq!(listed[0].0, "notification.test", "{listed:?}");
+    assert_eq!(listed[0].1, "ops hook");
+    assert_eq!(listed[0].2, "delivered");
+    assert!(receiver.received().await[3]
+        .body
+        .contains("notification.test"));
+}
+
+/// Settings' "Send a test notification": the receiver's answer is shown on the page, as text.
+#[tokio::test]
+async fn browser_settings_test_notification_shows_what_the_receiver_answered() {
+    let app = TestApp::start(
+        TestDb::create(Backend::Sqlite).expect("sqlite"),
+        &[("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")],
+    )
+    .await;
+    set_owner_password(&app).await;
+    let receiver = Receiver::start(200, "<b>accepted</b>").await;
+    let refusing = Receiver::start(500, "down").await;
+    let Some(browser) = crate::browser::Browser::start(&app.base).await else {
+        return;
+    };
+    browser.goto("/console/login").await;
+    browser.fill("Email", "owner@localhost").await;
+    browser.fill("Password", PASSWORD).await;
+    browser.click("Sign in").await;
+    browser.goto("/console/settings/notifications").await;
+    browser.check_page("notification settings").await;
+    browser.choose("Channel", "webhook").await;
+    browser
+        .fill("Send to instead", &format!("{}/hook", receiver.url))
+        .await;
+    browser.click("Send test").await;
+    let shown = browser
+        .execute("var r = document.getElementById('test-result'); return [r.innerText, r.querySelectorAll('b').length];")
+        .await;
+    let answer = shown[0].as_str().expect("the answer");
+    assert!(
+        answer.contains("Test sent over webhook") && answer.contains("The receiver answered:"),
+        "{answer}"
+    );
+    assert!(answer.contains("200"), "{answer}");
+    assert!(answer.contains("<b>accepted</b>"), "as text: {answer}");
+    assert_eq!(shown[1], json!(0), "never as markup");
+    browser.check_page("test answered").await;
+    let received = receiver.received().await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].path, "/hook");
+
+    // A receiver that refuses: what it said is shown as the reason, and nothing is saved.
+    browser.choose("Channel", "webhook").await;
+    browser
+        .fill("Send to instead", &format!("{}/hook", refusing.url))
+        .await;
+    browser.click("Send test").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("The receiver did not accept the test"),
+        "{text}"
+    );
+    browser.check_page("test refused").await;
+    assert_eq!(refusing.received().await.len(), 1);
+    let (_, saved) = call(
+        &app,
+        Method::GET,
+        "/v2/accounts/settings/notifications",
+        app.owner_key(),
+        None,
+    )
+    .await;
+    assert!(!saved.to_string().contains(&refusing.url), "{saved}");
+}
