@@ -1,6 +1,6 @@
 //! The console's settings pages over plain HTTP: every section sent back unchanged changes
-//! nothing (a law over generated section values), a conflicting edit shows the differences and
-//! overwrites nothing, the allowlist's lockout guard, write-only secrets, role boundaries,
+//! nothing (a law over generated section values), a conflicting edit shows whose change each
+//! difference is and overwrites nothing, the allowlist's lockout guard, write-only secrets, role boundaries,
 //! forged and malformed posts, and the notification test. Every outcome is checked through the
 //! account settings API.
 
@@ -16,7 +16,8 @@ use crate::support::{call, Receiver, TestApp};
 
 on_both_backends!(
     console_settings_sent_back_unchanged_change_nothing,
-    console_settings_conflicting_edit_shows_the_differences,
+    console_settings_conflict_names_whose_change_each_field_is,
+    console_settings_conflict_never_shows_secrets,
     console_settings_allowlist_shows_the_address_and_refuses_a_lockout,
     console_settings_secrets_are_write_only_and_kept_when_empty,
     console_settings_roles_read_only_and_refused,
@@ -330,64 +331,198 @@ async fn console_settings_sent_back_unchanged_change_nothing(app: TestApp) {
     }
 }
 
-async fn console_settings_conflicting_edit_shows_the_differences(app: TestApp) {
+/// How the conflict page names the change of `field`: "theirs", "yours", "conflict", or none.
+fn change_of<'b>(body: &'b str, field: &str) -> Option<&'b str> {
+    let marker = format!("data-field=\"{field}\" data-change=\"");
+    let at = body.find(&marker)? + marker.len();
+    body[at..].split('"').next()
+}
+
+/// The conflict page's entry for `field`: its text, tags removed.
+fn entry(body: &str, field: &str) -> String {
+    let tag = body
+        .find(&format!("data-field=\"{field}\""))
+        .unwrap_or_else(|| panic!("no entry for {field}:\n{body}"));
+    let at = tag + body[tag..].find('>').expect("tag end") + 1;
+    let end = at + body[at..].find("</li>").expect("entry end");
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body[at..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn console_settings_conflict_names_whose_change_each_field_is(app: TestApp) {
     set_owner_password(&app).await;
     let mut me = signed_in_owner(&app).await;
-    let path = "/console/settings/billing";
-    let page = me.get(path).await;
-    let opened = form_pairs(&page.body, path);
-    // Someone else changes the currency meanwhile.
     let res = app
         .put(
             "/v2/accounts/settings/billing",
             app.owner_key(),
-            &json!({ "currency": "GBP" }),
+            &json!({ "currency": "USD", "billing_address": { "name": "Opened Ltd", "city": "Paris" } }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let path = "/console/settings/billing";
+    let page = me.get(path).await;
+    let opened = form_pairs(&page.body, path);
+    // Someone else changes the currency and the name meanwhile.
+    let res = app
+        .put(
+            "/v2/accounts/settings/billing",
+            app.owner_key(),
+            &json!({ "currency": "GBP", "billing_address": { "name": "Theirs Ltd" } }),
         )
         .await;
     assert_eq!(res.status(), 200);
     let theirs = api_section(&app, "billing").await;
+    // The visitor changes the name too, differently, and the city, which nobody else touched.
     let res = me
         .post_pairs(
             path,
             &with(
                 &opened,
-                &[("currency", "EUR"), ("billing_address.city", "Lyon")],
+                &[
+                    ("billing_address.name", "Mine SA"),
+                    ("billing_address.city", "Lyon"),
+                ],
             ),
         )
         .await;
     assert_eq!(res.status, 412, "{}", res.body);
-    assert!(
-        res.body.contains("changed since you opened this page"),
-        "{}",
-        res.body
-    );
-    assert!(
-        res.body.contains("Currency</strong>: EUR → GBP"),
-        "{}",
-        res.body
-    );
-    assert!(
-        res.body
-            .contains("Billing address: city</strong>: Lyon → (none)"),
-        "{}",
-        res.body
-    );
     assert_eq!(
         api_section(&app, "billing").await,
         theirs,
         "nothing overwritten"
     );
-    // The page now holds the current values and version: sending it again applies.
+    assert!(res.body.contains("Nothing was saved:"), "{}", res.body);
+    assert!(
+        res.body.contains("save it to apply them"),
+        "the page says how to apply the rest: {}",
+        res.body
+    );
+    assert_eq!(change_of(&res.body, "currency"), Some("theirs"));
+    assert_eq!(change_of(&res.body, "billing_address.city"), Some("yours"));
+    assert_eq!(
+        change_of(&res.body, "billing_address.name"),
+        Some("conflict")
+    );
+    assert_eq!(
+        change_of(&res.body, "timezone"),
+        None,
+        "an unchanged field is not listed"
+    );
+    assert_eq!(
+        entry(&res.body, "billing_address.name"),
+        "Billing address: name : changed by you and by someone else: the form shows the saved \
+         value When you opened it Opened Ltd Saved now Theirs Ltd You sent Mine SA"
+    );
+    assert_eq!(
+        entry(&res.body, "currency"),
+        "Currency : changed by someone else: the form shows the saved value When you opened it \
+         USD Saved now GBP You sent USD"
+    );
+    // The form holds the saved values plus the visitor's own change, under the new version.
     let again = form_pairs(&res.body, path);
-    assert!(again.contains(&("currency".into(), "GBP".into())));
-    let res = me
-        .post_pairs(path, &with(&again, &[("billing_address.city", "Lyon")]))
-        .await;
+    let value = |name: &str| {
+        again
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(value("currency").as_deref(), Some("GBP"));
+    assert_eq!(value("billing_address.name").as_deref(), Some("Theirs Ltd"));
+    assert_eq!(value("billing_address.city").as_deref(), Some("Lyon"));
+    assert_eq!(value("etag").as_deref(), Some(theirs.0.as_str()));
+    // One more submit applies the visitor's change over the other one.
+    let res = me.post_pairs(path, &again).await;
     assert_eq!(res.status, 200, "{}", res.body);
     let (_, body) = api_section(&app, "billing").await;
     let doc: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(doc["currency"], "GBP");
+    assert_eq!(doc["billing_address"]["name"], "Theirs Ltd");
     assert_eq!(doc["billing_address"]["city"], "Lyon");
+}
+
+/// Secrets are write-only: neither the stored ones nor those the visitor typed appear in the
+/// page, in the values the form carries, or in a conflict page; a conflict saves none.
+async fn console_settings_conflict_never_shows_secrets(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut me = signed_in_owner(&app).await;
+    let res = app
+        .put(
+            "/v2/accounts/settings/integrations",
+            app.owner_key(),
+            &json!({ "github": { "username": "octo", "access_token": "ghp_storedsecret123" },
+                     "docker": { "registries": [{ "url": "r.example.test", "username": "u", "access_token": "dockerstored9" }] } }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let path = "/console/settings/integrations";
+    let page = me.get(path).await;
+    let base = page.hidden("base");
+    assert!(
+        base.contains("octo"),
+        "the base holds the shown values: {base}"
+    );
+    for secret in ["ghp_storedsecret123", "dockerstored9"] {
+        assert!(!page.body.contains(secret), "{secret} in the page");
+    }
+    assert!(
+        !base.contains("access_token") && !base.contains("configured"),
+        "{base}"
+    );
+    let opened = form_pairs(&page.body, path);
+    let res = app
+        .put(
+            "/v2/accounts/settings/integrations",
+            app.owner_key(),
+            &json!({ "github": { "username": "someone" } }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let stored = secrets(&app).await;
+    let res = me
+        .post_pairs(
+            path,
+            &with(
+                &opened,
+                &[
+                    ("github.access_token", "ghp_typednew456"),
+                    ("docker.registries[0].access_token", "dockertyped7"),
+                    ("docker.registries[0].username", "v"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 412, "{}", res.body);
+    for secret in [
+        "ghp_storedsecret123",
+        "dockerstored9",
+        "ghp_typednew456",
+        "dockertyped7",
+    ] {
+        assert!(!res.body.contains(secret), "{secret} in the conflict page");
+    }
+    assert!(
+        res.body
+            .contains("The secrets you typed were not saved and are not shown again"),
+        "{}",
+        res.body
+    );
+    assert_eq!(change_of(&res.body, "github.username"), Some("theirs"));
+    assert_eq!(change_of(&res.body, "docker.registries"), Some("yours"));
+    assert_eq!(change_of(&res.body, "github.access_token"), None);
+    assert_eq!(secrets(&app).await, stored, "no secret saved");
 }
 
 async fn console_settings_allowlist_shows_the_address_and_refuses_a_lockout(app: TestApp) {
@@ -631,6 +766,7 @@ async fn console_settings_forged_and_malformed_posts_change_nothing(app: TestApp
     let foreign = other.get(path).await.hidden("csrf");
     let before = api_section(&app, "security").await;
     let change = ("api_access.max_api_keys", "7");
+    let oversized_base = format!(r#"{{"api_access.max_api_keys": "{}"}}"#, "x".repeat(9000));
     let no_token: Vec<(String, String)> = with(&form, &[change])
         .into_iter()
         .filter(|(k, _)| k != "csrf")
@@ -682,6 +818,32 @@ async fn console_settings_forged_and_malformed_posts_change_nothing(app: TestApp
             400,
             "sent twice",
         ),
+        // The values the form was drawn from: bounded, a JSON object of the form's fields.
+        (
+            with(&form, &[change, ("base", "not json")]),
+            400,
+            "could not be read",
+        ),
+        (
+            with(&form, &[change, ("base", "[1, 2]")]),
+            400,
+            "could not be read",
+        ),
+        (
+            with(&form, &[change, ("base", r#"{"api_access.nope": 1}"#)]),
+            400,
+            "could not be read",
+        ),
+        (
+            with(&form, &[change, ("base", &oversized_base)]),
+            400,
+            "longer than 8192 characters",
+        ),
+        (
+            [with(&form, &[change]), vec![("base".into(), "{}".into())]].concat(),
+            400,
+            "sent twice",
+        ),
     ];
     for (pairs, status, says) in cases {
         let res = me.post_pairs(path, &pairs).await;
@@ -700,6 +862,19 @@ async fn console_settings_forged_and_malformed_posts_change_nothing(app: TestApp
     );
     assert_eq!(me.post_pairs(path, &huge).await.status, 400);
     assert_eq!(api_section(&app, "security").await, before);
+    // A forged base never decides what is written: the posted form is, under `If-Match`.
+    let forged = r#"{"api_access.max_api_keys": 50, "audit.retention_days": 365}"#;
+    let res = me
+        .post_pairs(path, &with(&form, &[change, ("base", forged)]))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let mut expected: Value = serde_json::from_str(&before.1).expect("json");
+    expected["api_access"]["max_api_keys"] = json!(7);
+    let (_, after) = api_section(&app, "security").await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&after).expect("json"),
+        expected
+    );
 }
 
 async fn console_settings_notification_test_shows_the_answer(app: TestApp) {
@@ -760,4 +935,60 @@ async fn console_settings_notification_test_shows_the_answer(app: TestApp) {
         .await;
     assert_eq!(res.status, 403);
     assert_eq!(hook.received().await.len(), 1, "nothing more was sent");
+}
+
+/// A conflict in a real browser, driven by labels: the visitor opens the billing page, someone
+/// changes the section through the API meanwhile, the visitor's save shows the other change
+/// and saves nothing, and saving the page it shows applies both changes.
+#[tokio::test]
+async fn browser_settings_conflict_then_both_changes_saved() {
+    let app = TestApp::start(
+        crate::support::TestDb::create(crate::support::Backend::Sqlite).expect("sqlite"),
+        &[],
+    )
+    .await;
+    set_owner_password(&app).await;
+    let Some(browser) = crate::browser::Browser::start(&app.base).await else {
+        return;
+    };
+    browser.goto("/console/login").await;
+    browser.fill("Email", "owner@localhost").await;
+    browser.fill("Password", crate::console::PASSWORD).await;
+    browser.click("Sign in").await;
+    browser.goto("/console/settings/billing").await;
+    browser.check_page("billing settings").await;
+    browser.fill("Billing address: city", "Lyon").await;
+    let res = app
+        .put(
+            "/v2/accounts/settings/billing",
+            app.owner_key(),
+            &json!({ "billing_address": { "name": "Other Co" } }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let theirs = api_section(&app, "billing").await;
+    browser.click("Save").await;
+    let text = browser.text().await;
+    assert!(text.contains("Nothing was saved:"), "{text}");
+    assert!(
+        text.contains("Billing address: name: changed by someone else"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Billing address: city: changed by you only"),
+        "{text}"
+    );
+    browser.check_page("settings conflict").await;
+    assert_eq!(
+        api_section(&app, "billing").await,
+        theirs,
+        "nothing saved yet"
+    );
+    browser.click("Save").await;
+    let text = browser.text().await;
+    assert!(text.contains("Saved."), "{text}");
+    let (_, body) = api_section(&app, "billing").await;
+    let doc: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(doc["billing_address"]["name"], "Other Co");
+    assert_eq!(doc["billing_address"]["city"], "Lyon");
 }
