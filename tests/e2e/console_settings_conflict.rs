@@ -16,6 +16,7 @@ use crate::support::TestApp;
 on_both_backends!(
     console_settings_conflict_names_whose_change_each_field_is,
     console_settings_conflict_never_shows_secrets,
+    console_settings_refused_form_keeps_its_version,
 );
 
 /// How the conflict page names the change of `field`: "theirs", "yours", "conflict", or none.
@@ -210,6 +211,53 @@ async fn console_settings_conflict_never_shows_secrets(app: TestApp) {
     assert_eq!(change_of(&res.body, "docker.registries"), Some("yours"));
     assert_eq!(change_of(&res.body, "github.access_token"), None);
     assert_eq!(secrets(&app).await, stored, "no secret saved");
+}
+
+/// A form shown again for a field error keeps the version it was drawn from: an edit made
+/// meanwhile makes its corrected submit a conflict, not an overwrite.
+async fn console_settings_refused_form_keeps_its_version(app: TestApp) {
+    set_owner_password(&app).await;
+    let mut me = signed_in_owner(&app).await;
+    let path = "/console/settings/billing";
+    let page = me.get(path).await;
+    let opened = form_pairs(&page.body, path);
+    let res = app
+        .put(
+            "/v2/accounts/settings/billing",
+            app.owner_key(),
+            &json!({ "currency": "JPY" }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let theirs = api_section(&app, "billing").await;
+    let res = me
+        .post_pairs(
+            path,
+            &with(
+                &opened,
+                &[("auto_recharge.amount", "abc"), ("currency", "EUR")],
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    let shown = form_pairs(&res.body, path);
+    for field in ["etag", "base"] {
+        assert_eq!(
+            shown.iter().find(|(k, _)| k == field),
+            opened.iter().find(|(k, _)| k == field),
+            "{field} carried"
+        );
+    }
+    let res = me
+        .post_pairs(path, &with(&shown, &[("auto_recharge.amount", "")]))
+        .await;
+    assert_eq!(res.status, 412, "{}", res.body);
+    assert_eq!(change_of(&res.body, "currency"), Some("conflict"));
+    assert_eq!(
+        api_section(&app, "billing").await,
+        theirs,
+        "nothing overwritten"
+    );
 }
 
 /// A conflict in a real browser, driven by labels: the visitor opens the billing page, someone

@@ -135,8 +135,8 @@ pub(crate) fn posted_base(
         return Err(malformed());
     }
     for field in public_fields(form) {
-        if let Some(v) = base.remove(&field.path) {
-            base.insert(field.path.clone(), without_secrets(field, v));
+        if let Some(v) = base.get_mut(&field.path) {
+            *v = without_secrets(field, v.take());
         }
     }
     Ok(Some(base))
