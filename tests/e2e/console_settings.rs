@@ -1,6 +1,6 @@
 //! The console's settings pages over plain HTTP: every section sent back unchanged changes
-//! nothing (a law over generated section values), a conflicting edit shows the differences and
-//! overwrites nothing, the allowlist's lockout guard, write-only secrets, role boundaries,
+//! nothing (a law over generated section values), a conflicting edit overwrites nothing (what
+//! it shows: `console_settings_conflict`), the allowlist's lockout guard, write-only secrets, role boundaries,
 //! forged and malformed posts, and the notification test. Every outcome is checked through the
 //! account settings API.
 
@@ -16,7 +16,6 @@ use crate::support::{call, Receiver, TestApp};
 
 on_both_backends!(
     console_settings_sent_back_unchanged_change_nothing,
-    console_settings_conflicting_edit_shows_the_differences,
     console_settings_allowlist_shows_the_address_and_refuses_a_lockout,
     console_settings_secrets_are_write_only_and_kept_when_empty,
     console_settings_roles_read_only_and_refused,
@@ -138,7 +137,7 @@ pub(crate) fn form_pairs(body: &str, action: &str) -> Vec<(String, String)> {
 /// A form's fields as posted.
 type Pairs = Vec<(String, String)>;
 
-fn with(pairs: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn with(pairs: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = pairs
         .iter()
         .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
@@ -153,7 +152,7 @@ fn with(pairs: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, St
 }
 
 impl Visitor<'_> {
-    async fn post_pairs(&mut self, path: &str, pairs: &[(String, String)]) -> Answer {
+    pub(crate) async fn post_pairs(&mut self, path: &str, pairs: &[(String, String)]) -> Answer {
         let borrowed: Vec<(&str, &str)> = pairs
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -163,7 +162,7 @@ impl Visitor<'_> {
 }
 
 /// The section as the API reads it: its ETag and its exact bytes.
-async fn api_section(app: &TestApp, section: &str) -> (String, String) {
+pub(crate) async fn api_section(app: &TestApp, section: &str) -> (String, String) {
     let res = app
         .get(
             &format!("/v2/accounts/settings/{section}"),
@@ -330,66 +329,6 @@ async fn console_settings_sent_back_unchanged_change_nothing(app: TestApp) {
     }
 }
 
-async fn console_settings_conflicting_edit_shows_the_differences(app: TestApp) {
-    set_owner_password(&app).await;
-    let mut me = signed_in_owner(&app).await;
-    let path = "/console/settings/billing";
-    let page = me.get(path).await;
-    let opened = form_pairs(&page.body, path);
-    // Someone else changes the currency meanwhile.
-    let res = app
-        .put(
-            "/v2/accounts/settings/billing",
-            app.owner_key(),
-            &json!({ "currency": "GBP" }),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let theirs = api_section(&app, "billing").await;
-    let res = me
-        .post_pairs(
-            path,
-            &with(
-                &opened,
-                &[("currency", "EUR"), ("billing_address.city", "Lyon")],
-            ),
-        )
-        .await;
-    assert_eq!(res.status, 412, "{}", res.body);
-    assert!(
-        res.body.contains("changed since you opened this page"),
-        "{}",
-        res.body
-    );
-    assert!(
-        res.body.contains("Currency</strong>: EUR → GBP"),
-        "{}",
-        res.body
-    );
-    assert!(
-        res.body
-            .contains("Billing address: city</strong>: Lyon → (none)"),
-        "{}",
-        res.body
-    );
-    assert_eq!(
-        api_section(&app, "billing").await,
-        theirs,
-        "nothing overwritten"
-    );
-    // The page now holds the current values and version: sending it again applies.
-    let again = form_pairs(&res.body, path);
-    assert!(again.contains(&("currency".into(), "GBP".into())));
-    let res = me
-        .post_pairs(path, &with(&again, &[("billing_address.city", "Lyon")]))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.body);
-    let (_, body) = api_section(&app, "billing").await;
-    let doc: Value = serde_json::from_str(&body).expect("json");
-    assert_eq!(doc["currency"], "GBP");
-    assert_eq!(doc["billing_address"]["city"], "Lyon");
-}
-
 async fn console_settings_allowlist_shows_the_address_and_refuses_a_lockout(app: TestApp) {
     set_owner_password(&app).await;
     let mut me = signed_in_owner(&app).await;
@@ -468,7 +407,7 @@ async fn console_settings_allowlist_shows_the_address_and_refuses_a_lockout(app:
 }
 
 /// The secrets as stored, through an export with secrets (an admin's API key).
-async fn secrets(app: &TestApp) -> Value {
+pub(crate) async fn secrets(app: &TestApp) -> Value {
     let (status, doc) = call(
         app,
         Method::GET,
@@ -631,6 +570,7 @@ async fn console_settings_forged_and_malformed_posts_change_nothing(app: TestApp
     let foreign = other.get(path).await.hidden("csrf");
     let before = api_section(&app, "security").await;
     let change = ("api_access.max_api_keys", "7");
+    let oversized_base = format!(r#"{{"api_access.max_api_keys": "{}"}}"#, "x".repeat(9000));
     let no_token: Vec<(String, String)> = with(&form, &[change])
         .into_iter()
         .filter(|(k, _)| k != "csrf")
@@ -682,6 +622,32 @@ async fn console_settings_forged_and_malformed_posts_change_nothing(app: TestApp
             400,
             "sent twice",
         ),
+        // The values the form was drawn from: bounded, a JSON object of the form's fields.
+        (
+            with(&form, &[change, ("base", "not json")]),
+            400,
+            "could not be read",
+        ),
+        (
+            with(&form, &[change, ("base", "[1, 2]")]),
+            400,
+            "could not be read",
+        ),
+        (
+            with(&form, &[change, ("base", r#"{"api_access.nope": 1}"#)]),
+            400,
+            "could not be read",
+        ),
+        (
+            with(&form, &[change, ("base", &oversized_base)]),
+            400,
+            "longer than 8192 characters",
+        ),
+        (
+            [with(&form, &[change]), vec![("base".into(), "{}".into())]].concat(),
+            400,
+            "sent twice",
+        ),
     ];
     for (pairs, status, says) in cases {
         let res = me.post_pairs(path, &pairs).await;
@@ -700,6 +666,19 @@ async fn console_settings_forged_and_malformed_posts_change_nothing(app: TestApp
     );
     assert_eq!(me.post_pairs(path, &huge).await.status, 400);
     assert_eq!(api_section(&app, "security").await, before);
+    // A forged base never decides what is written: the posted form is, under `If-Match`.
+    let forged = r#"{"api_access.max_api_keys": 50, "audit.retention_days": 365}"#;
+    let res = me
+        .post_pairs(path, &with(&form, &[change, ("base", forged)]))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let mut expected: Value = serde_json::from_str(&before.1).expect("json");
+    expected["api_access"]["max_api_keys"] = json!(7);
+    let (_, after) = api_section(&app, "security").await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&after).expect("json"),
+        expected
+    );
 }
 
 async fn console_settings_notification_test_shows_the_answer(app: TestApp) {

@@ -38,6 +38,7 @@ mod console_password_profile;
 mod console_portal;
 mod console_screenshots;
 mod console_settings;
+mod console_settings_conflict;
 mod console_team;
 mod console_team_browser;
 mod cost_alerts;

@@ -6,11 +6,17 @@ use actix_web::error::InternalError;
 use actix_web::web;
 
 /// The largest form body: far above any console form, far below anything that costs.
-const FORM_LIMIT: usize = 16 * 1024;
+pub(crate) const FORM_LIMIT: usize = 16 * 1024;
 
 pub(crate) fn config() -> web::FormConfig {
+    config_with_limit(FORM_LIMIT)
+}
+
+/// The same, for a form that carries more than its inputs (a settings form carries the values it
+/// was drawn from besides them).
+pub(crate) fn config_with_limit(limit: usize) -> web::FormConfig {
     web::FormConfig::default()
-        .limit(FORM_LIMIT)
+        .limit(limit)
         .error_handler(|e, _req| {
             InternalError::from_response(
                 e,

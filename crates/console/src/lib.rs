@@ -41,6 +41,7 @@ mod refusal;
 mod session;
 mod sessions;
 mod settings;
+mod settings_conflict;
 mod settings_form;
 mod settings_refusal;
 mod team;

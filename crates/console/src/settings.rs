@@ -6,11 +6,13 @@
 //! reads every section, and a member below the section's write role sees its values without a
 //! form (the service refuses the write anyway). The form posts the whole section with the ETag
 //! of the version it was drawn from as `If-Match`, so an edit made meanwhile is never
-//! overwritten: the page comes back with the current values and where the visitor's form
-//! differs from them. The security section's allowlist shows whether it covers the visitor's
-//! address; the service's lockout guard refuses a list that does not (the API's message). The
-//! notifications page sends a test over a saved channel (`test_notification`, the call of
-//! `POST /v2/accounts/settings/notifications/test`) and shows what the receiver answered.
+//! overwritten: the page comes back showing, field by field, what the visitor opened, what is
+//! saved now and what they sent (`settings_conflict`), with a form of the saved values and the
+//! visitor's changes nobody else made. The security section's allowlist shows whether it
+//! covers the visitor's address; the service's lockout guard refuses a list that does not (the
+//! API's message). The notifications page sends a test over a saved channel
+//! (`test_notification`, the call of `POST /v2/accounts/settings/notifications/test`) and shows
+//! what the receiver answered.
 //!
 //! The fields come from the section's JSON Schema (`settings_form`); secrets are write-only.
 
@@ -26,6 +28,7 @@ use tenantry_settings::{
 use crate::form::{too_long, ID_MAX};
 use crate::layout::{notice, Section};
 use crate::session::SignedIn;
+use crate::settings_conflict::{base_of, compare, posted_base, typed_secret, BASE_MAX};
 use crate::settings_form::{collect, shown, value_at, Field, Form, Kind, Posted, TEXT_MAX};
 use crate::settings_refusal::{page_refusal, refused, Refused};
 use crate::visitor::{below, poster, signed_in_page, visitor, Admits};
@@ -37,6 +40,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/settings/notifications/test").route(web::post().to(send_test)))
         .service(
             web::resource("/settings/{section}")
+                // The form carries the values it was drawn from besides its inputs (at most
+                // `BASE_MAX` characters, percent-encoded): room for both.
+                .app_data(crate::form::config_with_limit(
+                    crate::form::FORM_LIMIT + 2 * BASE_MAX,
+                ))
                 .route(web::get().to(show))
                 .route(web::post().to(save)),
         );
@@ -163,14 +171,22 @@ impl Values<'_> {
 }
 
 /// What a page shows besides the form: refusals per field and for the whole form, the
-/// differences of a conflicting edit, a test's answer.
+/// differences of a conflicting edit, a test's answer, and the version the form carries when it
+/// is not the section shown (a refused form keeps the one it was drawn from).
 #[derive(Default)]
 pub(crate) struct Extras {
     pub message: Option<Markup>,
     pub form_errors: Vec<String>,
     pub field_errors: std::collections::BTreeMap<String, String>,
-    pub changes: Vec<(String, String, String)>,
+    pub conflict: Option<Markup>,
     pub test: Option<Markup>,
+    pub version: Option<Version>,
+}
+
+/// The version a form was drawn from: its ETag, and the values it showed (none when too long).
+pub(crate) struct Version {
+    pub etag: String,
+    pub base: Option<String>,
 }
 
 fn field_error(id: &str, message: Option<&String>) -> Markup {
@@ -375,21 +391,21 @@ async fn section_page(
         Secrets(Vec::new())
     };
     let path = format!("{PATH}/{}", section.as_str());
+    let drawn;
+    let version = match &extras.version {
+        Some(v) => v,
+        None => {
+            drawn = Version {
+                etag: view.etag.clone(),
+                base: base_of(&form, &view.document),
+            };
+            &drawn
+        }
+    };
     let content = html! {
         p { a href=(PATH) { "All settings" } }
         @if let Some(m) = &extras.message { (m) }
-        @if !extras.changes.is_empty() {
-            div.error role="alert" {
-                p { "Nothing was saved: these settings changed since you opened this page. The \
-                     form now shows the saved values; where yours differ (yours → saved):" }
-                ul #changes {
-                    @for (field, yours, theirs) in &extras.changes {
-                        li { strong { (field) } ": " (yours) " → " (theirs) }
-                    }
-                }
-                p { "Make your changes again and save." }
-            }
-        }
+        @if let Some(conflict) = &extras.conflict { (conflict) }
         @if !extras.form_errors.is_empty() {
             div.error role="alert" { @for e in &extras.form_errors { p { (e) } } }
         }
@@ -397,7 +413,8 @@ async fn section_page(
         @if writer {
             form.stack.card method="post" action=(path) novalidate {
                 input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="etag" value=(view.etag);
+                input type="hidden" name="etag" value=(version.etag);
+                @if let Some(base) = &version.base { input type="hidden" name="base" value=(base); }
                 @for f in &form.fields { (input(f, &f.path, values, &secrets, extras)) }
                 button type="submit" { "Save" }
             }
@@ -542,6 +559,9 @@ async fn save(
     for (name, values) in &posted {
         let max = if lines.contains(&name.as_str()) {
             LINES_MAX
+        } else if name == "base" {
+            // Judged by `posted_base`, with its own message.
+            usize::MAX
         } else if name == "etag" {
             ID_MAX
         } else {
@@ -570,6 +590,17 @@ async fn save(
             )
         }
     };
+    // Only what the conflict page shows: the write is the posted form with `If-Match`.
+    let base = match posted_base(&form, &posted) {
+        Ok(base) => base,
+        Err(m) => return crate::refusal::bad_form(&m),
+    };
+    // A refused form is shown again with the version it was drawn from, so that an edit made
+    // meanwhile still makes its next submit a conflict rather than being overwritten.
+    let carried = || Version {
+        etag: etag.clone(),
+        base: base.as_ref().map(|b| Value::Object(b.clone()).to_string()),
+    };
     let current = match read_section(&state, &visitor, section).await {
         Ok(view) => view,
         Err(res) => return res,
@@ -583,6 +614,7 @@ async fn save(
             let extras = Extras {
                 field_errors: unreadable.fields,
                 form_errors: vec!["Nothing was saved: correct the fields marked below.".into()],
+                version: Some(carried()),
                 ..Extras::default()
             };
             let values = Values::Posted(&posted);
@@ -631,11 +663,17 @@ async fn save(
                 Ok(view) => view,
                 Err(res) => return res,
             };
+            let (differences, next) = compare(&form, base.as_ref(), &document, &latest.document);
             let extras = Extras {
-                changes: differences(&form, &document, &latest.document),
+                conflict: Some(crate::settings_conflict::notice(
+                    &differences,
+                    typed_secret(&form, &posted),
+                )),
                 ..Extras::default()
             };
-            let values = Values::Doc(&latest.document);
+            // The saved section with the visitor's changes nobody else made, under the saved
+            // version (and its values as the base): one more submit applies them.
+            let values = Values::Doc(&next);
             return section_page(
                 &state,
                 &visitor,
@@ -648,47 +686,19 @@ async fn save(
             .await;
         }
         Refused::Page(res) => return *res,
-        Refused::Form(status, extras) => (status, extras),
+        Refused::Form(status, extras) => (
+            status,
+            Extras {
+                version: Some(carried()),
+                ..extras
+            },
+        ),
     };
     let values = Values::Posted(&posted);
     section_page(
         &state, &visitor, section, &current, &values, &extras, status,
     )
     .await
-}
-
-/// Where the visitor's form differs from the saved section: field, theirs, saved. Secrets
-/// never appear (the form holds the new one in clear; the section only says whether one is set).
-fn differences(form: &Form, yours: &Value, saved: &Value) -> Vec<(String, String, String)> {
-    let without_secrets = |v: Option<&Value>| {
-        let mut v = v.cloned().unwrap_or(Value::Null);
-        if let Value::Array(items) = &mut v {
-            for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                item.retain(|_, v| !v.is_object());
-            }
-        }
-        v
-    };
-    let text = |v: &Value| match v {
-        Value::Array(items) if items.iter().all(Value::is_string) => {
-            shown(Some(v)).replace('\n', ", ")
-        }
-        Value::Null => "(none)".to_owned(),
-        _ => shown(Some(v)),
-    };
-    form.fields
-        .iter()
-        .filter(|f| f.kind != Kind::Secret)
-        .filter_map(|f| {
-            let (a, b) = (
-                without_secrets(value_at(yours, &f.path)),
-                without_secrets(value_at(saved, &f.path)),
-            );
-            // A number typed as 24 and stored as 24.0 is the same value.
-            let same = a == b || (a.as_f64().is_some() && a.as_f64() == b.as_f64());
-            (!same).then(|| (label(&f.path), text(&a), text(&b)))
-        })
-        .collect()
 }
 
 /// A value of the receiver's answer as shown: text cut to an excerpt.

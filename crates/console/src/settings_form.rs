@@ -249,7 +249,8 @@ pub(crate) fn value_at<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {
     Some(at)
 }
 
-fn set(doc: &mut Map<String, Value>, path: &str, value: Value) {
+/// Puts `value` at the dotted `path` of `doc`, making the objects on the way.
+pub(crate) fn set(doc: &mut Map<String, Value>, path: &str, value: Value) {
     match path.split_once('.') {
         Some((head, rest)) => {
             let child = doc
@@ -298,8 +299,9 @@ impl Form {
                 })
                 .sum()
         }
-        // The form's own fields besides the section's: token, version, and a spare.
-        count(&self.fields) + 3
+        // The form's own fields besides the section's: token, version, the values it was
+        // drawn from, and a spare.
+        count(&self.fields) + 4
     }
 
     /// The section's document as posted. Every field of the form is in it, except secrets
