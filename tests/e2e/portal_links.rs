@@ -598,3 +598,65 @@ async fn a_portal_session_mints_no_link_and_sets_no_first_password(app: TestApp)
 
 on_both_backends!(env [("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test")];
     a_portal_session_mints_no_link_and_sets_no_first_password);
+
+/// A portal session acts within its account: what the member holds in every account (their
+/// profile, their preferences) and credentials that would outlive the link (API keys) are not
+/// the link's to change, whoever minted it.
+async fn a_portal_session_leaves_what_is_the_members_everywhere(app: TestApp) {
+    let account = app.default_account_id().await;
+    let member = app.add_member(&account, "admin");
+    let member_id = user_id(&app, &member).await;
+    let (status, link) = mint(&app, app.owner_key(), link_for(&member_id, "settings")).await;
+    assert_eq!(status, 201, "{link}");
+    let session = session_of(&app, &link);
+    let before = app.query_texts(&format!(
+        "SELECT COALESCE(display_name, '') AS t FROM users WHERE id = '{member_id}'"
+    ));
+
+    for (method, path, body) in [
+        (
+            Method::PUT,
+            "/api/user/profile",
+            json!({ "display_name": "Renamed By Link" }),
+        ),
+        (
+            Method::PUT,
+            "/v2/accounts/settings/preferences",
+            json!({ "theme": "dark" }),
+        ),
+        (
+            Method::POST,
+            "/api/user/api-keys",
+            json!({ "name": "outlives the link" }),
+        ),
+    ] {
+        let (status, doc) = call(&app, method.clone(), path, &session, Some(body)).await;
+        assert_eq!(status, 403, "{method} {path}: {doc}");
+        let code = doc["error"]["code"].as_str().or(doc["error"].as_str());
+        assert_eq!(code, Some("REAUTH_REQUIRED"), "{method} {path}: {doc}");
+    }
+    assert_eq!(
+        app.query_texts(&format!(
+            "SELECT COALESCE(display_name, '') AS t FROM users WHERE id = '{member_id}'"
+        )),
+        before
+    );
+    assert!(app
+        .query_texts(&format!(
+            "SELECT pref_key AS t FROM user_preferences WHERE user_id = '{member_id}'"
+        ))
+        .is_empty());
+    // The member's own key still changes all three.
+    let (status, doc) = call(
+        &app,
+        Method::PUT,
+        "/api/user/profile",
+        &member,
+        Some(json!({ "display_name": "Renamed By Myself" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+}
+
+on_both_backends!(env [("TENANTRY_PORTAL_RETURN_ORIGINS", "https://app.example.test")];
+    a_portal_session_leaves_what_is_the_members_everywhere);

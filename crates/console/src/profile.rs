@@ -182,6 +182,12 @@ async fn rename(
             };
             profile_page(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, shown).await
         }
+        Ok(Err(SecurityError::ReauthRequired)) => crate::refusal::error_page(
+            StatusCode::FORBIDDEN,
+            "Sign in to change your profile",
+            "Your name is yours in every account, so a portal link's session cannot change it. \
+             Sign in to the console to change it.",
+        ),
         Ok(Err(SecurityError::Port(_))) => crate::refusal::unavailable(),
         Ok(Err(e)) => crate::refusal::internal(&e),
         Err(e) => crate::refusal::internal(&e),

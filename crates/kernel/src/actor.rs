@@ -294,6 +294,15 @@ impl Actor {
                 .is_none_or(|at| now - at > chrono::Duration::minutes(REAUTH_WINDOW_MINUTES))
     }
 
+    /// Whether this caller came through a portal link: a session nobody signed in to, opened
+    /// by a link someone else may have minted. It acts within its account only: what the
+    /// member holds in every account (their profile, their preferences) and credentials that
+    /// would outlive the link (API keys) are theirs to change signed in, never the link's
+    /// (decision 0051).
+    pub fn is_portal_session(&self) -> bool {
+        matches!(self.credential, Credential::Session(_)) && self.authenticated_at.is_none()
+    }
+
     /// Whether the member's custom permissions (if any) include `permission`. This only ever
     /// narrows: the role checks still decide everything the role does not allow.
     pub fn has_permission(&self, permission: Permission) -> bool {

@@ -194,10 +194,15 @@ impl ApiKeyService {
             .ok_or(SecurityError::KeyNotFound)
     }
 
-    /// A session signed in longer ago than the re-authentication window may not obtain a
-    /// long-lived credential when the account's policy asks for re-authentication. The policy
-    /// is only read for such a session (API keys never re-authenticate).
+    /// A portal session never obtains a long-lived credential; a session signed in longer ago
+    /// than the re-authentication window may not either when the account's policy asks for
+    /// re-authentication. The policy is only read for such a session (API keys never
+    /// re-authenticate).
     fn check_reauth(&self, actor: &Actor, now: DateTime<Utc>) -> Result<(), SecurityError> {
+        // A key would outlive the link and its minter: a portal session never makes one.
+        if actor.is_portal_session() {
+            return Err(SecurityError::ReauthRequired);
+        }
         if actor.needs_reauth(true, now) && self.policy.reauth_for_sensitive(actor.account_id)? {
             return Err(SecurityError::ReauthRequired);
         }

@@ -295,6 +295,9 @@ impl ProfileService {
             Email::parse(s).map_err(|e| e.to_string())
         });
         r.finish()?;
+        if actor.is_portal_session() {
+            return Err(SecurityError::ReauthRequired);
+        }
 
         let user = self.record(actor)?;
         // The sign-in address changes only by a link mailed to the new address (decision

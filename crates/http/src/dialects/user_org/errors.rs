@@ -53,6 +53,13 @@ pub(super) fn settings_error(routes: SettingsRoutes, e: SettingsError) -> ApiErr
         SettingsError::Port(p) => ApiError::from_port(DIALECT, &p),
         // Infrastructure: a password that cannot be hashed or a stored secret the server's key
         // cannot open; no transport configured (never needed by these routes).
+        // Preferences are the member's in every account: a portal session cannot change them.
+        SettingsError::ReauthRequired => ApiError::new(
+            DIALECT,
+            StatusCode::FORBIDDEN,
+            "REAUTH_REQUIRED",
+            "Your preferences are yours in every account: change them signed in (POST /api/auth/login), not from a portal session",
+        ),
         e @ (SettingsError::Secret(_) | SettingsError::NoDeliverers) => ApiError::internal(DIALECT, &e),
         // Sections (and their versions), history, tenants and the catalog belong to the other
         // APIs' calls; the profile and password are the security context's.
@@ -63,7 +70,6 @@ pub(super) fn settings_error(routes: SettingsRoutes, e: SettingsError) -> ApiErr
         | SettingsError::BadPrecondition
         | SettingsError::PreconditionFailed { .. }
         | SettingsError::UnknownVersion(_)
-        | SettingsError::ReauthRequired
         | SettingsError::UnknownTenant
         | SettingsError::DeliveryFailed { .. }
         | SettingsError::TelemetryTestFailed { .. }
@@ -149,8 +155,9 @@ pub(super) fn security_error(routes: SecurityRoutes, e: SecurityError) -> ApiErr
             SecurityRoutes::Profile => err(
                 StatusCode::FORBIDDEN,
                 "REAUTH_REQUIRED",
-                "A first password is set with an API key or the password set-up link \
-                 (POST /api/auth/password-reset), not from a portal session"
+                "Your profile and password are yours in every account: change them signed in \
+                 (POST /api/auth/login) or with an API key, not from a portal session; a first \
+                 password may also come from the set-up link (POST /api/auth/password-reset)"
                     .into(),
             ),
             SecurityRoutes::Sessions | SecurityRoutes::Organization => {
