@@ -3,7 +3,7 @@
 //! another site (which would tell that site who looks at the console, and when), and the CSP
 //! stays `img-src 'self'`.
 //!
-//! The cache is bounded ([`MAX_ENTRIES`] logos of at most `LOGO_MAX_BYTES` each, 16 MiB at
+//! The cache is bounded ([`MAX_ENTRIES`] logos of at most `LOGO_MAX_BYTES` each, 2 MiB at
 //! worst) and lives in the process (decision 0037): a logo is a few KiB fetched again after a
 //! restart or an hour, which costs less than a table, a migration and a purge for both
 //! backends. A failure is remembered for a minute so a broken logo URL does not make every

@@ -235,6 +235,7 @@ impl DeliveryHandler {
                      (PUT /api/notifications/channels/{} with {{\"enabled\": true}}).\n",
                     job.channel_id, job.account_id, job.channel_id
                 ),
+                html: None,
             };
             let entry = crate::OutboxEntry::mail(
                 Some(account),

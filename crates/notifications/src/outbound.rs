@@ -157,6 +157,20 @@ pub trait MailTransport: Send + Sync {
     /// mail server cannot be reached or refuses it, `DeliveryError::Local` when writing it locally
     /// failed.
     fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError>;
+
+    /// Sends `text` with `html` as its alternative (`multipart/alternative`, text first), with
+    /// the errors of [`MailTransport::send`]. The default sends the text alone: a transport
+    /// written before HTML mail (an embedder's) keeps delivering everything it did.
+    fn send_with_html(
+        &self,
+        to: &str,
+        subject: &str,
+        text: &str,
+        html: &str,
+    ) -> Result<String, DeliveryError> {
+        let _ = html;
+        self.send(to, subject, text)
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,11 @@ pub struct Mail {
     /// The plain-text body; it may carry a secret link, so it is sealed in the outbox and never
     /// printed.
     pub text: String,
+    /// An HTML alternative of `text` (the branded emails of an account, decision 0037), sent
+    /// with it as `multipart/alternative`; `None` sends the text alone. Absent from mail sealed
+    /// before it existed, which still opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 impl std::fmt::Debug for Mail {
@@ -371,7 +376,13 @@ impl OutboxHandler for MailHandler {
             Ok(mail) => mail,
             Err(e) => return give_up(format!("malformed mail payload: {e}")),
         };
-        match self.mail.send(&mail.to, &mail.subject, &mail.text) {
+        let sent = match &mail.html {
+            Some(html) => self
+                .mail
+                .send_with_html(&mail.to, &mail.subject, &mail.text, html),
+            None => self.mail.send(&mail.to, &mail.subject, &mail.text),
+        };
+        match sent {
             Ok(_) => Handled::Done,
             Err(e @ DeliveryError::Refused(_)) => give_up(e.to_string()),
             Err(e) => Handled::Retry {
@@ -604,7 +615,19 @@ mod tests {
             to: "a@example.com".into(),
             subject: "s".into(),
             text: "secret-link".into(),
+            html: Some("<a href=\"secret-link\">".into()),
         };
         assert!(!format!("{mail:?}").contains("secret-link"));
+    }
+
+    #[test]
+    fn mail_sealed_without_html_still_opens_and_text_only_mail_stays_as_it_was() {
+        let old: Mail = serde_json::from_str(r#"{"to":"a@example.com","subject":"s","text":"t"}"#)
+            .expect("a payload written before the html field");
+        assert_eq!(old.html, None);
+        assert_eq!(
+            serde_json::to_string(&old).expect("json"),
+            r#"{"to":"a@example.com","subject":"s","text":"t"}"#
+        );
     }
 }

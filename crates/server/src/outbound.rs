@@ -222,8 +222,10 @@ fn random_id() -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl MailTransport for EmlFiles {
-    fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError> {
+impl EmlFiles {
+    /// Writes one message whose MIME part (its content headers and body, CRLF line ends) is
+    /// `part`.
+    fn write(&self, to: &str, subject: &str, part: &[u8]) -> Result<String, DeliveryError> {
         // Header injection: a line break in a header value would start a new header.
         if [to, subject].iter().any(|v| v.contains(['\r', '\n'])) {
             return Err(DeliveryError::Refused(
@@ -239,15 +241,61 @@ impl MailTransport for EmlFiles {
             .join(format!("{}-{id}.eml", now.format("%Y%m%dT%H%M%S")));
         let mut file =
             std::fs::File::create(&path).map_err(|e| DeliveryError::Local(e.to_string()))?;
-        let body = text.replace('\n', "\r\n");
         write!(
             file,
-            "From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n",
+            "From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n",
             self.from,
             now.to_rfc2822(),
         )
+        .and_then(|()| file.write_all(part))
         .map_err(|e| DeliveryError::Local(e.to_string()))?;
         Ok(message_id)
+    }
+}
+
+/// A part of `content_type` holding `body` as 8-bit text, as the text-only `.eml` files hold it
+/// (what a person reads in the file and a test searches), or encoded by lettre when 8 bits
+/// cannot carry it: a line over RFC 5322's 998 bytes, or a NUL or a bare CR. lettre itself
+/// would pick quoted-printable for any line over 76 characters, which suits SMTP, not a file
+/// read as it is.
+fn eight_bit_part(
+    content_type: lettre::message::header::ContentType,
+    body: &str,
+) -> lettre::message::SinglePart {
+    use lettre::message::{header::ContentTransferEncoding, Body, SinglePart};
+    let carried = !body.contains(['\0', '\r']) && body.lines().all(|l| l.len() <= 998);
+    let body = if carried {
+        Body::dangerous_pre_encoded(
+            body.replace('\n', "\r\n").into_bytes(),
+            ContentTransferEncoding::EightBit,
+        )
+    } else {
+        Body::new(body.to_owned())
+    };
+    SinglePart::builder().header(content_type).body(body)
+}
+
+impl MailTransport for EmlFiles {
+    fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError> {
+        let body = text.replace('\n', "\r\n");
+        let part = format!(
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
+        );
+        self.write(to, subject, part.as_bytes())
+    }
+
+    fn send_with_html(
+        &self,
+        to: &str,
+        subject: &str,
+        text: &str,
+        html: &str,
+    ) -> Result<String, DeliveryError> {
+        use lettre::message::{header::ContentType, MultiPart};
+        let part = MultiPart::alternative()
+            .singlepart(eight_bit_part(ContentType::TEXT_PLAIN, text))
+            .singlepart(eight_bit_part(ContentType::TEXT_HTML, html));
+        self.write(to, subject, &part.formatted())
     }
 }
 
@@ -272,8 +320,16 @@ impl SmtpMail {
     }
 }
 
-impl MailTransport for SmtpMail {
-    fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError> {
+impl SmtpMail {
+    /// Sends the message `body` makes of the builder (the headers every message carries set).
+    fn send_message(
+        &self,
+        to: &str,
+        subject: &str,
+        body: impl FnOnce(
+            lettre::message::MessageBuilder,
+        ) -> Result<lettre::Message, lettre::error::Error>,
+    ) -> Result<String, DeliveryError> {
         use lettre::Transport;
         let to = to
             .parse::<lettre::message::Mailbox>()
@@ -281,20 +337,43 @@ impl MailTransport for SmtpMail {
         // Every message carries a Message-ID in the sender's domain and a Date: large receivers
         // penalise mail without them, and the id is what a test notification reports.
         let id = format!("<{}@{}>", random_id(), self.from.email.domain());
-        let message = lettre::Message::builder()
+        let builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
             .message_id(Some(id.clone()))
-            .date_now()
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(text.to_owned())
-            .map_err(|e| DeliveryError::Refused(e.to_string()))?;
+            .date_now();
+        let message = body(builder).map_err(|e| DeliveryError::Refused(e.to_string()))?;
         match self.transport.send(&message) {
             Ok(_) => Ok(id),
             // 5xx: the server will never take this message; retrying is pointless.
             Err(e) if e.is_permanent() => Err(DeliveryError::Refused(e.to_string())),
             Err(e) => Err(DeliveryError::Unreachable(e.to_string())),
         }
+    }
+}
+
+impl MailTransport for SmtpMail {
+    fn send(&self, to: &str, subject: &str, text: &str) -> Result<String, DeliveryError> {
+        self.send_message(to, subject, |builder| {
+            builder
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .body(text.to_owned())
+        })
+    }
+
+    fn send_with_html(
+        &self,
+        to: &str,
+        subject: &str,
+        text: &str,
+        html: &str,
+    ) -> Result<String, DeliveryError> {
+        self.send_message(to, subject, |builder| {
+            builder.multipart(lettre::message::MultiPart::alternative_plain_html(
+                text.to_owned(),
+                html.to_owned(),
+            ))
+        })
     }
 }

@@ -44,11 +44,16 @@ impl tenantry_team::TeamPolicy for TeamPolicyOfSettings {
         self.sessions.password_counted(email, ip, proven);
     }
 
-    fn support_email(&self, account: AccountId) -> Result<Option<Email>, PortError> {
-        self.settings
-            .branding(account)
-            .map(|b| b.support_email)
-            .map_err(into_port)
+    fn mail_branding(&self, account: AccountId) -> Result<tenantry_team::MailBranding, PortError> {
+        let branding = self.settings.branding(account).map_err(into_port)?;
+        Ok(tenantry_team::MailBranding {
+            // The contrast rule of the console's style sheet, so a mail and a page of the
+            // account put the same text colour on its colour.
+            text_color: branding.primary_color.text_on().css().to_owned(),
+            color: branding.primary_color.as_str().to_owned(),
+            has_logo: branding.logo_url.is_some(),
+            support: branding.support_email,
+        })
     }
 
     fn mfa_required(&self, account: AccountId) -> Result<bool, PortError> {

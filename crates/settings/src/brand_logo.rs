@@ -5,9 +5,10 @@
 //! Checking the bytes as well as the header means the console serves only images, whatever a
 //! logo's host claims.
 
-/// The largest logo the server fetches and keeps (a logo is a few KiB; this bounds the memory
-/// every cached logo may take).
-pub const LOGO_MAX_BYTES: usize = 256 * 1024;
+/// The largest logo the server fetches and keeps. A branded page loads its logo with it, and no
+/// page may weigh over 100 KB with its assets: the heaviest console page is about 50 KB, so the
+/// logo gets at most 32 KiB (decision 0037). It also bounds the memory every cached logo takes.
+pub const LOGO_MAX_BYTES: usize = 32 * 1024;
 
 /// The image formats a logo may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +125,12 @@ mod tests {
         assert!(LogoImage::parse(None, PNG.to_vec()).is_err());
         assert!(LogoImage::parse(Some("image/gif"), PNG.to_vec()).is_err());
         let mut big = PNG.to_vec();
-        big.resize(LOGO_MAX_BYTES + 1, 0);
-        assert!(LogoImage::parse(Some("image/png"), big).is_err());
+        big.resize(LOGO_MAX_BYTES, 0);
+        assert!(LogoImage::parse(Some("image/png"), big.clone()).is_ok());
+        big.push(0);
+        assert_eq!(
+            LogoImage::parse(Some("image/png"), big),
+            Err("larger than 32 KiB".to_owned())
+        );
     }
 }

@@ -170,6 +170,7 @@ fn confirmation_mail(to: &Email, confirm_url: &str, expires_at: DateTime<Utc>) -
              If you did not ask for this, ignore this email.\n",
             time(expires_at),
         ),
+        html: None,
     }
 }
 
@@ -187,6 +188,7 @@ fn address_taken_mail(to: &Email, base: &str) -> Mail {
              POST {base}/api/auth/password-reset with {{\"email\": \"<this address>\"}}). If \
              it was not, ignore this email: your sign-in stays as it is.\n",
         ),
+        html: None,
     }
 }
 
@@ -212,6 +214,7 @@ fn notice_mail(
             new_email.as_str(),
             time(expires_at),
         ),
+        html: None,
     }
 }
 

@@ -1,9 +1,12 @@
 //! The invitation email: who invites whom, to which account, with which role, the personal
-//! message and the link to accept. Plain text, so every client shows it the same way.
+//! message and the link to accept. Plain text first, so every client can show it; an HTML
+//! alternative wears the account's branding (`branded_mail.rs`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use tenantry_kernel::AccountId;
 use tenantry_notifications::Mail;
 
+use crate::branded_mail::{Block, Layout, MailBranding};
 use crate::Invitation;
 
 /// The public links Tenantry hands out, all under `TENANTRY_PUBLIC_URL` (a host platform with
@@ -45,6 +48,12 @@ impl InviteLinks {
         format!("{}/reset-password/{token}", self.base)
     }
 
+    /// The console's copy of an account's logo (`crates/console/src/brand.rs`), what its
+    /// emails show: never the URL the admins configured.
+    pub fn logo(&self, account: AccountId) -> String {
+        format!("{}/console/brand/{account}/logo", self.base)
+    }
+
     /// The public URL itself (for the API calls an email spells out).
     pub fn base(&self) -> &str {
         &self.base
@@ -60,8 +69,10 @@ pub(crate) struct MailContext<'a> {
     /// The secret API link (`/v2/invitations/<token>`).
     pub api_link: &'a str,
     pub resent: bool,
-    /// The account's support address, for the contact line.
-    pub support: Option<&'a tenantry_kernel::Email>,
+    /// The account's branding: the HTML part's colours and the contact line.
+    pub branding: &'a MailBranding,
+    /// The console's copy of the account's logo, when it has one.
+    pub logo_url: Option<&'a str>,
 }
 
 fn time(t: DateTime<Utc>) -> String {
@@ -85,12 +96,26 @@ pub(crate) fn invitation_mail(inv: &Invitation, ctx: &MailContext<'_>) -> Mail {
         ctx.inviter,
         ctx.account_name
     );
-    let mut text = format!(
-        "{} invited you to join the account \"{}\" as {}.\n\n",
+    // One set of sentences for both parts, so they cannot say different things.
+    let intro = format!(
+        "{} invited you to join the account \"{}\" as {}.",
         ctx.inviter,
         ctx.account_name,
         inv.role.as_str()
     );
+    let api = format!(
+        "From an API client, send a POST to {}/accept: with your name and a new password if you \
+         are new to this service; otherwise while signed in (your session or API key as the \
+         bearer token) or with your current password.",
+        ctx.api_link
+    );
+    let expiry = format!(
+        "The link is personal: do not forward it. The invitation expires at {} and can be used \
+         once. If you did not expect it, ignore this email.",
+        time(inv.expires_at)
+    );
+    let mut text = format!("{intro}\n\n");
+    let mut blocks = vec![Block::Text(&intro)];
     if let Some(message) = &inv.message {
         text.push_str("Their message:\n\n");
         for line in message.as_str().lines() {
@@ -99,23 +124,34 @@ pub(crate) fn invitation_mail(inv: &Invitation, ctx: &MailContext<'_>) -> Mail {
             text.push('\n');
         }
         text.push('\n');
+        blocks.push(Block::Text("Their message:"));
+        blocks.push(Block::Quote(message.as_str()));
     }
     text.push_str(&format!(
-        "Accept the invitation here:\n\n    {}\n\n\
-         From an API client, send a POST to {}/accept: with your name and a new password if you \
-         are new to this service; otherwise while signed in (your session or API key as the \
-         bearer token) or with your current password.\n\n\
-         The link is personal: do not forward it. The invitation expires at {} and can be used \
-         once. If you did not expect it, ignore this email.\n",
-        ctx.link,
-        ctx.api_link,
-        time(inv.expires_at)
+        "Accept the invitation here:\n\n    {}\n\n{api}\n\n{expiry}\n",
+        ctx.link
     ));
-    append_support_line(&mut text, ctx.support);
+    append_support_line(&mut text, ctx.branding.support.as_ref());
+    blocks.extend([
+        Block::Button {
+            label: "Accept the invitation",
+            href: ctx.link,
+        },
+        Block::Note(&api),
+        Block::Note(&expiry),
+    ]);
+    let html = Layout {
+        title: &subject,
+        account_name: ctx.account_name,
+        logo_url: ctx.logo_url,
+        branding: ctx.branding,
+    }
+    .render(&blocks);
     Mail {
         to: inv.email.as_str().to_owned(),
         subject,
         text,
+        html: Some(html),
     }
 }
 

@@ -498,7 +498,8 @@ impl TeamService {
             .store
             .account_display_name(actor.account_id)?
             .unwrap_or_default();
-        let support = self.policy.support_email(actor.account_id)?;
+        let branding = self.policy.mail_branding(actor.account_id)?;
+        let logo_url = branding.has_logo.then(|| self.links.logo(actor.account_id));
         let mail = invitation_mail(
             invitation,
             &MailContext {
@@ -507,7 +508,8 @@ impl TeamService {
                 link: &self.links.page(token),
                 api_link: &self.links.api(token),
                 resent,
-                support: support.as_ref(),
+                branding: &branding,
+                logo_url: logo_url.as_deref(),
             },
         );
         Ok(OutboxEntry::mail(

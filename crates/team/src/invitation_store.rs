@@ -236,9 +236,10 @@ pub trait TeamPolicy: Send + Sync {
     /// the same budget, auditing nothing: the attempt is the member's, not a sign-in by
     /// nobody, so the caller audits it naming them.
     fn current_password_tried(&self, email: &Email, ip: Option<IpAddr>, proven: bool);
-    /// The account's support address (its branding's `supportEmail`), the contact line of the
-    /// emails sent on its behalf; `None` when it has none.
-    fn support_email(&self, account: AccountId) -> Result<Option<Email>, PortError>;
+    /// What the emails sent on the account's behalf wear: its branding's colour (the default
+    /// one when it set none) with the text colour the settings' contrast rule picks on it,
+    /// whether it has a logo, and its support address for the contact line.
+    fn mail_branding(&self, account: AccountId) -> Result<crate::MailBranding, PortError>;
     /// Whether the account requires its members to use a second factor (its security policy).
     fn mfa_required(&self, account: AccountId) -> Result<bool, PortError>;
     /// Whether `user` has a second factor enrolled.

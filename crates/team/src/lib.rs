@@ -4,6 +4,7 @@
 mod activity;
 mod activity_service;
 mod authority;
+mod branded_mail;
 mod bulk;
 mod email_change;
 mod error;
@@ -27,6 +28,7 @@ pub use authority::{
     ensure_can_grant, ensure_can_manage, ensure_fits_role, ensure_manager, ensure_within_own,
     MANAGER_ROLE,
 };
+pub use branded_mail::MailBranding;
 pub use bulk::{BulkOperation, BulkOutcome, MAX_BULK_MEMBERS};
 pub use email_change::{
     email_change_lifetime, CompletedEmailChange, EmailChangeOutcome, EmailChangeRefusal,

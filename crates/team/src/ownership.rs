@@ -137,6 +137,7 @@ impl TeamService {
                      at once: only the owner can change it back.\n",
                     who(&new_owner)
                 ),
+                html: None,
             },
             Mail {
                 to: new_owner.email.clone(),
@@ -148,6 +149,7 @@ impl TeamService {
                      again.\n",
                     who(&owner)
                 ),
+                html: None,
             },
         ]
         .map(|mail| {

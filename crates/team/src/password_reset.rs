@@ -13,6 +13,7 @@ use tenantry_kernel::{AccountId, Actor, AuditId, Credential, Email, PortError, U
 use tenantry_notifications::{Mail, OutboxEntry};
 use tenantry_security::{hash_password, NewPassword, PasswordResetToken, SecretHash};
 
+use crate::branded_mail::{Block, Layout};
 use crate::{TeamError, TeamService};
 
 /// Why a link is sent: both end the same way; they differ in lifetime and wording.
@@ -182,29 +183,58 @@ impl TeamService {
                 "An account was created for you. Choose the password you will sign in with.",
             ),
         };
-        let mut text = format!(
-            "{intro}\n\nChoose your password here:\n\n    {link}\n\n\
-             From an API client, send a POST to {}/api/auth/password-reset/{} with the body \
-             {{\"password\": \"<your new password>\"}}.\n\n\
-             The link can be used once and expires at {}. Using it signs you out everywhere. If \
-             you did not ask for it, ignore this email: your password stays as it is.\n",
+        let api = format!(
+            "From an API client, send a POST to {}/api/auth/password-reset/{} with the body \
+             {{\"password\": \"<your new password>\"}}.",
             self.links.base(),
             token.secret(),
+        );
+        let expiry = format!(
+            "The link can be used once and expires at {}. Using it signs you out everywhere. If \
+             you did not ask for it, ignore this email: your password stays as it is.",
             time(expires_at),
         );
-        // Only the operator's reset is sent on behalf of one account; the public one is about a
-        // sign-in that may belong to several, so it names none (decision 0037).
-        let support = match &operator_audit {
-            Some(audit) => self.policy.support_email(audit.account)?,
+        let mut text =
+            format!("{intro}\n\nChoose your password here:\n\n    {link}\n\n{api}\n\n{expiry}\n");
+        // Only the operator's reset is sent on behalf of one account, so only it wears the
+        // account's branding and names its support; the public one is about a sign-in that may
+        // belong to several, so it names none (decision 0037).
+        let html = match &operator_audit {
+            Some(audit) => {
+                let branding = self.policy.mail_branding(audit.account)?;
+                crate::invitation_mail::append_support_line(&mut text, branding.support.as_ref());
+                let account_name = self
+                    .store
+                    .account_display_name(audit.account)?
+                    .unwrap_or_default();
+                let logo_url = branding.has_logo.then(|| self.links.logo(audit.account));
+                Some(
+                    Layout {
+                        title: subject,
+                        account_name: &account_name,
+                        logo_url: logo_url.as_deref(),
+                        branding: &branding,
+                    }
+                    .render(&[
+                        Block::Text(intro),
+                        Block::Button {
+                            label: "Choose your password",
+                            href: &link,
+                        },
+                        Block::Note(&api),
+                        Block::Note(&expiry),
+                    ]),
+                )
+            }
             None => None,
         };
-        crate::invitation_mail::append_support_line(&mut text, support.as_ref());
         let mail = OutboxEntry::mail(
             None,
             &Mail {
                 to: email.as_str().to_owned(),
                 subject: subject.to_owned(),
                 text,
+                html,
             },
             &self.secrets,
             self.clock.as_ref(),
