@@ -512,38 +512,38 @@ async fn changes_through_an_operator_link_name_the_operator(app: TestApp) {
     .await;
     assert_eq!(status, 201, "{link}");
     let session = session_of(&app, &link);
-    let rename = |name: &'static str| json!({ "display_name": name });
+    let frequency = |f: &'static str| json!({ "email": { "frequency": f, "email": "ops@example.com" } });
     let (status, doc) = call(
         &app,
         Method::PUT,
-        "/api/user/profile",
+        "/v2/accounts/settings/notifications",
         &session,
-        Some(rename("Renamed by support")),
+        Some(frequency("daily_digest")),
     )
     .await;
     assert_eq!(status, 200, "the session's power is the owner's: {doc}");
 
-    let developer = app.add_member(&account, "developer");
-    let developer_id = user_id(&app, &developer).await;
-    let (status, link) = mint(&app, app.owner_key(), link_for(&developer_id, "settings")).await;
+    let admin = app.add_member(&account, "admin");
+    let admin_id = user_id(&app, &admin).await;
+    let (status, link) = mint(&app, app.owner_key(), link_for(&admin_id, "settings")).await;
     assert_eq!(status, 201, "{link}");
     let session = session_of(&app, &link);
     let (status, doc) = call(
         &app,
         Method::PUT,
-        "/api/user/profile",
+        "/v2/accounts/settings/notifications",
         &session,
-        Some(rename("Renamed by myself")),
+        Some(frequency("immediate")),
     )
     .await;
     assert_eq!(status, 200, "{doc}");
 
-    let updated = audit(&app, "user.profile_updated").await;
+    let updated = audit(&app, "settings.updated").await;
     let actors: Vec<&str> = updated.iter().filter_map(|e| e["actor"].as_str()).collect();
     assert_eq!(
-        actors,
+        actors[..2],
         [
-            developer_id.clone(),
+            admin_id.clone(),
             format!("{owner_id} via operator portal link operator:env")
         ],
         "newest first: {updated:?}"
