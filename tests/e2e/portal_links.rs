@@ -512,7 +512,8 @@ async fn changes_through_an_operator_link_name_the_operator(app: TestApp) {
     .await;
     assert_eq!(status, 201, "{link}");
     let session = session_of(&app, &link);
-    let frequency = |f: &'static str| json!({ "email": { "frequency": f, "email": "ops@example.com" } });
+    let frequency =
+        |f: &'static str| json!({ "email": { "frequency": f, "email": "ops@example.com" } });
     let (status, doc) = call(
         &app,
         Method::PUT,
