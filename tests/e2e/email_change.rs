@@ -11,6 +11,7 @@ use crate::team_invitations::anon;
 crate::on_both_backends!(
     the_new_mailbox_confirms_the_change_and_the_old_one_is_told,
     asking_is_no_oracle_and_a_taken_address_stays_with_its_identity,
+    a_newer_request_voids_the_earlier_links,
 );
 
 const PASSWORD: &str = "owner's own passphrase 1";
@@ -274,4 +275,24 @@ async fn asking_is_no_oracle_and_a_taken_address_stays_with_its_identity(app: Te
     }
     let open = app.query_texts("SELECT token_hash AS t FROM email_changes WHERE used_at IS NULL");
     assert_eq!(open.len(), 3, "{open:?}");
+}
+
+/// Only the latest request's link confirms: a user who asked again (say, to correct a typo)
+/// leaves no earlier link that whoever holds the mistyped mailbox could still use.
+async fn a_newer_request_voids_the_earlier_links(app: TestApp) {
+    let key = owner_with_password(&app, PASSWORD).await;
+    let (status, doc) = ask(&app, &key, "typo@exmaple.com", Some(PASSWORD)).await;
+    assert_eq!(status, 202, "{doc}");
+    let mistyped = token_in(&app.wait_for_eml("typo@exmaple.com").await, "tnt_emc_");
+    let (status, doc) = ask(&app, &key, "right@example.com", Some(PASSWORD)).await;
+    assert_eq!(status, 202, "{doc}");
+    let right = token_in(&app.wait_for_eml("right@example.com").await, "tnt_emc_");
+
+    let (status, doc) = confirm(&app, &mistyped).await;
+    assert_eq!(status, 404, "{doc}");
+    assert_eq!(doc["error"]["code"], "EMAIL_LINK_INVALID", "{doc}");
+    assert_eq!(profile_email(&app, &key).await, "owner@localhost");
+    let (status, doc) = confirm(&app, &right).await;
+    assert!((200..300).contains(&status), "{doc}");
+    assert_eq!(profile_email(&app, &key).await, "right@example.com");
 }

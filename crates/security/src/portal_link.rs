@@ -94,6 +94,23 @@ impl ReturnUrl {
         }
         let url = url::Url::parse(s).map_err(|e| format!("must be an absolute URL ({e})"))?;
         let host = url.host().ok_or("must have a host")?;
+        // A host name is dot-separated labels of letters, digits and hyphens (international
+        // names arrive as `xn--`): `*` or `_` would be kept literally and match nothing, so a
+        // pattern someone meant as a wildcard is refused rather than silently useless.
+        if let url::Host::Domain(name) = &host {
+            let label_ok = |l: &str| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            };
+            if !name.trim_end_matches('.').split('.').all(label_ok) {
+                return Err(format!(
+                    "must name a host (letters, digits, hyphens and dots; no wildcard), not `{name}`"
+                ));
+            }
+        }
         match url.scheme() {
             "https" => {}
             "http" if loopback(&host) => {}
@@ -325,9 +342,17 @@ mod tests {
             "ftp://app.example.com/",
             "data:text/html,hi",
             "",
+            "https://*.example.com/",
+            "https://app_1.example.com/",
+            "https://-app.example.com/",
         ] {
             assert!(ReturnUrl::parse(bad).is_err(), "{bad}");
         }
+        assert!(ReturnUrl::parse("https://xn--bcher-kva.example/").is_ok());
+        assert!(
+            ReturnUrl::parse("https://bücher.example/").is_ok(),
+            "an international name"
+        );
         let long = format!("https://a.example/{}", "x".repeat(2048));
         assert!(ReturnUrl::parse(&long).is_err());
     }

@@ -114,6 +114,16 @@ impl EmailChangeStore for Store {
                 if password_changed.is_some_and(|changed| changed > created) {
                     return Ok(EmailChangeOutcome::LinkInvalid);
                 }
+                // Only the latest request counts: a user who asked again (a typo corrected) has
+                // no earlier link left that whoever holds the mistyped mailbox could confirm.
+                let newer = email_changes::table
+                    .filter(email_changes::user_id.eq(&user))
+                    .filter(email_changes::created_at.gt(created))
+                    .select(count_star())
+                    .first::<i64>(conn)?;
+                if newer > 0 {
+                    return Ok(EmailChangeOutcome::LinkInvalid);
+                }
                 let taken = users::table
                     .filter(users::email.eq(&new_email))
                     .filter(users::id.ne(&user))

@@ -143,7 +143,8 @@ pub trait EmailChangeStore: Send + Sync {
     ) -> Result<(), PortError>;
 
     /// In one transaction: finds the unused, unexpired link (void if the user's password changed
-    /// after it was made), checks that no other user has its address, marks it used, retires the
+    /// after it was made, or if the user asked for another change since), checks that no other
+    /// user has its address, marks it used, retires the
     /// user's other email change links and open password links, sets the address and writes a
     /// `user.email_changed` audit entry in each of the user's accounts. A unique violation on
     /// the address (another user took it meanwhile) MUST be returned as `PortError::Conflict`.
