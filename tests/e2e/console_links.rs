@@ -40,6 +40,7 @@ async fn invite(app: &TestApp, email: &str, role: &str) -> (String, String) {
 
 on_both_backends!(
     a_new_person_accepts_from_the_email_link_and_lands_signed_in,
+    a_signed_in_user_accepts_with_the_sessions_form_token,
     an_existing_user_accepts_with_their_current_password_only,
     closed_unknown_and_id_invitation_links_get_their_own_pages,
     the_reset_email_link_sets_a_password_that_signs_in,
@@ -561,4 +562,64 @@ async fn the_email_change_form_refuses_another_browsers_token_and_changes_nothin
     let done = visitor.post(&link, &[("csrf", &csrf)]).await;
     assert_eq!(done.status, 200, "the link was not spent: {}", done.body);
     assert_eq!(profile_email(&app).await, "moved@example.com");
+}
+
+/// Someone already signed in to the console accepts as themselves, with their session's own
+/// form token: the pre-session token (which a sibling site can plant) does not do for this form.
+async fn a_signed_in_user_accepts_with_the_sessions_form_token(app: TestApp) {
+    set_owner_password(&app).await;
+    let created = app.create_account("second", "boss@example.com").await;
+    let boss_key = created["owner_api_key"].as_str().expect("key").to_owned();
+    let (status, doc) = call(
+        &app,
+        Method::POST,
+        INVITE,
+        &boss_key,
+        Some(json!({ "email": "owner@localhost", "role": "developer" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    let eml = app
+        .wait_for_eml_containing("owner@localhost", "tnt_inv_")
+        .await;
+    let link = format!("/invite/{}", token_in(&eml, "tnt_inv_"));
+    let mut visitor = crate::console::signed_in_as(&app, "owner@localhost").await;
+    let page = visitor.get(&link).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Accept as the signed-in user"),
+        "{}",
+        page.body
+    );
+    let tokens: Vec<&str> = page
+        .body
+        .split(r#"name="csrf" value=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    let (pre_session, session) = (tokens[0], *tokens.last().expect("tokens"));
+    assert_ne!(pre_session, session);
+
+    let forged = visitor
+        .post(&link, &[("csrf", pre_session), ("mode", "session")])
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let (_, preview) = crate::team_invitations::anon(
+        &app,
+        Method::GET,
+        &link.replace("/invite/", "/v2/invitations/"),
+        None,
+    )
+    .await;
+    assert_eq!(preview["invitation"]["status"], "pending", "{preview}");
+
+    let accepted = visitor
+        .post(&link, &[("csrf", session), ("mode", "session")])
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert!(
+        accepted.body.contains("You joined the account"),
+        "{}",
+        accepted.body
+    );
 }

@@ -626,12 +626,19 @@ async fn a_portal_session_leaves_what_is_the_members_everywhere(app: TestApp) {
             json!({ "theme": "dark" }),
         ),
         (
+            Method::PUT,
+            "/api/user-preferences/theme",
+            json!({ "value": "dark" }),
+        ),
+        (Method::DELETE, "/api/user-preferences/theme", Value::Null),
+        (
             Method::POST,
             "/api/user/api-keys",
             json!({ "name": "outlives the link" }),
         ),
     ] {
-        let (status, doc) = call(&app, method.clone(), path, &session, Some(body)).await;
+        let body = (!body.is_null()).then_some(body);
+        let (status, doc) = call(&app, method.clone(), path, &session, body).await;
         assert_eq!(status, 403, "{method} {path}: {doc}");
         let code = doc["error"]["code"].as_str().or(doc["error"].as_str());
         assert_eq!(code, Some("REAUTH_REQUIRED"), "{method} {path}: {doc}");

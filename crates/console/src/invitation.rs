@@ -94,7 +94,7 @@ fn invitation_page(
     brand: Option<&Brand>,
     csrf: &str,
     message: Option<&str>,
-    signed_in: bool,
+    session_csrf: Option<&str>,
 ) -> HttpResponse {
     let action = format!("/invite/{link}");
     let content = html! {
@@ -131,12 +131,13 @@ fn invitation_page(
                       then open this link again to accept as the signed-in user." }
             button type="submit" { "Sign in and accept" }
         }
-        @if signed_in {
+        @if let Some(session_csrf) = session_csrf {
+            // Carries the session's own form token: this form acts as the signed-in user.
             form.stack.card method="post" action=(action) {
                 h2 { "Signed in to the console?" }
                 p { "Accept as the user you are signed in as. It must be the invited address, \
                      signed in within the last 10 minutes." }
-                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="csrf" value=(session_csrf);
                 input type="hidden" name="mode" value="session";
                 button type="submit" { "Accept as the signed-in user" }
             }
@@ -195,9 +196,10 @@ async fn show(
     };
     let (csrf, cookie) = crate::csrf::pre_session(&req, &config);
     let brand = brand_of(&state, &config, &preview).await;
-    let signed_in = crate::session::signed_in(&req, &state, &config)
+    let session_csrf = crate::session::signed_in(&req, &state, &config)
         .await
-        .is_ok();
+        .ok()
+        .map(|visitor| visitor.csrf());
     let mut res = invitation_page(
         StatusCode::OK,
         &link,
@@ -205,7 +207,7 @@ async fn show(
         brand.as_ref(),
         &csrf,
         None,
-        signed_in,
+        session_csrf.as_deref(),
     );
     if let Some(cookie) = cookie {
         append_cookie(&mut res, &cookie);
@@ -230,7 +232,18 @@ async fn accept(
     web::Form(f): web::Form<AcceptForm>,
 ) -> HttpResponse {
     let link = path.into_inner();
-    if !crate::csrf::pre_session_matches(&req, &config, &f.csrf) {
+    // Accepting as the signed-in user is a signed-in form: it carries the session's own token,
+    // not the pre-session one a sibling site could plant.
+    let by_session = f.mode == "session";
+    let signed_in = crate::session::signed_in(&req, &state, &config).await.ok();
+    let form_ok = if by_session {
+        signed_in
+            .as_ref()
+            .is_some_and(|visitor| crate::csrf::session_token_matches(&visitor.token, &f.csrf))
+    } else {
+        crate::csrf::pre_session_matches(&req, &config, &f.csrf)
+    };
+    if !form_ok {
         return crate::refusal::forged_form();
     }
     if !InvitationToken::is_well_formed(&link) {
@@ -248,21 +261,21 @@ async fn accept(
     };
     let ip = tenantry_http::client_ip(&req, &state.config.trusted_proxies);
     let brand = brand_of(&state, &config, &preview).await;
-    let signed_in = crate::session::signed_in(&req, &state, &config).await.ok();
+    let (pre_session_csrf, _) = crate::csrf::pre_session(&req, &config);
+    let session_csrf = signed_in.as_ref().map(|visitor| visitor.csrf());
     let retry = |status, message: &str| {
         invitation_page(
             status,
             &link,
             &preview,
             brand.as_ref(),
-            &f.csrf,
+            &pre_session_csrf,
             Some(message),
-            signed_in.is_some(),
+            session_csrf.as_deref(),
         )
     };
     // Accepting as the signed-in user: the API's rule for a bearer (an unrestricted credential
     // someone signed in to lately; never a portal session) holds for the cookie too.
-    let by_session = f.mode == "session";
     let signed_in_as = match (&signed_in, by_session) {
         (_, false) => None,
         (None, true) => {

@@ -129,6 +129,7 @@ impl SettingsService {
         key: &str,
         value: Option<&Value>,
     ) -> Result<Option<PreferenceItem>, SettingsError> {
+        crate::service::check_preferences_writer(actor)?;
         check_key(key)?;
         if let Some(v) = value {
             check_value(key, v)?;

@@ -245,6 +245,18 @@ fn parse_section<T: DeserializeOwned + Default>(
     }
 }
 
+/// The member's preferences are theirs in every account, so only a credential of their own may
+/// change them: a portal session (someone else's link, decision 0051) is `ReauthRequired`.
+/// Every preferences write asks this: the section write, an import and the per-key routes.
+pub(crate) fn check_preferences_writer(
+    actor: &tenantry_kernel::Actor,
+) -> Result<(), SettingsError> {
+    if actor.is_portal_session() {
+        return Err(SettingsError::ReauthRequired);
+    }
+    Ok(())
+}
+
 fn corrupt(what: impl std::fmt::Display) -> SettingsError {
     SettingsError::Port(PortError::Corrupt(what.to_string()))
 }

@@ -170,9 +170,8 @@ impl SettingsService {
             .collect();
         let names: Vec<&str> = account_sections.iter().map(|s| s.as_str()).collect();
         let with_prefs = sections.contains(&Section::Preferences);
-        // The member's preferences are theirs in every account: not a portal link's.
-        if with_prefs && actor.is_portal_session() {
-            return Err(SettingsError::ReauthRequired);
+        if with_prefs {
+            super::check_preferences_writer(actor)?;
         }
         let stored = self.store.load(actor.account_id, actor.user_id)?;
         let default_tz = assemble(stored.clone())?.organization.default_timezone;

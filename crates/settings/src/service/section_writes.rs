@@ -96,10 +96,7 @@ impl SettingsService {
         let mut rendered = None;
         let check_version = |current: i64| check_section(preconditions, section, current);
         let version = if section == Section::Preferences {
-            // The member's preferences are theirs in every account: not a portal link's.
-            if actor.is_portal_session() {
-                return Err(SettingsError::ReauthRequired);
-            }
+            super::check_preferences_writer(actor)?;
             let default_tz = self.default_timezone(actor.account_id)?;
             let mut kept = 0;
             let applied = self.store.update(&ctx, &[], true, &mut |snapshot| {
