@@ -46,6 +46,7 @@ mod settings_form;
 mod settings_refusal;
 mod team;
 mod team_bulk;
+mod team_refusal;
 mod visitor;
 
 use std::sync::Arc;
