@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::{call, Backend, TestApp, TestDb};
+use crate::support::{call, enrol_totp, Backend, TestApp, TestDb};
 
 const PASSWORD: &str = "catalog-client-passphrase-9";
 const OWNER: &str = "owner@localhost";
@@ -348,26 +348,9 @@ async fn mfa_and_the_account_of_a_grant(app: TestApp) {
     assert_eq!(status, 200);
 
     // MFA: enrol, then the grant needs `otp`.
-    let (_, doc) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/user/mfa/enable",
-        app.owner_key(),
-        Some(json!({"method": "totp", "password": PASSWORD})),
-    )
-    .await;
-    let secret = text(&doc["data"], "secret").to_owned();
-    let enrollment = text(&doc["data"], "enrollment_id").to_owned();
-    let previous = tenantry_security::code_for(&secret, unix_now() - 30).expect("code");
-    let (status, doc) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/user/mfa/verify",
-        app.owner_key(),
-        Some(json!({"enrollment_id": enrollment, "code": previous})),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
+    let secret = enrol_totp(&app, app.owner_key(), Some(PASSWORD))
+        .await
+        .secret;
     let (status, _, err) = grant(
         &app,
         "/authorization/token",

@@ -7,18 +7,11 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::{call, TestApp};
+use crate::support::{call, enrol_totp, TestApp};
 use crate::team_invitations::{anon, mailed_link};
 use crate::team_members::user_id;
 
 const PASSWORD: &str = "a long enough passphrase for invitations";
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs()
-}
 
 async fn invite(app: &TestApp, email: &str, role: &str) -> String {
     let (status, doc) = call(
@@ -40,8 +33,7 @@ async fn keys_of(app: &TestApp, user: &str) -> Vec<String> {
     ))
 }
 
-/// Gives the owner of `key` a password and an enabled authenticator; returns a backup code
-/// (the authenticator's code of this half-minute is spent by the enrolment).
+/// Gives the owner of `key` a password and an enabled authenticator; returns a backup code.
 async fn enrol(app: &TestApp, key: &str) -> String {
     let (status, doc) = call(
         app,
@@ -52,34 +44,8 @@ async fn enrol(app: &TestApp, key: &str) -> String {
     )
     .await;
     assert_eq!(status, 204, "{doc}");
-    let (status, doc) = call(
-        app,
-        Method::POST,
-        "/api/user/mfa/enable",
-        key,
-        Some(json!({ "method": "totp", "password": PASSWORD })),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
-    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
-    let enrollment = doc["data"]["enrollment_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let code = tenantry_security::code_for(&secret, now()).expect("code");
-    let (status, doc) = call(
-        app,
-        Method::POST,
-        "/api/user/mfa/verify",
-        key,
-        Some(json!({ "enrollment_id": enrollment, "code": code })),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
-    doc["data"]["backup_codes"][0]
-        .as_str()
-        .expect("backup code")
-        .to_owned()
+    let mut enrolment = enrol_totp(app, key, Some(PASSWORD)).await;
+    enrolment.backup_codes.swap_remove(0)
 }
 
 async fn status_of(app: &TestApp, link: &str) -> Value {

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::{call, TestApp};
+use crate::support::{call, enrol_totp, TestApp, TotpEnrolment};
 
 const PASSWORD: &str = "session-test-passphrase-7";
 
@@ -187,40 +187,17 @@ async fn a_password_change_signs_out_the_other_sessions(app: TestApp) {
 
 async fn mfa_is_required_at_login_once_enrolled(app: TestApp) {
     set_password(&app).await;
-    let (_, doc) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/user/mfa/enable",
-        app.owner_key(),
-        Some(json!({"method": "totp", "password": PASSWORD})),
-    )
-    .await;
-    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
-    let enrollment = doc["data"]["enrollment_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let TotpEnrolment {
+        secret,
+        mut backup_codes,
+    } = enrol_totp(&app, app.owner_key(), Some(PASSWORD)).await;
+    let backup = backup_codes.swap_remove(0);
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .expect("time")
             .as_secs()
     };
-    // Verify with the previous step's code, so the current step is still free for the login.
-    let previous = tenantry_security::code_for(&secret, now() - 30).expect("code");
-    let (status, doc) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/user/mfa/verify",
-        app.owner_key(),
-        Some(json!({"enrollment_id": enrollment, "code": previous})),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
-    let backup = doc["data"]["backup_codes"][0]
-        .as_str()
-        .expect("backup")
-        .to_owned();
 
     let (status, err) = login(
         &app,
@@ -675,37 +652,13 @@ async fn requiring_mfa_restricts_live_sessions_of_members_without_it(app: TestAp
     // The requirement is on. The last member enrols through the restricted session; as for a
     // restricted sign-in, the session stays restricted and a sign-in with the code is full.
     let (email, token) = caught.pop().expect("a member");
-    let (status, doc) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/user/mfa/enable",
-        &token,
-        Some(json!({"method": "totp"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
-    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
-    let enrollment = doc["data"]["enrollment_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let secret = enrol_totp(&app, &token, None).await.secret;
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .expect("time")
             .as_secs()
     };
-    // The previous step's code, so that the current step is still free for the sign-in.
-    let previous = tenantry_security::code_for(&secret, now() - 30).expect("code");
-    let (status, doc) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/user/mfa/verify",
-        &token,
-        Some(json!({"enrollment_id": enrollment, "code": previous})),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
     assert_restricted_to_enrollment(&app, &token, "enrolled, not signed in again").await;
     let (status, err) = login(&app, json!({"email": email, "password": PASSWORD})).await;
     assert_eq!(status, 401);

@@ -674,6 +674,62 @@ pub async fn call(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// A TOTP second factor enrolled through the API: its seed and the backup codes the
+/// confirmation returned.
+pub struct TotpEnrolment {
+    pub secret: String,
+    pub backup_codes: Vec<String>,
+}
+
+/// Enrols a TOTP second factor for `key`'s user: `POST /api/user/mfa/enable` (with the user's
+/// `password` when the credential must prove it; a sign-in confined to enrolling need not),
+/// then `/verify` with the previous 30-second step's code, so the current step's code is still
+/// unused for a sign-in that follows.
+pub async fn enrol_totp(app: &TestApp, key: &str, password: Option<&str>) -> TotpEnrolment {
+    let mut body = serde_json::json!({ "method": "totp" });
+    if let Some(password) = password {
+        body["password"] = password.into();
+    }
+    let (status, doc) = call(
+        app,
+        reqwest::Method::POST,
+        "/api/user/mfa/enable",
+        key,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 200, "enabling TOTP: {doc}");
+    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
+    let enrollment = doc["data"]["enrollment_id"]
+        .as_str()
+        .expect("enrollment id")
+        .to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let previous = tenantry_security::code_for(&secret, now - 30).expect("code");
+    let (status, doc) = call(
+        app,
+        reqwest::Method::POST,
+        "/api/user/mfa/verify",
+        key,
+        Some(serde_json::json!({ "enrollment_id": enrollment, "code": previous })),
+    )
+    .await;
+    assert_eq!(status, 200, "confirming TOTP: {doc}");
+    let backup_codes = doc["data"]["backup_codes"]
+        .as_array()
+        .expect("backup codes")
+        .iter()
+        .map(|c| c.as_str().expect("a backup code").to_owned())
+        .collect();
+    TotpEnrolment {
+        secret,
+        backup_codes,
+    }
+}
+
 /// The repository root (this test binary belongs to crates/server).
 pub fn workspace() -> PathBuf {
     // The package directory at run time: the checkout under test, even when this binary was

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::{call, TestApp};
+use crate::support::{call, enrol_totp, TestApp};
 
 const PASSWORD: &str = "the owner's own passphrase";
 
@@ -302,30 +302,7 @@ async fn api_keys_under_required_mfa(app: TestApp) {
     )
     .await;
     assert_eq!(status, 204);
-    let (status, doc) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/user/mfa/enable",
-        &owner,
-        Some(json!({"method": "totp", "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
-    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
-    let enrollment = doc["data"]["enrollment_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let code = tenantry_security::code_for(&secret, now()).expect("code");
-    let (status, doc) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/user/mfa/verify",
-        &owner,
-        Some(json!({"enrollment_id": enrollment, "code": code})),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
+    enrol_totp(&app, &owner, Some(PASSWORD)).await;
     let (status, doc) = call(
         &app,
         reqwest::Method::POST,
@@ -388,28 +365,8 @@ async fn guesses_at_turning_mfa_off_are_throttled(app: TestApp) {
     };
     let (status, _) = post("/api/user/password", json!({"new_password": PASSWORD})).await;
     assert_eq!(status, 204);
-    let (status, doc) = post(
-        "/api/user/mfa/enable",
-        json!({"method": "totp", "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
-    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
-    let enrollment = doc["data"]["enrollment_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let code = tenantry_security::code_for(&secret, now()).expect("code");
-    let (status, doc) = post(
-        "/api/user/mfa/verify",
-        json!({"enrollment_id": enrollment, "code": code}),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
-    let backup = doc["data"]["backup_codes"][0]
-        .as_str()
-        .expect("a backup code")
-        .to_owned();
+    let mut enrolment = enrol_totp(&app, &key, Some(PASSWORD)).await;
+    let backup = enrolment.backup_codes.swap_remove(0);
 
     let mut refused = None;
     for attempt in 0..10 {
@@ -454,25 +411,7 @@ async fn code_guesses_spread_over_addresses_spend_one_budget(app: TestApp) {
     };
     let (status, _) = post("/api/user/password", json!({"new_password": PASSWORD})).await;
     assert_eq!(status, 204);
-    let (status, doc) = post(
-        "/api/user/mfa/enable",
-        json!({"method": "totp", "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
-    let secret = doc["data"]["secret"].as_str().expect("secret").to_owned();
-    let enrollment = doc["data"]["enrollment_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    // The previous step's code, so the current one is still unused afterwards.
-    let previous = tenantry_security::code_for(&secret, now() - 30).expect("code");
-    let (status, doc) = post(
-        "/api/user/mfa/verify",
-        json!({"enrollment_id": enrollment, "code": previous}),
-    )
-    .await;
-    assert_eq!(status, 200, "{doc}");
+    let secret = enrol_totp(&app, &key, Some(PASSWORD)).await.secret;
     let (_, profile) = call(&app, reqwest::Method::GET, "/api/user/profile", &key, None).await;
     let email = profile["data"]["email"].as_str().expect("email").to_owned();
 

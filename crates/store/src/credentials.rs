@@ -102,8 +102,13 @@ impl CredentialStore for Store {
         }
         // Not a cached value (see the port): the write epoch stays, so recording activity does
         // not drop every cached key and settings snapshot of this node.
+        // Rows in (account, user, key) order, the order every writer of several members' rows
+        // takes them in, so this batch and, say, an ownership transfer cannot deadlock.
+        let mut ordered: Vec<&KeyUse> = uses.iter().collect();
+        ordered
+            .sort_by_cached_key(|u| (u.account.to_string(), u.user.to_string(), u.key.to_string()));
         self.write_uncached(|conn| {
-            for used in uses {
+            for used in &ordered {
                 let at = crate::time::to_micros(used.at);
                 // Never back in time: batches from two nodes can land out of order.
                 diesel::update(

@@ -412,6 +412,19 @@ impl MemberStore for Store {
                 // PostgreSQL: transfers of one account queue here, so the second reads the first's
                 // result. SQLite runs one write transaction at a time anyway.
                 crate::invitations::lock_account(conn, &account)?;
+                // Both membership rows, in user order: every writer that changes several
+                // members' rows takes them in (account, user) order (`record_key_uses` too), so
+                // no two of them wait on each other in a cycle (PostgreSQL; SQLite runs one
+                // writer at a time).
+                if let DbConnection::Postgresql(pg) = conn {
+                    memberships::table
+                        .filter(memberships::account_id.eq(&account))
+                        .filter(memberships::user_id.eq_any([&from, &to]))
+                        .order(memberships::user_id.asc())
+                        .select(memberships::user_id)
+                        .for_update()
+                        .load::<String>(pg)?;
+                }
                 let active_in = |user: &str, role: Role| {
                     memberships::table
                         .filter(memberships::account_id.eq(account.clone()))

@@ -1,5 +1,6 @@
 //! `SettingsStore`: account sections, the user's preferences, allowlist and MFA code count.
 
+mod load;
 mod profile;
 mod writes;
 
@@ -14,9 +15,7 @@ use tenantry_settings::{
     SettingsError, SettingsStore, Snapshot, StoredSection, StoredSettings, WriteContext,
 };
 
-use crate::schema::{
-    ip_allowlist_entries, mfa_backup_codes, settings_documents, settings_history, user_preferences,
-};
+use crate::schema::{ip_allowlist_entries, settings_documents, settings_history, user_preferences};
 use crate::time::{from_micros, to_micros};
 use crate::transaction::TxError;
 use crate::{DbConnection, Store, StoreError};
@@ -25,47 +24,14 @@ impl SettingsStore for Store {
     fn load(&self, account: AccountId, user: UserId) -> Result<StoredSettings, PortError> {
         let account = account.to_string();
         let user = user.to_string();
-        // One write-free transaction so the sections, preferences and allowlist are one snapshot.
-        let (sections, prefs, allowlist, unused_codes, tier, account_name) = self.read(|conn| {
-            Ok(conn.transaction(|conn| {
-                let sections = settings_documents::table
-                    .filter(settings_documents::account_id.eq(&account))
-                    .select((
-                        settings_documents::section,
-                        settings_documents::document,
-                        settings_documents::version,
-                    ))
-                    .load::<(String, String, i64)>(conn)?;
-                let prefs = user_preferences::table
-                    .filter(user_preferences::user_id.eq(&user))
-                    .select((
-                        user_preferences::pref_key,
-                        user_preferences::value,
-                        user_preferences::version,
-                    ))
-                    .load::<(String, String, i64)>(conn)?;
-                let allowlist = ip_allowlist_entries::table
-                    .filter(ip_allowlist_entries::account_id.eq(&account))
-                    .order((
-                        ip_allowlist_entries::created_at.asc(),
-                        ip_allowlist_entries::id.asc(),
-                    ))
-                    .select(ip_allowlist_entries::cidr)
-                    .load::<String>(conn)?;
-                let unused_codes = mfa_backup_codes::table
-                    .filter(mfa_backup_codes::user_id.eq(&user))
-                    .filter(mfa_backup_codes::used_at.is_null())
-                    .count()
-                    .get_result::<i64>(conn)?;
-                let (tier, name) = crate::schema::accounts::table
-                    .filter(crate::schema::accounts::id.eq(&account))
-                    .select((crate::schema::accounts::tier, crate::schema::accounts::name))
-                    .first::<(String, String)>(conn)
-                    .optional()?
-                    .unwrap_or_else(|| ("free".into(), String::new()));
-                diesel::QueryResult::Ok((sections, prefs, allowlist, unused_codes, tier, name))
-            })?)
-        })?;
+        let load::LoadedRows {
+            sections,
+            preferences: prefs,
+            allowlist,
+            unused_backup_codes: unused_codes,
+            account,
+        } = self.read(|conn| load::in_one_statement(conn, &account, Some(&user)))?;
+        let (tier, account_name) = account.unwrap_or_else(|| ("free".into(), String::new()));
 
         let sections = sections
             .into_iter()
@@ -211,25 +177,14 @@ impl SettingsStore for Store {
         account: AccountId,
     ) -> Result<(Option<Value>, Vec<String>), PortError> {
         let account = account.to_string();
-        let (doc, list) = self.read(|conn| {
-            Ok(conn.transaction(|conn| {
-                let doc = settings_documents::table
-                    .filter(settings_documents::account_id.eq(&account))
-                    .filter(settings_documents::section.eq("security"))
-                    .select(settings_documents::document)
-                    .first::<String>(conn)
-                    .optional()?;
-                let list = ip_allowlist_entries::table
-                    .filter(ip_allowlist_entries::account_id.eq(&account))
-                    .order((
-                        ip_allowlist_entries::created_at.asc(),
-                        ip_allowlist_entries::id.asc(),
-                    ))
-                    .select(ip_allowlist_entries::cidr)
-                    .load::<String>(conn)?;
-                diesel::QueryResult::Ok((doc, list))
-            })?)
-        })?;
+        // The load's one statement without a user: the sections and the entries, one snapshot.
+        let rows = self.read(|conn| load::in_one_statement(conn, &account, None))?;
+        let doc = rows
+            .sections
+            .into_iter()
+            .find(|(section, _, _)| section == "security")
+            .map(|(_, document, _)| document);
+        let list = rows.allowlist;
         let doc = doc
             .map(|d| {
                 serde_json::from_str(&d)

@@ -61,28 +61,44 @@ fn read_section_for_update(
     })
 }
 
-/// The user's record, locked on PostgreSQL as [`read_section_for_update`] locks a section.
+/// The user's record, locked on PostgreSQL as [`read_section_for_update`] locks a section, and
+/// the account's tier in the same statement (`None` when the user has no row). The tier is under
+/// no lock a settings write takes (only the operator's account update changes it), so reading it
+/// in the snapshot the lock statement started with, before any wait for the lock, orders it no
+/// differently from a read after the lock (decision 0052). What the user's lock protects (their
+/// preference rows) is still read after it, in a statement of its own: a statement that waited
+/// for a lock sees only the locked row anew.
 fn read_user_for_update(
     conn: &mut DbConnection,
     user: &str,
-) -> Result<Option<tenantry_settings::UserRecord>, SettingsTx> {
-    use crate::schema::users;
+    account: &str,
+) -> Result<Option<(tenantry_settings::UserRecord, Option<String>)>, SettingsTx> {
+    use crate::schema::{accounts, users};
+    let tier = accounts::table
+        .filter(accounts::id.eq(account))
+        .select(accounts::tier)
+        .single_value();
     let query = users::table.filter(users::id.eq(user)).select((
         users::email,
         users::display_name,
         users::password_hash,
+        tier,
     ));
-    let row: Option<(String, Option<String>, Option<String>)> = match conn {
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let row: Option<Row> = match conn {
         DbConnection::Postgresql(pg) => query.for_update().first(pg).optional()?,
         DbConnection::Sqlite(lite) => query.first(lite).optional()?,
     };
-    Ok(row.map(
-        |(email, display_name, password_hash)| tenantry_settings::UserRecord {
-            email,
-            display_name,
-            password_hash,
-        },
-    ))
+    Ok(row.map(|(email, display_name, password_hash, tier)| {
+        (
+            tenantry_settings::UserRecord {
+                email,
+                display_name,
+                password_hash,
+            },
+            tier,
+        )
+    }))
 }
 
 /// Sets one preference row (insert or replace, in one statement).
@@ -214,19 +230,26 @@ impl Store {
             for section in order {
                 stored.push((section, read_section_for_update(conn, &account, section)?));
             }
-            let user_record = if with_preferences {
-                read_user_for_update(conn, &user)?
+            let (user_record, tier) = if with_preferences {
+                match read_user_for_update(conn, &user, &account)? {
+                    Some((record, tier)) => (Some(record), Some(tier)),
+                    None => (None, None),
+                }
             } else {
-                None
+                (None, None)
             };
-
-            let mut snapshot = Snapshot {
-                tier: crate::schema::accounts::table
+            // The tier came with the user's lock when there was one to take.
+            let tier = match tier {
+                Some(tier) => tier,
+                None => crate::schema::accounts::table
                     .filter(crate::schema::accounts::id.eq(&account))
                     .select(crate::schema::accounts::tier)
                     .first::<String>(conn)
-                    .optional()?
-                    .unwrap_or_else(|| "free".into()),
+                    .optional()?,
+            };
+
+            let mut snapshot = Snapshot {
+                tier: tier.unwrap_or_else(|| "free".into()),
                 user: user_record,
                 ..Snapshot::default()
             };
